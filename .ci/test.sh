@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole test command: install, start services, lint, check migrations, run the suite on
+# SQLite and again on PostgreSQL. Any failure (including "no tests collected") fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash .ci/bootstrap.sh
+bash .ci/services.sh
+
+export ORCH_HOME="${ORCH_HOME:-$PWD/var/test-home}"
+PY=.venv/bin/python
+
+echo "== lint"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+
+echo "== django checks"
+$PY manage.py check
+$PY manage.py makemigrations --check --dry-run
+
+echo "== tests on SQLite"
+$PY -m pytest "$@"
+
+echo "== tests on PostgreSQL"
+ORCH_DATABASE_URL="postgresql://postgres@127.0.0.1:5432/orchestrator" \
+    $PY -m pytest -m "not sqlite_only" "$@"

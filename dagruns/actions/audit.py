@@ -1,0 +1,37 @@
+"""Writing the audit log: who did what, when, to which DAG, run or task."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dagruns.models import AuditEvent
+
+SYSTEM_ACTOR = "system"
+
+
+class Actor:
+    """Who is acting: a signed-in user, or a named non-human source (cli, scheduler)."""
+
+    def __init__(self, user=None, name: str | None = None) -> None:
+        self.user = user if user is not None and getattr(user, "pk", None) else None
+        self.name = name or (user.get_username() if self.user else SYSTEM_ACTOR)
+
+    @classmethod
+    def cli(cls) -> Actor:
+        import getpass
+
+        try:
+            who = getpass.getuser()
+        except (KeyError, OSError):
+            who = "unknown"
+        return cls(name=f"cli:{who}")
+
+    def __repr__(self) -> str:
+        return f"Actor({self.name})"
+
+
+def record(actor: Actor, event: str, *, dag_id: str = "", **fields: Any) -> AuditEvent:
+    extra = fields.pop("extra", {}) or {}
+    return AuditEvent.objects.create(
+        event=event, user=actor.user, owner=actor.name, dag_id=dag_id, extra=extra, **fields
+    )

@@ -1,0 +1,33 @@
+"""Actions on DAGs as a whole: pause and unpause."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from dagruns.actions.audit import Actor, record
+from dagruns.models import DagModel
+
+
+class DagNotFound(LookupError):
+    def __init__(self, dag_id: str) -> None:
+        super().__init__(f"DAG {dag_id!r} not found")
+        self.dag_id = dag_id
+
+
+def get_dag_or_raise(dag_id: str) -> DagModel:
+    try:
+        return DagModel.objects.get(dag_id=dag_id)
+    except DagModel.DoesNotExist:
+        raise DagNotFound(dag_id) from None
+
+
+def do_set_paused(dag_id: str, paused: bool, actor: Actor) -> DagModel:
+    """Pause or unpause a DAG. Pausing stops new runs from being scheduled; runs already going
+    carry on, as in Airflow."""
+    with transaction.atomic():
+        dag = get_dag_or_raise(dag_id)
+        if dag.is_paused != paused:
+            DagModel.objects.filter(pk=dag.pk).update(is_paused=paused)
+            dag.is_paused = paused
+            record(actor, "paused" if paused else "unpaused", dag_id=dag_id)
+    return dag

@@ -1,0 +1,38 @@
+"""The metadata model: DAGs, runs, task instances and what surrounds them."""
+
+from dagruns.models.bookkeeping import AuditEvent, DagImportError, Job
+from dagruns.models.dag import DagFile, DagModel, DagTag, DagVersion
+from dagruns.models.dagrun import DagRun
+from dagruns.models.pool import DEFAULT_POOL_NAME, Pool
+from dagruns.models.secrets import Connection, Variable
+from dagruns.models.states import (
+    DagRunState,
+    DagRunTriggeredBy,
+    DagRunType,
+    TaskInstanceState,
+)
+from dagruns.models.taskinstance import TaskInstance, TaskInstanceHistory
+from dagruns.models.xcom import XCOM_RETURN_KEY, XCom
+
+__all__ = [
+    "DEFAULT_POOL_NAME",
+    "XCOM_RETURN_KEY",
+    "AuditEvent",
+    "Connection",
+    "DagFile",
+    "DagImportError",
+    "DagModel",
+    "DagRun",
+    "DagRunState",
+    "DagRunTriggeredBy",
+    "DagRunType",
+    "DagTag",
+    "DagVersion",
+    "Job",
+    "Pool",
+    "TaskInstance",
+    "TaskInstanceHistory",
+    "TaskInstanceState",
+    "Variable",
+    "XCom",
+]

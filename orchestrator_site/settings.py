@@ -1,0 +1,162 @@
+"""Django settings, driven by `ORCH_*` environment variables.
+
+The defaults are the embedded setup: SQLite in WAL mode under ORCH_HOME, the local executor,
+an in-memory channel layer. Setting ORCH_DATABASE_URL to a PostgreSQL URL and ORCH_REDIS_URL
+moves the same code to a real deployment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from orchestrator_site.config import (
+    env_bool,
+    env_float,
+    env_int,
+    env_optional,
+    env_path,
+    env_str,
+    persistent_secret,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+ORCH_HOME = env_path("HOME", BASE_DIR / "var")
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = env_optional("SECRET_KEY") or persistent_secret(ORCH_HOME / "secret_key")
+ALLOWED_HOSTS = [h.strip() for h in env_str("ALLOWED_HOSTS", "*").split(",") if h.strip()]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in env_str("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "channels",
+    "dagruns",
+    "scheduler",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "orchestrator_site.urls"
+WSGI_APPLICATION = None
+ASGI_APPLICATION = "orchestrator_site.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict:
+    url = env_optional("DATABASE_URL") or f"sqlite:///{ORCH_HOME / 'orchestrator.db'}"
+    try:
+        config = dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+    except Exception as exc:  # dj_database_url raises bare ValueError/KeyError
+        raise ImproperlyConfigured(f"ORCH_DATABASE_URL={url!r} is not usable: {exc}") from None
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        config["OPTIONS"] = {
+            # Several processes (processor, scheduler, API server, workers) write to one file:
+            # WAL lets readers proceed during a write, the busy timeout makes a writer wait
+            # instead of failing, and IMMEDIATE takes the write lock at BEGIN so two
+            # transactions never deadlock upgrading a read lock ("database is locked").
+            "timeout": env_float("SQLITE_BUSY_TIMEOUT", 30.0),
+            "transaction_mode": "IMMEDIATE",
+            "init_command": (
+                "PRAGMA journal_mode=WAL;"
+                "PRAGMA synchronous=NORMAL;"
+                "PRAGMA foreign_keys=ON;"
+                "PRAGMA busy_timeout=30000;"
+            ),
+        }
+        config["TEST"] = {"NAME": str(ORCH_HOME / "test_orchestrator.db")}
+    elif config["ENGINE"] == "django.db.backends.postgresql":
+        config.setdefault("OPTIONS", {})
+    return config
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "/login/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = ORCH_HOME / "staticfiles"
+
+REDIS_URL = env_optional("REDIS_URL")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "[%(asctime)s] %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- orchestrator ---------------------------------------------------------------------------
+ORCH = {
+    "HOME": ORCH_HOME,
+    "DAGS_FOLDER": env_path("DAGS_FOLDER", ORCH_HOME / "dags"),
+    "LOAD_EXAMPLES": env_bool("LOAD_EXAMPLES", False),
+    "LOG_DIR": env_path("LOG_DIR", ORCH_HOME / "logs"),
+    "EXECUTOR": env_str("EXECUTOR", "local"),
+    "PARALLELISM": env_int("PARALLELISM", 32, minimum=1),
+    "DAG_FILE_PROCESSOR_TIMEOUT": env_float("DAG_FILE_PROCESSOR_TIMEOUT", 30.0, minimum=0.1),
+    "DAG_PROCESSOR_PARSING_PROCESSES": env_int("DAG_PROCESSOR_PARSING_PROCESSES", 2, minimum=1),
+    "DAG_PROCESSOR_REFRESH_INTERVAL": env_float("DAG_PROCESSOR_REFRESH_INTERVAL", 2.0),
+    "FERNET_KEY": env_optional("FERNET_KEY"),
+    # Airflow's [core] dags_are_paused_at_creation (default True): a new DAG waits for a person.
+    "DAGS_ARE_PAUSED_AT_CREATION": env_bool("DAGS_ARE_PAUSED_AT_CREATION", True),
+    # Airflow 3's [scheduler] create_cron_data_intervals (default False: trigger timetables).
+    "CREATE_CRON_DATA_INTERVALS": env_bool("CREATE_CRON_DATA_INTERVALS", False),
+}

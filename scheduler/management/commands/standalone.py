@@ -1,0 +1,85 @@
+"""`manage.py standalone`: the whole orchestrator in one process tree on the embedded default.
+
+Like `airflow standalone`: migrates the database, creates a first admin user (printing its
+password once), then runs the API server and the DAG processor (and, once built, the scheduler)
+with the example DAGs loaded. Ctrl-C stops all of it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from scheduler.standalone.supervisor import Child, Supervisor
+
+ADMIN_USERNAME = "admin"
+
+
+class Command(BaseCommand):
+    help = "Run the API server and DAG processor together, with the example DAGs."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+
+    def handle(self, *args, host: str, port: int, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        self._ensure_admin()
+        env = dict(os.environ)
+        # Standalone is the first thing a new user runs: show them something.
+        env.setdefault("ORCH_LOAD_EXAMPLES", "true")
+        env.setdefault("DJANGO_SETTINGS_MODULE", "orchestrator_site.settings")
+        python = sys.executable
+        manage = str(settings.BASE_DIR / "manage.py")
+        children = [
+            Child(
+                "api-server",
+                [
+                    python,
+                    "-m",
+                    "uvicorn",
+                    "orchestrator_site.asgi:application",
+                    "--host",
+                    host,
+                    "--port",
+                    str(port),
+                    "--no-access-log",
+                ],
+            ),
+            Child("dag-processor", [python, manage, "dag_processor"]),
+        ]
+        supervisor = Supervisor(children, out=self.stdout)
+        supervisor.start(env)
+        supervisor.say(
+            "standalone", f"orchestrator is up: http://{host}:{port}/ (Ctrl-C stops everything)"
+        )
+        code = supervisor.wait()
+        supervisor.say("standalone", "stopped")
+        if code:
+            sys.exit(code)
+
+    def _ensure_admin(self) -> None:
+        User = get_user_model()
+        password_file = settings.ORCH["HOME"] / "standalone_admin_password.txt"
+        if User.objects.filter(is_superuser=True).exists():
+            if password_file.exists():
+                self.stdout.write(
+                    f"Login with username: {ADMIN_USERNAME}  password: (see {password_file})"
+                )
+            return
+        password = secrets.token_urlsafe(12)
+        User.objects.create_superuser(ADMIN_USERNAME, email="", password=password)
+        password_file.parent.mkdir(parents=True, exist_ok=True)
+        password_file.write_text(password + "\n")
+        password_file.chmod(0o600)
+        self.stdout.write(
+            f"Created the first admin user.\n"
+            f"Login with username: {ADMIN_USERNAME}  password: {password}\n"
+            f"(also stored in {password_file})"
+        )

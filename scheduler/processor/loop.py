@@ -1,0 +1,148 @@
+"""The DAG processor: keeps the database in step with the DAG files on disk.
+
+`run_once()` is one tick — list files, parse those that changed, forget those that vanished —
+and returns how much work it did; `run_forever()` only loops, sleeping when a tick found nothing
+to do, and stops cleanly on SIGTERM/SIGINT.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import close_old_connections
+
+from dagruns.models import DagFile
+from scheduler.jobs import end_job, heartbeat, start_job
+from scheduler.processor.files import FileStat, content_hash, list_py_files, stat_file
+from scheduler.processor.pool import ParsingPool
+from scheduler.processor.store import Root, forget_file, store_result
+
+log = logging.getLogger(__name__)
+EXAMPLE_DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dagruns" / "example_dags"
+
+
+@dataclass
+class TickReport:
+    listed: int = 0
+    parsed: int = 0
+    unchanged: int = 0
+    forgotten: int = 0
+    errors: int = 0
+
+    @property
+    def work(self) -> int:
+        return self.parsed + self.forgotten
+
+
+def default_roots() -> list[Root]:
+    roots = [Root(str(settings.ORCH["DAGS_FOLDER"]))]
+    if settings.ORCH["LOAD_EXAMPLES"]:
+        roots.append(Root(str(EXAMPLE_DAGS_FOLDER)))
+    return roots
+
+
+class DagProcessor:
+    def __init__(
+        self,
+        roots: list[Root] | None = None,
+        processes: int | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        self.roots = roots if roots is not None else default_roots()
+        self.pool = ParsingPool(
+            processes=processes or settings.ORCH["DAG_PROCESSOR_PARSING_PROCESSES"],
+            timeout=timeout or settings.ORCH["DAG_FILE_PROCESSOR_TIMEOUT"],
+            # Airflow puts the DAGs folder on sys.path so files can import their helpers.
+            extra_sys_path=[str(settings.ORCH["DAGS_FOLDER"])],
+        )
+        self._stop = threading.Event()
+
+    def run_once(self) -> TickReport:
+        """Parse what changed since the last tick and forget what vanished."""
+        report = TickReport()
+        listing: dict[str, tuple[FileStat, Root]] = {}
+        for root in self.roots:
+            for path in list_py_files(Path(root.path)):
+                stat = stat_file(path)
+                if stat is not None:
+                    listing[stat.path] = (stat, root)
+        report.listed = len(listing)
+        known = {
+            f.fileloc: f for f in DagFile.objects.only("fileloc", "mtime", "size", "content_hash")
+        }
+
+        to_parse = []
+        for path, (stat, _root) in listing.items():
+            record = known.get(path)
+            if record is None:
+                to_parse.append(path)
+            elif (record.mtime, record.size) != (stat.mtime, stat.size):
+                if self._same_content(path, record):
+                    DagFile.objects.filter(pk=record.pk).update(mtime=stat.mtime)
+                    report.unchanged += 1
+                else:
+                    to_parse.append(path)
+            else:
+                report.unchanged += 1
+
+        roots_by_path = {path: root for path, (_stat, root) in listing.items()}
+        for result in self.pool.parse(to_parse):
+            store_result(result, roots_by_path[result["fileloc"]])
+            report.parsed += 1
+            if result["error"]:
+                report.errors += 1
+                log.warning("import error in %s: %s", result["fileloc"], result["error"]["message"])
+
+        scanned = [root.path.rstrip("/") + "/" for root in self.roots]
+        for path in known.keys() - listing.keys():
+            if any(path.startswith(prefix) for prefix in scanned) or not Path(path).exists():
+                forget_file(path)
+                report.forgotten += 1
+        return report
+
+    @staticmethod
+    def _same_content(path: str, record: DagFile) -> bool:
+        try:
+            return content_hash(Path(path).read_bytes()) == record.content_hash
+        except OSError:
+            return False
+
+    def run_forever(self, interval: float | None = None) -> None:
+        interval = settings.ORCH["DAG_PROCESSOR_REFRESH_INTERVAL"] if interval is None else interval
+        self._install_signal_handlers()
+        job = start_job("dag_processor")
+        state = "success"
+        try:
+            while not self._stop.is_set():
+                close_old_connections()
+                report = self.run_once()
+                heartbeat(job)
+                if report.work:
+                    log.info(
+                        "parsed %d file(s), %d unchanged, %d removed, %d with errors",
+                        report.parsed,
+                        report.unchanged,
+                        report.forgotten,
+                        report.errors,
+                    )
+                else:
+                    self._stop.wait(interval)
+        except BaseException:
+            state = "failed"
+            raise
+        finally:
+            end_job(job, state)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _install_signal_handlers(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.stop())

@@ -1,0 +1,65 @@
+"""What a DAG's schedule means for its DagModel row: the words shown in the UI and when the
+next run is due. The processor fills these in when a DAG appears or its schedule changes;
+afterwards the scheduler moves `next_dagrun*` forward as it creates runs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+
+from dagruns.models import DagModel, DagRun, DagRunType
+from scheduler.scheduling.timetables import (
+    DataInterval,
+    Timetable,
+    next_run_after,
+    timetable_from_schedule,
+)
+
+
+def timetable_for(data: dict[str, Any]) -> Timetable:
+    """The timetable of a serialized DAG."""
+    return timetable_from_schedule(
+        data.get("schedule"),
+        timezone=data.get("timezone") or "UTC",
+        create_data_intervals=settings.ORCH["CREATE_CRON_DATA_INTERVALS"],
+    )
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def last_automated_data_interval(dag: DagModel) -> DataInterval | None:
+    last = (
+        DagRun.objects.filter(dag=dag, run_type__in=[DagRunType.SCHEDULED, DagRunType.BACKFILL])
+        .exclude(data_interval_start=None)
+        .order_by("-logical_date")
+        .first()
+    )
+    if last is None or last.data_interval_end is None:
+        return None
+    return DataInterval(last.data_interval_start, last.data_interval_end)
+
+
+def schedule_fields(
+    data: dict[str, Any], now: datetime, last_interval: DataInterval | None
+) -> dict[str, Any]:
+    timetable = timetable_for(data)
+    info = next_run_after(
+        timetable,
+        last_automated_data_interval=last_interval,
+        start_date=_parse(data.get("start_date")),
+        end_date=_parse(data.get("end_date")),
+        catchup=bool(data.get("catchup")),
+        now=now,
+    )
+    return {
+        "timetable_summary": timetable.summary,
+        "timetable_description": timetable.description,
+        "next_dagrun": info.logical_date if info else None,
+        "next_dagrun_data_interval_start": info.data_interval.start if info else None,
+        "next_dagrun_data_interval_end": info.data_interval.end if info else None,
+        "next_dagrun_create_after": info.run_after if info else None,
+    }

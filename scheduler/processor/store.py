@@ -1,0 +1,194 @@
+"""Writing parse results into the metadata database: DAGs, versions, tags, import errors.
+
+One transaction per file, so a crash halfway leaves every file either fully recorded or not at
+all, and SQLite's write lock is held for milliseconds at a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from dagruns.models import DagFile, DagImportError, DagModel, DagTag, DagVersion
+from scheduler.processor.schedule_info import (
+    last_automated_data_interval,
+    schedule_fields,
+    timetable_for,
+)
+
+
+@dataclass(frozen=True)
+class Root:
+    """A folder the processor scans; filelocs below it are shown relative to it."""
+
+    path: str
+
+    def relative(self, fileloc: str) -> str:
+        prefix = self.path.rstrip("/") + "/"
+        return fileloc[len(prefix) :] if fileloc.startswith(prefix) else fileloc
+
+
+def store_result(result: dict[str, Any], root: Root, now: datetime | None = None) -> None:
+    """Record what parsing one file produced."""
+    now = now or timezone.now()
+    path = result["fileloc"]
+    if result["vanished"]:
+        forget_file(path)
+        return
+    with transaction.atomic():
+        defined: list[str] = []
+        errors: list[dict[str, Any]] = [result["error"]] if result["error"] else []
+        for entry in result["dags"]:
+            clash = _defined_elsewhere(entry["dag_id"], path)
+            if clash:
+                errors.append(_duplicate_error(entry["dag_id"], clash, path))
+                continue
+            _store_dag(entry, result, root, now)
+            defined.append(entry["dag_id"])
+        if not result["error"]:
+            # A file that imports cleanly but no longer defines a DAG gives it up; a broken file
+            # keeps its DAGs (with their last good version) until it is fixed, as in Airflow.
+            _deactivate(DagModel.objects.filter(fileloc=path).exclude(dag_id__in=defined))
+        DagModel.objects.filter(fileloc=path).update(has_import_errors=bool(errors))
+        _record_errors(path, errors, now)
+        DagFile.objects.update_or_create(
+            fileloc=path,
+            defaults={
+                "mtime": result["mtime"],
+                "size": result["size"],
+                "content_hash": result["source_hash"],
+                "dag_ids": defined,
+                "last_parsed_at": now,
+                "parse_duration": result.get("duration", 0.0),
+            },
+        )
+
+
+def forget_file(path: str) -> None:
+    """The file is gone: its DAGs become inactive and its import error disappears."""
+    with transaction.atomic():
+        _deactivate(DagModel.objects.filter(fileloc=path, is_active=True))
+        DagImportError.objects.filter(filename=path).delete()
+        DagFile.objects.filter(fileloc=path).delete()
+
+
+def _deactivate(dags) -> None:
+    dag_ids = list(dags.values_list("dag_id", flat=True))
+    if not dag_ids:
+        return
+    DagModel.objects.filter(dag_id__in=dag_ids).update(is_active=False)
+    # A file refused for defining one of these ids too may now own it: parse it again.
+    for error in DagImportError.objects.filter(message__startswith="DuplicateDagId"):
+        if any(f"'{dag_id}'" in error.message for dag_id in dag_ids):
+            DagFile.objects.filter(fileloc=error.filename).delete()
+
+
+def _defined_elsewhere(dag_id: str, path: str) -> str | None:
+    """The other file that already owns `dag_id`, if it still does."""
+    owner = DagModel.objects.filter(dag_id=dag_id, is_active=True).exclude(fileloc=path).first()
+    if owner is None:
+        return None
+    other = DagFile.objects.filter(fileloc=owner.fileloc).first()
+    if other is not None and dag_id in other.dag_ids:
+        return owner.fileloc
+    return None
+
+
+def _duplicate_error(dag_id: str, other: str, path: str) -> dict[str, Any]:
+    message = (
+        f"DuplicateDagId: DAG id '{dag_id}' is already defined in {other}; "
+        f"{path} defines it too (a dag_id must be unique across all DAG files)"
+    )
+    return {"message": message, "line_number": None, "stack_trace": message}
+
+
+def _record_errors(path: str, errors: list[dict[str, Any]], now: datetime) -> None:
+    if not errors:
+        DagImportError.objects.filter(filename=path).delete()
+        return
+    first = errors[0]
+    DagImportError.objects.update_or_create(
+        filename=path,
+        defaults={
+            "line_number": first["line_number"],
+            "message": first["message"][:2000],
+            "stack_trace": "\n\n".join(e["stack_trace"] for e in errors),
+            "timestamp": now,
+        },
+    )
+
+
+def _store_dag(entry: dict[str, Any], result: dict[str, Any], root: Root, now: datetime) -> None:
+    data = entry["serialized"]
+    dag_id = entry["dag_id"]
+    dag, created = DagModel.objects.get_or_create(
+        dag_id=dag_id,
+        defaults={"fileloc": result["fileloc"], "is_paused": _paused_at_creation(data)},
+    )
+    schedule_changed = created or _schedule_key(dag) != _schedule_key_of(data)
+    dag.fileloc = result["fileloc"]
+    dag.relative_fileloc = root.relative(result["fileloc"])
+    dag.is_active = True
+    dag.description = data.get("description") or ""
+    dag.owners = data.get("owner") or ""
+    dag.max_active_tasks = data.get("max_active_tasks", 16)
+    dag.max_active_runs = data.get("max_active_runs", 16)
+    dag.last_parsed_time = now
+    if schedule_changed:
+        last_interval = None if created else last_automated_data_interval(dag)
+        for field, value in schedule_fields(data, now, last_interval).items():
+            setattr(dag, field, value)
+    dag.save()
+    _sync_tags(dag, data.get("tags") or [])
+    _store_version(dag, entry, result)
+
+
+def _paused_at_creation(data: dict[str, Any]) -> bool:
+    explicit = data.get("is_paused_upon_creation")
+    if explicit is not None:
+        return bool(explicit)
+    return settings.ORCH["DAGS_ARE_PAUSED_AT_CREATION"]
+
+
+def _schedule_key(dag: DagModel) -> str:
+    return dag.timetable_summary
+
+
+def _schedule_key_of(data: dict[str, Any]) -> str:
+    return timetable_for(data).summary
+
+
+def _sync_tags(dag: DagModel, tags: list[str]) -> None:
+    wanted = {str(t)[:100] for t in tags}
+    existing = set(dag.tags.values_list("name", flat=True))
+    if wanted == existing:
+        return
+    dag.tags.exclude(name__in=wanted).delete()
+    DagTag.objects.bulk_create([DagTag(dag=dag, name=name) for name in wanted - existing])
+
+
+def _store_version(dag: DagModel, entry: dict[str, Any], result: dict[str, Any]) -> None:
+    latest = dag.versions.order_by("-version_number").first()
+    if latest is not None and latest.structure_hash == entry["structure_hash"]:
+        # Same structure, edited text (a comment, a docstring inside a callable): no new
+        # version, but the code view must show what is in the file now.
+        if latest.source_hash != result["source_hash"] or latest.fileloc != result["fileloc"]:
+            latest.source_code = result["source_code"]
+            latest.source_hash = result["source_hash"]
+            latest.fileloc = result["fileloc"]
+            latest.save(update_fields=["source_code", "source_hash", "fileloc"])
+        return
+    DagVersion.objects.create(
+        dag=dag,
+        version_number=(latest.version_number + 1) if latest else 1,
+        serialized=entry["serialized"],
+        structure_hash=entry["structure_hash"],
+        source_code=result["source_code"],
+        source_hash=result["source_hash"],
+        fileloc=result["fileloc"],
+    )
