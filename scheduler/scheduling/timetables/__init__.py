@@ -47,7 +47,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ._cron import CRON_PRESETS, validate_cron
-from .base import DagRunInfo, DataInterval, Timetable, TimeRestriction
+from .base import DagRunInfo, DataInterval, TimeRestriction, Timetable
 from .interval import CronDataIntervalTimetable, DeltaDataIntervalTimetable
 from .simple import NullTimetable, OnceTimetable
 from .trigger import CronTriggerTimetable, DeltaTriggerTimetable

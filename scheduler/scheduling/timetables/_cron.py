@@ -36,6 +36,8 @@ CRON_PRESETS: dict[str, str] = {
 _FIELDS = "minute hour day-of-month month day-of-week"
 # A fixed, leap-year-containing origin: "0 0 29 2 *" must validate, "0 0 30 2 *" must not.
 _PROBE_ORIGIN = datetime(2000, 1, 1)
+# croniter raises its own errors, but leaks plain ones for some malformed input.
+_CRONITER_ERRORS = (CroniterError, ValueError, TypeError, KeyError, IndexError)
 # Enough croniter steps to get past any DST oddity; never reached by a valid schedule.
 _MAX_STEPS = 4
 
@@ -69,16 +71,28 @@ def validate_cron(expression: str) -> None:
         )
     try:
         probe = croniter(text, _PROBE_ORIGIN)
-    except CroniterError as exc:
-        raise ValueError(f"Invalid cron expression {expression!r}: {exc}") from exc
-    except (ValueError, TypeError, KeyError) as exc:  # croniter leaks these for odd input
-        raise ValueError(f"Invalid cron expression {expression!r}: {exc}") from exc
+    except _CRONITER_ERRORS as exc:
+        raise ValueError(
+            f"Invalid cron expression {expression!r}: {_diagnose(fields) or exc}"
+        ) from exc
     try:
         probe.get_next(datetime)
     except CroniterBadDateError as exc:
         raise ValueError(
             f"Invalid cron expression {expression!r}: it never matches any date"
         ) from exc
+
+
+def _diagnose(fields: list[str]) -> str | None:
+    """Name the first field croniter rejects on its own, for a readable error report."""
+    for index, name in enumerate(_FIELDS.split()):
+        probe = ["*"] * 5
+        probe[index] = fields[index]
+        try:
+            croniter(" ".join(probe))
+        except _CRONITER_ERRORS as exc:
+            return f"the {name} field {fields[index]!r} is not valid ({exc})"
+    return None
 
 
 def resolve_cron(expression: str) -> str:
@@ -111,7 +125,8 @@ def localize(naive: datetime, zone: ZoneInfo) -> datetime:
     """Attach ``zone`` to a naive wall time the way Airflow's ``make_aware`` does."""
     first = naive.replace(tzinfo=zone, fold=0)
     second = naive.replace(tzinfo=zone, fold=1)
-    gap = second.utcoffset() - first.utcoffset()
+    # A ZoneInfo always has an offset; "or" only satisfies the Optional in its type.
+    gap = (second.utcoffset() or timedelta(0)) - (first.utcoffset() or timedelta(0))
     if gap > timedelta(0):
         # zoneinfo reports a skipped wall time as fold=1 having the later offset: shift the
         # time forward across the gap (02:30 -> 03:30) instead of back before it.

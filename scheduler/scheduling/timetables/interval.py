@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from ._cron import CronMixin
 from ._delta import DeltaMixin
-from .base import DagRunInfo, DataInterval, Timetable, TimeRestriction, ensure_aware
+from .base import DagRunInfo, DataInterval, TimeRestriction, Timetable, ensure_aware
 
 
 class _DataIntervalTimetable(Timetable):
@@ -81,10 +81,9 @@ class CronDataIntervalTimetable(CronMixin, _DataIntervalTimetable):
     def _skip_to_latest(self, earliest: datetime | None, now: datetime) -> datetime:
         last_start = self._get_prev(now)
         next_start = self._get_next(last_start)
-        if next_start == now:  # now is exactly on a tick: the window ending now is complete
-            new_start = last_start
-        else:  # between ticks: the window that ended at the last tick
-            new_start = self._get_prev(last_start)
+        # Exactly on a tick, the window ending now is complete; between ticks, the latest
+        # complete window is the one that ended at the last tick.
+        new_start = last_start if next_start == now else self._get_prev(last_start)
         if earliest is None:
             return new_start
         return max(new_start, self._align_to_next(earliest))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .base import DagRunInfo, DataInterval, Timetable, TimeRestriction, ensure_aware
+from .base import DagRunInfo, DataInterval, TimeRestriction, Timetable, ensure_aware
 
 
 class _TrivialTimetable(Timetable):

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from ._cron import CronMixin
 from ._delta import DeltaMixin
-from .base import DagRunInfo, DataInterval, Timetable, TimeRestriction, ensure_aware
+from .base import DagRunInfo, DataInterval, TimeRestriction, Timetable, ensure_aware
 
 
 class _TriggerTimetable(Timetable):
