@@ -17,3 +17,7 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
 fi
 pg_isready -h 127.0.0.1 -p 5432
 redis-cli -h 127.0.0.1 -p 6379 ping
+# The database the PostgreSQL test pass names (pytest-django creates test_orchestrator from it).
+if ! psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='orchestrator'" | grep -q 1; then
+    createdb -h 127.0.0.1 -U postgres orchestrator
+fi

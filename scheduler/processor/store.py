@@ -6,6 +6,7 @@ all, and SQLite's write lock is held for milliseconds at a time.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -37,7 +38,8 @@ def store_result(result: dict[str, Any], root: Root, now: datetime | None = None
     """Record what parsing one file produced."""
     now = now or timezone.now()
     path = result["fileloc"]
-    if result["vanished"]:
+    if result["vanished"] or not os.path.exists(path):
+        # Deleted while (or right after) it was parsed: what it defined must not come back.
         forget_file(path)
         return
     with transaction.atomic():

@@ -1,0 +1,71 @@
+"""Exceptions of the DAG-authoring SDK, named as in Apache Airflow so DAG files carry over.
+
+Two families live here:
+
+* task-runtime signals (``AirflowSkipException``, ``AirflowFailException``,
+  ``AirflowTaskTimeout``) that operators raise and the task runner interprets;
+* definition problems (``DagDefinitionError`` and its subclasses) that the DAG processor
+  reports as import errors of the offending file.
+"""
+
+from __future__ import annotations
+
+
+class AirflowException(Exception):
+    """Base class of every error the SDK raises on purpose."""
+
+
+class AirflowSkipException(AirflowException):
+    """Raised by a task to end in state ``skipped`` instead of ``success``."""
+
+
+class AirflowFailException(AirflowException):
+    """Raised by a task to fail at once, without using its remaining retries."""
+
+
+class AirflowTaskTimeout(BaseException):
+    """Raised when a task exceeds its ``execution_timeout``.
+
+    A ``BaseException`` (as in Airflow) so that a broad ``except Exception`` in task code
+    cannot swallow the timeout.
+    """
+
+
+class TemplateRenderError(AirflowException):
+    """A template field of a task could not be rendered; the message names task and field."""
+
+
+class TaskNotFound(AirflowException):
+    """A task id was looked up in a DAG that has no such task."""
+
+
+class DagDefinitionError(AirflowException, ValueError):
+    """A DAG file defines something invalid; the processor reports it as an import error.
+
+    Also a ``ValueError`` because every such problem is a bad value written by the author.
+    """
+
+
+class DuplicateTaskIdFound(DagDefinitionError):
+    """A task id (or task group id) is used twice in one DAG."""
+
+
+class AirflowDagCycleException(DagDefinitionError):
+    """The task graph of a DAG contains a cycle."""
+
+
+class AirflowDagDuplicatedIdException(DagDefinitionError):
+    """One DAG file defines two different DAG objects with the same dag_id."""
+
+
+class ParamValidationError(AirflowException, ValueError):
+    """A Param value (a default, or a value passed when triggering) fails its JSON schema.
+
+    ``errors`` maps each bad param name to its problem when several were checked at once.
+    Not a ``DagDefinitionError``: it is raised at trigger time too, where the DAG is fine
+    and the caller's input is not.
+    """
+
+    def __init__(self, message: str, errors: dict[str, str] | None = None):
+        super().__init__(message)
+        self.errors: dict[str, str] = dict(errors or {})

@@ -1,0 +1,34 @@
+"""Trigger rules: when a task may run, given the states of its upstream tasks."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class TriggerRule(str, Enum):
+    """The trigger rules of Airflow 3; the scheduler evaluates them, the SDK only names them."""
+
+    ALL_SUCCESS = "all_success"
+    ALL_FAILED = "all_failed"
+    ALL_DONE = "all_done"
+    ALL_DONE_MIN_ONE_SUCCESS = "all_done_min_one_success"
+    ALL_DONE_SETUP_SUCCESS = "all_done_setup_success"
+    ALL_SKIPPED = "all_skipped"
+    ONE_SUCCESS = "one_success"
+    ONE_FAILED = "one_failed"
+    ONE_DONE = "one_done"
+    NONE_FAILED = "none_failed"
+    NONE_FAILED_MIN_ONE_SUCCESS = "none_failed_min_one_success"
+    NONE_SKIPPED = "none_skipped"
+    ALWAYS = "always"
+
+    @classmethod
+    def is_valid(cls, trigger_rule: object) -> bool:
+        return trigger_rule in cls.all_triggers()
+
+    @classmethod
+    def all_triggers(cls) -> set[str]:
+        return {rule.value for rule in cls}
+
+    def __str__(self) -> str:
+        return self.value
