@@ -159,4 +159,19 @@ ORCH = {
     "DAGS_ARE_PAUSED_AT_CREATION": env_bool("DAGS_ARE_PAUSED_AT_CREATION", True),
     # Airflow 3's [scheduler] create_cron_data_intervals (default False: trigger timetables).
     "CREATE_CRON_DATA_INTERVALS": env_bool("CREATE_CRON_DATA_INTERVALS", False),
+    # --- engine ---
+    "EXECUTION_API_TOKEN_TTL": env_float("EXECUTION_API_TOKEN_TTL", 600.0, minimum=1.0),
+    "XCOM_MAX_SIZE": env_int("XCOM_MAX_SIZE", 1024 * 1024, minimum=1),
+    # Where workers reach the API server (the Execution API). Standalone sets it.
+    "API_URL": env_str("API_URL", "http://127.0.0.1:8000"),
+    "SCHEDULER_HEARTBEAT_SEC": env_float("SCHEDULER_HEARTBEAT_SEC", 5.0),
+    # A running task whose heartbeat is older than this is a zombie (Airflow's
+    # [scheduler] task_instance_heartbeat_timeout, default 300 s).
+    "TASK_HEARTBEAT_TIMEOUT": env_float("TASK_HEARTBEAT_TIMEOUT", 300.0, minimum=1.0),
+    # How often the runner heartbeats (Airflow's [workers] ... default 5 s).
+    "TASK_HEARTBEAT_INTERVAL": env_float("TASK_HEARTBEAT_INTERVAL", 5.0, minimum=0.1),
+    # Queued longer than this without being claimed: handed back to the scheduler.
+    "TASK_QUEUED_TIMEOUT": env_float("TASK_QUEUED_TIMEOUT", 600.0, minimum=1.0),
+    # The scheduler's poll when nothing wakes it (events wake it at once).
+    "SCHEDULER_IDLE_SLEEP": env_float("SCHEDULER_IDLE_SLEEP", 1.0, minimum=0.01),
 }

@@ -3,6 +3,9 @@
 from django.contrib import admin
 from django.urls import path
 
+from dagruns.api.execution.api import api as execution_api
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("execution/", execution_api.urls),
 ]

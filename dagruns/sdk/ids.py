@@ -28,7 +28,9 @@ def validate_group_key(value: object, kind: str = "group_id") -> str:
 
 def _validate(value: object, kind: str, pattern: re.Pattern[str], alphabet: str) -> str:
     if not isinstance(value, str):
-        raise DagDefinitionError(f"The {kind} must be a string, got {type(value).__name__}: {value!r}")
+        raise DagDefinitionError(
+            f"The {kind} must be a string, got {type(value).__name__}: {value!r}"
+        )
     if len(value) > MAX_KEY_LENGTH:
         raise DagDefinitionError(
             f"The {kind} {value[:40]!r}... is {len(value)} characters long; "

@@ -81,7 +81,9 @@ class Param:
             if suppress_exception:
                 return None
             if self.name:
-                raise ParamValidationError(f"Invalid input for param {self.name!r}: {err}") from None
+                raise ParamValidationError(
+                    f"Invalid input for param {self.name!r}: {err}"
+                ) from None
             raise
         return final
 
@@ -222,7 +224,9 @@ def schema_problem(value: Any, schema: Mapping[str, Any]) -> str | None:
     return None
 
 
-def validate_params(serialized_params: Mapping[str, Mapping[str, Any]], conf: Mapping[str, Any] | None) -> dict[str, Any]:
+def validate_params(
+    serialized_params: Mapping[str, Mapping[str, Any]], conf: Mapping[str, Any] | None
+) -> dict[str, Any]:
     """Merge a trigger's ``conf`` over the declared params' defaults and validate the result.
 
     ``serialized_params`` is the ``"params"`` entry of a serialized DAG. Keys of ``conf``

@@ -89,7 +89,9 @@ def parse_schedule(value: object, dag_id: str = "?") -> Schedule:
         return NullSchedule()
     if isinstance(value, timedelta):
         if value.total_seconds() <= 0:
-            raise DagDefinitionError(f"DAG {dag_id!r}: schedule interval must be positive, got {value}")
+            raise DagDefinitionError(
+                f"DAG {dag_id!r}: schedule interval must be positive, got {value}"
+            )
         return DeltaSchedule(value)
     if isinstance(value, str):
         text = " ".join(value.split())
@@ -122,7 +124,9 @@ def validate_cron(expression: str, dag_id: str = "?") -> str:
         # get_next also rejects expressions that can never fire, such as "0 0 30 2 *".
         croniter(expression, datetime(2000, 1, 1, tzinfo=UTC)).get_next(datetime)
     except (CroniterError, ValueError, KeyError) as err:
-        raise DagDefinitionError(f"DAG {dag_id!r}: invalid cron expression {expression!r}: {err}") from err
+        raise DagDefinitionError(
+            f"DAG {dag_id!r}: invalid cron expression {expression!r}: {err}"
+        ) from err
     return expression
 
 

@@ -17,7 +17,9 @@ def to_utc(value: datetime | None, name: str = "date") -> datetime | None:
     if value is None:
         return None
     if not isinstance(value, datetime):
-        raise DagDefinitionError(f"{name} must be a datetime, got {type(value).__name__}: {value!r}")
+        raise DagDefinitionError(
+            f"{name} must be a datetime, got {type(value).__name__}: {value!r}"
+        )
     if value.tzinfo is None or value.utcoffset() is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)

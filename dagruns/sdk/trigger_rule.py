@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class TriggerRule(str, Enum):
+class TriggerRule(StrEnum):
     """The trigger rules of Airflow 3; the scheduler evaluates them, the SDK only names them."""
 
     ALL_SUCCESS = "all_success"
@@ -24,11 +24,11 @@ class TriggerRule(str, Enum):
 
     @classmethod
     def is_valid(cls, trigger_rule: object) -> bool:
-        return trigger_rule in cls.all_triggers()
+        # Enum members hash by name, so test them by type and plain strings by value.
+        return isinstance(trigger_rule, cls) or (
+            isinstance(trigger_rule, str) and trigger_rule in cls.all_triggers()
+        )
 
     @classmethod
     def all_triggers(cls) -> set[str]:
         return {rule.value for rule in cls}
-
-    def __str__(self) -> str:
-        return self.value

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class WeightRule(str, Enum):
+class WeightRule(StrEnum):
     """``downstream`` adds the weights of all descendants, ``upstream`` of all ancestors,
     ``absolute`` uses the task's own ``priority_weight`` only (Airflow semantics)."""
 
@@ -15,11 +15,11 @@ class WeightRule(str, Enum):
 
     @classmethod
     def is_valid(cls, weight_rule: object) -> bool:
-        return weight_rule in cls.all_weight_rules()
+        # Enum members hash by name, so test them by type and plain strings by value.
+        return isinstance(weight_rule, cls) or (
+            isinstance(weight_rule, str) and weight_rule in cls.all_weight_rules()
+        )
 
     @classmethod
     def all_weight_rules(cls) -> set[str]:
         return {rule.value for rule in cls}
-
-    def __str__(self) -> str:
-        return self.value

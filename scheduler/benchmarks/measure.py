@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import threading
 import time
@@ -35,10 +36,8 @@ def run_measured(argv: list[str], env: dict[str, str], sample_every: float = 0.0
                 tree = [root, *root.children(recursive=True)]
                 total = 0
                 for proc in tree:
-                    try:
+                    with contextlib.suppress(psutil.Error):
                         total += proc.memory_info().rss
-                    except psutil.Error:
-                        pass
                 peak = max(peak, total)
             except psutil.Error:
                 return

@@ -98,11 +98,11 @@ class DagProcessor:
                 report.errors += 1
                 log.warning("import error in %s: %s", result["fileloc"], result["error"]["message"])
 
-        scanned = [root.path.rstrip("/") + "/" for root in self.roots]
-        for path in known.keys() - listing.keys():
-            if any(path.startswith(prefix) for prefix in scanned) or not Path(path).exists():
-                forget_file(path)
-                report.forgotten += 1
+        # Anything known but not listed now is gone: deleted, ignored, or outside the folders
+        # scanned (examples switched off, DAGs folder moved). Airflow deactivates those too.
+        for path in sorted(known.keys() - listing.keys()):
+            forget_file(path)
+            report.forgotten += 1
         return report
 
     @staticmethod

@@ -1,0 +1,435 @@
+"""The life of one try of a task instance, as the Execution API reports it.
+
+`do_start_try` (queued → running), `do_heartbeat`, `do_append_log` and `do_finish_try`
+(running → success / failed / up_for_retry / skipped, with the retry decision, branch and
+short-circuit skipping and the history row). The scheduler reuses `do_finish_try` for zombies
+and timeouts and `record_try_history` when a clear kills a running try, so every finished try is
+recorded the same way.
+
+Every call names the try it speaks for (`try_number`, from the caller's token): a runner whose
+try was cleared and rescheduled is told so (`StaleTry`) instead of touching the new try.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from dagruns import logs
+from dagruns.actions.audit import Actor, record
+from dagruns.models import DagRun, TaskInstance, TaskInstanceHistory, TaskInstanceState, XCom
+from scheduler.wakeup import wake_schedulers
+
+State = TaskInstanceState
+
+# Airflow's [core] max_task_retry_delay default: the cap of an exponential backoff before
+# max_retry_delay is applied (and what keeps timedelta from overflowing).
+MAX_RETRY_DELAY = 24 * 60 * 60
+# Airflow's [core] default_task_retry_delay, for a task missing from its serialized DAG.
+DEFAULT_RETRY_DELAY = 300.0
+
+# What a branch or short-circuit may skip: tasks that have not started their try. A running
+# or finished task downstream (another upstream let it start) is left alone.
+SKIPPABLE_STATES = (State.SCHEDULED, State.QUEUED, State.UP_FOR_RETRY, State.UP_FOR_RESCHEDULE)
+FINISH_STATES = frozenset({State.SUCCESS, State.FAILED, State.SKIPPED})
+SKIP_DOWNSTREAM_MODES = frozenset({"all", "direct"})
+
+RUNNER_ACTOR = Actor(name="task_runner")
+
+
+class TaskInstanceNotFound(LookupError):
+    def __init__(self, ti_id: uuid.UUID | str) -> None:
+        super().__init__(f"task instance {ti_id} not found")
+        self.ti_id = ti_id
+
+
+class StaleTry(PermissionError):
+    """The caller speaks for a try that is no longer the task instance's current one."""
+
+    def __init__(self, ti: TaskInstance, try_number: int) -> None:
+        super().__init__(
+            f"the token is for try {try_number}, the task instance is at try {ti.try_number}"
+        )
+        self.try_number = try_number
+        self.current_try_number = ti.try_number
+
+
+class InvalidTaskState(Exception):
+    """The task instance is not in the state the call needs (Execution API: 409)."""
+
+    def __init__(self, previous_state: str | None, expected: str) -> None:
+        super().__init__(f"task instance is {previous_state or 'none'}, expected {expected}")
+        self.previous_state = previous_state
+        self.expected = expected
+
+
+# --- the serialized DAG -----------------------------------------------------------------------
+
+
+def find_task(serialized: dict[str, Any] | None, task_id: str) -> dict[str, Any] | None:
+    """The task dict of `task_id` in a serialized DAG, or None."""
+    for task in (serialized or {}).get("tasks", ()):
+        if task.get("task_id") == task_id:
+            return task
+    return None
+
+
+def downstream_ids(
+    serialized: dict[str, Any] | None, task_id: str, *, transitive: bool = False
+) -> set[str]:
+    """Ids of the tasks directly downstream of `task_id`, or all of them (`transitive`)."""
+    by_id = {t.get("task_id"): t for t in (serialized or {}).get("tasks", ())}
+    start = by_id.get(task_id)
+    if start is None:
+        return set()
+    found: set[str] = set()
+    frontier = list(start.get("downstream_task_ids") or ())
+    while frontier:
+        current = frontier.pop()
+        if current in found:
+            continue
+        found.add(current)
+        if transitive and current in by_id:
+            frontier.extend(by_id[current].get("downstream_task_ids") or ())
+    return found
+
+
+def _serialized_dag(ti: TaskInstance) -> dict[str, Any] | None:
+    version = ti.dag_version or ti.dag_run.dag_version
+    return version.serialized if version is not None else None
+
+
+# --- retries ----------------------------------------------------------------------------------
+
+
+def backoff_multiplier(value: Any) -> float:
+    """Airflow 3's reading of `retry_exponential_backoff`: True doubles (2.0), False/None/0
+    means none, a number is the multiplier itself."""
+    if value is None or value is False:
+        return 0.0
+    if value is True:
+        return 2.0
+    return float(value)
+
+
+def next_retry_datetime(
+    task: dict[str, Any] | None,
+    *,
+    dag_id: str,
+    task_id: str,
+    logical_date: datetime | None,
+    try_number: int,
+    end_date: datetime,
+) -> datetime:
+    """When a failed try may be retried; Airflow's `TaskInstance.next_retry_datetime`.
+
+    Without backoff: `end_date + retry_delay`. With backoff: a delay between
+    `retry_delay * multiplier ** (try_number - 1)` and twice that, picked by a hash of the task
+    instance and try (deterministic, so every scheduler agrees; spread, so retries of many
+    tasks do not stampede), capped at MAX_RETRY_DELAY and then at `max_retry_delay`.
+    """
+    task = task or {}
+    delay = timedelta(seconds=float(task.get("retry_delay", DEFAULT_RETRY_DELAY) or 0))
+    raw = backoff_multiplier(task.get("retry_exponential_backoff"))
+    multiplier = raw if raw != 0 else 1.0
+    if multiplier != 1.0 and multiplier > 0:
+        try:
+            min_backoff = math.ceil(delay.total_seconds() * (multiplier ** (try_number - 1)))
+        except OverflowError:
+            min_backoff = MAX_RETRY_DELAY
+        # A zero retry_delay would make the modulo below divide by zero.
+        min_backoff = max(min_backoff, 1)
+        logical = logical_date.isoformat() if logical_date is not None else None
+        ti_hash = int(
+            hashlib.sha1(
+                f"{dag_id}#{task_id}#{logical}#{try_number}".encode(), usedforsecurity=False
+            ).hexdigest(),
+            16,
+        )
+        modded_hash = min_backoff + ti_hash % min_backoff
+        delay = timedelta(seconds=min(modded_hash, MAX_RETRY_DELAY))
+        max_retry_delay = task.get("max_retry_delay")
+        if max_retry_delay:
+            delay = min(timedelta(seconds=float(max_retry_delay)), delay)
+    return end_date + delay
+
+
+def _failure_outcome(
+    ti: TaskInstance, task: dict[str, Any] | None, end_date: datetime, fail_without_retry: bool
+) -> tuple[str, datetime | None]:
+    """failed, or up_for_retry with its time: a try is retried while try_number <= max_tries,
+    unless the task raised AirflowFailException."""
+    if fail_without_retry or ti.try_number > ti.max_tries:
+        return State.FAILED, None
+    return State.UP_FOR_RETRY, next_retry_datetime(
+        task,
+        dag_id=ti.dag_id,
+        task_id=ti.task_id,
+        logical_date=ti.dag_run.logical_date,
+        try_number=ti.try_number,
+        end_date=end_date,
+    )
+
+
+# --- history ----------------------------------------------------------------------------------
+
+_HISTORY_SKIP = {"id", "task_instance", "updated_at"}
+
+
+def record_try_history(ti: TaskInstance) -> TaskInstanceHistory:
+    """Copy the task instance's current try, in its final state, into TaskInstanceHistory.
+
+    Idempotent per try (the row is keyed by task instance and try number), so a clear that
+    kills a try already recorded does not fail. Call it inside the transaction that ended the
+    try, with `ti` holding the try's final values.
+    """
+    values = {
+        field.attname: getattr(ti, field.attname)
+        for field in TaskInstanceHistory._meta.concrete_fields
+        if field.name not in _HISTORY_SKIP and field.name != "try_number"
+    }
+    history, _ = TaskInstanceHistory.objects.update_or_create(
+        task_instance_id=ti.pk, try_number=ti.try_number, defaults=values
+    )
+    return history
+
+
+# --- the transitions --------------------------------------------------------------------------
+
+
+def _locked(ti_id: uuid.UUID | str, try_number: int) -> TaskInstance:
+    """The task instance, row-locked until the transaction ends, checked to be at `try_number`.
+
+    The lock serializes this call with the scheduler and the clear action on PostgreSQL; on
+    SQLite the IMMEDIATE transaction holds the database write lock from BEGIN, to the same end.
+    """
+    try:
+        ti = (
+            TaskInstance.objects.select_for_update(of=("self",))
+            .select_related("dag_run", "dag_version", "dag_run__dag_version", "dag_run__dag")
+            .get(pk=ti_id)
+        )
+    except (TaskInstance.DoesNotExist, ValueError):
+        raise TaskInstanceNotFound(ti_id) from None
+    if ti.try_number != try_number:
+        raise StaleTry(ti, try_number)
+    return ti
+
+
+def _current(ti_id: uuid.UUID | str, try_number: int) -> TaskInstance:
+    try:
+        ti = TaskInstance.objects.get(pk=ti_id)
+    except (TaskInstance.DoesNotExist, ValueError):
+        raise TaskInstanceNotFound(ti_id) from None
+    if ti.try_number != try_number:
+        raise StaleTry(ti, try_number)
+    return ti
+
+
+def _wake_after_commit() -> None:
+    transaction.on_commit(wake_schedulers)
+
+
+def do_start_try(
+    ti_id: uuid.UUID | str,
+    try_number: int,
+    *,
+    hostname: str = "",
+    pid: int | None = None,
+    start_date: datetime | None = None,
+    actor: Actor = RUNNER_ACTOR,
+) -> TaskInstance:
+    """Claim a queued try for a runner: queued → running. Returns the task instance with its
+    dag_run, dag_version and dag loaded. Raises InvalidTaskState unless it is queued (a second
+    delivery of the same workload, or a try cleared after it was queued, must not run)."""
+    now = timezone.now()
+    start_date = start_date or now
+    with transaction.atomic():
+        ti = _locked(ti_id, try_number)
+        if ti.state != State.QUEUED:
+            raise InvalidTaskState(ti.state, State.QUEUED)
+        fields = {
+            "state": State.RUNNING,
+            "start_date": start_date,
+            "end_date": None,
+            "duration": None,
+            "hostname": hostname,
+            "pid": pid,
+            "last_heartbeat_at": now,
+            "next_retry_at": None,
+            "cpu_time": None,
+            "peak_memory": None,
+            "rendered_fields": {},
+            "updated_at": now,
+        }
+        # The row lock already excludes a clear or a second claim landing between the read
+        # above and this write; the conditional UPDATE keeps that true where locks are no-ops
+        # (SQLite ignores FOR UPDATE) and makes the guard visible: exactly one claim wins.
+        claimed = TaskInstance.objects.filter(
+            pk=ti.pk, state=State.QUEUED, try_number=try_number
+        ).update(**fields)
+        if claimed != 1:
+            ti.refresh_from_db(fields=["state", "try_number"])
+            raise InvalidTaskState(ti.state, State.QUEUED)
+        for name, value in fields.items():
+            setattr(ti, name, value)
+        # A new try starts with none of its predecessor's XComs (Airflow clears them here).
+        XCom.objects.filter(
+            dag_run_id=ti.dag_run_id, task_id=ti.task_id, map_index=ti.map_index
+        ).delete()
+        record(
+            actor,
+            State.RUNNING,
+            dag_id=ti.dag_id,
+            run_id=ti.run_id,
+            task_id=ti.task_id,
+            map_index=ti.map_index,
+            try_number=ti.try_number,
+            logical_date=ti.dag_run.logical_date,
+            extra={"hostname": hostname, "pid": pid},
+        )
+        _wake_after_commit()
+    return ti
+
+
+def do_heartbeat(
+    ti_id: uuid.UUID | str, try_number: int, *, hostname: str = "", pid: int | None = None
+) -> None:
+    """Record that the try is alive. Raises InvalidTaskState when it is no longer running
+    (cleared, marked, failed as a zombie): the runner must then kill the task."""
+    # One conditional UPDATE: a clear or zombie-kill committed before it leaves 0 rows, and
+    # one committing after it overwrites the heartbeat with its own state, so a heartbeat can
+    # never resurrect a try.
+    beats = TaskInstance.objects.filter(
+        pk=ti_id, try_number=try_number, state=State.RUNNING
+    ).update(last_heartbeat_at=timezone.now())
+    if beats == 1:
+        return
+    ti = _current(ti_id, try_number)
+    raise InvalidTaskState(ti.state, State.RUNNING)
+
+
+def do_append_log(ti_id: uuid.UUID | str, try_number: int, lines: Iterable[str]) -> int:
+    """Append lines to the try's log file; returns bytes written. Refused unless running."""
+    ti = _current(ti_id, try_number)
+    if ti.state != State.RUNNING:
+        raise InvalidTaskState(ti.state, State.RUNNING)
+    # No lock: a chunk racing the try's finish can only land in this try's own file.
+    return logs.append_lines(logs.ti_log_path(ti), lines)
+
+
+def do_finish_try(
+    ti_id: uuid.UUID | str,
+    try_number: int,
+    *,
+    state: str,
+    end_date: datetime | None = None,
+    fail_without_retry: bool = False,
+    cpu_time: float | None = None,
+    peak_memory: int | None = None,
+    rendered_fields: dict[str, Any] | None = None,
+    branch_task_ids: Iterable[str] | None = None,
+    skip_downstream: str | None = None,
+    actor: Actor = RUNNER_ACTOR,
+    reason: str = "",
+) -> TaskInstance:
+    """End a running try: running → success / skipped / failed / up_for_retry.
+
+    A failed try becomes up_for_retry (with next_retry_at) while try_number <= max_tries and
+    not `fail_without_retry`. On success, `branch_task_ids` skips the other direct downstream
+    tasks, and `skip_downstream` ("all" or "direct") skips downstream tasks for a falsy
+    short-circuit. The try is copied into TaskInstanceHistory and the schedulers are woken
+    after commit. Raises InvalidTaskState unless running.
+    """
+    if state not in FINISH_STATES:
+        raise ValueError(f"a try cannot finish as {state!r}")
+    if skip_downstream is not None and skip_downstream not in SKIP_DOWNSTREAM_MODES:
+        raise ValueError(
+            f"skip_downstream must be 'all', 'direct' or None, not {skip_downstream!r}"
+        )
+    now = timezone.now()
+    end_date = end_date or now
+    with transaction.atomic():
+        ti = _locked(ti_id, try_number)
+        if ti.state != State.RUNNING:
+            raise InvalidTaskState(ti.state, State.RUNNING)
+        serialized = _serialized_dag(ti)
+        final, next_retry_at = state, None
+        if state == State.FAILED:
+            final, next_retry_at = _failure_outcome(
+                ti, find_task(serialized, ti.task_id), end_date, fail_without_retry
+            )
+        fields: dict[str, Any] = {
+            "state": final,
+            "end_date": end_date,
+            "duration": (end_date - ti.start_date).total_seconds() if ti.start_date else None,
+            "next_retry_at": next_retry_at,
+            "updated_at": now,
+        }
+        if cpu_time is not None:
+            fields["cpu_time"] = cpu_time
+        if peak_memory is not None:
+            fields["peak_memory"] = peak_memory
+        if rendered_fields is not None:
+            fields["rendered_fields"] = rendered_fields
+        # The lock excludes a clear landing between the read and this write; the condition
+        # keeps it so on SQLite and guarantees one finish per try (a replayed or duplicated
+        # finish finds the row no longer running).
+        finished = TaskInstance.objects.filter(
+            pk=ti.pk, state=State.RUNNING, try_number=try_number
+        ).update(**fields)
+        if finished != 1:
+            ti.refresh_from_db(fields=["state", "try_number"])
+            raise InvalidTaskState(ti.state, State.RUNNING)
+        for name, value in fields.items():
+            setattr(ti, name, value)
+        record_try_history(ti)
+
+        skipped: set[str] = set()
+        if final == State.SUCCESS and branch_task_ids is not None:
+            chosen = set(branch_task_ids)
+            skipped |= downstream_ids(serialized, ti.task_id) - chosen
+        if final == State.SUCCESS and skip_downstream is not None:
+            skipped |= downstream_ids(serialized, ti.task_id, transitive=skip_downstream == "all")
+        if skipped:
+            skip_task_instances(ti.dag_run, skipped, when=now)
+
+        extra: dict[str, Any] = {"duration": fields["duration"]}
+        if reason:
+            extra["reason"] = reason
+        if skipped:
+            extra["skipped"] = sorted(skipped)
+        record(
+            actor,
+            final,
+            dag_id=ti.dag_id,
+            run_id=ti.run_id,
+            task_id=ti.task_id,
+            map_index=ti.map_index,
+            try_number=ti.try_number,
+            logical_date=ti.dag_run.logical_date,
+            extra=extra,
+        )
+        _wake_after_commit()
+    return ti
+
+
+def skip_task_instances(dag_run: DagRun, task_ids: Iterable[str], *, when: datetime) -> int:
+    """Mark the not-yet-started task instances of `task_ids` in the run skipped (every map
+    index). Returns how many changed."""
+    # Skipping only rows that are still waiting, in the UPDATE's own WHERE, means a task that
+    # started in the meantime (another upstream let it run) keeps running.
+    waiting = TaskInstance.objects.filter(dag_run=dag_run, task_id__in=list(task_ids)).filter(
+        Q(state__isnull=True) | Q(state__in=SKIPPABLE_STATES)
+    )
+    return waiting.update(
+        state=State.SKIPPED, start_date=when, end_date=when, duration=0.0, updated_at=when
+    )

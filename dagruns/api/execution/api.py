@@ -1,0 +1,57 @@
+"""The Execution API instance, mounted at `/execution/` by orchestrator_site/urls.py.
+
+Machine to machine: bearer tokens only, no sessions, no cookies, so no CSRF check applies
+(ninja checks CSRF only for cookie-based auth, and marks its views csrf_exempt for Django's
+middleware). Handlers are sync; django-ninja runs them in a thread under ASGI.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+
+from dagruns.actions import task_runs
+from dagruns.api.execution import routes_secrets, routes_task_instances, routes_xcoms
+from dagruns.api.execution.auth import ApiError, ExecutionTokenAuth
+
+api = NinjaAPI(
+    urls_namespace="execution",
+    title="orchestrator Execution API",
+    version="1",
+    description="How task runners talk to the server: see docs/engine.md.",
+    auth=ExecutionTokenAuth(),
+)
+api.add_router("/task-instances/", routes_task_instances.router)
+api.add_router("/xcoms/", routes_xcoms.router)
+api.add_router("/", routes_secrets.router)
+
+
+def _detail(request: HttpRequest, status: int, detail: object) -> HttpResponse:
+    response = api.create_response(request, {"detail": detail}, status=status)
+    if status == 401:
+        response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(ApiError)
+def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+    return _detail(request, exc.status, exc.detail)
+
+
+@api.exception_handler(task_runs.TaskInstanceNotFound)
+def _not_found(request: HttpRequest, exc: task_runs.TaskInstanceNotFound) -> HttpResponse:
+    return _detail(request, 404, {"reason": "not_found", "message": str(exc)})
+
+
+@api.exception_handler(task_runs.StaleTry)
+def _stale_try(request: HttpRequest, exc: task_runs.StaleTry) -> HttpResponse:
+    return _detail(request, 403, str(exc))
+
+
+@api.exception_handler(task_runs.InvalidTaskState)
+def _invalid_state(request: HttpRequest, exc: task_runs.InvalidTaskState) -> HttpResponse:
+    return _detail(
+        request,
+        409,
+        {"reason": "invalid_state", "previous_state": exc.previous_state, "message": str(exc)},
+    )

@@ -1,0 +1,86 @@
+"""`/execution/task-instances/{id}/…`: claim, heartbeat, finish and log a try."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Router, Status
+
+from dagruns.actions import task_runs
+from dagruns.api.execution.schemas import (
+    ErrorOut,
+    HeartbeatIn,
+    LogsIn,
+    RunIn,
+    RunOut,
+    StateIn,
+    StateOut,
+)
+from dagruns.api.execution.tokens import refreshed_token
+
+router = Router(tags=["task-instances"])
+
+ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+REFRESH_HEADER = "Refreshed-API-Token"
+
+
+@router.patch("/{uuid:ti_id}/run", response={200: RunOut, **ERRORS})
+def run(request: HttpRequest, ti_id: uuid.UUID, body: RunIn):
+    """Claim the queued try (queued → running) and get what the runner needs to run it."""
+    caller = request.auth
+    caller.require_task_instance(ti_id)
+    ti = task_runs.do_start_try(
+        ti_id,
+        caller.claims.try_number,
+        hostname=body.hostname,
+        pid=body.pid,
+        start_date=body.start_date,
+    )
+    dag_run = ti.dag_run
+    version = ti.dag_version or dag_run.dag_version
+    return {
+        "dag_run": dag_run,
+        "task_instance": ti,
+        "dag_fileloc": version.fileloc if version is not None else dag_run.dag.fileloc,
+    }
+
+
+@router.put("/{uuid:ti_id}/heartbeat", response={204: None, **ERRORS})
+def heartbeat(request: HttpRequest, ti_id: uuid.UUID, body: HeartbeatIn, response: HttpResponse):
+    """The try is alive. 409 means it was cleared or failed meanwhile: kill the task."""
+    caller = request.auth
+    caller.require_task_instance(ti_id)
+    task_runs.do_heartbeat(ti_id, caller.claims.try_number, hostname=body.hostname, pid=body.pid)
+    if caller.claims.needs_refresh():
+        response[REFRESH_HEADER] = refreshed_token(caller.claims)
+    return Status(204, None)
+
+
+@router.patch("/{uuid:ti_id}/state", response={200: StateOut, **ERRORS})
+def finish(request: HttpRequest, ti_id: uuid.UUID, body: StateIn):
+    """End the try; a failure with retries left comes back as up_for_retry."""
+    caller = request.auth
+    caller.require_task_instance(ti_id)
+    ti = task_runs.do_finish_try(
+        ti_id,
+        caller.claims.try_number,
+        state=body.state,
+        end_date=body.end_date,
+        fail_without_retry=body.fail_without_retry,
+        cpu_time=body.cpu_time,
+        peak_memory=body.peak_memory,
+        rendered_fields=body.rendered_fields,
+        branch_task_ids=body.branch_task_ids,
+        skip_downstream=body.skip_downstream,
+    )
+    return {"state": ti.state}
+
+
+@router.post("/{uuid:ti_id}/logs", response={204: None, **ERRORS})
+def append_logs(request: HttpRequest, ti_id: uuid.UUID, body: LogsIn):
+    """Append a chunk of log lines to the try's log file."""
+    caller = request.auth
+    caller.require_task_instance(ti_id)
+    task_runs.do_append_log(ti_id, caller.claims.try_number, body.lines)
+    return Status(204, None)

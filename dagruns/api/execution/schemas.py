@@ -1,0 +1,97 @@
+"""Request and response bodies of the Execution API (docs/engine.md)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from ninja import Schema
+from pydantic import Field
+
+
+class RunIn(Schema):
+    hostname: str = ""
+    pid: int | None = None
+    start_date: datetime | None = None
+
+
+class HeartbeatIn(Schema):
+    hostname: str = ""
+    pid: int | None = None
+
+
+class StateIn(Schema):
+    state: Literal["success", "failed", "skipped"]
+    end_date: datetime | None = None
+    fail_without_retry: bool = False
+    cpu_time: float | None = Field(default=None, ge=0)
+    peak_memory: int | None = Field(default=None, ge=0)
+    rendered_fields: dict[str, Any] | None = None
+    branch_task_ids: list[str] | None = None
+    skip_downstream: Literal["all", "direct"] | None = None
+
+
+class StateOut(Schema):
+    state: str
+
+
+class LogsIn(Schema):
+    lines: list[str]
+
+
+class DagRunOut(Schema):
+    dag_id: str
+    run_id: str
+    logical_date: datetime | None
+    data_interval_start: datetime | None
+    data_interval_end: datetime | None
+    run_after: datetime
+    start_date: datetime | None
+    run_type: str
+    conf: dict[str, Any]
+
+
+class TaskInstanceOut(Schema):
+    id: uuid.UUID
+    dag_id: str
+    run_id: str
+    task_id: str
+    map_index: int
+    try_number: int
+    max_tries: int
+
+
+class RunOut(Schema):
+    dag_run: DagRunOut
+    task_instance: TaskInstanceOut
+    dag_fileloc: str
+
+
+class XComOut(Schema):
+    key: str
+    value: Any
+
+
+class XComSetOut(Schema):
+    message: str
+
+
+class VariableOut(Schema):
+    key: str
+    value: str
+
+
+class ConnectionOut(Schema):
+    conn_id: str
+    conn_type: str
+    host: str | None
+    schema_: str | None = Field(alias="schema")
+    login: str | None
+    password: str | None
+    port: int | None
+    extra: str | None
+
+
+class ErrorOut(Schema):
+    detail: Any

@@ -1,0 +1,128 @@
+"""Task logs: one file per try, written only by the API server.
+
+Airflow's layout under ORCH_LOG_DIR:
+`dag_id=<dag>/run_id=<run>/task_id=<task>/[map_index=<i>/]attempt=<n>.log` (the map_index level
+only for mapped task instances, as in Airflow's default `log_filename_template`). Every
+component is percent-encoded, so run ids with `/`, `:` or `+` stay one safe path component; the
+`key=` prefixes mean no component can be `.` or `..`.
+
+Runners ship lines through the Execution API; the UI and the REST API read with `read_log`
+(byte offsets, so a page can tail a growing file without re-reading it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import quote
+
+from django.conf import settings
+
+DEFAULT_READ_LIMIT = 1024 * 1024
+
+
+class TryKey(Protocol):
+    """A TaskInstance or TaskInstanceHistory row."""
+
+    dag_id: str
+    run_id: str
+    task_id: str
+    map_index: int
+    try_number: int
+
+
+def _component(name: str, value: object) -> str:
+    return f"{name}={quote(str(value), safe='')}"
+
+
+def log_path(
+    dag_id: str, run_id: str, task_id: str, try_number: int, map_index: int = -1
+) -> Path:
+    """Where the log of one try lives (the file may not exist yet)."""
+    parts = [
+        _component("dag_id", dag_id),
+        _component("run_id", run_id),
+        _component("task_id", task_id),
+    ]
+    if map_index >= 0:
+        parts.append(_component("map_index", map_index))
+    parts.append(f"attempt={int(try_number)}.log")
+    return Path(settings.ORCH["LOG_DIR"]).joinpath(*parts)
+
+
+def ti_log_path(ti: TryKey, try_number: int | None = None) -> Path:
+    """The log of `ti`'s try `try_number` (default: the try it is at)."""
+    return log_path(
+        ti.dag_id,
+        ti.run_id,
+        ti.task_id,
+        ti.try_number if try_number is None else try_number,
+        ti.map_index,
+    )
+
+
+def append_lines(path: Path, lines: Iterable[str]) -> int:
+    """Append lines (each ends with exactly one newline) to the file; returns bytes written."""
+    data = "".join(line.rstrip("\r\n") + "\n" for line in lines).encode("utf-8", "replace")
+    if not data:
+        return 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # One write() on an O_APPEND descriptor: chunks of two requests never interleave mid-line.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+    finally:
+        os.close(fd)
+    return len(data)
+
+
+def log_size(path: Path) -> int:
+    """Bytes in the log file (0 when the try has not logged anything)."""
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+@dataclass(frozen=True)
+class LogChunk:
+    content: str
+    offset: int  # where this chunk starts, in bytes
+    next_offset: int  # where the next read should start
+    size: int  # the file's size when read
+
+    @property
+    def eof(self) -> bool:
+        return self.next_offset >= self.size
+
+
+def read_log(path: Path, offset: int = 0, limit: int = DEFAULT_READ_LIMIT) -> LogChunk:
+    """Up to `limit` bytes from byte `offset`, ending at a line boundary when the chunk holds
+    at least one whole line (so a tailing reader never sees half a line or half a UTF-8
+    character); a single line longer than `limit` is returned in pieces."""
+    if offset < 0 or limit < 1:
+        raise ValueError("offset must be >= 0 and limit >= 1")
+    try:
+        with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            handle.seek(min(offset, size))
+            data = handle.read(limit)
+    except FileNotFoundError:
+        return LogChunk(content="", offset=offset, next_offset=offset, size=0)
+    start = min(offset, size)
+    if len(data) == limit and not data.endswith(b"\n"):
+        cut = data.rfind(b"\n")
+        if cut >= 0:
+            data = data[: cut + 1]
+    return LogChunk(
+        content=data.decode("utf-8", "replace"),
+        offset=start,
+        next_offset=start + len(data),
+        size=size,
+    )

@@ -1,0 +1,84 @@
+"""The DAG-authoring SDK: what DAG files import.
+
+Pure Python (no Django, no database); names and defaults follow Apache Airflow 3 so DAG
+files written for Airflow carry over::
+
+    from dagruns.sdk import DAG, task
+    from dagruns.sdk import BashOperator, EmptyOperator, TaskGroup, chain
+"""
+
+from .baseoperator import BaseOperator
+from .dag import DAG, capture_dags, collect_dags, reset_auto_registered
+from .dag_decorator import dag
+from .decorators import setup, task, teardown
+from .dependencies import chain, cross_downstream
+from .exceptions import (
+    AirflowDagCycleException,
+    AirflowDagDuplicatedIdException,
+    AirflowException,
+    AirflowFailException,
+    AirflowSkipException,
+    AirflowTaskTimeout,
+    DagDefinitionError,
+    DuplicateTaskIdFound,
+    ParamValidationError,
+    TaskNotFound,
+    TemplateRenderError,
+)
+from .operators import (
+    BashOperator,
+    BranchPythonOperator,
+    EmptyOperator,
+    PythonOperator,
+    ShortCircuitOperator,
+)
+from .params import Param, ParamsDict, validate_params
+from .serialization import SERIALIZATION_VERSION, dag_structure_hash, deserialize_dag, serialize_dag
+from .serialized_operator import SerializedOperator
+from .taskgroup import TaskGroup, task_group
+from .trigger_rule import TriggerRule
+from .weight_rule import WeightRule
+from .xcom_arg import XComArg
+
+__all__ = [
+    "DAG",
+    "SERIALIZATION_VERSION",
+    "AirflowDagCycleException",
+    "AirflowDagDuplicatedIdException",
+    "AirflowException",
+    "AirflowFailException",
+    "AirflowSkipException",
+    "AirflowTaskTimeout",
+    "BaseOperator",
+    "BashOperator",
+    "BranchPythonOperator",
+    "DagDefinitionError",
+    "DuplicateTaskIdFound",
+    "EmptyOperator",
+    "Param",
+    "ParamValidationError",
+    "ParamsDict",
+    "PythonOperator",
+    "SerializedOperator",
+    "ShortCircuitOperator",
+    "TaskGroup",
+    "TaskNotFound",
+    "TemplateRenderError",
+    "TriggerRule",
+    "WeightRule",
+    "XComArg",
+    "capture_dags",
+    "chain",
+    "collect_dags",
+    "cross_downstream",
+    "dag",
+    "dag_structure_hash",
+    "deserialize_dag",
+    "reset_auto_registered",
+    "serialize_dag",
+    "setup",
+    "task",
+    "task_group",
+    "teardown",
+    "validate_params",
+]

@@ -1,0 +1,354 @@
+"""BaseOperator: one task of a DAG, with Airflow's arguments, defaults and graph API."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from .context import current_dag, current_task_group
+from .defaults import (
+    DEFAULT_OWNER,
+    DEFAULT_POOL,
+    DEFAULT_POOL_SLOTS,
+    DEFAULT_PRIORITY_WEIGHT,
+    DEFAULT_QUEUE,
+    DEFAULT_RETRIES,
+    DEFAULT_RETRY_DELAY,
+    DEFAULT_TRIGGER_RULE,
+    DEFAULT_WEIGHT_RULE,
+    apply_defaults,
+)
+from .exceptions import (
+    AirflowException,
+    AirflowFailException,
+    AirflowSkipException,
+    DagDefinitionError,
+    TemplateRenderError,
+)
+from .ids import validate_key
+from .params import ParamsDict
+from .taskmixin import TaskMixin
+from .templating import create_template_env, render_template
+from .timeutil import to_timedelta, to_utc
+from .trigger_rule import TriggerRule
+from .weight_rule import WeightRule
+from .xcom_arg import iter_xcom_args
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from .dag import DAG
+    from .taskgroup import TaskGroup
+
+
+class BaseOperator(TaskMixin):
+    """A task: subclasses implement ``execute(context)`` and declare ``template_fields``.
+
+    Arguments are keyword-only and match Airflow's; any argument the constructor takes
+    can come from the DAG's (or task group's) ``default_args``. Created inside
+    ``with DAG(...)`` (or given ``dag=``) the task adds itself to the DAG at once, so a
+    duplicate task_id fails on the author's own line.
+    """
+
+    template_fields: Sequence[str] = ()
+    template_ext: Sequence[str] = ()
+    template_fields_renderers: dict[str, str] = {}
+    ui_color: str = "#fff"
+    ui_fgcolor: str = "#000"
+    # Shown instead of the class name in the UI (e.g. "@task" for TaskFlow tasks).
+    custom_operator_name: str | None = None
+    # Flags the scheduler reads from the serialized DAG.
+    inherits_from_empty_operator: bool = False
+    is_branch: bool = False
+    is_short_circuit: bool = False
+    ignore_downstream_trigger_rules: bool = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if isinstance(cls.__dict__.get("template_fields"), str):
+            # template_fields = ("sql") is a classic typo for ("sql",)
+            cls.template_fields = (cls.__dict__["template_fields"],)
+        init = cls.__dict__.get("__init__")
+        if init is not None and not getattr(init, "__wrapped_by_apply_defaults__", False):
+            cls.__init__ = apply_defaults(init)  # type: ignore[method-assign]
+
+    def __init__(
+        self,
+        *,
+        task_id: str,
+        owner: str = DEFAULT_OWNER,
+        email: str | Iterable[str] | None = None,
+        email_on_retry: bool = True,
+        email_on_failure: bool = True,
+        retries: int | None = DEFAULT_RETRIES,
+        retry_delay: timedelta | float = DEFAULT_RETRY_DELAY,
+        retry_exponential_backoff: bool = False,
+        max_retry_delay: timedelta | float | None = None,
+        start_date: datetime | None = None,
+        end_date: datetime | None = None,
+        depends_on_past: bool = False,
+        ignore_first_depends_on_past: bool = True,
+        wait_for_downstream: bool = False,
+        dag: DAG | None = None,
+        task_group: TaskGroup | None = None,
+        params: Mapping[str, Any] | None = None,
+        default_args: dict[str, Any] | None = None,
+        priority_weight: int = DEFAULT_PRIORITY_WEIGHT,
+        weight_rule: str = DEFAULT_WEIGHT_RULE,
+        queue: str = DEFAULT_QUEUE,
+        pool: str | None = None,
+        pool_slots: int = DEFAULT_POOL_SLOTS,
+        execution_timeout: timedelta | float | None = None,
+        on_execute_callback: Any = None,
+        on_failure_callback: Any = None,
+        on_success_callback: Any = None,
+        on_retry_callback: Any = None,
+        trigger_rule: str = DEFAULT_TRIGGER_RULE,
+        max_active_tis_per_dag: int | None = None,
+        max_active_tis_per_dagrun: int | None = None,
+        executor_config: dict[str, Any] | None = None,
+        do_xcom_push: bool = True,
+        multiple_outputs: bool = False,
+        doc_md: str | None = None,
+        is_setup: bool = False,
+        is_teardown: bool = False,
+        on_failure_fail_dagrun: bool = False,
+        **kwargs: Any,
+    ):
+        if kwargs:
+            raise DagDefinitionError(
+                f"Invalid arguments were passed to {type(self).__name__} (task_id: {task_id!r}). "
+                f"Invalid arguments were: {sorted(kwargs)}"
+            )
+        validate_key(task_id, "task_id")
+        dag = dag or current_dag()
+        task_group = task_group or current_task_group(dag)
+        if dag is None and task_group is not None:
+            dag = task_group.dag
+        if task_group is not None and dag is not None and task_group.dag is not dag:
+            raise DagDefinitionError(f"Task {task_id!r}: cannot mix TaskGroups from different DAGs")
+        self.task_id = validate_key(
+            task_group.child_id(task_id) if task_group else task_id, "task_id"
+        )
+        where = f"Task {self.task_id!r}" + (f" in DAG {dag.dag_id!r}" if dag else "")
+
+        if not TriggerRule.is_valid(trigger_rule):
+            raise DagDefinitionError(
+                f"{where}: unknown trigger_rule {trigger_rule!r}; valid trigger rules are: "
+                f"{', '.join(sorted(TriggerRule.all_triggers()))}"
+            )
+        if not WeightRule.is_valid(weight_rule):
+            raise DagDefinitionError(
+                f"{where}: unknown weight_rule {weight_rule!r}; valid weight rules are: "
+                f"{', '.join(sorted(WeightRule.all_weight_rules()))}"
+            )
+        self.retries = _non_negative_int(0 if retries is None else retries, "retries", where)
+        self.priority_weight = _int(priority_weight, "priority_weight", where)
+        self.pool_slots = _int(pool_slots, "pool_slots", where)
+        if self.pool_slots < 1:
+            raise DagDefinitionError(f"{where}: pool_slots cannot be less than 1, got {pool_slots}")
+
+        self.owner = owner
+        self.email = email
+        self.email_on_retry = email_on_retry
+        self.email_on_failure = email_on_failure
+        self.retry_delay = to_timedelta(retry_delay, "retry_delay")
+        self.retry_exponential_backoff = retry_exponential_backoff
+        self.max_retry_delay = to_timedelta(max_retry_delay, "max_retry_delay")
+        self.execution_timeout = to_timedelta(execution_timeout, "execution_timeout")
+        self.start_date = to_utc(start_date, "start_date")
+        self.end_date = to_utc(end_date, "end_date")
+        self.depends_on_past = bool(depends_on_past) or bool(wait_for_downstream)
+        self.ignore_first_depends_on_past = ignore_first_depends_on_past
+        self.wait_for_downstream = wait_for_downstream
+        self.trigger_rule = TriggerRule(trigger_rule)
+        self.weight_rule = WeightRule(weight_rule)
+        self.queue = queue
+        self.pool = pool or DEFAULT_POOL
+        self.max_active_tis_per_dag = max_active_tis_per_dag
+        self.max_active_tis_per_dagrun = max_active_tis_per_dagrun
+        self.executor_config = executor_config or {}
+        self.do_xcom_push = do_xcom_push
+        self.multiple_outputs = multiple_outputs
+        self.doc_md = doc_md
+        self.on_execute_callback = on_execute_callback
+        self.on_failure_callback = on_failure_callback
+        self.on_success_callback = on_success_callback
+        self.on_retry_callback = on_retry_callback
+        self.on_failure_fail_dagrun = on_failure_fail_dagrun
+        self._is_setup = False
+        self._is_teardown = False
+        self.is_setup = is_setup
+        self.is_teardown = is_teardown
+
+        # Task params: the DAG's, then default_args' "params", then the task's own.
+        self.params = ParamsDict(dag.params.copy() if dag is not None else None)
+        self.params.update((default_args or {}).get("params") or {})
+        self.params.update(params or {})
+
+        self.upstream_task_ids: set[str] = set()
+        self.downstream_task_ids: set[str] = set()
+        self.task_group = task_group
+        self._dag: DAG | None = None
+        if dag is not None:
+            dag.add_task(self)
+
+    def _post_init(self) -> None:
+        """Runs once after the outermost constructor: every field is set by now."""
+        for field in self.template_fields:
+            if not hasattr(self, field):
+                raise DagDefinitionError(
+                    f"{type(self).__name__} declares template field {field!r} but has no such attribute"
+                )
+            self._depend_on_xcom_args(getattr(self, field))
+        object.__setattr__(self, "_initialized", True)
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        super().__setattr__(key, value)
+        # An XComArg assigned to a template field after construction still adds its edge.
+        if self.__dict__.get("_initialized") and key in self.template_fields:
+            self._depend_on_xcom_args(value)
+
+    def _depend_on_xcom_args(self, value: Any) -> None:
+        for arg in iter_xcom_args(value):
+            self.set_upstream(arg.operator)
+
+    def __repr__(self) -> str:
+        return f"<Task({type(self).__name__}): {self.task_id}>"
+
+    @property
+    def log(self) -> logging.Logger:
+        # Airflow's logger naming, so "airflow.task" logging config keeps working.
+        return logging.getLogger(
+            f"airflow.task.operators.{type(self).__module__}.{type(self).__name__}"
+        )
+
+    # -- DAG membership --------------------------------------------------------------
+
+    @property
+    def dag(self) -> DAG:
+        if self._dag is None:
+            raise AirflowException(f"Operator {self!r} has not been assigned to a DAG yet")
+        return self._dag
+
+    @dag.setter
+    def dag(self, dag: DAG) -> None:
+        if self._dag is dag:
+            return
+        if self._dag is not None:
+            raise DagDefinitionError(f"The DAG assigned to {self!r} can not be changed.")
+        dag.add_task(self)
+
+    def has_dag(self) -> bool:
+        return self._dag is not None
+
+    def get_dag(self) -> DAG | None:
+        return self._dag
+
+    @property
+    def dag_id(self) -> str:
+        return self._dag.dag_id if self._dag is not None else f"adhoc_{self.owner}"
+
+    @property
+    def node_id(self) -> str:
+        return self.task_id
+
+    @property
+    def task_type(self) -> str:
+        """The operator's class name, as the UI and the serialized form show it."""
+        return type(self).__name__
+
+    @property
+    def operator_module(self) -> str:
+        return type(self).__module__
+
+    @property
+    def label(self) -> str:
+        """The task id without its task group prefix, as the graph view shows it."""
+        group = self.task_group
+        if group is not None and group.group_id and group.prefix_group_id:
+            return self.task_id[len(group.group_id) + 1 :]
+        return self.task_id
+
+    # -- callbacks -------------------------------------------------------------------
+
+    @property
+    def has_on_execute_callback(self) -> bool:
+        return bool(self.on_execute_callback)
+
+    @property
+    def has_on_success_callback(self) -> bool:
+        return bool(self.on_success_callback)
+
+    @property
+    def has_on_failure_callback(self) -> bool:
+        return bool(self.on_failure_callback)
+
+    @property
+    def has_on_retry_callback(self) -> bool:
+        return bool(self.on_retry_callback)
+
+    # -- running ---------------------------------------------------------------------
+
+    def execute(self, context: Mapping[str, Any]) -> Any:
+        """Do the task's work; the return value is pushed as the ``return_value`` XCom."""
+        raise NotImplementedError(f"{type(self).__name__} must implement execute(context)")
+
+    def on_kill(self) -> None:
+        """Called by the runner when the task is killed (timeout, user action);
+        operators that start processes override it to stop them."""
+
+    def get_template_env(self) -> jinja2.Environment:
+        return self._dag.get_template_env() if self._dag is not None else create_template_env()
+
+    def render_template(
+        self, content: Any, context: Mapping[str, Any], jinja_env: jinja2.Environment | None = None
+    ) -> Any:
+        env = jinja_env or self.get_template_env()
+        return render_template(content, context, env, self.template_ext)
+
+    def render_template_fields(
+        self, context: Mapping[str, Any], jinja_env: jinja2.Environment | None = None
+    ) -> None:
+        """Render every template field in place; errors name the task and the field."""
+        env = jinja_env or self.get_template_env()
+        for field in self.template_fields:
+            value = getattr(self, field)
+            try:
+                rendered = render_template(value, context, env, self.template_ext)
+            except (AirflowSkipException, AirflowFailException):
+                raise
+            except Exception as err:
+                raise TemplateRenderError(
+                    f"Could not render template field {field!r} of task {self.task_id!r}: "
+                    f"{type(err).__name__}: {err}"
+                ) from err
+            setattr(self, field, rendered)
+
+
+def _int(value: Any, name: str, where: str) -> int:
+    # Airflow converts "3" (e.g. from an env var) to 3; anything not integral is an error.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            pass
+    raise DagDefinitionError(
+        f"{where}: {name!r} must be an int, got {type(value).__name__}: {value!r}"
+    )
+
+
+def _non_negative_int(value: Any, name: str, where: str) -> int:
+    parsed = _int(value, name, where)
+    if parsed < 0:
+        raise DagDefinitionError(f"{where}: {name!r} cannot be negative, got {parsed}")
+    return parsed
+
+
+BaseOperator.__init__ = apply_defaults(BaseOperator.__init__)  # type: ignore[method-assign]

@@ -1,0 +1,127 @@
+"""XComArg: a reference to a task's result, usable before the task has run.
+
+Passing one to another task (TaskFlow call, template field, ``op_kwargs``) records the
+upstream edge at definition time and is replaced by the pulled value at run time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from .dependencies import DependencyMixin
+from .exceptions import AirflowException
+from .resolve import ResolveMixin
+
+if TYPE_CHECKING:
+    from .baseoperator import BaseOperator
+
+XCOM_RETURN_KEY = "return_value"
+
+
+class XComArg(ResolveMixin, DependencyMixin):
+    """The XCom ``key`` (default ``return_value``) pushed by ``operator``.
+
+    ``xcomarg["name"]`` refers to one entry of a task with ``multiple_outputs``.
+    """
+
+    def __init__(self, operator: BaseOperator, key: str = XCOM_RETURN_KEY):
+        self.operator = operator
+        self.key = key
+
+    def __getitem__(self, key: str) -> XComArg:
+        return XComArg(self.operator, key)
+
+    def __iter__(self) -> Iterator[Any]:
+        # Without this, Python would iterate by calling __getitem__(0), (1), ... forever.
+        raise TypeError("'XComArg' object is not iterable")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, XComArg) and (self.operator, self.key) == (
+            other.operator,
+            other.key,
+        )
+
+    def __hash__(self) -> int:
+        return hash((id(self.operator), self.key))
+
+    def __repr__(self) -> str:
+        if self.key == XCOM_RETURN_KEY:
+            return f"XComArg({self.operator!r})"
+        return f"XComArg({self.operator!r}, {self.key!r})"
+
+    def __str__(self) -> str:
+        # A Jinja expression that pulls the value, so an XComArg can be embedded in a
+        # templated string (f"echo {xcomarg}"), as in Airflow.
+        return (
+            f"{{{{ task_instance.xcom_pull(task_ids='{self.operator.task_id}', "
+            f"dag_id='{self.operator.dag_id}', key='{self.key}') }}}}"
+        )
+
+    @property
+    def roots(self) -> list[BaseOperator]:
+        return [self.operator]
+
+    @property
+    def leaves(self) -> list[BaseOperator]:
+        return [self.operator]
+
+    def resolve(self, context: Mapping[str, Any]) -> Any:
+        ti = context.get("ti") or context.get("task_instance")
+        if ti is None:
+            raise AirflowException(
+                f"Cannot resolve {self!r}: the task context has no 'ti' to pull XComs from"
+            )
+        return ti.xcom_pull(task_ids=self.operator.task_id, key=self.key)
+
+    def serialize(self) -> dict[str, Any]:
+        return {"__xcomarg": {"task_id": self.operator.task_id, "key": self.key}}
+
+
+def iter_xcom_args(value: Any, _seen: set[int] | None = None) -> Iterator[XComArg]:
+    """Every XComArg inside ``value``, looking into containers and nested templated
+    objects (objects with ``template_fields``)."""
+    seen = _seen if _seen is not None else set()
+    if id(value) in seen:
+        return
+    if isinstance(value, XComArg):
+        yield value
+    elif isinstance(value, str | bytes | int | float | bool) or value is None:
+        return
+    elif isinstance(value, Mapping):
+        seen.add(id(value))
+        for item in value.values():
+            yield from iter_xcom_args(item, seen)
+    elif isinstance(value, list | tuple | set | frozenset):
+        seen.add(id(value))
+        for item in value:
+            yield from iter_xcom_args(item, seen)
+    elif hasattr(value, "template_fields") and not isinstance(value, type):
+        seen.add(id(value))
+        for field in value.template_fields:
+            yield from iter_xcom_args(getattr(value, field, None), seen)
+
+
+def push_return_value(task: BaseOperator, ti: Any, value: Any) -> None:
+    """Push a finished task's result the way Airflow does, for the task runner.
+
+    With ``multiple_outputs`` a dict result also pushes each entry under its own key.
+    Nothing is pushed when ``do_xcom_push`` is off or the result is None.
+    """
+    if not task.do_xcom_push or value is None:
+        return
+    if task.multiple_outputs:
+        if not isinstance(value, Mapping):
+            raise TypeError(
+                f"Task {task.task_id!r} has multiple_outputs=True but returned "
+                f"{type(value).__name__}, not a dict"
+            )
+        bad_keys = [key for key in value if not isinstance(key, str)]
+        if bad_keys:
+            raise TypeError(
+                f"Task {task.task_id!r} returned a dict with non-string keys {bad_keys!r}; "
+                "multiple_outputs needs string keys"
+            )
+        for key, item in value.items():
+            ti.xcom_push(key=key, value=item)
+    ti.xcom_push(key=XCOM_RETURN_KEY, value=value)

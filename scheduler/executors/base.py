@@ -1,0 +1,70 @@
+"""The executor contract (Airflow's BaseExecutor, trimmed to what we use).
+
+The scheduler hands an executor *workloads* (see docs/engine.md) with `queue()`; the executor
+starts the task runner somewhere; `sync()` reports runner processes that ended, so the scheduler
+can fail a try whose runner died without reporting; `terminate()` kills a try; `open_slots`
+is how many more tasks it will take (ORCH_PARALLELISM).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ExecutorEvent:
+    """A runner ended: `returncode` 0 means it reported its own final state."""
+
+    ti_id: str
+    try_number: int
+    returncode: int
+
+
+class BaseExecutor(ABC):
+    name = "base"
+
+    def __init__(self, parallelism: int) -> None:
+        self.parallelism = parallelism
+
+    def start(self) -> None:  # noqa: B027 — optional hook
+        """Prepare (warm worker processes, connect to a broker)."""
+
+    @abstractmethod
+    def queue(self, workload: dict[str, Any]) -> None: ...
+
+    @abstractmethod
+    def sync(self) -> list[ExecutorEvent]:
+        """Collect ended runners without blocking."""
+
+    @abstractmethod
+    def terminate(self, ti_id: str) -> bool:
+        """Kill the runner of this task instance (and everything it started)."""
+
+    @property
+    @abstractmethod
+    def running_count(self) -> int: ...
+
+    def running_tries(self) -> dict[str, int]:
+        """ti_id -> try_number of the runners this executor is running now."""
+        return {}
+
+    @property
+    def open_slots(self) -> int:
+        return max(0, self.parallelism - self.running_count)
+
+    def wait_handles(self) -> list[Any]:
+        """Objects the scheduler loop may wait on (readable when a runner ended)."""
+        return []
+
+    def end(self) -> None:  # noqa: B027 — optional hook
+        """Stop taking work and terminate running tasks."""
+
+
+def load_executor(name: str, parallelism: int) -> BaseExecutor:
+    if name == "local":
+        from scheduler.executors.local import LocalExecutor
+
+        return LocalExecutor(parallelism)
+    raise ValueError(f"unknown executor {name!r} (ORCH_EXECUTOR); available: local")

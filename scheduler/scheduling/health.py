@@ -1,0 +1,84 @@
+"""Steps of a scheduler tick that deal with tries that went wrong outside the task's control:
+a runner that ended without reporting, a running try whose heartbeat stopped (a zombie), a try
+stuck in queued, and runners still going for tries that were cleared or marked meanwhile."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+
+from dagruns.actions.task_runs import fail_try_from_outside
+from dagruns.models import TaskInstance, TaskInstanceState
+from scheduler.executors.base import BaseExecutor, ExecutorEvent
+
+TIS = TaskInstanceState
+_ACTIVE = (TIS.QUEUED, TIS.RUNNING)
+
+
+def fail_ended_runners(events: list[ExecutorEvent], now: datetime) -> int:
+    """A runner ended but its try is still queued/running: it died before it could report
+    (killed, crashed, OOM). Fail the try now (retry if it has tries left) rather than waiting
+    for the zombie timeout."""
+    failed = 0
+    for event in events:
+        ti = TaskInstance.objects.filter(
+            pk=event.ti_id, try_number=event.try_number, state__in=_ACTIVE
+        ).first()
+        if ti is None:
+            continue
+        how = f"signal {-event.returncode}" if event.returncode < 0 else f"code {event.returncode}"
+        failed += fail_try_from_outside(
+            ti, f"The task runner exited ({how}) without reporting a final state.", now
+        )
+    return failed
+
+
+def fail_zombies(now: datetime) -> int:
+    """Airflow's zombie detection: a running try without a heartbeat for longer than
+    ORCH_TASK_HEARTBEAT_TIMEOUT lost its worker (host gone, runner frozen)."""
+    limit = now - timedelta(seconds=settings.ORCH["TASK_HEARTBEAT_TIMEOUT"])
+    failed = 0
+    for ti in TaskInstance.objects.filter(state=TIS.RUNNING, last_heartbeat_at__lt=limit):
+        failed += fail_try_from_outside(
+            ti,
+            f"Detected zombie: no heartbeat since {ti.last_heartbeat_at.isoformat()} "
+            f"(more than {settings.ORCH['TASK_HEARTBEAT_TIMEOUT']:g} s).",
+            now,
+        )
+    return failed
+
+
+def fail_stuck_queued(now: datetime) -> int:
+    """A try queued for longer than ORCH_TASK_QUEUED_TIMEOUT was never picked up (a worker
+    queue nobody listens to, a lost message): fail it so retries and the run can proceed, as
+    Airflow's task_queued_timeout does."""
+    limit = now - timedelta(seconds=settings.ORCH["TASK_QUEUED_TIMEOUT"])
+    failed = 0
+    for ti in TaskInstance.objects.filter(state=TIS.QUEUED, queued_dttm__lt=limit):
+        failed += fail_try_from_outside(
+            ti,
+            f"Queued since {ti.queued_dttm.isoformat()} and never started "
+            f"(more than {settings.ORCH['TASK_QUEUED_TIMEOUT']:g} s).",
+            now,
+        )
+    return failed
+
+
+def stop_orphaned_runners(executor: BaseExecutor) -> int:
+    """Kill runners whose try is no longer active (cleared, marked, run timed out). Their next
+    heartbeat would tell them too; doing it here makes a clear take effect at once."""
+    running = executor.running_tries()
+    if not running:
+        return 0
+    active = {
+        (str(pk), n)
+        for pk, n in TaskInstance.objects.filter(
+            pk__in=list(running), state__in=_ACTIVE
+        ).values_list("pk", "try_number")
+    }
+    stopped = 0
+    for ti_id, try_number in running.items():
+        if (ti_id, try_number) not in active:
+            stopped += executor.terminate(ti_id)
+    return stopped
