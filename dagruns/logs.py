@@ -38,9 +38,7 @@ def _component(name: str, value: object) -> str:
     return f"{name}={quote(str(value), safe='')}"
 
 
-def log_path(
-    dag_id: str, run_id: str, task_id: str, try_number: int, map_index: int = -1
-) -> Path:
+def log_path(dag_id: str, run_id: str, task_id: str, try_number: int, map_index: int = -1) -> Path:
     """Where the log of one try lives (the file may not exist yet)."""
     parts = [
         _component("dag_id", dag_id),
@@ -50,7 +48,7 @@ def log_path(
     if map_index >= 0:
         parts.append(_component("map_index", map_index))
     parts.append(f"attempt={int(try_number)}.log")
-    return Path(settings.ORCH["LOG_DIR"]).joinpath(*parts)
+    return Path(str(settings.ORCH["LOG_DIR"])).joinpath(*parts)
 
 
 def ti_log_path(ti: TryKey, try_number: int | None = None) -> Path:

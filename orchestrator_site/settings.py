@@ -7,6 +7,7 @@ moves the same code to a real deployment.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -98,9 +99,12 @@ def _database() -> dict:
                 "PRAGMA busy_timeout=30000;"
             ),
         }
-        config["TEST"] = {"NAME": str(ORCH_HOME / "test_orchestrator.db")}
+        # A file, not :memory:, so threads and subprocesses of a test can share it; one per
+        # test process, so test sessions running side by side never share (or delete) one.
+        config["TEST"] = {"NAME": str(ORCH_HOME / f"test_orchestrator_{os.getpid()}.db")}
     elif config["ENGINE"] == "django.db.backends.postgresql":
         config.setdefault("OPTIONS", {})
+        config["TEST"] = {"NAME": f"test_{config['NAME']}_{os.getpid()}"}
     return config
 
 

@@ -30,3 +30,14 @@ def dags_folder(tmp_path: Path, orch_settings) -> Path:
     orch_settings["DAGS_FOLDER"] = folder
     orch_settings["LOAD_EXAMPLES"] = False
     return folder
+
+
+@pytest.fixture(autouse=True)
+def _fresh_dag_graph_cache():
+    """Version ids are never reused in production (AUTOINCREMENT / sequences), but a rolled
+    back test transaction rewinds SQLite's counter: forget cached graphs between tests."""
+    from scheduler.scheduling.dag_graph import graph_for_version
+
+    graph_for_version.cache_clear()
+    yield
+    graph_for_version.cache_clear()

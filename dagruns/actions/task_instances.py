@@ -15,16 +15,12 @@ from django.utils import timezone
 
 from dagruns.actions.audit import Actor, record
 from dagruns.actions.dags import get_dag_or_raise
-from dagruns.models import DagRun, DagRunState, TaskInstance, TaskInstanceHistory
+from dagruns.actions.task_runs import record_try_history
+from dagruns.models import DagRun, DagRunState, TaskInstance
 from dagruns.models.states import TI_FAILED_LIKE, TI_FINISHED, TI_OCCUPYING_SLOT, TaskInstanceState
 from scheduler.scheduling.dag_graph import graph_for_version
 
 TIS = TaskInstanceState
-HISTORY_FIELDS = [
-    f.name
-    for f in TaskInstanceHistory._meta.concrete_fields
-    if f.name not in ("id", "task_instance", "dag_version")
-]
 
 
 class RunNotFound(LookupError):
@@ -94,19 +90,14 @@ def select_task_instances(
 
 
 def record_history(ti: TaskInstance, state: str | None = None, end: datetime | None = None) -> None:
-    """Keep this try's record (once) before the live row moves on to the next try."""
+    """Keep this try's record before the live row moves on (a try never started has none)."""
     if ti.try_number == 0:
         return
-    values = {name: getattr(ti, name) for name in HISTORY_FIELDS}
     if state is not None:
-        values["state"] = state
+        ti.state = state
     if end is not None:
-        values["end_date"] = end
-    TaskInstanceHistory.objects.get_or_create(
-        task_instance=ti,
-        try_number=ti.try_number,
-        defaults={**values, "dag_version_id": ti.dag_version_id},
-    )
+        ti.end_date = end
+    record_try_history(ti)
 
 
 def do_clear(

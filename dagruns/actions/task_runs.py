@@ -102,7 +102,8 @@ def downstream_ids(
     return found
 
 
-def _serialized_dag(ti: TaskInstance) -> dict[str, Any] | None:
+def serialized_dag_of(ti: TaskInstance) -> dict[str, Any] | None:
+    """The serialized DAG the try runs with (the task instance's version, else its run's)."""
     version = ti.dag_version or ti.dag_run.dag_version
     return version.serialized if version is not None else None
 
@@ -162,11 +163,12 @@ def next_retry_datetime(
     return end_date + delay
 
 
-def _failure_outcome(
+def failure_outcome(
     ti: TaskInstance, task: dict[str, Any] | None, end_date: datetime, fail_without_retry: bool
 ) -> tuple[str, datetime | None]:
-    """failed, or up_for_retry with its time: a try is retried while try_number <= max_tries,
-    unless the task raised AirflowFailException."""
+    """(state, next_retry_at) of a failed try: up_for_retry with its time while
+    try_number <= max_tries, unless the task raised AirflowFailException; else failed.
+    `ti.dag_run` must be loadable (its logical date seeds the backoff's hash)."""
     if fail_without_retry or ti.try_number > ti.max_tries:
         return State.FAILED, None
     return State.UP_FOR_RETRY, next_retry_datetime(
@@ -177,6 +179,11 @@ def _failure_outcome(
         try_number=ti.try_number,
         end_date=end_date,
     )
+
+
+# Earlier names, still imported by dagruns/actions/failures.py.
+_failure_outcome = failure_outcome
+_serialized_dag = serialized_dag_of
 
 
 # --- history ----------------------------------------------------------------------------------
@@ -361,10 +368,10 @@ def do_finish_try(
         ti = _locked(ti_id, try_number)
         if ti.state != State.RUNNING:
             raise InvalidTaskState(ti.state, State.RUNNING)
-        serialized = _serialized_dag(ti)
+        serialized = serialized_dag_of(ti)
         final, next_retry_at = state, None
         if state == State.FAILED:
-            final, next_retry_at = _failure_outcome(
+            final, next_retry_at = failure_outcome(
                 ti, find_task(serialized, ti.task_id), end_date, fail_without_retry
             )
         fields: dict[str, Any] = {

@@ -48,13 +48,23 @@ FILTERS: dict[str, Callable[..., str]] = {
 }
 
 
+def _strict_native_concat(values: Iterable[Any]) -> Any:
+    result = native_concat(values)
+    if isinstance(result, jinja2.Undefined):
+        # A template that is a single undefined name (or a blocked attribute) would
+        # otherwise come back as an Undefined object instead of failing; str() makes a
+        # StrictUndefined raise, as it does in string rendering.
+        str(result)
+    return result
+
+
 class SandboxedNativeEnvironment(SandboxedEnvironment):
     """A sandboxed environment whose templates render to Python objects, not strings
     (a DAG's ``render_template_as_native_obj=True``). Jinja's own NativeEnvironment is not
     sandboxed, and DAG templates must never escape the sandbox."""
 
     code_generator_class = NativeCodeGenerator
-    concat = staticmethod(native_concat)  # type: ignore[assignment]
+    concat = staticmethod(_strict_native_concat)  # type: ignore[assignment]
 
 
 class _SandboxedNativeTemplate(NativeTemplate):

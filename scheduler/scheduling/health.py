@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 
-from dagruns.actions.task_runs import fail_try_from_outside
+from dagruns.actions.failures import fail_try_from_outside
 from dagruns.models import TaskInstance, TaskInstanceState
 from scheduler.executors.base import BaseExecutor, ExecutorEvent
 

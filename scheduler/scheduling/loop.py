@@ -15,6 +15,7 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -78,12 +79,24 @@ class Scheduler:
         return r
 
     def run_forever(self) -> None:
+        self._install_signal_handlers()
+        self.run_until(lambda report: False, job_type="scheduler")
+
+    def run_until(
+        self,
+        done: Callable[[TickReport], bool],
+        *,
+        job_type: str | None = None,
+        timeout: float | None = None,
+    ) -> bool:
+        """Tick until `done(report)` says so (True), `timeout` seconds pass or stop() is
+        called (False). Between idle ticks it sleeps until woken (see module docstring)."""
         from scheduler.wakeup import WakeReceiver
 
-        self._install_signal_handlers()
         self.executor.start()
         receiver = WakeReceiver()
-        job = start_job("scheduler")
+        job = start_job(job_type) if job_type else None
+        deadline = None if timeout is None else time.monotonic() + timeout
         last_heartbeat = 0.0
         state = "success"
         try:
@@ -91,18 +104,27 @@ class Scheduler:
                 close_old_connections()
                 receiver.drain()
                 report = self.run_once()
-                if time.monotonic() - last_heartbeat > settings.ORCH["SCHEDULER_HEARTBEAT_SEC"]:
+                if done(report):
+                    return True
+                if deadline is not None and time.monotonic() > deadline:
+                    return False
+                if (
+                    job
+                    and time.monotonic() - last_heartbeat > settings.ORCH["SCHEDULER_HEARTBEAT_SEC"]
+                ):
                     heartbeat(job)
                     last_heartbeat = time.monotonic()
                 if report.work == 0:
                     self._wait(receiver)
+            return False
         except BaseException:
             state = "failed"
             raise
         finally:
             self.executor.end()
             receiver.close()
-            end_job(job, state)
+            if job:
+                end_job(job, state)
 
     def _wait(self, receiver) -> None:
         from multiprocessing.connection import wait

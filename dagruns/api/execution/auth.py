@@ -8,7 +8,7 @@ or deleted), or — checked by the routes — a token used for another task inst
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpRequest
 from ninja.security import HttpBearer
@@ -51,7 +51,14 @@ class Caller:
         """Reading or writing data is for a live try only: a token replayed after its try
         finished (but before a new try was scheduled) is refused, too."""
         if self.ti.state != TaskInstanceState.RUNNING:
-            raise Forbidden(f"the token's try is not running (task instance is {self.ti.state or 'none'})")
+            raise Forbidden(
+                f"the token's try is not running (task instance is {self.ti.state or 'none'})"
+            )
+
+
+def caller_of(request: HttpRequest) -> Caller:
+    """The authenticated caller of a request (ninja stores it as `request.auth`)."""
+    return cast(Caller, request.auth)  # type: ignore[attr-defined]
 
 
 class ExecutionTokenAuth(HttpBearer):
@@ -68,11 +75,7 @@ class ExecutionTokenAuth(HttpBearer):
             claims = verify_token(token)
         except InvalidToken as exc:
             raise Unauthorized(str(exc)) from None
-        ti = (
-            TaskInstance.objects.select_related("dag_run")
-            .filter(pk=claims.ti_id)
-            .first()
-        )
+        ti = TaskInstance.objects.select_related("dag_run").filter(pk=claims.ti_id).first()
         if ti is None:
             raise Forbidden("the token's task instance no longer exists")
         if ti.try_number != claims.try_number:

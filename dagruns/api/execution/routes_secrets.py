@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Router
 
-from dagruns.api.execution.auth import ApiError
+from dagruns.api.execution.auth import ApiError, caller_of
 from dagruns.api.execution.schemas import ConnectionOut, ErrorOut, VariableOut
 from dagruns.models import Connection, Variable
 
@@ -21,7 +21,7 @@ def _not_found(message: str) -> ApiError:
 
 @router.get("/variables/{path:key}", response={200: VariableOut, **ERRORS}, tags=["variables"])
 def get_variable(request: HttpRequest, key: str):
-    request.auth.require_running()
+    caller_of(request).require_running()
     variable = Variable.objects.filter(key=key).first()
     if variable is None:
         raise _not_found(f"Variable with key {key!r} not found")
@@ -35,7 +35,7 @@ def get_variable(request: HttpRequest, key: str):
     tags=["connections"],
 )
 def get_connection(request: HttpRequest, conn_id: str):
-    request.auth.require_running()
+    caller_of(request).require_running()
     conn = Connection.objects.filter(conn_id=conn_id).first()
     if conn is None:
         raise _not_found(f"Connection with id {conn_id!r} not found")

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Status
 
 from dagruns.actions import task_runs
+from dagruns.api.execution.auth import caller_of
 from dagruns.api.execution.schemas import (
     ErrorOut,
     HeartbeatIn,
@@ -28,7 +29,7 @@ REFRESH_HEADER = "Refreshed-API-Token"
 @router.patch("/{uuid:ti_id}/run", response={200: RunOut, **ERRORS})
 def run(request: HttpRequest, ti_id: uuid.UUID, body: RunIn):
     """Claim the queued try (queued → running) and get what the runner needs to run it."""
-    caller = request.auth
+    caller = caller_of(request)
     caller.require_task_instance(ti_id)
     ti = task_runs.do_start_try(
         ti_id,
@@ -49,7 +50,7 @@ def run(request: HttpRequest, ti_id: uuid.UUID, body: RunIn):
 @router.put("/{uuid:ti_id}/heartbeat", response={204: None, **ERRORS})
 def heartbeat(request: HttpRequest, ti_id: uuid.UUID, body: HeartbeatIn, response: HttpResponse):
     """The try is alive. 409 means it was cleared or failed meanwhile: kill the task."""
-    caller = request.auth
+    caller = caller_of(request)
     caller.require_task_instance(ti_id)
     task_runs.do_heartbeat(ti_id, caller.claims.try_number, hostname=body.hostname, pid=body.pid)
     if caller.claims.needs_refresh():
@@ -60,7 +61,7 @@ def heartbeat(request: HttpRequest, ti_id: uuid.UUID, body: HeartbeatIn, respons
 @router.patch("/{uuid:ti_id}/state", response={200: StateOut, **ERRORS})
 def finish(request: HttpRequest, ti_id: uuid.UUID, body: StateIn):
     """End the try; a failure with retries left comes back as up_for_retry."""
-    caller = request.auth
+    caller = caller_of(request)
     caller.require_task_instance(ti_id)
     ti = task_runs.do_finish_try(
         ti_id,
@@ -80,7 +81,7 @@ def finish(request: HttpRequest, ti_id: uuid.UUID, body: StateIn):
 @router.post("/{uuid:ti_id}/logs", response={204: None, **ERRORS})
 def append_logs(request: HttpRequest, ti_id: uuid.UUID, body: LogsIn):
     """Append a chunk of log lines to the try's log file."""
-    caller = request.auth
+    caller = caller_of(request)
     caller.require_task_instance(ti_id)
     task_runs.do_append_log(ti_id, caller.claims.try_number, body.lines)
     return Status(204, None)

@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from dagruns.actions import xcoms
-from dagruns.api.execution.auth import ApiError, Caller, Forbidden
+from dagruns.api.execution.auth import ApiError, Caller, Forbidden, caller_of
 from dagruns.api.execution.schemas import ErrorOut, XComOut, XComSetOut
 
 router = Router(tags=["xcoms"])
@@ -43,7 +43,7 @@ def _own_run(caller: Caller, dag_id: str, run_id: str) -> None:
 def get_xcom(
     request: HttpRequest, dag_id: str, run_id: str, task_id: str, key: str, map_index: int = -1
 ):
-    caller = request.auth
+    caller = caller_of(request)
     _own_run(caller, dag_id, run_id)
     try:
         xcom = xcoms.get_xcom(caller.ti.dag_run, task_id, key, map_index)
@@ -56,7 +56,7 @@ def get_xcom(
 def set_xcom(
     request: HttpRequest, dag_id: str, run_id: str, task_id: str, key: str, map_index: int = -1
 ):
-    caller = request.auth
+    caller = caller_of(request)
     _own_run(caller, dag_id, run_id)
     if task_id != caller.ti.task_id or map_index != caller.ti.map_index:
         raise Forbidden("a task may only write its own XComs")

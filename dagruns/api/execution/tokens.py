@@ -12,6 +12,7 @@ import hashlib
 import time
 import uuid
 from dataclasses import dataclass
+from typing import cast
 
 import jwt
 from django.conf import settings
@@ -54,7 +55,7 @@ def issue_token(ti_id: uuid.UUID | str, try_number: int, ttl: float | None = Non
     """A token for try `try_number` of task instance `ti_id`, valid for `ttl` seconds
     (default ORCH_EXECUTION_API_TOKEN_TTL). The scheduler calls this when it queues a try."""
     if ttl is None:
-        ttl = settings.ORCH["EXECUTION_API_TOKEN_TTL"]
+        ttl = cast(float, settings.ORCH["EXECUTION_API_TOKEN_TTL"])
     now = int(time.time())
     payload = {
         "sub": str(uuid.UUID(str(ti_id))),
@@ -75,7 +76,13 @@ def verify_token(token: str) -> Claims:
     """The claims of a valid token; raises InvalidToken otherwise."""
     try:
         payload = jwt.decode(
-            token, _key(), algorithms=[ALGORITHM], options={"require": _REQUIRED_CLAIMS}
+            token,
+            _key(),
+            algorithms=[ALGORITHM],
+            # `iat` is only the start of the lifetime: a scheduler whose clock runs a second
+            # ahead of the API server's must not have its fresh tokens refused as "not yet
+            # valid". Expiry is what bounds a token.
+            options={"require": _REQUIRED_CLAIMS, "verify_iat": False},
         )
     except jwt.ExpiredSignatureError:
         raise InvalidToken("token expired") from None

@@ -49,7 +49,9 @@ class Runner:
         return self.call("put", f"task-instances/{ti_id or self.ti.id}/heartbeat", body)
 
     def finish(self, state: str = "success", ti_id=None, **body):
-        return self.call("patch", f"task-instances/{ti_id or self.ti.id}/state", {"state": state, **body})
+        return self.call(
+            "patch", f"task-instances/{ti_id or self.ti.id}/state", {"state": state, **body}
+        )
 
     def logs(self, lines: list[str], ti_id=None):
         return self.call("post", f"task-instances/{ti_id or self.ti.id}/logs", {"lines": lines})

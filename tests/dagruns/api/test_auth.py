@@ -22,20 +22,19 @@ def snapshot(ti: TaskInstance) -> dict:
     return TaskInstance.objects.values().get(pk=ti.pk)
 
 
-def forged(ti: TaskInstance, **claims) -> str:
-    now = int(time.time())
-    payload = {"sub": str(ti.id), "try": ti.try_number, "scope": "execution", "iat": now, "exp": now + 600}
-    payload.update(claims)
-    return jwt.encode(payload, claims.pop("key", b"k" * 32), algorithm="HS256")
-
-
 def signed(payload: dict) -> str:
     return jwt.encode(payload, tokens._key(), algorithm="HS256")
 
 
 def bad_tokens(ti: TaskInstance) -> dict[str, str]:
     now = int(time.time())
-    good = {"sub": str(ti.id), "try": ti.try_number, "scope": "execution", "iat": now, "exp": now + 600}
+    good = {
+        "sub": str(ti.id),
+        "try": ti.try_number,
+        "scope": "execution",
+        "iat": now,
+        "exp": now + 600,
+    }
     return {
         "missing": "",
         "garbage": "not-a-jwt",
@@ -49,7 +48,8 @@ def bad_tokens(ti: TaskInstance) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    "kind", ["missing", "garbage", "forged", "unsigned", "expired", "wrong_scope", "no_try", "bad_sub"]
+    "kind",
+    ["missing", "garbage", "forged", "unsigned", "expired", "wrong_scope", "no_try", "bad_sub"],
 )
 def test_a_call_without_a_valid_token_is_401_and_changes_nothing(queued_ti, kind):
     runner = Runner(queued_ti, token=bad_tokens(queued_ti)[kind])

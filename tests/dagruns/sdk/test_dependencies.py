@@ -1,6 +1,13 @@
 import pytest
 
-from dagruns.sdk import DAG, AirflowException, DagDefinitionError, EmptyOperator, chain, cross_downstream
+from dagruns.sdk import (
+    DAG,
+    AirflowException,
+    DagDefinitionError,
+    EmptyOperator,
+    chain,
+    cross_downstream,
+)
 
 
 def edges(dag):

@@ -2,7 +2,14 @@ import types
 
 import pytest
 
-from dagruns.sdk import DAG, AirflowDagDuplicatedIdException, EmptyOperator, capture_dags, collect_dags, dag
+from dagruns.sdk import (
+    DAG,
+    AirflowDagDuplicatedIdException,
+    EmptyOperator,
+    capture_dags,
+    collect_dags,
+    dag,
+)
 from dagruns.sdk.dag import auto_registered_dags, reset_auto_registered
 
 

@@ -1,6 +1,14 @@
 import pytest
 
-from dagruns.sdk import DAG, DagDefinitionError, DuplicateTaskIdFound, EmptyOperator, TaskGroup, task, task_group
+from dagruns.sdk import (
+    DAG,
+    DagDefinitionError,
+    DuplicateTaskIdFound,
+    EmptyOperator,
+    TaskGroup,
+    task,
+    task_group,
+)
 
 
 def edges(dag):

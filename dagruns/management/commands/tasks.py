@@ -1,0 +1,163 @@
+"""`manage.py tasks …`: Airflow's `airflow tasks` commands."""
+
+from __future__ import annotations
+
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from dagruns.actions.audit import Actor
+from dagruns.actions.dags import DagNotFound, get_dag_or_raise
+from dagruns.actions.runs import TriggerError, create_dag_run, generate_run_id
+from dagruns.actions.task_instances import (
+    InvalidTaskPattern,
+    RunNotFound,
+    do_clear,
+    get_run_or_raise,
+    select_task_instances,
+)
+from dagruns.cli.output import add_output_argument, render
+from dagruns.cli.parsing import parse_date
+from dagruns.cli.rows import TI_COLUMNS, ti_row
+from dagruns.models import DagRunTriggeredBy, DagRunType, TaskInstance, TaskInstanceState
+
+
+class Command(BaseCommand):
+    help = "Manage task instances: test, states-for-dag-run, clear."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="subcommand", required=True, metavar="COMMAND")
+        test = sub.add_parser(
+            "test", help="Run one task now, ignoring dependencies; nothing is kept afterwards."
+        )
+        test.add_argument("dag_id")
+        test.add_argument("task_id")
+        test.add_argument("logical_date", nargs="?", help="ISO-8601 (default now).")
+        test.add_argument("--timeout", type=float, default=None)
+        states = sub.add_parser("states-for-dag-run", help="Task instance states of one run.")
+        states.add_argument("dag_id")
+        states.add_argument("run_id")
+        add_output_argument(states)
+        clear = sub.add_parser("clear", help="Clear task instances so they run again.")
+        clear.add_argument("dag_id")
+        clear.add_argument("-t", "--task-regex", help="Only tasks whose id matches this regex.")
+        clear.add_argument("-s", "--start-date", help="Runs with logical date from (ISO-8601).")
+        clear.add_argument("-e", "--end-date", help="Runs with logical date up to (ISO-8601).")
+        clear.add_argument("-r", "--run-id", help="Only this run.")
+        clear.add_argument("-d", "--downstream", action="store_true", help="Include downstream.")
+        clear.add_argument("-u", "--upstream", action="store_true", help="Include upstream.")
+        clear.add_argument("-f", "--only-failed", action="store_true", help="Only failed ones.")
+        clear.add_argument("-y", "--yes", action="store_true", help="Do not ask to confirm.")
+        clear.add_argument("--dry-run", action="store_true", help="Only list what would change.")
+
+    def handle(self, *args, subcommand: str, **options):
+        handler = getattr(self, "handle_" + subcommand.replace("-", "_"))
+        try:
+            handler(**options)
+        except (DagNotFound, RunNotFound, TriggerError, InvalidTaskPattern) as exc:
+            raise CommandError(str(exc)) from None
+
+    def handle_states_for_dag_run(self, dag_id: str, run_id: str, output: str, **_):
+        run = get_run_or_raise(dag_id, run_id)
+        tis = TaskInstance.objects.filter(dag_run=run).order_by("task_id", "map_index")
+        self.stdout.write(render([ti_row(ti) for ti in tis], TI_COLUMNS, output))
+
+    def handle_clear(
+        self,
+        dag_id,
+        task_regex,
+        start_date,
+        end_date,
+        run_id,
+        downstream,
+        upstream,
+        only_failed,
+        yes,
+        dry_run,
+        **_,
+    ):
+        tis = select_task_instances(
+            dag_id,
+            run_ids=[run_id] if run_id else None,
+            task_regex=task_regex,
+            include_downstream=downstream,
+            include_upstream=upstream,
+            only_failed=only_failed,
+            start_date=parse_date(start_date, "--start-date"),
+            end_date=parse_date(end_date, "--end-date"),
+        )
+        if not tis:
+            self.stdout.write("No task instances to clear.")
+            return
+        for ti in tis:
+            self.stdout.write(
+                f"<TaskInstance: {ti.dag_id}.{ti.task_id} {ti.run_id} [{ti.state or 'none'}]>"
+            )
+        if dry_run:
+            return
+        if not yes and not _confirm(f"Clear these {len(tis)} task instance(s)? [y/n] "):
+            self.stdout.write("Cancelled, nothing was cleared.")
+            return
+        do_clear(tis, Actor.cli())
+        self.stdout.write(f"Cleared {len(tis)} task instance(s).")
+
+    def handle_test(self, dag_id, task_id, logical_date, timeout, **_):
+        """Airflow's `tasks test`: run one task without checking dependencies and without
+        keeping its state. The runner needs a run row to claim, so a throw-away run is
+        created, used, and deleted afterwards (its log is printed first)."""
+        from scheduler.foreground import run_in_foreground
+
+        dag = get_dag_or_raise(dag_id)
+        version = dag.latest_version()
+        if version is None or task_id not in {t["task_id"] for t in version.serialized["tasks"]}:
+            raise CommandError(f"Task {task_id!r} not found in DAG {dag_id!r}")
+        now = timezone.now()
+        when = parse_date(logical_date) or now
+        try:
+            with transaction.atomic():
+                run = _throwaway_run(dag, version, task_id, when, now)
+        except IntegrityError:
+            raise CommandError(
+                f"DAG {dag_id!r} already has a run at {when.isoformat()}; `tasks test` uses a "
+                "throw-away run of its own: pass another logical date"
+            ) from None
+        try:
+            run = run_in_foreground(run, printer=self.stdout.write, timeout=timeout)
+            state = TaskInstance.objects.get(dag_run=run, task_id=task_id).state
+        finally:
+            run.delete()
+        self.stdout.write(f"Task {task_id} finished: {state}")
+        if state != TaskInstanceState.SUCCESS:
+            sys.exit(1)
+
+
+def _throwaway_run(dag, version, task_id, when, now):
+    run = create_dag_run(
+        dag,
+        version,
+        run_type=DagRunType.MANUAL,
+        run_id=generate_run_id("tasks_test", now),
+        logical_date=when,
+        data_interval=(when, when),
+        run_after=now,
+        triggered_by=DagRunTriggeredBy.TEST,
+    )
+    # Only this task runs, whatever its upstream: the others are settled as skipped.
+    TaskInstance.objects.filter(dag_run=run).exclude(task_id=task_id).update(
+        state=TaskInstanceState.SKIPPED
+    )
+    TaskInstance.objects.filter(dag_run=run, task_id=task_id).update(
+        state=TaskInstanceState.SCHEDULED, try_number=1, max_tries=0
+    )
+    run.state = "running"
+    run.start_date = now
+    run.save(update_fields=["state", "start_date"])
+    return run
+
+
+def _confirm(question: str) -> bool:
+    if not sys.stdin or not sys.stdin.isatty():
+        raise CommandError("refusing to clear without confirmation: pass -y (or --dry-run)")
+    return input(question).strip().lower() in ("y", "yes")

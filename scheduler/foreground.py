@@ -1,0 +1,66 @@
+"""Running one DAG run to its end in the foreground, printing each try's log as it finishes:
+the engine behind `dags test`, `tasks test` and the benchmarks. It uses the real scheduler
+tick, the local executor, real runner processes and the Execution API over HTTP (served from a
+thread of this process), so what works here works in production."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+
+from dagruns.logs import log_path, read_log
+from dagruns.models import DagRun, TaskInstance
+from dagruns.models.states import DAGRUN_FINISHED, TI_FINISHED, TaskInstanceState
+from scheduler.executors.local import LocalExecutor
+from scheduler.inprocess_api import InProcessApiServer
+from scheduler.scheduling.loop import Scheduler
+
+Printer = Callable[[str], None]
+
+
+def run_in_foreground(
+    run: DagRun, *, printer: Printer | None = None, timeout: float | None = None
+) -> DagRun:
+    """Drive `run` until it finishes (or `timeout` seconds pass); returns it refreshed."""
+    printed: set[tuple[str, int]] = set()
+    with InProcessApiServer() as api:
+        previous_url = settings.ORCH["API_URL"]
+        settings.ORCH["API_URL"] = api.url
+        try:
+            scheduler = Scheduler(
+                executor=LocalExecutor(settings.ORCH["PARALLELISM"]), dag_ids=[run.dag_id]
+            )
+
+            def finished(_report) -> bool:
+                if printer:
+                    _print_new_logs(run, printed, printer)
+                state = DagRun.objects.values_list("state", flat=True).get(pk=run.pk)
+                return state in DAGRUN_FINISHED
+
+            scheduler.run_until(finished, timeout=timeout)
+        finally:
+            settings.ORCH["API_URL"] = previous_url
+    run.refresh_from_db()
+    return run
+
+
+def _print_new_logs(run: DagRun, printed: set[tuple[str, int]], printer: Printer) -> None:
+    done_states = TI_FINISHED | {TaskInstanceState.UP_FOR_RETRY}
+    rows = TaskInstance.objects.filter(dag_run_id=run.pk).values_list(
+        "task_id", "try_number", "state", "map_index"
+    )
+    for task_id, try_number, state, map_index in rows:
+        if state not in done_states or (task_id, try_number) in printed or try_number == 0:
+            continue
+        printed.add((task_id, try_number))
+        printer(f"--- {task_id} (try {try_number}) → {state} ---")
+        path = log_path(run.dag_id, run.run_id, task_id, try_number, map_index)
+        offset = 0
+        while True:
+            chunk = read_log(path, offset)
+            if chunk.content:
+                printer(chunk.content.rstrip("\n"))
+            if chunk.eof or chunk.next_offset == offset:
+                break
+            offset = chunk.next_offset
