@@ -9,14 +9,12 @@ the scheduler (no database connection, no threads). Each runner leads its own pr
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import signal
 from typing import Any
 
 from scheduler.executors.base import BaseExecutor, ExecutorEvent
-
-PRELOAD = ["scheduler.runner.supervisor"]
+from scheduler.forkserver import forkserver_context
 
 
 class LocalExecutor(BaseExecutor):
@@ -24,8 +22,7 @@ class LocalExecutor(BaseExecutor):
 
     def __init__(self, parallelism: int) -> None:
         super().__init__(parallelism)
-        self._ctx = multiprocessing.get_context("forkserver")
-        self._ctx.set_forkserver_preload(PRELOAD)
+        self._ctx = forkserver_context()
         self._running: dict[str, tuple[Any, int]] = {}  # ti_id -> (process, try_number)
         self._terminated: set[str] = set()
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
 import os
 import signal
 import time
@@ -19,17 +18,13 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from scheduler.forkserver import forkserver_context
+
 log = logging.getLogger(__name__)
 
 # The import-time alarm fires at the timeout; if user code swallows it (a bare except in a
 # loop) or is stuck in C, the parent kills the process group this much later.
 HARD_KILL_GRACE = 2.0
-
-
-def _context():
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["scheduler.processor.parsing"])
-    return ctx
 
 
 @dataclass
@@ -48,7 +43,7 @@ class ParsingPool:
         self.processes = max(1, processes)
         self.timeout = timeout
         self.extra_sys_path = extra_sys_path
-        self._ctx = _context()
+        self._ctx = forkserver_context()
 
     def parse(self, paths: Iterable[str]) -> Iterator[dict[str, Any]]:
         pending = list(paths)

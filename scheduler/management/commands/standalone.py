@@ -1,8 +1,8 @@
 """`manage.py standalone`: the whole orchestrator in one process tree on the embedded default.
 
 Like `airflow standalone`: migrates the database, creates a first admin user (printing its
-password once), then runs the API server and the DAG processor (and, once built, the scheduler)
-with the example DAGs loaded. Ctrl-C stops all of it.
+password once), then runs the API server, the DAG processor and the scheduler (with the local
+executor inside it) with the example DAGs loaded. Ctrl-C stops all of it.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ ADMIN_USERNAME = "admin"
 
 
 class Command(BaseCommand):
-    help = "Run the API server and DAG processor together, with the example DAGs."
+    help = "Run the API server, DAG processor and scheduler together, with the example DAGs."
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
@@ -35,6 +35,9 @@ class Command(BaseCommand):
         # Standalone is the first thing a new user runs: show them something.
         env.setdefault("ORCH_LOAD_EXAMPLES", "true")
         env.setdefault("DJANGO_SETTINGS_MODULE", "orchestrator_site.settings")
+        # Task runners reach the Execution API of this very server.
+        reachable = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        env.setdefault("ORCH_API_URL", f"http://{reachable}:{port}")
         python = sys.executable
         manage = str(settings.BASE_DIR / "manage.py")
         children = [
@@ -53,6 +56,7 @@ class Command(BaseCommand):
                 ],
             ),
             Child("dag-processor", [python, manage, "dag_processor"]),
+            Child("scheduler", [python, manage, "scheduler"]),
         ]
         supervisor = Supervisor(children, out=self.stdout)
         supervisor.start(env)

@@ -1,0 +1,80 @@
+"""Every trigger rule against every mix of finished upstream states, run for real.
+
+Upstreams: ok* succeed, bad* fail, skip* raise AirflowSkipException. Each downstream task is
+named `<rule>__<mix>`; the table is Airflow's documented outcome for each combination.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+MIXES = {
+    "ss": ("ok1", "ok2"),
+    "sf": ("ok1", "bad1"),
+    "sk": ("ok1", "skip1"),
+    "fk": ("bad1", "skip1"),
+    "ff": ("bad1", "bad2"),
+    "kk": ("skip1", "skip2"),
+}
+S, F, K, U = "success", "failed", "skipped", "upstream_failed"
+EXPECTED = {
+    #                            ss  sf  sk  fk  ff  kk
+    "all_success":              (S,  U,  K,  U,  U,  K),
+    "all_failed":               (K,  K,  K,  K,  S,  K),
+    "all_done":                 (S,  S,  S,  S,  S,  S),
+    "all_done_min_one_success": (S,  S,  K,  K,  U,  K),
+    "all_done_setup_success":   (S,  S,  S,  S,  S,  S),
+    "all_skipped":              (K,  K,  K,  K,  K,  S),
+    "one_success":              (S,  S,  S,  U,  U,  K),
+    "one_failed":               (K,  S,  K,  S,  S,  K),
+    "one_done":                 (S,  S,  S,  S,  S,  K),
+    "none_failed":              (S,  U,  S,  U,  U,  S),
+    "none_failed_min_one_success": (S, U, S, U, U,  K),
+    "none_skipped":             (S,  S,  K,  K,  S,  K),
+    "always":                   (S,  S,  S,  S,  S,  S),
+}  # fmt: skip
+
+DAG_FILE = f"""
+MIXES = {MIXES!r}
+RULES = {sorted(EXPECTED)!r}
+
+def ok():
+    return "fine"
+
+def bad():
+    raise ValueError("planned failure")
+
+def skip():
+    from dagruns.sdk import AirflowSkipException
+    raise AirflowSkipException("planned skip")
+
+with DAG("rules", schedule=None, start_date=START, max_active_tasks=32) as dag:
+    ups = {{}}
+    for name in ("ok1", "ok2"):
+        ups[name] = PythonOperator(task_id=name, python_callable=ok)
+    for name in ("bad1", "bad2"):
+        ups[name] = PythonOperator(task_id=name, python_callable=bad)
+    for name in ("skip1", "skip2"):
+        ups[name] = PythonOperator(task_id=name, python_callable=skip)
+    for rule in RULES:
+        for mix, names in MIXES.items():
+            down = EmptyOperator(task_id=f"{{rule}}__{{mix}}", trigger_rule=rule)
+            [ups[n] for n in names] >> down
+"""
+
+
+def test_every_trigger_rule_with_every_mix_of_upstream_states(engine):
+    engine.add("rules.py", DAG_FILE)
+    engine.parse()
+    run = engine.run_dag("rules", timeout=120)
+    states = engine.states(run)
+    assert states["ok1"] == S and states["bad1"] == F and states["skip1"] == K
+    wrong = {}
+    for rule, outcomes in EXPECTED.items():
+        for mix, expected in zip(MIXES, outcomes, strict=True):
+            actual = states[f"{rule}__{mix}"]
+            if actual != expected:
+                wrong[f"{rule}__{mix}"] = (actual, expected)
+    assert not wrong, f"(actual, expected): {wrong}"
