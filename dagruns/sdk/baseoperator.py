@@ -134,16 +134,9 @@ class BaseOperator(TaskMixin):
         )
         where = f"Task {self.task_id!r}" + (f" in DAG {dag.dag_id!r}" if dag else "")
 
-        if not TriggerRule.is_valid(trigger_rule):
-            raise DagDefinitionError(
-                f"{where}: unknown trigger_rule {trigger_rule!r}; valid trigger rules are: "
-                f"{', '.join(sorted(TriggerRule.all_triggers()))}"
-            )
-        if not WeightRule.is_valid(weight_rule):
-            raise DagDefinitionError(
-                f"{where}: unknown weight_rule {weight_rule!r}; valid weight rules are: "
-                f"{', '.join(sorted(WeightRule.all_weight_rules()))}"
-            )
+        # Checked first, so a bad rule fails before the task joins the DAG.
+        _check_rule(TriggerRule, trigger_rule, "trigger_rule", where)
+        _check_rule(WeightRule, weight_rule, "weight_rule", where)
         self.retries = _non_negative_int(0 if retries is None else retries, "retries", where)
         self.priority_weight = _int(priority_weight, "priority_weight", where)
         self.pool_slots = _int(pool_slots, "pool_slots", where)
@@ -163,8 +156,8 @@ class BaseOperator(TaskMixin):
         self.depends_on_past = bool(depends_on_past) or bool(wait_for_downstream)
         self.ignore_first_depends_on_past = ignore_first_depends_on_past
         self.wait_for_downstream = wait_for_downstream
-        self.trigger_rule = TriggerRule(trigger_rule)
-        self.weight_rule = WeightRule(weight_rule)
+        self.trigger_rule = trigger_rule
+        self.weight_rule = weight_rule
         self.queue = queue
         self.pool = pool or DEFAULT_POOL
         self.max_active_tis_per_dag = max_active_tis_per_dag
@@ -217,6 +210,24 @@ class BaseOperator(TaskMixin):
 
     def __repr__(self) -> str:
         return f"<Task({type(self).__name__}): {self.task_id}>"
+
+    @property
+    def trigger_rule(self) -> TriggerRule:
+        return self._trigger_rule
+
+    @trigger_rule.setter
+    def trigger_rule(self, value: str) -> None:
+        self._trigger_rule = TriggerRule(
+            _check_rule(TriggerRule, value, "trigger_rule", repr(self))
+        )
+
+    @property
+    def weight_rule(self) -> WeightRule:
+        return self._weight_rule
+
+    @weight_rule.setter
+    def weight_rule(self, value: str) -> None:
+        self._weight_rule = WeightRule(_check_rule(WeightRule, value, "weight_rule", repr(self)))
 
     @property
     def log(self) -> logging.Logger:
@@ -326,6 +337,17 @@ class BaseOperator(TaskMixin):
                     f"{type(err).__name__}: {err}"
                 ) from err
             setattr(self, field, rendered)
+
+
+def _check_rule(
+    rules: type[TriggerRule] | type[WeightRule], value: Any, name: str, where: str
+) -> Any:
+    if not rules.is_valid(value):
+        valid = sorted(rule.value for rule in rules)
+        raise DagDefinitionError(
+            f"{where}: unknown {name} {value!r}; valid values are: {', '.join(valid)}"
+        )
+    return value
 
 
 def _int(value: Any, name: str, where: str) -> int:

@@ -1,27 +1,30 @@
-"""DAG: a workflow definition, its ``@dag`` decorator, and DAG discovery for the processor.
+"""DAG: a workflow definition (tasks, dependencies, schedule, run-level settings).
 
-Discovery: a ``with DAG(...)`` block (and calling a ``@dag`` function, which uses one)
-registers the DAG when the block ends. The processor imports one file inside
-``capture_dags()`` and calls ``collect_dags(vars(module))`` to get exactly that file's DAGs,
-then ``dag.validate()`` on each (cycles can only be found once the file has finished).
+A ``with DAG(...)`` block registers the DAG when it ends; the registry functions live in
+``discovery`` and are re-exported here (``dagruns.sdk.dag.reset_auto_registered()``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import jinja2
 
 from .context import pop_dag, push_dag
+from .discovery import (
+    auto_registered_dags,
+    capture_dags,
+    collect_dags,
+    register,
+    reset_auto_registered,
+)
 from .exceptions import (
     AirflowDagCycleException,
-    AirflowDagDuplicatedIdException,
     DagDefinitionError,
     DuplicateTaskIdFound,
     ParamValidationError,
@@ -38,6 +41,14 @@ from .trigger_rule import TriggerRule
 
 if TYPE_CHECKING:
     from .baseoperator import BaseOperator
+
+__all__ = [
+    "DAG",
+    "auto_registered_dags",
+    "capture_dags",
+    "collect_dags",
+    "reset_auto_registered",
+]
 
 TAG_MAX_LEN = 100
 
@@ -150,7 +161,7 @@ class DAG:
     def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         pop_dag()
         if exc_type is None and self.auto_register:
-            _register(self)
+            register(self)
 
     # -- tasks -----------------------------------------------------------------------
 
@@ -306,68 +317,3 @@ def _validate_tags(tags: Iterable[str] | None, dag_id: str) -> set[str]:
             )
         result.add(tag)
     return result
-
-
-# -- discovery ---------------------------------------------------------------------------
-
-# A stack so that capture_dags() blocks nest; the bottom list collects DAGs created
-# outside any capture (e.g. in a plain `python dag_file.py`).
-_registries: list[list[DAG]] = [[]]
-
-
-def _register(dag: DAG) -> None:
-    registry = _registries[-1]
-    if not any(known is dag for known in registry):
-        registry.append(dag)
-
-
-def auto_registered_dags() -> list[DAG]:
-    """DAGs registered since the innermost capture_dags() began (or the last reset)."""
-    return list(_registries[-1])
-
-
-def reset_auto_registered() -> None:
-    """Forget the DAGs registered so far in the current capture (or globally)."""
-    _registries[-1].clear()
-
-
-@contextlib.contextmanager
-def capture_dags() -> Iterator[list[DAG]]:
-    """Collect the DAGs registered inside the block into a fresh list (yielded), leaving
-    the registrations made outside the block untouched."""
-    captured: list[DAG] = []
-    _registries.append(captured)
-    try:
-        yield captured
-    finally:
-        _registries.remove(captured)
-
-
-def collect_dags(
-    module_globals: Mapping[str, Any], auto_registered: Iterable[DAG] | None = None
-) -> list[DAG]:
-    """The DAGs of one imported DAG file: DAG objects among its globals plus those
-    auto-registered while it was imported (``auto_registered``, by default the current
-    capture's registrations).
-
-    Each DAG's ``fileloc`` becomes the module's ``__file__``, as Airflow does for a
-    DAG built by a helper in another module. Two different DAG objects with one dag_id
-    raise AirflowDagDuplicatedIdException (Airflow silently keeps the last one).
-    """
-    registered = _registries[-1] if auto_registered is None else auto_registered
-    candidates = [value for value in module_globals.values() if isinstance(value, DAG)]
-    candidates.extend(registered)
-    found: dict[str, DAG] = {}
-    for dag in candidates:
-        known = found.get(dag.dag_id)
-        if known is None:
-            found[dag.dag_id] = dag
-        elif known is not dag:
-            raise AirflowDagDuplicatedIdException(
-                f"DAG id {dag.dag_id!r} is defined twice in {module_globals.get('__file__', 'this file')}"
-            )
-    fileloc = module_globals.get("__file__")
-    if fileloc:
-        for dag in found.values():
-            dag.fileloc = str(fileloc)
-    return list(found.values())

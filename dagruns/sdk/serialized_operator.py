@@ -69,11 +69,11 @@ class SerializedOperator(BaseOperator):
         self.is_short_circuit = is_short_circuit
         self.ignore_downstream_trigger_rules = ignore_downstream_trigger_rules
         super().__init__(**kwargs)
-        for field, value in self.template_values.items():
+        for field in self.template_fields:
             # Expose each field as the original operator did (op.bash_command), unless the
             # name would shadow a BaseOperator attribute.
             if not hasattr(BaseOperator, field) and field not in self.__dict__:
-                object.__setattr__(self, field, value)
+                object.__setattr__(self, field, self.template_values.get(field))
 
     @property
     def task_type(self) -> str:

@@ -7,7 +7,7 @@ Kept apart from BaseOperator, which holds the task's settings; both describe one
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self, cast
 
 from .dependencies import DependencyMixin, flatten_nodes
 from .exceptions import DagDefinitionError
@@ -30,13 +30,14 @@ class TaskMixin(DependencyMixin):
     upstream_task_ids: set[str]
     downstream_task_ids: set[str]
     priority_weight: int
-    weight_rule: WeightRule
-    trigger_rule: TriggerRule
     on_failure_fail_dagrun: bool
     _is_setup: bool
     _is_teardown: bool
     _dag: DAG | None
     dag: DAG
+    if TYPE_CHECKING:  # properties of BaseOperator, declared for type checkers only
+        trigger_rule: TriggerRule
+        weight_rule: WeightRule
 
     @property
     def roots(self) -> list[BaseOperator]:
@@ -68,7 +69,7 @@ class TaskMixin(DependencyMixin):
             )
         (dag,) = dags.values()
         if self._dag is None:
-            dag.add_task(self)
+            dag.add_task(cast("BaseOperator", self))
         for task in tasks:
             if task._dag is None:
                 dag.add_task(task)
@@ -142,13 +143,11 @@ class TaskMixin(DependencyMixin):
             )
         self._is_teardown = bool(value)
 
-    def as_setup(self) -> BaseOperator:
+    def as_setup(self) -> Self:
         self.is_setup = True
         return self
 
-    def as_teardown(
-        self, setups: Any = None, on_failure_fail_dagrun: bool | None = None
-    ) -> BaseOperator:
+    def as_teardown(self, setups: Any = None, on_failure_fail_dagrun: bool | None = None) -> Self:
         """Mark as teardown (trigger rule all_done_setup_success), downstream of ``setups``."""
         self.is_teardown = True
         self.trigger_rule = TriggerRule.ALL_DONE_SETUP_SUCCESS

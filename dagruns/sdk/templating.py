@@ -68,7 +68,7 @@ class SandboxedNativeEnvironment(SandboxedEnvironment):
 
 
 class _SandboxedNativeTemplate(NativeTemplate):
-    environment_class = SandboxedNativeEnvironment
+    environment_class = SandboxedNativeEnvironment  # type: ignore[assignment]
 
 
 SandboxedNativeEnvironment.template_class = _SandboxedNativeTemplate

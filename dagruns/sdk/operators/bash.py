@@ -71,9 +71,10 @@ class BashOperator(BaseOperator):
         self._process: subprocess.Popen[bytes] | None = None
 
     def get_env(self, context: Mapping[str, Any]) -> dict[str, str]:
-        env = dict(os.environ) if self.env is None else dict(self.env)
-        if self.env is not None and self.append_env:
-            env = {**os.environ, **self.env}
+        # Values are stringified: a templated or pulled value may well be a number.
+        own = {str(key): str(value) for key, value in (self.env or {}).items()}
+        env = dict(os.environ) if self.env is None or self.append_env else {}
+        env.update(own)
         for name, getter in _CONTEXT_ENV_VARS.items():
             value = getter(context)
             if value is not None:

@@ -1,30 +1,69 @@
 """`manage.py benchmark [SUITE …]`: measure the real system and print JSON figures.
 
-Benchmarks are commands, never timed assertions in tests: machines are noisy, and a figure is
-worth reporting, not asserting."""
+Suites: `engine` (chain / fan-out / bash / diamond DAG runs through the real API server,
+scheduler, executor and runner), `standalone` (idle footprint and start-up), `processor`
+(1,000 DAG files). Benchmarks are commands, never timed assertions in tests: machines are
+noisy, and a figure is worth reporting, not asserting."""
 
 from __future__ import annotations
 
 import json
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from scheduler.benchmarks import processor
+from scheduler.benchmarks import engine, processor, standalone
 
-SUITES = ("processor",)
+SUITES = ("engine", "standalone", "processor")
+
+
+def parse_cases(text: str | None):
+    if not text:
+        return None
+    cases = []
+    for item in text.split(","):
+        try:
+            shape, n, kind = item.split(":")
+            cases.append((shape, int(n), kind))
+        except ValueError:
+            raise CommandError(
+                f"--cases item {item!r} is not SHAPE:N:KIND (e.g. chain:50:python)"
+            ) from None
+        if shape not in ("chain", "fanout", "diamond") or kind not in ("python", "bash"):
+            raise CommandError(
+                f"--cases item {item!r}: shape chain|fanout|diamond, kind python|bash"
+            )
+    return cases
 
 
 class Command(BaseCommand):
     help = "Run benchmarks and print their figures as JSON."
 
     def add_arguments(self, parser):
-        parser.add_argument("suites", nargs="*", choices=SUITES, default=list(SUITES))
+        parser.add_argument("suites", nargs="*", choices=SUITES, default=["engine", "standalone"])
+        parser.add_argument(
+            "--cases",
+            help="engine: SHAPE:N:KIND,… (default chain:50:python,"
+            "fanout:100:python,chain:20:bash,diamond:5:python)",
+        )
+        parser.add_argument("--repeat", type=int, default=5, help="engine: runs per case")
         parser.add_argument("--files", type=int, default=1000, help="processor: DAG files")
         parser.add_argument("--tasks", type=int, default=20, help="processor: tasks per DAG")
         parser.add_argument("--parsing-processes", type=int, default=None)
+        parser.add_argument("--inside", action="store_true", help="(internal)")
 
-    def handle(self, *args, suites, files, tasks, parsing_processes, **options):
+    def handle(
+        self, *args, suites, cases, repeat, files, tasks, parsing_processes, inside, **options
+    ):
+        if inside:
+            self.stdout.write(
+                json.dumps(engine.run_inside(parse_cases(cases) or engine.DEFAULT_CASES, repeat))
+            )
+            return
         results = {}
+        if "engine" in suites:
+            results["engine"] = engine.run(parse_cases(cases), repeat)
+        if "standalone" in suites:
+            results["standalone"] = standalone.run()
         if "processor" in suites:
             results["processor"] = processor.run(files, tasks, parsing_processes)
         self.stdout.write(json.dumps(results, indent=2))

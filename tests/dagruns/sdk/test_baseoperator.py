@@ -94,7 +94,13 @@ def test_wait_for_downstream_implies_depends_on_past():
 
 
 def test_default_args_fill_arguments_the_task_did_not_set():
-    args = {"owner": "data", "retries": 3, "queue": "fast", "bash_command": "echo default", "unknown": 1}
+    args = {
+        "owner": "data",
+        "retries": 3,
+        "queue": "fast",
+        "bash_command": "echo default",
+        "unknown": 1,
+    }
     with DAG("d", default_args=args):
         plain = EmptyOperator(task_id="plain")
         bash = BashOperator(task_id="bash")
@@ -112,7 +118,9 @@ def test_operator_default_args_override_the_dags():
 
 def test_task_params_merge_dag_default_args_and_own_params():
     with DAG("d", params={"a": 1, "b": Param(2, type="integer")}):
-        task = EmptyOperator(task_id="t", params={"b": 3, "c": 4}, default_args={"params": {"d": 5}})
+        task = EmptyOperator(
+            task_id="t", params={"b": 3, "c": 4}, default_args={"params": {"d": 5}}
+        )
     assert dict(task.params) == {"a": 1, "b": 3, "c": 4, "d": 5}
     assert task.params.get_param("b").schema == {"type": "integer"}
 
@@ -121,7 +129,9 @@ def test_a_task_runs_within_the_dags_date_range():
     with DAG("d", start_date=datetime(2024, 1, 1), end_date=datetime(2024, 12, 31)):
         inherited = EmptyOperator(task_id="inherited")
         later = EmptyOperator(task_id="later", start_date=datetime(2024, 6, 1))
-        earlier = EmptyOperator(task_id="earlier", start_date=datetime(2023, 1, 1), end_date=datetime(2025, 1, 1))
+        earlier = EmptyOperator(
+            task_id="earlier", start_date=datetime(2023, 1, 1), end_date=datetime(2025, 1, 1)
+        )
     assert inherited.start_date == datetime(2024, 1, 1, tzinfo=UTC)
     assert later.start_date == datetime(2024, 6, 1, tzinfo=UTC)
     assert earlier.start_date == datetime(2024, 1, 1, tzinfo=UTC)
@@ -242,3 +252,11 @@ def test_repr_and_task_type():
     assert repr(task) == "<Task(EmptyOperator): t>"
     assert task.task_type == "EmptyOperator"
     assert task.operator_module == "dagruns.sdk.operators.empty"
+
+
+def test_assigning_a_bad_trigger_rule_later_is_rejected_too():
+    task = EmptyOperator(task_id="t")
+    task.trigger_rule = "one_done"
+    assert task.trigger_rule == TriggerRule.ONE_DONE
+    with pytest.raises(DagDefinitionError, match="'sometimes'"):
+        task.trigger_rule = "sometimes"

@@ -60,7 +60,10 @@ def test_an_aware_start_date_sets_the_timezone_and_is_stored_in_utc():
 
 
 def test_start_date_may_come_from_default_args():
-    dag = DAG("from_args", default_args={"start_date": datetime(2024, 5, 1, tzinfo=timezone(timedelta(hours=2)))})
+    dag = DAG(
+        "from_args",
+        default_args={"start_date": datetime(2024, 5, 1, tzinfo=timezone(timedelta(hours=2)))},
+    )
     assert dag.start_date == datetime(2024, 4, 30, 22, tzinfo=UTC)
 
 
@@ -175,11 +178,16 @@ def test_template_env_loads_files_from_the_dag_folder_and_searchpath(tmp_path):
 def test_doc_md_naming_a_markdown_file_is_loaded(tmp_path):
     (tmp_path / "README.md").write_text("# Hello")
     assert DAG("docs", doc_md="README.md", fileloc=str(tmp_path / "d.py")).get_doc_md() == "# Hello"
-    assert DAG("docs2", doc_md="missing.md", fileloc=str(tmp_path / "d.py")).get_doc_md() == "missing.md"
+    assert (
+        DAG("docs2", doc_md="missing.md", fileloc=str(tmp_path / "d.py")).get_doc_md()
+        == "missing.md"
+    )
 
 
 def test_user_defined_macros_and_filters_reach_templates():
-    with DAG("macros", user_defined_macros={"who": "world"}, user_defined_filters={"shout": str.upper}):
+    with DAG(
+        "macros", user_defined_macros={"who": "world"}, user_defined_filters={"shout": str.upper}
+    ):
         task = BashOperator(task_id="t", bash_command="echo {{ who | shout }}")
     task.render_template_fields({})
     assert task.bash_command == "echo WORLD"

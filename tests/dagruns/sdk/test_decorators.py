@@ -128,7 +128,10 @@ def test_a_call_that_does_not_match_the_signature_fails_at_definition():
     def needs(a, b):
         return a + b
 
-    with DAG("d"), pytest.raises(DagDefinitionError, match="needs.*missing a required argument: 'b'"):
+    with (
+        DAG("d"),
+        pytest.raises(DagDefinitionError, match="needs.*missing a required argument: 'b'"),
+    ):
         needs(1)
 
 
@@ -140,7 +143,11 @@ def test_context_parameters_count_as_supplied_and_receive_the_context():
     with DAG("d") as dag:
         uses_context(1)
     ti = FakeTI()
-    assert dag.get_task("uses_context").execute({"ti": ti, "ds": "2024-01-01", "run_id": "r"}) == (1, ti, "2024-01-01")
+    assert dag.get_task("uses_context").execute({"ti": ti, "ds": "2024-01-01", "run_id": "r"}) == (
+        1,
+        ti,
+        "2024-01-01",
+    )
 
 
 def test_a_context_parameter_default_other_than_none_is_rejected():

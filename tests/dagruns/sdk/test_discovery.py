@@ -47,6 +47,15 @@ def test_capture_dags_blocks_nest_and_restore_the_outer_registry(isolated_regist
     assert isolated_registry == [outer]
 
 
+def test_an_empty_inner_capture_leaves_an_empty_outer_capture_in_place():
+    with capture_dags() as outer:
+        with capture_dags():
+            pass
+        with DAG("after_inner") as after:
+            pass
+    assert outer == [after]
+
+
 def test_reset_auto_registered_forgets_registrations(isolated_registry):
     with DAG("forgotten"):
         pass

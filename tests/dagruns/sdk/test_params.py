@@ -76,14 +76,33 @@ def test_params_dict_copy_is_independent():
 
 
 SERIALIZED = {
-    "count": {"default": 5, "has_default": True, "description": None, "schema": {"type": "integer", "minimum": 1}},
-    "name": {"default": None, "has_default": False, "description": "who", "schema": {"type": "string"}},
-    "flag": {"default": False, "has_default": True, "description": None, "schema": {"type": "boolean"}},
+    "count": {
+        "default": 5,
+        "has_default": True,
+        "description": None,
+        "schema": {"type": "integer", "minimum": 1},
+    },
+    "name": {
+        "default": None,
+        "has_default": False,
+        "description": "who",
+        "schema": {"type": "string"},
+    },
+    "flag": {
+        "default": False,
+        "has_default": True,
+        "description": None,
+        "schema": {"type": "boolean"},
+    },
 }
 
 
 def test_validate_params_merges_conf_over_defaults():
-    assert validate_params(SERIALIZED, {"name": "ada", "count": 2}) == {"count": 2, "name": "ada", "flag": False}
+    assert validate_params(SERIALIZED, {"name": "ada", "count": 2}) == {
+        "count": 2,
+        "name": "ada",
+        "flag": False,
+    }
 
 
 def test_validate_params_passes_undeclared_conf_keys_through():
@@ -111,7 +130,12 @@ def test_validate_params_rejects_non_json_conf_values():
 def test_serialize_and_deserialize_keep_a_missing_default_missing():
     param = Param(type="string", description="d")
     data = param.serialize()
-    assert data == {"default": None, "has_default": False, "description": "d", "schema": {"type": "string"}}
+    assert data == {
+        "default": None,
+        "has_default": False,
+        "description": "d",
+        "schema": {"type": "string"},
+    }
     assert Param.deserialize(data).value is NOTSET
 
 

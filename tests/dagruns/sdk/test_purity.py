@@ -22,12 +22,18 @@ def test_sdk_modules_import_only_the_stdlib_allowed_libraries_and_the_sdk():
                 continue
             for module in modules:
                 top = module.split(".")[0]
-                if top not in sys.stdlib_module_names and top not in ALLOWED_THIRD_PARTY and top != "__future__":
+                if (
+                    top not in sys.stdlib_module_names
+                    and top not in ALLOWED_THIRD_PARTY
+                    and top != "__future__"
+                ):
                     offenders.append(f"{path.name}: {module}")
     assert offenders == []
 
 
 def test_importing_the_sdk_loads_no_django():
     code = "import sys, dagruns.sdk; print(any(m == 'django' or m.startswith('django.') for m in sys.modules))"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "False"

@@ -51,7 +51,9 @@ def test_once_and_timedelta_schedules():
     assert parse_schedule(timedelta(hours=1)).serialize() == {"type": "delta", "seconds": 3600.0}
 
 
-@pytest.mark.parametrize("expression", ["61 * * * *", "* * * *", "a b c d e", "0 0 30 2 *", "* * * * * *"])
+@pytest.mark.parametrize(
+    "expression", ["61 * * * *", "* * * *", "a b c d e", "0 0 30 2 *", "* * * * * *"]
+)
 def test_it_rejects_a_bad_cron_expression_naming_it(expression):
     with pytest.raises(DagDefinitionError) as error:
         parse_schedule(expression, "my_dag")

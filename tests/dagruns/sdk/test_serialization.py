@@ -46,8 +46,16 @@ def rich_dag(tmp_path=None):
         max_active_runs=2,
         max_active_tasks=4,
         dagrun_timeout=timedelta(hours=1),
-        default_args={"owner": "data", "retries": 2, "retry_delay": timedelta(minutes=1), "on_failure_callback": notify},
-        params={"limit": Param(10, type="integer", minimum=1, description="Row limit"), "mode": "full"},
+        default_args={
+            "owner": "data",
+            "retries": 2,
+            "retry_delay": timedelta(minutes=1),
+            "on_failure_callback": notify,
+        },
+        params={
+            "limit": Param(10, type="integer", minimum=1, description="Row limit"),
+            "mode": "full",
+        },
         tags=["b", "a"],
         on_failure_callback=notify,
         is_paused_upon_creation=False,
@@ -56,12 +64,20 @@ def rich_dag(tmp_path=None):
         start = EmptyOperator(task_id="start")
         data = extract()
         with TaskGroup("transform", tooltip="Transforms", ui_color="#eee") as transform:
-            clean = BashOperator(task_id="clean", bash_command="echo {{ ds }}", env={"ROWS": data["rows"]})
+            clean = BashOperator(
+                task_id="clean", bash_command="echo {{ ds }}", env={"ROWS": data["rows"]}
+            )
             with TaskGroup("inner", prefix_group_id=False):
-                PythonOperator(task_id="py", python_callable=print, op_kwargs={"x": data}, priority_weight=5)
+                PythonOperator(
+                    task_id="py", python_callable=print, op_kwargs={"x": data}, priority_weight=5
+                )
         choose = BranchPythonOperator(task_id="choose", python_callable=lambda: "end")
-        gate = ShortCircuitOperator(task_id="gate", python_callable=lambda: True, ignore_downstream_trigger_rules=False)
-        end = EmptyOperator(task_id="end", trigger_rule="none_failed_min_one_success", weight_rule="upstream")
+        gate = ShortCircuitOperator(
+            task_id="gate", python_callable=lambda: True, ignore_downstream_trigger_rules=False
+        )
+        end = EmptyOperator(
+            task_id="end", trigger_rule="none_failed_min_one_success", weight_rule="upstream"
+        )
         start >> data >> transform >> choose >> [end, gate]
         clean >> dag.get_task("py")
     return dag
@@ -71,10 +87,29 @@ def test_it_has_the_documented_shape_and_is_json():
     data = serialize_dag(rich_dag())
     json.dumps(data)
     for key in (
-        "__version", "dag_id", "fileloc", "description", "doc_md", "schedule", "timezone", "start_date",
-        "end_date", "catchup", "max_active_runs", "max_active_tasks", "dagrun_timeout", "default_args",
-        "params", "tags", "owner", "is_paused_upon_creation", "has_on_success_callback",
-        "has_on_failure_callback", "tasks", "edges", "task_group",
+        "__version",
+        "dag_id",
+        "fileloc",
+        "description",
+        "doc_md",
+        "schedule",
+        "timezone",
+        "start_date",
+        "end_date",
+        "catchup",
+        "max_active_runs",
+        "max_active_tasks",
+        "dagrun_timeout",
+        "default_args",
+        "params",
+        "tags",
+        "owner",
+        "is_paused_upon_creation",
+        "has_on_success_callback",
+        "has_on_failure_callback",
+        "tasks",
+        "edges",
+        "task_group",
     ):
         assert key in data, key
     assert data["__version"] == SERIALIZATION_VERSION == 1
@@ -155,7 +190,11 @@ def test_task_group_tree_keeps_insertion_order():
     assert transform["tooltip"] == "Transforms"
     assert transform["children"][0] == "transform.clean"
     inner = transform["children"][1]
-    assert (inner["group_id"], inner["label"], inner["prefix_group_id"]) == ("transform.inner", "inner", False)
+    assert (inner["group_id"], inner["label"], inner["prefix_group_id"]) == (
+        "transform.inner",
+        "inner",
+        False,
+    )
     assert inner["children"] == ["py"]
 
 
@@ -209,7 +248,11 @@ def test_schedules_round_trip(schedule, expected):
 
 
 def test_a_fixed_offset_timezone_round_trips():
-    data = serialize_dag(DAG("tz", start_date=datetime(2024, 1, 1, tzinfo=timezone(timedelta(hours=-5, minutes=-30)))))
+    data = serialize_dag(
+        DAG(
+            "tz", start_date=datetime(2024, 1, 1, tzinfo=timezone(timedelta(hours=-5, minutes=-30)))
+        )
+    )
     assert data["timezone"] == "-05:30"
     assert data["start_date"] == "2024-01-01T05:30:00+00:00"
     assert serialize_dag(deserialize_dag(data)) == data

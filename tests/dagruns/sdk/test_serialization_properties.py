@@ -22,15 +22,32 @@ from dagruns.sdk import (
     task,
 )
 
-SCHEDULES = [None, "@once", "@hourly", "@daily", "*/15 2-4 * * 1-5", timedelta(hours=2), timedelta(seconds=90)]
-TIMEZONES = [UTC, ZoneInfo("Europe/Amsterdam"), ZoneInfo("America/New_York"), timezone(timedelta(hours=-5))]
+SCHEDULES = [
+    None,
+    "@once",
+    "@hourly",
+    "@daily",
+    "*/15 2-4 * * 1-5",
+    timedelta(hours=2),
+    timedelta(seconds=90),
+]
+TIMEZONES = [
+    UTC,
+    ZoneInfo("Europe/Amsterdam"),
+    ZoneInfo("America/New_York"),
+    timezone(timedelta(hours=-5)),
+]
 KINDS = ["empty", "bash", "python", "taskflow"]
 
 names = st.text(alphabet="abcdefghij_", min_size=1, max_size=6)
 json_scalars = st.none() | st.booleans() | st.integers(-1000, 1000) | st.text(max_size=8)
 param_values = st.one_of(
     st.builds(lambda v: Param(v, type="integer"), st.integers(-5, 5)),
-    st.builds(lambda v, d: Param(v, description=d, type="string"), st.text(max_size=5), st.none() | st.text(max_size=5)),
+    st.builds(
+        lambda v, d: Param(v, description=d, type="string"),
+        st.text(max_size=5),
+        st.none() | st.text(max_size=5),
+    ),
     st.builds(lambda: Param(type=["null", "integer"])),
     json_scalars,
     st.lists(json_scalars, max_size=3),
@@ -41,7 +58,11 @@ param_values = st.one_of(
 def dag_specs(draw):
     group_count = draw(st.integers(0, 4))
     groups = [
-        {"parent": draw(st.integers(-1, index - 1)), "prefix": draw(st.booleans()), "tooltip": draw(st.text(max_size=5))}
+        {
+            "parent": draw(st.integers(-1, index - 1)),
+            "prefix": draw(st.booleans()),
+            "tooltip": draw(st.text(max_size=5)),
+        }
         for index in range(group_count)
     ]
     task_count = draw(st.integers(1, 12))
@@ -64,11 +85,15 @@ def dag_specs(draw):
     # Edges only go from a lower to a higher index, so the graph stays acyclic.
     edges = draw(
         st.sets(
-            st.tuples(st.integers(0, task_count - 1), st.integers(0, task_count - 1)).filter(lambda e: e[0] < e[1]),
+            st.tuples(st.integers(0, task_count - 1), st.integers(0, task_count - 1)).filter(
+                lambda e: e[0] < e[1]
+            ),
             max_size=task_count * 2,
         )
     )
-    start = draw(st.none() | st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2030, 1, 1)))
+    start = draw(
+        st.none() | st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2030, 1, 1))
+    )
     return {
         "groups": groups,
         "tasks": tasks,
@@ -79,7 +104,9 @@ def dag_specs(draw):
         "max_active_runs": draw(st.integers(1, 32)),
         "params": draw(st.dictionaries(names, param_values, max_size=3)),
         "tags": draw(st.lists(names, max_size=3)),
-        "default_args": draw(st.fixed_dictionaries({}, optional={"retries": st.integers(0, 5), "queue": names})),
+        "default_args": draw(
+            st.fixed_dictionaries({}, optional={"retries": st.integers(0, 5), "queue": names})
+        ),
         "xcom_links": draw(st.booleans()),
     }
 
@@ -106,7 +133,12 @@ def build(spec):
         for index, group_spec in enumerate(spec["groups"]):
             parent = groups[group_spec["parent"]] if group_spec["parent"] >= 0 else dag.task_group
             groups.append(
-                TaskGroup(f"g{index}", parent_group=parent, prefix_group_id=group_spec["prefix"], tooltip=group_spec["tooltip"])
+                TaskGroup(
+                    f"g{index}",
+                    parent_group=parent,
+                    prefix_group_id=group_spec["prefix"],
+                    tooltip=group_spec["tooltip"],
+                )
             )
         operators = []
         for index, task_spec in enumerate(spec["tasks"]):
@@ -135,7 +167,9 @@ def build(spec):
                 op_kwargs = {"value": upstream.output["key"]} if upstream else {}
                 operator = PythonOperator(python_callable=print, op_kwargs=op_kwargs, **kwargs)
             else:
-                operator = produce.override(**kwargs)(*([upstream.output] if upstream else [])).operator
+                operator = produce.override(**kwargs)(
+                    *([upstream.output] if upstream else [])
+                ).operator
             operators.append(operator)
         for up, down in spec["edges"]:
             operators[up] >> operators[down]

@@ -114,7 +114,10 @@ def test_a_bad_group_id_is_rejected():
 
 def test_group_default_args_apply_inside_the_group_only():
     with DAG("d", default_args={"retries": 1, "queue": "q"}):
-        with TaskGroup("g", default_args={"retries": 4}), TaskGroup("inner", default_args={"pool": "p"}):
+        with (
+            TaskGroup("g", default_args={"retries": 4}),
+            TaskGroup("inner", default_args={"pool": "p"}),
+        ):
             inside = EmptyOperator(task_id="t")
         outside = EmptyOperator(task_id="t")
     assert (inside.retries, inside.queue, inside.pool) == (4, "q", "p")

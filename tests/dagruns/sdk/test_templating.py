@@ -27,7 +27,10 @@ def test_airflow_date_filters():
     rendered = env.from_string(
         "{{ d | ds }} {{ d | ds_nodash }} {{ d | ts }} {{ d | ts_nodash }} {{ d | ts_nodash_with_tz }}"
     ).render(d=MOMENT)
-    assert rendered == "2024-03-05 20240305 2024-03-05T06:07:08+00:00 20240305T060708 20240305T060708+0000"
+    assert (
+        rendered
+        == "2024-03-05 20240305 2024-03-05T06:07:08+00:00 20240305T060708 20240305T060708+0000"
+    )
     assert env.from_string("{{ d | ds }}").render(d=date(2024, 1, 2)) == "2024-01-02"
 
 

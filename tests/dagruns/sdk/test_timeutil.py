@@ -26,7 +26,11 @@ def test_to_timedelta_accepts_seconds():
 
 @pytest.mark.parametrize(
     ("tz", "name"),
-    [(UTC, "UTC"), (ZoneInfo("Asia/Kolkata"), "Asia/Kolkata"), (timezone(timedelta(hours=-3, minutes=-30)), "-03:30")],
+    [
+        (UTC, "UTC"),
+        (ZoneInfo("Asia/Kolkata"), "Asia/Kolkata"),
+        (timezone(timedelta(hours=-3, minutes=-30)), "-03:30"),
+    ],
 )
 def test_timezone_names_round_trip(tz, name):
     assert timezone_name(tz) == name

@@ -27,7 +27,9 @@ def test_resolve_without_a_task_instance_is_a_clear_error():
 def test_an_xcomarg_in_a_template_field_creates_the_upstream_edge():
     with DAG("d"):
         producer = EmptyOperator(task_id="producer")
-        consumer = PythonOperator(task_id="consumer", python_callable=print, op_kwargs={"x": [producer.output]})
+        consumer = PythonOperator(
+            task_id="consumer", python_callable=print, op_kwargs={"x": [producer.output]}
+        )
     assert consumer.upstream_task_ids == {"producer"}
 
 
@@ -50,7 +52,10 @@ def test_xcomargs_take_part_in_dependency_operators():
 def test_str_is_a_jinja_pull_expression():
     with DAG("d"):
         task = EmptyOperator(task_id="t")
-    assert str(task.output) == "{{ task_instance.xcom_pull(task_ids='t', dag_id='d', key='return_value') }}"
+    assert (
+        str(task.output)
+        == "{{ task_instance.xcom_pull(task_ids='t', dag_id='d', key='return_value') }}"
+    )
 
 
 def test_an_xcomarg_is_not_iterable():

@@ -40,8 +40,12 @@ def test_skip_on_exit_code_is_configurable():
 
 def test_env_replaces_the_environment_unless_appended(monkeypatch):
     monkeypatch.setenv("INHERITED", "yes")
-    replaced = BashOperator(task_id="t", bash_command='echo "${INHERITED:-no} $OWN"', env={"OWN": "1"})
-    appended = BashOperator(task_id="u", bash_command='echo "${INHERITED:-no} $OWN"', env={"OWN": "1"}, append_env=True)
+    replaced = BashOperator(
+        task_id="t", bash_command='echo "${INHERITED:-no} $OWN"', env={"OWN": "1"}
+    )
+    appended = BashOperator(
+        task_id="u", bash_command='echo "${INHERITED:-no} $OWN"', env={"OWN": "1"}, append_env=True
+    )
     inherited = BashOperator(task_id="v", bash_command='echo "${INHERITED:-no}"')
     assert replaced.execute({}) == "no 1"
     assert appended.execute({}) == "yes 1"
@@ -50,12 +54,20 @@ def test_env_replaces_the_environment_unless_appended(monkeypatch):
 
 def test_context_is_exported_as_airflow_ctx_variables():
     with DAG("ctx_dag"):
-        task = BashOperator(task_id="t", bash_command='echo "$AIRFLOW_CTX_DAG_ID $AIRFLOW_CTX_TASK_ID $AIRFLOW_CTX_DAG_RUN_ID"')
-    assert task.execute({"dag": task.dag, "task": task, "run_id": "manual__1"}) == "ctx_dag t manual__1"
+        task = BashOperator(
+            task_id="t",
+            bash_command='echo "$AIRFLOW_CTX_DAG_ID $AIRFLOW_CTX_TASK_ID $AIRFLOW_CTX_DAG_RUN_ID"',
+        )
+    assert (
+        task.execute({"dag": task.dag, "task": task, "run_id": "manual__1"})
+        == "ctx_dag t manual__1"
+    )
 
 
 def test_cwd_is_used_and_must_be_an_existing_directory(tmp_path):
-    assert BashOperator(task_id="t", bash_command="pwd", cwd=str(tmp_path)).execute({}) == str(tmp_path)
+    assert BashOperator(task_id="t", bash_command="pwd", cwd=str(tmp_path)).execute({}) == str(
+        tmp_path
+    )
     with pytest.raises(AirflowException, match="Can not find the cwd"):
         BashOperator(task_id="u", bash_command="pwd", cwd=str(tmp_path / "nope")).execute({})
     (tmp_path / "file").write_text("")
@@ -64,7 +76,9 @@ def test_cwd_is_used_and_must_be_an_existing_directory(tmp_path):
 
 
 def test_output_processor_transforms_the_result():
-    task = BashOperator(task_id="t", bash_command="echo 41", output_processor=lambda out: int(out) + 1)
+    task = BashOperator(
+        task_id="t", bash_command="echo 41", output_processor=lambda out: int(out) + 1
+    )
     assert task.execute({}) == 42
 
 
@@ -95,3 +109,7 @@ def test_template_fields_and_extensions():
     assert BashOperator.template_fields == ("bash_command", "env", "cwd")
     assert BashOperator.template_ext == (".sh", ".bash")
     assert EmptyOperator(task_id="x").template_fields == ()
+
+
+def test_env_values_are_passed_as_strings():
+    assert BashOperator(task_id="t", bash_command="echo $N", env={"N": 7}).execute({}) == "7"

@@ -7,7 +7,9 @@ from ..conftest import FakeTI
 
 
 def test_it_calls_the_function_with_op_args_and_op_kwargs():
-    task = PythonOperator(task_id="t", python_callable=lambda a, b=0: a + b, op_args=[1], op_kwargs={"b": 2})
+    task = PythonOperator(
+        task_id="t", python_callable=lambda a, b=0: a + b, op_args=[1], op_kwargs={"b": 2}
+    )
     assert task.execute({}) == 3
 
 
@@ -24,7 +26,9 @@ def test_a_function_with_kwargs_gets_the_whole_context_and_op_kwargs():
     def everything(**kwargs):
         return kwargs
 
-    task = PythonOperator(task_id="t", python_callable=everything, op_kwargs={"x": 1}, templates_dict={"q": "v"})
+    task = PythonOperator(
+        task_id="t", python_callable=everything, op_kwargs={"x": 1}, templates_dict={"q": "v"}
+    )
     received = task.execute({"ds": "d", "run_id": "r"})
     assert received == {"ds": "d", "run_id": "r", "x": 1, "templates_dict": {"q": "v"}}
 

@@ -3,7 +3,11 @@ from dagruns.sdk import DAG, EmptyOperator, ShortCircuitOperator
 
 def build(condition, ignore=True):
     with DAG("d"):
-        check = ShortCircuitOperator(task_id="check", python_callable=lambda: condition, ignore_downstream_trigger_rules=ignore)
+        check = ShortCircuitOperator(
+            task_id="check",
+            python_callable=lambda: condition,
+            ignore_downstream_trigger_rules=ignore,
+        )
         near = EmptyOperator(task_id="near")
         far = EmptyOperator(task_id="far")
         cleanup = EmptyOperator(task_id="cleanup").as_teardown()

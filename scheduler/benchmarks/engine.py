@@ -1,0 +1,227 @@
+"""The engine benchmark: real API server and scheduler processes on the embedded default
+(SQLite, local executor), DAG runs triggered through the same action the CLI uses, latencies
+read from the task instances' own timestamps.
+
+Figures per case (median over repetitions): trigger-to-first-start latency, median and p95
+inter-task latency (a task's end to its downstream's start, over every edge), total wall time
+(trigger to the last task's end), tasks per second; and the peak RSS of each process tree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+from django.conf import settings
+
+from scheduler.benchmarks.shapes import DEFAULT_CASES, dag_file
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PeakRss:
+    """Samples the RSS of named process trees in a thread; keeps each one's peak."""
+
+    def __init__(self, processes: dict[str, subprocess.Popen]) -> None:
+        self.processes = processes
+        self.peaks = dict.fromkeys(processes, 0)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for name, proc in self.processes.items():
+                self.peaks[name] = max(self.peaks[name], tree_rss(proc.pid))
+            self._stop.wait(0.05)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def megabytes(self) -> dict[str, float]:
+        return {name: round(peak / 2**20, 1) for name, peak in self.peaks.items()}
+
+
+def tree_rss(pid: int) -> int:
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            total += proc.memory_info().rss
+    return total
+
+
+def wait_http(url: str, timeout: float = 60.0) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return time.monotonic() - started
+        except urllib.error.HTTPError:
+            return time.monotonic() - started  # it answered
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not answer within {timeout:g} s")
+
+
+def run_inside(cases, repeat: int) -> dict:
+    """Runs inside a Django process configured for the throw-away ORCH_HOME."""
+    from django.core.management import call_command
+
+    from dagruns.models import DagModel
+
+    home = Path(settings.ORCH["HOME"])
+    dags = Path(settings.ORCH["DAGS_FOLDER"])
+    dags.mkdir(parents=True, exist_ok=True)
+    ids = []
+    for shape, n, kind in cases:
+        dag_id, text = dag_file(shape, n, kind)
+        (dags / f"{dag_id}.py").write_text(text)
+        ids.append((dag_id, shape, n, kind))
+    call_command("dag_processor", "--once", verbosity=0)
+    DagModel.objects.update(is_paused=False)
+    port = free_port()
+    env = {**os.environ, "ORCH_API_URL": f"http://127.0.0.1:{port}"}
+    manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+    api = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "orchestrator_site.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        start_new_session=True,
+    )
+    scheduler = subprocess.Popen(
+        [*manage, "scheduler"], env=env, start_new_session=True, stdout=subprocess.DEVNULL
+    )
+    results = {}
+    try:
+        wait_http(f"http://127.0.0.1:{port}/admin/login/")
+        time.sleep(1.0)  # let the scheduler start its forkserver
+        with PeakRss({"api_server": api, "scheduler": scheduler}) as rss:
+            for dag_id, shape, n, kind in ids:
+                runs = [measure_run(dag_id) for _ in range(repeat)]
+                results[f"{kind}-{shape}-{n}"] = summarize(runs)
+        results["peak_rss_mb"] = rss.megabytes()
+    finally:
+        for proc in (api, scheduler):
+            os.killpg(proc.pid, 15)
+        for proc in (api, scheduler):
+            proc.wait(15)
+    results["home"] = str(home)
+    return results
+
+
+def measure_run(dag_id: str, timeout: float = 300.0) -> dict:
+    from dagruns.actions.audit import Actor
+    from dagruns.actions.runs import do_trigger_dag
+    from dagruns.models import DagRun, TaskInstance
+    from scheduler.scheduling.dag_graph import graph_for_version
+
+    run = do_trigger_dag(dag_id, Actor(name="benchmark"))
+    deadline = time.monotonic() + timeout
+    while DagRun.objects.values_list("state", flat=True).get(pk=run.pk) not in (
+        "success",
+        "failed",
+    ):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{dag_id} did not finish within {timeout:g} s")
+        time.sleep(0.02)
+    run.refresh_from_db()
+    tis = {ti.task_id: ti for ti in TaskInstance.objects.filter(dag_run=run)}
+    graph = graph_for_version(run.dag_version_id)
+    gaps = [
+        (tis[down].start_date - tis[up].end_date).total_seconds()
+        for up, spec in graph.tasks.items()
+        for down in spec.downstream
+        # a task starts when its *last* upstream ended: measure that edge only
+        if tis[up].end_date == max(tis[u].end_date for u in graph.tasks[down].upstream)
+    ]
+    first_start = min(ti.start_date for ti in tis.values())
+    last_end = max(ti.end_date for ti in tis.values())
+    return {
+        "state": run.state,
+        "trigger_to_first_start_s": (first_start - run.queued_at).total_seconds(),
+        "inter_task_gaps_s": gaps,
+        "wall_s": (last_end - run.queued_at).total_seconds(),
+        "tasks": len(tis),
+    }
+
+
+def summarize(runs: list[dict]) -> dict:
+    gaps = sorted(g for r in runs for g in r["inter_task_gaps_s"])
+
+    def pct(values, p):
+        return values[min(len(values) - 1, int(round(p * (len(values) - 1))))] if values else None
+
+    wall = statistics.median(r["wall_s"] for r in runs)
+    return {
+        "runs": len(runs),
+        "states": sorted({r["state"] for r in runs}),
+        "trigger_to_first_start_ms": round(
+            1000 * statistics.median(r["trigger_to_first_start_s"] for r in runs), 1
+        ),
+        "inter_task_latency_median_ms": round(1000 * pct(gaps, 0.5), 1) if gaps else None,
+        "inter_task_latency_p95_ms": round(1000 * pct(gaps, 0.95), 1) if gaps else None,
+        "wall_s": round(wall, 3),
+        "tasks_per_second": round(runs[0]["tasks"] / wall, 1),
+    }
+
+
+def run(cases=None, repeat: int = 5) -> dict:
+    """Re-run this benchmark in a child `manage.py benchmark --inside` pointed at a fresh
+    ORCH_HOME, so it never touches the caller's database."""
+    import json
+    import tempfile
+
+    cases = cases or DEFAULT_CASES
+    with tempfile.TemporaryDirectory(prefix="orch-engine-bench-") as home:
+        env = {
+            **os.environ,
+            "ORCH_HOME": home,
+            "ORCH_DATABASE_URL": f"sqlite:///{home}/bench.db",
+            "ORCH_LOAD_EXAMPLES": "false",
+            "ORCH_LOG_LEVEL": "WARNING",
+        }
+        env.pop("ORCH_DAGS_FOLDER", None)
+        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+        subprocess.run([*manage, "migrate", "-v0"], env=env, check=True)
+        spec = ",".join(f"{s}:{n}:{k}" for s, n, k in cases)
+        out = subprocess.run(
+            [*manage, "benchmark", "engine", "--inside", "--cases", spec, "--repeat", str(repeat)],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return json.loads(out.stdout)
