@@ -103,3 +103,23 @@ class Supervisor:
 def _signal_group(process: subprocess.Popen, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, sig)
+
+
+def main(argv: list[str]) -> int:
+    """`python -m scheduler.standalone.supervisor SPEC_JSON`: the standalone command execs
+    into this after migrating, so the process that only watches its children does not keep
+    Django and the project's imports in memory. SPEC_JSON: {"children": [[name, argv], …],
+    "banner": "…"}."""
+    import json
+
+    spec = json.loads(argv[0])
+    supervisor = Supervisor([Child(name, cmd) for name, cmd in spec["children"]])
+    supervisor.start(dict(os.environ))
+    supervisor.say("standalone", spec.get("banner", "started"))
+    code = supervisor.wait()
+    supervisor.say("standalone", "stopped")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
@@ -11,10 +13,30 @@ from scheduler.scheduling.loop import Scheduler
 class Command(BaseCommand):
     help = "Schedule DAG runs and task instances and hand them to the executor."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--with-dag-processor",
+            action="store_true",
+            help="Also run the DAG processor, as a thread of this process (standalone uses it).",
+        )
+
+    def handle(self, *args, with_dag_processor: bool, **options):
         self.stdout.write(
             f"Scheduler started: executor={settings.ORCH['EXECUTOR']} "
             f"parallelism={settings.ORCH['PARALLELISM']} api={settings.ORCH['API_URL']}"
         )
-        Scheduler().run_forever()
+        processor = thread = None
+        if with_dag_processor:
+            from scheduler.processor.loop import DagProcessor
+
+            settings.ORCH["DAGS_FOLDER"].mkdir(parents=True, exist_ok=True)
+            processor = DagProcessor()
+            thread = threading.Thread(target=processor.run_forever, name="dag-processor")
+            thread.start()
+        try:
+            Scheduler().run_forever()
+        finally:
+            if processor is not None:
+                processor.stop()
+                thread.join(30)
         self.stdout.write("Scheduler stopped.")

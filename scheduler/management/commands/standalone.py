@@ -7,6 +7,7 @@ executor inside it) with the example DAGs loaded. Ctrl-C stops all of it.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import sys
@@ -15,8 +16,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-
-from scheduler.standalone.supervisor import Child, Supervisor
 
 ADMIN_USERNAME = "admin"
 
@@ -41,7 +40,7 @@ class Command(BaseCommand):
         python = sys.executable
         manage = str(settings.BASE_DIR / "manage.py")
         children = [
-            Child(
+            (
                 "api-server",
                 [
                     python,
@@ -55,18 +54,20 @@ class Command(BaseCommand):
                     "--no-access-log",
                 ],
             ),
-            Child("dag-processor", [python, manage, "dag_processor"]),
-            Child("scheduler", [python, manage, "scheduler"]),
+            # The DAG processor runs as a thread of the scheduler process here: one Django
+            # process and one forkserver fewer (see README, "footprint").
+            ("scheduler", [python, manage, "scheduler", "--with-dag-processor"]),
         ]
-        supervisor = Supervisor(children, out=self.stdout)
-        supervisor.start(env)
-        supervisor.say(
-            "standalone", f"orchestrator is up: http://{host}:{port}/ (Ctrl-C stops everything)"
-        )
-        code = supervisor.wait()
-        supervisor.say("standalone", "stopped")
-        if code:
-            sys.exit(code)
+        spec = {
+            "children": children,
+            "banner": f"orchestrator is up: http://{host}:{port}/ (Ctrl-C stops everything)",
+        }
+        self.stdout.flush()
+        os.environ.clear()
+        os.environ.update(env)
+        # Replace this Django process with the Django-free supervisor (same pid, so Ctrl-C
+        # and process managers see no difference).
+        os.execv(python, [python, "-m", "scheduler.standalone.supervisor", json.dumps(spec)])
 
     def _ensure_admin(self) -> None:
         User = get_user_model()
