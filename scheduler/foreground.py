@@ -38,7 +38,10 @@ def run_in_foreground(
                 state = DagRun.objects.values_list("state", flat=True).get(pk=run.pk)
                 return state in DAGRUN_FINISHED
 
-            scheduler.run_until(finished, timeout=timeout)
+            try:
+                scheduler.run_until(finished, timeout=timeout)
+            finally:
+                scheduler.executor.end()
         finally:
             settings.ORCH["API_URL"] = previous_url
     run.refresh_from_db()

@@ -80,7 +80,10 @@ class Scheduler:
 
     def run_forever(self) -> None:
         self._install_signal_handlers()
-        self.run_until(lambda report: False, job_type="scheduler")
+        try:
+            self.run_until(lambda report: False, job_type="scheduler")
+        finally:
+            self.executor.end()
 
     def run_until(
         self,
@@ -90,7 +93,9 @@ class Scheduler:
         timeout: float | None = None,
     ) -> bool:
         """Tick until `done(report)` says so (True), `timeout` seconds pass or stop() is
-        called (False). Between idle ticks it sleeps until woken (see module docstring)."""
+        called (False). Between idle ticks it sleeps until woken (see module docstring).
+        Tries still running when it returns keep running: ending the executor is the job of
+        whoever owns it (run_forever, a foreground run), so it can be driven in steps."""
         from scheduler.wakeup import WakeReceiver
 
         self.executor.start()
@@ -121,7 +126,6 @@ class Scheduler:
             state = "failed"
             raise
         finally:
-            self.executor.end()
             receiver.close()
             if job:
                 end_job(job, state)

@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Sum
 
 from dagruns.models import DagModel, DagVersion, Pool, TaskInstance, TaskInstanceState
+from dagruns.models.pool import DEFAULT_POOL_NAME, DEFAULT_POOL_SLOTS
 from dagruns.models.states import TI_OCCUPYING_SLOT
 from scheduler.executors.base import BaseExecutor
 
@@ -34,6 +35,12 @@ def queue_ready_tasks(executor: BaseExecutor, now: datetime, max_tis: int = 512)
         return 0
     with transaction.atomic():
         pools = {p.name: p.slots for p in _locked(Pool.objects.all())}
+        if DEFAULT_POOL_NAME not in pools:
+            # default_pool always exists: a migration creates it and deleting it is refused,
+            # but a raw SQL delete or a flushed test database must not stall every task.
+            pools[DEFAULT_POOL_NAME] = Pool.objects.get_or_create(
+                name=DEFAULT_POOL_NAME, defaults={"slots": DEFAULT_POOL_SLOTS}
+            )[0].slots
         candidates = list(
             _locked(
                 TaskInstance.objects.filter(state=TIS.SCHEDULED)

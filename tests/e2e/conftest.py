@@ -32,6 +32,7 @@ class Engine:
     def __init__(self, folder: Path, parallelism: int = 8) -> None:
         self.folder = folder
         self.parallelism = parallelism
+        self._scheduler: Scheduler | None = None
 
     def add(self, name: str, body: str) -> Path:
         path = self.folder / name
@@ -48,7 +49,14 @@ class Engine:
         return do_trigger_dag(dag_id, Actor(name="e2e"), **kwargs)
 
     def scheduler(self) -> Scheduler:
-        return Scheduler(executor=LocalExecutor(self.parallelism))
+        """One scheduler (and executor) for the whole test, driven in steps."""
+        if self._scheduler is None:
+            self._scheduler = Scheduler(executor=LocalExecutor(self.parallelism))
+        return self._scheduler
+
+    def close(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.executor.end()
 
     def run(self, *runs: DagRun, timeout: float = 60.0) -> None:
         """Schedule until every given run finished."""
@@ -89,4 +97,6 @@ def engine(live_server, dags_folder, orch_settings, tmp_path) -> Engine:
     orch_settings["HOME"] = tmp_path / "home"
     orch_settings["TASK_HEARTBEAT_INTERVAL"] = 0.5
     orch_settings["SCHEDULER_IDLE_SLEEP"] = 0.05
-    return Engine(dags_folder)
+    engine = Engine(dags_folder)
+    yield engine
+    engine.close()

@@ -2,6 +2,11 @@
 
 Upstreams: ok* succeed, bad* fail, skip* raise AirflowSkipException. Each downstream task is
 named `<rule>__<mix>`; the table is Airflow's documented outcome for each combination.
+
+Airflow settles a task as soon as its outcome is certain from the upstreams finished so far,
+so one cell depends on order: all_success over a failure and a skip is upstream_failed when the
+failure lands first and skipped when the skip does. The skips here finish half a second after
+the failures, making the table deterministic.
 """
 
 from __future__ import annotations
@@ -47,7 +52,9 @@ def bad():
     raise ValueError("planned failure")
 
 def skip():
+    import time
     from dagruns.sdk import AirflowSkipException
+    time.sleep(0.5)
     raise AirflowSkipException("planned skip")
 
 with DAG("rules", schedule=None, start_date=START, max_active_tasks=32) as dag:
