@@ -80,7 +80,11 @@ TEMPLATES = [
 def _database() -> dict:
     url = env_optional("DATABASE_URL") or f"sqlite:///{ORCH_HOME / 'orchestrator.db'}"
     try:
-        config = dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+        # Persistent connections: opening one (and, on SQLite, running its PRAGMAs) for every
+        # Execution API call cost more than the call itself. Health checks drop dead ones.
+        config = dj_database_url.parse(
+            url, conn_max_age=env_int("DB_CONN_MAX_AGE", 600), conn_health_checks=True
+        )
     except Exception as exc:  # dj_database_url raises bare ValueError/KeyError
         raise ImproperlyConfigured(f"ORCH_DATABASE_URL={url!r} is not usable: {exc}") from None
     if config["ENGINE"] == "django.db.backends.sqlite3":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +22,11 @@ from dagruns.models import (
 )
 from dagruns.sdk.exceptions import ParamValidationError
 from dagruns.sdk.params import validate_params
+
+
+# Airflow 3's [scheduler] allowed_run_id_pattern default. Generated ids (manual__<date>) fit it;
+# a "/" would also break the per-run URLs of the UI, REST and Execution APIs.
+ALLOWED_RUN_ID = re.compile(r"^[A-Za-z0-9_.~:+-]+$")
 
 
 class TriggerError(ValueError):
@@ -119,6 +125,10 @@ def do_trigger_dag(
     version = dag.latest_version()
     if version is None:
         raise TriggerError(f"DAG {dag_id!r} has not been parsed yet")
+    if run_id is not None and (not ALLOWED_RUN_ID.match(run_id) or len(run_id) > 250):
+        raise TriggerError(
+            f"run_id {run_id!r} is not allowed: use at most 250 letters, digits and _ . ~ : + -"
+        )
     conf = check_conf(version, conf)
     now = timezone.now()
     if logical_date is None and use_now_as_logical_date:

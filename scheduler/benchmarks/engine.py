@@ -10,6 +10,7 @@ inter-task latency (a task's end to its downstream's start, over every edge), to
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import socket
 import statistics
@@ -72,6 +73,29 @@ def tree_rss(pid: int) -> int:
     return total
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds used by a process and all its descendants, living or reaped."""
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0.0
+    total = 0.0
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            t = proc.cpu_times()
+            total += t.user + t.system + t.children_user + t.children_system
+    return total
+
+
+def own_cpu(pid: int) -> float:
+    try:
+        t = psutil.Process(pid).cpu_times()
+    except psutil.Error:
+        return 0.0
+    return t.user + t.system
+
+
 def wait_http(url: str, timeout: float = 60.0) -> float:
     started = time.monotonic()
     while time.monotonic() - started < timeout:
@@ -99,7 +123,7 @@ def run_inside(cases, repeat: int) -> dict:
         dag_id, text = dag_file(shape, n, kind)
         (dags / f"{dag_id}.py").write_text(text)
         ids.append((dag_id, shape, n, kind))
-    call_command("dag_processor", "--once", verbosity=0)
+    call_command("dag_processor", "--once", stdout=io.StringIO())
     DagModel.objects.update(is_paused=False)
     port = free_port()
     env = {**os.environ, "ORCH_API_URL": f"http://127.0.0.1:{port}"}
@@ -130,8 +154,23 @@ def run_inside(cases, repeat: int) -> dict:
         time.sleep(1.0)  # let the scheduler start its forkserver
         with PeakRss({"api_server": api, "scheduler": scheduler}) as rss:
             for dag_id, shape, n, kind in ids:
+                before = {name: tree_cpu(p.pid) for name, p in rss.processes.items()}
+                before["scheduler_process_only"] = own_cpu(scheduler.pid)
                 runs = [measure_run(dag_id) for _ in range(repeat)]
-                results[f"{kind}-{shape}-{n}"] = summarize(runs)
+                summary = summarize(runs)
+                summary["cpu_ms_per_task"] = {
+                    name: round(
+                        1000 * (tree_cpu(p.pid) - before[name]) / (repeat * runs[0]["tasks"]), 1
+                    )
+                    for name, p in rss.processes.items()
+                }
+                summary["cpu_ms_per_task"]["scheduler_process_only"] = round(
+                    1000
+                    * (own_cpu(scheduler.pid) - before["scheduler_process_only"])
+                    / (repeat * runs[0]["tasks"]),
+                    1,
+                )
+                results[f"{kind}-{shape}-{n}"] = summary
         results["peak_rss_mb"] = rss.megabytes()
     finally:
         for proc in (api, scheduler):
@@ -224,4 +263,4 @@ def run(cases=None, repeat: int = 5) -> dict:
             capture_output=True,
             text=True,
         )
-        return json.loads(out.stdout)
+        return json.loads(out.stdout.strip().splitlines()[-1])

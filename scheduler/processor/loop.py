@@ -39,6 +39,20 @@ class TickReport:
         return self.parsed + self.forgotten
 
 
+def _in_listing_order(results, order: list[str]):
+    """Parsers finish in any order; results are stored in path order (holding back only
+    those that finished early), so when two files define one dag_id the first file in path
+    order owns it, every time."""
+    waiting: dict[str, dict] = {}
+    position = 0
+    for result in results:
+        waiting[result["fileloc"]] = result
+        while position < len(order) and order[position] in waiting:
+            yield waiting.pop(order[position])
+            position += 1
+    yield from waiting.values()  # defensive: a result for a path we did not ask about
+
+
 def default_roots() -> list[Root]:
     roots = [Root(str(settings.ORCH["DAGS_FOLDER"]))]
     if settings.ORCH["LOAD_EXAMPLES"]:
@@ -91,7 +105,7 @@ class DagProcessor:
                 report.unchanged += 1
 
         roots_by_path = {path: root for path, (_stat, root) in listing.items()}
-        for result in self.pool.parse(to_parse):
+        for result in _in_listing_order(self.pool.parse(to_parse), to_parse):
             store_result(result, roots_by_path[result["fileloc"]])
             report.parsed += 1
             if result["error"]:

@@ -22,7 +22,6 @@ from typing import Any
 
 from dagruns.sdk.dag import collect_dags, reset_auto_registered
 from dagruns.sdk.serialization import dag_structure_hash, serialize_dag
-
 from scheduler.processor.files import content_hash, mentions_dag
 
 
@@ -86,21 +85,39 @@ def _finish(result: dict[str, Any], started: float) -> dict[str, Any]:
 
 
 def _import_dags(path: str, timeout: float) -> list:
-    # A unique module name per file, as Airflow does, so two files named dag.py never collide.
-    module_name = "orch_dagfile_" + content_hash(path.encode())[:16] + "_" + Path(path).stem
+    return import_dag_file(path, timeout)
+
+
+def dag_module_name(path: str) -> str:
+    """A unique module name per file, as Airflow does, so two files named dag.py never collide."""
+    return "orch_dagfile_" + content_hash(path.encode())[:16] + "_" + Path(path).stem
+
+
+def import_dag_file(path: str, timeout: float | None = None) -> list:
+    """Import one DAG file and return the DAGs it defines, validated, with `fileloc` = `path`.
+
+    Shared by the DAG processor and the task runner (scheduler/runner/task_process.py), so a
+    task runs exactly the DAG objects the processor saw. With `timeout`, a SIGALRM interrupts
+    an import that takes longer (main thread only). The caller puts the DAGs folder on
+    sys.path. Raises whatever the file raises, or DuplicateDagIdInFile.
+    """
+    module_name = dag_module_name(path)
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     reset_auto_registered()
-    previous = signal.signal(signal.SIGALRM, _raise_timeout(timeout))
-    signal.setitimer(signal.ITIMER_REAL, timeout)
-    try:
+    if timeout is None:
         spec.loader.exec_module(module)
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    else:
+        previous = signal.signal(signal.SIGALRM, _raise_timeout(timeout))
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+        try:
+            spec.loader.exec_module(module)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
     dags = collect_dags(vars(module))
     seen: dict[str, object] = {}
     for dag in dags:

@@ -193,3 +193,20 @@ def test_catchup_creates_every_missed_run_one_per_tick():
     for _ in range(6):
         scheduler.run_once(now)
     assert DagRun.objects.filter(dag=model).count() == 3
+
+
+@pytest.mark.parametrize("run_id", ["a/b", "with space", "<script>", "x" * 251, ""])
+def test_a_run_id_outside_airflows_allowed_pattern_is_refused(run_id):
+    with DAG("ids", schedule=None, start_date=START) as dag:
+        py("a")
+    store(dag)
+    with pytest.raises(TriggerError, match="not allowed"):
+        trigger("ids", run_id=run_id)
+    assert not DagRun.objects.exists()
+
+
+def test_a_run_id_with_plus_and_colon_is_fine():
+    with DAG("ids", schedule=None, start_date=START) as dag:
+        py("a")
+    store(dag)
+    assert trigger("ids", run_id="manual__2024-01-01T00:00:00+00:00").run_id.endswith("+00:00")

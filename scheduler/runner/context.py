@@ -1,0 +1,369 @@
+"""The Airflow context a task receives (`execute(context)`, templates, TaskFlow arguments).
+
+Built in the task process from the claim answer of the Execution API (the DAG run and the task
+instance) and the task itself. Everything that needs the database (XComs, variables,
+connections) goes through the supervisor (`comms.SupervisorComms`), which calls the Execution
+API: task code never touches the database.
+
+Keys: conn, dag, dag_run, data_interval_end, data_interval_start, expanded_ti_count, macros,
+map_index_template, params, run_id, start_date, task, task_instance, test_mode, ti,
+try_number, var; and, only for a run with a logical date (as in Airflow 3): ds, ds_nodash,
+logical_date, task_instance_key_str, ts, ts_nodash, ts_nodash_with_tz.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from dagruns.sdk import macros
+from dagruns.sdk.exceptions import AirflowException
+from dagruns.sdk.params import validate_params
+from dagruns.sdk.templating import ds, ds_nodash, ts, ts_nodash, ts_nodash_with_tz
+from dagruns.sdk.xcom_arg import XCOM_RETURN_KEY
+from scheduler.runner.comms import RequestFailed
+
+
+class Comms(Protocol):
+    def request(self, op: str, **arguments: Any) -> Any: ...
+
+
+class XComPushError(AirflowException):
+    """An XCom could not be stored: not JSON, too large (413), or refused by the server."""
+
+
+class XComPullError(AirflowException):
+    """An XCom could not be read (other than "not found", which gives the default)."""
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    """An aware UTC datetime from the API's ISO-8601 text (None stays None)."""
+    if value is None or value == "":
+        return None
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+@dataclass
+class DagRunInfo:
+    """`context["dag_run"]`: the run as the Execution API describes it."""
+
+    dag_id: str
+    run_id: str
+    run_type: str = "manual"
+    conf: dict[str, Any] = field(default_factory=dict)
+    logical_date: datetime | None = None
+    data_interval_start: datetime | None = None
+    data_interval_end: datetime | None = None
+    run_after: datetime | None = None
+    start_date: datetime | None = None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> DagRunInfo:
+        return cls(
+            dag_id=data["dag_id"],
+            run_id=data["run_id"],
+            run_type=data.get("run_type") or "manual",
+            conf=dict(data.get("conf") or {}),
+            logical_date=parse_datetime(data.get("logical_date")),
+            data_interval_start=parse_datetime(data.get("data_interval_start")),
+            data_interval_end=parse_datetime(data.get("data_interval_end")),
+            run_after=parse_datetime(data.get("run_after")),
+            start_date=parse_datetime(data.get("start_date")),
+        )
+
+
+class RuntimeTaskInstance:
+    """`context["ti"]`: the running try, with XCom access through the Execution API."""
+
+    def __init__(
+        self,
+        comms: Comms,
+        *,
+        dag_id: str,
+        run_id: str,
+        task_id: str,
+        map_index: int = -1,
+        try_number: int = 1,
+        max_tries: int = 0,
+        task: Any = None,
+        hostname: str = "",
+        id: str | None = None,
+    ) -> None:
+        self._comms = comms
+        self.id = id
+        self.dag_id = dag_id
+        self.run_id = run_id
+        self.task_id = task_id
+        self.map_index = map_index
+        self.try_number = try_number
+        self.max_tries = max_tries
+        self.task = task
+        self.hostname = hostname
+
+    def __repr__(self) -> str:
+        return (
+            f"<RuntimeTaskInstance: {self.dag_id}.{self.task_id} {self.run_id} "
+            f"try {self.try_number}>"
+        )
+
+    def xcom_pull(
+        self,
+        task_ids: str | Iterable[str] | None = None,
+        dag_id: str | None = None,
+        key: str = XCOM_RETURN_KEY,
+        include_prior_dates: bool = False,
+        *,
+        map_indexes: int | None = None,
+        default: Any = None,
+        run_id: str | None = None,
+    ) -> Any:
+        """The XCom `key` of one task (a string id: the value) or several (a list of ids: a
+        list of values); `default` where there is none. Without task_ids: this task's own,
+        as in Airflow 3."""
+        if task_ids is None:
+            task_ids = self.task_id
+        single = isinstance(task_ids, str)
+        ids = [task_ids] if single else list(task_ids)
+        map_index = -1 if map_indexes is None else int(map_indexes)
+        values = [
+            self._pull_one(
+                dag_id or self.dag_id, run_id or self.run_id, task_id, key, map_index, default
+            )
+            for task_id in ids
+        ]
+        return values[0] if single else values
+
+    def _pull_one(
+        self, dag_id: str, run_id: str, task_id: str, key: str, map_index: int, default: Any
+    ) -> Any:
+        try:
+            return self._comms.request(
+                "get_xcom",
+                dag_id=dag_id,
+                run_id=run_id,
+                task_id=task_id,
+                key=key,
+                map_index=map_index,
+            )
+        except RequestFailed as exc:
+            if exc.status == 404:
+                return default
+            raise XComPullError(
+                f"Could not pull XCom {key!r} of task {task_id!r} (run {run_id!r}): {exc.message}"
+            ) from None
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        """Store `value` (strict JSON) as XCom `key` of this task."""
+        if not isinstance(key, str) or not key:
+            raise XComPushError(f"XCom key must be a non-empty string, got {key!r}")
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise XComPushError(
+                f"XCom value for key {key!r} of task {self.task_id!r} is not JSON-serializable: "
+                f"{exc} (value of type {type(value).__name__})"
+            ) from None
+        try:
+            self._comms.request(
+                "set_xcom",
+                dag_id=self.dag_id,
+                run_id=self.run_id,
+                task_id=self.task_id,
+                key=key,
+                map_index=self.map_index,
+                value=value,
+            )
+        except RequestFailed as exc:
+            if exc.status == 413:
+                raise XComPushError(
+                    f"XCom {key!r} of task {self.task_id!r} is too large: {exc.message}"
+                ) from None
+            raise XComPushError(
+                f"Could not push XCom {key!r} of task {self.task_id!r}: {exc.message}"
+            ) from None
+
+
+# -- variables -------------------------------------------------------------------------
+
+
+class _VariableView:
+    """`var.value` (text) or `var.json` (parsed): attribute access or `.get(key, default)`."""
+
+    def __init__(self, comms: Comms, deserialize_json: bool) -> None:
+        self._comms = comms
+        self._json = deserialize_json
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("_"):
+            raise AttributeError(key)
+        return self._fetch(key)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._fetch(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self._fetch(key)
+        except KeyError:
+            return default
+
+    def _fetch(self, key: str) -> Any:
+        try:
+            value = self._comms.request("get_variable", key=key)
+        except RequestFailed as exc:
+            if exc.status == 404:
+                raise KeyError(f"Variable {key} does not exist") from None
+            raise AirflowException(f"Could not read variable {key!r}: {exc.message}") from None
+        if not self._json:
+            return value
+        try:
+            return json.loads(value)
+        except ValueError as exc:
+            raise AirflowException(f"Variable {key!r} is not valid JSON: {exc}") from None
+
+    def __repr__(self) -> str:
+        return "<var.json>" if self._json else "<var.value>"
+
+
+class VariableAccessor:
+    """`context["var"]`: `var.value.<key>`, `var.value.get(key, default)`, `var.json.<key>`."""
+
+    def __init__(self, comms: Comms) -> None:
+        self.value = _VariableView(comms, deserialize_json=False)
+        self.json = _VariableView(comms, deserialize_json=True)
+
+    def __repr__(self) -> str:
+        return "<VariableAccessor>"
+
+
+# -- connections -----------------------------------------------------------------------
+
+
+@dataclass
+class Connection:
+    """A connection as the task sees it (Airflow's attribute names)."""
+
+    conn_id: str
+    conn_type: str = ""
+    host: str | None = None
+    schema: str | None = None
+    login: str | None = None
+    password: str | None = field(default=None, repr=False)
+    port: int | None = None
+    extra: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Connection:
+        return cls(
+            conn_id=data["conn_id"],
+            conn_type=data.get("conn_type") or "",
+            host=data.get("host"),
+            schema=data.get("schema"),
+            login=data.get("login"),
+            password=data.get("password"),
+            port=data.get("port"),
+            extra=data.get("extra"),
+        )
+
+    @property
+    def extra_dejson(self) -> dict[str, Any]:
+        """The extra as a dict ({} when empty or not a JSON object)."""
+        if not self.extra:
+            return {}
+        try:
+            parsed = json.loads(self.extra)
+        except ValueError:
+            return {}
+        return parsed if isinstance(parsed, dict) else {}
+
+
+class ConnectionAccessor:
+    """`context["conn"]`: `conn.<conn_id>` or `conn.get(conn_id)`."""
+
+    def __init__(self, comms: Comms) -> None:
+        self._comms = comms
+
+    def __getattr__(self, conn_id: str) -> Connection:
+        if conn_id.startswith("_"):
+            raise AttributeError(conn_id)
+        return self._fetch(conn_id)
+
+    def __getitem__(self, conn_id: str) -> Connection:
+        return self._fetch(conn_id)
+
+    def get(self, conn_id: str, default_conn: Any = None) -> Any:
+        try:
+            return self._fetch(conn_id)
+        except KeyError:
+            return default_conn
+
+    def _fetch(self, conn_id: str) -> Connection:
+        try:
+            data = self._comms.request("get_connection", conn_id=conn_id)
+        except RequestFailed as exc:
+            if exc.status == 404:
+                raise KeyError(f"The conn_id `{conn_id}` isn't defined") from None
+            raise AirflowException(
+                f"Could not read connection {conn_id!r}: {exc.message}"
+            ) from None
+        return Connection.from_api(data)
+
+    def __repr__(self) -> str:
+        return "<ConnectionAccessor>"
+
+
+# -- the context -----------------------------------------------------------------------
+
+
+def resolve_params(task: Any, conf: dict[str, Any] | None) -> dict[str, Any]:
+    """The task's params (the DAG's, default_args', the task's own) with the run's conf
+    over them, validated against their schemas; raises ParamValidationError."""
+    return validate_params(task.params.serialize(), conf or {})
+
+
+def build_context(
+    *,
+    task: Any,
+    dag: Any,
+    dag_run: DagRunInfo,
+    ti: RuntimeTaskInstance,
+    comms: Comms,
+) -> dict[str, Any]:
+    """The context dict for one try; raises ParamValidationError for bad params."""
+    context: dict[str, Any] = {
+        "dag": dag,
+        "task": task,
+        "ti": ti,
+        "task_instance": ti,
+        "dag_run": dag_run,
+        "run_id": dag_run.run_id,
+        "data_interval_start": dag_run.data_interval_start,
+        "data_interval_end": dag_run.data_interval_end,
+        "start_date": dag_run.start_date,
+        "params": resolve_params(task, dag_run.conf),
+        "macros": macros,
+        "var": VariableAccessor(comms),
+        "conn": ConnectionAccessor(comms),
+        "try_number": ti.try_number,
+        "test_mode": False,
+        "expanded_ti_count": None,
+        "map_index_template": None,
+    }
+    logical_date = dag_run.logical_date
+    if logical_date is not None:
+        context.update(
+            logical_date=logical_date,
+            ds=ds(logical_date),
+            ds_nodash=ds_nodash(logical_date),
+            ts=ts(logical_date),
+            ts_nodash=ts_nodash(logical_date),
+            ts_nodash_with_tz=ts_nodash_with_tz(logical_date),
+            task_instance_key_str=f"{dag_run.dag_id}__{ti.task_id}__{ds_nodash(logical_date)}",
+        )
+    return context

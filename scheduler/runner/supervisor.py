@@ -1,0 +1,575 @@
+"""The supervisor: runs one try of a task in a forked task process and speaks for it to the
+Execution API (Airflow 3's supervisor / task-runner split).
+
+`run_workload(workload)` is the entry point every executor starts (the local executor calls it
+in a process forked from its forkserver). It claims the try, forks the task process
+(scheduler/runner/task_process.py), then loops on `select()` until the task process ends:
+
+* control channel first (requests of the task for XComs, variables and connections, which it
+  proxies to the API, registering secrets with the masker before answering; the result), so a
+  line printed with a freshly fetched secret is always masked;
+* output: the task's stdout and stderr (one pipe, so their order is kept), cut into lines,
+  masked, shipped in chunks (scheduler/runner/logship.py);
+* heartbeat every `heartbeat_interval` seconds; a 409 (or 403/404) means the try was cleared,
+  marked or failed from outside: the task is killed and nothing more is reported;
+* `execution_timeout`: the task process group gets SIGTERM, then SIGKILL after KILL_GRACE.
+
+When the task process has exited, its CPU time and peak memory come from `wait4()`'s rusage,
+the remaining logs are flushed and the final state is reported.
+
+The supervisor never imports Django: everything it knows comes from the workload and the API.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+from datetime import UTC, datetime
+from typing import Any
+
+from scheduler.runner import comms, task_process
+from scheduler.runner.client import ExecutionApiError, ExecutionClient
+from scheduler.runner.logship import LineSplitter, LogShipper
+from scheduler.runner.masking import SecretsMasker
+
+# Exit codes of run_workload. The scheduler fails a try whose runner exited non-zero while the
+# try is still queued/running with that try number (scheduler/scheduling/health.py).
+EXIT_OK = 0  # the final state was reported, or the claim was refused with 409 (not ours)
+EXIT_NOT_REPORTED = 1  # could not claim or report (API unreachable, refused, internal error)
+EXIT_TRY_GONE = 2  # the try was cleared/marked/failed from outside while running; task killed
+
+DEFAULT_HEARTBEAT_INTERVAL = 5.0
+KILL_GRACE = 3.0  # SIGTERM → SIGKILL; under the local executor's 5 s of end()
+DRAIN_TIMEOUT = 5.0  # after the task exited, how long its leftover children may hold the pipe
+MAX_WAIT = 0.5  # select() never sleeps longer, so signals and deadlines are seen promptly
+READ_SIZE = 64 * 1024
+TRY_GONE_STATUSES = frozenset({403, 404, 409})
+FINAL_STATES = frozenset({"success", "failed", "skipped"})
+
+
+def run_workload(workload: dict[str, Any]) -> None:
+    """Run one try; exits the process with EXIT_OK / EXIT_NOT_REPORTED / EXIT_TRY_GONE.
+
+    Leads a new process group first, so the executor's terminate() (killpg on this pid) reaches
+    this process and the task process's watchdog takes the task's own group down with it.
+    """
+    with contextlib.suppress(OSError):
+        os.setpgrp()
+    sys.exit(supervise(workload))
+
+
+def supervise(workload: dict[str, Any], client: ExecutionClient | None = None) -> int:
+    """Run one try in this process; returns the exit code (see EXIT_*)."""
+    return Supervisor(workload, client).run()
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def describe_exit(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = "unknown signal"
+        return f"was killed by signal {number} ({name})"
+    return f"exited with code {os.waitstatus_to_exitcode(status)}"
+
+
+class _Stop(Exception):
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+class Supervisor:
+    def __init__(self, workload: dict[str, Any], client: ExecutionClient | None = None) -> None:
+        self.workload = workload
+        self.ti_id = str(workload["ti_id"])
+        self.client = client or ExecutionClient(workload["api_url"], workload["token"])
+        self.hostname = socket.gethostname()
+        self.heartbeat_interval = float(
+            workload.get("heartbeat_interval") or DEFAULT_HEARTBEAT_INTERVAL
+        )
+        timeout = workload.get("execution_timeout")
+        self.execution_timeout = float(timeout) if timeout else None
+        self.masker = SecretsMasker()
+        self.shipper = LogShipper(self._send_logs)
+        self.splitter = LineSplitter()
+        self.frames = comms.FrameReader()
+
+        self.pid: int | None = None
+        self.pidfd: int | None = None
+        self.out_fd: int | None = None
+        self.sock: socket.socket | None = None
+        self.started = 0.0
+        self.deadline: float | None = None
+        self.next_heartbeat = 0.0
+        self.claim: dict[str, Any] = {}
+        self.result: dict[str, Any] | None = None
+        self.exit_status: int | None = None
+        self.rusage: Any = None
+        self.killing = False
+        self.kill_deadline = 0.0
+        self.sigkilled = False
+        self.timed_out = False
+        self.terminated = False
+        self.try_gone = False
+        self.gone_exit_code = EXIT_TRY_GONE
+        self._terminate_requested = False
+
+    # -- the whole try ---------------------------------------------------------------------
+
+    def run(self) -> int:
+        previous = self._install_signal_handlers()
+        try:
+            self.claim = self._claim()
+            self._start(self.claim)
+            self._watch()
+            return self._report()
+        except _Stop as stop:
+            return stop.code
+        except BaseException as exc:
+            self._stderr(f"runner failed: {type(exc).__name__}: {exc}")
+            traceback.print_exc(file=sys.stderr)
+            self._kill_now()
+            return EXIT_NOT_REPORTED
+        finally:
+            self._close()
+            self.client.close()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+    def _install_signal_handlers(self) -> dict[int, Any]:
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+
+        def request_termination(signum: int, frame: Any) -> None:
+            self._terminate_requested = True
+
+        return {signal.SIGTERM: signal.signal(signal.SIGTERM, request_termination)}
+
+    def _claim(self) -> dict[str, Any]:
+        try:
+            return self.client.claim(
+                self.ti_id, hostname=self.hostname, pid=os.getpid(), start_date=_now_iso()
+            )
+        except ExecutionApiError as exc:
+            if exc.status == 409:
+                # Another runner has it, or it was cleared after being queued: not ours to run.
+                self._stderr(f"not running: the try is no longer queued ({exc.message})")
+                raise _Stop(EXIT_OK) from None
+            self._stderr(f"could not claim the try: {exc}")
+            raise _Stop(EXIT_NOT_REPORTED) from None
+
+    def _start(self, claim: dict[str, Any]) -> None:
+        out_r, out_w = os.pipe()
+        parent_sock, child_sock = socket.socketpair()
+        self.started = time.monotonic()
+        if self.execution_timeout is not None:
+            self.deadline = self.started + self.execution_timeout
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        pid = os.fork()
+        if pid == 0:  # the task process
+            try:
+                os.close(out_r)
+                parent_sock.close()
+                self.client.close()  # our copy of the supervisor's HTTP socket
+                # Task code talks through the supervisor only: it has no use for the token.
+                self.client.token = ""
+                workload = {k: v for k, v in self.workload.items() if k != "token"}
+                task_process.main(workload, claim, child_sock, out_w, self.deadline)
+            finally:
+                os._exit(70)
+        os.close(out_w)
+        child_sock.close()
+        # Also done by the child: whichever runs first, the group exists before we signal it.
+        with contextlib.suppress(OSError):
+            os.setpgid(pid, pid)
+        self.pid = pid
+        self.out_fd = out_r
+        self.sock = parent_sock
+        self.sock.settimeout(60.0)
+        try:
+            self.pidfd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            self.pidfd = None  # no pidfd: select's timeout polls for the exit instead
+        self.next_heartbeat = self.started + self.heartbeat_interval
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    def _watch(self) -> None:
+        while self.exit_status is None:
+            readable = self._select(self._wait_time())
+            if self.sock is not None and self.sock in readable:
+                self._read_control()
+            if self.out_fd is not None and self.out_fd in readable:
+                self._read_output()
+            self._poll_exit()
+            if self.exit_status is None:
+                self._tick()
+        self._drain()
+
+    def _select(self, timeout: float) -> list[Any]:
+        watched: list[Any] = [f for f in (self.sock, self.out_fd, self.pidfd) if f is not None]
+        if not watched:
+            time.sleep(timeout)
+            return []
+        return select.select(watched, [], [], timeout)[0]
+
+    def _wait_time(self) -> float:
+        now = time.monotonic()
+        candidates = [MAX_WAIT, self.next_heartbeat - now]
+        due = self.shipper.seconds_until_due()
+        if due is not None:
+            candidates.append(due)
+        if self._timeout_pending():
+            candidates.append(self.deadline - now)
+        if self.killing and not self.sigkilled:
+            candidates.append(self.kill_deadline - now)
+        if self.pidfd is None:
+            candidates.append(0.05)
+        return max(0.0, min(candidates))
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        if self._terminate_requested and not self.killing:
+            self.terminated = True
+            self._log("WARNING", "The task runner received SIGTERM; terminating the task")
+            self._kill()
+        if self._timeout_pending() and now >= self.deadline:
+            self.timed_out = True
+            self._log(
+                "ERROR",
+                f"Task timed out after {self.execution_timeout:g} s (execution_timeout); "
+                "terminating it",
+            )
+            self._kill()
+        if self.killing and not self.sigkilled and now >= self.kill_deadline:
+            self._log("WARNING", f"Task did not stop within {KILL_GRACE:g} s; sending SIGKILL")
+            self._kill_now()
+        if now >= self.next_heartbeat:
+            if not self.try_gone:
+                self._heartbeat()
+            self.next_heartbeat = time.monotonic() + self.heartbeat_interval
+        self.shipper.flush_if_due()
+
+    def _timeout_pending(self) -> bool:
+        # Not once a result is in: the task finished its work and is only exiting.
+        return self.deadline is not None and not self.killing and self.result is None
+
+    def _heartbeat(self) -> None:
+        try:
+            self.client.heartbeat(self.ti_id, hostname=self.hostname, pid=os.getpid())
+        except ExecutionApiError as exc:
+            if exc.status in TRY_GONE_STATUSES:
+                self._lose_try(f"heartbeat refused ({exc.status}: {exc.message})")
+            elif exc.status == 401:
+                # The token expired or was revoked: nothing can be reported any more, so stop
+                # now and let the scheduler fail the try from our exit code.
+                self._lose_try(f"heartbeat unauthorized ({exc.message})", EXIT_NOT_REPORTED)
+            else:
+                self._stderr(f"heartbeat failed, will retry: {exc}")
+
+    def _lose_try(self, reason: str, exit_code: int = EXIT_TRY_GONE) -> None:
+        """The try is no longer ours (cleared, marked, failed as a zombie): kill the task and
+        report nothing. Its log cannot be appended to any more (the API refuses it)."""
+        if self.try_gone:
+            return
+        self.try_gone = True
+        self.gone_exit_code = exit_code
+        dropped = self.shipper.discard()
+        self._stderr(f"{reason}; killing the task ({dropped} unsent log lines dropped)")
+        if self.exit_status is None and not self.killing:
+            self._kill()
+
+    # -- killing -----------------------------------------------------------------------------
+
+    def _kill(self) -> None:
+        self.killing = True
+        self.kill_deadline = time.monotonic() + KILL_GRACE
+        self._signal_task(signal.SIGTERM)
+
+    def _kill_now(self) -> None:
+        if self.pid is None or self.exit_status is not None:
+            return
+        self.sigkilled = True
+        # Children that left the group (own session, like BashOperator's command) are found
+        # while the tree is still intact.
+        for child in _descendants(self.pid):
+            with contextlib.suppress(OSError):
+                os.kill(child, signal.SIGKILL)
+        self._signal_task(signal.SIGKILL)
+
+    def _signal_task(self, signum: int) -> None:
+        if self.pid is None:
+            return
+        try:
+            os.killpg(self.pid, signum)
+        except (ProcessLookupError, PermissionError):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(self.pid, signum)
+
+    def _poll_exit(self) -> None:
+        if self.pid is None or self.exit_status is not None:
+            return
+        pid, status, rusage = os.wait4(self.pid, os.WNOHANG)
+        if pid == 0:
+            return
+        self.exit_status = status
+        self.rusage = rusage
+        # Whatever the task left running in its group dies with it (Airflow reaps the group).
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signal.SIGKILL)
+
+    # -- control channel -------------------------------------------------------------------
+
+    def _read_control(self) -> None:
+        assert self.sock is not None
+        try:
+            data = self.sock.recv(1024 * 1024)
+        except OSError:
+            data = b""
+        if not data:
+            self._close_control()
+            return
+        try:
+            messages = self.frames.feed(data)
+        except comms.ProtocolError as exc:
+            self._log("ERROR", f"The task process broke the control protocol: {exc}")
+            self._close_control()
+            return
+        for message in messages:
+            kind = message.get("kind")
+            if kind == "request":
+                self._answer(message)
+            elif kind == "result":
+                self.result = message
+
+    def _answer(self, message: dict[str, Any]) -> None:
+        op = message.get("op")
+        reply: dict[str, Any] = {"kind": "response", "id": message.get("id")}
+        try:
+            reply.update(ok=True, value=self._perform(op, message))
+        except ExecutionApiError as exc:
+            # A try that lost its state answers 403 here; the next heartbeat notices that.
+            reply.update(ok=False, status=exc.status, detail=exc.detail, message=exc.message)
+        except (KeyError, TypeError, ValueError) as exc:
+            reply.update(ok=False, status=None, detail=None, message=f"bad request {op!r}: {exc}")
+        if self.sock is None:
+            return
+        try:
+            comms.send(self.sock, reply)
+        except (OSError, ValueError) as exc:
+            self._stderr(f"could not answer the task's {op!r} request: {exc}")
+
+    def _perform(self, op: Any, message: dict[str, Any]) -> Any:
+        client = self.client
+        if op == "get_xcom":
+            return client.get_xcom(
+                message["dag_id"],
+                message["run_id"],
+                message["task_id"],
+                message["key"],
+                int(message.get("map_index", -1)),
+            )
+        if op == "set_xcom":
+            client.set_xcom(
+                message["dag_id"],
+                message["run_id"],
+                message["task_id"],
+                message["key"],
+                message["value"],
+                int(message.get("map_index", -1)),
+            )
+            return None
+        if op == "get_variable":
+            value = client.get_variable(message["key"])
+            self.masker.add_variable(message["key"], value)  # before the task can see it
+            return value
+        if op == "get_connection":
+            connection = client.get_connection(message["conn_id"])
+            self.masker.add_connection(connection)  # before the task can see it
+            return connection
+        if op == "mask":
+            self.masker.add(message.get("values"))
+            return None
+        raise ValueError(f"unknown operation {op!r}")
+
+    def _close_control(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+    # -- output ------------------------------------------------------------------------------
+
+    def _read_output(self) -> None:
+        assert self.out_fd is not None
+        try:
+            data = os.read(self.out_fd, READ_SIZE)
+        except OSError:
+            data = b""
+        if not data:
+            os.close(self.out_fd)
+            self.out_fd = None
+            for line in self.splitter.finish():
+                self._emit(line)
+            return
+        for line in self.splitter.feed(data):
+            self._emit(line)
+
+    def _emit(self, line: str) -> None:
+        if self.try_gone:
+            return
+        self.shipper.add(self.masker.mask(line))
+
+    def _log(self, level: str, message: str) -> None:
+        """A line of the supervisor's own in the task's log, in the task's log format."""
+        now = time.time()
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now)) + f",{int(now % 1 * 1000):03d}"
+        line = sys._getframe(1).f_lineno
+        self._emit(f"[{stamp}] {{supervisor.py:{line}}} {level} - {message}")
+
+    def _send_logs(self, lines: list[str]) -> None:
+        if self.try_gone:
+            return
+        try:
+            self.client.send_logs(self.ti_id, lines)
+        except ExecutionApiError as exc:
+            if exc.status in TRY_GONE_STATUSES:
+                self._lose_try(f"log upload refused ({exc.status}: {exc.message})")
+            elif exc.status == 401:
+                self._lose_try(f"log upload unauthorized ({exc.message})", EXIT_NOT_REPORTED)
+            else:
+                self._stderr(f"dropped {len(lines)} log lines: {exc}")
+
+    def _stderr(self, message: str) -> None:
+        w = self.workload
+        print(
+            f"[task runner {w.get('dag_id')}.{w.get('task_id')} {w.get('run_id')} "
+            f"try {w.get('try_number')}] {message}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    # -- the end -----------------------------------------------------------------------------
+
+    def _drain(self) -> None:
+        """Read what the task left in the pipes (its result, its last lines) until EOF, or
+        until DRAIN_TIMEOUT when something it started outside its group holds them open."""
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
+        give_up = time.monotonic() + DRAIN_TIMEOUT
+        while self.sock is not None or self.out_fd is not None:
+            left = give_up - time.monotonic()
+            if left <= 0:
+                break
+            readable = self._select(min(left, MAX_WAIT))
+            if self.sock is not None and self.sock in readable:
+                self._read_control()
+            if self.out_fd is not None and self.out_fd in readable:
+                self._read_output()
+            self.shipper.flush_if_due()
+        if self.out_fd is not None:
+            for line in self.splitter.finish():
+                self._emit(line)
+
+    def _report(self) -> int:
+        if self.try_gone:
+            return self.gone_exit_code
+        result = self.result or {}
+        state = result.get("state")
+        body: dict[str, Any] = {
+            "state": "failed",
+            "end_date": _now_iso(),
+            "fail_without_retry": bool(result.get("fail_without_retry")),
+            "cpu_time": None,
+            "peak_memory": None,
+            "rendered_fields": self.masker.redact(result.get("rendered_fields")),
+            "branch_task_ids": None,
+            "skip_downstream": None,
+        }
+        if self.rusage is not None:
+            body["cpu_time"] = round(self.rusage.ru_utime + self.rusage.ru_stime, 6)
+            scale = 1 if sys.platform == "darwin" else 1024  # Linux reports KiB
+            body["peak_memory"] = int(self.rusage.ru_maxrss) * scale
+        if self.timed_out or self.terminated:
+            body["fail_without_retry"] = False
+        elif not self.result:
+            how = describe_exit(self.exit_status) if self.exit_status is not None else "vanished"
+            self._log("ERROR", f"Task process {self.pid} {how} without reporting a result")
+        elif state not in FINAL_STATES:
+            self._log("ERROR", f"Task process reported an unknown state {state!r}")
+        else:
+            body["state"] = state
+            if state == "success":
+                body["branch_task_ids"] = result.get("branch_task_ids")
+                body["skip_downstream"] = result.get("skip_downstream")
+        w = self.workload
+        self._log(
+            "INFO",
+            f"Marking task as {self._expected_state(body).upper()}. dag_id={w.get('dag_id')}, "
+            f"task_id={w.get('task_id')}, run_id={w.get('run_id')}, "
+            f"try_number={w.get('try_number')}",
+        )
+        self.shipper.flush()
+        if self.try_gone:  # the last chunk of logs was refused
+            return self.gone_exit_code
+        try:
+            self.client.finish(self.ti_id, body)
+        except ExecutionApiError as exc:
+            if exc.status in TRY_GONE_STATUSES:
+                self._stderr(f"the try ended meanwhile; state not reported ({exc.message})")
+                return EXIT_TRY_GONE
+            self._stderr(f"could not report the final state {body['state']}: {exc}")
+            return EXIT_NOT_REPORTED
+        return EXIT_OK
+
+    def _expected_state(self, body: dict[str, Any]) -> str:
+        """What the server will make of the reported state (failed may become up_for_retry,
+        by the rule in docs/engine.md), for the log line Airflow users look for."""
+        ti = self.claim.get("task_instance") or {}
+        try_number = int(ti.get("try_number", self.workload.get("try_number", 1)))
+        if (
+            body["state"] == "failed"
+            and not body["fail_without_retry"]
+            and try_number <= int(ti.get("max_tries", 0))
+        ):
+            return "up_for_retry"
+        return body["state"]
+
+    def _close(self) -> None:
+        self._close_control()
+        if self.out_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self.out_fd)
+            self.out_fd = None
+        if self.pidfd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self.pidfd)
+            self.pidfd = None
+        if self.pid is not None and self.exit_status is None:
+            # Leaving (an internal error): never leave the task behind, and reap it.
+            self._kill_now()
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
+
+
+def _descendants(pid: int) -> list[int]:
+    try:
+        import psutil
+
+        return [child.pid for child in psutil.Process(pid).children(recursive=True)]
+    except Exception:
+        return []

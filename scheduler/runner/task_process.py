@@ -1,0 +1,424 @@
+"""The task process: forked by the supervisor, runs one try of one task, reports the outcome.
+
+It imports the DAG file, finds the task, builds the context, renders the template fields,
+runs the callbacks and `execute()`, pushes the return value as XCom, and sends the outcome to
+the supervisor over the control channel — it never talks HTTP and never touches the database.
+Its stdout and stderr are a pipe the supervisor reads (and masks and ships as the try's log);
+Python logging writes there too, in Airflow's format.
+
+It leads its own process group so the supervisor can kill it together with everything it
+started (SIGTERM first: the handler calls the operator's `on_kill()` and raises
+AirflowTaskTimeout when the execution_timeout has passed, AirflowTaskTerminated otherwise).
+If the supervisor itself dies (e.g. the executor killed it), a watchdog thread kills the group.
+
+Secrets: the supervisor masks connection passwords and sensitive variables it fetched for the
+task before answering; `mask_secret()` asks it to mask any other value.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Iterable, Iterator
+from typing import Any, NoReturn
+
+from dagruns.sdk.exceptions import (
+    AirflowException,
+    AirflowFailException,
+    AirflowSkipException,
+    AirflowTaskTimeout,
+    ParamValidationError,
+    TaskNotFound,
+    TemplateRenderError,
+)
+from dagruns.sdk.serialization import json_safe
+from dagruns.sdk.xcom_arg import push_return_value
+from scheduler.processor.parsing import import_dag_file
+from scheduler.runner.comms import SupervisorComms, SupervisorGone
+from scheduler.runner.context import DagRunInfo, RuntimeTaskInstance, build_context
+
+LOG_FORMAT = "[%(asctime)s] {%(filename)s:%(lineno)d} %(levelname)s - %(message)s"
+# Airflow's [core] max_templated_field_length: longer rendered values are stored truncated.
+MAX_RENDERED_FIELD_LENGTH = 4096
+WATCHDOG_INTERVAL = 1.0
+
+log = logging.getLogger("airflow.task")
+
+
+class AirflowTaskTerminated(BaseException):
+    """The task was told to stop (SIGTERM): cleared, marked, or the worker is shutting down.
+    A BaseException, like AirflowTaskTimeout, so `except Exception` cannot swallow it."""
+
+
+class DagNotFound(AirflowException):
+    """The DAG file does not define the DAG the workload names."""
+
+
+class _Runtime:
+    """What the SIGTERM handler needs to know."""
+
+    task: Any = None
+    deadline: float | None = None  # time.monotonic() value, shared clock with the supervisor
+    timeout: float | None = None
+    interruptible = True
+    critical = 0  # > 0 while talking to the supervisor: SIGTERM waits until it is done
+    deferred = False
+    comms: SupervisorComms | None = None
+
+
+_runtime = _Runtime()
+
+
+def mask_secret(*values: Any) -> None:
+    """Hide these values in the task's log from now on (Airflow's `mask_secret`), for secrets
+    a task gets from somewhere other than a connection or a sensitive variable (those are
+    masked already). Returns once the supervisor has registered them. Outside a task process
+    it does nothing."""
+    if _runtime.comms is not None:
+        _runtime.comms.mask(*values)
+
+
+def main(
+    workload: dict[str, Any],
+    claim: dict[str, Any],
+    sock: socket.socket,
+    out_fd: int,
+    deadline: float | None,
+) -> NoReturn:
+    """Entry point in the forked child; never returns."""
+    code = 1
+    try:
+        _setup_process(out_fd)
+        _runtime.deadline = deadline
+        _runtime.timeout = workload.get("execution_timeout")
+        comms = _runtime.comms = SupervisorComms(sock, guard=deferring_sigterm)
+        result = run_task(workload, claim, comms)
+        _runtime.interruptible = False
+        comms.send_result(result)
+        code = 0
+    except SystemExit as exc:
+        # sys.exit() in task code ends the process without a result, like a crash; the
+        # supervisor logs the exit code and fails the try.
+        code = _exit_code(exc)
+    except SupervisorGone:
+        code = 1
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
+
+
+def _exit_code(exc: SystemExit) -> int:
+    if exc.code is None:
+        return 0
+    if isinstance(exc.code, int):
+        return exc.code & 0xFF
+    print(exc.code, file=sys.stderr)
+    return 1
+
+
+# -- process setup ---------------------------------------------------------------------
+
+
+def _setup_process(out_fd: int) -> None:
+    with contextlib.suppress(OSError):
+        os.setpgid(0, 0)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.dup2(out_fd, 1)
+    os.dup2(out_fd, 2)
+    if out_fd > 2:
+        os.close(out_fd)
+    sys.stdin = open(0, closefd=False)  # noqa: SIM115
+    sys.stdout = _text_stream(1)
+    sys.stderr = _text_stream(2)
+
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for name in ("SIGUSR1", "SIGUSR2", "SIGHUP", "SIGALRM"):
+        signal.signal(getattr(signal, name), signal.SIG_DFL)
+
+    _configure_logging()
+    _start_watchdog(os.getppid())
+
+
+def _text_stream(fd: int) -> io.TextIOWrapper:
+    # Line-buffered: a print() reaches the log at once and in order with logging's lines.
+    return io.TextIOWrapper(
+        io.FileIO(fd, "w", closefd=False),
+        encoding="utf-8",
+        errors="backslashreplace",
+        line_buffering=True,
+    )
+
+
+def _configure_logging() -> None:
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    formatter = logging.Formatter(LOG_FORMAT)
+    formatter.converter = time.gmtime  # UTC, like every other time the system shows
+    handler.setFormatter(formatter)
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    logging.captureWarnings(True)
+
+
+def _start_watchdog(supervisor_pid: int) -> None:
+    """When the supervisor dies (SIGKILL from the executor), we are reparented: take the whole
+    task process group down, as the executor meant to."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(WATCHDOG_INTERVAL)
+            if os.getppid() != supervisor_pid:
+                try:
+                    os.killpg(0, signal.SIGKILL)
+                finally:
+                    os._exit(1)
+
+    threading.Thread(target=watch, name="supervisor-watchdog", daemon=True).start()
+
+
+@contextlib.contextmanager
+def deferring_sigterm() -> Iterator[None]:
+    """A SIGTERM arriving inside the block is acted on when the block ends. Only the main
+    thread runs signal handlers, so only its blocks count."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _runtime.critical += 1
+    try:
+        yield
+    finally:
+        _runtime.critical -= 1
+        if not _runtime.critical and _runtime.deferred and _runtime.interruptible:
+            _runtime.deferred = False
+            _interrupt()
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    if not _runtime.interruptible:
+        return
+    if _runtime.critical:
+        _runtime.deferred = True
+        return
+    _interrupt()
+
+
+def _interrupt() -> None:
+    _runtime.interruptible = False  # one interruption; cleanup code must not be cut short
+    task = _runtime.task
+    if task is not None:
+        try:
+            task.on_kill()
+        except Exception:
+            log.exception("on_kill of task %r failed", getattr(task, "task_id", task))
+    deadline = _runtime.deadline
+    if deadline is not None and time.monotonic() >= deadline:
+        raise AirflowTaskTimeout(
+            f"Timeout: the task exceeded its execution_timeout of {_runtime.timeout:g} s"
+        )
+    raise AirflowTaskTerminated("Task received SIGTERM signal")
+
+
+# -- running the task ------------------------------------------------------------------
+
+
+def load_task(workload: dict[str, Any], claim: dict[str, Any]) -> tuple[Any, Any]:
+    """Import the DAG file and return (dag, task); errors say what is missing where."""
+    fileloc = workload.get("dag_fileloc") or claim.get("dag_fileloc")
+    if not fileloc:
+        raise AirflowException("The workload names no DAG file (dag_fileloc is empty)")
+    if not os.path.exists(fileloc):
+        raise AirflowException(f"DAG file {fileloc} does not exist (any more)")
+    folder = workload.get("dags_folder")
+    if folder and folder not in sys.path:
+        sys.path.insert(0, folder)
+    dags = import_dag_file(fileloc)
+    dag_id = workload["dag_id"]
+    dag = next((d for d in dags if d.dag_id == dag_id), None)
+    if dag is None:
+        defined = ", ".join(sorted(d.dag_id for d in dags)) or "none"
+        raise DagNotFound(f"DAG {dag_id!r} not found in {fileloc} (it defines: {defined})")
+    task_id = workload["task_id"]
+    if not dag.has_task(task_id):
+        raise TaskNotFound(f"Task {task_id!r} not found in DAG {dag_id!r} ({fileloc})")
+    return dag, dag.get_task(task_id)
+
+
+def run_task(workload: dict[str, Any], claim: dict[str, Any], comms: Any) -> dict[str, Any]:
+    """Run the try and return the outcome for the supervisor. Only SystemExit escapes."""
+    result: dict[str, Any] = {
+        "state": "failed",
+        "fail_without_retry": False,
+        "rendered_fields": None,
+        "branch_task_ids": None,
+        "skip_downstream": None,
+    }
+    ti_data = claim.get("task_instance") or {}
+    dag_run = DagRunInfo.from_api(
+        claim.get("dag_run") or {"dag_id": workload["dag_id"], "run_id": workload["run_id"]}
+    )
+    try_number = int(ti_data.get("try_number", workload.get("try_number", 1)))
+    max_tries = int(ti_data.get("max_tries", 0))
+
+    try:
+        dag, task = load_task(workload, claim)
+    except SystemExit:
+        raise
+    except (DagNotFound, TaskNotFound) as exc:
+        log.error("%s", exc)
+        return result
+    except BaseException:
+        log.error(
+            "Failed to import DAG file %s:\n%s",
+            workload.get("dag_fileloc"),
+            traceback.format_exc().rstrip(),
+        )
+        return result
+
+    _runtime.task = task
+    ti = RuntimeTaskInstance(
+        comms,
+        id=workload.get("ti_id"),
+        dag_id=dag.dag_id,
+        run_id=dag_run.run_id,
+        task_id=task.task_id,
+        map_index=int(ti_data.get("map_index", workload.get("map_index", -1))),
+        try_number=try_number,
+        max_tries=max_tries,
+        task=task,
+        hostname=socket.gethostname(),
+    )
+    log.info(
+        "Executing %r of DAG %r, run %r, try %d of %d",
+        task,
+        dag.dag_id,
+        dag_run.run_id,
+        try_number,
+        max_tries + 1,
+    )
+    context: dict[str, Any] = {
+        "dag": dag,
+        "task": task,
+        "ti": ti,
+        "task_instance": ti,
+        "dag_run": dag_run,
+        "run_id": dag_run.run_id,
+    }
+    error: BaseException | None = None
+    state = "failed"
+    try:
+        context = build_context(task=task, dag=dag, dag_run=dag_run, ti=ti, comms=comms)
+        task.render_template_fields(context)
+        result["rendered_fields"] = rendered_fields(task)
+        _run_callbacks(task.on_execute_callback, context, "on_execute_callback")
+        value = task.execute(context)
+        push_return_value(task, ti, value)
+        if getattr(task, "is_branch", False):
+            result["branch_task_ids"] = branch_task_ids(task, value)
+        if getattr(task, "is_short_circuit", False) and not value:
+            result["skip_downstream"] = (
+                "all" if getattr(task, "ignore_downstream_trigger_rules", True) else "direct"
+            )
+        state = "success"
+    except SystemExit:
+        raise
+    except AirflowSkipException as exc:
+        state = "skipped"
+        log.info("Skipping task %r: %s", task.task_id, exc or "AirflowSkipException")
+    except AirflowFailException as exc:
+        error = exc
+        result["fail_without_retry"] = True
+        log.error(
+            "Task failed with AirflowFailException (no retries):\n%s",
+            traceback.format_exc().rstrip(),
+        )
+    except (TemplateRenderError, ParamValidationError) as exc:
+        error = exc
+        log.error("Task %r failed: %s", task.task_id, exc)
+    except BaseException as exc:
+        error = exc
+        log.error("Task failed with exception:\n%s", traceback.format_exc().rstrip())
+    _runtime.interruptible = False
+    result["state"] = state
+
+    if state == "success":
+        _run_callbacks(task.on_success_callback, context, "on_success_callback")
+    elif state == "failed":
+        context["exception"] = error
+        if not result["fail_without_retry"] and try_number <= max_tries:
+            _run_callbacks(task.on_retry_callback, context, "on_retry_callback")
+        else:
+            _run_callbacks(task.on_failure_callback, context, "on_failure_callback")
+    return result
+
+
+def branch_task_ids(task: Any, value: Any) -> list[str]:
+    """The task ids a branch task chose (task group ids expanded to their roots)."""
+    followed = getattr(task, "followed_task_ids", None)
+    if callable(followed):
+        return sorted(followed(value))
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return sorted(str(item) for item in value)
+
+
+def _run_callbacks(callbacks: Any, context: dict[str, Any], name: str) -> None:
+    """Run a callback (or each of a list); a failing callback is logged, never fatal."""
+    if not callbacks:
+        return
+    items: Iterable[Any] = callbacks if isinstance(callbacks, list | tuple) else [callbacks]
+    for callback in items:
+        try:
+            callback(context)
+        except SystemExit:
+            raise
+        except BaseException:
+            log.error(
+                "Error when executing %s %s:\n%s",
+                name,
+                getattr(callback, "__qualname__", repr(callback)),
+                traceback.format_exc().rstrip(),
+            )
+
+
+def rendered_fields(task: Any) -> dict[str, Any]:
+    """The rendered template fields, JSON-safe, long values truncated (as Airflow stores
+    them for the UI's "Rendered Template" view)."""
+    fields = {}
+    for name in task.template_fields:
+        value = json_safe(getattr(task, name, None))
+        if isinstance(value, str):
+            fields[name] = _truncate(value)
+            continue
+        text = json.dumps(value, ensure_ascii=False)
+        fields[name] = value if len(text) <= MAX_RENDERED_FIELD_LENGTH else _truncate(text)
+    return fields
+
+
+def _truncate(text: str) -> str:
+    if len(text) <= MAX_RENDERED_FIELD_LENGTH:
+        return text
+    return (
+        text[:MAX_RENDERED_FIELD_LENGTH]
+        + f"... [truncated: {len(text)} characters, over {MAX_RENDERED_FIELD_LENGTH}]"
+    )

@@ -1,0 +1,132 @@
+"""The runner's processes: started by the local executor, stopped by signals, and what happens
+when the API cannot be reached."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import time
+
+import pytest
+
+from scheduler.executors.local import LocalExecutor
+from scheduler.runner.client import ExecutionClient
+from scheduler.runner.supervisor import EXIT_NOT_REPORTED, EXIT_OK, describe_exit, supervise
+from tests.scheduler.runner.conftest import wait_for
+
+HEADER = """
+import time
+from datetime import datetime
+from dagruns.sdk import DAG, task
+
+with DAG("runner_test", schedule=None, start_date=datetime(2024, 1, 1)):
+"""
+
+SLEEPER = (
+    HEADER
+    + """
+    @task
+    def sleeper():
+        print("sleeping", flush=True)
+        time.sleep(60)
+    sleeper()
+"""
+)
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    # A zombie still answers kill(0): it is gone for our purposes once it is not running.
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split(") ", 1)[1].startswith("Z")
+
+
+@pytest.mark.slow
+def test_the_local_executor_runs_a_try_through_its_forkserver(make_try):
+    t = make_try(
+        HEADER
+        + """
+    @task
+    def hello():
+        print("hello from the forkserver")
+        return 42
+    hello()
+""",
+        "hello",
+    )
+    executor = LocalExecutor(parallelism=2)
+    executor.start()
+    try:
+        executor.queue(t.workload)
+        events = wait_for(executor.sync, timeout=60, what="the runner to end")
+    finally:
+        executor.end()
+
+    assert [(e.ti_id, e.returncode) for e in events] == [(str(t.ti.pk), EXIT_OK)]
+    assert t.refresh().state == "success"
+    assert t.xcom() == 42
+    assert "hello from the forkserver" in t.log()
+
+
+@pytest.mark.slow
+def test_sigterm_to_the_runner_terminates_the_task_and_reports_failed(make_try):
+    t = make_try(SLEEPER, "sleeper")
+    runner = t.start()
+    task_pid = runner.task_pid()
+    wait_for(lambda: "sleeping" in t.log(), what="the task's first line in the log")
+
+    runner.process.send_signal(signal.SIGTERM)
+    result = runner.wait(timeout=30)
+
+    assert result.returncode == EXIT_OK, result.stderr
+    assert t.refresh().state == "failed"
+    log = t.log()
+    assert "The task runner received SIGTERM; terminating the task" in log
+    assert "AirflowTaskTerminated: Task received SIGTERM signal" in log
+    assert gone(task_pid)
+
+
+@pytest.mark.slow
+def test_a_sigkilled_runner_takes_its_task_process_group_down(make_try):
+    t = make_try(SLEEPER, "sleeper")
+    runner = t.start()
+    task_pid = runner.task_pid()
+    wait_for(lambda: "sleeping" in t.log(), what="the task's first line in the log")
+
+    os.killpg(runner.process.pid, signal.SIGKILL)  # what LocalExecutor.terminate() does
+    runner.process.wait(timeout=10)
+
+    wait_for(lambda: gone(task_pid), timeout=10, what="the orphaned task process to die")
+    assert t.refresh().state == "running"  # the scheduler fails it from the exit code
+
+
+def test_an_unreachable_api_at_claim_time_exits_non_zero(capsys):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    workload = {
+        "ti_id": "00000000-0000-0000-0000-000000000001",
+        "dag_id": "d",
+        "run_id": "r",
+        "task_id": "t",
+        "try_number": 1,
+        "dag_fileloc": "/nonexistent.py",
+        "api_url": f"http://127.0.0.1:{port}",
+        "token": "t",
+    }
+    client = ExecutionClient(workload["api_url"], "t", attempts=2, sleep=lambda s: None)
+
+    started = time.monotonic()
+    assert supervise(workload, client) == EXIT_NOT_REPORTED
+    assert time.monotonic() - started < 10
+    assert "could not claim the try" in capsys.readouterr().err
+
+
+def test_exit_statuses_are_described_by_code_or_signal():
+    assert describe_exit(3 << 8) == "exited with code 3"
+    assert describe_exit(signal.SIGKILL) == "was killed by signal 9 (SIGKILL)"
+    assert describe_exit(signal.SIGSEGV) == "was killed by signal 11 (SIGSEGV)"
