@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 
-PRELOAD = ["scheduler.processor.parsing", "scheduler.runner.supervisor"]
+PRELOAD = ["scheduler.processor.parsing", "scheduler.runner.supervisor", "scheduler.forkserver_ready"]
 
 
 def forkserver_context():
