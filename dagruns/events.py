@@ -63,7 +63,7 @@ def publish(event: dict[str, Any]) -> None:
             _publish_to_channel_layer(event)
         else:
             localbus.send(TOPIC, json.dumps(event).encode())
-    except Exception:  # noqa: BLE001 — events are best effort by design
+    except Exception:  # events are best effort by design
         log.warning("could not publish event %s", event, exc_info=True)
 
 

@@ -4,8 +4,12 @@ from django.contrib import admin
 from django.urls import path
 
 from dagruns.api.execution.api import api as execution_api
+from dagruns.api.rest.api import api as rest_api
+from dagruns.api.rest.token_view import create_token
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("execution/", execution_api.urls),
+    path("api/v2/", rest_api.urls),
+    path("auth/token", create_token, name="auth_token"),
 ]

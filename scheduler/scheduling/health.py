@@ -20,12 +20,17 @@ def fail_ended_runners(events: list[ExecutorEvent], now: datetime) -> int:
     """A runner ended but its try is still queued/running: it died before it could report
     (killed, crashed, OOM). Fail the try now (retry if it has tries left) rather than waiting
     for the zombie timeout."""
+    if not events:
+        return 0
+    # One query for all ended runners: most of them reported their state and are done.
+    still_active = {
+        str(ti.pk): ti
+        for ti in TaskInstance.objects.filter(pk__in=[e.ti_id for e in events], state__in=_ACTIVE)
+    }
     failed = 0
     for event in events:
-        ti = TaskInstance.objects.filter(
-            pk=event.ti_id, try_number=event.try_number, state__in=_ACTIVE
-        ).first()
-        if ti is None:
+        ti = still_active.get(str(event.ti_id))
+        if ti is None or ti.try_number != event.try_number:
             continue
         how = f"signal {-event.returncode}" if event.returncode < 0 else f"code {event.returncode}"
         failed += fail_try_from_outside(

@@ -29,6 +29,13 @@ from scheduler.executors.base import BaseExecutor
 TIS = TaskInstanceState
 
 
+_CANDIDATE_FIELDS = (
+    "id", "dag_id", "run_id", "task_id", "map_index", "try_number", "pool", "pool_slots",
+    "queue", "priority_weight", "executor_config", "scheduled_dttm",
+    "dag_run__run_after", "dag_run__dag_version_id",
+)  # fmt: skip
+
+
 def queue_ready_tasks(executor: BaseExecutor, now: datetime, max_tis: int = 512) -> int:
     slots = executor.open_slots
     if slots <= 0:
@@ -45,6 +52,8 @@ def queue_ready_tasks(executor: BaseExecutor, now: datetime, max_tis: int = 512)
             _locked(
                 TaskInstance.objects.filter(state=TIS.SCHEDULED)
                 .select_related("dag_run")
+                # Only what queueing needs: full rows would decode every JSON column.
+                .only(*_CANDIDATE_FIELDS)
                 .order_by("-priority_weight", "dag_run__run_after", "scheduled_dttm", "task_id"),
                 skip_locked=True,
             )[:max_tis]

@@ -11,9 +11,10 @@ from dagruns.models import TaskInstance
 from tests.dagruns.actions.factories import make_run, queue, ti_of
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def isolated_orch_dirs(orch_settings, tmp_path):
-    """Logs and the scheduler wake-up registry under the test's own directory."""
+    """Logs and the scheduler wake-up registry under the test's own directory (not autouse:
+    the REST API's tests live below this directory too)."""
     orch_settings["HOME"] = tmp_path
     orch_settings["LOG_DIR"] = tmp_path / "logs"
     return tmp_path
@@ -73,7 +74,7 @@ class Runner:
 
 
 @pytest.fixture
-def dag_run(db):
+def dag_run(db, isolated_orch_dirs):
     return make_run()
 
 

@@ -15,7 +15,7 @@ from dagruns.models import TaskInstance, TaskInstanceHistory
 from tests.dagruns.actions.factories import queue, ti_of
 from tests.dagruns.api.conftest import Runner
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_orch_dirs")]
 
 
 def snapshot(ti: TaskInstance) -> dict:

@@ -6,7 +6,7 @@ import pytest
 
 from dagruns.models import Connection, Variable
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_orch_dirs")]
 
 
 @pytest.fixture

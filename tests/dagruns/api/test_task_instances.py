@@ -12,7 +12,7 @@ from dagruns.models import AuditEvent, TaskInstanceHistory
 from tests.dagruns.actions.factories import make_run, queue, set_state, ti_of
 from tests.dagruns.api.conftest import Runner
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_orch_dirs")]
 
 START = datetime(2024, 1, 2, 10, 0, tzinfo=UTC)
 END = START + timedelta(seconds=90)

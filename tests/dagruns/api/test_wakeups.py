@@ -9,6 +9,8 @@ from scheduler.wakeup import WakeReceiver
 from tests.dagruns.actions.factories import make_run, queue, ti_of
 from tests.dagruns.api.conftest import Runner
 
+pytestmark = pytest.mark.usefixtures("isolated_orch_dirs")
+
 
 @pytest.mark.django_db
 def test_claim_and_finish_wake_the_schedulers_after_commit(

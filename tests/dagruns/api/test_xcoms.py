@@ -8,7 +8,7 @@ import pytest
 from dagruns.models import XCom
 from tests.dagruns.actions.factories import make_run
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_orch_dirs")]
 
 
 def test_a_task_reads_back_what_it_pushed(running):
