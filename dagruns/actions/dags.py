@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from dagruns import events
 from dagruns.actions.audit import Actor, record
 from dagruns.models import DagModel
 
@@ -30,4 +31,5 @@ def do_set_paused(dag_id: str, paused: bool, actor: Actor) -> DagModel:
             DagModel.objects.filter(pk=dag.pk).update(is_paused=paused)
             dag.is_paused = paused
             record(actor, "paused" if paused else "unpaused", dag_id=dag_id)
+            events.notify("dag", dag_id=dag_id)
     return dag

@@ -9,11 +9,12 @@ from datetime import datetime
 
 from django.db import transaction
 
+from dagruns import events
 from dagruns.actions.task_runs import (
-    _failure_outcome,
-    _serialized_dag,
+    failure_outcome,
     find_task,
     record_try_history,
+    serialized_dag_of,
 )
 from dagruns.logs import append_lines, ti_log_path
 from dagruns.models import TaskInstance, TaskInstanceState
@@ -26,14 +27,14 @@ def fail_try_from_outside(ti: TaskInstance, reason: str, now: datetime) -> int:
     with transaction.atomic():
         locked = (
             TaskInstance.objects.select_for_update(of=("self",))
-            .select_related("dag_run", "dag_version")
+            .select_related("dag_run")
             .filter(pk=ti.pk, try_number=ti.try_number, state__in=(TIS.QUEUED, TIS.RUNNING))
             .first()
         )
         if locked is None:
             return 0
-        task = find_task(_serialized_dag(locked), locked.task_id)
-        state, retry_at = _failure_outcome(locked, task, now, fail_without_retry=False)
+        task = find_task(serialized_dag_of(locked), locked.task_id)
+        state, retry_at = failure_outcome(locked, task, now, fail_without_retry=False)
         locked.state = state
         locked.next_retry_at = retry_at
         locked.end_date = now
@@ -45,4 +46,11 @@ def fail_try_from_outside(ti: TaskInstance, reason: str, now: datetime) -> int:
         from scheduler.wakeup import wake_schedulers
 
         transaction.on_commit(wake_schedulers)
+        events.notify(
+            "ti",
+            dag_id=locked.dag_id,
+            run_id=locked.run_id,
+            task_id=locked.task_id,
+            try_number=locked.try_number,
+        )
     return 1

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from dagruns import events
 from dagruns.actions.audit import Actor, record
 from dagruns.actions.dags import get_dag_or_raise
 from dagruns.models import (
@@ -22,7 +23,6 @@ from dagruns.models import (
 )
 from dagruns.sdk.exceptions import ParamValidationError
 from dagruns.sdk.params import validate_params
-
 
 # Airflow 3's [scheduler] allowed_run_id_pattern default. Generated ids (manual__<date>) fit it;
 # a "/" would also break the per-run URLs of the UI, REST and Execution APIs.
@@ -156,6 +156,7 @@ def do_trigger_dag(
             )
             record(actor, "trigger", dag_id=dag_id, run_id=run_id, extra={"conf": conf})
             transaction.on_commit(_wake)
+            events.notify("run", dag_id=dag_id, run_id=run_id)
     except IntegrityError:
         raise TriggerError(
             f"DAG {dag_id!r} already has a run with run_id {run_id!r} or logical date "

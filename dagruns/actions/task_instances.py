@@ -13,6 +13,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from dagruns import events
 from dagruns.actions.audit import Actor, record
 from dagruns.actions.dags import get_dag_or_raise
 from dagruns.actions.task_runs import record_try_history
@@ -146,6 +147,7 @@ def do_clear(
             extra={"task_instances": [f"{t.run_id}/{t.task_id}" for t in tis][:200]},
         )
         transaction.on_commit(_wake)
+        _notify_runs(tis)
     return tis
 
 
@@ -185,6 +187,7 @@ def do_mark_state(
             extra={"task_instances": [f"{t.run_id}/{t.task_id}" for t in changing][:200]},
         )
         transaction.on_commit(_wake)
+        _notify_runs(changing)
     return changing
 
 
@@ -195,6 +198,7 @@ def do_delete_run(dag_id: str, run_id: str, actor: Actor) -> None:
         run.delete()
         record(actor, "delete_dag_run", dag_id=dag_id, run_id=run_id)
         transaction.on_commit(_wake)
+        events.notify("run", dag_id=dag_id, run_id=run_id)
 
 
 def do_set_run_state(dag_id: str, run_id: str, state: str, actor: Actor) -> DagRun:
@@ -225,6 +229,7 @@ def do_set_run_state(dag_id: str, run_id: str, state: str, actor: Actor) -> DagR
             DagRun.objects.filter(pk=run.pk).update(state=state, end_date=now)
         record(actor, f"set_run_state_{state}", dag_id=dag_id, run_id=run_id)
         transaction.on_commit(_wake)
+        events.notify("run", dag_id=dag_id, run_id=run_id)
     run.refresh_from_db()
     return run
 
@@ -233,3 +238,8 @@ def _wake() -> None:
     from scheduler.wakeup import wake_schedulers
 
     wake_schedulers()
+
+
+def _notify_runs(tis: list[TaskInstance]) -> None:
+    for dag_id, run_id in {(ti.dag_id, ti.run_id) for ti in tis}:
+        events.notify("run", dag_id=dag_id, run_id=run_id)

@@ -2,9 +2,10 @@
 
 `do_start_try` (queued → running), `do_heartbeat`, `do_append_log` and `do_finish_try`
 (running → success / failed / up_for_retry / skipped, with the retry decision, branch and
-short-circuit skipping and the history row). The scheduler reuses `do_finish_try` for zombies
-and timeouts and `record_try_history` when a clear kills a running try, so every finished try is
-recorded the same way.
+short-circuit skipping and the history row). `failure_outcome` and `record_try_history` are
+shared with the scheduler's failing of dead tries (dagruns/actions/failures.py) and with the
+clear action, so every finished try is decided and recorded the same way; `do_finish_try` with
+an `actor` and a `reason` serves any other caller that must end a running try.
 
 Every call names the try it speaks for (`try_number`, from the caller's token): a runner whose
 try was cleared and rescheduled is told so (`StaleTry`) instead of touching the new try.
@@ -23,9 +24,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from dagruns import logs
+from dagruns import events, logs
 from dagruns.actions.audit import Actor, record
 from dagruns.models import DagRun, TaskInstance, TaskInstanceHistory, TaskInstanceState, XCom
+from dagruns.versions import serialized_of_version
 from scheduler.wakeup import wake_schedulers
 
 State = TaskInstanceState
@@ -103,9 +105,10 @@ def downstream_ids(
 
 
 def serialized_dag_of(ti: TaskInstance) -> dict[str, Any] | None:
-    """The serialized DAG the try runs with (the task instance's version, else its run's)."""
-    version = ti.dag_version or ti.dag_run.dag_version
-    return version.serialized if version is not None else None
+    """The serialized DAG the try runs with (the task instance's version, else its run's),
+    from the per-process cache of immutable versions (dagruns/versions.py)."""
+    version_id = ti.dag_version_id or ti.dag_run.dag_version_id
+    return serialized_of_version(version_id) if version_id is not None else None
 
 
 # --- retries ----------------------------------------------------------------------------------
@@ -221,7 +224,8 @@ def _locked(ti_id: uuid.UUID | str, try_number: int) -> TaskInstance:
     try:
         ti = (
             TaskInstance.objects.select_for_update(of=("self",))
-            .select_related("dag_run", "dag_version", "dag_run__dag_version", "dag_run__dag")
+            # Not the versions: their serialized DAG comes from the per-process cache.
+            .select_related("dag_run", "dag_run__dag")
             .get(pk=ti_id)
         )
     except (TaskInstance.DoesNotExist, ValueError):
@@ -304,6 +308,9 @@ def do_start_try(
             extra={"hostname": hostname, "pid": pid},
         )
         _wake_after_commit()
+        events.notify(
+            "ti", dag_id=ti.dag_id, run_id=ti.run_id, task_id=ti.task_id, try_number=ti.try_number
+        )
     return ti
 
 
@@ -311,7 +318,11 @@ def do_heartbeat(
     ti_id: uuid.UUID | str, try_number: int, *, hostname: str = "", pid: int | None = None
 ) -> None:
     """Record that the try is alive. Raises InvalidTaskState when it is no longer running
-    (cleared, marked, failed as a zombie): the runner must then kill the task."""
+    (cleared, marked, failed as a zombie): the runner must then kill the task.
+
+    hostname/pid are accepted as the contract sends them but not compared with the claim's:
+    the token already binds the call to this try, and a second runner of the same try cannot
+    have claimed it."""
     # One conditional UPDATE: a clear or zombie-kill committed before it leaves 0 rows, and
     # one committing after it overwrites the heartbeat with its own state, so a heartbeat can
     # never resurrect a try.
@@ -330,7 +341,17 @@ def do_append_log(ti_id: uuid.UUID | str, try_number: int, lines: Iterable[str])
     if ti.state != State.RUNNING:
         raise InvalidTaskState(ti.state, State.RUNNING)
     # No lock: a chunk racing the try's finish can only land in this try's own file.
-    return logs.append_lines(logs.ti_log_path(ti), lines)
+    written = logs.append_lines(logs.ti_log_path(ti), lines)
+    events.publish(
+        {
+            "kind": "log",
+            "dag_id": ti.dag_id,
+            "run_id": ti.run_id,
+            "task_id": ti.task_id,
+            "try_number": ti.try_number,
+        }
+    )
+    return written
 
 
 def do_finish_try(
@@ -426,6 +447,14 @@ def do_finish_try(
             extra=extra,
         )
         _wake_after_commit()
+        # Skips touch other task instances of the run: tell pages the whole run changed.
+        events.notify(
+            "run" if skipped else "ti",
+            dag_id=ti.dag_id,
+            run_id=ti.run_id,
+            task_id=ti.task_id,
+            try_number=ti.try_number,
+        )
     return ti
 
 

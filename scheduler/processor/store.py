@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from dagruns import events
 from dagruns.models import DagFile, DagImportError, DagModel, DagTag, DagVersion
 from scheduler.processor.schedule_info import (
     last_automated_data_interval,
@@ -58,6 +59,10 @@ def store_result(result: dict[str, Any], root: Root, now: datetime | None = None
             _deactivate(DagModel.objects.filter(fileloc=path).exclude(dag_id__in=defined))
         DagModel.objects.filter(fileloc=path).update(has_import_errors=bool(errors))
         _record_errors(path, errors, now)
+        for dag_id in set(defined) | set(
+            DagModel.objects.filter(fileloc=path).values_list("dag_id", flat=True)
+        ):
+            events.notify("dag", dag_id=dag_id)
         DagFile.objects.update_or_create(
             fileloc=path,
             defaults={

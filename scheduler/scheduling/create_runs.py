@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 
+from dagruns import events
 from dagruns.actions.runs import create_dag_run, generate_run_id
 from dagruns.models import DagModel, DagRun, DagRunTriggeredBy, DagRunType
 from dagruns.models.states import DAGRUN_ACTIVE
@@ -61,6 +62,7 @@ def _create_next_run(dag_id: str, now: datetime) -> int:
                     triggered_by=DagRunTriggeredBy.TIMETABLE,
                 )
                 made = 1
+                events.notify("run", dag_id=dag.dag_id)
         except IntegrityError:
             pass  # a run for this logical date exists (created by hand or a backfill)
         _advance(dag, version.serialized, interval, now)

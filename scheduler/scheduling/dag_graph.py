@@ -103,7 +103,6 @@ def build_graph(serialized: dict[str, Any]) -> DagGraph:
 
 @lru_cache(maxsize=256)
 def graph_for_version(version_id: int) -> DagGraph:
-    from dagruns.models import DagVersion
+    from dagruns.versions import serialized_of_version
 
-    serialized = DagVersion.objects.values_list("serialized", flat=True).get(pk=version_id)
-    return build_graph(serialized)
+    return build_graph(serialized_of_version(version_id))

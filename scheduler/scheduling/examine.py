@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import F
 
+from dagruns import events
 from dagruns.models import DagModel, DagRun, DagRunState, TaskInstance, TaskInstanceState
 from dagruns.models.states import TI_FAILED_LIKE, TI_FINISHED
 from scheduler.scheduling.dag_graph import DagGraph, graph_for_version
@@ -44,6 +45,8 @@ def start_queued_runs(now: datetime, dag_ids: list[str] | None = None) -> int:
         ):
             running_counts[dag_id] += 1
             started += 1
+            run_id = DagRun.objects.values_list("run_id", flat=True).get(pk=pk)
+            events.notify("run", dag_id=dag_id, run_id=run_id)
     return started
 
 
@@ -230,4 +233,6 @@ def apply(run: DagRun, d: RunDecisions, now: datetime) -> int:
                 state=d.run_state, end_date=now
             )
             changes += 1
+        if changes:
+            events.notify("run", dag_id=run.dag_id, run_id=run.run_id)
     return changes

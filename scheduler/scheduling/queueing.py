@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Sum
 
+from dagruns import events
 from dagruns.models import DagModel, DagVersion, Pool, TaskInstance, TaskInstanceState
 from dagruns.models.pool import DEFAULT_POOL_NAME, DEFAULT_POOL_SLOTS
 from dagruns.models.states import TI_OCCUPYING_SLOT
@@ -74,6 +75,8 @@ def queue_ready_tasks(executor: BaseExecutor, now: datetime, max_tis: int = 512)
             for ti in chosen
             if ti.pk in queued_ids
         ]
+        for dag_id, run_id in {(ti.dag_id, ti.run_id) for ti in chosen if ti.pk in queued_ids}:
+            events.notify("run", dag_id=dag_id, run_id=run_id)
     for workload in workloads:  # after commit: the runner's claim must see `queued`
         executor.queue(workload)
     return len(workloads)

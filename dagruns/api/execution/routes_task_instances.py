@@ -19,6 +19,7 @@ from dagruns.api.execution.schemas import (
     StateOut,
 )
 from dagruns.api.execution.tokens import refreshed_token
+from dagruns.versions import fileloc_of_version
 
 router = Router(tags=["task-instances"])
 
@@ -39,11 +40,11 @@ def run(request: HttpRequest, ti_id: uuid.UUID, body: RunIn):
         start_date=body.start_date,
     )
     dag_run = ti.dag_run
-    version = ti.dag_version or dag_run.dag_version
+    version_id = ti.dag_version_id or dag_run.dag_version_id
     return {
         "dag_run": dag_run,
         "task_instance": ti,
-        "dag_fileloc": version.fileloc if version is not None else dag_run.dag.fileloc,
+        "dag_fileloc": fileloc_of_version(version_id) if version_id else dag_run.dag.fileloc,
     }
 
 

@@ -23,7 +23,8 @@ def test_claim_and_finish_wake_the_schedulers_after_commit(
         runner.heartbeat()
         runner.finish("success")
     assert woken == []  # nothing committed yet
-    assert len(callbacks) == 2  # the claim and the finish, not the heartbeat
+    # The claim and the finish (not the heartbeat) each leave a wake-up and a page event.
+    assert len(callbacks) == 4
     for callback in callbacks:
         callback()
     assert woken == [1, 1]
