@@ -6,6 +6,11 @@ copying — the inherited pages of all those objects on their first collection: 
 less CPU per task runner or parser process (the technique CPython documents for pre-fork
 servers)."""
 
+import encodings.idna  # noqa: F401  (http.client encodes the API host with it)
 import gc
 
+import jinja2.ext  # noqa: F401  (the template environment loads extensions lazily)
+
+# Imported here rather than lazily in every runner and task process, which then paid for the
+# import on each try.
 gc.freeze()

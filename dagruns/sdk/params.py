@@ -169,6 +169,8 @@ class ParamsDict(MutableMapping[str, Any]):
         super().update(*args, **kwargs)
 
     def copy(self) -> ParamsDict:
+        if not self._params:
+            return type(self)()  # the common case: every operator copies its DAG's params
         return copy.deepcopy(self)
 
     def dump(self) -> dict[str, Any]:

@@ -26,9 +26,14 @@ class TriggerRule(StrEnum):
     def is_valid(cls, trigger_rule: object) -> bool:
         # Enum members hash by name, so test them by type and plain strings by value.
         return isinstance(trigger_rule, cls) or (
-            isinstance(trigger_rule, str) and trigger_rule in cls.all_triggers()
+            isinstance(trigger_rule, str) and trigger_rule in _VALUES
         )
 
     @classmethod
     def all_triggers(cls) -> set[str]:
-        return {rule.value for rule in cls}
+        return set(_VALUES)
+
+
+# Computed once: every operator checks its rule, and a task runner re-creates every operator
+# of the DAG file for each try.
+_VALUES = frozenset(rule.value for rule in TriggerRule)

@@ -17,9 +17,12 @@ class WeightRule(StrEnum):
     def is_valid(cls, weight_rule: object) -> bool:
         # Enum members hash by name, so test them by type and plain strings by value.
         return isinstance(weight_rule, cls) or (
-            isinstance(weight_rule, str) and weight_rule in cls.all_weight_rules()
+            isinstance(weight_rule, str) and weight_rule in _VALUES
         )
 
     @classmethod
     def all_weight_rules(cls) -> set[str]:
-        return {rule.value for rule in cls}
+        return set(_VALUES)
+
+
+_VALUES = frozenset(rule.value for rule in WeightRule)  # computed once, checked per operator

@@ -116,6 +116,14 @@ class LogShipper:
         self.shipped_lines += len(lines)
         self._send(lines)
 
+    def take(self) -> list[str]:
+        """Hand over the pending lines without sending them (the final state report carries
+        them); the next call starts from empty."""
+        lines = self._lines
+        self._lines, self._bytes, self._oldest = [], 0, None
+        self.shipped_lines += len(lines)
+        return lines
+
     def discard(self) -> int:
         dropped = len(self._lines)
         self._lines, self._bytes, self._oldest = [], 0, None

@@ -523,9 +523,9 @@ class Supervisor:
             f"task_id={w.get('task_id')}, run_id={w.get('run_id')}, "
             f"try_number={w.get('try_number')}",
         )
-        self.shipper.flush()
-        if self.try_gone:  # the last chunk of logs was refused
-            return self.gone_exit_code
+        # The last lines travel with the state report (one call instead of two); the shipper
+        # never holds more than one chunk, so the body stays within the chunk limits.
+        body["logs"] = self.shipper.take() or None
         try:
             self.client.finish(self.ti_id, body)
         except ExecutionApiError as exc:

@@ -64,6 +64,8 @@ def finish(request: HttpRequest, ti_id: uuid.UUID, body: StateIn):
     """End the try; a failure with retries left comes back as up_for_retry."""
     caller = caller_of(request)
     caller.require_task_instance(ti_id)
+    if body.logs:
+        task_runs.do_append_log(ti_id, caller.claims.try_number, body.logs)
     ti = task_runs.do_finish_try(
         ti_id,
         caller.claims.try_number,

@@ -30,6 +30,9 @@ class StateIn(Schema):
     rendered_fields: dict[str, Any] | None = None
     branch_task_ids: list[str] | None = None
     skip_downstream: Literal["all", "direct"] | None = None
+    # The try's last log lines, appended before the state changes: saves the runner a separate
+    # logs call at the end of every try (our addition to the contract; optional).
+    logs: list[str] | None = None
 
 
 class StateOut(Schema):

@@ -313,3 +313,10 @@ def test_responses_set_no_session_or_csrf_cookie(running):
     response = running.heartbeat()
     assert response.status_code == 204
     assert not response.cookies
+
+
+def test_the_final_state_report_may_carry_the_last_log_lines(running, isolated_orch_dirs):
+    assert running.logs(["first"]).status_code == 204
+    assert running.finish("success", logs=["last words"]).status_code == 200
+    log = next((isolated_orch_dirs / "logs").rglob("attempt=1.log"))
+    assert log.read_text() == "first\nlast words\n"
