@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -134,7 +134,7 @@ def do_trigger_dag(
     if logical_date is None and use_now_as_logical_date:
         logical_date = now
     if logical_date is not None and timezone.is_naive(logical_date):
-        logical_date = timezone.make_aware(logical_date, timezone.utc)
+        logical_date = timezone.make_aware(logical_date, UTC)
     interval = None
     if logical_date is not None:
         inferred = timetable_for(version.serialized).infer_manual_data_interval(logical_date)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.management.base import CommandError
@@ -31,5 +31,5 @@ def parse_date(text: str | None, name: str = "logical date") -> datetime | None:
     except ValueError:
         raise CommandError(f"{name} {text!r} is not an ISO-8601 date (e.g. 2024-01-31)") from None
     if timezone.is_naive(value):
-        value = timezone.make_aware(value, timezone.utc)
+        value = timezone.make_aware(value, UTC)
     return value

@@ -1,0 +1,151 @@
+"""The engine's CLI in Airflow's shape: trigger, test, list-runs, states-for-dag-run, clear."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from dagruns.models import DagRun, TaskInstance
+from scheduler.processor.loop import DagProcessor
+from tests.scheduler.dagfiles import write
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+DAG_FILE = """
+from datetime import datetime
+from dagruns.sdk import DAG, BashOperator, Param, PythonOperator
+
+def shout(params=None):
+    print("HELLO", params["name"].upper())
+    return params["name"]
+
+with DAG("cli_dag", schedule=None, start_date=datetime(2024, 1, 1),
+         params={"name": Param("world", type="string", minLength=1)}) as dag:
+    first = PythonOperator(task_id="first", python_callable=shout)
+    second = BashOperator(task_id="second", bash_command="echo second says {{ ds }}")
+    first >> second
+"""
+
+
+def run(*argv: str) -> str:
+    out = StringIO()
+    call_command(*argv, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def parsed(dags_folder, orch_settings, tmp_path):
+    orch_settings["LOG_DIR"] = tmp_path / "logs"
+    orch_settings["HOME"] = tmp_path / "home"
+    write(dags_folder, "cli_dag.py", DAG_FILE)
+    DagProcessor().run_once()
+
+
+def test_dags_trigger_creates_a_queued_manual_run_with_conf(parsed):
+    rows = json.loads(
+        run(
+            "dags",
+            "trigger",
+            "cli_dag",
+            "--conf",
+            '{"name": "ada"}',
+            "--run-id",
+            "my_run",
+            "-o",
+            "json",
+        )
+    )
+    assert rows[0]["run_id"] == "my_run" and rows[0]["run_type"] == "manual"
+    run_row = DagRun.objects.get(run_id="my_run")
+    assert run_row.conf == {"name": "ada"} and run_row.state == "queued"
+
+
+def test_dags_trigger_refuses_conf_that_breaks_the_params_schema(parsed):
+    with pytest.raises(CommandError, match="name"):
+        run("dags", "trigger", "cli_dag", "--conf", '{"name": ""}')
+    assert not DagRun.objects.exists()
+
+
+def test_dags_trigger_refuses_malformed_conf_json(parsed):
+    with pytest.raises(CommandError, match="not valid JSON"):
+        run("dags", "trigger", "cli_dag", "--conf", "{name:")
+
+
+def test_dags_trigger_on_an_unknown_dag_is_a_clear_error(parsed):
+    with pytest.raises(CommandError, match="DAG 'nope' not found"):
+        run("dags", "trigger", "nope")
+
+
+def test_dags_test_runs_the_whole_dag_in_the_foreground_and_prints_logs(parsed):
+    out = run("dags", "test", "cli_dag", "2024-03-01", "--conf", '{"name": "grace"}')
+    assert "HELLO GRACE" in out
+    assert "second says 2024-03-01" in out
+    assert "finished: success" in out
+    run_row = DagRun.objects.get()
+    assert run_row.state == "success" and run_row.triggered_by == "test"
+
+
+def test_dags_list_runs_lists_newest_first_with_airflows_fields(parsed):
+    run("dags", "trigger", "cli_dag", "--run-id", "older", "--logical-date", "2024-01-01")
+    run("dags", "trigger", "cli_dag", "--run-id", "newer", "--logical-date", "2024-01-02")
+    rows = json.loads(run("dags", "list-runs", "cli_dag", "-o", "json"))
+    assert [r["run_id"] for r in rows] == ["newer", "older"]
+    assert set(rows[0]) == {
+        "dag_id",
+        "run_id",
+        "state",
+        "run_type",
+        "logical_date",
+        "start_date",
+        "end_date",
+    }
+
+
+def test_tasks_test_runs_one_task_and_keeps_nothing(parsed):
+    out = run("tasks", "test", "cli_dag", "second", "2024-05-05")
+    assert "second says 2024-05-05" in out and "finished: success" in out
+    assert not DagRun.objects.exists()
+
+
+def test_tasks_test_names_an_unknown_task(parsed):
+    with pytest.raises(CommandError, match="Task 'ghost' not found"):
+        run("tasks", "test", "cli_dag", "ghost")
+
+
+def test_states_for_dag_run_and_clear(parsed):
+    run("dags", "test", "cli_dag")
+    run_id = DagRun.objects.get().run_id
+    rows = json.loads(run("tasks", "states-for-dag-run", "cli_dag", run_id, "-o", "json"))
+    assert [(r["task_id"], r["state"], r["try_number"]) for r in rows] == [
+        ("first", "success", 1),
+        ("second", "success", 1),
+    ]
+    assert set(rows[0]) == {
+        "dag_id",
+        "run_id",
+        "task_id",
+        "map_index",
+        "state",
+        "try_number",
+        "start_date",
+        "end_date",
+    }
+    out = run("tasks", "clear", "cli_dag", "-t", "^first$", "-d", "-y")
+    assert "Cleared 2 task instance(s)" in out
+    assert set(TaskInstance.objects.values_list("state", flat=True)) == {None}
+    assert DagRun.objects.get().state == "running"
+
+
+def test_tasks_clear_without_confirmation_refuses_when_not_interactive(parsed):
+    run("dags", "test", "cli_dag")
+    with pytest.raises(CommandError, match="-y"):
+        run("tasks", "clear", "cli_dag", "-t", "first")
+    assert set(TaskInstance.objects.values_list("state", flat=True)) == {"success"}
+
+
+def test_tasks_clear_with_a_bad_regex_names_it(parsed):
+    with pytest.raises(CommandError, match="task regex"):
+        run("tasks", "clear", "cli_dag", "-t", "(", "-y")
