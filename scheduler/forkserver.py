@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import multiprocessing
 
-PRELOAD = ["scheduler.processor.parsing", "scheduler.runner.supervisor", "scheduler.forkserver_ready"]
+PRELOAD = [
+    "scheduler.processor.parsing",
+    "scheduler.runner.supervisor",
+    "scheduler.forkserver_ready",
+]
 
 
 def forkserver_context():

@@ -12,5 +12,8 @@ def create_groups(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("dagruns", "0002_default_pool"), ("auth", "0012_alter_user_first_name_max_length")]
+    dependencies = [
+        ("dagruns", "0002_default_pool"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+    ]
     operations = [migrations.RunPython(create_groups, migrations.RunPython.noop)]

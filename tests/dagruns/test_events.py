@@ -39,8 +39,13 @@ def test_a_trigger_publishes_a_run_event_after_commit(listener):
         run = do_trigger_dag("evented", Actor(name="t"), run_id="r1")
         assert received(listener, timeout=0.1) == []  # nothing before the commit
     [event] = received(listener)
-    assert event == {"kind": "run", "dag_id": "evented", "run_id": run.run_id, "task_id": "",
-                     "try_number": None}
+    assert event == {
+        "kind": "run",
+        "dag_id": "evented",
+        "run_id": run.run_id,
+        "task_id": "",
+        "try_number": None,
+    }
 
 
 @pytest.mark.django_db(transaction=True)
