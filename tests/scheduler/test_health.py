@@ -1,0 +1,102 @@
+"""Tries that went wrong outside the task: a runner that died, a zombie, a try stuck queued."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from dagruns.actions.audit import Actor
+from dagruns.actions.runs import do_trigger_dag
+from dagruns.logs import ti_log_path
+from dagruns.models import TaskInstance, TaskInstanceHistory
+from dagruns.sdk import DAG, PythonOperator
+from scheduler.executors.base import ExecutorEvent
+from scheduler.scheduling.health import (
+    fail_ended_runners,
+    fail_stuck_queued,
+    fail_zombies,
+    stop_orphaned_runners,
+)
+from scheduler.scheduling.loop import Scheduler
+from tests.scheduler.builders import START, RecordingExecutor, store
+
+pytestmark = pytest.mark.django_db
+
+
+def noop():
+    return None
+
+
+@pytest.fixture
+def running_ti(orch_settings, tmp_path):
+    orch_settings["LOG_DIR"] = tmp_path / "logs"
+    with DAG("health", schedule=None, start_date=START) as dag:
+        PythonOperator(task_id="t", python_callable=noop, retries=1)
+    store(dag)
+    do_trigger_dag("health", Actor(name="test"))
+    executor = RecordingExecutor()
+    Scheduler(executor=executor).run_once()
+    ti = TaskInstance.objects.get()
+    TaskInstance.objects.filter(pk=ti.pk).update(
+        state="running", start_date=timezone.now(), last_heartbeat_at=timezone.now()
+    )
+    ti.refresh_from_db()
+    ti.executor = executor
+    return ti
+
+
+def test_a_runner_that_died_without_reporting_fails_its_try_at_once(running_ti):
+    event = ExecutorEvent(str(running_ti.pk), running_ti.try_number, -9)
+    assert fail_ended_runners([event], timezone.now()) == 1
+    running_ti.refresh_from_db()
+    assert running_ti.state == "up_for_retry" and running_ti.next_retry_at is not None
+    assert "exited (signal 9) without reporting" in ti_log_path(running_ti).read_text()
+    assert TaskInstanceHistory.objects.get().state == "up_for_retry"
+
+
+def test_a_runner_that_reported_before_exiting_changes_nothing(running_ti):
+    TaskInstance.objects.filter(pk=running_ti.pk).update(state="success")
+    event = ExecutorEvent(str(running_ti.pk), running_ti.try_number, 0)
+    assert fail_ended_runners([event], timezone.now()) == 0
+    assert TaskInstance.objects.get().state == "success"
+
+
+def test_an_event_for_an_older_try_changes_nothing(running_ti):
+    event = ExecutorEvent(str(running_ti.pk), running_ti.try_number - 1, 1)
+    assert fail_ended_runners([event], timezone.now()) == 0
+    assert TaskInstance.objects.get().state == "running"
+
+
+def test_a_running_try_without_heartbeat_is_a_zombie(running_ti, orch_settings):
+    orch_settings["TASK_HEARTBEAT_TIMEOUT"] = 60
+    TaskInstance.objects.filter(pk=running_ti.pk).update(
+        last_heartbeat_at=timezone.now() - timedelta(seconds=61)
+    )
+    assert fail_zombies(timezone.now()) == 1
+    running_ti.refresh_from_db()
+    assert running_ti.state == "up_for_retry"
+    assert "Detected zombie" in ti_log_path(running_ti).read_text()
+
+
+def test_a_recent_heartbeat_is_not_a_zombie(running_ti, orch_settings):
+    orch_settings["TASK_HEARTBEAT_TIMEOUT"] = 60
+    assert fail_zombies(timezone.now()) == 0
+
+
+def test_a_try_stuck_in_queued_fails(running_ti, orch_settings):
+    orch_settings["TASK_QUEUED_TIMEOUT"] = 30
+    TaskInstance.objects.filter(pk=running_ti.pk).update(
+        state="queued", queued_dttm=timezone.now() - timedelta(seconds=31)
+    )
+    assert fail_stuck_queued(timezone.now()) == 1
+    assert TaskInstance.objects.get().state == "up_for_retry"
+
+
+def test_a_runner_whose_try_was_cleared_is_terminated(running_ti):
+    executor = running_ti.executor
+    TaskInstance.objects.filter(pk=running_ti.pk).update(state=None)
+    assert stop_orphaned_runners(executor) == 1
+    assert executor.terminated == [str(running_ti.pk)]
+    assert stop_orphaned_runners(executor) == 0  # once is enough
