@@ -70,13 +70,22 @@ class RunnerProcess:
         return RunnerResult(self.process.returncode, report, err)
 
     def task_pid(self, timeout: float = 10.0) -> int:
-        """The pid of the task process (the runner's only child)."""
+        """The pid of the task process: the runner's child that leads its own process group.
+        (Right after the fork the child has not yet called setpgrp; taking any child then
+        made a test kill the wrong, short-lived pid now and again.)"""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
             children = path.read_text().split() if path.exists() else []
-            if children:
-                return int(children[0])
+            for child in children:
+                try:
+                    stat = Path(f"/proc/{child}/stat").read_text()
+                except OSError:
+                    continue
+                # Fields after the ")" that ends the command name: state, ppid, pgrp, …
+                pgrp = int(stat.rsplit(")", 1)[1].split()[2])
+                if pgrp == int(child):
+                    return int(child)
             time.sleep(0.02)
         raise AssertionError("the runner never forked a task process")
 
