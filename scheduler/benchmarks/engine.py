@@ -60,7 +60,9 @@ class PeakRss:
         return {name: round(peak / 2**20, 1) for name, peak in self.peaks.items()}
 
 
-def tree_rss(pid: int) -> int:
+def tree_sum(pid: int, measure) -> float:
+    """`measure(process)` summed over a process and its living descendants (processes that
+    vanish while being read count as zero)."""
     try:
         root = psutil.Process(pid)
         procs = [root, *root.children(recursive=True)]
@@ -69,23 +71,22 @@ def tree_rss(pid: int) -> int:
     total = 0
     for proc in procs:
         with contextlib.suppress(psutil.Error):
-            total += proc.memory_info().rss
+            total += measure(proc)
     return total
+
+
+def tree_rss(pid: int) -> int:
+    return int(tree_sum(pid, lambda p: p.memory_info().rss))
+
+
+def _cpu_with_reaped_children(proc) -> float:
+    t = proc.cpu_times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 def tree_cpu(pid: int) -> float:
     """CPU seconds used by a process and all its descendants, living or reaped."""
-    try:
-        root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return 0.0
-    total = 0.0
-    for proc in procs:
-        with contextlib.suppress(psutil.Error):
-            t = proc.cpu_times()
-            total += t.user + t.system + t.children_user + t.children_system
-    return total
+    return float(tree_sum(pid, _cpu_with_reaped_children))
 
 
 def own_cpu(pid: int) -> float:

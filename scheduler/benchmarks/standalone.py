@@ -4,7 +4,6 @@ whole process tree and count its processes; stop it with SIGINT and check nothin
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -15,7 +14,7 @@ import time
 import psutil
 from django.conf import settings
 
-from scheduler.benchmarks.engine import free_port, tree_rss, wait_http
+from scheduler.benchmarks.engine import free_port, tree_rss, tree_sum, wait_http
 
 
 def run(settle_seconds: float = 15.0) -> dict:
@@ -48,10 +47,7 @@ def run(settle_seconds: float = 15.0) -> dict:
                 time.sleep(0.2)
             root = psutil.Process(proc.pid)
             members = [root, *root.children(recursive=True)]
-            pss = 0
-            for p in members:
-                with contextlib.suppress(psutil.Error, AttributeError):
-                    pss += p.memory_full_info().pss
+            pss = tree_sum(proc.pid, lambda p: p.memory_full_info().pss)
             count = len(members)
             pids = [p.pid for p in members]
         finally:

@@ -22,16 +22,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from cron_descriptor import CasingTypeEnum, ExpressionDescriptor
 from croniter import CroniterBadDateError, CroniterError, croniter
 
-#: Airflow's ``cron_presets`` (airflow.utils.dates), as listed in the "Cron Presets" table of
-#: https://airflow.apache.org/docs/apache-airflow/stable/authoring-and-scheduling/cron.html
-CRON_PRESETS: dict[str, str] = {
-    "@hourly": "0 * * * *",
-    "@daily": "0 0 * * *",
-    "@weekly": "0 0 * * 0",
-    "@monthly": "0 0 1 * *",
-    "@quarterly": "0 0 1 */3 *",
-    "@yearly": "0 0 1 1 *",
-}
+# Airflow's ``cron_presets`` (the "Cron Presets" table of
+# https://airflow.apache.org/docs/apache-airflow/stable/authoring-and-scheduling/cron.html),
+# declared once, in the SDK that accepts them in DAG files.
+from dagruns.sdk.schedule import CRON_PRESETS
 
 _FIELDS = "minute hour day-of-month month day-of-week"
 # A fixed, leap-year-containing origin: "0 0 29 2 *" must validate, "0 0 30 2 *" must not.
