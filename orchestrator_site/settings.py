@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -119,6 +120,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -152,7 +154,7 @@ LOGGING = {
 }
 
 # --- orchestrator ---------------------------------------------------------------------------
-ORCH = {
+ORCH: dict[str, Any] = {
     "HOME": ORCH_HOME,
     "DAGS_FOLDER": env_path("DAGS_FOLDER", ORCH_HOME / "dags"),
     "LOAD_EXAMPLES": env_bool("LOAD_EXAMPLES", False),

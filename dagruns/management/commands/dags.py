@@ -22,7 +22,10 @@ from dagruns.models import DagImportError, DagModel, DagRun, DagRunTriggeredBy
 
 
 class Command(BaseCommand):
-    help = "Manage DAGs: list, list-import-errors, pause, unpause, trigger, test, list-runs."
+    help = (
+        "Manage DAGs: list, list-import-errors, pause, unpause, trigger, test, list-runs, "
+        "delete, next-execution, state."
+    )
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="subcommand", required=True, metavar="COMMAND")
@@ -49,6 +52,17 @@ class Command(BaseCommand):
         runs.add_argument("dag_id")
         runs.add_argument("--state", help="Only runs in this state.")
         add_output_argument(runs)
+        delete = sub.add_parser("delete", help="Delete a DAG's runs, task instances and versions.")
+        delete.add_argument("dag_id")
+        delete.add_argument("-y", "--yes", action="store_true", help="Do not ask to confirm.")
+        nxt = sub.add_parser("next-execution", help="The next logical date(s) of a DAG.")
+        nxt.add_argument("dag_id")
+        nxt.add_argument(
+            "-n", "--num-executions", type=int, default=1, help="How many (default 1)."
+        )
+        state = sub.add_parser("state", help="The state of one DAG run.")
+        state.add_argument("dag_id")
+        state.add_argument("logical_date_or_run_id", help="A run id, or an ISO-8601 date.")
 
     def handle(self, *args, subcommand: str, **options):
         handler = getattr(self, "handle_" + subcommand.replace("-", "_"))
@@ -106,6 +120,76 @@ class Command(BaseCommand):
             runs = runs.filter(state=state)
         self.out([run_row(r) for r in runs], RUN_COLUMNS, output)
 
+    def handle_delete(self, dag_id: str, yes: bool, **_):
+        from dagruns.actions.dag_delete import DagHasRunningTasks, do_delete_dag
+
+        get_dag_or_raise(dag_id)
+        question = f"This will drop all existing records related to DAG {dag_id!r}. Proceed? (y/n) "
+        if not yes and not _confirm(question):
+            self.stdout.write("Cancelled, nothing was deleted.")
+            return
+        try:
+            runs = do_delete_dag(dag_id, Actor.cli())
+        except DagHasRunningTasks as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(f"Removed DAG {dag_id} with {runs} run(s).")
+
+    def handle_next_execution(self, dag_id: str, num_executions: int, **_):
+        """Airflow's `dags next-execution`: the next logical date(s), one per line, or None."""
+        from scheduler.processor.schedule_info import _parse, timetable_for
+        from scheduler.scheduling.timetables import DataInterval, next_run_after
+
+        dag = get_dag_or_raise(dag_id)
+        if num_executions < 1:
+            raise CommandError("--num-executions must be at least 1")
+        if dag.is_paused:
+            self.stderr.write("[INFO] Please be reminded this DAG is PAUSED now.")
+        if dag.next_dagrun is None:
+            self.stdout.write("None")
+            return
+        self.stdout.write(dag.next_dagrun.isoformat())
+        version = dag.latest_version()
+        if version is None or num_executions == 1:
+            return
+        data = version.serialized
+        timetable = timetable_for(data)
+        last = DataInterval(
+            dag.next_dagrun_data_interval_start or dag.next_dagrun,
+            dag.next_dagrun_data_interval_end or dag.next_dagrun,
+        )
+        for _ in range(num_executions - 1):
+            info = next_run_after(
+                timetable,
+                last_automated_data_interval=last,
+                start_date=_parse(data.get("start_date")),
+                end_date=_parse(data.get("end_date")),
+                catchup=True,
+                now=last.end,
+            )
+            if info is None:
+                self.stdout.write("None")
+                return
+            self.stdout.write(info.logical_date.isoformat())
+            last = info.data_interval
+
+    def handle_state(self, dag_id: str, logical_date_or_run_id: str, **_):
+        """Airflow's `dags state`: the run's state, followed by its conf when it has one."""
+        import json
+
+        get_dag_or_raise(dag_id)
+        run = DagRun.objects.filter(dag_id=dag_id, run_id=logical_date_or_run_id).first()
+        if run is None:
+            when = _date_or_none(logical_date_or_run_id)
+            if when is not None:
+                run = DagRun.objects.filter(dag_id=dag_id, logical_date=when).first()
+        if run is None:
+            self.stdout.write("None")
+            return
+        out = run.state
+        if run.conf:
+            out = f"{out}, {json.dumps(run.conf, ensure_ascii=False)}"
+        self.stdout.write(out)
+
     def handle_test(self, dag_id, logical_date, conf, timeout, **_):
         from scheduler.foreground import run_in_foreground
 
@@ -122,3 +206,20 @@ class Command(BaseCommand):
         self.stdout.write(f"DAG run {run.run_id} finished: {run.state}")
         if run.state != "success":
             sys.exit(1)
+
+
+def _confirm(question: str) -> bool:
+    if not sys.stdin or not sys.stdin.isatty():
+        raise CommandError("refusing to delete without confirmation: pass -y")
+    return input(question).strip().lower() in ("y", "yes")
+
+
+def _date_or_none(text: str):
+    """An ISO-8601 date (naive means UTC, as in Airflow), or None when it is not one."""
+    from datetime import UTC, datetime
+
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

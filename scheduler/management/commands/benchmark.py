@@ -2,7 +2,7 @@
 
 Suites: `engine` (chain / fan-out / bash / diamond DAG runs through the real API server,
 scheduler, executor and runner), `standalone` (idle footprint and start-up), `processor`
-(1,000 DAG files). Benchmarks are commands, never timed assertions in tests: machines are
+(1,000 DAG files), `api` (REST API latency under 20 concurrent clients). Benchmarks are commands, never timed assertions in tests: machines are
 noisy, and a figure is worth reporting, not asserting."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from scheduler.benchmarks import engine, processor, standalone
+from scheduler.benchmarks import api, engine, processor, standalone
 
-SUITES = ("engine", "standalone", "processor")
+SUITES = ("engine", "standalone", "processor", "api")
 
 
 def parse_cases(text: str | None):
@@ -49,11 +49,19 @@ class Command(BaseCommand):
         parser.add_argument("--files", type=int, default=1000, help="processor: DAG files")
         parser.add_argument("--tasks", type=int, default=20, help="processor: tasks per DAG")
         parser.add_argument("--parsing-processes", type=int, default=None)
+        parser.add_argument("--clients", type=int, default=api.CLIENTS, help="api: clients")
+        parser.add_argument(
+            "--requests", type=int, default=api.LIST_REQUESTS, help="api: list requests"
+        )
+        parser.add_argument(
+            "--triggers", type=int, default=api.TRIGGER_REQUESTS, help="api: trigger requests"
+        )
         parser.add_argument("--inside", action="store_true", help="(internal)")
 
     def handle(
         self, *args, suites, cases, repeat, files, tasks, parsing_processes, inside, **options
     ):
+        # (the api suite's --clients/--requests/--triggers arrive in **options)
         if inside:
             self.stdout.write(
                 json.dumps(engine.run_inside(parse_cases(cases) or engine.DEFAULT_CASES, repeat))
@@ -66,4 +74,6 @@ class Command(BaseCommand):
             results["standalone"] = standalone.run()
         if "processor" in suites:
             results["processor"] = processor.run(files, tasks, parsing_processes)
+        if "api" in suites:
+            results["api"] = api.run(options["clients"], options["requests"], options["triggers"])
         self.stdout.write(json.dumps(results, indent=2))

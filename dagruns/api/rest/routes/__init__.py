@@ -1,0 +1,1 @@
+"""One router per resource, with Airflow's paths and operation ids."""

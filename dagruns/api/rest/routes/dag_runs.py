@@ -1,0 +1,347 @@
+"""`/dags/{dag_id}/dagRuns…`: list (also across DAGs with `~`), get, trigger, patch, delete,
+clear, and the batch list `POST /dags/~/dagRuns/list`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Literal
+
+from django.db.models import DurationField, ExpressionWrapper, F, Q
+from django.http import HttpRequest
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
+
+from dagruns.actions.dags import get_dag_or_raise
+from dagruns.actions.notes import do_set_run_note
+from dagruns.actions.runs import TriggerError, do_trigger_dag
+from dagruns.actions.task_instances import (
+    do_clear,
+    do_delete_run,
+    do_set_run_state,
+)
+from dagruns.api.rest import present
+from dagruns.api.rest.auth import actor, require
+from dagruns.api.rest.errors import bad_request, conflict, not_found
+from dagruns.api.rest.pagination import UpdateMask, order, page, range_filter
+from dagruns.api.rest.schemas.common import Seconds, UtcDatetime, errors
+from dagruns.api.rest.schemas.dag_runs import (
+    RUN_PATCH_STATES,
+    DAGRunClearBody,
+    DAGRunCollectionResponse,
+    DAGRunPatchBody,
+    DAGRunResponse,
+    DAGRunsBatchBody,
+    TriggerDAGRunPostBody,
+)
+from dagruns.api.rest.schemas.task_instances import TaskInstanceCollectionResponse
+from dagruns.auth.roles import Role
+from dagruns.models import DagModel, DagRun, DagRunTriggeredBy, TaskInstance
+
+router = Router(tags=["DagRun"])
+
+RUN_ORDER = {
+    "id": "id",
+    "state": "state",
+    "dag_id": "dag_id",
+    "run_id": "run_id",
+    "dag_run_id": "run_id",
+    "logical_date": "logical_date",
+    "run_after": "run_after",
+    "start_date": "start_date",
+    "end_date": "end_date",
+    "updated_at": "updated_at",
+    "queued_at": "queued_at",
+    "duration": "duration",
+}
+
+
+def runs_queryset():
+    return (
+        DagRun.objects.select_related("dag_version")
+        .defer("dag_version__serialized", "dag_version__source_code")
+        .annotate(
+            duration=ExpressionWrapper(
+                F("end_date") - F("start_date"), output_field=DurationField()
+            )
+        )
+    )
+
+
+def _duration_filter(**bounds: float | None) -> Q:
+    return range_filter(
+        "duration",
+        **{op: timedelta(seconds=v) for op, v in bounds.items() if v is not None},
+    )
+
+
+class RunFilters(Schema):
+    limit: int = Field(50, ge=0)
+    offset: int = Field(0, ge=0)
+    run_after_gte: UtcDatetime | None = None
+    run_after_gt: UtcDatetime | None = None
+    run_after_lte: UtcDatetime | None = None
+    run_after_lt: UtcDatetime | None = None
+    logical_date_gte: UtcDatetime | None = None
+    logical_date_gt: UtcDatetime | None = None
+    logical_date_lte: UtcDatetime | None = None
+    logical_date_lt: UtcDatetime | None = None
+    start_date_gte: UtcDatetime | None = None
+    start_date_gt: UtcDatetime | None = None
+    start_date_lte: UtcDatetime | None = None
+    start_date_lt: UtcDatetime | None = None
+    end_date_gte: UtcDatetime | None = None
+    end_date_gt: UtcDatetime | None = None
+    end_date_lte: UtcDatetime | None = None
+    end_date_lt: UtcDatetime | None = None
+    updated_at_gte: UtcDatetime | None = None
+    updated_at_gt: UtcDatetime | None = None
+    updated_at_lte: UtcDatetime | None = None
+    updated_at_lt: UtcDatetime | None = None
+    duration_gte: Seconds | None = None
+    duration_gt: Seconds | None = None
+    duration_lte: Seconds | None = None
+    duration_lt: Seconds | None = None
+    run_type: list[str] = Field(default_factory=list)
+    state: list[str] = Field(default_factory=list)
+    order_by: list[str] = Field(default_factory=list)
+
+
+def date_filters(source: Any, fields: tuple[str, ...]) -> Q:
+    q = Q()
+    for name in fields:
+        q &= range_filter(
+            name,
+            gte=getattr(source, f"{name}_gte", None),
+            gt=getattr(source, f"{name}_gt", None),
+            lte=getattr(source, f"{name}_lte", None),
+            lt=getattr(source, f"{name}_lt", None),
+        )
+    return q
+
+
+@router.get(
+    "/dags/{dag_id}/dagRuns",
+    response={200: DAGRunCollectionResponse, **errors(400, 404)},
+    operation_id="get_dag_runs",
+)
+def get_dag_runs(request: HttpRequest, dag_id: str, filters: Query[RunFilters]):
+    """List a DAG's runs; `~` as dag_id lists the runs of every DAG."""
+    require(request, Role.VIEWER)
+    runs = runs_queryset()
+    if dag_id != "~":
+        get_dag_or_raise(dag_id)
+        runs = runs.filter(dag_id=dag_id)
+    runs = runs.filter(
+        date_filters(
+            filters, ("run_after", "logical_date", "start_date", "end_date", "updated_at")
+        ),
+        _duration_filter(
+            gte=filters.duration_gte,
+            gt=filters.duration_gt,
+            lte=filters.duration_lte,
+            lt=filters.duration_lt,
+        ),
+    )
+    if filters.state:
+        runs = runs.filter(state__in=filters.state)
+    if filters.run_type:
+        runs = runs.filter(run_type__in=filters.run_type)
+    runs = order(runs, filters.order_by, RUN_ORDER, default="id")
+    rows, total = page(runs, filters.limit, filters.offset)
+    return {"dag_runs": [present.dag_run(r) for r in rows], "total_entries": total}
+
+
+@router.post(
+    "/dags/{dag_id}/dagRuns/list",
+    response={200: DAGRunCollectionResponse, **errors(400, 404)},
+    operation_id="get_list_dag_runs_batch",
+)
+def get_list_dag_runs_batch(request: HttpRequest, dag_id: Literal["~"], body: DAGRunsBatchBody):
+    """Runs across DAGs, filtered by a JSON body (only `~` as dag_id, as in Airflow)."""
+    require(request, Role.VIEWER)
+    runs = runs_queryset()
+    if body.dag_ids:
+        runs = runs.filter(dag_id__in=body.dag_ids)
+    if body.states:
+        wanted = Q(state__in=[s for s in body.states if s is not None])
+        if None in body.states:
+            wanted |= Q(state__isnull=True)
+        runs = runs.filter(wanted)
+    runs = runs.filter(
+        date_filters(body, ("run_after", "logical_date", "start_date", "end_date")),
+        _duration_filter(
+            gte=body.duration_gte, gt=body.duration_gt, lte=body.duration_lte, lt=body.duration_lt
+        ),
+    )
+    if body.conf_contains:
+        runs = runs.filter(conf__icontains=body.conf_contains)
+    runs = order(runs, [body.order_by] if body.order_by else None, RUN_ORDER, default="id")
+    rows, total = page(runs, body.page_limit, body.page_offset)
+    return {"dag_runs": [present.dag_run(r) for r in rows], "total_entries": total}
+
+
+def _get_run(dag_id: str, run_id: str) -> DagRun:
+    run = runs_queryset().filter(dag_id=dag_id, run_id=run_id).first()
+    if run is None:
+        raise not_found(f"The DagRun with dag_id: `{dag_id}` and run_id: `{run_id}` was not found")
+    return run
+
+
+@router.get(
+    "/dags/{dag_id}/dagRuns/{dag_run_id}",
+    response={200: DAGRunResponse, **errors(404)},
+    operation_id="get_dag_run",
+)
+def get_dag_run(request: HttpRequest, dag_id: str, dag_run_id: str):
+    require(request, Role.VIEWER)
+    return present.dag_run(_get_run(dag_id, dag_run_id))
+
+
+@router.post(
+    "/dags/{dag_id}/dagRuns",
+    response={200: DAGRunResponse, **errors(400, 404, 409)},
+    operation_id="trigger_dag_run",
+)
+def trigger_dag_run(request: HttpRequest, dag_id: str, body: TriggerDAGRunPostBody):
+    """Trigger a DAG. A paused DAG may be triggered (the run waits until it is unpaused), as
+    Airflow allows. Without `logical_date` the run has none, as in Airflow 3."""
+    require(request, Role.USER)
+    dag = DagModel.objects.filter(dag_id=dag_id, is_active=True).first()
+    if dag is None:
+        raise not_found(f"DAG with dag_id: '{dag_id}' not found")
+    if dag.has_import_errors:
+        raise bad_request(f"DAG with dag_id: '{dag_id}' has import errors and cannot be triggered")
+    if body.dag_run_id is not None and not body.dag_run_id.strip():
+        raise bad_request("dag_run_id must not be empty")
+    try:
+        run = do_trigger_dag(
+            dag_id,
+            actor(request),
+            conf=body.conf,
+            run_id=body.dag_run_id,
+            logical_date=body.logical_date,
+            use_now_as_logical_date=False,
+            note=body.note or "",
+            triggered_by=DagRunTriggeredBy.REST_API,
+        )
+    except TriggerError as exc:
+        if _run_exists(dag_id, body):
+            raise conflict(str(exc)) from None
+        raise bad_request(str(exc)) from None
+    return present.dag_run(_get_run(dag_id, run.run_id))
+
+
+def _run_exists(dag_id: str, body: TriggerDAGRunPostBody) -> bool:
+    same = Q()
+    if body.dag_run_id:
+        same |= Q(run_id=body.dag_run_id)
+    if body.logical_date:
+        same |= Q(logical_date=body.logical_date)
+    return bool(same) and DagRun.objects.filter(same, dag_id=dag_id).exists()
+
+
+@router.patch(
+    "/dags/{dag_id}/dagRuns/{dag_run_id}",
+    response={200: DAGRunResponse, **errors(400, 404)},
+    operation_id="patch_dag_run",
+)
+def patch_dag_run(
+    request: HttpRequest,
+    dag_id: str,
+    dag_run_id: str,
+    body: DAGRunPatchBody,
+    mask: Query[UpdateMask],
+):
+    """Set a run's state (queued, success or failed) and/or its note."""
+    require(request, Role.USER)
+    run = _get_run(dag_id, dag_run_id)
+    fields = set(body.model_fields_set)
+    if mask.update_mask:
+        unknown = set(mask.update_mask) - {"state", "note"}
+        if unknown:
+            raise bad_request(f"Invalid fields in update_mask: {', '.join(sorted(unknown))}")
+        fields &= set(mask.update_mask)
+    if "state" in fields:
+        if body.state not in RUN_PATCH_STATES:
+            raise bad_request(
+                f"'{body.state}' is not a state a DAG run can be set to: use one of "
+                f"{', '.join(RUN_PATCH_STATES)}"
+            )
+        do_set_run_state(dag_id, dag_run_id, body.state, actor(request))
+    if "note" in fields:
+        do_set_run_note(run, body.note, actor(request))
+    return present.dag_run(_get_run(dag_id, dag_run_id))
+
+
+@router.delete(
+    "/dags/{dag_id}/dagRuns/{dag_run_id}",
+    response={204: None, **errors(400, 404)},
+    operation_id="delete_dag_run",
+)
+def delete_dag_run(request: HttpRequest, dag_id: str, dag_run_id: str):
+    require(request, Role.USER)
+    _get_run(dag_id, dag_run_id)
+    do_delete_run(dag_id, dag_run_id, actor(request))
+    return Status(204, None)
+
+
+@router.post(
+    "/dags/{dag_id}/dagRuns/{dag_run_id}/clear",
+    response={200: TaskInstanceCollectionResponse | DAGRunResponse, **errors(404)},
+    operation_id="clear_dag_run",
+)
+def clear_dag_run(request: HttpRequest, dag_id: str, dag_run_id: str, body: DAGRunClearBody):
+    """Clear a run's task instances (all, or only failed ones). `dry_run` (the default, as in
+    Airflow) lists what would be cleared; otherwise the cleared run is returned."""
+    require(request, Role.USER)
+    run = _get_run(dag_id, dag_run_id)
+    tis = list(_ti_queryset().filter(dag_run=run).order_by("task_id", "map_index"))
+    if body.only_failed:
+        tis = [ti for ti in tis if ti.state in ("failed", "upstream_failed")]
+    if body.dry_run:
+        return {
+            "task_instances": [present.task_instance(ti) for ti in tis],
+            "total_entries": len(tis),
+        }
+    do_clear(tis, actor(request))
+    if body.note is not None:
+        do_set_run_note(run, body.note, actor(request))
+    return present.dag_run(_get_run(dag_id, dag_run_id))
+
+
+def _ti_queryset():
+    return TaskInstance.objects.select_related("dag_run", "dag_version").defer(
+        "dag_version__serialized", "dag_version__source_code", "dag_run__conf"
+    )
+
+
+# A run whose id is literally "list" shares its URL with the batch list above (Django matches
+# URLs, not URL+method, as FastAPI does): these hidden operations give it back GET, PATCH and
+# DELETE.
+@router.get(
+    "/dags/{dag_id}/dagRuns/list",
+    response={200: DAGRunResponse, **errors(404)},
+    include_in_schema=False,
+)
+def get_dag_run_named_list(request: HttpRequest, dag_id: str):
+    return get_dag_run(request, dag_id, "list")
+
+
+@router.patch(
+    "/dags/{dag_id}/dagRuns/list",
+    response={200: DAGRunResponse, **errors(400, 404)},
+    include_in_schema=False,
+)
+def patch_dag_run_named_list(
+    request: HttpRequest, dag_id: str, body: DAGRunPatchBody, mask: Query[UpdateMask]
+):
+    return patch_dag_run(request, dag_id, "list", body, mask)
+
+
+@router.delete(
+    "/dags/{dag_id}/dagRuns/list",
+    response={204: None, **errors(400, 404)},
+    include_in_schema=False,
+)
+def delete_dag_run_named_list(request: HttpRequest, dag_id: str):
+    return delete_dag_run(request, dag_id, "list")

@@ -1,0 +1,153 @@
+"""`GET …/taskInstances/{task_id}/logs/{try_number}`: one try's log, in pages.
+
+Answers in the format the Accept header asks for:
+- `application/json` (default): `{"content": [{"event", "timestamp", "level", …}, …],
+  "continuation_token": …}` — Airflow's structured log messages, one per line;
+- `application/x-ndjson`: one such message per line, the token in the
+  `Airflow-Continuation-Token` header (as Airflow);
+- `text/plain`: the lines as written, token in the same header (an addition of ours).
+
+The continuation token is a signed byte offset into the try's log file; it is absent once the
+try has finished and everything was read (Airflow's `end_of_log`). A running try always gets
+a token, so a client can keep tailing it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core import signing
+from django.http import HttpRequest, HttpResponse
+from ninja import Path, Router
+
+from dagruns import logs
+from dagruns.api.rest.auth import require
+from dagruns.api.rest.errors import bad_request, not_found
+from dagruns.api.rest.routes.task_instances import PREFIX, get_ti
+from dagruns.api.rest.schemas.common import errors
+from dagruns.api.rest.schemas.task_instances import TaskInstancesLogResponse
+from dagruns.auth.roles import Role
+from dagruns.models import TaskInstanceHistory
+from dagruns.models.states import TI_FINISHED
+
+router = Router(tags=["Task Instance"])
+
+TOKEN_SALT = "orchestrator.rest.log-continuation"
+CONTINUATION_HEADER = "Airflow-Continuation-Token"
+PAGE_BYTES = 256 * 1024
+FULL_CONTENT_BYTES = 64 * 1024 * 1024
+# What the task runner writes: "[2024-01-01 00:00:00,123] {file.py:12} INFO - message".
+LINE_RE = re.compile(
+    r"^\[(?P<ts>[^\]]+)\] \{(?P<loc>[^}]*)\} (?P<level>[A-Z]+) - (?P<event>.*)$", re.DOTALL
+)
+
+LOG_RESPONSES = {
+    200: {
+        "content": {
+            "application/x-ndjson": {"schema": {"type": "string"}},
+            "text/plain": {"schema": {"type": "string"}},
+        }
+    }
+}
+
+
+def _timestamp(text: str) -> datetime | None:
+    try:
+        value = datetime.fromisoformat(text.replace(",", "."))
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def structured(line: str) -> dict[str, Any]:
+    """A log line as Airflow's StructuredLogMessage (plain lines keep only `event`)."""
+    match = LINE_RE.match(line)
+    if match is None:
+        return {"timestamp": None, "event": line}
+    filename, _, lineno = match["loc"].partition(":")
+    message: dict[str, Any] = {
+        "timestamp": _timestamp(match["ts"]),
+        "event": match["event"],
+        "level": match["level"].lower(),
+        "filename": filename,
+    }
+    if lineno.isdigit():
+        message["lineno"] = int(lineno)
+    return message
+
+
+def _decode(token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        data = signing.loads(token, salt=TOKEN_SALT)
+        offset = int(data["offset"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise bad_request(
+            "Bad Signature. Please use only the tokens provided by the API."
+        ) from None
+    if offset < 0:
+        raise bad_request("Bad Signature. Please use only the tokens provided by the API.")
+    return offset
+
+
+def _try_row(dag_id: str, run_id: str, task_id: str, try_number: int, map_index: int):
+    """(row, finished): the live task instance when it is at that try, else its history."""
+    ti = get_ti(dag_id, run_id, task_id, map_index)
+    if ti.try_number == try_number:
+        return ti, ti.state in TI_FINISHED or ti.state in ("up_for_retry", "up_for_reschedule")
+    history = TaskInstanceHistory.objects.filter(
+        task_instance_id=ti.pk, try_number=try_number
+    ).first()
+    if history is None:
+        raise not_found("TaskInstance not found")
+    return history, True
+
+
+@router.get(
+    PREFIX + "/{task_id}/logs/{try_number}",
+    response={200: TaskInstancesLogResponse, **errors(400, 404)},
+    operation_id="get_log",
+    openapi_extra={"responses": LOG_RESPONSES},
+)
+def get_log(
+    request: HttpRequest,
+    dag_id: str,
+    dag_run_id: str,
+    task_id: str,
+    try_number: int = Path(..., gt=0),  # type: ignore[call-overload]
+    full_content: bool = False,
+    map_index: int = -1,
+    token: str | None = None,
+):
+    require(request, Role.VIEWER)
+    row, finished = _try_row(dag_id, dag_run_id, task_id, try_number, map_index)
+    offset = 0 if full_content else _decode(token)
+    limit = FULL_CONTENT_BYTES if full_content else PAGE_BYTES
+    chunk = logs.read_log(logs.ti_log_path(row, try_number), offset=offset, limit=limit)
+    end_of_log = full_content or (finished and chunk.eof)
+    next_token = (
+        None if end_of_log else signing.dumps({"offset": chunk.next_offset}, salt=TOKEN_SALT)
+    )
+    lines = chunk.content.splitlines()
+    accept = request.headers.get("Accept", "")
+    if "application/x-ndjson" in accept:
+        body = "".join(json.dumps(structured(line), default=_iso) + "\n" for line in lines)
+        return _with_token(HttpResponse(body, content_type="application/x-ndjson"), next_token)
+    if "text/plain" in accept and "application/json" not in accept:
+        response = HttpResponse(chunk.content, content_type="text/plain; charset=utf-8")
+        return _with_token(response, next_token)
+    return {"content": [structured(line) for line in lines], "continuation_token": next_token}
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def _with_token(response: HttpResponse, token: str | None) -> HttpResponse:
+    if token:
+        response[CONTINUATION_HEADER] = token
+    return response

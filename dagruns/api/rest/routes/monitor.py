@@ -1,0 +1,88 @@
+"""`/monitor/health` and `/version`: open to anyone, as in Airflow (load balancers and
+clients probe them before they have a token)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Router
+
+from dagruns.api.rest.schemas.monitor import HealthInfoResponse, VersionInfo
+from dagruns.models import Job
+
+router = Router()
+
+HEALTHY = "healthy"
+UNHEALTHY = "unhealthy"
+
+
+def _threshold() -> timedelta:
+    # Airflow's [scheduler] scheduler_health_check_threshold (30 s) by default.
+    return timedelta(seconds=float(settings.ORCH.get("HEALTH_CHECK_THRESHOLD", 30.0)))
+
+
+def _job_health(job_type: str) -> tuple[str, str | None]:
+    job = (
+        Job.objects.filter(job_type=job_type, state="running").order_by("-latest_heartbeat").first()
+    )
+    if job is None:
+        return UNHEALTHY, None
+    alive = timezone.now() - job.latest_heartbeat < _threshold()
+    return (HEALTHY if alive else UNHEALTHY), job.latest_heartbeat.isoformat()
+
+
+@router.get(
+    "/monitor/health",
+    response=HealthInfoResponse,
+    auth=None,
+    tags=["Monitor"],
+    operation_id="get_health",
+)
+def get_health(request: HttpRequest):
+    """The metadata database, and the heartbeats of the scheduler, triggerer and DAG
+    processor (healthy when the newest running one beat within the threshold)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        database = HEALTHY
+    except Exception:  # any database failure is what this endpoint reports
+        database = UNHEALTHY
+        return {
+            "metadatabase": {"status": database},
+            "scheduler": {"status": None},
+            "triggerer": {"status": None},
+            "dag_processor": {"status": None},
+        }
+    scheduler, scheduler_beat = _job_health("scheduler")
+    triggerer, triggerer_beat = _job_health("triggerer")
+    processor, processor_beat = _job_health("dag_processor")
+    return {
+        "metadatabase": {"status": database},
+        "scheduler": {"status": scheduler, "latest_scheduler_heartbeat": scheduler_beat},
+        "triggerer": {"status": triggerer, "latest_triggerer_heartbeat": triggerer_beat},
+        "dag_processor": {
+            "status": processor,
+            "latest_dag_processor_heartbeat": processor_beat,
+        },
+    }
+
+
+def orchestrator_version() -> str:
+    try:
+        return package_version("orchestrator")
+    except PackageNotFoundError:
+        return "0.1.0"
+
+
+@router.get(
+    "/version", response=VersionInfo, auth=None, tags=["Version"], operation_id="get_version"
+)
+def get_version(request: HttpRequest):
+    """This server's version (ours, not Airflow's)."""
+    return {"version": orchestrator_version(), "git_version": None}

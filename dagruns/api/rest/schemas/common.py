@@ -1,0 +1,122 @@
+"""Shapes shared by every resource: errors, enums of states, DAG versions and tags."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+
+def _to_utc(value: datetime) -> datetime:
+    # PostgreSQL takes offsets up to ±15:59 only (Python up to ±23:59), and a date near year
+    # 1 may not survive the shift: UTC it is, or a 422 naming the field.
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("date is out of range") from None
+
+
+# A duration filter in seconds: a finite number (NaN and infinity are a 422).
+Seconds = Annotated[float, Field(allow_inf_nan=False)]
+
+# A timezone-aware date-time (a naive one is a 422, as in Airflow), normalized to UTC.
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+
+
+class StrictBody(BaseModel):
+    """A request body that refuses unknown fields with a 422 (Airflow's StrictBaseModel)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class HTTPExceptionResponse(BaseModel):
+    detail: str | dict[str, Any]
+
+
+class ValidationError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+    input: Any = None
+    ctx: dict[str, Any] | None = None
+
+
+class HTTPValidationError(BaseModel):
+    detail: list[ValidationError] | None = None
+
+
+class TaskInstanceState(StrEnum):
+    REMOVED = "removed"
+    SCHEDULED = "scheduled"
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCESS = "success"
+    RESTARTING = "restarting"
+    FAILED = "failed"
+    UP_FOR_RETRY = "up_for_retry"
+    UP_FOR_RESCHEDULE = "up_for_reschedule"
+    UPSTREAM_FAILED = "upstream_failed"
+    SKIPPED = "skipped"
+    DEFERRED = "deferred"
+
+
+class DagRunState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCESS = "success"
+    FAILED = "failed"
+
+
+class DagRunType(StrEnum):
+    BACKFILL = "backfill"
+    SCHEDULED = "scheduled"
+    MANUAL = "manual"
+    ASSET_TRIGGERED = "asset_triggered"
+
+
+class DagRunTriggeredByType(StrEnum):
+    CLI = "cli"
+    OPERATOR = "operator"
+    REST_API = "rest_api"
+    UI = "ui"
+    TEST = "test"
+    TIMETABLE = "timetable"
+    ASSET = "asset"
+    BACKFILL = "backfill"
+
+
+class DagVersionResponse(BaseModel):
+    # Airflow's version ids are UUIDs; ours are integers, shown as the UUID whose integer
+    # value is the row id (00000000-…-000000000007 is version row 7).
+    id: UUID
+    version_number: int
+    dag_id: str
+    bundle_name: str | None = None
+    bundle_version: str | None = None
+    created_at: datetime
+    dag_display_name: str
+    bundle_url: str | None = None
+
+
+class DagTagResponse(BaseModel):
+    name: str
+    dag_id: str
+    dag_display_name: str
+
+
+ERRORS: dict[int, type[BaseModel]] = {
+    400: HTTPExceptionResponse,
+    401: HTTPExceptionResponse,
+    403: HTTPExceptionResponse,
+    404: HTTPExceptionResponse,
+    409: HTTPExceptionResponse,
+    422: HTTPValidationError,
+}
+
+
+def errors(*codes: int) -> dict[int, type[BaseModel]]:
+    """The error responses of an operation: always 401, 403 and 422, plus `codes`."""
+    return {code: ERRORS[code] for code in sorted({401, 403, 422, *codes})}

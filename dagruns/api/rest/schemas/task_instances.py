@@ -1,0 +1,157 @@
+"""Task instances, their tries, dependencies and logs (Airflow's datamodels/task_instances.py,
+task_instance_history.py and log.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dagruns.api.rest.schemas.common import (
+    DagVersionResponse,
+    Seconds,
+    StrictBody,
+    TaskInstanceState,
+    UtcDatetime,
+)
+
+# As for DAG run states: documented as Airflow's enum, answered with a 400 when outside it.
+TI_PATCH_STATES = ("success", "failed", "skipped")
+
+
+class TaskInstanceHistoryResponse(BaseModel):
+    task_id: str
+    dag_id: str
+    dag_run_id: str
+    map_index: int
+    start_date: datetime | None = None
+    end_date: datetime | None = None
+    duration: float | None = None
+    state: TaskInstanceState | None = None
+    try_number: int
+    max_tries: int
+    task_display_name: str
+    dag_display_name: str
+    hostname: str | None = None
+    unixname: str | None = None
+    pool: str
+    pool_slots: int
+    queue: str | None = None
+    priority_weight: int | None = None
+    operator: str | None = None
+    operator_name: str | None = None
+    queued_when: datetime | None = None
+    scheduled_when: datetime | None = None
+    pid: int | None = None
+    executor: str | None = None
+    executor_config: str
+    dag_version: DagVersionResponse | None = None
+
+
+class TaskInstanceResponse(TaskInstanceHistoryResponse):
+    id: UUID
+    logical_date: datetime | None = None
+    run_after: datetime
+    note: str | None = None
+    rendered_map_index: str | None = None
+    rendered_fields: dict[str, Any] = Field(default_factory=dict)
+    # Deferred tasks' triggers are not kept by this engine: always null.
+    trigger: dict[str, Any] | None = None
+    triggerer_job: dict[str, Any] | None = None
+
+
+class TaskInstanceCollectionResponse(BaseModel):
+    task_instances: list[TaskInstanceResponse]
+    total_entries: int
+
+
+class TaskInstanceHistoryCollectionResponse(BaseModel):
+    task_instances: list[TaskInstanceHistoryResponse]
+    total_entries: int
+
+
+class TaskDependencyResponse(BaseModel):
+    name: str
+    reason: str
+
+
+class TaskDependencyCollectionResponse(BaseModel):
+    dependencies: list[TaskDependencyResponse]
+
+
+class PatchTaskInstanceBody(StrictBody):
+    new_state: str | None = Field(None, json_schema_extra={"enum": list(TI_PATCH_STATES)})
+    note: str | None = Field(None, max_length=1000)
+    include_upstream: bool = False
+    include_downstream: bool = False
+    include_future: bool = False
+    include_past: bool = False
+
+
+class ClearTaskInstancesBody(StrictBody):
+    dry_run: bool = True
+    start_date: UtcDatetime | None = None
+    end_date: UtcDatetime | None = None
+    only_failed: bool = True
+    only_running: bool = False
+    reset_dag_runs: bool = True
+    # A task id, or [task_id, map_index] for one mapped instance, as in Airflow.
+    task_ids: list[str | tuple[str, int]] | None = None
+    dag_run_id: str | None = None
+    include_upstream: bool = False
+    include_downstream: bool = False
+    include_future: bool = False
+    include_past: bool = False
+    run_on_latest_version: bool = False
+    note: str | None = Field(None, max_length=1000)
+    prevent_running_task: bool = False
+
+
+class TaskInstancesBatchBody(StrictBody):
+    dag_ids: list[str] | None = None
+    dag_run_ids: list[str] | None = None
+    task_ids: list[str] | None = None
+    state: list[TaskInstanceState | None] | None = None
+    run_after_gte: UtcDatetime | None = None
+    run_after_gt: UtcDatetime | None = None
+    run_after_lte: UtcDatetime | None = None
+    run_after_lt: UtcDatetime | None = None
+    logical_date_gte: UtcDatetime | None = None
+    logical_date_gt: UtcDatetime | None = None
+    logical_date_lte: UtcDatetime | None = None
+    logical_date_lt: UtcDatetime | None = None
+    start_date_gte: UtcDatetime | None = None
+    start_date_gt: UtcDatetime | None = None
+    start_date_lte: UtcDatetime | None = None
+    start_date_lt: UtcDatetime | None = None
+    end_date_gte: UtcDatetime | None = None
+    end_date_gt: UtcDatetime | None = None
+    end_date_lte: UtcDatetime | None = None
+    end_date_lt: UtcDatetime | None = None
+    duration_gte: Seconds | None = None
+    duration_gt: Seconds | None = None
+    duration_lte: Seconds | None = None
+    duration_lt: Seconds | None = None
+    pool: list[str] | None = None
+    queue: list[str] | None = None
+    executor: list[str] | None = None
+    page_offset: int = Field(0, ge=0)
+    page_limit: int = Field(100, ge=0)
+    order_by: str | None = None
+
+
+class StructuredLogMessage(BaseModel):
+    """One log line: `event` is the message; the level, source location and any other key
+    the line carries come along as extra fields, as in Airflow's structured logs."""
+
+    model_config = ConfigDict(extra="allow")
+
+    timestamp: datetime | None = None
+    event: str
+
+
+class TaskInstancesLogResponse(BaseModel):
+    content: list[StructuredLogMessage] | list[str]
+    continuation_token: str | None = None
