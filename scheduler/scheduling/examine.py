@@ -97,6 +97,10 @@ def examine_run(run: DagRun, now: datetime) -> int:
         changes += applied
         if decisions.run_state is not None or applied == 0:
             break
+        if not decisions.settle and not decisions.run_themselves:
+            # Only settled tasks (and EmptyOperator successes) can unlock more decisions in
+            # this tick; scheduled ones change nothing until they run. Skip the re-read.
+            break
     return changes
 
 

@@ -39,8 +39,8 @@ _CANDIDATE_FIELDS = (
 
 def queue_ready_tasks(executor: BaseExecutor, now: datetime, max_tis: int = 512) -> int:
     slots = executor.open_slots
-    if slots <= 0:
-        return 0
+    if slots <= 0 or not TaskInstance.objects.filter(state=TIS.SCHEDULED).exists():
+        return 0  # most ticks: nothing to queue, no need to lock the pools
     with transaction.atomic():
         pools = {p.name: p.slots for p in _locked(Pool.objects.all())}
         if DEFAULT_POOL_NAME not in pools:
