@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 bash .ci/bootstrap.sh
 bash .ci/services.sh
+bash .ci/browser.sh   # Debian's Chromium for the Playwright tests, installed if missing
 
 export ORCH_HOME="${ORCH_HOME:-$PWD/var/test-home}"
 PY=.venv/bin/python

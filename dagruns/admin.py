@@ -1,15 +1,29 @@
-"""Django admin for the configuration people edit by hand: connections, variables, pools.
+"""Django admin for the configuration people edit by hand: connections, variables, pools,
+users and groups — behind the roles, not Django's staff flags: Op and Admin may use the admin
+(connections, variables, pools, and read the rest); only Admins manage users and groups.
 
 Secrets are write-only here: a connection's password and extra, and a sensitive variable's
 value, are never rendered back into a page; leaving the field empty keeps the stored value.
+Saves and deletes go through dagruns.actions, so they are validated and audited exactly as
+the REST API's and the CLI's are.
 """
 
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.contrib import admin
-from django.db.models import Sum
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
+from django.db.models import IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
+from dagruns.actions import connections as conn_actions
+from dagruns.actions import pools as pool_actions
+from dagruns.actions import variables as var_actions
+from dagruns.actions.audit import Actor
+from dagruns.auth.roles import Role, has_role
 from dagruns.masking import MASK
 from dagruns.models import (
     AuditEvent,
@@ -23,6 +37,56 @@ from dagruns.models import (
 from dagruns.models.states import TI_OCCUPYING_SLOT
 
 
+def _admin_site_permission(request) -> bool:
+    return request.user.is_active and has_role(request.user, Role.OP)
+
+
+admin.site.has_permission = _admin_site_permission
+admin.site.site_header = "orchestrator admin"
+admin.site.site_title = "orchestrator admin"
+admin.site.site_url = "/"
+
+
+class RoleAdmin(admin.ModelAdmin):
+    """Permissions from roles: `view_role` reads, `change_role` adds, changes and deletes."""
+
+    view_role = Role.OP
+    change_role = Role.OP
+
+    def has_module_permission(self, request):
+        return has_role(request.user, self.view_role)
+
+    def has_view_permission(self, request, obj=None):
+        return has_role(request.user, self.view_role)
+
+    def has_add_permission(self, request):
+        return has_role(request.user, self.change_role)
+
+    def has_change_permission(self, request, obj=None):
+        return has_role(request.user, self.change_role)
+
+    def has_delete_permission(self, request, obj=None):
+        return has_role(request.user, self.change_role)
+
+
+class ReadOnlyRoleAdmin(RoleAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _actor(request) -> Actor:
+    return Actor(user=request.user)
+
+
+# --- connections ----------------------------------------------------------------------------
+
+
 class ConnectionForm(forms.ModelForm):
     password = forms.CharField(
         required=False,
@@ -32,44 +96,78 @@ class ConnectionForm(forms.ModelForm):
     extra = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="JSON. Write-only. Leave empty to keep the stored extra.",
+        help_text="JSON object. Write-only: never shown back. Leave empty to keep the stored extra.",
     )
 
     class Meta:
         model = Connection
         fields = ["conn_id", "conn_type", "description", "host", "schema", "login", "port"]
 
-    def clean_extra(self):
-        import json
+    def clean_conn_id(self):
+        try:
+            return conn_actions.check_conn_id(self.cleaned_data["conn_id"])
+        except conn_actions.ConnectionInvalid as exc:
+            raise forms.ValidationError(str(exc)) from None
 
+    def clean_extra(self):
         value = self.cleaned_data["extra"]
         if value:
             try:
-                json.loads(value)
-            except ValueError as exc:
-                raise forms.ValidationError(f"extra is not valid JSON: {exc}") from None
+                conn_actions.check_fields({"extra": value})
+            except conn_actions.ConnectionInvalid as exc:
+                raise forms.ValidationError(str(exc)) from None
         return value
 
-    def save(self, commit=True):
-        conn = super().save(commit=False)
-        if self.cleaned_data.get("password"):
-            conn.password = self.cleaned_data["password"]
-        if self.cleaned_data.get("extra"):
-            conn.extra = self.cleaned_data["extra"]
-        if commit:
-            conn.save()
-        return conn
+    def action_fields(self) -> dict:
+        data = self.cleaned_data
+        fields = {
+            k: data.get(k) for k in ("conn_type", "description", "host", "schema", "login", "port")
+        }
+        if data.get("password"):
+            fields["password"] = data["password"]
+        if data.get("extra"):
+            fields["extra"] = data["extra"]
+        return fields
 
 
 @admin.register(Connection)
-class ConnectionAdmin(admin.ModelAdmin):
+class ConnectionAdmin(RoleAdmin):
     form = ConnectionForm
-    list_display = ["conn_id", "conn_type", "host", "port", "login", "password_set"]
+    list_display = ["conn_id", "conn_type", "host", "port", "login", "password_set", "extra_keys"]
     search_fields = ["conn_id", "host", "conn_type"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["conn_id"] if obj else []
 
     @admin.display(description="password")
     def password_set(self, obj: Connection) -> str:
         return obj.masked_password()
+
+    @admin.display(description="extra")
+    def extra_keys(self, obj: Connection) -> str:
+        masked = obj.masked_extra()
+        return json.dumps(masked)[:80] if masked else ""
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            saved = conn_actions.do_update_connection(
+                obj.conn_id, form.action_fields(), _actor(request)
+            )
+        else:
+            saved = conn_actions.do_create_connection(
+                form.cleaned_data["conn_id"], form.action_fields(), _actor(request)
+            )
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        conn_actions.do_delete_connection(obj.conn_id, _actor(request))
+
+    def delete_queryset(self, request, queryset):
+        for conn in queryset:
+            self.delete_model(request, conn)
+
+
+# --- variables ------------------------------------------------------------------------------
 
 
 class VariableForm(forms.ModelForm):
@@ -89,62 +187,156 @@ class VariableForm(forms.ModelForm):
         if self.instance.pk and not self.instance.is_sensitive:
             self.initial["val"] = self.instance.val
 
-    def save(self, commit=True):
-        var = super().save(commit=False)
-        value = self.cleaned_data.get("val", "")
-        if value or not var.is_sensitive:
-            var.val = value
-        if commit:
-            var.save()
-        return var
+    def clean_key(self):
+        try:
+            return var_actions.check_key(self.cleaned_data["key"])
+        except var_actions.VariableError as exc:
+            raise forms.ValidationError(str(exc)) from None
 
 
 @admin.register(Variable)
-class VariableAdmin(admin.ModelAdmin):
+class VariableAdmin(RoleAdmin):
     form = VariableForm
     list_display = ["key", "shown_value", "description"]
     search_fields = ["key"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["key"] if obj else []
 
     @admin.display(description="value")
     def shown_value(self, obj: Variable) -> str:
         value = obj.display_value()
         return value if value == MASK or len(value) < 80 else value[:77] + "..."
 
+    def save_model(self, request, obj, form, change):
+        value = form.cleaned_data.get("val", "")
+        description = form.cleaned_data.get("description", "")
+        key = obj.key
+        if change and obj.is_sensitive and not value:
+            saved = var_actions.do_update_variable(key, _actor(request), description=description)
+        else:
+            saved = var_actions.do_set_variable(
+                key, value, _actor(request), description=description
+            )
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        var_actions.do_delete_variable(obj.key, _actor(request))
+
+    def delete_queryset(self, request, queryset):
+        for var in queryset:
+            self.delete_model(request, var)
+
+
+# --- pools ----------------------------------------------------------------------------------
+
 
 @admin.register(Pool)
-class PoolAdmin(admin.ModelAdmin):
-    list_display = ["name", "slots", "used_slots", "description"]
+class PoolAdmin(RoleAdmin):
+    list_display = ["name", "slots", "used_slots", "open_slots", "description"]
+    fields = ["name", "slots", "description", "include_deferred"]
 
-    @admin.display(description="running + queued slots")
+    def get_queryset(self, request):
+        # Slot usage for the whole page in the same query (no query per pool).
+        used = (
+            TaskInstance.objects.filter(pool=OuterRef("name"), state__in=TI_OCCUPYING_SLOT)
+            .values("pool")
+            .annotate(total=Sum("pool_slots"))
+            .values("total")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(used=Coalesce(Subquery(used, output_field=IntegerField()), Value(0)))
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["name", "description"] if obj.is_default else ["name"]
+
+    @admin.display(description="occupied slots (queued + running)")
     def used_slots(self, obj: Pool) -> int:
-        used = TaskInstance.objects.filter(pool=obj.name, state__in=TI_OCCUPYING_SLOT).aggregate(
-            n=Sum("pool_slots")
-        )["n"]
-        return used or 0
+        return obj.used
+
+    @admin.display(description="open slots")
+    def open_slots(self, obj: Pool) -> str:
+        return "unlimited" if obj.slots < 0 else str(max(obj.slots - obj.used, 0))
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if change:
+            fields = {
+                "slots": data["slots"],
+                "include_deferred": data.get("include_deferred", False),
+            }
+            if not obj.is_default:
+                fields["description"] = data.get("description", "")
+            saved = pool_actions.do_update_pool(obj.name, _actor(request), **fields)
+        else:
+            saved = pool_actions.do_create_pool(
+                data["name"],
+                data["slots"],
+                _actor(request),
+                description=data.get("description", ""),
+                include_deferred=data.get("include_deferred", False),
+            )
+        obj.pk = saved.pk
 
     def has_delete_permission(self, request, obj=None):
         return not (obj and obj.is_default) and super().has_delete_permission(request, obj)
 
+    def delete_model(self, request, obj):
+        pool_actions.do_delete_pool(obj.name, _actor(request))
+
+    def delete_queryset(self, request, queryset):
+        for pool in queryset.exclude(name=pool_actions.DEFAULT_POOL_NAME):
+            self.delete_model(request, pool)
+
+
+# --- what the system records (read-only here; pause from the dashboard) ---------------------
+
 
 @admin.register(DagModel)
-class DagModelAdmin(admin.ModelAdmin):
+class DagModelAdmin(ReadOnlyRoleAdmin):
     list_display = ["dag_id", "is_paused", "is_active", "owners", "timetable_summary", "fileloc"]
     list_filter = ["is_paused", "is_active"]
     search_fields = ["dag_id"]
-    readonly_fields = [f.name for f in DagModel._meta.fields if f.name != "is_paused"]
 
 
 @admin.register(DagImportError)
-class DagImportErrorAdmin(admin.ModelAdmin):
+class DagImportErrorAdmin(ReadOnlyRoleAdmin):
     list_display = ["filename", "line_number", "message", "timestamp"]
-    readonly_fields = ["filename", "line_number", "message", "stack_trace", "timestamp"]
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyRoleAdmin):
     list_display = ["when", "owner", "event", "dag_id", "run_id", "task_id"]
     list_filter = ["event"]
     search_fields = ["dag_id", "owner", "run_id", "task_id"]
 
-    def has_change_permission(self, request, obj=None):
-        return False
+
+# --- users and groups: Admins only ---------------------------------------------------------
+
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class RoleUserAdmin(RoleAdmin, UserAdmin):
+    view_role = Role.ADMIN
+    change_role = Role.ADMIN
+    list_display = ["username", "email", "is_active", "is_superuser", "roles", "last_login"]
+
+    @admin.display(description="roles")
+    def roles(self, obj: User) -> str:
+        return ", ".join(g.name for g in obj.groups.all())
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+
+@admin.register(Group)
+class RoleGroupAdmin(RoleAdmin, GroupAdmin):
+    view_role = Role.ADMIN
+    change_role = Role.ADMIN

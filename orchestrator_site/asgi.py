@@ -1,4 +1,10 @@
-"""ASGI entry point: HTTP through Django, websockets through Channels."""
+"""ASGI entry point: HTTP through Django (static files included, so the dashboard's assets
+are served by the project itself, DEBUG or not), websockets through Channels with the
+session's user (AuthMiddlewareStack) and an Origin check (AllowedHostsOriginValidator).
+
+On the embedded default (no Redis) the local-bus bridge starts with the app, so change events
+from every process on the host reach the pages this process serves (dagruns/event_listener.py).
+"""
 
 import os
 
@@ -7,6 +13,22 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestrator_site.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter  # noqa: E402  (needs Django set up first)
+# Imports that need Django set up first.
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
-application = ProtocolTypeRouter({"http": django_asgi_app})
+from dagruns.event_listener import BridgeStarter  # noqa: E402
+from dagruns.routing import websocket_urlpatterns  # noqa: E402
+
+application = BridgeStarter(
+    ProtocolTypeRouter(
+        {
+            "http": ASGIStaticFilesHandler(django_asgi_app),
+            "websocket": AllowedHostsOriginValidator(
+                AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            ),
+        }
+    )
+)

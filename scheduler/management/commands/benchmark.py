@@ -2,7 +2,8 @@
 
 Suites: `engine` (chain / fan-out / bash / diamond DAG runs through the real API server,
 scheduler, executor and runner), `standalone` (idle footprint and start-up), `processor`
-(1,000 DAG files), `api` (REST API latency under 20 concurrent clients). Benchmarks are commands, never timed assertions in tests: machines are
+(1,000 DAG files), `api` (REST API latency under 20 concurrent clients), `ui` (the grid's
+server time for 500 tasks x 25 runs; the delay from a committed state change to the DOM). Benchmarks are commands, never timed assertions in tests: machines are
 noisy, and a figure is worth reporting, not asserting."""
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from scheduler.benchmarks import api, engine, processor, standalone
+from scheduler.benchmarks import api, engine, processor, standalone, ui
 
-SUITES = ("engine", "standalone", "processor", "api")
+SUITES = ("engine", "standalone", "processor", "api", "ui")
 
 
 def parse_cases(text: str | None):
@@ -62,6 +63,9 @@ class Command(BaseCommand):
         self, *args, suites, cases, repeat, files, tasks, parsing_processes, inside, **options
     ):
         # (the api suite's --clients/--requests/--triggers arrive in **options)
+        if inside and "ui" in suites:
+            self.stdout.write(json.dumps(ui.run_inside()))
+            return
         if inside:
             self.stdout.write(
                 json.dumps(engine.run_inside(parse_cases(cases) or engine.DEFAULT_CASES, repeat))
@@ -74,6 +78,8 @@ class Command(BaseCommand):
             results["standalone"] = standalone.run()
         if "processor" in suites:
             results["processor"] = processor.run(files, tasks, parsing_processes)
+        if "ui" in suites:
+            results["ui"] = ui.run()
         if "api" in suites:
             results["api"] = api.run(options["clients"], options["requests"], options["triggers"])
         self.stdout.write(json.dumps(results, indent=2))

@@ -1,0 +1,236 @@
+"""The grid: one row per task (task groups as collapsible rows), one column per DAG run
+(oldest left), each cell coloured by its task instance's state.
+
+Built from a constant number of queries whatever the size: the runs, then every task
+instance of those runs in one `values_list`. Cells are rendered here as escaped strings
+rather than in a template loop, because a 500-task DAG with 25 runs has 12,500 of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from dagruns.models import DagModel, DagRun, DagVersion, TaskInstance
+from dagruns.models.states import DAGRUN_ACTIVE
+from dagruns.ui import format as fmt
+from dagruns.ui import keys
+from dagruns.ui.structure import Row, Structure, group_state, structure_for
+from dagruns.ui.urls import dag_url, run_part, task_part, with_query
+
+DEFAULT_RUNS = 25
+MAX_RUNS = 200
+
+
+@dataclass
+class TiCell:
+    state: str | None
+    try_number: int
+    duration: float | None
+
+
+@dataclass
+class GridRun:
+    pk: int
+    run_id: str
+    state: str
+    run_type: str
+    logical_date: datetime | None
+    run_after: datetime
+    start_date: datetime | None
+    end_date: datetime | None
+    duration: float | None
+    height: int = 0  # % of the tallest bar
+
+    @property
+    def bar_id(self) -> str:
+        return keys.run_bar_id(self.pk)
+
+    @property
+    def title(self) -> str:
+        parts = [self.run_id, self.state, self.run_type]
+        if self.duration is not None:
+            parts.append(fmt.duration(self.duration))
+        return " · ".join(parts)
+
+
+@dataclass
+class GridRow:
+    row: Row
+    key: str
+    parent_keys: str
+    cells: SafeString
+
+
+def latest_version(dag_id: str) -> tuple[int, str] | None:
+    return (
+        DagVersion.objects.filter(dag_id=dag_id)
+        .order_by("-version_number")
+        .values_list("pk", "structure_hash")
+        .first()
+    )
+
+
+def latest_runs(dag_id: str, num_runs: int) -> list[DagRun]:
+    """The newest `num_runs` runs, returned oldest first (the grid's left-to-right order)."""
+    runs = list(
+        DagRun.objects.filter(dag_id=dag_id)
+        .order_by("-run_after", "-id")
+        .only(
+            "pk",
+            "run_id",
+            "state",
+            "run_type",
+            "logical_date",
+            "run_after",
+            "start_date",
+            "end_date",
+            "dag_id",
+        )[:num_runs]
+    )
+    runs.reverse()
+    return runs
+
+
+def run_duration(run: DagRun, now: datetime) -> float | None:
+    if run.start_date is None:
+        return None
+    return fmt.between(run.start_date, run.end_date or now)
+
+
+def grid_runs(runs: list[DagRun]) -> list[GridRun]:
+    now = timezone.now()
+    result = [
+        GridRun(
+            pk=r.pk,
+            run_id=r.run_id,
+            state=r.state,
+            run_type=r.run_type,
+            logical_date=r.logical_date,
+            run_after=r.run_after,
+            start_date=r.start_date,
+            end_date=r.end_date,
+            duration=run_duration(r, now),
+        )
+        for r in runs
+    ]
+    longest = max((r.duration or 0 for r in result), default=0) or 1
+    for r in result:
+        r.height = max(6, round(100 * (r.duration or 0) / longest)) if r.duration else 6
+    return result
+
+
+def ti_title(state: str | None, try_number: int, duration: float | None) -> str:
+    parts = [state or "no status"]
+    if try_number:
+        parts.append(f"try {try_number}")
+    if duration is not None:
+        parts.append(fmt.duration(duration))
+    return " · ".join(parts)
+
+
+def cell_html(
+    run_pk: int,
+    run_id_attr: str,
+    run_href: str,
+    task_id: str,
+    task_attr: str,
+    ti: TiCell | None,
+    oob: bool = False,
+) -> str:
+    """One task-instance cell. `run_id_attr`/`task_attr` are already escaped; `run_href` is
+    the `…/runs/<run>/tasks/` prefix (URL-quoted and escaped). `oob`: for a live update."""
+    state = escape((ti.state if ti else None) or "none")
+    title = escape(ti_title(ti.state, ti.try_number, ti.duration)) if ti else "no task instance"
+    swap = ' hx-swap-oob="true"' if oob else ""
+    return (
+        f'<a class="cell s-{state}" id="{keys.cell_id(run_pk, task_id)}" '
+        f'href="{run_href}{escape(task_part(task_id))}" data-run-id="{run_id_attr}" '
+        f'data-task-id="{task_attr}" data-state="{state}" title="{title}"{swap}></a>'
+    )
+
+
+def group_cell_html(
+    run_pk: int, run_id_attr: str, group_id: str, state: str | None, oob: bool = False
+) -> str:
+    state = escape(state or "none")
+    swap = ' hx-swap-oob="true"' if oob else ""
+    return (
+        f'<span class="cell gcell s-{state}" id="{keys.group_cell_id(run_pk, group_id)}" '
+        f'data-run-id="{run_id_attr}" data-group-id="{escape(group_id)}" '
+        f'data-state="{state}" title="{escape(group_id)}: {state}"{swap}></span>'
+    )
+
+
+def run_prefix(base: str, run_id: str) -> str:
+    return escape(f"{base}runs/{run_part(run_id)}/tasks/")
+
+
+def build_grid(dag: DagModel, num_runs: int = DEFAULT_RUNS) -> dict:
+    """Everything the grid template needs (3 queries, plus 1 on a structure-cache miss)."""
+    base = dag_url(dag.dag_id)
+    version = latest_version(dag.dag_id)
+    structure: Structure = structure_for(*version) if version else structure_for(None)
+    runs = latest_runs(dag.dag_id, num_runs)
+    tis: dict[tuple[int, str], TiCell] = {}
+    extra_tasks: list[str] = []
+    known = set(structure.tasks)
+    if runs:
+        rows = TaskInstance.objects.filter(dag_run_id__in=[r.pk for r in runs]).values_list(
+            "dag_run_id", "task_id", "map_index", "state", "try_number", "duration"
+        )
+        for run_pk, task_id, map_index, state, try_number, duration in rows:
+            found = tis.get((run_pk, task_id))
+            if found is not None and map_index >= 0:  # mapped: show the summary state
+                found.state = group_state([found.state, state])
+                found.try_number = max(found.try_number, try_number)
+                continue
+            tis[(run_pk, task_id)] = TiCell(state, try_number, duration)
+            if task_id not in known:
+                known.add(task_id)
+                extra_tasks.append(task_id)
+    gruns = grid_runs(runs)
+    run_attrs = [(r.pk, escape(r.run_id), run_prefix(base, r.run_id)) for r in gruns]
+    rows_out: list[GridRow] = []
+    all_rows = list(structure.rows) + [
+        Row("task", t, t, 0, (), (t,), "removed from the DAG") for t in sorted(extra_tasks)
+    ]
+    for row in all_rows:
+        if row.is_group:
+            cells = "".join(
+                group_cell_html(
+                    pk,
+                    attr,
+                    row.id,
+                    group_state([tis[(pk, t)].state for t in row.task_ids if (pk, t) in tis]),
+                )
+                for pk, attr, _href in run_attrs
+            )
+            row_key = "g" + keys.key("group:" + row.id)
+        else:
+            task_attr = escape(row.id)
+            cells = "".join(
+                cell_html(pk, attr, href, row.id, task_attr, tis.get((pk, row.id)))
+                for pk, attr, href in run_attrs
+            )
+            row_key = "t" + keys.key(row.id)
+        rows_out.append(
+            GridRow(
+                row=row,
+                key=row_key,
+                parent_keys=" ".join("g" + keys.key("group:" + p) for p in row.parents),
+                cells=mark_safe(cells),
+            )
+        )
+    return {
+        "runs": gruns,
+        "rows": rows_out,
+        "num_runs": num_runs,
+        "active": any(r.state in DAGRUN_ACTIVE for r in gruns),
+        "graph_url": dag_url(dag.dag_id, "graph"),
+        "with_query": with_query,
+    }

@@ -1,0 +1,117 @@
+"""The fragments a live update sends to an open page: the grid cells or graph nodes whose
+task instances changed, rendered exactly as the page renders them, marked for htmx's
+out-of-band swap. A constant number of queries per batch of events, whatever its size."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.utils.html import escape
+
+from dagruns.graph_layout import layout_for_version
+from dagruns.models import DagRun, DagVersion, TaskInstance
+from dagruns.ui.grid import (
+    TiCell,
+    cell_html,
+    group_cell_html,
+    latest_runs,
+    latest_version,
+    run_prefix,
+)
+from dagruns.ui.structure import group_state, structure_for
+from dagruns.ui.urls import dag_url
+
+
+def changed_tis(events: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    seen: dict[tuple[str, str], None] = {}
+    for event in events:
+        if event.get("kind") == "ti" and event.get("run_id") and event.get("task_id"):
+            seen[(event["run_id"], event["task_id"])] = None
+    return list(seen)
+
+
+def fragments(dag_id: str, view: str, params: dict[str, Any], events: list[dict[str, Any]]) -> str:
+    changed = changed_tis(events)
+    if not changed:
+        return ""
+    if view == "grid":
+        return grid_fragments(dag_id, int(params.get("num_runs") or 25), changed)
+    if view == "graph":
+        return graph_fragments(dag_id, params.get("run_id") or "", changed)
+    return ""
+
+
+def grid_fragments(dag_id: str, num_runs: int, changed: list[tuple[str, str]]) -> str:
+    runs = {r.run_id: r for r in latest_runs(dag_id, num_runs)}
+    wanted = [(runs[run_id], task_id) for run_id, task_id in changed if run_id in runs]
+    if not wanted:
+        return ""
+    version = latest_version(dag_id)
+    structure = structure_for(*version) if version else structure_for(None)
+    parents = {row.id: row.parents for row in structure.rows if not row.is_group}
+    affected_runs = {run.pk for run, _ in wanted}
+    states: dict[tuple[int, str], TiCell] = {}
+    for run_pk, task_id, map_index, state, try_number, duration in TaskInstance.objects.filter(
+        dag_run_id__in=affected_runs
+    ).values_list("dag_run_id", "task_id", "map_index", "state", "try_number", "duration"):
+        found = states.get((run_pk, task_id))
+        if found is not None and map_index >= 0:
+            found.state = group_state([found.state, state])
+            continue
+        states[(run_pk, task_id)] = TiCell(state, try_number, duration)
+    base = dag_url(dag_id)
+    parts: list[str] = []
+    groups_done: set[tuple[int, str]] = set()
+    for run, task_id in wanted:
+        run_attr = escape(run.run_id)
+        parts.append(
+            cell_html(
+                run.pk,
+                run_attr,
+                run_prefix(base, run.run_id),
+                task_id,
+                escape(task_id),
+                states.get((run.pk, task_id)),
+                oob=True,
+            )
+        )
+        for group_id in parents.get(task_id, ()):
+            if (run.pk, group_id) in groups_done:
+                continue
+            groups_done.add((run.pk, group_id))
+            members = structure.groups[group_id].task_ids
+            summary = group_state(
+                [states[(run.pk, t)].state for t in members if (run.pk, t) in states]
+            )
+            parts.append(group_cell_html(run.pk, run_attr, group_id, summary, oob=True))
+    return "".join(parts)
+
+
+def graph_fragments(dag_id: str, run_id: str, changed: list[tuple[str, str]]) -> str:
+    from dagruns.views.graph import graph_nodes
+
+    runs = DagRun.objects.filter(dag_id=dag_id)
+    run = (
+        runs.filter(run_id=run_id).first() if run_id else runs.order_by("-run_after", "-id").first()
+    )
+    if run is None or run.dag_version_id is None:
+        return ""
+    task_ids = [task_id for changed_run, task_id in changed if changed_run == run.run_id]
+    if not task_ids:
+        return ""
+    structure_hash = DagVersion.objects.values_list("structure_hash", flat=True).get(
+        pk=run.dag_version_id
+    )
+    layout = layout_for_version(run.dag_version_id, structure_hash)
+    states = {
+        t: (s, n, d)
+        for t, s, n, d in TaskInstance.objects.filter(
+            dag_run_id=run.pk, task_id__in=task_ids
+        ).values_list("task_id", "state", "try_number", "duration")
+    }
+    nodes = [n for n in graph_nodes(layout, run, states, dag_url(dag_id)) if n["task_id"] in states]
+    return "".join(
+        render_to_string("dagruns/_graph_node.html", {"n": node, "run": run, "oob": True})
+        for node in nodes
+    )

@@ -1,0 +1,54 @@
+"""The dashboard's URLs. They are an interface (people bookmark them, tests and tools use
+them): change none without a redirect.
+
+Ids may hold `/` (rows created by hand: a DAG id like `a</b>` or a run id like `x/y`), so
+`dag_id` and `run_id` use the `path` converter, and the more specific routes come first; task
+ids match one path segment. Actions take their run and task ids as form fields instead.
+"""
+
+from django.urls import path, register_converter
+
+from dagruns.views import actions, auth, code, dags, gantt, graph, grid, logs, pages, runs
+from dagruns.views import task_instance as ti
+
+
+class SegmentConverter:
+    """Anything but a slash (the `str` converter, named for what it means here)."""
+
+    regex = "[^/]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(SegmentConverter, "seg")
+
+app_name = "ui"
+
+RUN_TASK = "dags/<path:dag_id>/runs/<path:run_id>/tasks/<seg:task_id>"
+
+urlpatterns = [
+    path("", dags.dag_list, name="dags"),
+    path("login/", auth.login, name="login"),
+    path("logout/", auth.logout, name="logout"),
+    path("import-errors/", pages.import_errors, name="import_errors"),
+    path("audit/", pages.audit, name="audit"),
+    path(f"{RUN_TASK}/logs/<int:try_number>/download", logs.log_download, name="log_download"),
+    path(f"{RUN_TASK}/logs/<int:try_number>", logs.log_page, name="log_page"),
+    path(RUN_TASK, ti.task_instance, name="task_instance"),
+    path("dags/<path:dag_id>/graph", graph.graph, name="graph"),
+    path("dags/<path:dag_id>/gantt", gantt.gantt, name="gantt"),
+    path("dags/<path:dag_id>/code", code.code, name="code"),
+    path("dags/<path:dag_id>/runs", runs.runs, name="runs"),
+    path("dags/<path:dag_id>/trigger", actions.trigger, name="trigger"),
+    path("dags/<path:dag_id>/pause", actions.pause, name="pause"),
+    path("dags/<path:dag_id>/clear", actions.clear, name="clear"),
+    path("dags/<path:dag_id>/mark", actions.mark, name="mark"),
+    path("dags/<path:dag_id>/retry", actions.retry, name="retry"),
+    path("dags/<path:dag_id>/delete-run", actions.delete_run, name="delete_run"),
+    path("dags/<path:dag_id>/run-state", actions.run_state, name="run_state"),
+    path("dags/<path:dag_id>/", grid.grid, name="grid"),
+]

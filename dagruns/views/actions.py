@@ -1,0 +1,427 @@
+"""Actions from the UI: trigger, clear, mark success/failed, retry, pause, delete a run, set a
+run's state. Each goes through the same `dagruns.actions` function the CLI and REST API call,
+and each (pause aside, which changes one flag the button names) is confirmed on a page that
+lists exactly what will change — computed by the action itself with `dry_run=True`.
+
+Every view here needs the User role, checked on the server for GET and POST alike; POSTs carry
+Django's CSRF token. After an htmx POST the response is 204 with an `orch:done` trigger (the
+modal closes, the page's live regions refresh); a plain POST redirects back.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC
+
+from django.contrib import messages
+from django.http import HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from dagruns.actions.audit import Actor
+from dagruns.actions.dags import do_set_paused
+from dagruns.actions.runs import TriggerError, do_trigger_dag
+from dagruns.actions.task_instances import (
+    do_clear,
+    do_delete_run,
+    do_mark_state,
+    do_set_run_state,
+    select_task_instances,
+)
+from dagruns.models import DagVersion, TaskInstance, TaskInstanceHistory, XCom
+from dagruns.models.states import TI_FINISHED
+from dagruns.ui import params_form
+from dagruns.ui.structure import structure_for
+from dagruns.ui.urls import dag_url
+from dagruns.views.access import get_dag, get_run, user_required
+from scheduler.scheduling.dag_graph import graph_for_version
+
+FLAGS = ("upstream", "downstream", "only_failed", "recursive")
+
+
+def _next_url(request, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+def _done(request, message: str, fallback: str):
+    """Success: htmx gets 204 + a trigger; a plain form gets redirected with a message."""
+    if getattr(request, "htmx", False):
+        response = HttpResponse(status=204)
+        response["HX-Trigger"] = json.dumps({"orch:done": {"message": message}})
+        return response
+    messages.success(request, message)
+    return redirect(_next_url(request, fallback))
+
+
+def _render(request, template: str, context: dict, status: int = 200):
+    """The form as a page, or as the modal's body for htmx."""
+    base = "dagruns/_modal.html" if getattr(request, "htmx", False) else "dagruns/action_page.html"
+    context = {**context, "base_template": base, "form_template": template}
+    return render(request, base, context, status=status)
+
+
+def _param(request, name: str) -> str:
+    return (request.POST.get(name) if request.method == "POST" else request.GET.get(name)) or ""
+
+
+def _params(request) -> dict:
+    source = request.POST if request.method == "POST" else request.GET
+    return source
+
+
+def _items(tis: list[TaskInstance], new_state: str | None) -> list[dict]:
+    return [
+        {
+            "run_id": ti.run_id,
+            "task_id": ti.task_id,
+            "map_index": ti.map_index,
+            "state": ti.state or "none",
+            "new_state": new_state or "none",
+        }
+        for ti in tis
+    ]
+
+
+# --- trigger -------------------------------------------------------------------------------
+
+
+@user_required
+def trigger(request, dag_id: str):
+    dag = get_dag(dag_id)
+    version = DagVersion.objects.filter(dag=dag).order_by("-version_number").first()
+    params = (version.serialized.get("params") or {}) if version else {}
+    structure = structure_for(version.pk, version.structure_hash) if version else None
+    context = {
+        "dag": dag,
+        "version": version,
+        "has_params": bool(params),
+        "fields": params_form.fields_for(params),
+        "conf_text": "{}",
+        "run_id": "",
+        "logical_date": "",
+        "note": "",
+        "errors": {},
+        "error": "",
+        "next": _next_url(request, dag_url(dag.dag_id)),
+    }
+    if version is None:
+        context["error"] = "This DAG has not been parsed yet: there is nothing to trigger."
+        return _render(request, "dagruns/_trigger_form.html", context)
+    if request.method != "POST":
+        return _render(request, "dagruns/_trigger_form.html", context)
+    data = request.POST
+    run_id = data.get("run_id", "").strip()
+    logical_text = data.get("logical_date", "").strip()
+    note = data.get("note", "")
+    context.update({"run_id": run_id, "logical_date": logical_text, "note": note})
+    errors: dict[str, str] = {}
+    if data.get("confirm") == "1":
+        conf, problem = params_form.parse_conf_json(data.get("conf_json", ""))
+        if problem:
+            errors["conf"] = problem
+    elif params:
+        conf, errors, raw = params_form.parse(params, data)
+        context["fields"] = params_form.fields_for(params, raw)
+        for f in context["fields"]:
+            f.error = errors.get(f.name, "")
+    else:
+        context["conf_text"] = data.get("conf", "")
+        conf, problem = params_form.parse_conf_json(data.get("conf", ""))
+        if problem:
+            errors["conf"] = problem
+    logical_date = None
+    if logical_text:
+        logical_date = parse_datetime(logical_text)
+        if logical_date is None:
+            errors["logical_date"] = "Enter a date and time (YYYY-MM-DDTHH:MM)."
+        elif timezone.is_naive(logical_date):
+            logical_date = timezone.make_aware(logical_date, UTC)
+    context["errors"] = errors
+    if errors:
+        context["error"] = "Please correct the errors below."
+        return _render(request, "dagruns/_trigger_form.html", context)
+    if data.get("confirm") != "1":
+        context.update(
+            {
+                "conf": conf,
+                "conf_json": json.dumps(conf, ensure_ascii=False),
+                "conf_pretty": json.dumps(conf, indent=2, ensure_ascii=False, sort_keys=True),
+                "task_ids": list(structure.order) if structure else [],
+                "shown_run_id": run_id or "manual__<the time you confirm>",
+            }
+        )
+        return _render(request, "dagruns/_trigger_confirm.html", context)
+    try:
+        run = do_trigger_dag(
+            dag.dag_id,
+            Actor(user=request.user),
+            conf=conf,
+            run_id=run_id or None,
+            logical_date=logical_date,
+            note=note,
+            triggered_by="ui",
+        )
+    except TriggerError as exc:
+        context["error"] = str(exc)
+        if params:
+            context["fields"] = params_form.fields_for(params, conf)
+        else:
+            context["conf_text"] = json.dumps(conf, indent=2, ensure_ascii=False)
+        return _render(request, "dagruns/_trigger_form.html", context)
+    return _done(
+        request, f"Triggered {dag.dag_id}: run {run.run_id} is queued.", dag_url(dag.dag_id)
+    )
+
+
+# --- clear / mark / retry -------------------------------------------------------------------
+
+
+def _task_ids(request, run) -> list[str]:
+    source = _params(request)
+    ids = [t for t in source.getlist("task_id") if t]
+    groups = [g for g in source.getlist("group_id") if g]
+    if groups and run.dag_version_id:
+        structure = structure_for(run.dag_version_id, str(run.dag_version_id))
+        for group in groups:
+            row = structure.groups.get(group)
+            if row:
+                ids.extend(row.task_ids)
+    return list(dict.fromkeys(ids))
+
+
+def _selection(run, task_ids: list[str], flags: dict[str, bool]) -> list[TaskInstance]:
+    """The task instances the options select. `recursive` follows upstream/downstream all the
+    way; without it only direct neighbours are added."""
+    if flags["recursive"] or not (flags["upstream"] or flags["downstream"]):
+        return select_task_instances(
+            run.dag_id,
+            run_ids=[run.run_id],
+            task_ids=task_ids,
+            include_upstream=flags["upstream"],
+            include_downstream=flags["downstream"],
+            only_failed=flags["only_failed"],
+        )
+    wanted = set(task_ids)
+    if run.dag_version_id:
+        graph = graph_for_version(run.dag_version_id)
+        for task_id in task_ids:
+            spec = graph.tasks.get(task_id)
+            if spec is None:
+                continue
+            if flags["upstream"]:
+                wanted.update(spec.upstream)
+            if flags["downstream"]:
+                wanted.update(spec.downstream)
+    return select_task_instances(
+        run.dag_id, run_ids=[run.run_id], task_ids=sorted(wanted), only_failed=flags["only_failed"]
+    )
+
+
+def _flags(request, defaults: dict[str, bool]) -> dict[str, bool]:
+    source = _params(request)
+    if "options" not in source:  # first display: the defaults
+        return dict(defaults)
+    return {flag: source.get(flag) in ("1", "on", "true") for flag in FLAGS}
+
+
+@user_required
+def clear(request, dag_id: str):
+    dag = get_dag(dag_id)
+    run = get_run(dag_id, _param(request, "run_id"))
+    task_ids = _task_ids(request, run)
+    flags = _flags(
+        request, {"upstream": False, "downstream": True, "only_failed": False, "recursive": True}
+    )
+    tis = _selection(run, task_ids, flags)
+    if request.method == "POST" and request.POST.get("confirm") == "1":
+        done = do_clear(tis, Actor(user=request.user))
+        return _done(
+            request,
+            f"Cleared {len(done)} task instance(s) of run {run.run_id}.",
+            dag_url(dag.dag_id),
+        )
+    context = {
+        "dag": dag,
+        "run": run,
+        "title": "Clear task instances",
+        "verb": "Clear",
+        "action_url": dag_url(dag.dag_id, "clear"),
+        "task_ids": task_ids,
+        "flags": flags,
+        "flag_labels": (
+            ("downstream", "Downstream", "also clear the tasks after these"),
+            ("upstream", "Upstream", "also clear the tasks before these"),
+            ("only_failed", "Only failed", "only failed and upstream-failed task instances"),
+            (
+                "recursive",
+                "Recursive",
+                "follow upstream/downstream all the way (otherwise only direct neighbours)",
+            ),
+        ),
+        "items": _items(tis, None),
+        "explain": "These task instances go back to no status and run again with a new try "
+        "(their earlier tries and logs are kept). Running ones are stopped.",
+        "next": _next_url(request, dag_url(dag.dag_id)),
+    }
+    return _render(request, "dagruns/_confirm.html", context)
+
+
+@user_required
+def mark(request, dag_id: str):
+    dag = get_dag(dag_id)
+    run = get_run(dag_id, _param(request, "run_id"))
+    state = _param(request, "state")
+    if state not in ("success", "failed"):
+        state = "success"
+    task_ids = _task_ids(request, run)
+    flags = _flags(
+        request, {"upstream": False, "downstream": False, "only_failed": False, "recursive": True}
+    )
+    flags["only_failed"] = False
+    selected = _selection(run, task_ids, flags)
+    changing = do_mark_state(selected, state, Actor(user=request.user), dry_run=True)
+    if request.method == "POST" and request.POST.get("confirm") == "1":
+        done = do_mark_state(selected, state, Actor(user=request.user))
+        return _done(request, f"Marked {len(done)} task instance(s) {state}.", dag_url(dag.dag_id))
+    context = {
+        "dag": dag,
+        "run": run,
+        "title": f"Mark task instances {state}",
+        "verb": f"Mark {state}",
+        "action_url": dag_url(dag.dag_id, "mark"),
+        "task_ids": task_ids,
+        "state": state,
+        "flags": flags,
+        "flag_labels": (
+            ("downstream", "Downstream", "also mark the tasks after these"),
+            ("upstream", "Upstream", "also mark the tasks before these"),
+            (
+                "recursive",
+                "Recursive",
+                "follow upstream/downstream all the way (otherwise only direct neighbours)",
+            ),
+        ),
+        "items": _items(changing, state),
+        "explain": f"These task instances are set to {state} now. Running ones are stopped.",
+        "next": _next_url(request, dag_url(dag.dag_id)),
+    }
+    return _render(request, "dagruns/_confirm.html", context)
+
+
+@user_required
+def retry(request, dag_id: str):
+    """Retry a failed try: clear exactly that one failed task instance."""
+    dag = get_dag(dag_id)
+    run = get_run(dag_id, _param(request, "run_id"))
+    task_id = _param(request, "task_id")
+    tis = [
+        ti
+        for ti in TaskInstance.objects.filter(dag_run=run, task_id=task_id)
+        if ti.state in ("failed", "upstream_failed")
+    ]
+    if request.method == "POST" and request.POST.get("confirm") == "1" and tis:
+        do_clear(tis, Actor(user=request.user))
+        return _done(
+            request, f"{task_id} will run again (try {tis[0].try_number + 1}).", dag_url(dag.dag_id)
+        )
+    context = {
+        "dag": dag,
+        "run": run,
+        "title": "Retry a failed task",
+        "verb": "Retry",
+        "action_url": dag_url(dag.dag_id, "retry"),
+        "task_ids": [task_id],
+        "flags": None,
+        "items": _items(tis, None),
+        "explain": "The failed try is kept with its log; the task runs again as a new try."
+        if tis
+        else "Nothing to retry: this task instance has not failed.",
+        "next": _next_url(request, dag_url(dag.dag_id)),
+    }
+    return _render(request, "dagruns/_confirm.html", context)
+
+
+# --- DAG and run ---------------------------------------------------------------------------
+
+
+@require_POST
+@user_required
+def pause(request, dag_id: str):
+    dag = get_dag(dag_id)
+    paused = request.POST.get("paused") in ("1", "true", "on")
+    dag = do_set_paused(dag.dag_id, paused, Actor(user=request.user))
+    if getattr(request, "htmx", False):
+        return render(request, "dagruns/_pause_toggle.html", {"dag": dag, "can_act": True})
+    messages.success(request, f"{dag.dag_id} is {'paused' if paused else 'active'}.")
+    return redirect(_next_url(request, dag_url(dag.dag_id)))
+
+
+@user_required
+def delete_run(request, dag_id: str):
+    dag = get_dag(dag_id)
+    run = get_run(dag_id, _param(request, "run_id"))
+    if request.method == "POST" and request.POST.get("confirm") == "1":
+        do_delete_run(dag.dag_id, run.run_id, Actor(user=request.user))
+        return _done(request, f"Deleted run {run.run_id}.", dag_url(dag.dag_id, "runs"))
+    tis = list(TaskInstance.objects.filter(dag_run=run).order_by("task_id"))
+    context = {
+        "dag": dag,
+        "run": run,
+        "title": "Delete a DAG run",
+        "verb": "Delete run",
+        "danger": True,
+        "action_url": dag_url(dag.dag_id, "delete_run"),
+        "task_ids": [],
+        "flags": None,
+        "items": _items(tis, "deleted"),
+        "explain": f"Run {run.run_id} ({run.state}) is deleted with its {len(tis)} task "
+        f"instance(s), {TaskInstanceHistory.objects.filter(dag_id=dag.dag_id, run_id=run.run_id).count()} "
+        f"earlier tries and {XCom.objects.filter(dag_run=run).count()} XCom(s). Running tries are stopped.",
+        "next": _next_url(request, dag_url(dag.dag_id, "runs")),
+    }
+    return _render(request, "dagruns/_confirm.html", context)
+
+
+@user_required
+def run_state(request, dag_id: str):
+    dag = get_dag(dag_id)
+    run = get_run(dag_id, _param(request, "run_id"))
+    state = _param(request, "state")
+    if state not in ("success", "failed"):
+        return HttpResponseNotAllowed(["GET", "POST"], "state must be success or failed")
+    if request.method == "POST" and request.POST.get("confirm") == "1":
+        do_set_run_state(dag.dag_id, run.run_id, state, Actor(user=request.user))
+        return _done(request, f"Run {run.run_id} marked {state}.", dag_url(dag.dag_id))
+    unfinished = list(
+        TaskInstance.objects.filter(dag_run=run).exclude(state__in=TI_FINISHED).order_by("task_id")
+    )
+    ti_state = "success" if state == "success" else None
+    items = _items(unfinished, ti_state)
+    if state == "failed":
+        for item, ti in zip(items, unfinished, strict=True):
+            item["new_state"] = (
+                "failed" if ti.state in ("queued", "running", "restarting") else "skipped"
+            )
+    context = {
+        "dag": dag,
+        "run": run,
+        "title": f"Mark run {state}",
+        "verb": f"Mark run {state}",
+        "action_url": dag_url(dag.dag_id, "run_state"),
+        "task_ids": [],
+        "state": state,
+        "flags": None,
+        "items": items,
+        "explain": f"Run {run.run_id} goes from {run.state} to {state}; its unfinished task "
+        "instances change as listed.",
+        "next": _next_url(request, dag_url(dag.dag_id)),
+    }
+    return _render(request, "dagruns/_confirm.html", context)

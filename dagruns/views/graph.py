@@ -1,0 +1,72 @@
+"""`/dags/<dag_id>/graph`: the DAG laid out left to right (server-side layout, SVG), groups
+as boxes, nodes coloured by the selected run's states."""
+
+from __future__ import annotations
+
+from django.utils.html import escape
+
+from dagruns.graph_layout import layout_for_version
+from dagruns.models import DagVersion, TaskInstance
+from dagruns.ui import keys
+from dagruns.ui.grid import ti_title
+from dagruns.ui.urls import dag_url, run_part, task_part
+from dagruns.views.access import get_dag, viewer_required
+from dagruns.views.common import dag_context, recent_runs, render_region, selected_run
+
+
+def graph_nodes(layout, run, states: dict[str, tuple], base: str) -> list[dict]:
+    """Each node with what the template and a live update draw: position, state, link."""
+    nodes = []
+    prefix = f"{base}runs/{run_part(run.run_id)}/tasks/" if run else ""
+    for task_id, box in layout.nodes.items():
+        state, try_number, duration = states.get(task_id, (None, 0, None))
+        nodes.append(
+            {
+                "box": box,
+                "task_id": task_id,
+                "state": state or "none",
+                "title": f"{task_id}\n{ti_title(state, try_number, duration)}",
+                "dom_id": keys.node_id(run.pk, task_id) if run else "n_" + keys.key(task_id),
+                "href": prefix + task_part(task_id) if run else "",
+            }
+        )
+    return nodes
+
+
+def graph_context(dag, run, version_id: int | None) -> dict:
+    if version_id is None:
+        return {"layout": None, "nodes": []}
+    version_hash = DagVersion.objects.values_list("structure_hash", flat=True).get(pk=version_id)
+    layout = layout_for_version(version_id, version_hash)
+    states = {}
+    if run is not None:
+        states = {
+            t: (s, n, d)
+            for t, s, n, d in TaskInstance.objects.filter(dag_run_id=run.pk).values_list(
+                "task_id", "state", "try_number", "duration"
+            )
+        }
+    return {
+        "layout": layout,
+        "nodes": graph_nodes(layout, run, states, dag_url(dag.dag_id)),
+        "escape": escape,
+    }
+
+
+@viewer_required
+def graph(request, dag_id: str):
+    dag = get_dag(dag_id)
+    runs = recent_runs(dag.dag_id)
+    run = selected_run(request, runs, dag.dag_id)
+    version_id = run.dag_version_id if run and run.dag_version_id else None
+    if version_id is None:
+        version_id = (
+            DagVersion.objects.filter(dag=dag)
+            .order_by("-version_number")
+            .values_list("pk", flat=True)
+            .first()
+        )
+    context = dag_context(request, dag, "graph", run_id=request.GET.get("run_id", ""))
+    context.update(graph_context(dag, run, version_id))
+    context.update({"runs": runs, "run": run, "explicit_run": bool(request.GET.get("run_id"))})
+    return render_region(request, "dagruns/graph.html", context, {"graph": "dagruns/_graph.html"})

@@ -1,0 +1,80 @@
+"""`/dags/<dag_id>/runs`: the DAG's runs, filtered by state, type and date range, paginated."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+
+from django.core.paginator import Paginator
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from dagruns.models import DagRun
+from dagruns.models.states import DagRunState, DagRunType
+from dagruns.ui import format as fmt
+from dagruns.ui.urls import with_query
+from dagruns.views.access import get_dag, viewer_required
+from dagruns.views.common import dag_context, render_region
+
+PAGE_SIZE = 25
+
+
+def _moment(text: str, end_of_day: bool = False) -> datetime | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    value = parse_datetime(text)
+    if value is None:
+        day = parse_date(text)
+        if day is None:
+            return None
+        value = datetime.combine(day, time.max if end_of_day else time.min)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value
+
+
+@viewer_required
+def runs(request, dag_id: str):
+    dag = get_dag(dag_id)
+    state = request.GET.get("state", "")
+    run_type = request.GET.get("run_type", "")
+    start = _moment(request.GET.get("start", ""))
+    end = _moment(request.GET.get("end", ""), end_of_day=True)
+    found = DagRun.objects.filter(dag=dag)
+    if state in DagRunState.values:
+        found = found.filter(state=state)
+    if run_type in DagRunType.values:
+        found = found.filter(run_type=run_type)
+    if start:
+        found = found.filter(run_after__gte=start)
+    if end:
+        found = found.filter(run_after__lte=end)
+    page = Paginator(found.order_by("-run_after", "-id"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    now = timezone.now()
+    for run in page.object_list:
+        run.duration_text = fmt.duration(
+            fmt.between(run.start_date, run.end_date or (now if run.start_date else None))
+        )
+    filters = {
+        "state": state,
+        "run_type": run_type,
+        "start": request.GET.get("start", ""),
+        "end": request.GET.get("end", ""),
+    }
+    context = dag_context(request, dag, "runs")
+    context.update(
+        {
+            "page": page,
+            "filters": filters,
+            "states": DagRunState.values,
+            "run_types": DagRunType.values,
+            "active": any(r.state in ("queued", "running") for r in page.object_list),
+        }
+    )
+    if page.has_previous():
+        context["prev_url"] = with_query(request.path, **filters, page=page.previous_page_number())
+    if page.has_next():
+        context["next_url"] = with_query(request.path, **filters, page=page.next_page_number())
+    return render_region(request, "dagruns/runs.html", context, {"runs": "dagruns/_runs.html"})

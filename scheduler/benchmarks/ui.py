@@ -1,0 +1,274 @@
+"""The dashboard benchmark, on a throw-away ORCH_HOME (SQLite, the embedded default):
+
+- grid: server time of `/dags/<dag>/` for a 500-task DAG with 25 runs (12,500 cells), through
+  Django's full request stack in-process (median and p95 of repeated requests, after one
+  warm-up that fills the per-version structure cache as a running server has it), with its
+  query count and page size. Target: under 300 ms.
+- live: the delay from a task-instance state change being committed to the browser's DOM
+  showing it. A real uvicorn serves the page to headless Chromium (Debian's, via Playwright);
+  this process commits state changes and publishes their events as the engine does
+  (`events.notify`, after commit, over the local bus); a MutationObserver in the page stamps
+  the moment the cell changes. Both clocks are this host's. Target: p95 under 300 ms.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+
+from scheduler.benchmarks.engine import free_port, wait_http
+
+CHROMIUM = "/usr/bin/chromium"
+TASKS = 500
+RUNS = 25
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))]
+
+
+def build_dag(dag_id: str = "bench_grid", tasks: int = TASKS, runs: int = RUNS):
+    """A 500-task DAG (10 groups of 50-task chains) with `runs` runs of task instances."""
+    from dagruns.models import DagModel, DagRun, DagVersion, TaskInstance
+
+    ids = [f"group_{g:02d}.task_{i:03d}" for g in range(tasks // 50) for i in range(50)]
+    task_rows = []
+    for n, task_id in enumerate(ids):
+        nxt = ids[n + 1] if (n + 1) % 50 and n + 1 < len(ids) else None
+        task_rows.append(
+            {
+                "task_id": task_id,
+                "task_type": "BashOperator",
+                "label": task_id.split(".")[1],
+                "task_group_id": task_id.split(".")[0],
+                "upstream_task_ids": [ids[n - 1]] if n % 50 else [],
+                "downstream_task_ids": [nxt] if nxt else [],
+                "retries": 0,
+                "trigger_rule": "all_success",
+            }
+        )
+    groups = [
+        {
+            "group_id": f"group_{g:02d}",
+            "label": f"group_{g:02d}",
+            "children": ids[g * 50 : (g + 1) * 50],
+        }
+        for g in range(tasks // 50)
+    ]
+    serialized = {
+        "dag_id": dag_id,
+        "fileloc": f"/dags/{dag_id}.py",
+        "tasks": task_rows,
+        "params": {},
+        "task_group": {"group_id": None, "children": groups},
+    }
+    dag = DagModel.objects.create(dag_id=dag_id, fileloc=f"/dags/{dag_id}.py")
+    version = DagVersion.objects.create(
+        dag=dag,
+        version_number=1,
+        serialized=serialized,
+        structure_hash=hashlib.sha256(json.dumps(serialized).encode()).hexdigest(),
+        fileloc=dag.fileloc,
+    )
+    t0 = datetime(2024, 1, 1, tzinfo=UTC)
+    for r in range(runs):
+        when = t0 + timedelta(days=r)
+        run = DagRun.objects.create(
+            dag=dag,
+            run_id=f"scheduled__{when.isoformat()}",
+            run_type="scheduled",
+            state="success" if r < runs - 1 else "running",
+            logical_date=when,
+            run_after=when,
+            start_date=when,
+            end_date=when + timedelta(minutes=30) if r < runs - 1 else None,
+            dag_version=version,
+        )
+        TaskInstance.objects.bulk_create(
+            [
+                TaskInstance(
+                    dag_run=run,
+                    dag_version=version,
+                    dag_id=dag_id,
+                    run_id=run.run_id,
+                    task_id=task_id,
+                    state="success" if r < runs - 1 else None,
+                    try_number=1 if r < runs - 1 else 0,
+                    duration=3.5 if r < runs - 1 else None,
+                )
+                for task_id in ids
+            ],
+            batch_size=1000,
+        )
+    return dag, ids
+
+
+def measure_grid(dag_id: str, repeat: int = 15) -> dict:
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    user = User.objects.filter(username="bench").first() or User.objects.create_superuser(
+        "bench", password="bench-pw-123"
+    )
+    client = Client()
+    client.force_login(user)
+    url = f"/dags/{dag_id}/"
+    first = client.get(url)
+    assert first.status_code == 200, first.status_code
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append(1000 * (time.perf_counter() - started))
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(url)
+    return {
+        "tasks": TASKS,
+        "runs": RUNS,
+        "server_ms_median": round(statistics.median(times), 1),
+        "server_ms_p95": round(_pct(times, 0.95), 1),
+        "queries": len(ctx.captured_queries),
+        "html_kb": round(len(response.content) / 1024, 1),
+        "target_ms": 300,
+    }
+
+
+def measure_live(dag_id: str, ids: list[str], samples: int = 40) -> dict:
+    """Commit → DOM delay through a real uvicorn and Chromium."""
+    if not Path(CHROMIUM).exists():
+        return {"skipped": f"{CHROMIUM} is missing (.ci/browser.sh installs it)"}
+    from django.db import transaction
+    from playwright.sync_api import sync_playwright
+
+    from dagruns import events
+    from dagruns.models import DagRun, TaskInstance
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's loop shares this thread
+    port = free_port()
+    env = {**os.environ, "ORCH_LOG_LEVEL": "WARNING"}
+    env.pop("ORCH_REDIS_URL", None)
+    api = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "orchestrator_site.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=settings.BASE_DIR,
+        start_new_session=True,
+    )
+    delays: list[float] = []
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_http(base + "/login/")
+        run = DagRun.objects.filter(dag_id=dag_id).order_by("-run_after").first()
+        tis = {ti.task_id: ti for ti in TaskInstance.objects.filter(dag_run=run)}
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM,
+                headless=True,
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            )
+            page = browser.new_page(viewport={"width": 1280, "height": 860})
+            page.goto(base + "/login/")
+            page.fill("#id_username", "bench")
+            page.fill("#id_password", "bench-pw-123")
+            page.click("button[type=submit]")
+            page.wait_for_url(base + "/")
+            page.goto(f"{base}/dags/{dag_id}/")
+            page.wait_for_selector("#live[data-ws-state='open']", state="attached", timeout=30_000)
+            from dagruns.ui.keys import cell_id
+
+            for n in range(samples):
+                task_id = ids[(n * 37) % len(ids)]
+                state = "running" if n % 2 == 0 else "success"
+                dom_id = cell_id(run.pk, task_id)
+                page.evaluate(
+                    """([id, state]) => { window.__seen = undefined;
+                      const grid = document.getElementById('grid');
+                      const obs = new MutationObserver(() => {
+                        const el = document.getElementById(id);
+                        if (el && el.dataset.state === state) {
+                          window.__seen = performance.timeOrigin + performance.now(); obs.disconnect(); }
+                      });
+                      obs.observe(grid, {subtree: true, childList: true, attributes: true}); }""",
+                    [dom_id, state],
+                )
+                committed: list[float] = []
+                ti = tis[task_id]
+                with transaction.atomic():
+                    TaskInstance.objects.filter(pk=ti.pk).update(state=state, try_number=1)
+                    transaction.on_commit(
+                        lambda stamps=committed: stamps.append(time.time() * 1000)
+                    )
+                    events.notify(
+                        "ti", dag_id=dag_id, run_id=run.run_id, task_id=task_id, try_number=1
+                    )
+                page.wait_for_function("window.__seen !== undefined", timeout=10_000)
+                delays.append(page.evaluate("window.__seen") - committed[0])
+                time.sleep(0.05)
+            browser.close()
+    finally:
+        os.killpg(api.pid, 15)
+        api.wait(15)
+    return {
+        "samples": len(delays),
+        "p50_ms": round(_pct(delays, 0.5), 1),
+        "p95_ms": round(_pct(delays, 0.95), 1),
+        "max_ms": round(max(delays), 1),
+        "target_p95_ms": 300,
+    }
+
+
+def run_inside() -> dict:
+    dag, ids = build_dag()
+    results = {"grid": measure_grid(dag.dag_id)}
+    results["live_update"] = measure_live(dag.dag_id, ids)
+    return results
+
+
+def run() -> dict:
+    """Run in a child `manage.py benchmark ui --inside` on a fresh ORCH_HOME, so it never
+    touches the caller's database."""
+    with tempfile.TemporaryDirectory(prefix="orch-ui-bench-") as home:
+        env = {
+            **os.environ,
+            "ORCH_HOME": home,
+            "ORCH_DATABASE_URL": f"sqlite:///{home}/bench.db",
+            "ORCH_LOAD_EXAMPLES": "false",
+            "ORCH_LOG_LEVEL": "WARNING",
+            "ORCH_DEBUG": "false",
+        }
+        env.pop("ORCH_DAGS_FOLDER", None)
+        env.pop("ORCH_REDIS_URL", None)
+        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+        subprocess.run([*manage, "migrate", "-v0"], env=env, check=True)
+        out = subprocess.run(
+            [*manage, "benchmark", "ui", "--inside"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return json.loads(out.stdout.strip().splitlines()[-1])

@@ -1,0 +1,236 @@
+/* orchestrator — the dashboard's only script. No build step: htmx (+ its ws extension) does
+   the requests and swaps; this file wires the page's behaviour around them.
+
+   Live updates: the page's websocket (#live, htmx ws extension) receives two kinds of
+   message from dagruns/consumers.py:
+   - HTML: out-of-band fragments (grid cells, graph nodes) that htmx swaps in place;
+   - JSON: {"events": [...]} — "this changed" — which refresh every region whose
+     data-live-* filters match (the region re-fetches itself with hx-trigger="orch:refresh").
+   When the socket reconnects, every region refreshes (catching up on what was missed); while
+   the socket is down, regions showing an active run are polled slowly. */
+(function () {
+  "use strict";
+
+  var state = { opened: 0, socketOpen: false, lastRefresh: 0, logPending: {} };
+  window.orchLive = state;
+
+  function $(sel, root) { return (root || document).querySelector(sel); }
+  function $all(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
+
+  // Every htmx request carries the CSRF token (attributes are not inherited on this site:
+  // each element says where its response goes).
+  document.addEventListener("htmx:configRequest", function (e) {
+    var meta = document.querySelector("meta[name='csrf-token']");
+    if (meta) e.detail.headers["X-CSRFToken"] = meta.content;
+  });
+
+  /* --- theme ------------------------------------------------------------------------------ */
+  function setTheme(theme) {
+    if (theme === "light" || theme === "dark") document.documentElement.dataset.theme = theme;
+    else delete document.documentElement.dataset.theme;
+    try { localStorage.setItem("orch-theme", theme || "system"); } catch (e) { /* private mode */ }
+  }
+
+  /* --- live regions ----------------------------------------------------------------------- */
+  function matches(region, ev) {
+    var d = region.dataset;
+    var kinds = (d.liveKinds || "").split(/\s+/);
+    if (kinds.indexOf(ev.kind) < 0) return false;
+    if (d.liveRunId !== undefined && ev.run_id && d.liveRunId !== ev.run_id) return false;
+    if (d.liveTaskId !== undefined && ev.task_id && d.liveTaskId !== ev.task_id) return false;
+    if (d.liveTry !== undefined && ev.try_number != null && String(ev.try_number) !== d.liveTry) return false;
+    if (d.liveMinTry !== undefined && (ev.try_number == null || ev.try_number < Number(d.liveMinTry))) return false;
+    return true;
+  }
+
+  function refresh(region) {
+    var name = region.dataset.liveEvent || "orch:refresh";
+    if (name === "orch:log") return tailLog(region);
+    htmx.trigger(region, name);
+  }
+
+  function refreshAll() {
+    state.lastRefresh = Date.now();
+    $all("[data-live]").forEach(refresh);
+  }
+
+  function onEvents(events) {
+    var due = [];
+    $all("[data-live]").forEach(function (region) {
+      for (var i = 0; i < events.length; i++) {
+        if (matches(region, events[i])) { due.push(region); return; }
+      }
+    });
+    due.forEach(refresh);
+  }
+
+  function tailLog(tail) {
+    if (tail.classList.contains("htmx-request")) { state.logPending[tail.id] = true; return; }
+    var body = tail.closest(".log-body");
+    if (body) body.dataset.stick = (body.scrollTop + body.clientHeight >= body.scrollHeight - 40) ? "1" : "0";
+    htmx.trigger(tail, "orch:log");
+  }
+
+  document.addEventListener("htmx:wsBeforeMessage", function (e) {
+    var msg = e.detail.message;
+    if (typeof msg === "string" && msg.charAt(0) === "{") {
+      e.preventDefault();
+      var data;
+      try { data = JSON.parse(msg); } catch (err) { return; }
+      if (data.events) onEvents(data.events);
+    }
+  });
+  document.addEventListener("htmx:oobAfterSwap", function (e) {
+    var el = e.detail && e.detail.target;
+    if (el && el.classList) el.classList.add("updated");
+  });
+  document.addEventListener("htmx:wsOpen", function () {
+    state.socketOpen = true;
+    state.opened += 1;
+    var live = $("#live"); if (live) live.dataset.wsState = "open";
+    var note = $("#connection"); if (note) note.hidden = true;
+    if (state.opened > 1) refreshAll();  // reconnected: catch up on what we missed
+  });
+  document.addEventListener("htmx:wsClose", function () {
+    state.socketOpen = false;
+    var live = $("#live"); if (live) live.dataset.wsState = "closed";
+    setTimeout(function () {
+      var note = $("#connection");
+      if (note && !state.socketOpen && $("[data-live][data-active='1']")) note.hidden = false;
+    }, 2000);
+  });
+
+  // The fallback: a slow poll, only while something shown is active (a running run, a tail).
+  setInterval(function () {
+    var active = $all("[data-live][data-active='1']");
+    if (!active.length) return;
+    var every = state.socketOpen ? 30000 : 8000;
+    if (Date.now() - state.lastRefresh < every) return;
+    state.lastRefresh = Date.now();
+    active.forEach(refresh);
+  }, 2000);
+
+  /* --- panel ---------------------------------------------------------------------------- */
+  function openPanel(href, source) {
+    var panel = $("#panel");
+    if (!panel) { window.location.href = href; return; }
+    $all(".selected").forEach(function (el) { el.classList.remove("selected"); });
+    if (source) source.classList.add("selected");
+    panel.hidden = false;
+    htmx.ajax("GET", href, { target: "#panel", swap: "innerHTML" });
+  }
+
+  document.addEventListener("click", function (e) {
+    if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
+    var t = e.target;
+    var link = t.closest && t.closest("#grid a.cell, #graph a.node-link, #gantt a.bar");
+    if (link) {
+      e.preventDefault();
+      openPanel(link.getAttribute("href"), link.closest(".node") || link);
+      return;
+    }
+    if (t.closest("[data-close-panel]")) {
+      var panel = $("#panel"); panel.hidden = true; panel.innerHTML = "";
+      $all(".selected").forEach(function (el) { el.classList.remove("selected"); });
+      return;
+    }
+    if (t.closest("[data-close-modal]")) {
+      var modal = $("#modal");
+      if (modal && modal.open) { e.preventDefault(); modal.close(); }
+      return;
+    }
+    if (t.closest("[data-clear-results]")) {
+      var box = t.closest(".log-results"); if (box) box.innerHTML = "";
+      return;
+    }
+    var toggle = t.closest(".toggle[data-group]");
+    if (toggle) { toggleGroup(toggle.dataset.group); return; }
+    var collapse = t.closest("[data-grid-collapse]");
+    if (collapse) { collapseAll(collapse.dataset.gridCollapse === "all"); return; }
+    if (t.closest("#theme-toggle")) {
+      var now = document.documentElement.dataset.theme;
+      setTheme(now === undefined ? "light" : now === "light" ? "dark" : "system");
+    }
+  });
+
+  document.addEventListener("change", function (e) {
+    if (e.target.matches && e.target.matches("select[data-autosubmit]")) e.target.form.submit();
+  });
+
+  /* --- modal and action results ---------------------------------------------------------- */
+  document.addEventListener("htmx:afterSwap", function (e) {
+    var target = e.detail.target;
+    if (target && target.id === "modal-body") {
+      var modal = $("#modal");
+      if (!modal.open) modal.showModal();
+      var first = $("input:not([type=hidden]), textarea, select, button[data-confirm]", target);
+      if (first) first.focus();
+    }
+    if (target && target.id === "panel") target.hidden = false;
+  });
+  document.addEventListener("orch:done", function (e) {
+    var modal = $("#modal"); if (modal && modal.open) modal.close();
+    toast((e.detail && e.detail.message) || "Done.");
+    refreshAll();
+  });
+  function toast(text) {
+    var el = $("#toast"); if (!el) return;
+    el.textContent = text; el.hidden = false;
+    clearTimeout(toast.timer);
+    toast.timer = setTimeout(function () { el.hidden = true; }, 5000);
+  }
+
+  /* --- grid groups ------------------------------------------------------------------------ */
+  function collapsedKey() {
+    var grid = $("#grid"); return grid ? "orch-collapsed:" + grid.dataset.dagId : null;
+  }
+  function loadCollapsed() {
+    try { return JSON.parse(sessionStorage.getItem(collapsedKey()) || "[]"); } catch (e) { return []; }
+  }
+  function saveCollapsed(keys) {
+    try { sessionStorage.setItem(collapsedKey(), JSON.stringify(keys)); } catch (e) { /* ignore */ }
+  }
+  function applyCollapsed() {
+    var grid = $("#grid"); if (!grid) return;
+    var closed = loadCollapsed();
+    $all(".grow.group", grid).forEach(function (row) {
+      var isClosed = closed.indexOf(row.dataset.row) >= 0;
+      row.classList.toggle("collapsed", isClosed);
+      var btn = $(".toggle", row); if (btn) btn.setAttribute("aria-expanded", isClosed ? "false" : "true");
+    });
+    $all(".grow[data-parents]", grid).forEach(function (row) {
+      var parents = row.dataset.parents.split(" ");
+      row.hidden = parents.some(function (p) { return closed.indexOf(p) >= 0; });
+    });
+  }
+  function toggleGroup(key) {
+    var closed = loadCollapsed();
+    var i = closed.indexOf(key);
+    if (i >= 0) closed.splice(i, 1); else closed.push(key);
+    saveCollapsed(closed); applyCollapsed();
+  }
+  function collapseAll(all) {
+    saveCollapsed(all ? $all("#grid .grow.group").map(function (r) { return r.dataset.row; }) : []);
+    applyCollapsed();
+  }
+
+  /* --- logs ------------------------------------------------------------------------------ */
+  document.addEventListener("htmx:load", function (e) {
+    var el = e.detail.elt;
+    if (!el || !el.classList) return;
+    if (el.id === "grid") applyCollapsed();
+    if (el.classList.contains("log-tail")) {
+      var body = el.closest(".log-body");
+      if (body && body.dataset.stick === "1") body.scrollTop = body.scrollHeight;
+      if (state.logPending[el.id] || el.dataset.more === "1") {
+        delete state.logPending[el.id];
+        setTimeout(function () { tailLog(el); }, 0);
+      }
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    applyCollapsed();
+    $all(".log-body").forEach(function (body) { body.scrollTop = body.scrollHeight; });
+  });
+})();

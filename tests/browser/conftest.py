@@ -1,0 +1,254 @@
+"""Browser tests: Debian's Chromium driven by Playwright (never a downloaded browser) against
+the real ASGI app served by uvicorn in a subprocess — HTTP and websockets — with a real
+scheduler in another subprocess, both on this session's test database. Changes made in the
+test process (actions, events) reach the pages across processes, as they would in production.
+
+Screenshots land in test-artifacts/ at the repository root (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.db import connection, connections
+
+from dagruns.auth.roles import Role, assign_role
+from dagruns.models import DagImportError, DagModel, Pool
+from dagruns.models.pool import DEFAULT_POOL_NAME, DEFAULT_POOL_SLOTS
+
+CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+DAG_HEADER = """\
+from datetime import datetime
+from dagruns.sdk import DAG, BashOperator, EmptyOperator, TaskGroup
+START = datetime(2024, 1, 1)
+"""
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{Path(db['NAME']).resolve()}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgresql://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with {proc.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+@dataclass
+class Stack:
+    url: str
+    home: Path
+    env: dict[str, str]
+    api: subprocess.Popen
+    scheduler: subprocess.Popen
+
+    def restart_api(self) -> None:
+        """Stop the API server and start it again on the same port (pages must reconnect)."""
+        _stop(self.api)
+        self.api = _start_api(self.env, int(self.url.rsplit(":", 1)[1]))
+        _wait_http(self.url + "/login/", self.api)
+
+
+def _start_api(env: dict[str, str], port: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "orchestrator_site.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+    )
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
+@pytest.fixture(scope="session")
+def stack(django_db_setup, django_db_blocker, tmp_path_factory):
+    """uvicorn + scheduler subprocesses sharing the test database, ORCH_HOME, logs, DAGs."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run .ci/browser.sh (apt-get install chromium)")
+    home = tmp_path_factory.mktemp("browser-home")
+    (home / "dags").mkdir()
+    port = _free_port()
+    env = {
+        **os.environ,
+        "ORCH_HOME": str(home),
+        "ORCH_DATABASE_URL": _database_url(),
+        "ORCH_DAGS_FOLDER": str(home / "dags"),
+        "ORCH_LOG_DIR": str(home / "logs"),
+        "ORCH_SECRET_KEY": settings.SECRET_KEY,
+        "ORCH_API_URL": f"http://127.0.0.1:{port}",
+        "ORCH_DEBUG": "false",
+        "ORCH_LOG_LEVEL": "WARNING",
+        "ORCH_TASK_HEARTBEAT_INTERVAL": "0.5",
+        "ORCH_SCHEDULER_IDLE_SLEEP": "0.05",
+        "ORCH_LOAD_EXAMPLES": "false",
+    }
+    env.pop("ORCH_REDIS_URL", None)  # the embedded default: events over the local bus
+    api = _start_api(env, port)
+    scheduler = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "scheduler"],
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+    )
+    stack = Stack(f"http://127.0.0.1:{port}", home, env, api, scheduler)
+    try:
+        _wait_http(stack.url + "/login/", api)
+        yield stack
+    finally:
+        _stop(stack.scheduler)
+        _stop(stack.api)
+
+
+@pytest.fixture
+def live_env(stack, transactional_db, orch_settings, monkeypatch):
+    """This test process sees the stack's folders (events it publishes reach the server) and
+    the rows a transactional flush removed (role groups, the default pool) exist again."""
+    orch_settings["HOME"] = stack.home
+    orch_settings["DAGS_FOLDER"] = stack.home / "dags"
+    orch_settings["LOG_DIR"] = stack.home / "logs"
+    orch_settings["LOAD_EXAMPLES"] = False
+    # Playwright's sync API keeps an event loop marked running in this thread while the test
+    # uses the ORM; Django's async-safety check would refuse (playwright-python#439).
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    for role in Role:
+        Group.objects.get_or_create(name=role.group_name)
+    Pool.objects.get_or_create(name=DEFAULT_POOL_NAME, defaults={"slots": DEFAULT_POOL_SLOTS})
+    for path in (stack.home / "dags").glob("*.py"):
+        path.unlink()
+    return stack
+
+
+@pytest.fixture
+def browser(live_env):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+        # While Playwright's loop runs, Django keeps this test's connection in the loop's
+        # context: close it here, or PostgreSQL cannot drop the test database at the end.
+        connections.close_all()
+
+
+class Pages:
+    def __init__(self, browser, stack: Stack) -> None:
+        self.browser = browser
+        self.stack = stack
+        self.contexts = []
+
+    def open(self, username: str, password: str, *, dark: bool = False):
+        """A fresh browser context (1280 px wide), logged in through the login form."""
+        context = self.browser.new_context(
+            base_url=self.stack.url,
+            viewport={"width": 1280, "height": 860},
+            color_scheme="dark" if dark else "light",
+        )
+        context.set_default_timeout(20_000)
+        self.contexts.append(context)
+        page = context.new_page()
+        page.goto("/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", password)
+        page.click("button[type=submit]")
+        page.wait_for_url(self.stack.url + "/")
+        return page
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+
+
+@pytest.fixture
+def pages(browser, live_env):
+    opened = Pages(browser, live_env)
+    yield opened
+    opened.close()
+
+
+def person(username: str, role: Role) -> tuple[str, str]:
+    password = f"pw-{username}-123"
+    user = User.objects.create_user(username, password=password)
+    assign_role(user, role)
+    return username, password
+
+
+def write_dag(stack: Stack, name: str, body: str) -> None:
+    """Write a DAG file into the stack's folder and parse it here, unpaused."""
+    from scheduler.processor.loop import DagProcessor
+
+    (stack.home / "dags" / f"{name}.py").write_text(DAG_HEADER + textwrap.dedent(body))
+    DagProcessor(timeout=30).run_once()
+    errors = list(DagImportError.objects.values_list("filename", "message"))
+    assert not errors, errors
+    DagModel.objects.update(is_paused=False)
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    return path
