@@ -39,13 +39,20 @@ class PeakRss:
     def __init__(self, processes: dict[str, subprocess.Popen]) -> None:
         self.processes = processes
         self.peaks = dict.fromkeys(processes, 0)
+        # RSS counts a page shared by many forked runners once per process; PSS splits it.
+        self.pss_peaks = dict.fromkeys(processes, 0)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
+        ticks = 0
         while not self._stop.is_set():
             for name, proc in self.processes.items():
                 self.peaks[name] = max(self.peaks[name], tree_rss(proc.pid))
+                if ticks % 5 == 0:  # PSS reads smaps: costlier, sampled less often
+                    pss = tree_sum(proc.pid, lambda p: p.memory_full_info().pss)
+                    self.pss_peaks[name] = max(self.pss_peaks[name], pss)
+            ticks += 1
             self._stop.wait(0.05)
 
     def __enter__(self) -> PeakRss:
@@ -58,6 +65,9 @@ class PeakRss:
 
     def megabytes(self) -> dict[str, float]:
         return {name: round(peak / 2**20, 1) for name, peak in self.peaks.items()}
+
+    def pss_megabytes(self) -> dict[str, float]:
+        return {name: round(peak / 2**20, 1) for name, peak in self.pss_peaks.items()}
 
 
 def tree_sum(pid: int, measure) -> float:
@@ -173,6 +183,7 @@ def run_inside(cases, repeat: int) -> dict:
                 )
                 results[f"{kind}-{shape}-{n}"] = summary
         results["peak_rss_mb"] = rss.megabytes()
+        results["peak_pss_mb"] = rss.pss_megabytes()
     finally:
         for proc in (api, scheduler):
             os.killpg(proc.pid, 15)
