@@ -122,11 +122,16 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait(5)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(django_db_setup, django_db_blocker, tmp_path_factory):
-    """uvicorn + scheduler subprocesses sharing the test database, ORCH_HOME, logs, DAGs."""
+    """uvicorn + scheduler subprocesses sharing the test database, ORCH_HOME, logs, DAGs.
+
+    Package scope, not session: the scheduler acts on every run in the test database, so it
+    must be gone before tests of other packages (which expect no scheduler) run."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run .ci/browser.sh (apt-get install chromium)")
+    import playwright.sync_api  # noqa: F401  (fail here, before any process is started)
+
     home = tmp_path_factory.mktemp("browser-home")
     (home / "dags").mkdir()
     port = _free_port()
