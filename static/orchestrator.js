@@ -14,6 +14,15 @@
   var state = { opened: 0, socketOpen: false, lastRefresh: 0, logPending: {} };
   window.orchLive = state;
 
+  // The ws extension's default backoff is exponential with full jitter (up to 64 s): after a
+  // server restart a page could sit stale for half a minute. Retry at 1, 2, 3… seconds, never
+  // more than 5 apart, so a page is live again within seconds of the server coming back.
+  if (window.htmx) {
+    htmx.config.wsReconnectDelay = function (retryCount) {
+      return Math.min(1000 * Math.max(1, retryCount), 5000);
+    };
+  }
+
   function $(sel, root) { return (root || document).querySelector(sel); }
   function $all(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
 
