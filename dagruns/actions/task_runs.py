@@ -206,8 +206,14 @@ def record_try_history(ti: TaskInstance) -> TaskInstanceHistory:
         for field in TaskInstanceHistory._meta.concrete_fields
         if field.name not in _HISTORY_SKIP and field.name != "try_number"
     }
-    history, _ = TaskInstanceHistory.objects.update_or_create(
-        task_instance_id=ti.pk, try_number=ti.try_number, defaults=values
+    # One INSERT … ON CONFLICT DO UPDATE (SQLite and PostgreSQL), not a SELECT then a write:
+    # this runs at the end of every try.
+    history = TaskInstanceHistory(task_instance_id=ti.pk, try_number=ti.try_number, **values)
+    TaskInstanceHistory.objects.bulk_create(
+        [history],
+        update_conflicts=True,
+        unique_fields=["task_instance", "try_number"],
+        update_fields=list(values),
     )
     return history
 
@@ -293,9 +299,11 @@ def do_start_try(
         for name, value in fields.items():
             setattr(ti, name, value)
         # A new try starts with none of its predecessor's XComs (Airflow clears them here).
-        XCom.objects.filter(
-            dag_run_id=ti.dag_run_id, task_id=ti.task_id, map_index=ti.map_index
-        ).delete()
+        # A first try has no predecessor: skip the query on the hot path.
+        if try_number > 1:
+            XCom.objects.filter(
+                dag_run_id=ti.dag_run_id, task_id=ti.task_id, map_index=ti.map_index
+            ).delete()
         record(
             actor,
             State.RUNNING,

@@ -143,36 +143,41 @@ class BaseOperator(TaskMixin):
         if self.pool_slots < 1:
             raise DagDefinitionError(f"{where}: pool_slots cannot be less than 1, got {pool_slots}")
 
-        self.owner = owner
-        self.email = email
-        self.email_on_retry = email_on_retry
-        self.email_on_failure = email_on_failure
-        self.retry_delay = to_timedelta(retry_delay, "retry_delay")
-        self.retry_exponential_backoff = retry_exponential_backoff
-        self.max_retry_delay = to_timedelta(max_retry_delay, "max_retry_delay")
-        self.execution_timeout = to_timedelta(execution_timeout, "execution_timeout")
-        self.start_date = to_utc(start_date, "start_date")
-        self.end_date = to_utc(end_date, "end_date")
-        self.depends_on_past = bool(depends_on_past) or bool(wait_for_downstream)
-        self.ignore_first_depends_on_past = ignore_first_depends_on_past
-        self.wait_for_downstream = wait_for_downstream
+        # Plain attributes in one go: before _post_init the __setattr__ hook has nothing to do,
+        # and a task runner re-creates every operator of its DAG file on each try.
+        self.__dict__.update(
+            owner=owner,
+            email=email,
+            email_on_retry=email_on_retry,
+            email_on_failure=email_on_failure,
+            retry_delay=to_timedelta(retry_delay, "retry_delay"),
+            retry_exponential_backoff=retry_exponential_backoff,
+            max_retry_delay=to_timedelta(max_retry_delay, "max_retry_delay"),
+            execution_timeout=to_timedelta(execution_timeout, "execution_timeout"),
+            start_date=to_utc(start_date, "start_date"),
+            end_date=to_utc(end_date, "end_date"),
+            depends_on_past=bool(depends_on_past) or bool(wait_for_downstream),
+            ignore_first_depends_on_past=ignore_first_depends_on_past,
+            wait_for_downstream=wait_for_downstream,
+            queue=queue,
+            pool=pool or DEFAULT_POOL,
+            max_active_tis_per_dag=max_active_tis_per_dag,
+            max_active_tis_per_dagrun=max_active_tis_per_dagrun,
+            executor_config=executor_config or {},
+            do_xcom_push=do_xcom_push,
+            multiple_outputs=multiple_outputs,
+            doc_md=doc_md,
+            on_execute_callback=on_execute_callback,
+            on_failure_callback=on_failure_callback,
+            on_success_callback=on_success_callback,
+            on_retry_callback=on_retry_callback,
+            on_failure_fail_dagrun=on_failure_fail_dagrun,
+            _is_setup=False,
+            _is_teardown=False,
+        )
+        # These go through their property setters (validation, derived state).
         self.trigger_rule = trigger_rule
         self.weight_rule = weight_rule
-        self.queue = queue
-        self.pool = pool or DEFAULT_POOL
-        self.max_active_tis_per_dag = max_active_tis_per_dag
-        self.max_active_tis_per_dagrun = max_active_tis_per_dagrun
-        self.executor_config = executor_config or {}
-        self.do_xcom_push = do_xcom_push
-        self.multiple_outputs = multiple_outputs
-        self.doc_md = doc_md
-        self.on_execute_callback = on_execute_callback
-        self.on_failure_callback = on_failure_callback
-        self.on_success_callback = on_success_callback
-        self.on_retry_callback = on_retry_callback
-        self.on_failure_fail_dagrun = on_failure_fail_dagrun
-        self._is_setup = False
-        self._is_teardown = False
         self.is_setup = is_setup
         self.is_teardown = is_teardown
 
@@ -199,9 +204,11 @@ class BaseOperator(TaskMixin):
         object.__setattr__(self, "_initialized", True)
 
     def __setattr__(self, key: str, value: Any) -> None:
-        super().__setattr__(key, value)
+        # Runs for every attribute set in __init__ too, and a task runner re-creates every
+        # operator of the DAG file on each try: keep it to the bare minimum.
+        object.__setattr__(self, key, value)
         # An XComArg assigned to a template field after construction still adds its edge.
-        if self.__dict__.get("_initialized") and key in self.template_fields:
+        if key in self.template_fields and "_initialized" in self.__dict__:
             self._depend_on_xcom_args(value)
 
     def _depend_on_xcom_args(self, value: Any) -> None:

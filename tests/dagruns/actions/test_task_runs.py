@@ -119,13 +119,15 @@ def ti(run):
 
 @pytest.mark.django_db
 def test_claiming_a_try_clears_the_xcoms_of_the_previous_try(run, ti):
+    # Try 1 pushed XComs and failed; the retry (try 2) must not see them.
+    TaskInstance.objects.filter(pk=ti.pk).update(try_number=2)
     XCom.objects.create(
         dag_run=run, dag_id="etl", run_id=run.run_id, task_id="extract", key="k", value=1
     )
     XCom.objects.create(
         dag_run=run, dag_id="etl", run_id=run.run_id, task_id="load", key="k", value=2
     )
-    do_start_try(ti.id, 1)
+    do_start_try(ti.id, 2)
     assert list(XCom.objects.values_list("task_id", flat=True)) == ["load"]
 
 
