@@ -231,7 +231,7 @@ def _locked(ti_id: uuid.UUID | str, try_number: int) -> TaskInstance:
         ti = (
             TaskInstance.objects.select_for_update(of=("self",))
             # Not the versions: their serialized DAG comes from the per-process cache.
-            .select_related("dag_run", "dag_run__dag")
+            .select_related("dag_run")
             .get(pk=ti_id)
         )
     except (TaskInstance.DoesNotExist, ValueError):
@@ -243,7 +243,10 @@ def _locked(ti_id: uuid.UUID | str, try_number: int) -> TaskInstance:
 
 def _current(ti_id: uuid.UUID | str, try_number: int) -> TaskInstance:
     try:
-        ti = TaskInstance.objects.get(pk=ti_id)
+        # Just what the state check and the log path need (called for every log chunk).
+        ti = TaskInstance.objects.only(
+            "id", "try_number", "state", "dag_id", "run_id", "task_id", "map_index"
+        ).get(pk=ti_id)
     except (TaskInstance.DoesNotExist, ValueError):
         raise TaskInstanceNotFound(ti_id) from None
     if ti.try_number != try_number:
