@@ -8,6 +8,8 @@ servers)."""
 
 import encodings.idna  # noqa: F401  (http.client encodes the API host with it)
 import gc
+import pkgutil  # noqa: F401  (imported by every runner on its way to the task)
+import resource  # noqa: F401  (the supervisor reads the task's CPU time and peak memory)
 
 import jinja2.ext  # noqa: F401  (the template environment loads extensions lazily)
 
