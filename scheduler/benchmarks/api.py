@@ -25,7 +25,7 @@ from typing import Any
 import requests
 from django.conf import settings
 
-from scheduler.benchmarks.engine import free_port, wait_http
+from scheduler.benchmarks.engine import free_port, start_api_server, wait_http
 
 DAG_ID = "api_bench"
 RUN_ID = "seed_run"
@@ -182,23 +182,7 @@ def run(
         )
         token = seeded.stdout.strip().splitlines()[-1]
         port = free_port()
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "orchestrator_site.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            start_new_session=True,
-        )
+        server = start_api_server(port, env)
         base = f"http://127.0.0.1:{port}/api/v2"
         headers = {"Authorization": f"Bearer {token}"}
         try:

@@ -107,6 +107,29 @@ def own_cpu(pid: int) -> float:
     return t.user + t.system
 
 
+def start_api_server(port: int, env: dict[str, str], cwd=None) -> subprocess.Popen:
+    """The API server as production runs it (uvicorn, ASGI), on 127.0.0.1:`port`, in its own
+    process group so the caller can stop it with everything it started."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "orchestrator_site.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=cwd,
+        start_new_session=True,
+    )
+
+
 def wait_http(url: str, timeout: float = 60.0) -> float:
     started = time.monotonic()
     while time.monotonic() - started < timeout:
@@ -139,23 +162,7 @@ def run_inside(cases, repeat: int) -> dict:
     port = free_port()
     env = {**os.environ, "ORCH_API_URL": f"http://127.0.0.1:{port}"}
     manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
-    api = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "orchestrator_site.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        start_new_session=True,
-    )
+    api = start_api_server(port, env)
     scheduler = subprocess.Popen(
         [*manage, "scheduler"], env=env, start_new_session=True, stdout=subprocess.DEVNULL
     )

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from scheduler.benchmarks.engine import free_port, wait_http
+from scheduler.benchmarks.engine import free_port, start_api_server, wait_http
 
 CHROMIUM = "/usr/bin/chromium"
 TASKS = 500
@@ -160,24 +160,7 @@ def measure_live(dag_id: str, ids: list[str], samples: int = 40) -> dict:
     port = free_port()
     env = {**os.environ, "ORCH_LOG_LEVEL": "WARNING"}
     env.pop("ORCH_REDIS_URL", None)
-    api = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "orchestrator_site.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=settings.BASE_DIR,
-        start_new_session=True,
-    )
+    api = start_api_server(port, env, cwd=settings.BASE_DIR)
     delays: list[float] = []
     try:
         base = f"http://127.0.0.1:{port}"

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from django.db.models import DurationField, ExpressionWrapper, F, Q
 from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 from pydantic import Field
 
 from dagruns.actions.dags import get_dag_or_raise
@@ -23,7 +23,7 @@ from dagruns.api.rest import present
 from dagruns.api.rest.auth import actor, require
 from dagruns.api.rest.errors import bad_request, conflict, not_found
 from dagruns.api.rest.pagination import UpdateMask, order, page, range_filter
-from dagruns.api.rest.schemas.common import Seconds, UtcDatetime, errors
+from dagruns.api.rest.schemas.common import TimeRangeFilters, UtcDatetime, errors
 from dagruns.api.rest.schemas.dag_runs import (
     RUN_PATCH_STATES,
     DAGRunClearBody,
@@ -74,33 +74,13 @@ def _duration_filter(**bounds: float | None) -> Q:
     )
 
 
-class RunFilters(Schema):
+class RunFilters(TimeRangeFilters):
     limit: int = Field(50, ge=0)
     offset: int = Field(0, ge=0)
-    run_after_gte: UtcDatetime | None = None
-    run_after_gt: UtcDatetime | None = None
-    run_after_lte: UtcDatetime | None = None
-    run_after_lt: UtcDatetime | None = None
-    logical_date_gte: UtcDatetime | None = None
-    logical_date_gt: UtcDatetime | None = None
-    logical_date_lte: UtcDatetime | None = None
-    logical_date_lt: UtcDatetime | None = None
-    start_date_gte: UtcDatetime | None = None
-    start_date_gt: UtcDatetime | None = None
-    start_date_lte: UtcDatetime | None = None
-    start_date_lt: UtcDatetime | None = None
-    end_date_gte: UtcDatetime | None = None
-    end_date_gt: UtcDatetime | None = None
-    end_date_lte: UtcDatetime | None = None
-    end_date_lt: UtcDatetime | None = None
     updated_at_gte: UtcDatetime | None = None
     updated_at_gt: UtcDatetime | None = None
     updated_at_lte: UtcDatetime | None = None
     updated_at_lt: UtcDatetime | None = None
-    duration_gte: Seconds | None = None
-    duration_gt: Seconds | None = None
-    duration_lte: Seconds | None = None
-    duration_lt: Seconds | None = None
     run_type: list[str] = Field(default_factory=list)
     state: list[str] = Field(default_factory=list)
     order_by: list[str] = Field(default_factory=list)

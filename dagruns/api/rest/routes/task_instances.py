@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from django.db.models import Q
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router
 from pydantic import Field
 
 from dagruns.actions.dags import get_dag_or_raise
@@ -19,7 +19,7 @@ from dagruns.api.rest.auth import actor, require
 from dagruns.api.rest.errors import bad_request, conflict, not_found
 from dagruns.api.rest.pagination import UpdateMask, order, page, pattern_filter, range_filter
 from dagruns.api.rest.routes.dag_runs import date_filters
-from dagruns.api.rest.schemas.common import Seconds, UtcDatetime, errors
+from dagruns.api.rest.schemas.common import TimeRangeFilters, UtcDatetime, errors
 from dagruns.api.rest.schemas.task_instances import (
     TI_PATCH_STATES,
     ClearTaskInstancesBody,
@@ -80,32 +80,12 @@ def state_filter(states: list[Any]) -> Q:
     return wanted
 
 
-class TiFilters(Schema):
+class TiFilters(TimeRangeFilters):
     task_id: str | None = None
-    run_after_gte: UtcDatetime | None = None
-    run_after_gt: UtcDatetime | None = None
-    run_after_lte: UtcDatetime | None = None
-    run_after_lt: UtcDatetime | None = None
-    logical_date_gte: UtcDatetime | None = None
-    logical_date_gt: UtcDatetime | None = None
-    logical_date_lte: UtcDatetime | None = None
-    logical_date_lt: UtcDatetime | None = None
-    start_date_gte: UtcDatetime | None = None
-    start_date_gt: UtcDatetime | None = None
-    start_date_lte: UtcDatetime | None = None
-    start_date_lt: UtcDatetime | None = None
-    end_date_gte: UtcDatetime | None = None
-    end_date_gt: UtcDatetime | None = None
-    end_date_lte: UtcDatetime | None = None
-    end_date_lt: UtcDatetime | None = None
     updated_at_gte: UtcDatetime | None = None
     updated_at_gt: UtcDatetime | None = None
     updated_at_lte: UtcDatetime | None = None
     updated_at_lt: UtcDatetime | None = None
-    duration_gte: Seconds | None = None
-    duration_gt: Seconds | None = None
-    duration_lte: Seconds | None = None
-    duration_lt: Seconds | None = None
     task_display_name_pattern: str | None = None
     dag_id_pattern: str | None = None
     run_id_pattern: str | None = None

@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
+from ninja import Schema
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 
@@ -120,3 +121,29 @@ ERRORS: dict[int, type[BaseModel]] = {
 def errors(*codes: int) -> dict[int, type[BaseModel]]:
     """The error responses of an operation: always 401, 403 and 422, plus `codes`."""
     return {code: ERRORS[code] for code in sorted({401, 403, 422, *codes})}
+
+
+class TimeRangeFilters(Schema):
+    """Airflow's `<field>_gte/_gt/_lte/_lt` filters on a run's or try's timestamps and duration,
+    declared once for the run and task-instance lists and their batch bodies."""
+
+    run_after_gte: UtcDatetime | None = None
+    run_after_gt: UtcDatetime | None = None
+    run_after_lte: UtcDatetime | None = None
+    run_after_lt: UtcDatetime | None = None
+    logical_date_gte: UtcDatetime | None = None
+    logical_date_gt: UtcDatetime | None = None
+    logical_date_lte: UtcDatetime | None = None
+    logical_date_lt: UtcDatetime | None = None
+    start_date_gte: UtcDatetime | None = None
+    start_date_gt: UtcDatetime | None = None
+    start_date_lte: UtcDatetime | None = None
+    start_date_lt: UtcDatetime | None = None
+    end_date_gte: UtcDatetime | None = None
+    end_date_gt: UtcDatetime | None = None
+    end_date_lte: UtcDatetime | None = None
+    end_date_lt: UtcDatetime | None = None
+    duration_gte: Seconds | None = None
+    duration_gt: Seconds | None = None
+    duration_lte: Seconds | None = None
+    duration_lt: Seconds | None = None

@@ -12,8 +12,8 @@ from dagruns.api.rest.schemas.common import (
     DagRunTriggeredByType,
     DagRunType,
     DagVersionResponse,
-    Seconds,
     StrictBody,
+    TimeRangeFilters,
     UtcDatetime,
 )
 
@@ -81,30 +81,10 @@ class DAGRunClearBody(StrictBody):
     note: str | None = Field(None, max_length=1000)
 
 
-class DAGRunsBatchBody(StrictBody):
+class DAGRunsBatchBody(StrictBody, TimeRangeFilters):
     order_by: str | None = None
     page_offset: int = Field(0, ge=0)
     page_limit: int = Field(100, ge=0)
     dag_ids: list[str] | None = None
     states: list[DagRunState | None] | None = None
-    run_after_gte: UtcDatetime | None = None
-    run_after_gt: UtcDatetime | None = None
-    run_after_lte: UtcDatetime | None = None
-    run_after_lt: UtcDatetime | None = None
-    logical_date_gte: UtcDatetime | None = None
-    logical_date_gt: UtcDatetime | None = None
-    logical_date_lte: UtcDatetime | None = None
-    logical_date_lt: UtcDatetime | None = None
-    start_date_gte: UtcDatetime | None = None
-    start_date_gt: UtcDatetime | None = None
-    start_date_lte: UtcDatetime | None = None
-    start_date_lt: UtcDatetime | None = None
-    end_date_gte: UtcDatetime | None = None
-    end_date_gt: UtcDatetime | None = None
-    end_date_lte: UtcDatetime | None = None
-    end_date_lt: UtcDatetime | None = None
-    duration_gte: Seconds | None = None
-    duration_gt: Seconds | None = None
-    duration_lte: Seconds | None = None
-    duration_lt: Seconds | None = None
     conf_contains: str | None = None

@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dagruns.api.rest.schemas.common import (
     DagVersionResponse,
-    Seconds,
     StrictBody,
     TaskInstanceState,
+    TimeRangeFilters,
     UtcDatetime,
 )
 
@@ -109,31 +109,11 @@ class ClearTaskInstancesBody(StrictBody):
     prevent_running_task: bool = False
 
 
-class TaskInstancesBatchBody(StrictBody):
+class TaskInstancesBatchBody(StrictBody, TimeRangeFilters):
     dag_ids: list[str] | None = None
     dag_run_ids: list[str] | None = None
     task_ids: list[str] | None = None
     state: list[TaskInstanceState | None] | None = None
-    run_after_gte: UtcDatetime | None = None
-    run_after_gt: UtcDatetime | None = None
-    run_after_lte: UtcDatetime | None = None
-    run_after_lt: UtcDatetime | None = None
-    logical_date_gte: UtcDatetime | None = None
-    logical_date_gt: UtcDatetime | None = None
-    logical_date_lte: UtcDatetime | None = None
-    logical_date_lt: UtcDatetime | None = None
-    start_date_gte: UtcDatetime | None = None
-    start_date_gt: UtcDatetime | None = None
-    start_date_lte: UtcDatetime | None = None
-    start_date_lt: UtcDatetime | None = None
-    end_date_gte: UtcDatetime | None = None
-    end_date_gt: UtcDatetime | None = None
-    end_date_lte: UtcDatetime | None = None
-    end_date_lt: UtcDatetime | None = None
-    duration_gte: Seconds | None = None
-    duration_gt: Seconds | None = None
-    duration_lte: Seconds | None = None
-    duration_lt: Seconds | None = None
     pool: list[str] | None = None
     queue: list[str] | None = None
     executor: list[str] | None = None
