@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 
 from dagruns.models import DagModel, DagRun, DagRunType
+from dagruns.sdk.timeutil import parse_isoformat
 from scheduler.scheduling.timetables import (
     DataInterval,
     Timetable,
@@ -27,10 +28,6 @@ def timetable_for(data: dict[str, Any]) -> Timetable:
     )
 
 
-def _parse(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
 def last_automated_data_interval(dag: DagModel) -> DataInterval | None:
     last = (
         DagRun.objects.filter(dag=dag, run_type__in=[DagRunType.SCHEDULED, DagRunType.BACKFILL])
@@ -43,23 +40,38 @@ def last_automated_data_interval(dag: DagModel) -> DataInterval | None:
     return DataInterval(last.data_interval_start, last.data_interval_end)
 
 
-def schedule_fields(
-    data: dict[str, Any], now: datetime, last_interval: DataInterval | None
+def next_dagrun_fields(
+    data: dict[str, Any],
+    now: datetime,
+    last_interval: DataInterval | None,
+    timetable: Timetable | None = None,
 ) -> dict[str, Any]:
-    timetable = timetable_for(data)
+    """The DagModel `next_dagrun*` fields: when the DAG's next scheduled run is due, after
+    `last_interval` (None: it never ran). The processor sets them when a DAG appears or its
+    schedule changes; the scheduler after creating each run."""
     info = next_run_after(
-        timetable,
+        timetable or timetable_for(data),
         last_automated_data_interval=last_interval,
-        start_date=_parse(data.get("start_date")),
-        end_date=_parse(data.get("end_date")),
+        start_date=parse_isoformat(data.get("start_date")),
+        end_date=parse_isoformat(data.get("end_date")),
         catchup=bool(data.get("catchup")),
         now=now,
     )
     return {
-        "timetable_summary": timetable.summary,
-        "timetable_description": timetable.description,
         "next_dagrun": info.logical_date if info else None,
         "next_dagrun_data_interval_start": info.data_interval.start if info else None,
         "next_dagrun_data_interval_end": info.data_interval.end if info else None,
         "next_dagrun_create_after": info.run_after if info else None,
+    }
+
+
+def schedule_fields(
+    data: dict[str, Any], now: datetime, last_interval: DataInterval | None
+) -> dict[str, Any]:
+    """The schedule in words plus the next-run fields."""
+    timetable = timetable_for(data)
+    return {
+        "timetable_summary": timetable.summary,
+        "timetable_description": timetable.description,
+        **next_dagrun_fields(data, now, last_interval, timetable),
     }

@@ -10,8 +10,8 @@ from dagruns import events
 from dagruns.actions.runs import create_dag_run, generate_run_id
 from dagruns.models import DagModel, DagRun, DagRunTriggeredBy, DagRunType
 from dagruns.models.states import DAGRUN_ACTIVE
-from scheduler.processor.schedule_info import timetable_for
-from scheduler.scheduling.timetables import DataInterval, next_run_after
+from scheduler.processor.schedule_info import next_dagrun_fields
+from scheduler.scheduling.timetables import DataInterval
 
 
 def create_due_runs(now: datetime, limit: int = 100) -> int:
@@ -70,21 +70,4 @@ def _create_next_run(dag_id: str, now: datetime) -> int:
 
 
 def _advance(dag: DagModel, serialized: dict, last: DataInterval, now: datetime) -> None:
-    info = next_run_after(
-        timetable_for(serialized),
-        last_automated_data_interval=last,
-        start_date=_parse(serialized.get("start_date")),
-        end_date=_parse(serialized.get("end_date")),
-        catchup=bool(serialized.get("catchup")),
-        now=now,
-    )
-    DagModel.objects.filter(pk=dag.pk).update(
-        next_dagrun=info.logical_date if info else None,
-        next_dagrun_data_interval_start=info.data_interval.start if info else None,
-        next_dagrun_data_interval_end=info.data_interval.end if info else None,
-        next_dagrun_create_after=info.run_after if info else None,
-    )
-
-
-def _parse(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
+    DagModel.objects.filter(pk=dag.pk).update(**next_dagrun_fields(serialized, now, last))
