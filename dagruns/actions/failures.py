@@ -18,6 +18,7 @@ from dagruns.actions.task_runs import (
 )
 from dagruns.logs import append_lines, ti_log_path
 from dagruns.models import TaskInstance, TaskInstanceState
+from scheduler.wakeup import wake_schedulers
 
 TIS = TaskInstanceState
 
@@ -43,8 +44,6 @@ def fail_try_from_outside(ti: TaskInstance, reason: str, now: datetime) -> int:
         locked.save(update_fields=["state", "next_retry_at", "end_date", "duration", "updated_at"])
         record_try_history(locked)
         append_lines(ti_log_path(locked), [f"ERROR - {reason} Marking the try {state}."])
-        from scheduler.wakeup import wake_schedulers
-
         transaction.on_commit(wake_schedulers)
         events.notify(
             "ti",

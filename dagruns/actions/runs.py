@@ -23,6 +23,7 @@ from dagruns.models import (
 )
 from dagruns.sdk.exceptions import ParamValidationError
 from dagruns.sdk.params import validate_params
+from scheduler.wakeup import wake_schedulers
 
 # Airflow 3's [scheduler] allowed_run_id_pattern default. Generated ids (manual__<date>) fit it;
 # a "/" would also break the per-run URLs of the UI, REST and Execution APIs.
@@ -155,7 +156,7 @@ def do_trigger_dag(
                 note=note,
             )
             record(actor, "trigger", dag_id=dag_id, run_id=run_id, extra={"conf": conf})
-            transaction.on_commit(_wake)
+            transaction.on_commit(wake_schedulers)
             events.notify("run", dag_id=dag_id, run_id=run_id)
     except IntegrityError:
         raise TriggerError(
@@ -163,9 +164,3 @@ def do_trigger_dag(
             f"{logical_date.isoformat() if logical_date else None}"
         ) from None
     return run
-
-
-def _wake() -> None:
-    from scheduler.wakeup import wake_schedulers
-
-    wake_schedulers()

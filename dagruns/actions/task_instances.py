@@ -20,6 +20,7 @@ from dagruns.actions.task_runs import record_try_history
 from dagruns.models import DagRun, DagRunState, TaskInstance
 from dagruns.models.states import TI_FAILED_LIKE, TI_FINISHED, TI_OCCUPYING_SLOT, TaskInstanceState
 from scheduler.scheduling.dag_graph import graph_for_version
+from scheduler.wakeup import wake_schedulers
 
 TIS = TaskInstanceState
 
@@ -146,7 +147,7 @@ def do_clear(
             run_id=first.run_id if len({t.run_id for t in tis}) == 1 else "",
             extra={"task_instances": [f"{t.run_id}/{t.task_id}" for t in tis][:200]},
         )
-        transaction.on_commit(_wake)
+        transaction.on_commit(wake_schedulers)
         _notify_runs(tis)
     return tis
 
@@ -186,7 +187,7 @@ def do_mark_state(
             run_id=first.run_id,
             extra={"task_instances": [f"{t.run_id}/{t.task_id}" for t in changing][:200]},
         )
-        transaction.on_commit(_wake)
+        transaction.on_commit(wake_schedulers)
         _notify_runs(changing)
     return changing
 
@@ -197,7 +198,7 @@ def do_delete_run(dag_id: str, run_id: str, actor: Actor) -> None:
     with transaction.atomic():
         run.delete()
         record(actor, "delete_dag_run", dag_id=dag_id, run_id=run_id)
-        transaction.on_commit(_wake)
+        transaction.on_commit(wake_schedulers)
         events.notify("run", dag_id=dag_id, run_id=run_id)
 
 
@@ -228,16 +229,10 @@ def do_set_run_state(dag_id: str, run_id: str, state: str, actor: Actor) -> DagR
                 unfinished.update(state=TIS.SUCCESS, end_date=now)
             DagRun.objects.filter(pk=run.pk).update(state=state, end_date=now)
         record(actor, f"set_run_state_{state}", dag_id=dag_id, run_id=run_id)
-        transaction.on_commit(_wake)
+        transaction.on_commit(wake_schedulers)
         events.notify("run", dag_id=dag_id, run_id=run_id)
     run.refresh_from_db()
     return run
-
-
-def _wake() -> None:
-    from scheduler.wakeup import wake_schedulers
-
-    wake_schedulers()
 
 
 def _notify_runs(tis: list[TaskInstance]) -> None:

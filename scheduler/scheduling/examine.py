@@ -23,14 +23,17 @@ TIS = TaskInstanceState
 def start_queued_runs(now: datetime, dag_ids: list[str] | None = None) -> int:
     """Queued runs of unpaused DAGs start, oldest first, while the DAG is under
     max_active_runs (Airflow 3 creates runs queued and starts them here)."""
-    queued = DagRun.objects.filter(state=DagRunState.QUEUED, dag__is_paused=False)
-    if dag_ids is not None:
-        queued = DagRun.objects.filter(state=DagRunState.QUEUED, dag_id__in=dag_ids)
-    queued = queued.order_by("run_after").values_list("pk", "dag_id")
+    queued = DagRun.objects.filter(state=DagRunState.QUEUED)
+    queued = (
+        queued.filter(dag_id__in=dag_ids)
+        if dag_ids is not None
+        else queued.filter(dag__is_paused=False)
+    )
+    queued = queued.order_by("run_after").values_list("pk", "dag_id", "run_id")
     started = 0
     running_counts: dict[str, int] = {}
     limits: dict[str, int] = {}
-    for pk, dag_id in queued:
+    for pk, dag_id, run_id in queued:
         if dag_id not in running_counts:
             running_counts[dag_id] = DagRun.objects.filter(
                 dag_id=dag_id, state=DagRunState.RUNNING
@@ -45,7 +48,6 @@ def start_queued_runs(now: datetime, dag_ids: list[str] | None = None) -> int:
         ):
             running_counts[dag_id] += 1
             started += 1
-            run_id = DagRun.objects.values_list("run_id", flat=True).get(pk=pk)
             events.notify("run", dag_id=dag_id, run_id=run_id)
     return started
 
