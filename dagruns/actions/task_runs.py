@@ -346,9 +346,10 @@ def do_heartbeat(
     raise InvalidTaskState(ti.state, State.RUNNING)
 
 
-def do_append_log(ti_id: uuid.UUID | str, try_number: int, lines: Iterable[str]) -> int:
-    """Append lines to the try's log file; returns bytes written. Refused unless running."""
-    ti = _current(ti_id, try_number)
+def do_append_log(ti: TaskInstance, lines: Iterable[str]) -> int:
+    """Append lines to the log file of `ti`'s try; returns bytes written. Refused unless
+    running. `ti` is the row the caller has already loaded for this try (the Execution API's
+    auth reads it, checking the token's try number), so no second read on this hot path."""
     if ti.state != State.RUNNING:
         raise InvalidTaskState(ti.state, State.RUNNING)
     # No lock: a chunk racing the try's finish can only land in this try's own file.

@@ -65,7 +65,7 @@ def finish(request: HttpRequest, ti_id: uuid.UUID, body: StateIn):
     caller = caller_of(request)
     caller.require_task_instance(ti_id)
     if body.logs:
-        task_runs.do_append_log(ti_id, caller.claims.try_number, body.logs)
+        task_runs.do_append_log(caller.ti, body.logs)
     ti = task_runs.do_finish_try(
         ti_id,
         caller.claims.try_number,
@@ -86,5 +86,5 @@ def append_logs(request: HttpRequest, ti_id: uuid.UUID, body: LogsIn):
     """Append a chunk of log lines to the try's log file."""
     caller = caller_of(request)
     caller.require_task_instance(ti_id)
-    task_runs.do_append_log(ti_id, caller.claims.try_number, body.lines)
+    task_runs.do_append_log(caller.ti, body.lines)
     return Status(204, None)
