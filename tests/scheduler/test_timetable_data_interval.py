@@ -2,50 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from scheduler.scheduling.timetables import (
     CronDataIntervalTimetable,
     DagRunInfo,
     DataInterval,
     DeltaDataIntervalTimetable,
-    TimeRestriction,
     Timetable,
 )
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
-
-
-def first(
-    timetable: Timetable,
-    *,
-    start: datetime | None,
-    now: datetime,
-    catchup: bool = False,
-    end: datetime | None = None,
-    last: DataInterval | None = None,
-) -> DagRunInfo | None:
-    return timetable.next_dagrun_info(
-        last_automated_data_interval=last,
-        restriction=TimeRestriction(start, end, catchup),
-        now=now,
-    )
+from tests.scheduler.timetable_helpers import catchup_runs, first, utc
 
 
 def intervals(
     timetable: Timetable, *, start: datetime, now: datetime, end: datetime | None = None
 ) -> list[DataInterval]:
     """Every window a catching-up scheduler creates a run for by ``now``."""
-    result: list[DataInterval] = []
-    last = None
-    while (info := first(timetable, start=start, now=now, catchup=True, end=end, last=last)) and (
-        info.run_after <= now
-    ):
-        result.append(info.data_interval)
-        last = info.data_interval
-    return result
+    return [info.data_interval for info in catchup_runs(timetable, start=start, now=now, end=end)]
 
 
 DAILY = CronDataIntervalTimetable("@daily")

@@ -23,12 +23,9 @@ from scheduler.scheduling.timetables import (
     timetable_from_schedule,
     validate_cron,
 )
+from tests.scheduler.timetable_helpers import utc
 
 NOW = datetime(2024, 1, 31, 15, 0, tzinfo=UTC)
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
 
 
 def cron(expression: str, preset: str | None = None) -> dict:
