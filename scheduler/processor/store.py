@@ -20,7 +20,6 @@ from dagruns.models import DagFile, DagImportError, DagModel, DagTag, DagVersion
 from scheduler.processor.schedule_info import (
     last_automated_data_interval,
     schedule_fields,
-    timetable_for,
 )
 
 
@@ -137,7 +136,8 @@ def _store_dag(entry: dict[str, Any], result: dict[str, Any], root: Root, now: d
         dag_id=dag_id,
         defaults={"fileloc": result["fileloc"], "is_paused": _paused_at_creation(data)},
     )
-    schedule_changed = created or _schedule_key(dag) != _schedule_key_of(data)
+    latest = None if created else dag.versions.order_by("-version_number").first()
+    schedule_changed = latest is None or _schedule_of(latest.serialized) != _schedule_of(data)
     dag.fileloc = result["fileloc"]
     dag.relative_fileloc = root.relative(result["fileloc"])
     dag.is_active = True
@@ -152,7 +152,7 @@ def _store_dag(entry: dict[str, Any], result: dict[str, Any], root: Root, now: d
             setattr(dag, field, value)
     dag.save()
     _sync_tags(dag, data.get("tags") or [])
-    _store_version(dag, entry, result)
+    _store_version(dag, latest, entry, result)
 
 
 def _paused_at_creation(data: dict[str, Any]) -> bool:
@@ -162,12 +162,13 @@ def _paused_at_creation(data: dict[str, Any]) -> bool:
     return settings.ORCH["DAGS_ARE_PAUSED_AT_CREATION"]
 
 
-def _schedule_key(dag: DagModel) -> str:
-    return dag.timetable_summary
+# Everything the next run's date depends on: when any of these changes, next_dagrun is
+# recomputed (comparing only the schedule left it stale when start_date or catchup moved).
+SCHEDULE_KEYS = ("schedule", "timezone", "start_date", "end_date", "catchup")
 
 
-def _schedule_key_of(data: dict[str, Any]) -> str:
-    return timetable_for(data).summary
+def _schedule_of(data: dict[str, Any]) -> dict[str, Any]:
+    return {key: data.get(key) for key in SCHEDULE_KEYS}
 
 
 def _sync_tags(dag: DagModel, tags: list[str]) -> None:
@@ -179,8 +180,9 @@ def _sync_tags(dag: DagModel, tags: list[str]) -> None:
     DagTag.objects.bulk_create([DagTag(dag=dag, name=name) for name in wanted - existing])
 
 
-def _store_version(dag: DagModel, entry: dict[str, Any], result: dict[str, Any]) -> None:
-    latest = dag.versions.order_by("-version_number").first()
+def _store_version(
+    dag: DagModel, latest: DagVersion | None, entry: dict[str, Any], result: dict[str, Any]
+) -> None:
     if latest is not None and latest.structure_hash == entry["structure_hash"]:
         # Same structure, edited text (a comment, a docstring inside a callable): no new
         # version, but the code view must show what is in the file now.

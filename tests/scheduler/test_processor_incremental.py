@@ -157,3 +157,13 @@ def test_the_relative_fileloc_is_relative_to_the_dags_folder(dags_folder):
     write(dags_folder, "team/one.py", simple_dag("one"))
     run()
     assert DagModel.objects.get(dag_id="one").relative_fileloc == "team/one.py"
+
+
+def test_moving_the_start_date_recomputes_the_next_run(dags_folder):
+    body = simple_dag("moving").replace("schedule=None", "schedule='@daily'")
+    write(dags_folder, "moving.py", body)
+    run()
+    assert DagModel.objects.get(dag_id="moving").next_dagrun is not None
+    write(dags_folder, "moving.py", body.replace("datetime(2024, 1, 1)", "datetime(2999, 1, 1)"))
+    run()
+    assert DagModel.objects.get(dag_id="moving").next_dagrun.year == 2999
