@@ -136,7 +136,8 @@ class Command(BaseCommand):
 
     def handle_next_execution(self, dag_id: str, num_executions: int, **_):
         """Airflow's `dags next-execution`: the next logical date(s), one per line, or None."""
-        from scheduler.processor.schedule_info import _parse, timetable_for
+        from dagruns.sdk.timeutil import parse_isoformat
+        from scheduler.processor.schedule_info import timetable_for
         from scheduler.scheduling.timetables import DataInterval, next_run_after
 
         dag = get_dag_or_raise(dag_id)
@@ -161,8 +162,8 @@ class Command(BaseCommand):
             info = next_run_after(
                 timetable,
                 last_automated_data_interval=last,
-                start_date=_parse(data.get("start_date")),
-                end_date=_parse(data.get("end_date")),
+                start_date=parse_isoformat(data.get("start_date")),
+                end_date=parse_isoformat(data.get("end_date")),
                 catchup=True,
                 now=last.end,
             )
