@@ -15,6 +15,9 @@ echo "== lint"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 
+echo "== layer contracts"
+.venv/bin/lint-imports --no-cache
+
 echo "== django checks"
 $PY manage.py check
 $PY manage.py makemigrations --check --dry-run

@@ -23,8 +23,7 @@ from dagruns.actions import connections as conn_actions
 from dagruns.actions import pools as pool_actions
 from dagruns.actions import variables as var_actions
 from dagruns.actions.audit import Actor
-from dagruns.auth.roles import Role, has_role
-from dagruns.masking import MASK
+from dagruns.domain.roles import Role, has_role
 from dagruns.models import (
     AuditEvent,
     Connection,
@@ -35,6 +34,7 @@ from dagruns.models import (
     Variable,
 )
 from dagruns.models.states import TI_OCCUPYING_SLOT
+from dagruns.sdk.masking import MASK
 
 
 def _admin_site_permission(request) -> bool:

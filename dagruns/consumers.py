@@ -1,7 +1,7 @@
 """The websocket behind every open dashboard page: one consumer per page.
 
 A page connects to `/ws/dags/<dag_id>/?view=grid|graph|gantt|ti|runs` (or `/ws/dags/?view=list`
-for the DAG list) and joins the Channels group its events are published to (dagruns/events.py).
+for the DAG list) and joins the Channels group its events are published to (dagruns/notify/events.py).
 For each batch of events it sends
 - the out-of-band HTML fragments of the grid cells / graph nodes that changed (htmx swaps
   them in place: the fast path, one round trip), then
@@ -22,9 +22,9 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from dagruns.auth.roles import Role, has_role
-from dagruns.events import ALL_DAGS_GROUP, dag_group
+from dagruns.domain.roles import Role, has_role
 from dagruns.models import DagModel
+from dagruns.notify.events import ALL_DAGS_GROUP, dag_group
 from dagruns.ui import live
 
 log = logging.getLogger(__name__)

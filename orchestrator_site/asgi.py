@@ -3,7 +3,7 @@ are served by the project itself, DEBUG or not), websockets through Channels wit
 session's user (AuthMiddlewareStack) and an Origin check (AllowedHostsOriginValidator).
 
 On the embedded default (no Redis) the local-bus bridge starts with the app, so change events
-from every process on the host reach the pages this process serves (dagruns/event_listener.py).
+from every process on the host reach the pages this process serves (dagruns/notify/event_listener.py).
 """
 
 import os
@@ -19,7 +19,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
-from dagruns.event_listener import BridgeStarter  # noqa: E402
+from dagruns.notify.event_listener import BridgeStarter  # noqa: E402
 from dagruns.routing import websocket_urlpatterns  # noqa: E402
 
 application = BridgeStarter(

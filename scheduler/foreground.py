@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 
-from dagruns.logs import log_path, read_log
+from dagruns.domain.logs import log_path, read_log
 from dagruns.models import DagRun, TaskInstance
 from dagruns.models.states import DAGRUN_FINISHED, TI_FINISHED, TaskInstanceState
 from scheduler.executors.local import LocalExecutor

@@ -36,8 +36,8 @@ def dags_folder(tmp_path: Path, orch_settings) -> Path:
 def _fresh_dag_graph_cache():
     """Version ids are never reused in production (AUTOINCREMENT / sequences), but a rolled
     back test transaction rewinds SQLite's counter: forget cached graphs between tests."""
-    from dagruns.versions import clear_caches
-    from scheduler.scheduling.dag_graph import graph_for_version
+    from dagruns.domain.dag_graph import graph_for_version
+    from dagruns.domain.versions import clear_caches
 
     graph_for_version.cache_clear()
     clear_caches()

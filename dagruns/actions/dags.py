@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from dagruns import events
 from dagruns.actions.audit import Actor, record
 from dagruns.models import DagModel
+from dagruns.notify import events
 
 
 class DagNotFound(LookupError):

@@ -9,16 +9,16 @@ from datetime import datetime
 
 from django.db import transaction
 
-from dagruns import events
 from dagruns.actions.task_runs import (
     failure_outcome,
     find_task,
     record_try_history,
     serialized_dag_of,
 )
-from dagruns.logs import append_lines, ti_log_path
+from dagruns.domain.logs import append_lines, ti_log_path
 from dagruns.models import TaskInstance, TaskInstanceState
-from scheduler.wakeup import wake_schedulers
+from dagruns.notify import events
+from dagruns.notify.wakeup import wake_schedulers
 
 TIS = TaskInstanceState
 

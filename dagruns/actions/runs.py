@@ -9,7 +9,6 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from dagruns import events
 from dagruns.actions.audit import Actor, record
 from dagruns.actions.dags import get_dag_or_raise
 from dagruns.models import (
@@ -21,9 +20,10 @@ from dagruns.models import (
     DagVersion,
     TaskInstance,
 )
+from dagruns.notify import events
+from dagruns.notify.wakeup import wake_schedulers
 from dagruns.sdk.exceptions import ParamValidationError
 from dagruns.sdk.params import validate_params
-from scheduler.wakeup import wake_schedulers
 
 # Airflow 3's [scheduler] allowed_run_id_pattern default. Generated ids (manual__<date>) fit it;
 # a "/" would also break the per-run URLs of the UI, REST and Execution APIs.
@@ -120,7 +120,7 @@ def do_trigger_dag(
     """Create a manual run. Paused DAGs may be triggered (the run waits until unpaused, as in
     Airflow). `logical_date` defaults to now for CLI and UI triggers so `ds` and friends are
     defined; the REST API passes None through when the client asks for no logical date."""
-    from scheduler.processor.schedule_info import timetable_for
+    from dagruns.domain.schedule_info import timetable_for
 
     dag = get_dag_or_raise(dag_id)
     version = dag.latest_version()

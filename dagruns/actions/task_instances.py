@@ -13,14 +13,14 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from dagruns import events
 from dagruns.actions.audit import Actor, record
 from dagruns.actions.dags import get_dag_or_raise
 from dagruns.actions.task_runs import record_try_history
+from dagruns.domain.dag_graph import graph_for_version
 from dagruns.models import DagRun, DagRunState, TaskInstance
 from dagruns.models.states import TI_FAILED_LIKE, TI_FINISHED, TI_OCCUPYING_SLOT, TaskInstanceState
-from scheduler.scheduling.dag_graph import graph_for_version
-from scheduler.wakeup import wake_schedulers
+from dagruns.notify import events
+from dagruns.notify.wakeup import wake_schedulers
 
 TIS = TaskInstanceState
 

@@ -24,11 +24,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from dagruns import events, logs
 from dagruns.actions.audit import Actor, record
+from dagruns.domain import logs
+from dagruns.domain.versions import serialized_of_version
 from dagruns.models import DagRun, TaskInstance, TaskInstanceHistory, TaskInstanceState, XCom
-from dagruns.versions import serialized_of_version
-from scheduler.wakeup import wake_schedulers
+from dagruns.notify import events
+from dagruns.notify.wakeup import wake_schedulers
 
 State = TaskInstanceState
 
@@ -106,7 +107,7 @@ def downstream_ids(
 
 def serialized_dag_of(ti: TaskInstance) -> dict[str, Any] | None:
     """The serialized DAG the try runs with (the task instance's version, else its run's),
-    from the per-process cache of immutable versions (dagruns/versions.py)."""
+    from the per-process cache of immutable versions (dagruns/domain/versions.py)."""
     version_id = ti.dag_version_id or ti.dag_run.dag_version_id
     return serialized_of_version(version_id) if version_id is not None else None
 

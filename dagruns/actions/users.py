@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from dagruns.actions.audit import Actor, record
-from dagruns.auth.roles import GROUP_ROLES, Role, assign_role
+from dagruns.domain.roles import GROUP_ROLES, Role, assign_role
 
 
 class UserInvalid(ValueError):

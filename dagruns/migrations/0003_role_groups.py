@@ -1,4 +1,4 @@
-"""Create the role groups (Viewer, User, Op, Admin): see dagruns/auth/roles.py."""
+"""Create the role groups (Viewer, User, Op, Admin): see dagruns/domain/roles.py."""
 
 from django.db import migrations
 

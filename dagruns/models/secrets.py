@@ -1,6 +1,6 @@
 """Connections and variables: configuration tasks read through the Execution API.
 
-Passwords, connection extras and variable values are encrypted at rest (dagruns.crypto)."""
+Passwords, connection extras and variable values are encrypted at rest (dagruns.domain.crypto)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 
 from django.db import models
 
-from dagruns.crypto import decrypt, encrypt
-from dagruns.masking import MASK, is_sensitive_name, mask_value
+from dagruns.domain.crypto import decrypt, encrypt
 from dagruns.models.dag import ID_MAX_LENGTH
+from dagruns.sdk.masking import MASK, is_sensitive_name, mask_value
 
 
 class Connection(models.Model):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from dagruns.auth.roles import Role, has_role
+from dagruns.domain.roles import Role, has_role
 from dagruns.models.states import STATE_COLOURS
 from dagruns.ui import format as fmt
 from dagruns.ui import urls

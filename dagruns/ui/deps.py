@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dagruns.domain.trigger_rules import UpstreamCounts, evaluate
 from dagruns.models import DagModel, DagRun, Pool, TaskInstance
 from dagruns.models.states import DAGRUN_FINISHED, TI_FINISHED
 from dagruns.ui import format as fmt
 from dagruns.ui.structure import Structure
-from scheduler.scheduling.trigger_rules import UpstreamCounts, evaluate
 
 WAITING_STATES = (None, "scheduled", "queued", "up_for_retry", "up_for_reschedule", "deferred")
 _STATE_WORDS = {

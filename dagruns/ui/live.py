@@ -9,8 +9,8 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils.html import escape
 
-from dagruns.graph_layout import layout_for_version
 from dagruns.models import DagRun, DagVersion, TaskInstance
+from dagruns.ui.graph_layout import layout_for_version
 from dagruns.ui.grid import (
     TiCell,
     cell_html,

@@ -8,7 +8,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 
-from dagruns.auth.roles import Role, require_role
+from dagruns.domain.roles import Role, require_role
 from dagruns.models import DagModel, DagRun
 
 

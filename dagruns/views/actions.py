@@ -31,13 +31,13 @@ from dagruns.actions.task_instances import (
     do_set_run_state,
     select_task_instances,
 )
+from dagruns.domain.dag_graph import graph_for_version
 from dagruns.models import DagVersion, TaskInstance, TaskInstanceHistory, XCom
 from dagruns.models.states import TI_FINISHED
 from dagruns.ui import params_form
 from dagruns.ui.structure import structure_for
 from dagruns.ui.urls import dag_url
 from dagruns.views.access import get_dag, get_run, user_required
-from scheduler.scheduling.dag_graph import graph_for_version
 
 FLAGS = ("upstream", "downstream", "only_failed", "recursive")
 

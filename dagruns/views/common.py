@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.shortcuts import render
 
-from dagruns.auth.roles import Role, has_role
+from dagruns.domain.roles import Role, has_role
 from dagruns.models import DagModel, DagRun
 from dagruns.ui.urls import dag_url, ws_url
 

@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
 
-from dagruns.auth.roles import Role, has_role
+from dagruns.domain.roles import Role, has_role
 from dagruns.models import DagImportError, DagModel, DagRun, DagTag
 from dagruns.ui.urls import ws_url
 from dagruns.views.access import viewer_required

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from django.utils.html import escape
 
-from dagruns.graph_layout import layout_for_version
 from dagruns.models import DagVersion, TaskInstance
 from dagruns.ui import keys
+from dagruns.ui.graph_layout import layout_for_version
 from dagruns.ui.grid import ti_title
 from dagruns.ui.urls import dag_url, run_part, task_part
 from dagruns.views.access import get_dag, viewer_required

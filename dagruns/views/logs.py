@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from dagruns import logs
+from dagruns.domain import logs
 from dagruns.models import TaskInstance
 from dagruns.ui import format as fmt
 from dagruns.ui.urls import ti_url, with_query

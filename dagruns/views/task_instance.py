@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.shortcuts import get_object_or_404
 
-from dagruns import logs
+from dagruns.domain import logs
 from dagruns.models import TaskInstance, TaskInstanceHistory, XCom
 from dagruns.models.states import TI_FINISHED
 from dagruns.ui import deps

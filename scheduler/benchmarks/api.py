@@ -41,7 +41,7 @@ def seed() -> str:
     from django.contrib.auth.models import User
 
     from dagruns.api.rest.auth import issue_token
-    from dagruns.auth.roles import Role, assign_role
+    from dagruns.domain.roles import Role, assign_role
     from dagruns.models import DagModel, DagRun, DagVersion, TaskInstance
 
     tasks = [

@@ -203,8 +203,8 @@ def run_inside(cases, repeat: int) -> dict:
 def measure_run(dag_id: str, timeout: float = 300.0) -> dict:
     from dagruns.actions.audit import Actor
     from dagruns.actions.runs import do_trigger_dag
+    from dagruns.domain.dag_graph import graph_for_version
     from dagruns.models import DagRun, TaskInstance
-    from scheduler.scheduling.dag_graph import graph_for_version
 
     run = do_trigger_dag(dag_id, Actor(name="benchmark"))
     deadline = time.monotonic() + timeout

@@ -153,8 +153,8 @@ def measure_live(dag_id: str, ids: list[str], samples: int = 40) -> dict:
     from django.db import transaction
     from playwright.sync_api import sync_playwright
 
-    from dagruns import events
     from dagruns.models import DagRun, TaskInstance
+    from dagruns.notify import events
 
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's loop shares this thread
     port = free_port()

@@ -16,8 +16,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import close_old_connections
 
+from dagruns.domain.jobs import end_job, heartbeat, start_job
 from dagruns.models import DagFile
-from scheduler.jobs import end_job, heartbeat, start_job
 from scheduler.processor.files import FileStat, content_hash, list_py_files, stat_file
 from scheduler.processor.pool import ParsingPool
 from scheduler.processor.store import Root, forget_file, store_result

@@ -15,12 +15,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from dagruns import events
-from dagruns.models import DagFile, DagImportError, DagModel, DagTag, DagVersion
-from scheduler.processor.schedule_info import (
+from dagruns.domain.schedule_info import (
     last_automated_data_interval,
     schedule_fields,
 )
+from dagruns.models import DagFile, DagImportError, DagModel, DagTag, DagVersion
+from dagruns.notify import events
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The supervisor's secrets masker: hides secret values in log lines and rendered fields.
 
-Which values are secret follows `dagruns.masking` (Airflow's rules): a connection's password
+Which values are secret follows `dagruns.sdk.masking` (Airflow's rules): a connection's password
 always, a connection extra's entries and a variable's value when their name is sensitive
 (`is_sensitive_name`), and anything the task asks to mask. Like Airflow, values shorter than
 MIN_LENGTH are not masked: hiding every "1" or "yes" would wreck logs without protecting much.
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from dagruns.masking import MASK, is_sensitive_name, mask_value
+from dagruns.sdk.masking import MASK, is_sensitive_name, mask_value
 
 # Airflow's [logging] min_length_masked_secret default.
 MIN_LENGTH = 5
@@ -97,7 +97,7 @@ class SecretsMasker:
 
     def redact(self, value: Any, name: str = "") -> Any:
         """A copy of a JSON-like value with secrets masked in every string and the values
-        under sensitive names replaced (dagruns.masking.mask_value)."""
+        under sensitive names replaced (dagruns.sdk.masking.mask_value)."""
         if isinstance(value, dict):
             return {k: self.redact(v, str(k)) for k, v in value.items()}
         if isinstance(value, list):

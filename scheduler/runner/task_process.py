@@ -31,6 +31,7 @@ import traceback
 from collections.abc import Iterable, Iterator
 from typing import Any, NoReturn
 
+from dagruns.sdk.dag_loader import import_dag_file
 from dagruns.sdk.exceptions import (
     AirflowException,
     AirflowFailException,
@@ -42,7 +43,6 @@ from dagruns.sdk.exceptions import (
 )
 from dagruns.sdk.serialization import json_safe
 from dagruns.sdk.xcom_arg import push_return_value
-from scheduler.processor.parsing import import_dag_file
 from scheduler.runner.comms import SupervisorComms, SupervisorGone
 from scheduler.runner.context import DagRunInfo, RuntimeTaskInstance, build_context
 

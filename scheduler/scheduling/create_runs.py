@@ -6,12 +6,12 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 
-from dagruns import events
 from dagruns.actions.runs import create_dag_run, generate_run_id
+from dagruns.domain.schedule_info import next_dagrun_fields
+from dagruns.domain.timetables import DataInterval
 from dagruns.models import DagModel, DagRun, DagRunTriggeredBy, DagRunType
 from dagruns.models.states import DAGRUN_ACTIVE
-from scheduler.processor.schedule_info import next_dagrun_fields
-from scheduler.scheduling.timetables import DataInterval
+from dagruns.notify import events
 
 
 def create_due_runs(now: datetime, limit: int = 100) -> int:

@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import F
 
-from dagruns import events
+from dagruns.domain.dag_graph import DagGraph, graph_for_version
+from dagruns.domain.trigger_rules import UpstreamCounts, evaluate
 from dagruns.models import DagModel, DagRun, DagRunState, TaskInstance, TaskInstanceState
 from dagruns.models.states import TI_FAILED_LIKE, TI_FINISHED
-from scheduler.scheduling.dag_graph import DagGraph, graph_for_version
-from scheduler.scheduling.trigger_rules import UpstreamCounts, evaluate
+from dagruns.notify import events
 
 TIS = TaskInstanceState
 

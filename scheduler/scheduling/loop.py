@@ -4,7 +4,7 @@
 zombies and stuck queued tasks, and queues ready task instances; it returns how much it did.
 `run_forever()` only repeats it. When a tick did nothing it waits — not for a fixed interval but
 until something happens: a wake-up datagram (a task finished, a run was triggered: see
-scheduler/wakeup.py), a runner process ending, the next retry falling due, or at most
+dagruns/notify/wakeup.py), a runner process ending, the next retry falling due, or at most
 ORCH_SCHEDULER_IDLE_SLEEP. That is what makes the gap between one task's end and the next one's
 start milliseconds rather than a poll interval.
 """
@@ -23,9 +23,9 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
+from dagruns.domain.jobs import end_job, heartbeat, start_job
 from dagruns.models import TaskInstance, TaskInstanceState
 from scheduler.executors.base import BaseExecutor, load_executor
-from scheduler.jobs import end_job, heartbeat, start_job
 from scheduler.scheduling.create_runs import create_due_runs
 from scheduler.scheduling.examine import examine_running_runs, start_queued_runs
 from scheduler.scheduling.health import (
@@ -101,7 +101,7 @@ class Scheduler:
         called (False). Between idle ticks it sleeps until woken (see module docstring).
         Tries still running when it returns keep running: ending the executor is the job of
         whoever owns it (run_forever, a foreground run), so it can be driven in steps."""
-        from scheduler.wakeup import WakeReceiver
+        from dagruns.notify.wakeup import WakeReceiver
 
         self.executor.start()
         receiver = WakeReceiver()

@@ -21,10 +21,10 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Sum
 
-from dagruns import events
 from dagruns.models import DagModel, DagVersion, Pool, TaskInstance, TaskInstanceState
 from dagruns.models.pool import DEFAULT_POOL_NAME, DEFAULT_POOL_SLOTS
 from dagruns.models.states import TI_OCCUPYING_SLOT
+from dagruns.notify import events
 from scheduler.executors.base import BaseExecutor
 
 TIS = TaskInstanceState
@@ -140,8 +140,8 @@ def _mark_queued(ids: list, now: datetime) -> set:
 
 
 def _workload(ti: TaskInstance, fileloc: str) -> dict[str, Any]:
-    from dagruns.api.execution.tokens import issue_token
-    from scheduler.scheduling.dag_graph import graph_for_version
+    from dagruns.domain.dag_graph import graph_for_version
+    from dagruns.domain.tokens import issue_token
 
     spec = graph_for_version(ti.dag_run.dag_version_id).tasks.get(ti.task_id)
     return {

@@ -25,7 +25,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.db import connection, connections
 
-from dagruns.auth.roles import Role, assign_role
+from dagruns.domain.roles import Role, assign_role
 from dagruns.models import DagImportError, DagModel, Pool
 from dagruns.models.pool import DEFAULT_POOL_NAME, DEFAULT_POOL_SLOTS
 

@@ -12,9 +12,9 @@ import pytest
 from dagruns.actions.audit import Actor
 from dagruns.actions.runs import do_trigger_dag
 from dagruns.actions.task_instances import do_mark_state
-from dagruns.auth.roles import Role
-from dagruns.events import publish
+from dagruns.domain.roles import Role
 from dagruns.models import AuditEvent, DagModel, DagRun, TaskInstance
+from dagruns.notify.events import publish
 from tests.browser.conftest import person, screenshot, write_dag
 from tests.dagruns.views.factories import add_run, store_dag
 

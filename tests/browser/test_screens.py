@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from dagruns.auth.roles import Role
+from dagruns.domain.roles import Role
 from tests.browser.conftest import person, screenshot
 from tests.dagruns.views.factories import add_run, store_dag
 

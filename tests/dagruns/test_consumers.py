@@ -17,10 +17,10 @@ from channels.layers import channel_layers
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
-from dagruns import event_listener
-from dagruns.auth.roles import Role, assign_role
-from dagruns.events import publish
+from dagruns.domain.roles import Role, assign_role
 from dagruns.models import TaskInstance
+from dagruns.notify import event_listener
+from dagruns.notify.events import publish
 from dagruns.ui import structure
 from orchestrator_site.asgi import application
 from tests.dagruns.views.factories import add_run, store_dag
@@ -209,7 +209,7 @@ def test_events_from_another_process_reach_the_page_over_the_local_bus(isolated)
     env = {**os.environ, "ORCH_HOME": str(isolated)}
     env.pop("ORCH_REDIS_URL", None)
     code = (
-        "from dagruns.events import publish; "
+        "from dagruns.notify.events import publish; "
         "publish({'kind': 'run', 'dag_id': 'etl', 'run_id': 'from-cli', 'task_id': '', 'try_number': None})"
     )
 

@@ -7,10 +7,10 @@ import pytest
 from cryptography.fernet import Fernet
 from django.db import connection
 
-from dagruns import crypto
-from dagruns.masking import MASK, is_sensitive_name, mask_value
+from dagruns.domain import crypto
 from dagruns.models import Connection, Pool, TaskInstanceState, Variable
 from dagruns.models.states import STATE_COLOURS, TI_FINISHED, TI_UNFINISHED
+from dagruns.sdk.masking import MASK, is_sensitive_name, mask_value
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 
-from dagruns.auth.roles import Role, role_of
+from dagruns.domain.roles import Role, role_of
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from dagruns.actions.audit import Actor
 from dagruns.actions.runs import do_trigger_dag
-from dagruns.logs import ti_log_path
+from dagruns.domain.logs import ti_log_path
 from dagruns.models import TaskInstance, TaskInstanceHistory
 from dagruns.sdk import DAG, PythonOperator
 from scheduler.executors.base import ExecutorEvent

@@ -47,7 +47,7 @@ def test_a_triggered_run_queues_its_first_task_only():
 
 
 def test_the_workload_carries_a_token_for_its_try():
-    from dagruns.api.execution.tokens import verify_token
+    from dagruns.domain.tokens import verify_token
 
     with DAG("one", schedule=None, start_date=START) as dag:
         py("a")
@@ -158,7 +158,7 @@ def test_a_scheduled_dag_gets_its_latest_run_with_catchup_off():
     with DAG("daily", schedule="@daily", start_date=START, catchup=False) as dag:
         py("a")
     model = store(dag)
-    from scheduler.processor.schedule_info import schedule_fields
+    from dagruns.domain.schedule_info import schedule_fields
 
     now = timezone.now()
     fields = schedule_fields(model.latest_version().serialized, now, None)
@@ -183,7 +183,7 @@ def test_catchup_creates_every_missed_run_one_per_tick():
     ) as dag:
         py("a")
     model = store(dag)
-    from scheduler.processor.schedule_info import schedule_fields
+    from dagruns.domain.schedule_info import schedule_fields
 
     now = timezone.now()
     type(model).objects.filter(pk=model.pk).update(

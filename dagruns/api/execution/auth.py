@@ -13,7 +13,7 @@ from typing import Any, cast
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
-from dagruns.api.execution.tokens import Claims, InvalidToken, verify_token
+from dagruns.domain.tokens import Claims, InvalidToken, verify_token
 from dagruns.models import TaskInstance, TaskInstanceState
 
 

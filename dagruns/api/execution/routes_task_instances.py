@@ -18,8 +18,8 @@ from dagruns.api.execution.schemas import (
     StateIn,
     StateOut,
 )
-from dagruns.api.execution.tokens import refreshed_token
-from dagruns.versions import fileloc_of_version
+from dagruns.domain.tokens import refreshed_token
+from dagruns.domain.versions import fileloc_of_version
 
 router = Router(tags=["task-instances"])
 

@@ -10,7 +10,7 @@ Two ways in, checked in this order:
 
 401 means "we don't know who you are" (no credentials, or a malformed, forged or expired
 token, or a deleted/inactive user). 403 means "we know, and you may not": a valid caller whose
-role (dagruns.auth.roles, the same check the UI makes) is too low, or a failed CSRF check.
+role (dagruns.domain.roles, the same check the UI makes) is too low, or a failed CSRF check.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from ninja.utils import check_csrf
 
 from dagruns.actions.audit import Actor
 from dagruns.api.rest.errors import ApiError
-from dagruns.auth.roles import Role, has_role
+from dagruns.domain.roles import Role, has_role
 
 ALGORITHM = "HS256"
 SCOPE = "rest_api"

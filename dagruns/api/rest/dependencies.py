@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from dagruns.domain.dag_graph import graph_for_version
+from dagruns.domain.trigger_rules import UpstreamCounts, evaluate
 from dagruns.models import DagRunState, Pool, TaskInstance
-from scheduler.scheduling.dag_graph import graph_for_version
-from scheduler.scheduling.trigger_rules import UpstreamCounts, evaluate
 
 
 def failed_dependencies(ti: TaskInstance) -> list[dict[str, Any]]:

@@ -17,7 +17,6 @@ from typing import Any
 from django.core import signing
 from pydantic import TypeAdapter
 
-from dagruns.masking import is_sensitive_name, mask_value
 from dagruns.models import (
     AuditEvent,
     Connection,
@@ -30,6 +29,7 @@ from dagruns.models import (
     Variable,
     XCom,
 )
+from dagruns.sdk.masking import is_sensitive_name, mask_value
 
 FILE_TOKEN_SALT = "orchestrator.rest.file_token"
 _NOT_PERIODIC = {"None", "@once", "NullTimetable", "OnceTimetable"}

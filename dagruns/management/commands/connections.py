@@ -16,8 +16,8 @@ from dagruns.actions import connections as actions
 from dagruns.actions.audit import Actor
 from dagruns.cli.output import add_output_argument, render
 from dagruns.management.commands.variables import read_json, write_json
-from dagruns.masking import MASK
 from dagruns.models import Connection
+from dagruns.sdk.masking import MASK
 
 COLUMNS = [
     "conn_id",

@@ -136,9 +136,9 @@ class Command(BaseCommand):
 
     def handle_next_execution(self, dag_id: str, num_executions: int, **_):
         """Airflow's `dags next-execution`: the next logical date(s), one per line, or None."""
+        from dagruns.domain.schedule_info import timetable_for
+        from dagruns.domain.timetables import DataInterval, next_run_after
         from dagruns.sdk.timeutil import parse_isoformat
-        from scheduler.processor.schedule_info import timetable_for
-        from scheduler.scheduling.timetables import DataInterval, next_run_after
 
         dag = get_dag_or_raise(dag_id)
         if num_executions < 1:

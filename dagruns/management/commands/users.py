@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from dagruns.actions.audit import Actor
 from dagruns.actions.users import UserInvalid, do_create_user, random_password, role_named
-from dagruns.auth.roles import GROUP_ROLES
+from dagruns.domain.roles import GROUP_ROLES
 
 
 class Command(BaseCommand):

@@ -268,4 +268,4 @@ def test_a_try_finished_twice_at_once_is_recorded_once():
 
 
 def test_the_wakeup_is_imported_where_tests_can_replace_it():
-    assert task_runs.wake_schedulers.__module__ == "scheduler.wakeup"
+    assert task_runs.wake_schedulers.__module__ == "dagruns.notify.wakeup"

@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 
 from dagruns.actions.audit import Actor
 from dagruns.actions.users import UserInvalid, do_create_user
-from dagruns.auth.roles import Role, role_of
+from dagruns.domain.roles import Role, role_of
 
 pytestmark = pytest.mark.django_db
 ACTOR = Actor(name="tester")

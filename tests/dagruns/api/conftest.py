@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from dagruns.api.execution.tokens import issue_token
+from dagruns.domain.tokens import issue_token
 from dagruns.models import TaskInstance
 from tests.dagruns.actions.factories import make_run, queue, ti_of
 

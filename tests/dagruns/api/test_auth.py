@@ -9,8 +9,8 @@ import jwt
 import pytest
 import time_machine
 
-from dagruns.api.execution import tokens
-from dagruns.api.execution.tokens import issue_token
+from dagruns.domain import tokens
+from dagruns.domain.tokens import issue_token
 from dagruns.models import TaskInstance, TaskInstanceHistory
 from tests.dagruns.actions.factories import queue, ti_of
 from tests.dagruns.api.conftest import Runner

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from dagruns.api.execution.tokens import issue_token, verify_token
+from dagruns.domain.tokens import issue_token, verify_token
 from dagruns.models import AuditEvent, TaskInstanceHistory
 from tests.dagruns.actions.factories import make_run, queue, set_state, ti_of
 from tests.dagruns.api.conftest import Runner

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dagruns.actions import task_runs
-from scheduler.wakeup import WakeReceiver
+from dagruns.notify.wakeup import WakeReceiver
 from tests.dagruns.actions.factories import make_run, queue, ti_of
 from tests.dagruns.api.conftest import Runner
 

@@ -7,9 +7,8 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
-from dagruns import graph_layout
-from dagruns.auth.roles import Role, assign_role
-from dagruns.ui import structure
+from dagruns.domain.roles import Role, assign_role
+from dagruns.ui import graph_layout, structure
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from dagruns import logs
+from dagruns.domain import logs
 from dagruns.models import AuditEvent, DagRun, TaskInstance, XCom
 from tests.dagruns.views.factories import add_run, store_dag
 
@@ -227,7 +227,7 @@ def test_a_viewer_posting_an_action_gets_403_and_nothing_changes(viewer, path, d
 def test_posting_without_the_csrf_token_is_refused(db):
     from django.contrib.auth.models import User
 
-    from dagruns.auth.roles import Role, assign_role
+    from dagruns.domain.roles import Role, assign_role
     from tests.dagruns.views.conftest import _person
 
     person = _person("csrf", Role.USER)

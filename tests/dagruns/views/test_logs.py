@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from dagruns import logs
+from dagruns.domain import logs
 from dagruns.models import TaskInstance, TaskInstanceHistory
 from dagruns.views import logs as log_views
 from tests.dagruns.views.factories import add_run, store_dag

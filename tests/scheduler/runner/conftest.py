@@ -111,7 +111,7 @@ class Try:
         return self.ti
 
     def log_path(self) -> Path:
-        from dagruns import logs
+        from dagruns.domain import logs
 
         return logs.ti_log_path(self.ti)
 
@@ -159,10 +159,10 @@ def dags_dir(tmp_path: Path) -> Path:
 def make_try(transactional_db, live_server, dags_dir) -> Callable[..., Try]:
     """Write a DAG file, store its DAG, a running DAG run and the task instances, queue one
     task's first try and build its workload as the scheduler would (docs/engine.md)."""
-    from dagruns.api.execution.tokens import issue_token
+    from dagruns.domain.tokens import issue_token
     from dagruns.models import DagModel, DagRun, DagVersion, TaskInstance
+    from dagruns.sdk.dag_loader import import_dag_file
     from dagruns.sdk.serialization import dag_structure_hash, serialize_dag
-    from scheduler.processor.parsing import import_dag_file
 
     counter = iter(range(1000))
 

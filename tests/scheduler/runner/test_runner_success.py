@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from dagruns.api.execution.tokens import issue_token
+from dagruns.domain.tokens import issue_token
 from dagruns.models import TaskInstanceHistory
 from scheduler.runner.supervisor import EXIT_OK
 

@@ -18,7 +18,7 @@ from dagruns.api.rest.schemas.config import (
     ConnectionCollectionResponse,
     ConnectionResponse,
 )
-from dagruns.auth.roles import Role
+from dagruns.domain.roles import Role
 from dagruns.models import Connection
 
 router = Router(tags=["Connection"])

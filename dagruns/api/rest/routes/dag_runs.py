@@ -34,7 +34,7 @@ from dagruns.api.rest.schemas.dag_runs import (
     TriggerDAGRunPostBody,
 )
 from dagruns.api.rest.schemas.task_instances import TaskInstanceCollectionResponse
-from dagruns.auth.roles import Role
+from dagruns.domain.roles import Role
 from dagruns.models import DagModel, DagRun, DagRunTriggeredBy, TaskInstance
 
 router = Router(tags=["DagRun"])

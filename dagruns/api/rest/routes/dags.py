@@ -22,7 +22,7 @@ from dagruns.api.rest.schemas.dags import (
     DAGSourceResponse,
     DAGTagCollectionResponse,
 )
-from dagruns.auth.roles import Role
+from dagruns.domain.roles import Role
 from dagruns.models import DagModel, DagRun, DagTag, DagVersion
 from dagruns.models.states import DAGRUN_ACTIVE
 

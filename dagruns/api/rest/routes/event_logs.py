@@ -17,7 +17,7 @@ from dagruns.api.rest.schemas.monitor import (
     ImportErrorCollectionResponse,
     ImportErrorResponse,
 )
-from dagruns.auth.roles import Role
+from dagruns.domain.roles import Role
 from dagruns.models import AuditEvent, DagImportError
 
 router = Router()

@@ -23,13 +23,13 @@ from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from ninja import Path, Router
 
-from dagruns import logs
 from dagruns.api.rest.auth import require
 from dagruns.api.rest.errors import bad_request, not_found
 from dagruns.api.rest.routes.task_instances import PREFIX, get_ti
 from dagruns.api.rest.schemas.common import errors
 from dagruns.api.rest.schemas.task_instances import TaskInstancesLogResponse
-from dagruns.auth.roles import Role
+from dagruns.domain import logs
+from dagruns.domain.roles import Role
 from dagruns.models import TaskInstanceHistory
 from dagruns.models.states import TI_FINISHED
 

@@ -20,7 +20,7 @@ from dagruns.api.rest.schemas.config import (
     PoolPatchBody,
     PoolResponse,
 )
-from dagruns.auth.roles import Role
+from dagruns.domain.roles import Role
 from dagruns.models import Pool
 
 router = Router(tags=["Pool"])

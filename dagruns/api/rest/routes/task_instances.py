@@ -31,7 +31,7 @@ from dagruns.api.rest.schemas.task_instances import (
     TaskInstanceResponse,
     TaskInstancesBatchBody,
 )
-from dagruns.auth.roles import Role
+from dagruns.domain.roles import Role
 from dagruns.models import DagRun, TaskInstance, TaskInstanceHistory
 from dagruns.models.states import TaskInstanceState as TIS
 

@@ -17,7 +17,7 @@ from dagruns.api.rest.schemas.config import (
     VariableCollectionResponse,
     VariableResponse,
 )
-from dagruns.auth.roles import Role
+from dagruns.domain.roles import Role
 from dagruns.models import Variable
 
 router = Router(tags=["Variable"])

@@ -18,7 +18,7 @@ from dagruns.api.rest.schemas.xcoms import (
     XComResponseNative,
     XComResponseString,
 )
-from dagruns.auth.roles import Role
+from dagruns.domain.roles import Role
 from dagruns.models import XCom
 
 router = Router(tags=["XCom"])

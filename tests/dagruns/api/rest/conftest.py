@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from dagruns.api.rest.auth import issue_token
-from dagruns.auth.roles import Role, assign_role
+from dagruns.domain.roles import Role, assign_role
 from tests.dagruns.actions.factories import make_run
 
 BASE = "/api/v2"
@@ -147,8 +147,8 @@ def world(db):
     and an audit event."""
     from django.utils import timezone
 
-    from dagruns import logs
     from dagruns.actions.xcoms import do_set_xcom
+    from dagruns.domain import logs
     from dagruns.models import AuditEvent, Connection, DagImportError, Pool, TaskInstance, Variable
     from tests.dagruns.actions.factories import ti_of
 

@@ -17,9 +17,9 @@ from airflow_client.client.api.x_com_api import XComApi
 from airflow_client.client.exceptions import NotFoundException
 from django.contrib.auth.models import Group
 
-from dagruns import logs
 from dagruns.actions.xcoms import do_set_xcom
-from dagruns.auth.roles import Role
+from dagruns.domain import logs
+from dagruns.domain.roles import Role
 from dagruns.models import DEFAULT_POOL_NAME, Pool, TaskInstance
 from tests.dagruns.actions.factories import make_run, ti_of
 from tests.dagruns.api.rest.conftest import make_user

@@ -8,9 +8,9 @@ import jwt
 import pytest
 from django.test import Client
 
-from dagruns.api.execution.tokens import issue_token as issue_execution_token
 from dagruns.api.rest.auth import issue_token
-from dagruns.auth.roles import Role
+from dagruns.domain.roles import Role
+from dagruns.domain.tokens import issue_token as issue_execution_token
 from tests.dagruns.api.rest.conftest import Api, make_user
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from dagruns import logs
 from dagruns.api.rest.routes import logs as log_route
+from dagruns.domain import logs
 from dagruns.models import TaskInstance
 from tests.dagruns.api.rest.conftest import RUN_ID
 

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, settings
 
 from dagruns.actions.xcoms import do_set_xcom
 from dagruns.api.rest.auth import issue_token
-from dagruns.auth.roles import Role
+from dagruns.domain.roles import Role
 from dagruns.models import Connection, Variable
 from tests.dagruns.actions.factories import make_run
 from tests.dagruns.api.rest.conftest import make_user

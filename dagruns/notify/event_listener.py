@@ -21,8 +21,8 @@ import threading
 
 from django.conf import settings
 
-from dagruns import localbus
-from dagruns.events import TOPIC, groups_for
+from dagruns.notify import localbus
+from dagruns.notify.events import TOPIC, groups_for
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()

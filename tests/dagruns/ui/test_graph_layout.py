@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 
-from dagruns.graph_layout import compute_layout, layout_serialized
+from dagruns.ui.graph_layout import compute_layout, layout_serialized
 from tests.dagruns.views.factories import serialized
 
 

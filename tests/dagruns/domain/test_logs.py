@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from dagruns import logs
+from dagruns.domain import logs
 
 
 @pytest.fixture

@@ -103,6 +103,6 @@ def build_graph(serialized: dict[str, Any]) -> DagGraph:
 
 @lru_cache(maxsize=256)
 def graph_for_version(version_id: int) -> DagGraph:
-    from dagruns.versions import serialized_of_version
+    from dagruns.domain.versions import serialized_of_version
 
     return build_graph(serialized_of_version(version_id))

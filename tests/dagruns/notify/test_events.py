@@ -8,11 +8,11 @@ import select
 import pytest
 from django.db import transaction
 
-from dagruns import events, localbus
 from dagruns.actions.audit import Actor
 from dagruns.actions.dags import do_set_paused
 from dagruns.actions.runs import do_trigger_dag
 from dagruns.models import DagModel
+from dagruns.notify import events, localbus
 from dagruns.sdk import DAG, EmptyOperator
 from tests.scheduler.builders import START, store
 

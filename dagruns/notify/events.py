@@ -22,7 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from dagruns import localbus
+from dagruns.notify import localbus
 
 log = logging.getLogger(__name__)
 TOPIC = "events"

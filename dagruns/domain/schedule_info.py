@@ -9,14 +9,14 @@ from typing import Any
 
 from django.conf import settings
 
-from dagruns.models import DagModel, DagRun, DagRunType
-from dagruns.sdk.timeutil import parse_isoformat
-from scheduler.scheduling.timetables import (
+from dagruns.domain.timetables import (
     DataInterval,
     Timetable,
     next_run_after,
     timetable_from_schedule,
 )
+from dagruns.models import DagModel, DagRun, DagRunType
+from dagruns.sdk.timeutil import parse_isoformat
 
 
 def timetable_for(data: dict[str, Any]) -> Timetable:

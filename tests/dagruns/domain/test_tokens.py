@@ -8,8 +8,8 @@ import uuid
 import jwt
 import pytest
 
-from dagruns.api.execution import tokens
-from dagruns.api.execution.tokens import InvalidToken, issue_token, verify_token
+from dagruns.domain import tokens
+from dagruns.domain.tokens import InvalidToken, issue_token, verify_token
 
 TI_ID = uuid.UUID("0b5c2a4e-6a55-4a47-9c1f-5a1d3e2f4b6c")
 

@@ -1,10 +1,10 @@
 """Waking schedulers the moment something they care about happens (a task finished, a run was
 triggered) instead of waiting for their next poll: a datagram on the local bus's "wake" topic
-(see dagruns/localbus.py). It costs microseconds and needs no server."""
+(see dagruns/notify/localbus.py). It costs microseconds and needs no server."""
 
 from __future__ import annotations
 
-from dagruns.localbus import Listener, send
+from dagruns.notify.localbus import Listener, send
 
 TOPIC = "wake"
 

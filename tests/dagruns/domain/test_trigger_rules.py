@@ -10,7 +10,7 @@ import itertools
 
 import pytest
 
-from scheduler.scheduling.trigger_rules import UpstreamCounts, evaluate
+from dagruns.domain.trigger_rules import UpstreamCounts, evaluate
 
 CODES = {"s": "success", "f": "failed", "k": "skipped", "u": "upstream_failed", "r": "running"}
 

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 
-from dagruns.auth.roles import Role, assign_role, has_role, require_role, role_of
+from dagruns.domain.roles import Role, assign_role, has_role, require_role, role_of
 
 pytestmark = pytest.mark.django_db
 

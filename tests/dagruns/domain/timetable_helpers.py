@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from scheduler.scheduling.timetables import DagRunInfo, DataInterval, TimeRestriction, Timetable
+from dagruns.domain.timetables import DagRunInfo, DataInterval, TimeRestriction, Timetable
 
 
 def utc(*args: int) -> datetime:
