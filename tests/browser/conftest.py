@@ -8,6 +8,7 @@ Screenshots land in test-artifacts/ at the repository root (git-ignored).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -78,16 +79,43 @@ def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
 
 @dataclass
 class Stack:
+    """The servers one browser test talks to. Their folders and port live for the package;
+    the processes live for one test (see `live_env`)."""
+
     url: str
     home: Path
     env: dict[str, str]
-    api: subprocess.Popen
-    scheduler: subprocess.Popen
+    api: subprocess.Popen | None = None
+    scheduler: subprocess.Popen | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    def start(self) -> None:
+        self.api = _start_api(self.env, self.port)
+        self.scheduler = subprocess.Popen(
+            [sys.executable, str(ROOT / "manage.py"), "scheduler"],
+            env=self.env,
+            cwd=ROOT,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+        )
+        _wait_http(self.url + "/login/", self.api)
+
+    def stop(self) -> None:
+        """Stop the scheduler (with its runners: one process group) before the API server, so
+        no runner reports into a server that is going away."""
+        for proc in (self.scheduler, self.api):
+            if proc is not None:
+                _stop(proc)
+        self.api = self.scheduler = None
 
     def restart_api(self) -> None:
         """Stop the API server and start it again on the same port (pages must reconnect)."""
+        assert self.api is not None
         _stop(self.api)
-        self.api = _start_api(self.env, int(self.url.rsplit(":", 1)[1]))
+        self.api = _start_api(self.env, self.port)
         _wait_http(self.url + "/login/", self.api)
 
 
@@ -120,14 +148,16 @@ def _stop(proc: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(5)
+    # Whatever else the group held (a forkserver, runners) goes too: nothing of this test may
+    # still talk to the database when the next one starts.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="package")
-def stack(django_db_setup, django_db_blocker, tmp_path_factory):
-    """uvicorn + scheduler subprocesses sharing the test database, ORCH_HOME, logs, DAGs.
-
-    Package scope, not session: the scheduler acts on every run in the test database, so it
-    must be gone before tests of other packages (which expect no scheduler) run."""
+def stack(django_db_setup, tmp_path_factory):
+    """Folders, port and environment for the servers, shared by the package's tests; the
+    server processes themselves are started per test by `live_env`."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run .ci/browser.sh (apt-get install chromium)")
     import playwright.sync_api  # noqa: F401  (fail here, before any process is started)
@@ -150,27 +180,22 @@ def stack(django_db_setup, django_db_blocker, tmp_path_factory):
         "ORCH_LOAD_EXAMPLES": "false",
     }
     env.pop("ORCH_REDIS_URL", None)  # the embedded default: events over the local bus
-    api = _start_api(env, port)
-    scheduler = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "scheduler"],
-        env=env,
-        cwd=ROOT,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-    )
-    stack = Stack(f"http://127.0.0.1:{port}", home, env, api, scheduler)
+    stack = Stack(f"http://127.0.0.1:{port}", home, env)
     try:
-        _wait_http(stack.url + "/login/", api)
         yield stack
     finally:
-        _stop(stack.scheduler)
-        _stop(stack.api)
+        stack.stop()
 
 
 @pytest.fixture
 def live_env(stack, transactional_db, orch_settings, monkeypatch):
-    """This test process sees the stack's folders (events it publishes reach the server) and
-    the rows a transactional flush removed (role groups, the default pool) exist again."""
+    """Servers running for this test only, on this test's rows; the folders are the stack's
+    (events this test process publishes reach the server), and the rows a transactional flush
+    removed (role groups, the default pool) exist again.
+
+    The servers stop before the test's database flush (this fixture's teardown runs first):
+    a scheduler or runner still working while the flush TRUNCATEs the tables could deadlock
+    with it on PostgreSQL, leave rows behind, and fail the next test."""
     orch_settings["HOME"] = stack.home
     orch_settings["DAGS_FOLDER"] = stack.home / "dags"
     orch_settings["LOG_DIR"] = stack.home / "logs"
@@ -183,7 +208,11 @@ def live_env(stack, transactional_db, orch_settings, monkeypatch):
     Pool.objects.get_or_create(name=DEFAULT_POOL_NAME, defaults={"slots": DEFAULT_POOL_SLOTS})
     for path in (stack.home / "dags").glob("*.py"):
         path.unlink()
-    return stack
+    stack.start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
 
 
 @pytest.fixture

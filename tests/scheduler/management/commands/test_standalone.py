@@ -16,7 +16,7 @@ import pytest
 
 from scheduler.benchmarks.engine import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 pytestmark = pytest.mark.sqlite_only  # it runs its own embedded SQLite whatever the suite uses
 
 
