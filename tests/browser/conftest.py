@@ -23,12 +23,13 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group
 from django.db import connection, connections
 
-from dagruns.domain.roles import Role, assign_role
+from dagruns.domain.roles import Role
 from dagruns.models import DagImportError, DagModel, Pool
 from dagruns.models.pool import DEFAULT_POOL_NAME, DEFAULT_POOL_SLOTS
+from tests.personas import PASSWORD, make_user
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
@@ -264,10 +265,9 @@ def pages(browser, live_env):
 
 
 def person(username: str, role: Role) -> tuple[str, str]:
-    password = f"pw-{username}-123"
-    user = User.objects.create_user(username, password=password)
-    assign_role(user, role)
-    return username, password
+    """Someone to log in as through the login form: (username, password)."""
+    make_user(username, role)
+    return username, PASSWORD
 
 
 def write_dag(stack: Stack, name: str, body: str) -> None:

@@ -16,7 +16,7 @@ from dagruns.domain.roles import Role
 from dagruns.models import AuditEvent, DagModel, DagRun, TaskInstance
 from dagruns.notify.events import publish
 from tests.browser.conftest import person, screenshot, write_dag
-from tests.dagruns.views.factories import add_run, store_dag
+from tests.builders import add_run, store_dag
 
 pytestmark = pytest.mark.browser
 

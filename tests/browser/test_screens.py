@@ -7,7 +7,7 @@ import pytest
 
 from dagruns.domain.roles import Role
 from tests.browser.conftest import person, screenshot
-from tests.dagruns.views.factories import add_run, store_dag
+from tests.builders import add_run, store_dag
 
 pytestmark = pytest.mark.browser
 

@@ -23,7 +23,7 @@ from dagruns.notify import event_listener
 from dagruns.notify.events import publish
 from dagruns.ui import structure
 from orchestrator_site.asgi import application
-from tests.dagruns.views.factories import add_run, store_dag
+from tests.builders import add_run, store_dag
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[2]

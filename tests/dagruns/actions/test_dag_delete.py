@@ -8,7 +8,7 @@ from dagruns.actions.audit import Actor
 from dagruns.actions.dag_delete import DagHasRunningTasks, do_delete_dag
 from dagruns.actions.dags import DagNotFound
 from dagruns.models import AuditEvent, DagModel, DagVersion, TaskInstance, XCom
-from tests.dagruns.actions.factories import make_run
+from tests.builders import make_run
 
 pytestmark = pytest.mark.django_db
 ACTOR = Actor(name="tester")

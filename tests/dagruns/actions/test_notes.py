@@ -7,7 +7,7 @@ import pytest
 from dagruns.actions.audit import Actor
 from dagruns.actions.notes import NoteTooLong, do_set_run_note, do_set_ti_note
 from dagruns.models import AuditEvent, DagRun, TaskInstance
-from tests.dagruns.actions.factories import make_run, ti_of
+from tests.builders import make_run, ti_of
 
 pytestmark = pytest.mark.django_db
 ACTOR = Actor(name="tester")

@@ -23,7 +23,7 @@ from dagruns.actions.task_runs import (
     record_try_history,
 )
 from dagruns.models import AuditEvent, TaskInstance, TaskInstanceHistory, XCom
-from tests.dagruns.actions.factories import make_run, queue, serialized_dag, set_state, ti_of
+from tests.builders import make_run, queue, serialized, set_state, ti_of
 
 END = datetime(2024, 1, 2, 12, 0, tzinfo=UTC)
 
@@ -88,7 +88,7 @@ def test_a_zero_retry_delay_with_backoff_still_waits_at_least_a_second():
 
 # --- the serialized DAG -----------------------------------------------------------------------
 
-DIAMOND = serialized_dag("d", {"a": ["b", "c"], "b": ["d"], "c": ["d"], "d": ["e"], "e": []})
+DIAMOND = serialized("d", {"a": ["b", "c"], "b": ["d"], "c": ["d"], "d": ["e"], "e": []})
 
 
 def test_find_task_finds_a_task_dict_by_id():

@@ -8,7 +8,7 @@ from django.test import Client
 
 from dagruns.domain.tokens import issue_token
 from dagruns.models import TaskInstance
-from tests.dagruns.actions.factories import make_run, queue, ti_of
+from tests.builders import make_run, queue, ti_of
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from dagruns.actions.runs import do_trigger_dag
 from dagruns.models import DagModel
 from dagruns.notify import events, localbus
 from dagruns.sdk import DAG, EmptyOperator
-from tests.scheduler.builders import START, store
+from tests.builders import START, store
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 
 from dagruns.ui.graph_layout import compute_layout, layout_serialized
-from tests.dagruns.views.factories import serialized
+from tests.builders import serialized
 
 
 def _overlap(a, b) -> bool:

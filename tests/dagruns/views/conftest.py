@@ -4,11 +4,11 @@ logs and the local bus per test."""
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.test import Client
 
-from dagruns.domain.roles import Role, assign_role
 from dagruns.ui import graph_layout, structure
+from tests.personas import persona
 
 
 @pytest.fixture(autouse=True)
@@ -28,15 +28,6 @@ def _fresh_ui_caches():
     graph_layout.clear_cache()
 
 
-def _person(username: str, role: Role | None = None, **extra) -> User:
-    for r in Role:  # flushed by transactional tests; the names are what matter
-        Group.objects.get_or_create(name=r.group_name)
-    user = User.objects.create_user(username, password="pw-" + username, **extra)
-    if role is not None:
-        assign_role(user, role)
-    return user
-
-
 def _client(user: User) -> Client:
     client = Client()
     client.force_login(user)
@@ -45,24 +36,24 @@ def _client(user: User) -> Client:
 
 @pytest.fixture
 def viewer(db):
-    return _client(_person("vera", Role.VIEWER))
+    return _client(persona("viewer"))
 
 
 @pytest.fixture
 def user(db):
-    return _client(_person("uma", Role.USER))
+    return _client(persona("user"))
 
 
 @pytest.fixture
 def operator(db):
-    return _client(_person("otto", Role.OP, is_staff=True))
+    return _client(persona("op"))
 
 
 @pytest.fixture
 def admin(db):
-    return _client(_person("ada", is_superuser=True, is_staff=True))
+    return _client(persona("admin"))
 
 
 @pytest.fixture
 def stranger(db):
-    return _client(_person("sam"))
+    return _client(persona("stranger"))

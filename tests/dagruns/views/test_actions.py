@@ -8,7 +8,7 @@ import json
 import pytest
 
 from dagruns.models import AuditEvent, DagRun, TaskInstance
-from tests.dagruns.views.factories import add_run, store_dag
+from tests.builders import add_run, store_dag
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from dagruns.models import AuditEvent, Connection, Pool, TaskInstance, Variable
-from tests.dagruns.views.factories import add_run, store_dag
+from tests.builders import add_run, store_dag
 
 pytestmark = pytest.mark.django_db
 

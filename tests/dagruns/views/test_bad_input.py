@@ -9,7 +9,7 @@ from django.test import Client
 
 from dagruns.domain import logs
 from dagruns.models import AuditEvent, DagRun, TaskInstance, XCom
-from tests.dagruns.views.factories import add_run, store_dag
+from tests.builders import add_run, store_dag
 
 pytestmark = pytest.mark.django_db
 
@@ -143,7 +143,7 @@ def test_a_dag_with_500_runs_shows_the_newest_and_pages_the_rest(viewer):
     dag = store_dag("busy", {"only": []})
     from datetime import timedelta
 
-    from tests.dagruns.views.factories import T0
+    from tests.builders import T0
 
     DagRun.objects.bulk_create(
         DagRun(
@@ -228,9 +228,9 @@ def test_posting_without_the_csrf_token_is_refused(db):
     from django.contrib.auth.models import User
 
     from dagruns.domain.roles import Role, assign_role
-    from tests.dagruns.views.conftest import _person
+    from tests.personas import make_user
 
-    person = _person("csrf", Role.USER)
+    person = make_user("csrf", Role.USER)
     assign_role(person, Role.USER)
     client = Client(enforce_csrf_checks=True)
     client.force_login(User.objects.get(pk=person.pk))

@@ -10,7 +10,7 @@ import pytest
 from dagruns.domain import logs
 from dagruns.models import TaskInstance, TaskInstanceHistory
 from dagruns.views import logs as log_views
-from tests.dagruns.views.factories import add_run, store_dag
+from tests.builders import add_run, store_dag
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dagruns.models import AuditEvent, DagImportError
-from tests.dagruns.views.factories import add_run, now, store_dag
+from tests.builders import add_run, now, store_dag
 
 pytestmark = pytest.mark.django_db
 
@@ -94,7 +94,7 @@ def test_import_errors_and_audit_pages(viewer, etl):
 def test_the_runs_page_filters_by_a_date_range(viewer):
     from datetime import UTC, datetime
 
-    from tests.dagruns.views.factories import add_run, store_dag
+    from tests.builders import add_run, store_dag
 
     dag = store_dag("ranged", {"t": []})
     add_run(dag, "in_range", when=datetime(2024, 1, 5, tzinfo=UTC))

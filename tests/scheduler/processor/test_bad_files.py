@@ -7,7 +7,7 @@ import pytest
 
 from dagruns.models import DagImportError, DagModel
 from scheduler.processor.loop import DagProcessor
-from tests.scheduler.dagfiles import HEADER, simple_dag, write
+from tests.builders import HEADER, simple_dag, write
 
 pytestmark = pytest.mark.django_db
 

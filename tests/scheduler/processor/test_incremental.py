@@ -9,7 +9,7 @@ import pytest
 
 from dagruns.models import DagFile, DagModel, DagTag, DagVersion
 from scheduler.processor.loop import DagProcessor
-from tests.scheduler.dagfiles import simple_dag, write
+from tests.builders import simple_dag, write
 
 pytestmark = pytest.mark.django_db
 

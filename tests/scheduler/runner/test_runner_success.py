@@ -3,6 +3,8 @@ succeed."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from dagruns.domain.tokens import issue_token
@@ -185,16 +187,21 @@ with DAG("runner_test", schedule=None, start_date=datetime(2024, 1, 1)):
     assert "{dag_0.py:" in line
 
 
-def test_a_token_that_expires_mid_run_is_refreshed_by_the_heartbeat(make_try):
+def test_a_token_that_expires_mid_run_is_refreshed_by_the_heartbeat(make_try, tmp_path):
+    # The task outlives its first token for sure: it waits until a moment after the token's
+    # expiry (written by the test once the token exists), however slowly the machine runs.
+    expiry_file = tmp_path / "token-expiry"
     t = make_try(
         HEADER
-        + """
+        + f"""
 import time
 
 with DAG("runner_test", schedule=None, start_date=datetime(2024, 1, 1)):
     @task
     def slow():
-        time.sleep(2.2)
+        deadline = float(open({str(expiry_file)!r}).read()) + 0.5
+        while time.time() < deadline:
+            time.sleep(0.1)
         return "still allowed"
     slow()
 """,
@@ -202,9 +209,12 @@ with DAG("runner_test", schedule=None, start_date=datetime(2024, 1, 1)):
         heartbeat_interval=0.2,
     )
 
-    # At most two seconds of life: without the Refreshed-API-Token swap, the XCom push
-    # after 2.2 s and the final state report would be refused with 401.
-    result = t.run(token=issue_token(t.ti.pk, 1, ttl=2))
+    # Without the Refreshed-API-Token swap, the XCom push and the final state report after
+    # the expiry would be refused with 401. The TTL only has to outlast the claim.
+    ttl = 8
+    token = issue_token(t.ti.pk, 1, ttl=ttl)
+    expiry_file.write_text(str(time.time() + ttl))
+    result = t.run(token=token)
 
     assert result.returncode == EXIT_OK, result.stderr
     assert t.refresh().state == "success"

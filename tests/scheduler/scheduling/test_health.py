@@ -20,7 +20,7 @@ from scheduler.scheduling.health import (
     stop_orphaned_runners,
 )
 from scheduler.scheduling.loop import Scheduler
-from tests.scheduler.builders import START, RecordingExecutor, store
+from tests.builders import START, RecordingExecutor, store
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from dagruns.actions.runs import TriggerError, do_trigger_dag
 from dagruns.models import DagRun, Pool, TaskInstance
 from dagruns.sdk import DAG, EmptyOperator, Param, PythonOperator
 from scheduler.scheduling.loop import Scheduler
-from tests.scheduler.builders import START, RecordingExecutor, store
+from tests.builders import START, RecordingExecutor, store
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ import time_machine
 from dagruns.domain import tokens
 from dagruns.domain.tokens import issue_token
 from dagruns.models import TaskInstance, TaskInstanceHistory
-from tests.dagruns.actions.factories import queue, ti_of
+from tests.builders import queue, ti_of
 from tests.dagruns.api.conftest import Runner
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_orch_dirs")]

@@ -9,7 +9,7 @@ import time_machine
 
 from dagruns.domain.tokens import issue_token, verify_token
 from dagruns.models import AuditEvent, TaskInstanceHistory
-from tests.dagruns.actions.factories import make_run, queue, set_state, ti_of
+from tests.builders import make_run, queue, set_state, ti_of
 from tests.dagruns.api.conftest import Runner
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_orch_dirs")]

@@ -6,7 +6,7 @@ import pytest
 
 from dagruns.actions import task_runs
 from dagruns.notify.wakeup import WakeReceiver
-from tests.dagruns.actions.factories import make_run, queue, ti_of
+from tests.builders import make_run, queue, ti_of
 from tests.dagruns.api.conftest import Runner
 
 pytestmark = pytest.mark.usefixtures("isolated_orch_dirs")

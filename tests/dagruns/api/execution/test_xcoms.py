@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from dagruns.models import XCom
-from tests.dagruns.actions.factories import make_run
+from tests.builders import make_run
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_orch_dirs")]
 

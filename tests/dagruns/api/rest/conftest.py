@@ -7,12 +7,11 @@ import json
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 
 from dagruns.api.rest.auth import issue_token
-from dagruns.domain.roles import Role, assign_role
-from tests.dagruns.actions.factories import make_run
+from tests.builders import make_run
+from tests.personas import persona
 
 BASE = "/api/v2"
 
@@ -83,16 +82,9 @@ class Api:
         return self.call("delete", path, **kw)
 
 
-def make_user(username: str, role: Role | None) -> User:
-    user = User.objects.create_user(username, password="s3cret-pass-word")
-    if role is not None:
-        assign_role(user, role)
-    return User.objects.get(pk=user.pk)
-
-
 @pytest.fixture
 def admin_user(db):
-    return make_user("ada", Role.ADMIN)
+    return persona("admin")
 
 
 @pytest.fixture
@@ -102,23 +94,23 @@ def admin(admin_user):
 
 @pytest.fixture
 def op(db):
-    return Api(issue_token(make_user("otto", Role.OP)))
+    return Api(issue_token(persona("op")))
 
 
 @pytest.fixture
 def user(db):
-    return Api(issue_token(make_user("ursula", Role.USER)))
+    return Api(issue_token(persona("user")))
 
 
 @pytest.fixture
 def viewer(db):
-    return Api(issue_token(make_user("vera", Role.VIEWER)))
+    return Api(issue_token(persona("viewer")))
 
 
 @pytest.fixture
 def stranger(db):
     """Signed in, but in no role group."""
-    return Api(issue_token(make_user("sam", None)))
+    return Api(issue_token(persona("stranger")))
 
 
 @pytest.fixture
@@ -150,7 +142,7 @@ def world(db):
     from dagruns.actions.xcoms import do_set_xcom
     from dagruns.domain import logs
     from dagruns.models import AuditEvent, Connection, DagImportError, Pool, TaskInstance, Variable
-    from tests.dagruns.actions.factories import ti_of
+    from tests.builders import ti_of
 
     run = make_run(dag_id="etl", run_id=RUN_ID)
     ti = ti_of(run, "extract")

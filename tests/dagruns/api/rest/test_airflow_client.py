@@ -21,8 +21,8 @@ from dagruns.actions.xcoms import do_set_xcom
 from dagruns.domain import logs
 from dagruns.domain.roles import Role
 from dagruns.models import DEFAULT_POOL_NAME, Pool, TaskInstance
-from tests.dagruns.actions.factories import make_run, ti_of
-from tests.dagruns.api.rest.conftest import make_user
+from tests.builders import make_run, ti_of
+from tests.personas import make_user
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

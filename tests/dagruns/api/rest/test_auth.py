@@ -11,7 +11,8 @@ from django.test import Client
 from dagruns.api.rest.auth import issue_token
 from dagruns.domain.roles import Role
 from dagruns.domain.tokens import issue_token as issue_execution_token
-from tests.dagruns.api.rest.conftest import Api, make_user
+from tests.dagruns.api.rest.conftest import Api
+from tests.personas import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +92,7 @@ def test_a_forged_token_is_401(admin_user):
 
 
 def test_an_execution_api_token_is_not_a_rest_api_token(dag_run):
-    from tests.dagruns.actions.factories import ti_of
+    from tests.builders import ti_of
 
     ti = ti_of(dag_run, "extract")
     assert Api(issue_execution_token(ti.id, 1)).get("/dags").status_code == 401

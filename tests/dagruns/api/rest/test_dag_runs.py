@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from dagruns.models import AuditEvent, DagRun, DagRunState, TaskInstance
-from tests.dagruns.actions.factories import make_run
+from tests.builders import make_run
 from tests.dagruns.api.rest.conftest import RUN_ID, ids
 
 pytestmark = pytest.mark.django_db
@@ -77,7 +77,7 @@ def test_trigger_creates_a_queued_manual_run_with_conf_and_note(user, world):
     assert body["logical_date"] == "2024-05-01T00:00:00Z"
     run = DagRun.objects.get(run_id="api_run")
     assert run.conf == {"n": 2} and TaskInstance.objects.filter(dag_run=run).count() == 2
-    assert AuditEvent.objects.get(event="trigger", run_id="api_run").owner == "ursula"
+    assert AuditEvent.objects.get(event="trigger", run_id="api_run").owner == "uma"
 
 
 def test_trigger_without_logical_date_makes_a_run_without_one(user, world):
@@ -126,7 +126,7 @@ def test_clear_is_a_dry_run_by_default_and_clears_when_asked(user, world):
 
 
 def test_a_run_named_list_is_still_reachable(user, world):
-    from tests.dagruns.actions.factories import make_run as make
+    from tests.builders import make_run as make
 
     make(dag_id="etl", run_id="list", logical_date=None)
     assert user.get("/dags/etl/dagRuns/list").json()["dag_run_id"] == "list"

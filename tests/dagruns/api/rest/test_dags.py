@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dagruns.models import AuditEvent, DagModel, DagRun, DagTag, DagVersion, TaskInstance
-from tests.dagruns.actions.factories import make_run
+from tests.builders import make_run
 from tests.dagruns.api.rest.conftest import RUN_ID, ids
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +72,7 @@ def test_patch_pauses_through_the_action_and_is_audited(user, world):
     assert response.status_code == 200 and response.json()["is_paused"] is True
     assert DagModel.objects.get(dag_id="etl").is_paused is True
     event = AuditEvent.objects.filter(event="paused").latest("when")
-    assert event.owner == "ursula" and event.dag_id == "etl"
+    assert event.owner == "uma" and event.dag_id == "etl"
 
 
 def test_patch_refuses_other_fields_in_the_update_mask(user, world):

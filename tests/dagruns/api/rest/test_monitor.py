@@ -42,11 +42,11 @@ def test_import_errors_list_and_get(viewer, world):
 
 def test_the_event_log_shows_api_mutations_with_their_author(user, viewer, world):
     user.patch("/dags/etl", {"is_paused": True})
-    body = viewer.get("/eventLogs", params={"owner": "ursula"}).json()
+    body = viewer.get("/eventLogs", params={"owner": "uma"}).json()
     assert ids(body["event_logs"], "event") == ["paused"]
     assert (
         viewer.get("/eventLogs", params={"excluded_events": "paused"}).json()["total_entries"] == 0
     )
-    event = AuditEvent.objects.get(owner="ursula")
+    event = AuditEvent.objects.get(owner="uma")
     assert viewer.get(f"/eventLogs/{event.pk}").json()["dag_id"] == "etl"
     assert viewer.get("/eventLogs/999999").status_code == 404

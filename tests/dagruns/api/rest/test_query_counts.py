@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from dagruns.actions.xcoms import do_set_xcom
 from dagruns.models import AuditEvent, Connection, DagModel, DagRun, DagTag, Pool, Variable
-from tests.dagruns.actions.factories import make_run
+from tests.builders import make_run
 
 pytestmark = pytest.mark.django_db
 

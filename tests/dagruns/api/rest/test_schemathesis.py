@@ -23,8 +23,8 @@ from dagruns.actions.xcoms import do_set_xcom
 from dagruns.api.rest.auth import issue_token
 from dagruns.domain.roles import Role
 from dagruns.models import Connection, Variable
-from tests.dagruns.actions.factories import make_run
-from tests.dagruns.api.rest.conftest import make_user
+from tests.builders import make_run
+from tests.personas import make_user
 
 MAX_EXAMPLES = 10
 # A backstop for slow machines: operations left when it is used up are skipped, not run.

@@ -7,7 +7,7 @@ import pytest
 
 from dagruns.actions.task_runs import record_try_history
 from dagruns.models import AuditEvent, DagRun, TaskInstance
-from tests.dagruns.actions.factories import make_run
+from tests.builders import make_run
 from tests.dagruns.api.rest.conftest import RUN_ID, ids
 
 pytestmark = pytest.mark.django_db
@@ -74,7 +74,7 @@ def test_patch_marks_success_with_downstream_and_audits(user, world):
     assert response.status_code == 200
     assert sorted(ids(response.json()["task_instances"], "task_id")) == ["extract", "load"]
     assert set(TaskInstance.objects.values_list("state", flat=True)) == {"success"}
-    assert AuditEvent.objects.filter(event="mark_success", owner="ursula").exists()
+    assert AuditEvent.objects.filter(event="mark_success", owner="uma").exists()
 
 
 def test_patch_dry_run_changes_nothing(user, world):
@@ -114,7 +114,7 @@ def test_clear_task_instances_clears_with_downstream_and_reopens_the_run(user, w
     assert sorted(ids(response.json()["task_instances"], "task_id")) == ["extract", "load"]
     assert set(TaskInstance.objects.values_list("state", flat=True)) == {None}
     assert DagRun.objects.get(run_id=RUN_ID).state == "running"
-    assert AuditEvent.objects.filter(event="clear", owner="ursula").exists()
+    assert AuditEvent.objects.filter(event="clear", owner="uma").exists()
 
 
 def test_clear_task_instances_of_an_unknown_run_is_404(user, world):

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 
 from dagruns.models import DagRun, TaskInstance
 from scheduler.processor.loop import DagProcessor
-from tests.scheduler.dagfiles import write
+from tests.builders import write
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from dagruns.models import DagModel, DagRun, DagVersion
-from tests.dagruns.actions.factories import make_run
+from tests.builders import make_run
 
 pytestmark = pytest.mark.django_db
 
