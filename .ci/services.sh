@@ -18,6 +18,10 @@ fi
 pg_isready -h 127.0.0.1 -p 5432
 redis-cli -h 127.0.0.1 -p 6379 ping
 # The database the PostgreSQL test pass names (pytest-django creates test_orchestrator from it).
-if ! psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='orchestrator'" | grep -q 1; then
-    createdb -h 127.0.0.1 -U postgres orchestrator
+# Two test runs starting at once may both try to create it: the loser's error is harmless, so
+# check the outcome rather than the command.
+has_db() { psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='orchestrator'" | grep -q 1; }
+if ! has_db; then
+    createdb -h 127.0.0.1 -U postgres orchestrator 2>/dev/null || true
+    has_db || { echo "could not create the PostgreSQL database 'orchestrator'" >&2; exit 1; }
 fi
