@@ -24,7 +24,7 @@ def timetable_for(data: dict[str, Any]) -> Timetable:
     return timetable_from_schedule(
         data.get("schedule"),
         timezone=data.get("timezone") or "UTC",
-        create_data_intervals=settings.ORCH["CREATE_CRON_DATA_INTERVALS"],
+        create_data_intervals=settings.ORCH.create_cron_data_intervals,
     )
 
 

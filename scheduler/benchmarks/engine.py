@@ -19,7 +19,6 @@ import sys
 import threading
 import time
 import urllib.request
-from pathlib import Path
 
 import psutil
 from django.conf import settings
@@ -149,8 +148,8 @@ def run_inside(cases, repeat: int) -> dict:
 
     from dagruns.models import DagModel
 
-    home = Path(settings.ORCH["HOME"])
-    dags = Path(settings.ORCH["DAGS_FOLDER"])
+    home = settings.ORCH.home
+    dags = settings.ORCH.dags_folder
     dags.mkdir(parents=True, exist_ok=True)
     ids = []
     for shape, n, kind in cases:

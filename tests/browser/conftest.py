@@ -171,10 +171,10 @@ def stack(django_db_setup, django_db_blocker, tmp_path_factory):
 def live_env(stack, transactional_db, orch_settings, monkeypatch):
     """This test process sees the stack's folders (events it publishes reach the server) and
     the rows a transactional flush removed (role groups, the default pool) exist again."""
-    orch_settings["HOME"] = stack.home
-    orch_settings["DAGS_FOLDER"] = stack.home / "dags"
-    orch_settings["LOG_DIR"] = stack.home / "logs"
-    orch_settings["LOAD_EXAMPLES"] = False
+    orch_settings.home = stack.home
+    orch_settings.dags_folder = stack.home / "dags"
+    orch_settings.log_dir = stack.home / "logs"
+    orch_settings.load_examples = False
     # Playwright's sync API keeps an event loop marked running in this thread while the test
     # uses the ORM; Django's async-safety check would refuse (playwright-python#439).
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
