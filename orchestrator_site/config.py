@@ -32,7 +32,7 @@ CommaList = Annotated[list[str], NoDecode]
 
 def setting(default: Any = PydanticUndefined, *, meaning: str, shown: str | None = None, **kw: Any):
     """A declared setting: `meaning` is its row in README's table, `shown` the default as
-    README writes it when the real default is derived (from ORCH_HOME, or generated)."""
+    README writes it (markdown) when the real default is derived (from ORCH_HOME, generated)."""
     extra = {"shown_default": shown} if shown is not None else None
     return Field(default, description=meaning, json_schema_extra=extra, **kw)
 
@@ -57,12 +57,12 @@ class OrchSettings(BaseSettings):
     home: Path = setting(
         BASE_DIR / "var",
         meaning="where the SQLite database, logs, DAGs folder and generated secrets live",
-        shown="./var",
+        shown="`./var`",
     )
     database_url: str | None = setting(
         None,
         meaning="e.g. `postgresql://user@host:5432/db`",
-        shown="sqlite:///$ORCH_HOME/orchestrator.db",
+        shown="`sqlite:///$ORCH_HOME/orchestrator.db`",
     )
     db_conn_max_age: int = setting(
         600, ge=0, meaning="seconds a database connection is kept open for reuse (0: per request)"
@@ -73,12 +73,12 @@ class OrchSettings(BaseSettings):
     dags_folder: Path = setting(
         default_factory=lambda data: data["home"] / "dags",
         meaning="scanned recursively; `.dagignore` (gitignore syntax) honoured",
-        shown="$ORCH_HOME/dags",
+        shown="`$ORCH_HOME/dags`",
     )
     log_dir: Path = setting(
         default_factory=lambda data: data["home"] / "logs",
         meaning="task logs, in Airflow's layout",
-        shown="$ORCH_HOME/logs",
+        shown="`$ORCH_HOME/logs`",
     )
     load_examples: bool = setting(
         False, meaning="also load `dagruns/example_dags/` (`standalone` turns it on)"
