@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
+from pydantic.config import JsonDict
 from pydantic_core import PydanticUndefined
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -33,7 +34,7 @@ CommaList = Annotated[list[str], NoDecode]
 def setting(default: Any = PydanticUndefined, *, meaning: str, shown: str | None = None, **kw: Any):
     """A declared setting: `meaning` is its row in README's table, `shown` the default as
     README writes it (markdown) when the real default is derived (from ORCH_HOME, generated)."""
-    extra = {"shown_default": shown} if shown is not None else None
+    extra: JsonDict | None = {"shown_default": shown} if shown is not None else None
     return Field(default, description=meaning, json_schema_extra=extra, **kw)
 
 

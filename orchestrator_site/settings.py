@@ -112,7 +112,7 @@ def _database() -> dict[str, Any]:
     elif config["ENGINE"] == "django.db.backends.postgresql":
         config.setdefault("OPTIONS", {})
         config["TEST"] = {"NAME": f"test_{config['NAME']}_{os.getpid()}"}
-    return config
+    return dict(config)  # a plain dict, as Django's DATABASES types it
 
 
 DATABASES = {"default": _database()}

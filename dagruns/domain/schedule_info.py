@@ -35,7 +35,7 @@ def last_automated_data_interval(dag: DagModel) -> DataInterval | None:
         .order_by("-logical_date")
         .first()
     )
-    if last is None or last.data_interval_end is None:
+    if last is None or last.data_interval_start is None or last.data_interval_end is None:
         return None
     return DataInterval(last.data_interval_start, last.data_interval_end)
 

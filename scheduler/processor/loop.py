@@ -81,8 +81,8 @@ class DagProcessor:
         report = TickReport()
         listing: dict[str, tuple[FileStat, Root]] = {}
         for root in self.roots:
-            for path in list_py_files(Path(root.path)):
-                stat = stat_file(path)
+            for found in list_py_files(Path(root.path)):
+                stat = stat_file(found)
                 if stat is not None:
                     listing[stat.path] = (stat, root)
         report.listed = len(listing)
@@ -90,7 +90,7 @@ class DagProcessor:
             f.fileloc: f for f in DagFile.objects.only("fileloc", "mtime", "size", "content_hash")
         }
 
-        to_parse = []
+        to_parse: list[str] = []
         for path, (stat, _root) in listing.items():
             record = known.get(path)
             if record is None:

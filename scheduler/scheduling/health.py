@@ -45,6 +45,7 @@ def fail_zombies(now: datetime) -> int:
     limit = now - timedelta(seconds=settings.ORCH.task_heartbeat_timeout)
     failed = 0
     for ti in TaskInstance.objects.filter(state=TIS.RUNNING, last_heartbeat_at__lt=limit):
+        assert ti.last_heartbeat_at is not None  # __lt never matches NULL
         failed += fail_try_from_outside(
             ti,
             f"Detected zombie: no heartbeat since {ti.last_heartbeat_at.isoformat()} "
@@ -61,6 +62,7 @@ def fail_stuck_queued(now: datetime) -> int:
     limit = now - timedelta(seconds=settings.ORCH.task_queued_timeout)
     failed = 0
     for ti in TaskInstance.objects.filter(state=TIS.QUEUED, queued_dttm__lt=limit):
+        assert ti.queued_dttm is not None  # __lt never matches NULL
         failed += fail_try_from_outside(
             ti,
             f"Queued since {ti.queued_dttm.isoformat()} and never started "

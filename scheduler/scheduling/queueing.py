@@ -65,7 +65,7 @@ def queue_ready_tasks(executor: BaseExecutor, now: datetime, max_tis: int = 512)
         if not chosen:
             return 0
         queued_ids = _mark_queued([ti.pk for ti in chosen], now)
-        filelocs = dict(
+        filelocs: dict[int | None, str] = dict(
             DagVersion.objects.filter(
                 pk__in={ti.dag_run.dag_version_id for ti in chosen}
             ).values_list("pk", "fileloc")

@@ -39,7 +39,7 @@ class Command(BaseCommand):
         try:
             Scheduler().run_forever()
         finally:
-            if processor is not None:
+            if processor is not None and thread is not None:
                 processor.stop()
                 thread.join(30)
         self.stdout.write("Scheduler stopped.")
