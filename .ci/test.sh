@@ -15,6 +15,10 @@ echo "== lint"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 
+echo "== types"
+# Packages and options come from pyproject.toml's [tool.mypy]; zero errors is the bar.
+.venv/bin/mypy
+
 echo "== layer contracts"
 .venv/bin/lint-imports --no-cache
 

@@ -9,7 +9,7 @@ from django.core.checks import Tags, Warning, register
 @register(Tags.security, deploy=True)
 def orchestrator_deploy_checks(app_configs, **kwargs):
     warnings = []
-    if not settings.ORCH["FERNET_KEY"]:
+    if not settings.ORCH.fernet_key:
         warnings.append(
             Warning(
                 "ORCH_FERNET_KEY is not set: connection and variable secrets are encrypted with a "

@@ -1,79 +1,233 @@
-"""Reading `ORCH_*` environment variables with types and clear errors.
+"""Every `ORCH_*` setting, declared once: its type, default and meaning.
 
-Every setting of the orchestrator comes from one prefix so that a deployment is described by
-its environment alone. A malformed value stops start-up with a message naming the variable,
-never with a traceback from deep inside Django.
+A deployment is described by its environment alone: each field below is read from the
+environment variable `ORCH_<FIELD NAME IN CAPITALS>`. `settings.ORCH` is the loaded object, so
+code reads `settings.ORCH.parallelism` and a type checker sees every read. README's
+configuration table is generated from this class (`python -m orchestrator_site.config_table`)
+and a test keeps the two equal.
+
+This module imports no Django: a malformed value raises `SettingError` naming the variable,
+which `settings.py` turns into Django's ImproperlyConfigured and `manage.py` prints without a
+traceback. An empty variable counts as unset (its default applies).
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from django.core.exceptions import ImproperlyConfigured
+from pydantic import Field, ValidationError, field_validator
+from pydantic.config import JsonDict
+from pydantic_core import PydanticUndefined
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PREFIX = "ORCH_"
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+# A comma-separated list in the environment (never JSON, which is pydantic-settings' default).
+CommaList = Annotated[list[str], NoDecode]
 
 
-def env_str(name: str, default: str) -> str:
-    return os.environ.get(PREFIX + name, default)
+def setting(default: Any = PydanticUndefined, *, meaning: str, shown: str | None = None, **kw: Any):
+    """A declared setting: `meaning` is its row in README's table, `shown` the default as
+    README writes it (markdown) when the real default is derived (from ORCH_HOME, generated)."""
+    extra: JsonDict | None = {"shown_default": shown} if shown is not None else None
+    return Field(default, description=meaning, json_schema_extra=extra, **kw)
 
 
-def env_optional(name: str) -> str | None:
-    value = os.environ.get(PREFIX + name)
-    return value if value else None
+class SettingError(ValueError):
+    """A malformed `ORCH_*` value; the message names the variable and the problem."""
 
 
-def env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(PREFIX + name)
-    if raw is None:
-        return default
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ImproperlyConfigured(f"{PREFIX}{name}={raw!r} is not a boolean (use true or false)")
+class OrchSettings(BaseSettings):
+    """The orchestrator's configuration. Field order is README's row order."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX,
+        env_ignore_empty=True,
+        extra="ignore",
+        # Tests and the in-process engine (scheduler.foreground) set attributes; reads stay
+        # plain attribute lookups (this object is read on the engine's hot paths).
+        validate_assignment=False,
+    )
+
+    # --- where things live ---
+    home: Path = setting(
+        BASE_DIR / "var",
+        meaning="where the SQLite database, logs, DAGs folder and generated secrets live",
+        shown="`./var`",
+    )
+    database_url: str | None = setting(
+        None,
+        meaning="e.g. `postgresql://user@host:5432/db`",
+        shown="`sqlite:///$ORCH_HOME/orchestrator.db`",
+    )
+    db_conn_max_age: int = setting(
+        600, ge=0, meaning="seconds a database connection is kept open for reuse (0: per request)"
+    )
+    sqlite_busy_timeout: float = setting(
+        30.0, ge=0, meaning="seconds a SQLite writer waits for the lock before failing"
+    )
+    dags_folder: Path = setting(
+        default_factory=lambda data: data["home"] / "dags",
+        meaning="scanned recursively; `.dagignore` (gitignore syntax) honoured",
+        shown="`$ORCH_HOME/dags`",
+    )
+    log_dir: Path = setting(
+        default_factory=lambda data: data["home"] / "logs",
+        meaning="task logs, in Airflow's layout",
+        shown="`$ORCH_HOME/logs`",
+    )
+    load_examples: bool = setting(
+        False, meaning="also load `dagruns/example_dags/` (`standalone` turns it on)"
+    )
+    # --- DAG processing ---
+    dag_file_processor_timeout: float = setting(
+        30.0, ge=0.1, meaning="seconds one file may take to import"
+    )
+    dag_processor_parsing_processes: int = setting(2, ge=1, meaning="files parsed at once")
+    dag_processor_refresh_interval: float = setting(
+        2.0, ge=0, meaning="seconds between scans of the DAGs folder when idle"
+    )
+    # Airflow's [core] dags_are_paused_at_creation: a new DAG waits for a person.
+    dags_are_paused_at_creation: bool = setting(
+        True, meaning="as Airflow's `dags_are_paused_at_creation`"
+    )
+    # Airflow 3's [scheduler] create_cron_data_intervals (False: trigger timetables).
+    create_cron_data_intervals: bool = setting(
+        False, meaning="Airflow 3's default: cron schedules are trigger timetables"
+    )
+    # --- secrets ---
+    secret_key: str | None = setting(
+        None,
+        repr=False,
+        meaning="Django's secret key",
+        shown="generated into `$ORCH_HOME/secret_key`",
+    )
+    fernet_key: str | None = setting(
+        None,
+        repr=False,
+        meaning="comma-separated Fernet keys for connection/variable encryption (first encrypts)",
+        shown="derived from the secret key",
+    )
+    # --- the engine ---
+    executor: str = setting("local", meaning="the executor (local process pool)")
+    parallelism: int = setting(32, ge=1, meaning="task instances running at once, across all DAGs")
+    # Where workers reach the API server (the Execution API). Standalone sets it.
+    api_url: str = setting(
+        "http://127.0.0.1:8000",
+        meaning="where task runners reach the Execution API (standalone sets it)",
+    )
+    execution_api_token_ttl: float = setting(
+        600.0, ge=1, meaning="seconds a task token lives; heartbeats refresh it"
+    )
+    scheduler_heartbeat_sec: float = setting(
+        5.0, ge=0, meaning="seconds between the scheduler's heartbeats (its job row)"
+    )
+    # Airflow's [scheduler] scheduler_health_check_threshold.
+    scheduler_health_check_threshold: float = setting(
+        30.0,
+        gt=0,
+        meaning="seconds since its last heartbeat after which `/monitor/health` calls a "
+        "scheduler or DAG processor unhealthy (Airflow's `scheduler_health_check_threshold`)",
+    )
+    # How often the runner heartbeats (Airflow's [workers] ... default 5 s).
+    task_heartbeat_interval: float = setting(
+        5.0, ge=0.1, meaning="seconds between a running task's heartbeats"
+    )
+    # Airflow's [scheduler] task_instance_heartbeat_timeout (300 s).
+    task_heartbeat_timeout: float = setting(
+        300.0, ge=1, meaning="a running try silent this many seconds is a zombie"
+    )
+    task_queued_timeout: float = setting(
+        600.0, ge=1, meaning="a try queued this long without starting is failed (retries apply)"
+    )
+    # The scheduler's poll when nothing wakes it (events wake it at once).
+    scheduler_idle_sleep: float = setting(
+        1.0, ge=0.01, meaning="the scheduler's poll when nothing wakes it"
+    )
+    xcom_max_size: int = setting(1024 * 1024, ge=1, meaning="bytes of JSON one XCom may hold")
+    # --- the REST API ---
+    # Airflow's [api_auth] jwt_expiration_time (86400 s).
+    api_token_ttl: float = setting(
+        86400.0, ge=1, meaning="seconds a REST API access token (`POST /auth/token`) lives"
+    )
+    # Airflow's [api] maximum_page_limit.
+    api_maximum_page_limit: int = setting(
+        100, ge=1, meaning="the largest `limit` a REST API list returns (larger ones are capped)"
+    )
+    # --- Django basics ---
+    debug: bool = setting(False, meaning="Django's DEBUG (never in production)")
+    allowed_hosts: CommaList = setting(
+        ["*"], meaning="comma-separated host names the API server answers to"
+    )
+    csrf_trusted_origins: CommaList = setting(
+        [], meaning="comma-separated origins trusted for unsafe requests (behind a TLS proxy)"
+    )
+    log_level: LogLevel = setting("INFO", meaning="the root logger's level")
+    redis_url: str | None = setting(
+        None, meaning="channel layer for live pages across hosts (unset: in-process)", shown="unset"
+    )
+
+    @field_validator("home", "dags_folder", "log_dir", mode="after")
+    @classmethod
+    def _absolute(cls, path: Path) -> Path:
+        return path.expanduser().resolve()
+
+    @field_validator("allowed_hosts", "csrf_trusted_origins", mode="before")
+    @classmethod
+    def _split_commas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
 
 
-def env_int(name: str, default: int, minimum: int = 0) -> int:
-    raw = os.environ.get(PREFIX + name)
-    if raw is None or raw == "":
-        return default
+def env_name(field: str) -> str:
+    """The environment variable that sets `field`."""
+    return PREFIX + field.upper()
+
+
+def load_settings() -> OrchSettings:
+    """Read the environment; a malformed value raises SettingError naming its variable."""
     try:
-        value = int(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{PREFIX}{name}={raw!r} is not a whole number") from None
-    if value < minimum:
-        raise ImproperlyConfigured(f"{PREFIX}{name}={value} must be at least {minimum}")
-    return value
+        return OrchSettings()
+    except ValidationError as exc:
+        raise SettingError("; ".join(_describe(error) for error in exc.errors())) from None
 
 
-def env_float(name: str, default: float, minimum: float = 0.0) -> float:
-    raw = os.environ.get(PREFIX + name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{PREFIX}{name}={raw!r} is not a number") from None
-    if value < minimum:
-        raise ImproperlyConfigured(f"{PREFIX}{name}={value} must be at least {minimum}")
-    return value
+_PROBLEMS = {
+    "int_parsing": "is not a whole number",
+    "int_from_float": "is not a whole number",
+    "float_parsing": "is not a number",
+    "bool_parsing": "is not a boolean (use true or false)",
+}
 
 
-def env_path(name: str, default: Path) -> Path:
-    raw = os.environ.get(PREFIX + name)
-    return Path(raw).expanduser().resolve() if raw else default
+def _describe(error: Any) -> str:
+    field = str(error["loc"][0]) if error["loc"] else "?"
+    raw = os.environ.get(env_name(field), error.get("input"))
+    context = error.get("ctx") or {}
+    kind = error["type"]
+    if kind in _PROBLEMS:
+        return f"{env_name(field)}={raw!r} {_PROBLEMS[kind]}"
+    if kind == "greater_than_equal":
+        return f"{env_name(field)}={raw} must be at least {context['ge']}"
+    if kind == "greater_than":
+        return f"{env_name(field)}={raw} must be greater than {context['gt']}"
+    return f"{env_name(field)}={raw!r}: {error['msg']}"
 
 
 def persistent_secret(path: Path) -> str:
     """A random secret kept in a file, so the embedded default needs no configuration yet
     keeps sessions and encrypted connections valid across restarts."""
-    import secrets
-
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         return path.read_text().strip()

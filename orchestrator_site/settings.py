@@ -15,24 +15,26 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from orchestrator_site.config import (
-    env_bool,
-    env_float,
-    env_int,
-    env_optional,
-    env_path,
-    env_str,
+    BASE_DIR,
+    OrchSettings,
+    SettingError,
+    load_settings,
     persistent_secret,
 )
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-ORCH_HOME = env_path("HOME", BASE_DIR / "var")
+# Every ORCH_* environment variable, typed and validated once (orchestrator_site/config.py).
+# Code reads it as settings.ORCH.<name>.
+try:
+    ORCH: OrchSettings = load_settings()
+except SettingError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc
 
-DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env_optional("SECRET_KEY") or persistent_secret(ORCH_HOME / "secret_key")
-ALLOWED_HOSTS = [h.strip() for h in env_str("ALLOWED_HOSTS", "*").split(",") if h.strip()]
-CSRF_TRUSTED_ORIGINS = [
-    o.strip() for o in env_str("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
-]
+ORCH_HOME = ORCH.home
+
+DEBUG = ORCH.debug
+SECRET_KEY = ORCH.secret_key or persistent_secret(ORCH_HOME / "secret_key")
+ALLOWED_HOSTS = ORCH.allowed_hosts
+CSRF_TRUSTED_ORIGINS = ORCH.csrf_trusted_origins
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -78,13 +80,13 @@ TEMPLATES = [
 ]
 
 
-def _database() -> dict:
-    url = env_optional("DATABASE_URL") or f"sqlite:///{ORCH_HOME / 'orchestrator.db'}"
+def _database() -> dict[str, Any]:
+    url = ORCH.database_url or f"sqlite:///{ORCH_HOME / 'orchestrator.db'}"
     try:
         # Persistent connections: opening one (and, on SQLite, running its PRAGMAs) for every
         # Execution API call cost more than the call itself. Health checks drop dead ones.
         config = dj_database_url.parse(
-            url, conn_max_age=env_int("DB_CONN_MAX_AGE", 600), conn_health_checks=True
+            url, conn_max_age=ORCH.db_conn_max_age, conn_health_checks=True
         )
     except Exception as exc:  # dj_database_url raises bare ValueError/KeyError
         raise ImproperlyConfigured(f"ORCH_DATABASE_URL={url!r} is not usable: {exc}") from None
@@ -95,7 +97,7 @@ def _database() -> dict:
             # WAL lets readers proceed during a write, the busy timeout makes a writer wait
             # instead of failing, and IMMEDIATE takes the write lock at BEGIN so two
             # transactions never deadlock upgrading a read lock ("database is locked").
-            "timeout": env_float("SQLITE_BUSY_TIMEOUT", 30.0),
+            "timeout": ORCH.sqlite_busy_timeout,
             "transaction_mode": "IMMEDIATE",
             "init_command": (
                 "PRAGMA journal_mode=WAL;"
@@ -110,7 +112,7 @@ def _database() -> dict:
     elif config["ENGINE"] == "django.db.backends.postgresql":
         config.setdefault("OPTIONS", {})
         config["TEST"] = {"NAME": f"test_{config['NAME']}_{os.getpid()}"}
-    return config
+    return dict(config)  # a plain dict, as Django's DATABASES types it
 
 
 DATABASES = {"default": _database()}
@@ -131,7 +133,7 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = ORCH_HOME / "staticfiles"
 
-REDIS_URL = env_optional("REDIS_URL")
+REDIS_URL = ORCH.redis_url
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -149,39 +151,6 @@ LOGGING = {
         "plain": {"format": "[%(asctime)s] %(levelname)s %(name)s: %(message)s"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": ORCH.log_level},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
-
-# --- orchestrator ---------------------------------------------------------------------------
-ORCH: dict[str, Any] = {
-    "HOME": ORCH_HOME,
-    "DAGS_FOLDER": env_path("DAGS_FOLDER", ORCH_HOME / "dags"),
-    "LOAD_EXAMPLES": env_bool("LOAD_EXAMPLES", False),
-    "LOG_DIR": env_path("LOG_DIR", ORCH_HOME / "logs"),
-    "EXECUTOR": env_str("EXECUTOR", "local"),
-    "PARALLELISM": env_int("PARALLELISM", 32, minimum=1),
-    "DAG_FILE_PROCESSOR_TIMEOUT": env_float("DAG_FILE_PROCESSOR_TIMEOUT", 30.0, minimum=0.1),
-    "DAG_PROCESSOR_PARSING_PROCESSES": env_int("DAG_PROCESSOR_PARSING_PROCESSES", 2, minimum=1),
-    "DAG_PROCESSOR_REFRESH_INTERVAL": env_float("DAG_PROCESSOR_REFRESH_INTERVAL", 2.0),
-    "FERNET_KEY": env_optional("FERNET_KEY"),
-    # Airflow's [core] dags_are_paused_at_creation (default True): a new DAG waits for a person.
-    "DAGS_ARE_PAUSED_AT_CREATION": env_bool("DAGS_ARE_PAUSED_AT_CREATION", True),
-    # Airflow 3's [scheduler] create_cron_data_intervals (default False: trigger timetables).
-    "CREATE_CRON_DATA_INTERVALS": env_bool("CREATE_CRON_DATA_INTERVALS", False),
-    # --- engine ---
-    "EXECUTION_API_TOKEN_TTL": env_float("EXECUTION_API_TOKEN_TTL", 600.0, minimum=1.0),
-    "XCOM_MAX_SIZE": env_int("XCOM_MAX_SIZE", 1024 * 1024, minimum=1),
-    # Where workers reach the API server (the Execution API). Standalone sets it.
-    "API_URL": env_str("API_URL", "http://127.0.0.1:8000"),
-    "SCHEDULER_HEARTBEAT_SEC": env_float("SCHEDULER_HEARTBEAT_SEC", 5.0),
-    # A running task whose heartbeat is older than this is a zombie (Airflow's
-    # [scheduler] task_instance_heartbeat_timeout, default 300 s).
-    "TASK_HEARTBEAT_TIMEOUT": env_float("TASK_HEARTBEAT_TIMEOUT", 300.0, minimum=1.0),
-    # How often the runner heartbeats (Airflow's [workers] ... default 5 s).
-    "TASK_HEARTBEAT_INTERVAL": env_float("TASK_HEARTBEAT_INTERVAL", 5.0, minimum=0.1),
-    # Queued longer than this without being claimed: handed back to the scheduler.
-    "TASK_QUEUED_TIMEOUT": env_float("TASK_QUEUED_TIMEOUT", 600.0, minimum=1.0),
-    # The scheduler's poll when nothing wakes it (events wake it at once).
-    "SCHEDULER_IDLE_SLEEP": env_float("SCHEDULER_IDLE_SLEEP", 1.0, minimum=0.01),
 }

@@ -25,11 +25,11 @@ def run_in_foreground(
     """Drive `run` until it finishes (or `timeout` seconds pass); returns it refreshed."""
     printed: set[tuple[str, int]] = set()
     with InProcessApiServer() as api:
-        previous_url = settings.ORCH["API_URL"]
-        settings.ORCH["API_URL"] = api.url
+        previous_url = settings.ORCH.api_url
+        settings.ORCH.api_url = api.url
         try:
             scheduler = Scheduler(
-                executor=LocalExecutor(settings.ORCH["PARALLELISM"]), dag_ids=[run.dag_id]
+                executor=LocalExecutor(settings.ORCH.parallelism), dag_ids=[run.dag_id]
             )
 
             def finished(_report) -> bool:
@@ -43,7 +43,7 @@ def run_in_foreground(
             finally:
                 scheduler.executor.end()
         finally:
-            settings.ORCH["API_URL"] = previous_url
+            settings.ORCH.api_url = previous_url
     run.refresh_from_db()
     return run
 

@@ -25,6 +25,8 @@ class InProcessApiServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
+        if isinstance(host, bytes):  # the socket API allows it; an IPv4 server gives str
+            host = host.decode()
         return f"http://{host}:{port}"
 
     def __enter__(self) -> InProcessApiServer:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.db import connection
+
+from orchestrator_site.config import OrchSettings
 
 
 def pytest_collection_modifyitems(config, items):
@@ -15,10 +18,22 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (runs in the PG pass)"))
 
 
+class _OverridableSettings(OrchSettings):
+    """A test's own copy of settings.ORCH. `orch_settings.parallelism = 4` is the way; the
+    `orch_settings.parallelism = 4` spelling of the old dict still works (a name that is
+    not declared fails either way)."""
+
+    def __getitem__(self, name: str) -> Any:
+        return getattr(self, name.lower())
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        setattr(self, name.lower(), value)
+
+
 @pytest.fixture
-def orch_settings(settings):
-    """Change `settings.ORCH` keys for one test; restored afterwards."""
-    settings.ORCH = dict(settings.ORCH)
+def orch_settings(settings) -> OrchSettings:
+    """Change `settings.ORCH` values for one test; restored afterwards."""
+    settings.ORCH = _OverridableSettings.model_construct(**dict(settings.ORCH))
     return settings.ORCH
 
 
@@ -27,8 +42,8 @@ def dags_folder(tmp_path: Path, orch_settings) -> Path:
     """An empty DAGs folder that the processor scans (examples off)."""
     folder = tmp_path / "dags"
     folder.mkdir()
-    orch_settings["DAGS_FOLDER"] = folder
-    orch_settings["LOAD_EXAMPLES"] = False
+    orch_settings.dags_folder = folder
+    orch_settings.load_examples = False
     return folder
 
 

@@ -84,7 +84,8 @@ def usage(names: list[str] | None = None) -> dict[str, dict[str, int]]:
         rows = rows.filter(pool__in=names)
     out: dict[str, dict[str, int]] = {}
     for row in rows.values("pool", "state").annotate(slots=Sum("pool_slots")):
-        out.setdefault(row["pool"], {})[row["state"]] = int(row["slots"] or 0)
+        # str(): the column is nullable, but the filter above keeps only USAGE_STATES.
+        out.setdefault(row["pool"], {})[str(row["state"])] = int(row["slots"] or 0)
     return out
 
 

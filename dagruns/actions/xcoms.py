@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -54,7 +54,7 @@ def encoded_size(value: Any) -> int:
 def check_value(value: Any) -> None:
     """Raise XComNotJson / XComTooLarge for a value that may not be stored."""
     size = encoded_size(value)
-    limit = cast(int, settings.ORCH["XCOM_MAX_SIZE"])
+    limit = settings.ORCH.xcom_max_size
     if size > limit:
         raise XComTooLarge(size, limit)
 

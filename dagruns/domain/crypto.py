@@ -22,7 +22,7 @@ class DecryptionError(Exception):
 
 @lru_cache(maxsize=1)
 def _fernet() -> MultiFernet:
-    configured = settings.ORCH["FERNET_KEY"]
+    configured = settings.ORCH.fernet_key
     if configured:
         keys = [k.strip() for k in configured.split(",") if k.strip()]
     else:

@@ -48,7 +48,7 @@ def log_path(dag_id: str, run_id: str, task_id: str, try_number: int, map_index:
     if map_index >= 0:
         parts.append(_component("map_index", map_index))
     parts.append(f"attempt={int(try_number)}.log")
-    return Path(str(settings.ORCH["LOG_DIR"])).joinpath(*parts)
+    return settings.ORCH.log_dir.joinpath(*parts)
 
 
 def ti_log_path(ti: TryKey, try_number: int | None = None) -> Path:

@@ -36,9 +36,8 @@ def role_of(user) -> Role | None:
         return None
     if user.is_superuser:
         return Role.ADMIN
-    cached = getattr(user, "_orch_role", False)
-    if cached is not False:
-        return cached
+    if hasattr(user, "_orch_role"):  # cached for this request's user object
+        return user._orch_role
     names = user.groups.values_list("name", flat=True)
     roles = [GROUP_ROLES[n] for n in names if n in GROUP_ROLES]
     role = max(roles) if roles else None

@@ -24,7 +24,7 @@ def timetable_for(data: dict[str, Any]) -> Timetable:
     return timetable_from_schedule(
         data.get("schedule"),
         timezone=data.get("timezone") or "UTC",
-        create_data_intervals=settings.ORCH["CREATE_CRON_DATA_INTERVALS"],
+        create_data_intervals=settings.ORCH.create_cron_data_intervals,
     )
 
 
@@ -35,7 +35,7 @@ def last_automated_data_interval(dag: DagModel) -> DataInterval | None:
         .order_by("-logical_date")
         .first()
     )
-    if last is None or last.data_interval_end is None:
+    if last is None or last.data_interval_start is None or last.data_interval_end is None:
         return None
     return DataInterval(last.data_interval_start, last.data_interval_end)
 

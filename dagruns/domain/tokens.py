@@ -12,7 +12,6 @@ import hashlib
 import time
 import uuid
 from dataclasses import dataclass
-from typing import cast
 
 import jwt
 from django.conf import settings
@@ -55,7 +54,7 @@ def issue_token(ti_id: uuid.UUID | str, try_number: int, ttl: float | None = Non
     """A token for try `try_number` of task instance `ti_id`, valid for `ttl` seconds
     (default ORCH_EXECUTION_API_TOKEN_TTL). The scheduler calls this when it queues a try."""
     if ttl is None:
-        ttl = cast(float, settings.ORCH["EXECUTION_API_TOKEN_TTL"])
+        ttl = settings.ORCH.execution_api_token_ttl
     now = int(time.time())
     payload = {
         "sub": str(uuid.UUID(str(ti_id))),

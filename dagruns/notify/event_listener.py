@@ -34,7 +34,7 @@ def ensure_started() -> bool:
     if settings.REDIS_URL:
         return False
     loop = asyncio.get_running_loop()
-    home = str(settings.ORCH["HOME"])
+    home = str(settings.ORCH.home)
     with _lock:
         listener = _state["listener"]
         if _state["pid"] != os.getpid() or _state["home"] != home:

@@ -21,11 +21,11 @@ MAX_PAYLOAD = 60_000
 
 
 def _registry(topic: str) -> Path:
-    return Path(settings.ORCH["HOME"]) / "run" / topic
+    return settings.ORCH.home / "run" / topic
 
 
 def _address(topic: str, pid: int) -> str:
-    home = hashlib.sha1(str(settings.ORCH["HOME"]).encode()).hexdigest()[:12]
+    home = hashlib.sha1(str(settings.ORCH.home).encode()).hexdigest()[:12]
     return f"\0orch-{topic}-{home}-{pid}"
 
 

@@ -65,6 +65,48 @@ class BaseOperator(TaskMixin):
     is_short_circuit: bool = False
     ignore_downstream_trigger_rules: bool = False
 
+    # Instance attributes, declared (annotations only, no class values) so type checkers and
+    # editors see them; __init__ sets the plain ones in one __dict__.update for speed.
+    task_id: str
+    owner: str
+    email: str | Iterable[str] | None
+    email_on_retry: bool
+    email_on_failure: bool
+    retries: int
+    retry_delay: timedelta | None
+    retry_exponential_backoff: bool
+    max_retry_delay: timedelta | None
+    execution_timeout: timedelta | None
+    start_date: datetime | None
+    end_date: datetime | None
+    depends_on_past: bool
+    ignore_first_depends_on_past: bool
+    wait_for_downstream: bool
+    queue: str
+    pool: str
+    pool_slots: int
+    priority_weight: int
+    max_active_tis_per_dag: int | None
+    max_active_tis_per_dagrun: int | None
+    executor_config: dict[str, Any]
+    do_xcom_push: bool
+    multiple_outputs: bool
+    doc_md: str | None
+    on_execute_callback: Any
+    on_failure_callback: Any
+    on_success_callback: Any
+    on_retry_callback: Any
+    on_failure_fail_dagrun: bool
+    params: ParamsDict
+    upstream_task_ids: set[str]
+    downstream_task_ids: set[str]
+    task_group: TaskGroup | None
+    _dag: DAG | None
+    _is_setup: bool
+    _is_teardown: bool
+    _trigger_rule: TriggerRule
+    _weight_rule: WeightRule
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if isinstance(cls.__dict__.get("template_fields"), str):
@@ -186,10 +228,10 @@ class BaseOperator(TaskMixin):
         self.params.update((default_args or {}).get("params") or {})
         self.params.update(params or {})
 
-        self.upstream_task_ids: set[str] = set()
-        self.downstream_task_ids: set[str] = set()
+        self.upstream_task_ids = set()
+        self.downstream_task_ids = set()
         self.task_group = task_group
-        self._dag: DAG | None = None
+        self._dag = None
         if dag is not None:
             dag.add_task(self)
 

@@ -75,7 +75,9 @@ def critical_path(
 ) -> list[str]:
     """Task ids from the one that ended last back to the first, following, at each step, the
     upstream that finished last before the task started. `ends` maps task → (start, end)."""
-    finished = {t: se for t, se in ends.items() if se[1] is not None}
+    finished: dict[str, tuple[datetime | None, datetime]] = {
+        t: (start, end) for t, (start, end) in ends.items() if end is not None
+    }
     if not finished:
         return []
     current = max(finished, key=lambda t: finished[t][1])

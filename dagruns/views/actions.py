@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 from datetime import UTC
+from typing import Any
 
 from django.contrib import messages
-from django.http import HttpResponse, HttpResponseNotAllowed
+from django.http import HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -72,7 +73,7 @@ def _param(request, name: str) -> str:
     return (request.POST.get(name) if request.method == "POST" else request.GET.get(name)) or ""
 
 
-def _params(request) -> dict:
+def _params(request) -> QueryDict:
     source = request.POST if request.method == "POST" else request.GET
     return source
 
@@ -99,7 +100,7 @@ def trigger(request, dag_id: str):
     version = DagVersion.objects.filter(dag=dag).order_by("-version_number").first()
     params = (version.serialized.get("params") or {}) if version else {}
     structure = structure_for(version.pk, version.structure_hash) if version else None
-    context = {
+    context: dict[str, Any] = {
         "dag": dag,
         "version": version,
         "has_params": bool(params),

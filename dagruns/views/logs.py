@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import overload
 
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
@@ -118,6 +119,10 @@ def _ti(dag_id: str, run_id: str, task_id: str) -> TaskInstance:
     return get_object_or_404(TaskInstance, dag_run=run, task_id=task_id, map_index=-1)
 
 
+@overload
+def _int(value: str | None, default: int) -> int: ...
+@overload
+def _int(value: str | None, default: None = None) -> int | None: ...
 def _int(value: str | None, default: int | None = None) -> int | None:
     if value in (None, ""):
         return default
@@ -174,7 +179,7 @@ def log_page(request, dag_id: str, run_id: str, task_id: str, try_number: int):
 
 def search(path: Path, query: str, url: str, try_number: int) -> dict:
     needle = query.lower()
-    matches = []
+    matches: list[tuple[int, str]] = []
     truncated = False
     try:
         with path.open("r", encoding="utf-8", errors="replace") as handle:

@@ -70,7 +70,7 @@ def pretty(value) -> str:
 
 
 def tries_of(ti: TaskInstance) -> list[TryView]:
-    rows = {
+    rows: dict[int, TaskInstanceHistory | TaskInstance] = {
         h.try_number: h
         for h in TaskInstanceHistory.objects.filter(task_instance=ti).order_by("try_number")
     }

@@ -44,7 +44,7 @@ def seed() -> str:
     from dagruns.domain.roles import Role, assign_role
     from dagruns.models import DagModel, DagRun, DagVersion, TaskInstance
 
-    tasks = [
+    tasks: list[dict[str, Any]] = [
         {
             "task_id": f"task_{i:03}",
             "task_type": "EmptyOperator",

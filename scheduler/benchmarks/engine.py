@@ -19,7 +19,8 @@ import sys
 import threading
 import time
 import urllib.request
-from pathlib import Path
+from datetime import datetime
+from typing import Any
 
 import psutil
 from django.conf import settings
@@ -40,7 +41,7 @@ class PeakRss:
         self.processes = processes
         self.peaks = dict.fromkeys(processes, 0)
         # RSS counts a page shared by many forked runners once per process; PSS splits it.
-        self.pss_peaks = dict.fromkeys(processes, 0)
+        self.pss_peaks: dict[str, float] = dict.fromkeys(processes, 0.0)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -149,8 +150,8 @@ def run_inside(cases, repeat: int) -> dict:
 
     from dagruns.models import DagModel
 
-    home = Path(settings.ORCH["HOME"])
-    dags = Path(settings.ORCH["DAGS_FOLDER"])
+    home = settings.ORCH.home
+    dags = settings.ORCH.dags_folder
     dags.mkdir(parents=True, exist_ok=True)
     ids = []
     for shape, n, kind in cases:
@@ -166,7 +167,7 @@ def run_inside(cases, repeat: int) -> dict:
     scheduler = subprocess.Popen(
         [*manage, "scheduler"], env=env, start_new_session=True, stdout=subprocess.DEVNULL
     )
-    results = {}
+    results: dict[str, Any] = {}
     try:
         wait_http(f"http://127.0.0.1:{port}/admin/login/")
         time.sleep(1.0)  # let the scheduler start its forkserver
@@ -218,23 +219,33 @@ def measure_run(dag_id: str, timeout: float = 300.0) -> dict:
     run.refresh_from_db()
     tis = {ti.task_id: ti for ti in TaskInstance.objects.filter(dag_run=run)}
     graph = graph_for_version(run.dag_version_id)
+    starts = {task_id: _stamped(ti.start_date) for task_id, ti in tis.items()}
+    ends = {task_id: _stamped(ti.end_date) for task_id, ti in tis.items()}
+    queued_at = _stamped(run.queued_at)
     gaps = [
-        (tis[down].start_date - tis[up].end_date).total_seconds()
+        (starts[down] - ends[up]).total_seconds()
         for up, spec in graph.tasks.items()
         for down in spec.downstream
         # a task starts when its *last* upstream ended: measure that edge only
-        if tis[up].end_date == max(tis[u].end_date for u in graph.tasks[down].upstream)
+        if ends[up] == max(ends[u] for u in graph.tasks[down].upstream)
     ]
-    first_start = min(ti.start_date for ti in tis.values())
-    last_end = max(ti.end_date for ti in tis.values())
+    first_start = min(starts.values())
+    last_end = max(ends.values())
     return {
         "state": run.state,
-        "trigger_to_first_start_s": (first_start - run.queued_at).total_seconds(),
+        "trigger_to_first_start_s": (first_start - queued_at).total_seconds(),
         "inter_task_gaps_s": gaps,
-        "wall_s": (last_end - run.queued_at).total_seconds(),
+        "wall_s": (last_end - queued_at).total_seconds(),
         "tasks": len(tis),
         "task_cpu_ms": [1000 * ti.cpu_time for ti in tis.values() if ti.cpu_time is not None],
     }
+
+
+def _stamped(moment: datetime | None) -> datetime:
+    """A finished run's times are all set; a missing one is a broken benchmark, said so."""
+    if moment is None:
+        raise RuntimeError("a finished run or task has no start, end or queued time")
+    return moment
 
 
 def summarize(runs: list[dict]) -> dict:

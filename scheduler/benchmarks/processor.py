@@ -70,7 +70,7 @@ def run(files: int = 1000, tasks: int = 20, processes: int | None = None) -> dic
         return {
             "files": files,
             "tasks_per_dag": tasks,
-            "parsing_processes": processes or settings.ORCH["DAG_PROCESSOR_PARSING_PROCESSES"],
+            "parsing_processes": processes or settings.ORCH.dag_processor_parsing_processes,
             "cold_seconds": round(cold.seconds, 2),
             "cold_peak_tree_rss_mb": cold.peak_tree_rss_mb,
             "warm_seconds": round(warm.seconds, 2),

@@ -21,12 +21,19 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
 
 from scheduler.benchmarks.engine import free_port, start_api_server, wait_http
+
+
+def _stamp_into(stamps: list[float]) -> Callable[[], None]:
+    """An on_commit callback recording when the commit happened (ms since the epoch)."""
+    return lambda: stamps.append(time.time() * 1000)
+
 
 CHROMIUM = "/usr/bin/chromium"
 TASKS = 500
@@ -166,6 +173,7 @@ def measure_live(dag_id: str, ids: list[str], samples: int = 40) -> dict:
         base = f"http://127.0.0.1:{port}"
         wait_http(base + "/login/")
         run = DagRun.objects.filter(dag_id=dag_id).order_by("-run_after").first()
+        assert run is not None, "the benchmark seeds its runs before measuring"
         tis = {ti.task_id: ti for ti in TaskInstance.objects.filter(dag_run=run)}
         with sync_playwright() as p:
             browser = p.chromium.launch(
@@ -202,9 +210,7 @@ def measure_live(dag_id: str, ids: list[str], samples: int = 40) -> dict:
                 ti = tis[task_id]
                 with transaction.atomic():
                     TaskInstance.objects.filter(pk=ti.pk).update(state=state, try_number=1)
-                    transaction.on_commit(
-                        lambda stamps=committed: stamps.append(time.time() * 1000)
-                    )
+                    transaction.on_commit(_stamp_into(committed))
                     events.notify(
                         "ti", dag_id=dag_id, run_id=run.run_id, task_id=task_id, try_number=1
                     )

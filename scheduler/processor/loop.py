@@ -54,8 +54,8 @@ def _in_listing_order(results, order: list[str]):
 
 
 def default_roots() -> list[Root]:
-    roots = [Root(str(settings.ORCH["DAGS_FOLDER"]))]
-    if settings.ORCH["LOAD_EXAMPLES"]:
+    roots = [Root(str(settings.ORCH.dags_folder))]
+    if settings.ORCH.load_examples:
         roots.append(Root(str(EXAMPLE_DAGS_FOLDER)))
     return roots
 
@@ -69,10 +69,10 @@ class DagProcessor:
     ) -> None:
         self.roots = roots if roots is not None else default_roots()
         self.pool = ParsingPool(
-            processes=processes or settings.ORCH["DAG_PROCESSOR_PARSING_PROCESSES"],
-            timeout=timeout or settings.ORCH["DAG_FILE_PROCESSOR_TIMEOUT"],
+            processes=processes or settings.ORCH.dag_processor_parsing_processes,
+            timeout=timeout or settings.ORCH.dag_file_processor_timeout,
             # Airflow puts the DAGs folder on sys.path so files can import their helpers.
-            extra_sys_path=[str(settings.ORCH["DAGS_FOLDER"])],
+            extra_sys_path=[str(settings.ORCH.dags_folder)],
         )
         self._stop = threading.Event()
 
@@ -81,8 +81,8 @@ class DagProcessor:
         report = TickReport()
         listing: dict[str, tuple[FileStat, Root]] = {}
         for root in self.roots:
-            for path in list_py_files(Path(root.path)):
-                stat = stat_file(path)
+            for found in list_py_files(Path(root.path)):
+                stat = stat_file(found)
                 if stat is not None:
                     listing[stat.path] = (stat, root)
         report.listed = len(listing)
@@ -90,7 +90,7 @@ class DagProcessor:
             f.fileloc: f for f in DagFile.objects.only("fileloc", "mtime", "size", "content_hash")
         }
 
-        to_parse = []
+        to_parse: list[str] = []
         for path, (stat, _root) in listing.items():
             record = known.get(path)
             if record is None:
@@ -127,7 +127,7 @@ class DagProcessor:
             return False
 
     def run_forever(self, interval: float | None = None) -> None:
-        interval = settings.ORCH["DAG_PROCESSOR_REFRESH_INTERVAL"] if interval is None else interval
+        interval = settings.ORCH.dag_processor_refresh_interval if interval is None else interval
         self._install_signal_handlers()
         job = start_job("dag_processor")
         state = "success"

@@ -159,7 +159,7 @@ def _paused_at_creation(data: dict[str, Any]) -> bool:
     explicit = data.get("is_paused_upon_creation")
     if explicit is not None:
         return bool(explicit)
-    return settings.ORCH["DAGS_ARE_PAUSED_AT_CREATION"]
+    return settings.ORCH.dags_are_paused_at_creation
 
 
 # Everything the next run's date depends on: when any of these changes, next_dagrun is

@@ -129,7 +129,7 @@ class RuntimeTaskInstance:
         if task_ids is None:
             task_ids = self.task_id
         single = isinstance(task_ids, str)
-        ids = [task_ids] if single else list(task_ids)
+        ids = [task_ids] if isinstance(task_ids, str) else list(task_ids)
         map_index = -1 if map_indexes is None else int(map_indexes)
         values = [
             self._pull_one(

@@ -43,7 +43,13 @@ def _create_next_run(dag_id: str, now: datetime) -> int:
             # Airflow stops creating runs at max_active_runs and resumes when one finishes.
             return 0
         version = dag.latest_version()
-        if version is None or dag.next_dagrun_data_interval_start is None:
+        if (
+            version is None
+            or dag.next_dagrun is None
+            or dag.next_dagrun_create_after is None
+            or dag.next_dagrun_data_interval_start is None
+            or dag.next_dagrun_data_interval_end is None
+        ):
             return 0
         interval = DataInterval(
             dag.next_dagrun_data_interval_start, dag.next_dagrun_data_interval_end

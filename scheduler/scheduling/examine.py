@@ -29,11 +29,11 @@ def start_queued_runs(now: datetime, dag_ids: list[str] | None = None) -> int:
         if dag_ids is not None
         else queued.filter(dag__is_paused=False)
     )
-    queued = queued.order_by("run_after").values_list("pk", "dag_id", "run_id")
+    candidates = queued.order_by("run_after").values_list("pk", "dag_id", "run_id")
     started = 0
     running_counts: dict[str, int] = {}
     limits: dict[str, int] = {}
-    for pk, dag_id, run_id in queued:
+    for pk, dag_id, run_id in candidates:
         if dag_id not in running_counts:
             running_counts[dag_id] = DagRun.objects.filter(
                 dag_id=dag_id, state=DagRunState.RUNNING

@@ -42,13 +42,14 @@ def fail_ended_runners(events: list[ExecutorEvent], now: datetime) -> int:
 def fail_zombies(now: datetime) -> int:
     """Airflow's zombie detection: a running try without a heartbeat for longer than
     ORCH_TASK_HEARTBEAT_TIMEOUT lost its worker (host gone, runner frozen)."""
-    limit = now - timedelta(seconds=settings.ORCH["TASK_HEARTBEAT_TIMEOUT"])
+    limit = now - timedelta(seconds=settings.ORCH.task_heartbeat_timeout)
     failed = 0
     for ti in TaskInstance.objects.filter(state=TIS.RUNNING, last_heartbeat_at__lt=limit):
+        assert ti.last_heartbeat_at is not None  # __lt never matches NULL
         failed += fail_try_from_outside(
             ti,
             f"Detected zombie: no heartbeat since {ti.last_heartbeat_at.isoformat()} "
-            f"(more than {settings.ORCH['TASK_HEARTBEAT_TIMEOUT']:g} s).",
+            f"(more than {settings.ORCH.task_heartbeat_timeout:g} s).",
             now,
         )
     return failed
@@ -58,13 +59,14 @@ def fail_stuck_queued(now: datetime) -> int:
     """A try queued for longer than ORCH_TASK_QUEUED_TIMEOUT was never picked up (a worker
     queue nobody listens to, a lost message): fail it so retries and the run can proceed, as
     Airflow's task_queued_timeout does."""
-    limit = now - timedelta(seconds=settings.ORCH["TASK_QUEUED_TIMEOUT"])
+    limit = now - timedelta(seconds=settings.ORCH.task_queued_timeout)
     failed = 0
     for ti in TaskInstance.objects.filter(state=TIS.QUEUED, queued_dttm__lt=limit):
+        assert ti.queued_dttm is not None  # __lt never matches NULL
         failed += fail_try_from_outside(
             ti,
             f"Queued since {ti.queued_dttm.isoformat()} and never started "
-            f"(more than {settings.ORCH['TASK_QUEUED_TIMEOUT']:g} s).",
+            f"(more than {settings.ORCH.task_queued_timeout:g} s).",
             now,
         )
     return failed

@@ -54,9 +54,7 @@ class TickReport:
 
 class Scheduler:
     def __init__(self, executor: BaseExecutor | None = None, dag_ids: list[str] | None = None):
-        self.executor = executor or load_executor(
-            settings.ORCH["EXECUTOR"], settings.ORCH["PARALLELISM"]
-        )
+        self.executor = executor or load_executor(settings.ORCH.executor, settings.ORCH.parallelism)
         # `dags test` schedules only its own DAG, paused or not.
         self.dag_ids = dag_ids
         self._stop = threading.Event()
@@ -120,7 +118,7 @@ class Scheduler:
                     return False
                 if (
                     job
-                    and time.monotonic() - last_heartbeat > settings.ORCH["SCHEDULER_HEARTBEAT_SEC"]
+                    and time.monotonic() - last_heartbeat > settings.ORCH.scheduler_heartbeat_sec
                 ):
                     heartbeat(job)
                     last_heartbeat = time.monotonic()
@@ -138,7 +136,7 @@ class Scheduler:
     def _wait(self, receiver) -> None:
         from multiprocessing.connection import wait
 
-        timeout = min(settings.ORCH["SCHEDULER_IDLE_SLEEP"], self._seconds_to_next_retry())
+        timeout = min(settings.ORCH.scheduler_idle_sleep, self._seconds_to_next_retry())
         wait([receiver.sock, *self.executor.wait_handles()], timeout=max(0.0, timeout))
 
     def _seconds_to_next_retry(self) -> float:

@@ -65,7 +65,7 @@ def queue_ready_tasks(executor: BaseExecutor, now: datetime, max_tis: int = 512)
         if not chosen:
             return 0
         queued_ids = _mark_queued([ti.pk for ti in chosen], now)
-        filelocs = dict(
+        filelocs: dict[int | None, str] = dict(
             DagVersion.objects.filter(
                 pk__in={ti.dag_run.dag_version_id for ti in chosen}
             ).values_list("pk", "fileloc")
@@ -130,7 +130,7 @@ def _choose(
 
 def _mark_queued(ids: list, now: datetime) -> set:
     TaskInstance.objects.filter(pk__in=ids, state=TIS.SCHEDULED).update(
-        state=TIS.QUEUED, queued_dttm=now, executor=settings.ORCH["EXECUTOR"]
+        state=TIS.QUEUED, queued_dttm=now, executor=settings.ORCH.executor
     )
     return set(
         TaskInstance.objects.filter(pk__in=ids, state=TIS.QUEUED, queued_dttm=now).values_list(
@@ -152,12 +152,12 @@ def _workload(ti: TaskInstance, fileloc: str) -> dict[str, Any]:
         "map_index": ti.map_index,
         "try_number": ti.try_number,
         "dag_fileloc": fileloc,
-        "dags_folder": str(settings.ORCH["DAGS_FOLDER"]),
+        "dags_folder": str(settings.ORCH.dags_folder),
         "token": issue_token(ti.pk, ti.try_number),
-        "api_url": settings.ORCH["API_URL"],
+        "api_url": settings.ORCH.api_url,
         "queue": ti.queue,
         "executor_config": ti.executor_config,
         "execution_timeout": spec.execution_timeout if spec else None,
         "pool": ti.pool,
-        "heartbeat_interval": settings.ORCH["TASK_HEARTBEAT_INTERVAL"],
+        "heartbeat_interval": settings.ORCH.task_heartbeat_interval,
     }

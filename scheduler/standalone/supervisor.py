@@ -66,34 +66,37 @@ class Supervisor:
         code for the whole tree (0 after a clean stop)."""
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: self._stop.set())
-        failed: Child | None = None
+        failed: tuple[Child, int] | None = None
         while not self._stop.is_set():
             for child in self.children:
-                if child.process and child.process.poll() is not None:
-                    failed = child
+                code = child.process.poll() if child.process else None
+                if code is not None:
+                    failed = (child, code)
                     self._stop.set()
                     break
             self._stop.wait(0.5)
         if failed is not None:
             self.say(
                 "standalone",
-                f"{failed.name} exited with code {failed.process.returncode}; stopping everything",
+                f"{failed[0].name} exited with code {failed[1]}; stopping everything",
             )
         self.stop()
         return 1 if failed is not None else 0
 
     def stop(self) -> None:
-        running = [c for c in self.children if c.process and c.process.poll() is None]
-        for child in running:
-            _signal_group(child.process, signal.SIGTERM)
+        running = [
+            (c.name, c.process) for c in self.children if c.process and c.process.poll() is None
+        ]
+        for _name, process in running:
+            _signal_group(process, signal.SIGTERM)
         deadline = time.monotonic() + STOP_GRACE_SECONDS
-        for child in running:
+        for name, process in running:
             try:
-                child.process.wait(max(0.1, deadline - time.monotonic()))
+                process.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                self.say("standalone", f"{child.name} did not stop in time; killing it")
-                _signal_group(child.process, signal.SIGKILL)
-                child.process.wait()
+                self.say("standalone", f"{name} did not stop in time; killing it")
+                _signal_group(process, signal.SIGKILL)
+                process.wait()
         # Anything a child left behind in its group (an orphaned worker) goes too.
         for child in self.children:
             if child.process:

@@ -197,10 +197,10 @@ def live_env(stack, transactional_db, orch_settings, monkeypatch):
     The servers stop before the test's database flush (this fixture's teardown runs first):
     a scheduler or runner still working while the flush TRUNCATEs the tables could deadlock
     with it on PostgreSQL, leave rows behind, and fail the next test."""
-    orch_settings["HOME"] = stack.home
-    orch_settings["DAGS_FOLDER"] = stack.home / "dags"
-    orch_settings["LOG_DIR"] = stack.home / "logs"
-    orch_settings["LOAD_EXAMPLES"] = False
+    orch_settings.home = stack.home
+    orch_settings.dags_folder = stack.home / "dags"
+    orch_settings.log_dir = stack.home / "logs"
+    orch_settings.load_examples = False
     # Playwright's sync API keeps an event loop marked running in this thread while the test
     # uses the ORM; Django's async-safety check would refuse (playwright-python#439).
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(autouse=True)
 def isolated(orch_settings, tmp_path):
-    orch_settings["HOME"] = tmp_path
-    orch_settings["LOG_DIR"] = tmp_path / "logs"
+    orch_settings.home = tmp_path
+    orch_settings.log_dir = tmp_path / "logs"
     channel_layers.backends = {}
     structure.clear_cache()
     yield tmp_path

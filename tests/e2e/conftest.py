@@ -92,11 +92,11 @@ class Engine:
 
 @pytest.fixture
 def engine(live_server, dags_folder, orch_settings, tmp_path) -> Engine:
-    orch_settings["API_URL"] = live_server.url
-    orch_settings["LOG_DIR"] = tmp_path / "logs"
-    orch_settings["HOME"] = tmp_path / "home"
-    orch_settings["TASK_HEARTBEAT_INTERVAL"] = 0.5
-    orch_settings["SCHEDULER_IDLE_SLEEP"] = 0.05
+    orch_settings.api_url = live_server.url
+    orch_settings.log_dir = tmp_path / "logs"
+    orch_settings.home = tmp_path / "home"
+    orch_settings.task_heartbeat_interval = 0.5
+    orch_settings.scheduler_idle_sleep = 0.05
     engine = Engine(dags_folder)
     yield engine
     engine.close()

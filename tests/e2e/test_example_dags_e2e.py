@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def examples(engine, orch_settings):
-    orch_settings["LOAD_EXAMPLES"] = True
+    orch_settings.load_examples = True
     engine.parse()
     return engine
 

@@ -3,7 +3,7 @@
 Two ways in, checked in this order:
 - `Authorization: Bearer <JWT>` issued by `POST /auth/token` (HS256, signed with a key derived
   from SECRET_KEY under a purpose string of its own, so it can never pass for an Execution API
-  token or any other signed value; lifetime ORCH["API_TOKEN_TTL"], default one day). The token
+  token or any other signed value; lifetime ORCH_API_TOKEN_TTL, default one day). The token
   also carries a digest of the user's password hash: changing the password revokes it.
 - the browser's Django session (with Django's CSRF check on unsafe methods), so the UI's own
   pages can call the API.
@@ -59,11 +59,11 @@ def _password_digest(user) -> str:
 
 
 def token_ttl() -> float:
-    return float(settings.ORCH.get("API_TOKEN_TTL", 86400))
+    return settings.ORCH.api_token_ttl
 
 
 def issue_token(user, ttl: float | None = None) -> str:
-    """An access token for `user`, valid for `ttl` seconds (default ORCH["API_TOKEN_TTL"])."""
+    """An access token for `user`, valid for `ttl` seconds (default ORCH_API_TOKEN_TTL)."""
     now = int(time.time())
     lifetime = token_ttl() if ttl is None else ttl
     payload = {

@@ -24,7 +24,7 @@ DEFAULT_LIMIT = 50
 
 
 def maximum_limit() -> int:
-    return int(settings.ORCH.get("API_MAXIMUM_PAGE_LIMIT", 100))
+    return settings.ORCH.api_maximum_page_limit
 
 
 class ListParams(Schema):

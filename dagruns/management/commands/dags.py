@@ -158,7 +158,7 @@ class Command(BaseCommand):
             dag.next_dagrun_data_interval_start or dag.next_dagrun,
             dag.next_dagrun_data_interval_end or dag.next_dagrun,
         )
-        for _ in range(num_executions - 1):
+        for _step in range(num_executions - 1):
             info = next_run_after(
                 timetable,
                 last_automated_data_interval=last,

@@ -28,7 +28,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, once: bool, parsing_processes: int | None, **options):
-        folder = settings.ORCH["DAGS_FOLDER"]
+        folder = settings.ORCH.dags_folder
         if not folder.is_dir():
             self.stderr.write(f"DAGs folder {folder} does not exist yet; creating it.")
             folder.mkdir(parents=True, exist_ok=True)

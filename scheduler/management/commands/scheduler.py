@@ -25,21 +25,21 @@ class Command(BaseCommand):
 
     def handle(self, *args, with_dag_processor: bool, **options):
         self.stdout.write(
-            f"Scheduler started: executor={settings.ORCH['EXECUTOR']} "
-            f"parallelism={settings.ORCH['PARALLELISM']} api={settings.ORCH['API_URL']}"
+            f"Scheduler started: executor={settings.ORCH.executor} "
+            f"parallelism={settings.ORCH.parallelism} api={settings.ORCH.api_url}"
         )
         processor = thread = None
         if with_dag_processor:
             from scheduler.processor.loop import DagProcessor
 
-            settings.ORCH["DAGS_FOLDER"].mkdir(parents=True, exist_ok=True)
+            settings.ORCH.dags_folder.mkdir(parents=True, exist_ok=True)
             processor = DagProcessor()
             thread = threading.Thread(target=processor.run_forever, name="dag-processor")
             thread.start()
         try:
             Scheduler().run_forever()
         finally:
-            if processor is not None:
+            if processor is not None and thread is not None:
                 processor.stop()
                 thread.join(30)
         self.stdout.write("Scheduler stopped.")

@@ -71,7 +71,7 @@ class Command(BaseCommand):
 
     def _ensure_admin(self) -> None:
         User = get_user_model()
-        password_file = settings.ORCH["HOME"] / "standalone_admin_password.txt"
+        password_file = settings.ORCH.home / "standalone_admin_password.txt"
         if User.objects.filter(is_superuser=True).exists():
             if password_file.exists():
                 self.stdout.write(

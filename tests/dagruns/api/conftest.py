@@ -15,8 +15,8 @@ from tests.builders import make_run, queue, ti_of
 def isolated_orch_dirs(orch_settings, tmp_path):
     """Logs and the scheduler wake-up registry under the test's own directory (not autouse:
     the REST API's tests live below this directory too)."""
-    orch_settings["HOME"] = tmp_path
-    orch_settings["LOG_DIR"] = tmp_path / "logs"
+    orch_settings.home = tmp_path
+    orch_settings.log_dir = tmp_path / "logs"
     return tmp_path
 
 

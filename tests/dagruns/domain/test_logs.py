@@ -11,7 +11,7 @@ from dagruns.domain import logs
 
 @pytest.fixture
 def log_dir(orch_settings, tmp_path):
-    orch_settings["LOG_DIR"] = tmp_path / "logs"
+    orch_settings.log_dir = tmp_path / "logs"
     return tmp_path / "logs"
 
 

@@ -15,7 +15,7 @@ TI_ID = uuid.UUID("0b5c2a4e-6a55-4a47-9c1f-5a1d3e2f4b6c")
 
 
 def test_a_token_carries_the_task_instance_try_scope_and_lifetime(orch_settings):
-    orch_settings["EXECUTION_API_TOKEN_TTL"] = 120.0
+    orch_settings.execution_api_token_ttl = 120.0
     token = issue_token(TI_ID, 3)
     claims = verify_token(token)
     assert (claims.ti_id, claims.try_number, claims.lifetime) == (TI_ID, 3, 120)

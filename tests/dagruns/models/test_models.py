@@ -46,13 +46,13 @@ def test_a_variable_value_is_encrypted_and_sensitive_keys_are_masked():
 
 def test_keys_can_be_rotated_the_first_encrypts_all_decrypt(orch_settings):
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
-    orch_settings["FERNET_KEY"] = old
+    orch_settings.fernet_key = old
     crypto.reset_cache()
     Variable.objects.create(key="v", val="before rotation")
-    orch_settings["FERNET_KEY"] = f"{new},{old}"
+    orch_settings.fernet_key = f"{new},{old}"
     crypto.reset_cache()
     assert Variable.objects.get(key="v").val == "before rotation"
-    orch_settings["FERNET_KEY"] = new
+    orch_settings.fernet_key = new
     crypto.reset_cache()
     with pytest.raises(crypto.DecryptionError, match="ORCH_FERNET_KEY"):
         _ = Variable.objects.get(key="v").val

@@ -19,7 +19,7 @@ from tests.builders import START, store
 
 @pytest.fixture
 def listener(orch_settings, tmp_path):
-    orch_settings["HOME"] = tmp_path
+    orch_settings.home = tmp_path
     bus = localbus.Listener(events.TOPIC)
     yield bus
     bus.close()
@@ -63,5 +63,5 @@ def test_group_names_are_valid_for_any_dag_id():
 
 
 def test_publish_never_raises_without_listeners(orch_settings, tmp_path):
-    orch_settings["HOME"] = tmp_path / "nobody-listens"
+    orch_settings.home = tmp_path / "nobody-listens"
     events.publish({"kind": "dag", "dag_id": "x"})

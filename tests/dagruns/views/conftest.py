@@ -13,8 +13,8 @@ from tests.personas import persona
 
 @pytest.fixture(autouse=True)
 def isolated_orch_dirs(orch_settings, tmp_path):
-    orch_settings["HOME"] = tmp_path
-    orch_settings["LOG_DIR"] = tmp_path / "logs"
+    orch_settings.home = tmp_path
+    orch_settings.log_dir = tmp_path / "logs"
     return tmp_path
 
 

@@ -134,7 +134,7 @@ def test_the_dags_folder_is_importable_from_dag_files(dags_folder):
 
 
 def test_example_dags_load_when_asked(dags_folder, orch_settings):
-    orch_settings["LOAD_EXAMPLES"] = True
+    orch_settings.load_examples = True
     report = run()
     assert report.errors == 0, list(
         __import__("dagruns.models", fromlist=["DagImportError"]).DagImportError.objects.values()
@@ -148,7 +148,7 @@ def test_example_dags_load_when_asked(dags_folder, orch_settings):
         "example_params",
         "example_task_groups",
     } <= ids
-    orch_settings["LOAD_EXAMPLES"] = False
+    orch_settings.load_examples = False
     run()
     assert not DagModel.objects.filter(is_active=True, dag_id__startswith="example_").exists()
 

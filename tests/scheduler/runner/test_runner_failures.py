@@ -174,7 +174,7 @@ odd()
 
 
 def test_an_xcom_over_the_servers_limit_fails_with_the_servers_message(make_try, orch_settings):
-    orch_settings["XCOM_MAX_SIZE"] = 100
+    orch_settings.xcom_max_size = 100
     t = make_try(
         dag_with("""
 @task

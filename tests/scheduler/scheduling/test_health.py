@@ -31,7 +31,7 @@ def noop():
 
 @pytest.fixture
 def running_ti(orch_settings, tmp_path):
-    orch_settings["LOG_DIR"] = tmp_path / "logs"
+    orch_settings.log_dir = tmp_path / "logs"
     with DAG("health", schedule=None, start_date=START) as dag:
         PythonOperator(task_id="t", python_callable=noop, retries=1)
     store(dag)
@@ -70,7 +70,7 @@ def test_an_event_for_an_older_try_changes_nothing(running_ti):
 
 
 def test_a_running_try_without_heartbeat_is_a_zombie(running_ti, orch_settings):
-    orch_settings["TASK_HEARTBEAT_TIMEOUT"] = 60
+    orch_settings.task_heartbeat_timeout = 60
     TaskInstance.objects.filter(pk=running_ti.pk).update(
         last_heartbeat_at=timezone.now() - timedelta(seconds=61)
     )
@@ -81,12 +81,12 @@ def test_a_running_try_without_heartbeat_is_a_zombie(running_ti, orch_settings):
 
 
 def test_a_recent_heartbeat_is_not_a_zombie(running_ti, orch_settings):
-    orch_settings["TASK_HEARTBEAT_TIMEOUT"] = 60
+    orch_settings.task_heartbeat_timeout = 60
     assert fail_zombies(timezone.now()) == 0
 
 
 def test_a_try_stuck_in_queued_fails(running_ti, orch_settings):
-    orch_settings["TASK_QUEUED_TIMEOUT"] = 30
+    orch_settings.task_queued_timeout = 30
     TaskInstance.objects.filter(pk=running_ti.pk).update(
         state="queued", queued_dttm=timezone.now() - timedelta(seconds=31)
     )

@@ -24,7 +24,7 @@ UNHEALTHY = "unhealthy"
 
 def _threshold() -> timedelta:
     # Airflow's [scheduler] scheduler_health_check_threshold (30 s) by default.
-    return timedelta(seconds=float(settings.ORCH.get("HEALTH_CHECK_THRESHOLD", 30.0)))
+    return timedelta(seconds=settings.ORCH.scheduler_health_check_threshold)
 
 
 def _job_health(job_type: str) -> tuple[str, str | None]:

@@ -98,7 +98,7 @@ def test_heartbeat_after_the_try_was_cleared_is_409_so_the_runner_kills_the_task
 
 
 def test_heartbeat_hands_back_a_fresh_token_once_half_the_lifetime_is_gone(running, orch_settings):
-    orch_settings["EXECUTION_API_TOKEN_TTL"] = 100.0
+    orch_settings.execution_api_token_ttl = 100.0
     now = datetime.now(UTC)
     with time_machine.travel(now, tick=False):
         running.token = issue_token(running.ti.id, running.ti.try_number)

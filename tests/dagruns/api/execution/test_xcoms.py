@@ -62,7 +62,7 @@ def test_a_task_may_write_only_its_own_xcoms(running):
 
 
 def test_a_value_over_the_size_limit_is_413(running, orch_settings):
-    orch_settings["XCOM_MAX_SIZE"] = 10
+    orch_settings.xcom_max_size = 10
     assert running.set_xcom("small", "12345678").status_code == 201  # "12345678" is 10 bytes
     response = running.set_xcom("big", "123456789")
     assert response.status_code == 413

@@ -79,7 +79,7 @@ def test_an_expired_token_is_401(admin_user):
 
 
 def test_the_token_lifetime_comes_from_settings(admin_user, orch_settings):
-    orch_settings["API_TOKEN_TTL"] = 60
+    orch_settings.api_token_ttl = 60
     claims = jwt.decode(issue_token(admin_user), options={"verify_signature": False})
     assert claims["exp"] - claims["iat"] == 60
 

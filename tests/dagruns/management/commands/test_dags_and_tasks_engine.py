@@ -38,8 +38,8 @@ def run(*argv: str) -> str:
 
 @pytest.fixture
 def parsed(dags_folder, orch_settings, tmp_path):
-    orch_settings["LOG_DIR"] = tmp_path / "logs"
-    orch_settings["HOME"] = tmp_path / "home"
+    orch_settings.log_dir = tmp_path / "logs"
+    orch_settings.home = tmp_path / "home"
     write(dags_folder, "cli_dag.py", DAG_FILE)
     DagProcessor().run_once()
 
