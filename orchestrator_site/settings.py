@@ -109,8 +109,59 @@ def _database() -> dict:
         config["TEST"] = {"NAME": str(ORCH_HOME / f"test_orchestrator_{os.getpid()}.db")}
     elif config["ENGINE"] == "django.db.backends.postgresql":
         config.setdefault("OPTIONS", {})
+        pool = _postgres_pool()
+        if pool is not None:
+            config["OPTIONS"]["pool"] = pool
+            # Django refuses persistent connections with a pool: a request's connection goes
+            # back to the pool at its end instead (see _postgres_pool for why that matters).
+            config["CONN_MAX_AGE"] = 0
         config["TEST"] = {"NAME": f"test_{config['NAME']}_{os.getpid()}"}
+    if config["ENGINE"] != "django.db.backends.postgresql":
+        _refuse_pool_settings(config["ENGINE"])
     return config
+
+
+# Pool settings. Under ASGI every request runs its ORM code in a thread of its own, and a
+# persistent connection belongs to the thread that opened it: with CONN_MAX_AGE > 0 each
+# request left an idle connection behind (60 concurrent requests → 63 idle connections, and
+# with three schedulers PostgreSQL refused clients). psycopg's pool bounds a process's
+# connections: a request borrows one and returns it at its end; when all are lent, the next
+# request waits (up to ORCH_DB_POOL_TIMEOUT) instead of opening one more.
+_POOL_SETTINGS = ("DB_POOL_SIZE", "DB_POOL_MAX_SIZE", "DB_POOL_TIMEOUT")
+
+
+def _postgres_pool() -> dict | None:
+    # Airflow's SQLAlchemy pool keeps 5 connections (sql_alchemy_pool_size) and opens up to 10
+    # more under load (sql_alchemy_max_overflow): at most 15 per process, the default maximum
+    # here. psycopg opens its minimum at once (SQLAlchemy opens lazily), so the minimum kept
+    # open is smaller: single-threaded processes (scheduler, processor) need one or two.
+    size = env_int("DB_POOL_SIZE", 2, minimum=1)
+    max_size = env_int("DB_POOL_MAX_SIZE", 15, minimum=0)
+    timeout = env_float("DB_POOL_TIMEOUT", 30.0, minimum=0.1)  # Airflow's pool_timeout
+    if max_size == 0:
+        return None  # no pool: one connection per thread, kept ORCH_DB_CONN_MAX_AGE seconds
+    if max_size < size:
+        raise ImproperlyConfigured(
+            f"ORCH_DB_POOL_MAX_SIZE={max_size} must be at least ORCH_DB_POOL_SIZE={size}"
+        )
+    if env_optional("DB_CONN_MAX_AGE") not in (None, "0"):
+        raise ImproperlyConfigured(
+            "ORCH_DB_CONN_MAX_AGE cannot be used with the connection pool (connections go "
+            "back to the pool after each request); set ORCH_DB_POOL_MAX_SIZE=0 to turn the "
+            "pool off and keep connections per thread instead"
+        )
+    # Airflow recycles pooled connections after 30 minutes (sql_alchemy_pool_recycle).
+    return {"min_size": size, "max_size": max_size, "timeout": timeout, "max_lifetime": 1800.0}
+
+
+def _refuse_pool_settings(engine: str) -> None:
+    """Only PostgreSQL has a pool: a pool setting given for another database is refused
+    rather than silently doing nothing."""
+    given = [f"ORCH_{name}" for name in _POOL_SETTINGS if env_optional(name) is not None]
+    if given:
+        raise ImproperlyConfigured(
+            f"only PostgreSQL has a connection pool: {', '.join(given)} cannot be used with {engine}"
+        )
 
 
 DATABASES = {"default": _database()}

@@ -37,9 +37,20 @@ _CANDIDATE_FIELDS = (
 )  # fmt: skip
 
 
-def queue_ready_tasks(executor: BaseExecutor, now: datetime, max_tis: int = 512) -> int:
+def queue_ready_tasks(
+    executor: BaseExecutor, now: datetime, max_tis: int = 512, dag_ids: list[str] | None = None
+) -> int:
+    """Queue what the limits allow (see the module docstring). Tasks of paused DAGs are never
+    queued (as in Airflow: their running tries finish, nothing new starts until unpaused);
+    with `dag_ids` (`dags test`) only those DAGs' tasks are queued, paused or not."""
     slots = executor.open_slots
-    if slots <= 0 or not TaskInstance.objects.filter(state=TIS.SCHEDULED).exists():
+    ready = TaskInstance.objects.filter(state=TIS.SCHEDULED)
+    ready = (
+        ready.filter(dag_id__in=dag_ids)
+        if dag_ids is not None
+        else ready.filter(dag_run__dag__is_paused=False)
+    )
+    if slots <= 0 or not ready.exists():
         return 0  # most ticks: nothing to queue, no need to lock the pools
     with transaction.atomic():
         pools = {p.name: p.slots for p in _locked(Pool.objects.all())}
@@ -51,8 +62,7 @@ def queue_ready_tasks(executor: BaseExecutor, now: datetime, max_tis: int = 512)
             )[0].slots
         candidates = list(
             _locked(
-                TaskInstance.objects.filter(state=TIS.SCHEDULED)
-                .select_related("dag_run")
+                ready.select_related("dag_run")
                 # Only what queueing needs: full rows would decode every JSON column.
                 .only(*_CANDIDATE_FIELDS)
                 .order_by("-priority_weight", "dag_run__run_after", "scheduled_dttm", "task_id"),
