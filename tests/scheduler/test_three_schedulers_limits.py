@@ -1,5 +1,5 @@
 """Three schedulers at once, under load, never exceed an "at most N" limit: max_active_runs,
-max_active_tasks and a pool's slots. Each scheduler is a thread with its own database
+max_active_tasks, a task's max_active_tis_per_dag and a pool's slots. Each scheduler is a thread with its own database
 connection; a fourth thread plays the task runners (queued → running → success) and a fifth
 samples the database continuously, keeping the highest count it ever saw."""
 
@@ -26,6 +26,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 MAX_ACTIVE_RUNS = 3
 MAX_ACTIVE_TASKS = 4
+MAX_ACTIVE_TIS_PER_DAG = 2  # of the task "capped", across all runs of its DAG
 POOL_SLOTS = 5
 RUNS_PER_DAG = 12
 
@@ -48,6 +49,7 @@ class Peaks:
         self.runs: dict[str, int] = defaultdict(int)
         self.tasks: dict[str, int] = defaultdict(int)
         self.pool = 0
+        self.capped: dict[str, int] = defaultdict(int)
         self.samples = 0
 
     def sample(self) -> None:
@@ -59,6 +61,9 @@ class Peaks:
         occupying = TaskInstance.objects.filter(state__in=TI_OCCUPYING_SLOT)
         for dag_id, n in occupying.values_list("dag_id").annotate(n=Count("id")):
             self.tasks[dag_id] = max(self.tasks[dag_id], n)
+        capped = occupying.filter(task_id="capped").values_list("dag_id").annotate(n=Count("id"))
+        for dag_id, n in capped:
+            self.capped[dag_id] = max(self.capped[dag_id], n)
         used = occupying.filter(pool="limited").aggregate(s=Sum("pool_slots"))["s"] or 0
         self.pool = max(self.pool, used)
         self.samples += 1
@@ -74,8 +79,13 @@ def build() -> list[int]:
             max_active_runs=MAX_ACTIVE_RUNS,
             max_active_tasks=MAX_ACTIVE_TASKS,
         ) as dag:
-            for i in range(3):
+            for i in range(2):
                 PythonOperator(task_id=f"free{i}", python_callable=noop)
+            PythonOperator(
+                task_id="capped",
+                python_callable=noop,
+                max_active_tis_per_dag=MAX_ACTIVE_TIS_PER_DAG,
+            )
             for i in range(3):
                 PythonOperator(
                     task_id=f"pooled{i}", python_callable=noop, pool="limited", pool_slots=1 + i % 2
@@ -92,7 +102,7 @@ def all_finished(pks: list[int]) -> bool:
     return DagRun.objects.filter(pk__in=pks).exclude(state__in=DAGRUN_FINISHED).count() == 0
 
 
-def test_three_schedulers_under_load_never_exceed_runs_tasks_or_pool_limits():
+def test_three_schedulers_under_load_never_exceed_any_at_most_n_limit():
     pks = build()
     peaks = Peaks()
     done = threading.Event()
@@ -141,3 +151,4 @@ def test_three_schedulers_under_load_never_exceed_runs_tasks_or_pool_limits():
     assert max(peaks.runs.values()) <= MAX_ACTIVE_RUNS, peaks.runs
     assert max(peaks.tasks.values()) <= MAX_ACTIVE_TASKS, peaks.tasks
     assert peaks.pool <= POOL_SLOTS, peaks.pool
+    assert max(peaks.capped.values()) <= MAX_ACTIVE_TIS_PER_DAG, peaks.capped
