@@ -1,7 +1,8 @@
 """Step 3 of a scheduler tick: the critical section that moves scheduled task instances to
 queued and hands them to the executor, respecting — all at once — the executor's open slots
-(ORCH_PARALLELISM), each pool's free slots (pool_slots per task), each DAG's
-max_active_tasks, each task's max_active_tis_per_dag/_per_dagrun, and priority (priority_weight, then the oldest run first).
+(ORCH_PARALLELISM, per scheduler as in Airflow), each pool's free slots (pool_slots per task),
+each DAG's max_active_tasks, each task's max_active_tis_per_dag/_per_dagrun, and priority
+(priority_weight, then the oldest run first). Tasks of paused DAGs are not queued.
 
 Several schedulers on PostgreSQL: the pool rows are locked FOR UPDATE first, which serializes
 this section across schedulers (so two of them never both spend a pool's last slot), and the
