@@ -68,6 +68,21 @@ class OrchSettings(BaseSettings):
     db_conn_max_age: int = setting(
         600, ge=0, meaning="seconds a database connection is kept open for reuse (0: per request)"
     )
+    # Connection pool (PostgreSQL only; see settings._postgres_pool for why and the defaults).
+    db_pool_size: int = setting(
+        2, ge=1, meaning="PostgreSQL connections each process keeps open in its pool"
+    )
+    db_pool_max_size: int = setting(
+        15,
+        ge=0,
+        meaning="most PostgreSQL connections per process (Airflow's pool 5 + overflow 10); "
+        "0 turns the pool off",
+    )
+    db_pool_timeout: float = setting(
+        30.0,
+        ge=0.1,
+        meaning="seconds a request waits for a free pooled connection (Airflow's `pool_timeout`)",
+    )
     sqlite_busy_timeout: float = setting(
         30.0, ge=0, meaning="seconds a SQLite writer waits for the lock before failing"
     )

@@ -18,6 +18,7 @@ from orchestrator_site.config import (
     BASE_DIR,
     OrchSettings,
     SettingError,
+    env_name,
     load_settings,
     persistent_secret,
 )
@@ -80,13 +81,19 @@ TEMPLATES = [
 ]
 
 
-def _database() -> dict[str, Any]:
-    url = ORCH.database_url or f"sqlite:///{ORCH_HOME / 'orchestrator.db'}"
+def _database(orch: OrchSettings | None = None) -> dict[str, Any]:
+    """DATABASES["default"] from `orch` (default: the environment as it is now)."""
+    if orch is None:
+        try:
+            orch = load_settings()
+        except SettingError as exc:
+            raise ImproperlyConfigured(str(exc)) from exc
+    url = orch.database_url or f"sqlite:///{orch.home / 'orchestrator.db'}"
     try:
         # Persistent connections: opening one (and, on SQLite, running its PRAGMAs) for every
         # Execution API call cost more than the call itself. Health checks drop dead ones.
         config = dj_database_url.parse(
-            url, conn_max_age=ORCH.db_conn_max_age, conn_health_checks=True
+            url, conn_max_age=orch.db_conn_max_age, conn_health_checks=True
         )
     except Exception as exc:  # dj_database_url raises bare ValueError/KeyError
         raise ImproperlyConfigured(f"ORCH_DATABASE_URL={url!r} is not usable: {exc}") from None
@@ -97,7 +104,7 @@ def _database() -> dict[str, Any]:
             # WAL lets readers proceed during a write, the busy timeout makes a writer wait
             # instead of failing, and IMMEDIATE takes the write lock at BEGIN so two
             # transactions never deadlock upgrading a read lock ("database is locked").
-            "timeout": ORCH.sqlite_busy_timeout,
+            "timeout": orch.sqlite_busy_timeout,
             "transaction_mode": "IMMEDIATE",
             "init_command": (
                 "PRAGMA journal_mode=WAL;"
@@ -108,14 +115,68 @@ def _database() -> dict[str, Any]:
         }
         # A file, not :memory:, so threads and subprocesses of a test can share it; one per
         # test process, so test sessions running side by side never share (or delete) one.
-        config["TEST"] = {"NAME": str(ORCH_HOME / f"test_orchestrator_{os.getpid()}.db")}
+        config["TEST"] = {"NAME": str(orch.home / f"test_orchestrator_{os.getpid()}.db")}
     elif config["ENGINE"] == "django.db.backends.postgresql":
         config.setdefault("OPTIONS", {})
+        pool = _postgres_pool(orch)
+        if pool is not None:
+            config["OPTIONS"]["pool"] = pool
+            # Django refuses persistent connections with a pool: a request's connection goes
+            # back to the pool at its end instead (see _postgres_pool for why that matters).
+            config["CONN_MAX_AGE"] = 0
         config["TEST"] = {"NAME": f"test_{config['NAME']}_{os.getpid()}"}
+    if config["ENGINE"] != "django.db.backends.postgresql":
+        _refuse_pool_settings(orch, config["ENGINE"])
     return dict(config)  # a plain dict, as Django's DATABASES types it
 
 
-DATABASES = {"default": _database()}
+# Pool settings. Under ASGI every request runs its ORM code in a thread of its own, and a
+# persistent connection belongs to the thread that opened it: with CONN_MAX_AGE > 0 each
+# request left an idle connection behind (60 concurrent requests → 63 idle connections, and
+# with three schedulers PostgreSQL refused clients). psycopg's pool bounds a process's
+# connections: a request borrows one and returns it at its end; when all are lent, the next
+# request waits (up to ORCH_DB_POOL_TIMEOUT) instead of opening one more.
+_POOL_SETTINGS = ("db_pool_size", "db_pool_max_size", "db_pool_timeout")
+
+
+def _postgres_pool(orch: OrchSettings) -> dict[str, Any] | None:
+    # Airflow's SQLAlchemy pool keeps 5 connections (sql_alchemy_pool_size) and opens up to 10
+    # more under load (sql_alchemy_max_overflow): at most 15 per process, the default maximum
+    # here. psycopg opens its minimum at once (SQLAlchemy opens lazily), so the minimum kept
+    # open is smaller: single-threaded processes (scheduler, processor) need one or two.
+    size, max_size = orch.db_pool_size, orch.db_pool_max_size
+    if max_size == 0:
+        return None  # no pool: one connection per thread, kept ORCH_DB_CONN_MAX_AGE seconds
+    if max_size < size:
+        raise ImproperlyConfigured(
+            f"ORCH_DB_POOL_MAX_SIZE={max_size} must be at least ORCH_DB_POOL_SIZE={size}"
+        )
+    if "db_conn_max_age" in orch.model_fields_set and orch.db_conn_max_age != 0:
+        raise ImproperlyConfigured(
+            "ORCH_DB_CONN_MAX_AGE cannot be used with the connection pool (connections go "
+            "back to the pool after each request); set ORCH_DB_POOL_MAX_SIZE=0 to turn the "
+            "pool off and keep connections per thread instead"
+        )
+    # Airflow recycles pooled connections after 30 minutes (sql_alchemy_pool_recycle).
+    return {
+        "min_size": size,
+        "max_size": max_size,
+        "timeout": orch.db_pool_timeout,
+        "max_lifetime": 1800.0,
+    }
+
+
+def _refuse_pool_settings(orch: OrchSettings, engine: str) -> None:
+    """Only PostgreSQL has a pool: a pool setting given for another database is refused
+    rather than silently doing nothing."""
+    given = [env_name(name) for name in _POOL_SETTINGS if name in orch.model_fields_set]
+    if given:
+        raise ImproperlyConfigured(
+            f"only PostgreSQL has a connection pool: {', '.join(given)} cannot be used with {engine}"
+        )
+
+
+DATABASES = {"default": _database(ORCH)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -25,6 +25,10 @@ class TaskSpec:
     retries: int
     executor_config: dict
     execution_timeout: float | None
+    # Airflow's per-task concurrency: tries of this task queued or running at once, across
+    # all runs of the DAG / within one run (None: no limit of its own).
+    max_active_tis_per_dag: int | None = None
+    max_active_tis_per_dagrun: int | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,8 @@ def build_graph(serialized: dict[str, Any]) -> DagGraph:
             retries=int(t.get("retries") or 0),
             executor_config=t.get("executor_config") or {},
             execution_timeout=t.get("execution_timeout"),
+            max_active_tis_per_dag=t.get("max_active_tis_per_dag"),
+            max_active_tis_per_dagrun=t.get("max_active_tis_per_dagrun"),
         )
     order = tuple(t["task_id"] for t in serialized["tasks"])
     return DagGraph(

@@ -7,21 +7,27 @@ component is percent-encoded, so run ids with `/`, `:` or `+` stay one safe path
 `key=` prefixes mean no component can be `.` or `..`.
 
 Runners ship lines through the Execution API; the UI and the REST API read with `read_log`
-(byte offsets, so a page can tail a growing file without re-reading it).
+(byte offsets, so a page can tail a growing file without re-reading it). A whole log goes out
+through `raw_chunks`/`line_chunks` and `streamed`: a few hundred KB in memory at a time,
+whatever the log's size (reading a 50 MB log in one piece grew the API server to 250 MB).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 from urllib.parse import quote
 
 from django.conf import settings
 
 DEFAULT_READ_LIMIT = 1024 * 1024
+STREAM_CHUNK_BYTES = 256 * 1024
+MAX_LINE_BYTES = 8 * 1024 * 1024
+T = TypeVar("T")
 
 
 class TryKey(Protocol):
@@ -124,3 +130,60 @@ def read_log(path: Path, offset: int = 0, limit: int = DEFAULT_READ_LIMIT) -> Lo
         next_offset=start + len(data),
         size=size,
     )
+
+
+def raw_chunks(path: Path, size: int | None = None) -> Iterator[bytes]:
+    """The file's first `size` bytes (default: its size when the iteration starts; a running
+    try's later lines are left for the next read), STREAM_CHUNK_BYTES at a time."""
+    with path.open("rb") as handle:
+        left = os.fstat(handle.fileno()).st_size if size is None else size
+        while left > 0:
+            data = handle.read(min(STREAM_CHUNK_BYTES, left))
+            if not data:
+                return
+            left -= len(data)
+            yield data
+
+
+def line_chunks(path: Path) -> Iterator[str]:
+    """The log as it is when the iteration starts, as text in pieces of about
+    STREAM_CHUNK_BYTES that end on a line boundary. A line longer than a piece is read whole
+    (up to MAX_LINE_BYTES, beyond which it is cut, so one endless line cannot take the
+    server's memory)."""
+    size = log_size(path)
+    offset = 0
+    limit = STREAM_CHUNK_BYTES
+    while offset < size:
+        chunk = read_log(path, offset, min(limit, size - offset))
+        if chunk.next_offset <= offset:
+            return  # the file shrank under us: what was there has been sent
+        whole_lines = chunk.content.endswith("\n") or chunk.next_offset >= size
+        if not whole_lines and limit < MAX_LINE_BYTES:
+            limit = min(limit * 2, MAX_LINE_BYTES)
+            continue
+        offset = chunk.next_offset
+        limit = STREAM_CHUNK_BYTES
+        yield chunk.content
+
+
+async def _in_thread(chunks: Iterator[T]) -> AsyncIterator[T]:
+    end = object()
+    try:
+        while True:
+            # Reading and encoding happen in a worker thread: the server's event loop (which
+            # also serves websockets and the Execution API) never waits on the disk or on
+            # a 50 MB encode.
+            part = await asyncio.to_thread(next, chunks, end)
+            if part is end:
+                return
+            yield part  # type: ignore[misc]
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+
+
+def streamed(chunks: Iterator[T], asynchronous: bool) -> Iterator[T] | AsyncIterator[T]:
+    """`chunks` as a response body. Under ASGI it must be an async iterator: Django consumes a
+    synchronous one into a list first (the whole log in memory) before sending a byte."""
+    return _in_thread(chunks) if asynchronous else chunks

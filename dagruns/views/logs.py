@@ -9,9 +9,11 @@ import re
 from pathlib import Path
 from typing import overload
 
-from django.http import FileResponse, Http404
+from django.core.handlers.asgi import ASGIRequest
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.html import escape
+from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 
 from dagruns.domain import logs
@@ -215,6 +217,14 @@ def log_download(request, dag_id: str, run_id: str, task_id: str, try_number: in
     if not path.exists():
         raise Http404("this try has no log")
     name = f"{ti.dag_id}__{ti.task_id}__attempt-{try_number}.log"
-    return FileResponse(
-        path.open("rb"), as_attachment=True, filename=name, content_type="text/plain; charset=utf-8"
+    size = logs.log_size(path)
+    # Streamed in chunks, not a FileResponse: under ASGI Django reads a file response's
+    # synchronous iterator to the end before sending (a 50 MB log, 50+ MB of memory).
+    chunks = logs.raw_chunks(path, size)
+    response = StreamingHttpResponse(
+        logs.streamed(chunks, asynchronous=isinstance(request, ASGIRequest)),
+        content_type="text/plain; charset=utf-8",
     )
+    response["Content-Length"] = str(size)
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response

@@ -29,27 +29,46 @@ def start_queued_runs(now: datetime, dag_ids: list[str] | None = None) -> int:
         if dag_ids is not None
         else queued.filter(dag__is_paused=False)
     )
-    candidates = queued.order_by("run_after").values_list("pk", "dag_id", "run_id")
-    started = 0
-    running_counts: dict[str, int] = {}
-    limits: dict[str, int] = {}
-    for pk, dag_id, run_id in candidates:
-        if dag_id not in running_counts:
-            running_counts[dag_id] = DagRun.objects.filter(
-                dag_id=dag_id, state=DagRunState.RUNNING
-            ).count()
-            limits[dag_id] = DagModel.objects.values_list("max_active_runs", flat=True).get(
-                pk=dag_id
-            )
-        if running_counts[dag_id] >= limits[dag_id]:
-            continue
-        if DagRun.objects.filter(pk=pk, state=DagRunState.QUEUED).update(
-            state=DagRunState.RUNNING, start_date=now
-        ):
-            running_counts[dag_id] += 1
-            started += 1
-            events.notify("run", dag_id=dag_id, run_id=run_id)
-    return started
+    waiting_dags = sorted(set(queued.values_list("dag_id", flat=True)))
+    return sum(_start_runs_of(dag_id, now) for dag_id in waiting_dags)
+
+
+def _start_runs_of(dag_id: str, now: datetime) -> int:
+    """Start this DAG's oldest queued runs up to its max_active_runs, as one step.
+
+    The race this closes: counting the running runs and then starting some were separate
+    statements, so two schedulers could both count 2 running under a limit of 3 and both start
+    one (4 running; 5 with a limit of 4). Every scheduler now locks the DAG's row first, so the
+    count and the starts of one DAG happen one scheduler at a time, and the count (a fresh
+    statement under READ COMMITTED, after the lock) sees what the previous holder committed.
+    A scheduler that finds the row locked skips the DAG: the holder is starting its runs.
+    On SQLite the IMMEDIATE transaction already holds the database's write lock."""
+    with transaction.atomic():
+        limit = (
+            DagModel.objects.select_for_update(skip_locked=True)
+            .filter(pk=dag_id)
+            .values_list("max_active_runs", flat=True)
+            .first()
+        )
+        if limit is None:
+            return 0  # locked by another scheduler (or the DAG is gone)
+        running = DagRun.objects.filter(dag_id=dag_id, state=DagRunState.RUNNING).count()
+        if running >= limit:
+            return 0
+        oldest = (
+            DagRun.objects.filter(dag_id=dag_id, state=DagRunState.QUEUED)
+            .order_by("run_after", "pk")
+            .values_list("pk", "run_id")[: limit - running]
+        )
+        started = []
+        for pk, run_id in oldest:
+            if DagRun.objects.filter(pk=pk, state=DagRunState.QUEUED).update(
+                state=DagRunState.RUNNING, start_date=now
+            ):
+                started.append(run_id)
+    for run_id in started:
+        events.notify("run", dag_id=dag_id, run_id=run_id)
+    return len(started)
 
 
 @dataclass

@@ -78,7 +78,7 @@ class Scheduler:
             self._last_health_check = time.monotonic()
             r.failures += fail_zombies(now) + fail_stuck_queued(now)
         r.decisions = examine_running_runs(now, self.dag_ids)
-        r.queued = queue_ready_tasks(self.executor, now)
+        r.queued = queue_ready_tasks(self.executor, now, dag_ids=self.dag_ids)
         return r
 
     def run_forever(self) -> None:

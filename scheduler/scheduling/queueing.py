@@ -1,7 +1,8 @@
 """Step 3 of a scheduler tick: the critical section that moves scheduled task instances to
 queued and hands them to the executor, respecting — all at once — the executor's open slots
-(ORCH_PARALLELISM), each pool's free slots (pool_slots per task), each DAG's
-max_active_tasks, and priority (priority_weight, then the oldest run first).
+(ORCH_PARALLELISM, per scheduler as in Airflow), each pool's free slots (pool_slots per task),
+each DAG's max_active_tasks, each task's max_active_tis_per_dag/_per_dagrun, and priority
+(priority_weight, then the oldest run first). Tasks of paused DAGs are not queued.
 
 Several schedulers on PostgreSQL: the pool rows are locked FOR UPDATE first, which serializes
 this section across schedulers (so two of them never both spend a pool's last slot), and the
@@ -21,6 +22,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Sum
 
+from dagruns.domain.dag_graph import graph_for_version
 from dagruns.models import DagModel, DagVersion, Pool, TaskInstance, TaskInstanceState
 from dagruns.models.pool import DEFAULT_POOL_NAME, DEFAULT_POOL_SLOTS
 from dagruns.models.states import TI_OCCUPYING_SLOT
@@ -37,9 +39,20 @@ _CANDIDATE_FIELDS = (
 )  # fmt: skip
 
 
-def queue_ready_tasks(executor: BaseExecutor, now: datetime, max_tis: int = 512) -> int:
+def queue_ready_tasks(
+    executor: BaseExecutor, now: datetime, max_tis: int = 512, dag_ids: list[str] | None = None
+) -> int:
+    """Queue what the limits allow (see the module docstring). Tasks of paused DAGs are never
+    queued (as in Airflow: their running tries finish, nothing new starts until unpaused);
+    with `dag_ids` (`dags test`) only those DAGs' tasks are queued, paused or not."""
     slots = executor.open_slots
-    if slots <= 0 or not TaskInstance.objects.filter(state=TIS.SCHEDULED).exists():
+    ready = TaskInstance.objects.filter(state=TIS.SCHEDULED)
+    ready = (
+        ready.filter(dag_id__in=dag_ids)
+        if dag_ids is not None
+        else ready.filter(dag_run__dag__is_paused=False)
+    )
+    if slots <= 0 or not ready.exists():
         return 0  # most ticks: nothing to queue, no need to lock the pools
     with transaction.atomic():
         pools = {p.name: p.slots for p in _locked(Pool.objects.all())}
@@ -51,8 +64,7 @@ def queue_ready_tasks(executor: BaseExecutor, now: datetime, max_tis: int = 512)
             )[0].slots
         candidates = list(
             _locked(
-                TaskInstance.objects.filter(state=TIS.SCHEDULED)
-                .select_related("dag_run")
+                ready.select_related("dag_run")
                 # Only what queueing needs: full rows would decode every JSON column.
                 .only(*_CANDIDATE_FIELDS)
                 .order_by("-priority_weight", "dag_run__run_after", "scheduled_dttm", "task_id"),
@@ -105,6 +117,7 @@ def _choose(
     dag_limit = dict(
         DagModel.objects.filter(dag_id__in=dag_ids).values_list("dag_id", "max_active_tasks")
     )
+    caps = _TaskCaps(candidates)
     chosen: list[TaskInstance] = []
     pool_add: dict[str, int] = defaultdict(int)
     dag_add: dict[str, int] = defaultdict(int)
@@ -122,10 +135,58 @@ def _choose(
         limit = dag_limit.get(ti.dag_id, 16)
         if dag_running.get(ti.dag_id, 0) + dag_add[ti.dag_id] >= limit:
             continue
+        if not caps.admits(ti):
+            continue
         chosen.append(ti)
         pool_add[ti.pool] += ti.pool_slots
         dag_add[ti.dag_id] += 1
+        caps.add(ti)
     return chosen
+
+
+class _TaskCaps:
+    """A task's own limits, as Airflow's max_active_tis_per_dag (its tries queued or running
+    at once across all runs) and max_active_tis_per_dagrun (within one run, which matters for
+    mapped tasks). Counted, like the other limits, inside the queueing critical section."""
+
+    def __init__(self, candidates: list[TaskInstance]) -> None:
+        self.per_dag: dict[tuple[str, str], int] = {}
+        self.per_run: dict[tuple[str, str], int] = {}
+        for ti in candidates:
+            spec = graph_for_version(ti.dag_run.dag_version_id).tasks.get(ti.task_id)
+            if spec is not None and spec.max_active_tis_per_dag is not None:
+                self.per_dag[(ti.dag_id, ti.task_id)] = spec.max_active_tis_per_dag
+            if spec is not None and spec.max_active_tis_per_dagrun is not None:
+                self.per_run[(ti.dag_id, ti.task_id)] = spec.max_active_tis_per_dagrun
+        self.dag_used: dict[tuple[str, str], int] = defaultdict(int)
+        self.run_used: dict[tuple[int, str], int] = defaultdict(int)
+        capped = set(self.per_dag) | set(self.per_run)
+        if not capped:
+            return
+        occupying = TaskInstance.objects.filter(
+            state__in=TI_OCCUPYING_SLOT,
+            dag_id__in={dag_id for dag_id, _ in capped},
+            task_id__in={task_id for _, task_id in capped},
+        )
+        for dag_id, task_id, n in (
+            occupying.values_list("dag_id", "task_id").annotate(n=Count("id")).order_by()
+        ):
+            self.dag_used[(dag_id, task_id)] += n
+        for run_pk, task_id, n in (
+            occupying.values_list("dag_run_id", "task_id").annotate(n=Count("id")).order_by()
+        ):
+            self.run_used[(run_pk, task_id)] += n
+
+    def admits(self, ti: TaskInstance) -> bool:
+        key = (ti.dag_id, ti.task_id)
+        if key in self.per_dag and self.dag_used[key] >= self.per_dag[key]:
+            return False
+        run_key = (ti.dag_run_id, ti.task_id)
+        return not (key in self.per_run and self.run_used[run_key] >= self.per_run[key])
+
+    def add(self, ti: TaskInstance) -> None:
+        self.dag_used[(ti.dag_id, ti.task_id)] += 1
+        self.run_used[(ti.dag_run_id, ti.task_id)] += 1
 
 
 def _mark_queued(ids: list, now: datetime) -> set:

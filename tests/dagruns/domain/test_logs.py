@@ -92,3 +92,57 @@ def test_reading_past_the_end_is_empty_and_at_eof(log_dir):
 def test_invalid_offsets_are_refused(log_dir):
     with pytest.raises(ValueError):
         logs.read_log(logs.log_path("e", "r", "t", 1), offset=-1)
+
+
+def test_raw_chunks_stop_at_the_size_the_file_had_when_reading_began(log_dir, monkeypatch):
+    monkeypatch.setattr(logs, "STREAM_CHUNK_BYTES", 4)
+    log_dir.mkdir(parents=True)
+    path = log_dir / "a.log"
+    path.write_bytes(b"0123456789")
+    chunks = logs.raw_chunks(path)
+    assert next(chunks) == b"0123"
+    logs.append_lines(path, ["later"])  # a running try keeps writing
+    assert b"".join(chunks) == b"456789"
+
+
+def test_line_chunks_end_on_line_boundaries_and_keep_a_long_line_whole(log_dir, monkeypatch):
+    monkeypatch.setattr(logs, "STREAM_CHUNK_BYTES", 8)
+    path = log_dir / "a.log"
+    logs.append_lines(path, ["ab", "a line much longer than eight bytes", "cd", "tail"])
+    pieces = list(logs.line_chunks(path))
+    # Every piece ends a line, so no line (not even the long one) is split between two.
+    assert all(piece.endswith("\n") for piece in pieces)
+    assert pieces[0] == "ab\n"
+    assert "".join(pieces) == path.read_text()
+
+
+def test_line_chunks_cut_a_line_beyond_max_line_bytes(log_dir, monkeypatch):
+    monkeypatch.setattr(logs, "STREAM_CHUNK_BYTES", 4)
+    monkeypatch.setattr(logs, "MAX_LINE_BYTES", 16)
+    path = log_dir / "a.log"
+    logs.append_lines(path, ["x" * 40])
+    pieces = list(logs.line_chunks(path))
+    assert max(len(piece) for piece in pieces) <= 16
+    assert "".join(pieces) == "x" * 40 + "\n"
+
+
+def test_streamed_under_asgi_is_an_async_iterator_that_closes_its_source(log_dir):
+    import asyncio
+
+    closed = []
+
+    def source():
+        try:
+            yield from ("a", "b", "c")
+        finally:
+            closed.append(True)
+
+    async def first_two():
+        body = logs.streamed(source(), asynchronous=True)
+        got = [await anext(body), await anext(body)]
+        await body.aclose()  # a client that went away mid-download
+        return got
+
+    assert asyncio.run(first_two()) == ["a", "b"]
+    assert closed == [True]
+    assert list(logs.streamed(iter(["x"]), asynchronous=False)) == ["x"]

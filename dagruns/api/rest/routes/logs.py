@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from django.core import signing
-from django.http import HttpRequest, HttpResponse
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Path, Router
+from ninja.responses import NinjaJSONEncoder
 
 from dagruns.api.rest.auth import require
 from dagruns.api.rest.errors import bad_request, not_found
@@ -38,7 +41,6 @@ router = Router(tags=["Task Instance"])
 TOKEN_SALT = "orchestrator.rest.log-continuation"
 CONTINUATION_HEADER = "Airflow-Continuation-Token"
 PAGE_BYTES = 256 * 1024
-FULL_CONTENT_BYTES = 64 * 1024 * 1024
 # What the task runner writes: "[2024-01-01 00:00:00,123] {file.py:12} INFO - message".
 LINE_RE = re.compile(
     r"^\[(?P<ts>[^\]]+)\] \{(?P<loc>[^}]*)\} (?P<level>[A-Z]+) - (?P<event>.*)$", re.DOTALL
@@ -125,22 +127,66 @@ def get_log(
 ):
     require(request, Role.VIEWER)
     row, finished = _try_row(dag_id, dag_run_id, task_id, try_number, map_index)
-    offset = 0 if full_content else _decode(token)
-    limit = FULL_CONTENT_BYTES if full_content else PAGE_BYTES
-    chunk = logs.read_log(logs.ti_log_path(row, try_number), offset=offset, limit=limit)
-    end_of_log = full_content or (finished and chunk.eof)
+    path = logs.ti_log_path(row, try_number)
+    accept = request.headers.get("Accept", "")
+    if full_content:
+        return _full_log(request, path, accept)
+    chunk = logs.read_log(path, offset=_decode(token), limit=PAGE_BYTES)
+    end_of_log = finished and chunk.eof
     next_token = (
         None if end_of_log else signing.dumps({"offset": chunk.next_offset}, salt=TOKEN_SALT)
     )
     lines = chunk.content.splitlines()
-    accept = request.headers.get("Accept", "")
-    if "application/x-ndjson" in accept:
-        body = "".join(json.dumps(structured(line), default=_iso) + "\n" for line in lines)
-        return _with_token(HttpResponse(body, content_type="application/x-ndjson"), next_token)
-    if "text/plain" in accept and "application/json" not in accept:
+    if _wants_ndjson(accept):
+        return _with_token(
+            HttpResponse(_ndjson(lines), content_type="application/x-ndjson"), next_token
+        )
+    if _wants_text(accept):
         response = HttpResponse(chunk.content, content_type="text/plain; charset=utf-8")
         return _with_token(response, next_token)
     return {"content": [structured(line) for line in lines], "continuation_token": next_token}
+
+
+def _wants_ndjson(accept: str) -> bool:
+    return "application/x-ndjson" in accept
+
+
+def _wants_text(accept: str) -> bool:
+    return "text/plain" in accept and "application/json" not in accept
+
+
+def _ndjson(lines: list[str]) -> str:
+    return "".join(json.dumps(structured(line), default=_iso) + "\n" for line in lines)
+
+
+def _full_log(request: HttpRequest, path, accept: str) -> StreamingHttpResponse:
+    """The whole log (`full_content=true`), streamed in pieces of logs.STREAM_CHUNK_BYTES in
+    the asked format, so the server's memory does not grow with the log. There is no
+    continuation token: the client asked for everything there is (Airflow's end_of_log)."""
+    pieces = logs.line_chunks(path)
+    body: Iterator[str]
+    if _wants_ndjson(accept):
+        body, content_type = (_ndjson(p.splitlines()) for p in pieces), "application/x-ndjson"
+    elif _wants_text(accept):
+        body, content_type = pieces, "text/plain; charset=utf-8"
+    else:
+        body, content_type = _json_document(pieces), "application/json; charset=utf-8"
+    asynchronous = isinstance(request, ASGIRequest)
+    return StreamingHttpResponse(logs.streamed(body, asynchronous), content_type=content_type)
+
+
+def _json_document(pieces: Iterator[str]) -> Iterator[str]:
+    """TaskInstancesLogResponse written piece by piece: exactly what the schema would render
+    for the whole log (the same structured messages, the same encoder), never all at once."""
+    encoder = NinjaJSONEncoder()
+    yield '{"content": ['
+    first = True
+    for piece in pieces:
+        items = [encoder.encode(structured(line)) for line in piece.splitlines()]
+        if items:
+            yield ("" if first else ", ") + ", ".join(items)
+            first = False
+    yield '], "continuation_token": null}'
 
 
 def _iso(value: Any) -> str:

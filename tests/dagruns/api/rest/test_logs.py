@@ -48,11 +48,50 @@ def test_a_running_try_is_paged_with_a_continuation_token(viewer, world, monkeyp
     assert [m["event"] for m in fourth["content"]] == ["third"]
 
 
+def streamed_body(response) -> bytes:
+    assert response.streaming, "a whole log is streamed, never built in memory"
+    return b"".join(response.streaming_content)
+
+
 def test_full_content_reads_everything_without_a_token(viewer, world, monkeypatch):
     TaskInstance.objects.filter(pk=world["ti"].pk).update(state="running")
     monkeypatch.setattr(log_route, "PAGE_BYTES", 5)
-    body = viewer.get(f"{LOG}/1", params={"full_content": "true"}).json()
+    body = json.loads(streamed_body(viewer.get(f"{LOG}/1", params={"full_content": "true"})))
     assert len(body["content"]) == 2 and body["continuation_token"] is None
+
+
+def test_full_content_streamed_in_small_pieces_is_the_document_the_schema_renders(
+    viewer, world, monkeypatch
+):
+    path = logs.ti_log_path(world["ti"])
+    logs.append_lines(
+        path,
+        ["[2024-01-01 10:00:00,250] {etl.py:12} WARNING - careful", "plain ünïcode", "", "end"],
+    )
+    # The whole log in one page, rendered by the schema (django-ninja's encoder) ...
+    whole = viewer.get(f"{LOG}/1").json()
+    assert whole["continuation_token"] is None
+    # ... equals the streamed document, even when every piece holds a line or less.
+    monkeypatch.setattr(logs, "STREAM_CHUNK_BYTES", 7)
+    response = viewer.get(f"{LOG}/1", params={"full_content": "true"})
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert json.loads(streamed_body(response)) == whole
+
+
+def test_full_content_as_text_and_ndjson_streams_every_line(viewer, world):
+    params = {"full_content": "true"}
+    text = viewer.get(f"{LOG}/1", params=params, headers={"Accept": "text/plain"})
+    assert streamed_body(text) == b"first line\nsecond line\n"
+    assert "Airflow-Continuation-Token" not in text
+    nd = viewer.get(f"{LOG}/1", params=params, headers={"Accept": "application/x-ndjson"})
+    events = [json.loads(line)["event"] for line in streamed_body(nd).decode().splitlines()]
+    assert events == ["first line", "second line"]
+
+
+def test_full_content_of_a_try_without_a_log_is_an_empty_document(viewer, world):
+    logs.ti_log_path(world["ti"]).unlink()
+    body = streamed_body(viewer.get(f"{LOG}/1", params={"full_content": "true"}))
+    assert json.loads(body) == {"content": [], "continuation_token": None}
 
 
 def test_text_and_ndjson_carry_the_token_in_a_header(viewer, world):
