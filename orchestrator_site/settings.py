@@ -56,6 +56,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # One server-side secrets masker per request (XComs, rendered fields, notes).
+    "dagruns.views.security.MaskingScopeMiddleware",
+    # ORCH_CSP on every HTML answer.
+    "dagruns.views.security.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "orchestrator_site.urls"
@@ -78,6 +82,24 @@ TEMPLATES = [
 ]
 
 
+def _private_sqlite_files(database: Path) -> None:
+    """The database holds session keys and password hashes: readable by its owner only.
+
+    SQLite creates the -wal and -shm files with the database file's permissions, so creating
+    the database 0600 before SQLite opens it is enough for new installs; files of an existing
+    install are narrowed here too.
+    """
+    if str(database) in ("", ":memory:"):
+        return
+    try:
+        os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))
+        for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+            if path.exists() and path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+    except OSError:
+        pass  # a read-only or foreign-owned location: SQLite reports what it cannot open
+
+
 def _database() -> dict:
     url = env_optional("DATABASE_URL") or f"sqlite:///{ORCH_HOME / 'orchestrator.db'}"
     try:
@@ -90,6 +112,7 @@ def _database() -> dict:
         raise ImproperlyConfigured(f"ORCH_DATABASE_URL={url!r} is not usable: {exc}") from None
     if config["ENGINE"] == "django.db.backends.sqlite3":
         Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        _private_sqlite_files(Path(config["NAME"]))
         config["OPTIONS"] = {
             # Several processes (processor, scheduler, API server, workers) write to one file:
             # WAL lets readers proceed during a write, the busy timeout makes a writer wait
@@ -165,6 +188,14 @@ ORCH: dict[str, Any] = {
     "DAG_PROCESSOR_PARSING_PROCESSES": env_int("DAG_PROCESSOR_PARSING_PROCESSES", 2, minimum=1),
     "DAG_PROCESSOR_REFRESH_INTERVAL": env_float("DAG_PROCESSOR_REFRESH_INTERVAL", 2.0),
     "FERNET_KEY": env_optional("FERNET_KEY"),
+    # Content-Security-Policy sent with every HTML page ("" sends none). The default allows
+    # only this site's scripts, styles and websockets: no inline code, no eval.
+    "CSP": env_str(
+        "CSP",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'",
+    ),
     # Airflow's [core] dags_are_paused_at_creation (default True): a new DAG waits for a person.
     "DAGS_ARE_PAUSED_AT_CREATION": env_bool("DAGS_ARE_PAUSED_AT_CREATION", True),
     # Airflow 3's [scheduler] create_cron_data_intervals (default False: trigger timetables).

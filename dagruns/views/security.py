@@ -1,0 +1,48 @@
+"""Request middleware for what people see: one secrets masker per request, and the
+Content-Security-Policy header on every HTML answer.
+
+The policy (ORCH_CSP) allows scripts, styles, images and fonts only from this site, no inline
+script or style, no eval, and websockets/fetches only back to this site: a value that slipped
+past escaping still could not run. The dashboard is written for it: htmx and our scripts are
+served locally, htmx's injected indicator <style> is turned off in base.html's htmx-config, and
+positions/sizes come from data- attributes that orchestrator.js applies through the CSSOM
+(which CSP does not restrict) instead of style="…" attributes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponseBase
+
+from dagruns.domain.masking import masking_scope
+
+Handler = Callable[[HttpRequest], HttpResponseBase]
+
+
+class MaskingScopeMiddleware:
+    """Build the server's secrets masker at most once per request (dagruns.domain.masking)."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        with masking_scope():
+            return self.get_response(request)
+
+
+class ContentSecurityPolicyMiddleware:
+    """Add ORCH_CSP to HTML answers that do not set a policy of their own."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        policy = settings.ORCH["CSP"]
+        if not policy or "Content-Security-Policy" in response:
+            return response
+        if response.get("Content-Type", "").startswith("text/html"):
+            response["Content-Security-Policy"] = policy
+        return response
