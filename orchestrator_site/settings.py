@@ -58,6 +58,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # One server-side secrets masker per request (XComs, rendered fields, notes).
     "dagruns.views.security.MaskingScopeMiddleware",
+    # A NUL character in a page's form field or query: a 400 naming the field.
+    "dagruns.views.security.RejectNulMiddleware",
     # ORCH_CSP on every HTML answer.
     "dagruns.views.security.ContentSecurityPolicyMiddleware",
 ]

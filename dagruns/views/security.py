@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponseBadRequest, HttpResponseBase
 
 from dagruns.domain.masking import masking_scope
+from dagruns.ui.form_checks import NUL_MESSAGE, first_nul_field
 
 Handler = Callable[[HttpRequest], HttpResponseBase]
 
@@ -30,6 +31,36 @@ class MaskingScopeMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         with masking_scope():
             return self.get_response(request)
+
+
+class RejectNulMiddleware:
+    """Refuse a page request whose path, query or form fields hold a NUL character with a 400
+    naming the field (the REST and Execution APIs answer such requests themselves).
+
+    Without it a NUL in a run id or a note reaches PostgreSQL, which cannot store it: a 500.
+    """
+
+    API_PREFIXES = ("/api/", "/execution/")
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if not request.path.startswith(self.API_PREFIXES):
+            field = "path" if "\x00" in request.path else None
+            if field is None:
+                sources = [request.GET]
+                if request.method == "POST" and request.content_type in (
+                    "application/x-www-form-urlencoded",
+                    "multipart/form-data",
+                ):
+                    sources.append(request.POST)
+                field = first_nul_field(*sources)
+            if field is not None:
+                return HttpResponseBadRequest(
+                    f"{NUL_MESSAGE} (field {field!r}).", content_type="text/plain; charset=utf-8"
+                )
+        return self.get_response(request)
 
 
 class ContentSecurityPolicyMiddleware:

@@ -17,7 +17,6 @@ from dagruns.domain.roles import Role
 from dagruns.models import Connection, TaskInstance, Variable, XCom
 from scheduler.runner.supervisor import EXIT_OK
 from tests.dagruns.api.rest.conftest import Api, make_user
-from tests.scheduler.runner.conftest import dags_dir, make_try  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.slow
 
