@@ -48,7 +48,7 @@ class SameOriginValidator(OriginValidator):
     """
 
     def __init__(self, application: Any) -> None:
-        super().__init__(application, list(settings.CSRF_TRUSTED_ORIGINS))
+        super().__init__(application, allowed_origins=[])
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> Any:
         headers = dict(scope.get("headers", []))
@@ -71,7 +71,10 @@ class SameOriginValidator(OriginValidator):
             and parsed.netloc.lower() == host.lower()
         ):
             return True
-        return self.validate_origin(parsed)
+        # Read per handshake, not kept from start-up, like Django's CSRF check reads it.
+        return any(
+            self.match_allowed_origin(parsed, trusted) for trusted in settings.CSRF_TRUSTED_ORIGINS
+        )
 
 
 @database_sync_to_async
