@@ -4,9 +4,11 @@ Content-Security-Policy header on every HTML answer.
 The policy (ORCH_CSP) allows scripts, styles, images and fonts only from this site, no inline
 script or style, no eval, and websockets/fetches only back to this site: a value that slipped
 past escaping still could not run. The dashboard is written for it: htmx and our scripts are
-served locally, htmx's injected indicator <style> is turned off in base.html's htmx-config, and
-positions/sizes come from data- attributes that orchestrator.js applies through the CSSOM
-(which CSP does not restrict) instead of style="…" attributes.
+served locally; base.html's htmx-config turns off htmx's injected indicator <style>, eval, script
+tags in swapped content, and the settling of `style` attributes (htmx re-applies an element's
+old attributes with setAttribute, an inline style the policy blocks); positions and sizes come
+from data-style attributes that orchestrator.js applies through the CSSOM (which CSP does not
+restrict) instead of style="…" attributes.
 """
 
 from __future__ import annotations

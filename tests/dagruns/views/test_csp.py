@@ -46,6 +46,7 @@ def test_no_template_needs_an_exception_from_the_policy(path):
 def test_htmx_is_configured_not_to_inject_styles_or_eval():
     base = (ROOT / "templates" / "base.html").read_text()
     assert '"includeIndicatorStyles": false' in base and '"allowEval": false' in base
+    assert '"attributesToSettle": ["class", "width", "height"]' in base  # not "style"
 
 
 def test_every_page_carries_the_policy(viewer, user, operator):
@@ -85,6 +86,11 @@ def test_json_answers_do_not_need_it(viewer):
     response = viewer.get("/api/v2/version")
     assert response.status_code == 200
     assert "Content-Security-Policy" not in response
+
+
+def test_favicon_ico_leads_to_the_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("favicon.svg")
 
 
 def test_an_empty_setting_turns_it_off(viewer, orch_settings):
