@@ -67,6 +67,6 @@ def _build_masker() -> SecretsMasker:
 def masked(value: Any) -> Any:
     """A copy of a JSON-like value fit to show a person: secrets replaced by ***, and values
     under sensitive names (a dict's "password" entry) too."""
-    if value is None or value == "" or isinstance(value, bool | int | float):
-        return value  # nothing to hide, and no masker to build for it
+    if not value or isinstance(value, bool | int | float):
+        return value  # nothing to hide (None, "", {}, [], numbers): no masker to build for it
     return server_masker().redact(value)
