@@ -122,14 +122,20 @@ class ConnectionForm(forms.ModelForm):
         except conn_actions.ConnectionInvalid as exc:
             raise forms.ValidationError(str(exc)) from None
 
-    def clean_extra(self):
-        value = self.cleaned_data["extra"]
-        if value:
+    def clean(self):
+        """Each field through the actions' own checks, so what they refuse (a port over
+        65535, a NUL) is shown on its field instead of failing in save_model (a 500)."""
+        cleaned = super().clean() or {}
+        for name in conn_actions.FIELDS:
+            if name not in cleaned or name in self.errors:
+                continue
+            if name in ("password", "extra") and not cleaned[name]:
+                continue  # empty means "keep the stored one"
             try:
-                conn_actions.check_fields({"extra": value})
+                conn_actions.check_fields({name: cleaned[name]})
             except conn_actions.ConnectionInvalid as exc:
-                raise forms.ValidationError(str(exc)) from None
-        return value
+                self.add_error(name, str(exc))
+        return cleaned
 
     def action_fields(self) -> dict:
         data = self.cleaned_data

@@ -17,10 +17,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from urllib.parse import parse_qs
+from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.security.websocket import OriginValidator, WebsocketDenier
+from django.conf import settings
+from django.http.request import split_domain_port, validate_host
 
 from dagruns.domain.roles import Role, has_role
 from dagruns.models import DagModel
@@ -29,6 +33,48 @@ from dagruns.ui import live
 
 log = logging.getLogger(__name__)
 DAG_LIST_KINDS = frozenset({"run", "dag"})
+
+
+class SameOriginValidator(OriginValidator):
+    """Refuse a websocket handshake that a page of another site started.
+
+    A browser sends the session cookie with a handshake from any page, so without this check a
+    page elsewhere could open the live socket as the signed-in user. The Origin must be this
+    site: its host[:port] equal to the Host header (itself one of ALLOWED_HOSTS), or listed in
+    CSRF_TRUSTED_ORIGINS (a proxy in front) — the rule Django's CSRF check applies to forms.
+    channels' AllowedHostsOriginValidator is not enough: ALLOWED_HOSTS="*" (the embedded
+    default) lets every origin through. A handshake with no Origin does not come from a
+    browser, so no victim's cookie rides on it; it is let through to the login check.
+    """
+
+    def __init__(self, application: Any) -> None:
+        super().__init__(application, allowed_origins=[])
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> Any:
+        headers = dict(scope.get("headers", []))
+        origin = headers.get(b"origin")
+        if origin is None or self.same_site(
+            origin.decode("latin1"), headers.get(b"host", b"").decode("latin1")
+        ):
+            return await self.application(scope, receive, send)
+        log.warning("websocket refused: Origin %r is not this site", origin)
+        return await WebsocketDenier()(scope, receive, send)
+
+    def same_site(self, origin: str, host: str) -> bool:
+        parsed = urlparse(origin)
+        if parsed.hostname is None:
+            return False
+        host_domain, _ = split_domain_port(host.lower())
+        if (
+            host
+            and validate_host(host_domain, settings.ALLOWED_HOSTS)
+            and parsed.netloc.lower() == host.lower()
+        ):
+            return True
+        # Read per handshake, not kept from start-up, like Django's CSRF check reads it.
+        return any(
+            self.match_allowed_origin(parsed, trusted) for trusted in settings.CSRF_TRUSTED_ORIGINS
+        )
 
 
 @database_sync_to_async

@@ -6,7 +6,9 @@ Ids may hold `/` (rows created by hand: a DAG id like `a</b>` or a run id like `
 ids match one path segment. Actions take their run and task ids as form fields instead.
 """
 
+from django.templatetags.static import static
 from django.urls import path, register_converter
+from django.views.generic.base import RedirectView
 
 from dagruns.views import actions, auth, code, dags, gantt, graph, grid, logs, pages, runs
 from dagruns.views import task_instance as ti
@@ -31,6 +33,9 @@ app_name = "ui"
 RUN_TASK = "dags/<path:dag_id>/runs/<path:run_id>/tasks/<seg:task_id>"
 
 urlpatterns = [
+    # Browsers ask for /favicon.ico on any page without an icon link (a fragment opened
+    # directly, a JSON answer): a 404 there is a console error on an otherwise clean page.
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("", dags.dag_list, name="dags"),
     path("login/", auth.login, name="login"),
     path("logout/", auth.logout, name="logout"),

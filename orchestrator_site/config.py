@@ -165,6 +165,15 @@ class OrchSettings(BaseSettings):
         1.0, ge=0.01, meaning="the scheduler's poll when nothing wakes it"
     )
     xcom_max_size: int = setting(1024 * 1024, ge=1, meaning="bytes of JSON one XCom may hold")
+    # --- the dashboard ---
+    csp: str = setting(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'",
+        meaning="the Content-Security-Policy sent with every HTML page (empty: none); the "
+        "default allows only this site's scripts, styles and websockets, no inline code, no eval",
+        shown="strict, self only",
+    )
     # --- the REST API ---
     # Airflow's [api_auth] jwt_expiration_time (86400 s).
     api_token_ttl: float = setting(
@@ -180,7 +189,9 @@ class OrchSettings(BaseSettings):
         ["*"], meaning="comma-separated host names the API server answers to"
     )
     csrf_trusted_origins: CommaList = setting(
-        [], meaning="comma-separated origins trusted for unsafe requests (behind a TLS proxy)"
+        [],
+        meaning="comma-separated origins of a proxy in front (`https://orch.example.com`): "
+        "forms and the live websocket accept them",
     )
     log_level: LogLevel = setting("INFO", meaning="the root logger's level")
     redis_url: str | None = setting(

@@ -59,6 +59,12 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # One server-side secrets masker per request (XComs, rendered fields, notes).
+    "dagruns.views.security.MaskingScopeMiddleware",
+    # A NUL character in a page's form field or query: a 400 naming the field.
+    "dagruns.views.security.RejectNulMiddleware",
+    # ORCH_CSP on every HTML answer.
+    "dagruns.views.security.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "orchestrator_site.urls"
@@ -81,6 +87,24 @@ TEMPLATES = [
 ]
 
 
+def _private_sqlite_files(database: Path) -> None:
+    """The database holds session keys and password hashes: readable by its owner only.
+
+    SQLite creates the -wal and -shm files with the database file's permissions, so creating
+    the database 0600 before SQLite opens it is enough for new installs; files of an existing
+    install are narrowed here too.
+    """
+    if str(database) in ("", ":memory:"):
+        return
+    try:
+        os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))
+        for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+            if path.exists() and path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+    except OSError:
+        pass  # a read-only or foreign-owned location: SQLite reports what it cannot open
+
+
 def _database(orch: OrchSettings | None = None) -> dict[str, Any]:
     """DATABASES["default"] from `orch` (default: the environment as it is now)."""
     if orch is None:
@@ -99,6 +123,7 @@ def _database(orch: OrchSettings | None = None) -> dict[str, Any]:
         raise ImproperlyConfigured(f"ORCH_DATABASE_URL={url!r} is not usable: {exc}") from None
     if config["ENGINE"] == "django.db.backends.sqlite3":
         Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        _private_sqlite_files(Path(config["NAME"]))
         config["OPTIONS"] = {
             # Several processes (processor, scheduler, API server, workers) write to one file:
             # WAL lets readers proceed during a write, the busy timeout makes a writer wait

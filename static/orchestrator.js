@@ -26,6 +26,30 @@
   function $(sel, root) { return (root || document).querySelector(sel); }
   function $all(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
 
+  /* --- sizes and positions ---------------------------------------------------------------
+     The Content-Security-Policy forbids style="…" attributes. Templates put computed sizes
+     and positions (bar heights, gantt offsets, a log chunk's first line number) in
+     data-style="prop: value; …" instead, applied here through the CSSOM, which the policy
+     allows, on load and to whatever htmx or the websocket swaps in later. */
+  function applyStyles(root) {
+    var els = root.matches && root.matches("[data-style]") ? [root] : [];
+    if (root.querySelectorAll) els = els.concat($all("[data-style]", root));
+    els.forEach(function (el) {
+      el.getAttribute("data-style").split(";").forEach(function (decl) {
+        var i = decl.indexOf(":");
+        if (i > 0) el.style.setProperty(decl.slice(0, i).trim(), decl.slice(i + 1).trim());
+      });
+    });
+  }
+  applyStyles(document);
+  new MutationObserver(function (records) {
+    records.forEach(function (r) {
+      for (var i = 0; i < r.addedNodes.length; i++) {
+        if (r.addedNodes[i].nodeType === 1) applyStyles(r.addedNodes[i]);
+      }
+    });
+  }).observe(document.documentElement, { childList: true, subtree: true });
+
   // Every htmx request carries the CSRF token (attributes are not inherited on this site:
   // each element says where its response goes).
   document.addEventListener("htmx:configRequest", function (e) {
@@ -181,6 +205,13 @@
     var modal = $("#modal"); if (modal && modal.open) modal.close();
     toast((e.detail && e.detail.message) || "Done.");
     refreshAll();
+  });
+  // A refused request (a 400 naming the bad field, a 403) says why instead of doing nothing.
+  document.addEventListener("htmx:responseError", function (e) {
+    var xhr = e.detail.xhr;
+    var plain = (xhr.getResponseHeader("Content-Type") || "").indexOf("text/plain") === 0;
+    toast(plain && xhr.responseText ? xhr.responseText.slice(0, 300)
+      : "The server refused the request (HTTP " + xhr.status + ").");
   });
   function toast(text) {
     var el = $("#toast"); if (!el) return;

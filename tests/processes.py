@@ -44,7 +44,7 @@ def server_env(home: Path, port: int, **extra: str) -> dict[str, str]:
             "ORCH_HOME": str(home),
             "ORCH_DATABASE_URL": database_url(),
             "ORCH_DAGS_FOLDER": str(home / "dags"),
-            "ORCH_LOG_DIR": str(settings.ORCH["LOG_DIR"]),
+            "ORCH_LOG_DIR": str(settings.ORCH.log_dir),
             "ORCH_SECRET_KEY": settings.SECRET_KEY,
             "ORCH_API_URL": f"http://127.0.0.1:{port}",
             "ORCH_LOG_LEVEL": "WARNING",

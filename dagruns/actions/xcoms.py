@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 
 from dagruns.models import DagRun, XCom
+from dagruns.models.xcom import encrypt_value
 
 
 class XComNotFound(LookupError):
@@ -79,6 +80,10 @@ def do_set_xcom(dag_run: DagRun, task_id: str, key: str, value: Any, map_index: 
             task_id=task_id,
             map_index=map_index,
             key=key,
-            defaults={"value": value, "dag_id": dag_run.dag_id, "run_id": dag_run.run_id},
+            defaults={
+                "encrypted_value": encrypt_value(value),
+                "dag_id": dag_run.dag_id,
+                "run_id": dag_run.run_id,
+            },
         )
     return xcom

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 
+from dagruns.domain.masking import masked as mask_secrets
 from dagruns.domain.roles import Role, has_role
 from dagruns.models.states import STATE_COLOURS
 from dagruns.ui import format as fmt
@@ -32,6 +33,12 @@ def when(value) -> str:
 @register.filter
 def size(value) -> str:
     return fmt.size(value)
+
+
+@register.filter
+def masked(value):
+    """`{{ run.note|masked }}`: text a task or a person wrote, secrets replaced by ***."""
+    return mask_secrets(value)
 
 
 @register.filter

@@ -15,7 +15,7 @@ from datetime import UTC
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpResponse, HttpResponseNotAllowed, QueryDict
+from django.http import HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -36,6 +36,7 @@ from dagruns.domain.dag_graph import graph_for_version
 from dagruns.models import DagVersion, TaskInstance, TaskInstanceHistory, XCom
 from dagruns.models.states import TI_FINISHED
 from dagruns.ui import params_form
+from dagruns.ui.form_checks import NUL_MESSAGE, has_nul
 from dagruns.ui.structure import structure_for
 from dagruns.ui.urls import dag_url
 from dagruns.views.access import get_dag, get_run, user_required
@@ -138,13 +139,20 @@ def trigger(request, dag_id: str):
         conf, problem = params_form.parse_conf_json(data.get("conf", ""))
         if problem:
             errors["conf"] = problem
+    if not errors.get("conf") and has_nul(conf):
+        # A JSON "\u0000" escape: the raw form field held no NUL, the parsed conf does.
+        errors["conf"] = f"{NUL_MESSAGE} in the conf."
     logical_date = None
     if logical_text:
-        logical_date = parse_datetime(logical_text)
-        if logical_date is None:
-            errors["logical_date"] = "Enter a date and time (YYYY-MM-DDTHH:MM)."
-        elif timezone.is_naive(logical_date):
-            logical_date = timezone.make_aware(logical_date, UTC)
+        try:
+            logical_date = parse_datetime(logical_text)
+        except ValueError as exc:  # well-formed but impossible: year 0, month 13, hour 25
+            errors["logical_date"] = f"Not a valid date and time: {exc}."
+        else:
+            if logical_date is None:
+                errors["logical_date"] = "Enter a date and time (YYYY-MM-DDTHH:MM)."
+            elif timezone.is_naive(logical_date):
+                logical_date = timezone.make_aware(logical_date, UTC)
     context["errors"] = errors
     if errors:
         context["error"] = "Please correct the errors below."
@@ -397,7 +405,10 @@ def run_state(request, dag_id: str):
     run = get_run(dag_id, _param(request, "run_id"))
     state = _param(request, "state")
     if state not in ("success", "failed"):
-        return HttpResponseNotAllowed(["GET", "POST"], "state must be success or failed")
+        return HttpResponseBadRequest(
+            f"state must be success or failed, not {state!r}",
+            content_type="text/plain; charset=utf-8",
+        )
     if request.method == "POST" and request.POST.get("confirm") == "1":
         do_set_run_state(dag.dag_id, run.run_id, state, Actor(user=request.user))
         return _done(request, f"Run {run.run_id} marked {state}.", dag_url(dag.dag_id))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.shortcuts import get_object_or_404
 
 from dagruns.domain import logs
+from dagruns.domain.masking import masked
 from dagruns.models import TaskInstance, TaskInstanceHistory, XCom
 from dagruns.models.states import TI_FINISHED
 from dagruns.ui import deps
@@ -104,22 +105,29 @@ def ti_context(request, dag, run, ti) -> dict:
         chosen = int(request.GET.get("try", 0)) or (tries[-1].try_number if tries else 0)
     except ValueError:
         chosen = tries[-1].try_number if tries else 0
+    # Values that come from a task are shown through the server's masker: a secret the task
+    # put in a return value or a template is *** here as in the log.
     xcoms = [
-        {"key": x.key, "map_index": x.map_index, "value": pretty(x.value), "when": x.timestamp}
+        {
+            "key": x.key,
+            "map_index": x.map_index,
+            "value": pretty(masked(x.value)),
+            "when": x.timestamp,
+        }
         for x in XCom.objects.filter(dag_run=run, task_id=ti.task_id).order_by("map_index", "key")
     ]
     rendered = ti.rendered_fields or {}
     template_fields = [
         {
             "name": name,
-            "value": pretty(rendered[name]) if name in rendered else pretty(value),
+            "value": pretty(masked(rendered.get(name, value))),
             "rendered": name in rendered,
         }
         for name, value in ((task.get("template_values") or {}).items())
     ]
     for name, value in rendered.items():
         if not any(f["name"] == name for f in template_fields):
-            template_fields.append({"name": name, "value": pretty(value), "rendered": True})
+            template_fields.append({"name": name, "value": pretty(masked(value)), "rendered": True})
     attributes = [(name, getattr(ti, name)) for name in ATTRIBUTES]
     attributes.append(("trigger_rule", task.get("trigger_rule", "")))
     attributes.append(("upstream", ", ".join(task.get("upstream_task_ids") or ()) or "—"))

@@ -20,7 +20,7 @@ from dagruns.domain.jobs import end_job, heartbeat, start_job
 from dagruns.models import DagFile
 from scheduler.processor.files import FileStat, content_hash, list_py_files, stat_file
 from scheduler.processor.pool import ParsingPool
-from scheduler.processor.store import Root, forget_file, store_result
+from scheduler.processor.store import Root, files_missing_their_dags, forget_file, store_result
 
 log = logging.getLogger(__name__)
 EXAMPLE_DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dagruns" / "example_dags"
@@ -87,13 +87,15 @@ class DagProcessor:
                     listing[stat.path] = (stat, root)
         report.listed = len(listing)
         known = {
-            f.fileloc: f for f in DagFile.objects.only("fileloc", "mtime", "size", "content_hash")
+            f.fileloc: f
+            for f in DagFile.objects.only("fileloc", "mtime", "size", "content_hash", "dag_ids")
         }
+        missing_dags = files_missing_their_dags(list(known.values()))
 
         to_parse: list[str] = []
         for path, (stat, _root) in listing.items():
             record = known.get(path)
-            if record is None:
+            if record is None or path in missing_dags:
                 to_parse.append(path)
             elif (record.mtime, record.size) != (stat.mtime, stat.size):
                 if self._same_content(path, record):

@@ -75,6 +75,25 @@ def store_result(result: dict[str, Any], root: Root, now: datetime | None = None
         )
 
 
+def files_missing_their_dags(records: list[DagFile]) -> set[str]:
+    """Files whose last parse defined a DAG that is no longer in the database.
+
+    Deleting a DAG (REST API, `dags delete`) removes its rows but not its file; Airflow's
+    processor re-parses every file on an interval, so the DAG comes back while its file
+    defines it. Ours re-parses only changed files, so such a file counts as changed: the DAG
+    returns on the processor's next pass. One query for all files.
+    """
+    listed = {dag_id for record in records for dag_id in record.dag_ids}
+    if not listed:
+        return set()
+    present = set(DagModel.objects.values_list("dag_id", flat=True))
+    return {
+        record.fileloc
+        for record in records
+        if any(dag_id not in present for dag_id in record.dag_ids)
+    }
+
+
 def forget_file(path: str) -> None:
     """The file is gone: its DAGs become inactive and its import error disappears."""
     with transaction.atomic():

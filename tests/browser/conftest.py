@@ -229,28 +229,50 @@ def browser(live_env):
         connections.close_all()
 
 
+CSP_VIOLATION = "Content Security Policy"
+
+
 class Pages:
+    """Browser contexts of one test. Every console error and uncaught exception of every page
+    is kept (`console_errors`); a Content-Security-Policy violation on any page fails the test
+    at teardown, whatever the test was about."""
+
     def __init__(self, browser, stack: Stack) -> None:
         self.browser = browser
         self.stack = stack
         self.contexts = []
+        self.console_errors: list[str] = []
 
-    def open(self, username: str, password: str, *, dark: bool = False):
-        """A fresh browser context (1280 px wide), logged in through the login form."""
+    def open(self, username: str, password: str, *, dark: bool = False, bypass_csp: bool = False):
+        """A fresh browser context (1280 px wide), logged in through the login form.
+        `bypass_csp`: the browser ignores the policy (to prove escaping alone holds)."""
         context = self.browser.new_context(
             base_url=self.stack.url,
             viewport={"width": 1280, "height": 860},
             color_scheme="dark" if dark else "light",
+            bypass_csp=bypass_csp,
         )
         context.set_default_timeout(20_000)
         self.contexts.append(context)
         page = context.new_page()
+        self.watch(page)
         page.goto("/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", password)
         page.click("button[type=submit]")
         page.wait_for_url(self.stack.url + "/")
         return page
+
+    def watch(self, page) -> None:
+        def on_console(message) -> None:
+            if message.type == "error":
+                self.console_errors.append(f"{page.url}: {message.text}")
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda exc: self.console_errors.append(f"{page.url}: {exc}"))
+
+    def csp_violations(self) -> list[str]:
+        return [e for e in self.console_errors if CSP_VIOLATION in e]
 
     def close(self) -> None:
         for context in self.contexts:
@@ -262,6 +284,7 @@ def pages(browser, live_env):
     opened = Pages(browser, live_env)
     yield opened
     opened.close()
+    assert not opened.csp_violations(), opened.csp_violations()
 
 
 def person(username: str, role: Role) -> tuple[str, str]:

@@ -87,8 +87,15 @@ class WebsocketCommunicator(ApplicationCommunicator):
         await self.wait(timeout)
 
 
-def communicator(path: str, cookie: bytes | None) -> WebsocketCommunicator:
-    headers = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
+def communicator(
+    path: str,
+    cookie: bytes | None,
+    origin: bytes | None = b"http://testserver",
+    host: bytes = b"testserver",
+) -> WebsocketCommunicator:
+    headers = [(b"host", host)]
+    if origin is not None:
+        headers.append((b"origin", origin))
     if cookie:
         headers.append((b"cookie", cookie))
     return WebsocketCommunicator(application, path, headers)
@@ -235,3 +242,67 @@ async def _database(fn):
     from channels.db import database_sync_to_async
 
     return await database_sync_to_async(fn)()
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        b"http://evil.example",
+        b"http://testserver.evil.example",
+        b"http://testserver:8080",  # another site on the same host
+        b"null",  # a sandboxed frame or a file:// page
+    ],
+)
+def test_a_signed_in_session_from_another_origin_cannot_open_the_socket(origin):
+    store_dag("etl")
+    cookie = session_cookie(Role.VIEWER)
+
+    async def go():
+        refused, _ = await communicator("/ws/dags/etl/?view=grid", cookie, origin=origin).connect()
+        assert not refused
+        same_site, _ = await communicator("/ws/dags/etl/?view=grid", cookie).connect()
+        assert same_site
+
+    async_to_sync(go)()
+
+
+def test_origins_behind_a_proxy_are_accepted_when_trusted(settings):
+    settings.CSRF_TRUSTED_ORIGINS = ["https://orchestrator.example.com"]
+    store_dag("etl")
+    cookie = session_cookie(Role.VIEWER)
+
+    async def go():
+        proxied = communicator(
+            "/ws/dags/etl/",
+            cookie,
+            origin=b"https://orchestrator.example.com",
+            host=b"10.0.0.5:8000",
+        )
+        assert (await proxied.connect())[0]
+        other = communicator(
+            "/ws/dags/etl/", cookie, origin=b"https://other.example.com", host=b"10.0.0.5:8000"
+        )
+        assert not (await other.connect())[0]
+
+    async_to_sync(go)()
+
+
+def test_a_host_outside_allowed_hosts_is_refused_even_with_a_matching_origin(settings):
+    settings.ALLOWED_HOSTS = ["orchestrator.example.com"]
+    store_dag("etl")
+    cookie = session_cookie(Role.VIEWER)
+
+    async def go():
+        rebinding = communicator(
+            "/ws/dags/etl/", cookie, origin=b"http://attacker.example", host=b"attacker.example"
+        )
+        assert not (await rebinding.connect())[0]
+        ours = communicator(
+            "/ws/dags/etl/",
+            cookie,
+            origin=b"https://orchestrator.example.com",
+            host=b"orchestrator.example.com",
+        )
+        assert (await ours.connect())[0]
+
+    async_to_sync(go)()

@@ -30,8 +30,8 @@ LINE = "[2024-01-01 10:00:00,250] {{etl.py:12}} INFO - row {:08d} " + "x" * 40
 
 @pytest.fixture
 def server(orch_settings, tmp_path):
-    orch_settings["LOG_DIR"] = tmp_path / "logs"
-    orch_settings["HOME"] = tmp_path
+    orch_settings.log_dir = tmp_path / "logs"
+    orch_settings.home = tmp_path
     port = free_port()
     process = start_api_server(server_env(tmp_path, port), port)
     yield f"http://127.0.0.1:{port}", process

@@ -111,8 +111,8 @@ def burst(base: str, tries: list[tuple[str, str]], statuses: Counter) -> None:
 def test_200_concurrent_execution_api_calls_and_three_schedulers_stay_within_the_pools(
     dags_folder, orch_settings, tmp_path
 ):
-    orch_settings["LOG_DIR"] = tmp_path / "logs"
-    orch_settings["HOME"] = tmp_path
+    orch_settings.log_dir = tmp_path / "logs"
+    orch_settings.home = tmp_path
     (dags_folder / "busy.py").write_text(BUSY_DAG)
     DagProcessor(timeout=30).run_once()
     assert not DagImportError.objects.exists()

@@ -17,6 +17,7 @@ from typing import Any
 from django.core import signing
 from pydantic import TypeAdapter
 
+from dagruns.domain.masking import masked
 from dagruns.models import (
     AuditEvent,
     Connection,
@@ -164,7 +165,7 @@ def dag_run(run: DagRun) -> dict[str, Any]:
         "state": run.state,
         "triggered_by": run.triggered_by or None,
         "conf": run.conf,
-        "note": run.note or None,
+        "note": masked(run.note) or None,
         "dag_versions": [version] if version else [],
         "dag_display_name": run.dag_id,
     }
@@ -209,8 +210,9 @@ def task_instance(ti: TaskInstance) -> dict[str, Any]:
             "id": ti.id,
             "logical_date": ti.dag_run.logical_date,
             "run_after": ti.dag_run.run_after,
-            "note": ti.note or None,
-            "rendered_fields": ti.rendered_fields or {},
+            # What tasks and people wrote goes out through the server's secrets masker.
+            "note": masked(ti.note) or None,
+            "rendered_fields": masked(ti.rendered_fields or {}),
         }
     )
     return data
@@ -235,10 +237,12 @@ def xcom(entry: XCom, with_value: bool = False, stringify: bool = False) -> dict
         "run_after": entry.dag_run.run_after,
     }
     if with_value:
+        # Decrypted here only to be shown masked: the clear value goes to tasks alone.
+        value = masked(entry.value)
         if stringify:
-            data["value"] = None if entry.value is None else _python_text(entry.value)
+            data["value"] = None if value is None else _python_text(value)
         else:
-            data["value"] = entry.value
+            data["value"] = value
     return data
 
 

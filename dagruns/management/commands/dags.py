@@ -180,9 +180,16 @@ class Command(BaseCommand):
         get_dag_or_raise(dag_id)
         run = DagRun.objects.filter(dag_id=dag_id, run_id=logical_date_or_run_id).first()
         if run is None:
-            when = _date_or_none(logical_date_or_run_id)
-            if when is not None:
-                run = DagRun.objects.filter(dag_id=dag_id, logical_date=when).first()
+            # Not a run id: it must be a date (Airflow parses the argument as one and refuses
+            # what is not). A real date without a run prints None, as Airflow does.
+            try:
+                when = parse_date(logical_date_or_run_id)
+            except CommandError:
+                raise CommandError(
+                    f"{logical_date_or_run_id!r} is neither a run id of DAG {dag_id!r} nor an "
+                    "ISO-8601 date (e.g. 2024-01-31)"
+                ) from None
+            run = DagRun.objects.filter(dag_id=dag_id, logical_date=when).first()
         if run is None:
             self.stdout.write("None")
             return
@@ -213,14 +220,3 @@ def _confirm(question: str) -> bool:
     if not sys.stdin or not sys.stdin.isatty():
         raise CommandError("refusing to delete without confirmation: pass -y")
     return input(question).strip().lower() in ("y", "yes")
-
-
-def _date_or_none(text: str):
-    """An ISO-8601 date (naive means UTC, as in Airflow), or None when it is not one."""
-    from datetime import UTC, datetime
-
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -10,6 +10,9 @@ from django.test import Client
 from dagruns.ui import graph_layout, structure
 from tests.personas import persona
 
+# A real task run (runner child process against the live Execution API) for the masking tests.
+from tests.scheduler.runner.conftest import dags_dir, make_try  # noqa: F401
+
 
 @pytest.fixture(autouse=True)
 def isolated_orch_dirs(orch_settings, tmp_path):
