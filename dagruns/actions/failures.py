@@ -9,7 +9,7 @@ from datetime import datetime
 
 from django.db import transaction
 
-from dagruns.actions.task_runs import (
+from dagruns.actions.tries import (
     failure_outcome,
     find_task,
     record_try_history,

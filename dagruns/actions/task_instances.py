@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from dagruns.actions.audit import Actor, record
 from dagruns.actions.dags import get_dag_or_raise
-from dagruns.actions.task_runs import record_try_history
+from dagruns.actions.tries import record_try_history
 from dagruns.domain.dag_graph import graph_for_version
 from dagruns.models import DagRun, DagRunState, TaskInstance
 from dagruns.models.states import TI_FAILED_LIKE, TI_FINISHED, TI_OCCUPYING_SLOT, TaskInstanceState

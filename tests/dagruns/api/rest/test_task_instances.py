@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from dagruns.actions.task_runs import record_try_history
+from dagruns.actions.tries import record_try_history
 from dagruns.models import AuditEvent, DagRun, TaskInstance
 from tests.dagruns.actions.factories import make_run
 from tests.dagruns.api.rest.conftest import RUN_ID, ids

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
-from dagruns.actions import task_runs
+from dagruns.actions import tries
 from dagruns.actions.audit import Actor
-from dagruns.actions.task_runs import (
+from dagruns.actions.tries import (
     InvalidTaskState,
     StaleTry,
     TaskInstanceNotFound,
@@ -268,4 +268,4 @@ def test_a_try_finished_twice_at_once_is_recorded_once():
 
 
 def test_the_wakeup_is_imported_where_tests_can_replace_it():
-    assert task_runs.wake_schedulers.__module__ == "dagruns.notify.wakeup"
+    assert tries.wake_schedulers.__module__ == "dagruns.notify.wakeup"
