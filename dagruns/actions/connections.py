@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 from django.db import IntegrityError, transaction
 
 from dagruns.actions.audit import Actor, record
+from dagruns.actions.text import check_no_nul
 from dagruns.models import Connection
 
 CONN_ID_MAX_LENGTH = 200  # Airflow's ConnectionBody limit (the column allows 250)
@@ -73,8 +74,7 @@ def check_fields(fields: dict[str, Any]) -> dict[str, Any]:
                 value = ""
             if not isinstance(value, str):
                 raise ConnectionInvalid(f"{name} must be a string")
-            if "\x00" in value:
-                raise ConnectionInvalid(f"{name} may not contain NUL characters")
+            check_no_nul(value, name, ConnectionInvalid)
             clean[name] = value
     if "conn_type" in clean and not clean["conn_type"]:
         raise ConnectionInvalid("conn_type is required")

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
 from dagruns.actions.audit import Actor, record
+from dagruns.actions.text import check_no_nul
 from dagruns.models import DEFAULT_POOL_NAME, Pool, TaskInstance
 
 UNSET: Any = object()
@@ -41,8 +42,7 @@ def check_name(name: Any) -> str:
         raise PoolInvalid("a pool name must be a non-empty string")
     if len(name) > NAME_MAX_LENGTH:
         raise PoolInvalid(f"a pool name may have at most {NAME_MAX_LENGTH} characters")
-    if "\x00" in name:
-        raise PoolInvalid("a pool name may not contain NUL characters")
+    check_no_nul(name, "name", PoolInvalid)
     return name
 
 
@@ -65,8 +65,7 @@ def check_description(description: Any) -> str:
         return ""
     if not isinstance(description, str):
         raise PoolInvalid("description must be a string")
-    if "\x00" in description:
-        raise PoolInvalid("description may not contain NUL characters")
+    check_no_nul(description, "description", PoolInvalid)
     return description
 
 

@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from dagruns.actions.audit import Actor, record
 from dagruns.actions.dags import get_dag_or_raise
+from dagruns.actions.notes import NoteInvalid, check_note
+from dagruns.actions.text import check_no_nul
 from dagruns.models import (
     DagModel,
     DagRun,
@@ -126,10 +128,16 @@ def do_trigger_dag(
     version = dag.latest_version()
     if version is None:
         raise TriggerError(f"DAG {dag_id!r} has not been parsed yet")
+    check_no_nul(run_id, "run_id", TriggerError)
+    check_no_nul(conf, "conf", TriggerError)
     if run_id is not None and (not ALLOWED_RUN_ID.match(run_id) or len(run_id) > 250):
         raise TriggerError(
             f"run_id {run_id!r} is not allowed: use at most 250 letters, digits and _ . ~ : + -"
         )
+    try:
+        note = check_note(note)
+    except NoteInvalid as exc:
+        raise TriggerError(str(exc)) from None
     conf = check_conf(version, conf)
     now = timezone.now()
     if logical_date is None and use_now_as_logical_date:

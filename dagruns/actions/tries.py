@@ -28,6 +28,7 @@ from dagruns.actions.audit import Actor, record
 from dagruns.domain import logs
 from dagruns.domain.versions import serialized_of_version
 from dagruns.models import DagRun, TaskInstance, TaskInstanceHistory, TaskInstanceState, XCom
+from dagruns.models.states import ti_transition_allowed
 from dagruns.notify import events
 from dagruns.notify.wakeup import wake_schedulers
 
@@ -275,7 +276,8 @@ def do_start_try(
     start_date = start_date or now
     with transaction.atomic():
         ti = _locked(ti_id, try_number)
-        if ti.state != State.QUEUED:
+        # The transition table allows running only from queued.
+        if not ti_transition_allowed(ti.state, State.RUNNING, manual=False):
             raise InvalidTaskState(ti.state, State.QUEUED)
         fields = {
             "state": State.RUNNING,
@@ -408,6 +410,7 @@ def do_finish_try(
             final, next_retry_at = failure_outcome(
                 ti, find_task(serialized, ti.task_id), end_date, fail_without_retry
             )
+        ti.check_transition(final)
         fields: dict[str, Any] = {
             "state": final,
             "end_date": end_date,

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from dagruns.actions.audit import Actor, record
+from dagruns.actions.text import check_no_nul
 from dagruns.models import Variable
 from dagruns.models.dag import ID_MAX_LENGTH
 
@@ -40,8 +41,7 @@ def check_key(key: Any) -> str:
         raise VariableError("a variable key must be a non-empty string")
     if len(key) > ID_MAX_LENGTH:
         raise VariableError(f"a variable key may have at most {ID_MAX_LENGTH} characters")
-    if "\x00" in key:
-        raise VariableError("a variable key may not contain NUL characters")
+    check_no_nul(key, "key", VariableError)
     return key
 
 
@@ -60,8 +60,7 @@ def check_text(name: str, value: Any) -> str:
         return ""
     if not isinstance(value, str):
         raise VariableError(f"{name} must be a string")
-    if "\x00" in value:
-        raise VariableError(f"{name} may not contain NUL characters")
+    check_no_nul(value, name, VariableError)
     return value
 
 
