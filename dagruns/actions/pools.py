@@ -13,12 +13,17 @@ from django.db.models import Sum
 
 from dagruns.actions.audit import Actor, record
 from dagruns.actions.text import check_no_nul
-from dagruns.models import DEFAULT_POOL_NAME, Pool, TaskInstance
+from dagruns.models import DEFAULT_POOL_NAME, Pool, TaskInstance, TaskInstanceState
 
 UNSET: Any = object()
 NAME_MAX_LENGTH = 256
 # Counted per state; "occupied" is running + queued (+ deferred with include_deferred).
-USAGE_STATES = ("running", "queued", "scheduled", "deferred")
+USAGE_STATES = (
+    TaskInstanceState.RUNNING,
+    TaskInstanceState.QUEUED,
+    TaskInstanceState.SCHEDULED,
+    TaskInstanceState.DEFERRED,
+)
 
 
 class PoolInvalid(ValueError):
