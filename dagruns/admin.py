@@ -10,8 +10,6 @@ the REST API's and the CLI's are.
 
 from __future__ import annotations
 
-import json
-
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
@@ -141,12 +139,11 @@ class ConnectionAdmin(RoleAdmin):
 
     @admin.display(description="password")
     def password_set(self, obj: Connection) -> str:
-        return obj.masked_password()
+        return conn_actions.connection_fields(obj, secrets="masked")["password"] or ""
 
     @admin.display(description="extra")
     def extra_keys(self, obj: Connection) -> str:
-        masked = obj.masked_extra()
-        return json.dumps(masked)[:80] if masked else ""
+        return (conn_actions.masked_extra_text(obj) or "")[:80]
 
     def save_model(self, request, obj, form, change):
         if change:

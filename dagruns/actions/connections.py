@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from django.db import IntegrityError, transaction
@@ -192,19 +192,55 @@ def connection_uri(conn: Connection) -> str:
     return uri
 
 
-def export_row(conn: Connection) -> dict[str, Any]:
-    """One connection in Airflow's JSON export format (password included: exports are for
-    moving connections between deployments)."""
+# --- how a connection is shown: one place for the CLI, the REST API, the admin and exports --
+
+# "clear": exports, made for moving connections between deployments; "masked": the CLI's
+# get/list, which say a password is set; "hidden": the REST API, whose password is write-only.
+SecretsShown = Literal["clear", "masked", "hidden"]
+
+
+def masked_extra_text(conn: Connection) -> str | None:
+    """The extra for people to read, as Airflow's API shows it: the JSON re-encoded with every
+    value under a secret-looking key masked by the model's rule (at any depth); text that is
+    not a JSON object as stored (nothing in it can be told apart to mask); None when empty."""
+    if not conn.extra:
+        return None
+    try:
+        parsed = json.loads(conn.extra)
+    except ValueError:
+        return conn.extra
+    if not isinstance(parsed, dict):
+        return conn.extra
+    return json.dumps(conn.masked_extra(), ensure_ascii=False)
+
+
+def connection_fields(conn: Connection, *, secrets: SecretsShown) -> dict[str, Any]:
+    """Every field of a connection, empty ones as None, the password and extra as `secrets`
+    says (see SecretsShown)."""
+    if secrets == "clear":
+        password, extra = conn.password or None, conn.extra or None
+    else:
+        password = (conn.masked_password() or None) if secrets == "masked" else None
+        extra = masked_extra_text(conn)
     return {
+        "conn_id": conn.conn_id,
         "conn_type": conn.conn_type,
         "description": conn.description or None,
         "host": conn.host or None,
         "login": conn.login or None,
-        "password": conn.password or None,
+        "password": password,
         "schema": conn.schema or None,
         "port": conn.port,
-        "extra": conn.extra or None,
+        "extra": extra,
     }
+
+
+def export_row(conn: Connection) -> dict[str, Any]:
+    """One connection in Airflow's JSON export format (password included: exports are for
+    moving connections between deployments)."""
+    fields = connection_fields(conn, secrets="clear")
+    del fields["conn_id"]
+    return fields
 
 
 def export_connections() -> dict[str, dict[str, Any]]:
