@@ -21,6 +21,7 @@ from dagruns.actions import connections as conn_actions
 from dagruns.actions import pools as pool_actions
 from dagruns.actions import variables as var_actions
 from dagruns.actions.audit import Actor
+from dagruns.actions.text import nul_message
 from dagruns.domain.roles import Role, has_role
 from dagruns.models import (
     AuditEvent,
@@ -33,6 +34,16 @@ from dagruns.models import (
 )
 from dagruns.models.states import TI_OCCUPYING_SLOT
 from dagruns.sdk.masking import MASK
+
+
+class RefusesNul:
+    """A form mixin: a NUL character in any field is refused with the message every surface
+    uses (Django's CharField already refuses it; this gives its error our wording)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            field.error_messages["null_characters_not_allowed"] = nul_message(name)
 
 
 def _admin_site_permission(request) -> bool:
@@ -85,7 +96,7 @@ def _actor(request) -> Actor:
 # --- connections ----------------------------------------------------------------------------
 
 
-class ConnectionForm(forms.ModelForm):
+class ConnectionForm(RefusesNul, forms.ModelForm):
     password = forms.CharField(
         required=False,
         widget=forms.PasswordInput(render_value=False),
@@ -107,14 +118,18 @@ class ConnectionForm(forms.ModelForm):
         except conn_actions.ConnectionInvalid as exc:
             raise forms.ValidationError(str(exc)) from None
 
-    def clean_extra(self):
-        value = self.cleaned_data["extra"]
-        if value:
+    def clean(self):
+        """The action's own checks, each error shown on its field (a port out of range is a
+        field error, not a failure when saving)."""
+        cleaned = super().clean()
+        for name, value in self.action_fields().items():
+            if value in (None, "") or name in self.errors:
+                continue
             try:
-                conn_actions.check_fields({"extra": value})
+                conn_actions.check_fields({name: value})
             except conn_actions.ConnectionInvalid as exc:
-                raise forms.ValidationError(str(exc)) from None
-        return value
+                self.add_error(name, str(exc))
+        return cleaned
 
     def action_fields(self) -> dict:
         data = self.cleaned_data
@@ -167,7 +182,7 @@ class ConnectionAdmin(RoleAdmin):
 # --- variables ------------------------------------------------------------------------------
 
 
-class VariableForm(forms.ModelForm):
+class VariableForm(RefusesNul, forms.ModelForm):
     val = forms.CharField(
         label="Value",
         required=False,
@@ -228,8 +243,13 @@ class VariableAdmin(RoleAdmin):
 # --- pools ----------------------------------------------------------------------------------
 
 
+class PoolForm(RefusesNul, forms.ModelForm):
+    pass
+
+
 @admin.register(Pool)
 class PoolAdmin(RoleAdmin):
+    form = PoolForm
     list_display = ["name", "slots", "used_slots", "open_slots", "description"]
     fields = ["name", "slots", "description", "include_deferred"]
 

@@ -46,7 +46,9 @@ def check_key(key: Any) -> str:
 
 
 def value_text(value: Any) -> str:
-    """Strings as they are; any other JSON value as its JSON text (Airflow's serialize_json)."""
+    """Strings as they are; any other JSON value as its JSON text (Airflow's serialize_json).
+    A NUL character is refused like everywhere else."""
+    check_no_nul(value, "value", VariableError)
     if isinstance(value, str):
         return value
     try:

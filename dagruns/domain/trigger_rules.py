@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from dagruns.models.states import TaskInstanceState as TIS
+
 SUCCESS, SKIPPED, FAILED, UPSTREAM_FAILED, REMOVED = (
-    "success",
-    "skipped",
-    "failed",
-    "upstream_failed",
-    "removed",
+    TIS.SUCCESS,
+    TIS.SKIPPED,
+    TIS.FAILED,
+    TIS.UPSTREAM_FAILED,
+    TIS.REMOVED,
 )
 _FINISHED = {SUCCESS, SKIPPED, FAILED, UPSTREAM_FAILED, REMOVED}
 

@@ -20,7 +20,9 @@ class Reason:
     after: str = ""
 
 
-def explain(ti: TaskInstance, run: DagRun, dag: DagModel, structure: Structure) -> list[Reason]:
+def explain(
+    ti: TaskInstance, run: DagRun, dag: DagModel, structure: Structure | None = None
+) -> list[Reason]:
     """The task page's list. `structure` is accepted for the page's call; the graph comes
     from the task instance's own DAG version."""
     reasons: list[Reason] = []

@@ -18,7 +18,7 @@ from dagruns.cli.rows import (
     dag_row,
     run_row,
 )
-from dagruns.models import DagImportError, DagModel, DagRun, DagRunTriggeredBy
+from dagruns.models import DagImportError, DagModel, DagRun, DagRunState, DagRunTriggeredBy
 
 
 class Command(BaseCommand):
@@ -205,7 +205,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Running {dag_id} run {run.run_id} in the foreground")
         run = run_in_foreground(run, printer=self.stdout.write, timeout=timeout)
         self.stdout.write(f"DAG run {run.run_id} finished: {run.state}")
-        if run.state != "success":
+        if run.state != DagRunState.SUCCESS:
             sys.exit(1)
 
 
