@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from dagruns.actions.audit import Actor, record
+from dagruns.actions.errors import ActionRefused
 from dagruns.actions.text import check_no_nul
 from dagruns.models import DagRun, TaskInstance
 from dagruns.notify import events
@@ -17,7 +18,7 @@ from dagruns.notify import events
 NOTE_MAX_LENGTH = 1000  # Airflow's limit on a note
 
 
-class NoteInvalid(ValueError):
+class NoteInvalid(ActionRefused):
     """A note that cannot be stored; the message says why (length, NUL)."""
 
 

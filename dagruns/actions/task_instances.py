@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from dagruns.actions.audit import Actor, record
 from dagruns.actions.dags import get_dag_or_raise
+from dagruns.actions.errors import ActionRefused
 from dagruns.actions.notes import check_note, write_run_note, write_ti_notes
 from dagruns.actions.tries import record_try_history
 from dagruns.domain.dag_graph import DagGraph, graph_for_version
@@ -39,7 +40,7 @@ class RunNotFound(LookupError):
         super().__init__(f"DAG run {run_id!r} of DAG {dag_id!r} not found")
 
 
-class InvalidSelection(ValueError):
+class InvalidSelection(ActionRefused):
     """The task instances asked for cannot be selected; the message names the problem."""
 
 
@@ -272,14 +273,17 @@ def _record_many(actor: Actor, event: str, tis: list[TaskInstance]) -> None:
     )
 
 
-def check_mark_state(state: str | None) -> str:
-    """The states a person may mark task instances with (Airflow's PATCH new_state)."""
-    if state not in MARKABLE_STATES:
+def _check_settable(state: str | None, allowed: tuple[str, ...], what: str) -> str:
+    if state not in allowed:
         raise InvalidSelection(
-            f"'{state}' is not a state a task instance can be set to: use one of "
-            f"{', '.join(MARKABLE_STATES)}"
+            f"'{state}' is not a state {what} can be set to: use one of {', '.join(allowed)}"
         )
     return state
+
+
+def check_mark_state(state: str | None) -> str:
+    """The states a person may mark task instances with (Airflow's PATCH new_state)."""
+    return _check_settable(state, MARKABLE_STATES, "a task instance")
 
 
 def do_mark_state(
@@ -361,12 +365,7 @@ class RunStateChange:
 
 def check_run_state(state: str | None) -> str:
     """The states a person may set a run to (Airflow's PATCH dagRun state)."""
-    if state not in RUN_SETTABLE_STATES:
-        raise InvalidSelection(
-            f"'{state}' is not a state a DAG run can be set to: use one of "
-            f"{', '.join(RUN_SETTABLE_STATES)}"
-        )
-    return state
+    return _check_settable(state, RUN_SETTABLE_STATES, "a DAG run")
 
 
 def run_state_change(run: DagRun, state: str) -> RunStateChange:

@@ -19,8 +19,8 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from dagruns.actions.dags import DagNotFound
-from dagruns.actions.notes import NoteInvalid
-from dagruns.actions.task_instances import InvalidSelection, RunNotFound
+from dagruns.actions.errors import ActionRefused
+from dagruns.actions.task_instances import RunNotFound
 from dagruns.models.states import IllegalStateTransition
 
 
@@ -128,12 +128,8 @@ def install(api: NinjaAPI) -> None:
     def _run_not_found(request, exc: RunNotFound):
         return detail(request, 404, str(exc))
 
-    @api.exception_handler(InvalidSelection)
-    def _bad_selection(request, exc: InvalidSelection):
-        return detail(request, 400, str(exc))
-
-    @api.exception_handler(NoteInvalid)
-    def _bad_note(request, exc: NoteInvalid):
+    @api.exception_handler(ActionRefused)
+    def _refused(request, exc: ActionRefused):
         return detail(request, 400, str(exc))
 
     @api.exception_handler(IllegalStateTransition)
