@@ -375,7 +375,7 @@ def run_state_change(run: DagRun, state: str) -> RunStateChange:
     if state == DagRunState.QUEUED:
         return RunStateChange(run, state, [])
     unfinished = TaskInstance.objects.filter(dag_run=run).exclude(state__in=TI_FINISHED)
-    changes = []
+    changes: list[tuple[TaskInstance, str]] = []
     for ti in unfinished.order_by("task_id", "map_index"):
         if state == DagRunState.SUCCESS:
             target = TIS.SUCCESS

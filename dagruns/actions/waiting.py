@@ -27,7 +27,7 @@ WAITING_STATES = frozenset(
 )
 # Airflow answers the dependencies endpoint only for these ("not yet queued").
 NOT_STARTED = frozenset({None, TIS.SCHEDULED})
-_STATE_WORDS = {
+_STATE_WORDS: dict[str | None, str] = {
     None: "has not started",
     TIS.SCHEDULED: "is scheduled",
     TIS.QUEUED: "is queued",
@@ -36,6 +36,14 @@ _STATE_WORDS = {
     TIS.UP_FOR_RESCHEDULE: "is waiting to be rescheduled",
     TIS.DEFERRED: "is deferred",
     TIS.RESTARTING: "is restarting",
+}
+
+
+# What a task instance between start and finish waits for, in Airflow's "Task Instance State".
+_STATE_SENTENCES: dict[str | None, str] = {
+    TIS.QUEUED: "Task is queued: waiting for a worker to start it.",
+    TIS.DEFERRED: "Task is deferred: waiting for its trigger to fire.",
+    TIS.UP_FOR_RESCHEDULE: "Task is waiting to be rescheduled.",
 }
 
 
@@ -145,11 +153,7 @@ def _state_reasons(ti: TaskInstance, now: datetime) -> list[WaitReason]:
                 "Not In Retry Period", "Task is ready to retry: the scheduler picks it up next."
             )
         ]
-    words = {
-        TIS.QUEUED: "Task is queued: waiting for a worker to start it.",
-        TIS.DEFERRED: "Task is deferred: waiting for its trigger to fire.",
-        TIS.UP_FOR_RESCHEDULE: "Task is waiting to be rescheduled.",
-    }.get(ti.state)
+    words = _STATE_SENTENCES.get(ti.state)
     return [WaitReason("Task Instance State", words)] if words else []
 
 
