@@ -118,10 +118,14 @@ def do_trigger_dag(
     use_now_as_logical_date: bool = True,
     note: str = "",
     triggered_by: str = DagRunTriggeredBy.CLI,
+    dry_run: bool = False,
 ) -> DagRun:
     """Create a manual run. Paused DAGs may be triggered (the run waits until unpaused, as in
     Airflow). `logical_date` defaults to now for CLI and UI triggers so `ds` and friends are
-    defined; the REST API passes None through when the client asks for no logical date."""
+    defined; the REST API passes None through when the client asks for no logical date.
+
+    With `dry_run`, every check runs (conf against the params, run id, note, a run id already
+    taken) and the run that would be created is returned unsaved, its `dag_version` set."""
     from dagruns.domain.schedule_info import timetable_for
 
     dag = get_dag_or_raise(dag_id)
@@ -149,6 +153,23 @@ def do_trigger_dag(
         inferred = timetable_for(version.serialized).infer_manual_data_interval(logical_date)
         interval = (inferred.start, inferred.end)
     run_id = run_id or generate_run_id(DagRunType.MANUAL, logical_date or now)
+    if dry_run:
+        if DagRun.objects.filter(dag_id=dag_id, run_id=run_id).exists():
+            raise TriggerError(f"DAG {dag_id!r} already has a run with run_id {run_id!r}")
+        return DagRun(
+            dag=dag,
+            run_id=run_id,
+            run_type=DagRunType.MANUAL,
+            triggered_by=triggered_by,
+            state=DagRunState.QUEUED,
+            logical_date=logical_date,
+            data_interval_start=interval[0] if interval else None,
+            data_interval_end=interval[1] if interval else None,
+            run_after=now,
+            conf=conf,
+            note=note,
+            dag_version=version,
+        )
     try:
         with transaction.atomic():
             run = create_dag_run(

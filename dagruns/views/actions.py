@@ -33,7 +33,7 @@ from dagruns.actions.task_instances import (
     select_task_instances,
 )
 from dagruns.models import DagVersion, TaskInstance
-from dagruns.models.states import DagRunState, TaskInstanceState
+from dagruns.models.states import DagRunState, DagRunTriggeredBy, TaskInstanceState
 from dagruns.ui import params_form
 from dagruns.ui.structure import structure_for
 from dagruns.ui.urls import dag_url
@@ -169,18 +169,9 @@ def trigger(request, dag_id: str):
     if errors:
         context["error"] = "Please correct the errors below."
         return _render(request, "dagruns/_trigger_form.html", context)
-    if data.get("confirm") != "1":
-        context.update(
-            {
-                "conf": conf,
-                "conf_json": json.dumps(conf, ensure_ascii=False),
-                "conf_pretty": json.dumps(conf, indent=2, ensure_ascii=False, sort_keys=True),
-                "task_ids": list(structure.order) if structure else [],
-                "shown_run_id": run_id or "manual__<the time you confirm>",
-            }
-        )
-        return _render(request, "dagruns/_trigger_confirm.html", context)
+    confirmed = data.get("confirm") == "1"
     try:
+        # Unconfirmed, the action's dry run checks everything and says what would be created.
         run = do_trigger_dag(
             dag.dag_id,
             Actor(user=request.user),
@@ -188,8 +179,22 @@ def trigger(request, dag_id: str):
             run_id=run_id or None,
             logical_date=logical_date,
             note=note,
-            triggered_by="ui",
+            triggered_by=DagRunTriggeredBy.UI,
+            dry_run=not confirmed,
         )
+        if not confirmed:
+            context.update(
+                {
+                    "conf": run.conf,
+                    "conf_json": json.dumps(run.conf, ensure_ascii=False),
+                    "conf_pretty": json.dumps(
+                        run.conf, indent=2, ensure_ascii=False, sort_keys=True
+                    ),
+                    "task_ids": list(structure.order) if structure else [],
+                    "shown_run_id": run_id or "manual__<the time you confirm>",
+                }
+            )
+            return _render(request, "dagruns/_trigger_confirm.html", context)
     except TriggerError as exc:
         context["error"] = str(exc)
         if params:
