@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 from django.db import IntegrityError, transaction
 
 from dagruns.actions.audit import Actor, record
+from dagruns.actions.dry_run import with_dry_run
 from dagruns.actions.text import check_no_nul
 from dagruns.models import Connection
 
@@ -109,6 +110,7 @@ def _apply(conn: Connection, fields: dict[str, Any]) -> None:
         setattr(conn, name, value)  # password and extra are encrypting properties
 
 
+@with_dry_run
 def do_create_connection(conn_id: str, fields: dict[str, Any], actor: Actor) -> Connection:
     """Create a connection; ConnectionExists if the id is taken (REST POST: 409)."""
     conn_id = check_conn_id(conn_id)
@@ -126,6 +128,7 @@ def do_create_connection(conn_id: str, fields: dict[str, Any], actor: Actor) -> 
     return conn
 
 
+@with_dry_run
 def do_update_connection(conn_id: str, fields: dict[str, Any], actor: Actor) -> Connection:
     """Change the given fields. A password of None leaves the stored password alone: the API
     never returns it, so a client sending back what it read must not wipe it."""
@@ -142,6 +145,7 @@ def do_update_connection(conn_id: str, fields: dict[str, Any], actor: Actor) -> 
     return conn
 
 
+@with_dry_run
 def do_delete_connection(conn_id: str, actor: Actor) -> None:
     with transaction.atomic():
         deleted, _ = Connection.objects.filter(conn_id=conn_id).delete()
@@ -247,6 +251,7 @@ def export_connections() -> dict[str, dict[str, Any]]:
     return {c.conn_id: export_row(c) for c in Connection.objects.order_by("conn_id")}
 
 
+@with_dry_run
 def do_import_connections(
     data: Any, actor: Actor, *, overwrite: bool = False
 ) -> dict[str, list[str]]:

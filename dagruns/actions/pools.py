@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
 from dagruns.actions.audit import Actor, record
+from dagruns.actions.dry_run import with_dry_run
 from dagruns.actions.text import check_no_nul
 from dagruns.models import DEFAULT_POOL_NAME, Pool, TaskInstance, TaskInstanceState
 
@@ -92,6 +93,7 @@ def usage(names: list[str] | None = None) -> dict[str, dict[str, int]]:
     return out
 
 
+@with_dry_run
 def do_create_pool(
     name: str,
     slots: Any,
@@ -116,6 +118,7 @@ def do_create_pool(
     return pool
 
 
+@with_dry_run
 def do_update_pool(
     name: str,
     actor: Actor,
@@ -156,6 +159,7 @@ def do_update_pool(
     return pool
 
 
+@with_dry_run
 def do_set_pool(
     name: str, slots: Any, actor: Actor, *, description: str | None = None, include_deferred=False
 ) -> Pool:
@@ -170,6 +174,7 @@ def do_set_pool(
     )
 
 
+@with_dry_run
 def do_delete_pool(name: str, actor: Actor) -> None:
     if name == DEFAULT_POOL_NAME:
         raise PoolInvalid("Default Pool can't be deleted")
@@ -192,6 +197,7 @@ def export_pools() -> dict[str, dict[str, Any]]:
     }
 
 
+@with_dry_run
 def do_import_pools(data: Any, actor: Actor) -> list[str]:
     """Create or update every pool in Airflow's export format, all or nothing."""
     if not isinstance(data, dict):

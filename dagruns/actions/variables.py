@@ -12,6 +12,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from dagruns.actions.audit import Actor, record
+from dagruns.actions.dry_run import with_dry_run
 from dagruns.actions.text import check_no_nul
 from dagruns.models import Variable
 from dagruns.models.dag import ID_MAX_LENGTH
@@ -73,6 +74,7 @@ def get_variable(key: str) -> Variable:
         raise VariableNotFound(key) from None
 
 
+@with_dry_run
 def do_create_variable(
     key: str, value: Any, actor: Actor, *, description: str | None = None
 ) -> Variable:
@@ -89,6 +91,7 @@ def do_create_variable(
     return var
 
 
+@with_dry_run
 def do_set_variable(
     key: str, value: Any, actor: Actor, *, description: str | None = UNSET
 ) -> Variable:
@@ -108,6 +111,7 @@ def do_set_variable(
     return var
 
 
+@with_dry_run
 def do_update_variable(
     key: str,
     actor: Actor,
@@ -132,6 +136,7 @@ def do_update_variable(
     return var
 
 
+@with_dry_run
 def do_delete_variable(key: str, actor: Actor) -> None:
     with transaction.atomic():
         deleted, _ = Variable.objects.filter(key=key).delete()
@@ -154,6 +159,7 @@ def parse_import(data: Any) -> dict[str, tuple[Any, str | None | Any]]:
     return parsed
 
 
+@with_dry_run
 def do_import_variables(
     data: Any, actor: Actor, *, on_existing: str = "overwrite"
 ) -> dict[str, list[str]]:
