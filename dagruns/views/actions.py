@@ -14,7 +14,7 @@ import json
 from datetime import UTC
 
 from django.contrib import messages
-from django.http import HttpResponse, HttpResponseNotAllowed
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -92,9 +92,14 @@ def _items(tis: list[TaskInstance], new_state: str | None) -> list[dict]:
     return [_item(ti, new_state) for ti in tis]
 
 
-def _refused(request, dag, run, title: str, problem: str):
-    """The confirmation page with the action's refusal instead of a list. Status 200, like the
-    trigger form's field errors: htmx swaps only successful responses into the modal."""
+def _bad_state(state: str, *allowed: str) -> str:
+    return f"state must be {' or '.join(allowed)}, not {state!r}"
+
+
+def _refused(request, dag, run, title: str, problem: str, status: int = 200):
+    """The confirmation page with the action's refusal instead of a list. Status 200 for what
+    a person chose in the dialog, like the trigger form's field errors (htmx swaps only
+    successful responses into the modal); 400 for a parameter no page sends."""
     context = {
         "dag": dag,
         "run": run,
@@ -108,7 +113,7 @@ def _refused(request, dag, run, title: str, problem: str):
         "explain": "",
         "next": _next_url(request, dag_url(dag.dag_id)),
     }
-    return _render(request, "dagruns/_confirm.html", context)
+    return _render(request, "dagruns/_confirm.html", context, status=status)
 
 
 # --- trigger -------------------------------------------------------------------------------
@@ -296,7 +301,14 @@ def mark(request, dag_id: str):
     run = get_run(dag_id, _param(request, "run_id"))
     state = _param(request, "state")
     if state not in (TIS.SUCCESS, TIS.FAILED):
-        state = TIS.SUCCESS
+        return _refused(
+            request,
+            dag,
+            run,
+            "Mark task instances",
+            _bad_state(state, TIS.SUCCESS, TIS.FAILED),
+            400,
+        )
     task_ids = _task_ids(request, run)
     flags = _flags(
         request, {"upstream": False, "downstream": False, "only_failed": False, "recursive": True}
@@ -417,7 +429,8 @@ def run_state(request, dag_id: str):
     run = get_run(dag_id, _param(request, "run_id"))
     state = _param(request, "state")
     if state not in (DagRunState.SUCCESS, DagRunState.FAILED):
-        return HttpResponseNotAllowed(["GET", "POST"], "state must be success or failed")
+        problem = _bad_state(state, DagRunState.SUCCESS, DagRunState.FAILED)
+        return _refused(request, dag, run, "Mark a run", problem, 400)
     if request.method == "POST" and request.POST.get("confirm") == "1":
         do_set_run_state(dag.dag_id, run.run_id, state, Actor(user=request.user))
         return _done(request, f"Run {run.run_id} marked {state}.", dag_url(dag.dag_id))

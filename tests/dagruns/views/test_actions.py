@@ -289,3 +289,12 @@ def test_the_run_state_preview_is_the_actions_own(user, etl):
         ("load", "skipped"),
         ("transform", "failed"),
     ]
+
+
+@pytest.mark.parametrize("view", ["run-state", "mark"])
+def test_a_state_no_page_sends_is_a_400_naming_it(user, etl, view):
+    run = add_run(etl, states={"extract": "running"})
+    response = user.get(f"/dags/etl/{view}", {"run_id": run.run_id, "state": "bogus"})
+    assert response.status_code == 400
+    assert "state must be success or failed, not &#x27;bogus&#x27;" in response.content.decode()
+    assert TaskInstance.objects.get(task_id="extract").state == "running"
