@@ -256,6 +256,31 @@ def do_clear(
     return tis
 
 
+def do_clear_run(
+    dag_id: str,
+    run_id: str,
+    actor: Actor,
+    *,
+    only_failed: bool = False,
+    dry_run: bool = False,
+    note: str | None = None,
+) -> list[TaskInstance]:
+    """Clear a whole run's task instances (all, or only failed ones; Airflow's clear of a DAG
+    run) and write the run's `note`, in one transaction. Returns the task instances cleared
+    (with `dry_run`: that would be)."""
+    run = get_run_or_raise(dag_id, run_id)
+    if note is not None:
+        note = check_note(note)
+    tis = select_task_instances(dag_id, run_ids=[run_id], only_failed=only_failed)
+    if dry_run:
+        return do_clear(tis, actor, dry_run=True)
+    with transaction.atomic():
+        do_clear(tis, actor)
+        if note is not None:
+            write_run_note(run, note, actor)
+    return tis
+
+
 def _reopen_runs(run_pks: set[int], now: datetime) -> None:
     DagRun.objects.filter(pk__in=run_pks).exclude(state=DagRunState.RUNNING).update(
         state=DagRunState.RUNNING, end_date=None, clear_number=F("clear_number") + 1

@@ -14,6 +14,7 @@ from dagruns.actions.task_instances import (
     InvalidSelection,
     UnknownTasks,
     do_clear,
+    do_clear_run,
     do_delete_run,
     do_mark_state,
     do_set_run_state,
@@ -229,3 +230,17 @@ def test_clear_with_a_note_writes_both():
     )
     a = ti_of(run, "a")
     assert (a.state, a.note) == (None, "again")
+
+
+def test_clearing_a_run_with_a_note_writes_both_or_neither():
+    run = make_run(edges=CHAIN)
+    set_state(ti_of(run, "a"), TIS.FAILED)
+    with pytest.raises(NoteInvalid):
+        do_clear_run("etl", run.run_id, ACTOR, only_failed=True, note="x" * 1001)
+    assert ti_of(run, "a").state == TIS.FAILED
+    assert [
+        t.task_id for t in do_clear_run("etl", run.run_id, ACTOR, only_failed=True, dry_run=True)
+    ] == ["a"]
+    do_clear_run("etl", run.run_id, ACTOR, only_failed=True, note="again")
+    run.refresh_from_db()
+    assert (ti_of(run, "a").state, run.note) == (None, "again")

@@ -12,13 +12,11 @@ from ninja import Query, Router, Status
 from pydantic import Field
 
 from dagruns.actions.dags import get_dag_or_raise
-from dagruns.actions.notes import do_set_run_note
 from dagruns.actions.runs import TriggerError, do_trigger_dag
 from dagruns.actions.task_instances import (
-    do_clear,
+    do_clear_run,
     do_delete_run,
     do_set_run_state,
-    select_task_instances,
 )
 from dagruns.api.rest import present
 from dagruns.api.rest.auth import actor, require
@@ -275,9 +273,15 @@ def clear_dag_run(request: HttpRequest, dag_id: str, dag_run_id: str, body: DAGR
     """Clear a run's task instances (all, or only failed ones). `dry_run` (the default, as in
     Airflow) lists what would be cleared; otherwise the cleared run is returned."""
     require(request, Role.USER)
-    run = _get_run(dag_id, dag_run_id)
-    tis = select_task_instances(dag_id, run_ids=[run.run_id], only_failed=body.only_failed)
-    do_clear(tis, actor(request), dry_run=body.dry_run, note=None)
+    _get_run(dag_id, dag_run_id)
+    tis = do_clear_run(
+        dag_id,
+        dag_run_id,
+        actor(request),
+        only_failed=body.only_failed,
+        dry_run=body.dry_run,
+        note=body.note,
+    )
     if body.dry_run:
         rows = list(_ti_queryset().filter(pk__in=[t.pk for t in tis]))
         rows.sort(key=lambda ti: (ti.task_id, ti.map_index))
@@ -285,8 +289,6 @@ def clear_dag_run(request: HttpRequest, dag_id: str, dag_run_id: str, body: DAGR
             "task_instances": [present.task_instance(ti) for ti in rows],
             "total_entries": len(rows),
         }
-    if body.note is not None:
-        do_set_run_note(run, body.note, actor(request))
     return present.dag_run(_get_run(dag_id, dag_run_id))
 
 
