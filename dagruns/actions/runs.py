@@ -41,7 +41,7 @@ def generate_run_id(run_type: str, when: datetime) -> str:
     return f"{run_type}__{when.isoformat()}"
 
 
-def create_dag_run(
+def build_dag_run(
     dag: DagModel,
     version: DagVersion,
     *,
@@ -54,9 +54,8 @@ def create_dag_run(
     triggered_by: str = "",
     note: str = "",
 ) -> DagRun:
-    """Insert a queued run and one task instance per task (state none). Call inside a
-    transaction; raises IntegrityError when the run id or logical date is taken."""
-    run = DagRun.objects.create(
+    """The queued run, unsaved: what `create_dag_run` inserts and a dry trigger returns."""
+    return DagRun(
         dag=dag,
         run_id=run_id,
         run_type=run_type,
@@ -71,12 +70,20 @@ def create_dag_run(
         queued_at=timezone.now(),
         dag_version=version,
     )
+
+
+def create_dag_run(dag: DagModel, version: DagVersion, **fields: Any) -> DagRun:
+    """Insert a queued run (`fields` as `build_dag_run` takes them) and one task instance per
+    task (state none). Call inside a transaction; raises IntegrityError when the run id or
+    logical date is taken."""
+    run = build_dag_run(dag, version, **fields)
+    run.save(force_insert=True)
     TaskInstance.objects.bulk_create(
         [
             TaskInstance(
                 dag_run=run,
                 dag_id=dag.dag_id,
-                run_id=run_id,
+                run_id=run.run_id,
                 task_id=task["task_id"],
                 map_index=-1,
                 state=None,
@@ -156,19 +163,17 @@ def do_trigger_dag(
     if dry_run:
         if DagRun.objects.filter(dag_id=dag_id, run_id=run_id).exists():
             raise TriggerError(f"DAG {dag_id!r} already has a run with run_id {run_id!r}")
-        return DagRun(
-            dag=dag,
-            run_id=run_id,
+        return build_dag_run(
+            dag,
+            version,
             run_type=DagRunType.MANUAL,
-            triggered_by=triggered_by,
-            state=DagRunState.QUEUED,
+            run_id=run_id,
             logical_date=logical_date,
-            data_interval_start=interval[0] if interval else None,
-            data_interval_end=interval[1] if interval else None,
+            data_interval=interval,
             run_after=now,
             conf=conf,
+            triggered_by=triggered_by,
             note=note,
-            dag_version=version,
         )
     try:
         with transaction.atomic():
