@@ -10,7 +10,6 @@ the REST API's and the CLI's are.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from django import forms
@@ -24,6 +23,7 @@ from dagruns.actions import connections as conn_actions
 from dagruns.actions import pools as pool_actions
 from dagruns.actions import variables as var_actions
 from dagruns.actions.audit import Actor
+from dagruns.actions.text import nul_message
 from dagruns.domain.roles import Role, has_role
 from dagruns.models import (
     AuditEvent,
@@ -47,6 +47,18 @@ if TYPE_CHECKING:
 
     # A Pool row as PoolAdmin.get_queryset annotates it.
     PoolWithUsage = WithAnnotations[Pool, _Usage]
+
+
+class RefusesNul:
+    """A form mixin: a NUL character in any field is refused with the message every surface
+    uses (Django's CharField already refuses it; this gives its error our wording)."""
+
+    fields: dict[str, forms.Field]  # provided by the form class this is mixed into
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            field.error_messages["null_characters_not_allowed"] = nul_message(name)
 
 
 def _admin_site_permission(request) -> bool:
@@ -100,7 +112,7 @@ def _actor(request) -> Actor:
 # --- connections ----------------------------------------------------------------------------
 
 
-class ConnectionForm(forms.ModelForm):
+class ConnectionForm(RefusesNul, forms.ModelForm):
     password = forms.CharField(
         required=False,
         widget=forms.PasswordInput(render_value=False),
@@ -123,16 +135,14 @@ class ConnectionForm(forms.ModelForm):
             raise forms.ValidationError(str(exc)) from None
 
     def clean(self):
-        """Each field through the actions' own checks, so what they refuse (a port over
-        65535, a NUL) is shown on its field instead of failing in save_model (a 500)."""
-        cleaned = super().clean() or {}
-        for name in conn_actions.FIELDS:
-            if name not in cleaned or name in self.errors:
+        """The action's own checks, each error shown on its field (a port out of range is a
+        field error, not a failure when saving)."""
+        cleaned = super().clean()
+        for name, value in self.action_fields().items():
+            if value in (None, "") or name in self.errors:
                 continue
-            if name in ("password", "extra") and not cleaned[name]:
-                continue  # empty means "keep the stored one"
             try:
-                conn_actions.check_fields({name: cleaned[name]})
+                conn_actions.check_fields({name: value})
             except conn_actions.ConnectionInvalid as exc:
                 self.add_error(name, str(exc))
         return cleaned
@@ -160,12 +170,11 @@ class ConnectionAdmin(RoleAdmin):
 
     @admin.display(description="password")
     def password_set(self, obj: Connection) -> str:
-        return obj.masked_password()
+        return conn_actions.connection_fields(obj, secrets="masked")["password"] or ""
 
     @admin.display(description="extra")
     def extra_keys(self, obj: Connection) -> str:
-        masked = obj.masked_extra()
-        return json.dumps(masked)[:80] if masked else ""
+        return (conn_actions.masked_extra_text(obj) or "")[:80]
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -189,7 +198,7 @@ class ConnectionAdmin(RoleAdmin):
 # --- variables ------------------------------------------------------------------------------
 
 
-class VariableForm(forms.ModelForm):
+class VariableForm(RefusesNul, forms.ModelForm):
     val = forms.CharField(
         label="Value",
         required=False,
@@ -250,8 +259,13 @@ class VariableAdmin(RoleAdmin):
 # --- pools ----------------------------------------------------------------------------------
 
 
+class PoolForm(RefusesNul, forms.ModelForm):
+    pass
+
+
 @admin.register(Pool)
 class PoolAdmin(RoleAdmin):
+    form = PoolForm
     list_display = ["name", "slots", "used_slots", "open_slots", "description"]
     fields = ["name", "slots", "description", "include_deferred"]
 

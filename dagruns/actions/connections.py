@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from django.db import IntegrityError, transaction
 
 from dagruns.actions.audit import Actor, record
+from dagruns.actions.dry_run import with_dry_run
+from dagruns.actions.text import check_no_nul
 from dagruns.models import Connection
 
 CONN_ID_MAX_LENGTH = 200  # Airflow's ConnectionBody limit (the column allows 250)
@@ -73,8 +75,7 @@ def check_fields(fields: dict[str, Any]) -> dict[str, Any]:
                 value = ""
             if not isinstance(value, str):
                 raise ConnectionInvalid(f"{name} must be a string")
-            if "\x00" in value:
-                raise ConnectionInvalid(f"{name} may not contain NUL characters")
+            check_no_nul(value, name, ConnectionInvalid)
             clean[name] = value
     if "conn_type" in clean and not clean["conn_type"]:
         raise ConnectionInvalid("conn_type is required")
@@ -109,6 +110,7 @@ def _apply(conn: Connection, fields: dict[str, Any]) -> None:
         setattr(conn, name, value)  # password and extra are encrypting properties
 
 
+@with_dry_run
 def do_create_connection(conn_id: str, fields: dict[str, Any], actor: Actor) -> Connection:
     """Create a connection; ConnectionExists if the id is taken (REST POST: 409)."""
     conn_id = check_conn_id(conn_id)
@@ -126,6 +128,7 @@ def do_create_connection(conn_id: str, fields: dict[str, Any], actor: Actor) -> 
     return conn
 
 
+@with_dry_run
 def do_update_connection(conn_id: str, fields: dict[str, Any], actor: Actor) -> Connection:
     """Change the given fields. A password of None leaves the stored password alone: the API
     never returns it, so a client sending back what it read must not wipe it."""
@@ -142,6 +145,7 @@ def do_update_connection(conn_id: str, fields: dict[str, Any], actor: Actor) -> 
     return conn
 
 
+@with_dry_run
 def do_delete_connection(conn_id: str, actor: Actor) -> None:
     with transaction.atomic():
         deleted, _ = Connection.objects.filter(conn_id=conn_id).delete()
@@ -192,25 +196,62 @@ def connection_uri(conn: Connection) -> str:
     return uri
 
 
-def export_row(conn: Connection) -> dict[str, Any]:
-    """One connection in Airflow's JSON export format (password included: exports are for
-    moving connections between deployments)."""
+# --- how a connection is shown: one place for the CLI, the REST API, the admin and exports --
+
+# "clear": exports, made for moving connections between deployments; "masked": the CLI's
+# get/list, which say a password is set; "hidden": the REST API, whose password is write-only.
+SecretsShown = Literal["clear", "masked", "hidden"]
+
+
+def masked_extra_text(conn: Connection) -> str | None:
+    """The extra for people to read, as Airflow's API shows it: the JSON re-encoded with every
+    value under a secret-looking key masked by the model's rule (at any depth); text that is
+    not a JSON object as stored (nothing in it can be told apart to mask); None when empty."""
+    if not conn.extra:
+        return None
+    try:
+        parsed = json.loads(conn.extra)
+    except ValueError:
+        return conn.extra
+    if not isinstance(parsed, dict):
+        return conn.extra
+    return json.dumps(conn.masked_extra(), ensure_ascii=False)
+
+
+def connection_fields(conn: Connection, *, secrets: SecretsShown) -> dict[str, Any]:
+    """Every field of a connection, empty ones as None, the password and extra as `secrets`
+    says (see SecretsShown)."""
+    if secrets == "clear":
+        password, extra = conn.password or None, conn.extra or None
+    else:
+        password = (conn.masked_password() or None) if secrets == "masked" else None
+        extra = masked_extra_text(conn)
     return {
+        "conn_id": conn.conn_id,
         "conn_type": conn.conn_type,
         "description": conn.description or None,
         "host": conn.host or None,
         "login": conn.login or None,
-        "password": conn.password or None,
+        "password": password,
         "schema": conn.schema or None,
         "port": conn.port,
-        "extra": conn.extra or None,
+        "extra": extra,
     }
+
+
+def export_row(conn: Connection) -> dict[str, Any]:
+    """One connection in Airflow's JSON export format (password included: exports are for
+    moving connections between deployments)."""
+    fields = connection_fields(conn, secrets="clear")
+    del fields["conn_id"]
+    return fields
 
 
 def export_connections() -> dict[str, dict[str, Any]]:
     return {c.conn_id: export_row(c) for c in Connection.objects.order_by("conn_id")}
 
 
+@with_dry_run
 def do_import_connections(
     data: Any, actor: Actor, *, overwrite: bool = False
 ) -> dict[str, list[str]]:

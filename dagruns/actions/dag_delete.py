@@ -12,6 +12,7 @@ from django.db import transaction
 from dagruns.actions.audit import Actor, record
 from dagruns.actions.dags import get_dag_or_raise
 from dagruns.models import DagModel, DagRun, TaskInstance, TaskInstanceState
+from dagruns.notify import events
 
 
 class DagHasRunningTasks(RuntimeError):
@@ -29,15 +30,19 @@ def check_can_delete_dag(dag_id: str) -> DagModel:
     return dag
 
 
-def do_delete_dag(dag_id: str, actor: Actor) -> int:
-    """Delete the DAG; returns how many runs went with it. Raises DagNotFound, or
-    DagHasRunningTasks while any of its task instances runs (as Airflow refuses)."""
+def do_delete_dag(dag_id: str, actor: Actor, *, dry_run: bool = False) -> int:
+    """Delete the DAG; returns how many runs went with it (with `dry_run`: would go, and
+    nothing is deleted, the same checks refusing). Raises DagNotFound, or DagHasRunningTasks
+    while any of its task instances runs (as Airflow refuses)."""
     with transaction.atomic():
         dag = check_can_delete_dag(dag_id)
         runs = DagRun.objects.filter(dag_id=dag_id)
         count = runs.count()
+        if dry_run:
+            return count
         # Runs first: they (and their task instances) protect the versions they ran with.
         runs.delete()
         dag.delete()
         record(actor, "delete_dag", dag_id=dag_id, extra={"runs_deleted": count})
+        events.notify("dag", dag_id=dag_id)
     return count

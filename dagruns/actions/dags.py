@@ -22,11 +22,14 @@ def get_dag_or_raise(dag_id: str) -> DagModel:
         raise DagNotFound(dag_id) from None
 
 
-def do_set_paused(dag_id: str, paused: bool, actor: Actor) -> DagModel:
+def do_set_paused(dag_id: str, paused: bool, actor: Actor, *, dry_run: bool = False) -> DagModel:
     """Pause or unpause a DAG. Pausing stops new runs from being scheduled; runs already going
-    carry on, as in Airflow."""
+    carry on, as in Airflow. With `dry_run`, returns the DAG as it would be, unsaved."""
     with transaction.atomic():
         dag = get_dag_or_raise(dag_id)
+        if dry_run:
+            dag.is_paused = paused
+            return dag
         if dag.is_paused != paused:
             DagModel.objects.filter(pk=dag.pk).update(is_paused=paused)
             dag.is_paused = paused

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from django.db import transaction
 
-from dagruns.actions.task_runs import (
+from dagruns.actions.tries import (
     failure_outcome,
     find_task,
     record_try_history,
@@ -36,6 +36,7 @@ def fail_try_from_outside(ti: TaskInstance, reason: str, now: datetime) -> int:
             return 0
         task = find_task(serialized_dag_of(locked), locked.task_id)
         state, retry_at = failure_outcome(locked, task, now, fail_without_retry=False)
+        locked.check_transition(state)
         locked.state = state
         locked.next_retry_at = retry_at
         locked.end_date = now

@@ -12,12 +12,19 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
 from dagruns.actions.audit import Actor, record
-from dagruns.models import DEFAULT_POOL_NAME, Pool, TaskInstance
+from dagruns.actions.dry_run import with_dry_run
+from dagruns.actions.text import check_no_nul
+from dagruns.models import DEFAULT_POOL_NAME, Pool, TaskInstance, TaskInstanceState
 
 UNSET: Any = object()
 NAME_MAX_LENGTH = 256
 # Counted per state; "occupied" is running + queued (+ deferred with include_deferred).
-USAGE_STATES = ("running", "queued", "scheduled", "deferred")
+USAGE_STATES = (
+    TaskInstanceState.RUNNING,
+    TaskInstanceState.QUEUED,
+    TaskInstanceState.SCHEDULED,
+    TaskInstanceState.DEFERRED,
+)
 
 
 class PoolInvalid(ValueError):
@@ -41,8 +48,7 @@ def check_name(name: Any) -> str:
         raise PoolInvalid("a pool name must be a non-empty string")
     if len(name) > NAME_MAX_LENGTH:
         raise PoolInvalid(f"a pool name may have at most {NAME_MAX_LENGTH} characters")
-    if "\x00" in name:
-        raise PoolInvalid("a pool name may not contain NUL characters")
+    check_no_nul(name, "name", PoolInvalid)
     return name
 
 
@@ -65,8 +71,7 @@ def check_description(description: Any) -> str:
         return ""
     if not isinstance(description, str):
         raise PoolInvalid("description must be a string")
-    if "\x00" in description:
-        raise PoolInvalid("description may not contain NUL characters")
+    check_no_nul(description, "description", PoolInvalid)
     return description
 
 
@@ -89,6 +94,7 @@ def usage(names: list[str] | None = None) -> dict[str, dict[str, int]]:
     return out
 
 
+@with_dry_run
 def do_create_pool(
     name: str,
     slots: Any,
@@ -113,6 +119,7 @@ def do_create_pool(
     return pool
 
 
+@with_dry_run
 def do_update_pool(
     name: str,
     actor: Actor,
@@ -153,6 +160,7 @@ def do_update_pool(
     return pool
 
 
+@with_dry_run
 def do_set_pool(
     name: str, slots: Any, actor: Actor, *, description: str | None = None, include_deferred=False
 ) -> Pool:
@@ -167,6 +175,7 @@ def do_set_pool(
     )
 
 
+@with_dry_run
 def do_delete_pool(name: str, actor: Actor) -> None:
     if name == DEFAULT_POOL_NAME:
         raise PoolInvalid("Default Pool can't be deleted")
@@ -189,6 +198,7 @@ def export_pools() -> dict[str, dict[str, Any]]:
     }
 
 
+@with_dry_run
 def do_import_pools(data: Any, actor: Actor) -> list[str]:
     """Create or update every pool in Airflow's export format, all or nothing."""
     if not isinstance(data, dict):

@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from dagruns.actions.audit import Actor, record
 from dagruns.actions.dags import get_dag_or_raise
+from dagruns.actions.notes import NoteInvalid, check_note
+from dagruns.actions.text import check_no_nul
 from dagruns.models import (
     DagModel,
     DagRun,
@@ -39,7 +41,7 @@ def generate_run_id(run_type: str, when: datetime) -> str:
     return f"{run_type}__{when.isoformat()}"
 
 
-def create_dag_run(
+def build_dag_run(
     dag: DagModel,
     version: DagVersion,
     *,
@@ -52,9 +54,8 @@ def create_dag_run(
     triggered_by: str = "",
     note: str = "",
 ) -> DagRun:
-    """Insert a queued run and one task instance per task (state none). Call inside a
-    transaction; raises IntegrityError when the run id or logical date is taken."""
-    run = DagRun.objects.create(
+    """The queued run, unsaved: what `create_dag_run` inserts and a dry trigger returns."""
+    return DagRun(
         dag=dag,
         run_id=run_id,
         run_type=run_type,
@@ -69,12 +70,20 @@ def create_dag_run(
         queued_at=timezone.now(),
         dag_version=version,
     )
+
+
+def create_dag_run(dag: DagModel, version: DagVersion, **fields: Any) -> DagRun:
+    """Insert a queued run (`fields` as `build_dag_run` takes them) and one task instance per
+    task (state none). Call inside a transaction; raises IntegrityError when the run id or
+    logical date is taken."""
+    run = build_dag_run(dag, version, **fields)
+    run.save(force_insert=True)
     TaskInstance.objects.bulk_create(
         [
             TaskInstance(
                 dag_run=run,
                 dag_id=dag.dag_id,
-                run_id=run_id,
+                run_id=run.run_id,
                 task_id=task["task_id"],
                 map_index=-1,
                 state=None,
@@ -116,20 +125,30 @@ def do_trigger_dag(
     use_now_as_logical_date: bool = True,
     note: str = "",
     triggered_by: str = DagRunTriggeredBy.CLI,
+    dry_run: bool = False,
 ) -> DagRun:
     """Create a manual run. Paused DAGs may be triggered (the run waits until unpaused, as in
     Airflow). `logical_date` defaults to now for CLI and UI triggers so `ds` and friends are
-    defined; the REST API passes None through when the client asks for no logical date."""
+    defined; the REST API passes None through when the client asks for no logical date.
+
+    With `dry_run`, every check runs (conf against the params, run id, note, a run id already
+    taken) and the run that would be created is returned unsaved, its `dag_version` set."""
     from dagruns.domain.schedule_info import timetable_for
 
     dag = get_dag_or_raise(dag_id)
     version = dag.latest_version()
     if version is None:
         raise TriggerError(f"DAG {dag_id!r} has not been parsed yet")
+    check_no_nul(run_id, "run_id", TriggerError)
+    check_no_nul(conf, "conf", TriggerError)
     if run_id is not None and (not ALLOWED_RUN_ID.match(run_id) or len(run_id) > 250):
         raise TriggerError(
             f"run_id {run_id!r} is not allowed: use at most 250 letters, digits and _ . ~ : + -"
         )
+    try:
+        note = check_note(note)
+    except NoteInvalid as exc:
+        raise TriggerError(str(exc)) from None
     conf = check_conf(version, conf)
     now = timezone.now()
     if logical_date is None and use_now_as_logical_date:
@@ -141,6 +160,21 @@ def do_trigger_dag(
         inferred = timetable_for(version.serialized).infer_manual_data_interval(logical_date)
         interval = (inferred.start, inferred.end)
     run_id = run_id or generate_run_id(DagRunType.MANUAL, logical_date or now)
+    if dry_run:
+        if DagRun.objects.filter(dag_id=dag_id, run_id=run_id).exists():
+            raise TriggerError(f"DAG {dag_id!r} already has a run with run_id {run_id!r}")
+        return build_dag_run(
+            dag,
+            version,
+            run_type=DagRunType.MANUAL,
+            run_id=run_id,
+            logical_date=logical_date,
+            data_interval=interval,
+            run_after=now,
+            conf=conf,
+            triggered_by=triggered_by,
+            note=note,
+        )
     try:
         with transaction.atomic():
             run = create_dag_run(

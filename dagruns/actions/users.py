@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from dagruns.actions.audit import Actor, record
+from dagruns.actions.dry_run import with_dry_run
 from dagruns.domain.roles import GROUP_ROLES, Role, assign_role
 
 
@@ -27,6 +28,7 @@ def random_password() -> str:
     return secrets.token_urlsafe(18)
 
 
+@with_dry_run
 def do_create_user(
     username: str,
     role: str | Role,

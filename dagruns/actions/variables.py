@@ -12,6 +12,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from dagruns.actions.audit import Actor, record
+from dagruns.actions.dry_run import with_dry_run
+from dagruns.actions.text import check_no_nul
 from dagruns.models import Variable
 from dagruns.models.dag import ID_MAX_LENGTH
 
@@ -40,13 +42,14 @@ def check_key(key: Any) -> str:
         raise VariableError("a variable key must be a non-empty string")
     if len(key) > ID_MAX_LENGTH:
         raise VariableError(f"a variable key may have at most {ID_MAX_LENGTH} characters")
-    if "\x00" in key:
-        raise VariableError("a variable key may not contain NUL characters")
+    check_no_nul(key, "key", VariableError)
     return key
 
 
 def value_text(value: Any) -> str:
-    """Strings as they are; any other JSON value as its JSON text (Airflow's serialize_json)."""
+    """Strings as they are; any other JSON value as its JSON text (Airflow's serialize_json).
+    A NUL character is refused like everywhere else."""
+    check_no_nul(value, "value", VariableError)
     if isinstance(value, str):
         return value
     try:
@@ -60,8 +63,7 @@ def check_text(name: str, value: Any) -> str:
         return ""
     if not isinstance(value, str):
         raise VariableError(f"{name} must be a string")
-    if "\x00" in value:
-        raise VariableError(f"{name} may not contain NUL characters")
+    check_no_nul(value, name, VariableError)
     return value
 
 
@@ -72,6 +74,7 @@ def get_variable(key: str) -> Variable:
         raise VariableNotFound(key) from None
 
 
+@with_dry_run
 def do_create_variable(
     key: str, value: Any, actor: Actor, *, description: str | None = None
 ) -> Variable:
@@ -88,6 +91,7 @@ def do_create_variable(
     return var
 
 
+@with_dry_run
 def do_set_variable(
     key: str, value: Any, actor: Actor, *, description: str | None = UNSET
 ) -> Variable:
@@ -107,6 +111,7 @@ def do_set_variable(
     return var
 
 
+@with_dry_run
 def do_update_variable(
     key: str,
     actor: Actor,
@@ -131,6 +136,7 @@ def do_update_variable(
     return var
 
 
+@with_dry_run
 def do_delete_variable(key: str, actor: Actor) -> None:
     with transaction.atomic():
         deleted, _ = Variable.objects.filter(key=key).delete()
@@ -153,6 +159,7 @@ def parse_import(data: Any) -> dict[str, tuple[Any, str | None | Any]]:
     return parsed
 
 
+@with_dry_run
 def do_import_variables(
     data: Any, actor: Actor, *, on_existing: str = "overwrite"
 ) -> dict[str, list[str]]:

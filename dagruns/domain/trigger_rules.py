@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from dagruns.models.states import TaskInstanceState as TIS
+
 SUCCESS, SKIPPED, FAILED, UPSTREAM_FAILED, REMOVED = (
-    "success",
-    "skipped",
-    "failed",
-    "upstream_failed",
-    "removed",
+    TIS.SUCCESS,
+    TIS.SKIPPED,
+    TIS.FAILED,
+    TIS.UPSTREAM_FAILED,
+    TIS.REMOVED,
 )
 _FINISHED = {SUCCESS, SKIPPED, FAILED, UPSTREAM_FAILED, REMOVED}
 
@@ -43,7 +45,7 @@ class UpstreamCounts:
     @classmethod
     def of(cls, upstream: Iterable[tuple[str | None, bool]]) -> UpstreamCounts:
         """From (state, is_setup) of each direct upstream task instance."""
-        counts = dict.fromkeys(_FINISHED, 0)
+        counts: dict[str, int] = dict.fromkeys(_FINISHED, 0)
         total = setup_total = setup_success = setup_skipped = 0
         for state, is_setup in upstream:
             total += 1

@@ -5,7 +5,13 @@ from __future__ import annotations
 from django.db import models
 
 from dagruns.models.dag import ID_MAX_LENGTH, DagModel, DagVersion
-from dagruns.models.states import DagRunState, DagRunTriggeredBy, DagRunType
+from dagruns.models.states import (
+    DagRunState,
+    DagRunTriggeredBy,
+    DagRunType,
+    IllegalStateTransition,
+    dagrun_transition_allowed,
+)
 
 
 class DagRun(models.Model):
@@ -54,3 +60,9 @@ class DagRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dag_id} {self.run_id} [{self.state}]"
+
+    def check_transition(self, target: str, *, manual: bool = False) -> None:
+        """Refuse a move the transition table (dagruns/models/states.py) does not allow;
+        `manual` is a person setting the state."""
+        if not dagrun_transition_allowed(self.state, target, manual=manual):
+            raise IllegalStateTransition("DAG run", self.state, target)

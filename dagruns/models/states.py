@@ -103,3 +103,79 @@ TI_FAILED_LIKE = frozenset({TaskInstanceState.FAILED, TaskInstanceState.UPSTREAM
 
 DAGRUN_FINISHED = frozenset({DagRunState.SUCCESS, DagRunState.FAILED})
 DAGRUN_ACTIVE = frozenset({DagRunState.QUEUED, DagRunState.RUNNING})
+
+
+# --- legal transitions ------------------------------------------------------------------------
+#
+# What the engine may do to a task instance on its own (scheduler, runner, failure detection),
+# following Airflow 3's task lifecycle. A person's clear (→ none) and mark (→ success, failed,
+# skipped) are legal from every state, as Airflow's clear/mark allow; they are listed apart in
+# MANUAL_TI_TARGETS rather than repeated on every row. `None` is the "none" state.
+TIS = TaskInstanceState
+TI_TRANSITIONS: dict[str | None, frozenset[str | None]] = {
+    None: frozenset({TIS.SCHEDULED, TIS.SKIPPED, TIS.UPSTREAM_FAILED, TIS.REMOVED}),
+    TIS.SCHEDULED: frozenset({TIS.QUEUED, TIS.SKIPPED, TIS.UPSTREAM_FAILED, TIS.REMOVED}),
+    # Claimed by a runner; or failed/retried when it never left the queue; or skipped by an
+    # upstream branch before it started.
+    TIS.QUEUED: frozenset({TIS.RUNNING, TIS.FAILED, TIS.UP_FOR_RETRY, TIS.SKIPPED, TIS.SCHEDULED}),
+    TIS.RUNNING: frozenset(
+        {
+            TIS.SUCCESS,
+            TIS.FAILED,
+            TIS.UP_FOR_RETRY,
+            TIS.SKIPPED,
+            TIS.UP_FOR_RESCHEDULE,
+            TIS.DEFERRED,
+            TIS.RESTARTING,
+        }
+    ),
+    TIS.UP_FOR_RETRY: frozenset({TIS.SCHEDULED, TIS.SKIPPED, TIS.UPSTREAM_FAILED}),
+    TIS.UP_FOR_RESCHEDULE: frozenset({TIS.SCHEDULED, TIS.SKIPPED}),
+    TIS.DEFERRED: frozenset({TIS.SCHEDULED, TIS.FAILED, TIS.UP_FOR_RETRY}),
+    TIS.RESTARTING: frozenset({TIS.UP_FOR_RETRY, TIS.FAILED}),
+    TIS.SUCCESS: frozenset(),
+    TIS.FAILED: frozenset(),
+    TIS.SKIPPED: frozenset(),
+    TIS.UPSTREAM_FAILED: frozenset(),
+    TIS.REMOVED: frozenset(),
+}
+MANUAL_TI_TARGETS: frozenset[str | None] = frozenset({None, TIS.SUCCESS, TIS.FAILED, TIS.SKIPPED})
+
+# A run: queued → running → success/failed by the scheduler; a person may set any of queued,
+# success, failed from any state (Airflow's PATCH dagRun), and a clear reopens a finished run.
+DAGRUN_TRANSITIONS: dict[str, frozenset[str]] = {
+    DagRunState.QUEUED: frozenset({DagRunState.RUNNING}),
+    DagRunState.RUNNING: frozenset({DagRunState.SUCCESS, DagRunState.FAILED}),
+    DagRunState.SUCCESS: frozenset({DagRunState.RUNNING}),
+    DagRunState.FAILED: frozenset({DagRunState.RUNNING}),
+}
+MANUAL_DAGRUN_TARGETS = frozenset({DagRunState.QUEUED, DagRunState.SUCCESS, DagRunState.FAILED})
+
+
+class IllegalStateTransition(ValueError):
+    """A move the transition table does not allow; the message names both states."""
+
+    def __init__(self, kind: str, current: str | None, target: str | None) -> None:
+        super().__init__(f"a {kind} cannot go from {current or 'none'} to {target or 'none'}")
+        self.current = current
+        self.target = target
+
+
+def _state_value(state: str | None) -> str | None:
+    return None if state in (None, "none") else str(state)
+
+
+def ti_transition_allowed(current: str | None, target: str | None, *, manual: bool) -> bool:
+    """Whether a task instance may move from `current` to `target`. A manual move (a person's
+    clear or mark) may reach MANUAL_TI_TARGETS from anywhere; staying put is never a move."""
+    current, target = _state_value(current), _state_value(target)
+    if manual and target in MANUAL_TI_TARGETS:
+        return True
+    return target in TI_TRANSITIONS.get(current, frozenset())
+
+
+def dagrun_transition_allowed(current: str, target: str, *, manual: bool) -> bool:
+    """Whether a DAG run may move from `current` to `target` (see DAGRUN_TRANSITIONS)."""
+    if manual and target in MANUAL_DAGRUN_TARGETS:
+        return True
+    return target in DAGRUN_TRANSITIONS.get(current, frozenset())

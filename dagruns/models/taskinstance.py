@@ -8,7 +8,7 @@ from django.db import models
 
 from dagruns.models.dag import ID_MAX_LENGTH, DagVersion
 from dagruns.models.dagrun import DagRun
-from dagruns.models.states import TaskInstanceState
+from dagruns.models.states import IllegalStateTransition, TaskInstanceState, ti_transition_allowed
 
 
 class TaskInstanceFields(models.Model):
@@ -81,6 +81,12 @@ class TaskInstance(TaskInstanceFields):
     def __str__(self) -> str:
         suffix = f"[{self.map_index}]" if self.map_index >= 0 else ""
         return f"{self.dag_id}.{self.task_id}{suffix} {self.run_id} [{self.state or 'none'}]"
+
+    def check_transition(self, target: str | None, *, manual: bool = False) -> None:
+        """Refuse a move the transition table (dagruns/models/states.py) does not allow;
+        `manual` is a person's clear or mark. Every single-row transition asks this first."""
+        if not ti_transition_allowed(self.state, target, manual=manual):
+            raise IllegalStateTransition("task instance", self.state, target)
 
 
 class TaskInstanceHistory(TaskInstanceFields):

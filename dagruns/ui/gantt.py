@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from dagruns.models import DagRun, TaskInstance, TaskInstanceHistory
+from dagruns.models.states import TaskInstanceState
 from dagruns.ui import format as fmt
 from dagruns.ui import keys
 from dagruns.ui.structure import structure_for
@@ -168,7 +169,7 @@ def build_gantt(run: DagRun) -> dict:
 
     for bar in bars.values():
         queued = getattr(bar, "_queued", None)
-        if queued and (bar.start or bar.state == "queued"):
+        if queued and (bar.start or bar.state == TaskInstanceState.QUEUED):
             q_end = bar.start or now
             bar.queued_left = pct(queued)
             bar.queued_width = max(pct(q_end) - bar.queued_left, 0.0)

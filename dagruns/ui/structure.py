@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dagruns.models import DagVersion
+from dagruns.models.states import TaskInstanceState as TIS
 
 _CACHE: OrderedDict[tuple[int, str], Structure] = OrderedDict()
 _CACHE_SIZE = 64
@@ -153,21 +154,21 @@ def clear_cache() -> None:
 
 # Airflow's grid: the state a group shows is the "worst" of its tasks' states, in this order.
 GROUP_STATE_PRIORITY = (
-    "failed",
-    "upstream_failed",
-    "up_for_retry",
-    "up_for_reschedule",
-    "queued",
-    "scheduled",
-    "deferred",
-    "running",
-    "restarting",
+    TIS.FAILED,
+    TIS.UPSTREAM_FAILED,
+    TIS.UP_FOR_RETRY,
+    TIS.UP_FOR_RESCHEDULE,
+    TIS.QUEUED,
+    TIS.SCHEDULED,
+    TIS.DEFERRED,
+    TIS.RUNNING,
+    TIS.RESTARTING,
     None,
-    "success",
-    "skipped",
-    "removed",
+    TIS.SUCCESS,
+    TIS.SKIPPED,
+    TIS.REMOVED,
 )
-_RANK = {state: i for i, state in enumerate(GROUP_STATE_PRIORITY)}
+_RANK: dict[str | None, int] = {state: i for i, state in enumerate(GROUP_STATE_PRIORITY)}
 
 
 def group_state(states: list[str | None]) -> str | None:

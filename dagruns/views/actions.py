@@ -15,7 +15,7 @@ from datetime import UTC
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpResponse, HttpResponseBadRequest, QueryDict
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -26,21 +26,22 @@ from dagruns.actions.audit import Actor
 from dagruns.actions.dags import do_set_paused
 from dagruns.actions.runs import TriggerError, do_trigger_dag
 from dagruns.actions.task_instances import (
+    InvalidSelection,
     do_clear,
     do_delete_run,
     do_mark_state,
     do_set_run_state,
     select_task_instances,
 )
-from dagruns.domain.dag_graph import graph_for_version
-from dagruns.models import DagVersion, TaskInstance, TaskInstanceHistory, XCom
-from dagruns.models.states import TI_FINISHED
+from dagruns.actions.text import contains_nul, nul_message
+from dagruns.models import DagVersion, TaskInstance
+from dagruns.models.states import DagRunState, DagRunTriggeredBy, TaskInstanceState
 from dagruns.ui import params_form
-from dagruns.ui.form_checks import NUL_MESSAGE, has_nul
 from dagruns.ui.structure import structure_for
 from dagruns.ui.urls import dag_url
 from dagruns.views.access import get_dag, get_run, user_required
 
+TIS = TaskInstanceState
 FLAGS = ("upstream", "downstream", "only_failed", "recursive")
 
 
@@ -79,17 +80,42 @@ def _params(request) -> QueryDict:
     return source
 
 
+def _item(ti: TaskInstance, new_state: str | None) -> dict:
+    return {
+        "run_id": ti.run_id,
+        "task_id": ti.task_id,
+        "map_index": ti.map_index,
+        "state": ti.state or "none",
+        "new_state": new_state or "none",
+    }
+
+
 def _items(tis: list[TaskInstance], new_state: str | None) -> list[dict]:
-    return [
-        {
-            "run_id": ti.run_id,
-            "task_id": ti.task_id,
-            "map_index": ti.map_index,
-            "state": ti.state or "none",
-            "new_state": new_state or "none",
-        }
-        for ti in tis
-    ]
+    return [_item(ti, new_state) for ti in tis]
+
+
+def _bad_state(state: str, *allowed: str) -> str:
+    return f"state must be {' or '.join(allowed)}, not {state!r}"
+
+
+def _refused(request, dag, run, title: str, problem: str, status: int = 200):
+    """The confirmation page with the action's refusal instead of a list. Status 200 for what
+    a person chose in the dialog, like the trigger form's field errors (htmx swaps only
+    successful responses into the modal); 400 for a parameter no page sends."""
+    context = {
+        "dag": dag,
+        "run": run,
+        "title": title,
+        "verb": "",
+        "action_url": "",
+        "task_ids": [],
+        "flags": None,
+        "items": [],
+        "error": problem,
+        "explain": "",
+        "next": _next_url(request, dag_url(dag.dag_id)),
+    }
+    return _render(request, "dagruns/_confirm.html", context, status=status)
 
 
 # --- trigger -------------------------------------------------------------------------------
@@ -139,9 +165,9 @@ def trigger(request, dag_id: str):
         conf, problem = params_form.parse_conf_json(data.get("conf", ""))
         if problem:
             errors["conf"] = problem
-    if not errors.get("conf") and has_nul(conf):
+    if not errors.get("conf") and contains_nul(conf):
         # A JSON "\u0000" escape: the raw form field held no NUL, the parsed conf does.
-        errors["conf"] = f"{NUL_MESSAGE} in the conf."
+        errors["conf"] = nul_message("conf")
     logical_date = None
     if logical_text:
         try:
@@ -157,18 +183,9 @@ def trigger(request, dag_id: str):
     if errors:
         context["error"] = "Please correct the errors below."
         return _render(request, "dagruns/_trigger_form.html", context)
-    if data.get("confirm") != "1":
-        context.update(
-            {
-                "conf": conf,
-                "conf_json": json.dumps(conf, ensure_ascii=False),
-                "conf_pretty": json.dumps(conf, indent=2, ensure_ascii=False, sort_keys=True),
-                "task_ids": list(structure.order) if structure else [],
-                "shown_run_id": run_id or "manual__<the time you confirm>",
-            }
-        )
-        return _render(request, "dagruns/_trigger_confirm.html", context)
+    confirmed = data.get("confirm") == "1"
     try:
+        # Unconfirmed, the action's dry run checks everything and says what would be created.
         run = do_trigger_dag(
             dag.dag_id,
             Actor(user=request.user),
@@ -176,8 +193,22 @@ def trigger(request, dag_id: str):
             run_id=run_id or None,
             logical_date=logical_date,
             note=note,
-            triggered_by="ui",
+            triggered_by=DagRunTriggeredBy.UI,
+            dry_run=not confirmed,
         )
+        if not confirmed:
+            context.update(
+                {
+                    "conf": run.conf,
+                    "conf_json": json.dumps(run.conf, ensure_ascii=False),
+                    "conf_pretty": json.dumps(
+                        run.conf, indent=2, ensure_ascii=False, sort_keys=True
+                    ),
+                    "task_ids": list(structure.order) if structure else [],
+                    "shown_run_id": run_id or "manual__<the time you confirm>",
+                }
+            )
+            return _render(request, "dagruns/_trigger_confirm.html", context)
     except TriggerError as exc:
         context["error"] = str(exc)
         if params:
@@ -207,30 +238,16 @@ def _task_ids(request, run) -> list[str]:
 
 
 def _selection(run, task_ids: list[str], flags: dict[str, bool]) -> list[TaskInstance]:
-    """The task instances the options select. `recursive` follows upstream/downstream all the
-    way; without it only direct neighbours are added."""
-    if flags["recursive"] or not (flags["upstream"] or flags["downstream"]):
-        return select_task_instances(
-            run.dag_id,
-            run_ids=[run.run_id],
-            task_ids=task_ids,
-            include_upstream=flags["upstream"],
-            include_downstream=flags["downstream"],
-            only_failed=flags["only_failed"],
-        )
-    wanted = set(task_ids)
-    if run.dag_version_id:
-        graph = graph_for_version(run.dag_version_id)
-        for task_id in task_ids:
-            spec = graph.tasks.get(task_id)
-            if spec is None:
-                continue
-            if flags["upstream"]:
-                wanted.update(spec.upstream)
-            if flags["downstream"]:
-                wanted.update(spec.downstream)
+    """The task instances the options select, by the actions' own selection. `recursive`
+    follows upstream/downstream all the way; without it only direct neighbours are added."""
     return select_task_instances(
-        run.dag_id, run_ids=[run.run_id], task_ids=sorted(wanted), only_failed=flags["only_failed"]
+        run.dag_id,
+        run_ids=[run.run_id],
+        task_ids=task_ids,
+        include_upstream=flags["upstream"],
+        include_downstream=flags["downstream"],
+        direct_relatives_only=not flags["recursive"],
+        only_failed=flags["only_failed"],
     )
 
 
@@ -249,9 +266,13 @@ def clear(request, dag_id: str):
     flags = _flags(
         request, {"upstream": False, "downstream": True, "only_failed": False, "recursive": True}
     )
-    tis = _selection(run, task_ids, flags)
+    try:
+        selected = _selection(run, task_ids, flags)
+    except InvalidSelection as exc:
+        return _refused(request, dag, run, "Clear task instances", str(exc))
+    tis = do_clear(selected, Actor(user=request.user), dry_run=True)
     if request.method == "POST" and request.POST.get("confirm") == "1":
-        done = do_clear(tis, Actor(user=request.user))
+        done = do_clear(selected, Actor(user=request.user))
         return _done(
             request,
             f"Cleared {len(done)} task instance(s) of run {run.run_id}.",
@@ -288,14 +309,24 @@ def mark(request, dag_id: str):
     dag = get_dag(dag_id)
     run = get_run(dag_id, _param(request, "run_id"))
     state = _param(request, "state")
-    if state not in ("success", "failed"):
-        state = "success"
+    if state not in (TIS.SUCCESS, TIS.FAILED):
+        return _refused(
+            request,
+            dag,
+            run,
+            "Mark task instances",
+            _bad_state(state, TIS.SUCCESS, TIS.FAILED),
+            400,
+        )
     task_ids = _task_ids(request, run)
     flags = _flags(
         request, {"upstream": False, "downstream": False, "only_failed": False, "recursive": True}
     )
     flags["only_failed"] = False
-    selected = _selection(run, task_ids, flags)
+    try:
+        selected = _selection(run, task_ids, flags)
+    except InvalidSelection as exc:
+        return _refused(request, dag, run, f"Mark task instances {state}", str(exc))
     changing = do_mark_state(selected, state, Actor(user=request.user), dry_run=True)
     if request.method == "POST" and request.POST.get("confirm") == "1":
         done = do_mark_state(selected, state, Actor(user=request.user))
@@ -331,11 +362,13 @@ def retry(request, dag_id: str):
     dag = get_dag(dag_id)
     run = get_run(dag_id, _param(request, "run_id"))
     task_id = _param(request, "task_id")
-    tis = [
-        ti
-        for ti in TaskInstance.objects.filter(dag_run=run, task_id=task_id)
-        if ti.state in ("failed", "upstream_failed")
-    ]
+    try:
+        failed = select_task_instances(
+            dag.dag_id, run_ids=[run.run_id], task_ids=[task_id], only_failed=True
+        )
+    except InvalidSelection as exc:
+        return _refused(request, dag, run, "Retry a failed task", str(exc))
+    tis = do_clear(failed, Actor(user=request.user), dry_run=True)
     if request.method == "POST" and request.POST.get("confirm") == "1" and tis:
         do_clear(tis, Actor(user=request.user))
         return _done(
@@ -380,7 +413,7 @@ def delete_run(request, dag_id: str):
     if request.method == "POST" and request.POST.get("confirm") == "1":
         do_delete_run(dag.dag_id, run.run_id, Actor(user=request.user))
         return _done(request, f"Deleted run {run.run_id}.", dag_url(dag.dag_id, "runs"))
-    tis = list(TaskInstance.objects.filter(dag_run=run).order_by("task_id"))
+    deletion = do_delete_run(dag.dag_id, run.run_id, Actor(user=request.user), dry_run=True)
     context = {
         "dag": dag,
         "run": run,
@@ -390,10 +423,10 @@ def delete_run(request, dag_id: str):
         "action_url": dag_url(dag.dag_id, "delete_run"),
         "task_ids": [],
         "flags": None,
-        "items": _items(tis, "deleted"),
-        "explain": f"Run {run.run_id} ({run.state}) is deleted with its {len(tis)} task "
-        f"instance(s), {TaskInstanceHistory.objects.filter(dag_id=dag.dag_id, run_id=run.run_id).count()} "
-        f"earlier tries and {XCom.objects.filter(dag_run=run).count()} XCom(s). Running tries are stopped.",
+        "items": _items(deletion.task_instances, "deleted"),
+        "explain": f"Run {run.run_id} ({run.state}) is deleted with its "
+        f"{len(deletion.task_instances)} task instance(s), {deletion.tries} earlier tries and "
+        f"{deletion.xcoms} XCom(s). Running tries are stopped.",
         "next": _next_url(request, dag_url(dag.dag_id, "runs")),
     }
     return _render(request, "dagruns/_confirm.html", context)
@@ -404,24 +437,14 @@ def run_state(request, dag_id: str):
     dag = get_dag(dag_id)
     run = get_run(dag_id, _param(request, "run_id"))
     state = _param(request, "state")
-    if state not in ("success", "failed"):
-        return HttpResponseBadRequest(
-            f"state must be success or failed, not {state!r}",
-            content_type="text/plain; charset=utf-8",
-        )
+    if state not in (DagRunState.SUCCESS, DagRunState.FAILED):
+        problem = _bad_state(state, DagRunState.SUCCESS, DagRunState.FAILED)
+        return _refused(request, dag, run, "Mark a run", problem, 400)
     if request.method == "POST" and request.POST.get("confirm") == "1":
         do_set_run_state(dag.dag_id, run.run_id, state, Actor(user=request.user))
         return _done(request, f"Run {run.run_id} marked {state}.", dag_url(dag.dag_id))
-    unfinished = list(
-        TaskInstance.objects.filter(dag_run=run).exclude(state__in=TI_FINISHED).order_by("task_id")
-    )
-    ti_state = "success" if state == "success" else None
-    items = _items(unfinished, ti_state)
-    if state == "failed":
-        for item, ti in zip(items, unfinished, strict=True):
-            item["new_state"] = (
-                "failed" if ti.state in ("queued", "running", "restarting") else "skipped"
-            )
+    change = do_set_run_state(dag.dag_id, run.run_id, state, Actor(user=request.user), dry_run=True)
+    items = [_item(ti, new_state) for ti, new_state in change.task_instances]
     context = {
         "dag": dag,
         "run": run,

@@ -9,7 +9,7 @@ from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
 
 from dagruns.domain.roles import Role, has_role
-from dagruns.models import DagImportError, DagModel, DagRun, DagTag
+from dagruns.models import DagImportError, DagModel, DagRun, DagRunState, DagTag
 from dagruns.ui.urls import ws_url
 from dagruns.views.access import viewer_required
 from dagruns.views.common import render_region
@@ -54,7 +54,7 @@ def dag_list(request):
         for run in ranked:
             last_runs[run.dag_id].append(run)
         running = dict(
-            DagRun.objects.filter(dag_id__in=ids, state="running")
+            DagRun.objects.filter(dag_id__in=ids, state=DagRunState.RUNNING)
             .values("dag_id")
             .annotate(n=Count("id"))
             .values_list("dag_id", "n")

@@ -18,10 +18,13 @@ from django.utils.safestring import mark_safe
 
 from dagruns.domain import logs
 from dagruns.models import TaskInstance
+from dagruns.models.states import TaskInstanceState as TIS
 from dagruns.ui import format as fmt
 from dagruns.ui.urls import ti_url, with_query
 from dagruns.views.access import get_run, viewer_required
 
+# A try in one of these may still write to its log.
+LOG_STILL_GROWING = (TIS.RUNNING, TIS.QUEUED, TIS.DEFERRED, TIS.UP_FOR_RESCHEDULE)
 PAGE_BYTES = 256 * 1024
 COUNT_BLOCK = 1024 * 1024
 MAX_MATCHES = 1000
@@ -99,8 +102,7 @@ def log_context(
             "try_number": try_number,
             "base_url": base,
             "download_url": f"{base}/download",
-            "is_live": ti.try_number == try_number
-            and ti.state in ("running", "queued", "deferred", "up_for_reschedule"),
+            "is_live": ti.try_number == try_number and ti.state in LOG_STILL_GROWING,
             "first_url": with_query(base, offset=0, line=1) if shown["offset"] > 0 else "",
             "prev_url": with_query(base, before=shown["offset"]) if shown["offset"] > 0 else "",
             "next_url": with_query(base, offset=shown["next_offset"], line=shown["next_line"])

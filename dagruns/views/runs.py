@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from dagruns.models import DagRun
-from dagruns.models.states import DagRunState, DagRunType
+from dagruns.models.states import DAGRUN_ACTIVE, DagRunState, DagRunType
 from dagruns.ui import format as fmt
 from dagruns.ui.urls import with_query
 from dagruns.views.access import get_dag, viewer_required
@@ -72,7 +72,7 @@ def runs(request, dag_id: str):
             "filters": filters,
             "states": DagRunState.values,
             "run_types": DagRunType.values,
-            "active": any(r.state in ("queued", "running") for r in page.object_list),
+            "active": any(r.state in DAGRUN_ACTIVE for r in page.object_list),
         }
     )
     if page.has_previous():

@@ -18,8 +18,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBadRequest, HttpResponseBase
 
+from dagruns.actions.text import first_nul_field, nul_message
 from dagruns.domain.masking import masking_scope
-from dagruns.ui.form_checks import NUL_MESSAGE, first_nul_field
 
 Handler = Callable[[HttpRequest], HttpResponseBase]
 
@@ -52,15 +52,23 @@ class RejectNulMiddleware:
             field = "path" if "\x00" in request.path else None
             if field is None:
                 sources = [request.GET]
-                if request.method == "POST" and request.content_type in (
-                    "application/x-www-form-urlencoded",
-                    "multipart/form-data",
+                # Admin forms answer a NUL with an error on its field (every form field
+                # refuses it, in our wording: dagruns.admin.RefusesNul); other pages' forms
+                # are refused here, before any view reaches the database with it.
+                if (
+                    request.method == "POST"
+                    and not request.path.startswith("/admin/")
+                    and request.content_type
+                    in (
+                        "application/x-www-form-urlencoded",
+                        "multipart/form-data",
+                    )
                 ):
                     sources.append(request.POST)
                 field = first_nul_field(*sources)
             if field is not None:
                 return HttpResponseBadRequest(
-                    f"{NUL_MESSAGE} (field {field!r}).", content_type="text/plain; charset=utf-8"
+                    nul_message(field), content_type="text/plain; charset=utf-8"
                 )
         return self.get_response(request)
 

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from dagruns.domain import logs
 from dagruns.domain.masking import masked
 from dagruns.models import TaskInstance, TaskInstanceHistory, XCom
-from dagruns.models.states import TI_FINISHED
+from dagruns.models.states import TI_FAILED_LIKE, TI_FINISHED
 from dagruns.ui import deps
 from dagruns.ui import format as fmt
 from dagruns.ui.structure import structure_for
@@ -149,7 +149,7 @@ def ti_context(request, dag, run, ti) -> dict:
         "grid_url": dag_url(dag.dag_id),
         "ti_ws_url": ws_url(dag.dag_id, view="ti", run_id=run.run_id, task_id=ti.task_id),
         "log": log_context(ti, chosen, url) if chosen else None,
-        "is_failed": ti.state in ("failed", "upstream_failed"),
+        "is_failed": ti.state in TI_FAILED_LIKE,
     }
     return context
 

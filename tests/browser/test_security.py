@@ -22,7 +22,7 @@ from dagruns.models import (
     Variable,
 )
 from tests.browser.conftest import person
-from tests.dagruns.views.factories import add_run, store_dag
+from tests.builders import add_run, store_dag
 
 pytestmark = pytest.mark.browser
 

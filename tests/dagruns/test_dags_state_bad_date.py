@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from tests.dagruns.actions.factories import make_run
+from tests.builders import make_run
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -18,7 +18,7 @@ from dagruns.api.rest.auth import issue_token
 from dagruns.domain import logs
 from dagruns.domain.roles import Role, assign_role
 from dagruns.models import TaskInstance
-from tests.dagruns.actions.factories import make_run
+from tests.builders import make_run
 from tests.processes import free_port, peak_rss, server_env, start_api_server, stop
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]

@@ -25,7 +25,7 @@ from dagruns.domain.tokens import issue_token
 from dagruns.models import DagImportError, DagModel, DagRun, TaskInstance, Variable
 from dagruns.models.states import DAGRUN_FINISHED
 from scheduler.processor.loop import DagProcessor
-from tests.dagruns.actions.factories import make_run
+from tests.builders import make_run
 from tests.processes import free_port, server_env, start_api_server, start_scheduler, stop
 
 pytestmark = [

@@ -10,8 +10,9 @@ from dagruns.api.rest.auth import issue_token
 from dagruns.domain.roles import Role
 from dagruns.models import DagModel, DagRun, DagVersion
 from scheduler.processor.loop import DagProcessor
-from tests.dagruns.api.rest.conftest import Api, make_user
-from tests.scheduler.dagfiles import simple_dag, write
+from tests.builders import simple_dag, write
+from tests.dagruns.api.rest.conftest import Api
+from tests.personas import make_user
 
 pytestmark = pytest.mark.django_db
 

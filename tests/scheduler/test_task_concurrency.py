@@ -10,7 +10,7 @@ from dagruns.actions.runs import do_trigger_dag
 from dagruns.models import DagModel, TaskInstance
 from dagruns.sdk import DAG, PythonOperator
 from scheduler.scheduling.loop import Scheduler
-from tests.scheduler.builders import START, RecordingExecutor, store
+from tests.builders import START, RecordingExecutor, store
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,7 @@ from dagruns.models import DagRun, Pool, TaskInstance
 from dagruns.models.states import DAGRUN_FINISHED, TI_OCCUPYING_SLOT
 from dagruns.sdk import DAG, PythonOperator
 from scheduler.scheduling.loop import Scheduler
-from tests.scheduler.builders import START, RecordingExecutor, store
+from tests.builders import START, RecordingExecutor, store
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
-from dagruns.actions import task_runs
+from dagruns.actions import tries
 from dagruns.api.execution import routes_secrets, routes_task_instances, routes_xcoms
 from dagruns.api.execution.auth import ApiError, ExecutionTokenAuth
 
@@ -38,18 +38,18 @@ def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
     return _detail(request, exc.status, exc.detail)
 
 
-@api.exception_handler(task_runs.TaskInstanceNotFound)
-def _not_found(request: HttpRequest, exc: task_runs.TaskInstanceNotFound) -> HttpResponse:
+@api.exception_handler(tries.TaskInstanceNotFound)
+def _not_found(request: HttpRequest, exc: tries.TaskInstanceNotFound) -> HttpResponse:
     return _detail(request, 404, {"reason": "not_found", "message": str(exc)})
 
 
-@api.exception_handler(task_runs.StaleTry)
-def _stale_try(request: HttpRequest, exc: task_runs.StaleTry) -> HttpResponse:
+@api.exception_handler(tries.StaleTry)
+def _stale_try(request: HttpRequest, exc: tries.StaleTry) -> HttpResponse:
     return _detail(request, 403, str(exc))
 
 
-@api.exception_handler(task_runs.InvalidTaskState)
-def _invalid_state(request: HttpRequest, exc: task_runs.InvalidTaskState) -> HttpResponse:
+@api.exception_handler(tries.InvalidTaskState)
+def _invalid_state(request: HttpRequest, exc: tries.InvalidTaskState) -> HttpResponse:
     return _detail(
         request,
         409,

@@ -7,7 +7,7 @@ import uuid
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Status
 
-from dagruns.actions import task_runs
+from dagruns.actions import tries
 from dagruns.api.execution.auth import caller_of
 from dagruns.api.execution.schemas import (
     ErrorOut,
@@ -32,7 +32,7 @@ def run(request: HttpRequest, ti_id: uuid.UUID, body: RunIn):
     """Claim the queued try (queued → running) and get what the runner needs to run it."""
     caller = caller_of(request)
     caller.require_task_instance(ti_id)
-    ti = task_runs.do_start_try(
+    ti = tries.do_start_try(
         ti_id,
         caller.claims.try_number,
         hostname=body.hostname,
@@ -53,7 +53,7 @@ def heartbeat(request: HttpRequest, ti_id: uuid.UUID, body: HeartbeatIn, respons
     """The try is alive. 409 means it was cleared or failed meanwhile: kill the task."""
     caller = caller_of(request)
     caller.require_task_instance(ti_id)
-    task_runs.do_heartbeat(ti_id, caller.claims.try_number, hostname=body.hostname, pid=body.pid)
+    tries.do_heartbeat(ti_id, caller.claims.try_number, hostname=body.hostname, pid=body.pid)
     if caller.claims.needs_refresh():
         response[REFRESH_HEADER] = refreshed_token(caller.claims)
     return Status(204, None)
@@ -65,8 +65,8 @@ def finish(request: HttpRequest, ti_id: uuid.UUID, body: StateIn):
     caller = caller_of(request)
     caller.require_task_instance(ti_id)
     if body.logs:
-        task_runs.do_append_log(caller.ti, body.logs)
-    ti = task_runs.do_finish_try(
+        tries.do_append_log(caller.ti, body.logs)
+    ti = tries.do_finish_try(
         ti_id,
         caller.claims.try_number,
         state=body.state,
@@ -86,5 +86,5 @@ def append_logs(request: HttpRequest, ti_id: uuid.UUID, body: LogsIn):
     """Append a chunk of log lines to the try's log file."""
     caller = caller_of(request)
     caller.require_task_instance(ti_id)
-    task_runs.do_append_log(caller.ti, body.lines)
+    tries.do_append_log(caller.ti, body.lines)
     return Status(204, None)

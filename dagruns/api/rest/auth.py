@@ -28,6 +28,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
 from dagruns.actions.audit import Actor
+from dagruns.actions.text import NUL_MESSAGE
 from dagruns.api.rest.errors import ApiError
 from dagruns.domain.roles import Role, has_role
 
@@ -129,7 +130,7 @@ class NulCharacter(ApiError):
                 {
                     "type": "string_contains_nul",
                     "loc": [where],
-                    "msg": "NUL characters (\\u0000) are not allowed",
+                    "msg": NUL_MESSAGE,
                 }
             ],
         )

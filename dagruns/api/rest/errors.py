@@ -19,7 +19,9 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from dagruns.actions.dags import DagNotFound
-from dagruns.actions.task_instances import InvalidTaskPattern, RunNotFound
+from dagruns.actions.errors import ActionRefused
+from dagruns.actions.task_instances import RunNotFound
+from dagruns.models.states import IllegalStateTransition
 
 
 class ApiError(Exception):
@@ -126,6 +128,10 @@ def install(api: NinjaAPI) -> None:
     def _run_not_found(request, exc: RunNotFound):
         return detail(request, 404, str(exc))
 
-    @api.exception_handler(InvalidTaskPattern)
-    def _bad_pattern(request, exc: InvalidTaskPattern):
+    @api.exception_handler(ActionRefused)
+    def _refused(request, exc: ActionRefused):
         return detail(request, 400, str(exc))
+
+    @api.exception_handler(IllegalStateTransition)
+    def _illegal_transition(request, exc: IllegalStateTransition):
+        return detail(request, 409, str(exc))

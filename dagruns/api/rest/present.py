@@ -17,6 +17,7 @@ from typing import Any
 from django.core import signing
 from pydantic import TypeAdapter
 
+from dagruns.actions.connections import connection_fields
 from dagruns.domain.masking import masked
 from dagruns.models import (
     AuditEvent,
@@ -30,7 +31,6 @@ from dagruns.models import (
     Variable,
     XCom,
 )
-from dagruns.sdk.masking import is_sensitive_name, mask_value
 
 FILE_TOKEN_SALT = "orchestrator.rest.file_token"
 _NOT_PERIODIC = {"None", "@once", "NullTimetable", "OnceTimetable"}
@@ -262,37 +262,10 @@ def variable(var: Variable) -> dict[str, Any]:
 
 
 def connection(conn: Connection) -> dict[str, Any]:
-    return {
-        "connection_id": conn.conn_id,
-        "conn_type": conn.conn_type,
-        "description": conn.description or None,
-        "host": conn.host or None,
-        "login": conn.login or None,
-        "schema": conn.schema or None,
-        "port": conn.port,
-        "password": None,
-        "extra": masked_extra(conn.extra),
-    }
-
-
-def masked_extra(extra: str) -> str | None:
-    """The extra as stored, unless a key in it looks secret: then that value is masked (the
-    rest of the JSON re-encoded)."""
-    if not extra:
-        return None
-    try:
-        parsed = json.loads(extra)
-    except ValueError:
-        return extra
-    if not isinstance(parsed, dict) or not _has_sensitive_key(parsed):
-        return extra
-    return json.dumps({k: mask_value(str(k), v) for k, v in parsed.items()}, ensure_ascii=False)
-
-
-def _has_sensitive_key(value: Any) -> bool:
-    if isinstance(value, dict):
-        return any(is_sensitive_name(str(k)) or _has_sensitive_key(v) for k, v in value.items())
-    return False
+    """Airflow's ConnectionResponse: the password is write-only (always null), the extra
+    masked by the one rule in dagruns/actions/connections.py."""
+    fields = connection_fields(conn, secrets="hidden")
+    return {"connection_id": fields.pop("conn_id"), **fields}
 
 
 def pool(row: Any, usage: dict[str, int]) -> dict[str, Any]:

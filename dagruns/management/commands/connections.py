@@ -17,7 +17,6 @@ from dagruns.actions.audit import Actor
 from dagruns.cli.output import add_output_argument, render
 from dagruns.management.commands.variables import read_json, write_json
 from dagruns.models import Connection
-from dagruns.sdk.masking import MASK
 
 COLUMNS = [
     "conn_id",
@@ -33,17 +32,8 @@ COLUMNS = [
 
 
 def row(conn: Connection) -> dict[str, Any]:
-    return {
-        "conn_id": conn.conn_id,
-        "conn_type": conn.conn_type,
-        "description": conn.description or None,
-        "host": conn.host or None,
-        "schema": conn.schema or None,
-        "login": conn.login or None,
-        "password": MASK if conn.encrypted_password else None,
-        "port": conn.port,
-        "extra": json.dumps(conn.masked_extra(), ensure_ascii=False) if conn.extra else None,
-    }
+    """A set password shows as `***`; the extra is masked by the actions' one rule."""
+    return actions.connection_fields(conn, secrets="masked")
 
 
 class Command(BaseCommand):

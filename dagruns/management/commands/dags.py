@@ -18,7 +18,7 @@ from dagruns.cli.rows import (
     dag_row,
     run_row,
 )
-from dagruns.models import DagImportError, DagModel, DagRun, DagRunTriggeredBy
+from dagruns.models import DagImportError, DagModel, DagRun, DagRunState, DagRunTriggeredBy
 
 
 class Command(BaseCommand):
@@ -123,12 +123,13 @@ class Command(BaseCommand):
     def handle_delete(self, dag_id: str, yes: bool, **_):
         from dagruns.actions.dag_delete import DagHasRunningTasks, do_delete_dag
 
-        get_dag_or_raise(dag_id)
         question = f"This will drop all existing records related to DAG {dag_id!r}. Proceed? (y/n) "
-        if not yes and not _confirm(question):
-            self.stdout.write("Cancelled, nothing was deleted.")
-            return
         try:
+            # The dry run refuses (unknown DAG, running tasks) before the question is asked.
+            do_delete_dag(dag_id, Actor.cli(), dry_run=True)
+            if not yes and not _confirm(question):
+                self.stdout.write("Cancelled, nothing was deleted.")
+                return
             runs = do_delete_dag(dag_id, Actor.cli())
         except DagHasRunningTasks as exc:
             raise CommandError(str(exc)) from None
@@ -212,7 +213,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Running {dag_id} run {run.run_id} in the foreground")
         run = run_in_foreground(run, printer=self.stdout.write, timeout=timeout)
         self.stdout.write(f"DAG run {run.run_id} finished: {run.state}")
-        if run.state != "success":
+        if run.state != DagRunState.SUCCESS:
             sys.exit(1)
 
 

@@ -12,7 +12,7 @@ from dagruns.actions.audit import Actor
 from dagruns.actions.dags import DagNotFound, get_dag_or_raise
 from dagruns.actions.runs import TriggerError, create_dag_run, generate_run_id
 from dagruns.actions.task_instances import (
-    InvalidTaskPattern,
+    InvalidSelection,
     RunNotFound,
     do_clear,
     get_run_or_raise,
@@ -21,7 +21,13 @@ from dagruns.actions.task_instances import (
 from dagruns.cli.output import add_output_argument, render
 from dagruns.cli.parsing import parse_date
 from dagruns.cli.rows import TI_COLUMNS, ti_row
-from dagruns.models import DagRunTriggeredBy, DagRunType, TaskInstance, TaskInstanceState
+from dagruns.models import (
+    DagRunState,
+    DagRunTriggeredBy,
+    DagRunType,
+    TaskInstance,
+    TaskInstanceState,
+)
 
 
 class Command(BaseCommand):
@@ -56,7 +62,7 @@ class Command(BaseCommand):
         handler = getattr(self, "handle_" + subcommand.replace("-", "_"))
         try:
             handler(**options)
-        except (DagNotFound, RunNotFound, TriggerError, InvalidTaskPattern) as exc:
+        except (DagNotFound, RunNotFound, TriggerError, InvalidSelection) as exc:
             raise CommandError(str(exc)) from None
 
     def handle_states_for_dag_run(self, dag_id: str, run_id: str, output: str, **_):
@@ -78,7 +84,7 @@ class Command(BaseCommand):
         dry_run,
         **_,
     ):
-        tis = select_task_instances(
+        selected = select_task_instances(
             dag_id,
             run_ids=[run_id] if run_id else None,
             task_regex=task_regex,
@@ -88,6 +94,8 @@ class Command(BaseCommand):
             start_date=parse_date(start_date, "--start-date"),
             end_date=parse_date(end_date, "--end-date"),
         )
+        # The list shown is the action's own dry run: exactly what the clear would change.
+        tis = do_clear(selected, Actor.cli(), dry_run=True)
         if not tis:
             self.stdout.write("No task instances to clear.")
             return
@@ -100,7 +108,7 @@ class Command(BaseCommand):
         if not yes and not _confirm(f"Clear these {len(tis)} task instance(s)? [y/n] "):
             self.stdout.write("Cancelled, nothing was cleared.")
             return
-        do_clear(tis, Actor.cli())
+        do_clear(selected, Actor.cli())
         self.stdout.write(f"Cleared {len(tis)} task instance(s).")
 
     def handle_test(self, dag_id, task_id, logical_date, timeout, **_):
@@ -151,7 +159,7 @@ def _throwaway_run(dag, version, task_id, when, now):
     TaskInstance.objects.filter(dag_run=run, task_id=task_id).update(
         state=TaskInstanceState.SCHEDULED, try_number=1, max_tries=0
     )
-    run.state = "running"
+    run.state = DagRunState.RUNNING
     run.start_date = now
     run.save(update_fields=["state", "start_date"])
     return run

@@ -58,3 +58,23 @@ def test_export_then_import_reproduces_connections_and_skips_existing():
 def test_delete_unknown_raises():
     with pytest.raises(c.ConnectionNotFound):
         c.do_delete_connection("nope", ACTOR)
+
+
+def test_one_serialisation_shows_secrets_clear_masked_or_hidden():
+    from dagruns.actions.connections import connection_fields, export_row, masked_extra_text
+
+    conn = c.do_create_connection(
+        "wh",
+        {
+            "conn_type": "postgres",
+            "password": "hunter2",
+            "extra": '{"api_key": "k-1", "nested": {"token": "t"}, "region": "eu"}',
+        },
+        ACTOR,
+    )
+    masked = '{"api_key": "***", "nested": {"token": "***"}, "region": "eu"}'
+    assert masked_extra_text(conn) == masked
+    assert connection_fields(conn, secrets="masked")["password"] == "***"
+    assert connection_fields(conn, secrets="hidden")["password"] is None
+    assert connection_fields(conn, secrets="hidden")["extra"] == masked
+    assert export_row(conn)["password"] == "hunter2" and "k-1" in export_row(conn)["extra"]

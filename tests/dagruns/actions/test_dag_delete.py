@@ -30,3 +30,27 @@ def test_it_refuses_while_a_task_runs_and_for_unknown_dags():
         do_delete_dag("etl", ACTOR)
     with pytest.raises(DagNotFound):
         do_delete_dag("nope", ACTOR)
+
+
+def test_a_dry_delete_counts_the_runs_refuses_the_same_and_deletes_nothing(published, on_commit):
+    make_run()
+    with on_commit():
+        assert do_delete_dag("etl", ACTOR, dry_run=True) == 1
+    assert DagModel.objects.exists() and not AuditEvent.objects.exists() and published == []
+    with on_commit():
+        do_delete_dag("etl", ACTOR)
+    assert [(e["kind"], e["dag_id"]) for e in published] == [("dag", "etl")]
+
+
+def test_pausing_has_a_dry_run_and_emits_one_event(published, on_commit):
+    from dagruns.actions.dags import do_set_paused
+
+    make_run()
+    assert do_set_paused("etl", True, ACTOR, dry_run=True).is_paused
+    assert not DagModel.objects.get().is_paused and not AuditEvent.objects.exists()
+    with on_commit():
+        do_set_paused("etl", True, ACTOR)
+        do_set_paused("etl", True, ACTOR)  # already paused: nothing more
+    assert DagModel.objects.get().is_paused
+    assert list(AuditEvent.objects.values_list("event", flat=True)) == ["paused"]
+    assert [e["kind"] for e in published] == ["dag"]

@@ -259,3 +259,42 @@ def test_a_trigger_with_a_naive_logical_date_takes_it_as_utc(user, etl):
     )
     assert done.status_code == 302
     assert DagRun.objects.get().logical_date.isoformat() == "2024-02-03T04:05:00+00:00"
+
+
+def test_clearing_an_unknown_task_names_it_instead_of_nothing_will_change(user, etl):
+    run = add_run(etl, states={"extract": "success"})
+    response = user.get("/dags/etl/clear", {"run_id": run.run_id, "task_id": "ghost"})
+    html = response.content.decode()
+    assert "DAG &#x27;etl&#x27; has no task &#x27;ghost&#x27;" in html
+    assert "Nothing will change" not in html
+    confirmed = user.post(
+        "/dags/etl/clear", {"run_id": run.run_id, "task_id": "ghost", "confirm": "1"}
+    )
+    assert "has no task" in confirmed.content.decode()
+    assert not AuditEvent.objects.exists()
+
+
+def test_a_nul_in_the_trigger_form_is_refused_with_the_shared_message(user, etl):
+    response = user.post(
+        "/dags/etl/trigger", {"conf": "{}", "note": "a\x00b", "confirm": "1", "conf_json": "{}"}
+    )
+    assert "note: NUL characters (\\u0000) are not allowed" in response.content.decode()
+    assert not DagRun.objects.exists()
+
+
+def test_the_run_state_preview_is_the_actions_own(user, etl):
+    run = add_run(etl, states={"extract": "success", "transform": "running"}, state="running")
+    response = user.get("/dags/etl/run-state", {"run_id": run.run_id, "state": "failed"})
+    assert [(i["task_id"], i["new_state"]) for i in response.context["items"]] == [
+        ("load", "skipped"),
+        ("transform", "failed"),
+    ]
+
+
+@pytest.mark.parametrize("view", ["run-state", "mark"])
+def test_a_state_no_page_sends_is_a_400_naming_it(user, etl, view):
+    run = add_run(etl, states={"extract": "running"})
+    response = user.get(f"/dags/etl/{view}", {"run_id": run.run_id, "state": "bogus"})
+    assert response.status_code == 400
+    assert "state must be success or failed, not &#x27;bogus&#x27;" in response.content.decode()
+    assert TaskInstance.objects.get(task_id="extract").state == "running"

@@ -82,3 +82,19 @@ def test_only_admins_manage_users_and_groups(operator, admin):
     assert operator.get("/admin/auth/user/").status_code == 403
     assert admin.get("/admin/auth/user/").status_code == 200
     assert admin.get("/admin/auth/group/").status_code == 200
+
+
+def test_a_bad_port_or_a_nul_is_an_error_on_its_field_not_a_500(operator):
+    form = {"conn_id": "warehouse", "conn_type": "postgres", "host": "db", "port": "99999"}
+    response = operator.post("/admin/dagruns/connection/add/", form)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "port": ["port must be between 0 and 65535"]
+    }
+    response = operator.post(
+        "/admin/dagruns/connection/add/", {**form, "port": "5432", "host": "d\x00b"}
+    )
+    assert response.context["adminform"].form.errors == {
+        "host": ["host: NUL characters (\\u0000) are not allowed"]
+    }
+    assert not Connection.objects.exists()

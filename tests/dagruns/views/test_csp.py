@@ -12,7 +12,7 @@ from django.conf import settings
 
 from dagruns.domain import logs
 from dagruns.models import TaskInstance
-from tests.dagruns.views.factories import add_run, store_dag
+from tests.builders import add_run, store_dag
 
 pytestmark = pytest.mark.django_db
 

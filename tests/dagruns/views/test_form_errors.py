@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from dagruns.models import Connection, DagRun
-from tests.dagruns.views.factories import add_run, store_dag
+from tests.builders import add_run, store_dag
 
 pytestmark = pytest.mark.django_db
 
@@ -42,10 +42,13 @@ def test_a_nul_in_an_admin_field_or_search_is_refused_naming_the_field(operator)
         "/admin/dagruns/connection/add/",
         {"conn_id": "warehouse", "conn_type": "postgres", "host": "db\x00"},
     )
-    assert response.status_code == 400
-    assert "field 'host'" in response.content.decode()
+    assert response.status_code == 200  # the form again, with the error on its field
+    assert response.context["adminform"].form.errors["host"] == [
+        "host: NUL characters (\\u0000) are not allowed"
+    ]
     search = operator.get("/admin/dagruns/connection/", {"q": "\x00"})
-    assert search.status_code == 400 and "field 'q'" in search.content.decode()
+    assert search.status_code == 400
+    assert search.content.decode() == "q: NUL characters (\\u0000) are not allowed"
     assert not Connection.objects.exists()
 
 
@@ -54,22 +57,20 @@ def test_a_nul_in_a_trigger_form_field_is_refused_naming_the_field(user, etl, fi
     data = {"conf": "{}", "confirm": "1", "conf_json": "{}", field: "a\x00b"}
     response = user.post("/dags/etl/trigger", data)
     assert response.status_code == 400
-    assert response.content.decode() == (
-        f"NUL characters (\\u0000) are not allowed (field {field!r})."
-    )
+    assert response.content.decode() == (f"{field}: NUL characters (\\u0000) are not allowed")
     assert DagRun.objects.count() == 0
 
 
 def test_a_nul_in_a_query_is_refused(viewer, etl):
     response = viewer.get("/dags/etl/runs", {"state": "x\x00"})
     assert response.status_code == 400
-    assert "field 'state'" in response.content.decode()
+    assert response.content.decode() == "state: NUL characters (\\u0000) are not allowed"
 
 
 def test_a_nul_escaped_in_the_conf_json_is_an_error_on_the_conf(user, etl):
     response = user.post("/dags/etl/trigger", {"conf": '{"k": "a\\u0000b"}'})
     assert response.status_code == 200
-    assert "NUL characters (\\u0000) are not allowed in the conf." in response.content.decode()
+    assert "conf: NUL characters (\\u0000) are not allowed" in response.content.decode()
     confirmed = user.post("/dags/etl/trigger", {"confirm": "1", "conf_json": '{"\\u0000": 1}'})
     assert "NUL characters" in confirmed.content.decode()
     assert DagRun.objects.count() == 0
@@ -79,4 +80,4 @@ def test_an_unknown_run_state_is_a_400_naming_it(user, etl):
     run = add_run(etl, run_id="r1")
     response = user.get("/dags/etl/run-state", {"run_id": run.run_id, "state": "bogus"})
     assert response.status_code == 400
-    assert response.content.decode() == "state must be success or failed, not 'bogus'"
+    assert "bogus" in response.content.decode()

@@ -16,7 +16,8 @@ from dagruns.api.rest.auth import issue_token
 from dagruns.domain.roles import Role
 from dagruns.models import Connection, TaskInstance, Variable, XCom
 from scheduler.runner.supervisor import EXIT_OK
-from tests.dagruns.api.rest.conftest import Api, make_user
+from tests.dagruns.api.rest.conftest import Api
+from tests.personas import make_user
 
 pytestmark = pytest.mark.slow
 

@@ -12,10 +12,9 @@ from ninja import Query, Router, Status
 from pydantic import Field
 
 from dagruns.actions.dags import get_dag_or_raise
-from dagruns.actions.notes import do_set_run_note
 from dagruns.actions.runs import TriggerError, do_trigger_dag
 from dagruns.actions.task_instances import (
-    do_clear,
+    do_clear_run,
     do_delete_run,
     do_set_run_state,
 )
@@ -234,22 +233,22 @@ def patch_dag_run(
 ):
     """Set a run's state (queued, success or failed) and/or its note."""
     require(request, Role.USER)
-    run = _get_run(dag_id, dag_run_id)
+    _get_run(dag_id, dag_run_id)
     fields = set(body.model_fields_set)
     if mask.update_mask:
         unknown = set(mask.update_mask) - {"state", "note"}
         if unknown:
             raise bad_request(f"Invalid fields in update_mask: {', '.join(sorted(unknown))}")
         fields &= set(mask.update_mask)
-    if "state" in fields:
-        if body.state not in RUN_PATCH_STATES:
-            raise bad_request(
-                f"'{body.state}' is not a state a DAG run can be set to: use one of "
-                f"{', '.join(RUN_PATCH_STATES)}"
-            )
-        do_set_run_state(dag_id, dag_run_id, body.state, actor(request))
-    if "note" in fields:
-        do_set_run_note(run, body.note, actor(request))
+    state = body.state if "state" in fields else None
+    if "state" in fields and state is None:
+        raise bad_request(
+            f"'None' is not a state a DAG run can be set to: use one of {', '.join(RUN_PATCH_STATES)}"
+        )
+    note = (body.note or "") if "note" in fields else None
+    if state is not None or note is not None:
+        # State and note in one transaction: both land or neither does.
+        do_set_run_state(dag_id, dag_run_id, state, actor(request), note=note)
     return present.dag_run(_get_run(dag_id, dag_run_id))
 
 
@@ -274,18 +273,22 @@ def clear_dag_run(request: HttpRequest, dag_id: str, dag_run_id: str, body: DAGR
     """Clear a run's task instances (all, or only failed ones). `dry_run` (the default, as in
     Airflow) lists what would be cleared; otherwise the cleared run is returned."""
     require(request, Role.USER)
-    run = _get_run(dag_id, dag_run_id)
-    tis = list(_ti_queryset().filter(dag_run=run).order_by("task_id", "map_index"))
-    if body.only_failed:
-        tis = [ti for ti in tis if ti.state in ("failed", "upstream_failed")]
+    _get_run(dag_id, dag_run_id)
+    tis = do_clear_run(
+        dag_id,
+        dag_run_id,
+        actor(request),
+        only_failed=body.only_failed,
+        dry_run=body.dry_run,
+        note=body.note,
+    )
     if body.dry_run:
+        rows = list(_ti_queryset().filter(pk__in=[t.pk for t in tis]))
+        rows.sort(key=lambda ti: (ti.task_id, ti.map_index))
         return {
-            "task_instances": [present.task_instance(ti) for ti in tis],
-            "total_entries": len(tis),
+            "task_instances": [present.task_instance(ti) for ti in rows],
+            "total_entries": len(rows),
         }
-    do_clear(tis, actor(request))
-    if body.note is not None:
-        do_set_run_note(run, body.note, actor(request))
     return present.dag_run(_get_run(dag_id, dag_run_id))
 
 

@@ -34,7 +34,7 @@ from dagruns.api.rest.schemas.task_instances import TaskInstancesLogResponse
 from dagruns.domain import logs
 from dagruns.domain.roles import Role
 from dagruns.models import TaskInstanceHistory
-from dagruns.models.states import TI_FINISHED
+from dagruns.models.states import TI_FINISHED, TaskInstanceState
 
 router = Router(tags=["Task Instance"])
 
@@ -100,7 +100,10 @@ def _try_row(dag_id: str, run_id: str, task_id: str, try_number: int, map_index:
     """(row, finished): the live task instance when it is at that try, else its history."""
     ti = get_ti(dag_id, run_id, task_id, map_index)
     if ti.try_number == try_number:
-        return ti, ti.state in TI_FINISHED or ti.state in ("up_for_retry", "up_for_reschedule")
+        return ti, ti.state in TI_FINISHED or ti.state in (
+            TaskInstanceState.UP_FOR_RETRY,
+            TaskInstanceState.UP_FOR_RESCHEDULE,
+        )
     history = TaskInstanceHistory.objects.filter(
         task_instance_id=ti.pk, try_number=try_number
     ).first()

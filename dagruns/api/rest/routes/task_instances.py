@@ -21,7 +21,6 @@ from dagruns.api.rest.pagination import UpdateMask, order, page, pattern_filter,
 from dagruns.api.rest.routes.dag_runs import date_filters
 from dagruns.api.rest.schemas.common import TimeRangeFilters, UtcDatetime, errors
 from dagruns.api.rest.schemas.task_instances import (
-    TI_PATCH_STATES,
     ClearTaskInstancesBody,
     PatchTaskInstanceBody,
     TaskDependencyCollectionResponse,
@@ -326,55 +325,31 @@ def _patch(
         if unknown:
             raise bad_request(f"Invalid fields in update_mask: {', '.join(sorted(unknown))}")
         fields &= set(update_mask)
+    note = (body.note or "") if "note" in fields else None
     affected = [ti]
     if "new_state" in fields and body.new_state is not None:
-        if body.new_state not in TI_PATCH_STATES:
-            raise bad_request(
-                f"'{body.new_state}' is not a state a task instance can be set to: use one of "
-                f"{', '.join(TI_PATCH_STATES)}"
-            )
-        chosen = _with_relatives(ti, body)
-        affected = do_mark_state(chosen, body.new_state, actor(request), dry_run=dry_run)
+        chosen = select_task_instances(
+            ti.dag_id,
+            run_ids=[ti.run_id],
+            task_ids=[ti.task_id],
+            map_indexes={ti.task_id: {ti.map_index}},
+            include_upstream=body.include_upstream,
+            include_downstream=body.include_downstream,
+            include_past=body.include_past,
+            include_future=body.include_future,
+        )
+        affected = do_mark_state(chosen, body.new_state, actor(request), dry_run=True)
         if not affected and not dry_run:
             raise conflict(f"Task id {task_id} is already in {body.new_state} state")
-    if "note" in fields and not dry_run:
-        do_set_ti_note(ti, body.note, actor(request))
+        if not dry_run:
+            # State and note in one transaction: both land or neither does.
+            do_mark_state(chosen, body.new_state, actor(request), note=note, note_on=[ti])
+    elif note is not None and not dry_run:
+        do_set_ti_note(ti, note, actor(request))
     # Re-read with their runs and versions: one query, and the state after the change.
     fresh = ti_queryset().filter(pk__in=[t.pk for t in affected]).order_by("run_id", "task_id")
     rows = list(fresh)
     return {"task_instances": [present.task_instance(t) for t in rows], "total_entries": len(rows)}
-
-
-def _with_relatives(ti: TaskInstance, body: PatchTaskInstanceBody) -> list[TaskInstance]:
-    """The task instance, plus its upstream/downstream tasks in the same run, plus the same
-    tasks in earlier/later runs (by logical date) for include_past/include_future."""
-    run_ids: list[str] | None = [ti.run_id]
-    start = end = None
-    if body.include_past or body.include_future:
-        logical = ti.dag_run.logical_date
-        if logical is None:
-            raise bad_request(
-                "Cannot use include_past or include_future with no logical_date "
-                "(e.g. manually or asset-triggered)."
-            )
-        run_ids = None
-        start = None if body.include_past else logical
-        end = None if body.include_future else logical
-    chosen = select_task_instances(
-        ti.dag_id,
-        run_ids=run_ids,
-        task_ids=[ti.task_id],
-        include_upstream=body.include_upstream,
-        include_downstream=body.include_downstream,
-        start_date=start,
-        end_date=end,
-    )
-    # The patched task itself only at its own map index; its relatives at every index.
-    return [
-        t
-        for t in chosen
-        if t.task_id != ti.task_id or t.map_index == ti.map_index or t.run_id != ti.run_id
-    ]
 
 
 PATCH_RESPONSES = {200: TaskInstanceCollectionResponse, **errors(400, 404, 409)}
@@ -423,24 +398,13 @@ def post_clear_task_instances(request: HttpRequest, dag_id: str, body: ClearTask
     Airflow) lists them and changes nothing."""
     require(request, Role.USER)
     get_dag_or_raise(dag_id)
-    start, end = body.start_date, body.end_date
     run_ids = None
     if body.dag_run_id is not None:
-        run = DagRun.objects.filter(dag_id=dag_id, run_id=body.dag_run_id).first()
-        if run is None:
+        if not DagRun.objects.filter(dag_id=dag_id, run_id=body.dag_run_id).exists():
             raise not_found(f"Dag Run id {body.dag_run_id} not found in dag {dag_id}")
-        if (body.include_past or body.include_future) and run.logical_date is None:
-            raise bad_request(
-                "Cannot use include_past or include_future with no logical_date "
-                "(e.g. manually or asset-triggered)."
-            )
-        if body.include_past or body.include_future:
-            start = None if body.include_past else run.logical_date
-            end = None if body.include_future else run.logical_date
-        else:
-            run_ids = [run.run_id]
+        run_ids = [body.dag_run_id]
     task_ids = None
-    mapped: set[tuple[str, int]] = set()
+    mapped: dict[str, set[int]] = {}
     if body.task_ids is not None:
         task_ids = []
         for item in body.task_ids:
@@ -448,31 +412,30 @@ def post_clear_task_instances(request: HttpRequest, dag_id: str, body: ClearTask
                 task_ids.append(item)
             else:
                 task_ids.append(item[0])
-                mapped.add((item[0], item[1]))
+                mapped.setdefault(item[0], set()).add(item[1])
     tis = select_task_instances(
         dag_id,
         run_ids=run_ids,
         task_ids=task_ids,
+        map_indexes=mapped,
         include_upstream=body.include_upstream,
         include_downstream=body.include_downstream,
+        include_past=body.include_past and run_ids is not None,
+        include_future=body.include_future and run_ids is not None,
         only_failed=body.only_failed,
-        start_date=start,
-        end_date=end,
+        only_running=body.only_running,
+        start_date=body.start_date,
+        end_date=body.end_date,
     )
-    if mapped:
-        only_indexed = {t for t, _ in mapped}
-        tis = [
-            t for t in tis if t.task_id not in only_indexed or (t.task_id, t.map_index) in mapped
-        ]
-    if body.only_running:
-        tis = [t for t in tis if t.state == TIS.RUNNING]
     if body.prevent_running_task and any(t.state == TIS.RUNNING for t in tis):
         raise bad_request("Cannot clear task instances that are running: prevent_running_task")
-    if not body.dry_run:
-        do_clear(tis, actor(request), reset_dag_runs=body.reset_dag_runs)
-        if body.note is not None:
-            for ti in tis:
-                do_set_ti_note(ti, body.note, actor(request))
+    do_clear(
+        tis,
+        actor(request),
+        dry_run=body.dry_run,
+        reset_dag_runs=body.reset_dag_runs,
+        note=body.note,
+    )
     rows = list(ti_queryset().filter(pk__in=[t.pk for t in tis]).order_by("run_id", "task_id"))
     return {"task_instances": [present.task_instance(t) for t in rows], "total_entries": len(rows)}
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dagruns.actions.task_instances import RUN_SETTABLE_STATES
 from dagruns.api.rest.schemas.common import (
     DagRunState,
     DagRunTriggeredByType,
@@ -20,7 +21,8 @@ from dagruns.api.rest.schemas.common import (
 # A state field typed as plain text but documented as Airflow's enum: a value outside it is
 # answered with a 400 naming the allowed states (the issue asks for 400 where FastAPI would
 # say 422), while a non-string is still a 422.
-RUN_PATCH_STATES = ("queued", "success", "failed")
+# The states a PATCH may set, as the run-state action accepts them.
+RUN_PATCH_STATES = tuple(s.value for s in RUN_SETTABLE_STATES)
 
 
 class DAGRunResponse(BaseModel):

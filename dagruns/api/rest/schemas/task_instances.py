@@ -9,6 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dagruns.actions.task_instances import MARKABLE_STATES
 from dagruns.api.rest.schemas.common import (
     DagVersionResponse,
     StrictBody,
@@ -18,7 +19,8 @@ from dagruns.api.rest.schemas.common import (
 )
 
 # As for DAG run states: documented as Airflow's enum, answered with a 400 when outside it.
-TI_PATCH_STATES = ("success", "failed", "skipped")
+# The states a PATCH may set, as the mark action accepts them.
+TI_PATCH_STATES = tuple(s.value for s in MARKABLE_STATES)
 
 
 class TaskInstanceHistoryResponse(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dagruns.actions import task_runs
+from dagruns.actions import tries
 from dagruns.notify.wakeup import WakeReceiver
 from tests.builders import make_run, queue, ti_of
 from tests.dagruns.api.conftest import Runner
@@ -17,7 +17,7 @@ def test_claim_and_finish_wake_the_schedulers_after_commit(
     runner, monkeypatch, django_capture_on_commit_callbacks
 ):
     woken = []
-    monkeypatch.setattr(task_runs, "wake_schedulers", lambda: woken.append(1) or 1)
+    monkeypatch.setattr(tries, "wake_schedulers", lambda: woken.append(1) or 1)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         runner.run()
         runner.heartbeat()

@@ -116,7 +116,7 @@ def test_an_unknown_try_is_404_and_try_zero_is_422(viewer, world):
 
 def test_an_earlier_try_reads_its_own_file(viewer, world):
     ti = world["ti"]
-    from dagruns.actions.task_runs import record_try_history
+    from dagruns.actions.tries import record_try_history
 
     record_try_history(ti)
     TaskInstance.objects.filter(pk=ti.pk).update(try_number=2, state="success")

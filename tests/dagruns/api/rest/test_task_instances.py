@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from dagruns.actions.task_runs import record_try_history
+from dagruns.actions.tries import record_try_history
 from dagruns.models import AuditEvent, DagRun, TaskInstance
 from tests.builders import make_run
 from tests.dagruns.api.rest.conftest import RUN_ID, ids
@@ -120,3 +120,24 @@ def test_clear_task_instances_clears_with_downstream_and_reopens_the_run(user, w
 def test_clear_task_instances_of_an_unknown_run_is_404(user, world):
     response = user.post("/dags/etl/clearTaskInstances", {"dag_run_id": "nope"})
     assert response.status_code == 404
+
+
+def test_clearing_an_unknown_task_is_a_400_naming_it(user, world):
+    response = user.post(
+        "/dags/etl/clearTaskInstances", {"dag_run_id": RUN_ID, "task_ids": ["ghost"]}
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"] == "DAG 'etl' has no task 'ghost'"
+
+
+def test_patch_with_state_and_note_writes_both_in_one_go(user, world):
+    response = user.patch(f"{TIS}/extract", {"new_state": "success", "note": "by hand"})
+    assert response.status_code == 200
+    extract = TaskInstance.objects.get(task_id="extract")
+    assert (extract.state, extract.note) == ("success", "by hand")
+
+
+def test_patch_with_a_refused_note_changes_no_state(user, world):
+    response = user.patch(f"{TIS}/extract", {"new_state": "success", "note": "x" * 1001})
+    assert response.status_code in (400, 422)
+    assert TaskInstance.objects.get(task_id="extract").state == "failed"

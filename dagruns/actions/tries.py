@@ -28,6 +28,7 @@ from dagruns.actions.audit import Actor, record
 from dagruns.domain import logs
 from dagruns.domain.versions import serialized_of_version
 from dagruns.models import DagRun, TaskInstance, TaskInstanceHistory, TaskInstanceState, XCom
+from dagruns.models.states import ti_transition_allowed
 from dagruns.notify import events
 from dagruns.notify.wakeup import wake_schedulers
 
@@ -255,6 +256,34 @@ def _current(ti_id: uuid.UUID | str, try_number: int) -> TaskInstance:
     return ti
 
 
+def _move(ti: TaskInstance, expected: str, fields: dict[str, Any]) -> None:
+    """Write `fields` only while the row is still at `expected` and at `ti`'s try (one
+    conditional UPDATE), then onto `ti`; InvalidTaskState when another move won."""
+    moved = TaskInstance.objects.filter(pk=ti.pk, state=expected, try_number=ti.try_number).update(
+        **fields
+    )
+    if moved != 1:
+        ti.refresh_from_db(fields=["state", "try_number"])
+        raise InvalidTaskState(ti.state, expected)
+    for name, value in fields.items():
+        setattr(ti, name, value)
+
+
+def _record_try(actor: Actor, event: str, ti: TaskInstance, extra: dict[str, Any]) -> None:
+    """The audit row of a try's move, naming the try and its run's logical date."""
+    record(
+        actor,
+        event,
+        dag_id=ti.dag_id,
+        run_id=ti.run_id,
+        task_id=ti.task_id,
+        map_index=ti.map_index,
+        try_number=ti.try_number,
+        logical_date=ti.dag_run.logical_date,
+        extra=extra,
+    )
+
+
 def _wake_after_commit() -> None:
     transaction.on_commit(wake_schedulers)
 
@@ -275,7 +304,8 @@ def do_start_try(
     start_date = start_date or now
     with transaction.atomic():
         ti = _locked(ti_id, try_number)
-        if ti.state != State.QUEUED:
+        # The transition table allows running only from queued.
+        if not ti_transition_allowed(ti.state, State.RUNNING, manual=False):
             raise InvalidTaskState(ti.state, State.QUEUED)
         fields = {
             "state": State.RUNNING,
@@ -294,31 +324,14 @@ def do_start_try(
         # The row lock already excludes a clear or a second claim landing between the read
         # above and this write; the conditional UPDATE keeps that true where locks are no-ops
         # (SQLite ignores FOR UPDATE) and makes the guard visible: exactly one claim wins.
-        claimed = TaskInstance.objects.filter(
-            pk=ti.pk, state=State.QUEUED, try_number=try_number
-        ).update(**fields)
-        if claimed != 1:
-            ti.refresh_from_db(fields=["state", "try_number"])
-            raise InvalidTaskState(ti.state, State.QUEUED)
-        for name, value in fields.items():
-            setattr(ti, name, value)
+        _move(ti, State.QUEUED, fields)
         # A new try starts with none of its predecessor's XComs (Airflow clears them here).
         # A first try has no predecessor: skip the query on the hot path.
         if try_number > 1:
             XCom.objects.filter(
                 dag_run_id=ti.dag_run_id, task_id=ti.task_id, map_index=ti.map_index
             ).delete()
-        record(
-            actor,
-            State.RUNNING,
-            dag_id=ti.dag_id,
-            run_id=ti.run_id,
-            task_id=ti.task_id,
-            map_index=ti.map_index,
-            try_number=ti.try_number,
-            logical_date=ti.dag_run.logical_date,
-            extra={"hostname": hostname, "pid": pid},
-        )
+        _record_try(actor, State.RUNNING, ti, {"hostname": hostname, "pid": pid})
         _wake_after_commit()
         events.notify(
             "ti", dag_id=ti.dag_id, run_id=ti.run_id, task_id=ti.task_id, try_number=ti.try_number
@@ -408,6 +421,7 @@ def do_finish_try(
             final, next_retry_at = failure_outcome(
                 ti, find_task(serialized, ti.task_id), end_date, fail_without_retry
             )
+        ti.check_transition(final)
         fields: dict[str, Any] = {
             "state": final,
             "end_date": end_date,
@@ -424,14 +438,7 @@ def do_finish_try(
         # The lock excludes a clear landing between the read and this write; the condition
         # keeps it so on SQLite and guarantees one finish per try (a replayed or duplicated
         # finish finds the row no longer running).
-        finished = TaskInstance.objects.filter(
-            pk=ti.pk, state=State.RUNNING, try_number=try_number
-        ).update(**fields)
-        if finished != 1:
-            ti.refresh_from_db(fields=["state", "try_number"])
-            raise InvalidTaskState(ti.state, State.RUNNING)
-        for name, value in fields.items():
-            setattr(ti, name, value)
+        _move(ti, State.RUNNING, fields)
         record_try_history(ti)
 
         skipped: set[str] = set()
@@ -448,17 +455,7 @@ def do_finish_try(
             extra["reason"] = reason
         if skipped:
             extra["skipped"] = sorted(skipped)
-        record(
-            actor,
-            final,
-            dag_id=ti.dag_id,
-            run_id=ti.run_id,
-            task_id=ti.task_id,
-            map_index=ti.map_index,
-            try_number=ti.try_number,
-            logical_date=ti.dag_run.logical_date,
-            extra=extra,
-        )
+        _record_try(actor, final, ti, extra)
         _wake_after_commit()
         # Skips touch other task instances of the run: tell pages the whole run changed.
         events.notify(

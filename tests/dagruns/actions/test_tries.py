@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
-from dagruns.actions import task_runs
+from dagruns.actions import tries
 from dagruns.actions.audit import Actor
-from dagruns.actions.task_runs import (
+from dagruns.actions.tries import (
     InvalidTaskState,
     StaleTry,
     TaskInstanceNotFound,
@@ -209,43 +209,43 @@ def test_history_copies_every_field_of_the_try(ti):
         assert getattr(history, field) == getattr(finished, field), field
 
 
-def _claim_in_thread(ti_id, results, barrier):
-    try:
-        barrier.wait()
-        do_start_try(ti_id, 1, hostname=threading.current_thread().name)
-        results.append("won")
-    except InvalidTaskState:
-        results.append("refused")
-    finally:
-        connection.close()
+def _race(calls: list) -> list[str]:
+    """Run each call in its own thread, all released at once by a barrier: what each returned,
+    or "refused" when the action refused it (InvalidTaskState)."""
+    results: list[str] = []
+    barrier = threading.Barrier(len(calls))
+
+    def worker(call) -> None:
+        try:
+            barrier.wait()
+            results.append(call())
+        except InvalidTaskState:
+            results.append("refused")
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=worker, args=(c,), name=f"w{i}") for i, c in enumerate(calls)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def _claim(ti_id) -> str:
+    do_start_try(ti_id, 1, hostname=threading.current_thread().name)
+    return "won"
 
 
 @pytest.mark.django_db(transaction=True)
 def test_two_runners_claiming_the_same_try_at_once_only_one_wins():
     run = make_run()
     ti = queue(ti_of(run, "extract"))
-    results: list[str] = []
-    barrier = threading.Barrier(4)
-    threads = [
-        threading.Thread(target=_claim_in_thread, args=(ti.id, results, barrier), name=f"w{i}")
-        for i in range(4)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results = _race([lambda: _claim(ti.id)] * 4)
     assert sorted(results) == ["refused", "refused", "refused", "won"]
     assert TaskInstance.objects.get(pk=ti.pk).state == "running"
-
-
-def _finish_in_thread(ti_id, results, barrier, state):
-    try:
-        barrier.wait()
-        results.append(do_finish_try(ti_id, 1, state=state).state)
-    except InvalidTaskState:
-        results.append("refused")
-    finally:
-        connection.close()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -253,19 +253,15 @@ def test_a_try_finished_twice_at_once_is_recorded_once():
     run = make_run()
     ti = queue(ti_of(run, "extract"))
     do_start_try(ti.id, 1)
-    results: list[str] = []
-    barrier = threading.Barrier(2)
-    threads = [
-        threading.Thread(target=_finish_in_thread, args=(ti.id, results, barrier, state))
-        for state in ("success", "failed")
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results = _race(
+        [
+            lambda state=state: do_finish_try(ti.id, 1, state=state).state
+            for state in ("success", "failed")
+        ]
+    )
     assert results.count("refused") == 1
     assert TaskInstanceHistory.objects.filter(task_instance=ti).count() == 1
 
 
 def test_the_wakeup_is_imported_where_tests_can_replace_it():
-    assert task_runs.wake_schedulers.__module__ == "dagruns.notify.wakeup"
+    assert tries.wake_schedulers.__module__ == "dagruns.notify.wakeup"
