@@ -15,6 +15,7 @@ from typing import Any
 
 from scheduler.executors.base import BaseExecutor, ExecutorEvent
 from scheduler.forkserver import forkserver_context
+from scheduler.runner.workload import Workload
 
 
 class LocalExecutor(BaseExecutor):
@@ -32,16 +33,17 @@ class LocalExecutor(BaseExecutor):
 
         forkserver.ensure_running()
 
-    def queue(self, workload: dict[str, Any]) -> None:
+    def queue(self, workload: Workload) -> None:
         from scheduler.runner.supervisor import run_workload
 
+        # The wire form (JSON in a bytearray): the runner validates it and wipes it.
         process = self._ctx.Process(
             target=run_workload,
-            args=(workload,),
-            name=f"task:{workload['dag_id']}.{workload['task_id']}",
+            args=(workload.to_json_bytes(),),
+            name=f"task:{workload.dag_id}.{workload.task_id}",
         )
         process.start()
-        self._running[workload["ti_id"]] = (process, workload["try_number"])
+        self._running[workload.ti_id] = (process, workload.try_number)
 
     def sync(self) -> list[ExecutorEvent]:
         events = []

@@ -35,15 +35,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from scheduler.runner import comms, task_process
+from scheduler.runner import messages as m
 from scheduler.runner.client import ExecutionApiError, ExecutionClient
 from scheduler.runner.logship import LineSplitter, LogShipper
 from scheduler.runner.masking import SecretsMasker
+from scheduler.runner.workload import InvalidWorkload, Workload
 
 # Exit codes of run_workload. The scheduler fails a try whose runner exited non-zero while the
 # try is still queued/running with that try number (scheduler/scheduling/health.py).
 EXIT_OK = 0  # the final state was reported, or the claim was refused with 409 (not ours)
 EXIT_NOT_REPORTED = 1  # could not claim or report (API unreachable, refused, internal error)
 EXIT_TRY_GONE = 2  # the try was cleared/marked/failed from outside while running; task killed
+EXIT_INVALID_WORKLOAD = 3  # refused before claiming: unknown version or malformed workload
 
 DEFAULT_HEARTBEAT_INTERVAL = 5.0
 KILL_GRACE = 3.0  # SIGTERM → SIGKILL; under the local executor's 5 s of end()
@@ -54,18 +57,28 @@ TRY_GONE_STATUSES = frozenset({403, 404, 409})
 FINAL_STATES = frozenset({"success", "failed", "skipped"})
 
 
-def run_workload(workload: dict[str, Any]) -> None:
-    """Run one try; exits the process with EXIT_OK / EXIT_NOT_REPORTED / EXIT_TRY_GONE.
+def run_workload(workload: Workload | dict[str, Any] | bytes | bytearray | str) -> None:
+    """Run one try; exits the process with one of the EXIT_* codes.
+
+    `workload` is validated first (scheduler/runner/workload.py): an invalid one is refused
+    with EXIT_INVALID_WORKLOAD before anything is claimed. Executors pass the wire form (a
+    bytearray, wiped once parsed) so no copy of the token is left behind in this process.
 
     Leads a new process group first, so the executor's terminate() (killpg on this pid) reaches
     this process and the task process's watchdog takes the task's own group down with it.
     """
     with contextlib.suppress(OSError):
         os.setpgrp()
-    sys.exit(supervise(workload))
+    try:
+        parsed = Workload.parse(workload)
+    except InvalidWorkload as exc:
+        print(f"[task runner] refusing the workload: {exc}", file=sys.stderr, flush=True)
+        sys.exit(EXIT_INVALID_WORKLOAD)
+    del workload
+    sys.exit(supervise(parsed))
 
 
-def supervise(workload: dict[str, Any], client: ExecutionClient | None = None) -> int:
+def supervise(workload: Workload | dict[str, Any], client: ExecutionClient | None = None) -> int:
     """Run one try in this process; returns the exit code (see EXIT_*)."""
     return Supervisor(workload, client).run()
 
@@ -91,16 +104,19 @@ class _Stop(Exception):
 
 
 class Supervisor:
-    def __init__(self, workload: dict[str, Any], client: ExecutionClient | None = None) -> None:
-        self.workload = workload
-        self.ti_id = str(workload["ti_id"])
-        self.client = client or ExecutionClient(workload["api_url"], workload["token"])
+    def __init__(
+        self, workload: Workload | dict[str, Any], client: ExecutionClient | None = None
+    ) -> None:
+        self.workload = Workload.parse(workload)
+        # From here on the client holds the only copy of the token (and swaps in refreshed
+        # ones); the workload, which the task process will see, no longer has it.
+        token, self.workload.token = self.workload.token, ""
+        self.client = client or ExecutionClient(self.workload.api_url, token)
+        del token
+        self.ti_id = self.workload.ti_id
         self.hostname = socket.gethostname()
-        self.heartbeat_interval = float(
-            workload.get("heartbeat_interval") or DEFAULT_HEARTBEAT_INTERVAL
-        )
-        timeout = workload.get("execution_timeout")
-        self.execution_timeout = float(timeout) if timeout else None
+        self.heartbeat_interval = self.workload.heartbeat_interval or DEFAULT_HEARTBEAT_INTERVAL
+        self.execution_timeout = self.workload.execution_timeout
         self.masker = SecretsMasker()
         self.shipper = LogShipper(self._send_logs)
         self.splitter = LineSplitter()
@@ -114,7 +130,7 @@ class Supervisor:
         self.deadline: float | None = None
         self.next_heartbeat = 0.0
         self.claim: dict[str, Any] = {}
-        self.result: dict[str, Any] | None = None
+        self.result: m.TaskResult | None = None
         self.exit_status: int | None = None
         self.rusage: Any = None
         self.killing = False
@@ -185,10 +201,10 @@ class Supervisor:
                 os.close(out_r)
                 parent_sock.close()
                 self.client.close()  # our copy of the supervisor's HTTP socket
-                # Task code talks through the supervisor only: it has no use for the token.
+                # Task code talks through the supervisor only: it has no use for the token,
+                # and this was the last reference to it in this process (issue 10).
                 self.client.token = ""
-                workload = {k: v for k, v in self.workload.items() if k != "token"}
-                task_process.main(workload, claim, child_sock, out_w, self.deadline)
+                task_process.main(self.workload, claim, child_sock, out_w, self.deadline)
             finally:
                 os._exit(70)
         os.close(out_w)
@@ -350,61 +366,58 @@ class Supervisor:
             self._close_control()
             return
         for message in messages:
-            kind = message.get("kind")
-            if kind == "request":
-                self._answer(message)
-            elif kind == "result":
+            if isinstance(message, m.TaskResult):
                 self.result = message
+            else:
+                self._answer(message)
 
-    def _answer(self, message: dict[str, Any]) -> None:
-        op = message.get("op")
-        reply: dict[str, Any] = {"kind": "response", "id": message.get("id")}
+    def _answer(self, message: m.Request) -> None:
         try:
-            reply.update(ok=True, value=self._perform(op, message))
+            reply = m.Response(id=message.id, ok=True, value=self._perform(message))
         except ExecutionApiError as exc:
             # A try that lost its state answers 403 here; the next heartbeat notices that.
-            reply.update(ok=False, status=exc.status, detail=exc.detail, message=exc.message)
+            reply = m.Response(
+                id=message.id, ok=False, status=exc.status, detail=exc.detail, message=exc.message
+            )
         except (KeyError, TypeError, ValueError) as exc:
-            reply.update(ok=False, status=None, detail=None, message=f"bad request {op!r}: {exc}")
+            reply = m.Response(
+                id=message.id, ok=False, message=f"bad request {message.op!r}: {exc}"
+            )
         if self.sock is None:
             return
         try:
             comms.send(self.sock, reply)
         except (OSError, ValueError) as exc:
-            self._stderr(f"could not answer the task's {op!r} request: {exc}")
+            self._stderr(f"could not answer the task's {message.op!r} request: {exc}")
 
-    def _perform(self, op: Any, message: dict[str, Any]) -> Any:
+    def _perform(self, message: m.Request) -> Any:
         client = self.client
-        if op == "get_xcom":
+        if isinstance(message, m.GetXCom):
             return client.get_xcom(
-                message["dag_id"],
-                message["run_id"],
-                message["task_id"],
-                message["key"],
-                int(message.get("map_index", -1)),
+                message.dag_id, message.run_id, message.task_id, message.key, message.map_index
             )
-        if op == "set_xcom":
+        if isinstance(message, m.SetXCom):
             client.set_xcom(
-                message["dag_id"],
-                message["run_id"],
-                message["task_id"],
-                message["key"],
-                message["value"],
-                int(message.get("map_index", -1)),
+                message.dag_id,
+                message.run_id,
+                message.task_id,
+                message.key,
+                message.value,
+                message.map_index,
             )
             return None
-        if op == "get_variable":
-            value = client.get_variable(message["key"])
-            self.masker.add_variable(message["key"], value)  # before the task can see it
+        if isinstance(message, m.GetVariable):
+            value = client.get_variable(message.key)
+            self.masker.add_variable(message.key, value)  # before the task can see it
             return value
-        if op == "get_connection":
-            connection = client.get_connection(message["conn_id"])
+        if isinstance(message, m.GetConnection):
+            connection = client.get_connection(message.conn_id)
             self.masker.add_connection(connection)  # before the task can see it
             return connection
-        if op == "mask":
-            self.masker.add(message.get("values"))
+        if isinstance(message, m.Mask):
+            self.masker.add(message.values)
             return None
-        raise ValueError(f"unknown operation {op!r}")
+        raise ValueError(f"unknown operation {message.op!r}")
 
     def _close_control(self) -> None:
         if self.sock is not None:
@@ -454,10 +467,8 @@ class Supervisor:
                 self._stderr(f"dropped {len(lines)} log lines: {exc}")
 
     def _stderr(self, message: str) -> None:
-        w = self.workload
         print(
-            f"[task runner {w.get('dag_id')}.{w.get('task_id')} {w.get('run_id')} "
-            f"try {w.get('try_number')}] {message}",
+            f"[task runner {self.workload.label()}] {message}",
             file=sys.stderr,
             flush=True,
         )
@@ -488,15 +499,14 @@ class Supervisor:
     def _report(self) -> int:
         if self.try_gone:
             return self.gone_exit_code
-        result = self.result or {}
-        state = result.get("state")
+        result = self.result
         body: dict[str, Any] = {
             "state": "failed",
             "end_date": _now_iso(),
-            "fail_without_retry": bool(result.get("fail_without_retry")),
+            "fail_without_retry": bool(result and result.fail_without_retry),
             "cpu_time": None,
             "peak_memory": None,
-            "rendered_fields": self.masker.redact(result.get("rendered_fields")),
+            "rendered_fields": self.masker.redact(result.rendered_fields if result else None),
             "branch_task_ids": None,
             "skip_downstream": None,
         }
@@ -506,22 +516,21 @@ class Supervisor:
             body["peak_memory"] = int(self.rusage.ru_maxrss) * scale
         if self.timed_out or self.terminated:
             body["fail_without_retry"] = False
-        elif not self.result:
+        elif result is None:
             how = describe_exit(self.exit_status) if self.exit_status is not None else "vanished"
             self._log("ERROR", f"Task process {self.pid} {how} without reporting a result")
-        elif state not in FINAL_STATES:
-            self._log("ERROR", f"Task process reported an unknown state {state!r}")
+        elif result.state not in FINAL_STATES:
+            self._log("ERROR", f"Task process reported an unknown state {result.state!r}")
         else:
-            body["state"] = state
-            if state == "success":
-                body["branch_task_ids"] = result.get("branch_task_ids")
-                body["skip_downstream"] = result.get("skip_downstream")
+            body["state"] = result.state
+            if result.state == "success":
+                body["branch_task_ids"] = result.branch_task_ids
+                body["skip_downstream"] = result.skip_downstream
         w = self.workload
         self._log(
             "INFO",
-            f"Marking task as {self._expected_state(body).upper()}. dag_id={w.get('dag_id')}, "
-            f"task_id={w.get('task_id')}, run_id={w.get('run_id')}, "
-            f"try_number={w.get('try_number')}",
+            f"Marking task as {self._expected_state(body).upper()}. dag_id={w.dag_id}, "
+            f"task_id={w.task_id}, run_id={w.run_id}, try_number={w.try_number}",
         )
         # The last lines travel with the state report (one call instead of two); the shipper
         # never holds more than one chunk, so the body stays within the chunk limits.
@@ -540,7 +549,7 @@ class Supervisor:
         """What the server will make of the reported state (failed may become up_for_retry,
         by the rule in docs/engine.md), for the log line Airflow users look for."""
         ti = self.claim.get("task_instance") or {}
-        try_number = int(ti.get("try_number", self.workload.get("try_number", 1)))
+        try_number = int(ti.get("try_number", self.workload.try_number))
         if (
             body["state"] == "failed"
             and not body["fail_without_retry"]

@@ -45,6 +45,8 @@ from dagruns.sdk.serialization import json_safe
 from dagruns.sdk.xcom_arg import push_return_value
 from scheduler.runner.comms import SupervisorComms, SupervisorGone
 from scheduler.runner.context import DagRunInfo, RuntimeTaskInstance, build_context
+from scheduler.runner.messages import TaskResult
+from scheduler.runner.workload import Workload
 
 LOG_FORMAT = "[%(asctime)s] {%(filename)s:%(lineno)d} %(levelname)s - %(message)s"
 # Airflow's [core] max_templated_field_length: longer rendered values are stored truncated.
@@ -88,7 +90,7 @@ def mask_secret(*values: Any) -> None:
 
 
 def main(
-    workload: dict[str, Any],
+    workload: Workload,
     claim: dict[str, Any],
     sock: socket.socket,
     out_fd: int,
@@ -99,11 +101,11 @@ def main(
     try:
         _setup_process(out_fd)
         _runtime.deadline = deadline
-        _runtime.timeout = workload.get("execution_timeout")
+        _runtime.timeout = workload.execution_timeout
         comms = _runtime.comms = SupervisorComms(sock, guard=deferring_sigterm)
         result = run_task(workload, claim, comms)
         _runtime.interruptible = False
-        comms.send_result(result)
+        comms.send_result(TaskResult(**result))
         code = 0
     except SystemExit as exc:
         # sys.exit() in task code ends the process without a result, like a crash; the
@@ -240,29 +242,29 @@ def _interrupt() -> None:
 # -- running the task ------------------------------------------------------------------
 
 
-def load_task(workload: dict[str, Any], claim: dict[str, Any]) -> tuple[Any, Any]:
+def load_task(workload: Workload, claim: dict[str, Any]) -> tuple[Any, Any]:
     """Import the DAG file and return (dag, task); errors say what is missing where."""
-    fileloc = workload.get("dag_fileloc") or claim.get("dag_fileloc")
+    fileloc = workload.dag_fileloc or claim.get("dag_fileloc")
     if not fileloc:
         raise AirflowException("The workload names no DAG file (dag_fileloc is empty)")
     if not os.path.exists(fileloc):
         raise AirflowException(f"DAG file {fileloc} does not exist (any more)")
-    folder = workload.get("dags_folder")
+    folder = workload.dags_folder
     if folder and folder not in sys.path:
         sys.path.insert(0, folder)
     dags = import_dag_file(fileloc)
-    dag_id = workload["dag_id"]
+    dag_id = workload.dag_id
     dag = next((d for d in dags if d.dag_id == dag_id), None)
     if dag is None:
         defined = ", ".join(sorted(d.dag_id for d in dags)) or "none"
         raise DagNotFound(f"DAG {dag_id!r} not found in {fileloc} (it defines: {defined})")
-    task_id = workload["task_id"]
+    task_id = workload.task_id
     if not dag.has_task(task_id):
         raise TaskNotFound(f"Task {task_id!r} not found in DAG {dag_id!r} ({fileloc})")
     return dag, dag.get_task(task_id)
 
 
-def run_task(workload: dict[str, Any], claim: dict[str, Any], comms: Any) -> dict[str, Any]:
+def run_task(workload: Workload, claim: dict[str, Any], comms: Any) -> dict[str, Any]:
     """Run the try and return the outcome for the supervisor. Only SystemExit escapes."""
     result: dict[str, Any] = {
         "state": "failed",
@@ -273,9 +275,9 @@ def run_task(workload: dict[str, Any], claim: dict[str, Any], comms: Any) -> dic
     }
     ti_data = claim.get("task_instance") or {}
     dag_run = DagRunInfo.from_api(
-        claim.get("dag_run") or {"dag_id": workload["dag_id"], "run_id": workload["run_id"]}
+        claim.get("dag_run") or {"dag_id": workload.dag_id, "run_id": workload.run_id}
     )
-    try_number = int(ti_data.get("try_number", workload.get("try_number", 1)))
+    try_number = int(ti_data.get("try_number", workload.try_number))
     max_tries = int(ti_data.get("max_tries", 0))
 
     try:
@@ -288,7 +290,7 @@ def run_task(workload: dict[str, Any], claim: dict[str, Any], comms: Any) -> dic
     except BaseException:
         log.error(
             "Failed to import DAG file %s:\n%s",
-            workload.get("dag_fileloc"),
+            workload.dag_fileloc,
             traceback.format_exc().rstrip(),
         )
         return result
@@ -296,11 +298,11 @@ def run_task(workload: dict[str, Any], claim: dict[str, Any], comms: Any) -> dic
     _runtime.task = task
     ti = RuntimeTaskInstance(
         comms,
-        id=workload.get("ti_id"),
+        id=workload.ti_id,
         dag_id=dag.dag_id,
         run_id=dag_run.run_id,
         task_id=task.task_id,
-        map_index=int(ti_data.get("map_index", workload.get("map_index", -1))),
+        map_index=int(ti_data.get("map_index", workload.map_index)),
         try_number=try_number,
         max_tries=max_tries,
         task=task,

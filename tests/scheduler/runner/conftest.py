@@ -34,7 +34,8 @@ def peak_rss_kib():
                 return int(line.split()[1])
 
 try:
-    run_workload(json.loads(sys.stdin.readline()))  # the executors' entry point: it exits
+    # The executors' entry point, given the wire form as the local executor sends it: it exits.
+    run_workload(bytearray(sys.stdin.buffer.readline()))
     code = None
 except SystemExit as exit:
     code = exit.code
@@ -224,6 +225,7 @@ def make_try(transactional_db, live_server, dags_dir) -> Callable[..., Try]:
         task = dag.get_task(task_id)
         timeout = task.execution_timeout.total_seconds() if task.execution_timeout else None
         workload = {
+            "version": 1,
             "ti_id": str(ti.pk),
             "dag_id": dag_id,
             "run_id": run_id,

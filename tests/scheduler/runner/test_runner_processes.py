@@ -13,6 +13,7 @@ import pytest
 from scheduler.executors.local import LocalExecutor
 from scheduler.runner.client import ExecutionClient
 from scheduler.runner.supervisor import EXIT_NOT_REPORTED, EXIT_OK, describe_exit, supervise
+from scheduler.runner.workload import Workload
 from tests.scheduler.runner.conftest import wait_for
 
 HEADER = """
@@ -61,7 +62,7 @@ def test_the_local_executor_runs_a_try_through_its_forkserver(make_try):
     executor = LocalExecutor(parallelism=2)
     executor.start()
     try:
-        executor.queue(t.workload)
+        executor.queue(Workload.parse(dict(t.workload)))
         events = wait_for(executor.sync, timeout=60, what="the runner to end")
     finally:
         executor.end()
@@ -109,6 +110,7 @@ def test_an_unreachable_api_at_claim_time_exits_non_zero(capsys):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     workload = {
+        "version": 1,
         "ti_id": "00000000-0000-0000-0000-000000000001",
         "dag_id": "d",
         "run_id": "r",
