@@ -13,7 +13,7 @@ from tests.scheduler.runner.conftest import wait_for
 
 pytestmark = pytest.mark.slow
 
-HUNTER = r'''
+HUNTER = r"""
 import gc, os, re, sys
 from datetime import datetime
 from dagruns.sdk import DAG, task
@@ -63,7 +63,7 @@ with DAG("runner_test", schedule=None, start_date=datetime(2024, 1, 1)):
     def look_for_the_token():
         return hunt()
     look_for_the_token()
-'''
+"""
 DECOY = "eyJdecoyheader.eyJdecoypayload.decoysignature"
 
 
