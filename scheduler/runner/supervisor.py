@@ -34,7 +34,7 @@ import traceback
 from datetime import UTC, datetime
 from typing import Any
 
-from scheduler.runner import comms, task_process
+from scheduler.runner import comms, fencing, task_process
 from scheduler.runner import messages as m
 from scheduler.runner.client import ExecutionApiError, ExecutionClient
 from scheduler.runner.logship import LineSplitter, LogShipper
@@ -51,6 +51,9 @@ EXIT_INVALID_WORKLOAD = 3  # refused before claiming: unknown version or malform
 DEFAULT_HEARTBEAT_INTERVAL = 5.0
 KILL_GRACE = 3.0  # SIGTERM → SIGKILL; under the local executor's 5 s of end()
 DRAIN_TIMEOUT = 5.0  # after the task exited, how long its leftover children may hold the pipe
+# How long a new try waits for an earlier copy of the same task instance on this host (being
+# killed: its runner died or it was cleared) to be gone before refusing to start a second one.
+FENCE_WAIT = 60.0
 MAX_WAIT = 0.5  # select() never sleeps longer, so signals and deadlines are seen promptly
 READ_SIZE = 64 * 1024
 TRY_GONE_STATUSES = frozenset({403, 404, 409})
@@ -69,6 +72,8 @@ def run_workload(workload: Workload | dict[str, Any] | bytes | bytearray | str) 
     """
     with contextlib.suppress(OSError):
         os.setpgrp()
+    # Orphans of the task are re-parented to us, so the try's end can kill all of them.
+    subreaper = fencing.become_subreaper()
     try:
         parsed = Workload.parse(workload)
     except InvalidWorkload as exc:
@@ -105,7 +110,11 @@ class _Stop(Exception):
 
 class Supervisor:
     def __init__(
-        self, workload: Workload | dict[str, Any], client: ExecutionClient | None = None
+        self,
+        workload: Workload | dict[str, Any],
+        client: ExecutionClient | None = None,
+        *,
+        subreaper: bool = False,
     ) -> None:
         self.workload = Workload.parse(workload)
         # From here on the client holds the only copy of the token (and swaps in refreshed
@@ -117,6 +126,11 @@ class Supervisor:
         self.hostname = socket.gethostname()
         self.heartbeat_interval = self.workload.heartbeat_interval or DEFAULT_HEARTBEAT_INTERVAL
         self.execution_timeout = self.workload.execution_timeout
+        # True when this process is the try's child subreaper (run_workload): it then owns, and
+        # at the end kills, everything below it. supervise() in a test process is not.
+        self.subreaper = subreaper
+        self.fence = fencing.Fence(self.ti_id)
+        self.fenced_out = False
         self.masker = SecretsMasker()
         self.shipper = LogShipper(self._send_logs)
         self.splitter = LineSplitter()
@@ -148,8 +162,11 @@ class Supervisor:
         previous = self._install_signal_handlers()
         try:
             self.claim = self._claim()
-            self._start(self.claim)
-            self._watch()
+            if self.fence.acquire(FENCE_WAIT):
+                self._start(self.claim)
+                self._watch()
+            else:
+                self.fenced_out = True
             return self._report()
         except _Stop as stop:
             return stop.code
@@ -195,16 +212,21 @@ class Supervisor:
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
                 stream.flush()
+        supervisor_pid = os.getpid()
         pid = os.fork()
         if pid == 0:  # the task process
             try:
+                # First: from here on the task process cannot outlive this runner.
+                fenced = fencing.die_with_parent(supervisor_pid)
                 os.close(out_r)
                 parent_sock.close()
                 self.client.close()  # our copy of the supervisor's HTTP socket
                 # Task code talks through the supervisor only: it has no use for the token,
                 # and this was the last reference to it in this process (issue 10).
                 self.client.token = ""
-                task_process.main(self.workload, claim, child_sock, out_w, self.deadline)
+                task_process.main(
+                    self.workload, claim, child_sock, out_w, self.deadline, watchdog=not fenced
+                )
             finally:
                 os._exit(70)
         os.close(out_w)
@@ -322,7 +344,7 @@ class Supervisor:
         self.sigkilled = True
         # Children that left the group (own session, like BashOperator's command) are found
         # while the tree is still intact.
-        for child in _descendants(self.pid):
+        for child in fencing.descendants(self.pid):
             with contextlib.suppress(OSError):
                 os.kill(child, signal.SIGKILL)
         self._signal_task(signal.SIGKILL)
@@ -344,9 +366,12 @@ class Supervisor:
             return
         self.exit_status = status
         self.rusage = rusage
-        # Whatever the task left running in its group dies with it (Airflow reaps the group).
+        # Whatever the task left running in its group dies with it (Airflow reaps the group),
+        # and, as subreaper, everything else it started: detached, new sessions, daemons.
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, signal.SIGKILL)
+        if self.subreaper:
+            fencing.kill_descendants()
 
     # -- control channel -------------------------------------------------------------------
 
@@ -514,7 +539,13 @@ class Supervisor:
             body["cpu_time"] = round(self.rusage.ru_utime + self.rusage.ru_stime, 6)
             scale = 1 if sys.platform == "darwin" else 1024  # Linux reports KiB
             body["peak_memory"] = int(self.rusage.ru_maxrss) * scale
-        if self.timed_out or self.terminated:
+        if self.fenced_out:
+            self._log(
+                "ERROR",
+                f"An earlier copy of this task instance is still running on this host after "
+                f"{FENCE_WAIT:g} s; not starting a second one",
+            )
+        elif self.timed_out or self.terminated:
             body["fail_without_retry"] = False
         elif result is None:
             how = describe_exit(self.exit_status) if self.exit_status is not None else "vanished"
@@ -573,12 +604,7 @@ class Supervisor:
             self._kill_now()
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(self.pid, 0)
-
-
-def _descendants(pid: int) -> list[int]:
-    try:
-        import psutil
-
-        return [child.pid for child in psutil.Process(pid).children(recursive=True)]
-    except Exception:
-        return []
+        if self.subreaper:
+            fencing.kill_descendants()
+        # Last: the name is free only once nothing of this try is left running.
+        self.fence.release()

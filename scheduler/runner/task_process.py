@@ -9,7 +9,9 @@ Python logging writes there too, in Airflow's format.
 It leads its own process group so the supervisor can kill it together with everything it
 started (SIGTERM first: the handler calls the operator's `on_kill()` and raises
 AirflowTaskTimeout when the execution_timeout has passed, AirflowTaskTerminated otherwise).
-If the supervisor itself dies (e.g. the executor killed it), a watchdog thread kills the group.
+If the supervisor itself dies (e.g. the executor killed it), the kernel kills the task process
+(parent-death signal, scheduler/runner/fencing.py; a polling watchdog thread where that is not
+available).
 
 Secrets: the supervisor masks connection passwords and sensitive variables it fetched for the
 task before answering; `mask_secret()` asks it to mask any other value.
@@ -95,11 +97,14 @@ def main(
     sock: socket.socket,
     out_fd: int,
     deadline: float | None,
+    *,
+    watchdog: bool = True,
 ) -> NoReturn:
-    """Entry point in the forked child; never returns."""
+    """Entry point in the forked child; never returns. `watchdog`: poll for the supervisor's
+    death (only where the kernel's parent-death signal is not available, see fencing.py)."""
     code = 1
     try:
-        _setup_process(out_fd)
+        _setup_process(out_fd, watchdog)
         _runtime.deadline = deadline
         _runtime.timeout = workload.execution_timeout
         comms = _runtime.comms = SupervisorComms(sock, guard=deferring_sigterm)
@@ -135,7 +140,7 @@ def _exit_code(exc: SystemExit) -> int:
 # -- process setup ---------------------------------------------------------------------
 
 
-def _setup_process(out_fd: int) -> None:
+def _setup_process(out_fd: int, watchdog: bool = True) -> None:
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)
     devnull = os.open(os.devnull, os.O_RDONLY)
@@ -155,7 +160,8 @@ def _setup_process(out_fd: int) -> None:
         signal.signal(getattr(signal, name), signal.SIG_DFL)
 
     _configure_logging()
-    _start_watchdog(os.getppid())
+    if watchdog:
+        _start_watchdog(os.getppid())
 
 
 def _text_stream(fd: int) -> io.TextIOWrapper:
