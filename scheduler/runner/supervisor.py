@@ -80,7 +80,7 @@ def run_workload(workload: Workload | dict[str, Any] | bytes | bytearray | str) 
         print(f"[task runner] refusing the workload: {exc}", file=sys.stderr, flush=True)
         sys.exit(EXIT_INVALID_WORKLOAD)
     del workload
-    sys.exit(supervise(parsed))
+    sys.exit(Supervisor(parsed, subreaper=subreaper).run())
 
 
 def supervise(workload: Workload | dict[str, Any], client: ExecutionClient | None = None) -> int:
@@ -518,6 +518,10 @@ class Supervisor:
                 self._read_output()
             self.shipper.flush_if_due()
         if self.out_fd is not None:
+            self._stderr(
+                f"the task's output was still open {DRAIN_TIMEOUT:g} s after it exited "
+                "(held by a process it started); not waiting any longer"
+            )
             for line in self.splitter.finish():
                 self._emit(line)
 
