@@ -182,6 +182,11 @@ ORCH: dict[str, Any] = {
     "TASK_HEARTBEAT_INTERVAL": env_float("TASK_HEARTBEAT_INTERVAL", 5.0, minimum=0.1),
     # Queued longer than this without being claimed: handed back to the scheduler.
     "TASK_QUEUED_TIMEOUT": env_float("TASK_QUEUED_TIMEOUT", 600.0, minimum=1.0),
+    # How long a task runner keeps retrying its claim, its log lines and its final report while
+    # the Execution API is unreachable (an API server restart or outage) before giving up.
+    # Below the token's guaranteed remaining life (heartbeats refresh it at half of
+    # EXECUTION_API_TOKEN_TTL), so a late report is still accepted.
+    "TASK_REPORT_RETRY_TIMEOUT": env_float("TASK_REPORT_RETRY_TIMEOUT", 240.0, minimum=1.0),
     # The scheduler's poll when nothing wakes it (events wake it at once).
     "SCHEDULER_IDLE_SLEEP": env_float("SCHEDULER_IDLE_SLEEP", 1.0, minimum=0.01),
 }

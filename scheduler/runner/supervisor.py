@@ -36,19 +36,35 @@ from typing import Any
 
 from scheduler.runner import comms, fencing, task_process
 from scheduler.runner import messages as m
-from scheduler.runner.client import ExecutionApiError, ExecutionClient
+from scheduler.runner.client import ExecutionApiError, ExecutionApiUnreachable, ExecutionClient
+from scheduler.runner.exit_codes import (
+    EXIT_INVALID_WORKLOAD,
+    EXIT_NOT_CLAIMED,
+    EXIT_NOT_REPORTED,
+    EXIT_OK,
+    EXIT_TRY_GONE,
+)
 from scheduler.runner.logship import LineSplitter, LogShipper
 from scheduler.runner.masking import SecretsMasker
 from scheduler.runner.workload import InvalidWorkload, Workload
 
-# Exit codes of run_workload. The scheduler fails a try whose runner exited non-zero while the
-# try is still queued/running with that try number (scheduler/scheduling/health.py).
-EXIT_OK = 0  # the final state was reported, or the claim was refused with 409 (not ours)
-EXIT_NOT_REPORTED = 1  # could not claim or report (API unreachable, refused, internal error)
-EXIT_TRY_GONE = 2  # the try was cleared/marked/failed from outside while running; task killed
-EXIT_INVALID_WORKLOAD = 3  # refused before claiming: unknown version or malformed workload
+# Exit codes of run_workload (scheduler/runner/exit_codes.py, read by the scheduler's health).
+EXIT_CODES = (
+    EXIT_INVALID_WORKLOAD,
+    EXIT_NOT_CLAIMED,
+    EXIT_NOT_REPORTED,
+    EXIT_OK,
+    EXIT_TRY_GONE,
+)
 
 DEFAULT_HEARTBEAT_INTERVAL = 5.0
+# How long the claim, the log backlog and the final report keep being retried while the API is
+# unreachable, when the workload does not say (ORCH_TASK_REPORT_RETRY_TIMEOUT).
+DEFAULT_REPORT_RETRY_TIMEOUT = 240.0
+# Log lines kept while the API is unreachable during the run; beyond, the oldest are dropped
+# (and a line in the log says how many).
+MAX_BACKLOG_BYTES = 64 * 1024 * 1024
+BACKLOG_RETRY_MAX = 5.0
 KILL_GRACE = 3.0  # SIGTERM → SIGKILL; under the local executor's 5 s of end()
 DRAIN_TIMEOUT = 5.0  # after the task exited, how long its leftover children may hold the pipe
 # How long a new try waits for an earlier copy of the same task instance on this host (being
@@ -129,6 +145,13 @@ class Supervisor:
         # True when this process is the try's child subreaper (run_workload): it then owns, and
         # at the end kills, everything below it. supervise() in a test process is not.
         self.subreaper = subreaper
+        self.report_patience = self.workload.report_retry_timeout or DEFAULT_REPORT_RETRY_TIMEOUT
+        # Log chunks the API did not take yet (unreachable), oldest first, kept until it does.
+        self.backlog: list[list[str]] = []
+        self.backlog_bytes = 0
+        self.lost_lines = 0
+        self.backlog_delay = 0.0
+        self.next_backlog_retry = 0.0
         self.fence = fencing.Fence(self.ti_id)
         self.fenced_out = False
         self.masker = SecretsMasker()
@@ -193,8 +216,18 @@ class Supervisor:
     def _claim(self) -> dict[str, Any]:
         try:
             return self.client.claim(
-                self.ti_id, hostname=self.hostname, pid=os.getpid(), start_date=_now_iso()
+                self.ti_id,
+                hostname=self.hostname,
+                pid=os.getpid(),
+                start_date=_now_iso(),
+                patience=self.report_patience,
             )
+        except ExecutionApiUnreachable as exc:
+            self._stderr(
+                f"could not reach the Execution API to claim the try for "
+                f"{self.report_patience:g} s; giving it back to the queue: {exc}"
+            )
+            raise _Stop(EXIT_NOT_CLAIMED) from None
         except ExecutionApiError as exc:
             if exc.status == 409:
                 # Another runner has it, or it was cleared after being queued: not ours to run.
@@ -277,6 +310,8 @@ class Supervisor:
             candidates.append(self.kill_deadline - now)
         if self.pidfd is None:
             candidates.append(0.05)
+        if self.backlog:
+            candidates.append(self.next_backlog_retry - now)
         return max(0.0, min(candidates))
 
     def _tick(self) -> None:
@@ -301,6 +336,8 @@ class Supervisor:
                 self._heartbeat()
             self.next_heartbeat = time.monotonic() + self.heartbeat_interval
         self.shipper.flush_if_due()
+        if self.backlog and now >= self.next_backlog_retry:
+            self._flush_backlog()
 
     def _timeout_pending(self) -> bool:
         # Not once a result is in: the task finished its work and is only exiting.
@@ -308,7 +345,8 @@ class Supervisor:
 
     def _heartbeat(self) -> None:
         try:
-            self.client.heartbeat(self.ti_id, hostname=self.hostname, pid=os.getpid())
+            # One attempt: the next heartbeat is the retry, and the loop must not stall.
+            self.client.heartbeat(self.ti_id, hostname=self.hostname, pid=os.getpid(), attempts=1)
         except ExecutionApiError as exc:
             if exc.status in TRY_GONE_STATUSES:
                 self._lose_try(f"heartbeat refused ({exc.status}: {exc.message})")
@@ -326,7 +364,9 @@ class Supervisor:
             return
         self.try_gone = True
         self.gone_exit_code = exit_code
-        dropped = self.shipper.discard()
+        dropped = self.shipper.discard() + sum(len(chunk) for chunk in self.backlog)
+        self.backlog.clear()
+        self.backlog_bytes = 0
         self._stderr(f"{reason}; killing the task ({dropped} unsent log lines dropped)")
         if self.exit_status is None and not self.killing:
             self._kill()
@@ -397,6 +437,9 @@ class Supervisor:
                 self._answer(message)
 
     def _answer(self, message: m.Request) -> None:
+        # The task waits for its answer; through an API outage (its return value's XCom push
+        # at the end, say) for as long as a final report would, but not past its deadline.
+        self.client.patience = self._request_patience()
         try:
             reply = m.Response(id=message.id, ok=True, value=self._perform(message))
         except ExecutionApiError as exc:
@@ -408,12 +451,20 @@ class Supervisor:
             reply = m.Response(
                 id=message.id, ok=False, message=f"bad request {message.op!r}: {exc}"
             )
+        finally:
+            self.client.patience = None
         if self.sock is None:
             return
         try:
             comms.send(self.sock, reply)
         except (OSError, ValueError) as exc:
             self._stderr(f"could not answer the task's {message.op!r} request: {exc}")
+
+    def _request_patience(self) -> float:
+        patience = self.report_patience
+        if self.deadline is not None:
+            patience = min(patience, max(0.0, self.deadline - time.monotonic()))
+        return patience
 
     def _perform(self, message: m.Request) -> Any:
         client = self.client
@@ -481,15 +532,56 @@ class Supervisor:
     def _send_logs(self, lines: list[str]) -> None:
         if self.try_gone:
             return
-        try:
-            self.client.send_logs(self.ti_id, lines)
-        except ExecutionApiError as exc:
-            if exc.status in TRY_GONE_STATUSES:
-                self._lose_try(f"log upload refused ({exc.status}: {exc.message})")
-            elif exc.status == 401:
-                self._lose_try(f"log upload unauthorized ({exc.message})", EXIT_NOT_REPORTED)
-            else:
-                self._stderr(f"dropped {len(lines)} log lines: {exc}")
+        self.backlog.append(lines)
+        self.backlog_bytes += _size(lines)
+        while self.backlog_bytes > MAX_BACKLOG_BYTES and len(self.backlog) > 1:
+            dropped = self.backlog.pop(0)
+            self.backlog_bytes -= _size(dropped)
+            self.lost_lines += len(dropped)
+        if len(self.backlog) == 1 or time.monotonic() >= self.next_backlog_retry:
+            self._flush_backlog()
+
+    def _flush_backlog(self, patience: float | None = None) -> bool:
+        """Send the kept log chunks in order. While the API is unreachable they stay (retried
+        with a growing pause during the run; for up to `patience` seconds at the end)."""
+        while self.backlog and not self.try_gone:
+            chunk = self.backlog[0]
+            if self.lost_lines:
+                chunk = [
+                    f"[{self.lost_lines} log lines were lost while the Execution API was "
+                    "unreachable]",
+                    *chunk,
+                ]
+            try:
+                self.client.send_logs(
+                    self.ti_id, chunk, patience=patience, attempts=None if patience else 2
+                )
+            except ExecutionApiUnreachable as exc:
+                if patience is not None:
+                    self._stderr(f"could not deliver {len(self.backlog)} log chunks: {exc}")
+                    return False
+                if not self.backlog_delay:
+                    self._stderr(f"the Execution API is unreachable; keeping log lines: {exc}")
+                self.backlog_delay = min(BACKLOG_RETRY_MAX, max(0.25, self.backlog_delay * 2))
+                self.next_backlog_retry = time.monotonic() + self.backlog_delay
+                return False
+            except ExecutionApiError as exc:
+                if exc.status in TRY_GONE_STATUSES:
+                    self._lose_try(f"log upload refused ({exc.status}: {exc.message})")
+                elif exc.status == 401:
+                    self._lose_try(f"log upload unauthorized ({exc.message})", EXIT_NOT_REPORTED)
+                else:
+                    self._stderr(f"dropped {len(chunk)} log lines: {exc}")
+                    self._drop_first_chunk()
+                    continue
+                return False
+            self.lost_lines = 0
+            self._drop_first_chunk()
+        self.backlog_delay = 0.0
+        return not self.backlog
+
+    def _drop_first_chunk(self) -> None:
+        self.backlog_bytes -= _size(self.backlog.pop(0))
 
     def _stderr(self, message: str) -> None:
         print(
@@ -570,8 +662,15 @@ class Supervisor:
         # The last lines travel with the state report (one call instead of two); the shipper
         # never holds more than one chunk, so the body stays within the chunk limits.
         body["logs"] = self.shipper.take() or None
+        # Kept until accepted: the lines the API could not take during the run go first (in
+        # order), then the state with the last lines, each retried for report_patience.
+        if self.backlog and not self._flush_backlog(patience=self.report_patience):
+            if self.try_gone:
+                return self.gone_exit_code
+            self._stderr(f"could not report the final state {body['state']}: logs undelivered")
+            return EXIT_NOT_REPORTED
         try:
-            self.client.finish(self.ti_id, body)
+            self.client.finish(self.ti_id, body, patience=self.report_patience)
         except ExecutionApiError as exc:
             if exc.status in TRY_GONE_STATUSES:
                 self._stderr(f"the try ended meanwhile; state not reported ({exc.message})")
@@ -612,3 +711,7 @@ class Supervisor:
             fencing.kill_descendants()
         # Last: the name is free only once nothing of this try is left running.
         self.fence.release()
+
+
+def _size(lines: list[str]) -> int:
+    return sum(len(line) + 1 for line in lines)

@@ -54,6 +54,9 @@ class Workload(BaseModel):
     execution_timeout: float | None = Field(default=None, gt=0)
     pool: str = "default_pool"
     heartbeat_interval: float | None = Field(default=None, gt=0)
+    # ORCH_TASK_REPORT_RETRY_TIMEOUT: how long the claim and the final report are retried
+    # while the Execution API is unreachable (None: the runner's default).
+    report_retry_timeout: float | None = Field(default=None, gt=0)
 
     @classmethod
     def parse(cls, source: Workload | dict[str, Any] | bytes | bytearray | str) -> Workload:

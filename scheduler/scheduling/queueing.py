@@ -164,4 +164,5 @@ def _workload(ti: TaskInstance, fileloc: str) -> Workload:
         execution_timeout=spec.execution_timeout if spec else None,
         pool=ti.pool,
         heartbeat_interval=settings.ORCH["TASK_HEARTBEAT_INTERVAL"],
+        report_retry_timeout=settings.ORCH["TASK_REPORT_RETRY_TIMEOUT"],
     )
