@@ -204,7 +204,7 @@ with DAG("runner_test", schedule=None, start_date=datetime(2024, 1, 1)):
 
     # At most two seconds of life: without the Refreshed-API-Token swap, the XCom push
     # after 2.2 s and the final state report would be refused with 401.
-    result = t.run(token=issue_token(t.ti.pk, 1, ttl=2))
+    result = t.run(token_factory=lambda: issue_token(t.ti.pk, 1, ttl=2))
 
     assert result.returncode == EXIT_OK, result.stderr
     assert t.refresh().state == "success"
