@@ -304,7 +304,7 @@ class Supervisor:
         due = self.shipper.seconds_until_due()
         if due is not None:
             candidates.append(due)
-        if self._timeout_pending():
+        if self._timeout_pending() and self.deadline is not None:
             candidates.append(self.deadline - now)
         if self.killing and not self.sigkilled:
             candidates.append(self.kill_deadline - now)
@@ -320,7 +320,7 @@ class Supervisor:
             self.terminated = True
             self._log("WARNING", "The task runner received SIGTERM; terminating the task")
             self._kill()
-        if self._timeout_pending() and now >= self.deadline:
+        if self._timeout_pending() and self.deadline is not None and now >= self.deadline:
             self.timed_out = True
             self._log(
                 "ERROR",
