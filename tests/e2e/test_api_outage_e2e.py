@@ -3,8 +3,8 @@ run, their tasks finish during the 30 s outage, and it is restarted on the same 
 runner keeps its final state and last log lines and retries until the server takes them: every
 task ends `success` on its first try, its log complete.
 
-Out of process from end to end (API server, scheduler, runners) on an embedded SQLite database
-of its own, like the standalone test: it runs the same in the PostgreSQL pass."""
+Out of process from end to end (API server, scheduler, runners), on a database of its own of the
+suite's kind: an SQLite file, or a throw-away PostgreSQL database on the suite's server."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ import subprocess
 import sys
 import textwrap
 import time
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -26,7 +28,49 @@ TASKS = 8
 LINES = 200
 OUTAGE = 30.0  # the fault being simulated, not a timing assertion
 
-pytestmark = [pytest.mark.sqlite_only, pytest.mark.slow]
+pytestmark = pytest.mark.slow
+QUERY = "SELECT task_id, state, try_number FROM task_instance"
+
+
+@pytest.fixture
+def own_database(tmp_path) -> Iterator[tuple[dict[str, str], Callable[[], list]]]:
+    """(environment for the processes, a function returning the task instances' rows)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        path = tmp_path / "home" / "orchestrator.db"
+
+        def rows_sqlite() -> list:
+            with sqlite3.connect(path) as db:
+                return [tuple(row) for row in db.execute(QUERY).fetchall()]
+
+        yield {}, rows_sqlite
+        return
+
+    import psycopg
+
+    params = connection.settings_dict
+    name = f"runner_outage_{uuid.uuid4().hex[:12]}"
+    server = {
+        "host": params["HOST"] or "127.0.0.1",
+        "port": params["PORT"] or 5432,
+        "user": params["USER"],
+        "password": params["PASSWORD"] or None,
+    }
+    with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    auth = server["user"] + (f":{server['password']}" if server["password"] else "")
+    url = f"postgresql://{auth}@{server['host']}:{server['port']}/{name}"
+
+    def rows_postgres() -> list:
+        with psycopg.connect(dbname=name, **server) as db:
+            return [tuple(row) for row in db.execute(QUERY).fetchall()]
+
+    try:
+        yield {"ORCH_DATABASE_URL": url}, rows_postgres
+    finally:
+        with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def wait_for(predicate, timeout: float, what: str):
@@ -40,8 +84,9 @@ def wait_for(predicate, timeout: float, what: str):
 
 
 def test_tasks_that_finish_while_the_api_server_is_down_end_success_with_complete_logs(
-    tmp_path,
+    tmp_path, own_database
 ):
+    database_env, tries = own_database
     home = tmp_path / "home"
     marks = tmp_path / "marks"
     marks.mkdir()
@@ -76,6 +121,7 @@ def test_tasks_that_finish_while_the_api_server_is_down_end_success_with_complet
         ORCH_API_URL=f"http://127.0.0.1:{port}",
         ORCH_TASK_HEARTBEAT_INTERVAL="0.5",
         ORCH_PARALLELISM=str(TASKS),
+        **database_env,
     )
 
     def manage(*argv: str) -> str:
@@ -111,10 +157,6 @@ def test_tasks_that_finish_while_the_api_server_is_down_end_success_with_complet
         (marks / "go").touch()  # every task finishes during the outage
         time.sleep(OUTAGE)
         api = start_api_server(port, env, cwd=ROOT)
-
-        def tries():
-            with sqlite3.connect(home / "orchestrator.db") as db:
-                return db.execute("SELECT task_id, state, try_number FROM task_instance").fetchall()
 
         wait_for(
             lambda: all(
