@@ -160,6 +160,14 @@ class OrchSettings(BaseSettings):
     task_queued_timeout: float = setting(
         600.0, ge=1, meaning="a try queued this long without starting is failed (retries apply)"
     )
+    # Below the token's guaranteed remaining life (heartbeats refresh it at half of
+    # EXECUTION_API_TOKEN_TTL), so a late report is still accepted.
+    task_report_retry_timeout: float = setting(
+        240.0,
+        ge=1,
+        meaning="seconds a task runner keeps retrying its claim, log lines and final report "
+        "while the Execution API is unreachable (an API server restart or outage)",
+    )
     # The scheduler's poll when nothing wakes it (events wake it at once).
     scheduler_idle_sleep: float = setting(
         1.0, ge=0.01, meaning="the scheduler's poll when nothing wakes it"

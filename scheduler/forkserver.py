@@ -9,6 +9,9 @@ from __future__ import annotations
 import multiprocessing
 
 PRELOAD = [
+    # The typed contracts (pydantic) first: no try pays for importing pydantic.
+    "scheduler.runner.workload",
+    "scheduler.runner.messages",
     "scheduler.processor.parsing",
     "scheduler.runner.supervisor",
     "scheduler.forkserver_ready",

@@ -17,6 +17,8 @@ from django.utils import timezone
 
 from dagruns.models import DagModel, DagRun, DagTag, DagVersion, TaskInstance
 from dagruns.sdk.serialization import dag_structure_hash, serialize_dag
+from scheduler.executors.base import BaseExecutor
+from scheduler.runner.workload import Workload
 
 START = datetime(2024, 1, 1)  # naive: what DAG files write
 T0 = LOGICAL_DATE = datetime(2024, 1, 1, tzinfo=UTC)
@@ -307,7 +309,7 @@ def now() -> datetime:
 # --- the executor contract's fake ------------------------------------------------------------
 
 
-class RecordingExecutor:
+class RecordingExecutor(BaseExecutor):
     """The executor contract's fake (as Airflow's MockExecutor): records what it was given and
     lets the test decide when runners end. Used only for tick-level scheduler tests; the
     semantics suite runs the real local executor."""
@@ -315,8 +317,8 @@ class RecordingExecutor:
     name = "recording"
 
     def __init__(self, parallelism: int = 32) -> None:
-        self.parallelism = parallelism
-        self.workloads: list[dict] = []
+        super().__init__(parallelism)
+        self.workloads: list[Workload] = []
         self.running: dict[str, int] = {}
         self.ended: list = []
         self.terminated: list[str] = []
@@ -324,9 +326,11 @@ class RecordingExecutor:
     def start(self):
         pass
 
-    def queue(self, workload):
+    def queue(self, workload: Workload) -> None:
+        # Through the wire form and back, as a real executor's runner receives it.
+        workload = Workload.parse(workload.to_json_bytes())
         self.workloads.append(workload)
-        self.running[workload["ti_id"]] = workload["try_number"]
+        self.running[workload.ti_id] = workload.try_number
 
     def sync(self):
         ended, self.ended = self.ended, []
@@ -347,10 +351,6 @@ class RecordingExecutor:
     def running_count(self):
         return len(self.running)
 
-    @property
-    def open_slots(self):
-        return max(0, self.parallelism - self.running_count)
-
     def wait_handles(self):
         return []
 
@@ -358,4 +358,4 @@ class RecordingExecutor:
         pass
 
     def queued_task_ids(self) -> list[str]:
-        return [w["task_id"] for w in self.workloads]
+        return [w.task_id for w in self.workloads]

@@ -1,6 +1,7 @@
 """The executor contract (Airflow's BaseExecutor, trimmed to what we use).
 
-The scheduler hands an executor *workloads* (see docs/engine.md) with `queue()`; the executor
+The scheduler hands an executor *workloads* (scheduler/runner/workload.py, the typed and
+versioned contract of docs/engine.md) with `queue()`; the executor
 starts the task runner somewhere; `sync()` reports runner processes that ended, so the scheduler
 can fail a try whose runner died without reporting; `terminate()` kills a try; `open_slots`
 is how many more tasks it will take (ORCH_PARALLELISM).
@@ -11,6 +12,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
+
+from scheduler.runner.workload import Workload
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,9 @@ class BaseExecutor(ABC):
         """Prepare (warm worker processes, connect to a broker)."""
 
     @abstractmethod
-    def queue(self, workload: dict[str, Any]) -> None: ...
+    def queue(self, workload: Workload) -> None:
+        """Start a runner for this try (send `workload.to_json_bytes()` across any boundary;
+        the runner validates it with `Workload.parse`)."""
 
     @abstractmethod
     def sync(self) -> list[ExecutorEvent]:

@@ -14,7 +14,9 @@ import signal
 from typing import Any
 
 from scheduler.executors.base import BaseExecutor, ExecutorEvent
+from scheduler.executors.liveness import try_may_still_run_here
 from scheduler.forkserver import forkserver_context
+from scheduler.runner.workload import Workload
 
 
 class LocalExecutor(BaseExecutor):
@@ -32,21 +34,25 @@ class LocalExecutor(BaseExecutor):
 
         forkserver.ensure_running()
 
-    def queue(self, workload: dict[str, Any]) -> None:
+    def queue(self, workload: Workload) -> None:
         from scheduler.runner.supervisor import run_workload
 
+        # The wire form (JSON in a bytearray): the runner validates it and wipes it.
         process = self._ctx.Process(
             target=run_workload,
-            args=(workload,),
-            name=f"task:{workload['dag_id']}.{workload['task_id']}",
+            args=(workload.to_json_bytes(),),
+            name=f"task:{workload.dag_id}.{workload.task_id}",
         )
         process.start()
-        self._running[workload["ti_id"]] = (process, workload["try_number"])
+        self._running[workload.ti_id] = (process, workload.try_number)
 
     def sync(self) -> list[ExecutorEvent]:
+        """Ended runners, each reported only once nothing of its try is alive any more (its
+        task process dies with it, see scheduler/runner/fencing.py): the scheduler may then
+        fail and retry the try without two copies ever running at once."""
         events = []
         for ti_id, (process, try_number) in list(self._running.items()):
-            if process.exitcode is not None:
+            if process.exitcode is not None and not try_may_still_run_here(ti_id):
                 process.join()
                 events.append(ExecutorEvent(ti_id, try_number, process.exitcode))
                 del self._running[ti_id]

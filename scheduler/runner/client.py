@@ -6,8 +6,11 @@ heartbeat once half the token's lifetime is gone); the client swaps it in for ev
 call, so a task that runs for hours is never cut off.
 
 Transient failures (connection refused or reset, a keep-alive connection the server closed,
-a timeout, 502/503/504) are retried a few times with a short backoff; everything else becomes
-an `ExecutionApiError` carrying the status and the server's `detail`.
+a timeout, 502/503/504) are retried a few times with a short backoff — or, for a call given a
+`patience` (the claim, the final report: see ORCH_TASK_REPORT_RETRY_TIMEOUT), with a backoff
+doubling up to MAX_BACKOFF until that many seconds have passed, so an API server restart or
+outage does not lose a try; everything else becomes an `ExecutionApiError` carrying the status
+and the server's `detail`.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ RETRY_STATUSES = frozenset({502, 503, 504})
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_ATTEMPTS = 5
 DEFAULT_BACKOFF = (0.1, 0.25, 0.5, 1.0, 2.0)
+# With `patience` (claim, final report) the pauses keep doubling up to this, until the deadline.
+MAX_BACKOFF = 5.0
 
 # What a dropped keep-alive connection, an unreachable server or a timeout looks like from
 # http.client: OSError covers refused/reset/broken pipe/timeouts, HTTPException covers
@@ -93,6 +98,9 @@ class ExecutionClient:
         self.backoff = tuple(backoff) or (0.0,)
         self._sleep = sleep
         self._conn: http.client.HTTPConnection | None = None
+        # When set, calls made without their own `patience`/`attempts` retry transient
+        # failures for this many seconds (the supervisor sets it around the task's requests).
+        self.patience: float | None = None
 
     # -- transport ---------------------------------------------------------------------
 
@@ -123,8 +131,13 @@ class ExecutionClient:
         body: Any = None,
         *,
         query: dict[str, Any] | None = None,
+        patience: float | None = None,
+        attempts: int | None = None,
     ) -> tuple[int, Any]:
-        """Send one call; returns (status, parsed JSON or None) for 2xx, raises otherwise."""
+        """Send one call; returns (status, parsed JSON or None) for 2xx, raises otherwise.
+
+        Transient failures are retried `attempts` times (default: the client's), or, with
+        `patience`, for up to that many seconds."""
         url = f"{self.prefix}/execution/{path.lstrip('/')}"
         if query:
             url += "?" + urlencode(query)
@@ -133,10 +146,26 @@ class ExecutionClient:
             payload = json.dumps(
                 body, separators=(",", ":"), allow_nan=False, ensure_ascii=False
             ).encode("utf-8")
+        if patience is None and attempts is None:
+            patience = self.patience
+        deadline = None if patience is None else time.monotonic() + patience
+        tries = max(1, attempts or self.attempts)
         last_problem = ""
-        for attempt in range(self.attempts):
+        attempt = 0
+        paused = 0.0  # what we slept: the deadline holds even when `sleep` is not real time
+        started = time.monotonic()
+        while True:
             if attempt:
-                self._sleep(self.backoff[min(attempt - 1, len(self.backoff) - 1)])
+                pause = self._pause(attempt)
+                if deadline is None and attempt >= tries:
+                    break
+                if deadline is not None and (
+                    time.monotonic() + pause > deadline or paused + pause > deadline - started
+                ):
+                    break
+                self._sleep(pause)
+                paused += pause
+            attempt += 1
             headers = {
                 "Authorization": f"Bearer {self.token}",
                 "Accept": "application/json",
@@ -168,26 +197,63 @@ class ExecutionClient:
                 raise ExecutionApiError(method, url, status, _detail(data))
             return status, data
         raise ExecutionApiUnreachable(
-            method, url, f"gave up after {self.attempts} attempts; last: {last_problem}"
+            method, url, f"gave up after {attempt} attempts; last: {last_problem}"
         )
+
+    def _pause(self, attempt: int) -> float:
+        """The pause before attempt number `attempt + 1`."""
+        if attempt <= len(self.backoff):
+            return self.backoff[attempt - 1]
+        doublings = min(attempt - len(self.backoff), 16)
+        return min(MAX_BACKOFF, max(self.backoff[-1], 0.1) * 2**doublings)
 
     # -- the calls of docs/engine.md -------------------------------------------------------
 
-    def claim(self, ti_id: str, *, hostname: str, pid: int, start_date: str) -> dict[str, Any]:
+    def claim(
+        self,
+        ti_id: str,
+        *,
+        hostname: str,
+        pid: int,
+        start_date: str,
+        patience: float | None = None,
+    ) -> dict[str, Any]:
         """queued → running; 409 (ExecutionApiError) when it is not queued any more."""
         body = {"hostname": hostname, "pid": pid, "start_date": start_date}
-        return self.request("PATCH", f"task-instances/{_q(ti_id)}/run", body)[1]
+        return self.request("PATCH", f"task-instances/{_q(ti_id)}/run", body, patience=patience)[1]
 
-    def heartbeat(self, ti_id: str, *, hostname: str, pid: int) -> None:
+    def heartbeat(
+        self, ti_id: str, *, hostname: str, pid: int, attempts: int | None = None
+    ) -> None:
         self.request(
-            "PUT", f"task-instances/{_q(ti_id)}/heartbeat", {"hostname": hostname, "pid": pid}
+            "PUT",
+            f"task-instances/{_q(ti_id)}/heartbeat",
+            {"hostname": hostname, "pid": pid},
+            attempts=attempts,
         )
 
-    def finish(self, ti_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self.request("PATCH", f"task-instances/{_q(ti_id)}/state", body)[1]
+    def finish(
+        self, ti_id: str, body: dict[str, Any], *, patience: float | None = None
+    ) -> dict[str, Any]:
+        return self.request("PATCH", f"task-instances/{_q(ti_id)}/state", body, patience=patience)[
+            1
+        ]
 
-    def send_logs(self, ti_id: str, lines: list[str]) -> None:
-        self.request("POST", f"task-instances/{_q(ti_id)}/logs", {"lines": lines})
+    def send_logs(
+        self,
+        ti_id: str,
+        lines: list[str],
+        *,
+        patience: float | None = None,
+        attempts: int | None = None,
+    ) -> None:
+        self.request(
+            "POST",
+            f"task-instances/{_q(ti_id)}/logs",
+            {"lines": lines},
+            patience=patience,
+            attempts=attempts,
+        )
 
     def get_xcom(
         self, dag_id: str, run_id: str, task_id: str, key: str, map_index: int = -1

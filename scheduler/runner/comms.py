@@ -1,15 +1,9 @@
 """The control channel between the supervisor and its task process (Airflow 3's "comms").
 
 A socketpair carrying length-prefixed JSON frames (4-byte big-endian length, then UTF-8 JSON).
-
-task → supervisor:
-    {"kind": "request", "id": n, "op": "get_xcom" | "set_xcom" | "get_variable" |
-     "get_connection" | "mask", ...arguments}
-    {"kind": "result", "state", "rendered_fields", "branch_task_ids", "skip_downstream",
-     "fail_without_retry"}
-supervisor → task:
-    {"kind": "response", "id": n, "ok": true, "value": ...}
-    {"kind": "response", "id": n, "ok": false, "status": int | null, "detail": ..., "message": str}
+Each frame is one of the typed messages of scheduler/runner/messages.py: requests and the
+result from the task, responses from the supervisor. A frame that is not one of them is a
+ProtocolError that names what is wrong.
 
 The task process never holds an HTTP connection: it asks the supervisor, which makes the
 Execution API call with the one token it keeps fresh. Every request waits for its response, so
@@ -28,6 +22,10 @@ import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from scheduler.runner import messages as m
 
 HEADER = struct.Struct(">I")
 # Bigger than any XCom the server accepts (ORCH_XCOM_MAX_SIZE defaults to 1 MiB); a bound, so
@@ -55,24 +53,39 @@ class SupervisorGone(Exception):
     """The control channel closed: the supervisor died or killed us."""
 
 
-def encode(message: dict[str, Any]) -> bytes:
-    data = json.dumps(message, separators=(",", ":"), allow_nan=False).encode("utf-8")
+def encode(message: BaseModel | dict[str, Any]) -> bytes:
+    body = message.model_dump() if isinstance(message, BaseModel) else message
+    data = json.dumps(body, separators=(",", ":"), allow_nan=False).encode("utf-8")
     if len(data) > MAX_FRAME:
         raise ValueError(f"message of {len(data)} bytes exceeds the {MAX_FRAME}-byte frame limit")
     return HEADER.pack(len(data)) + data
 
 
-def send(sock: socket.socket, message: dict[str, Any]) -> None:
+def send(sock: socket.socket, message: BaseModel | dict[str, Any]) -> None:
     sock.sendall(encode(message))
 
 
+def decode(payload: bytes, adapter: TypeAdapter[Any]) -> Any:
+    """One frame's JSON to its typed message; ProtocolError names the offending fields."""
+    try:
+        return adapter.validate_json(payload)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'frame'}: {e['msg']}"
+            for e in exc.errors(include_input=False, include_url=False)
+        )
+        raise ProtocolError(f"not a valid message: {problems}") from None
+
+
 class FrameReader:
-    """Reassembles frames from bytes read in arbitrary pieces (the supervisor's side)."""
+    """Reassembles frames from bytes read in arbitrary pieces into typed messages (the
+    supervisor's side: requests and the result)."""
 
-    def __init__(self) -> None:
+    def __init__(self, adapter: TypeAdapter[Any] = m.TO_SUPERVISOR) -> None:
         self._buffer = bytearray()
+        self._adapter = adapter
 
-    def feed(self, data: bytes) -> list[dict[str, Any]]:
+    def feed(self, data: bytes) -> list[Any]:
         self._buffer += data
         messages = []
         while len(self._buffer) >= HEADER.size:
@@ -84,13 +97,7 @@ class FrameReader:
                 break
             payload = bytes(self._buffer[HEADER.size : end])
             del self._buffer[:end]
-            try:
-                message = json.loads(payload)
-            except ValueError as exc:
-                raise ProtocolError(f"frame is not JSON: {exc}") from None
-            if not isinstance(message, dict):
-                raise ProtocolError("frame is not a JSON object")
-            messages.append(message)
+            messages.append(decode(payload, self._adapter))
         return messages
 
 
@@ -105,12 +112,12 @@ def _recv_exactly(sock: socket.socket, size: int) -> bytes:
     return b"".join(chunks)
 
 
-def recv(sock: socket.socket) -> dict[str, Any]:
-    """Read exactly one frame (blocking)."""
+def recv(sock: socket.socket, adapter: TypeAdapter[Any] = m.TO_TASK) -> Any:
+    """Read exactly one frame (blocking) as a typed message (by default a Response)."""
     (length,) = HEADER.unpack(_recv_exactly(sock, HEADER.size))
     if length > MAX_FRAME:
         raise ProtocolError(f"frame of {length} bytes exceeds the limit")
-    return json.loads(_recv_exactly(sock, length))
+    return decode(_recv_exactly(sock, length), adapter)
 
 
 class SupervisorComms:
@@ -129,27 +136,29 @@ class SupervisorComms:
         self._ids = itertools.count(1)
 
     def request(self, op: str, **arguments: Any) -> Any:
+        model = m.REQUESTS.get(op)
+        if model is None:
+            raise ValueError(f"unknown request {op!r} (known: {', '.join(sorted(m.REQUESTS))})")
         with self._guard(), self._lock:
             request_id = next(self._ids)
+            message = model(id=request_id, **arguments)
             try:
-                send(self.sock, {"kind": "request", "id": request_id, "op": op, **arguments})
+                send(self.sock, message)
                 while True:
-                    message = recv(self.sock)
-                    if message.get("kind") == "response" and message.get("id") == request_id:
+                    response = recv(self.sock)
+                    if response.id == request_id:
                         break
             except OSError as exc:
                 raise SupervisorGone(f"the control channel failed: {exc}") from None
-        if message.get("ok"):
-            return message.get("value")
-        raise RequestFailed(
-            op, message.get("status"), message.get("detail"), message.get("message") or "failed"
-        )
+        if response.ok:
+            return response.value
+        raise RequestFailed(op, response.status, response.detail, response.message or "failed")
 
     def mask(self, *values: Any) -> None:
         """Have the supervisor mask these values in the log from now on (returns once it has
         registered them, so a line printed afterwards is always masked)."""
         self.request("mask", values=[v for v in values if v not in (None, "")])
 
-    def send_result(self, result: dict[str, Any]) -> None:
+    def send_result(self, result: m.TaskResult) -> None:
         with self._guard(), self._lock:
-            send(self.sock, {"kind": "result", **result})
+            send(self.sock, result)

@@ -34,38 +34,72 @@ import traceback
 from datetime import UTC, datetime
 from typing import Any
 
-from scheduler.runner import comms, task_process
-from scheduler.runner.client import ExecutionApiError, ExecutionClient
+from scheduler.runner import comms, fencing, task_process
+from scheduler.runner import messages as m
+from scheduler.runner.client import ExecutionApiError, ExecutionApiUnreachable, ExecutionClient
+from scheduler.runner.exit_codes import (
+    EXIT_INVALID_WORKLOAD,
+    EXIT_NOT_CLAIMED,
+    EXIT_NOT_REPORTED,
+    EXIT_OK,
+    EXIT_TRY_GONE,
+)
 from scheduler.runner.logship import LineSplitter, LogShipper
 from scheduler.runner.masking import SecretsMasker
+from scheduler.runner.workload import InvalidWorkload, Workload
 
-# Exit codes of run_workload. The scheduler fails a try whose runner exited non-zero while the
-# try is still queued/running with that try number (scheduler/scheduling/health.py).
-EXIT_OK = 0  # the final state was reported, or the claim was refused with 409 (not ours)
-EXIT_NOT_REPORTED = 1  # could not claim or report (API unreachable, refused, internal error)
-EXIT_TRY_GONE = 2  # the try was cleared/marked/failed from outside while running; task killed
+# Exit codes of run_workload (scheduler/runner/exit_codes.py, read by the scheduler's health).
+EXIT_CODES = (
+    EXIT_INVALID_WORKLOAD,
+    EXIT_NOT_CLAIMED,
+    EXIT_NOT_REPORTED,
+    EXIT_OK,
+    EXIT_TRY_GONE,
+)
 
 DEFAULT_HEARTBEAT_INTERVAL = 5.0
+# How long the claim, the log backlog and the final report keep being retried while the API is
+# unreachable, when the workload does not say (ORCH_TASK_REPORT_RETRY_TIMEOUT).
+DEFAULT_REPORT_RETRY_TIMEOUT = 240.0
+# Log lines kept while the API is unreachable during the run; beyond, the oldest are dropped
+# (and a line in the log says how many).
+MAX_BACKLOG_BYTES = 64 * 1024 * 1024
+BACKLOG_RETRY_MAX = 5.0
 KILL_GRACE = 3.0  # SIGTERM → SIGKILL; under the local executor's 5 s of end()
 DRAIN_TIMEOUT = 5.0  # after the task exited, how long its leftover children may hold the pipe
+# How long a new try waits for an earlier copy of the same task instance on this host (being
+# killed: its runner died or it was cleared) to be gone before refusing to start a second one.
+FENCE_WAIT = 60.0
 MAX_WAIT = 0.5  # select() never sleeps longer, so signals and deadlines are seen promptly
 READ_SIZE = 64 * 1024
 TRY_GONE_STATUSES = frozenset({403, 404, 409})
 FINAL_STATES = frozenset({"success", "failed", "skipped"})
 
 
-def run_workload(workload: dict[str, Any]) -> None:
-    """Run one try; exits the process with EXIT_OK / EXIT_NOT_REPORTED / EXIT_TRY_GONE.
+def run_workload(workload: Workload | dict[str, Any] | bytes | bytearray | str) -> None:
+    """Run one try; exits the process with one of the EXIT_* codes.
+
+    `workload` is validated first (scheduler/runner/workload.py): an invalid one is refused
+    with EXIT_INVALID_WORKLOAD before anything is claimed. Executors pass the wire form (a
+    bytearray, wiped once parsed) so no copy of the token is left behind in this process.
 
     Leads a new process group first, so the executor's terminate() (killpg on this pid) reaches
     this process and the task process's watchdog takes the task's own group down with it.
     """
     with contextlib.suppress(OSError):
         os.setpgrp()
-    sys.exit(supervise(workload))
+    # Orphans of the task are re-parented to us, so the try's end can kill all of them.
+    subreaper = fencing.become_subreaper()
+    try:
+        parsed = Workload.parse(workload)
+    except InvalidWorkload as exc:
+        print(f"[task runner] refusing the workload: {exc}", file=sys.stderr, flush=True)
+        sys.exit(EXIT_INVALID_WORKLOAD)
+    del workload
+    sys.exit(Supervisor(parsed, subreaper=subreaper).run())
 
 
-def supervise(workload: dict[str, Any], client: ExecutionClient | None = None) -> int:
+def supervise(workload: Workload | dict[str, Any], client: ExecutionClient | None = None) -> int:
     """Run one try in this process; returns the exit code (see EXIT_*)."""
     return Supervisor(workload, client).run()
 
@@ -91,16 +125,35 @@ class _Stop(Exception):
 
 
 class Supervisor:
-    def __init__(self, workload: dict[str, Any], client: ExecutionClient | None = None) -> None:
-        self.workload = workload
-        self.ti_id = str(workload["ti_id"])
-        self.client = client or ExecutionClient(workload["api_url"], workload["token"])
+    def __init__(
+        self,
+        workload: Workload | dict[str, Any],
+        client: ExecutionClient | None = None,
+        *,
+        subreaper: bool = False,
+    ) -> None:
+        self.workload = Workload.parse(workload)
+        # From here on the client holds the only copy of the token (and swaps in refreshed
+        # ones); the workload, which the task process will see, no longer has it.
+        token, self.workload.token = self.workload.token, ""
+        self.client = client or ExecutionClient(self.workload.api_url, token)
+        del token
+        self.ti_id = self.workload.ti_id
         self.hostname = socket.gethostname()
-        self.heartbeat_interval = float(
-            workload.get("heartbeat_interval") or DEFAULT_HEARTBEAT_INTERVAL
-        )
-        timeout = workload.get("execution_timeout")
-        self.execution_timeout = float(timeout) if timeout else None
+        self.heartbeat_interval = self.workload.heartbeat_interval or DEFAULT_HEARTBEAT_INTERVAL
+        self.execution_timeout = self.workload.execution_timeout
+        # True when this process is the try's child subreaper (run_workload): it then owns, and
+        # at the end kills, everything below it. supervise() in a test process is not.
+        self.subreaper = subreaper
+        self.report_patience = self.workload.report_retry_timeout or DEFAULT_REPORT_RETRY_TIMEOUT
+        # Log chunks the API did not take yet (unreachable), oldest first, kept until it does.
+        self.backlog: list[list[str]] = []
+        self.backlog_bytes = 0
+        self.lost_lines = 0
+        self.backlog_delay = 0.0
+        self.next_backlog_retry = 0.0
+        self.fence = fencing.Fence(self.ti_id)
+        self.fenced_out = False
         self.masker = SecretsMasker()
         self.shipper = LogShipper(self._send_logs)
         self.splitter = LineSplitter()
@@ -114,7 +167,7 @@ class Supervisor:
         self.deadline: float | None = None
         self.next_heartbeat = 0.0
         self.claim: dict[str, Any] = {}
-        self.result: dict[str, Any] | None = None
+        self.result: m.TaskResult | None = None
         self.exit_status: int | None = None
         self.rusage: Any = None
         self.killing = False
@@ -132,8 +185,11 @@ class Supervisor:
         previous = self._install_signal_handlers()
         try:
             self.claim = self._claim()
-            self._start(self.claim)
-            self._watch()
+            if self.fence.acquire(FENCE_WAIT):
+                self._start(self.claim)
+                self._watch()
+            else:
+                self.fenced_out = True
             return self._report()
         except _Stop as stop:
             return stop.code
@@ -160,8 +216,18 @@ class Supervisor:
     def _claim(self) -> dict[str, Any]:
         try:
             return self.client.claim(
-                self.ti_id, hostname=self.hostname, pid=os.getpid(), start_date=_now_iso()
+                self.ti_id,
+                hostname=self.hostname,
+                pid=os.getpid(),
+                start_date=_now_iso(),
+                patience=self.report_patience,
             )
+        except ExecutionApiUnreachable as exc:
+            self._stderr(
+                f"could not reach the Execution API to claim the try for "
+                f"{self.report_patience:g} s; giving it back to the queue: {exc}"
+            )
+            raise _Stop(EXIT_NOT_CLAIMED) from None
         except ExecutionApiError as exc:
             if exc.status == 409:
                 # Another runner has it, or it was cleared after being queued: not ours to run.
@@ -179,16 +245,21 @@ class Supervisor:
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
                 stream.flush()
+        supervisor_pid = os.getpid()
         pid = os.fork()
         if pid == 0:  # the task process
             try:
+                # First: from here on the task process cannot outlive this runner.
+                fenced = fencing.die_with_parent(supervisor_pid)
                 os.close(out_r)
                 parent_sock.close()
                 self.client.close()  # our copy of the supervisor's HTTP socket
-                # Task code talks through the supervisor only: it has no use for the token.
+                # Task code talks through the supervisor only: it has no use for the token,
+                # and this was the last reference to it in this process (issue 10).
                 self.client.token = ""
-                workload = {k: v for k, v in self.workload.items() if k != "token"}
-                task_process.main(workload, claim, child_sock, out_w, self.deadline)
+                task_process.main(
+                    self.workload, claim, child_sock, out_w, self.deadline, watchdog=not fenced
+                )
             finally:
                 os._exit(70)
         os.close(out_w)
@@ -239,6 +310,8 @@ class Supervisor:
             candidates.append(self.kill_deadline - now)
         if self.pidfd is None:
             candidates.append(0.05)
+        if self.backlog:
+            candidates.append(self.next_backlog_retry - now)
         return max(0.0, min(candidates))
 
     def _tick(self) -> None:
@@ -263,6 +336,8 @@ class Supervisor:
                 self._heartbeat()
             self.next_heartbeat = time.monotonic() + self.heartbeat_interval
         self.shipper.flush_if_due()
+        if self.backlog and now >= self.next_backlog_retry:
+            self._flush_backlog()
 
     def _timeout_pending(self) -> bool:
         # Not once a result is in: the task finished its work and is only exiting.
@@ -270,7 +345,8 @@ class Supervisor:
 
     def _heartbeat(self) -> None:
         try:
-            self.client.heartbeat(self.ti_id, hostname=self.hostname, pid=os.getpid())
+            # One attempt: the next heartbeat is the retry, and the loop must not stall.
+            self.client.heartbeat(self.ti_id, hostname=self.hostname, pid=os.getpid(), attempts=1)
         except ExecutionApiError as exc:
             if exc.status in TRY_GONE_STATUSES:
                 self._lose_try(f"heartbeat refused ({exc.status}: {exc.message})")
@@ -288,7 +364,9 @@ class Supervisor:
             return
         self.try_gone = True
         self.gone_exit_code = exit_code
-        dropped = self.shipper.discard()
+        dropped = self.shipper.discard() + sum(len(chunk) for chunk in self.backlog)
+        self.backlog.clear()
+        self.backlog_bytes = 0
         self._stderr(f"{reason}; killing the task ({dropped} unsent log lines dropped)")
         if self.exit_status is None and not self.killing:
             self._kill()
@@ -306,7 +384,7 @@ class Supervisor:
         self.sigkilled = True
         # Children that left the group (own session, like BashOperator's command) are found
         # while the tree is still intact.
-        for child in _descendants(self.pid):
+        for child in fencing.descendants(self.pid):
             with contextlib.suppress(OSError):
                 os.kill(child, signal.SIGKILL)
         self._signal_task(signal.SIGKILL)
@@ -328,9 +406,12 @@ class Supervisor:
             return
         self.exit_status = status
         self.rusage = rusage
-        # Whatever the task left running in its group dies with it (Airflow reaps the group).
+        # Whatever the task left running in its group dies with it (Airflow reaps the group),
+        # and, as subreaper, everything else it started: detached, new sessions, daemons.
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, signal.SIGKILL)
+        if self.subreaper:
+            fencing.kill_descendants()
 
     # -- control channel -------------------------------------------------------------------
 
@@ -350,61 +431,69 @@ class Supervisor:
             self._close_control()
             return
         for message in messages:
-            kind = message.get("kind")
-            if kind == "request":
-                self._answer(message)
-            elif kind == "result":
+            if isinstance(message, m.TaskResult):
                 self.result = message
+            else:
+                self._answer(message)
 
-    def _answer(self, message: dict[str, Any]) -> None:
-        op = message.get("op")
-        reply: dict[str, Any] = {"kind": "response", "id": message.get("id")}
+    def _answer(self, message: m.Request) -> None:
+        # The task waits for its answer; through an API outage (its return value's XCom push
+        # at the end, say) for as long as a final report would, but not past its deadline.
+        self.client.patience = self._request_patience()
         try:
-            reply.update(ok=True, value=self._perform(op, message))
+            reply = m.Response(id=message.id, ok=True, value=self._perform(message))
         except ExecutionApiError as exc:
             # A try that lost its state answers 403 here; the next heartbeat notices that.
-            reply.update(ok=False, status=exc.status, detail=exc.detail, message=exc.message)
+            reply = m.Response(
+                id=message.id, ok=False, status=exc.status, detail=exc.detail, message=exc.message
+            )
         except (KeyError, TypeError, ValueError) as exc:
-            reply.update(ok=False, status=None, detail=None, message=f"bad request {op!r}: {exc}")
+            reply = m.Response(
+                id=message.id, ok=False, message=f"bad request {message.op!r}: {exc}"
+            )
+        finally:
+            self.client.patience = None
         if self.sock is None:
             return
         try:
             comms.send(self.sock, reply)
         except (OSError, ValueError) as exc:
-            self._stderr(f"could not answer the task's {op!r} request: {exc}")
+            self._stderr(f"could not answer the task's {message.op!r} request: {exc}")
 
-    def _perform(self, op: Any, message: dict[str, Any]) -> Any:
+    def _request_patience(self) -> float:
+        patience = self.report_patience
+        if self.deadline is not None:
+            patience = min(patience, max(0.0, self.deadline - time.monotonic()))
+        return patience
+
+    def _perform(self, message: m.Request) -> Any:
         client = self.client
-        if op == "get_xcom":
+        if isinstance(message, m.GetXCom):
             return client.get_xcom(
-                message["dag_id"],
-                message["run_id"],
-                message["task_id"],
-                message["key"],
-                int(message.get("map_index", -1)),
+                message.dag_id, message.run_id, message.task_id, message.key, message.map_index
             )
-        if op == "set_xcom":
+        if isinstance(message, m.SetXCom):
             client.set_xcom(
-                message["dag_id"],
-                message["run_id"],
-                message["task_id"],
-                message["key"],
-                message["value"],
-                int(message.get("map_index", -1)),
+                message.dag_id,
+                message.run_id,
+                message.task_id,
+                message.key,
+                message.value,
+                message.map_index,
             )
             return None
-        if op == "get_variable":
-            value = client.get_variable(message["key"])
-            self.masker.add_variable(message["key"], value)  # before the task can see it
+        if isinstance(message, m.GetVariable):
+            value = client.get_variable(message.key)
+            self.masker.add_variable(message.key, value)  # before the task can see it
             return value
-        if op == "get_connection":
-            connection = client.get_connection(message["conn_id"])
+        if isinstance(message, m.GetConnection):
+            connection = client.get_connection(message.conn_id)
             self.masker.add_connection(connection)  # before the task can see it
             return connection
-        if op == "mask":
-            self.masker.add(message.get("values"))
+        if isinstance(message, m.Mask):
+            self.masker.add(message.values)
             return None
-        raise ValueError(f"unknown operation {op!r}")
+        raise ValueError(f"unknown operation {message.op!r}")
 
     def _close_control(self) -> None:
         if self.sock is not None:
@@ -443,21 +532,60 @@ class Supervisor:
     def _send_logs(self, lines: list[str]) -> None:
         if self.try_gone:
             return
-        try:
-            self.client.send_logs(self.ti_id, lines)
-        except ExecutionApiError as exc:
-            if exc.status in TRY_GONE_STATUSES:
-                self._lose_try(f"log upload refused ({exc.status}: {exc.message})")
-            elif exc.status == 401:
-                self._lose_try(f"log upload unauthorized ({exc.message})", EXIT_NOT_REPORTED)
-            else:
-                self._stderr(f"dropped {len(lines)} log lines: {exc}")
+        self.backlog.append(lines)
+        self.backlog_bytes += _size(lines)
+        while self.backlog_bytes > MAX_BACKLOG_BYTES and len(self.backlog) > 1:
+            dropped = self.backlog.pop(0)
+            self.backlog_bytes -= _size(dropped)
+            self.lost_lines += len(dropped)
+        if len(self.backlog) == 1 or time.monotonic() >= self.next_backlog_retry:
+            self._flush_backlog()
+
+    def _flush_backlog(self, patience: float | None = None) -> bool:
+        """Send the kept log chunks in order. While the API is unreachable they stay (retried
+        with a growing pause during the run; for up to `patience` seconds at the end)."""
+        while self.backlog and not self.try_gone:
+            chunk = self.backlog[0]
+            if self.lost_lines:
+                chunk = [
+                    f"[{self.lost_lines} log lines were lost while the Execution API was "
+                    "unreachable]",
+                    *chunk,
+                ]
+            try:
+                self.client.send_logs(
+                    self.ti_id, chunk, patience=patience, attempts=None if patience else 2
+                )
+            except ExecutionApiUnreachable as exc:
+                if patience is not None:
+                    self._stderr(f"could not deliver {len(self.backlog)} log chunks: {exc}")
+                    return False
+                if not self.backlog_delay:
+                    self._stderr(f"the Execution API is unreachable; keeping log lines: {exc}")
+                self.backlog_delay = min(BACKLOG_RETRY_MAX, max(0.25, self.backlog_delay * 2))
+                self.next_backlog_retry = time.monotonic() + self.backlog_delay
+                return False
+            except ExecutionApiError as exc:
+                if exc.status in TRY_GONE_STATUSES:
+                    self._lose_try(f"log upload refused ({exc.status}: {exc.message})")
+                elif exc.status == 401:
+                    self._lose_try(f"log upload unauthorized ({exc.message})", EXIT_NOT_REPORTED)
+                else:
+                    self._stderr(f"dropped {len(chunk)} log lines: {exc}")
+                    self._drop_first_chunk()
+                    continue
+                return False
+            self.lost_lines = 0
+            self._drop_first_chunk()
+        self.backlog_delay = 0.0
+        return not self.backlog
+
+    def _drop_first_chunk(self) -> None:
+        self.backlog_bytes -= _size(self.backlog.pop(0))
 
     def _stderr(self, message: str) -> None:
-        w = self.workload
         print(
-            f"[task runner {w.get('dag_id')}.{w.get('task_id')} {w.get('run_id')} "
-            f"try {w.get('try_number')}] {message}",
+            f"[task runner {self.workload.label()}] {message}",
             file=sys.stderr,
             flush=True,
         )
@@ -482,21 +610,24 @@ class Supervisor:
                 self._read_output()
             self.shipper.flush_if_due()
         if self.out_fd is not None:
+            self._stderr(
+                f"the task's output was still open {DRAIN_TIMEOUT:g} s after it exited "
+                "(held by a process it started); not waiting any longer"
+            )
             for line in self.splitter.finish():
                 self._emit(line)
 
     def _report(self) -> int:
         if self.try_gone:
             return self.gone_exit_code
-        result = self.result or {}
-        state = result.get("state")
+        result = self.result
         body: dict[str, Any] = {
             "state": "failed",
             "end_date": _now_iso(),
-            "fail_without_retry": bool(result.get("fail_without_retry")),
+            "fail_without_retry": bool(result and result.fail_without_retry),
             "cpu_time": None,
             "peak_memory": None,
-            "rendered_fields": self.masker.redact(result.get("rendered_fields")),
+            "rendered_fields": self.masker.redact(result.rendered_fields if result else None),
             "branch_task_ids": None,
             "skip_downstream": None,
         }
@@ -504,30 +635,42 @@ class Supervisor:
             body["cpu_time"] = round(self.rusage.ru_utime + self.rusage.ru_stime, 6)
             scale = 1 if sys.platform == "darwin" else 1024  # Linux reports KiB
             body["peak_memory"] = int(self.rusage.ru_maxrss) * scale
-        if self.timed_out or self.terminated:
+        if self.fenced_out:
+            self._log(
+                "ERROR",
+                f"An earlier copy of this task instance is still running on this host after "
+                f"{FENCE_WAIT:g} s; not starting a second one",
+            )
+        elif self.timed_out or self.terminated:
             body["fail_without_retry"] = False
-        elif not self.result:
+        elif result is None:
             how = describe_exit(self.exit_status) if self.exit_status is not None else "vanished"
             self._log("ERROR", f"Task process {self.pid} {how} without reporting a result")
-        elif state not in FINAL_STATES:
-            self._log("ERROR", f"Task process reported an unknown state {state!r}")
+        elif result.state not in FINAL_STATES:
+            self._log("ERROR", f"Task process reported an unknown state {result.state!r}")
         else:
-            body["state"] = state
-            if state == "success":
-                body["branch_task_ids"] = result.get("branch_task_ids")
-                body["skip_downstream"] = result.get("skip_downstream")
+            body["state"] = result.state
+            if result.state == "success":
+                body["branch_task_ids"] = result.branch_task_ids
+                body["skip_downstream"] = result.skip_downstream
         w = self.workload
         self._log(
             "INFO",
-            f"Marking task as {self._expected_state(body).upper()}. dag_id={w.get('dag_id')}, "
-            f"task_id={w.get('task_id')}, run_id={w.get('run_id')}, "
-            f"try_number={w.get('try_number')}",
+            f"Marking task as {self._expected_state(body).upper()}. dag_id={w.dag_id}, "
+            f"task_id={w.task_id}, run_id={w.run_id}, try_number={w.try_number}",
         )
         # The last lines travel with the state report (one call instead of two); the shipper
         # never holds more than one chunk, so the body stays within the chunk limits.
         body["logs"] = self.shipper.take() or None
+        # Kept until accepted: the lines the API could not take during the run go first (in
+        # order), then the state with the last lines, each retried for report_patience.
+        if self.backlog and not self._flush_backlog(patience=self.report_patience):
+            if self.try_gone:
+                return self.gone_exit_code
+            self._stderr(f"could not report the final state {body['state']}: logs undelivered")
+            return EXIT_NOT_REPORTED
         try:
-            self.client.finish(self.ti_id, body)
+            self.client.finish(self.ti_id, body, patience=self.report_patience)
         except ExecutionApiError as exc:
             if exc.status in TRY_GONE_STATUSES:
                 self._stderr(f"the try ended meanwhile; state not reported ({exc.message})")
@@ -540,7 +683,7 @@ class Supervisor:
         """What the server will make of the reported state (failed may become up_for_retry,
         by the rule in docs/engine.md), for the log line Airflow users look for."""
         ti = self.claim.get("task_instance") or {}
-        try_number = int(ti.get("try_number", self.workload.get("try_number", 1)))
+        try_number = int(ti.get("try_number", self.workload.try_number))
         if (
             body["state"] == "failed"
             and not body["fail_without_retry"]
@@ -564,12 +707,11 @@ class Supervisor:
             self._kill_now()
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(self.pid, 0)
+        if self.subreaper:
+            fencing.kill_descendants()
+        # Last: the name is free only once nothing of this try is left running.
+        self.fence.release()
 
 
-def _descendants(pid: int) -> list[int]:
-    try:
-        import psutil
-
-        return [child.pid for child in psutil.Process(pid).children(recursive=True)]
-    except Exception:
-        return []
+def _size(lines: list[str]) -> int:
+    return sum(len(line) + 1 for line in lines)

@@ -9,7 +9,9 @@ Python logging writes there too, in Airflow's format.
 It leads its own process group so the supervisor can kill it together with everything it
 started (SIGTERM first: the handler calls the operator's `on_kill()` and raises
 AirflowTaskTimeout when the execution_timeout has passed, AirflowTaskTerminated otherwise).
-If the supervisor itself dies (e.g. the executor killed it), a watchdog thread kills the group.
+If the supervisor itself dies (e.g. the executor killed it), the kernel kills the task process
+(parent-death signal, scheduler/runner/fencing.py; a polling watchdog thread where that is not
+available).
 
 Secrets: the supervisor masks connection passwords and sensitive variables it fetched for the
 task before answering; `mask_secret()` asks it to mask any other value.
@@ -45,6 +47,8 @@ from dagruns.sdk.serialization import json_safe
 from dagruns.sdk.xcom_arg import push_return_value
 from scheduler.runner.comms import SupervisorComms, SupervisorGone
 from scheduler.runner.context import DagRunInfo, RuntimeTaskInstance, build_context
+from scheduler.runner.messages import TaskResult
+from scheduler.runner.workload import Workload
 
 LOG_FORMAT = "[%(asctime)s] {%(filename)s:%(lineno)d} %(levelname)s - %(message)s"
 # Airflow's [core] max_templated_field_length: longer rendered values are stored truncated.
@@ -88,22 +92,25 @@ def mask_secret(*values: Any) -> None:
 
 
 def main(
-    workload: dict[str, Any],
+    workload: Workload,
     claim: dict[str, Any],
     sock: socket.socket,
     out_fd: int,
     deadline: float | None,
+    *,
+    watchdog: bool = True,
 ) -> NoReturn:
-    """Entry point in the forked child; never returns."""
+    """Entry point in the forked child; never returns. `watchdog`: poll for the supervisor's
+    death (only where the kernel's parent-death signal is not available, see fencing.py)."""
     code = 1
     try:
-        _setup_process(out_fd)
+        _setup_process(out_fd, watchdog)
         _runtime.deadline = deadline
-        _runtime.timeout = workload.get("execution_timeout")
+        _runtime.timeout = workload.execution_timeout
         comms = _runtime.comms = SupervisorComms(sock, guard=deferring_sigterm)
         result = run_task(workload, claim, comms)
         _runtime.interruptible = False
-        comms.send_result(result)
+        comms.send_result(TaskResult(**result))
         code = 0
     except SystemExit as exc:
         # sys.exit() in task code ends the process without a result, like a crash; the
@@ -133,7 +140,7 @@ def _exit_code(exc: SystemExit) -> int:
 # -- process setup ---------------------------------------------------------------------
 
 
-def _setup_process(out_fd: int) -> None:
+def _setup_process(out_fd: int, watchdog: bool = True) -> None:
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)
     devnull = os.open(os.devnull, os.O_RDONLY)
@@ -153,7 +160,8 @@ def _setup_process(out_fd: int) -> None:
         signal.signal(getattr(signal, name), signal.SIG_DFL)
 
     _configure_logging()
-    _start_watchdog(os.getppid())
+    if watchdog:
+        _start_watchdog(os.getppid())
 
 
 def _text_stream(fd: int) -> io.TextIOWrapper:
@@ -240,29 +248,29 @@ def _interrupt() -> None:
 # -- running the task ------------------------------------------------------------------
 
 
-def load_task(workload: dict[str, Any], claim: dict[str, Any]) -> tuple[Any, Any]:
+def load_task(workload: Workload, claim: dict[str, Any]) -> tuple[Any, Any]:
     """Import the DAG file and return (dag, task); errors say what is missing where."""
-    fileloc = workload.get("dag_fileloc") or claim.get("dag_fileloc")
+    fileloc = workload.dag_fileloc or claim.get("dag_fileloc")
     if not fileloc:
         raise AirflowException("The workload names no DAG file (dag_fileloc is empty)")
     if not os.path.exists(fileloc):
         raise AirflowException(f"DAG file {fileloc} does not exist (any more)")
-    folder = workload.get("dags_folder")
+    folder = workload.dags_folder
     if folder and folder not in sys.path:
         sys.path.insert(0, folder)
     dags = import_dag_file(fileloc)
-    dag_id = workload["dag_id"]
+    dag_id = workload.dag_id
     dag = next((d for d in dags if d.dag_id == dag_id), None)
     if dag is None:
         defined = ", ".join(sorted(d.dag_id for d in dags)) or "none"
         raise DagNotFound(f"DAG {dag_id!r} not found in {fileloc} (it defines: {defined})")
-    task_id = workload["task_id"]
+    task_id = workload.task_id
     if not dag.has_task(task_id):
         raise TaskNotFound(f"Task {task_id!r} not found in DAG {dag_id!r} ({fileloc})")
     return dag, dag.get_task(task_id)
 
 
-def run_task(workload: dict[str, Any], claim: dict[str, Any], comms: Any) -> dict[str, Any]:
+def run_task(workload: Workload, claim: dict[str, Any], comms: Any) -> dict[str, Any]:
     """Run the try and return the outcome for the supervisor. Only SystemExit escapes."""
     result: dict[str, Any] = {
         "state": "failed",
@@ -273,9 +281,9 @@ def run_task(workload: dict[str, Any], claim: dict[str, Any], comms: Any) -> dic
     }
     ti_data = claim.get("task_instance") or {}
     dag_run = DagRunInfo.from_api(
-        claim.get("dag_run") or {"dag_id": workload["dag_id"], "run_id": workload["run_id"]}
+        claim.get("dag_run") or {"dag_id": workload.dag_id, "run_id": workload.run_id}
     )
-    try_number = int(ti_data.get("try_number", workload.get("try_number", 1)))
+    try_number = int(ti_data.get("try_number", workload.try_number))
     max_tries = int(ti_data.get("max_tries", 0))
 
     try:
@@ -288,7 +296,7 @@ def run_task(workload: dict[str, Any], claim: dict[str, Any], comms: Any) -> dic
     except BaseException:
         log.error(
             "Failed to import DAG file %s:\n%s",
-            workload.get("dag_fileloc"),
+            workload.dag_fileloc,
             traceback.format_exc().rstrip(),
         )
         return result
@@ -296,11 +304,11 @@ def run_task(workload: dict[str, Any], claim: dict[str, Any], comms: Any) -> dic
     _runtime.task = task
     ti = RuntimeTaskInstance(
         comms,
-        id=workload.get("ti_id"),
+        id=workload.ti_id,
         dag_id=dag.dag_id,
         run_id=dag_run.run_id,
         task_id=task.task_id,
-        map_index=int(ti_data.get("map_index", workload.get("map_index", -1))),
+        map_index=int(ti_data.get("map_index", workload.map_index)),
         try_number=try_number,
         max_tries=max_tries,
         task=task,

@@ -9,8 +9,10 @@ from datetime import datetime, timedelta
 from django.conf import settings
 
 from dagruns.actions.failures import fail_try_from_outside
+from dagruns.actions.requeue import requeue_unclaimed_try
 from dagruns.models import TaskInstance, TaskInstanceState
 from scheduler.executors.base import BaseExecutor, ExecutorEvent
+from scheduler.runner.exit_codes import EXIT_NOT_CLAIMED
 
 TIS = TaskInstanceState
 _ACTIVE = (TIS.QUEUED, TIS.RUNNING)
@@ -31,6 +33,12 @@ def fail_ended_runners(events: list[ExecutorEvent], now: datetime) -> int:
     for event in events:
         ti = still_active.get(str(event.ti_id))
         if ti is None or ti.try_number != event.try_number:
+            continue
+        if event.returncode == EXIT_NOT_CLAIMED and ti.state == TIS.QUEUED:
+            # The runner never reached the API to claim it: no task code ran, no retry used.
+            requeue_unclaimed_try(
+                ti, "The task runner could not reach the Execution API to claim the try.", now
+            )
             continue
         how = f"signal {-event.returncode}" if event.returncode < 0 else f"code {event.returncode}"
         failed += fail_try_from_outside(

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -28,6 +27,7 @@ from dagruns.models.pool import DEFAULT_POOL_NAME, DEFAULT_POOL_SLOTS
 from dagruns.models.states import TI_OCCUPYING_SLOT
 from dagruns.notify import events
 from scheduler.executors.base import BaseExecutor
+from scheduler.runner.workload import WORKLOAD_VERSION, Workload
 
 TIS = TaskInstanceState
 
@@ -200,25 +200,30 @@ def _mark_queued(ids: list, now: datetime) -> set:
     )
 
 
-def _workload(ti: TaskInstance, fileloc: str) -> dict[str, Any]:
+def _workload(ti: TaskInstance, fileloc: str) -> Workload:
     from dagruns.domain.dag_graph import graph_for_version
     from dagruns.domain.tokens import issue_token
 
     spec = graph_for_version(ti.dag_run.dag_version_id).tasks.get(ti.task_id)
-    return {
-        "ti_id": str(ti.pk),
-        "dag_id": ti.dag_id,
-        "run_id": ti.run_id,
-        "task_id": ti.task_id,
-        "map_index": ti.map_index,
-        "try_number": ti.try_number,
-        "dag_fileloc": fileloc,
-        "dags_folder": str(settings.ORCH.dags_folder),
-        "token": issue_token(ti.pk, ti.try_number),
-        "api_url": settings.ORCH.api_url,
-        "queue": ti.queue,
-        "executor_config": ti.executor_config,
-        "execution_timeout": spec.execution_timeout if spec else None,
-        "pool": ti.pool,
-        "heartbeat_interval": settings.ORCH.task_heartbeat_interval,
-    }
+    # model_construct: every value comes from our own validated rows and settings, so the
+    # check belongs where the workload enters the runner (Workload.parse), not here on the
+    # scheduler's hot path.
+    return Workload.model_construct(
+        version=WORKLOAD_VERSION,
+        ti_id=str(ti.pk),
+        dag_id=ti.dag_id,
+        run_id=ti.run_id,
+        task_id=ti.task_id,
+        map_index=ti.map_index,
+        try_number=ti.try_number,
+        dag_fileloc=fileloc,
+        dags_folder=str(settings.ORCH.dags_folder),
+        token=issue_token(ti.pk, ti.try_number),
+        api_url=settings.ORCH.api_url,
+        queue=ti.queue,
+        executor_config=ti.executor_config or {},
+        execution_timeout=spec.execution_timeout if spec else None,
+        pool=ti.pool,
+        heartbeat_interval=settings.ORCH.task_heartbeat_interval,
+        report_retry_timeout=settings.ORCH.task_report_retry_timeout,
+    )

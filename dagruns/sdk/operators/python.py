@@ -12,6 +12,22 @@ from ..exceptions import DagDefinitionError
 from ..resolve import resolve_all
 
 # Names a task function may declare to receive values from the run context (Airflow 3).
+# A return value is logged up to this many characters (issue 10: a 5 MB value was written whole
+# into the task's log). The XCom keeps the whole value.
+MAX_LOGGED_RETURN_VALUE = 4096
+
+
+def shown_return_value(value: Any) -> str:
+    """The return value as the log shows it: its str(), cut at MAX_LOGGED_RETURN_VALUE."""
+    text = str(value)
+    if len(text) <= MAX_LOGGED_RETURN_VALUE:
+        return text
+    return (
+        f"{text[:MAX_LOGGED_RETURN_VALUE]}... [truncated: {len(text)} characters, "
+        f"over {MAX_LOGGED_RETURN_VALUE}]"
+    )
+
+
 KNOWN_CONTEXT_KEYS = frozenset(
     {
         "conn",
@@ -117,7 +133,7 @@ class PythonOperator(BaseOperator):
         kwargs = determine_kwargs(self.python_callable, self.op_args, merged)
         result = self.execute_callable(kwargs)
         if self.show_return_value_in_logs:
-            self.log.info("Done. Returned value was: %s", result)
+            self.log.info("Done. Returned value was: %s", shown_return_value(result))
         else:
             self.log.info("Done. Returned value not shown")
         return result

@@ -33,8 +33,10 @@ def peak_rss_kib():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1])
 
+print("ready", flush=True)  # imports done: the test may now issue a short-lived token
 try:
-    run_workload(json.loads(sys.stdin.readline()))  # the executors' entry point: it exits
+    # The executors' entry point, given the wire form as the local executor sends it: it exits.
+    run_workload(bytearray(sys.stdin.buffer.readline()))
     code = None
 except SystemExit as exit:
     code = exit.code
@@ -127,7 +129,11 @@ class Try:
         ).first()
         return None if row is None else row.value
 
-    def start(self, **overrides: Any) -> RunnerProcess:
+    def start(
+        self, token_factory: Callable[[], str] | None = None, **overrides: Any
+    ) -> RunnerProcess:
+        """Start the runner; `token_factory` issues the token once the runner's imports are
+        done (for tests of short-lived tokens, whatever the machine's speed)."""
         workload = {**self.workload, **overrides}
         process = subprocess.Popen(
             [sys.executable, "-c", RUNNER_MAIN],
@@ -138,14 +144,21 @@ class Try:
             text=True,
             env={**os.environ, "PYTHONPATH": str(REPO)},
         )
-        assert process.stdin is not None
+        assert process.stdin is not None and process.stdout is not None
+        if process.stdout.readline().strip() == "ready" and token_factory is not None:
+            workload["token"] = token_factory()
         process.stdin.write(json.dumps(workload) + "\n")
         process.stdin.close()
         process.stdin = None
         return RunnerProcess(process, workload)
 
-    def run(self, timeout: float = RUNNER_TIMEOUT, **overrides: Any) -> RunnerResult:
-        return self.start(**overrides).wait(timeout)
+    def run(
+        self,
+        timeout: float = RUNNER_TIMEOUT,
+        token_factory: Callable[[], str] | None = None,
+        **overrides: Any,
+    ) -> RunnerResult:
+        return self.start(token_factory, **overrides).wait(timeout)
 
 
 @pytest.fixture
@@ -224,6 +237,7 @@ def make_try(transactional_db, live_server, dags_dir) -> Callable[..., Try]:
         task = dag.get_task(task_id)
         timeout = task.execution_timeout.total_seconds() if task.execution_timeout else None
         workload = {
+            "version": 1,
             "ti_id": str(ti.pk),
             "dag_id": dag_id,
             "run_id": run_id,

@@ -237,3 +237,21 @@ def test_bodies_are_compact_utf8_json(server, client):
     assert int(request["headers"]["Content-Length"]) == len(
         '{"lines":["héllo €","quote \\" and \\\\ backslash"]}'.encode()
     )
+
+
+def test_with_patience_transient_failures_are_retried_until_it_runs_out():
+    import socket
+
+    from scheduler.runner.client import MAX_BACKOFF, ExecutionApiUnreachable, ExecutionClient
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    slept: list[float] = []
+    client = ExecutionClient(f"http://127.0.0.1:{port}", "t", attempts=2, sleep=slept.append)
+
+    with pytest.raises(ExecutionApiUnreachable):
+        client.request("GET", "variables/x", patience=60.0)
+
+    assert len(slept) > 2, "more attempts than the client's default"
+    assert max(slept) == MAX_BACKOFF and sum(slept) <= 60.0

@@ -158,3 +158,26 @@ long_one()
     assert t.refresh().state is None  # the runner reported nothing over the clear
     with pytest.raises(ProcessLookupError):
         os.kill(task_pid, 0)
+
+
+def test_a_5_mb_return_value_is_truncated_in_the_log(make_try):
+    t = make_try(
+        """
+from datetime import datetime
+from dagruns.sdk import DAG, task
+
+with DAG("runner_test", schedule=None, start_date=datetime(2024, 1, 1)):
+    @task
+    def big():
+        return "x" * (5 * 1024 * 1024)
+    big()
+""",
+        "big",
+    )
+
+    t.run()
+
+    log = t.log()
+    line = next(line for line in log.splitlines() if "Returned value was" in line)
+    assert "[truncated: 5242880 characters, over 4096]" in line
+    assert len(log) < 64 * 1024, "the value is not written whole into the log"

@@ -12,7 +12,13 @@ import pytest
 
 from scheduler.executors.local import LocalExecutor
 from scheduler.runner.client import ExecutionClient
-from scheduler.runner.supervisor import EXIT_NOT_REPORTED, EXIT_OK, describe_exit, supervise
+from scheduler.runner.supervisor import (
+    EXIT_NOT_CLAIMED,
+    EXIT_OK,
+    describe_exit,
+    supervise,
+)
+from scheduler.runner.workload import Workload
 from tests.scheduler.runner.conftest import wait_for
 
 HEADER = """
@@ -61,7 +67,7 @@ def test_the_local_executor_runs_a_try_through_its_forkserver(make_try):
     executor = LocalExecutor(parallelism=2)
     executor.start()
     try:
-        executor.queue(t.workload)
+        executor.queue(Workload.parse(dict(t.workload)))
         events = wait_for(executor.sync, timeout=60, what="the runner to end")
     finally:
         executor.end()
@@ -109,6 +115,7 @@ def test_an_unreachable_api_at_claim_time_exits_non_zero(capsys):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     workload = {
+        "version": 1,
         "ti_id": "00000000-0000-0000-0000-000000000001",
         "dag_id": "d",
         "run_id": "r",
@@ -121,12 +128,36 @@ def test_an_unreachable_api_at_claim_time_exits_non_zero(capsys):
     client = ExecutionClient(workload["api_url"], "t", attempts=2, sleep=lambda s: None)
 
     started = time.monotonic()
-    assert supervise(workload, client) == EXIT_NOT_REPORTED
+    assert supervise(workload, client) == EXIT_NOT_CLAIMED
     assert time.monotonic() - started < 10
-    assert "could not claim the try" in capsys.readouterr().err
+    assert "could not reach the Execution API to claim" in capsys.readouterr().err
 
 
 def test_exit_statuses_are_described_by_code_or_signal():
     assert describe_exit(3 << 8) == "exited with code 3"
     assert describe_exit(signal.SIGKILL) == "was killed by signal 9 (SIGKILL)"
     assert describe_exit(signal.SIGSEGV) == "was killed by signal 11 (SIGSEGV)"
+
+
+def test_a_claim_that_cannot_reach_the_api_is_retried_then_given_back(capsys):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    workload = {
+        "version": 1,
+        "ti_id": "00000000-0000-0000-0000-000000000002",
+        "dag_id": "d",
+        "run_id": "r",
+        "task_id": "t",
+        "try_number": 1,
+        "dag_fileloc": "/nonexistent.py",
+        "api_url": f"http://127.0.0.1:{port}",
+        "token": "t",
+        "report_retry_timeout": 1.0,
+    }
+    slept: list[float] = []
+    client = ExecutionClient(workload["api_url"], "t", sleep=slept.append)
+
+    assert supervise(workload, client) == EXIT_NOT_CLAIMED
+    assert "giving it back to the queue" in capsys.readouterr().err
+    assert sum(slept) <= 1.0 and len(slept) >= 3, "retried with backoff within the patience"

@@ -56,9 +56,9 @@ def test_the_workload_carries_a_token_for_its_try():
     executor = RecordingExecutor()
     Scheduler(executor=executor).run_once()
     workload = executor.workloads[0]
-    claims = verify_token(workload["token"])
-    assert str(claims.ti_id) == workload["ti_id"] and claims.try_number == 1
-    assert workload["dag_fileloc"] == "/dags/test.py"
+    claims = verify_token(workload.token)
+    assert str(claims.ti_id) == workload.ti_id and claims.try_number == 1
+    assert workload.dag_fileloc == "/dags/test.py"
 
 
 def test_empty_operators_succeed_without_an_executor():

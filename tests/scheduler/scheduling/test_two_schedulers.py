@@ -35,7 +35,7 @@ def test_two_schedulers_racing_never_queue_a_task_instance_twice():
     assert sum(len(e.workloads) for e in executors) == 128
     Pool.objects.filter(name="default_pool").update(slots=5000)
     race(executors)
-    queued = Counter(w["ti_id"] for e in executors for w in e.workloads)
+    queued = Counter(w.ti_id for e in executors for w in e.workloads)
     assert len(queued) == 900, "every task instance queued"
     assert max(queued.values()) == 1, "none queued twice"
     assert all(e.workloads for e in executors), "both schedulers did part of the work"
