@@ -152,3 +152,29 @@ def test_a_process_reads_the_new_api_settings_from_its_environment(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1].split() == ["120.0", "7", "45.0"]
+
+
+def test_names_are_exact_as_they_always_were(environ):
+    environ.setenv("orch_parallelism", "3")
+    assert load_settings().parallelism == 32
+    assert load_settings({"ORCH_PARALLELISM": "3"}).parallelism == 3
+
+
+def test_every_declared_type_parses_from_its_environment_spelling():
+    loaded = load_settings(
+        {
+            "ORCH_HOME": "/srv/orch",
+            "ORCH_DATABASE_URL": "postgresql://u@h:5432/db",
+            "ORCH_DB_CONN_MAX_AGE": "0",
+            "ORCH_CSRF_TRUSTED_ORIGINS": "https://a.example,https://b.example",
+            "ORCH_FERNET_KEY": "k1,k2",
+            "ORCH_REDIS_URL": "redis://127.0.0.1:6379/0",
+        }
+    )
+    assert loaded.home == Path("/srv/orch")
+    assert loaded.dags_folder == Path("/srv/orch/dags")
+    assert loaded.database_url == "postgresql://u@h:5432/db"
+    assert loaded.db_conn_max_age == 0
+    assert loaded.csrf_trusted_origins == ["https://a.example", "https://b.example"]
+    assert loaded.fernet_key == "k1,k2"
+    assert loaded.redis_url == "redis://127.0.0.1:6379/0"
