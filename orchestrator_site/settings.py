@@ -184,4 +184,9 @@ ORCH: dict[str, Any] = {
     "TASK_QUEUED_TIMEOUT": env_float("TASK_QUEUED_TIMEOUT", 600.0, minimum=1.0),
     # The scheduler's poll when nothing wakes it (events wake it at once).
     "SCHEDULER_IDLE_SLEEP": env_float("SCHEDULER_IDLE_SLEEP", 1.0, minimum=0.01),
+    # On SIGTERM/Ctrl-C the scheduler takes no new work and lets running tries finish for up
+    # to this many seconds; what still runs then is stopped and queued again without using a
+    # retry. 30 s fits inside the usual stop timeouts of process managers (Kubernetes' 30 s
+    # termination grace, systemd's 90 s) once standalone's own margin is added.
+    "SHUTDOWN_GRACE": env_float("SHUTDOWN_GRACE", 30.0, minimum=0.0),
 }

@@ -1,4 +1,5 @@
-"""`manage.py scheduler`: run the scheduler (and its executor) until stopped."""
+"""`manage.py scheduler`: run the scheduler (and its executor) until stopped. SIGTERM/Ctrl-C
+stop it gracefully (ORCH_SHUTDOWN_GRACE); a second one stops it at once."""
 
 from __future__ import annotations
 
@@ -36,8 +37,9 @@ class Command(BaseCommand):
             processor = DagProcessor()
             thread = threading.Thread(target=processor.run_forever, name="dag-processor")
             thread.start()
+        scheduler = Scheduler()
         try:
-            Scheduler().run_forever()
+            scheduler.run_forever()
         finally:
             if processor is not None:
                 processor.stop()
