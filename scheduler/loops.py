@@ -119,7 +119,7 @@ class TickLoop(ABC, Generic[ReportT]):
                     if report.work:
                         line = self.describe(report)
                         if line:
-                            log.info("%s", line)
+                            logging.getLogger(type(self).__module__).info("%s", line)
                     if done(report):
                         return True
                     if deadline is not None and time.monotonic() > deadline:
