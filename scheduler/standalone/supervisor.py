@@ -36,7 +36,7 @@ import psutil
 DEFAULT_STOP_TIMEOUT = 10.0
 BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 30.0
-STABLE_AFTER = 60.0  # a child that ran this long before dying restarts after BACKOFF_FIRST
+STABLE_AFTER = 60.0  # a child that ran this long before dying restarts after the first backoff
 QUICK_DEATH = 10.0  # died this soon after starting …
 MAX_QUICK_DEATHS = 5  # … this many times in a row: give up
 POLL = 0.2
@@ -51,9 +51,13 @@ class Child:
     process: subprocess.Popen | None = field(default=None, repr=False)
     started_at: float = 0.0
     restart_at: float | None = None
-    backoff: float = BACKOFF_FIRST
+    first_backoff: float = BACKOFF_FIRST
+    backoff: float = field(init=False)
     quick_deaths: int = 0
     restarts: int = 0
+
+    def __post_init__(self) -> None:
+        self.backoff = self.first_backoff
 
 
 class ProcessTreeSupervisor:
@@ -147,7 +151,7 @@ class ProcessTreeSupervisor:
                 continue
             ran = now - child.started_at
             if ran >= STABLE_AFTER:
-                child.backoff, child.quick_deaths = BACKOFF_FIRST, 0
+                child.backoff, child.quick_deaths = child.first_backoff, 0
             child.quick_deaths = child.quick_deaths + 1 if ran < QUICK_DEATH else 0
             if child.quick_deaths >= MAX_QUICK_DEATHS:
                 self.say(
@@ -237,13 +241,19 @@ def main(argv: list[str]) -> int:
     """`python -m scheduler.standalone.supervisor SPEC_JSON`: the standalone command execs
     into this after migrating, so the process that only watches its children does not keep
     Django and the project's imports in memory. SPEC_JSON: {"children": [{"name", "argv",
-    "stop_timeout"}, …], "stop_order": [name, …], "banner": "…"}."""
+    "stop_timeout"}, …], "stop_order": [name, …], "banner": "…", "backoff_first": s}."""
     import json
 
     spec = json.loads(argv[0])
+    first_backoff = float(spec.get("backoff_first", BACKOFF_FIRST))  # tests shorten it
     supervisor = ProcessTreeSupervisor(
         [
-            Child(c["name"], c["argv"], float(c.get("stop_timeout", DEFAULT_STOP_TIMEOUT)))
+            Child(
+                c["name"],
+                c["argv"],
+                float(c.get("stop_timeout", DEFAULT_STOP_TIMEOUT)),
+                first_backoff=first_backoff,
+            )
             for c in spec["children"]
         ],
         stop_order=spec.get("stop_order"),
