@@ -176,7 +176,7 @@ class TickLoop(ABC, Generic[ReportT]):
         main thread may install handlers: a loop in another thread is stopped by its owner."""
         if threading.current_thread() is not threading.main_thread():
             return {}
-        previous = {}
+        previous: dict[int, Any] = {}
         for sig in (signal.SIGTERM, signal.SIGINT):
             previous[sig] = signal.signal(sig, lambda signum, _frame: self.on_signal(signum))
         return previous

@@ -89,8 +89,8 @@ class DagProcessor(TickLoop[ParsingReport]):
         report = ParsingReport()
         listing: dict[str, tuple[FileStat, Root]] = {}
         for root in self.roots:
-            for path in list_py_files(Path(root.path)):
-                stat = stat_file(path)
+            for file in list_py_files(Path(root.path)):
+                stat = stat_file(file)
                 if stat is not None:
                     listing[stat.path] = (stat, root)
         report.listed = len(listing)
@@ -98,7 +98,7 @@ class DagProcessor(TickLoop[ParsingReport]):
             f.fileloc: f for f in DagFile.objects.only("fileloc", "mtime", "size", "content_hash")
         }
 
-        to_parse = []
+        to_parse: list[str] = []
         for path, (stat, _root) in listing.items():
             record = known.get(path)
             if record is None:
@@ -122,8 +122,8 @@ class DagProcessor(TickLoop[ParsingReport]):
 
         # Anything known but not listed now is gone: deleted, ignored, or outside the folders
         # scanned (examples switched off, DAGs folder moved). Airflow deactivates those too.
-        for path in sorted(known.keys() - listing.keys()):
-            forget_file(path)
+        for gone in sorted(known.keys() - listing.keys()):
+            forget_file(gone)
             report.forgotten += 1
         return report
 

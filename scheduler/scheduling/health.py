@@ -47,7 +47,7 @@ def fail_zombies(now: datetime) -> int:
     for ti in TaskInstance.objects.filter(state=TIS.RUNNING, last_heartbeat_at__lt=limit):
         failed += fail_try_from_outside(
             ti,
-            f"Detected zombie: no heartbeat since {ti.last_heartbeat_at.isoformat()} "
+            f"Detected zombie: no heartbeat since {_iso(ti.last_heartbeat_at)} "
             f"(more than {settings.ORCH['TASK_HEARTBEAT_TIMEOUT']:g} s).",
             now,
         )
@@ -63,11 +63,15 @@ def fail_stuck_queued(now: datetime) -> int:
     for ti in TaskInstance.objects.filter(state=TIS.QUEUED, queued_dttm__lt=limit):
         failed += fail_try_from_outside(
             ti,
-            f"Queued since {ti.queued_dttm.isoformat()} and never started "
+            f"Queued since {_iso(ti.queued_dttm)} and never started "
             f"(more than {settings.ORCH['TASK_QUEUED_TIMEOUT']:g} s).",
             now,
         )
     return failed
+
+
+def _iso(moment: datetime | None) -> str:
+    return moment.isoformat() if moment is not None else "never"
 
 
 def stop_orphaned_runners(executor: BaseExecutor) -> int:

@@ -4,11 +4,15 @@ stop it gracefully (ORCH_SHUTDOWN_GRACE); a second one stops it at once."""
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from scheduler.scheduling.loop import Scheduler
+
+if TYPE_CHECKING:
+    from scheduler.processor.loop import DagProcessor
 
 
 class Command(BaseCommand):
@@ -29,7 +33,8 @@ class Command(BaseCommand):
             f"Scheduler started: executor={settings.ORCH['EXECUTOR']} "
             f"parallelism={settings.ORCH['PARALLELISM']} api={settings.ORCH['API_URL']}"
         )
-        processor = thread = None
+        processor: DagProcessor | None = None
+        thread: threading.Thread | None = None
         if with_dag_processor:
             from scheduler.processor.loop import DagProcessor
 
@@ -41,7 +46,7 @@ class Command(BaseCommand):
         try:
             scheduler.run_forever()
         finally:
-            if processor is not None:
+            if processor is not None and thread is not None:
                 processor.stop()
                 thread.join(30)
         self.stdout.write("Scheduler stopped.")
