@@ -11,6 +11,7 @@ from django.conf import settings
 from dagruns.actions.failures import fail_try_from_outside
 from dagruns.models import TaskInstance, TaskInstanceState
 from scheduler.executors.base import BaseExecutor, ExecutorEvent
+from scheduler.scheduling.liveness import rule_out_runner
 
 TIS = TaskInstanceState
 _ACTIVE = (TIS.QUEUED, TIS.RUNNING)
@@ -41,10 +42,14 @@ def fail_ended_runners(events: list[ExecutorEvent], now: datetime) -> int:
 
 def fail_zombies(now: datetime) -> int:
     """Airflow's zombie detection: a running try without a heartbeat for longer than
-    ORCH_TASK_HEARTBEAT_TIMEOUT lost its worker (host gone, runner frozen)."""
+    ORCH_TASK_HEARTBEAT_TIMEOUT lost its worker (host gone, runner frozen). A frozen runner
+    still alive on this host is killed first, and its try failed only once it is gone: the
+    retry must never overlap it."""
     limit = now - timedelta(seconds=settings.ORCH["TASK_HEARTBEAT_TIMEOUT"])
     failed = 0
     for ti in TaskInstance.objects.filter(state=TIS.RUNNING, last_heartbeat_at__lt=limit):
+        if not rule_out_runner(ti.hostname, ti.pid, ti.start_date):
+            continue  # killed just now; failed on the next check, once it is gone
         failed += fail_try_from_outside(
             ti,
             f"Detected zombie: no heartbeat since {_iso(ti.last_heartbeat_at)} "

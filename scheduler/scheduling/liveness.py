@@ -9,7 +9,9 @@ claim, a scheduler's job start): a younger process with that pid is someone else
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 from datetime import datetime
 
@@ -37,3 +39,18 @@ def process_alive(pid: int | None, recorded_at: datetime | None) -> bool:
     if recorded_at is None:
         return True
     return started <= recorded_at.timestamp() + START_TIME_TOLERANCE
+
+
+def rule_out_runner(hostname: str, pid: int | None, claimed_at: datetime | None) -> bool:
+    """True when the runner that claimed a try cannot be running any more, so the try may be
+    failed and retried without two copies at once. A runner still alive on this host is
+    killed (with its process group, which it leads) and ruled out on a later call, once gone;
+    a runner on another host cannot be checked from here: its silence is all we have."""
+    if hostname != this_host() or not process_alive(pid, claimed_at):
+        return True
+    assert pid is not None
+    with contextlib.suppress(OSError):
+        os.killpg(pid, signal.SIGKILL)
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGKILL)
+    return not process_alive(pid, claimed_at)

@@ -20,8 +20,11 @@ reads them).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import select
+import signal
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -120,19 +123,14 @@ class AdoptedRunners:
                 )
         return failed
 
-    def kill_all(self) -> dict[str, int]:
-        """SIGKILL every adopted runner (shutdown past its grace); returns ti_id → try."""
-        killed = {}
+    def kill_all(self) -> None:
+        """SIGKILL every adopted runner (a shutdown past its grace period)."""
         for runner in self.runners.values():
-            try:
-                os.killpg(runner.pid, 9)  # the runner leads its process group
-            except OSError:
-                try:
-                    signal_pidfd(runner.pidfd)
-                except OSError:
-                    continue
-            killed[runner.ti_id] = runner.try_number
-        return killed
+            # The runner leads its process group; the pidfd reaches it even if it left it.
+            with contextlib.suppress(OSError):
+                os.killpg(runner.pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                signal.pidfd_send_signal(runner.pidfd, signal.SIGKILL)
 
     def close(self) -> None:
         for runner in self.runners.values():
@@ -140,15 +138,7 @@ class AdoptedRunners:
         self.runners.clear()
 
 
-def signal_pidfd(pidfd: int) -> None:
-    import signal
-
-    signal.pidfd_send_signal(pidfd, signal.SIGKILL)
-
-
 def _still_running(pidfd: int) -> bool:
-    import select
-
     readable, _, _ = select.select([pidfd], [], [], 0)
     return not readable
 
