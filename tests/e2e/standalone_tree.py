@@ -9,32 +9,18 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 import urllib.request
 import uuid
-from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
-from typing import Any
 
 import psutil
 from django.db import connection
 
 from scheduler.benchmarks.engine import free_port
+from tests.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 120.0) -> Any:
-    """Poll `predicate` until it is truthy; the deadline is generous, never a measurement."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 class ScratchDatabase:
@@ -82,6 +68,9 @@ class StandaloneTree:
         self.home = home
         self.dags = home / "dags"
         self.dags.mkdir(parents=True, exist_ok=True)
+        # Files through which a test and its tasks talk (a task waits for "release").
+        self.signals = home.parent / "signals"
+        self.signals.mkdir(parents=True, exist_ok=True)
         self.db = ScratchDatabase(home)
         self.port = free_port()
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("ORCH_")}
@@ -116,8 +105,8 @@ class StandaloneTree:
             start_new_session=True,
         )
         out.close()
-        wait_for(self.answers, "the API server to answer")
-        wait_for(lambda: self.child("scheduler"), "the scheduler to start")
+        wait_until(self.answers, "the API server to answer")
+        wait_until(lambda: self.find_child("scheduler"), "the scheduler to start")
 
     def answers(self) -> bool:
         try:
@@ -136,8 +125,13 @@ class StandaloneTree:
         self.seen.update(p.pid for p in processes)
         return processes
 
-    def child(self, name: str) -> psutil.Process | None:
-        """The api-server or scheduler child of the supervisor."""
+    def child(self, name: str) -> psutil.Process:
+        """The api-server or scheduler child of the supervisor (fails when there is none)."""
+        found = self.find_child(name)
+        assert found is not None, f"no {name} in the tree"
+        return found
+
+    def find_child(self, name: str) -> psutil.Process | None:
         marker = "uvicorn" if name == "api-server" else "scheduler"
         assert self.proc is not None
         with suppress(psutil.Error):
@@ -156,11 +150,18 @@ class StandaloneTree:
         assert self.proc is not None
         self.proc.wait(30)
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 180.0) -> int:
+    def send(self, sig: int) -> None:
         assert self.proc is not None
         self.tree()  # remember who was there
         self.proc.send_signal(sig)
+
+    def wait(self, timeout: float = 180.0) -> int:
+        assert self.proc is not None
         return self.proc.wait(timeout)
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        self.send(sig)
+        return self.wait()
 
     def leftovers(self) -> list[int]:
         alive = []
@@ -195,7 +196,7 @@ class StandaloneTree:
         (self.dags / name).write_text(source)
 
     def wait_parsed(self, dag_id: str) -> None:
-        wait_for(
+        wait_until(
             lambda: self.db.rows("SELECT 1 FROM dag WHERE dag_id = ? AND NOT is_paused", (dag_id,)),
             f"{dag_id} to be parsed",
         )

@@ -11,11 +11,11 @@ from __future__ import annotations
 import signal
 import textwrap
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.e2e.standalone_tree import StandaloneTree, wait_for
+from tests.e2e.standalone_tree import StandaloneTree
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -68,13 +68,10 @@ def tree(tmp_path):
         """`hang`: the task `hangs` hangs on its first start (else it waits for release)."""
         tree = StandaloneTree(tmp_path / "home", **settings)
         trees.append(tree)
-        signals = tmp_path / "signals"
-        signals.mkdir()
-        tree.signals = signals  # type: ignore[attr-defined]
         tree.add_dag(
             "lifecycle.py",
             DAG_SOURCE.format(
-                signals=str(signals),
+                signals=str(tree.signals),
                 retries=retries,
                 hangs="first_start_hangs" if hang else "wait_for_release",
             ),
@@ -87,12 +84,12 @@ def tree(tmp_path):
 
 
 def starts(tree: StandaloneTree, task: str) -> int:
-    path: Path = tree.signals / f"{task}.starts"  # type: ignore[attr-defined]
+    path = tree.signals / f"{task}.starts"
     return path.read_text().count("start") if path.exists() else 0
 
 
 def release(tree: StandaloneTree) -> None:
-    (tree.signals / "release").write_text("go")  # type: ignore[attr-defined]
+    (tree.signals / "release").write_text("go")
 
 
 def both_running(tree: StandaloneTree, run_id: str) -> bool:
@@ -109,7 +106,7 @@ def start_mid_run(tree: StandaloneTree, run_id: str = "r1") -> None:
     tree.start()
     tree.wait_parsed("lifecycle")
     tree.trigger("lifecycle", run_id)
-    wait_for(lambda: both_running(tree, run_id), "both tasks to be running")
+    wait_until(lambda: both_running(tree, run_id), "both tasks to be running")
 
 
 def figure(name: str, seconds: float) -> None:
@@ -122,18 +119,17 @@ def test_sigterm_mid_run_then_restart_ends_every_task_as_if_nothing_happened(tre
     the run succeeds with every task at try 1 and nothing failed."""
     t = tree(SHUTDOWN_GRACE="5")
     start_mid_run(t)
-    t.tree()
-    t.proc.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
+    t.send(signal.SIGTERM)
     release(t)  # `finishes` may now end, inside the grace period
-    assert t.proc.wait(180) == 0  # type: ignore[union-attr]
-    wait_for(lambda: not t.leftovers(), "every process of the tree to be gone", timeout=30)
+    assert t.wait() == 0
+    wait_until(lambda: not t.leftovers(), "every process of the tree to be gone", timeout=30)
     state, try_number, _ = t.tries("r1")["hangs"]
     assert (state, try_number) == ("scheduled", 1), "handed back, not failed"
     assert "Queued again without using a retry" in t.log("lifecycle", "r1", "hangs")
 
     restarted = time.monotonic()
     t.start()
-    wait_for(lambda: t.run_state("r1") == "success", "the run to succeed after the restart")
+    wait_until(lambda: t.run_state("r1") == "success", "the run to succeed after the restart")
     figure("SIGTERM + restart: restart to run success", time.monotonic() - restarted)
     tries = t.tries("r1")
     assert {task: (s, n) for task, (s, n, _m) in tries.items()} == {
@@ -144,52 +140,44 @@ def test_sigterm_mid_run_then_restart_ends_every_task_as_if_nothing_happened(tre
     assert not [h for h in t.history("r1") if h[2] != "success"], "no try failed"
     assert starts(t, "hangs") == 2  # interrupted once, then finished
     assert t.stop() == 0
-    wait_for(lambda: not t.leftovers(), "every process of the tree to be gone", timeout=30)
+    wait_until(lambda: not t.leftovers(), "every process of the tree to be gone", timeout=30)
+
+
+def kill_one_child_mid_run(tree, killed: str, spared: str, replaced_when) -> None:
+    """SIGKILL one child of a tree whose two tasks are running; the supervisor restarts it
+    alone; the runners keep going and, released, report their success themselves: no try
+    runs twice and none fails."""
+    t = tree(hang=False)
+    start_mid_run(t)
+    spared_pid = t.child(spared).pid
+    victim = t.child(killed)
+    assert victim is not None
+    started = time.monotonic()
+    victim.kill()
+    wait_until(
+        lambda: (
+            (c := t.find_child(killed)) is not None and c.pid != victim.pid and replaced_when(t)
+        ),
+        f"the {killed} to be restarted",
+    )
+    figure(f"{killed} SIGKILL: kill to replaced and caught up", time.monotonic() - started)
+    release(t)
+    wait_until(lambda: t.run_state("r1") == "success", "the run to succeed")
+    for task in ("finishes", "hangs"):
+        assert t.tries("r1")[task][:2] == ("success", 1), "the try reported itself"
+        assert starts(t, task) == 1, "not run again"
+    assert t.child(spared).pid == spared_pid, f"only the {killed} was restarted"
+    assert t.stop() == 0
 
 
 def test_sigkill_of_the_scheduler_alone_restarts_it_and_adopts_the_running_tries(tree):
-    t = tree(hang=False)
-    start_mid_run(t)
-    api_pid = t.child("api-server").pid  # type: ignore[union-attr]
-    scheduler = t.child("scheduler")
-    assert scheduler is not None
-    killed = time.monotonic()
-    scheduler.kill()
-    wait_for(
-        lambda: (c := t.child("scheduler")) is not None and c.pid != scheduler.pid,
-        "the scheduler to be restarted",
+    kill_one_child_mid_run(
+        tree, "scheduler", "api-server", lambda t: "2 runner(s) adopted" in t.output.read_text()
     )
-    wait_for(lambda: "2 runner(s) adopted" in t.output.read_text(), "the runners' adoption")
-    figure("scheduler SIGKILL: kill to runners adopted", time.monotonic() - killed)
-    release(t)
-    wait_for(lambda: t.run_state("r1") == "success", "the run to succeed")
-    for task in ("finishes", "hangs"):
-        assert t.tries("r1")[task][:2] == ("success", 1), "the adopted try reported itself"
-        assert starts(t, task) == 1, "not run again"
-    assert t.child("api-server").pid == api_pid, "only the scheduler was restarted"  # type: ignore[union-attr]
-    assert t.stop() == 0
 
 
 def test_sigkill_of_the_api_server_alone_restarts_it_and_the_runs_carry_on(tree):
-    t = tree(hang=False)
-    start_mid_run(t)
-    scheduler_pid = t.child("scheduler").pid  # type: ignore[union-attr]
-    api = t.child("api-server")
-    assert api is not None
-    killed = time.monotonic()
-    api.kill()
-    wait_for(
-        lambda: (c := t.child("api-server")) is not None and c.pid != api.pid and t.answers(),
-        "the API server to be restarted",
-    )
-    figure("API server SIGKILL: kill to answering again", time.monotonic() - killed)
-    release(t)
-    wait_for(lambda: t.run_state("r1") == "success", "the run to succeed")
-    for task in ("finishes", "hangs"):
-        assert t.tries("r1")[task][:2] == ("success", 1)
-        assert starts(t, task) == 1
-    assert t.child("scheduler").pid == scheduler_pid, "only the API server was restarted"  # type: ignore[union-attr]
-    assert t.stop() == 0
+    kill_one_child_mid_run(tree, "api-server", "scheduler", lambda t: t.answers())
 
 
 def test_sigkill_of_the_whole_tree_then_restart_recovers_at_start(tree):
@@ -202,7 +190,7 @@ def test_sigkill_of_the_whole_tree_then_restart_recovers_at_start(tree):
     release(t)
     restarted = time.monotonic()
     t.start()
-    wait_for(lambda: t.run_state("r1") == "success", "the run to succeed after the restart")
+    wait_until(lambda: t.run_state("r1") == "success", "the run to succeed after the restart")
     figure("whole-tree SIGKILL + restart: restart to run success", time.monotonic() - restarted)
     tries = t.tries("r1")
     assert {task: s for task, (s, _n, _m) in tries.items()} == dict.fromkeys(

@@ -10,11 +10,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from dagruns.actions.audit import Actor
-from dagruns.actions.runs import do_trigger_dag
 from dagruns.domain.logs import ti_log_path
 from dagruns.models import TaskInstance, TaskInstanceHistory
-from dagruns.sdk import DAG, PythonOperator
 from scheduler.executors.base import ExecutorEvent
 from scheduler.scheduling.health import (
     fail_ended_runners,
@@ -23,26 +20,16 @@ from scheduler.scheduling.health import (
     stop_orphaned_runners,
 )
 from scheduler.scheduling.liveness import this_host
-from scheduler.scheduling.loop import Scheduler
-from tests.scheduler.builders import START, RecordingExecutor, store
+from tests.scheduler.builders import RecordingExecutor, queue_one_try
 
 pytestmark = pytest.mark.django_db
-
-
-def noop():
-    return None
 
 
 @pytest.fixture
 def running_ti(orch_settings, tmp_path):
     orch_settings["LOG_DIR"] = tmp_path / "logs"
-    with DAG("health", schedule=None, start_date=START) as dag:
-        PythonOperator(task_id="t", python_callable=noop, retries=1)
-    store(dag)
-    do_trigger_dag("health", Actor(name="test"))
     executor = RecordingExecutor()
-    Scheduler(executor=executor).run_once()
-    ti = TaskInstance.objects.get()
+    ti = queue_one_try("health", executor)
     TaskInstance.objects.filter(pk=ti.pk).update(
         state="running", start_date=timezone.now(), last_heartbeat_at=timezone.now()
     )

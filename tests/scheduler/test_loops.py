@@ -13,6 +13,7 @@ import pytest
 
 from dagruns.models import Job
 from scheduler.loops import TickLoop
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -59,15 +60,6 @@ def run_in_thread(loop: TickLoop, **kwargs) -> threading.Thread:
     thread = threading.Thread(target=loop.run_until, args=(lambda _r: False,), kwargs=kwargs)
     thread.start()
     return thread
-
-
-def wait_until(predicate, what: str) -> None:
-    import time
-
-    deadline = time.monotonic() + 30
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.01)
 
 
 def test_busy_ticks_follow_each_other_and_an_idle_loop_sleeps():

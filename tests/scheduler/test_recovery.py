@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from datetime import timedelta
 
 import pytest
@@ -17,17 +16,13 @@ from dagruns.actions.runs import do_trigger_dag
 from dagruns.domain.jobs import end_job, start_job
 from dagruns.domain.logs import ti_log_path
 from dagruns.models import Job, TaskInstance, TaskInstanceHistory
-from dagruns.sdk import DAG, PythonOperator
 from scheduler.scheduling.liveness import process_alive, this_host
 from scheduler.scheduling.loop import Scheduler
 from scheduler.scheduling.recovery import AdoptedRunners, recover_at_start
-from tests.scheduler.builders import START, RecordingExecutor, store
+from tests.polling import wait_until
+from tests.scheduler.builders import RecordingExecutor, queue_one_try
 
 pytestmark = pytest.mark.django_db
-
-
-def noop():
-    return None
 
 
 @pytest.fixture
@@ -49,14 +44,7 @@ def stand_in():
 @pytest.fixture
 def queued_ti(orch_settings, tmp_path):
     orch_settings["LOG_DIR"] = tmp_path / "logs"
-    with DAG("recovery", schedule=None, start_date=START) as dag:
-        PythonOperator(task_id="t", python_callable=noop, retries=1)
-    store(dag)
-    do_trigger_dag("recovery", Actor(name="test"))
-    Scheduler(executor=RecordingExecutor()).run_once()
-    ti = TaskInstance.objects.get()
-    assert ti.state == "queued" and ti.try_number == 1
-    return ti
+    return queue_one_try("recovery")
 
 
 def claimed(ti: TaskInstance, *, pid: int | None, hostname: str | None = None, at=None):
@@ -70,14 +58,6 @@ def claimed(ti: TaskInstance, *, pid: int | None, hostname: str | None = None, a
     )
     ti.refresh_from_db()
     return ti
-
-
-def wait_until(predicate, what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def recover() -> tuple:

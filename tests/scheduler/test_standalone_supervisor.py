@@ -9,26 +9,16 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import psutil
 import pytest
 
+from tests.polling import wait_until
+
 pytestmark = pytest.mark.sqlite_only  # no database at all
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def wait_until(predicate, what: str, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def python(code: str) -> list[str]:
