@@ -9,12 +9,14 @@ for, never a guess about timing. Times are printed as figures, never asserted.""
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 import textwrap
 import time
 
 import pytest
 
-from tests.e2e.standalone_tree import StandaloneTree
+from tests.e2e.standalone_tree import ROOT, StandaloneTree
 from tests.polling import wait_until
 
 pytestmark = pytest.mark.slow
@@ -205,3 +207,49 @@ def test_sigkill_of_the_whole_tree_then_restart_recovers_at_start(tree):
 def test_the_dag_source_is_valid_python():
     source = DAG_SOURCE.format(signals="/x", retries=0, hangs="first_start_hangs")
     compile(textwrap.dedent(source), "dag.py", "exec")
+
+
+KILLED_AFTER_QUEUEING = """
+import os, signal
+from dagruns.domain.jobs import start_job
+from scheduler.scheduling.loop import Scheduler
+from tests.scheduler.builders import RecordingExecutor
+
+start_job("scheduler")
+scheduler = Scheduler(executor=RecordingExecutor())
+for _ in range(100):
+    if scheduler.run_once().queued:
+        break
+# Killed after `queued` was committed, before any runner was started for it.
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_scheduler_killed_between_queueing_and_starting_runners_leaves_nothing_stuck(tree):
+    t = tree(hang=False)
+    release(t)
+    t.manage("migrate", "--verbosity", "0")
+    t.manage("dag_processor", "--once")
+    t.trigger("lifecycle", "r1")
+    died = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "shell", "-c", KILLED_AFTER_QUEUEING],
+        env=t.env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert died.returncode == -signal.SIGKILL, died.stderr
+    assert {s for s, _n, _m in t.tries("r1").values()} >= {"queued"}
+    restarted = time.monotonic()
+    t.start()
+    wait_until(lambda: t.run_state("r1") == "success", "the run to succeed after the restart")
+    figure("killed after queueing + restart: restart to run success", time.monotonic() - restarted)
+    tries = t.tries("r1")
+    assert {task: (s, n) for task, (s, n, _m) in tries.items()} == {
+        "finishes": ("success", 1),
+        "hangs": ("success", 1),
+        "after": ("success", 1),
+    }
+    assert "stopped before a runner started it" in t.log("lifecycle", "r1", "finishes")
+    assert t.stop() == 0
