@@ -75,15 +75,17 @@ class AdoptedRunners:
 
     def adopt(self, ti: TaskInstance) -> bool:
         """Watch `ti`'s runner if it is alive; False when it is not (or cannot be watched)."""
+        if ti.pid is None:
+            return False
         try:
-            pidfd = os.pidfd_open(ti.pid)  # type: ignore[arg-type]
+            pidfd = os.pidfd_open(ti.pid)
         except OSError:
             return False
         # Checked after opening: the pidfd now pins this very process, not a later namesake.
         if not process_alive(ti.pid, ti.start_date):
             os.close(pidfd)
             return False
-        self.runners[str(ti.pk)] = AdoptedRunner(str(ti.pk), ti.try_number, ti.pid, pidfd)  # type: ignore[arg-type]
+        self.runners[str(ti.pk)] = AdoptedRunner(str(ti.pk), ti.try_number, ti.pid, pidfd)
         return True
 
     def wait_handles(self) -> list[int]:

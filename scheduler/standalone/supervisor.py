@@ -31,8 +31,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-import psutil
-
 DEFAULT_STOP_TIMEOUT = 10.0
 BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 30.0
@@ -173,13 +171,18 @@ class ProcessTreeSupervisor:
         return True
 
     def _reap_orphans(self) -> None:
-        """Reap processes re-parented to us (a dead scheduler's runners) once they end."""
+        """Reap processes re-parented to us (a dead scheduler's runners) once they end. Peeks
+        first (WNOWAIT): our own children are left for Popen, which reads their exit code."""
         ours = {c.process.pid for c in self.children if c.process is not None}
-        with contextlib.suppress(psutil.Error):
-            for orphan in psutil.Process().children():
-                if orphan.pid not in ours:
-                    with contextlib.suppress(ChildProcessError, OSError):
-                        os.waitpid(orphan.pid, os.WNOHANG)
+        while True:
+            try:
+                ended = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            except ChildProcessError:
+                return
+            if ended is None or ended.si_pid in ours:
+                return
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(ended.si_pid, os.WNOHANG)
 
     # -- stopping ------------------------------------------------------------------------
 
@@ -211,6 +214,8 @@ class ProcessTreeSupervisor:
 
     def _kill_descendants(self) -> None:
         """Nothing outlives the tree: runners re-parented to us, and anything they started."""
+        import psutil  # only now: the supervisor stays small while it runs
+
         with contextlib.suppress(psutil.Error):
             left = psutil.Process().children(recursive=True)
             for process in left:
