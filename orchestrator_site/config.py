@@ -169,6 +169,14 @@ class OrchSettings(BaseModel):
         meaning="seconds a task runner keeps retrying its claim, log lines and final report "
         "while the Execution API is unreachable (an API server restart or outage)",
     )
+    # 30 s fits inside the usual stop timeouts of process managers (Kubernetes' 30 s
+    # termination grace, systemd's 90 s) once standalone's own margin is added.
+    shutdown_grace: float = setting(
+        30.0,
+        ge=0,
+        meaning="seconds a stopping scheduler (SIGTERM, Ctrl-C) lets running tries finish; "
+        "what still runs then is stopped and queued again without using a retry",
+    )
     # The scheduler's poll when nothing wakes it (events wake it at once).
     scheduler_idle_sleep: float = setting(
         1.0, ge=0.01, meaning="the scheduler's poll when nothing wakes it"

@@ -359,3 +359,25 @@ class RecordingExecutor(BaseExecutor):
 
     def queued_task_ids(self) -> list[str]:
         return [w.task_id for w in self.workloads]
+
+
+def noop() -> None:
+    return None
+
+
+def queue_one_try(dag_id: str, executor: RecordingExecutor | None = None):
+    """A one-task DAG (retries=1) triggered once and ticked once: its only task instance is
+    queued at try 1 and handed to `executor`. Returns that task instance."""
+    from dagruns.actions.audit import Actor
+    from dagruns.actions.runs import do_trigger_dag
+    from dagruns.sdk import DAG, PythonOperator
+    from scheduler.scheduling.loop import Scheduler
+
+    with DAG(dag_id, schedule=None, start_date=START) as dag:
+        PythonOperator(task_id="t", python_callable=noop, retries=1)
+    store(dag)
+    do_trigger_dag(dag_id, Actor(name="test"))
+    Scheduler(executor=executor or RecordingExecutor()).run_once()
+    ti = TaskInstance.objects.get(dag_id=dag_id)
+    assert (ti.state, ti.try_number) == ("queued", 1)
+    return ti

@@ -127,6 +127,9 @@ TI_TRANSITIONS: dict[str | None, frozenset[str | None]] = {
             TIS.UP_FOR_RESCHEDULE,
             TIS.DEFERRED,
             TIS.RESTARTING,
+            # Interrupted by infrastructure, not by the task (a graceful stop's grace ran out):
+            # back to the queue at the same try (dagruns/actions/requeue.py).
+            TIS.SCHEDULED,
         }
     ),
     TIS.UP_FOR_RETRY: frozenset({TIS.SCHEDULED, TIS.SKIPPED, TIS.UPSTREAM_FAILED}),

@@ -1,23 +1,21 @@
 """The DAG processor: keeps the database in step with the DAG files on disk.
 
 `run_once()` is one tick — list files, parse those that changed, forget those that vanished —
-and returns how much work it did; `run_forever()` only loops, sleeping when a tick found nothing
-to do, and stops cleanly on SIGTERM/SIGINT.
+and returns how much work it did; the tick loop (scheduler/loops.py) repeats it, sleeping
+ORCH_DAG_PROCESSOR_REFRESH_INTERVAL when a tick found nothing to do, and stops cleanly on
+SIGTERM/SIGINT.
 """
 
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.db import close_old_connections
 
-from dagruns.domain.jobs import end_job, heartbeat, start_job
 from dagruns.models import DagFile
+from scheduler.loops import TickLoop
 from scheduler.processor.files import FileStat, content_hash, list_py_files, stat_file
 from scheduler.processor.pool import ParsingPool
 from scheduler.processor.store import Root, files_missing_their_dags, forget_file, store_result
@@ -27,7 +25,10 @@ EXAMPLE_DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dagruns" / "example
 
 
 @dataclass
-class TickReport:
+class ParsingReport:
+    """What one DAG processor tick found: files listed, parsed (changed or new), unchanged,
+    forgotten (gone from disk), and how many of those parsed failed to import."""
+
     listed: int = 0
     parsed: int = 0
     unchanged: int = 0
@@ -60,13 +61,18 @@ def default_roots() -> list[Root]:
     return roots
 
 
-class DagProcessor:
+class DagProcessor(TickLoop[ParsingReport]):
+    job_type = "dag_processor"
+    heartbeat_every = 0.0  # every tick: a tick is already seconds apart when idle
+
     def __init__(
         self,
         roots: list[Root] | None = None,
         processes: int | None = None,
         timeout: float | None = None,
+        interval: float | None = None,
     ) -> None:
+        super().__init__()
         self.roots = roots if roots is not None else default_roots()
         self.pool = ParsingPool(
             processes=processes or settings.ORCH.dag_processor_parsing_processes,
@@ -74,11 +80,13 @@ class DagProcessor:
             # Airflow puts the DAGs folder on sys.path so files can import their helpers.
             extra_sys_path=[str(settings.ORCH.dags_folder)],
         )
-        self._stop = threading.Event()
+        self.interval = (
+            settings.ORCH.dag_processor_refresh_interval if interval is None else interval
+        )
 
-    def run_once(self) -> TickReport:
+    def run_once(self) -> ParsingReport:
         """Parse what changed since the last tick and forget what vanished."""
-        report = TickReport()
+        report = ParsingReport()
         listing: dict[str, tuple[FileStat, Root]] = {}
         for root in self.roots:
             for found in list_py_files(Path(root.path)):
@@ -116,8 +124,8 @@ class DagProcessor:
 
         # Anything known but not listed now is gone: deleted, ignored, or outside the folders
         # scanned (examples switched off, DAGs folder moved). Airflow deactivates those too.
-        for path in sorted(known.keys() - listing.keys()):
-            forget_file(path)
+        for gone in sorted(known.keys() - listing.keys()):
+            forget_file(gone)
             report.forgotten += 1
         return report
 
@@ -128,37 +136,11 @@ class DagProcessor:
         except OSError:
             return False
 
-    def run_forever(self, interval: float | None = None) -> None:
-        interval = settings.ORCH.dag_processor_refresh_interval if interval is None else interval
-        self._install_signal_handlers()
-        job = start_job("dag_processor")
-        state = "success"
-        try:
-            while not self._stop.is_set():
-                close_old_connections()
-                report = self.run_once()
-                heartbeat(job)
-                if report.work:
-                    log.info(
-                        "parsed %d file(s), %d unchanged, %d removed, %d with errors",
-                        report.parsed,
-                        report.unchanged,
-                        report.forgotten,
-                        report.errors,
-                    )
-                else:
-                    self._stop.wait(interval)
-        except BaseException:
-            state = "failed"
-            raise
-        finally:
-            end_job(job, state)
+    def idle_timeout(self) -> float:
+        return float(self.interval)
 
-    def stop(self) -> None:
-        self._stop.set()
-
-    def _install_signal_handlers(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: self.stop())
+    def describe(self, report: ParsingReport) -> str:
+        return (
+            f"parsed {report.parsed} file(s), {report.unchanged} unchanged, "
+            f"{report.forgotten} removed, {report.errors} with errors"
+        )

@@ -9,10 +9,11 @@ from datetime import datetime, timedelta
 from django.conf import settings
 
 from dagruns.actions.failures import fail_try_from_outside
-from dagruns.actions.requeue import requeue_unclaimed_try
+from dagruns.actions.requeue import requeue_try
 from dagruns.models import TaskInstance, TaskInstanceState
 from scheduler.executors.base import BaseExecutor, ExecutorEvent
-from scheduler.runner.exit_codes import EXIT_NOT_CLAIMED
+from scheduler.executors.liveness import rule_out_runner
+from scheduler.runner.exit_codes import EXIT_NOT_CLAIMED, EXIT_OK
 
 TIS = TaskInstanceState
 _ACTIVE = (TIS.QUEUED, TIS.RUNNING)
@@ -34,9 +35,13 @@ def fail_ended_runners(events: list[ExecutorEvent], now: datetime) -> int:
         ti = still_active.get(str(event.ti_id))
         if ti is None or ti.try_number != event.try_number:
             continue
+        if event.returncode == EXIT_OK:
+            # It reported, or its claim was refused because another runner holds this try (a
+            # try re-queued after its scheduler died): that runner reports, not this one.
+            continue
         if event.returncode == EXIT_NOT_CLAIMED and ti.state == TIS.QUEUED:
             # The runner never reached the API to claim it: no task code ran, no retry used.
-            requeue_unclaimed_try(
+            requeue_try(
                 ti, "The task runner could not reach the Execution API to claim the try.", now
             )
             continue
@@ -49,14 +54,17 @@ def fail_ended_runners(events: list[ExecutorEvent], now: datetime) -> int:
 
 def fail_zombies(now: datetime) -> int:
     """Airflow's zombie detection: a running try without a heartbeat for longer than
-    ORCH_TASK_HEARTBEAT_TIMEOUT lost its worker (host gone, runner frozen)."""
+    ORCH_TASK_HEARTBEAT_TIMEOUT lost its worker (host gone, runner frozen). A frozen runner
+    still alive on this host is killed first, and its try failed only once it is gone: the
+    retry must never overlap it."""
     limit = now - timedelta(seconds=settings.ORCH.task_heartbeat_timeout)
     failed = 0
     for ti in TaskInstance.objects.filter(state=TIS.RUNNING, last_heartbeat_at__lt=limit):
-        assert ti.last_heartbeat_at is not None  # __lt never matches NULL
+        if not rule_out_runner(str(ti.pk), ti.hostname, ti.pid, ti.start_date):
+            continue  # killed just now; failed on the next check, once it is gone
         failed += fail_try_from_outside(
             ti,
-            f"Detected zombie: no heartbeat since {ti.last_heartbeat_at.isoformat()} "
+            f"Detected zombie: no heartbeat since {_iso(ti.last_heartbeat_at)} "
             f"(more than {settings.ORCH.task_heartbeat_timeout:g} s).",
             now,
         )
@@ -73,11 +81,15 @@ def fail_stuck_queued(now: datetime) -> int:
         assert ti.queued_dttm is not None  # __lt never matches NULL
         failed += fail_try_from_outside(
             ti,
-            f"Queued since {ti.queued_dttm.isoformat()} and never started "
+            f"Queued since {_iso(ti.queued_dttm)} and never started "
             f"(more than {settings.ORCH.task_queued_timeout:g} s).",
             now,
         )
     return failed
+
+
+def _iso(moment: datetime | None) -> str:
+    return moment.isoformat() if moment is not None else "never"
 
 
 def stop_orphaned_runners(executor: BaseExecutor) -> int:

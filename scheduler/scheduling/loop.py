@@ -1,31 +1,40 @@
-"""The scheduler: a loop around one testable tick.
+"""The scheduler: a tick loop (scheduler/loops.py) around one testable tick.
 
 `run_once()` creates due runs, starts queued runs, examines running runs, handles ended runners,
 zombies and stuck queued tasks, and queues ready task instances; it returns how much it did.
-`run_forever()` only repeats it. When a tick did nothing it waits — not for a fixed interval but
-until something happens: a wake-up datagram (a task finished, a run was triggered: see
-dagruns/notify/wakeup.py), a runner process ending, the next retry falling due, or at most
-ORCH_SCHEDULER_IDLE_SLEEP. That is what makes the gap between one task's end and the next one's
-start milliseconds rather than a poll interval.
+When a tick did nothing the loop waits — not for a fixed interval but until something happens:
+a wake-up datagram (a task finished, a run was triggered: see dagruns/notify/wakeup.py), a
+runner process ending, the next retry falling due, or at most ORCH_SCHEDULER_IDLE_SLEEP. That
+is what makes the gap between one task's end and the next one's start milliseconds rather than
+a poll interval.
+
+As a long-running process (`run_forever`) it also recovers at start what a previous incarnation
+left queued or running (scheduler/scheduling/recovery.py), and stops gracefully: the first
+SIGTERM/SIGINT stops it taking new work, lets running tries finish for up to
+ORCH_SHUTDOWN_GRACE seconds, then kills the rest and gives their tries back to the queue without
+using a retry; a second signal cuts the grace short.
 """
 
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
-from dagruns.domain.jobs import end_job, heartbeat, start_job
+from dagruns.actions.requeue import requeue_try
+from dagruns.domain.jobs import heartbeat
 from dagruns.models import TaskInstance, TaskInstanceState
+from dagruns.notify.wakeup import WakeReceiver
 from scheduler.executors.base import BaseExecutor, load_executor
+from scheduler.loops import TickLoop
 from scheduler.scheduling.create_runs import create_due_runs
 from scheduler.scheduling.examine import examine_running_runs, start_queued_runs
 from scheduler.scheduling.health import (
@@ -35,12 +44,16 @@ from scheduler.scheduling.health import (
     stop_orphaned_runners,
 )
 from scheduler.scheduling.queueing import queue_ready_tasks
+from scheduler.scheduling.recovery import AdoptedRunners, RecoveryReport, recover_at_start
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class TickReport:
+class SchedulingReport:
+    """What one scheduler tick did: runs created and started, scheduling decisions taken,
+    tries failed from outside, task instances queued."""
+
     runs_created: int = 0
     runs_started: int = 0
     decisions: int = 0
@@ -52,23 +65,37 @@ class TickReport:
         return self.runs_created + self.runs_started + self.decisions + self.failures + self.queued
 
 
-class Scheduler:
+class Scheduler(TickLoop[SchedulingReport]):
+    job_type = "scheduler"
+
     def __init__(self, executor: BaseExecutor | None = None, dag_ids: list[str] | None = None):
+        super().__init__()
         self.executor = executor or load_executor(settings.ORCH.executor, settings.ORCH.parallelism)
         # `dags test` schedules only its own DAG, paused or not.
         self.dag_ids = dag_ids
-        self._stop = threading.Event()
+        self.heartbeat_every = float(settings.ORCH.scheduler_heartbeat_sec)
+        self.adopted = AdoptedRunners()
+        self.recovery: RecoveryReport | None = None
+        self._receiver: WakeReceiver | None = None
+        self._draining = False
+        self._signals = 0
         self._last_health_check = 0.0
         self._last_orphan_check = 0.0
 
-    def run_once(self, now: datetime | None = None) -> TickReport:
-        """One scheduling decision pass. Safe to call from tests with a fake executor."""
+    def run_once(self, now: datetime | None = None) -> SchedulingReport:
+        """One scheduling decision pass. Safe to call from tests with a fake executor. While
+        draining (graceful stop) it takes no new work: no runs created or started, nothing
+        queued; tries that end are still handled and their runs still examined."""
+        if self._receiver is not None:
+            self._receiver.drain()
         now = now or timezone.now()
-        r = TickReport()
-        if self.dag_ids is None:
+        r = SchedulingReport()
+        if self.dag_ids is None and not self._draining:
             r.runs_created = create_due_runs(now)
-        r.runs_started = start_queued_runs(now, self.dag_ids)
+        if not self._draining:
+            r.runs_started = start_queued_runs(now, self.dag_ids)
         r.failures += fail_ended_runners(self.executor.sync(), now)
+        r.failures += self.adopted.collect_ended(now)
         if time.monotonic() - self._last_orphan_check > 0.25:
             # A cleared or marked try is killed here within a quarter second (its runner's
             # next heartbeat would notice too, later); no need to ask every tick.
@@ -78,66 +105,117 @@ class Scheduler:
             self._last_health_check = time.monotonic()
             r.failures += fail_zombies(now) + fail_stuck_queued(now)
         r.decisions = examine_running_runs(now, self.dag_ids)
-        r.queued = queue_ready_tasks(self.executor, now, dag_ids=self.dag_ids)
+        if not self._draining:
+            r.queued = queue_ready_tasks(self.executor, now, dag_ids=self.dag_ids)
         return r
 
-    def run_forever(self) -> None:
-        self._install_signal_handlers()
+    # -- the loop's hooks (scheduler/loops.py) --------------------------------------------
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        self.executor.start()
+        self._receiver = WakeReceiver()
         try:
-            self.run_until(lambda report: False, job_type="scheduler")
+            yield
+            if self._draining:
+                self._drain()
         finally:
+            self._receiver.close()
+            self._receiver = None
+
+    def on_started(self) -> None:
+        # Only a scheduler process (one with a Job row) is an incarnation that may take over
+        # what a dead one left; `dags test` and the tests drive run_until without one.
+        if self.job is not None:
+            self.recovery = recover_at_start(self.job, self.adopted, timezone.now())
+
+    def wake_handles(self) -> list[Any]:
+        handles: list[Any] = [*self.executor.wait_handles(), *self.adopted.wait_handles()]
+        if self._receiver is not None:
+            handles.append(self._receiver.sock)
+        return handles
+
+    def idle_timeout(self) -> float:
+        return min(settings.ORCH.scheduler_idle_sleep, self._seconds_to_next_retry())
+
+    def run_forever(self) -> None:
+        try:
+            super().run_forever()
+        finally:
+            self.adopted.close()
             self.executor.end()
 
-    def run_until(
-        self,
-        done: Callable[[TickReport], bool],
-        *,
-        job_type: str | None = None,
-        timeout: float | None = None,
-    ) -> bool:
-        """Tick until `done(report)` says so (True), `timeout` seconds pass or stop() is
-        called (False). Between idle ticks it sleeps until woken (see module docstring).
-        Tries still running when it returns keep running: ending the executor is the job of
-        whoever owns it (run_forever, a foreground run), so it can be driven in steps."""
-        from dagruns.notify.wakeup import WakeReceiver
+    def on_signal(self, signum: int) -> None:
+        """First SIGTERM/SIGINT: stop taking work and drain (see module docstring); the next
+        one ends the grace period at once."""
+        self._signals += 1
+        if self._signals == 1:
+            self._draining = True
+        self.stop()
 
-        self.executor.start()
-        receiver = WakeReceiver()
-        job = start_job(job_type) if job_type else None
-        deadline = None if timeout is None else time.monotonic() + timeout
+    # -- graceful stop -------------------------------------------------------------------
+
+    def _running_tries(self) -> dict[str, int]:
+        return {**self.adopted.running_tries(), **self.executor.running_tries()}
+
+    def _drain(self) -> None:
+        """Tick without taking new work until every runner ended, the grace period passed or a
+        second signal came; then kill what still runs and give those tries back."""
+        grace = float(settings.ORCH.shutdown_grace)
+        deadline = time.monotonic() + grace
+        signals_at_start = self._signals
+        if self._running_tries():
+            log.info(
+                "stopping: no new work; waiting up to %g s for %d running try(ies) to finish",
+                grace,
+                len(self._running_tries()),
+            )
         last_heartbeat = 0.0
-        state = "success"
-        try:
-            while not self._stop.is_set():
-                close_old_connections()
-                receiver.drain()
-                report = self.run_once()
-                if done(report):
-                    return True
-                if deadline is not None and time.monotonic() > deadline:
-                    return False
-                if (
-                    job
-                    and time.monotonic() - last_heartbeat > settings.ORCH.scheduler_heartbeat_sec
-                ):
-                    heartbeat(job)
-                    last_heartbeat = time.monotonic()
-                if report.work == 0:
-                    self._wait(receiver)
-            return False
-        except BaseException:
-            state = "failed"
-            raise
-        finally:
-            receiver.close()
-            if job:
-                end_job(job, state)
+        while self._running_tries() and self._signals == signals_at_start:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            close_old_connections()
+            report = self.run_once()
+            if self.job and time.monotonic() - last_heartbeat > self.heartbeat_every:
+                heartbeat(self.job)
+                last_heartbeat = time.monotonic()
+            if report.work == 0:
+                self.wait_for(self.wake_handles(), min(remaining, self.idle_timeout()))
+        self._give_back_unfinished()
 
-    def _wait(self, receiver) -> None:
-        from multiprocessing.connection import wait
-
-        timeout = min(settings.ORCH.scheduler_idle_sleep, self._seconds_to_next_retry())
-        wait([receiver.sock, *self.executor.wait_handles()], timeout=max(0.0, timeout))
+    def _give_back_unfinished(self) -> None:
+        """Kill the runners still going after the grace period and queue their tries again
+        without using a retry: the task did not fail, the shutdown interrupted it."""
+        left = self._running_tries()
+        if not left:
+            return
+        for ti_id in self.executor.running_tries():
+            self.executor.terminate(ti_id)
+        self.adopted.kill_all()
+        # Wait (bounded) until they are gone: a try must not be queued again while its old
+        # runner could still report.
+        deadline = time.monotonic() + 10.0
+        while self.executor.running_count and time.monotonic() < deadline:
+            self.executor.sync()  # reaps; their tries are handled below, not failed
+            self.wait_for(self.executor.wait_handles(), 0.2)
+        now = timezone.now()
+        requeued = 0
+        for ti in TaskInstance.objects.filter(
+            pk__in=list(left), state__in=(TaskInstanceState.QUEUED, TaskInstanceState.RUNNING)
+        ):
+            if left.get(str(ti.pk)) == ti.try_number:
+                requeued += requeue_try(
+                    ti,
+                    f"The scheduler stopped and the try was still running after the "
+                    f"{settings.ORCH.shutdown_grace:g} s grace period (ORCH_SHUTDOWN_GRACE).",
+                    now,
+                )
+        log.warning(
+            "stopping: %d try(ies) still running after the grace period were stopped and "
+            "queued again without using a retry",
+            requeued,
+        )
 
     def _seconds_to_next_retry(self) -> float:
         due = (
@@ -149,11 +227,3 @@ class Scheduler:
         if due is None:
             return float("inf")
         return (due - timezone.now()).total_seconds()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def _install_signal_handlers(self) -> None:
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                signal.signal(sig, lambda *_: self.stop())

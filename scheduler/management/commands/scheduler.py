@@ -1,13 +1,18 @@
-"""`manage.py scheduler`: run the scheduler (and its executor) until stopped."""
+"""`manage.py scheduler`: run the scheduler (and its executor) until stopped. SIGTERM/Ctrl-C
+stop it gracefully (ORCH_SHUTDOWN_GRACE); a second one stops it at once."""
 
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from scheduler.scheduling.loop import Scheduler
+
+if TYPE_CHECKING:
+    from scheduler.processor.loop import DagProcessor
 
 
 class Command(BaseCommand):
@@ -28,7 +33,8 @@ class Command(BaseCommand):
             f"Scheduler started: executor={settings.ORCH.executor} "
             f"parallelism={settings.ORCH.parallelism} api={settings.ORCH.api_url}"
         )
-        processor = thread = None
+        processor: DagProcessor | None = None
+        thread: threading.Thread | None = None
         if with_dag_processor:
             from scheduler.processor.loop import DagProcessor
 
@@ -36,8 +42,9 @@ class Command(BaseCommand):
             processor = DagProcessor()
             thread = threading.Thread(target=processor.run_forever, name="dag-processor")
             thread.start()
+        scheduler = Scheduler()
         try:
-            Scheduler().run_forever()
+            scheduler.run_forever()
         finally:
             if processor is not None and thread is not None:
                 processor.stop()

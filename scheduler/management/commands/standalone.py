@@ -2,7 +2,10 @@
 
 Like `airflow standalone`: migrates the database, creates a first admin user (printing its
 password once), then runs the API server, the DAG processor and the scheduler (with the local
-executor inside it) with the example DAGs loaded. Ctrl-C stops all of it.
+executor inside it) with the example DAGs loaded. A child that dies is restarted; Ctrl-C (or
+SIGTERM) stops the scheduler first — it lets running tries finish for ORCH_SHUTDOWN_GRACE
+seconds while the API server still takes their reports — then the API server
+(scheduler/standalone/supervisor.py).
 """
 
 from __future__ import annotations
@@ -39,27 +42,26 @@ class Command(BaseCommand):
         env.setdefault("ORCH_API_URL", f"http://{reachable}:{port}")
         python = sys.executable
         manage = str(settings.BASE_DIR / "manage.py")
+        api_server = [
+            python, "-m", "uvicorn", "orchestrator_site.asgi:application",
+            "--host", host, "--port", str(port), "--no-access-log",
+        ]  # fmt: skip
         children = [
-            (
-                "api-server",
-                [
-                    python,
-                    "-m",
-                    "uvicorn",
-                    "orchestrator_site.asgi:application",
-                    "--host",
-                    host,
-                    "--port",
-                    str(port),
-                    "--no-access-log",
-                ],
-            ),
+            {"name": "api-server", "argv": api_server, "stop_timeout": 10.0},
             # The DAG processor runs as a thread of the scheduler process here: one Django
-            # process and one forkserver fewer (see README, "footprint").
-            ("scheduler", [python, manage, "scheduler", "--with-dag-processor"]),
+            # process and one forkserver fewer (see README, "footprint"). Its stop timeout
+            # covers the grace it gives running tries, plus the time to requeue the rest.
+            {
+                "name": "scheduler",
+                "argv": [python, manage, "scheduler", "--with-dag-processor"],
+                "stop_timeout": float(settings.ORCH.shutdown_grace) + 15.0,
+            },
         ]
         spec = {
             "children": children,
+            # The scheduler stops first, while the API server still takes the reports of the
+            # tries it lets finish.
+            "stop_order": ["scheduler", "api-server"],
             "banner": f"orchestrator is up: http://{host}:{port}/ (Ctrl-C stops everything)",
         }
         self.stdout.flush()

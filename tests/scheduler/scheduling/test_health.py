@@ -2,43 +2,34 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from dagruns.actions.audit import Actor
-from dagruns.actions.runs import do_trigger_dag
 from dagruns.domain.logs import ti_log_path
 from dagruns.models import TaskInstance, TaskInstanceHistory
-from dagruns.sdk import DAG, PythonOperator
 from scheduler.executors.base import ExecutorEvent
+from scheduler.executors.liveness import this_host
 from scheduler.scheduling.health import (
     fail_ended_runners,
     fail_stuck_queued,
     fail_zombies,
     stop_orphaned_runners,
 )
-from scheduler.scheduling.loop import Scheduler
-from tests.builders import START, RecordingExecutor, store
+from tests.builders import RecordingExecutor, queue_one_try
 
 pytestmark = pytest.mark.django_db
-
-
-def noop():
-    return None
 
 
 @pytest.fixture
 def running_ti(orch_settings, tmp_path):
     orch_settings.log_dir = tmp_path / "logs"
-    with DAG("health", schedule=None, start_date=START) as dag:
-        PythonOperator(task_id="t", python_callable=noop, retries=1)
-    store(dag)
-    do_trigger_dag("health", Actor(name="test"))
     executor = RecordingExecutor()
-    Scheduler(executor=executor).run_once()
-    ti = TaskInstance.objects.get()
+    ti = queue_one_try("health", executor)
     TaskInstance.objects.filter(pk=ti.pk).update(
         state="running", start_date=timezone.now(), last_heartbeat_at=timezone.now()
     )
@@ -78,6 +69,35 @@ def test_a_running_try_without_heartbeat_is_a_zombie(running_ti, orch_settings):
     running_ti.refresh_from_db()
     assert running_ti.state == "up_for_retry"
     assert "Detected zombie" in ti_log_path(running_ti).read_text()
+
+
+def test_a_zombie_whose_frozen_runner_lives_on_this_host_is_failed_only_once_it_is_killed(
+    running_ti, orch_settings
+):
+    """The retry must never overlap the old runner: it is killed first (with its group)."""
+    orch_settings.task_heartbeat_timeout = 60
+    frozen = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True
+    )
+    try:
+        TaskInstance.objects.filter(pk=running_ti.pk).update(
+            hostname=this_host(),
+            pid=frozen.pid,
+            start_date=timezone.now(),
+            last_heartbeat_at=timezone.now() - timedelta(seconds=61),
+        )
+        failed = 0
+        deadline = time.monotonic() + 30
+        while not failed:
+            assert time.monotonic() < deadline, "the zombie was never failed"
+            failed = fail_zombies(timezone.now() + timedelta(seconds=1))
+            frozen.poll()  # reap it once killed, as its parent would
+            time.sleep(0.05)
+        assert frozen.wait(30) == -9, "killed before its try was failed"
+        assert TaskInstance.objects.get().state == "up_for_retry"
+    finally:
+        frozen.kill()
+        frozen.wait()
 
 
 def test_a_recent_heartbeat_is_not_a_zombie(running_ti, orch_settings):

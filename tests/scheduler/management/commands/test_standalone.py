@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import psutil
 import pytest
 
 from scheduler.benchmarks.engine import free_port
+from tests.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[4]
 pytestmark = pytest.mark.sqlite_only  # it runs its own embedded SQLite whatever the suite uses
@@ -38,16 +38,6 @@ def _env(home: Path) -> dict[str, str]:
     return env
 
 
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def answers(url: str) -> bool:
     try:
         urllib.request.urlopen(url, timeout=1)
@@ -68,21 +58,19 @@ def test_standalone_runs_a_dag_and_stops_cleanly_on_ctrl_c(tmp_path):
         start_new_session=True,
     )
     try:
-        wait_for(lambda: answers(f"http://127.0.0.1:{port}/admin/login/"), 60, "HTTP")
+        wait_until(lambda: answers(f"http://127.0.0.1:{port}/admin/login/"), "HTTP")
         assert (home / "standalone_admin_password.txt").read_text().strip()
-        wait_for(
+        wait_until(
             lambda: "example_branching" in manage(home, "dags", "list", "-o", "plain"),
-            60,
             "the example DAGs to be parsed",
         )
         manage(home, "dags", "unpause", "example_branching")
         manage(home, "dags", "trigger", "example_branching", "--run-id", "smoke")
-        wait_for(
+        wait_until(
             lambda: (
                 '"state": "success"'
                 in manage(home, "dags", "list-runs", "example_branching", "-o", "json")
             ),
-            60,
             "the triggered run to succeed",
         )
         tree = [proc.pid, *(c.pid for c in psutil.Process(proc.pid).children(recursive=True))]
@@ -101,4 +89,4 @@ def test_standalone_runs_a_dag_and_stops_cleanly_on_ctrl_c(tmp_path):
         ]
         return not alive
 
-    wait_for(all_gone, 15, "every process of the tree to exit")
+    wait_until(all_gone, "every process of the tree to exit", timeout=30)
