@@ -71,8 +71,10 @@ def get_dags(request: HttpRequest, filters: Query[DagFilters]):
         dags = dags.filter(is_paused=filters.paused)
     if filters.has_import_errors is not None:
         dags = dags.filter(has_import_errors=filters.has_import_errors)
-    dags = dags.filter(pattern_filter("dag_id", filters.dag_id_pattern))
-    dags = dags.filter(pattern_filter("dag_id", filters.dag_display_name_pattern))
+    dags = dags.filter(pattern_filter("dag_id", filters.dag_id_pattern, "dag_id_pattern"))
+    dags = dags.filter(
+        pattern_filter("dag_id", filters.dag_display_name_pattern, "dag_display_name_pattern")
+    )
     if filters.tags:
         if filters.tags_match_mode == "all":
             for tag in set(filters.tags):
@@ -204,7 +206,7 @@ def get_dag_tags(
     """All distinct tag names."""
     require(request, Role.VIEWER)
     names = (
-        DagTag.objects.filter(pattern_filter("name", tag_name_pattern))
+        DagTag.objects.filter(pattern_filter("name", tag_name_pattern, "tag_name_pattern"))
         .values_list("name", flat=True)
         .distinct()
     )

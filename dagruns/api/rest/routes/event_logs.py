@@ -56,7 +56,9 @@ def get_import_errors(
     filename_pattern: str | None = None,
 ):
     require(request, Role.VIEWER)
-    rows = DagImportError.objects.filter(pattern_filter("filename", filename_pattern))
+    rows = DagImportError.objects.filter(
+        pattern_filter("filename", filename_pattern, "filename_pattern")
+    )
     rows = order(rows, params.order_by, IMPORT_ERROR_ORDER, default="id")
     items, total = page(rows, params.limit, params.offset)
     return {"import_errors": [present.import_error(e) for e in items], "total_entries": total}
@@ -121,7 +123,9 @@ def get_event_logs(request: HttpRequest, filters: Query[EventFilters]):
     if filters.after is not None:
         rows = rows.filter(when__gt=filters.after)
     for name in ("dag_id", "task_id", "run_id", "owner", "event"):
-        rows = rows.filter(pattern_filter(name, getattr(filters, f"{name}_pattern")))
+        rows = rows.filter(
+            pattern_filter(name, getattr(filters, f"{name}_pattern"), f"{name}_pattern")
+        )
     rows = order(rows, filters.order_by, EVENT_ORDER, default="id")
     items, total = page(rows, filters.limit, filters.offset)
     return {"event_logs": [present.event_log(e) for e in items], "total_entries": total}

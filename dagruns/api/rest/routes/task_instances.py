@@ -151,9 +151,9 @@ def get_task_instances(
         _run_date_filters(filters),
         date_filters(filters, ("start_date", "end_date", "updated_at")),
         _duration(filters),
-        pattern_filter("task_id", filters.task_display_name_pattern),
-        pattern_filter("dag_id", filters.dag_id_pattern),
-        pattern_filter("run_id", filters.run_id_pattern),
+        pattern_filter("task_id", filters.task_display_name_pattern, "task_display_name_pattern"),
+        pattern_filter("dag_id", filters.dag_id_pattern, "dag_id_pattern"),
+        pattern_filter("run_id", filters.run_id_pattern, "run_id_pattern"),
     )
     if filters.task_id is not None:
         tis = tis.filter(task_id=filters.task_id)

@@ -59,7 +59,7 @@ def get_xcom_entries(
         entries = entries.filter(key=xcom_key)
     if map_index is not None:
         entries = entries.filter(map_index=map_index)
-    entries = entries.filter(pattern_filter("key", xcom_key_pattern))
+    entries = entries.filter(pattern_filter("key", xcom_key_pattern, "xcom_key_pattern"))
     entries = order(
         entries, params.order_by, XCOM_ORDER, default=["dag_id", "run_id", "task_id", "key"]
     )
