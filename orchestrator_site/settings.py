@@ -49,6 +49,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # API bodies over their limit: a JSON 413 naming the limit, before any view reads them.
+    "dagruns.api.body_size.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -172,6 +174,9 @@ ORCH: dict[str, Any] = {
     # --- engine ---
     "EXECUTION_API_TOKEN_TTL": env_float("EXECUTION_API_TOKEN_TTL", 600.0, minimum=1.0),
     "XCOM_MAX_SIZE": env_int("XCOM_MAX_SIZE", 1024 * 1024, minimum=1),
+    # The largest request body the REST API, the Execution API and /auth/token take (bytes;
+    # Django's DATA_UPLOAD_MAX_MEMORY_SIZE default). Larger: a JSON 413 naming this setting.
+    "REQUEST_BODY_MAX_SIZE": env_int("REQUEST_BODY_MAX_SIZE", 2621440, minimum=1),
     # Where workers reach the API server (the Execution API). Standalone sets it.
     "API_URL": env_str("API_URL", "http://127.0.0.1:8000"),
     "SCHEDULER_HEARTBEAT_SEC": env_float("SCHEDULER_HEARTBEAT_SEC", 5.0),
@@ -185,3 +190,6 @@ ORCH: dict[str, Any] = {
     # The scheduler's poll when nothing wakes it (events wake it at once).
     "SCHEDULER_IDLE_SLEEP": env_float("SCHEDULER_IDLE_SLEEP", 1.0, minimum=0.01),
 }
+
+# Django's own body limit (pages, forms) follows ORCH_REQUEST_BODY_MAX_SIZE.
+DATA_UPLOAD_MAX_MEMORY_SIZE = ORCH["REQUEST_BODY_MAX_SIZE"]

@@ -13,7 +13,7 @@ from dagruns.api.rest import present
 from dagruns.api.rest.auth import actor, require
 from dagruns.api.rest.errors import ApiError, conflict, not_found
 from dagruns.api.rest.pagination import ListParams, UpdateMask, order, page, pattern_filter
-from dagruns.api.rest.schemas.common import HTTPExceptionResponse, errors
+from dagruns.api.rest.schemas.common import DbInt, HTTPExceptionResponse, errors
 from dagruns.api.rest.schemas.dags import (
     DAGCollectionResponse,
     DAGDetailsResponse,
@@ -165,7 +165,7 @@ SOURCE_RESPONSES = {200: {"content": {"text/plain": {"schema": {"type": "string"
     tags=["DagSource"],
     openapi_extra={"responses": SOURCE_RESPONSES},
 )
-def get_dag_source(request: HttpRequest, dag_id: str, version_number: int | None = None):
+def get_dag_source(request: HttpRequest, dag_id: str, version_number: DbInt | None = None):
     """The DAG file's source code, of its latest version or of `version_number`."""
     require(request, Role.VIEWER)
     get_dag_or_raise(dag_id)

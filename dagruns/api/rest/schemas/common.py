@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from ninja import Schema
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -20,11 +20,39 @@ def _to_utc(value: datetime) -> datetime:
         raise ValueError("date is out of range") from None
 
 
-# A duration filter in seconds: a finite number (NaN and infinity are a 422).
-Seconds = Annotated[float, Field(allow_inf_nan=False)]
+def _not_a_number(value: Any) -> Any:
+    # pydantic reads a bare number ("0.5", 1700000000) as seconds since the epoch; the
+    # document promises an RFC 3339 date-time, and `updated_at_lte=0.5` meaning 1970 is
+    # a trap: refuse it with a 422 naming the field.
+    text = value.strip() if isinstance(value, str) else value
+    is_number = isinstance(text, int | float) and not isinstance(text, bool)
+    if isinstance(text, str):
+        try:
+            float(text)
+            is_number = True
+        except ValueError:
+            pass
+    if is_number:
+        raise ValueError("must be an ISO 8601 date-time with a timezone, not a number")
+    return value
+
+
+# An integer query or path value (map_index, try_number, version_number, an id) within the
+# database's 32-bit INTEGER: beyond it a 422 names the parameter and the bound, instead of
+# an overflow deep in the driver.
+DbInt = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+
+
+# A duration filter in seconds: a finite number (NaN and infinity are a 422) within ±10**10 s
+# (three centuries), so that it fits a timedelta and the database's microseconds on SQLite
+# (a 64-bit integer) as well as PostgreSQL's interval; beyond it a 422 names the bound.
+MAX_DURATION_SECONDS = 10**10
+Seconds = Annotated[
+    float, Field(allow_inf_nan=False, ge=-MAX_DURATION_SECONDS, le=MAX_DURATION_SECONDS)
+]
 
 # A timezone-aware date-time (a naive one is a 422, as in Airflow), normalized to UTC.
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+UtcDatetime = Annotated[AwareDatetime, BeforeValidator(_not_a_number), AfterValidator(_to_utc)]
 
 
 class StrictBody(BaseModel):

@@ -136,7 +136,9 @@ def test_a_hostile_pattern_on_every_list_endpoint_answers_and_a_concurrent_reque
         hostile = [pool.submit(_timed_get, served, p, {name: HOSTILE}) for p, name in targets]
         # While the hostile requests are in flight, someone else asks for something simple.
         health, health_seconds = _timed_get(served, "/monitor/health", {})
-        answers = [(target, *future.result()) for target, future in zip(targets, hostile)]
+        answers = [
+            (target, *future.result()) for target, future in zip(targets, hostile, strict=True)
+        ]
     assert health.status_code == 200
     slowest = 0.0
     for (path, name), response, seconds in answers:
