@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    # Login throttling (dagruns/views/login_throttle.py); keeps its counts in its own tables.
+    "axes",
     "channels",
     "dagruns",
     "scheduler",
@@ -58,6 +60,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as axes asks: turns a sign-in refused for too many failures into the 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "orchestrator_site.urls"
@@ -177,6 +181,10 @@ ORCH: dict[str, Any] = {
     # The largest request body the REST API, the Execution API and /auth/token take (bytes;
     # Django's DATA_UPLOAD_MAX_MEMORY_SIZE default). Larger: a JSON 413 naming this setting.
     "REQUEST_BODY_MAX_SIZE": env_int("REQUEST_BODY_MAX_SIZE", 2621440, minimum=1),
+    # Login throttling (/login/, /auth/token, the admin): this many failed attempts for one
+    # username or from one address lock both out for LOGIN_COOLOFF seconds (429).
+    "LOGIN_FAILURE_LIMIT": env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1),
+    "LOGIN_COOLOFF": env_float("LOGIN_COOLOFF", 900.0, minimum=1.0),
     # Where workers reach the API server (the Execution API). Standalone sets it.
     "API_URL": env_str("API_URL", "http://127.0.0.1:8000"),
     "SCHEDULER_HEARTBEAT_SEC": env_float("SCHEDULER_HEARTBEAT_SEC", 5.0),
@@ -193,3 +201,21 @@ ORCH: dict[str, Any] = {
 
 # Django's own body limit (pages, forms) follows ORCH_REQUEST_BODY_MAX_SIZE.
 DATA_UPLOAD_MAX_MEMORY_SIZE = ORCH["REQUEST_BODY_MAX_SIZE"]
+
+# --- login throttling (django-axes), driven by ORCH_LOGIN_* through login_throttle ---------
+AUTHENTICATION_BACKENDS = [
+    "dagruns.views.login_throttle.ThrottledLoginBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = "dagruns.views.login_throttle.failure_limit"
+AXES_COOLOFF_TIME = "dagruns.views.login_throttle.cool_off"
+AXES_LOCKOUT_CALLABLE = "dagruns.views.login_throttle.lockout_response"
+# Per username and, separately, per address (not only the pair): spreading guesses over many
+# usernames from one address, or over many addresses for one username, is stopped too.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# A refused attempt during a lockout does not restart the cool-off: Retry-After stays true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Failures are audited as AuditEvent rows; axes need not log every success too.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
