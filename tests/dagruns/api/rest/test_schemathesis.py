@@ -2,22 +2,24 @@
 requests (valid and invalid) never get a 5xx, and every response matches the documented status
 codes, content types and schemas.
 
-Bounded: a fixed number of examples per operation, derandomized (the same requests every run),
-no deadline per example and a total budget well under two minutes. Half of the generated path
-parameters are swapped for ids that exist, so success paths are exercised too, not only 404s.
+Every built-in check schemathesis has (the default set: no server errors, status codes,
+content types, headers and bodies as documented, valid data accepted and invalid data refused,
+…). Reproducible: a fixed seed and a fixed number of examples per operation, no time budget
+and no deadline, so what is tested never depends on the machine's speed. Half of the generated
+path parameters are swapped for ids that exist, so success paths are exercised too, not only
+404s.
 """
 
 from __future__ import annotations
 
-import itertools
-import time
+import zlib
 
 import pytest
 import schemathesis
 from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, seed, settings
 
 from dagruns.actions.xcoms import do_set_xcom
 from dagruns.api.rest.auth import issue_token
@@ -27,19 +29,16 @@ from tests.dagruns.actions.factories import make_run
 from tests.dagruns.api.rest.conftest import make_user
 
 MAX_EXAMPLES = 10
-# A backstop for slow machines: operations left when it is used up are skipped, not run.
-TIME_BUDGET_SECONDS = 100.0
-_started = time.monotonic()
+SEED = 20261130
 
 schema = schemathesis.openapi.from_wsgi("/api/v2/openapi.json", get_wsgi_application())
 
-CHECKS = [
-    schemathesis.checks.not_a_server_error,
-    schemathesis.specs.openapi.checks.status_code_conformance,
-    schemathesis.specs.openapi.checks.content_type_conformance,
-    schemathesis.specs.openapi.checks.response_schema_conformance,
-]
-_swap = itertools.count()
+
+def _use_known_ids(case) -> bool:
+    """Half of the cases, chosen from the generated values alone (not from the order tests run
+    in, which differs between runs and xdist workers), so every run sends the same requests."""
+    generated = repr(sorted(case.path_parameters.items())).encode()
+    return zlib.crc32(generated) % 2 == 1
 
 
 @pytest.fixture
@@ -77,18 +76,18 @@ def known(db, in_process_requests):
 @pytest.mark.slow
 @pytest.mark.django_db
 @schema.parametrize()
+@seed(SEED)
 @settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,
-    derandomize=True,
     database=None,
     suppress_health_check=list(HealthCheck),
 )
 def test_no_request_gets_a_server_error_or_an_undocumented_response(case, known):
-    if time.monotonic() - _started > TIME_BUDGET_SECONDS:
-        pytest.skip("the schemathesis time budget is used up")
-    if case.path_parameters and next(_swap) % 2:
+    if case.path_parameters and _use_known_ids(case):
         for name, value in known["ids"].items():
             if name in case.path_parameters and case.path_parameters[name] != "~":
                 case.path_parameters[name] = value
-    case.call_and_validate(headers={"Authorization": f"Bearer {known['token']}"}, checks=CHECKS)
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {known['token']}"},
+    )
