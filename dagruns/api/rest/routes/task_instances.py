@@ -68,7 +68,7 @@ TI_ORDER = {
     "updated_at": "updated_at",
 }
 DEFAULT_TI_ORDER = ["map_index", "task_id"]
-_NONE_STATES = {"none", "no_status"}
+NONE_STATES = {"none", "no_status"}
 
 
 def ti_queryset():
@@ -81,8 +81,8 @@ def ti_queryset():
 
 def state_filter(states: list[Any]) -> Q:
     """Airflow's state filter, where `none` (or `no_status`) means "no state yet" (NULL)."""
-    wanted = Q(state__in=[s for s in states if s is not None and s not in _NONE_STATES])
-    if any(s is None or s in _NONE_STATES for s in states):
+    wanted = Q(state__in=[s for s in states if s is not None and s not in NONE_STATES])
+    if any(s is None or s in NONE_STATES for s in states):
         wanted |= Q(state__isnull=True)
     return wanted
 
@@ -164,7 +164,7 @@ def get_task_instances(
     )
     if filters.task_id is not None:
         tis = tis.filter(task_id=filters.task_id)
-    check_choices("state", filters.state, [*TaskInstanceState, *sorted(_NONE_STATES)])
+    check_choices("state", filters.state, [*TaskInstanceState, *sorted(NONE_STATES)])
     if filters.state:
         tis = tis.filter(state_filter(filters.state))
     for name in ("pool", "queue", "executor", "operator", "try_number", "map_index"):
@@ -305,7 +305,7 @@ def get_task_instance_dependencies(
 
 
 @router.get(
-    PREFIX + "/{task_id}/{int:map_index}",
+    PREFIX + "/{task_id}/{signedint:map_index}",
     response={200: TaskInstanceResponse, **errors(404)},
     operation_id="get_mapped_task_instance",
 )

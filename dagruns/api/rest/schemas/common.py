@@ -9,6 +9,7 @@ from uuid import UUID
 
 from ninja import Schema
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -43,6 +44,29 @@ def _not_a_number(value: Any) -> Any:
 DbInt = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
 
 
+def _json_number(kind: str) -> BeforeValidator:
+    """In a JSON body a number is a number: "5" and true are refused with a 422 (pydantic's
+    lax mode would take them, the document says integer/number), while 5.0 is still the
+    integer 5 as JSON Schema says. `kind` is pydantic's word (int, float) for the error."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str):
+            raise PydanticCustomError(
+                f"{kind}_parsing", "Input should be a JSON number, not a string"
+            )
+        if isinstance(value, bool):
+            raise PydanticCustomError(f"{kind}_type", "Input should be a JSON number")
+        return value
+
+    return BeforeValidator(check)
+
+
+# An integer field of a JSON body. With bounds, put them before the check (pydantic would
+# otherwise publish them as unknown keys): Annotated[int, Field(ge=0), JSON_NUMBER].
+JSON_NUMBER = _json_number("int")
+JsonInt = Annotated[int, JSON_NUMBER]
+
+
 # A duration filter in seconds: a finite number (NaN and infinity are a 422) within ±10**10 s
 # (three centuries), so that it fits a timedelta and the database's microseconds on SQLite
 # (a 64-bit integer) as well as PostgreSQL's interval; beyond it a 422 names the bound.
@@ -50,6 +74,8 @@ MAX_DURATION_SECONDS = 10**10
 Seconds = Annotated[
     float, Field(allow_inf_nan=False, ge=-MAX_DURATION_SECONDS, le=MAX_DURATION_SECONDS)
 ]
+# The same in a JSON body (the batch lists), where "5" is a string, not a number.
+BodySeconds = Annotated[Seconds, _json_number("float")]
 
 # A timezone-aware date-time (a naive one is a 422, as in Airflow), normalized to UTC.
 UtcDatetime = Annotated[AwareDatetime, BeforeValidator(_not_a_number), AfterValidator(_to_utc)]
@@ -175,3 +201,12 @@ class TimeRangeFilters(Schema):
     duration_gt: Seconds | None = None
     duration_lte: Seconds | None = None
     duration_lt: Seconds | None = None
+
+
+class BodyTimeRangeFilters(TimeRangeFilters):
+    """The same filters in a JSON body (the batch lists): durations must be JSON numbers."""
+
+    duration_gte: BodySeconds | None = None
+    duration_gt: BodySeconds | None = None
+    duration_lte: BodySeconds | None = None
+    duration_lt: BodySeconds | None = None
