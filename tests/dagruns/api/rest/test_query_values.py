@@ -105,3 +105,27 @@ def test_a_number_is_not_a_date(admin, world, value):
     error = response.json()["detail"][0]
     assert error["loc"] == ["query", "updated_at_lte"]
     assert "not a number" in error["msg"]
+
+
+def test_a_negative_map_index_in_the_path_reaches_the_task_instance_route(admin, world):
+    response = admin.get(f"/dags/etl/dagRuns/{RUN_ID}/taskInstances/extract/-1")
+    assert response.status_code == 200
+    assert response.json()["map_index"] == -1
+    huge = admin.get(f"/dags/etl/dagRuns/{RUN_ID}/taskInstances/extract/{10**30}")
+    assert huge.status_code == 422
+    assert huge.json()["detail"][0]["loc"] == ["path", "map_index"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/pools", {"name": "p", "slots": "5"}, "slots"),
+        ("/pools", {"name": "p", "slots": 5, "include_deferred": "true"}, "include_deferred"),
+        ("/connections", {"connection_id": "c", "conn_type": "http", "port": "80"}, "port"),
+        ("/dags/~/dagRuns/list", {"duration_gte": "5"}, "duration_gte"),
+    ],
+)
+def test_a_json_body_takes_numbers_and_booleans_only_as_json_types(admin, world, path, body, field):
+    response = admin.post(path, body)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", field]
