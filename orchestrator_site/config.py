@@ -192,6 +192,24 @@ class OrchSettings(BaseModel):
         shown="strict, self only",
     )
     # --- the REST API ---
+    # Django's DATA_UPLOAD_MAX_MEMORY_SIZE default; the Execution API's XCom pushes may carry
+    # up to 2 x ORCH_XCOM_MAX_SIZE (see dagruns/api/body_size.py).
+    request_body_max_size: int = setting(
+        2621440,
+        ge=1,
+        meaning="bytes of body the REST API, the Execution API and `/auth/token` accept; "
+        "larger: a JSON 413 naming this setting",
+    )
+    # Login throttling (/login/, /auth/token, the admin), through django-axes.
+    login_failure_limit: int = setting(
+        5,
+        ge=1,
+        meaning="failed sign-ins for one username, or from one address, before both are "
+        "refused with 429 for `ORCH_LOGIN_COOLOFF` seconds",
+    )
+    login_cooloff: float = setting(
+        900.0, ge=1, meaning="seconds a throttled username or address stays locked out"
+    )
     # Airflow's [api_auth] jwt_expiration_time (86400 s).
     api_token_ttl: float = setting(
         86400.0, ge=1, meaning="seconds a REST API access token (`POST /auth/token`) lives"

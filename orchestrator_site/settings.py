@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    # Login throttling (dagruns/views/login_throttle.py); keeps its counts in its own tables.
+    "axes",
     "channels",
     "dagruns",
     "scheduler",
@@ -52,6 +54,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # API bodies over their limit: a JSON 413 naming the limit, before any view reads them.
+    "dagruns.api.body_size.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -65,6 +69,8 @@ MIDDLEWARE = [
     "dagruns.views.security.RejectNulMiddleware",
     # ORCH_CSP on every HTML answer.
     "dagruns.views.security.ContentSecurityPolicyMiddleware",
+    # Last, as axes asks: turns a sign-in refused for too many failures into the 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "orchestrator_site.urls"
@@ -240,3 +246,24 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": ORCH.log_level},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Django's own body limit (pages, forms) follows ORCH_REQUEST_BODY_MAX_SIZE.
+DATA_UPLOAD_MAX_MEMORY_SIZE = ORCH.request_body_max_size
+
+# --- login throttling (django-axes), driven by ORCH_LOGIN_FAILURE_LIMIT and ORCH_LOGIN_COOLOFF
+AUTHENTICATION_BACKENDS = [
+    "dagruns.views.login_throttle.ThrottledLoginBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = "dagruns.views.login_throttle.failure_limit"
+AXES_COOLOFF_TIME = "dagruns.views.login_throttle.cool_off"
+AXES_LOCKOUT_CALLABLE = "dagruns.views.login_throttle.lockout_response"
+# Per username and, separately, per address (not only the pair): spreading guesses over many
+# usernames from one address, or over many addresses for one username, is stopped too.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# A refused attempt during a lockout does not restart the cool-off: Retry-After stays true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Failures are audited as AuditEvent rows; axes need not log every success too.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False

@@ -11,14 +11,13 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 
 from dagruns.api.rest.auth import issue_token
 from dagruns.domain import logs
-from dagruns.domain.roles import Role, assign_role
 from dagruns.models import TaskInstance
 from tests.builders import make_run
+from tests.personas import persona
 from tests.processes import free_port, peak_rss, server_env, start_api_server, stop
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -76,8 +75,7 @@ def test_fetching_a_50_mb_log_in_full_does_not_grow_the_api_server_by_its_size(s
     logs.append_lines(logs.ti_log_path(small), [LINE.format(1)] * 100)
     lines = write_log(logs.ti_log_path(ti), LOG_BYTES)
 
-    viewer = User.objects.create_user("viewer", password="pw-123456")
-    assign_role(viewer, Role.VIEWER)
+    viewer = persona("viewer")  # re-creates the role groups a transactional flush removed
     browser = Client()
     browser.force_login(viewer)
     ui = {"Cookie": f"sessionid={browser.cookies['sessionid'].value}"}

@@ -17,6 +17,7 @@ from ninja import NinjaAPI, Router
 from dagruns.api.rest import (
     converters,  # noqa: F401  (registers `anypath` for the routes)
     docs,
+    documented,
     errors,
 )
 from dagruns.api.rest.auth import BearerAuth, RejectNul, SessionAuth
@@ -32,6 +33,7 @@ from dagruns.api.rest.routes import (
     variables,
     xcoms,
 )
+from dagruns.api.rest.schemas.common import DagRunState, DagRunType, TaskInstanceState
 
 NAMESPACE = "api_v2"
 
@@ -39,6 +41,9 @@ NAMESPACE = "api_v2"
 class RestAPI(NinjaAPI):
     def get_openapi_operation_id(self, operation: Any) -> str:
         return operation.view_func.__name__
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        return documented.apply(super().get_openapi_schema(*args, **kwargs))
 
 
 api = RestAPI(
@@ -78,6 +83,37 @@ api.add_router("", variables.router)
 api.add_router("", connections.router)
 api.add_router("", pools.router)
 api.add_router("", event_logs.router)
+
+# The words each `order_by`, `update_mask`, `state` and `run_type` takes (anything else is a
+# 400), published as enums so the document says what the API accepts.
+for _operation, _order in [
+    ("get_dags", dags.DAG_ORDER),
+    ("get_dag_tags", {"name": "name"}),
+    ("get_dag_runs", dag_runs.RUN_ORDER),
+    ("get_task_instances", task_instances.TI_ORDER),
+    ("get_xcom_entries", xcoms.XCOM_ORDER),
+    ("get_variables", variables.VARIABLE_ORDER),
+    ("get_connections", connections.CONNECTION_ORDER),
+    ("get_pools", pools.POOL_ORDER),
+    ("get_import_errors", event_logs.IMPORT_ERROR_ORDER),
+    ("get_event_logs", event_logs.EVENT_ORDER),
+]:
+    documented.choices(_operation, "order_by", documented.ordering(_order))
+for _operation, _fields in [
+    ("patch_dag", {"is_paused"}),
+    ("patch_dag_run", {"state", "note"}),
+    ("patch_task_instance", {"new_state", "note"}),
+    ("patch_task_instance_dry_run", {"new_state", "note"}),
+    ("patch_variable", variables.PATCHABLE | {"key"}),
+    ("patch_connection", (set(connections.FIELD_NAMES) - {"schema_"}) | {"connection_id"}),
+    ("patch_pool", pools.PATCHABLE),
+]:
+    documented.choices(_operation, "update_mask", sorted(_fields))
+documented.choices("get_dag_runs", "state", DagRunState)
+documented.choices("get_dag_runs", "run_type", DagRunType)
+documented.choices(
+    "get_task_instances", "state", [*TaskInstanceState, *sorted(task_instances.NONE_STATES)]
+)
 
 _fallback = Router()
 

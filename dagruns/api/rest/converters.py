@@ -21,3 +21,19 @@ class AnyPathConverter:
 
 
 register_converter(AnyPathConverter, "anypath")
+
+
+class SignedIntConverter:
+    """An integer path segment that may be negative (`map_index` -1 means "not mapped"):
+    Django's `int` is digits only, so `/…/extract/-1` would fall through to the API's 404."""
+
+    regex = r"-?[0-9]+"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+register_converter(SignedIntConverter, "signedint")

@@ -2,7 +2,9 @@
 manager route: JSON or form body `{"username", "password"}` → 201 `{"access_token": …}`).
 
 400: the body is not JSON/form or lacks a field; 401: wrong credentials (or an inactive
-user); 415: another content type. No session or cookie is involved, so no CSRF check applies.
+user); 415: another content type; 429: too many failed attempts for this username or from
+this address (dagruns/views/login_throttle.py, the same throttle as /login/). No session or
+cookie is involved, so no CSRF check applies.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -42,4 +45,6 @@ def create_token(request: HttpRequest) -> JsonResponse:
     user = authenticate(request, username=username, password=password)
     if user is None or not user.is_active:
         return _error(401, "Invalid credentials")
+    # A sign-in like the form's: the throttle forgets this username's and address's failures.
+    user_logged_in.send(sender=user.__class__, request=request, user=user)
     return JsonResponse({"access_token": issue_token(user)}, status=201)

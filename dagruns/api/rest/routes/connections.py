@@ -62,7 +62,9 @@ def get_connections(
     connection_id_pattern: str | None = None,
 ):
     require(request, Role.VIEWER)
-    rows = Connection.objects.filter(pattern_filter("conn_id", connection_id_pattern))
+    rows = Connection.objects.filter(
+        pattern_filter("conn_id", connection_id_pattern, "connection_id_pattern")
+    )
     rows = order(rows, params.order_by, CONNECTION_ORDER, default="id")
     items, total = page(rows, params.limit, params.offset)
     return {"connections": [present.connection(c) for c in items], "total_entries": total}

@@ -22,7 +22,14 @@ from dagruns.api.rest import present
 from dagruns.api.rest.auth import actor, require
 from dagruns.api.rest.errors import bad_request, conflict, not_found
 from dagruns.api.rest.pagination import UpdateMask, order, page, range_filter
-from dagruns.api.rest.schemas.common import TimeRangeFilters, UtcDatetime, errors
+from dagruns.api.rest.query_values import check_choices
+from dagruns.api.rest.schemas.common import (
+    DagRunState,
+    DagRunType,
+    TimeRangeFilters,
+    UtcDatetime,
+    errors,
+)
 from dagruns.api.rest.schemas.dag_runs import (
     RUN_PATCH_STATES,
     DAGRunClearBody,
@@ -121,6 +128,8 @@ def get_dag_runs(request: HttpRequest, dag_id: str, filters: Query[RunFilters]):
             lt=filters.duration_lt,
         ),
     )
+    check_choices("state", filters.state, DagRunState)
+    check_choices("run_type", filters.run_type, DagRunType)
     if filters.state:
         runs = runs.filter(state__in=filters.state)
     if filters.run_type:

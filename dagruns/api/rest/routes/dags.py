@@ -13,7 +13,7 @@ from dagruns.api.rest import present
 from dagruns.api.rest.auth import actor, require
 from dagruns.api.rest.errors import ApiError, conflict, not_found
 from dagruns.api.rest.pagination import ListParams, UpdateMask, order, page, pattern_filter
-from dagruns.api.rest.schemas.common import HTTPExceptionResponse, errors
+from dagruns.api.rest.schemas.common import DbInt, HTTPExceptionResponse, errors
 from dagruns.api.rest.schemas.dags import (
     DAGCollectionResponse,
     DAGDetailsResponse,
@@ -71,8 +71,10 @@ def get_dags(request: HttpRequest, filters: Query[DagFilters]):
         dags = dags.filter(is_paused=filters.paused)
     if filters.has_import_errors is not None:
         dags = dags.filter(has_import_errors=filters.has_import_errors)
-    dags = dags.filter(pattern_filter("dag_id", filters.dag_id_pattern))
-    dags = dags.filter(pattern_filter("dag_id", filters.dag_display_name_pattern))
+    dags = dags.filter(pattern_filter("dag_id", filters.dag_id_pattern, "dag_id_pattern"))
+    dags = dags.filter(
+        pattern_filter("dag_id", filters.dag_display_name_pattern, "dag_display_name_pattern")
+    )
     if filters.tags:
         if filters.tags_match_mode == "all":
             for tag in set(filters.tags):
@@ -163,7 +165,7 @@ SOURCE_RESPONSES = {200: {"content": {"text/plain": {"schema": {"type": "string"
     tags=["DagSource"],
     openapi_extra={"responses": SOURCE_RESPONSES},
 )
-def get_dag_source(request: HttpRequest, dag_id: str, version_number: int | None = None):
+def get_dag_source(request: HttpRequest, dag_id: str, version_number: DbInt | None = None):
     """The DAG file's source code, of its latest version or of `version_number`."""
     require(request, Role.VIEWER)
     get_dag_or_raise(dag_id)
@@ -204,7 +206,7 @@ def get_dag_tags(
     """All distinct tag names."""
     require(request, Role.VIEWER)
     names = (
-        DagTag.objects.filter(pattern_filter("name", tag_name_pattern))
+        DagTag.objects.filter(pattern_filter("name", tag_name_pattern, "tag_name_pattern"))
         .values_list("name", flat=True)
         .distinct()
     )

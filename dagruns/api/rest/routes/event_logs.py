@@ -10,7 +10,7 @@ from dagruns.api.rest import present
 from dagruns.api.rest.auth import require
 from dagruns.api.rest.errors import not_found
 from dagruns.api.rest.pagination import ListParams, order, page, pattern_filter
-from dagruns.api.rest.schemas.common import UtcDatetime, errors
+from dagruns.api.rest.schemas.common import DbInt, UtcDatetime, errors
 from dagruns.api.rest.schemas.monitor import (
     EventLogCollectionResponse,
     EventLogResponse,
@@ -56,7 +56,9 @@ def get_import_errors(
     filename_pattern: str | None = None,
 ):
     require(request, Role.VIEWER)
-    rows = DagImportError.objects.filter(pattern_filter("filename", filename_pattern))
+    rows = DagImportError.objects.filter(
+        pattern_filter("filename", filename_pattern, "filename_pattern")
+    )
     rows = order(rows, params.order_by, IMPORT_ERROR_ORDER, default="id")
     items, total = page(rows, params.limit, params.offset)
     return {"import_errors": [present.import_error(e) for e in items], "total_entries": total}
@@ -68,7 +70,7 @@ def get_import_errors(
     tags=["Import Error"],
     operation_id="get_import_error",
 )
-def get_import_error(request: HttpRequest, import_error_id: int):
+def get_import_error(request: HttpRequest, import_error_id: DbInt):
     require(request, Role.VIEWER)
     error = DagImportError.objects.filter(pk=import_error_id).first()
     if error is None:
@@ -83,8 +85,8 @@ class EventFilters(Schema):
     dag_id: str | None = None
     task_id: str | None = None
     run_id: str | None = None
-    map_index: int | None = None
-    try_number: int | None = None
+    map_index: DbInt | None = None
+    try_number: DbInt | None = None
     owner: str | None = None
     event: str | None = None
     excluded_events: list[str] = Field(default_factory=list)
@@ -121,7 +123,9 @@ def get_event_logs(request: HttpRequest, filters: Query[EventFilters]):
     if filters.after is not None:
         rows = rows.filter(when__gt=filters.after)
     for name in ("dag_id", "task_id", "run_id", "owner", "event"):
-        rows = rows.filter(pattern_filter(name, getattr(filters, f"{name}_pattern")))
+        rows = rows.filter(
+            pattern_filter(name, getattr(filters, f"{name}_pattern"), f"{name}_pattern")
+        )
     rows = order(rows, filters.order_by, EVENT_ORDER, default="id")
     items, total = page(rows, filters.limit, filters.offset)
     return {"event_logs": [present.event_log(e) for e in items], "total_entries": total}
@@ -133,7 +137,7 @@ def get_event_logs(request: HttpRequest, filters: Query[EventFilters]):
     tags=["Event Log"],
     operation_id="get_event_log",
 )
-def get_event_log(request: HttpRequest, event_log_id: int):
+def get_event_log(request: HttpRequest, event_log_id: DbInt):
     require(request, Role.VIEWER)
     event = AuditEvent.objects.filter(pk=event_log_id).first()
     if event is None:

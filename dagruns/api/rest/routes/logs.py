@@ -29,7 +29,7 @@ from ninja.responses import NinjaJSONEncoder
 from dagruns.api.rest.auth import require
 from dagruns.api.rest.errors import bad_request, not_found
 from dagruns.api.rest.routes.task_instances import PREFIX, get_ti
-from dagruns.api.rest.schemas.common import errors
+from dagruns.api.rest.schemas.common import DbInt, errors
 from dagruns.api.rest.schemas.task_instances import TaskInstancesLogResponse
 from dagruns.domain import logs
 from dagruns.domain.roles import Role
@@ -123,9 +123,9 @@ def get_log(
     dag_id: str,
     dag_run_id: str,
     task_id: str,
-    try_number: int = Path(..., gt=0),  # type: ignore[call-overload]
+    try_number: int = Path(..., gt=0, le=2**31 - 1),  # type: ignore[call-overload]
     full_content: bool = False,
-    map_index: int = -1,
+    map_index: DbInt = -1,
     token: str | None = None,
 ):
     require(request, Role.VIEWER)

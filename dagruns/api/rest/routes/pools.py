@@ -42,7 +42,7 @@ def get_pools(
     pool_name_pattern: str | None = None,
 ):
     require(request, Role.VIEWER)
-    rows = Pool.objects.filter(pattern_filter("name", pool_name_pattern))
+    rows = Pool.objects.filter(pattern_filter("name", pool_name_pattern, "pool_name_pattern"))
     rows = order(rows, params.order_by, POOL_ORDER, default="id")
     items, total = page(rows, params.limit, params.offset)
     used = actions.usage([p.name for p in items])

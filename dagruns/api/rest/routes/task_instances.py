@@ -18,8 +18,15 @@ from dagruns.api.rest import present
 from dagruns.api.rest.auth import actor, require
 from dagruns.api.rest.errors import bad_request, conflict, not_found
 from dagruns.api.rest.pagination import UpdateMask, order, page, pattern_filter, range_filter
+from dagruns.api.rest.query_values import check_choices
 from dagruns.api.rest.routes.dag_runs import date_filters
-from dagruns.api.rest.schemas.common import TimeRangeFilters, UtcDatetime, errors
+from dagruns.api.rest.schemas.common import (
+    DbInt,
+    TaskInstanceState,
+    TimeRangeFilters,
+    UtcDatetime,
+    errors,
+)
 from dagruns.api.rest.schemas.task_instances import (
     ClearTaskInstancesBody,
     PatchTaskInstanceBody,
@@ -60,7 +67,7 @@ TI_ORDER = {
     "updated_at": "updated_at",
 }
 DEFAULT_TI_ORDER = ["map_index", "task_id"]
-_NONE_STATES = {"none", "no_status"}
+NONE_STATES = {"none", "no_status"}
 
 
 def ti_queryset():
@@ -73,8 +80,8 @@ def ti_queryset():
 
 def state_filter(states: list[Any]) -> Q:
     """Airflow's state filter, where `none` (or `no_status`) means "no state yet" (NULL)."""
-    wanted = Q(state__in=[s for s in states if s is not None and s not in _NONE_STATES])
-    if any(s is None or s in _NONE_STATES for s in states):
+    wanted = Q(state__in=[s for s in states if s is not None and s not in NONE_STATES])
+    if any(s is None or s in NONE_STATES for s in states):
         wanted |= Q(state__isnull=True)
     return wanted
 
@@ -92,10 +99,10 @@ class TiFilters(TimeRangeFilters):
     pool: list[str] = Field(default_factory=list)
     queue: list[str] = Field(default_factory=list)
     executor: list[str] = Field(default_factory=list)
-    version_number: list[int] = Field(default_factory=list)
-    try_number: list[int] = Field(default_factory=list)
+    version_number: list[DbInt] = Field(default_factory=list)
+    try_number: list[DbInt] = Field(default_factory=list)
     operator: list[str] = Field(default_factory=list)
-    map_index: list[int] = Field(default_factory=list)
+    map_index: list[DbInt] = Field(default_factory=list)
     limit: int = Field(50, ge=0)
     offset: int = Field(0, ge=0)
     order_by: list[str] = Field(default_factory=list)
@@ -150,12 +157,13 @@ def get_task_instances(
         _run_date_filters(filters),
         date_filters(filters, ("start_date", "end_date", "updated_at")),
         _duration(filters),
-        pattern_filter("task_id", filters.task_display_name_pattern),
-        pattern_filter("dag_id", filters.dag_id_pattern),
-        pattern_filter("run_id", filters.run_id_pattern),
+        pattern_filter("task_id", filters.task_display_name_pattern, "task_display_name_pattern"),
+        pattern_filter("dag_id", filters.dag_id_pattern, "dag_id_pattern"),
+        pattern_filter("run_id", filters.run_id_pattern, "run_id_pattern"),
     )
     if filters.task_id is not None:
         tis = tis.filter(task_id=filters.task_id)
+    check_choices("state", filters.state, [*TaskInstanceState, *sorted(NONE_STATES)])
     if filters.state:
         tis = tis.filter(state_filter(filters.state))
     for name in ("pool", "queue", "executor", "operator", "try_number", "map_index"):
@@ -246,7 +254,7 @@ def _tries(dag_id: str, run_id: str, task_id: str, map_index: int) -> list[Any]:
     operation_id="get_task_instance_tries",
 )
 def get_task_instance_tries(
-    request: HttpRequest, dag_id: str, dag_run_id: str, task_id: str, map_index: int = -1
+    request: HttpRequest, dag_id: str, dag_run_id: str, task_id: str, map_index: DbInt = -1
 ):
     require(request, Role.VIEWER)
     tries = _tries(dag_id, dag_run_id, task_id, map_index)
@@ -266,8 +274,8 @@ def get_task_instance_try_details(
     dag_id: str,
     dag_run_id: str,
     task_id: str,
-    task_try_number: int,
-    map_index: int = -1,
+    task_try_number: DbInt,
+    map_index: DbInt = -1,
 ):
     require(request, Role.VIEWER)
     for row in _tries(dag_id, dag_run_id, task_id, map_index):
@@ -285,7 +293,7 @@ def get_task_instance_try_details(
     operation_id="get_task_instance_dependencies",
 )
 def get_task_instance_dependencies(
-    request: HttpRequest, dag_id: str, dag_run_id: str, task_id: str, map_index: int = -1
+    request: HttpRequest, dag_id: str, dag_run_id: str, task_id: str, map_index: DbInt = -1
 ):
     """Why a task instance that has not started is not running yet (empty once it started)."""
     require(request, Role.VIEWER)
@@ -296,12 +304,12 @@ def get_task_instance_dependencies(
 
 
 @router.get(
-    PREFIX + "/{task_id}/{int:map_index}",
+    PREFIX + "/{task_id}/{signedint:map_index}",
     response={200: TaskInstanceResponse, **errors(404)},
     operation_id="get_mapped_task_instance",
 )
 def get_mapped_task_instance(
-    request: HttpRequest, dag_id: str, dag_run_id: str, task_id: str, map_index: int
+    request: HttpRequest, dag_id: str, dag_run_id: str, task_id: str, map_index: DbInt
 ):
     require(request, Role.VIEWER)
     return present.task_instance(get_ti(dag_id, dag_run_id, task_id, map_index))
@@ -367,7 +375,7 @@ def patch_task_instance_dry_run(
     task_id: str,
     body: PatchTaskInstanceBody,
     mask: Query[UpdateMask],
-    map_index: int | None = None,
+    map_index: DbInt | None = None,
 ):
     """What `PATCH …/{task_id}` would change, changing nothing."""
     return _patch(request, dag_id, dag_run_id, task_id, body, map_index, mask.update_mask, True)
@@ -381,7 +389,7 @@ def patch_task_instance(
     task_id: str,
     body: PatchTaskInstanceBody,
     mask: Query[UpdateMask],
-    map_index: int | None = None,
+    map_index: DbInt | None = None,
 ):
     """Mark a task instance (and optionally its relatives) success, failed or skipped, and/or
     set its note. Returns the task instances changed; 409 when it already is in that state."""
@@ -456,6 +464,6 @@ def patch_task_instance_named_list(
     dag_run_id: str,
     body: PatchTaskInstanceBody,
     mask: Query[UpdateMask],
-    map_index: int | None = None,
+    map_index: DbInt | None = None,
 ):
     return _patch(request, dag_id, dag_run_id, "list", body, map_index, mask.update_mask, False)

@@ -44,7 +44,9 @@ def get_variables(
     variable_key_pattern: str | None = None,
 ):
     require(request, Role.VIEWER)
-    rows = Variable.objects.filter(pattern_filter("key", variable_key_pattern))
+    rows = Variable.objects.filter(
+        pattern_filter("key", variable_key_pattern, "variable_key_pattern")
+    )
     rows = order(rows, params.order_by, VARIABLE_ORDER, default="id")
     items, total = page(rows, params.limit, params.offset)
     return {"variables": [present.variable(v) for v in items], "total_entries": total}

@@ -12,7 +12,7 @@ from dagruns.api.rest.auth import require
 from dagruns.api.rest.errors import not_found
 from dagruns.api.rest.pagination import ListParams, order, page, pattern_filter
 from dagruns.api.rest.routes.task_instances import PREFIX
-from dagruns.api.rest.schemas.common import errors
+from dagruns.api.rest.schemas.common import DbInt, errors
 from dagruns.api.rest.schemas.xcoms import (
     XComCollectionResponse,
     XComResponseNative,
@@ -47,7 +47,7 @@ def get_xcom_entries(
     task_id: str,
     params: Query[ListParams],
     xcom_key: str | None = None,
-    map_index: int | None = None,
+    map_index: DbInt | None = None,
     xcom_key_pattern: str | None = None,
 ):
     require(request, Role.VIEWER)
@@ -59,7 +59,7 @@ def get_xcom_entries(
         entries = entries.filter(key=xcom_key)
     if map_index is not None:
         entries = entries.filter(map_index=map_index)
-    entries = entries.filter(pattern_filter("key", xcom_key_pattern))
+    entries = entries.filter(pattern_filter("key", xcom_key_pattern, "xcom_key_pattern"))
     entries = order(
         entries, params.order_by, XCOM_ORDER, default=["dag_id", "run_id", "task_id", "key"]
     )
@@ -78,7 +78,7 @@ def get_xcom_entry(
     dag_run_id: str,
     task_id: str,
     xcom_key: str,
-    map_index: int = -1,
+    map_index: DbInt = -1,
     deserialize: bool = False,
     stringify: bool = False,
 ):

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from ninja import Schema
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -20,11 +21,64 @@ def _to_utc(value: datetime) -> datetime:
         raise ValueError("date is out of range") from None
 
 
-# A duration filter in seconds: a finite number (NaN and infinity are a 422).
-Seconds = Annotated[float, Field(allow_inf_nan=False)]
+def _not_a_number(value: Any) -> Any:
+    # pydantic reads a bare number ("0.5", 1700000000) as seconds since the epoch; the
+    # document promises an RFC 3339 date-time, and `updated_at_lte=0.5` meaning 1970 is
+    # a trap: refuse it with a 422 naming the field.
+    text = value.strip() if isinstance(value, str) else value
+    is_number = isinstance(text, int | float) and not isinstance(text, bool)
+    if isinstance(text, str):
+        try:
+            float(text)
+            is_number = True
+        except ValueError:
+            pass
+    if is_number:
+        raise ValueError("must be an ISO 8601 date-time with a timezone, not a number")
+    return value
+
+
+# An integer query or path value (map_index, try_number, version_number, an id) within the
+# database's 32-bit INTEGER: beyond it a 422 names the parameter and the bound, instead of
+# an overflow deep in the driver.
+DbInt = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+
+
+def _json_number(kind: str) -> BeforeValidator:
+    """In a JSON body a number is a number: "5" and true are refused with a 422 (pydantic's
+    lax mode would take them, the document says integer/number), while 5.0 is still the
+    integer 5 as JSON Schema says. `kind` is pydantic's word (int, float) for the error."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str):
+            raise PydanticCustomError(
+                f"{kind}_parsing", "Input should be a JSON number, not a string"
+            )
+        if isinstance(value, bool):
+            raise PydanticCustomError(f"{kind}_type", "Input should be a JSON number")
+        return value
+
+    return BeforeValidator(check)
+
+
+# An integer field of a JSON body. With bounds, put them before the check (pydantic would
+# otherwise publish them as unknown keys): Annotated[int, Field(ge=0), JSON_NUMBER].
+JSON_NUMBER = _json_number("int")
+JsonInt = Annotated[int, JSON_NUMBER]
+
+
+# A duration filter in seconds: a finite number (NaN and infinity are a 422) within ±10**10 s
+# (three centuries), so that it fits a timedelta and the database's microseconds on SQLite
+# (a 64-bit integer) as well as PostgreSQL's interval; beyond it a 422 names the bound.
+MAX_DURATION_SECONDS = 10**10
+Seconds = Annotated[
+    float, Field(allow_inf_nan=False, ge=-MAX_DURATION_SECONDS, le=MAX_DURATION_SECONDS)
+]
+# The same in a JSON body (the batch lists), where "5" is a string, not a number.
+BodySeconds = Annotated[Seconds, _json_number("float")]
 
 # A timezone-aware date-time (a naive one is a 422, as in Airflow), normalized to UTC.
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+UtcDatetime = Annotated[AwareDatetime, BeforeValidator(_not_a_number), AfterValidator(_to_utc)]
 
 
 class StrictBody(BaseModel):
@@ -147,3 +201,12 @@ class TimeRangeFilters(Schema):
     duration_gt: Seconds | None = None
     duration_lte: Seconds | None = None
     duration_lt: Seconds | None = None
+
+
+class BodyTimeRangeFilters(TimeRangeFilters):
+    """The same filters in a JSON body (the batch lists): durations must be JSON numbers."""
+
+    duration_gte: BodySeconds | None = None
+    duration_gt: BodySeconds | None = None
+    duration_lte: BodySeconds | None = None
+    duration_lt: BodySeconds | None = None

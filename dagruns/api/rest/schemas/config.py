@@ -5,11 +5,11 @@ accepted when null and always returned null."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, StrictBool, field_validator
 
-from dagruns.api.rest.schemas.common import StrictBody
+from dagruns.api.rest.schemas.common import JSON_NUMBER, JsonInt, StrictBody
 
 CONNECTION_ID_PATTERN = r"^[\w.-]+$"
 
@@ -23,7 +23,7 @@ class VariableResponse(BaseModel):
 
 
 class VariableBody(StrictBody):
-    key: str = Field(..., max_length=250)
+    key: str = Field(..., max_length=250, min_length=1)
     # Any JSON value; stored as text (non-strings as their JSON), as Airflow does.
     value: Any = Field(...)
     description: str | None = None
@@ -51,12 +51,12 @@ class ConnectionResponse(BaseModel):
 
 class ConnectionBody(StrictBody):
     connection_id: str = Field(..., max_length=200, pattern=CONNECTION_ID_PATTERN)
-    conn_type: str = Field(..., max_length=500)
+    conn_type: str = Field(..., max_length=500, min_length=1)
     description: str | None = None
     host: str | None = Field(None, max_length=500)
     login: str | None = None
     schema_: str | None = Field(None, alias="schema", max_length=500)
-    port: int | None = Field(None, ge=0, le=65535)
+    port: Annotated[int, Field(ge=0, le=65535), JSON_NUMBER] | None = None
     password: str | None = None
     extra: str | None = None
     team_name: None = None
@@ -98,17 +98,18 @@ class PoolResponse(BaseModel):
 
 class PoolBody(StrictBody):
     name: str = Field(..., max_length=256, min_length=1)
-    slots: int = Field(..., ge=-1)
+    slots: JsonInt = Field(..., ge=-1)
     description: str | None = None
-    include_deferred: bool = False
+    include_deferred: StrictBool = False
     team_name: None = None
 
 
 class PoolPatchBody(StrictBody):
     pool: str | None = Field(None, max_length=256, min_length=1)
-    slots: int | None = Field(None, ge=-1)
+    slots: Annotated[int, Field(ge=-1), JSON_NUMBER] | None = None
     description: str | None = None
-    include_deferred: bool | None = None
+    # Absent means unchanged; null is refused (the column has no "unknown"), as a 422.
+    include_deferred: StrictBool = None  # type: ignore[assignment]
     team_name: None = None
 
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from dagruns.actions.task_instances import RUN_SETTABLE_STATES
 from dagruns.api.rest.schemas.common import (
+    BodyTimeRangeFilters,
     DagRunState,
     DagRunTriggeredByType,
     DagRunType,
     DagVersionResponse,
+    JsonInt,
     StrictBody,
-    TimeRangeFilters,
     UtcDatetime,
 )
 
@@ -58,7 +59,9 @@ class TriggerDAGRunPostBody(BaseModel):
     # Airflow lets this body carry extra fields (it ignores them), so it is not strict.
     model_config = ConfigDict(extra="allow")
 
-    dag_run_id: str | None = Field(None, max_length=250)
+    # Characters outside Airflow's allowed_run_id_pattern are a 400 from the action, as in
+    # Airflow (whose document states no pattern either).
+    dag_run_id: str | None = Field(None, max_length=250, min_length=1)
     # Accepted for compatibility and ignored: the interval and run_after of a manual run come
     # from the DAG's timetable (do_trigger_dag), as for CLI and UI triggers.
     data_interval_start: UtcDatetime | None = None
@@ -76,17 +79,17 @@ class DAGRunPatchBody(StrictBody):
 
 
 class DAGRunClearBody(StrictBody):
-    dry_run: bool = True
-    only_failed: bool = False
-    only_new: bool = False
-    run_on_latest_version: bool = False
+    dry_run: StrictBool = True
+    only_failed: StrictBool = False
+    only_new: StrictBool = False
+    run_on_latest_version: StrictBool = False
     note: str | None = Field(None, max_length=1000)
 
 
-class DAGRunsBatchBody(StrictBody, TimeRangeFilters):
+class DAGRunsBatchBody(StrictBody, BodyTimeRangeFilters):
     order_by: str | None = None
-    page_offset: int = Field(0, ge=0)
-    page_limit: int = Field(100, ge=0)
+    page_offset: JsonInt = Field(0, ge=0)
+    page_limit: JsonInt = Field(100, ge=0)
     dag_ids: list[str] | None = None
     states: list[DagRunState | None] | None = None
     conf_contains: str | None = None

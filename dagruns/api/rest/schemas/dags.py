@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, StrictBool
 
 from dagruns.api.rest.schemas.common import (
     DagRunType,
@@ -76,7 +76,7 @@ class DAGCollectionResponse(BaseModel):
 
 
 class DAGPatchBody(StrictBody):
-    is_paused: bool
+    is_paused: StrictBool
 
 
 class DAGSourceResponse(BaseModel):

@@ -7,14 +7,15 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from dagruns.actions.task_instances import MARKABLE_STATES
 from dagruns.api.rest.schemas.common import (
+    BodyTimeRangeFilters,
     DagVersionResponse,
+    JsonInt,
     StrictBody,
     TaskInstanceState,
-    TimeRangeFilters,
     UtcDatetime,
 )
 
@@ -86,32 +87,32 @@ class TaskDependencyCollectionResponse(BaseModel):
 class PatchTaskInstanceBody(StrictBody):
     new_state: str | None = Field(None, json_schema_extra={"enum": list(TI_PATCH_STATES)})
     note: str | None = Field(None, max_length=1000)
-    include_upstream: bool = False
-    include_downstream: bool = False
-    include_future: bool = False
-    include_past: bool = False
+    include_upstream: StrictBool = False
+    include_downstream: StrictBool = False
+    include_future: StrictBool = False
+    include_past: StrictBool = False
 
 
 class ClearTaskInstancesBody(StrictBody):
-    dry_run: bool = True
+    dry_run: StrictBool = True
     start_date: UtcDatetime | None = None
     end_date: UtcDatetime | None = None
-    only_failed: bool = True
-    only_running: bool = False
-    reset_dag_runs: bool = True
+    only_failed: StrictBool = True
+    only_running: StrictBool = False
+    reset_dag_runs: StrictBool = True
     # A task id, or [task_id, map_index] for one mapped instance, as in Airflow.
-    task_ids: list[str | tuple[str, int]] | None = None
+    task_ids: list[str | tuple[str, JsonInt]] | None = None
     dag_run_id: str | None = None
-    include_upstream: bool = False
-    include_downstream: bool = False
-    include_future: bool = False
-    include_past: bool = False
-    run_on_latest_version: bool = False
+    include_upstream: StrictBool = False
+    include_downstream: StrictBool = False
+    include_future: StrictBool = False
+    include_past: StrictBool = False
+    run_on_latest_version: StrictBool = False
     note: str | None = Field(None, max_length=1000)
-    prevent_running_task: bool = False
+    prevent_running_task: StrictBool = False
 
 
-class TaskInstancesBatchBody(StrictBody, TimeRangeFilters):
+class TaskInstancesBatchBody(StrictBody, BodyTimeRangeFilters):
     dag_ids: list[str] | None = None
     dag_run_ids: list[str] | None = None
     task_ids: list[str] | None = None
@@ -119,8 +120,8 @@ class TaskInstancesBatchBody(StrictBody, TimeRangeFilters):
     pool: list[str] | None = None
     queue: list[str] | None = None
     executor: list[str] | None = None
-    page_offset: int = Field(0, ge=0)
-    page_limit: int = Field(100, ge=0)
+    page_offset: JsonInt = Field(0, ge=0)
+    page_limit: JsonInt = Field(100, ge=0)
     order_by: str | None = None
 
 
