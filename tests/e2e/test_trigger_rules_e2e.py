@@ -5,13 +5,19 @@ named `<rule>__<mix>`; the table is Airflow's documented outcome for each combin
 
 Airflow settles a task as soon as its outcome is certain from the upstreams finished so far,
 so one cell depends on order: all_success over a failure and a skip is upstream_failed when the
-failure lands first and skipped when the skip does. The skips here finish half a second after
-the failures, making the table deterministic.
+failure lands first and skipped when the skip does. The skip tasks wait until the test has
+seen both failures committed (a release file), so the order is the table's on any machine.
 """
 
 from __future__ import annotations
 
+import threading
+from pathlib import Path
+
 import pytest
+from django.db import connections
+
+from dagruns.models import TaskInstance
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,6 +48,7 @@ EXPECTED = {
 }  # fmt: skip
 
 DAG_FILE = f"""
+RELEASE = "__RELEASE__"
 MIXES = {MIXES!r}
 RULES = {sorted(EXPECTED)!r}
 
@@ -52,9 +59,11 @@ def bad():
     raise ValueError("planned failure")
 
 def skip():
-    import time
+    import os, time
     from dagruns.sdk import AirflowSkipException
-    time.sleep(0.5)
+    deadline = time.monotonic() + 300
+    while not os.path.exists(RELEASE) and time.monotonic() < deadline:
+        time.sleep(0.05)
     raise AirflowSkipException("planned skip")
 
 with DAG("rules", schedule=None, start_date=START, max_active_tasks=32) as dag:
@@ -72,10 +81,35 @@ with DAG("rules", schedule=None, start_date=START, max_active_tasks=32) as dag:
 """
 
 
-def test_every_trigger_rule_with_every_mix_of_upstream_states(engine):
-    engine.add("rules.py", DAG_FILE)
+def release_skips_once_failures_are_committed(release: Path, done: threading.Event) -> None:
+    """The skips may finish only after both failures are in the database."""
+    try:
+        while not done.is_set():
+            failed = TaskInstance.objects.filter(
+                dag_id="rules", task_id__in=["bad1", "bad2"], state="failed"
+            ).count()
+            if failed == 2:
+                release.touch()
+                return
+            done.wait(0.05)
+    finally:
+        connections.close_all()  # this thread's own connection, before the test database goes
+
+
+def test_every_trigger_rule_with_every_mix_of_upstream_states(engine, tmp_path):
+    release = tmp_path / "release-skips"
+    engine.add("rules.py", DAG_FILE.replace("__RELEASE__", str(release)))
     engine.parse()
-    run = engine.run_dag("rules", timeout=120)
+    done = threading.Event()
+    watcher = threading.Thread(
+        target=release_skips_once_failures_are_committed, args=(release, done), daemon=True
+    )
+    watcher.start()
+    try:
+        run = engine.run_dag("rules", timeout=300)
+    finally:
+        done.set()
+        watcher.join(10)
     states = engine.states(run)
     assert states["ok1"] == S and states["bad1"] == F and states["skip1"] == K
     wrong = {}
