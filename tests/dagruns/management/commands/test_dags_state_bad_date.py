@@ -13,7 +13,7 @@ from django.db import connection
 
 from tests.builders import make_run
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 
 
 def _database_url() -> str:

@@ -18,7 +18,7 @@ from tests.polling import wait_until
 
 pytestmark = pytest.mark.sqlite_only  # no database at all
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def python(code: str) -> list[str]:
