@@ -88,7 +88,7 @@ def _dag_exists(dag_id: str) -> bool:
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
-    groups = []  # joined in connect(), after the checks
+    groups: list[str] = []  # joined in connect(), after the checks
 
     async def connect(self) -> None:
         self.group = None
