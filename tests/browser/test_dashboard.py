@@ -132,7 +132,9 @@ def test_open_a_failed_tasks_log_clear_it_and_watch_it_run_again(pages, live_env
     page.wait_for_selector("#panel .log-tabs [data-try='2']", timeout=30_000)
     page.click("#panel .log-tabs [data-try='2']")
     page.wait_for_function(
-        "document.querySelector('#panel .log-body') && document.querySelector('#panel .log-body').innerText.includes('recovered')"
+        # A function, not an expression: Playwright polls an expression with eval(), which
+        # the page's Content-Security-Policy forbids.
+        "() => document.querySelector('#panel .log-body') && document.querySelector('#panel .log-body').innerText.includes('recovered')"
     )
     assert_no_reload(page)
     screenshot(page, "task-panel-after-clear")
@@ -234,6 +236,6 @@ def test_the_log_of_a_running_try_streams_new_lines(pages, live_env):
     mark_no_reload(page)
     page.wait_for_selector(".log-tail", state="attached")
     page.wait_for_function(
-        "document.querySelector('.log-body').innerText.includes('tick 8')", timeout=30_000
+        "() => document.querySelector('.log-body').innerText.includes('tick 8')", timeout=30_000
     )
     assert_no_reload(page)
