@@ -4,6 +4,7 @@ group so a test stops it with everything it started."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -111,6 +112,10 @@ def stop(proc: subprocess.Popen) -> None:
         except ProcessLookupError:
             pass
     proc.wait()
+    # Whatever else the group held (a forkserver, runners) goes too: nothing a test started
+    # may still talk to the database when the next one starts.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def peak_rss(pid: int) -> int:

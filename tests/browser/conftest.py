@@ -8,28 +8,22 @@ Screenshots land in test-artifacts/ at the repository root (git-ignored).
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import socket
 import subprocess
-import sys
 import textwrap
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.db import connection, connections
+from django.db import connections
 
 from dagruns.domain.roles import Role
 from dagruns.models import DagImportError, DagModel, Pool
 from dagruns.models.pool import DEFAULT_POOL_NAME, DEFAULT_POOL_SLOTS
 from tests.personas import PASSWORD, make_user
+from tests.processes import database_url, free_port, start_api_server, start_scheduler, stop
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,35 +43,6 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{Path(db['NAME']).resolve()}"
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgresql://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server exited with {proc.returncode}")
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer within {timeout} s")
-
-
 @dataclass
 class Stack:
     """The servers one browser test talks to. Their folders and port live for the package;
@@ -94,65 +59,22 @@ class Stack:
         return int(self.url.rsplit(":", 1)[1])
 
     def start(self) -> None:
-        self.api = _start_api(self.env, self.port)
-        self.scheduler = subprocess.Popen(
-            [sys.executable, str(ROOT / "manage.py"), "scheduler"],
-            env=self.env,
-            cwd=ROOT,
-            start_new_session=True,
-            stdout=subprocess.DEVNULL,
-        )
-        _wait_http(self.url + "/login/", self.api)
+        self.scheduler = start_scheduler(self.env)
+        self.api = start_api_server(self.env, self.port)
 
     def stop(self) -> None:
         """Stop the scheduler (with its runners: one process group) before the API server, so
         no runner reports into a server that is going away."""
         for proc in (self.scheduler, self.api):
             if proc is not None:
-                _stop(proc)
+                stop(proc)
         self.api = self.scheduler = None
 
     def restart_api(self) -> None:
         """Stop the API server and start it again on the same port (pages must reconnect)."""
         assert self.api is not None
-        _stop(self.api)
-        self.api = _start_api(self.env, self.port)
-        _wait_http(self.url + "/login/", self.api)
-
-
-def _start_api(env: dict[str, str], port: int) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "orchestrator_site.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env=env,
-        cwd=ROOT,
-        start_new_session=True,
-    )
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
-    # Whatever else the group held (a forkserver, runners) goes too: nothing of this test may
-    # still talk to the database when the next one starts.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
+        stop(self.api)
+        self.api = start_api_server(self.env, self.port)
 
 
 @pytest.fixture(scope="package")
@@ -165,11 +87,11 @@ def stack(django_db_setup, tmp_path_factory):
 
     home = tmp_path_factory.mktemp("browser-home")
     (home / "dags").mkdir()
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "ORCH_HOME": str(home),
-        "ORCH_DATABASE_URL": _database_url(),
+        "ORCH_DATABASE_URL": database_url(),
         "ORCH_DAGS_FOLDER": str(home / "dags"),
         "ORCH_LOG_DIR": str(home / "logs"),
         "ORCH_SECRET_KEY": settings.SECRET_KEY,
