@@ -27,8 +27,10 @@ $PY manage.py check
 $PY manage.py makemigrations --check --dry-run
 
 echo "== tests on SQLite"
-$PY -m pytest "$@"
+# Two workers: most tests wait on real subprocesses (servers, runners, browsers), so two at once
+# use the 2-core machine instead of idling it; every test owns its database, home and ports.
+$PY -m pytest -n 2 "$@"
 
 echo "== tests on PostgreSQL"
 ORCH_DATABASE_URL="postgresql://postgres@127.0.0.1:5432/orchestrator" \
-    $PY -m pytest -m "not sqlite_only" "$@"
+    $PY -m pytest -n 2 -m "not sqlite_only" "$@"
