@@ -34,6 +34,7 @@ import traceback
 from datetime import UTC, datetime
 from typing import Any
 
+from dagruns.sdk.masking import SecretsMasker
 from scheduler.runner import comms, fencing, task_process
 from scheduler.runner import messages as m
 from scheduler.runner.client import ExecutionApiError, ExecutionApiUnreachable, ExecutionClient
@@ -45,7 +46,6 @@ from scheduler.runner.exit_codes import (
     EXIT_TRY_GONE,
 )
 from scheduler.runner.logship import LineSplitter, LogShipper
-from scheduler.runner.masking import SecretsMasker
 from scheduler.runner.workload import InvalidWorkload, Workload
 
 # Exit codes of run_workload (scheduler/runner/exit_codes.py, read by the scheduler's health).

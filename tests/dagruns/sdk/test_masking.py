@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from scheduler.runner.masking import SecretsMasker
+from dagruns.sdk.masking import SecretsMasker
 
 
 def test_a_connection_password_is_masked_wherever_it_appears():
