@@ -160,35 +160,24 @@ def do_trigger_dag(
         inferred = timetable_for(version.serialized).infer_manual_data_interval(logical_date)
         interval = (inferred.start, inferred.end)
     run_id = run_id or generate_run_id(DagRunType.MANUAL, logical_date or now)
+    # The same run, built for the dry run's answer or created for real.
+    fields: dict[str, Any] = {
+        "run_type": DagRunType.MANUAL,
+        "run_id": run_id,
+        "logical_date": logical_date,
+        "data_interval": interval,
+        "run_after": now,
+        "conf": conf,
+        "triggered_by": triggered_by,
+        "note": note,
+    }
     if dry_run:
         if DagRun.objects.filter(dag_id=dag_id, run_id=run_id).exists():
             raise TriggerError(f"DAG {dag_id!r} already has a run with run_id {run_id!r}")
-        return build_dag_run(
-            dag,
-            version,
-            run_type=DagRunType.MANUAL,
-            run_id=run_id,
-            logical_date=logical_date,
-            data_interval=interval,
-            run_after=now,
-            conf=conf,
-            triggered_by=triggered_by,
-            note=note,
-        )
+        return build_dag_run(dag, version, **fields)
     try:
         with transaction.atomic():
-            run = create_dag_run(
-                dag,
-                version,
-                run_type=DagRunType.MANUAL,
-                run_id=run_id,
-                logical_date=logical_date,
-                data_interval=interval,
-                run_after=now,
-                conf=conf,
-                triggered_by=triggered_by,
-                note=note,
-            )
+            run = create_dag_run(dag, version, **fields)
             record(actor, "trigger", dag_id=dag_id, run_id=run_id, extra={"conf": conf})
             transaction.on_commit(wake_schedulers)
             events.notify("run", dag_id=dag_id, run_id=run_id)
