@@ -38,6 +38,7 @@ def requeue_try(ti: TaskInstance, reason: str, now: datetime) -> int:
             hostname="",
             pid=None,
             last_heartbeat_at=None,
+            queued_by_job_id=None,
             updated_at=now,
         )
         if not changed:

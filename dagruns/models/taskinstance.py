@@ -59,6 +59,10 @@ class TaskInstance(TaskInstanceFields):
     dag_version = models.ForeignKey(
         DagVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Airflow's queued_by_job_id: the scheduler Job that queued the current try, so a scheduler
+    # starting up can tell a dead peer's unstarted tries from a live one's (scheduling/
+    # recovery.py). A plain id, not a foreign key: Job rows are housekeeping and may be cleaned.
+    queued_by_job_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         db_table = "task_instance"

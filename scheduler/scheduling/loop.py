@@ -106,7 +106,12 @@ class Scheduler(TickLoop[SchedulingReport]):
             r.failures += fail_zombies(now) + fail_stuck_queued(now)
         r.decisions = examine_running_runs(now, self.dag_ids)
         if not self._draining:
-            r.queued = queue_ready_tasks(self.executor, now, dag_ids=self.dag_ids)
+            r.queued = queue_ready_tasks(
+                self.executor,
+                now,
+                dag_ids=self.dag_ids,
+                queued_by=self.job.pk if self.job is not None else None,
+            )
         return r
 
     # -- the loop's hooks (scheduler/loops.py) --------------------------------------------

@@ -40,11 +40,16 @@ _CANDIDATE_FIELDS = (
 
 
 def queue_ready_tasks(
-    executor: BaseExecutor, now: datetime, max_tis: int = 512, dag_ids: list[str] | None = None
+    executor: BaseExecutor,
+    now: datetime,
+    max_tis: int = 512,
+    dag_ids: list[str] | None = None,
+    queued_by: int | None = None,
 ) -> int:
     """Queue what the limits allow (see the module docstring). Tasks of paused DAGs are never
     queued (as in Airflow: their running tries finish, nothing new starts until unpaused);
-    with `dag_ids` (`dags test`) only those DAGs' tasks are queued, paused or not."""
+    with `dag_ids` (`dags test`) only those DAGs' tasks are queued, paused or not. `queued_by`
+    is the queueing scheduler's Job id, recorded on each try (Airflow's queued_by_job_id)."""
     slots = executor.open_slots
     ready = TaskInstance.objects.filter(state=TIS.SCHEDULED)
     ready = (
@@ -76,7 +81,7 @@ def queue_ready_tasks(
         chosen = _choose(candidates, pools, slots)
         if not chosen:
             return 0
-        queued_ids = _mark_queued([ti.pk for ti in chosen], now)
+        queued_ids = _mark_queued([ti.pk for ti in chosen], now, queued_by)
         filelocs: dict[int | None, str] = dict(
             DagVersion.objects.filter(
                 pk__in={ti.dag_run.dag_version_id for ti in chosen}
@@ -189,9 +194,12 @@ class _TaskCaps:
         self.run_used[(ti.dag_run_id, ti.task_id)] += 1
 
 
-def _mark_queued(ids: list, now: datetime) -> set:
+def _mark_queued(ids: list, now: datetime, queued_by: int | None) -> set:
     TaskInstance.objects.filter(pk__in=ids, state=TIS.SCHEDULED).update(
-        state=TIS.QUEUED, queued_dttm=now, executor=settings.ORCH.executor
+        state=TIS.QUEUED,
+        queued_dttm=now,
+        executor=settings.ORCH.executor,
+        queued_by_job_id=queued_by,
     )
     return set(
         TaskInstance.objects.filter(pk__in=ids, state=TIS.QUEUED, queued_dttm=now).values_list(

@@ -9,9 +9,10 @@ waiting for the heartbeat timeout (ORCH_TASK_HEARTBEAT_TIMEOUT) and the queued t
 * a running try whose runner is gone from this host started and was interrupted: it is failed
   now through the usual retry rule (Airflow treats a lost worker the same way), with a log line
   saying what happened;
-* a queued try never started (its runner had not claimed it): it goes back to `scheduled`
-  without using a retry — but only when no other scheduler is alive, since a live peer may have
-  queued it a moment ago (several schedulers: those wait for the queued timeout);
+* a queued try never started (its runner had not claimed it) whose queueing scheduler is gone
+  (Airflow's queued_by_job_id) goes back to `scheduled` without using a retry; a try queued by
+  a live peer is that peer's. A try with no recorded queuer (`dags test`, rows from before the
+  field) is re-queued only when no other scheduler is alive;
 * tries claimed on another host are left to the heartbeat timeout: a pid means nothing here.
 
 Scheduler Job rows whose process is gone are ended as failed on the way (the health endpoint
@@ -149,7 +150,7 @@ def recover_at_start(me: Job, adopted: AdoptedRunners, now: datetime) -> Recover
     """Resolve what previous scheduler incarnations left queued or running (module docstring)."""
     report = RecoveryReport()
     host = this_host()
-    peers_alive, report.dead_schedulers = _end_dead_schedulers(me, host, now)
+    live_peers, report.dead_schedulers = _end_dead_schedulers(me, host, now)
     running = TaskInstance.objects.filter(state=TIS.RUNNING, hostname=host).only(*_TRY_FIELDS)
     for ti in running:
         if adopted.adopt(ti):
@@ -161,11 +162,15 @@ def recover_at_start(me: Job, adopted: AdoptedRunners, now: datetime) -> Recover
             "scheduler before reporting a final state.",
             now,
         )
-    if not peers_alive:
-        for ti in TaskInstance.objects.filter(state=TIS.QUEUED).only(*_TRY_FIELDS):
-            report.requeued += requeue_try(
-                ti, "The scheduler that queued this try stopped before a runner started it.", now
-            )
+    orphaned = TaskInstance.objects.filter(state=TIS.QUEUED).exclude(
+        queued_by_job_id__in=live_peers
+    )
+    if live_peers:
+        orphaned = orphaned.exclude(queued_by_job_id=None)
+    for ti in orphaned.only(*_TRY_FIELDS):
+        report.requeued += requeue_try(
+            ti, "The scheduler that queued this try stopped before a runner started it.", now
+        )
     if report.work or report.dead_schedulers:
         log.info(
             "recovered at start: %d runner(s) adopted, %d try(ies) queued again, %d failed; "
@@ -178,11 +183,12 @@ def recover_at_start(me: Job, adopted: AdoptedRunners, now: datetime) -> Recover
     return report
 
 
-def _end_dead_schedulers(me: Job, host: str, now: datetime) -> tuple[int, int]:
-    """Returns (peers alive, dead ones ended). On this host a scheduler is alive when its
-    process is; elsewhere when its heartbeat is recent."""
+def _end_dead_schedulers(me: Job, host: str, now: datetime) -> tuple[set[int], int]:
+    """Returns (the live peers' job ids, how many dead ones were ended). On this host a
+    scheduler is alive when its process is; elsewhere when its heartbeat is recent."""
     threshold = timedelta(seconds=max(30.0, 3 * float(settings.ORCH.scheduler_heartbeat_sec)))
-    alive = dead = 0
+    alive: set[int] = set()
+    dead = 0
     peers = Job.objects.filter(job_type="scheduler", state="running", end_date=None).exclude(
         pk=me.pk
     )
@@ -192,7 +198,7 @@ def _end_dead_schedulers(me: Job, host: str, now: datetime) -> tuple[int, int]:
         else:
             is_alive = job.latest_heartbeat >= now - threshold
         if is_alive:
-            alive += 1
+            alive.add(job.pk)
         else:
             end_job(job, "failed")
             dead += 1

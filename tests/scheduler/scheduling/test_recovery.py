@@ -16,10 +16,11 @@ from dagruns.actions.runs import do_trigger_dag
 from dagruns.domain.jobs import end_job, start_job
 from dagruns.domain.logs import ti_log_path
 from dagruns.models import Job, TaskInstance, TaskInstanceHistory
+from dagruns.sdk import DAG, PythonOperator
 from scheduler.executors.liveness import process_alive, this_host
 from scheduler.scheduling.loop import Scheduler
 from scheduler.scheduling.recovery import AdoptedRunners, recover_at_start
-from tests.builders import RecordingExecutor, queue_one_try
+from tests.builders import START, RecordingExecutor, noop, queue_one_try, store
 from tests.polling import wait_until
 
 pytestmark = pytest.mark.django_db
@@ -93,6 +94,48 @@ def test_queued_tries_are_left_alone_while_another_scheduler_lives(queued_ti, st
     assert report.requeued == 0 and report.dead_schedulers == 0
     queued_ti.refresh_from_db()
     assert queued_ti.state == "queued"
+
+
+def test_a_dead_peers_queued_try_is_queued_again_while_another_scheduler_lives(queued_ti, stand_in):
+    """Airflow's queued_by_job_id: what a dead scheduler queued is re-queued at once; what a
+    live peer queued stays its own."""
+    now = timezone.now()
+    live = Job.objects.create(
+        job_type="scheduler", hostname=this_host(), pid=stand_in().pid, start_date=now,
+        latest_heartbeat=now,
+    )  # fmt: skip
+    dead = Job.objects.create(
+        job_type="scheduler", hostname=this_host(), pid=2**22 + 12346, start_date=now,
+        latest_heartbeat=now,
+    )  # fmt: skip
+    by_live = queue_one_try("recovery_peer")
+    TaskInstance.objects.filter(pk=queued_ti.pk).update(queued_by_job_id=dead.pk)
+    TaskInstance.objects.filter(pk=by_live.pk).update(queued_by_job_id=live.pk)
+
+    report, _ = recover()
+
+    assert (report.requeued, report.dead_schedulers) == (1, 1)
+    queued_ti.refresh_from_db()
+    by_live.refresh_from_db()
+    assert (queued_ti.state, queued_ti.try_number) == ("scheduled", 1)
+    assert queued_ti.queued_by_job_id is None
+    assert by_live.state == "queued"
+
+
+def test_a_scheduler_records_itself_on_the_tries_it_queues(orch_settings, tmp_path):
+    orch_settings.log_dir = tmp_path / "logs"
+    scheduler = Scheduler(executor=RecordingExecutor())
+    scheduler.job = start_job("scheduler")
+    try:
+        with DAG("recorded", schedule=None, start_date=START) as dag:
+            PythonOperator(task_id="t", python_callable=noop)
+        store(dag)
+        do_trigger_dag("recorded", Actor(name="test"))
+        scheduler.run_once()
+        ti = TaskInstance.objects.get(dag_id="recorded")
+        assert (ti.state, ti.queued_by_job_id) == ("queued", scheduler.job.pk)
+    finally:
+        end_job(scheduler.job)
 
 
 def test_a_dead_scheduler_job_is_ended_and_does_not_hold_back_its_queued_tries(queued_ti):
