@@ -111,6 +111,7 @@ class Scheduler(TickLoop[SchedulingReport]):
                 now,
                 dag_ids=self.dag_ids,
                 queued_by=self.job.pk if self.job is not None else None,
+                adopted=len(self.adopted.runners),
             )
         return r
 

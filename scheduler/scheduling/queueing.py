@@ -45,12 +45,15 @@ def queue_ready_tasks(
     max_tis: int = 512,
     dag_ids: list[str] | None = None,
     queued_by: int | None = None,
+    adopted: int = 0,
 ) -> int:
     """Queue what the limits allow (see the module docstring). Tasks of paused DAGs are never
     queued (as in Airflow: their running tries finish, nothing new starts until unpaused);
     with `dag_ids` (`dags test`) only those DAGs' tasks are queued, paused or not. `queued_by`
-    is the queueing scheduler's Job id, recorded on each try (Airflow's queued_by_job_id)."""
-    slots = executor.open_slots
+    is the queueing scheduler's Job id, recorded on each try (Airflow's queued_by_job_id);
+    `adopted` runners (a previous incarnation's, still running) take slots of ORCH_PARALLELISM
+    as the executor's own do."""
+    slots = max(0, executor.open_slots - adopted)
     ready = TaskInstance.objects.filter(state=TIS.SCHEDULED)
     ready = (
         ready.filter(dag_id__in=dag_ids)

@@ -208,6 +208,22 @@ def test_a_surviving_runner_is_adopted_and_its_end_without_report_noticed(queued
     assert len(adopted) == 0
 
 
+def test_an_adopted_runner_takes_a_slot_of_the_parallelism(queued_ti, stand_in):
+    claimed(queued_ti, pid=stand_in().pid)
+    _, adopted = recover()
+    scheduler = Scheduler(executor=RecordingExecutor(parallelism=1))
+    scheduler.adopted = adopted
+    with DAG("waiting_for_a_slot", schedule=None, start_date=START) as dag:
+        PythonOperator(task_id="t", python_callable=noop)
+    store(dag)
+    do_trigger_dag("waiting_for_a_slot", Actor(name="test"))
+    scheduler.run_once()
+    assert TaskInstance.objects.get(dag_id="waiting_for_a_slot").state == "scheduled"
+    adopted.close()
+    scheduler.run_once()
+    assert TaskInstance.objects.get(dag_id="waiting_for_a_slot").state == "queued"
+
+
 def test_an_adopted_runner_that_reported_ends_quietly(queued_ti, stand_in):
     runner = stand_in()
     ti = claimed(queued_ti, pid=runner.pid)
