@@ -70,10 +70,14 @@ class Stack:
                 stop(proc)
         self.api = self.scheduler = None
 
-    def restart_api(self) -> None:
-        """Stop the API server and start it again on the same port (pages must reconnect)."""
+    def stop_api(self) -> None:
+        """Stop the API server alone (open pages lose their socket)."""
         assert self.api is not None
         stop(self.api)
+        self.api = None
+
+    def start_api(self) -> None:
+        """Start the API server again on the same port (pages must reconnect)."""
         self.api = start_api_server(self.env, self.port)
 
 

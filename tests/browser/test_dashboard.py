@@ -214,8 +214,12 @@ def test_the_page_reconnects_and_catches_up_after_the_server_restarts(pages, liv
     page.goto("/dags/ui_reconnect/")
     wait_socket(page)
     mark_no_reload(page)
-    live_env.restart_api()
-    TaskInstance.objects.filter(dag_run=run, task_id="extract").update(state="failed")  # while away
+    live_env.stop_api()
+    # Changed while the server is away (no event can reach the page): only the catch-up on
+    # reconnecting can show it. Changing it after the restart instead would race the page's
+    # reconnection, which may come first and find nothing new.
+    TaskInstance.objects.filter(dag_run=run, task_id="extract").update(state="failed")
+    live_env.start_api()
     page.wait_for_selector(
         "#grid a.cell[data-task-id='extract'][data-state='failed']", timeout=60_000
     )
