@@ -20,7 +20,6 @@ not to init, so they are reaped when they end and none is left behind when the t
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
 import subprocess
@@ -31,6 +30,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from scheduler.runner.fencing import become_subreaper
+
 DEFAULT_STOP_TIMEOUT = 10.0
 BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 30.0
@@ -38,7 +39,6 @@ STABLE_AFTER = 60.0  # a child that ran this long before dying restarts after th
 QUICK_DEATH = 10.0  # died this soon after starting …
 MAX_QUICK_DEATHS = 5  # … this many times in a row: give up
 POLL = 0.2
-PR_SET_CHILD_SUBREAPER = 36
 
 
 @dataclass
@@ -223,13 +223,6 @@ class ProcessTreeSupervisor:
                     process.kill()
             psutil.wait_procs(left, timeout=5)
         self._reap_orphans()
-
-
-def become_subreaper() -> None:
-    """Linux only; elsewhere orphans go to init as before."""
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
 def _signal_pid(process: subprocess.Popen, sig: int) -> None:
