@@ -28,7 +28,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
 from dagruns.actions.audit import Actor
-from dagruns.actions.text import NUL_MESSAGE
+from dagruns.actions.text import NUL_MESSAGE, first_nul_field
 from dagruns.api.rest.errors import ApiError
 from dagruns.domain.roles import Role, has_role
 
@@ -111,7 +111,7 @@ class RejectNul:
         where = None
         if "\x00" in request.path:
             where = "path"
-        elif any("\x00" in k or any("\x00" in v for v in vs) for k, vs in request.GET.lists()):
+        elif first_nul_field(request.GET) is not None:
             where = "query"
         elif request.method in _UNSAFE_METHODS and (
             b"\x00" in request.body or b"\\u0000" in request.body
