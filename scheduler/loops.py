@@ -56,6 +56,7 @@ class TickLoop(ABC, Generic[ReportT]):
         # otherwise). Open only while the loop runs, so idle loop objects hold no fds.
         self._stop_pipe: tuple[int, int] | None = None
         self.job: Job | None = None
+        self._last_heartbeat = 0.0  # monotonic time of the Job row's last heartbeat
 
     # -- what subclasses write -----------------------------------------------------------
 
@@ -104,7 +105,7 @@ class TickLoop(ABC, Generic[ReportT]):
         a Job row records this process's heartbeat while it runs."""
         deadline = None if timeout is None else time.monotonic() + timeout
         self.job = start_job(job_type) if job_type else None
-        last_heartbeat = time.monotonic()
+        self._last_heartbeat = time.monotonic()
         state = "success"
         read_end, write_end = os.pipe()
         os.set_blocking(read_end, False)
@@ -114,19 +115,11 @@ class TickLoop(ABC, Generic[ReportT]):
             with self.running():
                 self.on_started()
                 while not self._stop.is_set():
-                    close_old_connections()
-                    report = self.run_once()
-                    if report.work:
-                        line = self.describe(report)
-                        if line:
-                            logging.getLogger(type(self).__module__).info("%s", line)
+                    report = self.tick()
                     if done(report):
                         return True
                     if deadline is not None and time.monotonic() > deadline:
                         return False
-                    if self.job and time.monotonic() - last_heartbeat > self.heartbeat_every:
-                        heartbeat(self.job)
-                        last_heartbeat = time.monotonic()
                     if report.work == 0:
                         self.sleep(self.idle_timeout())
                 return False
@@ -139,6 +132,21 @@ class TickLoop(ABC, Generic[ReportT]):
             os.close(write_end)
             if self.job:
                 end_job(self.job, state)
+
+    def tick(self) -> ReportT:
+        """One tick with its bookkeeping: fresh connections, the report line when it did
+        something, the Job row's heartbeat when due. Every loop of ours ticks through here
+        (run_until, the scheduler's drain)."""
+        close_old_connections()
+        report = self.run_once()
+        if report.work:
+            line = self.describe(report)
+            if line:
+                logging.getLogger(type(self).__module__).info("%s", line)
+        if self.job and time.monotonic() - self._last_heartbeat > self.heartbeat_every:
+            heartbeat(self.job)
+            self._last_heartbeat = time.monotonic()
+        return report
 
     def on_started(self) -> None:
         """Runs once inside `running()`, before the first tick (the scheduler recovers what a

@@ -26,11 +26,9 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections
 from django.utils import timezone
 
 from dagruns.actions.requeue import requeue_try
-from dagruns.domain.jobs import heartbeat
 from dagruns.models import TaskInstance, TaskInstanceState
 from dagruns.notify.wakeup import WakeReceiver
 from scheduler.executors.base import BaseExecutor, load_executor
@@ -176,16 +174,11 @@ class Scheduler(TickLoop[SchedulingReport]):
                 grace,
                 len(self._running_tries()),
             )
-        last_heartbeat = 0.0
         while self._running_tries() and self._signals == signals_at_start:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
-            close_old_connections()
-            report = self.run_once()
-            if self.job and time.monotonic() - last_heartbeat > self.heartbeat_every:
-                heartbeat(self.job)
-                last_heartbeat = time.monotonic()
+            report = self.tick()
             if report.work == 0:
                 self.wait_for(self.wake_handles(), min(remaining, self.idle_timeout()))
         self._give_back_unfinished()
