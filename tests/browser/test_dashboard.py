@@ -5,8 +5,6 @@ buttons and is refused when posting anyway."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from dagruns.actions.audit import Actor
@@ -17,6 +15,7 @@ from dagruns.models import AuditEvent, DagModel, DagRun, TaskInstance
 from dagruns.notify.events import publish
 from tests.browser.conftest import person, screenshot, write_dag
 from tests.builders import add_run, store_dag
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -29,15 +28,6 @@ with DAG("ui_flow", schedule=None, start_date=START, tags=["ui"]) as dag:
     load = BashOperator(task_id="load", bash_command="sleep 1; echo loaded")
     extract >> work >> load
 """
-
-
-def wait_db(predicate, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError("the database never reached the expected state")
 
 
 def mark_no_reload(page) -> None:
@@ -113,7 +103,10 @@ def test_open_a_failed_tasks_log_clear_it_and_watch_it_run_again(pages, live_env
     (live_env.home / "dags" / "boom.marker").unlink(missing_ok=True)
     write_dag(live_env, "ui_fails", FAILS)
     run = do_trigger_dag("ui_fails", Actor(name="test"))
-    wait_db(lambda: TaskInstance.objects.get(dag_run=run, task_id="boom").state == "failed")
+    wait_until(
+        lambda: TaskInstance.objects.get(dag_run=run, task_id="boom").state == "failed",
+        "the task to fail",
+    )
     page = pages.open(*person("uma", Role.USER))
     page.goto("/dags/ui_fails/")
     wait_socket(page)
@@ -235,7 +228,10 @@ with DAG("ui_ticks", schedule=None, start_date=START) as dag:
 def test_the_log_of_a_running_try_streams_new_lines(pages, live_env):
     write_dag(live_env, "ui_ticks", TICKS)
     run = do_trigger_dag("ui_ticks", Actor(name="test"))
-    wait_db(lambda: TaskInstance.objects.get(dag_run=run, task_id="ticker").state == "running")
+    wait_until(
+        lambda: TaskInstance.objects.get(dag_run=run, task_id="ticker").state == "running",
+        "the task to run",
+    )
     page = pages.open(*person("vera", Role.VIEWER))
     page.goto(f"/dags/ui_ticks/runs/{run.run_id}/tasks/ticker")
     wait_socket(page)

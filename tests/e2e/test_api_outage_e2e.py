@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from scheduler.benchmarks.engine import free_port, start_api_server, wait_http
+from tests.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 TASKS = 8
@@ -71,16 +72,6 @@ def own_database(tmp_path) -> Iterator[tuple[dict[str, str], Callable[[], list]]
     finally:
         with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
 
 
 def test_tasks_that_finish_while_the_api_server_is_down_end_success_with_complete_logs(
@@ -150,7 +141,7 @@ def test_tasks_that_finish_while_the_api_server_is_down_end_success_with_complet
     try:
         wait_http(f"http://127.0.0.1:{port}/admin/login/", timeout=120)
         manage("dags", "trigger", "outage")
-        wait_for(lambda: len(list(marks.glob("started-*"))) == TASKS, 120, "every task to start")
+        wait_until(lambda: len(list(marks.glob("started-*"))) == TASKS, "every task to start", 120)
 
         os.killpg(api.pid, signal.SIGKILL)  # the API server dies with requests in flight
         api.wait(30)
@@ -158,12 +149,12 @@ def test_tasks_that_finish_while_the_api_server_is_down_end_success_with_complet
         time.sleep(OUTAGE)
         api = start_api_server(port, env, cwd=ROOT)
 
-        wait_for(
+        wait_until(
             lambda: all(
                 state in ("success", "failed", "upstream_failed") for _, state, _ in tries()
             ),
-            180,
             "every task to end",
+            180,
         )
         assert sorted(tries()) == [(f"t{n}", "success", 1) for n in range(TASKS)]
         for n in range(TASKS):

@@ -258,13 +258,3 @@ def make_try(transactional_db, live_server, dags_dir) -> Callable[..., Try]:
         return Try(ti=ti, dag_run=run, dag_file=path, workload=workload)
 
     return make
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 10.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")

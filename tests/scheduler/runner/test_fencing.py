@@ -13,7 +13,7 @@ import pytest
 from scheduler.executors.liveness import try_may_still_run_here
 from scheduler.runner import fencing
 from scheduler.runner.supervisor import EXIT_OK
-from tests.scheduler.runner.conftest import wait_for
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -98,8 +98,8 @@ def test_the_task_process_dies_with_its_runner_and_the_fence_then_frees(make_try
     os.kill(runner.process.pid, signal.SIGKILL)  # the runner only, not its group
     runner.process.wait()
 
-    wait_for(lambda: not alive(task_pid), timeout=30, what="the task process to die")
-    wait_for(lambda: not try_may_still_run_here(ti_id), timeout=30, what="the fence to free")
+    wait_until(lambda: not alive(task_pid), "the task process to die", timeout=30)
+    wait_until(lambda: not try_may_still_run_here(ti_id), "the fence to free", timeout=30)
 
 
 def test_a_fence_is_held_until_released_and_a_second_holder_waits():

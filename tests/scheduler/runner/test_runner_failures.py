@@ -8,7 +8,7 @@ import signal
 import pytest
 
 from scheduler.runner.supervisor import EXIT_OK
-from tests.scheduler.runner.conftest import wait_for
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -144,7 +144,7 @@ sleeper()
     )
     runner = t.start()
     task_pid = runner.task_pid()
-    wait_for(lambda: "sleeping" in t.log(), what="the task's first line in the log")
+    wait_until(lambda: "sleeping" in t.log(), "the task's first line in the log", timeout=10)
 
     os.kill(task_pid, signal.SIGKILL)
     result = runner.wait(timeout=30)

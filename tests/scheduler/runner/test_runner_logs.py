@@ -9,7 +9,7 @@ import pytest
 
 from dagruns.models import Connection, TaskInstance, Variable
 from scheduler.runner.supervisor import EXIT_OK, EXIT_TRY_GONE
-from tests.scheduler.runner.conftest import wait_for
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -148,7 +148,7 @@ long_one()
     )
     runner = t.start()
     task_pid = runner.task_pid()
-    wait_for(lambda: "working" in t.log(), what="the task's first line in the log")
+    wait_until(lambda: "working" in t.log(), "the task's first line in the log", timeout=10)
 
     TaskInstance.objects.filter(pk=t.ti.pk).update(state=None)  # what a clear does
     result = runner.wait(timeout=30)

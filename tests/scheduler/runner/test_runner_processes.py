@@ -19,7 +19,7 @@ from scheduler.runner.supervisor import (
     supervise,
 )
 from scheduler.runner.workload import Workload
-from tests.scheduler.runner.conftest import wait_for
+from tests.polling import wait_until
 
 HEADER = """
 import time
@@ -68,7 +68,7 @@ def test_the_local_executor_runs_a_try_through_its_forkserver(make_try):
     executor.start()
     try:
         executor.queue(Workload.parse(dict(t.workload)))
-        events = wait_for(executor.sync, timeout=60, what="the runner to end")
+        events = wait_until(executor.sync, "the runner to end", timeout=60)
     finally:
         executor.end()
 
@@ -83,7 +83,7 @@ def test_sigterm_to_the_runner_terminates_the_task_and_reports_failed(make_try):
     t = make_try(SLEEPER, "sleeper")
     runner = t.start()
     task_pid = runner.task_pid()
-    wait_for(lambda: "sleeping" in t.log(), what="the task's first line in the log")
+    wait_until(lambda: "sleeping" in t.log(), "the task's first line in the log", timeout=10)
 
     runner.process.send_signal(signal.SIGTERM)
     result = runner.wait(timeout=30)
@@ -101,12 +101,12 @@ def test_a_sigkilled_runner_takes_its_task_process_group_down(make_try):
     t = make_try(SLEEPER, "sleeper")
     runner = t.start()
     task_pid = runner.task_pid()
-    wait_for(lambda: "sleeping" in t.log(), what="the task's first line in the log")
+    wait_until(lambda: "sleeping" in t.log(), "the task's first line in the log", timeout=10)
 
     os.killpg(runner.process.pid, signal.SIGKILL)  # what LocalExecutor.terminate() does
     runner.process.wait(timeout=10)
 
-    wait_for(lambda: gone(task_pid), timeout=10, what="the orphaned task process to die")
+    wait_until(lambda: gone(task_pid), "the orphaned task process to die", timeout=10)
     assert t.refresh().state == "running"  # the scheduler fails it from the exit code
 
 

@@ -9,7 +9,7 @@ import pytest
 from scheduler.executors.local import LocalExecutor
 from scheduler.runner.supervisor import EXIT_OK
 from scheduler.runner.workload import Workload
-from tests.scheduler.runner.conftest import wait_for
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -83,7 +83,7 @@ def test_task_code_finds_no_token_under_the_local_executor(make_try):
     executor.start()
     try:
         executor.queue(Workload.parse(dict(t.workload)))
-        events = wait_for(executor.sync, timeout=60, what="the runner to end")
+        events = wait_until(executor.sync, "the runner to end", timeout=60)
     finally:
         executor.end()
 
