@@ -6,6 +6,12 @@ import sys
 
 
 def main() -> None:
+    if sys.argv[1:3] == ["celery", "worker"]:
+        # A Celery worker runs without Django: no ORM, no database settings (see
+        # scheduler/worker/command.py); it only needs the broker and the Execution API.
+        from scheduler.worker.command import main as worker_main
+
+        sys.exit(worker_main(sys.argv[3:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestrator_site.settings")
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line

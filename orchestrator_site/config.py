@@ -132,6 +132,11 @@ class OrchSettings(BaseModel):
     # --- the engine ---
     executor: str = setting("local", meaning="the executor (local process pool)")
     parallelism: int = setting(32, ge=1, meaning="task instances running at once, across all DAGs")
+    celery_broker_url: str | None = setting(
+        None,
+        meaning="the Celery executor's broker (Redis), e.g. `redis://127.0.0.1:6379/0`",
+        shown="`ORCH_REDIS_URL`",
+    )
     # Where workers reach the API server (the Execution API). Standalone sets it.
     api_url: str = setting(
         "http://127.0.0.1:8000",
