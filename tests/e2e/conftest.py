@@ -115,9 +115,14 @@ def pytest_collection_modifyitems(config, items):
         return
     here = Path(__file__).parent
     skip = pytest.mark.skip(reason="TEST_EXECUTOR=celery runs the engine semantics suite only")
+    local = pytest.mark.skip(reason="inspects the local executor's runners (TEST_EXECUTOR=celery)")
     for item in items:
-        if here in Path(item.fspath).parents and "engine" not in item.fixturenames:
+        if here not in Path(item.fspath).parents:
+            continue
+        if "engine" not in item.fixturenames:
             item.add_marker(skip)
+        elif item.get_closest_marker("local_executor"):
+            item.add_marker(local)
 
 
 @pytest.fixture(scope="session")
