@@ -5,6 +5,8 @@ Redis restarted while tries wait in the queue and while they run, a duplicate me
 no worker serves. Side effects are counted in a ledger file: every try's work appears once.
 """
 
+# ruff: noqa: F811 (pytest fixtures imported by name, then requested as arguments)
+
 from __future__ import annotations
 
 from collections import Counter
@@ -35,7 +37,7 @@ def record(ti=None, seconds=0.0):
 
 
 @pytest.fixture
-def cluster(live_server, dags_folder, orch_settings, tmp_path, redis_server):  # noqa: F811
+def cluster(live_server, dags_folder, orch_settings, tmp_path, redis_server):
     """An engine on the Celery executor and two workers (w1, w2: two pool processes each)."""
     orch_settings.api_url = live_server.url
     orch_settings.log_dir = tmp_path / "logs"
@@ -205,7 +207,7 @@ def test_redis_restarted_while_tries_wait_in_the_queue_they_are_sent_again_and_r
     dags_folder,
     orch_settings,
     tmp_path,
-    redis_server,  # noqa: F811
+    redis_server,
 ):
     orch_settings.api_url = live_server.url
     orch_settings.log_dir = tmp_path / "logs"
