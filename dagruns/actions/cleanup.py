@@ -27,6 +27,7 @@ rolled back: rows and logs go together or not at all (beat retries the job).
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import shutil
 from collections.abc import Callable, Iterable
@@ -260,7 +261,7 @@ def do_clean(
         _delete_in_batches(report, lambda: old_xcoms(report.before))
     for table in _SIMPLE:
         if table in names:
-            _delete_in_batches(report, lambda t=table: _old_simple(t, report.before))
+            _delete_in_batches(report, functools.partial(_old_simple, table, report.before))
     if report.total:
         record(
             actor,
