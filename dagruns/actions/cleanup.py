@@ -37,7 +37,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -127,6 +127,11 @@ class CleanReport:
     def total(self) -> int:
         return sum(self.rows.values())
 
+    def summary(self) -> str:
+        """ "dag_run 2, task_instance 6, …" in cleaning order ("no rows" when nothing)."""
+        counts = [f"{t} {self.rows[t]}" for t in ALL_TABLES if t in self.rows]
+        return ", ".join(counts) or "no rows"
+
 
 # --- checks -----------------------------------------------------------------------------------
 
@@ -164,17 +169,21 @@ def check_clean_before(before: datetime, now: datetime | None = None) -> datetim
 # --- what is old ------------------------------------------------------------------------------
 
 
-def _newest_scheduled_run() -> Subquery:
-    """The run `last_automated_data_interval` reads for each DAG (the processor computes the
-    next run from it): never deleted."""
-    return Subquery(
-        DagRun.objects.filter(
-            dag=OuterRef("dag"), run_type__in=[DagRunType.SCHEDULED, DagRunType.BACKFILL]
-        )
-        .exclude(data_interval_start=None)
-        .order_by("-logical_date")
-        .values("pk")[:1]
+_AUTOMATED = (DagRunType.SCHEDULED, DagRunType.BACKFILL)
+
+
+def _not_the_newest_scheduled_run() -> Q:
+    """Excludes the run `last_automated_data_interval` reads for each DAG (the processor
+    computes the next run from it): it is never deleted. NOT EXISTS rather than "pk != the
+    newest's pk", which a DAG with no scheduled run (NULL) would turn into "delete nothing"."""
+    newer = DagRun.objects.filter(
+        dag=OuterRef("dag"),
+        run_type__in=_AUTOMATED,
+        data_interval_start__isnull=False,
+        logical_date__gt=OuterRef("logical_date"),
     )
+    automated = Q(run_type__in=_AUTOMATED, data_interval_start__isnull=False)
+    return ~automated | Exists(newer)
 
 
 def old_runs(before: datetime) -> QuerySet[DagRun]:
@@ -182,7 +191,7 @@ def old_runs(before: datetime) -> QuerySet[DagRun]:
         DagRun.objects.filter(state__in=DAGRUN_FINISHED)
         .alias(age=Coalesce("start_date", "run_after"))
         .filter(age__lt=before)
-        .exclude(pk=_newest_scheduled_run())
+        .filter(_not_the_newest_scheduled_run())
     )
 
 

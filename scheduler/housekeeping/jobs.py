@@ -96,8 +96,7 @@ def retention(now: datetime) -> str:
     if not days:
         return "skipped: ORCH_RETENTION_DAYS is unset"
     report = do_clean(now - timedelta(days=days), RETENTION_TABLES, Actor(name=BEAT_ACTOR), now=now)
-    rows = ", ".join(f"{table} {count}" for table, count in report.rows.items()) or "no rows"
-    return f"older than {days} day(s): deleted {rows}, {report.log_files} log file(s)"
+    return f"older than {days} day(s): deleted {report.summary()}, {report.log_files} log file(s)"
 
 
 def _retention_off() -> str | None:

@@ -186,7 +186,11 @@ class LeasedScheduler(Scheduler):
         self._heap = None  # re-sorted on this tick with the new times
 
     def apply_entry(self, entry: Any, producer: Any = None) -> None:
-        at = time.time()
+        # The run's time is the one the scheduler just recorded locally (tick's reserve, after
+        # is_due found the period over): the same moment in Redis and here, so the next send,
+        # from whichever beat, is at least one period after this one.
+        reserved = self.schedule[entry.name].last_run_at
+        at = reserved.timestamp() if reserved is not None else time.time()
         try:
             number = self.lock.claim(entry.name, at)
         except redis.RedisError as exc:

@@ -192,3 +192,11 @@ def test_bad_input_is_refused_naming_it():
 def test_nothing_old_means_no_audit_row():
     report = do_clean(NOW - DAY, None, ACTOR)
     assert report.total == 0 and not AuditEvent.objects.exists()
+
+
+def test_a_dag_with_only_manual_runs_loses_its_old_ones_too():
+    dag = store_dag("adhoc")
+    add_run(dag, "m_old", state="success", when=NOW - 40 * DAY, run_type="manual")
+    add_run(dag, "m_new", state="success", when=NOW - DAY, run_type="manual")
+    assert do_clean(NOW - 30 * DAY, ["dag_run"], ACTOR).rows["dag_run"] == 1
+    assert _left() == {"m_new"}
