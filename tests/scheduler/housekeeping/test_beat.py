@@ -139,6 +139,25 @@ def test_two_beats_run_each_job_once_per_period_and_the_standby_takes_over(beats
     assert first.done("backstop_sweep") and second.done("backstop_sweep")
 
 
+def test_a_beat_stopped_cleanly_hands_the_lock_over_without_waiting_for_it_to_expire(beats):
+    """SIGTERM: the leader gives its lease up as it stops, so the standby takes over on its
+    next tick, long before the 10-minute lease would have run out."""
+    args = ("--every", "backstop_sweep=0.5", "--lock-timeout", "600")
+    first = beats(*args)
+    wait_until(lambda: first.says("holds the housekeeping lock"), "the first beat leading", 120)
+    second = beats(*args)
+    wait_until(lambda: second.says("standing by"), "the second beat standing by", 120)
+    stop(first.proc)
+    assert first.proc.returncode == 0, first.text()
+    wait_until(
+        lambda: second.says("this beat") and second.says("holds the housekeeping lock"),
+        "the standby taking the released lock",
+        timeout=120,
+    )
+    ran = len(second.done("backstop_sweep"))
+    wait_until(lambda: len(second.done("backstop_sweep")) > ran, "a sweep by the new leader", 120)
+
+
 def test_a_failing_job_is_retried_with_its_reason_logged_then_succeeds(beats):
     dag = store_dag("etl")
     add_run(
