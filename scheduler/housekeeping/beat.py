@@ -39,6 +39,8 @@ from scheduler.housekeeping.tasks import RetryPolicy, register_task
 
 log = logging.getLogger(__name__)
 
+MIN_LOCK_TIMEOUT = 2.0
+
 HELP = (
     "Run Celery beat with the periodic housekeeping (zombie sweep backstop, retention) and "
     "the consumer that runs it; several may run, one sends (a lock in Redis)."
@@ -66,6 +68,15 @@ def _positive(text: str) -> float:
     return value
 
 
+def _lock_timeout(text: str) -> float:
+    value = _positive(text)
+    if value < MIN_LOCK_TIMEOUT:
+        # Renewed every third of its life, on ticks at most a second apart: shorter than this
+        # and a busy moment would pass the lease from beat to beat.
+        raise ArgumentTypeError(f"{text!r} must be at least {MIN_LOCK_TIMEOUT:g} seconds")
+    return value
+
+
 def _count(text: str) -> int:
     try:
         value = int(text)
@@ -88,7 +99,7 @@ def add_arguments(parser: ArgumentParser) -> None:
     )
     parser.add_argument(
         "--lock-timeout",
-        type=_positive,
+        type=_lock_timeout,
         default=30.0,
         metavar="SECONDS",
         help="Life of the beat lock in Redis: a beat that dies holding it is replaced by a "

@@ -224,12 +224,27 @@ def test_the_backstop_sweep_fails_a_zombie_only_when_no_scheduler_is_alive(beats
     assert "no scheduler alive: 1 zombie try(ies)" in beat.text()
 
 
+def test_a_beat_started_before_redis_waits_for_it_then_works(beats, redis_server):  # noqa: F811
+    redis_server.stop()
+    beat = beats("--every", "backstop_sweep=0.5")
+    wait_until(
+        lambda: beat.says("cannot reach Redis for the housekeeping lock"),
+        "the lock's complaint about Redis",
+        timeout=120,
+    )
+    assert beat.proc.poll() is None
+    redis_server.start()  # the same port
+    wait_until(lambda: beat.done("backstop_sweep"), "a sweep once Redis answers", timeout=180)
+    assert beat.says("Redis answers again")
+
+
 @pytest.mark.parametrize(
     ("args", "env", "message"),
     [
         (["--every", "nope=1"], {}, "--every: unknown housekeeping job(s) nope"),
         (["--every", "retention"], {}, "'retention' is not JOB=SECONDS"),
         (["--lock-timeout", "0"], {}, "'0' must be more than 0"),
+        (["--lock-timeout", "1"], {}, "'1' must be at least 2 seconds"),
         ([], {"ORCH_CELERY_BROKER_URL": "amqp://127.0.0.1//"}, "must be Redis"),
         ([], {"ORCH_CELERY_BROKER_URL": "", "ORCH_REDIS_URL": ""}, "set ORCH_CELERY_BROKER_URL"),
     ],
