@@ -13,7 +13,8 @@ waiting for the heartbeat timeout (ORCH_TASK_HEARTBEAT_TIMEOUT) and the queued t
   (Airflow's queued_by_job_id) goes back to `scheduled` without using a retry; a try queued by
   a live peer is that peer's. A try with no recorded queuer (`dags test`, rows from before the
   field) is re-queued only when no other scheduler is alive;
-* tries claimed on another host are left to the heartbeat timeout: a pid means nothing here.
+* tries claimed on another host are left to the heartbeat timeout: a pid means nothing here;
+  so are tries a remote executor ran on this host (a Celery worker's): its worker watches them.
 
 Scheduler Job rows whose process is gone are ended as failed on the way (the health endpoint
 reads them).
@@ -35,6 +36,7 @@ from dagruns.actions.failures import fail_try_from_outside
 from dagruns.actions.requeue import requeue_try
 from dagruns.domain.jobs import end_job
 from dagruns.models import Job, TaskInstance, TaskInstanceState
+from scheduler.executors.base import REMOTE_EXECUTORS
 from scheduler.executors.liveness import process_alive, this_host
 
 log = logging.getLogger(__name__)
@@ -151,7 +153,11 @@ def recover_at_start(me: Job, adopted: AdoptedRunners, now: datetime) -> Recover
     report = RecoveryReport()
     host = this_host()
     live_peers, report.dead_schedulers = _end_dead_schedulers(me, host, now)
-    running = TaskInstance.objects.filter(state=TIS.RUNNING, hostname=host).only(*_TRY_FIELDS)
+    running = (
+        TaskInstance.objects.filter(state=TIS.RUNNING, hostname=host)
+        .exclude(executor__in=REMOTE_EXECUTORS)
+        .only(*_TRY_FIELDS)
+    )
     for ti in running:
         if adopted.adopt(ti):
             report.adopted += 1
