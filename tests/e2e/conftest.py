@@ -14,6 +14,7 @@ from dagruns.actions.audit import Actor
 from dagruns.actions.runs import do_trigger_dag
 from dagruns.models import DagImportError, DagModel, DagRun, TaskInstance
 from dagruns.models.states import DAGRUN_FINISHED
+from scheduler.executors.base import BaseExecutor
 from scheduler.executors.local import LocalExecutor
 from scheduler.processor.loop import DagProcessor
 from scheduler.scheduling.loop import Scheduler
@@ -47,6 +48,12 @@ class Engine:
 
     def trigger(self, dag_id: str, **kwargs) -> DagRun:
         return do_trigger_dag(dag_id, Actor(name="e2e"), **kwargs)
+
+    def use(self, executor: BaseExecutor) -> None:
+        """Drive this test's runs through `executor` (several executors at once, say) instead
+        of one local executor."""
+        assert self._scheduler is None, "choose the executor before the first tick"
+        self._scheduler = Scheduler(executor=executor)
 
     def scheduler(self) -> Scheduler:
         """One scheduler (and executor) for the whole test, driven in steps."""

@@ -102,9 +102,9 @@ def test_executor_names_the_executor_and_comes_from_default_args_too():
 
 @pytest.mark.parametrize("executor", ["", "  ", 3, ["celery"]])
 def test_executor_must_be_a_non_empty_name(executor):
-    with pytest.raises(DagDefinitionError, match=r"Task 't' in DAG 'd': executor must be"):
-        with DAG("d"):
-            EmptyOperator(task_id="t", executor=executor)
+    expected = r"Task 't' in DAG 'd': executor must be"
+    with pytest.raises(DagDefinitionError, match=expected), DAG("d"):
+        EmptyOperator(task_id="t", executor=executor)
 
 
 def test_wait_for_downstream_implies_depends_on_past():

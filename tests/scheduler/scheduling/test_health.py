@@ -14,13 +14,13 @@ from dagruns.domain.logs import ti_log_path
 from dagruns.models import TaskInstance, TaskInstanceHistory
 from scheduler.executors.base import ExecutorEvent
 from scheduler.executors.liveness import this_host
+from scheduler.executors.multi import MultiExecutor
 from scheduler.scheduling.health import (
     fail_ended_runners,
     fail_stuck_queued,
     fail_zombies,
     stop_orphaned_runners,
 )
-from scheduler.executors.multi import MultiExecutor
 from tests.builders import RecordingExecutor, queue_one_try
 
 pytestmark = pytest.mark.django_db
