@@ -81,22 +81,11 @@ def queue_ready_tasks(
             pools[DEFAULT_POOL_NAME] = Pool.objects.get_or_create(
                 name=DEFAULT_POOL_NAME, defaults={"slots": DEFAULT_POOL_SLOTS}
             )[0].slots
-        candidates = list(
-            _locked(
-                ready.select_related("dag_run")
-                # Only what queueing needs: full rows would decode every JSON column.
-                .only(*_CANDIDATE_FIELDS)
-                .order_by("-priority_weight", "dag_run__run_after", "scheduled_dttm", "task_id"),
-                skip_locked=True,
-            )[:max_tis]
+        chosen, routes, queued_ids = _choose_in_passes(
+            executor, ready, pools, slots, max_tis, now, queued_by
         )
-        if not candidates:
-            return 0
-        routes = _routes(executor, candidates)
-        chosen = _choose(candidates, pools, slots, routes)
         if not chosen:
             return 0
-        queued_ids = _mark_queued(chosen, routes, now, queued_by)
         filelocs: dict[int | None, str] = dict(
             DagVersion.objects.filter(
                 pk__in={ti.dag_run.dag_version_id for ti in chosen}
@@ -112,6 +101,66 @@ def queue_ready_tasks(
     for executor_name, workload in workloads:  # after commit: the claim must see `queued`
         executor.queue_on(executor_name, workload)
     return len(workloads)
+
+
+# At most this many candidate windows per tick (each `max_tis` rows), as Airflow's loop over
+# starved tasks is bounded by finding no new ones.
+_MAX_PASSES = 8
+
+
+def _choose_in_passes(
+    executor: BaseExecutor,
+    ready,
+    pools: dict[str, int],
+    slots: dict[str, int],
+    max_tis: int,
+    now: datetime,
+    queued_by: int | None,
+) -> tuple[list[TaskInstance], dict[Any, str], set]:
+    """Choose and mark queued, window after window of `max_tis` candidates: a window full of
+    tasks whose executor is full (or not configured) must not hide another executor's tasks
+    behind it. As Airflow's starved tasks, those tasks are left out of the next window's query
+    (by DAG version and task: the executor is the task's). Each window is marked queued before
+    the next is read, so its counts (pools, DAG and task limits) include it."""
+    free = dict(slots)
+    chosen: list[TaskInstance] = []
+    routes: dict[Any, str] = {}
+    queued_ids: set = set()
+    starved: dict[int, set[str]] = defaultdict(set)  # dag version -> tasks left out
+    for _ in range(_MAX_PASSES):
+        query = ready.select_related("dag_run")
+        for version_id, task_ids in starved.items():
+            query = query.exclude(dag_run__dag_version_id=version_id, task_id__in=task_ids)
+        candidates = list(
+            _locked(
+                # Only what queueing needs: full rows would decode every JSON column.
+                query.only(*_CANDIDATE_FIELDS).order_by(
+                    "-priority_weight", "dag_run__run_after", "scheduled_dttm", "task_id"
+                ),
+                skip_locked=True,
+            )[:max_tis]
+        )
+        window_routes = _routes(executor, candidates)
+        window = _choose(candidates, pools, free, window_routes)
+        if window:
+            queued_ids |= _mark_queued(window, window_routes, now, queued_by)
+            chosen += window
+            routes.update(window_routes)
+            for ti in window:
+                free[window_routes[ti.pk]] -= 1
+        taken = {ti.pk for ti in window}
+        newly_starved = 0
+        for ti in candidates:
+            name = window_routes.get(ti.pk)
+            if ti.pk in taken or (name is not None and free[name] > 0):
+                continue  # chosen, or held back by a pool or a DAG/task limit, not its executor
+            key = ti.dag_run.dag_version_id
+            if ti.task_id not in starved[key]:
+                starved[key].add(ti.task_id)
+                newly_starved += 1
+        if len(candidates) < max_tis or not newly_starved or not any(n > 0 for n in free.values()):
+            break
+    return chosen, routes, queued_ids
 
 
 def _open_slots(executor: BaseExecutor, adopted: int) -> dict[str, int]:

@@ -99,6 +99,24 @@ def test_a_full_executor_starves_only_its_own_tasks():
     assert len(local.workloads) == 2 and len(celery.workloads) == 2
 
 
+def test_a_window_full_of_a_full_executors_tasks_does_not_hide_the_others():
+    """Five high-priority local tasks fill the first window of three candidates while local
+    has one slot: the celery tasks behind them are found in the next window (Airflow's
+    starved-task loop)."""
+    with DAG("windows", schedule=None, start_date=START, max_active_tasks=100) as dag:
+        for i in range(5):
+            py(f"local_{i}", priority_weight=10)
+        for i in range(2):
+            py(f"celery_{i}", executor="celery")
+    store(dag)
+    trigger("windows")
+    Scheduler(executor=RecordingExecutor(0)).run_once()  # no slots: the tasks get scheduled
+    multi, local, celery = router(local_slots=1, celery_slots=5)
+    assert queue_ready_tasks(multi, timezone.now(), max_tis=3) == 3
+    assert len(local.workloads) == 1
+    assert sorted(celery.queued_task_ids()) == ["celery_0", "celery_1"]
+
+
 def test_adopted_runners_take_the_local_executors_slots_not_the_others():
     with DAG("adopting", schedule=None, start_date=START) as dag:
         py("here")
