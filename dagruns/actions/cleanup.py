@@ -183,7 +183,7 @@ def _not_the_newest_scheduled_run() -> Q:
         logical_date__gt=OuterRef("logical_date"),
     )
     automated = Q(run_type__in=_AUTOMATED, data_interval_start__isnull=False)
-    return ~automated | Exists(newer)
+    return ~automated | Q(Exists(newer))
 
 
 def old_runs(before: datetime) -> QuerySet[DagRun]:

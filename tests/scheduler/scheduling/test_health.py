@@ -14,6 +14,7 @@ from dagruns.domain.logs import ti_log_path
 from dagruns.models import TaskInstance, TaskInstanceHistory
 from scheduler.executors.base import ExecutorEvent
 from scheduler.executors.liveness import this_host
+from scheduler.executors.multi import MultiExecutor
 from scheduler.scheduling.health import (
     fail_ended_runners,
     fail_stuck_queued,
@@ -120,3 +121,15 @@ def test_a_runner_whose_try_was_cleared_is_terminated(running_ti):
     assert stop_orphaned_runners(executor) == 1
     assert executor.terminated == [str(running_ti.pk)]
     assert stop_orphaned_runners(executor) == 0  # once is enough
+
+
+def test_a_cleared_try_is_terminated_on_the_executor_that_runs_it(orch_settings, tmp_path):
+    """With several executors the routing executor finds the runner's owner."""
+    orch_settings.log_dir = tmp_path / "logs"
+    local, celery = RecordingExecutor(name="local"), RecordingExecutor(name="celery")
+    multi = MultiExecutor({"celery": celery, "local": local})  # celery the default
+    ti = queue_one_try("health_routed", multi)
+    assert celery.running_tries() == {str(ti.pk): 1}
+    TaskInstance.objects.filter(pk=ti.pk).update(state=None)
+    assert stop_orphaned_runners(multi) == 1
+    assert celery.terminated == [str(ti.pk)] and local.terminated == []
