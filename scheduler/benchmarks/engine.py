@@ -273,9 +273,99 @@ def summarize(runs: list[dict]) -> dict:
     }
 
 
-def run(cases=None, repeat: int = 5) -> dict:
+def run(cases=None, repeat: int = 5, executor: str = "local", workers: int = 2) -> dict:
     """Re-run this benchmark in a child `manage.py benchmark --inside` pointed at a fresh
-    ORCH_HOME, so it never touches the caller's database."""
+    ORCH_HOME, so it never touches the caller's database.
+
+    `executor="celery"`: the same cases run twice in this one call, first on the local
+    executor, then on the Celery executor with `workers` real `manage.py celery worker`
+    processes (Airflow's default concurrency, 16 each) on a private redis-server; both sets of
+    figures are returned side by side, with the Celery/local ratios of wall time."""
+    if executor == "local":
+        return _run_once(cases, repeat, {})
+    if executor != "celery":
+        raise ValueError(f"--executor {executor!r}: local or celery")
+    local = _run_once(cases, repeat, {})
+    with celery_cluster(workers) as broker:
+        celery = _run_once(
+            cases, repeat, {"ORCH_EXECUTOR": "celery", "ORCH_CELERY_BROKER_URL": broker}
+        )
+    celery["workers"] = workers
+    ratios = {
+        case: round(celery[case]["wall_s"] / local[case]["wall_s"], 2)
+        for case in local
+        if isinstance(local.get(case), dict) and "wall_s" in local[case] and case in celery
+    }
+    return {"local": local, "celery": celery, "celery_to_local_wall_ratio": ratios}
+
+
+@contextlib.contextmanager
+def celery_cluster(workers: int):
+    """A private redis-server (nothing on disk) and `workers` Celery workers; its URL."""
+    import shutil
+    import tempfile
+
+    redis_bin = shutil.which("redis-server")
+    if redis_bin is None:
+        raise RuntimeError("the Celery benchmark needs redis-server (Debian's redis-server)")
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    with tempfile.TemporaryDirectory(prefix="orch-celery-bench-") as workdir:
+        redis = subprocess.Popen(
+            [redis_bin, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", workdir],
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ORCH_")}
+        env.update({"ORCH_CELERY_BROKER_URL": url, "ORCH_LOG_LEVEL": "WARNING"})
+        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+        procs = [
+            subprocess.Popen(
+                [*manage, "celery", "worker", "-H", f"bench{i}@%h"],
+                env=env,
+                start_new_session=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for i in range(1, workers + 1)
+        ]
+        try:
+            _wait_for_workers(url, workers, procs)
+            yield url
+        finally:
+            for proc in procs:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(proc.pid, 15)  # warm shutdown: nothing runs any more
+            for proc in procs:
+                try:
+                    proc.wait(60)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, 9)
+                    proc.wait(10)
+            redis.kill()
+            redis.wait(10)
+
+
+def _wait_for_workers(url: str, count: int, procs: list[subprocess.Popen]) -> None:
+    from orchestrator_site import worker_registry
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in procs):
+            raise RuntimeError("a Celery worker exited while starting")
+        with contextlib.suppress(Exception):
+            conn = worker_registry.client(url)
+            try:
+                if len(worker_registry.live_workers(conn)) >= count:
+                    return
+            finally:
+                conn.close()
+        time.sleep(0.2)
+    raise RuntimeError(f"{count} Celery workers did not start within 120 s")
+
+
+def _run_once(cases, repeat: int, extra_env: dict[str, str]) -> dict:
     import json
     import tempfile
 
@@ -287,6 +377,7 @@ def run(cases=None, repeat: int = 5) -> dict:
             "ORCH_DATABASE_URL": f"sqlite:///{home}/bench.db",
             "ORCH_LOAD_EXAMPLES": "false",
             "ORCH_LOG_LEVEL": "WARNING",
+            **extra_env,
         }
         env.pop("ORCH_DAGS_FOLDER", None)
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]

@@ -57,6 +57,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--triggers", type=int, default=api.TRIGGER_REQUESTS, help="api: trigger requests"
         )
+        parser.add_argument(
+            "--executor",
+            choices=("local", "celery"),
+            default="local",
+            help="engine: celery runs the cases on the local executor, then on Celery workers, "
+            "and reports both",
+        )
+        parser.add_argument(
+            "--workers", type=int, default=2, help="engine --executor celery: Celery workers"
+        )
         parser.add_argument("--inside", action="store_true", help="(internal)")
 
     def handle(
@@ -73,7 +83,11 @@ class Command(BaseCommand):
             return
         results = {}
         if "engine" in suites:
-            results["engine"] = engine.run(parse_cases(cases), repeat)
+            if options["workers"] < 1:
+                raise CommandError("--workers must be at least 1")
+            results["engine"] = engine.run(
+                parse_cases(cases), repeat, options["executor"], options["workers"]
+            )
         if "standalone" in suites:
             results["standalone"] = standalone.run()
         if "processor" in suites:
