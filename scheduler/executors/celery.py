@@ -9,7 +9,10 @@ executor. Airflow's CeleryExecutor, with these choices:
   (`<ti id>.<try>.<n>`); a send that fails (broker down) is kept and sent again by `sync()`.
 * `sync()` reads the runners' exit codes from the result backend in one MGET for every message
   in flight (Airflow's bulk state fetcher), never waiting long for a dead Redis (short socket
-  timeouts, then a growing pause before the next attempt). Every 2 s it also drops in-flight
+  timeouts, then a growing pause before the next attempt). The backend also publishes each
+  result; the executor's subscription to them is its wait handle, so the scheduler wakes the
+  moment a runner ended (its slot is free at once, as the local executor's process sentinels
+  make it). Every 2 s it also drops in-flight
   entries whose try is no longer queued or running in the database: a result lost with Redis
   (restarted, nothing on disk) must not hold a slot of ORCH_PARALLELISM for ever.
 * `open_slots` = ORCH_PARALLELISM minus the tries in flight (sent, not yet ended), and 0 while
@@ -121,6 +124,8 @@ class CeleryExecutor(BaseExecutor):
         self._retry_at = 0.0
         self._retry_delay = 0.0
         self._next_db_check = 0.0
+        self._pubsub: Any = None
+        self._subscribe_at = 0.0
 
     # -- the contract --------------------------------------------------------------------
 
@@ -131,6 +136,8 @@ class CeleryExecutor(BaseExecutor):
             self._results.ping()
         except redis.RedisError as exc:
             self._broker_failed(exc)
+            return
+        self._subscribe()
 
     def queue(self, workload: Workload) -> None:
         entry = self._in_flight.get(workload.ti_id)
@@ -149,6 +156,7 @@ class CeleryExecutor(BaseExecutor):
             return []
         if self._unsent:
             self._send_unsent()
+        self._drain_published()
         events = self._collect_results()
         if time.monotonic() >= self._next_db_check:
             self._next_db_check = time.monotonic() + DB_CHECK_EVERY
@@ -206,7 +214,14 @@ class CeleryExecutor(BaseExecutor):
             return 0
         return max(0, self.parallelism - self.running_count)
 
+    def wait_handles(self) -> list[Any]:
+        if self._pubsub is None:
+            self._subscribe()
+        sock = getattr(getattr(self._pubsub, "connection", None), "_sock", None)
+        return [sock] if sock is not None else []
+
     def end(self) -> None:
+        self._unsubscribe()
         if self._unsent:
             log.warning(
                 "stopping with %d message(s) not sent (broker unreachable); their tries stay "
@@ -271,6 +286,41 @@ class CeleryExecutor(BaseExecutor):
         self._retry_delay = 0.0
 
     # -- results -------------------------------------------------------------------------
+
+    def _subscribe(self) -> None:
+        """To every result the backend publishes (a wake-up; the results are read by MGET)."""
+        if self._pubsub is not None or time.monotonic() < self._subscribe_at:
+            return
+        prefix = self.app.backend.task_keyprefix
+        if isinstance(prefix, bytes):
+            prefix = prefix.decode()
+        pubsub = self._results.pubsub(ignore_subscribe_messages=True)
+        try:
+            pubsub.psubscribe(f"{prefix}*")
+        except (redis.RedisError, OSError):
+            pubsub.close()
+            self._subscribe_at = time.monotonic() + RETRY_MAX / 10
+            return
+        self._pubsub = pubsub
+
+    def _drain_published(self) -> None:
+        if self._pubsub is None:
+            return
+        try:
+            for _ in range(10_000):
+                if self._pubsub.get_message(timeout=0.0) is None:
+                    break
+        except (redis.RedisError, OSError, ValueError):
+            # Redis went away (restarted): results are still polled each tick; subscribe again
+            # after a pause.
+            self._unsubscribe()
+            self._subscribe_at = time.monotonic() + RETRY_MAX / 10
+
+    def _unsubscribe(self) -> None:
+        if self._pubsub is not None:
+            with contextlib.suppress(Exception):
+                self._pubsub.close()
+            self._pubsub = None
 
     def _collect_results(self) -> list[ExecutorEvent]:
         pending = [
