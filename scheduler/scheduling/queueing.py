@@ -331,6 +331,17 @@ def _mark_queued(
     )
 
 
+def workload_for(ti: TaskInstance) -> Workload:
+    """A fresh workload (a new token) for `ti`'s current try: what a re-send carries."""
+    version_id = ti.dag_run.dag_version_id
+    fileloc = (
+        DagVersion.objects.filter(pk=version_id).values_list("fileloc", flat=True).first()
+        if version_id is not None
+        else None
+    )
+    return _workload(ti, fileloc or "")
+
+
 def _workload(ti: TaskInstance, fileloc: str) -> Workload:
     from dagruns.domain.dag_graph import graph_for_version
     from dagruns.domain.tokens import issue_token
@@ -352,6 +363,7 @@ def _workload(ti: TaskInstance, fileloc: str) -> Workload:
         token=issue_token(ti.pk, ti.try_number),
         api_url=settings.ORCH.api_url,
         queue=ti.queue,
+        priority_weight=ti.priority_weight,
         executor_config=ti.executor_config or {},
         execution_timeout=spec.execution_timeout if spec else None,
         pool=ti.pool,

@@ -14,7 +14,10 @@ waiting for the heartbeat timeout (ORCH_TASK_HEARTBEAT_TIMEOUT) and the queued t
   a live peer is that peer's. A try with no recorded queuer (`dags test`, rows from before the
   field) is re-queued only when no other scheduler is alive;
 * tries claimed on another host are left to the heartbeat timeout: a pid means nothing here;
-  so are tries a remote executor ran on this host (a Celery worker's): its worker watches them.
+* tries of an executor whose runners do not live with the scheduler (Celery: their worker owns
+  them, and their message waits in the broker while they are queued) are left alone: a running
+  one keeps reporting, a lost one is found by the heartbeat timeout, a queued one whose message
+  was lost is sent again by the health step (scheduling/health.py).
 
 Scheduler Job rows whose process is gone are ended as failed on the way (the health endpoint
 reads them).
@@ -168,8 +171,10 @@ def recover_at_start(me: Job, adopted: AdoptedRunners, now: datetime) -> Recover
             "scheduler before reporting a final state.",
             now,
         )
-    orphaned = TaskInstance.objects.filter(state=TIS.QUEUED).exclude(
-        queued_by_job_id__in=live_peers
+    orphaned = (
+        TaskInstance.objects.filter(state=TIS.QUEUED)
+        .exclude(executor__in=REMOTE_EXECUTORS)
+        .exclude(queued_by_job_id__in=live_peers)
     )
     if live_peers:
         orphaned = orphaned.exclude(queued_by_job_id=None)
