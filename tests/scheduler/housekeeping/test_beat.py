@@ -245,7 +245,7 @@ def test_a_beat_started_before_redis_waits_for_it_then_works(beats, redis_server
         (["--every", "retention"], {}, "'retention' is not JOB=SECONDS"),
         (["--lock-timeout", "0"], {}, "'0' must be more than 0"),
         (["--lock-timeout", "1"], {}, "'1' must be at least 2 seconds"),
-        ([], {"ORCH_CELERY_BROKER_URL": "amqp://127.0.0.1//"}, "must be Redis"),
+        ([], {"ORCH_CELERY_BROKER_URL": "amqp://127.0.0.1//"}, "only Redis is supported"),
         ([], {"ORCH_CELERY_BROKER_URL": "", "ORCH_REDIS_URL": ""}, "set ORCH_CELERY_BROKER_URL"),
     ],
 )
