@@ -85,13 +85,14 @@ def queue_ready_tasks(
         if not chosen:
             return 0
         queued_ids = _mark_queued([ti.pk for ti in chosen], now, queued_by)
-        filelocs: dict[int | None, str] = dict(
-            DagVersion.objects.filter(
+        files: dict[int | None, tuple[str, str]] = {
+            pk: (fileloc, source_hash)
+            for pk, fileloc, source_hash in DagVersion.objects.filter(
                 pk__in={ti.dag_run.dag_version_id for ti in chosen}
-            ).values_list("pk", "fileloc")
-        )
+            ).values_list("pk", "fileloc", "source_hash")
+        }
         workloads = [
-            _workload(ti, filelocs.get(ti.dag_run.dag_version_id, ""))
+            _workload(ti, *files.get(ti.dag_run.dag_version_id, ("", "")))
             for ti in chosen
             if ti.pk in queued_ids
         ]
@@ -211,7 +212,7 @@ def _mark_queued(ids: list, now: datetime, queued_by: int | None) -> set:
     )
 
 
-def _workload(ti: TaskInstance, fileloc: str) -> Workload:
+def _workload(ti: TaskInstance, fileloc: str, source_hash: str = "") -> Workload:
     from dagruns.domain.dag_graph import graph_for_version
     from dagruns.domain.tokens import issue_token
 
@@ -229,6 +230,7 @@ def _workload(ti: TaskInstance, fileloc: str) -> Workload:
         try_number=ti.try_number,
         dag_fileloc=fileloc,
         dags_folder=str(settings.ORCH.dags_folder),
+        dag_source_hash=source_hash or None,
         token=issue_token(ti.pk, ti.try_number),
         api_url=settings.ORCH.api_url,
         queue=ti.queue,
