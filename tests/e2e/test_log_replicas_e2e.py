@@ -122,9 +122,7 @@ def page_url(t: Try) -> str:
     return f"{ti_url(*t.ids)}/logs/1"
 
 
-def test_lines_shipped_to_one_replica_are_read_from_the_other(
-    tmp_path, running_try, viewer_cookie
-):
+def test_lines_shipped_to_one_replica_are_read_from_the_other(tmp_path, running_try, viewer_cookie):
     with two_replicas(tmp_path) as (a, b):
         ship(a, running_try, ["INFO - shipped to replica a", "INFO - second line"])
         assert "shipped to replica a\nINFO - second line" in rest_log(b, running_try, viewer_cookie)
@@ -147,7 +145,11 @@ def test_chunks_shipped_to_both_replicas_at_once_land_whole_and_once(
 
         def shipper(replica: Replica) -> None:
             for chunk in range(chunks_per_replica):
-                ship(replica, running_try, [line(replica.name, chunk, i) for i in range(lines_per_chunk)])
+                ship(
+                    replica,
+                    running_try,
+                    [line(replica.name, chunk, i) for i in range(lines_per_chunk)],
+                )
 
         threads = [threading.Thread(target=shipper, args=(r,)) for r in (a, b, a, b)]
         for thread in threads:
