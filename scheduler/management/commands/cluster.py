@@ -38,7 +38,7 @@ DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/orchestrator"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 # What the worker processes do not get: they need no database (the seed's security rule).
 WORKER_UNSET = ("ORCH_DATABASE_URL", "ORCH_SECRET_KEY", "DJANGO_SETTINGS_MODULE")
-_REEXEC_MARK = "ORCH_CLUSTER_CONFIGURED"
+_REEXEC_MARK = "CLUSTER_COMMAND_REEXECUTED"  # not an ORCH_ setting: internal to this command
 
 
 def masked(url: str) -> str:
