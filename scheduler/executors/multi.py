@@ -12,7 +12,12 @@ scheduler tick, its graceful drain and `dags test` stay unchanged:
   step starves only the tasks of a full executor, never those of another;
 * `sync()` is the union of the executors' ended runners, `running_tries()` of their tries,
   `wait_handles()` of their handles;
-* `terminate(ti_id)` asks every executor: only the one running the try finds it.
+* `terminate(ti_id)` asks every executor: only the one running the try finds it;
+* a stopping scheduler drains the tries of the executors whose runners live with it
+  (`tries_to_drain()`, the local executor's), never a Celery worker's;
+* a try stuck in queued is sent again (`can_resend`, `resend`) by the executor it was queued
+  on (TaskInstance.executor names it): the one holding it in flight, or else the first that
+  re-sends (a scheduler that restarted no longer holds the messages its predecessor sent).
 """
 
 from __future__ import annotations
@@ -69,6 +74,30 @@ class MultiExecutor(BaseExecutor):
         # ORCH_EXECUTOR an old try on one executor and a newer one elsewhere may both run.
         results = [executor.terminate(ti_id) for executor in self.executors.values()]
         return any(results)
+
+    def tries_to_drain(self) -> dict[str, int]:
+        tries: dict[str, int] = {}
+        for executor in self.executors.values():
+            tries.update(executor.tries_to_drain())
+        return tries
+
+    def can_resend(self, executor_name: str) -> bool:
+        executor = self.executors.get(executor_name)
+        return executor is not None and executor.can_resend(executor_name)
+
+    def resends_done(self, ti_id: str, try_number: int) -> int:
+        return max(e.resends_done(ti_id, try_number) for e in self.executors.values())
+
+    def resend(self, workload: Workload, count: int) -> None:
+        for executor in self.executors.values():
+            if executor.running_tries().get(workload.ti_id) == workload.try_number:
+                executor.resend(workload, count)
+                return
+        for name, executor in self.executors.items():
+            if executor.can_resend(name):
+                executor.resend(workload, count)
+                return
+        raise ValueError(f"no executor here sends tries again (configured: {self.name})")
 
     @property
     def running_count(self) -> int:
