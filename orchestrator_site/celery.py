@@ -5,14 +5,43 @@ Execution API (the seed's security rule: no database, no credentials for it), so
 app must not import Django, the ORM or our settings module. Its configuration comes from the
 same `ORCH_*` environment through `orchestrator_site.config`, which imports no Django either.
 
-The broker is `ORCH_CELERY_BROKER_URL`, defaulting to `ORCH_REDIS_URL`.
+The broker is `ORCH_CELERY_BROKER_URL`, defaulting to `ORCH_REDIS_URL`; the result backend (where
+a worker leaves each runner's exit code for the executor's `sync()`, as Airflow's Celery
+executor reads task states from its result backend) is the same Redis.
+
+Delivery (issue 11, "Delivery that never loses or doubles a try"): messages are acknowledged
+late (after the runner ended) and rejected back to the queue when the worker process running
+them is lost; a worker takes a message only when one of its pool processes is free
+(`worker_disable_prefetch`, prefetch multiplier 1), so nothing waits in one worker's memory
+while another is idle, and a warm shutdown has little to hand back. A message delivered twice
+runs once: the second runner's claim is refused by the Execution API (the try is no longer
+queued).
+
+Priorities (Redis): kombu emulates them with one list per level; we use all ten levels
+(`priority_steps` 0..9, where 0 is served first). `scheduler/executors/celery.py` maps a task's
+`priority_weight` onto them (see `message_priority`).
 """
 
 from __future__ import annotations
 
 from celery import Celery
+from kombu.utils.url import maybe_sanitize_url
 
 from orchestrator_site.config import OrchSettings, SettingError, load_settings
+
+# The one task every try travels in (scheduler/tasks.py); the executor sends it by name, so the
+# scheduler never imports the worker's side.
+RUN_TRY_TASK = "orchestrator.run_try"
+# The remote-control command the executor broadcasts to terminate a try (scheduler/worker/hooks).
+TERMINATE_TRY_COMMAND = "orchestrator_terminate_try"
+DEFAULT_QUEUE = "default"
+PRIORITY_LEVELS = list(range(10))  # kombu's Redis priority lists; 0 is served first
+# Seconds before a message taken but not acknowledged (its worker died) is delivered again.
+# Longer than any try should take in practice; a try that outlives it gets a second delivery,
+# which its claim refuses (see the module docstring).
+VISIBILITY_TIMEOUT = 6 * 3600
+# Runner exit codes wait this long in the backend for a scheduler to read them.
+RESULT_EXPIRES = 24 * 3600
 
 
 def broker_url(orch: OrchSettings | None = None) -> str:
@@ -24,19 +53,63 @@ def broker_url(orch: OrchSettings | None = None) -> str:
             "the Celery executor needs a broker: set ORCH_CELERY_BROKER_URL "
             "(or ORCH_REDIS_URL, its default), e.g. redis://127.0.0.1:6379/0"
         )
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingError(
+            f"ORCH_CELERY_BROKER_URL={maybe_sanitize_url(url)!r}: only Redis is supported "
+            "(redis://host:port/db, rediss:// or unix://)"
+        )
     return url
+
+
+def safe_url(url: str) -> str:
+    """`url` without its password, for messages and logs."""
+    return str(maybe_sanitize_url(url))
 
 
 def make_app(orch: OrchSettings | None = None) -> Celery:
     orch = orch or load_settings()
-    celery_app = Celery("orchestrator")
+    url = orch.celery_broker_url or orch.redis_url
+    celery_app = Celery("orchestrator", include=["scheduler.tasks"])
+    transport = {
+        "priority_steps": PRIORITY_LEVELS,
+        "queue_order_strategy": "priority",
+        "visibility_timeout": VISIBILITY_TIMEOUT,
+        # A dead or half-open Redis must not hang a publish (the scheduler's hot loop).
+        "socket_timeout": 10,
+        "socket_connect_timeout": 5,
+    }
     celery_app.conf.update(
-        broker_url=orch.celery_broker_url or orch.redis_url,
+        broker_url=url,
+        result_backend=url,
+        broker_transport_options=transport,
+        result_backend_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
+        redis_socket_timeout=10,
+        redis_socket_connect_timeout=5,
+        redis_retry_on_timeout=False,
+        result_expires=RESULT_EXPIRES,
         task_serializer="json",
         accept_content=["json"],
         result_serializer="json",
+        result_extended=False,
         timezone="UTC",
         enable_utc=True,
+        task_default_queue=DEFAULT_QUEUE,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_acks_on_failure_or_timeout=True,
+        worker_prefetch_multiplier=1,
+        worker_disable_prefetch=True,
+        # A runner's exit code is data; a task never raises on its account.
+        task_track_started=False,
+        task_send_sent_event=False,
+        worker_send_task_events=False,
+        # Keep retrying the broker (a Redis restart, a worker started before Redis): a worker
+        # that gives up is a worker someone must restart.
+        broker_connection_retry_on_startup=True,
+        broker_connection_max_retries=None,
+        # Running tries keep going when the broker connection drops (Redis restarted); their
+        # end reaches the Execution API, which does not need the broker.
+        worker_cancel_long_running_tasks_on_connection_loss=False,
     )
     return celery_app
 

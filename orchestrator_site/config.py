@@ -130,7 +130,11 @@ class OrchSettings(BaseModel):
         shown="derived from the secret key",
     )
     # --- the engine ---
-    executor: str = setting("local", meaning="the executor (local process pool)")
+    executor: str = setting(
+        "local",
+        meaning="the executor: `local` (a process pool on the scheduler's host) or `celery` "
+        "(Celery workers through the broker)",
+    )
     parallelism: int = setting(32, ge=1, meaning="task instances running at once, across all DAGs")
     celery_broker_url: str | None = setting(
         None,
@@ -165,6 +169,14 @@ class OrchSettings(BaseModel):
     )
     task_queued_timeout: float = setting(
         600.0, ge=1, meaning="a try queued this long without starting is failed (retries apply)"
+    )
+    # Messages a broker lost (Redis restarted, nothing on disk) are sent again before the
+    # queued timeout fails the try: at 1/(n+1), 2/(n+1) ... of ORCH_TASK_QUEUED_TIMEOUT.
+    task_queued_resends: int = setting(
+        2,
+        ge=0,
+        meaning="Celery executor: times a try still queued is sent again (same try, fresh "
+        "token), evenly spread over `ORCH_TASK_QUEUED_TIMEOUT`, before it is failed",
     )
     # Below the token's guaranteed remaining life (heartbeats refresh it at half of
     # EXECUTION_API_TOKEN_TTL), so a late report is still accepted.

@@ -17,6 +17,7 @@ from django.utils import timezone
 from dagruns.actions.pools import usage
 from dagruns.domain.dag_graph import DagGraph, graph_for_version
 from dagruns.domain.trigger_rules import UpstreamCounts, evaluate
+from dagruns.domain.workers import census
 from dagruns.models import DagModel, DagRun, Pool, TaskInstance
 from dagruns.models.states import TI_FINISHED, DagRunState, TaskInstanceState
 
@@ -153,8 +154,28 @@ def _state_reasons(ti: TaskInstance, now: datetime) -> list[WaitReason]:
                 "Not In Retry Period", "Task is ready to retry: the scheduler picks it up next."
             )
         ]
+    if ti.state == TIS.QUEUED and ti.executor == "celery":
+        return [_celery_queue_reason(ti.queue)]
     words = _STATE_SENTENCES.get(ti.state)
     return [WaitReason("Task Instance State", words)] if words else []
+
+
+def _celery_queue_reason(queue: str) -> WaitReason:
+    """Whether a live Celery worker serves the try's queue (the worker registry says)."""
+    workers = census()
+    if workers.problem:
+        sentence = (
+            f"Task is queued on queue {queue}: waiting for a Celery worker ({workers.problem})."
+        )
+    elif not workers.workers:
+        sentence = f"Task is queued on queue {queue}, which no live Celery worker serves (no Celery worker is live)."
+    elif not workers.serving(queue):
+        served = ", ".join(workers.served_queues())
+        sentence = f"Task is queued on queue {queue}, which no live Celery worker serves (workers serve: {served})."
+    else:
+        names = ", ".join(w.name for w in workers.serving(queue))
+        sentence = f"Task is queued on queue {queue}: waiting for a free slot of a Celery worker serving it ({names})."
+    return WaitReason("Task Instance State", sentence, queue)
 
 
 def _pool_reasons(ti: TaskInstance) -> list[WaitReason]:

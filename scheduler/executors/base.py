@@ -55,6 +55,25 @@ class BaseExecutor(ABC):
         """ti_id -> try_number of the runners this executor is running now."""
         return {}
 
+    def tries_to_drain(self) -> dict[str, int]:
+        """The running tries a stopping scheduler waits for, then kills and gives back: those
+        whose runners live and die with this process (not a Celery worker's)."""
+        return self.running_tries()
+
+    def can_resend(self, executor_name: str) -> bool:
+        """True when tries queued through executor `executor_name` (TaskInstance.executor)
+        travel as messages a broker may lose, so the scheduler's health step sends a try that
+        stays queued again (same try, fresh token) before failing it."""
+        return False
+
+    def resends_done(self, ti_id: str, try_number: int) -> int:
+        """How many times this executor has sent this try again (see can_resend)."""
+        return 0
+
+    def resend(self, workload: Workload, count: int) -> None:
+        """Send a try that stays queued again: the `count`-th re-send of it."""
+        self.queue(workload)
+
     @property
     def open_slots(self) -> int:
         return max(0, self.parallelism - self.running_count)
@@ -72,4 +91,8 @@ def load_executor(name: str, parallelism: int) -> BaseExecutor:
         from scheduler.executors.local import LocalExecutor
 
         return LocalExecutor(parallelism)
-    raise ValueError(f"unknown executor {name!r} (ORCH_EXECUTOR); available: local")
+    if name == "celery":
+        from scheduler.executors.celery import CeleryExecutor
+
+        return CeleryExecutor(parallelism)
+    raise ValueError(f"unknown executor {name!r} (ORCH_EXECUTOR); available: local, celery")

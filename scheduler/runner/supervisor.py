@@ -76,8 +76,13 @@ TRY_GONE_STATUSES = frozenset({403, 404, 409})
 FINAL_STATES = frozenset({"success", "failed", "skipped"})
 
 
-def run_workload(workload: Workload | dict[str, Any] | bytes | bytearray | str) -> None:
+def run_workload(
+    workload: Workload | dict[str, Any] | bytes | bytearray | str, hostname: str | None = None
+) -> None:
     """Run one try; exits the process with one of the EXIT_* codes.
+
+    `hostname` is what the claim records as the try's host (default: this machine's name); a
+    Celery worker passes its own name (`celery@host`), so a lost try names its lost worker.
 
     `workload` is validated first (scheduler/runner/workload.py): an invalid one is refused
     with EXIT_INVALID_WORKLOAD before anything is claimed. Executors pass the wire form (a
@@ -96,7 +101,7 @@ def run_workload(workload: Workload | dict[str, Any] | bytes | bytearray | str) 
         print(f"[task runner] refusing the workload: {exc}", file=sys.stderr, flush=True)
         sys.exit(EXIT_INVALID_WORKLOAD)
     del workload
-    sys.exit(Supervisor(parsed, subreaper=subreaper).run())
+    sys.exit(Supervisor(parsed, subreaper=subreaper, hostname=hostname).run())
 
 
 def supervise(workload: Workload | dict[str, Any], client: ExecutionClient | None = None) -> int:
@@ -131,6 +136,7 @@ class Supervisor:
         client: ExecutionClient | None = None,
         *,
         subreaper: bool = False,
+        hostname: str | None = None,
     ) -> None:
         self.workload = Workload.parse(workload)
         # From here on the client holds the only copy of the token (and swaps in refreshed
@@ -139,7 +145,7 @@ class Supervisor:
         self.client = client or ExecutionClient(self.workload.api_url, token)
         del token
         self.ti_id = self.workload.ti_id
-        self.hostname = socket.gethostname()
+        self.hostname = hostname or socket.gethostname()
         self.heartbeat_interval = self.workload.heartbeat_interval or DEFAULT_HEARTBEAT_INTERVAL
         self.execution_timeout = self.workload.execution_timeout
         # True when this process is the try's child subreaper (run_workload): it then owns, and

@@ -50,6 +50,8 @@ class Workload(BaseModel):
     token: str = Field(repr=False)
     api_url: str = Field(min_length=1)
     queue: str = "default"
+    # The task's priority_weight: the Celery executor maps it onto the broker's message priority.
+    priority_weight: int = 1
     executor_config: dict[str, Any] = Field(default_factory=dict)
     execution_timeout: float | None = Field(default=None, gt=0)
     pool: str = "default_pool"

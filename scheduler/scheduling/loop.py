@@ -101,7 +101,7 @@ class Scheduler(TickLoop[SchedulingReport]):
             r.failures += stop_orphaned_runners(self.executor)
         if time.monotonic() - self._last_health_check > 1.0:
             self._last_health_check = time.monotonic()
-            r.failures += fail_zombies(now) + fail_stuck_queued(now)
+            r.failures += fail_zombies(now) + fail_stuck_queued(now, self.executor)
         r.decisions = examine_running_runs(now, self.dag_ids)
         if not self._draining:
             r.queued = queue_ready_tasks(
@@ -160,7 +160,9 @@ class Scheduler(TickLoop[SchedulingReport]):
     # -- graceful stop -------------------------------------------------------------------
 
     def _running_tries(self) -> dict[str, int]:
-        return {**self.adopted.running_tries(), **self.executor.running_tries()}
+        """What a graceful stop waits for: runners of this host (adopted or our executor's),
+        not tries running on Celery workers, which outlive this scheduler."""
+        return {**self.adopted.running_tries(), **self.executor.tries_to_drain()}
 
     def _drain(self) -> None:
         """Tick without taking new work until every runner ended, the grace period passed or a
@@ -189,13 +191,13 @@ class Scheduler(TickLoop[SchedulingReport]):
         left = self._running_tries()
         if not left:
             return
-        for ti_id in self.executor.running_tries():
+        for ti_id in self.executor.tries_to_drain():
             self.executor.terminate(ti_id)
         self.adopted.kill_all()
         # Wait (bounded) until they are gone: a try must not be queued again while its old
         # runner could still report.
         deadline = time.monotonic() + 10.0
-        while self.executor.running_count and time.monotonic() < deadline:
+        while self.executor.tries_to_drain() and time.monotonic() < deadline:
             self.executor.sync()  # reaps; their tries are handled below, not failed
             self.wait_for(self.executor.wait_handles(), 0.2)
         now = timezone.now()

@@ -84,7 +84,7 @@ def queue_ready_tasks(
         chosen = _choose(candidates, pools, slots)
         if not chosen:
             return 0
-        queued_ids = _mark_queued([ti.pk for ti in chosen], now, queued_by)
+        queued_ids = _mark_queued([ti.pk for ti in chosen], now, queued_by, executor.name)
         filelocs: dict[int | None, str] = dict(
             DagVersion.objects.filter(
                 pk__in={ti.dag_run.dag_version_id for ti in chosen}
@@ -197,11 +197,11 @@ class _TaskCaps:
         self.run_used[(ti.dag_run_id, ti.task_id)] += 1
 
 
-def _mark_queued(ids: list, now: datetime, queued_by: int | None) -> set:
+def _mark_queued(ids: list, now: datetime, queued_by: int | None, executor_name: str) -> set:
     TaskInstance.objects.filter(pk__in=ids, state=TIS.SCHEDULED).update(
         state=TIS.QUEUED,
         queued_dttm=now,
-        executor=settings.ORCH.executor,
+        executor=executor_name,
         queued_by_job_id=queued_by,
     )
     return set(
@@ -209,6 +209,17 @@ def _mark_queued(ids: list, now: datetime, queued_by: int | None) -> set:
             "pk", flat=True
         )
     )
+
+
+def workload_for(ti: TaskInstance) -> Workload:
+    """A fresh workload (a new token) for `ti`'s current try: what a re-send carries."""
+    version_id = ti.dag_run.dag_version_id
+    fileloc = (
+        DagVersion.objects.filter(pk=version_id).values_list("fileloc", flat=True).first()
+        if version_id is not None
+        else None
+    )
+    return _workload(ti, fileloc or "")
 
 
 def _workload(ti: TaskInstance, fileloc: str) -> Workload:
@@ -232,6 +243,7 @@ def _workload(ti: TaskInstance, fileloc: str) -> Workload:
         token=issue_token(ti.pk, ti.try_number),
         api_url=settings.ORCH.api_url,
         queue=ti.queue,
+        priority_weight=ti.priority_weight,
         executor_config=ti.executor_config or {},
         execution_timeout=spec.execution_timeout if spec else None,
         pool=ti.pool,

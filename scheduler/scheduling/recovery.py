@@ -13,7 +13,11 @@ waiting for the heartbeat timeout (ORCH_TASK_HEARTBEAT_TIMEOUT) and the queued t
   (Airflow's queued_by_job_id) goes back to `scheduled` without using a retry; a try queued by
   a live peer is that peer's. A try with no recorded queuer (`dags test`, rows from before the
   field) is re-queued only when no other scheduler is alive;
-* tries claimed on another host are left to the heartbeat timeout: a pid means nothing here.
+* tries claimed on another host are left to the heartbeat timeout: a pid means nothing here;
+* tries of an executor whose runners do not live with the scheduler (Celery: their worker owns
+  them, and their message waits in the broker while they are queued) are left alone: a running
+  one keeps reporting, a lost one is found by the heartbeat timeout, a queued one whose message
+  was lost is sent again by the health step (scheduling/health.py).
 
 Scheduler Job rows whose process is gone are ended as failed on the way (the health endpoint
 reads them).
@@ -39,6 +43,8 @@ from scheduler.executors.liveness import process_alive, this_host
 
 log = logging.getLogger(__name__)
 TIS = TaskInstanceState
+# Executors whose runners do not live with the scheduler that queued them (TaskInstance.executor).
+REMOTE_EXECUTORS = ("celery",)
 _TRY_FIELDS = (
     "id", "dag_id", "run_id", "task_id", "map_index", "try_number", "state", "hostname", "pid",
     "start_date", "dag_run_id",
@@ -151,7 +157,11 @@ def recover_at_start(me: Job, adopted: AdoptedRunners, now: datetime) -> Recover
     report = RecoveryReport()
     host = this_host()
     live_peers, report.dead_schedulers = _end_dead_schedulers(me, host, now)
-    running = TaskInstance.objects.filter(state=TIS.RUNNING, hostname=host).only(*_TRY_FIELDS)
+    running = (
+        TaskInstance.objects.filter(state=TIS.RUNNING, hostname=host)
+        .exclude(executor__in=REMOTE_EXECUTORS)
+        .only(*_TRY_FIELDS)
+    )
     for ti in running:
         if adopted.adopt(ti):
             report.adopted += 1
@@ -162,8 +172,10 @@ def recover_at_start(me: Job, adopted: AdoptedRunners, now: datetime) -> Recover
             "scheduler before reporting a final state.",
             now,
         )
-    orphaned = TaskInstance.objects.filter(state=TIS.QUEUED).exclude(
-        queued_by_job_id__in=live_peers
+    orphaned = (
+        TaskInstance.objects.filter(state=TIS.QUEUED)
+        .exclude(executor__in=REMOTE_EXECUTORS)
+        .exclude(queued_by_job_id__in=live_peers)
     )
     if live_peers:
         orphaned = orphaned.exclude(queued_by_job_id=None)

@@ -1,10 +1,18 @@
 """End-to-end harness: real DAG files → the real processor → the real scheduler and local
 executor → real runner processes → the Execution API over real HTTP (pytest-django's live
-server) → the database. Nothing is faked; each test reads final states from the database."""
+server) → the database. Nothing is faked; each test reads final states from the database.
+
+`TEST_EXECUTOR=celery` runs the same engine tests through the Celery executor instead: a private
+redis-server and two real `manage.py celery worker` processes (two pool processes each, no
+database settings) for the whole session of each pytest worker; the tests that do not use the
+`engine` fixture are skipped then (they exercise other things than the engine's semantics).
+"""
 
 from __future__ import annotations
 
+import os
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +22,8 @@ from dagruns.actions.audit import Actor
 from dagruns.actions.runs import do_trigger_dag
 from dagruns.models import DagImportError, DagModel, DagRun, TaskInstance
 from dagruns.models.states import DAGRUN_FINISHED
+from scheduler.executors.base import BaseExecutor
+from scheduler.executors.celery import CeleryExecutor
 from scheduler.executors.local import LocalExecutor
 from scheduler.processor.loop import DagProcessor
 from scheduler.scheduling.loop import Scheduler
@@ -29,9 +39,10 @@ START = datetime(2024, 1, 1)
 class Engine:
     """Drives whole DAG runs through the real pieces."""
 
-    def __init__(self, folder: Path, parallelism: int = 8) -> None:
+    def __init__(self, folder: Path, parallelism: int = 8, executor: str = "local") -> None:
         self.folder = folder
         self.parallelism = parallelism
+        self.executor_name = executor
         self._scheduler: Scheduler | None = None
 
     def add(self, name: str, body: str) -> Path:
@@ -51,7 +62,13 @@ class Engine:
     def scheduler(self) -> Scheduler:
         """One scheduler (and executor) for the whole test, driven in steps."""
         if self._scheduler is None:
-            self._scheduler = Scheduler(executor=LocalExecutor(self.parallelism))
+            executor: BaseExecutor
+            if self.executor_name == "celery":
+                executor = CeleryExecutor(self.parallelism)
+            else:
+                executor = LocalExecutor(self.parallelism)
+            executor.start()
+            self._scheduler = Scheduler(executor=executor)
         return self._scheduler
 
     def close(self) -> None:
@@ -90,13 +107,55 @@ class Engine:
         return "\n".join(lines)
 
 
+TEST_EXECUTOR = os.environ.get("TEST_EXECUTOR", "local")
+
+
+def pytest_collection_modifyitems(config, items):
+    if TEST_EXECUTOR != "celery":
+        return
+    here = Path(__file__).parent
+    skip = pytest.mark.skip(reason="TEST_EXECUTOR=celery runs the engine semantics suite only")
+    local = pytest.mark.skip(reason="inspects the local executor's runners (TEST_EXECUTOR=celery)")
+    for item in items:
+        if here not in Path(item.fspath).parents:
+            continue
+        if "engine" not in item.fixturenames:
+            item.add_marker(skip)
+        elif item.get_closest_marker("local_executor"):
+            item.add_marker(local)
+
+
+@pytest.fixture(scope="session")
+def celery_cluster(tmp_path_factory) -> Iterator[str | None]:
+    """TEST_EXECUTOR=celery: a private Redis and two workers for this pytest process; their
+    broker URL (None under the local executor)."""
+    if TEST_EXECUTOR != "celery":
+        yield None
+        return
+    from tests.brokers import RedisServer
+    from tests.celery_workers import Worker, running_workers
+
+    base = tmp_path_factory.mktemp("celery")
+    redis = RedisServer(base / "redis")
+    redis.start()
+    workers = [Worker(redis.url, f"e2e{i}@test", base / f"worker{i}.log") for i in (1, 2)]
+    try:
+        with running_workers(workers):
+            yield redis.url
+    finally:
+        redis.stop()
+
+
 @pytest.fixture
-def engine(live_server, dags_folder, orch_settings, tmp_path) -> Engine:
+def engine(live_server, dags_folder, orch_settings, tmp_path, celery_cluster) -> Engine:
     orch_settings.api_url = live_server.url
     orch_settings.log_dir = tmp_path / "logs"
     orch_settings.home = tmp_path / "home"
     orch_settings.task_heartbeat_interval = 0.5
     orch_settings.scheduler_idle_sleep = 0.05
-    engine = Engine(dags_folder)
+    if celery_cluster is not None:
+        orch_settings.celery_broker_url = celery_cluster
+        orch_settings.executor = "celery"
+    engine = Engine(dags_folder, executor=TEST_EXECUTOR)
     yield engine
     engine.close()

@@ -13,6 +13,7 @@ from dagruns.models import TaskInstanceHistory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.mark.local_executor  # kills the runner through LocalExecutor._running
 def test_a_runner_killed_mid_run_is_retried(engine):
     engine.add(
         "killed.py",

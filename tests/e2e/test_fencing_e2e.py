@@ -15,6 +15,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 KILLS = 5
 
 
+@pytest.mark.local_executor  # kills the runner through LocalExecutor._running
 def test_killing_the_runner_never_gives_two_copies_at_once(engine, tmp_path):
     lock, contention, holding = (tmp_path / n for n in ("lock", "contention", "holding"))
     engine.add(

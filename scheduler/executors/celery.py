@@ -1,0 +1,335 @@
+"""The Celery executor (`ORCH_EXECUTOR=celery`): each try travels as one message of the thin task
+`orchestrator.run_try` (scheduler/tasks.py) to the task's queue, and a Celery worker
+(`manage.py celery worker`, scheduler/worker/) runs it through the same task runner as the local
+executor. Airflow's CeleryExecutor, with these choices:
+
+* `queue()` sends the workload's JSON by task name (`send_task`: the scheduler never imports
+  the worker's side) to `workload.queue` (the operator's `queue`, default `default`), with a
+  message priority from `priority_weight` (`message_priority`). The Celery task id names the try
+  (`<ti id>.<try>.<n>`); a send that fails (broker down) is kept and sent again by `sync()`.
+* `sync()` reads the runners' exit codes from the result backend in one MGET for every message
+  in flight (Airflow's bulk state fetcher), never waiting long for a dead Redis (short socket
+  timeouts, then a growing pause before the next attempt). Every 2 s it also drops in-flight
+  entries whose try is no longer queued or running in the database: a result lost with Redis
+  (restarted, nothing on disk) must not hold a slot of ORCH_PARALLELISM for ever.
+* `open_slots` = ORCH_PARALLELISM minus the tries in flight (sent, not yet ended), and 0 while
+  the broker is unreachable: tries then stay `scheduled` instead of taking tokens into a queue
+  that cannot take them.
+* `terminate()` broadcasts a remote-control command to the workers: it revokes the try's
+  messages not started yet and kills the runner (with its process group) where it runs.
+* Tries run on the workers, not in this process: a stopping scheduler neither waits for them
+  nor kills them (`tries_to_drain()` is empty), and recovery at start leaves them to their
+  workers (scheduling/recovery.py).
+* Messages the broker lost are sent again for the same try by the scheduler's health step
+  (`can_resend`; scheduling/health.py and ORCH_TASK_QUEUED_RESENDS).
+
+Differences from Airflow: no adoption of a dead scheduler's in-flight messages (their results
+are simply not read; the tries report through the Execution API, so nothing is lost, and the
+new scheduler's ORCH_PARALLELISM does not count them); the result backend is always the broker's
+Redis.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from orchestrator_site.celery import (
+    RUN_TRY_TASK,
+    TERMINATE_TRY_COMMAND,
+    broker_url,
+    make_app,
+    safe_url,
+)
+from orchestrator_site.config import SettingError
+from scheduler.executors.base import BaseExecutor, ExecutorEvent
+from scheduler.runner.workload import Workload
+
+log = logging.getLogger(__name__)
+
+DB_CHECK_EVERY = 2.0
+RETRY_MIN = 0.5
+RETRY_MAX = 30.0
+REDIS_TIMEOUT = 1.0
+# A send may reconnect once (a Redis restart leaves stale pooled connections), never more:
+# the scheduler's tick must not wait on a broker that is down.
+PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+
+
+def message_priority(priority_weight: int) -> int:
+    """The Redis message priority (0 is served first, 9 last) of a task's priority_weight
+    (higher is more important, unbounded): one level per doubling of the weight, so weights
+    1, 2-3, 4-7, ... 256-511 get 9, 8, 7, ... 1, and 512 or more gets 0."""
+    if priority_weight <= 1:
+        return 9
+    return 9 - min(9, int(math.log2(priority_weight)))
+
+
+@dataclass
+class InFlight:
+    """The messages sent for one try, and the exit codes of those that ended."""
+
+    try_number: int
+    task_ids: list[str] = field(default_factory=list)
+    codes: dict[str, int | None] = field(
+        default_factory=dict
+    )  # task id -> exit code (None: no code)
+    resends: int = 0
+    terminated: bool = False
+
+    def ended(self) -> bool:
+        return all(task_id in self.codes for task_id in self.task_ids)
+
+    def exit_code(self) -> int | None:
+        """The runner's code that matters: a failing one, else 0; None when no message ran a
+        runner to its end (revoked, lost with its pool process)."""
+        codes = [c for c in self.codes.values() if c is not None]
+        if not codes:
+            return None
+        failing = [c for c in codes if c != 0]
+        return failing[0] if failing else 0
+
+
+class CeleryExecutor(BaseExecutor):
+    name = "celery"
+
+    def __init__(self, parallelism: int) -> None:
+        super().__init__(parallelism)
+        try:
+            self.url = broker_url(settings.ORCH)
+        except SettingError as exc:
+            raise ImproperlyConfigured(str(exc)) from exc
+        self.variable = (
+            "ORCH_CELERY_BROKER_URL" if settings.ORCH.celery_broker_url else "ORCH_REDIS_URL"
+        )
+        self.app = make_app(settings.ORCH)
+        self._results = redis.Redis.from_url(
+            self.url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
+        )
+        self._in_flight: dict[str, InFlight] = {}
+        self._unsent: dict[str, tuple[Workload, str]] = {}  # task id -> (workload, task id)
+        self._broker_down = False
+        self._retry_at = 0.0
+        self._retry_delay = 0.0
+        self._next_db_check = 0.0
+
+    # -- the contract --------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Check the broker once: unreachable is an error line naming the variable, not a
+        crash; sends wait until it answers (retried with a growing pause)."""
+        try:
+            self._results.ping()
+        except redis.RedisError as exc:
+            self._broker_failed(exc)
+
+    def queue(self, workload: Workload) -> None:
+        entry = self._in_flight.get(workload.ti_id)
+        if entry is None or entry.try_number != workload.try_number:
+            entry = InFlight(workload.try_number)
+            self._in_flight[workload.ti_id] = entry
+        task_id = f"{workload.ti_id}.{workload.try_number}.{uuid.uuid4().hex[:8]}"
+        entry.task_ids.append(task_id)
+        if self._broker_down and time.monotonic() < self._retry_at:
+            self._unsent[task_id] = (workload, task_id)
+            return
+        self._send(workload, task_id)
+
+    def sync(self) -> list[ExecutorEvent]:
+        if self._broker_down and time.monotonic() < self._retry_at:
+            return []
+        if self._unsent:
+            self._send_unsent()
+        events = self._collect_results()
+        if time.monotonic() >= self._next_db_check:
+            self._next_db_check = time.monotonic() + DB_CHECK_EVERY
+            self._forget_finished_tries()
+        return events
+
+    def terminate(self, ti_id: str) -> bool:
+        entry = self._in_flight.get(ti_id)
+        if entry is None or entry.terminated:
+            return False
+        entry.terminated = True
+        for task_id in entry.task_ids:
+            self._unsent.pop(task_id, None)
+        try:
+            self.app.control.broadcast(
+                TERMINATE_TRY_COMMAND,
+                arguments={
+                    "ti_id": ti_id,
+                    "try_number": entry.try_number,
+                    "task_ids": list(entry.task_ids),
+                },
+                reply=False,
+            )
+        except Exception as exc:  # kombu/redis errors vary by transport
+            # The runner's next heartbeat is refused (the try is no longer running): it kills
+            # its task on its own.
+            log.warning("could not ask the workers to terminate try %s: %s", ti_id, exc)
+            return False
+        return True
+
+    def running_tries(self) -> dict[str, int]:
+        return {ti_id: entry.try_number for ti_id, entry in self._in_flight.items()}
+
+    def tries_to_drain(self) -> dict[str, int]:
+        return {}  # the workers own their tries; a stopping scheduler leaves them running
+
+    def can_resend(self, executor_name: str) -> bool:
+        return executor_name == self.name
+
+    def resends_done(self, ti_id: str, try_number: int) -> int:
+        entry = self._in_flight.get(ti_id)
+        return entry.resends if entry is not None and entry.try_number == try_number else 0
+
+    def resend(self, workload: Workload, count: int) -> None:
+        self.queue(workload)
+        self._in_flight[workload.ti_id].resends = count
+
+    @property
+    def running_count(self) -> int:
+        return len(self._in_flight)
+
+    @property
+    def open_slots(self) -> int:
+        if self._broker_down:
+            return 0
+        return max(0, self.parallelism - self.running_count)
+
+    def end(self) -> None:
+        if self._unsent:
+            log.warning(
+                "stopping with %d message(s) not sent (broker unreachable); their tries stay "
+                "queued and are sent again by a scheduler's health step",
+                len(self._unsent),
+            )
+        self._results.close()
+        self.app.close()
+
+    # -- sending -------------------------------------------------------------------------
+
+    def _send(self, workload: Workload, task_id: str) -> bool:
+        try:
+            self.app.send_task(
+                RUN_TRY_TASK,
+                args=[workload.to_json_bytes().decode("utf-8")],
+                kwargs={"ti_id": workload.ti_id, "try_number": workload.try_number},
+                task_id=task_id,
+                queue=workload.queue,
+                priority=message_priority(workload.priority_weight),
+                # What Celery logs and shows instead of the arguments: never the token.
+                argsrepr=f"({workload.label()!r},)",
+                kwargsrepr="{}",
+                retry=True,
+                retry_policy=PUBLISH_RETRY,
+            )
+        except Exception as exc:  # kombu/redis errors vary by transport
+            self._unsent[task_id] = (workload, task_id)
+            self._broker_failed(exc)
+            return False
+        self._broker_ok()
+        return True
+
+    def _send_unsent(self) -> None:
+        for task_id, (workload, _) in list(self._unsent.items()):
+            entry = self._in_flight.get(workload.ti_id)
+            if entry is None or entry.try_number != workload.try_number:
+                del self._unsent[task_id]  # the try moved on meanwhile
+                continue
+            del self._unsent[task_id]
+            if not self._send(workload, task_id):
+                return
+
+    def _broker_failed(self, exc: BaseException) -> None:
+        self._retry_delay = min(RETRY_MAX, max(RETRY_MIN, self._retry_delay * 2))
+        self._retry_at = time.monotonic() + self._retry_delay
+        if not self._broker_down:
+            log.error(
+                "cannot reach the Celery broker %s (%s): %s; tries wait until it answers "
+                "(retrying with a pause of up to %g s)",
+                safe_url(self.url),
+                self.variable,
+                exc,
+                RETRY_MAX,
+            )
+        self._broker_down = True
+
+    def _broker_ok(self) -> None:
+        if self._broker_down:
+            log.warning("the Celery broker %s answers again", safe_url(self.url))
+        self._broker_down = False
+        self._retry_delay = 0.0
+
+    # -- results -------------------------------------------------------------------------
+
+    def _collect_results(self) -> list[ExecutorEvent]:
+        pending = [
+            (ti_id, task_id)
+            for ti_id, entry in self._in_flight.items()
+            for task_id in entry.task_ids
+            if task_id not in entry.codes and task_id not in self._unsent
+        ]
+        if not pending:
+            return []
+        backend = self.app.backend
+        keys = [backend.get_key_for_task(task_id) for _, task_id in pending]
+        try:
+            values = self._results.mget(keys)
+        except redis.RedisError as exc:
+            self._broker_failed(exc)
+            return []
+        self._broker_ok()
+        done: list[Any] = []
+        for (ti_id, task_id), raw, key in zip(pending, values, keys, strict=True):
+            if raw is None:
+                continue
+            meta = backend.decode_result(raw)
+            status = meta.get("status")
+            if status not in {"SUCCESS", "FAILURE", "REVOKED"}:
+                continue  # STARTED/RETRY: not ended
+            result = meta.get("result")
+            code = result if status == "SUCCESS" and isinstance(result, int) else None
+            if status == "FAILURE":
+                log.warning("try %s: the Celery task failed: %s", ti_id, result)
+            self._in_flight[ti_id].codes[task_id] = code
+            done.append(key)
+        if done:
+            with contextlib.suppress(redis.RedisError):  # else they expire (result_expires)
+                self._results.delete(*done)
+        events = []
+        for ti_id, entry in list(self._in_flight.items()):
+            if entry.task_ids and entry.ended():
+                del self._in_flight[ti_id]
+                code = entry.exit_code()
+                if code is not None:
+                    events.append(ExecutorEvent(ti_id, entry.try_number, code))
+        return events
+
+    def _forget_finished_tries(self) -> None:
+        """Drop in-flight tries the database no longer has queued or running (their results
+        were lost, or a message was sent twice and one copy never came back)."""
+        if not self._in_flight:
+            return
+        from dagruns.models import TaskInstance, TaskInstanceState
+
+        active = set(
+            TaskInstance.objects.filter(
+                pk__in=list(self._in_flight),
+                state__in=(TaskInstanceState.QUEUED, TaskInstanceState.RUNNING),
+            ).values_list("pk", "try_number")
+        )
+        for ti_id, entry in list(self._in_flight.items()):
+            if (uuid.UUID(ti_id), entry.try_number) not in active:
+                del self._in_flight[ti_id]
+                for task_id in entry.task_ids:
+                    self._unsent.pop(task_id, None)

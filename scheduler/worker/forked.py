@@ -1,0 +1,167 @@
+"""Running one try from a Celery pool process: the worker's forkserver forks a task runner, the
+pool process waits for it and returns its exit code (which the executor reads from the result
+backend).
+
+As under the local executor (scheduler/executors/local.py), each runner is forked from a
+pre-warmed forkserver that has already imported the runner and the SDK: a try starts with a
+fork, not a fresh interpreter, and the runner inherits nothing of the process that asked for it
+(here the pool process, which holds the Celery message with the try's token, the pool's pipes
+and the broker's sockets). The worker's main process starts the forkserver before its pool
+forks (`start_forkserver`, from hooks.on_worker_init); every pool process then asks the same
+server.
+
+While a runner runs, its pid is kept in the worker's run directory under the try's name, so the
+worker's main process can kill it when the scheduler asks (hooks.kill_runner): remote-control
+commands run in the main process, tries in the pool processes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import multiprocessing
+import multiprocessing.process as mp_process
+import os
+import select
+import tempfile
+from multiprocessing import forkserver
+from pathlib import Path
+from typing import Any
+
+from scheduler.runner.exit_codes import EXIT_NOT_CLAIMED, EXIT_NOT_REPORTED
+from scheduler.runner.supervisor import run_workload
+
+log = logging.getLogger("orchestrator.worker")
+
+# What every runner needs, imported once by the forkserver (as scheduler/forkserver.py does for
+# the local executor, minus what only the DAG processor uses).
+PRELOAD = [
+    "scheduler.runner.workload",
+    "scheduler.runner.messages",
+    "scheduler.runner.supervisor",
+    "scheduler.forkserver_ready",
+]
+
+# multiprocessing's own "main process" class (its module deletes the name), taken while this
+# module is imported in the worker's main process, before billiard replaces the object.
+_MAIN_PROCESS_TYPE = type(mp_process.current_process())
+
+# Set in the worker's main process before the pool forks, inherited by every pool process.
+_run_dir: Path | None = None
+_ctx: Any = None
+
+
+def make_run_dir() -> Path:
+    global _run_dir
+    if _run_dir is None:
+        _run_dir = Path(tempfile.mkdtemp(prefix="orchestrator-worker-"))
+    return _run_dir
+
+
+def remove_run_dir() -> None:
+    global _run_dir
+    if _run_dir is not None:
+        for entry in _run_dir.glob("*"):
+            with contextlib.suppress(OSError):
+                entry.unlink()
+        with contextlib.suppress(OSError):
+            _run_dir.rmdir()
+        _run_dir = None
+
+
+def start_forkserver() -> None:
+    """In the worker's main process, before the pool forks."""
+    global _ctx
+    _ctx = multiprocessing.get_context("forkserver")
+    _ctx.set_forkserver_preload(PRELOAD)
+    forkserver.ensure_running()
+
+
+def in_pool_process() -> None:
+    """In each pool process, after the fork: use the main process's forkserver as is. Its
+    `ensure_running()` would waitpid() the server, which only its parent (the main process) may
+    do; the server's life is the main process's business, so it is not asked here."""
+    server = getattr(forkserver, "_forkserver", None)
+    if server is not None and getattr(server, "_forkserver_pid", None) is not None:
+        server.ensure_running = lambda: None
+    # Celery's pool (billiard) installs its own process object as multiprocessing's current
+    # process: daemonic (multiprocessing then refuses children) and with billiard's authkey
+    # (which multiprocessing cannot pickle into a new process). Runners are the forkserver's
+    # children, not this process's, each waited for to its end: this process speaks
+    # multiprocessing as a main process of its own.
+    if _MAIN_PROCESS_TYPE.__name__ == "_MainProcess":
+        mp_process._current_process = _MAIN_PROCESS_TYPE()  # type: ignore[attr-defined]
+
+
+def pid_file(ti_id: str, try_number: int) -> Path | None:
+    if _run_dir is None:
+        return None
+    # ti ids are UUIDs (the executor sends them from our own rows): safe as file names.
+    return _run_dir / f"{ti_id}.{try_number}.pid"
+
+
+def run_try(
+    workload_json: str, worker_name: str, ti_id: str, try_number: int, api_url: str | None
+) -> int:
+    """Start a runner for the workload and wait for it; its exit code (negative: killed by that
+    signal). `api_url`, when the worker sets ORCH_API_URL, replaces the scheduler's (as in
+    Airflow 3 the worker's own `execution_api_server_url` decides where its runners report)."""
+    if api_url:
+        data = json.loads(workload_json)
+        if isinstance(data, dict):
+            data["api_url"] = api_url
+        workload_json = json.dumps(data)
+    wire = bytearray(workload_json.encode("utf-8"))
+    del workload_json
+    ctx = _ctx or multiprocessing.get_context("forkserver")
+    process = ctx.Process(
+        target=run_workload,
+        args=(wire,),
+        kwargs={"hostname": worker_name},
+        name=f"task runner {ti_id} try {try_number}",
+    )
+    try:
+        process.start()
+    except Exception as exc:
+        # Nothing started, nothing claimed: the scheduler queues the try again, no retry used.
+        log.error("cannot start a task runner (the worker's forkserver is gone?): %s", exc)
+        return EXIT_NOT_CLAIMED
+    finally:
+        wire[:] = bytes(len(wire))
+    pid = process.pid
+    assert pid is not None
+    marker = pid_file(ti_id, try_number)
+    if marker is not None:
+        with contextlib.suppress(OSError):
+            marker.write_text(str(pid))
+    try:
+        _wait_for_exit(pid)
+        process.join()
+    finally:
+        if marker is not None:
+            with contextlib.suppress(OSError):
+                marker.unlink()
+    code = process.exitcode
+    process.close()
+    # 255: the forkserver that reports the code died (it was killed with the worker's process
+    # group); the runner has ended too by now (waited on above), having reported or not.
+    return int(code) if code is not None else EXIT_NOT_REPORTED
+
+
+def _wait_for_exit(pid: int) -> None:
+    """Until the runner itself has exited: its pidfd, not the forkserver's report, which ends
+    early when the forkserver dies while the runner still runs (and reports)."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except OSError:
+        return  # already gone (or no pidfd): join() says how it ended
+    try:
+        while True:
+            try:
+                if select.select([pidfd], [], [])[0]:
+                    return
+            except InterruptedError:
+                continue
+    finally:
+        os.close(pidfd)

@@ -1,0 +1,314 @@
+"""The Celery executor end to end: real DAG files, the real scheduler with a CeleryExecutor,
+a private redis-server, real `manage.py celery worker` processes (no database settings) and the
+Execution API over real HTTP. Faults: a worker SIGKILLed mid-task, a worker's warm shutdown,
+Redis restarted while tries wait in the queue and while they run, a duplicate message, a queue
+no worker serves. Side effects are counted in a ledger file: every try's work appears once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from dagruns.actions.waiting import why_waiting
+from dagruns.models import TaskInstance, TaskInstanceHistory
+from dagruns.models.states import DAGRUN_FINISHED
+from scheduler.scheduling.queueing import workload_for
+from tests.brokers import redis_server  # noqa: F401
+from tests.celery_workers import Worker, running_workers
+from tests.e2e.conftest import Engine
+from tests.polling import wait_until
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LEDGER_TASK = """
+def record(ti=None, seconds=0.0):
+    import os, time
+    with open({ledger!r}, "a") as f:
+        f.write(f"start {{ti.task_id}} {{ti.try_number}} {{os.getpid()}}\\n")
+    time.sleep(seconds)
+    with open({ledger!r}, "a") as f:
+        f.write(f"done {{ti.task_id}} {{ti.try_number}}\\n")
+"""
+
+
+@pytest.fixture
+def cluster(live_server, dags_folder, orch_settings, tmp_path, redis_server):  # noqa: F811
+    """An engine on the Celery executor and two workers (w1, w2: two pool processes each)."""
+    orch_settings.api_url = live_server.url
+    orch_settings.log_dir = tmp_path / "logs"
+    orch_settings.home = tmp_path / "home"
+    orch_settings.task_heartbeat_interval = 0.5
+    orch_settings.scheduler_idle_sleep = 0.05
+    orch_settings.celery_broker_url = redis_server.url
+    orch_settings.executor = "celery"
+    engine = Engine(dags_folder, executor="celery")
+    workers = [Worker(redis_server.url, f"w{i}@test", tmp_path / f"worker{i}.log") for i in (1, 2)]
+    try:
+        with running_workers(workers):
+            yield engine, workers, redis_server
+    finally:
+        engine.close()
+
+
+def ledger_of(path: Path) -> list[tuple[str, str, int]]:
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text().splitlines():
+        kind, task_id, try_number, *_ = line.split()
+        rows.append((kind, task_id, int(try_number)))
+    return rows
+
+
+def assert_each_try_ran_once(path: Path) -> None:
+    counts = Counter(ledger_of(path))
+    doubled = {row: n for row, n in counts.items() if n > 1}
+    assert not doubled, f"ran more than once: {doubled}"
+
+
+def add_ledger_dag(engine: Engine, ledger: Path, dag_id: str, body: str) -> None:
+    engine.add(f"{dag_id}.py", LEDGER_TASK.format(ledger=str(ledger)) + body)
+    engine.parse()
+
+
+def test_tries_run_on_the_workers_and_record_the_worker_that_ran_them(cluster, tmp_path):
+    engine, workers, _redis = cluster
+    ledger = tmp_path / "ledger"
+    add_ledger_dag(
+        engine,
+        ledger,
+        "spread",
+        """
+with DAG("spread", schedule=None, start_date=START) as dag:
+    for i in range(4):
+        PythonOperator(task_id=f"t{i}", python_callable=record, op_kwargs={"seconds": 0.3})
+""",
+    )
+    run = engine.run_dag("spread", timeout=90)
+    assert run.state == "success", engine.describe([run.pk])
+    hosts = set(TaskInstance.objects.filter(dag_run=run).values_list("hostname", flat=True))
+    assert hosts <= {"w1@test", "w2@test"}, hosts
+    assert Counter(kind for kind, _t, _n in ledger_of(ledger)) == {"start": 4, "done": 4}
+    assert_each_try_ran_once(ledger)
+
+
+def test_a_duplicate_message_for_a_started_try_is_dropped_at_the_claim(cluster, tmp_path):
+    engine, _workers, _redis = cluster
+    ledger = tmp_path / "ledger"
+    add_ledger_dag(
+        engine,
+        ledger,
+        "dup",
+        """
+with DAG("dup", schedule=None, start_date=START) as dag:
+    PythonOperator(task_id="t", python_callable=record, op_kwargs={"seconds": 2})
+""",
+    )
+    run = engine.trigger("dup")
+    scheduler = engine.scheduler()
+    assert scheduler.run_until(lambda _r: engine.ti(run, "t").state == "running", timeout=60)
+    ti = TaskInstance.objects.select_related("dag_run").get(dag_run=run, task_id="t")
+    # A second message for the same try (a redelivery, or a re-send racing a slow worker).
+    scheduler.executor.queue(workload_for(ti))
+    engine.run(run, timeout=60)
+    ti.refresh_from_db()
+    assert (ti.state, ti.try_number) == ("success", 1)
+    assert ledger_of(ledger).count(("start", "t", 1)) == 1
+    assert_each_try_ran_once(ledger)
+
+
+def test_a_worker_killed_mid_task_fails_the_try_by_heartbeat_and_it_is_retried_elsewhere(
+    cluster, tmp_path, orch_settings
+):
+    engine, workers, _redis = cluster
+    orch_settings.task_heartbeat_timeout = 4
+    ledger = tmp_path / "ledger"
+    add_ledger_dag(
+        engine,
+        ledger,
+        "lost",
+        """
+def first_try_hangs(ti=None):
+    record(ti, 120 if ti.try_number == 1 else 0)
+
+with DAG("lost", schedule=None, start_date=START) as dag:
+    PythonOperator(task_id="t", python_callable=first_try_hangs, retries=1,
+                   retry_delay=timedelta(seconds=0))
+""",
+    )
+    run = engine.trigger("lost")
+    scheduler = engine.scheduler()
+    assert scheduler.run_until(lambda _r: ("start", "t", 1) in ledger_of(ledger), timeout=60), (
+        engine.describe([run.pk])
+    )
+    lost_name = engine.ti(run, "t").hostname
+    lost = next(w for w in workers if w.name == lost_name)
+    lost.kill()  # the worker, its pool, its forkserver, the runner and the task: a host lost
+    engine.run(run, timeout=90)
+    ti = engine.ti(run, "t")
+    assert (ti.state, ti.try_number) == ("success", 2), engine.describe([run.pk])
+    assert ti.hostname != lost_name
+    first = TaskInstanceHistory.objects.get(task_instance=ti, try_number=1)
+    assert first.state == "up_for_retry"
+    log = (Path(orch_settings.log_dir)).rglob("attempt=1.log")
+    text = "".join(p.read_text() for p in log)
+    assert "Detected zombie" in text and f"Celery worker {lost_name}" in text, text
+    assert ledger_of(ledger).count(("done", "t", 2)) == 1
+    assert ("done", "t", 1) not in ledger_of(ledger)
+    assert_each_try_ran_once(ledger)
+
+
+def test_a_warm_shutdown_lets_running_tries_finish_and_loses_none(cluster, tmp_path):
+    engine, workers, _redis = cluster
+    ledger = tmp_path / "ledger"
+    add_ledger_dag(
+        engine,
+        ledger,
+        "warm",
+        """
+with DAG("warm", schedule=None, start_date=START) as dag:
+    for i in range(6):
+        PythonOperator(task_id=f"t{i}", python_callable=record, op_kwargs={"seconds": 3})
+""",
+    )
+    run = engine.trigger("warm")
+    scheduler = engine.scheduler()
+    assert scheduler.run_until(
+        lambda _r: TaskInstance.objects.filter(
+            dag_run=run, hostname="w1@test", state="running"
+        ).exists(),
+        timeout=60,
+    ), engine.describe([run.pk])
+    running_on_w1 = set(
+        TaskInstance.objects.filter(dag_run=run, hostname="w1@test", state="running").values_list(
+            "task_id", flat=True
+        )
+    )
+    workers[0].terminate()  # SIGTERM: warm shutdown
+    engine.run(run, timeout=120)
+    assert workers[0].process is not None
+    wait_until(lambda: workers[0].process.poll() is not None, "w1 to exit", timeout=60)
+    states = engine.states(run)
+    assert set(states.values()) == {"success"}, states
+    for task_id in running_on_w1:  # finished where they ran, not retried elsewhere
+        ti = engine.ti(run, task_id)
+        assert (ti.hostname, ti.try_number) == ("w1@test", 1)
+    assert Counter(kind for kind, _t, _n in ledger_of(ledger)) == {"start": 6, "done": 6}
+    assert_each_try_ran_once(ledger)
+
+
+def test_redis_restarted_while_tries_wait_in_the_queue_they_are_sent_again_and_run_once(
+    live_server,
+    dags_folder,
+    orch_settings,
+    tmp_path,
+    redis_server,  # noqa: F811
+):
+    orch_settings.api_url = live_server.url
+    orch_settings.log_dir = tmp_path / "logs"
+    orch_settings.task_heartbeat_interval = 0.5
+    orch_settings.scheduler_idle_sleep = 0.05
+    orch_settings.celery_broker_url = redis_server.url
+    orch_settings.task_queued_timeout = 60
+    orch_settings.task_queued_resends = 5  # a re-send every 10 s
+    engine = Engine(dags_folder, executor="celery")
+    ledger = tmp_path / "ledger"
+    add_ledger_dag(
+        engine,
+        ledger,
+        "lostmsg",
+        """
+with DAG("lostmsg", schedule=None, start_date=START) as dag:
+    for i in range(3):
+        PythonOperator(task_id=f"t{i}", python_callable=record)
+""",
+    )
+    try:
+        run = engine.trigger("lostmsg")
+        scheduler = engine.scheduler()
+        # No worker yet: the messages wait in Redis, which then loses them.
+        assert scheduler.run_until(
+            lambda _r: TaskInstance.objects.filter(dag_run=run, state="queued").count() == 3,
+            timeout=60,
+        )
+        redis_server.restart()
+        worker = Worker(redis_server.url, "late@test", tmp_path / "late.log")
+        with running_workers([worker]):
+            engine.run(run, timeout=120)
+        states = engine.states(run)
+        assert set(states.values()) == {"success"}, states
+        assert TaskInstance.objects.filter(dag_run=run, try_number=1).count() == 3
+        assert Counter(kind for kind, _t, _n in ledger_of(ledger)) == {"start": 3, "done": 3}
+        assert_each_try_ran_once(ledger)
+        log = "".join(p.read_text() for p in Path(orch_settings.log_dir).rglob("*.log"))
+        assert "sent again (re-send 1 of 5, ORCH_TASK_QUEUED_RESENDS)" in log
+    finally:
+        engine.close()
+
+
+def test_redis_restarted_while_tries_run_they_finish_and_nothing_stays_queued(
+    cluster, tmp_path, orch_settings
+):
+    engine, _workers, redis = cluster
+    orch_settings.task_queued_timeout = 60
+    orch_settings.task_queued_resends = 5
+    ledger = tmp_path / "ledger"
+    add_ledger_dag(
+        engine,
+        ledger,
+        "restart",
+        """
+with DAG("restart", schedule=None, start_date=START) as dag:
+    first = [PythonOperator(task_id=f"a{i}", python_callable=record, op_kwargs={"seconds": 4})
+             for i in range(3)]
+    after = PythonOperator(task_id="after", python_callable=record)
+    first >> after
+""",
+    )
+    run = engine.trigger("restart")
+    scheduler = engine.scheduler()
+    assert scheduler.run_until(
+        lambda _r: sum(1 for k, _t, _n in ledger_of(ledger) if k == "start") >= 2, timeout=60
+    ), engine.describe([run.pk])
+    redis.restart()  # while a0..a2 run (or one of them still waits in the queue)
+    engine.run(run, timeout=150)
+    states = engine.states(run)
+    assert set(states.values()) == {"success"}, states
+    assert Counter(kind for kind, _t, _n in ledger_of(ledger)) == {"start": 4, "done": 4}
+    assert_each_try_ran_once(ledger)
+
+
+def test_a_task_on_a_queue_no_worker_serves_stays_queued_and_says_why(cluster, tmp_path):
+    engine, workers, redis = cluster
+    # A third worker serves a queue no task uses: harmless, and listed among the served queues.
+    extra = Worker(redis.url, "etl@test", tmp_path / "etl.log", queues="etl,reports")
+    with running_workers([extra]):
+        engine.add(
+            "nowhere.py",
+            """
+with DAG("nowhere", schedule=None, start_date=START) as dag:
+    EmptyOperator(task_id="served") >> BashOperator(task_id="stuck", bash_command="true",
+                                                    queue="gpu")
+""",
+        )
+        engine.parse()
+        run = engine.trigger("nowhere")
+        scheduler = engine.scheduler()
+        assert scheduler.run_until(
+            lambda _r: engine.ti(run, "stuck").state == "queued", timeout=60
+        ), engine.describe([run.pk])
+        scheduler.run_until(lambda _r: False, timeout=2)  # it stays there
+        ti = engine.ti(run, "stuck")
+        assert ti.state == "queued"
+        reasons = [r.reason for r in why_waiting(ti)]
+        assert any(
+            "queued on queue gpu, which no live Celery worker serves "
+            "(workers serve: default, etl, reports)" in reason
+            for reason in reasons
+        ), reasons
+        assert engine.ti(run, "served").state == "success"
+        run.refresh_from_db()
+        assert run.state not in DAGRUN_FINISHED
