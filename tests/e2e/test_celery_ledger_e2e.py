@@ -14,23 +14,18 @@ without database settings. Killing "mid-task" is a state the test observes (a ta
 that worker is between its start marker and its ledger line), never a guess about timing; the
 kill points and victims come from a seeded generator, so a failure names its seed.
 
-A kill is the loss of a worker host: SIGKILL to the worker's process group and to every process
-below it (runners that lead their own groups too), so nothing of it can report afterwards.
+A kill is the loss of a worker host: SIGKILL to the worker and to every process below it
+(tests/celery_workers.py; runners lead their own process groups, so the worker's group alone
+would leave them running), so nothing of it can report afterwards.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import random
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 
-import psutil
 import pytest
 from django.db import connection
 
@@ -40,8 +35,9 @@ from dagruns.models import DagImportError, DagModel, DagRun, TaskInstance, TaskI
 from dagruns.models.states import DAGRUN_FINISHED
 from scheduler.processor.loop import DagProcessor
 from tests.brokers import redis_server  # noqa: F401
+from tests.celery_workers import Worker
 from tests.polling import wait_until
-from tests.processes import ROOT, free_port, server_env, start_api_server, start_scheduler, stop
+from tests.processes import free_port, server_env, start_api_server, start_scheduler, stop
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -90,67 +86,39 @@ with DAG("ledger", schedule=None, start_date=datetime(2024, 1, 1), max_active_ru
 """
 
 
-class Workers:
-    """WORKERS slots of `manage.py celery worker`; a killed slot gets a new worker (a new
-    hostname: `ledger<slot>g<generation>`) so capacity returns."""
+class Slots:
+    """WORKERS slots of real workers (tests/celery_workers.py); a killed slot gets a new worker
+    with a new name (`ledger<slot>g<generation>@test`) so capacity returns."""
 
-    def __init__(self, env: dict[str, str], logs: Path) -> None:
-        # A worker host has the broker and the Execution API, no database.
-        self.env = {k: v for k, v in env.items() if k != "ORCH_DATABASE_URL"}
+    def __init__(self, broker_url: str, logs: Path) -> None:
+        self.broker_url = broker_url
         self.logs = logs
-        self.slots: list[subprocess.Popen] = []
-        self.names: list[str] = []
+        self.workers: list[Worker] = []
         self.generation = Counter[int]()
-        self.dead: list[subprocess.Popen] = []
 
     def start(self, slot: int) -> None:
         self.generation[slot] += 1
-        name = f"ledger{slot}g{self.generation[slot]}"
-        log = open(self.logs / f"{name}.log", "w")  # noqa: SIM115 — the child keeps it
-        proc = subprocess.Popen(
-            [
-                sys.executable, str(ROOT / "manage.py"), "celery", "worker",
-                "-q", "default", "-c", str(CONCURRENCY), "--hostname", f"{name}@%h",
-            ],
-            env=self.env,
-            cwd=ROOT,
-            start_new_session=True,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        log.close()
-        if slot < len(self.slots):
-            self.slots[slot], self.names[slot] = proc, name
+        name = f"ledger{slot}g{self.generation[slot]}@test"
+        worker = Worker(
+            self.broker_url, name, self.logs / f"{name}.log", concurrency=CONCURRENCY
+        ).start(wait=False)
+        if slot < len(self.workers):
+            self.workers[slot] = worker
         else:
-            self.slots.append(proc)
-            self.names.append(name)
+            self.workers.append(worker)
 
-    def tree(self, slot: int) -> set[int]:
-        with contextlib.suppress(psutil.Error):
-            root = psutil.Process(self.slots[slot].pid)
-            return {root.pid, *(p.pid for p in root.children(recursive=True))}
-        return set()
-
-    def busy_slots(self, started: Path) -> list[int]:
+    def busy(self, started: Path) -> list[int]:
         """Slots with a task process between its start marker and its ledger line."""
         mid_task = {int(marker.name) for marker in started.iterdir()}
-        return [slot for slot in range(len(self.slots)) if self.tree(slot) & mid_task]
-
-    def kill(self, slot: int) -> None:
-        """The host is lost: the worker's group and everything below it, at once."""
-        proc = self.slots[slot]
-        below = self.tree(slot)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        for pid in below:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        proc.wait(30)
-        self.dead.append(proc)
+        return [
+            slot
+            for slot, worker in enumerate(self.workers)
+            if {proc.pid for proc in worker.tree()} & mid_task
+        ]
 
     def stop_all(self) -> None:
-        for proc in self.slots:
-            stop(proc)
+        for worker in self.workers:
+            worker.stop()
 
 
 def ledger_lines(ledger: Path) -> list[str]:
@@ -193,18 +161,20 @@ def test_300_tries_over_three_workers_with_random_worker_kills_run_exactly_once(
         ORCH_PARALLELISM=str(WORKERS * CONCURRENCY + 4),  # some messages wait in the broker
         ORCH_TASK_HEARTBEAT_INTERVAL="0.5",
         ORCH_TASK_HEARTBEAT_TIMEOUT="6",
+        # A message lost with its worker before the claim is sent again after 20 s.
+        ORCH_TASK_QUEUED_TIMEOUT="60",
         ORCH_SCHEDULER_IDLE_SLEEP="0.2",
     )
     schedulers_count = 2 if connection.vendor == "postgresql" else 1
     api = start_api_server(env, port)
     schedulers = [start_scheduler(env) for _ in range(schedulers_count)]
-    workers = Workers(env, logs)
+    slots = Slots(redis_server.url, logs)
     kill_points = sorted(rng.sample(range(20, 230), KILLS))  # ledger lines before each kill
     killed: list[str] = []
     began = time.monotonic()
     try:
         for slot in range(WORKERS):
-            workers.start(slot)
+            slots.start(slot)
         runs = [
             do_trigger_dag("ledger", Actor(name="ledger"), run_id=f"ledger-{n}").pk
             for n in range(RUNS)
@@ -215,18 +185,16 @@ def test_300_tries_over_three_workers_with_random_worker_kills_run_exactly_once(
                 f"{point} ledger lines (kills so far: {killed})",
                 timeout=300,
             )
-            busy = wait_until(
-                lambda: workers.busy_slots(started), "a worker to be mid-task", timeout=300
-            )
+            busy = wait_until(lambda: slots.busy(started), "a worker to be mid-task", timeout=300)
             slot = rng.choice(sorted(busy))
-            killed.append(workers.names[slot])
-            workers.kill(slot)
-            workers.start(slot)
+            killed.append(slots.workers[slot].name)
+            slots.workers[slot].kill()  # its host is lost: the worker and every process below
+            slots.start(slot)
             for proc in [api, *schedulers]:
                 assert proc.poll() is None, "a server process died"
         wait_until(lambda: runs_finished(runs), "every run to finish", timeout=600, interval=0.2)
     finally:
-        workers.stop_all()
+        slots.stop_all()
         for proc in [*schedulers, api]:
             stop(proc)
     print(f"FIGURE ledger test: {time.monotonic() - began:.1f} s, killed {killed}")
