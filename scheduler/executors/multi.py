@@ -113,31 +113,6 @@ class MultiExecutor(BaseExecutor):
             tries.update(executor.running_tries())
         return tries
 
-    def tries_to_drain(self) -> dict[str, int]:
-        tries: dict[str, int] = {}
-        for executor in self.executors.values():
-            tries.update(executor.tries_to_drain())
-        return tries
-
-    def can_resend(self, executor_name: str) -> bool:
-        member = self.executors.get(executor_name)
-        return member is not None and member.can_resend(executor_name)
-
-    def resends_done(self, ti_id: str, try_number: int) -> int:
-        return max(e.resends_done(ti_id, try_number) for e in self.executors.values())
-
-    def resend(self, workload: Workload, count: int) -> None:
-        """Send again through the executor that holds the try (a scheduler that restarted
-        holds none: then the first that re-sends lost messages)."""
-        able = [name for name, e in self.executors.items() if e.can_resend(name)]
-        owner = next(
-            (name for name in able if workload.ti_id in self.executors[name].running_tries()),
-            able[0] if able else None,
-        )
-        if owner is None:
-            raise ValueError(f"no executor here re-sends tries (configured: {self.name})")
-        self.executors[owner].resend(workload, count)
-
     def wait_handles(self) -> list[Any]:
         return [
             handle for executor in self.executors.values() for handle in executor.wait_handles()

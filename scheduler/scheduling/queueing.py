@@ -86,14 +86,9 @@ def queue_ready_tasks(
         )
         if not chosen:
             return 0
-<<<<<<< HEAD
         files: dict[int | None, tuple[str, str]] = {
             pk: (fileloc, source_hash)
             for pk, fileloc, source_hash in DagVersion.objects.filter(
-=======
-        filelocs: dict[int | None, str] = dict(
-            DagVersion.objects.filter(
->>>>>>> celery-multi
                 pk__in={ti.dag_run.dag_version_id for ti in chosen}
             ).values_list("pk", "fileloc", "source_hash")
         }
