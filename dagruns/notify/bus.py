@@ -78,7 +78,7 @@ def publish(topic: str, payload: bytes) -> None:
     kind = transport()
     try:
         if kind == REDIS:
-            url = settings.REDIS_URL
+            url = str(settings.REDIS_URL)
             _redis_client(url).publish(redis_channel(topic, url), payload)
         elif kind == POSTGRES:
             _notify(postgres_channel(topic), payload.decode())
@@ -139,7 +139,8 @@ class Listener(localbus.Listener):
         self.transport = transport()
         self._relay: _Relay | None = None
         if self.transport == REDIS:
-            self._relay = _RedisRelay(self, redis_channel(topic, settings.REDIS_URL), resync)
+            url = str(settings.REDIS_URL)
+            self._relay = _RedisRelay(self, url, redis_channel(topic, url), resync)
         elif self.transport == POSTGRES:
             self._relay = _PostgresRelay(self, postgres_channel(topic), resync)
         if self._relay is not None:
@@ -239,9 +240,9 @@ class _Relay(threading.Thread):
 class _RedisRelay(_Relay):
     kind = "Redis"
 
-    def __init__(self, listener: Listener, channel: str, resync: bytes | None) -> None:
+    def __init__(self, listener: Listener, url: str, channel: str, resync: bytes | None) -> None:
         super().__init__(listener, channel, resync)
-        self.url = settings.REDIS_URL
+        self.url = url
         self._pubsub: Any = None
 
     def subscribe(self) -> None:

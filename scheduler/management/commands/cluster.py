@@ -133,7 +133,7 @@ class Command(BaseCommand):
         from psycopg import sql
 
         name = database["NAME"]
-        params = {
+        params: dict[str, Any] = {
             "dbname": "postgres",
             "user": database.get("USER") or None,
             "password": database.get("PASSWORD") or None,
