@@ -203,6 +203,15 @@ class OrchSettings(BaseModel):
         1.0, ge=0.01, meaning="the scheduler's poll when nothing wakes it"
     )
     xcom_max_size: int = setting(1024 * 1024, ge=1, meaning="bytes of JSON one XCom may hold")
+    # Celery beat's retention job (scheduler/housekeeping); Airflow has no such setting (its
+    # `airflow db clean` is run by hand or from a DAG).
+    retention_days: int | None = setting(
+        None,
+        ge=1,
+        meaning="whole days finished runs (with their task instances, tries, XComs and log "
+        "files) and audit rows are kept; `manage.py celery beat` deletes older ones hourly",
+        shown="unset: kept forever",
+    )
     # --- the dashboard ---
     csp: str = setting(
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -251,7 +260,10 @@ class OrchSettings(BaseModel):
     )
     log_level: LogLevel = setting("INFO", meaning="the root logger's level")
     redis_url: str | None = setting(
-        None, meaning="channel layer for live pages across hosts (unset: in-process)", shown="unset"
+        None,
+        meaning="Redis for live pages and scheduler wake-ups across hosts (pub/sub); unset: "
+        "PostgreSQL NOTIFY on PostgreSQL, the local bus on SQLite",
+        shown="unset",
     )
 
     @field_validator("home", "dags_folder", "log_dir", mode="after")

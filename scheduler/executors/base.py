@@ -134,4 +134,4 @@ def _load_one(name: str, parallelism: int) -> BaseExecutor:
         from scheduler.executors.celery import CeleryExecutor
 
         return CeleryExecutor(parallelism)
-    raise ValueError(f"unknown executor {name!r} (ORCH_EXECUTOR); known: local, celery")
+    raise ValueError(f"unknown executor {name!r} (ORCH_EXECUTOR); available: local, celery")
