@@ -23,7 +23,6 @@ import socket
 import threading
 from argparse import ArgumentParser, ArgumentTypeError
 from typing import Any
-from urllib.parse import urlsplit
 
 from celery import Celery, bootsteps
 from celery.beat import Service
@@ -127,11 +126,6 @@ def run(options: dict[str, Any]) -> None:
         url = broker_url()
     except SettingError as exc:
         raise CommandError(str(exc)) from None
-    if urlsplit(url).scheme not in ("redis", "rediss"):
-        raise CommandError(
-            f"celery beat keeps its lock in the broker, which must be Redis "
-            f"(ORCH_CELERY_BROKER_URL or ORCH_REDIS_URL is {urlsplit(url).scheme}://…)"
-        )
     try:
         planned = plan(dict(options.get("every") or []))
     except ScheduleInvalid as exc:
@@ -169,6 +163,9 @@ def beat_app(planned: Any, policy: RetryPolicy) -> Celery:
     the schedule, the housekeeping task and its route. The workers' app is left as it is."""
     app = make_app()
     app.conf.update(
+        # Not the task workers' module (scheduler.tasks): importing it connects their worker
+        # hooks (a forkserver, an entry in the worker registry) to this process too.
+        include=[],
         beat_schedule=beat_schedule(planned),
         task_routes={TASK_NAME: {"queue": QUEUE}},
         task_default_queue=QUEUE,
