@@ -33,7 +33,7 @@ from orchestrator_site.celery import broker_url, make_app
 from orchestrator_site.config import SettingError
 from scheduler.housekeeping import QUEUE, TASK_NAME
 from scheduler.housekeeping.lock import BeatLock, LeasedScheduler
-from scheduler.housekeeping.schedule import ScheduleInvalid, beat_schedule, plan
+from scheduler.housekeeping.schedule import Planned, ScheduleInvalid, beat_schedule, plan
 from scheduler.housekeeping.tasks import RetryPolicy, register_task
 
 log = logging.getLogger(__name__)
@@ -140,8 +140,7 @@ def run(options: dict[str, Any]) -> None:
         lock.timeout,
         lock.owner,
     )
-    BeatThread.lock = lock
-    app.steps["worker"].add(BeatThread)
+    app.steps["worker"].add(type("BeatThreadWithLock", (BeatThread,), {"lock": lock}))
     worker = app.Worker(
         hostname=f"housekeeping-{os.getpid()}@{socket.gethostname()}",
         queues=[QUEUE],
@@ -158,7 +157,7 @@ def run(options: dict[str, Any]) -> None:
         raise SystemExit(worker.exitcode)
 
 
-def beat_app(planned: Any, policy: RetryPolicy) -> Celery:
+def beat_app(planned: Planned, policy: RetryPolicy) -> Celery:
     """A Celery app of beat's own: the common broker settings (orchestrator_site.celery) plus
     the schedule, the housekeeping task and its route. The workers' app is left as it is."""
     app = make_app()
