@@ -1,4 +1,14 @@
-"""Task logs: one file per try, written only by the API server.
+"""Task logs: one file per try, written only by the API server (and the scheduler's own lines:
+"marked failed because …").
+
+The store is a directory, ORCH_LOG_DIR — with several API-server replicas or hosts, one shared
+volume (NFS or the like) mounted at the same path on every API-server and scheduler host; task
+runners and workers never need it (they ship lines through the Execution API). A shared volume
+rather than the database: logs are append-only byte streams read by offset (a page tails a
+growing file from its last byte; a 50 MB log streams in chunks), which a file gives for free and
+a table of rows would have to imitate, while keeping the metadata database small and its
+retention clean-up cheap. Any replica may take any chunk: each is one locked O_APPEND write
+(append_lines), so chunks from two replicas never interleave or overwrite each other.
 
 Airflow's layout under ORCH_LOG_DIR:
 `dag_id=<dag>/run_id=<run>/task_id=<task>/[map_index=<i>/]attempt=<n>.log` (the map_index level
@@ -15,6 +25,7 @@ whatever the log's size (reading a 50 MB log in one piece grew the API server to
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
@@ -44,17 +55,18 @@ def _component(name: str, value: object) -> str:
     return f"{name}={quote(str(value), safe='')}"
 
 
+def run_log_dir(dag_id: str, run_id: str) -> Path:
+    """The folder holding every log of one DAG run (retention removes it with the run)."""
+    return settings.ORCH.log_dir / _component("dag_id", dag_id) / _component("run_id", run_id)
+
+
 def log_path(dag_id: str, run_id: str, task_id: str, try_number: int, map_index: int = -1) -> Path:
     """Where the log of one try lives (the file may not exist yet)."""
-    parts = [
-        _component("dag_id", dag_id),
-        _component("run_id", run_id),
-        _component("task_id", task_id),
-    ]
+    parts = [_component("task_id", task_id)]
     if map_index >= 0:
         parts.append(_component("map_index", map_index))
     parts.append(f"attempt={int(try_number)}.log")
-    return settings.ORCH.log_dir.joinpath(*parts)
+    return run_log_dir(dag_id, run_id).joinpath(*parts)
 
 
 def ti_log_path(ti: TryKey, try_number: int | None = None) -> Path:
@@ -75,8 +87,12 @@ def append_lines(path: Path, lines: Iterable[str]) -> int:
         return 0
     path.parent.mkdir(parents=True, exist_ok=True)
     # One write() on an O_APPEND descriptor: chunks of two requests never interleave mid-line.
+    # Under an exclusive record lock too: on a local disk O_APPEND alone is atomic, but on NFS
+    # (ORCH_LOG_DIR shared by several hosts) appends from two clients are not; taking the lock
+    # makes the client revalidate the file's size first, so no chunk overwrites another.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     try:
+        fcntl.lockf(fd, fcntl.LOCK_EX)  # released when fd closes
         view = memoryview(data)
         while view:
             written = os.write(fd, view)

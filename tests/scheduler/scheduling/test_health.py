@@ -14,6 +14,7 @@ from dagruns.domain.logs import ti_log_path
 from dagruns.models import TaskInstance, TaskInstanceHistory
 from scheduler.executors.base import ExecutorEvent
 from scheduler.executors.liveness import this_host
+from scheduler.executors.multi import MultiExecutor
 from scheduler.scheduling.health import (
     fail_ended_runners,
     fail_stuck_queued,
@@ -179,3 +180,15 @@ def test_an_executor_that_cannot_lose_messages_is_never_asked_to_resend(orch_set
     assert ti.queued_dttm is not None
     assert fail_stuck_queued(ti.queued_dttm + timedelta(seconds=25), executor) == 0
     assert len(executor.workloads) == 1
+
+
+def test_a_cleared_try_is_terminated_on_the_executor_that_runs_it(orch_settings, tmp_path):
+    """With several executors the routing executor finds the runner's owner."""
+    orch_settings.log_dir = tmp_path / "logs"
+    local, celery = RecordingExecutor(name="local"), RecordingExecutor(name="celery")
+    multi = MultiExecutor({"celery": celery, "local": local})  # celery the default
+    ti = queue_one_try("health_routed", multi)
+    assert celery.running_tries() == {str(ti.pk): 1}
+    TaskInstance.objects.filter(pk=ti.pk).update(state=None)
+    assert stop_orphaned_runners(multi) == 1
+    assert celery.terminated == [str(ti.pk)] and local.terminated == []

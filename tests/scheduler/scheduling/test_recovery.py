@@ -246,6 +246,27 @@ def test_a_try_claimed_on_another_host_is_left_to_the_heartbeat_timeout(queued_t
     assert ti.state == "running"
 
 
+def test_a_remote_executors_try_on_this_host_is_left_to_its_worker(queued_ti, stand_in):
+    """A Celery worker on the scheduler's host runs this try: the restarting scheduler neither
+    adopts it (its slots, its kill at shutdown) nor fails it; the worker answers for it."""
+    worker_runner = stand_in()
+    ti = claimed(queued_ti, pid=worker_runner.pid)
+    TaskInstance.objects.filter(pk=ti.pk).update(executor="celery")
+    report, adopted = recover()
+    assert (report.adopted, report.failed) == (0, 0)
+    assert len(adopted) == 0
+    ti.refresh_from_db()
+    assert ti.state == "running"
+
+
+def test_a_local_try_is_adopted_when_several_executors_are_configured(queued_ti, stand_in):
+    ti = claimed(queued_ti, pid=stand_in().pid)
+    TaskInstance.objects.filter(pk=ti.pk).update(executor="local")
+    report, adopted = recover()
+    assert report.adopted == 1 and adopted.running_tries() == {str(ti.pk): ti.try_number}
+    adopted.close()
+
+
 class KillingExecutor(RecordingExecutor):
     """Its runners end when terminated, as the local executor's do."""
 
