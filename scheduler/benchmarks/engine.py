@@ -175,6 +175,7 @@ def run_inside(cases, repeat: int, workers: int = 0) -> dict:
     )
     celery_workers: list[subprocess.Popen] = []
     results: dict[str, Any] = {}
+    load_before = round(os.getloadavg()[0], 2)
     try:
         wait_http(f"http://127.0.0.1:{port}/admin/login/")
         measured = {"api_server": api, "scheduler": scheduler}
@@ -218,6 +219,8 @@ def run_inside(cases, repeat: int, workers: int = 0) -> dict:
         for proc in (api, scheduler):
             proc.wait(15)
     results["home"] = str(home)
+    # Figures on a shared machine mean little without its load: said next to them.
+    results["load_average_1m"] = {"before": load_before, "after": round(os.getloadavg()[0], 2)}
     return results
 
 
@@ -247,20 +250,29 @@ def measure_run(dag_id: str, timeout: float = 300.0) -> dict:
     graph = graph_for_version(run.dag_version_id)
     starts = {task_id: _stamped(ti.start_date) for task_id, ti in tis.items()}
     ends = {task_id: _stamped(ti.end_date) for task_id, ti in tis.items()}
+    queued = {task_id: _stamped(ti.queued_dttm) for task_id, ti in tis.items()}
     queued_at = _stamped(run.queued_at)
-    gaps = [
-        (starts[down] - ends[up]).total_seconds()
+    edges = [
+        (up, down)
         for up, spec in graph.tasks.items()
         for down in spec.downstream
         # a task starts when its *last* upstream ended: measure that edge only
         if ends[up] == max(ends[u] for u in graph.tasks[down].upstream)
     ]
+    gaps = [(starts[down] - ends[up]).total_seconds() for up, down in edges]
+    # The hop in two: the upstream's end to the start of the scheduler tick that queued the
+    # downstream (its queued time: the wake-up), and from there to the downstream's claim
+    # (the tick's work, the executor's hand-over, the runner's fork and its claim).
+    to_queued = [(queued[down] - ends[up]).total_seconds() for up, down in edges]
+    queued_to_start = [(starts[down] - queued[down]).total_seconds() for _up, down in edges]
     first_start = min(starts.values())
     last_end = max(ends.values())
     return {
         "state": run.state,
         "trigger_to_first_start_s": (first_start - queued_at).total_seconds(),
         "inter_task_gaps_s": gaps,
+        "end_to_queued_s": to_queued,
+        "queued_to_start_s": queued_to_start,
         "wall_s": (last_end - queued_at).total_seconds(),
         "tasks": len(tis),
         "task_cpu_ms": [1000 * ti.cpu_time for ti in tis.values() if ti.cpu_time is not None],
@@ -289,6 +301,10 @@ def summarize(runs: list[dict]) -> dict:
         ),
         "inter_task_latency_median_ms": round(1000 * pct(gaps, 0.5), 1) if gaps else None,
         "inter_task_latency_p95_ms": round(1000 * pct(gaps, 0.95), 1) if gaps else None,
+        # The median hop's two parts (see measure_run); in a fan-out, queued_to_start also
+        # holds the wait for a free slot.
+        "hop_end_to_queued_median_ms": median_ms(r["end_to_queued_s"] for r in runs),
+        "hop_queued_to_start_median_ms": median_ms(r["queued_to_start_s"] for r in runs),
         "wall_s": round(wall, 3),
         "tasks_per_second": round(runs[0]["tasks"] / wall, 1),
         # CPU of the task process itself (re-importing the DAG file, running the operator), as
@@ -297,6 +313,11 @@ def summarize(runs: list[dict]) -> dict:
             statistics.median([c for r in runs for c in r["task_cpu_ms"]] or [0]), 1
         ),
     }
+
+
+def median_ms(per_run) -> float | None:
+    values = [v for run_values in per_run for v in run_values]
+    return round(1000 * statistics.median(values), 1) if values else None
 
 
 def run(cases=None, repeat: int = 5, executor: str = "local", workers: int = 2) -> dict:
