@@ -260,7 +260,10 @@ class OrchSettings(BaseModel):
     )
     log_level: LogLevel = setting("INFO", meaning="the root logger's level")
     redis_url: str | None = setting(
-        None, meaning="channel layer for live pages across hosts (unset: in-process)", shown="unset"
+        None,
+        meaning="Redis for live pages and scheduler wake-ups across hosts (pub/sub); unset: "
+        "PostgreSQL NOTIFY on PostgreSQL, the local bus on SQLite",
+        shown="unset",
     )
 
     @field_validator("home", "dags_folder", "log_dir", mode="after")

@@ -21,8 +21,9 @@ REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 class RedisServer:
     """One redis-server process; `url` is what ORCH_CELERY_BROKER_URL / ORCH_REDIS_URL take."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, bind: tuple[str, ...] = ("127.0.0.1",)) -> None:
         self.workdir = workdir
+        self.bind = bind  # more addresses: e.g. a test network namespace's host end
         self.port = free_port()
         self.process: subprocess.Popen | None = None
 
@@ -34,7 +35,9 @@ class RedisServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [
-                REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
+                REDIS_SERVER, "--port", str(self.port), "--bind", *self.bind,
+                # Bound beyond loopback only to a test namespace's private veth: let it in.
+                "--protected-mode", "yes" if self.bind == ("127.0.0.1",) else "no",
                 "--save", "", "--appendonly", "no", "--dir", str(self.workdir),
                 "--logfile", str(self.workdir / "redis.log"),
             ],

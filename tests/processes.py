@@ -56,11 +56,11 @@ def server_env(home: Path, port: int, **extra: str) -> dict[str, str]:
     return env
 
 
-def start_api_server(env: dict[str, str], port: int) -> subprocess.Popen:
+def start_api_server(env: dict[str, str], port: int, host: str = "127.0.0.1") -> subprocess.Popen:
     server = subprocess.Popen(
         [
             sys.executable, "-m", "uvicorn", "orchestrator_site.asgi:application",
-            "--host", "127.0.0.1", "--port", str(port),
+            "--host", host, "--port", str(port),
             "--log-level", "warning", "--no-access-log",
         ],
         env=env,
@@ -68,7 +68,7 @@ def start_api_server(env: dict[str, str], port: int) -> subprocess.Popen:
         start_new_session=True,
     )  # fmt: skip
     try:
-        wait_http(f"http://127.0.0.1:{port}/login/", server)
+        wait_http(f"http://{host}:{port}/login/", server)
     except BaseException:
         stop(server)
         raise

@@ -1,4 +1,14 @@
-"""Task logs: one file per try, written only by the API server.
+"""Task logs: one file per try, written only by the API server (and the scheduler's own lines:
+"marked failed because …").
+
+The store is a directory, ORCH_LOG_DIR — with several API-server replicas or hosts, one shared
+volume (NFS or the like) mounted at the same path on every API-server and scheduler host; task
+runners and workers never need it (they ship lines through the Execution API). A shared volume
+rather than the database: logs are append-only byte streams read by offset (a page tails a
+growing file from its last byte; a 50 MB log streams in chunks), which a file gives for free and
+a table of rows would have to imitate, while keeping the metadata database small and its
+retention clean-up cheap. Any replica may take any chunk: each is one locked O_APPEND write
+(append_lines), so chunks from two replicas never interleave or overwrite each other.
 
 Airflow's layout under ORCH_LOG_DIR:
 `dag_id=<dag>/run_id=<run>/task_id=<task>/[map_index=<i>/]attempt=<n>.log` (the map_index level
@@ -15,6 +25,7 @@ whatever the log's size (reading a 50 MB log in one piece grew the API server to
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
@@ -76,8 +87,12 @@ def append_lines(path: Path, lines: Iterable[str]) -> int:
         return 0
     path.parent.mkdir(parents=True, exist_ok=True)
     # One write() on an O_APPEND descriptor: chunks of two requests never interleave mid-line.
+    # Under an exclusive record lock too: on a local disk O_APPEND alone is atomic, but on NFS
+    # (ORCH_LOG_DIR shared by several hosts) appends from two clients are not; taking the lock
+    # makes the client revalidate the file's size first, so no chunk overwrites another.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     try:
+        fcntl.lockf(fd, fcntl.LOCK_EX)  # released when fd closes
         view = memoryview(data)
         while view:
             written = os.write(fd, view)

@@ -1,10 +1,11 @@
-"""The API server's end of the local bus: change events from every process on this host
-(scheduler, CLI commands, other API-server workers, this one) re-published into this
-process's in-memory channel layer, so open pages hear them without Redis.
+"""The API server's end of the bus's "events" topic: change events from every process (scheduler,
+CLI commands, other API-server workers, this one; of this host on the local bus, of every host
+over PostgreSQL NOTIFY) re-published into this process's in-memory channel layer, so open pages
+hear them without Redis.
 
 With ORCH_REDIS_URL set, events go through channels-redis directly and this bridge stays off.
 
-One `localbus.Listener("events")` per process, read by the running asyncio loop
+One `bus.Listener("events")` per process, read by the running asyncio loop
 (`loop.add_reader`): no thread, and a datagram costs one callback. Started lazily by the ASGI
 app (`ensure_started()`), once per process; if the app is later served by another loop (tests
 call the app from several), the reader moves to that loop.
@@ -21,7 +22,7 @@ import threading
 
 from django.conf import settings
 
-from dagruns.notify import localbus
+from dagruns.notify import bus
 from dagruns.notify.events import TOPIC, groups_for
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def ensure_started() -> bool:
             if listener is not None and _state["pid"] == os.getpid():
                 _detach(listener)
                 listener.close()
-            listener = localbus.Listener(TOPIC)
+            listener = bus.Listener(TOPIC)
             _state.update(listener=listener, loop=None, pid=os.getpid(), home=home)
         if _state["loop"] is loop and not loop.is_closed():
             return True
@@ -52,7 +53,7 @@ def ensure_started() -> bool:
     return True
 
 
-def _detach(listener: localbus.Listener) -> None:
+def _detach(listener: bus.Listener) -> None:
     old = _state["loop"]
     if old is None or old.is_closed():
         return
@@ -71,7 +72,7 @@ def _running_loop():
         return None
 
 
-def _on_readable(listener: localbus.Listener, loop: asyncio.AbstractEventLoop) -> None:
+def _on_readable(listener: bus.Listener, loop: asyncio.AbstractEventLoop) -> None:
     from channels.layers import get_channel_layer
 
     layer = get_channel_layer()

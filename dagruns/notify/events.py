@@ -4,8 +4,10 @@ Every state change of a task instance, a DAG run or a DAG — whichever process 
 server, a scheduler, a CLI command in another shell) — calls `notify()`. After the transaction
 commits the event is published:
 - with ORCH_REDIS_URL set, to the Channels layer (channels-redis) groups the pages listen to;
-- on the embedded default, as a datagram on the local bus's "events" topic to every API-server
-  process on this host, which re-publishes it into its own (in-memory) channel layer.
+- otherwise on the bus's "events" topic (dagruns/notify/bus.py: PostgreSQL NOTIFY to every
+  API-server process of the deployment, on any host; a datagram on the local bus to those of
+  this host on the embedded default), whose listener in each API-server process re-publishes
+  it into that process's (in-memory) channel layer.
 
 Events are small JSON objects: {"kind": "ti" | "run" | "dag" | "log", "dag_id", "run_id",
 "task_id", "try_number"}; pages re-fetch what they show (the server renders HTML), so an event
@@ -22,7 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from dagruns.notify import localbus
+from dagruns.notify import bus
 
 log = logging.getLogger(__name__)
 TOPIC = "events"
@@ -62,7 +64,7 @@ def publish(event: dict[str, Any]) -> None:
         if settings.REDIS_URL:
             _publish_to_channel_layer(event)
         else:
-            localbus.send(TOPIC, json.dumps(event).encode())
+            bus.publish(TOPIC, json.dumps(event).encode())
     except Exception:  # events are best effort by design
         log.warning("could not publish event %s", event, exc_info=True)
 

@@ -61,8 +61,9 @@ class Listener:
     def __init__(self, topic: str) -> None:
         self.topic = topic
         self.pid = os.getpid()
+        self.address = _address(topic, self.pid)
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(_address(topic, self.pid))
+        self.sock.bind(self.address)
         self.sock.setblocking(False)
         _registry(topic).mkdir(parents=True, exist_ok=True)
         (_registry(topic) / str(self.pid)).touch()

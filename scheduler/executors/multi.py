@@ -12,7 +12,12 @@ scheduler tick, its graceful drain and `dags test` stay unchanged:
   step starves only the tasks of a full executor, never those of another;
 * `sync()` is the union of the executors' ended runners, `running_tries()` of their tries,
   `wait_handles()` of their handles;
-* `terminate(ti_id)` asks every executor: only the one running the try finds it.
+* `terminate(ti_id)` asks every executor: only the one running the try finds it;
+* a stopping scheduler drains the tries of the executors whose runners live with it
+  (`tries_to_drain()`, the local executor's), never a Celery worker's;
+* a try stuck in queued is sent again (`can_resend`, `resend`) by the executor it was queued
+  on (TaskInstance.executor names it): the one holding it in flight, or else the first that
+  re-sends (a scheduler that restarted no longer holds the messages its predecessor sent).
 """
 
 from __future__ import annotations
@@ -70,6 +75,30 @@ class MultiExecutor(BaseExecutor):
         results = [executor.terminate(ti_id) for executor in self.executors.values()]
         return any(results)
 
+    def tries_to_drain(self) -> dict[str, int]:
+        tries: dict[str, int] = {}
+        for executor in self.executors.values():
+            tries.update(executor.tries_to_drain())
+        return tries
+
+    def can_resend(self, executor_name: str) -> bool:
+        executor = self.executors.get(executor_name)
+        return executor is not None and executor.can_resend(executor_name)
+
+    def resends_done(self, ti_id: str, try_number: int) -> int:
+        return max(e.resends_done(ti_id, try_number) for e in self.executors.values())
+
+    def resend(self, workload: Workload, count: int) -> None:
+        for executor in self.executors.values():
+            if executor.running_tries().get(workload.ti_id) == workload.try_number:
+                executor.resend(workload, count)
+                return
+        for name, executor in self.executors.items():
+            if executor.can_resend(name):
+                executor.resend(workload, count)
+                return
+        raise ValueError(f"no executor here sends tries again (configured: {self.name})")
+
     @property
     def running_count(self) -> int:
         return sum(executor.running_count for executor in self.executors.values())
@@ -83,31 +112,6 @@ class MultiExecutor(BaseExecutor):
         for executor in self.executors.values():
             tries.update(executor.running_tries())
         return tries
-
-    def tries_to_drain(self) -> dict[str, int]:
-        tries: dict[str, int] = {}
-        for executor in self.executors.values():
-            tries.update(executor.tries_to_drain())
-        return tries
-
-    def can_resend(self, executor_name: str) -> bool:
-        member = self.executors.get(executor_name)
-        return member is not None and member.can_resend(executor_name)
-
-    def resends_done(self, ti_id: str, try_number: int) -> int:
-        return max(e.resends_done(ti_id, try_number) for e in self.executors.values())
-
-    def resend(self, workload: Workload, count: int) -> None:
-        """Send again through the executor that holds the try (a scheduler that restarted
-        holds none: then the first that re-sends lost messages)."""
-        able = [name for name, e in self.executors.items() if e.can_resend(name)]
-        owner = next(
-            (name for name in able if workload.ti_id in self.executors[name].running_tries()),
-            able[0] if able else None,
-        )
-        if owner is None:
-            raise ValueError(f"no executor here re-sends tries (configured: {self.name})")
-        self.executors[owner].resend(workload, count)
 
     def wait_handles(self) -> list[Any]:
         return [

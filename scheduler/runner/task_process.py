@@ -20,6 +20,7 @@ task before answering; `mask_secret()` asks it to mask any other value.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import logging
@@ -255,6 +256,7 @@ def load_task(workload: Workload, claim: dict[str, Any]) -> tuple[Any, Any]:
         raise AirflowException("The workload names no DAG file (dag_fileloc is empty)")
     if not os.path.exists(fileloc):
         raise AirflowException(f"DAG file {fileloc} does not exist (any more)")
+    warn_if_not_the_pinned_file(fileloc, workload.dag_source_hash)
     folder = workload.dags_folder
     if folder and folder not in sys.path:
         sys.path.insert(0, folder)
@@ -268,6 +270,39 @@ def load_task(workload: Workload, claim: dict[str, Any]) -> tuple[Any, Any]:
     if not dag.has_task(task_id):
         raise TaskNotFound(f"Task {task_id!r} not found in DAG {dag_id!r} ({fileloc})")
     return dag, dag.get_task(task_id)
+
+
+def file_hash(path: str) -> str:
+    """The DAG processor's hash of a DAG file (scheduler/processor/files.py content_hash:
+    SHA-256 of its bytes), computed here because the runner does not import the engine."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def warn_if_not_the_pinned_file(fileloc: str, pinned: str | None) -> None:
+    """Say in the try's log when this host's DAG file is not the one the run's DAG version
+    was parsed from (DAG files reach worker hosts through a shared folder; a copy that lags
+    or leads shows here). The task still runs, from this file, as Airflow runs an
+    unversioned (local) bundle's current file; we do not fetch the pinned version's code."""
+    if not pinned:
+        return
+    try:
+        actual = file_hash(fileloc)
+    except OSError:
+        return  # importing it reports the problem
+    if actual != pinned:
+        log.warning(
+            "DAG file %s on this host (%s) differs from the version this run is pinned to: "
+            "the DAG processor parsed a file with SHA-256 %s, this file has %s. The task runs "
+            "as this file defines it; make every host see the same DAGs folder.",
+            fileloc,
+            socket.gethostname(),
+            pinned[:12],
+            actual[:12],
+        )
 
 
 def run_task(workload: Workload, claim: dict[str, Any], comms: Any) -> dict[str, Any]:

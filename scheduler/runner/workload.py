@@ -46,6 +46,10 @@ class Workload(BaseModel):
     try_number: int = Field(ge=1)
     dag_fileloc: str = ""
     dags_folder: str = ""
+    # The SHA-256 of the DAG file's bytes as the DAG processor read them for the version the
+    # run is pinned to (DagVersion.source_hash). The runner compares it with the file it
+    # loads and warns in the try's log when this host's copy differs. None: not known.
+    dag_source_hash: str | None = Field(default=None, pattern="^[0-9a-f]{64}$")
     # repr=False: a workload in a log line or a traceback never shows the token.
     token: str = Field(repr=False)
     api_url: str = Field(min_length=1)

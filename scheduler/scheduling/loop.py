@@ -3,7 +3,7 @@
 `run_once()` creates due runs, starts queued runs, examines running runs, handles ended runners,
 zombies and stuck queued tasks, and queues ready task instances; it returns how much it did.
 When a tick did nothing the loop waits — not for a fixed interval but until something happens:
-a wake-up datagram (a task finished, a run was triggered: see dagruns/notify/wakeup.py), a
+a wake-up (a task finished, a run was triggered, on any host: see dagruns/notify/wakeup.py), a
 runner process ending, the next retry falling due, or at most ORCH_SCHEDULER_IDLE_SLEEP. That
 is what makes the gap between one task's end and the next one's start milliseconds rather than
 a poll interval.

@@ -86,13 +86,14 @@ def queue_ready_tasks(
         )
         if not chosen:
             return 0
-        filelocs: dict[int | None, str] = dict(
-            DagVersion.objects.filter(
+        files: dict[int | None, tuple[str, str]] = {
+            pk: (fileloc, source_hash)
+            for pk, fileloc, source_hash in DagVersion.objects.filter(
                 pk__in={ti.dag_run.dag_version_id for ti in chosen}
-            ).values_list("pk", "fileloc")
-        )
+            ).values_list("pk", "fileloc", "source_hash")
+        }
         workloads = [
-            (routes[ti.pk], _workload(ti, filelocs.get(ti.dag_run.dag_version_id, "")))
+            (routes[ti.pk], _workload(ti, *files.get(ti.dag_run.dag_version_id, ("", ""))))
             for ti in chosen
             if ti.pk in queued_ids
         ]
@@ -334,15 +335,15 @@ def _mark_queued(
 def workload_for(ti: TaskInstance) -> Workload:
     """A fresh workload (a new token) for `ti`'s current try: what a re-send carries."""
     version_id = ti.dag_run.dag_version_id
-    fileloc = (
-        DagVersion.objects.filter(pk=version_id).values_list("fileloc", flat=True).first()
+    fileloc, source_hash = (
+        DagVersion.objects.filter(pk=version_id).values_list("fileloc", "source_hash").first()
         if version_id is not None
         else None
-    )
-    return _workload(ti, fileloc or "")
+    ) or ("", "")
+    return _workload(ti, fileloc or "", source_hash or "")
 
 
-def _workload(ti: TaskInstance, fileloc: str) -> Workload:
+def _workload(ti: TaskInstance, fileloc: str, source_hash: str = "") -> Workload:
     from dagruns.domain.dag_graph import graph_for_version
     from dagruns.domain.tokens import issue_token
 
@@ -360,6 +361,7 @@ def _workload(ti: TaskInstance, fileloc: str) -> Workload:
         try_number=ti.try_number,
         dag_fileloc=fileloc,
         dags_folder=str(settings.ORCH.dags_folder),
+        dag_source_hash=source_hash or None,
         token=issue_token(ti.pk, ti.try_number),
         api_url=settings.ORCH.api_url,
         queue=ti.queue,

@@ -50,6 +50,9 @@ class Child:
     started_at: float = 0.0
     restart_at: float | None = None
     first_backoff: float = BACKOFF_FIRST
+    # Changes to the tree's environment for this child: a value sets, None removes (a Celery
+    # worker gets no database settings).
+    env: dict[str, str | None] = field(default_factory=dict)
     backoff: float = field(init=False)
     quick_deaths: int = 0
     restarts: int = 0
@@ -91,9 +94,12 @@ class ProcessTreeSupervisor:
             self._spawn(child)
 
     def _spawn(self, child: Child) -> None:
+        env = {**self._env, **{k: v for k, v in child.env.items() if v is not None}}
+        for name in [k for k, v in child.env.items() if v is None]:
+            env.pop(name, None)
         child.process = subprocess.Popen(
             child.argv,
-            env=self._env,
+            env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -239,7 +245,8 @@ def main(argv: list[str]) -> int:
     """`python -m scheduler.standalone.supervisor SPEC_JSON`: the standalone command execs
     into this after migrating, so the process that only watches its children does not keep
     Django and the project's imports in memory. SPEC_JSON: {"children": [{"name", "argv",
-    "stop_timeout"}, …], "stop_order": [name, …], "banner": "…", "backoff_first": s}."""
+    "stop_timeout", "env"}, …], "stop_order": [name, …], "banner": "…", "backoff_first": s}
+    (`manage.py cluster` too, with per-child "env" changes)."""
     import json
 
     spec = json.loads(argv[0])
@@ -251,6 +258,7 @@ def main(argv: list[str]) -> int:
                 c["argv"],
                 float(c.get("stop_timeout", DEFAULT_STOP_TIMEOUT)),
                 first_backoff=first_backoff,
+                env=dict(c.get("env") or {}),
             )
             for c in spec["children"]
         ],

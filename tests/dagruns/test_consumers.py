@@ -24,6 +24,7 @@ from dagruns.notify.events import publish
 from dagruns.ui import structure
 from orchestrator_site.asgi import application
 from tests.builders import add_run, store_dag
+from tests.processes import database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[2]
@@ -210,10 +211,11 @@ def test_the_dag_list_hears_runs_and_dags_not_task_instances():
     assert [e["kind"] for e in json.loads(async_to_sync(go)())["events"]] == ["run"]
 
 
-def test_events_from_another_process_reach_the_page_over_the_local_bus(isolated):
+def test_events_from_another_process_reach_the_page_over_the_bus(isolated):
+    """The local bus on SQLite, PostgreSQL NOTIFY on PostgreSQL (dagruns/notify/bus.py)."""
     store_dag("etl")
     cookie = session_cookie(Role.VIEWER)
-    env = {**os.environ, "ORCH_HOME": str(isolated)}
+    env = {**os.environ, "ORCH_HOME": str(isolated), "ORCH_DATABASE_URL": database_url()}
     env.pop("ORCH_REDIS_URL", None)
     code = (
         "from dagruns.notify.events import publish; "

@@ -14,6 +14,7 @@ import json
 import os
 import secrets
 import sys
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -32,7 +33,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, host: str, port: int, **options):
         call_command("migrate", interactive=False, verbosity=0)
-        self._ensure_admin()
+        ensure_admin(self.stdout, settings.ORCH.home / "standalone_admin_password.txt")
         env = dict(os.environ)
         # Standalone is the first thing a new user runs: show them something.
         env.setdefault("ORCH_LOAD_EXAMPLES", "true")
@@ -71,22 +72,22 @@ class Command(BaseCommand):
         # and process managers see no difference).
         os.execv(python, [python, "-m", "scheduler.standalone.supervisor", json.dumps(spec)])
 
-    def _ensure_admin(self) -> None:
-        User = get_user_model()
-        password_file = settings.ORCH.home / "standalone_admin_password.txt"
-        if User.objects.filter(is_superuser=True).exists():
-            if password_file.exists():
-                self.stdout.write(
-                    f"Login with username: {ADMIN_USERNAME}  password: (see {password_file})"
-                )
-            return
-        password = secrets.token_urlsafe(12)
-        User.objects.create_superuser(ADMIN_USERNAME, email="", password=password)
-        password_file.parent.mkdir(parents=True, exist_ok=True)
-        password_file.write_text(password + "\n")
-        password_file.chmod(0o600)
-        self.stdout.write(
-            f"Created the first admin user.\n"
-            f"Login with username: {ADMIN_USERNAME}  password: {password}\n"
-            f"(also stored in {password_file})"
-        )
+
+def ensure_admin(stdout, password_file: Path) -> None:
+    """Create the first admin user (printing its password once, and keeping it in
+    `password_file`) unless a superuser exists."""
+    User = get_user_model()
+    if User.objects.filter(is_superuser=True).exists():
+        if password_file.exists():
+            stdout.write(f"Login with username: {ADMIN_USERNAME}  password: (see {password_file})")
+        return
+    password = secrets.token_urlsafe(12)
+    User.objects.create_superuser(ADMIN_USERNAME, email="", password=password)
+    password_file.parent.mkdir(parents=True, exist_ok=True)
+    password_file.write_text(password + "\n")
+    password_file.chmod(0o600)
+    stdout.write(
+        f"Created the first admin user.\n"
+        f"Login with username: {ADMIN_USERNAME}  password: {password}\n"
+        f"(also stored in {password_file})"
+    )

@@ -1,4 +1,5 @@
-"""Change events leave after commit and reach listeners over the local bus."""
+"""Change events leave after commit and reach listeners over the bus (the local bus on
+SQLite, PostgreSQL NOTIFY on PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from dagruns.actions.audit import Actor
 from dagruns.actions.dags import do_set_paused
 from dagruns.actions.runs import do_trigger_dag
 from dagruns.models import DagModel
-from dagruns.notify import events, localbus
+from dagruns.notify import bus, events
 from dagruns.sdk import DAG, EmptyOperator
 from tests.builders import START, store
 
@@ -20,9 +21,9 @@ from tests.builders import START, store
 @pytest.fixture
 def listener(orch_settings, tmp_path):
     orch_settings.home = tmp_path
-    bus = localbus.Listener(events.TOPIC)
-    yield bus
-    bus.close()
+    listening = bus.Listener(events.TOPIC)
+    yield listening
+    listening.close()
 
 
 def received(bus, timeout=2.0) -> list[dict]:

@@ -138,6 +138,65 @@ def test_load_executor_routes_several_each_with_its_own_parallelism(monkeypatch)
     assert several.open_slots_by_executor() == {"local": 4, "celery": 4}
 
 
+def test_load_executor_builds_the_router_over_the_real_executors(orch_settings):
+    from scheduler.executors.celery import CeleryExecutor
+
+    orch_settings.celery_broker_url = "redis://127.0.0.1:1/0"  # not contacted until start()
+    several = load_executor(["local", "celery"], 3)
+    assert isinstance(several, MultiExecutor)
+    assert [type(e) for e in several.executors.values()] == [LocalExecutor, CeleryExecutor]
+    assert several.parallelism == 6
+    several.end()
+
+
 def test_load_executor_refuses_an_unknown_name():
     with pytest.raises(ValueError, match="unknown executor 'kubernetes'"):
         load_executor("local,kubernetes", 4)
+
+
+class Remote(RecordingExecutor):
+    """Stands in for an executor whose tries run on workers and whose messages can be lost
+    (the Celery executor's answers to the drain and re-send questions)."""
+
+    def __init__(self, parallelism: int = 32) -> None:
+        super().__init__(parallelism, name="celery")
+        self.resent: list[tuple[str, int]] = []
+
+    def tries_to_drain(self):
+        return {}
+
+    def can_resend(self, executor_name):
+        return executor_name == self.name
+
+    def resend(self, workload, count):
+        self.resent.append((workload.ti_id, count))
+        self.queue(workload)
+
+
+def test_a_stopping_scheduler_drains_only_the_executors_whose_runners_live_with_it():
+    local, remote = RecordingExecutor(name="local"), Remote()
+    multi = MultiExecutor({"local": local, "celery": remote})
+    multi.queue_on("local", workload("1"))
+    multi.queue_on("celery", workload("2"))
+    assert multi.tries_to_drain() == {"1": 1}
+    assert multi.running_tries() == {"1": 1, "2": 1}
+
+
+def test_a_stuck_try_is_sent_again_by_the_executor_it_was_queued_on():
+    local, remote = RecordingExecutor(name="local"), Remote()
+    multi = MultiExecutor({"local": local, "celery": remote})
+    assert multi.can_resend("celery") is True
+    assert multi.can_resend("local") is False
+    assert multi.can_resend("kubernetes") is False
+    multi.queue_on("celery", workload("2"))
+    multi.resend(workload("2"), 1)
+    # Not in flight here (queued by a scheduler that since restarted): the re-sending one.
+    multi.resend(workload("3"), 2)
+    assert remote.resent == [("2", 1), ("3", 2)]
+    assert local.workloads == []
+
+
+def test_resend_without_any_re_sending_executor_is_refused():
+    multi = MultiExecutor({"local": RecordingExecutor(name="local")})
+    with pytest.raises(ValueError, match="no executor here sends tries again"):
+        multi.resend(workload("1"), 1)

@@ -61,6 +61,22 @@ def test_the_workload_carries_a_token_for_its_try():
     assert workload.dag_fileloc == "/dags/test.py"
 
 
+def test_the_workload_carries_the_pinned_versions_file_hash():
+    from dagruns.models import DagVersion
+
+    for dag_id in ("hashed", "unhashed"):
+        with DAG(dag_id, schedule=None, start_date=START) as dag:
+            py("a")
+        store(dag)
+        trigger(dag_id)
+    DagVersion.objects.filter(dag_id="hashed").update(source_hash="ab" * 32)
+    DagVersion.objects.filter(dag_id="unhashed").update(source_hash="")  # an old row: unknown
+    executor = RecordingExecutor()
+    Scheduler(executor=executor).run_once()
+    hashes = {w.dag_id: w.dag_source_hash for w in executor.workloads}
+    assert hashes == {"hashed": "ab" * 32, "unhashed": None}
+
+
 def test_empty_operators_succeed_without_an_executor():
     with DAG("empties", schedule=None, start_date=START) as dag:
         EmptyOperator(task_id="start") >> EmptyOperator(task_id="end")

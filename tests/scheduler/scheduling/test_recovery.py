@@ -296,3 +296,21 @@ def test_draining_takes_no_new_work_and_gives_back_what_outlives_the_grace(
     assert (ti.state, ti.try_number) == ("scheduled", 1)
     assert "grace period (ORCH_SHUTDOWN_GRACE)" in ti_log_path(ti).read_text()
     assert not TaskInstanceHistory.objects.exists()
+
+
+def test_celery_tries_are_left_to_their_workers_queued_or_running(queued_ti, stand_in):
+    """A Celery try's message waits in the broker and its runner lives on a worker: a
+    restarting scheduler neither re-queues nor fails nor adopts it (even on this host)."""
+    TaskInstance.objects.filter(pk=queued_ti.pk).update(executor="celery")
+    report, _ = recover()
+    assert report.requeued == 0
+    queued_ti.refresh_from_db()
+    assert queued_ti.state == "queued"
+    runner = stand_in()
+    ti = claimed(queued_ti, pid=runner.pid)
+    runner.kill()
+    runner.wait()
+    report, adopted = recover()
+    assert (report.failed, report.adopted, len(adopted)) == (0, 0, 0)
+    ti.refresh_from_db()
+    assert ti.state == "running"
