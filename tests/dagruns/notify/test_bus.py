@@ -93,6 +93,23 @@ def test_with_redis_a_wake_up_reaches_schedulers_of_every_host(hosts, with_redis
     assert a.drain() == b.drain() == 0
 
 
+def test_each_redis_listener_keeps_its_own_subscription(hosts, with_redis):
+    """Regression: a relay that let its client be garbage-collected lost its connection right
+    after subscribing (redis-py closes the pool), and a wake-up published then was missed."""
+    import gc
+
+    import redis
+
+    hosts.scheduler("a"), hosts.scheduler("b")
+    gc.collect()
+    client = redis.Redis.from_url(with_redis.url)
+    try:
+        [(_, subscribers)] = client.pubsub_numsub(bus.redis_channel("wake", with_redis.url))
+    finally:
+        client.close()
+    assert subscribers == 2
+
+
 def test_redis_channels_carry_the_database_number_so_deployments_do_not_mix():
     assert bus.redis_channel("wake", "redis://h:6379/0") == "orch.wake.db0"
     assert bus.redis_channel("wake", "redis://h:6379/3") == "orch.wake.db3"
