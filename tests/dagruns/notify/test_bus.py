@@ -93,21 +93,17 @@ def test_with_redis_a_wake_up_reaches_schedulers_of_every_host(hosts, with_redis
     assert a.drain() == b.drain() == 0
 
 
-def test_each_redis_listener_keeps_its_own_subscription(hosts, with_redis):
-    """Regression: a relay that let its client be garbage-collected lost its connection right
-    after subscribing (redis-py closes the pool), and a wake-up published then was missed."""
-    import gc
-
-    import redis
-
-    hosts.scheduler("a"), hosts.scheduler("b")
-    gc.collect()
-    client = redis.Redis.from_url(with_redis.url)
-    try:
-        [(_, subscribers)] = client.pubsub_numsub(bus.redis_channel("wake", with_redis.url))
-    finally:
-        client.close()
-    assert subscribers == 2
+def test_a_wake_up_published_right_after_subscribing_reaches_every_listener(hosts, with_redis):
+    """Regression: a relay that let its Redis client be garbage-collected lost its connection
+    right after subscribing (redis-py closes the client's pool) and reconnected on its next
+    read, missing what was published in between — most times, not always: so ten rounds."""
+    for round_ in range(10):
+        listeners = [hosts.scheduler(f"{round_}-{i}") for i in range(2)]
+        hosts.at("publisher")
+        wake_schedulers()
+        assert [heard(listener) for listener in listeners] == [[b"w"], [b"w"]], round_
+        for listener in listeners:
+            listener.close()
 
 
 def test_redis_channels_carry_the_database_number_so_deployments_do_not_mix():
