@@ -34,3 +34,10 @@ $PY -m pytest -n 2 "$@"
 echo "== tests on PostgreSQL"
 ORCH_DATABASE_URL="postgresql://postgres@127.0.0.1:5432/orchestrator" \
     $PY -m pytest -n 2 -m "not sqlite_only" "$@"
+
+echo "== the engine's semantics suite on the Celery executor (PostgreSQL, two real workers)"
+# The production set-up: each pytest worker starts a private redis-server and two
+# `manage.py celery worker` processes (tests/e2e/conftest.py); the e2e tests that do not drive
+# the engine are skipped in this pass (they ran above).
+TEST_EXECUTOR=celery ORCH_DATABASE_URL="postgresql://postgres@127.0.0.1:5432/orchestrator" \
+    $PY -m pytest -n 2 -m "not sqlite_only" tests/e2e "$@"

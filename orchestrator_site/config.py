@@ -33,6 +33,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
+# The executors ORCH_EXECUTOR may name (scheduler.executors.base.load_executor builds them).
+EXECUTOR_NAMES = ("local", "celery")
+
 
 def setting(default: Any = PydanticUndefined, *, meaning: str, shown: str | None = None, **kw: Any):
     """A declared setting: `meaning` is its row in README's table, `shown` the default as
@@ -132,8 +135,9 @@ class OrchSettings(BaseModel):
     # --- the engine ---
     executor: str = setting(
         "local",
-        meaning="the executor: `local` (a process pool on the scheduler's host) or `celery` "
-        "(Celery workers through the broker)",
+        meaning="comma-separated executors, the first the default: `local` (a process pool on "
+        "the scheduler's host), `celery` (Celery workers); a task picks another of them with "
+        "its operator's `executor=`",
     )
     parallelism: int = setting(32, ge=1, meaning="task instances running at once, across all DAGs")
     celery_broker_url: str | None = setting(
@@ -199,6 +203,15 @@ class OrchSettings(BaseModel):
         1.0, ge=0.01, meaning="the scheduler's poll when nothing wakes it"
     )
     xcom_max_size: int = setting(1024 * 1024, ge=1, meaning="bytes of JSON one XCom may hold")
+    # Celery beat's retention job (scheduler/housekeeping); Airflow has no such setting (its
+    # `airflow db clean` is run by hand or from a DAG).
+    retention_days: int | None = setting(
+        None,
+        ge=1,
+        meaning="whole days finished runs (with their task instances, tries, XComs and log "
+        "files) and audit rows are kept; `manage.py celery beat` deletes older ones hourly",
+        shown="unset: kept forever",
+    )
     # --- the dashboard ---
     csp: str = setting(
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -265,6 +278,32 @@ class OrchSettings(BaseModel):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
+    @field_validator("executor", mode="after")
+    @classmethod
+    def _executor_names(cls, value: str) -> str:
+        names = [name.strip() for name in value.split(",")]
+        if any(not name for name in names):
+            raise ValueError("an empty executor name in the list (a stray comma?)")
+        unknown = [name for name in names if name not in EXECUTOR_NAMES]
+        if unknown:
+            raise ValueError(
+                f"unknown executor {unknown[0]!r}; known executors: {', '.join(EXECUTOR_NAMES)}"
+            )
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"executor {twice[0]!r} is listed twice")
+        return ",".join(names)
+
+    @property
+    def executors(self) -> list[str]:
+        """ORCH_EXECUTOR as a list: the configured executors, the default first (as Airflow's
+        `[core] executor`). A property, not a copy: tests and `dags test` assign `executor`."""
+        return self.executor.split(",")
+
+    @property
+    def default_executor(self) -> str:
+        return self.executors[0]
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: Any) -> Any:
@@ -310,6 +349,8 @@ def _describe(error: Any, environ: Mapping[str, str]) -> str:
         return f"{env_name(field)}={raw} must be at least {context['ge']}"
     if kind == "greater_than":
         return f"{env_name(field)}={raw} must be greater than {context['gt']}"
+    if kind == "value_error":  # our own validators' messages, without pydantic's prefix
+        return f"{env_name(field)}={raw!r}: {context['error']}"
     return f"{env_name(field)}={raw!r}: {error['msg']}"
 
 

@@ -19,6 +19,15 @@ from scheduler.scheduling.loop import Scheduler
 Printer = Callable[[str], None]
 
 
+class ForegroundExecutor(LocalExecutor):
+    """The local executor running every task of the run, whatever executor its operator names
+    (`executor="celery"`): `dags test` runs a whole DAG on this machine, as Airflow's does, and
+    needs no Celery worker. The try records `local`, where it ran."""
+
+    def executor_for(self, requested: str | None) -> str | None:
+        return self.name
+
+
 def run_in_foreground(
     run: DagRun, *, printer: Printer | None = None, timeout: float | None = None
 ) -> DagRun:
@@ -29,7 +38,7 @@ def run_in_foreground(
         settings.ORCH.api_url = api.url
         try:
             scheduler = Scheduler(
-                executor=LocalExecutor(settings.ORCH.parallelism), dag_ids=[run.dag_id]
+                executor=ForegroundExecutor(settings.ORCH.parallelism), dag_ids=[run.dag_id]
             )
 
             def finished(_report) -> bool:

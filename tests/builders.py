@@ -316,8 +316,10 @@ class RecordingExecutor(BaseExecutor):
 
     name = "recording"
 
-    def __init__(self, parallelism: int = 32) -> None:
+    def __init__(self, parallelism: int = 32, name: str | None = None) -> None:
         super().__init__(parallelism)
+        if name is not None:  # standing in for a named executor (`local`, `celery`) in a router
+            self.name = name
         self.workloads: list[Workload] = []
         self.running: dict[str, int] = {}
         self.ended: list = []

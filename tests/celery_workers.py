@@ -106,6 +106,15 @@ class Worker:
         except psutil.NoSuchProcess:
             return []
 
+    def runners(self) -> list[psutil.Process]:
+        """The task runners running now: the children of the worker's forkserver."""
+        found = []
+        for proc in self.tree():
+            with contextlib.suppress(psutil.Error):
+                if "forkserver" in " ".join(proc.cmdline()):
+                    found.extend(proc.children())
+        return found
+
     def kill(self) -> None:
         """SIGKILL the worker and everything below it (its host is gone)."""
         for proc in self.tree():

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.utils import timezone
 
 from dagruns.actions.pools import usage
@@ -102,6 +103,7 @@ def why_waiting(
     version_id = ti.dag_version_id or run.dag_version_id
     if ti.state in NOT_STARTED and version_id is not None:
         reasons.extend(_upstream_reasons(ti, graph_for_version(version_id)))
+        reasons.extend(_executor_reasons(ti, graph_for_version(version_id)))
     reasons.extend(_state_reasons(ti, now or timezone.now()))
     if ti.state in NOT_STARTED:
         reasons.extend(_pool_reasons(ti))
@@ -136,6 +138,22 @@ def _upstream_reasons(ti: TaskInstance, graph: DagGraph) -> list[WaitReason]:
     if pending:
         reason += "; upstream " + ", ".join(f"{up} {state_words(state)}" for up, state in pending)
     return [WaitReason("Trigger Rule", f"{reason} (trigger rule {spec.trigger_rule})", "", pending)]
+
+
+def _executor_reasons(ti: TaskInstance, graph: DagGraph) -> list[WaitReason]:
+    """A task naming an executor this deployment does not run (its DAG version was stored
+    before ORCH_EXECUTOR dropped it): the scheduler leaves it scheduled until it is back."""
+    spec = graph.tasks.get(ti.task_id)
+    if spec is None or spec.executor is None or spec.executor in settings.ORCH.executors:
+        return []
+    return [
+        WaitReason(
+            "Executor Configured",
+            f"Task asks for executor {spec.executor} which is not configured "
+            f"(ORCH_EXECUTOR={settings.ORCH.executor}): it stays scheduled until it is.",
+            spec.executor,
+        )
+    ]
 
 
 def _state_reasons(ti: TaskInstance, now: datetime) -> list[WaitReason]:

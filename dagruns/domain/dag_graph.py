@@ -22,6 +22,8 @@ class TaskSpec:
     pool: str
     pool_slots: int
     queue: str
+    # The executor the task asked for (operator `executor=`); None: the default one.
+    executor: str | None
     retries: int
     executor_config: dict
     execution_timeout: float | None
@@ -88,6 +90,7 @@ def build_graph(serialized: dict[str, Any]) -> DagGraph:
             pool=t.get("pool") or "default_pool",
             pool_slots=int(t.get("pool_slots", 1)),
             queue=t.get("queue") or "default",
+            executor=t.get("executor") or None,
             retries=int(t.get("retries") or 0),
             executor_config=t.get("executor_config") or {},
             execution_timeout=t.get("execution_timeout"),

@@ -55,17 +55,18 @@ def _component(name: str, value: object) -> str:
     return f"{name}={quote(str(value), safe='')}"
 
 
+def run_log_dir(dag_id: str, run_id: str) -> Path:
+    """The folder holding every log of one DAG run (retention removes it with the run)."""
+    return settings.ORCH.log_dir / _component("dag_id", dag_id) / _component("run_id", run_id)
+
+
 def log_path(dag_id: str, run_id: str, task_id: str, try_number: int, map_index: int = -1) -> Path:
     """Where the log of one try lives (the file may not exist yet)."""
-    parts = [
-        _component("dag_id", dag_id),
-        _component("run_id", run_id),
-        _component("task_id", task_id),
-    ]
+    parts = [_component("task_id", task_id)]
     if map_index >= 0:
         parts.append(_component("map_index", map_index))
     parts.append(f"attempt={int(try_number)}.log")
-    return settings.ORCH.log_dir.joinpath(*parts)
+    return run_log_dir(dag_id, run_id).joinpath(*parts)
 
 
 def ti_log_path(ti: TryKey, try_number: int | None = None) -> Path:

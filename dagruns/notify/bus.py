@@ -249,9 +249,9 @@ class _RedisRelay(_Relay):
     def subscribe(self) -> None:
         import redis
 
-        # Kept for as long as the subscription: redis-py closes a client's pool (the pubsub's
-        # connection with it) when the client is garbage-collected, and the pubsub would then
-        # reconnect silently on its next read, missing what was published meanwhile.
+        # Kept on self: a Redis client that is garbage-collected closes its connection pool,
+        # which would drop the subscription's connection right after it was confirmed (redis-py
+        # then re-subscribes silently, and whatever is published in between is lost).
         self._client = redis.Redis.from_url(
             self.url,
             socket_connect_timeout=REDIS_TIMEOUT,

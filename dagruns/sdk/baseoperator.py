@@ -43,6 +43,16 @@ if TYPE_CHECKING:
     from .taskgroup import TaskGroup
 
 
+# Airflow's names for the executors we have (class names, import paths): an Airflow DAG file's
+# `executor="CeleryExecutor"` asks for our `celery`.
+EXECUTOR_ALIASES = {
+    "LocalExecutor": "local",
+    "airflow.executors.local_executor.LocalExecutor": "local",
+    "CeleryExecutor": "celery",
+    "airflow.providers.celery.executors.celery_executor.CeleryExecutor": "celery",
+}
+
+
 class BaseOperator(TaskMixin):
     """A task: subclasses implement ``execute(context)`` and declare ``template_fields``.
 
@@ -88,6 +98,7 @@ class BaseOperator(TaskMixin):
     priority_weight: int
     max_active_tis_per_dag: int | None
     max_active_tis_per_dagrun: int | None
+    executor: str | None
     executor_config: dict[str, Any]
     do_xcom_push: bool
     multiple_outputs: bool
@@ -150,6 +161,7 @@ class BaseOperator(TaskMixin):
         trigger_rule: str = DEFAULT_TRIGGER_RULE,
         max_active_tis_per_dag: int | None = None,
         max_active_tis_per_dagrun: int | None = None,
+        executor: str | None = None,
         executor_config: dict[str, Any] | None = None,
         do_xcom_push: bool = True,
         multiple_outputs: bool = False,
@@ -184,6 +196,11 @@ class BaseOperator(TaskMixin):
         self.pool_slots = _int(pool_slots, "pool_slots", where)
         if self.pool_slots < 1:
             raise DagDefinitionError(f"{where}: pool_slots cannot be less than 1, got {pool_slots}")
+        if executor is not None and (not isinstance(executor, str) or not executor.strip()):
+            raise DagDefinitionError(
+                f"{where}: executor must be the name of an executor (a non-empty string), "
+                f"got {executor!r}"
+            )
 
         # Plain attributes in one go: before _post_init the __setattr__ hook has nothing to do,
         # and a task runner re-creates every operator of its DAG file on each try.
@@ -205,6 +222,9 @@ class BaseOperator(TaskMixin):
             pool=pool or DEFAULT_POOL,
             max_active_tis_per_dag=max_active_tis_per_dag,
             max_active_tis_per_dagrun=max_active_tis_per_dagrun,
+            # Which configured executor runs the task (None: the default, the first of
+            # ORCH_EXECUTOR); the DAG processor refuses a name that is not configured.
+            executor=_executor_name(executor),
             executor_config=executor_config or {},
             do_xcom_push=do_xcom_push,
             multiple_outputs=multiple_outputs,
@@ -423,3 +443,10 @@ def _non_negative_int(value: Any, name: str, where: str) -> int:
 
 
 BaseOperator.__init__ = apply_defaults(BaseOperator.__init__)  # type: ignore[method-assign]
+
+
+def _executor_name(executor: str | None) -> str | None:
+    if executor is None:
+        return None
+    executor = executor.strip()
+    return EXECUTOR_ALIASES.get(executor, executor)

@@ -58,6 +58,11 @@ class AirflowDagDuplicatedIdException(DagDefinitionError):
     """One DAG file defines two different DAG objects with the same dag_id."""
 
 
+class UnknownExecutorException(DagDefinitionError):
+    """A task names an executor (``executor=``) that this deployment does not run (Airflow's
+    ``UnknownExecutorException``, raised while the DAG file is parsed)."""
+
+
 class ParamValidationError(AirflowException, ValueError):
     """A Param value (a default, or a value passed when triggering) fails its JSON schema.
 

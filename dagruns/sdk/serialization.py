@@ -159,6 +159,7 @@ def serialize_task(task: BaseOperator) -> dict[str, Any]:
         "queue": task.queue,
         "max_active_tis_per_dag": task.max_active_tis_per_dag,
         "max_active_tis_per_dagrun": task.max_active_tis_per_dagrun,
+        "executor": task.executor,
         "executor_config": json_safe(task.executor_config),
         "params": serialize_params(task.params),
         "doc_md": task.doc_md,

@@ -137,6 +137,7 @@ class SerializedOperator(BaseOperator):
             pool_slots=data.get("pool_slots", 1),
             max_active_tis_per_dag=data.get("max_active_tis_per_dag"),
             max_active_tis_per_dagrun=data.get("max_active_tis_per_dagrun"),
+            executor=data.get("executor"),
             executor_config=data.get("executor_config"),
             do_xcom_push=data.get("do_xcom_push", True),
             multiple_outputs=data.get("multiple_outputs", False),

@@ -1,6 +1,9 @@
 """The engine benchmark: real API server and scheduler processes on the embedded default
 (SQLite, local executor), DAG runs triggered through the same action the CLI uses, latencies
-read from the task instances' own timestamps.
+read from the task instances' own timestamps. With `--executor celery --workers N` the same
+cases run a second time, in the same command, with ORCH_EXECUTOR=celery: a broker (see
+broker.py) and N real `manage.py celery worker` processes (without database settings) run the
+tries; both sets of figures are reported side by side.
 
 Figures per case (median over repetitions): trigger-to-first-start latency, median and p95
 inter-task latency (a task's end to its downstream's start, over every edge), total wall time
@@ -20,6 +23,7 @@ import threading
 import time
 import urllib.request
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -144,8 +148,10 @@ def wait_http(url: str, timeout: float = 60.0) -> float:
     raise RuntimeError(f"{url} did not answer within {timeout:g} s")
 
 
-def run_inside(cases, repeat: int) -> dict:
-    """Runs inside a Django process configured for the throw-away ORCH_HOME."""
+def run_inside(cases, repeat: int, workers: int = 0) -> dict:
+    """Runs inside a Django process configured for the throw-away ORCH_HOME; with `workers`,
+    the executor is Celery (ORCH_EXECUTOR, ORCH_CELERY_BROKER_URL set by `run`) and that many
+    `manage.py celery worker` processes run the tries."""
     from django.core.management import call_command
 
     from dagruns.models import DagModel
@@ -167,11 +173,22 @@ def run_inside(cases, repeat: int) -> dict:
     scheduler = subprocess.Popen(
         [*manage, "scheduler"], env=env, start_new_session=True, stdout=subprocess.DEVNULL
     )
+    celery_workers: list[subprocess.Popen] = []
     results: dict[str, Any] = {}
+    load_before = round(os.getloadavg()[0], 2)
     try:
         wait_http(f"http://127.0.0.1:{port}/admin/login/")
+        measured = {"api_server": api, "scheduler": scheduler}
+        if workers:
+            from scheduler.benchmarks import broker
+
+            concurrency = worker_concurrency(settings.ORCH.parallelism, workers)
+            celery_workers = broker.start_workers(manage, env, workers, concurrency)
+            broker.wait_workers_ready(env["ORCH_CELERY_BROKER_URL"], celery_workers)
+            measured.update({f"celery_worker_{n}": w for n, w in enumerate(celery_workers, 1)})
+            results["worker_concurrency"] = concurrency
         time.sleep(1.0)  # let the scheduler start its forkserver
-        with PeakRss({"api_server": api, "scheduler": scheduler}) as rss:
+        with PeakRss(measured) as rss:
             for dag_id, shape, n, kind in ids:
                 before = {name: tree_cpu(p.pid) for name, p in rss.processes.items()}
                 before["scheduler_process_only"] = own_cpu(scheduler.pid)
@@ -193,12 +210,24 @@ def run_inside(cases, repeat: int) -> dict:
         results["peak_rss_mb"] = rss.megabytes()
         results["peak_pss_mb"] = rss.pss_megabytes()
     finally:
+        if celery_workers:
+            from scheduler.benchmarks import broker
+
+            broker.stop_all(celery_workers)
         for proc in (api, scheduler):
             os.killpg(proc.pid, 15)
         for proc in (api, scheduler):
             proc.wait(15)
     results["home"] = str(home)
+    # Figures on a shared machine mean little without its load: said next to them.
+    results["load_average_1m"] = {"before": load_before, "after": round(os.getloadavg()[0], 2)}
     return results
+
+
+def worker_concurrency(parallelism: int, workers: int) -> int:
+    """Each worker's share of ORCH_PARALLELISM (rounded up), so the Celery figures run as many
+    tries at once as the local executor's: 32 over 2 workers is Airflow's default 16 each."""
+    return max(1, -(-parallelism // workers))
 
 
 def measure_run(dag_id: str, timeout: float = 300.0) -> dict:
@@ -221,20 +250,29 @@ def measure_run(dag_id: str, timeout: float = 300.0) -> dict:
     graph = graph_for_version(run.dag_version_id)
     starts = {task_id: _stamped(ti.start_date) for task_id, ti in tis.items()}
     ends = {task_id: _stamped(ti.end_date) for task_id, ti in tis.items()}
+    queued = {task_id: _stamped(ti.queued_dttm) for task_id, ti in tis.items()}
     queued_at = _stamped(run.queued_at)
-    gaps = [
-        (starts[down] - ends[up]).total_seconds()
+    edges = [
+        (up, down)
         for up, spec in graph.tasks.items()
         for down in spec.downstream
         # a task starts when its *last* upstream ended: measure that edge only
         if ends[up] == max(ends[u] for u in graph.tasks[down].upstream)
     ]
+    gaps = [(starts[down] - ends[up]).total_seconds() for up, down in edges]
+    # The hop in two: the upstream's end to the start of the scheduler tick that queued the
+    # downstream (its queued time: the wake-up), and from there to the downstream's claim
+    # (the tick's work, the executor's hand-over, the runner's fork and its claim).
+    to_queued = [(queued[down] - ends[up]).total_seconds() for up, down in edges]
+    queued_to_start = [(starts[down] - queued[down]).total_seconds() for _up, down in edges]
     first_start = min(starts.values())
     last_end = max(ends.values())
     return {
         "state": run.state,
         "trigger_to_first_start_s": (first_start - queued_at).total_seconds(),
         "inter_task_gaps_s": gaps,
+        "end_to_queued_s": to_queued,
+        "queued_to_start_s": queued_to_start,
         "wall_s": (last_end - queued_at).total_seconds(),
         "tasks": len(tis),
         "task_cpu_ms": [1000 * ti.cpu_time for ti in tis.values() if ti.cpu_time is not None],
@@ -263,6 +301,10 @@ def summarize(runs: list[dict]) -> dict:
         ),
         "inter_task_latency_median_ms": round(1000 * pct(gaps, 0.5), 1) if gaps else None,
         "inter_task_latency_p95_ms": round(1000 * pct(gaps, 0.95), 1) if gaps else None,
+        # The median hop's two parts (see measure_run); in a fan-out, queued_to_start also
+        # holds the wait for a free slot.
+        "hop_end_to_queued_median_ms": median_ms(r["end_to_queued_s"] for r in runs),
+        "hop_queued_to_start_median_ms": median_ms(r["queued_to_start_s"] for r in runs),
         "wall_s": round(wall, 3),
         "tasks_per_second": round(runs[0]["tasks"] / wall, 1),
         # CPU of the task process itself (re-importing the DAG file, running the operator), as
@@ -273,13 +315,66 @@ def summarize(runs: list[dict]) -> dict:
     }
 
 
-def run(cases=None, repeat: int = 5) -> dict:
+def median_ms(per_run) -> float | None:
+    values = [v for run_values in per_run for v in run_values]
+    return round(1000 * statistics.median(values), 1) if values else None
+
+
+def run(cases=None, repeat: int = 5, executor: str = "local", workers: int = 2) -> dict:
+    """The local executor's figures; with `executor="celery"`, the same cases measured again
+    through a broker and `workers` real Celery workers in the same command, reported side by
+    side: {"local": …, "celery": …, "workers": N, "broker": …, "comparison": …}."""
+    import tempfile
+
+    cases = cases or DEFAULT_CASES
+    local = _run_child(cases, repeat, {}, [])
+    if executor == "local":
+        return local
+    from scheduler.benchmarks import broker
+
+    with (
+        tempfile.TemporaryDirectory(prefix="orch-engine-broker-") as workdir,
+        broker.broker(Path(workdir)) as chosen,
+    ):
+        celery = _run_child(
+            cases,
+            repeat,
+            {"ORCH_EXECUTOR": "celery", "ORCH_CELERY_BROKER_URL": chosen["url"]},
+            ["--executor", "celery", "--workers", str(workers)],
+        )
+    return {
+        "workers": workers,
+        "broker": chosen["source"],
+        "local": local,
+        "celery": celery,
+        "comparison": compare(local, celery),
+    }
+
+
+def compare(local: dict, celery: dict) -> dict:
+    """The issue's two targets, per case: the Celery per-hop median (a task's end to its
+    downstream's start) and the Celery wall time as a multiple of the local one."""
+    out = {}
+    for case, figures in celery.items():
+        if not isinstance(figures, dict) or "wall_s" not in figures or case not in local:
+            continue
+        out[case] = {
+            "per_hop_median_ms": {
+                "local": local[case]["inter_task_latency_median_ms"],
+                "celery": figures["inter_task_latency_median_ms"],
+            },
+            "wall_s": {"local": local[case]["wall_s"], "celery": figures["wall_s"]},
+            "celery_wall_over_local": round(figures["wall_s"] / local[case]["wall_s"], 2),
+        }
+    return out
+
+
+def _run_child(cases, repeat: int, extra_env: dict[str, str], extra_args: list[str]) -> dict:
     """Re-run this benchmark in a child `manage.py benchmark --inside` pointed at a fresh
     ORCH_HOME, so it never touches the caller's database."""
     import json
     import tempfile
 
-    cases = cases or DEFAULT_CASES
     with tempfile.TemporaryDirectory(prefix="orch-engine-bench-") as home:
         env = {
             **os.environ,
@@ -287,16 +382,25 @@ def run(cases=None, repeat: int = 5) -> dict:
             "ORCH_DATABASE_URL": f"sqlite:///{home}/bench.db",
             "ORCH_LOAD_EXAMPLES": "false",
             "ORCH_LOG_LEVEL": "WARNING",
+            **extra_env,
         }
         env.pop("ORCH_DAGS_FOLDER", None)
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         subprocess.run([*manage, "migrate", "-v0"], env=env, check=True)
         spec = ",".join(f"{s}:{n}:{k}" for s, n, k in cases)
         out = subprocess.run(
-            [*manage, "benchmark", "engine", "--inside", "--cases", spec, "--repeat", str(repeat)],
+            [
+                *manage, "benchmark", "engine", "--inside", "--cases", spec,
+                "--repeat", str(repeat), *extra_args,
+            ],
             env=env,
-            check=True,
             capture_output=True,
             text=True,
-        )
+        )  # fmt: skip
+        if out.returncode != 0:
+            executor = extra_env.get("ORCH_EXECUTOR", "local")
+            raise RuntimeError(
+                f"the {executor} executor's engine benchmark failed (exit {out.returncode}):\n"
+                + "\n".join(out.stderr.strip().splitlines()[-20:])
+            )
         return json.loads(out.stdout.strip().splitlines()[-1])

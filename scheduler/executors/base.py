@@ -5,15 +5,26 @@ versioned contract of docs/engine.md) with `queue()`; the executor
 starts the task runner somewhere; `sync()` reports runner processes that ended, so the scheduler
 can fail a try whose runner died without reporting; `terminate()` kills a try; `open_slots`
 is how many more tasks it will take (ORCH_PARALLELISM).
+
+Several executors at once (`ORCH_EXECUTOR=local,celery`, as Airflow 3's `[core] executor` list)
+are one routing executor (scheduler/executors/multi.py) to the scheduler: it asks which
+executor a task goes to (`executor_for`), how many slots each has (`open_slots_by_executor`)
+and queues on that one (`queue_on`). A single executor answers for itself alone.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from scheduler.runner.workload import Workload
+
+# Executors whose runners live under their own workers on any host, never under a scheduler:
+# a scheduler restarting does not adopt (or fail) their tries on its host, nor kill them when
+# it stops; their workers and the heartbeat timeout answer for them.
+REMOTE_EXECUTORS = frozenset({"celery"})
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,21 @@ class BaseExecutor(ABC):
     def open_slots(self) -> int:
         return max(0, self.parallelism - self.running_count)
 
+    def executor_for(self, requested: str | None) -> str | None:
+        """The name of the executor that runs a task whose operator asked for `requested`
+        (None: the default), or None when there is no such executor here. A single executor
+        runs the tasks that ask for it or for none."""
+        return self.name if requested is None or requested == self.name else None
+
+    def open_slots_by_executor(self) -> dict[str, int]:
+        """Open slots per executor name: each executor has its own ORCH_PARALLELISM, as each
+        of Airflow 3's executors has its own `parallelism`."""
+        return {self.name: self.open_slots}
+
+    def queue_on(self, executor_name: str, workload: Workload) -> None:
+        """Queue on the executor `executor_for` named (a single executor is its only one)."""
+        self.queue(workload)
+
     def wait_handles(self) -> list[Any]:
         """Objects the scheduler loop may wait on (readable when a runner ended)."""
         return []
@@ -86,7 +112,20 @@ class BaseExecutor(ABC):
         """Stop taking work and terminate running tasks."""
 
 
-def load_executor(name: str, parallelism: int) -> BaseExecutor:
+def load_executor(names: str | Sequence[str], parallelism: int) -> BaseExecutor:
+    """The executor(s) ORCH_EXECUTOR names (a comma-separated string or a list; the first is
+    the default): one name is that executor itself, several are a routing executor over them,
+    each with its own `parallelism`."""
+    if isinstance(names, str):
+        names = [name.strip() for name in names.split(",")]
+    if len(names) == 1:
+        return _load_one(names[0], parallelism)
+    from scheduler.executors.multi import MultiExecutor
+
+    return MultiExecutor({name: _load_one(name, parallelism) for name in names})
+
+
+def _load_one(name: str, parallelism: int) -> BaseExecutor:
     if name == "local":
         from scheduler.executors.local import LocalExecutor
 

@@ -18,7 +18,13 @@ from dagruns.models import DagFile
 from scheduler.loops import TickLoop
 from scheduler.processor.files import FileStat, content_hash, list_py_files, stat_file
 from scheduler.processor.pool import ParsingPool
-from scheduler.processor.store import Root, files_missing_their_dags, forget_file, store_result
+from scheduler.processor.store import (
+    Root,
+    files_missing_their_dags,
+    forget_file,
+    parse_again_for_executors,
+    store_result,
+)
 
 log = logging.getLogger(__name__)
 EXAMPLE_DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dagruns" / "example_dags"
@@ -79,14 +85,19 @@ class DagProcessor(TickLoop[ParsingReport]):
             timeout=timeout or settings.ORCH.dag_file_processor_timeout,
             # Airflow puts the DAGs folder on sys.path so files can import their helpers.
             extra_sys_path=[str(settings.ORCH.dags_folder)],
+            executors=settings.ORCH.executors,
         )
         self.interval = (
             settings.ORCH.dag_processor_refresh_interval if interval is None else interval
         )
+        self._executors_checked = False
 
     def run_once(self) -> ParsingReport:
         """Parse what changed since the last tick and forget what vanished."""
         report = ParsingReport()
+        if not self._executors_checked:  # once per processor: ORCH_EXECUTOR may have changed
+            self._executors_checked = True
+            parse_again_for_executors(settings.ORCH.executors)
         listing: dict[str, tuple[FileStat, Root]] = {}
         for root in self.roots:
             for found in list_py_files(Path(root.path)):

@@ -15,14 +15,21 @@ import os
 import sys
 import time
 import traceback
+from collections.abc import Sequence
 from typing import Any
 
 from dagruns.sdk.dag_loader import import_dag_file
+from dagruns.sdk.exceptions import UnknownExecutorException
 from dagruns.sdk.serialization import dag_structure_hash, serialize_dag
 from scheduler.processor.files import content_hash, mentions_dag
 
 
-def parse_file(path: str, timeout: float, extra_sys_path: list[str]) -> dict[str, Any]:
+def parse_file(
+    path: str, timeout: float, extra_sys_path: list[str], executors: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """Import `path` and serialize its DAGs. With `executors` (ORCH_EXECUTOR's list), a DAG
+    whose task names another executor is refused: an import error of the file naming the task
+    (Airflow's UnknownExecutorException at parse time); the file's other DAGs are kept."""
     started = time.monotonic()
     result: dict[str, Any] = {
         "fileloc": path,
@@ -60,7 +67,10 @@ def parse_file(path: str, timeout: float, extra_sys_path: list[str]) -> dict[str
             sys.path.insert(0, entry)
     try:
         dags = _import_dags(path, timeout)
-        result["dags"] = [_serialize(dag, path) for dag in dags]
+        refused = unknown_executors(dags, executors) if executors is not None else {}
+        result["dags"] = [_serialize(dag, path) for dag in dags if dag.dag_id not in refused]
+        if refused:
+            result["error"] = _executor_error(list(refused.values()))
     except FileNotFoundError as exc:
         if not os.path.exists(path):  # deleted while we were importing it
             result["vanished"] = True
@@ -87,6 +97,28 @@ def _serialize(dag, path: str) -> dict[str, Any]:
         "serialized": serialized,
         "structure_hash": dag_structure_hash(serialized),
     }
+
+
+def unknown_executors(dags: list, configured: Sequence[str]) -> dict[str, Exception]:
+    """dag_id -> the problem of each DAG with a task naming an executor not in `configured`
+    (its first such task, as Airflow stops at the first)."""
+    problems: dict[str, Exception] = {}
+    for dag in dags:
+        for task in dag.task_dict.values():
+            if task.executor is not None and task.executor not in configured:
+                problems[dag.dag_id] = UnknownExecutorException(
+                    f"Task {task.task_id!r} of DAG {dag.dag_id!r} asks for executor "
+                    f"{task.executor!r}, which is not configured: ORCH_EXECUTOR lists "
+                    f"{', '.join(configured)}. Add it to ORCH_EXECUTOR or give the task one "
+                    "of these (or no executor, for the default)."
+                )
+                break
+    return problems
+
+
+def _executor_error(problems: list[Exception]) -> dict[str, Any]:
+    lines = [f"{type(problem).__name__}: {problem}" for problem in problems]
+    return {"message": lines[0], "line_number": None, "stack_trace": "\n".join(lines)}
 
 
 def describe_error(exc: BaseException, path: str) -> dict[str, Any]:
@@ -120,12 +152,18 @@ def describe_error(exc: BaseException, path: str) -> dict[str, Any]:
     }
 
 
-def parse_in_child(path: str, conn, timeout: float, extra_sys_path: list[str]) -> None:
+def parse_in_child(
+    path: str,
+    conn,
+    timeout: float,
+    extra_sys_path: list[str],
+    executors: Sequence[str] | None = None,
+) -> None:
     """Entry point of one parser process: lead a new process group (so a timeout kills any
     subprocess the DAG file started too), parse, send the result, exit."""
     os.setpgrp()
     try:
-        result = parse_file(path, timeout, extra_sys_path)
+        result = parse_file(path, timeout, extra_sys_path, executors)
     except BaseException as exc:
         result = {
             "fileloc": path,

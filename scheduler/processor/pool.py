@@ -39,10 +39,18 @@ class ParsingPool:
     """Parses files in up to `processes` concurrent subprocesses and yields each result dict
     (see scheduler.processor.parsing) as soon as it is ready."""
 
-    def __init__(self, processes: int, timeout: float, extra_sys_path: list[str]) -> None:
+    def __init__(
+        self,
+        processes: int,
+        timeout: float,
+        extra_sys_path: list[str],
+        executors: list[str] | None = None,
+    ) -> None:
         self.processes = max(1, processes)
         self.timeout = timeout
         self.extra_sys_path = extra_sys_path
+        # The configured executors a task may name (None: not checked).
+        self.executors = executors
         self._ctx = forkserver_context()
 
     def parse(self, paths: Iterable[str]) -> Iterator[dict[str, Any]]:
@@ -64,7 +72,7 @@ class ParsingPool:
         receiver, sender = self._ctx.Pipe(duplex=False)
         process = self._ctx.Process(
             target=parse_in_child,
-            args=(path, sender, self.timeout, self.extra_sys_path),
+            args=(path, sender, self.timeout, self.extra_sys_path, self.executors),
             daemon=True,
             name=f"dag-parser:{os.path.basename(path)}",
         )

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from dagruns.domain.schedule_info import (
@@ -92,6 +93,29 @@ def files_missing_their_dags(records: list[DagFile]) -> set[str]:
         for record in records
         if any(dag_id not in present for dag_id in record.dag_ids)
     }
+
+
+def parse_again_for_executors(configured: list[str]) -> int:
+    """Make the next pass parse again the files whose verdict depends on ORCH_EXECUTOR, when it
+    may have changed since they were parsed (the processor started): those refused for naming
+    an executor that was not configured (it may be now), and those whose current DAG versions
+    name one that is no longer (they become an import error saying so). Unchanged files are
+    not parsed otherwise. Returns how many files will be."""
+    paths = set(
+        DagImportError.objects.filter(message__startswith="UnknownExecutorException").values_list(
+            "filename", flat=True
+        )
+    )
+    latest = DagVersion.objects.filter(dag=OuterRef("pk")).order_by("-version_number")
+    latest_ids = DagModel.objects.filter(is_active=True).annotate(
+        latest=Subquery(latest.values("pk")[:1])
+    )
+    for fileloc, serialized in DagVersion.objects.filter(
+        pk__in=latest_ids.values("latest")
+    ).values_list("fileloc", "serialized"):
+        if any(task.get("executor") not in (None, *configured) for task in serialized["tasks"]):
+            paths.add(fileloc)
+    return DagFile.objects.filter(fileloc__in=paths).delete()[0]
 
 
 def forget_file(path: str) -> None:

@@ -80,9 +80,9 @@ def fail_zombies(now: datetime) -> int:
 
 
 def resend_interval(queued_timeout: float, resends: int) -> float:
-    """Seconds a try waits in the queue before its message is sent again: ORCH_TASK_QUEUED_
-    TIMEOUT split into ORCH_TASK_QUEUED_RESENDS + 1 equal parts; the last ends with the try
-    failed."""
+    """Seconds a try waits in the queue before its message is sent again:
+    ORCH_TASK_QUEUED_TIMEOUT split into ORCH_TASK_QUEUED_RESENDS + 1 equal parts; the last
+    ends with the try failed."""
     return queued_timeout / (resends + 1)
 
 

@@ -68,7 +68,9 @@ class Scheduler(TickLoop[SchedulingReport]):
 
     def __init__(self, executor: BaseExecutor | None = None, dag_ids: list[str] | None = None):
         super().__init__()
-        self.executor = executor or load_executor(settings.ORCH.executor, settings.ORCH.parallelism)
+        self.executor = executor or load_executor(
+            settings.ORCH.executors, settings.ORCH.parallelism
+        )
         # `dags test` schedules only its own DAG, paused or not.
         self.dag_ids = dag_ids
         self.heartbeat_every = float(settings.ORCH.scheduler_heartbeat_sec)

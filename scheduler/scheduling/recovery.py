@@ -39,12 +39,11 @@ from dagruns.actions.failures import fail_try_from_outside
 from dagruns.actions.requeue import requeue_try
 from dagruns.domain.jobs import end_job
 from dagruns.models import Job, TaskInstance, TaskInstanceState
+from scheduler.executors.base import REMOTE_EXECUTORS
 from scheduler.executors.liveness import process_alive, this_host
 
 log = logging.getLogger(__name__)
 TIS = TaskInstanceState
-# Executors whose runners do not live with the scheduler that queued them (TaskInstance.executor).
-REMOTE_EXECUTORS = ("celery",)
 _TRY_FIELDS = (
     "id", "dag_id", "run_id", "task_id", "map_index", "try_number", "state", "hostname", "pid",
     "start_date", "dag_run_id",

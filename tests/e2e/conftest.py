@@ -59,6 +59,12 @@ class Engine:
     def trigger(self, dag_id: str, **kwargs) -> DagRun:
         return do_trigger_dag(dag_id, Actor(name="e2e"), **kwargs)
 
+    def use(self, executor: BaseExecutor) -> None:
+        """Drive this test's runs through `executor` (several executors at once, say) instead
+        of one local executor."""
+        assert self._scheduler is None, "choose the executor before the first tick"
+        self._scheduler = Scheduler(executor=executor)
+
     def scheduler(self) -> Scheduler:
         """One scheduler (and executor) for the whole test, driven in steps."""
         if self._scheduler is None:

@@ -5,21 +5,29 @@ Redis restarted while tries wait in the queue and while they run, a duplicate me
 no worker serves. Side effects are counted in a ledger file: every try's work appears once.
 """
 
+# ruff: noqa: F811 (pytest fixtures imported by name, then requested as arguments)
+
 from __future__ import annotations
 
+import os
+import signal
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from dagruns.actions.audit import Actor
+from dagruns.actions.runs import do_trigger_dag
 from dagruns.actions.waiting import why_waiting
-from dagruns.models import TaskInstance, TaskInstanceHistory
+from dagruns.models import DagImportError, DagModel, DagRun, TaskInstance, TaskInstanceHistory
 from dagruns.models.states import DAGRUN_FINISHED
+from scheduler.processor.loop import DagProcessor
 from scheduler.scheduling.queueing import workload_for
 from tests.brokers import redis_server  # noqa: F401
 from tests.celery_workers import Worker, running_workers
-from tests.e2e.conftest import Engine
+from tests.e2e.conftest import HEADER, Engine
 from tests.polling import wait_until
+from tests.processes import free_port, server_env, start_api_server, start_scheduler, stop
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,7 +43,7 @@ def record(ti=None, seconds=0.0):
 
 
 @pytest.fixture
-def cluster(live_server, dags_folder, orch_settings, tmp_path, redis_server):  # noqa: F811
+def cluster(live_server, dags_folder, orch_settings, tmp_path, redis_server):
     """An engine on the Celery executor and two workers (w1, w2: two pool processes each)."""
     orch_settings.api_url = live_server.url
     orch_settings.log_dir = tmp_path / "logs"
@@ -205,7 +213,7 @@ def test_redis_restarted_while_tries_wait_in_the_queue_they_are_sent_again_and_r
     dags_folder,
     orch_settings,
     tmp_path,
-    redis_server,  # noqa: F811
+    redis_server,
 ):
     orch_settings.api_url = live_server.url
     orch_settings.log_dir = tmp_path / "logs"
@@ -312,3 +320,66 @@ with DAG("nowhere", schedule=None, start_date=START) as dag:
         assert engine.ti(run, "served").state == "success"
         run.refresh_from_db()
         assert run.state not in DAGRUN_FINISHED
+
+
+def test_a_scheduler_killed_while_a_worker_runs_its_task_the_end_is_still_recorded_and_the_run_finishes_under_another(
+    dags_folder, orch_settings, tmp_path, redis_server
+):
+    orch_settings.log_dir = tmp_path / "logs"
+    orch_settings.home = tmp_path
+    ledger = tmp_path / "ledger"
+    (dags_folder / "handover.py").write_text(
+        HEADER
+        + LEDGER_TASK.format(ledger=str(ledger))
+        + """
+with DAG("handover", schedule=None, start_date=START) as dag:
+    PythonOperator(task_id="a", python_callable=record, op_kwargs={"seconds": 4}) >> \\
+        PythonOperator(task_id="b", python_callable=record)
+"""
+    )
+    DagProcessor(timeout=30).run_once()
+    assert not DagImportError.objects.exists(), list(DagImportError.objects.values())
+    DagModel.objects.filter(dag_id="handover").update(is_paused=False)
+    port = free_port()
+    env = server_env(
+        tmp_path,
+        port,
+        ORCH_EXECUTOR="celery",
+        ORCH_CELERY_BROKER_URL=redis_server.url,
+        ORCH_TASK_HEARTBEAT_INTERVAL="0.5",
+        ORCH_SCHEDULER_IDLE_SLEEP="0.05",
+    )
+    api = start_api_server(env, port)
+    first = start_scheduler(env)
+    second = None
+    try:
+        with running_workers([Worker(redis_server.url, "w@test", tmp_path / "w.log")]):
+            run = do_trigger_dag("handover", Actor(name="test"))
+            wait_until(
+                lambda: TaskInstance.objects.filter(
+                    dag_run=run, task_id="a", state="running"
+                ).exists(),
+                "a running on the worker",
+                timeout=90,
+            )
+            os.killpg(first.pid, signal.SIGKILL)  # the scheduler that queued it
+            first.wait(30)
+            second = start_scheduler(env)
+            wait_until(
+                lambda: DagRun.objects.get(pk=run.pk).state in DAGRUN_FINISHED,
+                "the run to finish under the second scheduler",
+                timeout=120,
+            )
+    finally:
+        for process in (first, second, api):
+            if process is not None:
+                stop(process)
+    run.refresh_from_db()
+    assert run.state == "success"
+    tis = {ti.task_id: ti for ti in TaskInstance.objects.filter(dag_run=run)}
+    assert {t: (ti.state, ti.try_number) for t, ti in tis.items()} == {
+        "a": ("success", 1),
+        "b": ("success", 1),
+    }
+    assert Counter(kind for kind, _t, _n in ledger_of(ledger)) == {"start": 2, "done": 2}
+    assert_each_try_ran_once(ledger)

@@ -87,6 +87,23 @@ def test_an_empty_variable_counts_as_unset(environ):
             "ORCH_SCHEDULER_HEALTH_CHECK_THRESHOLD=0 must be greater than 0",
         ),
         ("ORCH_LOG_LEVEL", "loud", "ORCH_LOG_LEVEL='loud': Input should be 'DEBUG'"),
+        (
+            "ORCH_EXECUTOR",
+            "local,kubernetes",
+            "ORCH_EXECUTOR='local,kubernetes': unknown executor 'kubernetes'; "
+            "known executors: local, celery",
+        ),
+        (
+            "ORCH_EXECUTOR",
+            "Local",
+            "ORCH_EXECUTOR='Local': unknown executor 'Local'; known executors: local, celery",
+        ),
+        (
+            "ORCH_EXECUTOR",
+            "local,,celery",
+            "ORCH_EXECUTOR='local,,celery': an empty executor name in the list",
+        ),
+        ("ORCH_EXECUTOR", "celery,local,celery", "executor 'celery' is listed twice"),
     ],
 )
 def test_a_malformed_value_is_refused_naming_the_variable(environ, name, value, message):
@@ -94,6 +111,22 @@ def test_a_malformed_value_is_refused_naming_the_variable(environ, name, value, 
     with pytest.raises(SettingError) as refused:
         load_settings()
     assert message in str(refused.value)
+
+
+def test_the_executor_setting_is_a_list_whose_first_name_is_the_default(environ):
+    assert load_settings().executors == ["local"]
+    environ.setenv("ORCH_EXECUTOR", " celery , local ")
+    loaded = load_settings()
+    assert loaded.executors == ["celery", "local"]
+    assert loaded.default_executor == "celery"
+    assert loaded.executor == "celery,local"  # the readers of the plain string see it tidied
+
+
+def test_a_process_started_with_an_unknown_executor_names_it_and_stops(tmp_path):
+    result = _manage(tmp_path, "check", ORCH_EXECUTOR="local,kubernetes")
+    assert result.returncode != 0
+    assert "ORCH_EXECUTOR='local,kubernetes': unknown executor 'kubernetes'" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_every_problem_is_named_at_once(environ):

@@ -1,7 +1,8 @@
 """`manage.py benchmark [SUITE …]`: measure the real system and print JSON figures.
 
 Suites: `engine` (chain / fan-out / bash / diamond DAG runs through the real API server,
-scheduler, executor and runner), `standalone` (idle footprint and start-up), `processor`
+scheduler, executor and runner; `--executor celery --workers N` adds the same cases through a
+broker and N real Celery workers, side by side with the local executor's), `standalone` (idle footprint and start-up), `processor`
 (1,000 DAG files), `api` (REST API latency under 20 concurrent clients), `ui` (the grid's
 server time for 500 tasks x 25 runs; the delay from a committed state change to the DOM). Benchmarks are commands, never timed assertions in tests: machines are
 noisy, and a figure is worth reporting, not asserting."""
@@ -36,17 +37,50 @@ def parse_cases(text: str | None):
     return cases
 
 
+def check_executor_options(suites: list[str], executor: str, workers: int | None) -> None:
+    """--executor and --workers belong to the engine suite's Celery run; anything else is an
+    error naming the option, never silently ignored."""
+    if workers is not None and executor != "celery":
+        raise CommandError("--workers needs --executor celery (the local executor has no workers)")
+    if workers is not None and workers < 1:
+        raise CommandError(f"--workers must be at least 1 (got {workers})")
+    others = [suite for suite in suites if suite != "engine"]
+    if executor != "local" and others:
+        raise CommandError(
+            f"--executor {executor} applies to the engine suite only, not to: {', '.join(others)}"
+        )
+
+
 class Command(BaseCommand):
     help = "Run benchmarks and print their figures as JSON."
 
     def add_arguments(self, parser):
-        parser.add_argument("suites", nargs="*", choices=SUITES, default=["engine", "standalone"])
+        parser.add_argument(
+            "suites",
+            nargs="*",
+            choices=SUITES,
+            help="default: engine standalone (engine alone with --executor celery)",
+        )
         parser.add_argument(
             "--cases",
             help="engine: SHAPE:N:KIND,… (default chain:50:python,"
             "fanout:100:python,chain:20:bash,diamond:5:python)",
         )
         parser.add_argument("--repeat", type=int, default=5, help="engine: runs per case")
+        parser.add_argument(
+            "--executor",
+            choices=("local", "celery"),
+            default="local",
+            help="engine: celery also measures the cases through a broker and Celery workers, "
+            "next to the local executor's figures (broker: ORCH_CELERY_BROKER_URL if set, "
+            "else a private redis-server)",
+        )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="engine with --executor celery: Celery worker processes (default 2)",
+        )
         parser.add_argument("--files", type=int, default=1000, help="processor: DAG files")
         parser.add_argument("--tasks", type=int, default=20, help="processor: tasks per DAG")
         parser.add_argument("--parsing-processes", type=int, default=None)
@@ -63,17 +97,19 @@ class Command(BaseCommand):
         self, *args, suites, cases, repeat, files, tasks, parsing_processes, inside, **options
     ):
         # (the api suite's --clients/--requests/--triggers arrive in **options)
+        executor, workers = options["executor"], options["workers"]
+        suites = suites or (["engine"] if executor == "celery" else ["engine", "standalone"])
+        check_executor_options(suites, executor, workers)
         if inside and "ui" in suites:
             self.stdout.write(json.dumps(ui.run_inside()))
             return
         if inside:
-            self.stdout.write(
-                json.dumps(engine.run_inside(parse_cases(cases) or engine.DEFAULT_CASES, repeat))
-            )
+            cases = parse_cases(cases) or engine.DEFAULT_CASES
+            self.stdout.write(json.dumps(engine.run_inside(cases, repeat, workers or 0)))
             return
         results = {}
         if "engine" in suites:
-            results["engine"] = engine.run(parse_cases(cases), repeat)
+            results["engine"] = engine.run(parse_cases(cases), repeat, executor, workers or 2)
         if "standalone" in suites:
             results["standalone"] = standalone.run()
         if "processor" in suites:

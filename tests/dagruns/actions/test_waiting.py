@@ -48,6 +48,21 @@ def test_a_try_waiting_for_its_retry_says_when():
     assert reason.name == "Not In Retry Period" and "will be retried automatically" in reason.reason
 
 
+def test_a_task_naming_an_executor_that_is_not_configured_says_so(orch_settings):
+    orch_settings.executor = "local"
+    run = make_run(settings={"load": {"executor": "celery"}})
+    load = set_state(ti_of(run, "load"), TIS.SCHEDULED)
+    set_state(ti_of(run, "extract"), TIS.SUCCESS)
+    (reason,) = why_waiting(load)
+    assert reason.name == "Executor Configured" and reason.code == "celery"
+    assert reason.reason == (
+        "Task asks for executor celery which is not configured (ORCH_EXECUTOR=local): "
+        "it stays scheduled until it is."
+    )
+    orch_settings.executor = "local,celery"
+    assert why_waiting(load) == []
+
+
 def test_a_missing_pool_and_a_full_pool_are_named():
     run = make_run()
     extract = ti_of(run, "extract")

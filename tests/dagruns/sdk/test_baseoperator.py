@@ -30,6 +30,7 @@ def test_it_has_airflow_3_defaults():
     assert task.priority_weight == 1
     assert task.weight_rule == WeightRule.DOWNSTREAM
     assert task.queue == "default"
+    assert task.executor is None  # the default executor: the first of ORCH_EXECUTOR
     assert task.executor_config == {}
     assert task.do_xcom_push is True
     assert task.is_setup is False and task.is_teardown is False
@@ -87,6 +88,37 @@ def test_retries_given_as_a_numeric_string_are_converted():
 def test_pool_slots_must_be_at_least_one():
     with pytest.raises(DagDefinitionError, match="pool_slots"):
         EmptyOperator(task_id="t", pool_slots=0)
+
+
+def test_executor_names_the_executor_and_comes_from_default_args_too():
+    with DAG("d", default_args={"executor": "celery"}):
+        inherited = EmptyOperator(task_id="inherited")
+        own = EmptyOperator(task_id="own", executor="local")
+        reset = EmptyOperator(task_id="reset", default_args={"executor": None})
+    assert inherited.executor == "celery"
+    assert own.executor == "local"
+    assert reset.executor is None
+
+
+@pytest.mark.parametrize(
+    ("airflow_name", "ours"),
+    [
+        ("CeleryExecutor", "celery"),
+        ("airflow.providers.celery.executors.celery_executor.CeleryExecutor", "celery"),
+        ("LocalExecutor", "local"),
+        (" local ", "local"),
+        ("KubernetesExecutor", "KubernetesExecutor"),  # not ours: the processor names it
+    ],
+)
+def test_airflows_executor_names_mean_ours(airflow_name, ours):
+    assert EmptyOperator(task_id="t", executor=airflow_name).executor == ours
+
+
+@pytest.mark.parametrize("executor", ["", "  ", 3, ["celery"]])
+def test_executor_must_be_a_non_empty_name(executor):
+    expected = r"Task 't' in DAG 'd': executor must be"
+    with pytest.raises(DagDefinitionError, match=expected), DAG("d"):
+        EmptyOperator(task_id="t", executor=executor)
 
 
 def test_wait_for_downstream_implies_depends_on_past():

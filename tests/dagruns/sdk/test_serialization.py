@@ -181,6 +181,23 @@ def test_task_entries_carry_what_the_scheduler_needs():
     assert tasks["start"]["params"]["mode"]["default"] == "full"
 
 
+def test_the_executor_a_task_asks_for_is_stored_and_read_back():
+    with DAG("executors", default_args={"executor": "celery"}) as dag:
+        EmptyOperator(task_id="on_celery")
+        EmptyOperator(task_id="on_local", executor="local")
+        EmptyOperator(task_id="on_default", default_args={"executor": None})
+    data = serialize_dag(dag)
+    assert {t["task_id"]: t["executor"] for t in data["tasks"]} == {
+        "on_celery": "celery",
+        "on_local": "local",
+        "on_default": None,
+    }
+    rebuilt = deserialize_dag(json.loads(json.dumps(data)))
+    assert rebuilt.get_task("on_celery").executor == "celery"
+    assert rebuilt.get_task("on_default").executor is None
+    assert serialize_dag(rebuilt) == data
+
+
 def test_task_group_tree_keeps_insertion_order():
     group = serialize_dag(rich_dag())["task_group"]
     assert group["group_id"] is None

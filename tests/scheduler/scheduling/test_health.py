@@ -14,6 +14,7 @@ from dagruns.domain.logs import ti_log_path
 from dagruns.models import TaskInstance, TaskInstanceHistory
 from scheduler.executors.base import ExecutorEvent
 from scheduler.executors.liveness import this_host
+from scheduler.executors.multi import MultiExecutor
 from scheduler.scheduling.health import (
     fail_ended_runners,
     fail_stuck_queued,
@@ -120,3 +121,74 @@ def test_a_runner_whose_try_was_cleared_is_terminated(running_ti):
     assert stop_orphaned_runners(executor) == 1
     assert executor.terminated == [str(running_ti.pk)]
     assert stop_orphaned_runners(executor) == 0  # once is enough
+
+
+class ResendingExecutor(RecordingExecutor):
+    """The contract's fake for an executor whose broker can lose messages (Celery)."""
+
+    def can_resend(self, executor_name: str) -> bool:
+        return executor_name == "recording"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.resent: dict[str, int] = {}
+
+    def resends_done(self, ti_id: str, try_number: int) -> int:
+        return self.resent.get(ti_id, 0)
+
+    def resend(self, workload, count: int) -> None:
+        self.queue(workload)
+        self.resent[workload.ti_id] = count
+
+
+def test_a_try_stuck_queued_is_sent_again_a_bounded_number_of_times_then_failed(
+    orch_settings, tmp_path
+):
+    orch_settings.log_dir = tmp_path / "logs"
+    orch_settings.task_queued_timeout = 30
+    orch_settings.task_queued_resends = 2  # re-sends at 10 s and 20 s, failed at 30 s
+    executor = ResendingExecutor()
+    ti = queue_one_try("resend", executor)
+    queued_at = ti.queued_dttm
+    assert queued_at is not None
+    assert fail_stuck_queued(queued_at + timedelta(seconds=9), executor) == 0
+    assert len(executor.workloads) == 1
+    assert fail_stuck_queued(queued_at + timedelta(seconds=11), executor) == 0
+    assert fail_stuck_queued(queued_at + timedelta(seconds=12), executor) == 0  # once per step
+    assert len(executor.workloads) == 2
+    again = executor.workloads[-1]
+    assert (again.ti_id, again.try_number) == (str(ti.pk), 1)
+    assert fail_stuck_queued(queued_at + timedelta(seconds=21), executor) == 0
+    assert len(executor.workloads) == 3
+    ti.refresh_from_db()
+    assert ti.state == "queued"
+    assert fail_stuck_queued(queued_at + timedelta(seconds=31), executor) == 1
+    assert len(executor.workloads) == 3
+    ti.refresh_from_db()
+    assert ti.state == "up_for_retry"
+    log = ti_log_path(ti).read_text()
+    assert "sent again (re-send 1 of 2, ORCH_TASK_QUEUED_RESENDS)" in log
+    assert "sent again (re-send 2 of 2, ORCH_TASK_QUEUED_RESENDS)" in log
+    assert "its message was sent 3 times (ORCH_TASK_QUEUED_RESENDS=2) and no worker took it" in log
+
+
+def test_an_executor_that_cannot_lose_messages_is_never_asked_to_resend(orch_settings, tmp_path):
+    orch_settings.log_dir = tmp_path / "logs"
+    orch_settings.task_queued_timeout = 30
+    executor = RecordingExecutor()
+    ti = queue_one_try("noresend", executor)
+    assert ti.queued_dttm is not None
+    assert fail_stuck_queued(ti.queued_dttm + timedelta(seconds=25), executor) == 0
+    assert len(executor.workloads) == 1
+
+
+def test_a_cleared_try_is_terminated_on_the_executor_that_runs_it(orch_settings, tmp_path):
+    """With several executors the routing executor finds the runner's owner."""
+    orch_settings.log_dir = tmp_path / "logs"
+    local, celery = RecordingExecutor(name="local"), RecordingExecutor(name="celery")
+    multi = MultiExecutor({"celery": celery, "local": local})  # celery the default
+    ti = queue_one_try("health_routed", multi)
+    assert celery.running_tries() == {str(ti.pk): 1}
+    TaskInstance.objects.filter(pk=ti.pk).update(state=None)
+    assert stop_orphaned_runners(multi) == 1
+    assert celery.terminated == [str(ti.pk)] and local.terminated == []

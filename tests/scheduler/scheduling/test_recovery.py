@@ -246,6 +246,27 @@ def test_a_try_claimed_on_another_host_is_left_to_the_heartbeat_timeout(queued_t
     assert ti.state == "running"
 
 
+def test_a_remote_executors_try_on_this_host_is_left_to_its_worker(queued_ti, stand_in):
+    """A Celery worker on the scheduler's host runs this try: the restarting scheduler neither
+    adopts it (its slots, its kill at shutdown) nor fails it; the worker answers for it."""
+    worker_runner = stand_in()
+    ti = claimed(queued_ti, pid=worker_runner.pid)
+    TaskInstance.objects.filter(pk=ti.pk).update(executor="celery")
+    report, adopted = recover()
+    assert (report.adopted, report.failed) == (0, 0)
+    assert len(adopted) == 0
+    ti.refresh_from_db()
+    assert ti.state == "running"
+
+
+def test_a_local_try_is_adopted_when_several_executors_are_configured(queued_ti, stand_in):
+    ti = claimed(queued_ti, pid=stand_in().pid)
+    TaskInstance.objects.filter(pk=ti.pk).update(executor="local")
+    report, adopted = recover()
+    assert report.adopted == 1 and adopted.running_tries() == {str(ti.pk): ti.try_number}
+    adopted.close()
+
+
 class KillingExecutor(RecordingExecutor):
     """Its runners end when terminated, as the local executor's do."""
 
@@ -275,3 +296,21 @@ def test_draining_takes_no_new_work_and_gives_back_what_outlives_the_grace(
     assert (ti.state, ti.try_number) == ("scheduled", 1)
     assert "grace period (ORCH_SHUTDOWN_GRACE)" in ti_log_path(ti).read_text()
     assert not TaskInstanceHistory.objects.exists()
+
+
+def test_celery_tries_are_left_to_their_workers_queued_or_running(queued_ti, stand_in):
+    """A Celery try's message waits in the broker and its runner lives on a worker: a
+    restarting scheduler neither re-queues nor fails nor adopts it (even on this host)."""
+    TaskInstance.objects.filter(pk=queued_ti.pk).update(executor="celery")
+    report, _ = recover()
+    assert report.requeued == 0
+    queued_ti.refresh_from_db()
+    assert queued_ti.state == "queued"
+    runner = stand_in()
+    ti = claimed(queued_ti, pid=runner.pid)
+    runner.kill()
+    runner.wait()
+    report, adopted = recover()
+    assert (report.failed, report.adopted, len(adopted)) == (0, 0, 0)
+    ti.refresh_from_db()
+    assert ti.state == "running"

@@ -88,6 +88,43 @@ def test_dags_test_runs_the_whole_dag_in_the_foreground_and_prints_logs(parsed):
     assert run_row.state == "success" and run_row.triggered_by == "test"
 
 
+REMOTE_DAG_FILE = """
+from datetime import datetime
+from dagruns.sdk import DAG, BashOperator
+
+with DAG("remote_dag", schedule=None, start_date=datetime(2024, 1, 1),
+         default_args={"executor": "celery"}) as dag:
+    BashOperator(task_id="far", bash_command="echo far away") >> BashOperator(
+        task_id="near", bash_command="echo close by", executor="local")
+"""
+
+
+@pytest.fixture
+def remote_parsed(dags_folder, orch_settings, tmp_path):
+    """A DAG whose tasks ask for the Celery executor, parsed with ORCH_EXECUTOR=local,celery."""
+    orch_settings.log_dir = tmp_path / "logs"
+    orch_settings.home = tmp_path / "home"
+    orch_settings.executor = "local,celery"
+    write(dags_folder, "remote_dag.py", REMOTE_DAG_FILE)
+    DagProcessor().run_once()
+
+
+def test_dags_test_runs_tasks_of_every_executor_here_without_a_worker(remote_parsed):
+    """As Airflow's `dags test`: the whole DAG runs on this machine, whatever executor its tasks
+    name; each try records the local executor, where it ran."""
+    out = run("dags", "test", "remote_dag")
+    assert "far away" in out and "close by" in out and "finished: success" in out
+    assert set(TaskInstance.objects.values_list("task_id", "executor")) == {
+        ("far", "local"),
+        ("near", "local"),
+    }
+
+
+def test_tasks_test_runs_a_task_of_another_executor_here(remote_parsed):
+    out = run("tasks", "test", "remote_dag", "far")
+    assert "far away" in out and "finished: success" in out
+
+
 def test_dags_list_runs_lists_newest_first_with_airflows_fields(parsed):
     run("dags", "trigger", "cli_dag", "--run-id", "older", "--logical-date", "2024-01-01")
     run("dags", "trigger", "cli_dag", "--run-id", "newer", "--logical-date", "2024-01-02")

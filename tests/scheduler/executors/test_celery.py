@@ -1,0 +1,154 @@
+"""The Celery executor's contract against a real private Redis and a real worker: queue, sync,
+open slots, terminate (a message not started, a running runner), the broker down at start.
+
+The tries here never reach an Execution API (their workloads point at a closed port), so each
+runner spends ORCH_TASK_REPORT_RETRY_TIMEOUT trying to claim and ends with EXIT_NOT_CLAIMED:
+a real runner, forked by a real worker, whose end the executor reads from the result backend.
+"""
+
+# ruff: noqa: F811 (pytest fixtures imported by name, then requested as arguments)
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from scheduler.executors.base import ExecutorEvent, load_executor
+from scheduler.executors.celery import CeleryExecutor, message_priority
+from scheduler.runner.exit_codes import EXIT_NOT_CLAIMED
+from tests.brokers import redis_server  # noqa: F401
+from tests.builders import RecordingExecutor, queue_one_try
+from tests.celery_workers import Worker, running_workers
+from tests.polling import wait_until
+from tests.processes import free_port
+
+pytestmark = pytest.mark.django_db
+
+
+def unclaimable(dag_id: str, patience: float):
+    """A queued try's workload whose runner can never claim it (no API server there)."""
+    recorder = RecordingExecutor()
+    queue_one_try(dag_id, recorder)
+    (workload,) = recorder.workloads
+    return workload.model_copy(
+        update={
+            "api_url": f"http://127.0.0.1:{free_port()}",
+            "report_retry_timeout": patience,
+        }
+    )
+
+
+def collect(executor: CeleryExecutor, count: int, timeout: float = 90) -> list[ExecutorEvent]:
+    events: list[ExecutorEvent] = []
+
+    def enough() -> bool:
+        events.extend(executor.sync())
+        return len(events) >= count
+
+    wait_until(enough, f"{count} ended runner(s)", timeout=timeout)
+    return events
+
+
+@pytest.fixture
+def executor(orch_settings, redis_server, tmp_path):
+    orch_settings.celery_broker_url = redis_server.url
+    orch_settings.log_dir = tmp_path / "logs"
+    executor = CeleryExecutor(parallelism=3)
+    executor.start()
+    yield executor
+    executor.end()
+
+
+def test_the_priority_weight_maps_onto_the_ten_redis_priorities_higher_first():
+    assert [message_priority(w) for w in (-5, 0, 1, 2, 3, 4, 7, 8, 256, 511, 512, 10**9)] == [
+        9, 9, 9, 8, 8, 7, 7, 6, 1, 1, 0, 0,
+    ]  # fmt: skip
+
+
+def test_load_executor_knows_celery(orch_settings, redis_server):
+    orch_settings.celery_broker_url = redis_server.url
+    assert isinstance(load_executor("celery", 4), CeleryExecutor)
+
+
+def test_a_queued_try_runs_on_a_worker_and_its_end_comes_back_through_sync(
+    executor,
+    redis_server,
+    tmp_path,
+):
+    workload = unclaimable("celery_sync", patience=1)
+    executor.queue(workload)
+    assert executor.running_tries() == {workload.ti_id: 1}
+    assert executor.open_slots == 2
+    with running_workers([Worker(redis_server.url, "w@test", tmp_path / "w.log")]):
+        (event,) = collect(executor, 1)
+    assert event == ExecutorEvent(workload.ti_id, 1, EXIT_NOT_CLAIMED)
+    assert executor.running_tries() == {}
+    assert executor.open_slots == 3
+
+
+def test_terminate_kills_a_running_runner_through_its_worker_and_revokes_a_waiting_message(
+    executor,
+    redis_server,
+    tmp_path,
+):
+    running = unclaimable("celery_kill", patience=300)
+    waiting = unclaimable("celery_revoke", patience=1)
+    worker = Worker(redis_server.url, "one@test", tmp_path / "w.log", concurrency=1)
+    with running_workers([worker]):
+        executor.queue(running)
+        # The runner is up once the worker's pool process has noted its pid.
+        wait_until(lambda: worker.runners(), "the runner to start", timeout=60)
+        executor.queue(waiting)  # the only pool process is busy: it waits in the queue
+        assert executor.terminate(waiting.ti_id)
+        assert not executor.terminate(waiting.ti_id)  # once
+        assert executor.terminate(running.ti_id)
+        events: list[ExecutorEvent] = []
+
+        def all_ended() -> bool:
+            events.extend(executor.sync())
+            return not executor.running_tries()
+
+        wait_until(all_ended, "both messages to end", timeout=90)
+    # One runner ended, killed by a signal; the revoked message started none (no EXIT_NOT_CLAIMED).
+    ((ti_id, returncode),) = [(e.ti_id, e.returncode) for e in events]
+    assert ti_id == running.ti_id and returncode < 0
+    assert "terminated try" in worker.log()
+
+
+def test_an_unreachable_broker_at_start_is_an_error_naming_the_variable_not_a_crash(
+    orch_settings,
+    redis_server,
+    caplog,
+    tmp_path,
+):
+    orch_settings.celery_broker_url = redis_server.url
+    orch_settings.log_dir = tmp_path / "logs"
+    redis_server.stop()
+    executor = CeleryExecutor(parallelism=2)
+    with caplog.at_level(logging.ERROR):
+        executor.start()
+    assert "ORCH_CELERY_BROKER_URL" in caplog.text and "cannot reach" in caplog.text
+    assert executor.open_slots == 0  # nothing new is queued into a broker that is down
+    workload = unclaimable("celery_down", patience=1)
+    executor.queue(workload)  # a try queued just before: kept, sent when the broker answers
+    assert executor.sync() == []
+    redis_server.start()
+    with running_workers([Worker(redis_server.url, "w@test", tmp_path / "w.log")]):
+        (event,) = collect(executor, 1)
+    assert event == ExecutorEvent(workload.ti_id, 1, EXIT_NOT_CLAIMED)
+    assert executor.open_slots == 2
+    executor.end()
+
+
+def test_a_try_no_longer_active_in_the_database_frees_its_slot_without_a_result(
+    executor, orch_settings
+):
+    """Its result was lost (Redis restarted) or never comes: the slot must not leak."""
+    from dagruns.models import TaskInstance
+
+    workload = unclaimable("celery_lost", patience=1)
+    executor.queue(workload)  # no worker: no result will ever come
+    assert executor.running_count == 1
+    TaskInstance.objects.filter(pk=workload.ti_id).update(state="failed")
+    wait_until(lambda: not executor.sync() and executor.running_count == 0, "the slot freed")
