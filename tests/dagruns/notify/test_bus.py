@@ -93,6 +93,19 @@ def test_with_redis_a_wake_up_reaches_schedulers_of_every_host(hosts, with_redis
     assert a.drain() == b.drain() == 0
 
 
+def test_a_wake_up_published_right_after_subscribing_reaches_every_listener(hosts, with_redis):
+    """Regression: a relay that let its Redis client be garbage-collected lost its connection
+    right after subscribing (redis-py closes the client's pool) and reconnected on its next
+    read, missing what was published in between — most times, not always: so ten rounds."""
+    for round_ in range(10):
+        listeners = [hosts.scheduler(f"{round_}-{i}") for i in range(2)]
+        hosts.at("publisher")
+        wake_schedulers()
+        assert [heard(listener) for listener in listeners] == [[b"w"], [b"w"]], round_
+        for listener in listeners:
+            listener.close()
+
+
 def test_redis_channels_carry_the_database_number_so_deployments_do_not_mix():
     assert bus.redis_channel("wake", "redis://h:6379/0") == "orch.wake.db0"
     assert bus.redis_channel("wake", "redis://h:6379/3") == "orch.wake.db3"
