@@ -130,10 +130,12 @@ def wait_workers_ready(broker_url: str, workers: list[subprocess.Popen], timeout
 
 
 def stop_all(processes: list[subprocess.Popen]) -> None:
-    """SIGTERM each process group, SIGKILL what is left after 30 s."""
+    """SIGTERM to each worker's main process (Celery's warm shutdown: nothing runs any more),
+    SIGKILL to its process group when it has not ended within 30 s, and to what is left of it
+    (its forkserver)."""
     for proc in processes:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
+            os.kill(proc.pid, signal.SIGTERM)
     for proc in processes:
         try:
             proc.wait(30)

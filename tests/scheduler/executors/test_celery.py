@@ -152,3 +152,19 @@ def test_a_try_no_longer_active_in_the_database_frees_its_slot_without_a_result(
     assert executor.running_count == 1
     TaskInstance.objects.filter(pk=workload.ti_id).update(state="failed")
     wait_until(lambda: not executor.sync() and executor.running_count == 0, "the slot freed")
+
+
+def test_a_try_that_ends_within_the_terminate_grace_is_not_killed_through_its_worker(
+    executor, redis_server, tmp_path, monkeypatch
+):
+    """The scheduler's orphan check asks to terminate a try that just reported (the database
+    has it finished, its result is not back yet): its own end, not a kill, ends it."""
+    monkeypatch.setattr("scheduler.executors.celery.TERMINATE_GRACE", 3600)
+    workload = unclaimable("celery_grace", patience=1)
+    worker = Worker(redis_server.url, "grace@test", tmp_path / "w.log", concurrency=1)
+    with running_workers([worker]):
+        executor.queue(workload)
+        assert executor.terminate(workload.ti_id)
+        (event,) = collect(executor, 1)
+    assert event == ExecutorEvent(workload.ti_id, 1, EXIT_NOT_CLAIMED)  # ended on its own
+    assert "terminated try" not in worker.log()
