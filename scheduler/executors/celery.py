@@ -140,6 +140,12 @@ class CeleryExecutor(BaseExecutor):
             self._results.ping()
         except redis.RedisError as exc:
             self._broker_failed(exc)
+        # The first send imports kombu's transport and builds the producer pool and the result
+        # backend (≈0.3 s, more on a busy machine): pay it now, not in the tick that queues the
+        # first try. Nothing here connects (the broker may be down).
+        self.app.backend  # noqa: B018 — built on first access
+        with self.app.producer_or_acquire():
+            pass
 
     def queue(self, workload: Workload) -> None:
         entry = self._in_flight.get(workload.ti_id)
