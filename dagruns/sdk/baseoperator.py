@@ -43,6 +43,16 @@ if TYPE_CHECKING:
     from .taskgroup import TaskGroup
 
 
+# Airflow's names for the executors we have (class names, import paths): an Airflow DAG file's
+# `executor="CeleryExecutor"` asks for our `celery`.
+EXECUTOR_ALIASES = {
+    "LocalExecutor": "local",
+    "airflow.executors.local_executor.LocalExecutor": "local",
+    "CeleryExecutor": "celery",
+    "airflow.providers.celery.executors.celery_executor.CeleryExecutor": "celery",
+}
+
+
 class BaseOperator(TaskMixin):
     """A task: subclasses implement ``execute(context)`` and declare ``template_fields``.
 
@@ -214,7 +224,7 @@ class BaseOperator(TaskMixin):
             max_active_tis_per_dagrun=max_active_tis_per_dagrun,
             # Which configured executor runs the task (None: the default, the first of
             # ORCH_EXECUTOR); the DAG processor refuses a name that is not configured.
-            executor=executor.strip() if executor is not None else None,
+            executor=_executor_name(executor),
             executor_config=executor_config or {},
             do_xcom_push=do_xcom_push,
             multiple_outputs=multiple_outputs,
@@ -433,3 +443,10 @@ def _non_negative_int(value: Any, name: str, where: str) -> int:
 
 
 BaseOperator.__init__ = apply_defaults(BaseOperator.__init__)  # type: ignore[method-assign]
+
+
+def _executor_name(executor: str | None) -> str | None:
+    if executor is None:
+        return None
+    executor = executor.strip()
+    return EXECUTOR_ALIASES.get(executor, executor)

@@ -23,7 +23,6 @@ import socket
 import threading
 from argparse import ArgumentParser, ArgumentTypeError
 from typing import Any
-from urllib.parse import urlsplit
 
 from celery import Celery, bootsteps
 from celery.beat import Service
@@ -34,7 +33,7 @@ from orchestrator_site.celery import broker_url, make_app
 from orchestrator_site.config import SettingError
 from scheduler.housekeeping import QUEUE, TASK_NAME
 from scheduler.housekeeping.lock import BeatLock, LeasedScheduler
-from scheduler.housekeeping.schedule import ScheduleInvalid, beat_schedule, plan
+from scheduler.housekeeping.schedule import Planned, ScheduleInvalid, beat_schedule, plan
 from scheduler.housekeeping.tasks import RetryPolicy, register_task
 
 log = logging.getLogger(__name__)
@@ -127,11 +126,6 @@ def run(options: dict[str, Any]) -> None:
         url = broker_url()
     except SettingError as exc:
         raise CommandError(str(exc)) from None
-    if urlsplit(url).scheme not in ("redis", "rediss"):
-        raise CommandError(
-            f"celery beat keeps its lock in the broker, which must be Redis "
-            f"(ORCH_CELERY_BROKER_URL or ORCH_REDIS_URL is {urlsplit(url).scheme}://…)"
-        )
     try:
         planned = plan(dict(options.get("every") or []))
     except ScheduleInvalid as exc:
@@ -146,8 +140,7 @@ def run(options: dict[str, Any]) -> None:
         lock.timeout,
         lock.owner,
     )
-    BeatThread.lock = lock
-    app.steps["worker"].add(BeatThread)
+    app.steps["worker"].add(type("BeatThreadWithLock", (BeatThread,), {"lock": lock}))
     worker = app.Worker(
         hostname=f"housekeeping-{os.getpid()}@{socket.gethostname()}",
         queues=[QUEUE],
@@ -164,11 +157,14 @@ def run(options: dict[str, Any]) -> None:
         raise SystemExit(worker.exitcode)
 
 
-def beat_app(planned: Any, policy: RetryPolicy) -> Celery:
+def beat_app(planned: Planned, policy: RetryPolicy) -> Celery:
     """A Celery app of beat's own: the common broker settings (orchestrator_site.celery) plus
     the schedule, the housekeeping task and its route. The workers' app is left as it is."""
     app = make_app()
     app.conf.update(
+        # Not the task workers' module (scheduler.tasks): importing it connects their worker
+        # hooks (a forkserver, an entry in the worker registry) to this process too.
+        include=[],
         beat_schedule=beat_schedule(planned),
         task_routes={TASK_NAME: {"queue": QUEUE}},
         task_default_queue=QUEUE,

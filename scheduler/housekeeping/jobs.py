@@ -18,6 +18,7 @@ enabled.
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,6 +29,8 @@ from dagruns.actions.audit import Actor
 from dagruns.actions.cleanup import RETENTION_TABLES, do_clean
 from dagruns.models import Job
 from scheduler.scheduling.health import fail_stuck_queued, fail_zombies
+
+log = logging.getLogger(__name__)
 
 BEAT_ACTOR = "beat"
 
@@ -95,6 +98,14 @@ def retention(now: datetime) -> str:
     days = settings.ORCH.retention_days
     if not days:
         return "skipped: ORCH_RETENTION_DAYS is unset"
+    if not settings.ORCH.log_dir.is_dir():
+        # Rows go all the same (the logs may simply not exist yet), but say it: on a beat host
+        # without the shared log volume, deleted runs would leave their logs behind for good.
+        log.warning(
+            "retention: ORCH_LOG_DIR %s is not a folder on this host; log files of deleted "
+            "runs, if they exist elsewhere, are left there (mount the shared log volume here)",
+            settings.ORCH.log_dir,
+        )
     report = do_clean(now - timedelta(days=days), RETENTION_TABLES, Actor(name=BEAT_ACTOR), now=now)
     return f"older than {days} day(s): deleted {report.summary()}, {report.log_files} log file(s)"
 

@@ -37,7 +37,15 @@ class RetryPolicy:
 def register_task(app: Celery, policy: RetryPolicy) -> Any:
     jobs = all_jobs()
 
-    @app.task(name=TASK_NAME, bind=True, ignore_result=True, max_retries=policy.max_retries)
+    # acks_late=False (the app's default is late, for tries): a job cut short by a killed beat
+    # is not delivered again hours later; its next period runs it.
+    @app.task(
+        name=TASK_NAME,
+        bind=True,
+        ignore_result=True,
+        acks_late=False,
+        max_retries=policy.max_retries,
+    )
     def run_job(self, name: str, claim: int | None = None, sent_at: float | None = None) -> None:
         job = jobs.get(name)
         if job is None:

@@ -9,19 +9,25 @@ only, and a kill reaches the executor that runs the try."""
 
 from __future__ import annotations
 
+import textwrap
+
 import pytest
 
 from dagruns.actions.audit import Actor
+from dagruns.actions.runs import do_trigger_dag
 from dagruns.actions.task_instances import do_clear, select_task_instances
-from dagruns.models import TaskInstance
+from dagruns.models import DagImportError, DagModel, DagRun, TaskInstance
+from dagruns.models.states import DAGRUN_FINISHED
 from scheduler.executors.base import load_executor
 from scheduler.executors.liveness import this_host
 from scheduler.executors.local import LocalExecutor
 from scheduler.executors.multi import MultiExecutor
+from scheduler.processor.loop import DagProcessor
 from scheduler.runner.workload import Workload
 from tests.brokers import redis_server  # noqa: F401
 from tests.celery_workers import Worker, running_workers
 from tests.polling import wait_until
+from tests.processes import free_port, server_env, start_api_server, start_scheduler, stop
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -103,6 +109,66 @@ def test_clearing_a_task_running_on_the_celery_worker_kills_it_there(engine, loc
     assert (run.state, ti.state, ti.try_number, ti.executor) == ("success", "success", 2, "celery")
     assert engine.ti(run, "here").executor == "local"
     wait_until(lambda: not _alive(first.pid), "the first try's runner to be gone")
+
+
+def test_a_scheduler_process_started_with_local_and_celery_routes_each_task(
+    dags_folder,
+    orch_settings,
+    tmp_path,
+    redis_server,  # noqa: F811
+):
+    """The production path: `manage.py scheduler` reads ORCH_EXECUTOR=local,celery from its
+    environment, next to a uvicorn API server and a real Celery worker."""
+    orch_settings.executor = "local,celery"
+    orch_settings.log_dir = tmp_path / "logs"
+    orch_settings.home = tmp_path
+    (dags_folder / "procs.py").write_text(
+        textwrap.dedent(
+            """
+            from datetime import datetime
+            from dagruns.sdk import DAG, BashOperator
+
+            with DAG("procs", schedule=None, start_date=datetime(2024, 1, 1)):
+                BashOperator(task_id="here", bash_command="echo here") >> BashOperator(
+                    task_id="there", bash_command="echo there", executor="celery")
+            """
+        )
+    )
+    DagProcessor(timeout=30).run_once()
+    assert not DagImportError.objects.exists()
+    DagModel.objects.filter(dag_id="procs").update(is_paused=False)
+    port = free_port()
+    env = server_env(
+        tmp_path,
+        port,
+        ORCH_EXECUTOR="local,celery",
+        ORCH_CELERY_BROKER_URL=redis_server.url,
+        ORCH_SCHEDULER_IDLE_SLEEP="0.05",
+    )
+    env["ORCH_DAGS_FOLDER"] = str(dags_folder)
+    worker = Worker(redis_server.url, "w1@test", tmp_path / "worker.log")
+    api = start_api_server(env, port)
+    scheduler = start_scheduler(env)
+    try:
+        with running_workers([worker]):
+            run = do_trigger_dag("procs", Actor(name="e2e"))
+
+            def finished() -> bool:
+                assert scheduler.poll() is None, "the scheduler exited"
+                return DagRun.objects.get(pk=run.pk).state in DAGRUN_FINISHED
+
+            wait_until(finished, "the run to finish", timeout=180)
+    finally:
+        stop(scheduler)
+        stop(api)
+    assert DagRun.objects.get(pk=run.pk).state == "success"
+    rows = TaskInstance.objects.filter(dag_run_id=run.pk).values_list(
+        "task_id", "state", "executor", "hostname"
+    )
+    assert sorted(rows) == [
+        ("here", "success", "local", this_host()),
+        ("there", "success", "celery", "w1@test"),
+    ]
 
 
 class Witness(LocalExecutor):

@@ -100,6 +100,20 @@ def test_executor_names_the_executor_and_comes_from_default_args_too():
     assert reset.executor is None
 
 
+@pytest.mark.parametrize(
+    ("airflow_name", "ours"),
+    [
+        ("CeleryExecutor", "celery"),
+        ("airflow.providers.celery.executors.celery_executor.CeleryExecutor", "celery"),
+        ("LocalExecutor", "local"),
+        (" local ", "local"),
+        ("KubernetesExecutor", "KubernetesExecutor"),  # not ours: the processor names it
+    ],
+)
+def test_airflows_executor_names_mean_ours(airflow_name, ours):
+    assert EmptyOperator(task_id="t", executor=airflow_name).executor == ours
+
+
 @pytest.mark.parametrize("executor", ["", "  ", 3, ["celery"]])
 def test_executor_must_be_a_non_empty_name(executor):
     expected = r"Task 't' in DAG 'd': executor must be"

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from dagruns.domain.logs import run_log_dir
 from dagruns.models import DagRun, Job, TaskInstance
+from orchestrator_site import worker_registry
 from tests.brokers import redis_server  # noqa: F401
 from tests.builders import RecordingExecutor, add_run, queue_one_try, store_dag
 from tests.polling import wait_until
@@ -92,7 +93,7 @@ def beats(tmp_path, redis_server, orch_settings):  # noqa: F811
         stop(beat.proc)
 
 
-def test_beat_runs_retention_against_the_database_through_the_broker(beats):
+def test_beat_runs_retention_against_the_database_through_the_broker(beats, redis_server):  # noqa: F811
     dag = store_dag("etl")
     now = timezone.now()
     add_run(dag, "old", state="success", when=now - timedelta(days=40), run_type="manual")
@@ -105,6 +106,8 @@ def test_beat_runs_retention_against_the_database_through_the_broker(beats):
     assert not run_log_dir("etl", "old").exists()
     assert "deleted dag_run 1, task_instance 3" in beat.text()
     assert beat.says("retention every 0.5 s")
+    # Beat is no task worker: not in the worker registry ("why is it waiting" counts those).
+    assert worker_registry.live_workers(worker_registry.client(redis_server.url)) == []
 
 
 def test_two_beats_run_each_job_once_per_period_and_the_standby_takes_over(beats):

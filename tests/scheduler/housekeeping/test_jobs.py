@@ -80,3 +80,12 @@ def test_the_registry_refuses_a_second_job_of_the_same_name():
     with pytest.raises(ValueError, match="registered twice"):
         register(HousekeepingJob("retention", 1, retention, "again"))
     assert set(REGISTRY) >= {"backstop_sweep", "retention"}
+
+
+def test_retention_says_when_the_log_folder_is_missing_on_its_host(orch_settings, tmp_path, caplog):
+    orch_settings.log_dir = tmp_path / "not-mounted"
+    orch_settings.retention_days = 5
+    retention(timezone.now())
+    assert (
+        "ORCH_LOG_DIR" in caplog.text and "not-mounted is not a folder on this host" in caplog.text
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
 
 import pytest
@@ -45,3 +46,24 @@ def test_a_bad_every_names_the_job_and_the_problem(orch_settings, every, message
     with pytest.raises(ScheduleInvalid) as error:
         plan(every)
     assert message in str(error.value)
+
+
+def test_a_module_listed_in_job_modules_adds_its_job_to_the_schedule(
+    orch_settings, monkeypatch, tmp_path
+):
+    """The hook the Kubernetes executor's pod garbage collection will use: a module that
+    registers its job when imported, listed in JOB_MODULES."""
+    from scheduler.housekeeping import jobs
+
+    (tmp_path / "pod_gc_for_test.py").write_text(
+        "from scheduler.housekeeping.jobs import HousekeepingJob, register\n"
+        "register(HousekeepingJob('pod_gc', 120.0, lambda now: '0 pods', 'delete old pods'))\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(jobs, "JOB_MODULES", ("pod_gc_for_test",))
+    monkeypatch.setattr(jobs, "REGISTRY", dict(jobs.REGISTRY))
+    monkeypatch.delitem(sys.modules, "pod_gc_for_test", raising=False)
+    orch_settings.retention_days = None
+    assert plan().every == {"backstop_sweep": 60.0, "pod_gc": 120.0}
+    assert beat_schedule(plan({"pod_gc": 5}))["pod_gc"]["args"] == ("pod_gc",)
+    monkeypatch.delitem(sys.modules, "pod_gc_for_test")

@@ -71,6 +71,14 @@ def test_a_configured_executor_is_accepted_and_stored(dags_folder, orch_settings
     }
 
 
+def test_airflows_name_for_a_configured_executor_is_accepted(dags_folder, orch_settings):
+    orch_settings.executor = "local,celery"
+    write(dags_folder, "mixed.py", TWO_DAGS.format(executor="CeleryExecutor"))
+    assert run().errors == 0
+    version = DagModel.objects.get(dag_id="mixed").latest_version()
+    assert version.serialized["tasks"][1]["executor"] == "celery"
+
+
 def test_a_dag_refused_later_keeps_its_last_good_version(dags_folder, orch_settings):
     orch_settings.executor = "local"
     path = write(dags_folder, "mixed.py", TWO_DAGS.format(executor="local"))
