@@ -9,7 +9,10 @@ executor. Airflow's CeleryExecutor, with these choices:
   (`<ti id>.<try>.<n>`); a send that fails (broker down) is kept and sent again by `sync()`.
 * `sync()` reads the runners' exit codes from the result backend in one MGET for every message
   in flight (Airflow's bulk state fetcher), never waiting long for a dead Redis (short socket
-  timeouts, then a growing pause before the next attempt). Every 2 s it also drops in-flight
+  timeouts, then a growing pause before the next attempt). The backend also publishes each
+  result; the executor's subscription to them is its wait handle, so the scheduler wakes the
+  moment a runner ended (its slot is free at once, as the local executor's process sentinels
+  make it). Every 2 s it also drops in-flight
   entries whose try is no longer queued or running in the database: a result lost with Redis
   (restarted, nothing on disk) must not hold a slot of ORCH_PARALLELISM for ever.
 * `open_slots` = ORCH_PARALLELISM minus the tries in flight (sent, not yet ended), and 0 while
@@ -130,22 +133,26 @@ class CeleryExecutor(BaseExecutor):
         self._retry_at = 0.0
         self._retry_delay = 0.0
         self._next_db_check = 0.0
+        self._pubsub: Any = None
+        self._subscribe_at = 0.0
 
     # -- the contract --------------------------------------------------------------------
 
     def start(self) -> None:
         """Check the broker once: unreachable is an error line naming the variable, not a
         crash; sends wait until it answers (retried with a growing pause)."""
-        try:
-            self._results.ping()
-        except redis.RedisError as exc:
-            self._broker_failed(exc)
         # The first send imports kombu's transport and builds the producer pool and the result
         # backend (≈0.3 s, more on a busy machine): pay it now, not in the tick that queues the
         # first try. Nothing here connects (the broker may be down).
         self.app.backend  # noqa: B018 — built on first access
         with self.app.producer_or_acquire():
             pass
+        try:
+            self._results.ping()
+        except redis.RedisError as exc:
+            self._broker_failed(exc)
+            return
+        self._subscribe()
 
     def queue(self, workload: Workload) -> None:
         entry = self._in_flight.get(workload.ti_id)
@@ -164,6 +171,7 @@ class CeleryExecutor(BaseExecutor):
             return []
         if self._unsent:
             self._send_unsent()
+        self._drain_published()
         events = self._collect_results()
         self._send_due_terminations()
         if time.monotonic() >= self._next_db_check:
@@ -232,7 +240,14 @@ class CeleryExecutor(BaseExecutor):
             return 0
         return max(0, self.parallelism - self.running_count)
 
+    def wait_handles(self) -> list[Any]:
+        if self._pubsub is None:
+            self._subscribe()
+        sock = getattr(getattr(self._pubsub, "connection", None), "_sock", None)
+        return [sock] if sock is not None else []
+
     def end(self) -> None:
+        self._unsubscribe()
         if self._unsent:
             log.warning(
                 "stopping with %d message(s) not sent (broker unreachable); their tries stay "
@@ -297,6 +312,41 @@ class CeleryExecutor(BaseExecutor):
         self._retry_delay = 0.0
 
     # -- results -------------------------------------------------------------------------
+
+    def _subscribe(self) -> None:
+        """To every result the backend publishes (a wake-up; the results are read by MGET)."""
+        if self._pubsub is not None or time.monotonic() < self._subscribe_at:
+            return
+        prefix = self.app.backend.task_keyprefix
+        if isinstance(prefix, bytes):
+            prefix = prefix.decode()
+        pubsub = self._results.pubsub(ignore_subscribe_messages=True)
+        try:
+            pubsub.psubscribe(f"{prefix}*")
+        except (redis.RedisError, OSError):
+            pubsub.close()
+            self._subscribe_at = time.monotonic() + RETRY_MAX / 10
+            return
+        self._pubsub = pubsub
+
+    def _drain_published(self) -> None:
+        if self._pubsub is None:
+            return
+        try:
+            for _ in range(10_000):
+                if self._pubsub.get_message(timeout=0.0) is None:
+                    break
+        except (redis.RedisError, OSError, ValueError):
+            # Redis went away (restarted): results are still polled each tick; subscribe again
+            # after a pause.
+            self._unsubscribe()
+            self._subscribe_at = time.monotonic() + RETRY_MAX / 10
+
+    def _unsubscribe(self) -> None:
+        if self._pubsub is not None:
+            with contextlib.suppress(Exception):
+                self._pubsub.close()
+            self._pubsub = None
 
     def _collect_results(self) -> list[ExecutorEvent]:
         pending = [
