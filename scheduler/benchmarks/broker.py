@@ -22,7 +22,7 @@ from django.core.management.base import CommandError
 from scheduler.benchmarks.engine import free_port
 
 
-def _pings(port: int) -> bool:
+def pings(port: int) -> bool:
     with (
         contextlib.suppress(OSError),
         socket.create_connection(("127.0.0.1", port), 1) as s,
@@ -59,7 +59,7 @@ def broker(workdir: Path) -> Iterator[dict[str, str]]:
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 30
-        while not _pings(port):
+        while not pings(port):
             if server.poll() is not None or time.monotonic() > deadline:
                 raise CommandError(
                     f"the benchmark's redis-server on port {port} did not start "
