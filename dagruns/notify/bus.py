@@ -243,18 +243,22 @@ class _RedisRelay(_Relay):
     def __init__(self, listener: Listener, url: str, channel: str, resync: bytes | None) -> None:
         super().__init__(listener, channel, resync)
         self.url = url
+        self._client: Any = None
         self._pubsub: Any = None
 
     def subscribe(self) -> None:
         import redis
 
-        client = redis.Redis.from_url(
+        # Kept on self: a Redis client that is garbage-collected closes its connection pool,
+        # which would drop the subscription's connection right after it was confirmed (redis-py
+        # then re-subscribes silently, and whatever is published in between is lost).
+        self._client = redis.Redis.from_url(
             self.url,
             socket_connect_timeout=REDIS_TIMEOUT,
             # PINGs while idle, so a peer that vanished without closing is noticed.
             health_check_interval=10,
         )
-        self._pubsub = client.pubsub()
+        self._pubsub = self._client.pubsub()
         self._pubsub.subscribe(self.channel)
         # Wait for Redis to confirm: from then on every PUBLISH reaches us.
         while True:
@@ -273,9 +277,11 @@ class _RedisRelay(_Relay):
 
     def disconnect(self) -> None:
         pubsub, self._pubsub = self._pubsub, None
-        if pubsub is not None:
-            with contextlib.suppress(Exception):
-                pubsub.close()
+        client, self._client = self._client, None
+        for closable in (pubsub, client):
+            if closable is not None:
+                with contextlib.suppress(Exception):
+                    closable.close()
 
 
 class _PostgresRelay(_Relay):

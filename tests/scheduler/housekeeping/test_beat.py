@@ -224,7 +224,10 @@ def test_the_backstop_sweep_fails_a_zombie_only_when_no_scheduler_is_alive(beats
         "the zombie failed by the sweep",
         timeout=120,
     )
-    assert "no scheduler alive: 1 zombie try(ies)" in beat.text()
+    # The job logs its summary after its transaction committed: wait for the line too.
+    wait_until(
+        lambda: "no scheduler alive: 1 zombie try(ies)" in beat.text(), "the sweep's log line"
+    )
 
 
 def test_a_beat_started_before_redis_waits_for_it_then_works(beats, redis_server):  # noqa: F811
