@@ -91,9 +91,8 @@ class InFlight:
 
     try_number: int
     task_ids: list[str] = field(default_factory=list)
-    codes: dict[str, int | None] = field(
-        default_factory=dict
-    )  # task id -> exit code (None: no code)
+    # Celery task id -> the runner's exit code (None: the message ended without one).
+    codes: dict[str, int | None] = field(default_factory=dict)
     resends: int = 0
     terminated: bool = False
     terminate_at: float | None = None  # monotonic time to kill it through its worker
@@ -128,7 +127,7 @@ class CeleryExecutor(BaseExecutor):
             self.url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
         )
         self._in_flight: dict[str, InFlight] = {}
-        self._unsent: dict[str, tuple[Workload, str]] = {}  # task id -> (workload, task id)
+        self._unsent: dict[str, Workload] = {}  # Celery task id -> its workload, not sent yet
         self._broker_down = False
         self._retry_at = 0.0
         self._retry_delay = 0.0
@@ -162,7 +161,7 @@ class CeleryExecutor(BaseExecutor):
         task_id = f"{workload.ti_id}.{workload.try_number}.{uuid.uuid4().hex[:8]}"
         entry.task_ids.append(task_id)
         if self._broker_down and time.monotonic() < self._retry_at:
-            self._unsent[task_id] = (workload, task_id)
+            self._unsent[task_id] = workload
             return
         self._send(workload, task_id)
 
@@ -275,14 +274,14 @@ class CeleryExecutor(BaseExecutor):
                 retry_policy=PUBLISH_RETRY,
             )
         except Exception as exc:  # kombu/redis errors vary by transport
-            self._unsent[task_id] = (workload, task_id)
+            self._unsent[task_id] = workload
             self._broker_failed(exc)
             return False
         self._broker_ok()
         return True
 
     def _send_unsent(self) -> None:
-        for task_id, (workload, _) in list(self._unsent.items()):
+        for task_id, workload in list(self._unsent.items()):
             entry = self._in_flight.get(workload.ti_id)
             if entry is None or entry.try_number != workload.try_number:
                 del self._unsent[task_id]  # the try moved on meanwhile

@@ -21,8 +21,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-# 2: `priority_weight` (the Celery executor's message priority). A runner refuses a workload of
-# another version with a message naming both versions.
+# 2: `priority_weight` (the Celery executor's message priority) and `dag_source_hash`. A runner
+# refuses a workload of another version with a message naming both versions.
 WORKLOAD_VERSION = 2
 
 
