@@ -19,7 +19,9 @@ executor. Airflow's CeleryExecutor, with these choices:
   the broker is unreachable: tries then stay `scheduled` instead of taking tokens into a queue
   that cannot take them.
 * `terminate()` broadcasts a remote-control command to the workers: it revokes the try's
-  messages not started yet and kills the runner (with its process group) where it runs.
+  messages not started yet and kills the runner (with its process group) where it runs. The
+  broadcast leaves from `sync()` TERMINATE_GRACE later, and only if the try has not ended on
+  its own meanwhile (a try that just reported looks orphaned until its result arrives).
 * Tries run on the workers, not in this process: a stopping scheduler neither waits for them
   nor kills them (`tries_to_drain()` is empty), and recovery at start leaves them to their
   workers (scheduling/recovery.py).
@@ -65,6 +67,12 @@ RETRY_MAX = 30.0
 REDIS_TIMEOUT = 1.0
 # A send may reconnect once (a Redis restart leaves stale pooled connections), never more:
 # the scheduler's tick must not wait on a broker that is down.
+# A try the database no longer has queued or running is, most of the time, one whose runner
+# has just reported its end and is exiting: its result arrives within moments and ends it. The
+# scheduler's orphan check asks to terminate it all the same (it cannot tell a try that ended
+# from one cleared or marked meanwhile), so the kill through the worker waits this long and is
+# sent only if the try is still in flight: no broadcast, revoke and kill for every finished try.
+TERMINATE_GRACE = 1.0
 PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 
 
@@ -87,6 +95,7 @@ class InFlight:
     codes: dict[str, int | None] = field(default_factory=dict)
     resends: int = 0
     terminated: bool = False
+    terminate_at: float | None = None  # monotonic time to kill it through its worker
 
     def ended(self) -> bool:
         return all(task_id in self.codes for task_id in self.task_ids)
@@ -131,6 +140,12 @@ class CeleryExecutor(BaseExecutor):
     def start(self) -> None:
         """Check the broker once: unreachable is an error line naming the variable, not a
         crash; sends wait until it answers (retried with a growing pause)."""
+        # The first send imports kombu's transport and builds the producer pool and the result
+        # backend (≈0.3 s, more on a busy machine): pay it now, not in the tick that queues the
+        # first try. Nothing here connects (the broker may be down).
+        self.app.backend  # noqa: B018 — built on first access
+        with self.app.producer_or_acquire():
+            pass
         try:
             self._results.ping()
         except redis.RedisError as exc:
@@ -157,18 +172,31 @@ class CeleryExecutor(BaseExecutor):
             self._send_unsent()
         self._drain_published()
         events = self._collect_results()
+        self._send_due_terminations()
         if time.monotonic() >= self._next_db_check:
             self._next_db_check = time.monotonic() + DB_CHECK_EVERY
             self._forget_finished_tries()
         return events
 
     def terminate(self, ti_id: str) -> bool:
+        """Kill the try through its worker, TERMINATE_GRACE from now unless it ends first."""
         entry = self._in_flight.get(ti_id)
         if entry is None or entry.terminated:
             return False
         entry.terminated = True
         for task_id in entry.task_ids:
             self._unsent.pop(task_id, None)
+        entry.terminate_at = time.monotonic() + TERMINATE_GRACE
+        return True
+
+    def _send_due_terminations(self) -> None:
+        now = time.monotonic()
+        for ti_id, entry in self._in_flight.items():
+            if entry.terminate_at is not None and now >= entry.terminate_at:
+                entry.terminate_at = None
+                self._broadcast_terminate(ti_id, entry)
+
+    def _broadcast_terminate(self, ti_id: str, entry: InFlight) -> None:
         try:
             self.app.control.broadcast(
                 TERMINATE_TRY_COMMAND,
@@ -183,8 +211,6 @@ class CeleryExecutor(BaseExecutor):
             # The runner's next heartbeat is refused (the try is no longer running): it kills
             # its task on its own.
             log.warning("could not ask the workers to terminate try %s: %s", ti_id, exc)
-            return False
-        return True
 
     def running_tries(self) -> dict[str, int]:
         return {ti_id: entry.try_number for ti_id, entry in self._in_flight.items()}

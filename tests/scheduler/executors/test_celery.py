@@ -154,6 +154,22 @@ def test_a_try_no_longer_active_in_the_database_frees_its_slot_without_a_result(
     wait_until(lambda: not executor.sync() and executor.running_count == 0, "the slot freed")
 
 
+def test_a_try_that_ends_within_the_terminate_grace_is_not_killed_through_its_worker(
+    executor, redis_server, tmp_path, monkeypatch
+):
+    """The scheduler's orphan check asks to terminate a try that just reported (the database
+    has it finished, its result is not back yet): its own end, not a kill, ends it."""
+    monkeypatch.setattr("scheduler.executors.celery.TERMINATE_GRACE", 3600)
+    workload = unclaimable("celery_grace", patience=1)
+    worker = Worker(redis_server.url, "grace@test", tmp_path / "w.log", concurrency=1)
+    with running_workers([worker]):
+        executor.queue(workload)
+        assert executor.terminate(workload.ti_id)
+        (event,) = collect(executor, 1)
+    assert event == ExecutorEvent(workload.ti_id, 1, EXIT_NOT_CLAIMED)  # ended on its own
+    assert "terminated try" not in worker.log()
+
+
 def test_a_workers_own_orch_api_url_is_where_its_runners_report(executor, redis_server, tmp_path):
     """As Airflow 3's worker-side execution_api_server_url: the worker's ORCH_API_URL wins over
     the scheduler's, which the workload carries. A stand-in HTTP server at the worker's URL
