@@ -26,6 +26,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import psutil
 import pytest
 from django.db import connection
 
@@ -116,6 +117,13 @@ class Slots:
             if {proc.pid for proc in worker.tree()} & mid_task
         ]
 
+    @staticmethod
+    def forget_the_dead(started: Path) -> None:
+        """Markers of killed task processes go: their pids may be reused by new processes."""
+        for marker in started.iterdir():
+            if not psutil.pid_exists(int(marker.name)):
+                marker.unlink(missing_ok=True)
+
     def stop_all(self) -> None:
         for worker in self.workers:
             worker.stop()
@@ -190,6 +198,7 @@ def test_300_tries_over_three_workers_with_random_worker_kills_run_exactly_once(
             killed.append(slots.workers[slot].name)
             print(f"kill {len(killed)} at {time.monotonic() - began:.1f} s: {killed[-1]}")
             slots.workers[slot].kill()  # its host is lost: the worker and every process below
+            slots.forget_the_dead(started)
             slots.start(slot)
             for proc in [api, *schedulers]:
                 assert proc.poll() is None, "a server process died"
