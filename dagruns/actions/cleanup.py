@@ -20,8 +20,10 @@ Where we differ, and why:
 
 Deletion runs in batches (one transaction each, rows locked and re-checked under the lock, so a
 run a person clears meanwhile is skipped, not deleted) to keep the scheduler's writes flowing on
-SQLite and locks short on PostgreSQL. A log file that cannot be removed fails its batch, which is
-rolled back: rows and logs go together or not at all (beat retries the job).
+SQLite and locks short on PostgreSQL. A batch's log files are moved into a trash folder inside
+its transaction and removed after it commits (see _Trash): rows and logs go together or not at
+all, and the database lock is never held while a disk deletes thousands of files. A log folder
+that cannot be moved fails its batch, which is rolled back (beat retries the job).
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import os
 import shutil
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -259,6 +263,7 @@ def do_clean(
     if dry_run:
         _count(report, set(names))
         return report
+    _empty_old_trash()
     touched_dags: set[str] = set()
     if "dag_run" in names:
         _delete_runs(report, touched_dags)
@@ -354,20 +359,22 @@ def _add_deleted(report: CleanReport, per_model: dict[str, int]) -> None:
 
 def _delete_runs(report: CleanReport, touched_dags: set[str]) -> None:
     for ids in _batches(lambda: old_runs(report.before)):
-        with transaction.atomic():
-            runs = list(_locked(old_runs(report.before), ids).only("pk", "dag_id", "run_id"))
+        with _Trash(report) as trash, transaction.atomic():
+            runs = list(
+                _locked(old_runs(report.before), ids).only("pk", "dag_id", "run_id").order_by("pk")
+            )
             if not runs:
                 continue
             _, per_model = DagRun.objects.filter(pk__in=[r.pk for r in runs]).delete()
             _add_deleted(report, per_model)
             for run in runs:
                 touched_dags.add(run.dag_id)
-                report.log_files += _remove_tree(logs.run_log_dir(run.dag_id, run.run_id))
+                trash.take_folder(logs.run_log_dir(run.dag_id, run.run_id))
 
 
 def _delete_task_instances(report: CleanReport, touched_dags: set[str]) -> None:
     for ids in _batches(lambda: old_task_instances(report.before)):
-        with transaction.atomic():
+        with _Trash(report) as trash, transaction.atomic():
             tis = _locked(old_task_instances(report.before), ids)
             pks = list(tis.values_list("pk", flat=True))
             if not pks:
@@ -381,12 +388,12 @@ def _delete_task_instances(report: CleanReport, touched_dags: set[str]) -> None:
             _add_deleted(report, per_model)
             _, per_model = chosen.delete()
             _add_deleted(report, per_model)
-            report.log_files += _remove_files(paths)
+            trash.take_files(paths)
 
 
 def _delete_history(report: CleanReport, touched_dags: set[str]) -> None:
     for ids in _batches(lambda: old_history(report.before)):
-        with transaction.atomic():
+        with _Trash(report) as trash, transaction.atomic():
             rows = _locked(old_history(report.before), ids)
             chosen = TaskInstanceHistory.objects.filter(
                 pk__in=list(rows.values_list("pk", flat=True))
@@ -395,7 +402,7 @@ def _delete_history(report: CleanReport, touched_dags: set[str]) -> None:
             touched_dags.update(chosen.values_list("dag_id", flat=True))
             _, per_model = chosen.delete()
             _add_deleted(report, per_model)
-            report.log_files += _remove_files(paths)
+            trash.take_files(paths)
 
 
 def _delete_in_batches(report: CleanReport, queryset_of: Callable[[], QuerySet]) -> None:
@@ -422,29 +429,82 @@ def _try_logs(
         yield logs.ti_log_path(row)
 
 
-def _remove_tree(folder: Path) -> int:
-    """Remove a run's log folder; returns how many files it held. OSError propagates (the
-    batch rolls back and the job is retried)."""
-    if not folder.exists() and not folder.is_symlink():
-        return 0
-    if not folder.is_dir() or folder.is_symlink():
-        raise OSError(f"cannot remove the run's logs: {folder} is not a folder")
-    count = _count_files(folder)
-    shutil.rmtree(folder)
-    _prune_empty_parents(folder.parent)
-    return count
+class _Trash:
+    """Log files leave with their batch's rows: inside the batch's transaction each is moved
+    (one rename) into a trash folder under ORCH_LOG_DIR; if the transaction fails, everything
+    moved goes back, and once it committed the trash is removed. The database lock is held for
+    renames only, never for the (slow, on a busy disk) removal of many files. A trash folder
+    left by a crash is removed by the next clean-up."""
 
+    def __init__(self, report: CleanReport) -> None:
+        self.report = report
+        self.root = _trash_root() / uuid.uuid4().hex
+        self.moved: list[tuple[Path, Path]] = []  # (where it was, where it is now)
+        self.files = 0
 
-def _remove_files(paths: Iterable[Path]) -> int:
-    removed = 0
-    for path in dict.fromkeys(paths):
+    def __enter__(self) -> _Trash:
+        return self
+
+    def __exit__(self, kind: object, error: object, traceback: object) -> None:
+        if error is not None:
+            for original, trashed in reversed(self.moved):
+                try:
+                    original.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(trashed, original)
+                except OSError as exc:
+                    log.error("cannot put the logs %s back from %s: %s", original, trashed, exc)
+                    return  # keep the trash: what is in it is all that is left of them
+            self._remove(self.root)
+            return
+        self.report.log_files += self.files
+        self._remove(self.root)
+        for original, _ in self.moved:
+            _prune_empty_parents(original.parent)
+
+    def take_folder(self, folder: Path) -> None:
+        """A run's log folder. OSError propagates: the batch rolls back (the job is retried)."""
+        if not folder.exists() and not folder.is_symlink():
+            return
+        if not folder.is_dir() or folder.is_symlink():
+            raise OSError(f"cannot remove the run's logs: {folder} is not a folder")
+        files = _count_files(folder)
+        self._move(folder)
+        self.files += files
+
+    def take_files(self, paths: Iterable[Path]) -> None:
+        for path in dict.fromkeys(paths):
+            if path.is_file():
+                self._move(path)
+                self.files += 1
+
+    def _move(self, path: Path) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        target = self.root / str(len(self.moved))
+        os.rename(path, target)
+        self.moved.append((path, target))
+
+    @staticmethod
+    def _remove(folder: Path) -> None:
         try:
-            path.unlink()
+            shutil.rmtree(folder)
         except FileNotFoundError:
-            continue
-        removed += 1
-        _prune_empty_parents(path.parent)
-    return removed
+            pass
+        except OSError as exc:  # the rows are gone; the next clean-up empties the trash
+            log.warning(
+                "cannot empty the log trash %s (%s); the next clean-up retries", folder, exc
+            )
+
+
+def _trash_root() -> Path:
+    # Not a `dag_id=` folder: nothing that reads logs ever looks in it.
+    return settings.ORCH.log_dir / ".deleted-logs"
+
+
+def _empty_old_trash() -> None:
+    root = _trash_root()
+    if root.is_dir():
+        for leftover in root.iterdir():
+            _Trash._remove(leftover)
 
 
 def _prune_empty_parents(folder: Path) -> None:

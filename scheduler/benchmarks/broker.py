@@ -22,7 +22,7 @@ from django.core.management.base import CommandError
 from scheduler.benchmarks.engine import free_port
 
 
-def _pings(port: int) -> bool:
+def pings(port: int) -> bool:
     with (
         contextlib.suppress(OSError),
         socket.create_connection(("127.0.0.1", port), 1) as s,
@@ -59,7 +59,7 @@ def broker(workdir: Path) -> Iterator[dict[str, str]]:
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 30
-        while not _pings(port):
+        while not pings(port):
             if server.poll() is not None or time.monotonic() > deadline:
                 raise CommandError(
                     f"the benchmark's redis-server on port {port} did not start "
@@ -130,10 +130,12 @@ def wait_workers_ready(broker_url: str, workers: list[subprocess.Popen], timeout
 
 
 def stop_all(processes: list[subprocess.Popen]) -> None:
-    """SIGTERM each process group, SIGKILL what is left after 30 s."""
+    """SIGTERM to each worker's main process (Celery's warm shutdown: nothing runs any more),
+    SIGKILL to its process group when it has not ended within 30 s, and to what is left of it
+    (its forkserver)."""
     for proc in processes:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
+            os.kill(proc.pid, signal.SIGTERM)
     for proc in processes:
         try:
             proc.wait(30)

@@ -9,14 +9,19 @@ executor. Airflow's CeleryExecutor, with these choices:
   (`<ti id>.<try>.<n>`); a send that fails (broker down) is kept and sent again by `sync()`.
 * `sync()` reads the runners' exit codes from the result backend in one MGET for every message
   in flight (Airflow's bulk state fetcher), never waiting long for a dead Redis (short socket
-  timeouts, then a growing pause before the next attempt). Every 2 s it also drops in-flight
+  timeouts, then a growing pause before the next attempt). The backend also publishes each
+  result; the executor's subscription to them is its wait handle, so the scheduler wakes the
+  moment a runner ended (its slot is free at once, as the local executor's process sentinels
+  make it). Every 2 s it also drops in-flight
   entries whose try is no longer queued or running in the database: a result lost with Redis
   (restarted, nothing on disk) must not hold a slot of ORCH_PARALLELISM for ever.
 * `open_slots` = ORCH_PARALLELISM minus the tries in flight (sent, not yet ended), and 0 while
   the broker is unreachable: tries then stay `scheduled` instead of taking tokens into a queue
   that cannot take them.
 * `terminate()` broadcasts a remote-control command to the workers: it revokes the try's
-  messages not started yet and kills the runner (with its process group) where it runs.
+  messages not started yet and kills the runner (with its process group) where it runs. The
+  broadcast leaves from `sync()` TERMINATE_GRACE later, and only if the try has not ended on
+  its own meanwhile (a try that just reported looks orphaned until its result arrives).
 * Tries run on the workers, not in this process: a stopping scheduler neither waits for them
   nor kills them (`tries_to_drain()` is empty), and recovery at start leaves them to their
   workers (scheduling/recovery.py).
@@ -62,6 +67,12 @@ RETRY_MAX = 30.0
 REDIS_TIMEOUT = 1.0
 # A send may reconnect once (a Redis restart leaves stale pooled connections), never more:
 # the scheduler's tick must not wait on a broker that is down.
+# A try the database no longer has queued or running is, most of the time, one whose runner
+# has just reported its end and is exiting: its result arrives within moments and ends it. The
+# scheduler's orphan check asks to terminate it all the same (it cannot tell a try that ended
+# from one cleared or marked meanwhile), so the kill through the worker waits this long and is
+# sent only if the try is still in flight: no broadcast, revoke and kill for every finished try.
+TERMINATE_GRACE = 1.0
 PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 
 
@@ -80,11 +91,11 @@ class InFlight:
 
     try_number: int
     task_ids: list[str] = field(default_factory=list)
-    codes: dict[str, int | None] = field(
-        default_factory=dict
-    )  # task id -> exit code (None: no code)
+    # Celery task id -> the runner's exit code (None: the message ended without one).
+    codes: dict[str, int | None] = field(default_factory=dict)
     resends: int = 0
     terminated: bool = False
+    terminate_at: float | None = None  # monotonic time to kill it through its worker
 
     def ended(self) -> bool:
         return all(task_id in self.codes for task_id in self.task_ids)
@@ -116,21 +127,31 @@ class CeleryExecutor(BaseExecutor):
             self.url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
         )
         self._in_flight: dict[str, InFlight] = {}
-        self._unsent: dict[str, tuple[Workload, str]] = {}  # task id -> (workload, task id)
+        self._unsent: dict[str, Workload] = {}  # Celery task id -> its workload, not sent yet
         self._broker_down = False
         self._retry_at = 0.0
         self._retry_delay = 0.0
         self._next_db_check = 0.0
+        self._pubsub: Any = None
+        self._subscribe_at = 0.0
 
     # -- the contract --------------------------------------------------------------------
 
     def start(self) -> None:
         """Check the broker once: unreachable is an error line naming the variable, not a
         crash; sends wait until it answers (retried with a growing pause)."""
+        # The first send imports kombu's transport and builds the producer pool and the result
+        # backend (≈0.3 s, more on a busy machine): pay it now, not in the tick that queues the
+        # first try. Nothing here connects (the broker may be down).
+        self.app.backend  # noqa: B018 — built on first access
+        with self.app.producer_or_acquire():
+            pass
         try:
             self._results.ping()
         except redis.RedisError as exc:
             self._broker_failed(exc)
+            return
+        self._subscribe()
 
     def queue(self, workload: Workload) -> None:
         entry = self._in_flight.get(workload.ti_id)
@@ -140,7 +161,7 @@ class CeleryExecutor(BaseExecutor):
         task_id = f"{workload.ti_id}.{workload.try_number}.{uuid.uuid4().hex[:8]}"
         entry.task_ids.append(task_id)
         if self._broker_down and time.monotonic() < self._retry_at:
-            self._unsent[task_id] = (workload, task_id)
+            self._unsent[task_id] = workload
             return
         self._send(workload, task_id)
 
@@ -149,19 +170,33 @@ class CeleryExecutor(BaseExecutor):
             return []
         if self._unsent:
             self._send_unsent()
+        self._drain_published()
         events = self._collect_results()
+        self._send_due_terminations()
         if time.monotonic() >= self._next_db_check:
             self._next_db_check = time.monotonic() + DB_CHECK_EVERY
             self._forget_finished_tries()
         return events
 
     def terminate(self, ti_id: str) -> bool:
+        """Kill the try through its worker, TERMINATE_GRACE from now unless it ends first."""
         entry = self._in_flight.get(ti_id)
         if entry is None or entry.terminated:
             return False
         entry.terminated = True
         for task_id in entry.task_ids:
             self._unsent.pop(task_id, None)
+        entry.terminate_at = time.monotonic() + TERMINATE_GRACE
+        return True
+
+    def _send_due_terminations(self) -> None:
+        now = time.monotonic()
+        for ti_id, entry in self._in_flight.items():
+            if entry.terminate_at is not None and now >= entry.terminate_at:
+                entry.terminate_at = None
+                self._broadcast_terminate(ti_id, entry)
+
+    def _broadcast_terminate(self, ti_id: str, entry: InFlight) -> None:
         try:
             self.app.control.broadcast(
                 TERMINATE_TRY_COMMAND,
@@ -176,8 +211,6 @@ class CeleryExecutor(BaseExecutor):
             # The runner's next heartbeat is refused (the try is no longer running): it kills
             # its task on its own.
             log.warning("could not ask the workers to terminate try %s: %s", ti_id, exc)
-            return False
-        return True
 
     def running_tries(self) -> dict[str, int]:
         return {ti_id: entry.try_number for ti_id, entry in self._in_flight.items()}
@@ -206,7 +239,14 @@ class CeleryExecutor(BaseExecutor):
             return 0
         return max(0, self.parallelism - self.running_count)
 
+    def wait_handles(self) -> list[Any]:
+        if self._pubsub is None:
+            self._subscribe()
+        sock = getattr(getattr(self._pubsub, "connection", None), "_sock", None)
+        return [sock] if sock is not None else []
+
     def end(self) -> None:
+        self._unsubscribe()
         if self._unsent:
             log.warning(
                 "stopping with %d message(s) not sent (broker unreachable); their tries stay "
@@ -234,14 +274,14 @@ class CeleryExecutor(BaseExecutor):
                 retry_policy=PUBLISH_RETRY,
             )
         except Exception as exc:  # kombu/redis errors vary by transport
-            self._unsent[task_id] = (workload, task_id)
+            self._unsent[task_id] = workload
             self._broker_failed(exc)
             return False
         self._broker_ok()
         return True
 
     def _send_unsent(self) -> None:
-        for task_id, (workload, _) in list(self._unsent.items()):
+        for task_id, workload in list(self._unsent.items()):
             entry = self._in_flight.get(workload.ti_id)
             if entry is None or entry.try_number != workload.try_number:
                 del self._unsent[task_id]  # the try moved on meanwhile
@@ -271,6 +311,41 @@ class CeleryExecutor(BaseExecutor):
         self._retry_delay = 0.0
 
     # -- results -------------------------------------------------------------------------
+
+    def _subscribe(self) -> None:
+        """To every result the backend publishes (a wake-up; the results are read by MGET)."""
+        if self._pubsub is not None or time.monotonic() < self._subscribe_at:
+            return
+        prefix = self.app.backend.task_keyprefix
+        if isinstance(prefix, bytes):
+            prefix = prefix.decode()
+        pubsub = self._results.pubsub(ignore_subscribe_messages=True)
+        try:
+            pubsub.psubscribe(f"{prefix}*")
+        except (redis.RedisError, OSError):
+            pubsub.close()
+            self._subscribe_at = time.monotonic() + RETRY_MAX / 10
+            return
+        self._pubsub = pubsub
+
+    def _drain_published(self) -> None:
+        if self._pubsub is None:
+            return
+        try:
+            for _ in range(10_000):
+                if self._pubsub.get_message(timeout=0.0) is None:
+                    break
+        except (redis.RedisError, OSError, ValueError):
+            # Redis went away (restarted): results are still polled each tick; subscribe again
+            # after a pause.
+            self._unsubscribe()
+            self._subscribe_at = time.monotonic() + RETRY_MAX / 10
+
+    def _unsubscribe(self) -> None:
+        if self._pubsub is not None:
+            with contextlib.suppress(Exception):
+                self._pubsub.close()
+            self._pubsub = None
 
     def _collect_results(self) -> list[ExecutorEvent]:
         pending = [

@@ -21,7 +21,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-WORKLOAD_VERSION = 1
+# 2: `priority_weight` (the Celery executor's message priority) and `dag_source_hash`. A runner
+# refuses a workload of another version with a message naming both versions.
+WORKLOAD_VERSION = 2
 
 
 class InvalidWorkload(ValueError):
@@ -29,13 +31,13 @@ class InvalidWorkload(ValueError):
 
 
 class Workload(BaseModel):
-    """One try of one task instance, as the runner needs it (version 1)."""
+    """One try of one task instance, as the runner needs it (version 2)."""
 
     # cache_strings="keys": pydantic-core would otherwise keep short string values (a token
     # could be one) alive in its cache after parsing.
     model_config = ConfigDict(extra="forbid", cache_strings="keys")
 
-    version: Literal[1] = Field(
+    version: Literal[2] = Field(
         description="Contract version; a runner refuses versions it does not know."
     )
     ti_id: str = Field(min_length=1)

@@ -31,12 +31,16 @@ import sys
 import time
 from typing import Any
 
+# The package's __init__ imports no Django (scheduler/housekeeping/__init__.py).
+from scheduler.housekeeping import QUEUE as HOUSEKEEPING_QUEUE
+
 HELP = (
     "Run a Celery worker: it takes tries from the broker's queues and runs each through the "
     "task runner, forked from a warm forkserver. Needs the broker and the Execution API, no "
     "database."
 )
 DEFAULT_QUEUES = "default"
+
 DEFAULT_CONCURRENCY = 16  # Airflow's [celery] worker_concurrency
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 BROKER_RETRY_MAX = 30.0
@@ -56,6 +60,13 @@ def _queues(raw: str) -> list[str]:
     queues = [q.strip() for q in raw.split(",") if q.strip()]
     if not queues:
         raise argparse.ArgumentTypeError(f"{raw!r} names no queue")
+    if HOUSEKEEPING_QUEUE in queues:
+        # Beat's jobs need the database, which a worker never has: only `manage.py celery
+        # beat` consumes that queue.
+        raise argparse.ArgumentTypeError(
+            f"{HOUSEKEEPING_QUEUE!r} is Celery beat's housekeeping queue, which only "
+            "`manage.py celery beat` consumes"
+        )
     return queues
 
 

@@ -24,7 +24,9 @@ import multiprocessing
 import multiprocessing.process as mp_process
 import os
 import select
+import signal
 import tempfile
+import time
 from multiprocessing import forkserver
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,9 @@ PRELOAD = [
 # multiprocessing's own "main process" class (its module deletes the name), taken while this
 # module is imported in the worker's main process, before billiard replaces the object.
 _MAIN_PROCESS_TYPE = type(mp_process.current_process())
+
+# A terminate request only has to outlive the moment between a runner's start and its pid file.
+KILL_REQUEST_TTL = 60.0
 
 # Set in the worker's main process before the pool forks, inherited by every pool process.
 _run_dir: Path | None = None
@@ -101,6 +106,33 @@ def pid_file(ti_id: str, try_number: int) -> Path | None:
     return _run_dir / f"{ti_id}.{try_number}.pid"
 
 
+def kill_file(ti_id: str, try_number: int) -> Path | None:
+    """Where the main process notes a terminate request (hooks.kill_runner): a request that
+    arrives between the runner's start and its pid file is not lost."""
+    if _run_dir is None:
+        return None
+    return _run_dir / f"{ti_id}.{try_number}.kill"
+
+
+def expire_kill_requests(max_age: float = KILL_REQUEST_TTL) -> None:
+    """Forget terminate requests for tries that did not start here soon after (the requests go
+    to every worker; only the one running the try needs its request)."""
+    if _run_dir is None:
+        return
+    too_old = time.time() - max_age
+    for request in _run_dir.glob("*.kill"):
+        with contextlib.suppress(OSError):
+            if request.stat().st_mtime < too_old:
+                request.unlink()
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(OSError):
+        os.killpg(pid, signal.SIGKILL)
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGKILL)
+
+
 def run_try(
     workload_json: str, worker_name: str, ti_id: str, try_number: int, api_url: str | None
 ) -> int:
@@ -132,16 +164,22 @@ def run_try(
     pid = process.pid
     assert pid is not None
     marker = pid_file(ti_id, try_number)
+    killed = kill_file(ti_id, try_number)
     if marker is not None:
         with contextlib.suppress(OSError):
             marker.write_text(str(pid))
+    # After writing the pid file (the main process writes its request before reading it):
+    # one of the two always sees the other.
+    if killed is not None and killed.exists():
+        _kill_group(pid)
     try:
         _wait_for_exit(pid)
         process.join()
     finally:
-        if marker is not None:
-            with contextlib.suppress(OSError):
-                marker.unlink()
+        for path in (marker, killed):
+            if path is not None:
+                with contextlib.suppress(OSError):
+                    path.unlink()
     code = process.exitcode
     process.close()
     # 255: the forkserver that reports the code died (it was killed with the worker's process

@@ -86,6 +86,7 @@ class _Registration:
                         worker_registry.REFRESH,
                     )
                 self.failing = True
+            forked.expire_kill_requests()
             self.stop.wait(worker_registry.REFRESH)
         with contextlib.suppress(Exception):
             worker_registry.unregister(conn, self.name)
@@ -141,10 +142,14 @@ def orchestrator_terminate_try(
 
 def kill_runner(ti_id: str, try_number: int) -> bool:
     """SIGKILL the runner of this try (its process group: the task process and what it started)
-    if a pool process of this worker runs it."""
+    if a pool process of this worker runs it. The request is noted first, so a runner whose
+    pool process has not written its pid yet is killed by that pool process (forked.run_try)."""
+    request = forked.kill_file(ti_id, try_number)
     marker = forked.pid_file(ti_id, try_number)
-    if marker is None:
+    if request is None or marker is None:
         return False
+    with contextlib.suppress(OSError):
+        request.touch()
     try:
         pid = int(marker.read_text())
         pidfd = os.pidfd_open(pid)

@@ -64,7 +64,7 @@ def work(ti=None):
     marker = os.path.join(STARTED, str(os.getpid()))
     with open(marker, "w") as handle:  # "mid-task" from here to the ledger line
         handle.write(key)
-    time.sleep(0.2 + (zlib.crc32(key.encode()) % 600) / 1000)
+    time.sleep(0.1 + (zlib.crc32(key.encode()) % 400) / 1000)
     fd = os.open(LEDGER, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         os.write(fd, (key + "\\n").encode())  # the side effect: one append per execution
@@ -188,6 +188,7 @@ def test_300_tries_over_three_workers_with_random_worker_kills_run_exactly_once(
             busy = wait_until(lambda: slots.busy(started), "a worker to be mid-task", timeout=300)
             slot = rng.choice(sorted(busy))
             killed.append(slots.workers[slot].name)
+            print(f"kill {len(killed)} at {time.monotonic() - began:.1f} s: {killed[-1]}")
             slots.workers[slot].kill()  # its host is lost: the worker and every process below
             slots.start(slot)
             for proc in [api, *schedulers]:
@@ -227,4 +228,23 @@ def test_300_tries_over_three_workers_with_random_worker_kills_run_exactly_once(
     assert not [key(h) for h in earlier if h.state == "success"], "a success was run again"
     assert len(killed) == KILLS
     assert earlier, "the kills hit running tries, which were retried"
-    print(f"FIGURE ledger test: {len(earlier)} tries retried after {KILLS} worker kills")
+    # A killed try's log says which worker was lost (the heartbeat timeout's line).
+    logs_dir = tmp_path / "logs" / "dag_id=ledger"
+    naming = [
+        h
+        for h in earlier
+        if any(
+            f"on Celery worker {name}" in log_text(logs_dir, h.run_id, h.task_id, h.try_number)
+            for name in killed
+        )
+    ]
+    assert naming, "no failed try's log names the worker that was lost"
+    print(
+        f"FIGURE ledger test: {len(earlier)} tries retried after {KILLS} worker kills, "
+        f"{len(naming)} of them with a log line naming the killed worker"
+    )
+
+
+def log_text(logs_dir: Path, run_id: str, task_id: str, try_number: int) -> str:
+    path = logs_dir / f"run_id={run_id}" / f"task_id={task_id}" / f"attempt={try_number}.log"
+    return path.read_text(errors="replace") if path.exists() else ""

@@ -51,8 +51,9 @@ class Command(BaseCommand):
             "--tables",
             type=table_list,
             metavar="TABLES",
-            help="Tables to clean (comma-separated; default all; a table's dependents come "
-            f"with it). Options: {', '.join(cleanup.ALL_TABLES)}.",
+            help="Tables to clean (comma-separated; default all). What hangs off a deleted "
+            "row goes with it (a run's task instances, tries, XComs and logs). Options: "
+            f"{', '.join(cleanup.ALL_TABLES)}.",
         )
         clean.add_argument(
             "--dry-run", action="store_true", help="Count what would be deleted; delete nothing."

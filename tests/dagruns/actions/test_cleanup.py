@@ -166,16 +166,23 @@ def test_import_errors_and_job_rows_go_by_their_own_dates():
     assert Job.objects.get().latest_heartbeat == NOW
 
 
-def test_a_run_whose_logs_cannot_be_removed_is_kept_with_its_rows(world):
-    folder = run_log_dir("etl", "old_success")
+def test_a_batch_whose_logs_cannot_be_moved_keeps_its_rows_and_every_log(world, orch_settings):
+    """The second run of the batch has a file where its log folder should be: the batch rolls
+    back, and the first run's logs, already moved to the trash, are put back."""
     import shutil
 
-    shutil.rmtree(folder)
-    folder.write_text("not a folder")
+    first = run_log_dir("etl", "old_success")
+    files_before = sorted(p.relative_to(first) for p in first.rglob("*"))
+    broken = run_log_dir("etl", "old_manual_failed")
+    shutil.rmtree(broken)
+    broken.write_text("not a folder")
     with pytest.raises(OSError, match="is not a folder"):
         do_clean(NOW - 30 * DAY, ["dag_run"], ACTOR)
-    assert "old_success" in _left()
+    assert {"old_success", "old_manual_failed"} <= _left()
     assert TaskInstance.objects.filter(run_id="old_success").count() == 3
+    assert sorted(p.relative_to(first) for p in first.rglob("*")) == files_before
+    trash = orch_settings.log_dir / ".deleted-logs"
+    assert not trash.exists() or not any(trash.iterdir())
 
 
 def test_bad_input_is_refused_naming_it():

@@ -16,10 +16,10 @@ import pytest
 
 from scheduler.executors.base import ExecutorEvent, load_executor
 from scheduler.executors.celery import CeleryExecutor, message_priority
-from scheduler.runner.exit_codes import EXIT_NOT_CLAIMED
+from scheduler.runner.exit_codes import EXIT_NOT_CLAIMED, EXIT_OK
 from tests.brokers import redis_server  # noqa: F401
 from tests.builders import RecordingExecutor, queue_one_try
-from tests.celery_workers import Worker, running_workers
+from tests.celery_workers import Worker, running_workers, worker_env
 from tests.polling import wait_until
 from tests.processes import free_port
 
@@ -152,3 +152,61 @@ def test_a_try_no_longer_active_in_the_database_frees_its_slot_without_a_result(
     assert executor.running_count == 1
     TaskInstance.objects.filter(pk=workload.ti_id).update(state="failed")
     wait_until(lambda: not executor.sync() and executor.running_count == 0, "the slot freed")
+
+
+def test_a_try_that_ends_within_the_terminate_grace_is_not_killed_through_its_worker(
+    executor, redis_server, tmp_path, monkeypatch
+):
+    """The scheduler's orphan check asks to terminate a try that just reported (the database
+    has it finished, its result is not back yet): its own end, not a kill, ends it."""
+    monkeypatch.setattr("scheduler.executors.celery.TERMINATE_GRACE", 3600)
+    workload = unclaimable("celery_grace", patience=1)
+    worker = Worker(redis_server.url, "grace@test", tmp_path / "w.log", concurrency=1)
+    with running_workers([worker]):
+        executor.queue(workload)
+        assert executor.terminate(workload.ti_id)
+        (event,) = collect(executor, 1)
+    assert event == ExecutorEvent(workload.ti_id, 1, EXIT_NOT_CLAIMED)  # ended on its own
+    assert "terminated try" not in worker.log()
+
+
+def test_a_workers_own_orch_api_url_is_where_its_runners_report(executor, redis_server, tmp_path):
+    """As Airflow 3's worker-side execution_api_server_url: the worker's ORCH_API_URL wins over
+    the scheduler's, which the workload carries. A stand-in HTTP server at the worker's URL
+    refuses the claim with 409 (not ours to run): the runner asked it, and ended cleanly."""
+    import http.server
+    import threading
+
+    asked: list[tuple[str, str]] = []
+
+    class Refuse(http.server.BaseHTTPRequestHandler):
+        def do_PATCH(self):
+            asked.append((self.command, self.path))
+            body = b'{"detail": {"reason": "invalid_state", "message": "not queued"}}'
+            self.send_response(409)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        workload = unclaimable("celery_api_url", patience=1)  # its own api_url: a closed port
+        env = worker_env(
+            redis_server.url, ORCH_API_URL=f"http://127.0.0.1:{server.server_address[1]}"
+        )
+        with running_workers([Worker(redis_server.url, "w@test", tmp_path / "w.log", env=env)]):
+            executor.queue(workload)
+            (event,) = collect(executor, 1)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert event == ExecutorEvent(workload.ti_id, 1, EXIT_OK)
+    assert [(m, p.rsplit("/", 3)[-3:]) for m, p in asked] == [
+        ("PATCH", ["task-instances", workload.ti_id, "run"])
+    ]

@@ -237,7 +237,7 @@ def make_try(transactional_db, live_server, dags_dir) -> Callable[..., Try]:
         task = dag.get_task(task_id)
         timeout = task.execution_timeout.total_seconds() if task.execution_timeout else None
         workload = {
-            "version": 1,
+            "version": 2,
             "ti_id": str(ti.pk),
             "dag_id": dag_id,
             "run_id": run_id,

@@ -115,7 +115,7 @@ def test_an_unreachable_api_at_claim_time_exits_non_zero(capsys):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     workload = {
-        "version": 1,
+        "version": 2,
         "ti_id": "00000000-0000-0000-0000-000000000001",
         "dag_id": "d",
         "run_id": "r",
@@ -144,7 +144,7 @@ def test_a_claim_that_cannot_reach_the_api_is_retried_then_given_back(capsys):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     workload = {
-        "version": 1,
+        "version": 2,
         "ti_id": "00000000-0000-0000-0000-000000000002",
         "dag_id": "d",
         "run_id": "r",

@@ -18,7 +18,7 @@ TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2VjcmV0LXNpZ25hdHVyZQ"
 
 def wire(**changes) -> dict:
     data = {
-        "version": 1,
+        "version": 2,
         "ti_id": "00000000-0000-0000-0000-000000000001",
         "dag_id": "d",
         "run_id": "r",
@@ -61,8 +61,8 @@ def test_a_dict_source_loses_its_token_and_no_repr_shows_it():
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"version": 2}, "unsupported workload version 2 (this runner understands version 1)"),
-        ({"version": "1"}, "unsupported workload version '1'"),
+        ({"version": 1}, "unsupported workload version 1 (this runner understands version 2)"),
+        ({"version": "2"}, "unsupported workload version '2'"),
         ({"version": ...}, "workload has no 'version'"),
     ],
 )

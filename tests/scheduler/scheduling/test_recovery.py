@@ -314,3 +314,23 @@ def test_celery_tries_are_left_to_their_workers_queued_or_running(queued_ti, sta
     assert (report.failed, report.adopted, len(adopted)) == (0, 0, 0)
     ti.refresh_from_db()
     assert ti.state == "running"
+
+
+class WorkerExecutor(KillingExecutor):
+    """An executor whose runners live on workers (Celery's contract): nothing to drain."""
+
+    def tries_to_drain(self) -> dict[str, int]:
+        return {}
+
+
+def test_a_stopping_scheduler_leaves_tries_running_on_workers_alone(queued_ti, orch_settings):
+    orch_settings.shutdown_grace = 0.0
+    executor = WorkerExecutor()
+    scheduler = Scheduler(executor=executor)
+    ti = claimed(queued_ti, pid=None, hostname="w1@worker-host")
+    executor.running[str(ti.pk)] = ti.try_number
+    scheduler.on_signal(15)
+    assert scheduler.run_until(lambda _r: False, timeout=30) is False
+    assert executor.terminated == []
+    ti.refresh_from_db()
+    assert (ti.state, ti.try_number) == ("running", 1)

@@ -59,6 +59,14 @@ def test_bad_flags_are_refused_naming_the_flag():
     assert done.returncode == 2 and "argument -q/--queues: ' , ' names no queue" in done.stderr
 
 
+def test_beats_housekeeping_queue_is_refused_because_its_jobs_need_the_database():
+    done = run_worker(
+        worker_env("redis://127.0.0.1:1/0"), "-q", "default,orchestrator.housekeeping"
+    )
+    assert done.returncode == 2
+    assert "'orchestrator.housekeeping' is Celery beat's housekeeping queue" in done.stderr
+
+
 def test_an_unreachable_broker_is_waited_for_with_a_clear_error_and_no_crash(tmp_path):
     url = f"redis://127.0.0.1:{free_port()}/0"
     log = tmp_path / "worker.log"

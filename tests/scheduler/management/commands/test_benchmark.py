@@ -55,6 +55,7 @@ def test_celery_figures_are_reported_next_to_the_local_ones(tmp_path):
     figures = json.loads(out.stdout)["engine"]
     assert figures["workers"] == 2
     assert figures["broker"].startswith("private redis-server started by the benchmark")
+    assert set(figures["targets"]) == {"per_hop_median_ms", "fanout_100_celery_wall_over_local"}
     for executor in ("local", "celery"):
         for case in ("python-chain-3", "bash-fanout-3"):
             assert figures[executor][case]["states"] == ["success"], (executor, case)
