@@ -11,7 +11,7 @@ import pytest
 from scheduler.processor.files import content_hash
 from scheduler.runner.supervisor import EXIT_OK
 from scheduler.runner.task_process import file_hash
-from scheduler.runner.workload import InvalidWorkload, Workload
+from scheduler.runner.workload import WORKLOAD_VERSION, InvalidWorkload, Workload
 
 pytestmark = pytest.mark.slow
 
@@ -57,7 +57,7 @@ def test_a_file_that_differs_from_the_pinned_version_is_named_in_the_log(make_tr
 
 def test_a_workload_without_the_hash_is_still_valid_and_a_malformed_one_is_refused():
     base = {
-        "version": 1, "ti_id": "1", "dag_id": "d", "run_id": "r", "task_id": "t",
+        "version": WORKLOAD_VERSION, "ti_id": "1", "dag_id": "d", "run_id": "r", "task_id": "t",
         "try_number": 1, "token": "x", "api_url": "http://127.0.0.1:1",
     }  # fmt: skip
     assert Workload.parse(dict(base)).dag_source_hash is None
