@@ -152,16 +152,24 @@ def celery_cluster(tmp_path_factory) -> Iterator[str | None]:
         redis.stop()
 
 
-@pytest.fixture
-def engine(live_server, dags_folder, orch_settings, tmp_path, celery_cluster) -> Engine:
-    orch_settings.api_url = live_server.url
+def configure_engine(
+    orch_settings, api_url: str, tmp_path: Path, broker_url: str | None = None
+) -> None:
+    """The settings an engine test runs under (its own home and logs, quick heartbeats and
+    idle ticks); with `broker_url`, the Celery executor through that broker."""
+    orch_settings.api_url = api_url
     orch_settings.log_dir = tmp_path / "logs"
     orch_settings.home = tmp_path / "home"
     orch_settings.task_heartbeat_interval = 0.5
     orch_settings.scheduler_idle_sleep = 0.05
-    if celery_cluster is not None:
-        orch_settings.celery_broker_url = celery_cluster
+    if broker_url is not None:
+        orch_settings.celery_broker_url = broker_url
         orch_settings.executor = "celery"
+
+
+@pytest.fixture
+def engine(live_server, dags_folder, orch_settings, tmp_path, celery_cluster) -> Engine:
+    configure_engine(orch_settings, live_server.url, tmp_path, broker_url=celery_cluster)
     engine = Engine(dags_folder, executor=TEST_EXECUTOR)
     yield engine
     engine.close()

@@ -25,7 +25,7 @@ from scheduler.processor.loop import DagProcessor
 from scheduler.scheduling.queueing import workload_for
 from tests.brokers import redis_server  # noqa: F401
 from tests.celery_workers import Worker, running_workers
-from tests.e2e.conftest import HEADER, Engine
+from tests.e2e.conftest import HEADER, Engine, configure_engine
 from tests.polling import wait_until
 from tests.processes import free_port, server_env, start_api_server, start_scheduler, stop
 
@@ -45,13 +45,7 @@ def record(ti=None, seconds=0.0):
 @pytest.fixture
 def cluster(live_server, dags_folder, orch_settings, tmp_path, redis_server):
     """An engine on the Celery executor and two workers (w1, w2: two pool processes each)."""
-    orch_settings.api_url = live_server.url
-    orch_settings.log_dir = tmp_path / "logs"
-    orch_settings.home = tmp_path / "home"
-    orch_settings.task_heartbeat_interval = 0.5
-    orch_settings.scheduler_idle_sleep = 0.05
-    orch_settings.celery_broker_url = redis_server.url
-    orch_settings.executor = "celery"
+    configure_engine(orch_settings, live_server.url, tmp_path, broker_url=redis_server.url)
     engine = Engine(dags_folder, executor="celery")
     workers = [Worker(redis_server.url, f"w{i}@test", tmp_path / f"worker{i}.log") for i in (1, 2)]
     try:
@@ -215,11 +209,7 @@ def test_redis_restarted_while_tries_wait_in_the_queue_they_are_sent_again_and_r
     tmp_path,
     redis_server,
 ):
-    orch_settings.api_url = live_server.url
-    orch_settings.log_dir = tmp_path / "logs"
-    orch_settings.task_heartbeat_interval = 0.5
-    orch_settings.scheduler_idle_sleep = 0.05
-    orch_settings.celery_broker_url = redis_server.url
+    configure_engine(orch_settings, live_server.url, tmp_path, broker_url=redis_server.url)
     orch_settings.task_queued_timeout = 60
     orch_settings.task_queued_resends = 5  # a re-send every 10 s
     engine = Engine(dags_folder, executor="celery")

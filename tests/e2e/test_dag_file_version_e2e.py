@@ -11,7 +11,7 @@ import pytest
 from dagruns.domain.logs import ti_log_path
 from tests.brokers import redis_server  # noqa: F401
 from tests.celery_workers import celery_workers  # noqa: F401
-from tests.e2e.conftest import Engine
+from tests.e2e.conftest import Engine, configure_engine
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -47,13 +47,7 @@ def test_a_celery_worker_whose_copy_is_older_than_the_pinned_version_says_so(
     redis_server,  # noqa: F811
     celery_workers,  # noqa: F811
 ):
-    orch_settings.api_url = live_server.url
-    orch_settings.log_dir = tmp_path / "logs"
-    orch_settings.home = tmp_path / "home"
-    orch_settings.task_heartbeat_interval = 0.5
-    orch_settings.scheduler_idle_sleep = 0.05
-    orch_settings.celery_broker_url = redis_server.url
-    orch_settings.executor = "celery"
+    configure_engine(orch_settings, live_server.url, tmp_path, broker_url=redis_server.url)
     engine = Engine(dags_folder, executor="celery")
     try:
         path = engine.add("versioned.py", BODY.format(word="old"))

@@ -21,7 +21,7 @@ import pytest
 from dagruns.models import XCom
 from tests.brokers import RedisServer
 from tests.celery_workers import Worker, worker_env
-from tests.e2e.conftest import Engine
+from tests.e2e.conftest import Engine, configure_engine
 from tests.netns import Namespace, netns  # noqa: F401
 from tests.processes import ROOT, free_port, server_env, start_api_server, stop
 
@@ -95,13 +95,7 @@ def test_a_worker_that_cannot_reach_postgresql_runs_a_task_to_success(
     redis.start()
     port = free_port()
     api_url = f"http://{netns.host_ip}:{port}"
-    orch_settings.log_dir = tmp_path / "logs"
-    orch_settings.home = tmp_path / "home"
-    orch_settings.api_url = api_url
-    orch_settings.celery_broker_url = redis.url
-    orch_settings.executor = "celery"
-    orch_settings.task_heartbeat_interval = 0.5
-    orch_settings.scheduler_idle_sleep = 0.05
+    configure_engine(orch_settings, api_url, tmp_path, broker_url=redis.url)
     api = None
     worker = None
     engine = Engine(dags_folder, executor="celery")

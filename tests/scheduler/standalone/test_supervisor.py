@@ -54,9 +54,11 @@ def children_of(proc: subprocess.Popen) -> dict[str, int]:
     found = {}
     for child in psutil.Process(proc.pid).children():
         try:
-            found[child.cmdline()[-1]] = child.pid
+            argv = child.cmdline()
         except psutil.Error:
             continue
+        if argv:  # a child that exited and is not reaped yet (a zombie) has no argv
+            found[argv[-1]] = child.pid
     return found
 
 
