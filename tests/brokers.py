@@ -3,15 +3,14 @@ stop it (broker faults) and never sees another test's (or another test run's) qu
 
 from __future__ import annotations
 
-import contextlib
 import shutil
-import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from scheduler.benchmarks.broker import pings, redis_server_command
 from tests.polling import wait_until
 from tests.processes import free_port
 
@@ -34,26 +33,14 @@ class RedisServer:
     def start(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [
-                REDIS_SERVER, "--port", str(self.port), "--bind", *self.bind,
-                # Bound beyond loopback only to a test namespace's private veth: let it in.
-                "--protected-mode", "yes" if self.bind == ("127.0.0.1",) else "no",
-                "--save", "", "--appendonly", "no", "--dir", str(self.workdir),
-                "--logfile", str(self.workdir / "redis.log"),
-            ],
+            redis_server_command(REDIS_SERVER, self.port, self.workdir, self.bind),
             stdout=subprocess.DEVNULL,
             start_new_session=True,
-        )  # fmt: skip
+        )
         wait_until(self.ping, f"redis-server on port {self.port}", timeout=30)
 
     def ping(self) -> bool:
-        with (
-            contextlib.suppress(OSError),
-            socket.create_connection(("127.0.0.1", self.port), 1) as s,
-        ):
-            s.sendall(b"PING\r\n")
-            return s.recv(16).startswith(b"+PONG")
-        return False
+        return pings(self.port)
 
     def stop(self) -> None:
         """Kill it: like the machine's Redis, it keeps nothing, so every queue is lost."""

@@ -32,6 +32,21 @@ def pings(port: int) -> bool:
     return False
 
 
+def redis_server_command(
+    binary: str, port: int, workdir: Path, bind: tuple[str, ...] = ("127.0.0.1",)
+) -> list[str]:
+    """A redis-server at `port` that keeps nothing on disk (as the machine's does), logging to
+    `workdir/redis.log`, on loopback unless `bind` names more addresses. Also the tests'
+    private server (tests/brokers.py)."""
+    return [
+        binary, "--port", str(port), "--bind", *bind,
+        # Bound beyond loopback only to a test namespace's private veth: let it in.
+        "--protected-mode", "yes" if bind == ("127.0.0.1",) else "no",
+        "--save", "", "--appendonly", "no", "--dir", str(workdir),
+        "--logfile", str(workdir / "redis.log"),
+    ]  # fmt: skip
+
+
 @contextlib.contextmanager
 def broker(workdir: Path) -> Iterator[dict[str, str]]:
     """{"url": …, "source": …}: ORCH_CELERY_BROKER_URL when it is set, else a redis-server
@@ -49,11 +64,7 @@ def broker(workdir: Path) -> Iterator[dict[str, str]]:
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     server = subprocess.Popen(
-        [
-            binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no", "--dir", str(workdir),
-            "--logfile", str(workdir / "redis.log"),
-        ],
+        redis_server_command(binary, port, workdir),
         stdout=subprocess.DEVNULL,
         start_new_session=True,
     )  # fmt: skip
