@@ -11,7 +11,8 @@ from .baseoperator import BaseOperator
 from .dag import DAG, capture_dags, collect_dags, reset_auto_registered
 from .dag_decorator import dag
 from .decorators import setup, task, teardown
-from .dependencies import chain, cross_downstream
+from .dependencies import chain, chain_linear, cross_downstream
+from .edges import EdgeModifier, Label
 from .exceptions import (
     AirflowDagCycleException,
     AirflowDagDuplicatedIdException,
@@ -26,9 +27,13 @@ from .exceptions import (
     TemplateRenderError,
 )
 from .operators import (
+    BaseBranchOperator,
     BashOperator,
+    BranchDateTimeOperator,
+    BranchDayOfWeekOperator,
     BranchPythonOperator,
     EmptyOperator,
+    LatestOnlyOperator,
     PythonOperator,
     ShortCircuitOperator,
 )
@@ -37,6 +42,7 @@ from .serialization import SERIALIZATION_VERSION, dag_structure_hash, deserializ
 from .serialized_operator import SerializedOperator
 from .taskgroup import TaskGroup, task_group
 from .trigger_rule import TriggerRule
+from .weekday import WeekDay
 from .weight_rule import WeightRule
 from .xcom_arg import XComArg
 
@@ -49,7 +55,15 @@ __all__ = [
     "AirflowFailException",
     "AirflowSkipException",
     "AirflowTaskTimeout",
+    "BaseBranchOperator",
     "BaseOperator",
+    "BranchDateTimeOperator",
+    "BranchDayOfWeekOperator",
+    "EdgeModifier",
+    "Label",
+    "LatestOnlyOperator",
+    "WeekDay",
+    "chain_linear",
     "BashOperator",
     "BranchPythonOperator",
     "DagDefinitionError",

@@ -193,13 +193,17 @@ def _past_succeeded(run: DagRun, task_id: str) -> bool:
 
 def _run_outcome(graph: DagGraph, states: dict[str, str | None]) -> str | None:
     """Airflow's rule: the run is over when every task is finished; it failed if any leaf
-    failed (or was upstream_failed), else it succeeded. Unfinished tasks that can no longer
-    progress (a deadlock, e.g. depends_on_past unmet) fail the run too."""
+    failed (or was upstream_failed), else it succeeded. A teardown is not a leaf unless it
+    has on_failure_fail_dagrun: the work it tears down decides (so failed work with a
+    successful teardown fails the run, and a failed teardown after good work does not).
+    Unfinished tasks that can no longer progress (a deadlock, e.g. depends_on_past unmet)
+    fail the run too."""
     if not states:
         return DagRunState.SUCCESS
     unfinished = [t for t, s in states.items() if s not in TI_FINISHED]
     if not unfinished:
-        leaf_failed = any(states.get(leaf) in TI_FAILED_LIKE for leaf in graph.leaves)
+        leaves = graph.run_state_leaves()
+        leaf_failed = any(states.get(leaf) in TI_FAILED_LIKE for leaf in leaves)
         return DagRunState.FAILED if leaf_failed else DagRunState.SUCCESS
     return None
 
