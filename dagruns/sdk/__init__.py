@@ -31,10 +31,14 @@ from .operators import (
     BashOperator,
     BranchDateTimeOperator,
     BranchDayOfWeekOperator,
+    BranchExternalPythonOperator,
     BranchPythonOperator,
+    BranchPythonVirtualenvOperator,
     EmptyOperator,
+    ExternalPythonOperator,
     LatestOnlyOperator,
     PythonOperator,
+    PythonVirtualenvOperator,
     ShortCircuitOperator,
 )
 from .params import Param, ParamsDict, validate_params
@@ -47,6 +51,10 @@ from .weight_rule import WeightRule
 from .xcom_arg import XComArg
 
 __all__ = [
+    "BranchExternalPythonOperator",
+    "BranchPythonVirtualenvOperator",
+    "ExternalPythonOperator",
+    "PythonVirtualenvOperator",
     "DAG",
     "SERIALIZATION_VERSION",
     "AirflowDagCycleException",

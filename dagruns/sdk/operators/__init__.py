@@ -7,10 +7,20 @@ from .datetime import BranchDateTimeOperator
 from .empty import EmptyOperator
 from .latest_only import LatestOnlyOperator
 from .python import PythonOperator
+from .python_virtualenv import (
+    BranchExternalPythonOperator,
+    BranchPythonVirtualenvOperator,
+    ExternalPythonOperator,
+    PythonVirtualenvOperator,
+)
 from .short_circuit import ShortCircuitOperator
 from .weekday import BranchDayOfWeekOperator
 
 __all__ = [
+    "BranchExternalPythonOperator",
+    "BranchPythonVirtualenvOperator",
+    "ExternalPythonOperator",
+    "PythonVirtualenvOperator",
     "BaseBranchOperator",
     "BranchDateTimeOperator",
     "BranchDayOfWeekOperator",
