@@ -100,6 +100,12 @@ class OrchSettings(BaseModel):
         meaning="task logs, in Airflow's layout",
         shown="`$ORCH_HOME/logs`",
     )
+    virtualenv_cache_dir: Path = setting(
+        default_factory=lambda data: data["home"] / "virtualenvs",
+        meaning="where `PythonVirtualenvOperator`/`@task.virtualenv` keep the environments they "
+        "build, one per set of requirements (task runners read this variable themselves)",
+        shown="`$ORCH_HOME/virtualenvs`",
+    )
     load_examples: bool = setting(
         False, meaning="also load `dagruns/example_dags/` (`standalone` turns it on)"
     )
@@ -266,7 +272,7 @@ class OrchSettings(BaseModel):
         shown="unset",
     )
 
-    @field_validator("home", "dags_folder", "log_dir", mode="after")
+    @field_validator("home", "dags_folder", "log_dir", "virtualenv_cache_dir", mode="after")
     @classmethod
     def _absolute(cls, path: Path) -> Path:
         return path.expanduser().resolve()

@@ -42,9 +42,11 @@ def default_cache_dir() -> Path:
     is ``./var`` of the installation, as orchestrator_site.config declares it."""
     explicit = os.environ.get("ORCH_VIRTUALENV_CACHE_DIR")
     if explicit:
-        return Path(explicit).expanduser()
+        return Path(explicit).expanduser().resolve()
     home = os.environ.get("ORCH_HOME")
-    base = Path(home).expanduser() if home else Path(__file__).resolve().parents[2] / "var"
+    base = (
+        Path(home).expanduser().resolve() if home else Path(__file__).resolve().parents[2] / "var"
+    )
     return base / "virtualenvs"
 
 
