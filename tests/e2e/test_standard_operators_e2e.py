@@ -126,3 +126,32 @@ def test_latest_only_skips_downstream_of_catchup_runs_but_not_of_the_latest_or_m
     DagModel.objects.filter(dag_id="latest").update(is_paused=False)
     manual = engine.run_dag("latest", logical_date=runs[0].logical_date - timedelta(days=30))
     assert engine.states(manual) == ran
+
+
+def test_an_unknown_week_day_or_a_misused_label_is_an_import_error_naming_it(engine):
+    from dagruns.models import DagImportError
+    from scheduler.processor.loop import DagProcessor
+
+    _add(
+        engine,
+        "bad_day.py",
+        """
+        with DAG("bad_day", schedule=None, start_date=START) as dag:
+            BranchDayOfWeekOperator(task_id="check", week_day="Caturday",
+                                    follow_task_ids_if_true="a", follow_task_ids_if_false="b")
+        """,
+    )
+    _add(
+        engine,
+        "bad_label.py",
+        """
+        with DAG("bad_label", schedule=None, start_date=START) as dag:
+            EmptyOperator(task_id="a") >> Label("one") >> Label("two")
+        """,
+    )
+    DagProcessor(timeout=30).run_once()
+    errors = dict(DagImportError.objects.values_list("filename", "message"))
+    by_file = {name.rsplit("/", 1)[-1]: message for name, message in errors.items()}
+    assert "Task 'check': week_day: Invalid Week Day passed: \"Caturday\"" in by_file["bad_day.py"]
+    assert "two edge labels next to each other" in by_file["bad_label.py"]
+    assert not DagModel.objects.filter(dag_id__in=["bad_day", "bad_label"]).exists()
