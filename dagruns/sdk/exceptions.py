@@ -96,3 +96,10 @@ class UnmappableXComLengthPushed(AirflowException):
             f"unmappable return value length: {length} > {limit} (the maximum map length, "
             "ORCH_MAX_MAP_LENGTH)"
         )
+
+
+class XComForMappingNotPushed(AirflowException):
+    """A task whose result a mapped task expands over returned nothing (Airflow's name)."""
+
+    def __str__(self) -> str:
+        return "did not push XCom for task mapping (the task returned None)"

@@ -282,3 +282,23 @@ def adopt_structure(operator: BaseOperator, mapped: BaseOperator) -> None:
 
 def references_of(value: Any) -> list[XComArg]:
     return list(iter_xcom_args(value))
+
+
+def has_mapped_dependants(task: BaseOperator) -> bool:
+    """Whether some mapped task (or mapped task group) of the DAG expands over this task's
+    result."""
+    if not task.has_dag():
+        return False
+    seen_groups: set[int] = set()
+    for other in task.dag.tasks:
+        if isinstance(other, MappedOperator):
+            references = other.expand_input.iter_references()
+        else:
+            group = other.mapped_task_group
+            if group is None or id(group) in seen_groups:
+                continue
+            seen_groups.add(id(group))
+            references = group.expand_input.iter_references()  # type: ignore[attr-defined]
+        if any(operator.task_id == task.task_id for operator, _ in references):
+            return True
+    return False

@@ -139,7 +139,9 @@ def iter_xcom_args(value: Any, _seen: set[int] | None = None) -> Iterator[XComAr
             yield from iter_xcom_args(getattr(value, field, None), seen)
 
 
-def push_return_value(task: BaseOperator, ti: Any, value: Any) -> None:
+def push_return_value(
+    task: BaseOperator, ti: Any, value: Any, *, mapped_length: int | None = None
+) -> None:
     """Push a finished task's result the way Airflow does, for the task runner.
 
     With ``multiple_outputs`` a dict result also pushes each entry under its own key.
@@ -161,4 +163,8 @@ def push_return_value(task: BaseOperator, ti: Any, value: Any) -> None:
             )
         for key, item in value.items():
             ti.xcom_push(key=key, value=item)
-    ti.xcom_push(key=XCOM_RETURN_KEY, value=value)
+    if mapped_length is not None:
+        # A mapped task expands over this value: the server checks its length.
+        ti.xcom_push(key=XCOM_RETURN_KEY, value=value, mapped_length=mapped_length)
+    else:
+        ti.xcom_push(key=XCOM_RETURN_KEY, value=value)
