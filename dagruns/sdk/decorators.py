@@ -283,10 +283,16 @@ class _TaskDecoratorPartial:
         task_id = get_unique_task_id(
             task_id, operator_kwargs.get("dag"), operator_kwargs.get("task_group")
         )
-        # Fails at definition time on a call that cannot bind (mapped names included).
-        _check_call_signature(
-            decorator.function, [], {**self.kwargs, **dict.fromkeys(expand_input.names())}, task_id
-        )
+        # Fails at definition time on a call that cannot bind (mapped names included); the
+        # dicts of expand_kwargs over a task's result are only known at run time.
+        if isinstance(expand_input.value, dict):
+            calls = [dict.fromkeys(expand_input.value)]
+        elif isinstance(expand_input.value, list):
+            calls = [dict(item) for item in expand_input.value if isinstance(item, Mapping)]
+        else:
+            calls = []
+        for mapped in calls:
+            _check_call_signature(decorator.function, [], {**self.kwargs, **mapped}, task_id)
         operator = MappedOperator.create(
             decorator.operator_class,
             {
