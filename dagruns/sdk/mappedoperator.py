@@ -75,17 +75,9 @@ class OperatorPartial:
             )
         self.operator_class = operator_class
         self.kwargs = kwargs
-        self._expanded = False
 
     def __repr__(self) -> str:
         return f"{self.operator_class.__name__}.partial(task_id={self.kwargs['task_id']!r})"
-
-    def __del__(self) -> None:
-        # Airflow warns too: a forgotten .expand() means the task silently does not exist.
-        if not self._expanded:
-            import warnings
-
-            warnings.warn(f"{self!r} was never mapped (call .expand())", stacklevel=1)
 
     def expand(self, **mapped_kwargs: Any) -> MappedOperator:
         where = f"Task {self.kwargs['task_id']!r}"
@@ -104,7 +96,6 @@ class OperatorPartial:
         check_mapped_names(self.operator_class, self.kwargs, mapped, where)
 
     def _create(self, expand_input: ExpandInput) -> MappedOperator:
-        self._expanded = True
         return MappedOperator.create(self.operator_class, dict(self.kwargs), expand_input)
 
 
