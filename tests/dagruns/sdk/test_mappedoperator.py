@@ -49,9 +49,11 @@ def test_mapping_over_an_argument_the_operator_does_not_take_is_refused():
 
 
 def test_mapping_over_a_scheduling_argument_is_refused():
-    with DAG("d", schedule=None, start_date=START):
-        with pytest.raises(DagDefinitionError, match="'retries' cannot be mapped"):
-            BashOperator.partial(task_id="echo", bash_command="x").expand(retries=[1, 2])
+    with (
+        DAG("d", schedule=None, start_date=START),
+        pytest.raises(DagDefinitionError, match="'retries' cannot be mapped"),
+    ):
+        BashOperator.partial(task_id="echo", bash_command="x").expand(retries=[1, 2])
 
 
 def test_mapping_over_a_scalar_names_its_type():
@@ -132,6 +134,8 @@ def test_the_serialized_dag_says_which_tasks_are_mapped_and_over_what():
 
 
 def test_map_index_template_must_be_a_string():
-    with DAG("d", schedule=None, start_date=START):
-        with pytest.raises(DagDefinitionError, match="map_index_template must be a string"):
-            BashOperator(task_id="t", bash_command="x", map_index_template=3)
+    with (
+        DAG("d", schedule=None, start_date=START),
+        pytest.raises(DagDefinitionError, match="map_index_template must be a string"),
+    ):
+        BashOperator(task_id="t", bash_command="x", map_index_template=3)
