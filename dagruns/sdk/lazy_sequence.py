@@ -82,3 +82,17 @@ def same_mapped_group(upstream: Any, task: Any) -> bool:
         return False
     group = getattr(upstream, "mapped_task_group", None)
     return group is not None and group is getattr(task, "mapped_task_group", None)
+
+
+def materialize(value: Any) -> Any:
+    """``value`` with every lazy sequence (a mapped task's results, ``map``/``zip``/``concat``
+    results) turned into a list, so a task may return what it received (as in Airflow)."""
+    if isinstance(value, str | bytes | bytearray):
+        return value
+    if isinstance(value, list | tuple):
+        return type(value)(materialize(item) for item in value)
+    if isinstance(value, dict):
+        return {key: materialize(item) for key, item in value.items()}
+    if isinstance(value, Sequence):
+        return [materialize(item) for item in value]
+    return value

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from dagruns.sdk import macros
 from dagruns.sdk.exceptions import AirflowException
+from dagruns.sdk.lazy_sequence import materialize
 from dagruns.sdk.params import validate_params
 from dagruns.sdk.templating import ds, ds_nodash, ts, ts_nodash, ts_nodash_with_tz
 from dagruns.sdk.xcom_arg import XCOM_RETURN_KEY
@@ -211,6 +212,7 @@ class RuntimeTaskInstance:
         task expands over it (the server refuses more items than the maximum)."""
         if not isinstance(key, str) or not key:
             raise XComPushError(f"XCom key must be a non-empty string, got {key!r}")
+        value = materialize(value)
         try:
             json.dumps(value, allow_nan=False)
         except (TypeError, ValueError) as exc:

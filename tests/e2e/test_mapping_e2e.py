@@ -214,7 +214,7 @@ def test_zero_length_skips_the_mapped_task_and_trigger_rules_follow(engine):
 
             @task
             def after(values):
-                return list(values)
+                return values  # the lazy sequence itself: pushed as a list
 
             mapped = work.expand(x=nothing())
             after(mapped)

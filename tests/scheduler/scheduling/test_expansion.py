@@ -200,3 +200,26 @@ def test_a_mapped_upstream_feeds_a_mapped_downstream_by_its_pushed_results():
     finish(run, "double", map_index=1, value=4)
     finish(run, "double", map_index=2, state="skipped")
     assert sorted(i for (t, i) in tick(run) if t == "again") == [0, 1]
+
+
+def test_task_concurrency_limits_apply_across_a_mapped_tasks_instances():
+    with DAG("limited", schedule=None, start_date=START) as dag:
+        BashOperator.partial(task_id="echo", max_active_tis_per_dagrun=2).expand(
+            bash_command=["echo a", "echo b", "echo c"]
+        )
+    store(dag)
+    run = trigger("limited")
+    assert sorted(tick(run).values(), key=str) == ["queued", "queued", "scheduled"]
+
+
+def test_each_instance_takes_its_own_pool_slots(orch_settings):
+    from dagruns.models import Pool
+
+    Pool.objects.create(name="small", slots=3)
+    with DAG("pooled", schedule=None, start_date=START) as dag:
+        BashOperator.partial(task_id="echo", pool="small", pool_slots=2).expand(
+            bash_command=["echo a", "echo b"]
+        )
+    store(dag)
+    run = trigger("pooled")
+    assert sorted(tick(run).values(), key=str) == ["queued", "scheduled"]
