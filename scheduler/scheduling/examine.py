@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 
 from dagruns.domain.dag_graph import DagGraph, TaskSpec, graph_for_version
-from dagruns.domain.trigger_rules import UpstreamCounts, evaluate
+from dagruns.domain.trigger_rules import Decision, UpstreamCounts, evaluate
 from dagruns.models import DagModel, DagRun, DagRunState, TaskInstance, TaskInstanceState
 from dagruns.models.states import TI_FAILED_LIKE, TI_FINISHED
 from dagruns.notify import events
@@ -192,6 +192,9 @@ def decide(
         if not instances:
             continue
         spec = graph.tasks[task_id]
+        # Instances that count all their upstream instances share one decision: computed once
+        # (a 1,000-instance task downstream of another would otherwise count a million).
+        shared: list[Decision] = []
         for map_index, state in instances.items():
             key = (task_id, map_index)
             if state == TIS.UP_FOR_RETRY:
@@ -210,19 +213,26 @@ def decide(
                     else:
                         d.expand[task_id] = expansion.length or 0
                     continue
-            counts = UpstreamCounts.of(
-                (up_state, graph.tasks[up].is_setup)
-                for up in spec.upstream
-                for up_state in _relevant_upstream_states(graph, spec, up, map_index, states)
-            )
-            decision = evaluate(spec.trigger_rule, counts)
+            per_index = map_index >= 0 and spec.mapped_group is not None
+            if per_index or not shared:
+                counts = UpstreamCounts.of(
+                    (up_state, graph.tasks[up].is_setup)
+                    for up in spec.upstream
+                    for up_state in _relevant_upstream_states(graph, spec, up, map_index, states)
+                )
+                decision = evaluate(spec.trigger_rule, counts)
+                if not per_index:
+                    shared.append(decision)
+            else:
+                decision = shared[0]
             if decision.new_state:
                 d.settle[decision.new_state].append(key)
             elif decision.ready:
                 if spec.is_mapped and map_index == -1:
                     # Ready, yet what it maps over is missing (an upstream it maps over did
-                    # not succeed, e.g. under trigger rule all_done): nothing to run.
-                    d.settle[TIS.UPSTREAM_FAILED].append(key)
+                    # not succeed, e.g. under trigger rule all_done): nothing to run; skipped
+                    # when that upstream was skipped, else upstream_failed.
+                    d.settle[_unexpandable_state(graph, task_id, states)].append(key)
                     continue
                 if spec.depends_on_past and not _past_succeeded(run, task_id):
                     continue
@@ -232,6 +242,14 @@ def decide(
         if d.run_state is None and _deadlocked(graph, summary):
             d.run_state = DagRunState.FAILED
     return d
+
+
+def _unexpandable_state(graph: DagGraph, task_id: str, states: RunStates) -> str:
+    expand_input = graph.expand_input_of(task_id) or {}
+    for source in expansion.referenced_tasks(expand_input):
+        if TIS.SKIPPED in (states.get(source) or {}).values():
+            return TIS.SKIPPED
+    return TIS.UPSTREAM_FAILED
 
 
 def _relevant_upstream_states(

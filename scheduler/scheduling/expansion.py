@@ -209,3 +209,18 @@ def fail_expansion(run: DagRun, task_id: str, reason: str, now: datetime) -> int
         [f"[{now.isoformat()}] ERROR - Cannot expand the mapped task: {reason}"],
     )
     return changed
+
+
+def referenced_tasks(value: Any) -> set[str]:
+    """The tasks whose results a serialized expand input (or part of one) reads."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        ref = value.get("__xcomarg")
+        if isinstance(ref, dict) and "task_id" in ref:
+            found.add(ref["task_id"])
+        for item in value.values():
+            found |= referenced_tasks(item)
+    elif isinstance(value, list):
+        for item in value:
+            found |= referenced_tasks(item)
+    return found

@@ -343,3 +343,25 @@ def test_a_mapped_task_whose_upstream_failed_is_upstream_failed_and_not_expanded
         "literal": {0: "success", 1: "success"},
     }
     assert run.state == "failed"
+
+
+def test_partial_with_an_argument_also_mapped_is_an_import_error_naming_both(engine):
+    from dagruns.models import DagImportError, DagModel
+    from scheduler.processor.loop import DagProcessor
+
+    engine.add(
+        "conflict.py",
+        """
+        with DAG("conflict", schedule=None, start_date=START) as dag:
+            BashOperator.partial(task_id="echo", bash_command="echo 1").expand(
+                bash_command=["echo 2"]
+            )
+        """,
+    )
+    DagProcessor(timeout=30).run_once()
+    (message,) = DagImportError.objects.values_list("message", flat=True)
+    assert "Task 'echo': argument 'bash_command' is given to both partial() and expand()" in (
+        message
+    )
+    assert "conflict.py" in DagImportError.objects.get().filename
+    assert not DagModel.objects.filter(dag_id="conflict").exists()

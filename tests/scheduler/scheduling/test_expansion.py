@@ -223,3 +223,18 @@ def test_each_instance_takes_its_own_pool_slots(orch_settings):
     store(dag)
     run = trigger("pooled")
     assert sorted(tick(run).values(), key=str) == ["queued", "scheduled"]
+
+
+def test_an_all_done_mapped_task_over_a_skipped_or_failed_upstream_never_runs():
+    with DAG("alldone", schedule=None, start_date=START) as dag:
+        double.override(trigger_rule="all_done").expand(x=numbers())
+        double.override(task_id="other", trigger_rule="all_done").expand(
+            x=numbers.override(task_id="more")()
+        )
+    store(dag)
+    run = trigger("alldone")
+    tick(run)
+    finish(run, "numbers", state="skipped")
+    finish(run, "more", state="failed")
+    state = tick(run)
+    assert (state[("double", -1)], state[("other", -1)]) == ("skipped", "upstream_failed")
