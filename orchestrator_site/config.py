@@ -209,6 +209,13 @@ class OrchSettings(BaseModel):
         1.0, ge=0.01, meaning="the scheduler's poll when nothing wakes it"
     )
     xcom_max_size: int = setting(1024 * 1024, ge=1, meaning="bytes of JSON one XCom may hold")
+    # Airflow's [core] max_map_length.
+    max_map_length: int = setting(
+        1024,
+        ge=1,
+        meaning="instances one mapped task may expand into; a longer list fails the task that "
+        "pushed it (or the mapped task, for a literal list)",
+    )
     # Celery beat's retention job (scheduler/housekeeping); Airflow has no such setting (its
     # `airflow db clean` is run by hand or from a DAG).
     retention_days: int | None = setting(

@@ -3,7 +3,7 @@ fields, read once per DAG version and cached (versions never change once written
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -34,6 +34,11 @@ class TaskSpec:
     # Setup/teardown: a teardown decides the run's state only with on_failure_fail_dagrun.
     is_teardown: bool = False
     on_failure_fail_dagrun: bool = False
+    # Dynamic task mapping: the task runs as map-indexed instances; `expand_input` is what it
+    # expands over itself (serialized), `mapped_group` the mapped task group it is in.
+    is_mapped: bool = False
+    expand_input: dict | None = None
+    mapped_group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,17 @@ class DagGraph:
     max_active_runs: int
     dagrun_timeout: float | None
     params: dict[str, Any]
+    # group id -> serialized expand input of each mapped task group
+    mapped_groups: dict[str, dict] = field(default_factory=dict)
+
+    def expand_input_of(self, task_id: str) -> dict | None:
+        """What the task's instances are expanded from: its own input or its group's."""
+        spec = self.tasks[task_id]
+        if spec.expand_input is not None:
+            return spec.expand_input
+        if spec.mapped_group is not None:
+            return self.mapped_groups.get(spec.mapped_group)
+        return None
 
     def run_state_leaves(self) -> tuple[str, ...]:
         """The tasks whose states decide a finished run's state (Airflow's
@@ -139,6 +155,9 @@ def build_graph(serialized: dict[str, Any]) -> DagGraph:
             max_active_tis_per_dagrun=t.get("max_active_tis_per_dagrun"),
             is_teardown=bool(t.get("is_teardown")),
             on_failure_fail_dagrun=bool(t.get("on_failure_fail_dagrun")),
+            is_mapped=bool(t.get("is_mapped")),
+            expand_input=t.get("expand_input"),
+            mapped_group=t.get("mapped_task_group_id"),
         )
     order = tuple(t["task_id"] for t in serialized["tasks"])
     return DagGraph(
@@ -150,7 +169,18 @@ def build_graph(serialized: dict[str, Any]) -> DagGraph:
         max_active_runs=int(serialized.get("max_active_runs", 16)),
         dagrun_timeout=serialized.get("dagrun_timeout"),
         params=serialized.get("params") or {},
+        mapped_groups=dict(_mapped_groups(serialized.get("task_group"))),
     )
+
+
+def _mapped_groups(group: dict[str, Any] | None) -> Any:
+    if not group:
+        return
+    if group.get("is_mapped") and group.get("expand_input") is not None:
+        yield group["group_id"], group["expand_input"]
+    for child in group.get("children", ()):
+        if isinstance(child, dict):
+            yield from _mapped_groups(child)
 
 
 @lru_cache(maxsize=256)
