@@ -234,7 +234,7 @@ def _run_for(dag_id: str, value: str) -> DagRun:
         ) from None
     run = DagRun.objects.filter(dag_id=dag_id, logical_date=when).first()
     if run is None:
-        raise CommandError(f"DAG {dag_id!r} has no run with logical date {when.isoformat()}")
+        raise CommandError(f"DAG {dag_id!r} has no run {value!r} (by run id or logical date)")
     return run
 
 
