@@ -255,6 +255,10 @@ def task_instance(request, dag_id: str, run_id: str, task_id: str, map_index: in
             {
                 "panel": "dagruns/_mapped_panel.html",
                 "mapped-instances": "dagruns/_mapped_instances.html",
+                # An open page of the task from before its expansion: its live regions
+                # become the instances' list (and the log region, which has no single log).
+                "ti-summary": "dagruns/_mapped_instances.html",
+                "ti-logs": "dagruns/_mapped_no_log.html",
             },
         )
     except MapIndexError as exc:

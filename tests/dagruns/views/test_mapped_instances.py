@@ -156,3 +156,32 @@ def test_an_action_on_a_missing_map_index_is_refused_naming_it(user, fan):
     assert "has no map index 7" in response.content.decode()
     bad = user.get("/dags/fan/clear", {"run_id": "r1", "task_id": "work", "map_index": "x"})
     assert "map_index must be a whole number" in bad.content.decode()
+
+
+def test_the_gantt_draws_a_mapped_task_as_one_bar_over_its_instances(viewer, fan):
+    from dagruns.ui.gantt import build_gantt
+
+    fan.refresh_from_db()
+    bars = {b.task_id: b for b in build_gantt(fan)["bars"]}
+    work = bars["work"]
+    assert work.label == "work [4]" and work.state == "failed"
+    # Instance 2 still runs: the bar is open-ended.
+    assert work.start is not None and work.end is None
+    html = viewer.get("/dags/fan/gantt", {"run_id": "r1"}).content.decode()
+    assert "work [4]" in html
+
+
+def test_an_open_task_page_refreshed_after_expansion_shows_the_instances(viewer, db):
+    dag = store_dag("late", {"work": []})
+    run = add_run(dag, "r1")
+    before = viewer.get("/dags/late/runs/r1/tasks/work").content.decode()
+    assert 'id="ti-summary"' in before
+    expand(run, "work", ["running", "queued"])
+    summary = viewer.get(
+        "/dags/late/runs/r1/tasks/work", headers={"HX-Request": "true", "HX-Target": "ti-summary"}
+    ).content.decode()
+    assert summary.startswith('<div id="mapped-instances"') and "2 mapped instances" in summary
+    log = viewer.get(
+        "/dags/late/runs/r1/tasks/work", headers={"HX-Request": "true", "HX-Target": "ti-logs"}
+    ).content.decode()
+    assert 'id="ti-logs"' in log and "open one of its instances" in log

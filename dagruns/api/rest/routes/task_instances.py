@@ -439,6 +439,10 @@ def post_clear_task_instances(request: HttpRequest, dag_id: str, body: ClearTask
             else:
                 task_ids.append(item[0])
                 mapped.setdefault(item[0], set()).add(item[1])
+        # As Airflow: a task named on its own means all its instances, whatever pairs say.
+        for item in body.task_ids:
+            if isinstance(item, str):
+                mapped.pop(item, None)
     tis = select_task_instances(
         dag_id,
         run_ids=run_ids,

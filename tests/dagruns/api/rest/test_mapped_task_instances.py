@@ -182,3 +182,11 @@ def test_every_listed_task_instance_carries_its_map_index(viewer, fan):
         ("work", 2),
         ("work", 3),
     ]
+
+
+def test_a_task_named_alone_in_clear_means_every_instance(user, fan):
+    body = user.post(
+        "/dags/fan/clearTaskInstances",
+        {"dry_run": True, "only_failed": False, "task_ids": [["work", 1], "work"]},
+    ).json()
+    assert sorted(t["map_index"] for t in body["task_instances"]) == [0, 1, 2, 3]
