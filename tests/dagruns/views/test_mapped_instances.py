@@ -185,3 +185,30 @@ def test_an_open_task_page_refreshed_after_expansion_shows_the_instances(viewer,
         "/dags/late/runs/r1/tasks/work", headers={"HX-Request": "true", "HX-Target": "ti-logs"}
     ).content.decode()
     assert 'id="ti-logs"' in log and "open one of its instances" in log
+
+
+def _queries(client, path: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(path)  # warm the per-version caches, as a running server has them
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(path).status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/dags/{dag}/",
+        "/dags/{dag}/graph",
+        "/dags/{dag}/gantt",
+        "/dags/{dag}/runs/r1/tasks/work",
+        "/dags/{dag}/runs/r1/tasks/work/mapped/1",
+    ],
+)
+def test_pages_do_not_grow_with_the_number_of_mapped_instances(viewer, db, path):
+    for dag_id, count in (("few", 3), ("many", 400)):
+        dag = store_dag(dag_id, {"make": ["work"], "work": []})
+        expand(add_run(dag, "r1", states={"make": "success"}), "work", ["success"] * count)
+    assert _queries(viewer, path.format(dag="few")) == _queries(viewer, path.format(dag="many"))
