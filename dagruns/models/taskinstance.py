@@ -18,9 +18,6 @@ class TaskInstanceFields(models.Model):
     run_id = models.CharField(max_length=ID_MAX_LENGTH)
     task_id = models.CharField(max_length=ID_MAX_LENGTH)
     map_index = models.IntegerField(default=-1)
-    # Airflow's display name of a mapped instance (its `map_index_template` rendered after the
-    # task ran); empty when the task has no template, and the UI then shows the index.
-    rendered_map_index = models.CharField(max_length=250, blank=True, default="")
     # NULL is Airflow's "none" state (created, not yet considered); the REST API returns
     # `"state": null` for it, so we store it the same way rather than as "".
     state = models.CharField(  # noqa: DJ001
