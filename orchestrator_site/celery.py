@@ -10,8 +10,9 @@ a worker leaves each runner's exit code for the executor's `sync()`, as Airflow'
 executor reads task states from its result backend) is the same Redis.
 
 Delivery (issue 11, "Delivery that never loses or doubles a try"): messages are acknowledged
-late (after the runner ended) and rejected back to the queue when the worker process running
-them is lost; a worker takes a message only when one of its pool processes is free
+late (after the runner ended), so a message whose worker is lost goes back to the queue (and,
+under `-P prefork`, is rejected back at once when only its pool process is lost); a worker
+takes a message only when one of its pool threads is free
 (`worker_disable_prefetch`, prefetch multiplier 1), so nothing waits in one worker's memory
 while another is idle, and a warm shutdown has little to hand back. A message delivered twice
 runs once: the second runner's claim is refused by the Execution API (the try is no longer
@@ -24,7 +25,10 @@ Priorities (Redis): kombu emulates them with one list per level; we use all ten 
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import Celery
+from celery.backends.redis import RedisBackend
 from kombu.utils.url import maybe_sanitize_url
 
 from orchestrator_site.config import OrchSettings, SettingError, load_settings
@@ -66,10 +70,25 @@ def safe_url(url: str) -> str:
     return str(maybe_sanitize_url(url))
 
 
-def make_app(orch: OrchSettings | None = None) -> Celery:
+class PublishedResultsBackend(RedisBackend):
+    """The Redis result backend as the Celery executor reads it: from the results the backend
+    publishes, through one pattern subscription for all of them, and an occasional MGET
+    (scheduler/executors/celery.py); never waited on task by task. Celery's own sender
+    subscribes to each task's channel as it sends the task (for `AsyncResult.get()`, which
+    nothing of ours calls) and unsubscribes when the AsyncResult is dropped: two more requests
+    to Redis for every try sent, on the hop between one task and the next."""
+
+    def on_task_call(self, producer: Any, task_id: str) -> None:
+        return None
+
+
+def make_app(orch: OrchSettings | None = None, *, sender: bool = False) -> Celery:
+    """The app; with `sender`, as the Celery executor sends with it (PublishedResultsBackend)."""
     orch = orch or load_settings()
     url = orch.celery_broker_url or orch.redis_url
     celery_app = Celery("orchestrator", include=["scheduler.tasks"])
+    # Celery's "<backend class>+<url>" form: the class, on the same Redis.
+    backend = f"{__name__}:{PublishedResultsBackend.__name__}+{url}" if sender else url
     transport = {
         "priority_steps": PRIORITY_LEVELS,
         "queue_order_strategy": "priority",
@@ -80,7 +99,7 @@ def make_app(orch: OrchSettings | None = None) -> Celery:
     }
     celery_app.conf.update(
         broker_url=url,
-        result_backend=url,
+        result_backend=backend,
         broker_transport_options=transport,
         result_backend_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
         redis_socket_timeout=10,
@@ -97,6 +116,10 @@ def make_app(orch: OrchSettings | None = None) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         task_acks_on_failure_or_timeout=True,
+        # Each try runs in a process of its own (forked by the worker's forkserver), so a pool
+        # thread is enough to wait on it (scheduler/worker/forked.py); `celery -A
+        # orchestrator_site worker` gets the same pool as `manage.py celery worker`.
+        worker_pool="threads",
         worker_prefetch_multiplier=1,
         worker_disable_prefetch=True,
         # A runner's exit code is data; a task never raises on its account.
