@@ -29,9 +29,13 @@ from typing import Any
 
 from celery import Celery
 from celery.backends.redis import RedisBackend
-from kombu.utils.url import maybe_sanitize_url
 
-from orchestrator_site.config import OrchSettings, SettingError, load_settings
+# broker_url and safe_url live in orchestrator_site/broker.py (no Celery import there, for the
+# API server); importable from here too, where the rest of the Celery wiring is.
+from orchestrator_site.broker import broker_url, configured_broker_url, safe_url
+from orchestrator_site.config import OrchSettings, load_settings
+
+__all__ = ["app", "broker_url", "make_app", "safe_url"]
 
 # The one task every try travels in (scheduler/tasks.py); the executor sends it by name, so the
 # scheduler never imports the worker's side.
@@ -46,28 +50,6 @@ PRIORITY_LEVELS = list(range(10))  # kombu's Redis priority lists; 0 is served f
 VISIBILITY_TIMEOUT = 6 * 3600
 # Runner exit codes wait this long in the backend for a scheduler to read them.
 RESULT_EXPIRES = 24 * 3600
-
-
-def broker_url(orch: OrchSettings | None = None) -> str:
-    """The broker's URL; a SettingError naming both variables when neither is set."""
-    orch = orch or load_settings()
-    url = orch.celery_broker_url or orch.redis_url
-    if not url:
-        raise SettingError(
-            "the Celery executor needs a broker: set ORCH_CELERY_BROKER_URL "
-            "(or ORCH_REDIS_URL, its default), e.g. redis://127.0.0.1:6379/0"
-        )
-    if not url.startswith(("redis://", "rediss://", "unix://")):
-        raise SettingError(
-            f"ORCH_CELERY_BROKER_URL={maybe_sanitize_url(url)!r}: only Redis is supported "
-            "(redis://host:port/db, rediss:// or unix://)"
-        )
-    return url
-
-
-def safe_url(url: str) -> str:
-    """`url` without its password, for messages and logs."""
-    return str(maybe_sanitize_url(url))
 
 
 class PublishedResultsBackend(RedisBackend):
@@ -85,10 +67,12 @@ class PublishedResultsBackend(RedisBackend):
 def make_app(orch: OrchSettings | None = None, *, sender: bool = False) -> Celery:
     """The app; with `sender`, as the Celery executor sends with it (PublishedResultsBackend)."""
     orch = orch or load_settings()
-    url = orch.celery_broker_url or orch.redis_url
+    # Not validated here: this module builds `app` at import, settings or not; what uses it
+    # (the executor, the worker, beat) calls broker_url() first and says what is wrong.
+    url = configured_broker_url(orch) or None
     celery_app = Celery("orchestrator", include=["scheduler.tasks"])
     # Celery's "<backend class>+<url>" form: the class, on the same Redis.
-    backend = f"{__name__}:{PublishedResultsBackend.__name__}+{url}" if sender else url
+    backend = f"{__name__}:{PublishedResultsBackend.__name__}+{url}" if sender and url else url
     transport = {
         "priority_steps": PRIORITY_LEVELS,
         "queue_order_strategy": "priority",

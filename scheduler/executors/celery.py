@@ -51,13 +51,8 @@ import redis
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from orchestrator_site.celery import (
-    RUN_TRY_TASK,
-    TERMINATE_TRY_COMMAND,
-    broker_url,
-    make_app,
-    safe_url,
-)
+from orchestrator_site.broker import broker_url, broker_variable, safe_url
+from orchestrator_site.celery import RUN_TRY_TASK, TERMINATE_TRY_COMMAND, make_app
 from orchestrator_site.config import SettingError
 from scheduler.executors.base import BaseExecutor, ExecutorEvent
 from scheduler.runner.workload import Workload
@@ -124,9 +119,7 @@ class CeleryExecutor(BaseExecutor):
             self.url = broker_url(settings.ORCH)
         except SettingError as exc:
             raise ImproperlyConfigured(str(exc)) from exc
-        self.variable = (
-            "ORCH_CELERY_BROKER_URL" if settings.ORCH.celery_broker_url else "ORCH_REDIS_URL"
-        )
+        self.variable = broker_variable(settings.ORCH)
         self.app = make_app(settings.ORCH, sender=True)
         self._results = redis.Redis.from_url(
             self.url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT

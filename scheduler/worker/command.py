@@ -112,7 +112,7 @@ def main(argv: list[str]) -> int:
     add_arguments(parser)
     options = parser.parse_args(argv)
 
-    from orchestrator_site.celery import broker_url, safe_url
+    from orchestrator_site.broker import broker_url, broker_variable, safe_url
     from orchestrator_site.config import SettingError, load_settings
 
     try:
@@ -121,7 +121,7 @@ def main(argv: list[str]) -> int:
     except SettingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    variable = "ORCH_CELERY_BROKER_URL" if orch.celery_broker_url else "ORCH_REDIS_URL"
+    variable = broker_variable(orch)
     if not wait_for_broker(url, variable, safe_url(url)):
         return 0  # stopped (SIGTERM/SIGINT) while waiting: nothing was running
     from orchestrator_site.celery import app
