@@ -13,7 +13,8 @@ from orchestrator_site.config import OrchSettings
 # --- Which tests the PostgreSQL pass runs ---------------------------------------------------
 # The SQLite pass of .ci/test.sh (the embedded default) runs every test; the PostgreSQL pass
 # runs `-m database`: the tests whose outcome may depend on the database engine. This hook
-# gives the marker, so the choice is made here and nowhere else (README, "Testing"):
+# gives the marker, so the choice is made here and nowhere else (README: "Which pass runs a
+# test"):
 #
 # - a test that reaches the test database through pytest-django (the fixtures below, or the
 #   django_db marker) is a database test: any query it makes may behave differently there;
