@@ -95,6 +95,12 @@ class OrchSettings(BaseModel):
         meaning="scanned recursively; `.dagignore` (gitignore syntax) honoured",
         shown="`$ORCH_HOME/dags`",
     )
+    plugins_folder: Path = setting(
+        default_factory=lambda data: data["home"] / "plugins",
+        meaning="Airflow-style plugins (`AirflowPlugin` subclasses with custom `timetables`); "
+        "read once per process at start",
+        shown="`$ORCH_HOME/plugins`",
+    )
     log_dir: Path = setting(
         default_factory=lambda data: data["home"] / "logs",
         meaning="task logs, in Airflow's layout",
@@ -266,7 +272,7 @@ class OrchSettings(BaseModel):
         shown="unset",
     )
 
-    @field_validator("home", "dags_folder", "log_dir", mode="after")
+    @field_validator("home", "dags_folder", "plugins_folder", "log_dir", mode="after")
     @classmethod
     def _absolute(cls, path: Path) -> Path:
         return path.expanduser().resolve()
