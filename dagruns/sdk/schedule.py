@@ -124,7 +124,8 @@ def parse_schedule(value: object, dag_id: str = "?") -> Schedule:
             raise DagDefinitionError(
                 f"DAG {dag_id!r}: schedule interval must be positive, got {value}"
             )
-        return DeltaSchedule(value)
+        # A pendulum Duration (a timedelta subclass) is kept as a plain timedelta.
+        return DeltaSchedule(timedelta(value.days, value.seconds, value.microseconds))
     if isinstance(value, str):
         text = " ".join(value.split())
         if text == "@once":

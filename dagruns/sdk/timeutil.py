@@ -36,7 +36,7 @@ def to_timedelta(value: timedelta | float | int | None, name: str) -> timedelta 
     if value is None:
         return None
     if isinstance(value, timedelta):
-        return timedelta(seconds=value.total_seconds())
+        return timedelta(value.days, value.seconds, value.microseconds)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise DagDefinitionError(
             f"{name} must be a timedelta or a number of seconds, got {type(value).__name__}: {value!r}"

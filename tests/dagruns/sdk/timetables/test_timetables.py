@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dagruns.domain.timetables import (
+from dagruns.sdk.timetables import (
     CronDataIntervalTimetable,
     CronTriggerTimetable,
     DagRunInfo,
@@ -23,7 +23,7 @@ from dagruns.domain.timetables import (
     timetable_from_schedule,
     validate_cron,
 )
-from tests.dagruns.domain.timetable_helpers import utc
+from tests.dagruns.sdk.timetables.timetable_helpers import utc
 
 NOW = datetime(2024, 1, 31, 15, 0, tzinfo=UTC)
 
