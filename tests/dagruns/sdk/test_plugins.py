@@ -64,7 +64,10 @@ def test_a_file_that_fails_to_import_is_reported_and_the_others_still_load(folde
     broken = add(folder, "plugin_broken.py", "import no_such_module_anywhere\n")
     loaded = load_plugins(folder)
     assert list(loaded.timetables) == ["plugin_good.GoodTimetable"]
-    assert "ModuleNotFoundError: No module named 'no_such_module_anywhere'" in loaded.errors[str(broken)]
+    assert (
+        "ModuleNotFoundError: No module named 'no_such_module_anywhere'"
+        in loaded.errors[str(broken)]
+    )
 
 
 @pytest.mark.parametrize(

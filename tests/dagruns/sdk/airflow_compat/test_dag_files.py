@@ -88,7 +88,9 @@ def test_an_airflow_import_we_lack_fails_at_its_line_naming_it(tmp_path):
         from airflow.sdk import Asset, NotAThing
         """,
     )
-    with pytest.raises(ImportError, match=r"`airflow\.sdk\.(Asset|NotAThing)` is not supported") as info:
+    with pytest.raises(
+        ImportError, match=r"`airflow\.sdk\.(Asset|NotAThing)` is not supported"
+    ) as info:
         import_dag_file(path)
     frames = [f for f in __import__("traceback").extract_tb(info.value.__traceback__)]
     assert any(f.filename == path and f.lineno == 3 for f in frames)

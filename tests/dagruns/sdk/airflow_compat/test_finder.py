@@ -93,7 +93,9 @@ def test_every_table_entry_resolves_unless_another_part_adds_it():
 
 
 def test_a_name_we_lack_is_an_import_error_naming_it():
-    with pytest.raises(ImportError, match=r"`airflow\.sdk\.NoSuchThing` is not supported by orchestrator yet"):
+    with pytest.raises(
+        ImportError, match=r"`airflow\.sdk\.NoSuchThing` is not supported by orchestrator yet"
+    ):
         from airflow.sdk import NoSuchThing  # noqa: F401
 
 

@@ -37,11 +37,11 @@ class WeekdayMornings(Timetable):
         return DagRunInfo.exact(at)
 
 
-def ask(timetable, last=None, start=utc(2024, 3, 1)):
+def ask(timetable, last=None):
     return next_run_after(
         timetable,
         last_automated_data_interval=last,
-        start_date=start,
+        start_date=utc(2024, 3, 1),
         end_date=None,
         catchup=True,
         now=utc(2024, 3, 20),
@@ -90,5 +90,7 @@ def test_a_custom_timetable_that_fails_is_a_timetable_error_naming_it(timetable,
 
 
 def test_a_custom_timetable_may_build_dag_run_info_without_logical_date():
-    info = DagRunInfo(run_after=utc(2024, 1, 2), data_interval=DataInterval(utc(2024, 1, 1), utc(2024, 1, 2)))
+    info = DagRunInfo(
+        run_after=utc(2024, 1, 2), data_interval=DataInterval(utc(2024, 1, 1), utc(2024, 1, 2))
+    )
     assert info.logical_date == utc(2024, 1, 1)

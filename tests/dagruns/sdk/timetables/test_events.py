@@ -38,15 +38,24 @@ def test_events_before_the_start_date_or_after_the_end_date_do_not_run():
     info = first(EVENTS, start=utc(2024, 1, 6), now=utc(2024, 1, 1), catchup=True)
     assert info is not None and info.run_after == utc(2024, 2, 1, 9)
     last = DataInterval.exact(utc(2024, 2, 1, 9))
-    assert first(EVENTS, start=None, now=utc(2024, 1, 1), catchup=True, last=last, end=utc(2024, 3, 1)) is None
+    assert (
+        first(EVENTS, start=None, now=utc(2024, 1, 1), catchup=True, last=last, end=utc(2024, 3, 1))
+        is None
+    )
 
 
 def test_a_manual_run_covers_the_moment_unless_restricted_to_events():
-    assert EVENTS.infer_manual_data_interval(utc(2024, 2, 20)) == DataInterval.exact(utc(2024, 2, 20))
+    assert EVENTS.infer_manual_data_interval(utc(2024, 2, 20)) == DataInterval.exact(
+        utc(2024, 2, 20)
+    )
     restricted = EventsTimetable(EVENTS.event_dates, restrict_to_events=True)
-    assert restricted.infer_manual_data_interval(utc(2024, 2, 20)) == DataInterval.exact(utc(2024, 2, 1, 9))
+    assert restricted.infer_manual_data_interval(utc(2024, 2, 20)) == DataInterval.exact(
+        utc(2024, 2, 1, 9)
+    )
     # Before the first event: the first event.
-    assert restricted.infer_manual_data_interval(utc(2023, 1, 1)) == DataInterval.exact(utc(2024, 1, 5, 9))
+    assert restricted.infer_manual_data_interval(utc(2023, 1, 1)) == DataInterval.exact(
+        utc(2024, 1, 5, 9)
+    )
 
 
 def test_a_naive_event_is_utc_like_every_naive_date_in_a_dag_file():

@@ -14,6 +14,8 @@ from dagruns.sdk.serialization import deserialize_dag, serialize_dag
 from dagruns.sdk.timetables import (
     CronDataIntervalTimetable,
     CronTriggerTimetable,
+    DagRunInfo,
+    DataInterval,
     DeltaDataIntervalTimetable,
     DeltaTriggerTimetable,
     EventsTimetable,
@@ -85,9 +87,6 @@ class EveryOtherDay(Timetable):
         else:
             start = restriction.earliest.set(hour=self.hour, minute=0, second=0)
         return DagRunInfo.interval(start=start, end=start.add(days=2))
-
-
-from dagruns.sdk.timetables import DagRunInfo, DataInterval  # noqa: E402
 
 
 def test_a_custom_timetable_is_stored_by_class_and_rebuilt_only_if_registered():
