@@ -9,6 +9,7 @@ their classes.
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 from django.conf import settings
 
@@ -19,6 +20,8 @@ from dagruns.sdk.timetables import Timetable
 
 @functools.cache
 def _load(folder: str) -> LoadedPlugins:
+    if not Path(folder).is_dir():
+        return LoadedPlugins()  # no plugins: leave the `airflow` namespace alone
     airflow_compat.install()
     return load_plugins(folder)
 
