@@ -1,6 +1,7 @@
 """Timetables: which timetable a schedule becomes, how it reads, and the simple ones.
 
-Scheduling details live in test_timetable_trigger.py and test_timetable_data_interval.py.
+Scheduling details live in test_trigger.py, test_data_interval.py, test_multiple_cron.py and
+test_events.py.
 """
 
 from __future__ import annotations
