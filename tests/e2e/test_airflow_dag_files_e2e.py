@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import textwrap
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -315,4 +315,50 @@ def test_a_timetable_raising_in_the_scheduler_stops_only_its_dag(engine, plugins
         and "FailsAfterFirstRun.next_dagrun_info raised RuntimeError: no second run"
         in r.getMessage()
         for r in caplog.records
+    )
+
+
+def test_mapping_labels_and_standard_operators_in_airflow_spelling_run(engine):
+    write(
+        engine.folder,
+        "mapped.py",
+        """
+        import pendulum
+        from airflow.sdk import DAG, Label, chain_linear, task
+        from airflow.providers.standard.operators.empty import EmptyOperator
+        from airflow.providers.standard.operators.weekday import BranchDayOfWeekOperator
+        from airflow.providers.standard.utils.weekday import WeekDay
+
+        with DAG("mapped_airflow", schedule=None, start_date=pendulum.datetime(2024, 1, 1)) as dag:
+            @task
+            def double(x):
+                return 2 * x
+
+            @task
+            def check(values):
+                assert sum(values) == 12, values
+
+            start = EmptyOperator(task_id="start")
+            weekend = EmptyOperator(task_id="weekend")
+            weekday = EmptyOperator(task_id="weekday")
+            branch = BranchDayOfWeekOperator(
+                task_id="branch", week_day={WeekDay.SATURDAY, WeekDay.SUNDAY},
+                follow_task_ids_if_true="weekend", follow_task_ids_if_false="weekday",
+                use_task_logical_date=True,
+            )
+            start >> Label("always") >> check(double.expand(x=[1, 2, 3]))
+            chain_linear(start, branch, [weekend, weekday])
+        """,
+    )
+    engine.parse()
+    run = engine.run_dag(
+        "mapped_airflow", logical_date=datetime(2024, 1, 6, tzinfo=UTC)
+    )  # a Saturday
+    states = engine.states(run)
+    assert run.state == "success", states
+    assert (states["double"], states["check"], states["weekend"], states["weekday"]) == (
+        "success",
+        "success",
+        "success",
+        "skipped",
     )

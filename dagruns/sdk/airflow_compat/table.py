@@ -58,6 +58,7 @@ EXCEPTIONS = names(
 ASSETS = names(SDK, "Asset", "AssetAlias", "AssetAll", "AssetAny", "AssetWatcher", "Metadata")
 DATASETS = names(SDK, Dataset="Asset", DatasetAlias="AssetAlias", DatasetAll="AssetAll")
 
+MAPPED_OPERATOR = names(f"{SDK}.mappedoperator", "MappedOperator")
 OPERATOR_HELPERS = names(SDK, "BaseOperator", "chain", "chain_linear", "cross_downstream")
 DECORATORS = names(SDK, "dag", "task", "task_group", "setup", "teardown")
 STATES = names(f"{COMPAT}.states", "DagRunState", "TaskInstanceState", "State")
@@ -234,7 +235,8 @@ def _airflow2() -> dict[str, dict[str, str]]:
         sensors[f"airflow.sensors.{module}"] = entries
     models = {
         "airflow.models": merged(
-            names(SDK, "DAG", "Param", "Variable", "Connection", "XComArg", "MappedOperator"),
+            names(SDK, "DAG", "Param", "Variable", "Connection", "XComArg"),
+            MAPPED_OPERATOR,
             OPERATOR_HELPERS,
             # Rows of the database, which task code never touches here: listed so the error
             # names them (and they resolve if the SDK ever offers them).
@@ -246,7 +248,7 @@ def _airflow2() -> dict[str, dict[str, str]]:
         "airflow.models.variable": names(SDK, "Variable"),
         "airflow.models.connection": names(SDK, "Connection"),
         "airflow.models.xcom_arg": names(SDK, "XComArg"),
-        "airflow.models.mappedoperator": names(SDK, "MappedOperator"),
+        "airflow.models.mappedoperator": MAPPED_OPERATOR,
         "airflow.models.taskinstance": names(SDK, "TaskInstance"),
         "airflow.models.dagrun": names(SDK, "DagRun"),
     }
@@ -299,7 +301,9 @@ def _airflow_sdk() -> dict[str, dict[str, str]]:
         ),
         definitions: {},
         f"{definitions}.dag": names(SDK, "DAG", "dag"),
-        f"{definitions}.taskgroup": names(SDK, "TaskGroup", "MappedTaskGroup"),
+        f"{definitions}.taskgroup": merged(
+            names(SDK, "TaskGroup"), names(f"{SDK}.mapped_taskgroup", "MappedTaskGroup")
+        ),
         f"{definitions}.param": names(SDK, "Param", "ParamsDict"),
         f"{definitions}.baseoperator": OPERATOR_HELPERS,
         f"{definitions}.decorators": DECORATORS,
@@ -311,7 +315,7 @@ def _airflow_sdk() -> dict[str, dict[str, str]]:
         f"{definitions}.template": names(SDK, "literal"),
         f"{definitions}.variable": names(SDK, "Variable"),
         f"{definitions}.connection": names(SDK, "Connection"),
-        f"{definitions}.mappedoperator": names(SDK, "MappedOperator"),
+        f"{definitions}.mappedoperator": MAPPED_OPERATOR,
         f"{definitions}.timetables": {},
         f"{definitions}.timetables.trigger": TRIGGER_TIMETABLES,
         f"{definitions}.timetables.interval": INTERVAL_TIMETABLES,

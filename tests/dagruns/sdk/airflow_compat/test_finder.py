@@ -26,8 +26,6 @@ ADDED_ELSEWHERE = {
     "PythonSensor", "TimeSensor", "TimeSensorAsync", "TimeDeltaSensor", "TimeDeltaSensorAsync",
     "WaitSensor", "DayOfWeekSensor", "DateTimeTrigger", "TimeDeltaTrigger", "FileTrigger",
     "WorkflowTrigger", "DagStateTrigger", "task.sensor",
-    # mapping
-    "MappedOperator", "MappedTaskGroup",
     # task-side API
     "Variable", "Connection", "BaseHook", "get_current_context", "Context",
     "get_parsing_context",
