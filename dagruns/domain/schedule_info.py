@@ -15,6 +15,7 @@ from dagruns.domain.timetables import (
     Timetable,
     TimetableError,
     TimetableNotRegistered,
+    describe_timetable,
     manual_data_interval,
     next_run_after,
     timetable_from_schedule,
@@ -101,9 +102,13 @@ def schedule_fields(
 ) -> dict[str, Any]:
     """The schedule in words plus the next-run fields."""
     timetable = timetable_for(data)
+    try:
+        summary, description = describe_timetable(timetable)
+    except TimetableError as exc:
+        raise ScheduleError(f"DAG {data.get('dag_id')!r}: {exc}") from exc
     return {
-        "timetable_summary": timetable.summary,
-        "timetable_description": timetable.description,
+        "timetable_summary": summary,
+        "timetable_description": description,
         **next_dagrun_fields(data, now, last_interval, timetable),
     }
 

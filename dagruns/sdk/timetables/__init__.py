@@ -78,6 +78,7 @@ __all__ = [
     "TimetableError",
     "TimetableNotRegistered",
     "class_path",
+    "describe_timetable",
     "manual_data_interval",
     "next_run_after",
     "timetable_from_schedule",
@@ -85,6 +86,7 @@ __all__ = [
 ]
 
 manual_data_interval = calling.manual_data_interval
+describe_timetable = calling.describe
 
 
 def timetable_from_schedule(

@@ -94,11 +94,29 @@ def next_dagrun_info(
             f"timetable {name}.next_dagrun_info returned {info!r}: expected a DagRunInfo or None"
         )
     interval = _plain_interval(info.data_interval, name)
-    return DagRunInfo(
+    answer = DagRunInfo(
         run_after=_to_plain_utc(info.run_after, "run_after", name),
         data_interval=interval,
         logical_date=_to_plain_utc(info.logical_date, "a logical date", name),
     )
+    if last is not None and answer.logical_date <= last.start:
+        # The scheduler would ask again at once, forever: a run must come after the last one.
+        raise TimetableError(
+            f"timetable {name}.next_dagrun_info returned a run at {answer.logical_date}, not "
+            f"after the last run ({last.start}): it must move forward"
+        )
+    return answer
+
+
+def describe(timetable: Timetable) -> tuple[str, str]:
+    """The timetable's ``summary`` and ``description`` (user code for a custom one)."""
+    try:
+        return str(timetable.summary), str(timetable.description or "")
+    except Exception as exc:
+        raise TimetableError(
+            f"timetable {class_path(type(timetable))}'s summary or description raised "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def manual_data_interval(timetable: Timetable, run_after: datetime) -> DataInterval:

@@ -94,3 +94,32 @@ def test_a_custom_timetable_may_build_dag_run_info_without_logical_date():
         run_after=utc(2024, 1, 2), data_interval=DataInterval(utc(2024, 1, 1), utc(2024, 1, 2))
     )
     assert info.logical_date == utc(2024, 1, 1)
+
+
+class StandsStill(WeekdayMornings):
+    def next_dagrun_info(self, *, last_automated_data_interval, restriction):
+        return DagRunInfo.exact(restriction.earliest)
+
+
+def test_a_custom_timetable_that_does_not_move_forward_is_refused_naming_it():
+    assert ask(StandsStill()) is not None  # the first run is fine
+    with pytest.raises(
+        TimetableError,
+        match=r"StandsStill\.next_dagrun_info returned a run at .* it must move forward",
+    ):
+        ask(StandsStill(), last=DataInterval.exact(utc(2024, 3, 1)))
+
+
+class BadSummary(WeekdayMornings):
+    @property
+    def summary(self):
+        raise RuntimeError("no words")
+
+
+def test_a_custom_summary_that_raises_is_a_timetable_error_naming_it():
+    from dagruns.sdk.timetables import describe_timetable
+
+    with pytest.raises(
+        TimetableError, match=r"BadSummary's summary or description raised RuntimeError: no words"
+    ):
+        describe_timetable(BadSummary())
