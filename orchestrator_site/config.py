@@ -92,8 +92,13 @@ class OrchSettings(BaseModel):
     )
     dags_folder: Path = setting(
         default_factory=lambda data: data["home"] / "dags",
-        meaning="scanned recursively; `.dagignore` (gitignore syntax) honoured",
+        meaning="scanned recursively; `.airflowignore` and `.dagignore` (gitignore syntax) honoured",
         shown="`$ORCH_HOME/dags`",
+    )
+    dag_ignore_file_syntax: Literal["glob", "regexp"] = setting(
+        "glob",
+        meaning="syntax of `.airflowignore` patterns, as Airflow's `dag_ignore_file_syntax` "
+        "(`glob`, Airflow 3's default, or `regexp`)",
     )
     log_dir: Path = setting(
         default_factory=lambda data: data["home"] / "logs",

@@ -100,7 +100,7 @@ class DagProcessor(TickLoop[ParsingReport]):
             parse_again_for_executors(settings.ORCH.executors)
         listing: dict[str, tuple[FileStat, Root]] = {}
         for root in self.roots:
-            for found in list_py_files(Path(root.path)):
+            for found in list_py_files(Path(root.path), settings.ORCH.dag_ignore_file_syntax):
                 stat = stat_file(found)
                 if stat is not None:
                     listing[stat.path] = (stat, root)

@@ -172,9 +172,12 @@ def decide(
 
 
 def _past_succeeded(run: DagRun, task_id: str) -> bool:
-    """depends_on_past: the same task in the previous run must have succeeded or been
-    skipped (Airflow's PrevDagrunDep). The first run, or a previous run without this task,
-    has no past to wait for."""
+    """depends_on_past, as Airflow's PrevDagrunDep: every instance (all map indexes) of this
+    task in the previous run succeeded or was skipped; with wait_for_downstream, so did every
+    instance of its immediate downstream tasks there. The first run has no past to wait for.
+    A previous run without this task (it was added since) lets it start only when it never ran
+    before and ignore_first_depends_on_past is set (our default, as Airflow's
+    ignore_first_depends_on_past_by_default); otherwise it waits, as in Airflow."""
     previous = (
         DagRun.objects.filter(dag_id=run.dag_id, run_after__lt=run.run_after)
         .order_by("-run_after")
@@ -183,12 +186,21 @@ def _past_succeeded(run: DagRun, task_id: str) -> bool:
     )
     if previous is None:
         return True
-    past = list(
-        TaskInstance.objects.filter(dag_run_id=previous, task_id=task_id).values_list(
-            "state", flat=True
-        )[:1]
+    spec = graph_for_version(run.dag_version_id).tasks.get(task_id)
+    past = TaskInstance.objects.filter(dag_run_id=previous)
+    if not past.filter(task_id=task_id).exists():
+        ignore_first = spec.ignore_first_depends_on_past if spec is not None else True
+        never_ran = not TaskInstance.objects.filter(
+            dag_id=run.dag_id, task_id=task_id, dag_run__run_after__lt=run.run_after
+        ).exists()
+        return ignore_first and never_ran
+    watched = [task_id]
+    if spec is not None and spec.wait_for_downstream:
+        watched += spec.downstream
+    # "Unsuccessful" as Airflow counts it: not finished counts too (None, running ...).
+    return not (
+        past.filter(task_id__in=watched).exclude(state__in=(TIS.SUCCESS, TIS.SKIPPED)).exists()
     )
-    return not past or past[0] in (TIS.SUCCESS, TIS.SKIPPED)
 
 
 def _run_outcome(graph: DagGraph, states: dict[str, str | None]) -> str | None:
