@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import F
 
+from dagruns.actions.dag_callbacks import on_run_finished
 from dagruns.domain.dag_graph import DagGraph, graph_for_version
 from dagruns.domain.trigger_rules import UpstreamCounts, evaluate
 from dagruns.models import DagModel, DagRun, DagRunState, TaskInstance, TaskInstanceState
@@ -266,9 +267,11 @@ def apply(run: DagRun, d: RunDecisions, now: datetime) -> int:
                 .update(state=state, end_date=now)
             )
         if d.run_state is not None:
-            DagRun.objects.filter(pk=run.pk, state=DagRunState.RUNNING).update(
+            if DagRun.objects.filter(pk=run.pk, state=DagRunState.RUNNING).update(
                 state=d.run_state, end_date=now
-            )
+            ):
+                # DAG callbacks and max_consecutive_failed_dag_runs, in this transaction.
+                on_run_finished(run, d.run_state, now)
             changes += 1
         if changes:
             events.notify("run", dag_id=run.dag_id, run_id=run.run_id)
