@@ -1,6 +1,6 @@
 """Airflow's task emails: `email_on_failure` / `email_on_retry` to the task's `email` addresses,
-with Airflow's default subject and body, over SMTP (ORCH_SMTP_HOST and the other settings named after Airflow's [smtp] ones)
-through Django's mail.
+with Airflow's default subject and body, over SMTP through Django's mail (ORCH_SMTP_HOST and the
+other settings named after Airflow's [smtp] ones).
 
 Who sends, and why here: the side that records the failure and holds the settings. A try the
 runner reports failed is recorded by the API server (dagruns/actions/tries.py); a try found dead
