@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dagruns", "0005_task_instance_queued_by_job"),
+        ("dagruns", "0006_task_instance_rendered_map_index"),
     ]
 
     operations = [
