@@ -45,13 +45,18 @@ MAX_PER_TICK = 16
 MAX_OUTPUT_BYTES = 1024 * 1024
 
 
-def run_pending_callbacks(timeout: float, extra_sys_path: list[str]) -> int:
-    """Run up to MAX_PER_TICK waiting callback requests, oldest first; returns how many ran."""
+def run_pending_callbacks(
+    timeout: float, extra_sys_path: list[str], dag_run_id: int | None = None
+) -> int:
+    """Run up to MAX_PER_TICK waiting callback requests, oldest first (only `dag_run_id`'s
+    when given: `dags test` runs its own run's); returns how many ran."""
     now = timezone.now()
     stale = now - timedelta(seconds=timeout * 2 + 30)
+    pending = DagCallbackRequest.objects.filter(finished_at__isnull=True)
+    if dag_run_id is not None:
+        pending = pending.filter(dag_run_id=dag_run_id)
     waiting = (
-        DagCallbackRequest.objects.filter(finished_at__isnull=True)
-        .filter(Q(started_at__isnull=True) | Q(started_at__lt=stale))
+        pending.filter(Q(started_at__isnull=True) | Q(started_at__lt=stale))
         .order_by("created_at", "pk")
         .values_list("pk", "started_at")[:MAX_PER_TICK]
     )

@@ -197,3 +197,29 @@ def test_a_success_between_failures_resets_the_count(dags_folder, tmp_path, logs
     _finish_run("recovers", {"a": "success", "b": "success"})
     _finish_run("recovers", {"a": "failed", "b": "upstream_failed"})
     assert not DagModel.objects.get(dag_id="recovers").is_paused
+
+
+@pytest.mark.django_db(transaction=True)
+def test_dags_test_runs_the_dag_callback_itself_and_prints_its_log(
+    dags_folder, tmp_path, logs, orch_settings
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    orch_settings.home = tmp_path / "home"
+    out_file = tmp_path / "cli.jsonl"
+    write(
+        dags_folder,
+        "cli_callback.py",
+        CALLBACKS_FILE.format(
+            out=str(out_file), dag_id="cli_callback", callback_args="on_success_callback=record"
+        ),
+    )
+    DagProcessor().run_once()
+    out = StringIO()
+    call_command("dags", "test", "cli_callback", stdout=out)
+    assert [r["reason"] for r in _records(out_file)] == ["success"]
+    printed = out.getvalue()
+    assert "--- DAG callbacks ---" in printed and "callback saw success" in printed
+    assert DagCallbackRequest.objects.get().outcome == "success"
