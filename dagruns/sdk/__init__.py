@@ -8,6 +8,7 @@ files written for Airflow carry over::
 """
 
 from .baseoperator import BaseOperator
+from .connection import Connection
 from .dag import DAG, capture_dags, collect_dags, reset_auto_registered
 from .dag_decorator import dag
 from .decorators import setup, task, teardown
@@ -17,6 +18,8 @@ from .exceptions import (
     AirflowDagDuplicatedIdException,
     AirflowException,
     AirflowFailException,
+    AirflowNotFoundException,
+    AirflowRuntimeError,
     AirflowSkipException,
     AirflowTaskTimeout,
     DagDefinitionError,
@@ -25,6 +28,7 @@ from .exceptions import (
     TaskNotFound,
     TemplateRenderError,
 )
+from .hooks import BaseHook, FSHook
 from .operators import (
     BashOperator,
     BranchPythonOperator,
@@ -33,14 +37,23 @@ from .operators import (
     ShortCircuitOperator,
 )
 from .params import Param, ParamsDict, validate_params
+from .runtime import get_current_context
 from .serialization import SERIALIZATION_VERSION, dag_structure_hash, deserialize_dag, serialize_dag
 from .serialized_operator import SerializedOperator
 from .taskgroup import TaskGroup, task_group
 from .trigger_rule import TriggerRule
+from .variable import Variable
 from .weight_rule import WeightRule
 from .xcom_arg import XComArg
 
 __all__ = [
+    "get_current_context",
+    "Variable",
+    "FSHook",
+    "Connection",
+    "BaseHook",
+    "AirflowRuntimeError",
+    "AirflowNotFoundException",
     "DAG",
     "SERIALIZATION_VERSION",
     "AirflowDagCycleException",

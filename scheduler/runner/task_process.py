@@ -34,6 +34,7 @@ import traceback
 from collections.abc import Iterable, Iterator
 from typing import Any, NoReturn
 
+from dagruns.sdk import runtime as sdk_runtime
 from dagruns.sdk.dag_loader import import_dag_file
 from dagruns.sdk.exceptions import (
     AirflowException,
@@ -47,8 +48,14 @@ from dagruns.sdk.exceptions import (
 from dagruns.sdk.serialization import json_safe
 from dagruns.sdk.xcom_arg import push_return_value
 from scheduler.runner.comms import SupervisorComms, SupervisorGone
-from scheduler.runner.context import DagRunInfo, RuntimeTaskInstance, build_context
+from scheduler.runner.context import (
+    DagRunInfo,
+    PreviousDagRun,
+    RuntimeTaskInstance,
+    build_context,
+)
 from scheduler.runner.messages import TaskResult
+from scheduler.runner.task_runtime import CommsRuntime
 from scheduler.runner.workload import Workload
 
 LOG_FORMAT = "[%(asctime)s] {%(filename)s:%(lineno)d} %(levelname)s - %(message)s"
@@ -306,7 +313,11 @@ def warn_if_not_the_pinned_file(fileloc: str, pinned: str | None) -> None:
 
 
 def run_task(workload: Workload, claim: dict[str, Any], comms: Any) -> dict[str, Any]:
-    """Run the try and return the outcome for the supervisor. Only SystemExit escapes."""
+    """Run the try and return the outcome for the supervisor. Only SystemExit escapes.
+
+    Variable, Connection and BaseHook calls are answered through the supervisor from the DAG
+    file's import on (a top-level `Variable.get` runs here too, as in Airflow's runner)."""
+    sdk_runtime.install(CommsRuntime(comms))
     result: dict[str, Any] = {
         "state": "failed",
         "fail_without_retry": False,
@@ -368,7 +379,12 @@ def run_task(workload: Workload, claim: dict[str, Any], comms: Any) -> dict[str,
     error: BaseException | None = None
     state = "failed"
     try:
-        context = build_context(task=task, dag=dag, dag_run=dag_run, ti=ti, comms=comms)
+        previous = PreviousDagRun.from_api(claim.get("previous_successful_dag_run"))
+        context = build_context(
+            task=task, dag=dag, dag_run=dag_run, ti=ti, comms=comms, previous=previous
+        )
+        # get_current_context() answers from here to the end of the try (callbacks too).
+        sdk_runtime.use_context(context)
         task.render_template_fields(context)
         result["rendered_fields"] = rendered_fields(task)
         _run_callbacks(task.on_execute_callback, context, "on_execute_callback")
@@ -410,6 +426,7 @@ def run_task(workload: Workload, claim: dict[str, Any], comms: Any) -> dict[str,
             _run_callbacks(task.on_retry_callback, context, "on_retry_callback")
         else:
             _run_callbacks(task.on_failure_callback, context, "on_failure_callback")
+    sdk_runtime.use_context(None)
     return result
 
 

@@ -65,10 +65,21 @@ class TaskInstanceOut(Schema):
     max_tries: int
 
 
+class PreviousDagRunOut(Schema):
+    """The DAG's latest successful run before this one (the context's `prev_*_success`)."""
+
+    data_interval_start: datetime | None
+    data_interval_end: datetime | None
+    start_date: datetime | None
+    end_date: datetime | None
+
+
 class RunOut(Schema):
     dag_run: DagRunOut
     task_instance: TaskInstanceOut
     dag_fileloc: str
+    # None when there is none, or the run has no logical date (as Airflow 3 answers).
+    previous_successful_dag_run: PreviousDagRunOut | None = None
 
 
 class XComOut(Schema):
@@ -83,6 +94,15 @@ class XComSetOut(Schema):
 class VariableOut(Schema):
     key: str
     value: str
+
+
+class VariablePutIn(Schema):
+    value: str
+    description: str | None = None
+
+
+class VariableSetOut(Schema):
+    message: str
 
 
 class ConnectionOut(Schema):

@@ -1,0 +1,81 @@
+"""The seam between DAG code and the process that runs it: who answers `Variable.get`,
+`Connection.get` and `get_current_context()`.
+
+The SDK is pure (no HTTP, no database), so it cannot fetch a variable itself. The process that
+runs DAG code installs a `TaskRuntime` here: the task runner (scheduler/runner) installs one
+that asks its supervisor, which calls the Execution API; the DAG processor's parser installs
+one that asks the processor, which reads the database. Where nobody installed one (a Python
+shell, the web server), every call raises `NoTaskRuntime` naming what was called.
+
+Module-level state, as Airflow keeps its current context: a task process and a parser process
+each run one DAG file's code at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from .exceptions import AirflowException
+
+
+class TaskRuntime(Protocol):
+    """What a process running DAG code offers it. Missing keys raise VariableNotFound or
+    AirflowNotFoundException; any other failure an AirflowException naming the problem."""
+
+    def get_variable(self, key: str) -> str: ...
+
+    def set_variable(self, key: str, value: str, description: str | None) -> None: ...
+
+    def delete_variable(self, key: str) -> None: ...
+
+    def get_connection(self, conn_id: str) -> dict[str, Any]: ...
+
+    def mask(self, *values: Any) -> None: ...
+
+
+class NoTaskRuntime(AirflowException, RuntimeError):
+    """A task-side call (Variable, Connection, BaseHook) made where no task runs and no DAG
+    file is being parsed."""
+
+
+_runtime: TaskRuntime | None = None
+_context: Mapping[str, Any] | None = None
+
+
+def install(runtime: TaskRuntime | None) -> None:
+    """Make `runtime` answer task-side calls in this process (None: nobody does)."""
+    global _runtime
+    _runtime = runtime
+
+
+def installed() -> TaskRuntime | None:
+    return _runtime
+
+
+def current(what: str) -> TaskRuntime:
+    """The installed runtime; `what` (e.g. "Variable.get('x')") names the call that needs it."""
+    if _runtime is None:
+        raise NoTaskRuntime(
+            f"{what} needs a running task (or the DAG processor parsing a DAG file): "
+            "nothing in this process serves variables and connections"
+        )
+    return _runtime
+
+
+def use_context(context: Mapping[str, Any] | None) -> None:
+    """`get_current_context()` returns `context` from now on (None: no task is running). The
+    runner sets it once the try's context is built and clears it when the try is over."""
+    global _context
+    _context = context
+
+
+def get_current_context() -> Any:
+    """The running task's context (Airflow's `get_current_context`): the same dict the task's
+    `execute(context)` receives. Outside a running task: Airflow's RuntimeError."""
+    if _context is None:
+        raise RuntimeError(
+            "Current context was requested but no context was found! "
+            "Are you running within an Airflow task?"
+        )
+    return _context
