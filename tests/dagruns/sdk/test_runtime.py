@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dagruns.sdk import get_current_context
-from dagruns.sdk import runtime
+from dagruns.sdk import get_current_context, runtime
 
 
 def test_outside_a_task_it_raises_airflows_runtime_error():

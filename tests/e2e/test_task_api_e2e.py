@@ -1,0 +1,196 @@
+"""The task-side API run for real: Variable, Connection, BaseHook and get_current_context in
+task code, through the runner, its supervisor and the Execution API to the database."""
+
+from __future__ import annotations
+
+import pytest
+
+from dagruns.actions import xcoms
+from dagruns.domain.logs import ti_log_path
+from dagruns.models import AuditEvent, Connection, Variable
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+IMPORTS = """
+from dagruns.sdk import BaseHook, Connection, Variable, get_current_context
+"""
+
+
+def xcom(run, task_id: str):
+    return xcoms.get_xcom(run, task_id, "return_value").value
+
+
+def log_of(engine, run, task_id: str) -> str:
+    return ti_log_path(engine.ti(run, task_id)).read_text()
+
+
+@pytest.fixture
+def warehouse(db):
+    conn = Connection(
+        conn_id="warehouse", conn_type="postgres", host="db.example", login="etl", port=5432
+    )
+    conn.password = "pw-e2e-secret"
+    conn.extra = {"sslmode": "require"}
+    conn.save()
+    return conn
+
+
+def test_a_task_sets_gets_and_deletes_variables_and_each_write_is_audited(engine):
+    engine.add(
+        "variables.py",
+        IMPORTS
+        + """
+with DAG("variables", schedule=None, start_date=START) as dag:
+    @task
+    def writer():
+        Variable.set("region", "eu", description="set by writer")
+        Variable.set("limits", {"rows": 3}, serialize_json=True)
+        Variable.set("scratch", "temporary")
+        Variable.delete("scratch")
+        Variable.delete("never_existed")  # nothing to delete: not an error, as in Airflow
+        return {
+            "region": Variable.get("region"),
+            "rows": Variable.get("limits", deserialize_json=True)["rows"],
+            "scratch": Variable.get("scratch", default="gone"),
+        }
+
+    @task
+    def reader(_):
+        return Variable.get("region") + "/" + Variable.get("gone", default_var="default")
+
+    reader(writer())
+""",
+    )
+    engine.parse()
+    run = engine.run_dag("variables")
+
+    assert engine.states(run) == {"writer": "success", "reader": "success"}
+    assert xcom(run, "writer") == {"region": "eu", "rows": 3, "scratch": "gone"}
+    assert xcom(run, "reader") == "eu/default"
+    region = Variable.objects.get(key="region")
+    assert (region.val, region.description) == ("eu", "set by writer")
+    assert not Variable.objects.filter(key="scratch").exists()
+    events = AuditEvent.objects.filter(
+        task_id="writer", dag_id="variables", event__startswith="variable_"
+    ).order_by("pk")
+    assert [(e.event, e.extra["key"]) for e in events] == [
+        ("variable_create", "region"),
+        ("variable_create", "limits"),
+        ("variable_create", "scratch"),
+        ("variable_delete", "scratch"),
+    ]
+    assert {e.run_id for e in events} == {run.run_id}
+    assert {e.owner for e in events} == {"task:variables.writer"}
+
+
+def test_a_task_reads_a_connection_and_its_password_is_masked_in_the_log(engine, warehouse):
+    engine.add(
+        "connections.py",
+        IMPORTS
+        + """
+with DAG("connections", schedule=None, start_date=START) as dag:
+    @task
+    def use_it():
+        conn = Connection.get("warehouse")
+        same = BaseHook.get_connection("warehouse")
+        print("password:", conn.password)
+        return {
+            "host": conn.host,
+            "port": conn.port,
+            "extra": conn.extra_dejson,
+            "uri": same.get_uri(),
+        }
+
+    use_it()
+""",
+    )
+    engine.parse()
+    run = engine.run_dag("connections")
+
+    assert engine.states(run) == {"use_it": "success"}
+    got = xcom(run, "use_it")
+    assert (got["host"], got["port"], got["extra"]) == ("db.example", 5432, {"sslmode": "require"})
+    assert got["uri"] == "postgres://etl:pw-e2e-secret@db.example:5432/?sslmode=require"
+    log = log_of(engine, run, "use_it")
+    assert "password: ***" in log
+    assert "pw-e2e-secret" not in log
+
+
+def test_get_current_context_in_taskflow_and_classic_tasks(engine):
+    engine.add(
+        "current.py",
+        IMPORTS
+        + """
+def classic():
+    context = get_current_context()
+    return [context["task"].task_id, context["ti"].try_number, context["run_id"]]
+
+with DAG("current", schedule=None, start_date=START) as dag:
+    @task
+    def flow():
+        context = get_current_context()
+        return [context["ti"].task_id, context["dag"].dag_id, context["task_instance_key_str"]]
+
+    flow() >> PythonOperator(task_id="classic", python_callable=classic)
+""",
+    )
+    engine.parse()
+    run = engine.run_dag("current")
+
+    assert engine.states(run) == {"flow": "success", "classic": "success"}
+    key_str = f"current__flow__{run.logical_date:%Y%m%d}"
+    assert xcom(run, "flow") == ["flow", "current", key_str]
+    assert xcom(run, "classic") == ["classic", 1, run.run_id]
+
+
+def test_a_variable_a_task_sets_under_a_sensitive_key_is_masked_in_its_log(engine):
+    engine.add(
+        "secret.py",
+        IMPORTS
+        + """
+with DAG("secret", schedule=None, start_date=START) as dag:
+    @task
+    def store():
+        Variable.set("api_token", "tok-9876543")
+        print("stored", "tok-9876543")
+
+    store()
+""",
+    )
+    engine.parse()
+    run = engine.run_dag("secret")
+
+    assert engine.states(run) == {"store": "success"}
+    log = log_of(engine, run, "store")
+    assert "stored ***" in log
+    assert "tok-9876543" not in log
+
+
+def test_missing_variable_and_connection_fail_the_task_naming_them(engine):
+    engine.add(
+        "missing.py",
+        IMPORTS
+        + """
+with DAG("missing", schedule=None, start_date=START) as dag:
+    @task
+    def no_variable():
+        Variable.get("no_such_key")
+
+    @task
+    def no_connection():
+        Connection.get("no_such_conn")
+
+    no_variable()
+    no_connection()
+""",
+    )
+    engine.parse()
+    run = engine.run_dag("missing")
+
+    assert engine.states(run) == {"no_variable": "failed", "no_connection": "failed"}
+    log = log_of(engine, run, "no_variable")
+    assert (
+        "VariableNotFound: VARIABLE_NOT_FOUND: {'message': 'Variable no_such_key not found'}" in log
+    )
+    log = log_of(engine, run, "no_connection")
+    assert "AirflowNotFoundException: The conn_id `no_such_conn` isn't defined" in log
