@@ -19,6 +19,7 @@ from scheduler.runner.comms import RequestFailed
 from scheduler.runner.context import (
     Connection,
     DagRunInfo,
+    PreviousDagRun,
     RuntimeTaskInstance,
     XComPullError,
     XComPushError,
@@ -91,7 +92,12 @@ def dag() -> DAG:
     return dag
 
 
-def make_context(dag: DAG, comms: FakeComms, run: dict[str, Any] | None = None) -> dict:
+def make_context(
+    dag: DAG,
+    comms: FakeComms,
+    run: dict[str, Any] | None = None,
+    previous: dict[str, Any] | None = None,
+) -> dict:
     task = dag.get_task("load")
     dag_run = DagRunInfo.from_api(run or RUN)
     ti = RuntimeTaskInstance(
@@ -103,7 +109,14 @@ def make_context(dag: DAG, comms: FakeComms, run: dict[str, Any] | None = None) 
         max_tries=3,
         task=task,
     )
-    return build_context(task=task, dag=dag, dag_run=dag_run, ti=ti, comms=comms)
+    return build_context(
+        task=task,
+        dag=dag,
+        dag_run=dag_run,
+        ti=ti,
+        comms=comms,
+        previous=PreviousDagRun.from_api(previous),
+    )
 
 
 def test_dates_come_from_the_runs_logical_date_in_utc(dag, comms):
