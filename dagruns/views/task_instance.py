@@ -139,6 +139,7 @@ def ti_context(request, dag, run, ti) -> dict:
         "ti": ti,
         "state": ti.state or "none",
         "task": task,
+        "task_display_name": task.get("task_display_name") or ti.task_id,
         "tries": tries,
         "chosen_try": chosen,
         "xcoms": xcoms,
