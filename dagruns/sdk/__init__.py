@@ -37,7 +37,7 @@ from .operators import (
     ShortCircuitOperator,
 )
 from .params import Param, ParamsDict, validate_params
-from .runtime import get_current_context
+from .runtime import AirflowParsingContext, get_current_context, get_parsing_context
 from .serialization import SERIALIZATION_VERSION, dag_structure_hash, deserialize_dag, serialize_dag
 from .serialized_operator import SerializedOperator
 from .taskgroup import TaskGroup, task_group
@@ -47,6 +47,8 @@ from .weight_rule import WeightRule
 from .xcom_arg import XComArg
 
 __all__ = [
+    "AirflowParsingContext",
+    "get_parsing_context",
     "get_current_context",
     "Variable",
     "FSHook",

@@ -13,8 +13,10 @@ each run one DAG file's code at a time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Protocol
+import contextlib
+import os
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple, Protocol
 
 from .exceptions import AirflowException
 
@@ -79,3 +81,41 @@ def get_current_context() -> Any:
             "Are you running within an Airflow task?"
         )
     return _context
+
+
+# -- the parsing context (Airflow's get_parsing_context) ----------------------------------------
+
+PARSING_DAG_ID = "_AIRFLOW_PARSING_CONTEXT_DAG_ID"
+PARSING_TASK_ID = "_AIRFLOW_PARSING_CONTEXT_TASK_ID"
+
+
+class AirflowParsingContext(NamedTuple):
+    """Which DAG and task the process importing a DAG file is about to run: both None in the
+    DAG processor (which needs every DAG), set in the task runner (which needs one task), so a
+    file generating many DAGs can skip the others."""
+
+    dag_id: str | None
+    task_id: str | None
+
+
+def get_parsing_context() -> AirflowParsingContext:
+    return AirflowParsingContext(
+        dag_id=os.environ.get(PARSING_DAG_ID), task_id=os.environ.get(PARSING_TASK_ID)
+    )
+
+
+@contextlib.contextmanager
+def parsing_context(dag_id: str, task_id: str) -> Iterator[None]:
+    """`get_parsing_context()` names this task while the runner imports its DAG file (through
+    Airflow's environment variables, as Airflow's runner sets them)."""
+    saved = {name: os.environ.get(name) for name in (PARSING_DAG_ID, PARSING_TASK_ID)}
+    os.environ[PARSING_DAG_ID] = dag_id
+    os.environ[PARSING_TASK_ID] = task_id
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

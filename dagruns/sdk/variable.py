@@ -109,6 +109,25 @@ class Variable:
         runtime.current(_what("set", key)).set_variable(key, text, description)
 
     @classmethod
+    def setdefault(
+        cls,
+        key: str,
+        default: Any,
+        description: str | None = None,
+        deserialize_json: bool = False,
+    ) -> Any:
+        """Airflow 2's `Variable.setdefault`: the value of `key`, or `default` stored (as JSON
+        with deserialize_json) and returned when `key` does not exist."""
+        _check_key("setdefault", key)
+        if default is None:
+            raise ValueError(f"{_what('setdefault', key)}: Default Value must be set")
+        try:
+            return cls.get(key, deserialize_json=deserialize_json)
+        except VariableNotFound:
+            cls.set(key, default, description=description, serialize_json=deserialize_json)
+            return default
+
+    @classmethod
     def delete(cls, key: str) -> None:
         """Delete `key` (through the server, audited); deleting a missing key does nothing,
         as in Airflow."""

@@ -267,7 +267,8 @@ def load_task(workload: Workload, claim: dict[str, Any]) -> tuple[Any, Any]:
     folder = workload.dags_folder
     if folder and folder not in sys.path:
         sys.path.insert(0, folder)
-    dags = import_dag_file(fileloc)
+    with sdk_runtime.parsing_context(workload.dag_id, workload.task_id):
+        dags = import_dag_file(fileloc)
     dag_id = workload.dag_id
     dag = next((d for d in dags if d.dag_id == dag_id), None)
     if dag is None:

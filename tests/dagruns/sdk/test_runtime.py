@@ -21,3 +21,11 @@ def test_it_returns_the_context_the_runner_set_and_nothing_after():
         runtime.use_context(None)
     with pytest.raises(RuntimeError):
         get_current_context()
+
+
+def test_the_parsing_context_is_empty_unless_the_runner_names_its_task():
+    assert runtime.get_parsing_context() == (None, None)
+    with runtime.parsing_context("etl", "load"):
+        context = runtime.get_parsing_context()
+        assert (context.dag_id, context.task_id) == ("etl", "load")
+    assert runtime.get_parsing_context() == (None, None)

@@ -104,3 +104,12 @@ def test_the_context_accessor_is_airflows_dict_with_attribute_access_too(task_ru
     assert var.json.get("missing", "d") == "d"
     with pytest.raises(KeyError):
         var["value"]["missing"]
+
+
+def test_setdefault_returns_the_existing_value_or_stores_the_default(task_runtime):
+    task_runtime.variables["region"] = "eu"
+    assert Variable.setdefault("region", "us") == "eu"
+    assert Variable.setdefault("limits", {"rows": 1}, deserialize_json=True) == {"rows": 1}
+    assert Variable.get("limits", deserialize_json=True) == {"rows": 1}
+    with pytest.raises(ValueError, match="Default Value must be set"):
+        Variable.setdefault("other", None)
