@@ -139,3 +139,12 @@ def test_var_is_airflow_3s_dict_of_value_and_json(dag, comms):
     assert task.render_template("{{ var.value.region }}-{{ var.json.limits.rows }}", context) == (
         "eu-4"
     )
+
+
+def test_conn_renders_in_templates(dag, comms):
+    comms.connections["warehouse"] = {"conn_id": "warehouse", "conn_type": "http", "host": "h"}
+    context = make_context(dag, comms)
+
+    rendered = dag.get_task("load").render_template("{{ conn.warehouse.host }}", context)
+
+    assert rendered == "h"
