@@ -100,6 +100,12 @@ class OrchSettings(BaseModel):
         meaning="task logs, in Airflow's layout",
         shown="`$ORCH_HOME/logs`",
     )
+    virtualenv_cache_dir: Path = setting(
+        default_factory=lambda data: data["home"] / "virtualenvs",
+        meaning="where `PythonVirtualenvOperator`/`@task.virtualenv` keep the environments they "
+        "build, one per set of requirements (task runners read this variable themselves)",
+        shown="`$ORCH_HOME/virtualenvs`",
+    )
     load_examples: bool = setting(
         False, meaning="also load `dagruns/example_dags/` (`standalone` turns it on)"
     )
@@ -203,6 +209,13 @@ class OrchSettings(BaseModel):
         1.0, ge=0.01, meaning="the scheduler's poll when nothing wakes it"
     )
     xcom_max_size: int = setting(1024 * 1024, ge=1, meaning="bytes of JSON one XCom may hold")
+    # Airflow's [core] max_map_length.
+    max_map_length: int = setting(
+        1024,
+        ge=1,
+        meaning="instances one mapped task may expand into; a longer list fails the task that "
+        "pushed it (or the mapped task, for a literal list)",
+    )
     # Celery beat's retention job (scheduler/housekeeping); Airflow has no such setting (its
     # `airflow db clean` is run by hand or from a DAG).
     retention_days: int | None = setting(
@@ -266,7 +279,7 @@ class OrchSettings(BaseModel):
         shown="unset",
     )
 
-    @field_validator("home", "dags_folder", "log_dir", mode="after")
+    @field_validator("home", "dags_folder", "log_dir", "virtualenv_cache_dir", mode="after")
     @classmethod
     def _absolute(cls, path: Path) -> Path:
         return path.expanduser().resolve()

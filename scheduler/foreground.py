@@ -32,7 +32,7 @@ def run_in_foreground(
     run: DagRun, *, printer: Printer | None = None, timeout: float | None = None
 ) -> DagRun:
     """Drive `run` until it finishes (or `timeout` seconds pass); returns it refreshed."""
-    printed: set[tuple[str, int]] = set()
+    printed: set[tuple[str, int, int]] = set()
     with InProcessApiServer() as api:
         previous_url = settings.ORCH.api_url
         settings.ORCH.api_url = api.url
@@ -57,16 +57,18 @@ def run_in_foreground(
     return run
 
 
-def _print_new_logs(run: DagRun, printed: set[tuple[str, int]], printer: Printer) -> None:
+def _print_new_logs(run: DagRun, printed: set[tuple[str, int, int]], printer: Printer) -> None:
     done_states = TI_FINISHED | {TaskInstanceState.UP_FOR_RETRY}
     rows = TaskInstance.objects.filter(dag_run_id=run.pk).values_list(
         "task_id", "try_number", "state", "map_index"
     )
     for task_id, try_number, state, map_index in rows:
-        if state not in done_states or (task_id, try_number) in printed or try_number == 0:
+        key = (task_id, map_index, try_number)
+        if state not in done_states or key in printed or try_number == 0:
             continue
-        printed.add((task_id, try_number))
-        printer(f"--- {task_id} (try {try_number}) → {state} ---")
+        printed.add(key)
+        label = task_id if map_index < 0 else f"{task_id}[{map_index}]"
+        printer(f"--- {label} (try {try_number}) → {state} ---")
         path = log_path(run.dag_id, run.run_id, task_id, try_number, map_index)
         offset = 0
         while True:

@@ -98,6 +98,10 @@ def _widened(
         selected |= graph.upstream_closure(roots)
     if downstream:
         selected |= graph.downstream_closure(roots)
+    # Airflow: clearing a task re-runs the setups it needs and their teardowns with it.
+    if any(spec.is_setup for spec in graph.tasks.values()):
+        for task_id in roots:
+            selected |= graph.setups_and_teardowns_to_clear(task_id)
     return selected
 
 

@@ -392,6 +392,7 @@ def do_finish_try(
     rendered_fields: dict[str, Any] | None = None,
     branch_task_ids: Iterable[str] | None = None,
     skip_downstream: str | None = None,
+    rendered_map_index: str | None = None,
     actor: Actor = RUNNER_ACTOR,
     reason: str = "",
 ) -> TaskInstance:
@@ -435,6 +436,8 @@ def do_finish_try(
             fields["peak_memory"] = peak_memory
         if rendered_fields is not None:
             fields["rendered_fields"] = rendered_fields
+        if rendered_map_index is not None:
+            fields["rendered_map_index"] = rendered_map_index
         # The lock excludes a clear landing between the read and this write; the condition
         # keeps it so on SQLite and guarantees one finish per try (a replayed or duplicated
         # finish finds the row no longer running).
@@ -479,3 +482,12 @@ def skip_task_instances(dag_run: DagRun, task_ids: Iterable[str], *, when: datet
     return waiting.update(
         state=State.SKIPPED, start_date=when, end_date=when, duration=0.0, updated_at=when
     )
+
+
+def expanded_ti_count(ti: TaskInstance) -> int | None:
+    """How many instances `ti`'s task expanded into in its run (None: not map-indexed)."""
+    if ti.map_index < 0:
+        return None
+    return TaskInstance.objects.filter(
+        dag_run_id=ti.dag_run_id, task_id=ti.task_id, map_index__gte=0
+    ).count()

@@ -87,3 +87,37 @@ def do_set_xcom(dag_run: DagRun, task_id: str, key: str, value: Any, map_index: 
             },
         )
     return xcom
+
+
+class UnmappableLength(ValueError):
+    """A value a mapped task expands over has more items than ORCH_MAX_MAP_LENGTH."""
+
+
+def check_mapped_length(length: int) -> None:
+    """Refuse a value to map over that is longer than the maximum map length (Airflow's
+    UnmappableXComLengthPushed, raised when the upstream pushes it)."""
+    limit = settings.ORCH.max_map_length
+    if length > limit:
+        raise UnmappableLength(
+            f"UnmappableXComLengthPushed: unmappable return value length: {length} > {limit} "
+            "(the maximum map length, ORCH_MAX_MAP_LENGTH)"
+        )
+
+
+# A page of a mapped task's values at most (the runner's LazyXComSequence asks for less).
+MAX_SEQUENCE_PAGE = 1000
+
+
+def mapped_xcoms(
+    dag_run: DagRun, task_id: str, key: str, start: int, stop: int | None
+) -> tuple[int, list[Any]]:
+    """How many instances of the mapped task pushed `key`, and the values of positions
+    start..stop in map-index order."""
+    pushed = XCom.objects.filter(dag_run=dag_run, task_id=task_id, key=key, map_index__gte=0)
+    length = pushed.count()
+    stop = length if stop is None else min(stop, length)
+    stop = min(stop, start + MAX_SEQUENCE_PAGE)
+    if stop <= start:
+        return length, []
+    rows = pushed.order_by("map_index")[start:stop]
+    return length, [row.value for row in rows]

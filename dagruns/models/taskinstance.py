@@ -45,6 +45,9 @@ class TaskInstanceFields(models.Model):
     next_retry_at = models.DateTimeField(null=True, blank=True)
     last_heartbeat_at = models.DateTimeField(null=True, blank=True)
     rendered_fields = models.JSONField(default=dict, blank=True)
+    # A mapped instance's name for people: its task's map_index_template rendered after the
+    # try ran (Airflow's rendered_map_index); NULL when there is none.
+    rendered_map_index = models.CharField(max_length=250, null=True, blank=True)  # noqa: DJ001
     cpu_time = models.FloatField(null=True, blank=True, help_text="Seconds of CPU.")
     peak_memory = models.BigIntegerField(null=True, blank=True, help_text="Bytes (max RSS).")
     note = models.TextField(blank=True, default="")

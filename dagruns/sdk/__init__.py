@@ -12,7 +12,8 @@ from .connection import Connection
 from .dag import DAG, capture_dags, collect_dags, reset_auto_registered
 from .dag_decorator import dag
 from .decorators import setup, task, teardown
-from .dependencies import chain, cross_downstream
+from .dependencies import chain, chain_linear, cross_downstream
+from .edges import EdgeModifier, Label
 from .exceptions import (
     AirflowDagCycleException,
     AirflowDagDuplicatedIdException,
@@ -30,10 +31,18 @@ from .exceptions import (
 )
 from .hooks import BaseHook, FSHook
 from .operators import (
+    BaseBranchOperator,
     BashOperator,
+    BranchDateTimeOperator,
+    BranchDayOfWeekOperator,
+    BranchExternalPythonOperator,
     BranchPythonOperator,
+    BranchPythonVirtualenvOperator,
     EmptyOperator,
+    ExternalPythonOperator,
+    LatestOnlyOperator,
     PythonOperator,
+    PythonVirtualenvOperator,
     ShortCircuitOperator,
 )
 from .params import Param, ParamsDict, validate_params
@@ -43,6 +52,7 @@ from .serialized_operator import SerializedOperator
 from .taskgroup import TaskGroup, task_group
 from .trigger_rule import TriggerRule
 from .variable import Variable
+from .weekday import WeekDay
 from .weight_rule import WeightRule
 from .xcom_arg import XComArg
 
@@ -56,6 +66,10 @@ __all__ = [
     "BaseHook",
     "AirflowRuntimeError",
     "AirflowNotFoundException",
+    "BranchExternalPythonOperator",
+    "BranchPythonVirtualenvOperator",
+    "ExternalPythonOperator",
+    "PythonVirtualenvOperator",
     "DAG",
     "SERIALIZATION_VERSION",
     "AirflowDagCycleException",
@@ -64,7 +78,15 @@ __all__ = [
     "AirflowFailException",
     "AirflowSkipException",
     "AirflowTaskTimeout",
+    "BaseBranchOperator",
     "BaseOperator",
+    "BranchDateTimeOperator",
+    "BranchDayOfWeekOperator",
+    "EdgeModifier",
+    "Label",
+    "LatestOnlyOperator",
+    "WeekDay",
+    "chain_linear",
     "BashOperator",
     "BranchPythonOperator",
     "DagDefinitionError",

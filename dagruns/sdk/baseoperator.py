@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     import jinja2
 
     from .dag import DAG
+    from .mappedoperator import OperatorPartial
     from .taskgroup import TaskGroup
 
 
@@ -108,6 +109,7 @@ class BaseOperator(TaskMixin):
     on_success_callback: Any
     on_retry_callback: Any
     on_failure_fail_dagrun: bool
+    map_index_template: str | None
     params: ParamsDict
     upstream_task_ids: set[str]
     downstream_task_ids: set[str]
@@ -170,6 +172,7 @@ class BaseOperator(TaskMixin):
         is_teardown: bool = False,
         on_failure_fail_dagrun: bool = False,
         task_display_name: str | None = None,
+        map_index_template: str | None = None,
         **kwargs: Any,
     ):
         if kwargs:
@@ -236,6 +239,9 @@ class BaseOperator(TaskMixin):
             on_retry_callback=on_retry_callback,
             on_failure_fail_dagrun=on_failure_fail_dagrun,
             _task_display_name=_display_name(task_display_name, where),
+            # Rendered after execute() with the context of a mapped instance: the name the
+            # UI shows for the instance (Airflow's rendered_map_index).
+            map_index_template=_map_index_template(map_index_template, where),
             _is_setup=False,
             _is_teardown=False,
         )
@@ -282,7 +288,33 @@ class BaseOperator(TaskMixin):
 
     def _depend_on_xcom_args(self, value: Any) -> None:
         for arg in iter_xcom_args(value):
-            self.set_upstream(arg.operator)
+            for operator, _ in arg.iter_references():
+                self.set_upstream(operator)
+
+    # -- dynamic task mapping (dagruns/sdk/mappedoperator.py) --------------------------
+
+    @classmethod
+    def partial(cls, **kwargs: Any) -> OperatorPartial:
+        """``Op.partial(task_id=..., **fixed).expand(**mapped)``: one task instance per
+        mapped value (Airflow's dynamic task mapping)."""
+        from .mappedoperator import OperatorPartial
+
+        return OperatorPartial(cls, kwargs)
+
+    @property
+    def mapped_task_group(self) -> TaskGroup | None:
+        """The nearest enclosing mapped task group, if any."""
+        group = self.task_group
+        return group.enclosing_mapped_group() if group is not None else None
+
+    @property
+    def is_mapped(self) -> bool:
+        """Whether the task runs as map-indexed instances (expanded, or in a mapped group)."""
+        return self.mapped_task_group is not None
+
+    def serialize_expand_input(self) -> dict[str, Any] | None:
+        """What the task itself expands over, in JSON form (None: not expanded itself)."""
+        return None
 
     def __repr__(self) -> str:
         return f"<Task({type(self).__name__}): {self.task_id}>"
@@ -467,3 +499,11 @@ def _display_name(value: Any, where: str) -> str | None:
             f"{where}: task_display_name must be a string, got {type(value).__name__}"
         )
     return value or None
+
+
+def _map_index_template(value: Any, where: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise DagDefinitionError(
+            f"{where}: map_index_template must be a string, got {type(value).__name__}"
+        )
+    return value

@@ -19,6 +19,12 @@ from .exceptions import DagDefinitionError
 from .operators.bash import BashOperator
 from .operators.branch import BranchPythonOperator
 from .operators.python import KNOWN_CONTEXT_KEYS, PythonOperator, determine_kwargs
+from .operators.python_virtualenv import (
+    BranchExternalPythonOperator,
+    BranchPythonVirtualenvOperator,
+    ExternalPythonOperator,
+    PythonVirtualenvOperator,
+)
 from .operators.short_circuit import ShortCircuitOperator
 from .resolve import resolve_all
 from .trigger_rule import TriggerRule
@@ -153,6 +159,47 @@ class _BashDecoratedOperator(DecoratedOperator, BashOperator):
         return super().execute(context)
 
 
+_VENV_FIELDS = ("templates_dict", "op_args", "op_kwargs")
+
+
+class _PythonVirtualenvDecoratedOperator(DecoratedOperator, PythonVirtualenvOperator):
+    """``@task.virtualenv``: the function runs in a virtualenv built from ``requirements``."""
+
+    template_fields: typing.Sequence[str] = (
+        "requirements",
+        "index_urls",
+        "venv_cache_path",
+        *_VENV_FIELDS,
+    )
+    custom_operator_name = "@task.virtualenv"
+
+
+class _ExternalPythonDecoratedOperator(DecoratedOperator, ExternalPythonOperator):
+    """``@task.external_python(python=...)``: the function runs with that interpreter."""
+
+    template_fields: typing.Sequence[str] = ("python", *_VENV_FIELDS)
+    custom_operator_name = "@task.external_python"
+
+
+class _BranchPythonVirtualenvDecoratedOperator(DecoratedOperator, BranchPythonVirtualenvOperator):
+    """``@task.branch_virtualenv``: a branch decided in a virtualenv."""
+
+    template_fields: typing.Sequence[str] = (
+        "requirements",
+        "index_urls",
+        "venv_cache_path",
+        *_VENV_FIELDS,
+    )
+    custom_operator_name = "@task.branch_virtualenv"
+
+
+class _BranchExternalPythonDecoratedOperator(DecoratedOperator, BranchExternalPythonOperator):
+    """``@task.branch_external_python(python=...)``: a branch decided by that interpreter."""
+
+    template_fields: typing.Sequence[str] = ("python", *_VENV_FIELDS)
+    custom_operator_name = "@task.branch_external_python"
+
+
 def _infer_multiple_outputs(function: Callable[..., Any]) -> bool:
     """True when the return annotation is a mapping type (``-> dict[str, int]``)."""
     try:
@@ -200,12 +247,113 @@ class _TaskDecorator:
         )
         return XComArg(operator)
 
+    # -- dynamic task mapping ------------------------------------------------------------
+
+    def partial(self, **kwargs: Any) -> _TaskDecoratorPartial:
+        """Fix some function arguments; ``.expand(...)`` maps over the others."""
+        return _TaskDecoratorPartial(self, kwargs)
+
+    def expand(self, **mapped_kwargs: Any) -> XComArg:
+        """One task instance per value (the cartesian product over several arguments)."""
+        return _TaskDecoratorPartial(self, {}).expand(**mapped_kwargs)
+
+    def expand_kwargs(self, kwargs: Any, *, strict: bool = True) -> XComArg:
+        """One task instance per dict of function arguments."""
+        return _TaskDecoratorPartial(self, {}).expand_kwargs(kwargs, strict=strict)
+
     def override(self, **kwargs: Any) -> _TaskDecorator:
         """A copy with some operator arguments replaced: ``my_task.override(task_id="x")()``."""
         multiple_outputs = kwargs.pop("multiple_outputs", self.multiple_outputs)
         return _TaskDecorator(
             self.function, self.operator_class, multiple_outputs, {**self.kwargs, **kwargs}
         )
+
+
+class _TaskDecoratorPartial:
+    """``fn.partial(a=1)``: the fixed function arguments of a mapped TaskFlow task."""
+
+    def __init__(self, decorator: _TaskDecorator, kwargs: dict[str, Any]) -> None:
+        self.decorator = decorator
+        self.kwargs = kwargs
+
+    def _where(self) -> tuple[str, str]:
+        task_id = self.decorator.kwargs.get("task_id", self.decorator.function.__name__)
+        return task_id, f"Task {task_id!r}"
+
+    def expand(self, **mapped_kwargs: Any) -> XComArg:
+        from .expandinput import DictOfListsExpandInput
+
+        task_id, where = self._where()
+        if not mapped_kwargs:
+            raise DagDefinitionError(f"{where}: expand() needs at least one argument to map over")
+        self._check(mapped_kwargs, where)
+        return self._create(DictOfListsExpandInput(mapped_kwargs, where))
+
+    def expand_kwargs(self, kwargs: Any, *, strict: bool = True) -> XComArg:
+        from .expandinput import ListOfDictsExpandInput
+
+        task_id, where = self._where()
+        expand_input = ListOfDictsExpandInput(kwargs, where)
+        self._check(dict.fromkeys(expand_input.names()), where)
+        return self._create(expand_input)
+
+    def _check(self, mapped: Mapping[str, Any], where: str) -> None:
+        function = self.decorator.function
+        for name in mapped:
+            if name in self.kwargs:
+                raise DagDefinitionError(
+                    f"{where}: argument {name!r} is given to both partial() and expand() "
+                    "(mapping already partial argument)"
+                )
+        parameters = inspect.signature(function).parameters
+        takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+        for name in mapped:
+            parameter = parameters.get(name)
+            if parameter is None and not takes_any:
+                raise DagDefinitionError(
+                    f"{where}: {function.__qualname__}() got an unexpected keyword argument "
+                    f"{name!r} to map over"
+                )
+            if parameter is not None and parameter.kind is inspect.Parameter.POSITIONAL_ONLY:
+                raise DagDefinitionError(
+                    f"{where}: positional-only argument {name!r} cannot be mapped"
+                )
+
+    def _create(self, expand_input: Any) -> XComArg:
+        from .mappedoperator import MappedOperator
+
+        decorator = self.decorator
+        operator_kwargs = dict(decorator.kwargs)
+        task_id = operator_kwargs.pop("task_id", decorator.function.__name__)
+        if decorator.function.__doc__ and "doc_md" not in operator_kwargs:
+            operator_kwargs["doc_md"] = inspect.cleandoc(decorator.function.__doc__)
+        task_id = get_unique_task_id(
+            task_id, operator_kwargs.get("dag"), operator_kwargs.get("task_group")
+        )
+        # Fails at definition time on a call that cannot bind (mapped names included); the
+        # dicts of expand_kwargs over a task's result are only known at run time.
+        if isinstance(expand_input.value, dict):
+            calls = [dict.fromkeys(expand_input.value)]
+        elif isinstance(expand_input.value, list):
+            calls = [dict(item) for item in expand_input.value if isinstance(item, Mapping)]
+        else:
+            calls = []
+        for mapped in calls:
+            _check_call_signature(decorator.function, [], {**self.kwargs, **mapped}, task_id)
+        operator = MappedOperator.create(
+            decorator.operator_class,
+            {
+                "task_id": task_id,
+                "python_callable": decorator.function,
+                "op_args": [],
+                "op_kwargs": dict(self.kwargs),
+                "multiple_outputs": decorator.multiple_outputs,
+                **operator_kwargs,
+            },
+            expand_input,
+            mapped_into="op_kwargs",
+        )
+        return XComArg(operator)
 
 
 def _decorator(
@@ -254,6 +402,46 @@ class TaskDecoratorCollection:
         **kwargs: Any,
     ) -> Any:
         return _decorator(_ShortCircuitDecoratedOperator, python_callable, multiple_outputs, kwargs)
+
+    def virtualenv(
+        self,
+        python_callable: Callable[..., Any] | None = None,
+        multiple_outputs: bool | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        return _decorator(
+            _PythonVirtualenvDecoratedOperator, python_callable, multiple_outputs, kwargs
+        )
+
+    def external_python(
+        self,
+        python_callable: Callable[..., Any] | None = None,
+        multiple_outputs: bool | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        return _decorator(
+            _ExternalPythonDecoratedOperator, python_callable, multiple_outputs, kwargs
+        )
+
+    def branch_virtualenv(
+        self,
+        python_callable: Callable[..., Any] | None = None,
+        multiple_outputs: bool | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        return _decorator(
+            _BranchPythonVirtualenvDecoratedOperator, python_callable, multiple_outputs, kwargs
+        )
+
+    def branch_external_python(
+        self,
+        python_callable: Callable[..., Any] | None = None,
+        multiple_outputs: bool | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        return _decorator(
+            _BranchExternalPythonDecoratedOperator, python_callable, multiple_outputs, kwargs
+        )
 
 
 task = TaskDecoratorCollection()

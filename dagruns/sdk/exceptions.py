@@ -127,3 +127,32 @@ class VariableNotFound(AirflowRuntimeError, KeyError):
 
     def __str__(self) -> str:  # KeyError would show the repr of the message
         return Exception.__str__(self)
+
+
+class UnmappableXComTypePushed(AirflowException):
+    """A task whose result a mapped task expands over returned something that is neither a
+    list nor a dict (Airflow's name)."""
+
+    def __init__(self, value: object) -> None:
+        super().__init__(
+            f"unmappable return type {type(value).__qualname__!r}: a task whose result a mapped "
+            "task expands over must return a list or a dict"
+        )
+
+
+class UnmappableXComLengthPushed(AirflowException):
+    """A task whose result a mapped task expands over returned more items than the maximum
+    map length (ORCH_MAX_MAP_LENGTH; Airflow's name)."""
+
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(
+            f"unmappable return value length: {length} > {limit} (the maximum map length, "
+            "ORCH_MAX_MAP_LENGTH)"
+        )
+
+
+class XComForMappingNotPushed(AirflowException):
+    """A task whose result a mapped task expands over returned nothing (Airflow's name)."""
+
+    def __str__(self) -> str:
+        return "did not push XCom for task mapping (the task returned None)"

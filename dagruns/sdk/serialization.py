@@ -19,6 +19,8 @@ from typing import Any
 from .baseoperator import BaseOperator
 from .dag import DAG
 from .exceptions import AirflowException
+from .expandinput import MappedArgument
+from .mappedoperator import MappedOperator
 from .params import DagParam, Param, ParamsDict
 from .schedule import schedule_from_serialized
 from .serialized_operator import SerializedOperator, serialized_callback
@@ -42,7 +44,7 @@ def json_safe(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, timedelta):
         return value.total_seconds()
-    if isinstance(value, XComArg):
+    if isinstance(value, XComArg | MappedArgument):
         return value.serialize()
     if isinstance(value, DagParam):
         return {"__dagparam": {"name": value.name}}
@@ -85,7 +87,7 @@ def serialize_params(params: ParamsDict) -> dict[str, dict[str, Any]]:
 def serialize_dag(dag: DAG) -> dict[str, Any]:
     """The JSON form of ``dag``; raises AirflowDagCycleException for a cyclic graph."""
     tasks = dag.topological_sort()
-    return {
+    data = {
         "__version": SERIALIZATION_VERSION,
         "dag_id": dag.dag_id,
         "dag_display_name": dag.dag_display_name,
@@ -118,6 +120,24 @@ def serialize_dag(dag: DAG) -> dict[str, Any]:
         ),
         "task_group": serialize_task_group(dag.task_group),
     }
+    edge_info = serialize_edge_info(dag)
+    if edge_info:  # only when labelled, so unlabelled DAGs keep their structure hash
+        data["edge_info"] = edge_info
+    return data
+
+
+def serialize_edge_info(dag: DAG) -> dict[str, dict[str, Any]]:
+    """Airflow's ``edge_info`` (``{upstream: {downstream: {"label": ...}}}``) for the edges
+    that exist; info on a pair that is no edge is dropped."""
+    return {
+        up: {
+            down: json_safe(info)
+            for down, info in sorted(downs.items())
+            if up in dag.task_dict and down in dag.task_dict[up].downstream_task_ids
+        }
+        for up, downs in sorted(dag.edge_info.items())
+        if any(up in dag.task_dict and d in dag.task_dict[up].downstream_task_ids for d in downs)
+    }
 
 
 def serialize_task(task: BaseOperator) -> dict[str, Any]:
@@ -130,10 +150,13 @@ def serialize_task(task: BaseOperator) -> dict[str, Any]:
 def _serialize_task(task: BaseOperator) -> dict[str, Any]:
     if isinstance(task, SerializedOperator):
         template_values = json_safe(task.template_values)
+    elif isinstance(task, MappedOperator):
+        template_values = json_safe(task.template_values())
     else:
         template_values = {
             field: json_safe(getattr(task, field, None)) for field in task.template_fields
         }
+    mapped_group = task.mapped_task_group
     return {
         "task_id": task.task_id,
         "task_type": task.task_type,
@@ -189,6 +212,12 @@ def _serialize_task(task: BaseOperator) -> dict[str, Any]:
         "has_on_retry_callback": task.has_on_retry_callback,
         "upstream_task_ids": sorted(task.upstream_task_ids),
         "downstream_task_ids": sorted(task.downstream_task_ids),
+        # Dynamic task mapping: whether the task runs as map-indexed instances, what it
+        # expands over itself (None: only through its mapped group), and that group.
+        "is_mapped": task.is_mapped,
+        "expand_input": task.serialize_expand_input(),
+        "mapped_task_group_id": mapped_group.group_id if mapped_group is not None else None,
+        "map_index_template": task.map_index_template,
     }
 
 
@@ -200,6 +229,8 @@ def serialize_task_group(group: TaskGroup) -> dict[str, Any]:
         "ui_color": group.ui_color,
         "ui_fgcolor": group.ui_fgcolor,
         "prefix_group_id": group.prefix_group_id,
+        "is_mapped": group.is_mapped,
+        "expand_input": group.serialize_expand_input(),
         "children": [
             serialize_task_group(child) if isinstance(child, TaskGroup) else child.task_id
             for child in group.children.values()
@@ -257,6 +288,9 @@ def deserialize_dag(data: Mapping[str, Any]) -> DAG:
     for upstream_id, downstream_id in data.get("edges", []):
         dag.get_task(upstream_id).downstream_task_ids.add(downstream_id)
         dag.get_task(downstream_id).upstream_task_ids.add(upstream_id)
+    for up, downs in (data.get("edge_info") or {}).items():
+        for down, info in downs.items():
+            dag.set_edge_info(up, down, info)
     # Set last: applied while the tasks were built, it would override their own values.
     dag.default_args = dict(data.get("default_args") or {})
     return dag
@@ -267,6 +301,10 @@ def _apply_group_attributes(group: TaskGroup, data: Mapping[str, Any]) -> None:
     group.ui_color = data.get("ui_color", "CornflowerBlue")
     group.ui_fgcolor = data.get("ui_fgcolor", "#000")
     group.prefix_group_id = data.get("prefix_group_id", True)
+    if data.get("is_mapped"):
+        # The expansion stays in its JSON form: only the scheduler and the views read it.
+        group.is_mapped = True
+        group.serialize_expand_input = lambda: data.get("expand_input")  # type: ignore[method-assign]
 
 
 def _build_group(

@@ -51,6 +51,8 @@ class SerializedOperator(BaseOperator):
         is_branch: bool = False,
         is_short_circuit: bool = False,
         ignore_downstream_trigger_rules: bool = False,
+        is_mapped: bool = False,
+        expand_input: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ):
         # Class-level settings of the original operator become instance attributes here,
@@ -68,6 +70,8 @@ class SerializedOperator(BaseOperator):
         self.is_branch = is_branch
         self.is_short_circuit = is_short_circuit
         self.ignore_downstream_trigger_rules = ignore_downstream_trigger_rules
+        self._is_mapped = is_mapped
+        self._expand_input = dict(expand_input) if expand_input is not None else None
         super().__init__(**kwargs)
         for field in self.template_fields:
             # Expose each field as the original operator did (op.bash_command), unless the
@@ -82,6 +86,13 @@ class SerializedOperator(BaseOperator):
     @property
     def operator_module(self) -> str:
         return self._operator_module
+
+    @property
+    def is_mapped(self) -> bool:
+        return self._is_mapped
+
+    def serialize_expand_input(self) -> dict[str, Any] | None:
+        return self._expand_input
 
     def execute(self, context: Mapping[str, Any]) -> Any:
         raise AirflowException(
@@ -115,6 +126,9 @@ class SerializedOperator(BaseOperator):
             is_branch=data.get("is_branch", False),
             is_short_circuit=data.get("is_short_circuit", False),
             ignore_downstream_trigger_rules=data.get("ignore_downstream_trigger_rules", False),
+            is_mapped=data.get("is_mapped", False),
+            expand_input=data.get("expand_input"),
+            map_index_template=data.get("map_index_template"),
             owner=data.get("owner", "airflow"),
             email=data.get("email"),
             email_on_retry=data.get("email_on_retry", True),

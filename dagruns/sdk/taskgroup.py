@@ -88,6 +88,21 @@ class TaskGroup(DependencyMixin):
         validate_key(self.group_id, "group_id")
         self.dag.used_node_ids.add(self.group_id or "")
 
+    # A MappedTaskGroup (dagruns/sdk/mapped_taskgroup.py) says True.
+    is_mapped = False
+
+    def enclosing_mapped_group(self) -> TaskGroup | None:
+        """This group or the nearest enclosing one that is mapped."""
+        group: TaskGroup | None = self
+        while group is not None:
+            if group.is_mapped:
+                return group
+            group = group.parent_group
+        return None
+
+    def serialize_expand_input(self) -> dict[str, Any] | None:
+        return None
+
     @property
     def group_id(self) -> str | None:
         """The full id, including the prefixes of enclosing groups."""
@@ -199,6 +214,16 @@ class _TaskGroupFactory:
     def override(self, **kwargs: Any) -> _TaskGroupFactory:
         return _TaskGroupFactory(self.function, {**self.kwargs, **kwargs})
 
+    # Mapped task groups: dagruns/sdk/mapped_taskgroup.py
+    def partial(self, **kwargs: Any) -> _TaskGroupPartial:
+        return _TaskGroupPartial(self, kwargs)
+
+    def expand(self, **mapped_kwargs: Any) -> Any:
+        return _TaskGroupPartial(self, {}).expand(**mapped_kwargs)
+
+    def expand_kwargs(self, kwargs: Any) -> Any:
+        return _TaskGroupPartial(self, {}).expand_kwargs(kwargs)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         group_kwargs = dict(self.kwargs)
         group_kwargs.setdefault("group_id", self.function.__name__)
@@ -210,6 +235,22 @@ class _TaskGroupFactory:
         # Returning the function's own result (e.g. its last XComArg) lets the caller
         # chain on it; a body that returns nothing stands for the whole group.
         return result if result is not None else group
+
+
+class _TaskGroupPartial:
+    def __init__(self, factory: _TaskGroupFactory, kwargs: dict[str, Any]):
+        self.factory = factory
+        self.kwargs = kwargs
+
+    def expand(self, **mapped_kwargs: Any) -> Any:
+        from .mapped_taskgroup import expand_group
+
+        return expand_group(self.factory.function, self.factory.kwargs, self.kwargs, mapped_kwargs)
+
+    def expand_kwargs(self, kwargs: Any) -> Any:
+        from .mapped_taskgroup import expand_group
+
+        return expand_group(self.factory.function, self.factory.kwargs, self.kwargs, None, kwargs)
 
 
 def task_group(python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:

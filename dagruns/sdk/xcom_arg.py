@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .dependencies import DependencyMixin
 from .exceptions import AirflowException
+from .params import NOTSET
 from .resolve import ResolveMixin
 
 if TYPE_CHECKING:
@@ -66,16 +67,71 @@ class XComArg(ResolveMixin, DependencyMixin):
     def leaves(self) -> list[BaseOperator]:
         return [self.operator]
 
+    # -- setup / teardown on TaskFlow results (Airflow's PlainXComArg) -----------------
+
+    def as_setup(self) -> XComArg:
+        self.operator.as_setup()
+        return self
+
+    def as_teardown(
+        self, setups: Any = None, on_failure_fail_dagrun: bool | None = None
+    ) -> XComArg:
+        self.operator.as_teardown(setups=setups, on_failure_fail_dagrun=on_failure_fail_dagrun)
+        return self
+
+    def __enter__(self) -> XComArg:
+        self.operator.__enter__()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        self.operator.__exit__(exc_type, *exc)
+
     def resolve(self, context: Mapping[str, Any]) -> Any:
         ti = context.get("ti") or context.get("task_instance")
         if ti is None:
             raise AirflowException(
                 f"Cannot resolve {self!r}: the task context has no 'ti' to pull XComs from"
             )
+        if getattr(self.operator, "is_mapped", False):
+            # A mapped task's results: the instance of the same index when both tasks are in
+            # the same mapped task group, else all of them, pulled lazily (the reduce step).
+            from .lazy_sequence import LazyXComSequence, same_mapped_group
+
+            map_index = getattr(ti, "map_index", -1)
+            if map_index >= 0 and same_mapped_group(self.operator, context.get("task")):
+                return ti.xcom_pull(
+                    task_ids=self.operator.task_id, key=self.key, map_indexes=map_index
+                )
+            return LazyXComSequence(ti, self.operator.task_id, self.key)
         return ti.xcom_pull(task_ids=self.operator.task_id, key=self.key)
 
     def serialize(self) -> dict[str, Any]:
         return {"__xcomarg": {"task_id": self.operator.task_id, "key": self.key}}
+
+    # -- dynamic task mapping (dagruns/sdk/xcom_arg_ops.py) ---------------------------
+
+    def map(self, f: Any) -> XComArg:
+        """Each item of this (list or dict) result passed through ``f``, lazily at run time."""
+        from .xcom_arg_ops import MapXComArg
+
+        return MapXComArg(self, [f])
+
+    def zip(self, *others: XComArg, fillvalue: Any = NOTSET) -> XComArg:
+        """Tuples of the n-th items of this and the other results (shortest wins, or the
+        longest with ``fillvalue``), as Python's zip / itertools.zip_longest."""
+        from .xcom_arg_ops import ZipXComArg
+
+        return ZipXComArg([self, *others], fillvalue=fillvalue)
+
+    def concat(self, *others: XComArg) -> XComArg:
+        """The items of this result followed by those of the others."""
+        from .xcom_arg_ops import ConcatXComArg
+
+        return ConcatXComArg([self, *others])
+
+    def iter_references(self) -> Iterator[tuple[BaseOperator, str]]:
+        """The (task, key) pairs this argument reads."""
+        yield self.operator, self.key
 
 
 def iter_xcom_args(value: Any, _seen: set[int] | None = None) -> Iterator[XComArg]:
@@ -102,7 +158,9 @@ def iter_xcom_args(value: Any, _seen: set[int] | None = None) -> Iterator[XComAr
             yield from iter_xcom_args(getattr(value, field, None), seen)
 
 
-def push_return_value(task: BaseOperator, ti: Any, value: Any) -> None:
+def push_return_value(
+    task: BaseOperator, ti: Any, value: Any, *, mapped_length: int | None = None
+) -> None:
     """Push a finished task's result the way Airflow does, for the task runner.
 
     With ``multiple_outputs`` a dict result also pushes each entry under its own key.
@@ -124,4 +182,8 @@ def push_return_value(task: BaseOperator, ti: Any, value: Any) -> None:
             )
         for key, item in value.items():
             ti.xcom_push(key=key, value=item)
-    ti.xcom_push(key=XCOM_RETURN_KEY, value=value)
+    if mapped_length is not None:
+        # A mapped task expands over this value: the server checks its length.
+        ti.xcom_push(key=XCOM_RETURN_KEY, value=value, mapped_length=mapped_length)
+    else:
+        ti.xcom_push(key=XCOM_RETURN_KEY, value=value)

@@ -68,6 +68,10 @@ class EdgePath:
     source: str
     target: str
     d: str
+    # A Label on the edge (serialized edge_info), drawn at the middle of the curve.
+    label: str = ""
+    label_x: float = 0.0
+    label_y: float = 0.0
 
 
 @dataclass
@@ -285,6 +289,21 @@ def _place(level: _Item, ox: float, oy: float, result: Layout) -> None:
             _place(item, inner_x + x, inner_y + y, result)
 
 
+def label_edges(layout: Layout, edge_info: dict[str, dict[str, dict[str, Any]]]) -> None:
+    """Put each edge's label (Airflow's edge_info ``{"label": ...}``) at the middle of its
+    curve: the point at t=1/2 of the cubic Bezier ``_curve`` draws."""
+    for edge in layout.edges:
+        label = (edge_info.get(edge.source) or {}).get(edge.target, {}).get("label")
+        if not label:
+            continue
+        a, b = layout.nodes[edge.source], layout.nodes[edge.target]
+        x1, y1 = a.x + a.w, a.y + a.h / 2
+        x2, y2 = b.x, b.y + b.h / 2
+        edge.label = str(label)
+        edge.label_x = (x1 + x2) / 2
+        edge.label_y = (y1 + y2) / 2 - 4  # just above the line
+
+
 def _curve(a: NodeBox, b: NodeBox) -> str:
     x1, y1 = a.x + a.w, a.y + a.h / 2
     x2, y2 = b.x, b.y + b.h / 2
@@ -320,6 +339,7 @@ def layout_for_version(
 def layout_serialized(serialized: dict[str, Any]) -> Layout:
     tasks = serialized.get("tasks") or []
     built = compute_layout(tasks, serialized.get("task_group"))
+    label_edges(built, serialized.get("edge_info") or {})
     for task in tasks:
         box = built.nodes.get(task["task_id"])
         if box is not None:

@@ -246,27 +246,32 @@ def measure_run(dag_id: str, timeout: float = 300.0) -> dict:
             raise RuntimeError(f"{dag_id} did not finish within {timeout:g} s")
         time.sleep(0.02)
     run.refresh_from_db()
-    tis = {ti.task_id: ti for ti in TaskInstance.objects.filter(dag_run=run)}
+    # Every task instance (a mapped task's instances each count as a task).
+    tis = list(TaskInstance.objects.filter(dag_run=run))
     graph = graph_for_version(run.dag_version_id)
-    starts = {task_id: _stamped(ti.start_date) for task_id, ti in tis.items()}
-    ends = {task_id: _stamped(ti.end_date) for task_id, ti in tis.items()}
-    queued = {task_id: _stamped(ti.queued_dttm) for task_id, ti in tis.items()}
+    task_end: dict[str, datetime] = {}
+    for ti in tis:
+        end = _stamped(ti.end_date)
+        task_end[ti.task_id] = max(end, task_end.get(ti.task_id, end))
     queued_at = _stamped(run.queued_at)
-    edges = [
-        (up, down)
-        for up, spec in graph.tasks.items()
-        for down in spec.downstream
-        # a task starts when its *last* upstream ended: measure that edge only
-        if ends[up] == max(ends[u] for u in graph.tasks[down].upstream)
+    # Each instance starts when its task's *last* upstream ended: measure that hop only. In
+    # two parts: the upstream's end to the start of the scheduler tick that queued the
+    # instance (its queued time: the wake-up), and from there to its claim (the tick's work,
+    # the executor's hand-over, the runner's fork and its claim).
+    hops = [
+        (
+            max(task_end[up] for up in graph.tasks[ti.task_id].upstream),
+            _stamped(ti.queued_dttm),
+            _stamped(ti.start_date),
+        )
+        for ti in tis
+        if graph.tasks[ti.task_id].upstream
     ]
-    gaps = [(starts[down] - ends[up]).total_seconds() for up, down in edges]
-    # The hop in two: the upstream's end to the start of the scheduler tick that queued the
-    # downstream (its queued time: the wake-up), and from there to the downstream's claim
-    # (the tick's work, the executor's hand-over, the runner's fork and its claim).
-    to_queued = [(queued[down] - ends[up]).total_seconds() for up, down in edges]
-    queued_to_start = [(starts[down] - queued[down]).total_seconds() for _up, down in edges]
-    first_start = min(starts.values())
-    last_end = max(ends.values())
+    gaps = [(start - end).total_seconds() for end, _queued, start in hops]
+    to_queued = [(queued - end).total_seconds() for end, queued, _start in hops]
+    queued_to_start = [(start - queued).total_seconds() for _end, queued, start in hops]
+    first_start = min(_stamped(ti.start_date) for ti in tis)
+    last_end = max(task_end.values())
     return {
         "state": run.state,
         "trigger_to_first_start_s": (first_start - queued_at).total_seconds(),
@@ -275,7 +280,7 @@ def measure_run(dag_id: str, timeout: float = 300.0) -> dict:
         "queued_to_start_s": queued_to_start,
         "wall_s": (last_end - queued_at).total_seconds(),
         "tasks": len(tis),
-        "task_cpu_ms": [1000 * ti.cpu_time for ti in tis.values() if ti.cpu_time is not None],
+        "task_cpu_ms": [1000 * ti.cpu_time for ti in tis if ti.cpu_time is not None],
     }
 
 

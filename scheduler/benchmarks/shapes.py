@@ -1,5 +1,6 @@
 """DAG files of the benchmark's shapes: chains, fan-outs and diamond lattices of no-op Python
-tasks or `true` Bash tasks."""
+tasks or `true` Bash tasks, and `mapped`: a fan-out whose N leaves are the instances of one
+mapped task (`expand` over N items), to compare with `fanout` of the same N."""
 
 from __future__ import annotations
 
@@ -16,6 +17,18 @@ def make(task_id):
     if KIND == "bash":
         return BashOperator(task_id=task_id, bash_command="true")
     return PythonOperator(task_id=task_id, python_callable=noop)
+
+
+def make_mapped(task_id, n):
+    if KIND == "bash":
+        return BashOperator.partial(task_id=task_id).expand(bash_command=["true"] * n)
+    return PythonOperator.partial(task_id=task_id, python_callable=noop_item).expand(
+        op_args=[[i] for i in range(n)]
+    )
+
+
+def noop_item(item):
+    return None
 
 """
 
@@ -36,6 +49,11 @@ with DAG(DAG_ID, schedule=None, start_date=datetime(2024, 1, 1), is_paused_upon_
     root = make("root")
     for i in range(N):
         root >> make(f"leaf{i:03d}")
+""",
+    "mapped": """
+with DAG(DAG_ID, schedule=None, start_date=datetime(2024, 1, 1), is_paused_upon_creation=False,
+         max_active_tasks=N + 2) as dag:
+    make("root") >> make_mapped("leaf", N)
 """,
     "diamond": """
 with DAG(DAG_ID, schedule=None, start_date=datetime(2024, 1, 1), is_paused_upon_creation=False,
@@ -64,4 +82,5 @@ DEFAULT_CASES = [
     ("fanout", 100, "python"),
     ("chain", 20, "bash"),
     ("diamond", 5, "python"),
+    ("mapped", 100, "python"),
 ]

@@ -262,10 +262,31 @@ class ExecutionClient:
         return self.request("GET", path, query={"map_index": map_index})[1]["value"]
 
     def set_xcom(
-        self, dag_id: str, run_id: str, task_id: str, key: str, value: Any, map_index: int = -1
+        self,
+        dag_id: str,
+        run_id: str,
+        task_id: str,
+        key: str,
+        value: Any,
+        map_index: int = -1,
+        *,
+        mapped_length: int | None = None,
     ) -> None:
         path = f"xcoms/{_q(dag_id)}/{_q(run_id)}/{_q(task_id)}/{_q(key)}"
-        self.request("POST", path, {"value": value}, query={"map_index": map_index})
+        query: dict[str, Any] = {"map_index": map_index}
+        if mapped_length is not None:
+            query["mapped_length"] = mapped_length
+        self.request("POST", path, {"value": value}, query=query)
+
+    def get_xcom_sequence(
+        self, dag_id: str, run_id: str, task_id: str, key: str, start: int, stop: int | None
+    ) -> dict[str, Any]:
+        """A slice of a mapped task's values (map-index order) and their count."""
+        path = f"xcoms/{_q(dag_id)}/{_q(run_id)}/{_q(task_id)}/{_q(key)}/-/sequence"
+        query: dict[str, Any] = {"start": start}
+        if stop is not None:
+            query["stop"] = stop
+        return self.request("GET", path, query=query)[1]
 
     def get_variable(self, key: str) -> str:
         return self.request("GET", f"variables/{_q(key)}")[1]["value"]

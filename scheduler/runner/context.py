@@ -7,13 +7,14 @@ instance, the previous successful run) and the task itself. Everything that need
 calls the Execution API: task code never touches the database.
 
 Keys (Airflow 3's templates reference): conn, dag, dag_run, data_interval_end,
-data_interval_start, expanded_ti_count, inlet_events, inlets, macros, map_index_template,
-outlet_events, outlets, params, prev_end_date_success, prev_start_date_success, run_id,
-start_date, task, task_instance, task_instance_key_str (dag__task__run_id without a logical
-date), task_reschedule_count, test_mode, ti, triggering_asset_events, try_number, var; and,
-only for a run with a logical date (as in Airflow 3): ds, ds_nodash, logical_date,
-prev_data_interval_end_success, prev_data_interval_start_success, ts, ts_nodash,
-ts_nodash_with_tz. Callbacks also get `exception` (failure and retry callbacks).
+data_interval_start, expanded_ti_count, inlet_events, inlets, macros, map_index,
+map_index_template, outlet_events, outlets, params, prev_end_date_success,
+prev_start_date_success, run_id, start_date, task, task_instance, task_instance_key_str
+(dag__task__run_id without a logical date), task_reschedule_count, test_mode, ti,
+triggering_asset_events, try_number, var; and, only for a run with a logical date (as in
+Airflow 3): ds, ds_nodash, logical_date, prev_data_interval_end_success,
+prev_data_interval_start_success, ts, ts_nodash, ts_nodash_with_tz. Callbacks also get
+`exception` (failure and retry callbacks).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any, Protocol
 from dagruns.sdk import macros
 from dagruns.sdk.connection import Connection, ConnectionAccessor
 from dagruns.sdk.exceptions import AirflowException
+from dagruns.sdk.lazy_sequence import materialize
 from dagruns.sdk.params import validate_params
 from dagruns.sdk.templating import ds, ds_nodash, ts, ts_nodash, ts_nodash_with_tz
 from dagruns.sdk.variable import VariableAccessor
@@ -51,6 +53,10 @@ class Comms(Protocol):
 
 class XComPushError(AirflowException):
     """An XCom could not be stored: not JSON, too large (413), or refused by the server."""
+
+
+class UnmappableXComLengthPushed(XComPushError):
+    """The result a mapped task expands over has more items than ORCH_MAX_MAP_LENGTH."""
 
 
 class XComPullError(AirflowException):
@@ -190,14 +196,58 @@ class RuntimeTaskInstance:
             task_ids = self.task_id
         single = isinstance(task_ids, str)
         ids = [task_ids] if isinstance(task_ids, str) else list(task_ids)
-        map_index = -1 if map_indexes is None else int(map_indexes)
-        values = [
-            self._pull_one(
-                dag_id or self.dag_id, run_id or self.run_id, task_id, key, map_index, default
+        values = []
+        for task_id in ids:
+            if map_indexes is None and self._is_mapped(task_id, dag_id, run_id):
+                values.append(self._pull_mapped(task_id, key, default))
+                continue
+            map_index = -1 if map_indexes is None else int(map_indexes)
+            values.append(
+                self._pull_one(
+                    dag_id or self.dag_id, run_id or self.run_id, task_id, key, map_index, default
+                )
             )
-            for task_id in ids
-        ]
         return values[0] if single else values
+
+    def _is_mapped(self, task_id: str, dag_id: str | None, run_id: str | None) -> bool:
+        if (dag_id or self.dag_id) != self.dag_id or (run_id or self.run_id) != self.run_id:
+            return False
+        dag = getattr(self.task, "dag", None) if self.task is not None else None
+        if dag is None or not dag.has_task(task_id):
+            return False
+        return bool(dag.get_task(task_id).is_mapped)
+
+    def _pull_mapped(self, task_id: str, key: str, default: Any) -> Any:
+        """Airflow 3: without map_indexes, a mapped task's XCom is the instance of the same
+        index in the same mapped group, else the list of all its instances' values."""
+        from dagruns.sdk.lazy_sequence import LazyXComSequence, same_mapped_group
+
+        upstream = self.task.dag.get_task(task_id)
+        if self.map_index >= 0 and same_mapped_group(upstream, self.task):
+            return self._pull_one(self.dag_id, self.run_id, task_id, key, self.map_index, default)
+        values = list(LazyXComSequence(self, task_id, key))
+        return values if values else default
+
+    def xcom_sequence(
+        self, task_id: str, key: str, start: int, stop: int | None
+    ) -> tuple[int, list[Any]]:
+        """(how many, values start..stop) of a mapped task's XComs in this run, in map-index
+        order: what LazyXComSequence reads."""
+        try:
+            answer = self._comms.request(
+                "get_xcom_sequence",
+                dag_id=self.dag_id,
+                run_id=self.run_id,
+                task_id=task_id,
+                key=key,
+                start=start,
+                stop=stop,
+            )
+        except RequestFailed as exc:
+            raise XComPullError(
+                f"Could not pull the XComs {key!r} of mapped task {task_id!r}: {exc.message}"
+            ) from None
+        return int(answer["length"]), list(answer["values"])
 
     def _pull_one(
         self, dag_id: str, run_id: str, task_id: str, key: str, map_index: int, default: Any
@@ -218,10 +268,12 @@ class RuntimeTaskInstance:
                 f"Could not pull XCom {key!r} of task {task_id!r} (run {run_id!r}): {exc.message}"
             ) from None
 
-    def xcom_push(self, key: str, value: Any) -> None:
-        """Store `value` (strict JSON) as XCom `key` of this task."""
+    def xcom_push(self, key: str, value: Any, *, mapped_length: int | None = None) -> None:
+        """Store `value` (strict JSON) as XCom `key` of this task. `mapped_length`: a mapped
+        task expands over it (the server refuses more items than the maximum)."""
         if not isinstance(key, str) or not key:
             raise XComPushError(f"XCom key must be a non-empty string, got {key!r}")
+        value = materialize(value)
         try:
             json.dumps(value, allow_nan=False)
         except (TypeError, ValueError) as exc:
@@ -238,8 +290,11 @@ class RuntimeTaskInstance:
                 key=key,
                 map_index=self.map_index,
                 value=value,
+                mapped_length=mapped_length,
             )
         except RequestFailed as exc:
+            if exc.status == 422 and "UnmappableXComLengthPushed" in exc.message:
+                raise UnmappableXComLengthPushed(exc.message) from None
             if exc.status == 413:
                 raise XComPushError(
                     f"XCom {key!r} of task {self.task_id!r} is too large: {exc.message}"
@@ -266,6 +321,7 @@ def build_context(
     ti: RuntimeTaskInstance,
     comms: Comms,
     previous: PreviousDagRun | None = None,
+    expanded_ti_count: int | None = None,
 ) -> dict[str, Any]:
     """The context dict for one try; raises ParamValidationError for bad params. `previous`:
     the previous successful run (from the claim answer)."""
@@ -287,7 +343,8 @@ def build_context(
         "conn": ConnectionAccessor(source),
         "try_number": ti.try_number,
         "test_mode": False,
-        "expanded_ti_count": None,
+        "expanded_ti_count": expanded_ti_count,
+        "map_index": ti.map_index,
         "map_index_template": getattr(task, "map_index_template", None),
         "inlets": list(getattr(task, "inlets", None) or []),
         "outlets": list(getattr(task, "outlets", None) or []),

@@ -44,6 +44,20 @@ class SetXCom(_Request):
     key: str
     map_index: int = -1
     value: Any = None
+    # A mapped task expands over this value (its item count, checked against the maximum).
+    mapped_length: int | None = None
+
+
+class GetXComSequence(_Request):
+    """A slice of all map indexes' values of a mapped task's XCom (the reduce step)."""
+
+    op: Literal["get_xcom_sequence"] = "get_xcom_sequence"
+    dag_id: str
+    run_id: str
+    task_id: str
+    key: str
+    start: int = 0
+    stop: int | None = None
 
 
 class GetVariable(_Request):
@@ -86,6 +100,7 @@ class TaskResult(_Message):
     rendered_fields: dict[str, Any] | None = None
     branch_task_ids: list[str] | None = None
     skip_downstream: SkipDownstream | None = None
+    rendered_map_index: str | None = None
 
 
 class Response(_Message):
@@ -101,10 +116,28 @@ class Response(_Message):
     message: str | None = None
 
 
-Request = GetXCom | SetXCom | GetVariable | SetVariable | DeleteVariable | GetConnection | Mask
+Request = (
+    GetXCom
+    | SetXCom
+    | GetXComSequence
+    | GetVariable
+    | SetVariable
+    | DeleteVariable
+    | GetConnection
+    | Mask
+)
 REQUESTS: dict[str, type[Request]] = {
     model.model_fields["op"].default: model
-    for model in (GetXCom, SetXCom, GetVariable, SetVariable, DeleteVariable, GetConnection, Mask)
+    for model in (
+        GetXCom,
+        SetXCom,
+        GetXComSequence,
+        GetVariable,
+        SetVariable,
+        DeleteVariable,
+        GetConnection,
+        Mask,
+    )
 }
 
 
@@ -117,6 +150,7 @@ def _tag(value: Any) -> str | None:
 ToSupervisor = Annotated[
     Annotated[GetXCom, Tag("get_xcom")]
     | Annotated[SetXCom, Tag("set_xcom")]
+    | Annotated[GetXComSequence, Tag("get_xcom_sequence")]
     | Annotated[GetVariable, Tag("get_variable")]
     | Annotated[SetVariable, Tag("set_variable")]
     | Annotated[DeleteVariable, Tag("delete_variable")]

@@ -486,8 +486,18 @@ class Supervisor:
                 message.key,
                 message.value,
                 message.map_index,
+                mapped_length=message.mapped_length,
             )
             return None
+        if isinstance(message, m.GetXComSequence):
+            return client.get_xcom_sequence(
+                message.dag_id,
+                message.run_id,
+                message.task_id,
+                message.key,
+                message.start,
+                message.stop,
+            )
         if isinstance(message, m.GetVariable):
             value = client.get_variable(message.key)
             self.masker.add_variable(message.key, value)  # before the task can see it
@@ -643,6 +653,7 @@ class Supervisor:
             "rendered_fields": self.masker.redact(result.rendered_fields if result else None),
             "branch_task_ids": None,
             "skip_downstream": None,
+            "rendered_map_index": result.rendered_map_index if result else None,
         }
         if self.rusage is not None:
             body["cpu_time"] = round(self.rusage.ru_utime + self.rusage.ru_stime, 6)

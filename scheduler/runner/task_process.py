@@ -54,6 +54,7 @@ from scheduler.runner.context import (
     RuntimeTaskInstance,
     build_context,
 )
+from scheduler.runner.mapping import mapped_length_of_result, rendered_map_index, unmap_for
 from scheduler.runner.messages import TaskResult
 from scheduler.runner.task_runtime import CommsRuntime
 from scheduler.runner.workload import Workload
@@ -325,6 +326,7 @@ def run_task(workload: Workload, claim: dict[str, Any], comms: Any) -> dict[str,
         "rendered_fields": None,
         "branch_task_ids": None,
         "skip_downstream": None,
+        "rendered_map_index": None,
     }
     ti_data = claim.get("task_instance") or {}
     dag_run = DagRunInfo.from_api(
@@ -380,17 +382,25 @@ def run_task(workload: Workload, claim: dict[str, Any], comms: Any) -> dict[str,
     error: BaseException | None = None
     state = "failed"
     try:
-        previous = PreviousDagRun.from_api(claim.get("previous_successful_dag_run"))
         context = build_context(
-            task=task, dag=dag, dag_run=dag_run, ti=ti, comms=comms, previous=previous
+            task=task,
+            dag=dag,
+            dag_run=dag_run,
+            ti=ti,
+            comms=comms,
+            previous=PreviousDagRun.from_api(claim.get("previous_successful_dag_run")),
+            expanded_ti_count=ti_data.get("expanded_ti_count"),
         )
         # get_current_context() answers from here to the end of the try (callbacks too).
         sdk_runtime.use_context(context)
+        # A mapped task's instance runs the real operator made with its own values.
+        task = unmap_for(task, context, ti.map_index)
+        context["task"] = ti.task = _runtime.task = task
         task.render_template_fields(context)
         result["rendered_fields"] = rendered_fields(task)
         _run_callbacks(task.on_execute_callback, context, "on_execute_callback")
         value = task.execute(context)
-        push_return_value(task, ti, value)
+        push_return_value(task, ti, value, mapped_length=mapped_length_of_result(task, value))
         if getattr(task, "is_branch", False):
             result["branch_task_ids"] = branch_task_ids(task, value)
         if getattr(task, "is_short_circuit", False) and not value:
@@ -418,6 +428,7 @@ def run_task(workload: Workload, claim: dict[str, Any], comms: Any) -> dict[str,
         log.error("Task failed with exception:\n%s", traceback.format_exc().rstrip())
     _runtime.interruptible = False
     result["state"] = state
+    result["rendered_map_index"] = _render_map_index(task, context, ti.map_index)
 
     if state == "success":
         _run_callbacks(task.on_success_callback, context, "on_success_callback")
@@ -429,6 +440,16 @@ def run_task(workload: Workload, claim: dict[str, Any], comms: Any) -> dict[str,
             _run_callbacks(task.on_failure_callback, context, "on_failure_callback")
     sdk_runtime.use_context(None)
     return result
+
+
+def _render_map_index(task: Any, context: dict[str, Any], map_index: int) -> str | None:
+    """The instance's display name (map_index_template), rendered whatever the outcome, as
+    Airflow does; a template that fails to render is logged and left out."""
+    try:
+        return rendered_map_index(task, context, map_index)
+    except Exception as exc:
+        log.error("Could not render map_index_template of task %r: %s", task.task_id, exc)
+        return None
 
 
 def branch_task_ids(task: Any, value: Any) -> list[str]:

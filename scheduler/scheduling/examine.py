@@ -5,17 +5,20 @@ and whether the run is finished."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q, QuerySet
 
-from dagruns.domain.dag_graph import DagGraph, graph_for_version
+from dagruns.domain.dag_graph import DagGraph, TaskSpec, graph_for_version
 from dagruns.domain.trigger_rules import UpstreamCounts, evaluate
 from dagruns.models import DagModel, DagRun, DagRunState, TaskInstance, TaskInstanceState
 from dagruns.models.states import TI_FAILED_LIKE, TI_FINISHED
 from dagruns.notify import events
+from scheduler.scheduling import expansion
+from scheduler.scheduling.expansion import Expansion, map_length
 
 TIS = TaskInstanceState
 
@@ -71,20 +74,39 @@ def _start_runs_of(dag_id: str, now: datetime) -> int:
     return len(started)
 
 
+# A task instance of a run: (task_id, map_index).
+TiKey = tuple[str, int]
+# The states of a run's task instances: task_id -> {map_index: state}.
+RunStates = dict[str, dict[int, str | None]]
+# Given a mapped task's id, its expansion (scheduler/scheduling/expansion.py), None while
+# it cannot be known yet.
+LengthOf = Callable[[str], Expansion | None]
+
+
 @dataclass
 class RunDecisions:
-    """What examining one run decided, applied in one transaction."""
+    """What examining one run decided, applied in one transaction (expansions each in its
+    own, before it)."""
 
-    to_schedule: list[str] = field(default_factory=list)
-    retry_now: list[str] = field(default_factory=list)
-    run_themselves: list[str] = field(default_factory=list)
-    settle: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    to_schedule: list[TiKey] = field(default_factory=list)
+    retry_now: list[TiKey] = field(default_factory=list)
+    run_themselves: list[TiKey] = field(default_factory=list)
+    settle: dict[str, list[TiKey]] = field(default_factory=lambda: defaultdict(list))
+    expand: dict[str, int] = field(default_factory=dict)
+    fail_expansion: dict[str, str] = field(default_factory=dict)
     run_state: str | None = None
 
     @property
     def changes(self) -> int:
         settled = sum(len(v) for v in self.settle.values())
-        return len(self.to_schedule) + len(self.retry_now) + len(self.run_themselves) + settled
+        return (
+            len(self.to_schedule)
+            + len(self.retry_now)
+            + len(self.run_themselves)
+            + settled
+            + len(self.expand)
+            + len(self.fail_expansion)
+        )
 
 
 def examine_running_runs(now: datetime, dag_ids: list[str] | None = None) -> int:
@@ -104,35 +126,55 @@ def examine_run(run: DagRun, now: datetime) -> int:
     graph = graph_for_version(run.dag_version_id)
     changes = 0
     # Settling a task (skipped/upstream_failed, or an EmptyOperator's success) can settle its
-    # downstream in the same tick: iterate to a fixed point rather than waiting a tick per level.
-    for _ in range(len(graph.order) + 1):
-        rows = TaskInstance.objects.filter(dag_run_id=run.pk, map_index=-1).values_list(
-            "task_id", "state", "next_retry_at"
+    # downstream in the same tick, and an expansion makes instances to decide about:
+    # iterate to a fixed point rather than waiting a tick per level.
+    for _ in range(2 * len(graph.order) + 2):
+        rows = TaskInstance.objects.filter(dag_run_id=run.pk).values_list(
+            "task_id", "map_index", "state", "next_retry_at"
         )
-        states = {task_id: state for task_id, state, _ in rows}
-        retry_due = {t for t, s, at in rows if s == TIS.UP_FOR_RETRY and (at is None or at <= now)}
-        decisions = decide(graph, states, run, now, retry_due)
+        states: RunStates = defaultdict(dict)
+        retry_due: set[TiKey] = set()
+        for task_id, map_index, state, at in rows:
+            states[task_id][map_index] = state
+            if state == TIS.UP_FOR_RETRY and (at is None or at <= now):
+                retry_due.add((task_id, map_index))
+
+        def length_of(task_id: str, states: RunStates = states) -> Expansion | None:
+            return map_length(graph, task_id, run.pk, states)
+
+        decisions = decide(graph, states, run, now, retry_due, length_of)
         if decisions.changes == 0 and decisions.run_state is None:
             break
         applied = apply(run, decisions, now)
         changes += applied
         if decisions.run_state is not None or applied == 0:
             break
-        if not decisions.settle and not decisions.run_themselves:
-            # Only settled tasks (and EmptyOperator successes) can unlock more decisions in
-            # this tick; scheduled ones change nothing until they run. Skip the re-read.
+        if not (
+            decisions.settle
+            or decisions.run_themselves
+            or decisions.expand
+            or decisions.fail_expansion
+        ):
+            # Only settled tasks, EmptyOperator successes and expansions can unlock more
+            # decisions in this tick; scheduled ones change nothing until they run.
             break
     return changes
 
 
+def _no_length(task_id: str) -> Expansion | None:
+    return None
+
+
 def decide(
     graph: DagGraph,
-    states: dict[str, str | None],
+    states: RunStates,
     run: DagRun,
     now: datetime,
-    retry_due: set[str] = frozenset(),  # type: ignore[assignment]
+    retry_due: set[TiKey] = frozenset(),  # type: ignore[assignment]
+    length_of: LengthOf = _no_length,
 ) -> RunDecisions:
     d = RunDecisions()
+    summary = summarize(states)
     if (
         graph.dagrun_timeout
         and run.start_date
@@ -140,35 +182,101 @@ def decide(
     ):
         # Airflow: a timed-out run fails; its unfinished tasks are skipped (running ones are
         # then told to stop by their next heartbeat).
-        d.settle[TIS.SKIPPED] = [t for t, s in states.items() if s not in TI_FINISHED]
+        d.settle[TIS.SKIPPED] = [
+            (t, i) for t, rows in states.items() for i, s in rows.items() if s not in TI_FINISHED
+        ]
         d.run_state = DagRunState.FAILED
         return d
     for task_id in graph.order:
-        state = states.get(task_id, "missing")
-        if state == "missing":
-            continue
-        if state == TIS.UP_FOR_RETRY:
-            if task_id in retry_due:
-                d.retry_now.append(task_id)
-            continue
-        if state is not None:
+        instances = states.get(task_id)
+        if not instances:
             continue
         spec = graph.tasks[task_id]
-        counts = UpstreamCounts.of(
-            (states.get(up), graph.tasks[up].is_setup) for up in spec.upstream
-        )
-        decision = evaluate(spec.trigger_rule, counts)
-        if decision.new_state:
-            d.settle[decision.new_state].append(task_id)
-        elif decision.ready:
-            if spec.depends_on_past and not _past_succeeded(run, task_id):
+        for map_index, state in instances.items():
+            key = (task_id, map_index)
+            if state == TIS.UP_FOR_RETRY:
+                if key in retry_due:
+                    d.retry_now.append(key)
                 continue
-            (d.run_themselves if spec.runs_itself else d.to_schedule).append(task_id)
+            if state is not None:
+                continue
+            if spec.is_mapped and map_index == -1:
+                # Not expanded yet: expand as soon as the length is known (before the trigger
+                # rule, as Airflow does: the instances then wait for it each on their own).
+                expansion = length_of(task_id)
+                if expansion is not None:
+                    if expansion.error is not None:
+                        d.fail_expansion[task_id] = expansion.error
+                    else:
+                        d.expand[task_id] = expansion.length or 0
+                    continue
+            counts = UpstreamCounts.of(
+                (up_state, graph.tasks[up].is_setup)
+                for up in spec.upstream
+                for up_state in _relevant_upstream_states(graph, spec, up, map_index, states)
+            )
+            decision = evaluate(spec.trigger_rule, counts)
+            if decision.new_state:
+                d.settle[decision.new_state].append(key)
+            elif decision.ready:
+                if spec.is_mapped and map_index == -1:
+                    # Ready, yet what it maps over is missing (an upstream it maps over did
+                    # not succeed, e.g. under trigger rule all_done): nothing to run.
+                    d.settle[TIS.UPSTREAM_FAILED].append(key)
+                    continue
+                if spec.depends_on_past and not _past_succeeded(run, task_id):
+                    continue
+                (d.run_themselves if spec.runs_itself else d.to_schedule).append(key)
     if d.changes == 0:
-        d.run_state = _run_outcome(graph, states)
-        if d.run_state is None and _deadlocked(graph, states):
+        d.run_state = _run_outcome(graph, summary)
+        if d.run_state is None and _deadlocked(graph, summary):
             d.run_state = DagRunState.FAILED
     return d
+
+
+def _relevant_upstream_states(
+    graph: DagGraph, spec: TaskSpec, upstream: str, map_index: int, states: RunStates
+) -> list[str | None]:
+    """The upstream instances a task instance waits for: in the same mapped task group, the
+    instance of the same index (Airflow's relevant upstream map indexes); else all of them."""
+    rows = states.get(upstream)
+    if not rows:
+        return [None]  # a missing row counts as not finished
+    if (
+        map_index >= 0
+        and spec.mapped_group is not None
+        and graph.tasks[upstream].mapped_group == spec.mapped_group
+    ):
+        if map_index in rows:
+            return [rows[map_index]]
+        if -1 in rows:  # not expanded (yet, or never: settled as a whole)
+            return [rows[-1]]
+        return [None]
+    return list(rows.values())
+
+
+def summarize(states: RunStates) -> dict[str, str | None]:
+    """One state per task for the run-level rules: an unfinished instance makes the task
+    unfinished, then a failed one failed, then a success success (else skipped/removed)."""
+    summary: dict[str, str | None] = {}
+    for task_id, rows in states.items():
+        values = list(rows.values())
+        if len(values) == 1:
+            summary[task_id] = values[0]
+            continue
+        unfinished = [s for s in values if s not in TI_FINISHED]
+        if unfinished:
+            # The most active of them, so the deadlock check sees a running instance.
+            summary[task_id] = next((s for s in unfinished if s is not None), None)
+        elif TIS.FAILED in values:
+            summary[task_id] = TIS.FAILED
+        elif TIS.UPSTREAM_FAILED in values:
+            summary[task_id] = TIS.UPSTREAM_FAILED
+        elif TIS.SUCCESS in values:
+            summary[task_id] = TIS.SUCCESS
+        else:
+            summary[task_id] = values[0]
+    return summary
 
 
 def _past_succeeded(run: DagRun, task_id: str) -> bool:
@@ -193,13 +301,17 @@ def _past_succeeded(run: DagRun, task_id: str) -> bool:
 
 def _run_outcome(graph: DagGraph, states: dict[str, str | None]) -> str | None:
     """Airflow's rule: the run is over when every task is finished; it failed if any leaf
-    failed (or was upstream_failed), else it succeeded. Unfinished tasks that can no longer
-    progress (a deadlock, e.g. depends_on_past unmet) fail the run too."""
+    failed (or was upstream_failed), else it succeeded. A teardown is not a leaf unless it
+    has on_failure_fail_dagrun: the work it tears down decides (so failed work with a
+    successful teardown fails the run, and a failed teardown after good work does not).
+    Unfinished tasks that can no longer progress (a deadlock, e.g. depends_on_past unmet)
+    fail the run too."""
     if not states:
         return DagRunState.SUCCESS
     unfinished = [t for t, s in states.items() if s not in TI_FINISHED]
     if not unfinished:
-        leaf_failed = any(states.get(leaf) in TI_FAILED_LIKE for leaf in graph.leaves)
+        leaves = graph.run_state_leaves()
+        leaf_failed = any(states.get(leaf) in TI_FAILED_LIKE for leaf in leaves)
         return DagRunState.FAILED if leaf_failed else DagRunState.SUCCESS
     return None
 
@@ -227,31 +339,42 @@ def _deadlocked(graph: DagGraph, states: dict[str, str | None]) -> bool:
 
 def apply(run: DagRun, d: RunDecisions, now: datetime) -> int:
     changes = 0
-    base = TaskInstance.objects.filter(dag_run_id=run.pk, map_index=-1)
+    # Expansions first, each in its own transaction (they insert rows).
+    for task_id, length in d.expand.items():
+        changes += 1 if expansion.expand(run, task_id, length, now) else 0
+    for task_id, reason in d.fail_expansion.items():
+        changes += expansion.fail_expansion(run, task_id, reason, now)
+    base = TaskInstance.objects.filter(dag_run_id=run.pk)
     with transaction.atomic():
         # Conditional updates (`state` still what we read) so a concurrent clear or finish
         # is never overwritten by a decision made on stale states.
         if d.to_schedule:
-            changes += base.filter(task_id__in=d.to_schedule, state__isnull=True).update(
-                state=TIS.SCHEDULED, scheduled_dttm=now, try_number=F("try_number") + 1
+            changes += (
+                _of(base, d.to_schedule)
+                .filter(state__isnull=True)
+                .update(state=TIS.SCHEDULED, scheduled_dttm=now, try_number=F("try_number") + 1)
             )
         if d.retry_now:
-            changes += base.filter(
-                task_id__in=d.retry_now, state=TIS.UP_FOR_RETRY, next_retry_at__lte=now
-            ).update(state=TIS.SCHEDULED, scheduled_dttm=now, try_number=F("try_number") + 1)
-        if d.run_themselves:
-            changes += base.filter(task_id__in=d.run_themselves, state__isnull=True).update(
-                state=TIS.SUCCESS,
-                try_number=F("try_number") + 1,
-                start_date=now,
-                end_date=now,
-                duration=0.0,
-            )
-        for state, task_ids in d.settle.items():
             changes += (
-                base.filter(task_id__in=task_ids)
-                .exclude(state__in=TI_FINISHED)
-                .update(state=state, end_date=now)
+                _of(base, d.retry_now)
+                .filter(state=TIS.UP_FOR_RETRY, next_retry_at__lte=now)
+                .update(state=TIS.SCHEDULED, scheduled_dttm=now, try_number=F("try_number") + 1)
+            )
+        if d.run_themselves:
+            changes += (
+                _of(base, d.run_themselves)
+                .filter(state__isnull=True)
+                .update(
+                    state=TIS.SUCCESS,
+                    try_number=F("try_number") + 1,
+                    start_date=now,
+                    end_date=now,
+                    duration=0.0,
+                )
+            )
+        for state, keys in d.settle.items():
+            changes += (
+                _of(base, keys).exclude(state__in=TI_FINISHED).update(state=state, end_date=now)
             )
         if d.run_state is not None:
             DagRun.objects.filter(pk=run.pk, state=DagRunState.RUNNING).update(
@@ -261,3 +384,17 @@ def apply(run: DagRun, d: RunDecisions, now: datetime) -> int:
         if changes:
             events.notify("run", dag_id=run.dag_id, run_id=run.run_id)
     return changes
+
+
+def _of(base: QuerySet[TaskInstance], keys: list[TiKey]) -> QuerySet[TaskInstance]:
+    """The rows of these (task_id, map_index) keys: unmapped ones by task id alone (the
+    common case, one short IN list), map-indexed ones grouped by task."""
+    by_task: dict[str, list[int]] = defaultdict(list)
+    for task_id, map_index in keys:
+        by_task[task_id].append(map_index)
+    plain = [t for t, indexes in by_task.items() if indexes == [-1]]
+    condition = Q(task_id__in=plain, map_index=-1) if plain else Q(pk__in=[])
+    for task_id, indexes in by_task.items():
+        if indexes != [-1]:
+            condition |= Q(task_id=task_id, map_index__in=indexes)
+    return base.filter(condition)

@@ -44,6 +44,7 @@ def run(request: HttpRequest, ti_id: uuid.UUID, body: RunIn):
     )
     dag_run = ti.dag_run
     version_id = ti.dag_version_id or dag_run.dag_version_id
+    ti.expanded_ti_count = tries.expanded_ti_count(ti)  # type: ignore[attr-defined]
     return {
         "dag_run": dag_run,
         "task_instance": ti,
@@ -99,6 +100,7 @@ def finish(request: HttpRequest, ti_id: uuid.UUID, body: StateIn):
         rendered_fields=body.rendered_fields,
         branch_task_ids=body.branch_task_ids,
         skip_downstream=body.skip_downstream,
+        rendered_map_index=body.rendered_map_index,
     )
     return {"state": ti.state}
 

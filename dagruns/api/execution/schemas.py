@@ -30,6 +30,8 @@ class StateIn(Schema):
     rendered_fields: dict[str, Any] | None = None
     branch_task_ids: list[str] | None = None
     skip_downstream: Literal["all", "direct"] | None = None
+    # The task's map_index_template rendered for this instance (mapped tasks only).
+    rendered_map_index: str | None = Field(default=None, max_length=250)
     # The try's last log lines, appended before the state changes: saves the runner a separate
     # logs call at the end of every try (our addition to the contract; optional).
     logs: list[str] | None = None
@@ -63,6 +65,9 @@ class TaskInstanceOut(Schema):
     map_index: int
     try_number: int
     max_tries: int
+    # How many instances the task expanded into (None: not a mapped task); context's
+    # expanded_ti_count.
+    expanded_ti_count: int | None = None
 
 
 class PreviousDagRunOut(Schema):
@@ -89,6 +94,13 @@ class XComOut(Schema):
 
 class XComSetOut(Schema):
     message: str
+
+
+class XComSequenceOut(Schema):
+    """A slice of a mapped task's XComs, ordered by map index, and how many there are."""
+
+    length: int
+    values: list[Any]
 
 
 class VariableOut(Schema):

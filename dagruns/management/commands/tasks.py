@@ -42,6 +42,9 @@ class Command(BaseCommand):
         test.add_argument("task_id")
         test.add_argument("logical_date", nargs="?", help="ISO-8601 (default now).")
         test.add_argument("--timeout", type=float, default=None)
+        test.add_argument(
+            "--map-index", type=int, default=-1, help="The instance of a mapped task to run."
+        )
         states = sub.add_parser("states-for-dag-run", help="Task instance states of one run.")
         states.add_argument("dag_id")
         states.add_argument("run_id")
@@ -111,7 +114,7 @@ class Command(BaseCommand):
         do_clear(selected, Actor.cli())
         self.stdout.write(f"Cleared {len(tis)} task instance(s).")
 
-    def handle_test(self, dag_id, task_id, logical_date, timeout, **_):
+    def handle_test(self, dag_id, task_id, logical_date, timeout, map_index=-1, **_):
         """Airflow's `tasks test`: run one task without checking dependencies and without
         keeping its state. The runner needs a run row to claim, so a throw-away run is
         created, used, and deleted afterwards (its log is printed first)."""
@@ -119,13 +122,27 @@ class Command(BaseCommand):
 
         dag = get_dag_or_raise(dag_id)
         version = dag.latest_version()
-        if version is None or task_id not in {t["task_id"] for t in version.serialized["tasks"]}:
+        task = next(
+            (
+                t
+                for t in (version.serialized["tasks"] if version else [])
+                if t["task_id"] == task_id
+            ),
+            None,
+        )
+        if task is None:
             raise CommandError(f"Task {task_id!r} not found in DAG {dag_id!r}")
+        if task.get("is_mapped") and map_index < 0:
+            raise CommandError(
+                f"Task {task_id!r} is mapped: pass --map-index N to run its instance N"
+            )
+        if not task.get("is_mapped") and map_index >= 0:
+            raise CommandError(f"Task {task_id!r} is not mapped: --map-index does not apply")
         now = timezone.now()
         when = parse_date(logical_date) or now
         try:
             with transaction.atomic():
-                run = _throwaway_run(dag, version, task_id, when, now)
+                run = _throwaway_run(dag, version, task_id, when, now, map_index)
         except IntegrityError:
             raise CommandError(
                 f"DAG {dag_id!r} already has a run at {when.isoformat()}; `tasks test` uses a "
@@ -134,14 +151,15 @@ class Command(BaseCommand):
         try:
             run = run_in_foreground(run, printer=self.stdout.write, timeout=timeout)
             state = TaskInstance.objects.get(dag_run=run, task_id=task_id).state
+            label = task_id if map_index < 0 else f"{task_id}[{map_index}]"
         finally:
             run.delete()
-        self.stdout.write(f"Task {task_id} finished: {state}")
+        self.stdout.write(f"Task {label} finished: {state}")
         if state != TaskInstanceState.SUCCESS:
             sys.exit(1)
 
 
-def _throwaway_run(dag, version, task_id, when, now):
+def _throwaway_run(dag, version, task_id, when, now, map_index=-1):
     run = create_dag_run(
         dag,
         version,
@@ -156,8 +174,9 @@ def _throwaway_run(dag, version, task_id, when, now):
     TaskInstance.objects.filter(dag_run=run).exclude(task_id=task_id).update(
         state=TaskInstanceState.SKIPPED
     )
+    # A mapped task's instance `map_index` (its values resolved by the runner as in a run).
     TaskInstance.objects.filter(dag_run=run, task_id=task_id).update(
-        state=TaskInstanceState.SCHEDULED, try_number=1, max_tries=0
+        state=TaskInstanceState.SCHEDULED, try_number=1, max_tries=0, map_index=map_index
     )
     run.state = DagRunState.RUNNING
     run.start_date = now

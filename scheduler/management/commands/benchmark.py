@@ -14,6 +14,9 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from scheduler.benchmarks import api, engine, processor, standalone, ui
+from scheduler.benchmarks.shapes import BODIES
+
+SHAPES = tuple(BODIES)
 
 SUITES = ("engine", "standalone", "processor", "api", "ui")
 
@@ -30,10 +33,8 @@ def parse_cases(text: str | None):
             raise CommandError(
                 f"--cases item {item!r} is not SHAPE:N:KIND (e.g. chain:50:python)"
             ) from None
-        if shape not in ("chain", "fanout", "diamond") or kind not in ("python", "bash"):
-            raise CommandError(
-                f"--cases item {item!r}: shape chain|fanout|diamond, kind python|bash"
-            )
+        if shape not in SHAPES or kind not in ("python", "bash"):
+            raise CommandError(f"--cases item {item!r}: shape {'|'.join(SHAPES)}, kind python|bash")
     return cases
 
 

@@ -31,6 +31,7 @@ def test_run_claims_a_queued_try_and_returns_what_the_runner_needs(runner, dag_r
         "map_index": -1,
         "try_number": 1,
         "max_tries": 0,
+        "expanded_ti_count": None,
     }
     assert body["dag_run"]["dag_id"] == "etl"
     assert body["dag_run"]["run_id"] == dag_run.run_id

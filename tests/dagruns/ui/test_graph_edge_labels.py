@@ -1,0 +1,24 @@
+"""Where an edge's label goes: the middle of the curve drawn between the two nodes."""
+
+from __future__ import annotations
+
+from dagruns.ui.graph_layout import layout_serialized
+
+
+def _task(task_id: str, downstream: list[str]) -> dict:
+    return {"task_id": task_id, "downstream_task_ids": downstream, "task_type": "EmptyOperator"}
+
+
+def test_a_labelled_edge_gets_its_label_between_its_two_nodes():
+    layout = layout_serialized(
+        {
+            "tasks": [_task("a", ["b", "c"]), _task("b", []), _task("c", [])],
+            "edge_info": {"a": {"b": {"label": "yes"}}},
+        }
+    )
+    edges = {(e.source, e.target): e for e in layout.edges}
+    labelled, plain = edges["a", "b"], edges["a", "c"]
+    a, b = layout.nodes["a"], layout.nodes["b"]
+    assert labelled.label == "yes"
+    assert a.x + a.w < labelled.label_x < b.x
+    assert plain.label == ""
