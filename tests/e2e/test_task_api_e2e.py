@@ -7,7 +7,7 @@ import pytest
 
 from dagruns.actions import xcoms
 from dagruns.domain.logs import ti_log_path
-from dagruns.models import AuditEvent, Connection, Variable
+from dagruns.models import AuditEvent, Connection, TaskInstance, Variable
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -219,3 +219,26 @@ for name in ("gen_a", "gen_b"):
 
     assert engine.states(run) == {"which": "success"}
     assert xcom(run, "which") == ["gen_b", "which"]
+
+
+def test_mapped_instances_keep_the_tasks_display_name(engine):
+    engine.add(
+        "mapped_named.py",
+        """
+with DAG("mapped_named", schedule=None, start_date=START) as dag:
+    @task(task_display_name="Double it")
+    def double(x):
+        return 2 * x
+
+    double.expand(x=[1, 2, 3])
+""",
+    )
+    engine.parse()
+    run = engine.run_dag("mapped_named")
+
+    rows = TaskInstance.objects.filter(dag_run=run, task_id="double")
+    assert sorted(rows.values_list("map_index", "state", "task_display_name")) == [
+        (0, "success", "Double it"),
+        (1, "success", "Double it"),
+        (2, "success", "Double it"),
+    ]
