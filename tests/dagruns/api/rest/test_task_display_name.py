@@ -44,3 +44,16 @@ def test_xcom_entries_carry_the_display_name(admin, run):
     path = f"/dags/named/dagRuns/{run.run_id}/taskInstances/load/xcomEntries"
     assert admin.get(path).json()["xcom_entries"][0]["task_display_name"] == "Load the warehouse"
     assert admin.get(path + "/rows").json()["task_display_name"] == "Load the warehouse"
+
+
+def test_the_display_name_pattern_matches_display_names_and_ids_of_unnamed_tasks(admin, run):
+    path = f"/dags/named/dagRuns/{run.run_id}/taskInstances"
+
+    def matching(pattern: str) -> set[str]:
+        body = admin.get(path, params={"task_display_name_pattern": pattern}).json()
+        return {ti["task_id"] for ti in body["task_instances"]}
+
+    assert matching("warehouse") == {"load"}
+    assert matching("plai") == {"plain"}
+    assert matching("the WARE") == {"load"}  # case-insensitive, as Airflow's ilike
+    assert matching("plain warehouse") == set()
