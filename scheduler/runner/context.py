@@ -185,7 +185,7 @@ class RuntimeTaskInstance:
         key: str = XCOM_RETURN_KEY,
         include_prior_dates: bool = False,
         *,
-        map_indexes: int | None = None,
+        map_indexes: int | list[int] | tuple[int, ...] | range | None = None,
         default: Any = None,
         run_id: str | None = None,
     ) -> Any:
@@ -200,6 +200,22 @@ class RuntimeTaskInstance:
         for task_id in ids:
             if map_indexes is None and self._is_mapped(task_id, dag_id, run_id):
                 values.append(self._pull_mapped(task_id, key, default))
+                continue
+            if isinstance(map_indexes, list | tuple | range):
+                # Airflow: several map indexes give a list of their values.
+                values.append(
+                    [
+                        self._pull_one(
+                            dag_id or self.dag_id,
+                            run_id or self.run_id,
+                            task_id,
+                            key,
+                            int(i),
+                            default,
+                        )
+                        for i in map_indexes
+                    ]
+                )
                 continue
             map_index = -1 if map_indexes is None else int(map_indexes)
             values.append(
