@@ -25,6 +25,7 @@ from .exceptions import (
     AirflowTaskTimeout,
     DagDefinitionError,
     DuplicateTaskIdFound,
+    ErrorType,
     ParamValidationError,
     TaskNotFound,
     TemplateRenderError,
@@ -46,7 +47,7 @@ from .operators import (
     ShortCircuitOperator,
 )
 from .params import Param, ParamsDict, validate_params
-from .runtime import AirflowParsingContext, get_current_context, get_parsing_context
+from .runtime import AirflowParsingContext, Context, get_current_context, get_parsing_context
 from .serialization import SERIALIZATION_VERSION, dag_structure_hash, deserialize_dag, serialize_dag
 from .serialized_operator import SerializedOperator
 from .taskgroup import TaskGroup, task_group
@@ -57,6 +58,8 @@ from .weight_rule import WeightRule
 from .xcom_arg import XComArg
 
 __all__ = [
+    "ErrorType",
+    "Context",
     "AirflowParsingContext",
     "get_parsing_context",
     "get_current_context",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypedDict
 
 from .exceptions import AirflowException
 
@@ -70,6 +70,49 @@ def use_context(context: Mapping[str, Any] | None) -> None:
     runner sets it once the try's context is built and clears it when the try is over."""
     global _context
     _context = context
+
+
+class Context(TypedDict, total=False):
+    """The type of a task's context (Airflow's `Context`, for annotations such as
+    `def execute(self, context: Context)`): the keys scheduler/runner/context.py fills."""
+
+    conn: Any
+    dag: Any
+    dag_run: Any
+    data_interval_end: Any
+    data_interval_start: Any
+    ds: str
+    ds_nodash: str
+    exception: Any
+    expanded_ti_count: int | None
+    inlet_events: Any
+    inlets: list[Any]
+    logical_date: Any
+    macros: Any
+    map_index: int
+    map_index_template: str | None
+    outlet_events: Any
+    outlets: list[Any]
+    params: dict[str, Any]
+    prev_data_interval_end_success: Any
+    prev_data_interval_start_success: Any
+    prev_end_date_success: Any
+    prev_start_date_success: Any
+    run_id: str
+    start_date: Any
+    task: Any
+    task_instance: Any
+    task_instance_key_str: str
+    task_reschedule_count: int
+    templates_dict: dict[str, Any] | None
+    test_mode: bool
+    ti: Any
+    triggering_asset_events: Any
+    try_number: int | None
+    ts: str
+    ts_nodash: str
+    ts_nodash_with_tz: str
+    var: Any
 
 
 def get_current_context() -> Any:

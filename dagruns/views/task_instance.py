@@ -13,6 +13,7 @@ from dagruns.actions.mapped import (
     MapIndexError,
     TaskIsMapped,
     get_mapped_ti_or_raise,
+    mapped_task_ids,
     summarize,
 )
 from dagruns.domain import logs
@@ -163,6 +164,10 @@ def ti_context(request, dag, run, ti) -> dict:
         "is_failed": ti.state in TI_FAILED_LIKE,
         "mapped_url": ti_url(dag.dag_id, run.run_id, ti.task_id) if ti.map_index >= 0 else "",
         "siblings": mapped_picker(run, ti) if ti.map_index >= 0 else None,
+        # A mapped task still at its -1 row: not expanded yet, or expanded to nothing.
+        "unexpanded": ti.map_index < 0
+        and version_id is not None
+        and ti.task_id in mapped_task_ids(version_id),
     }
     return context
 

@@ -268,6 +268,9 @@ def load_task(workload: Workload, claim: dict[str, Any]) -> tuple[Any, Any]:
     folder = workload.dags_folder
     if folder and folder not in sys.path:
         sys.path.insert(0, folder)
+    plugins = workload.plugins_folder
+    if plugins and plugins not in sys.path:
+        sys.path.append(plugins)
     with sdk_runtime.parsing_context(workload.dag_id, workload.task_id):
         dags = import_dag_file(fileloc)
     dag_id = workload.dag_id

@@ -242,3 +242,63 @@ with DAG("mapped_named", schedule=None, start_date=START) as dag:
         (1, "success", "Double it"),
         (2, "success", "Double it"),
     ]
+
+
+def test_the_task_side_api_in_airflows_spelling(engine, warehouse):
+    engine.add(
+        "airflow_spelling.py",
+        """
+from airflow.hooks.base import BaseHook as Airflow2BaseHook
+from airflow.models import Variable as Airflow2Variable
+from airflow.operators.python import PythonOperator as Airflow2PythonOperator
+from airflow.operators.python import get_current_context as airflow2_context
+from airflow.providers.standard.hooks.filesystem import FSHook
+from airflow.sdk import DAG as AirflowDAG
+from airflow.sdk import BaseHook, Connection, Context, Variable, get_current_context, task
+from airflow.sdk.exceptions import AirflowRuntimeError
+
+
+def classic(**_):
+    context: Context = airflow2_context()
+    return context["task"].task_display_name
+
+
+with AirflowDAG("airflow_spelling", schedule=None, start_date=START) as dag:
+    @task
+    def airflow3():
+        Variable.set("spelled", "yes")
+        try:
+            Variable.get("absent")
+        except AirflowRuntimeError as error:
+            missing = error.error.error
+        return [
+            Variable.get("spelled"),
+            Airflow2Variable.get("absent", default_var="d"),
+            Connection.get("warehouse").host,
+            BaseHook.get_connection("warehouse").login,
+            Airflow2BaseHook.get_connection("warehouse").port,
+            FSHook.conn_type,
+            get_current_context()["ti"].task_id,
+            str(missing),
+        ]
+
+    airflow3() >> Airflow2PythonOperator(
+        task_id="classic", python_callable=classic, task_display_name="Classic task"
+    )
+""",
+    )
+    engine.parse()
+    run = engine.run_dag("airflow_spelling")
+
+    assert engine.states(run) == {"airflow3": "success", "classic": "success"}
+    assert xcom(run, "airflow3") == [
+        "yes",
+        "d",
+        "db.example",
+        "etl",
+        5432,
+        "fs",
+        "airflow3",
+        "VARIABLE_NOT_FOUND",
+    ]
+    assert xcom(run, "classic") == "Classic task"

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dagruns", "0006_task_instance_rendered_map_index"),
+        ("dagruns", "0007_dag_callback_request"),
     ]
 
     operations = [
