@@ -293,6 +293,13 @@ def _airflow_sdk() -> dict[str, dict[str, str]]:
         "airflow.sdk.exceptions": merged(
             EXCEPTIONS, names(SDK, "AirflowRuntimeError", "ErrorType")
         ),
+        # Where Airflow 3 defines its enums; its own example DAGs import TriggerRule from here.
+        "airflow.sdk.api": {},
+        "airflow.sdk.api.datamodels": {},
+        "airflow.sdk.api.datamodels._generated": merged(
+            names(SDK, "TriggerRule", "WeightRule"),
+            names(f"{COMPAT}.states", "DagRunState", "TaskInstanceState"),
+        ),
         "airflow.sdk.timezone": TIMEZONE_FUNCTIONS,
         "airflow.sdk.bases": {},
         "airflow.sdk.bases.operator": merged(OPERATOR_HELPERS, names(SDK, "BaseAsyncOperator")),
