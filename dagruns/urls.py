@@ -11,6 +11,7 @@ from django.urls import path, register_converter
 from django.views.generic.base import RedirectView
 
 from dagruns.views import actions, auth, code, dags, gantt, graph, grid, logs, pages, runs
+from dagruns.views import callback_log as callback_log_views
 from dagruns.views import task_instance as ti
 
 
@@ -41,9 +42,25 @@ urlpatterns = [
     path("logout/", auth.logout, name="logout"),
     path("import-errors/", pages.import_errors, name="import_errors"),
     path("audit/", pages.audit, name="audit"),
+    path(
+        f"{RUN_TASK}/mapped/<int:map_index>/logs/<int:try_number>/download",
+        logs.log_download,
+        name="mapped_log_download",
+    ),
+    path(
+        f"{RUN_TASK}/mapped/<int:map_index>/logs/<int:try_number>",
+        logs.log_page,
+        name="mapped_log_page",
+    ),
+    path(f"{RUN_TASK}/mapped/<int:map_index>", ti.task_instance, name="mapped_task_instance"),
     path(f"{RUN_TASK}/logs/<int:try_number>/download", logs.log_download, name="log_download"),
     path(f"{RUN_TASK}/logs/<int:try_number>", logs.log_page, name="log_page"),
     path(RUN_TASK, ti.task_instance, name="task_instance"),
+    path(
+        "dags/<path:dag_id>/runs/<path:run_id>/callback-log",
+        callback_log_views.callback_log,
+        name="callback_log",
+    ),
     path("dags/<path:dag_id>/graph", graph.graph, name="graph"),
     path("dags/<path:dag_id>/gantt", gantt.gantt, name="gantt"),
     path("dags/<path:dag_id>/code", code.code, name="code"),

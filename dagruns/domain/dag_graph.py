@@ -31,6 +31,14 @@ class TaskSpec:
     # all runs of the DAG / within one run (None: no limit of its own).
     max_active_tis_per_dag: int | None = None
     max_active_tis_per_dagrun: int | None = None
+    # Airflow's PrevDagrunDep: wait_for_downstream (implies depends_on_past) also waits for the
+    # previous run's immediate downstream of this task; ignore_first_depends_on_past lets a
+    # task that never ran before start although the previous run has no instance of it.
+    wait_for_downstream: bool = False
+    ignore_first_depends_on_past: bool = True
+    # Setup/teardown: a teardown decides the run's state only with on_failure_fail_dagrun.
+    is_teardown: bool = False
+    on_failure_fail_dagrun: bool = False
     # Dynamic task mapping: the task runs as map-indexed instances; `expand_input` is what it
     # expands over itself (serialized), `mapped_group` the mapped task group it is in.
     is_mapped: bool = False
@@ -59,6 +67,44 @@ class DagGraph:
         if spec.mapped_group is not None:
             return self.mapped_groups.get(spec.mapped_group)
         return None
+
+    def run_state_leaves(self) -> tuple[str, ...]:
+        """The tasks whose states decide a finished run's state (Airflow's
+        ``_tis_for_dagrun_state``): effective leaves, where a teardown without
+        on_failure_fail_dagrun is looked through: it is no leaf itself, and a task whose only
+        downstream tasks are such teardowns is one. A DAG of nothing but ignorable teardowns
+        falls back to its plain leaves."""
+
+        def ignorable(task_id: str) -> bool:
+            spec = self.tasks[task_id]
+            return spec.is_teardown and not spec.on_failure_fail_dagrun
+
+        effective = tuple(
+            task_id
+            for task_id in self.order
+            if not ignorable(task_id) and all(ignorable(d) for d in self.tasks[task_id].downstream)
+        )
+        return effective or self.leaves
+
+    def setups_and_teardowns_to_clear(self, task_id: str) -> set[str]:
+        """What clearing ``task_id`` also clears (Airflow's rule): for a work task, its
+        relevant upstream setups (those with no teardown, or with a teardown downstream of
+        the task) and their teardowns; for a setup, its teardowns."""
+        spec = self.tasks[task_id]
+        extra: set[str] = set()
+        if spec.is_setup:
+            return {d for d in spec.downstream if self.tasks[d].is_teardown}
+        below = self.downstream_closure([task_id])
+        teardowns_below = {t for t in below if self.tasks[t].is_teardown}
+        for up in self.upstream_closure([task_id]):
+            up_spec = self.tasks[up]
+            if not up_spec.is_setup:
+                continue
+            own_teardowns = {d for d in up_spec.downstream if self.tasks[d].is_teardown}
+            if not own_teardowns or own_teardowns & teardowns_below:
+                extra.add(up)
+                extra |= own_teardowns - {task_id}
+        return extra
 
     def downstream_closure(self, task_ids: list[str]) -> set[str]:
         seen: set[str] = set()
@@ -112,6 +158,10 @@ def build_graph(serialized: dict[str, Any]) -> DagGraph:
             execution_timeout=t.get("execution_timeout"),
             max_active_tis_per_dag=t.get("max_active_tis_per_dag"),
             max_active_tis_per_dagrun=t.get("max_active_tis_per_dagrun"),
+            wait_for_downstream=bool(t.get("wait_for_downstream")),
+            ignore_first_depends_on_past=bool(t.get("ignore_first_depends_on_past", True)),
+            is_teardown=bool(t.get("is_teardown")),
+            on_failure_fail_dagrun=bool(t.get("on_failure_fail_dagrun")),
             is_mapped=bool(t.get("is_mapped")),
             expand_input=t.get("expand_input"),
             mapped_group=t.get("mapped_task_group_id"),

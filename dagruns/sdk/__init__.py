@@ -11,7 +11,8 @@ from .baseoperator import BaseOperator
 from .dag import DAG, capture_dags, collect_dags, reset_auto_registered
 from .dag_decorator import dag
 from .decorators import setup, task, teardown
-from .dependencies import chain, cross_downstream
+from .dependencies import chain, chain_linear, cross_downstream
+from .edges import EdgeModifier, Label
 from .exceptions import (
     AirflowDagCycleException,
     AirflowDagDuplicatedIdException,
@@ -26,10 +27,18 @@ from .exceptions import (
     TemplateRenderError,
 )
 from .operators import (
+    BaseBranchOperator,
     BashOperator,
+    BranchDateTimeOperator,
+    BranchDayOfWeekOperator,
+    BranchExternalPythonOperator,
     BranchPythonOperator,
+    BranchPythonVirtualenvOperator,
     EmptyOperator,
+    ExternalPythonOperator,
+    LatestOnlyOperator,
     PythonOperator,
+    PythonVirtualenvOperator,
     ShortCircuitOperator,
 )
 from .params import Param, ParamsDict, validate_params
@@ -37,10 +46,15 @@ from .serialization import SERIALIZATION_VERSION, dag_structure_hash, deserializ
 from .serialized_operator import SerializedOperator
 from .taskgroup import TaskGroup, task_group
 from .trigger_rule import TriggerRule
+from .weekday import WeekDay
 from .weight_rule import WeightRule
 from .xcom_arg import XComArg
 
 __all__ = [
+    "BranchExternalPythonOperator",
+    "BranchPythonVirtualenvOperator",
+    "ExternalPythonOperator",
+    "PythonVirtualenvOperator",
     "DAG",
     "SERIALIZATION_VERSION",
     "AirflowDagCycleException",
@@ -49,7 +63,15 @@ __all__ = [
     "AirflowFailException",
     "AirflowSkipException",
     "AirflowTaskTimeout",
+    "BaseBranchOperator",
     "BaseOperator",
+    "BranchDateTimeOperator",
+    "BranchDayOfWeekOperator",
+    "EdgeModifier",
+    "Label",
+    "LatestOnlyOperator",
+    "WeekDay",
+    "chain_linear",
     "BashOperator",
     "BranchPythonOperator",
     "DagDefinitionError",

@@ -34,10 +34,13 @@ from .graph import find_cycle, topological_order
 from .ids import validate_key
 from .params import NOTSET, DagParam, Param, ParamsDict, schema_problem
 from .schedule import parse_schedule
+from .setup_teardown import _scopes as _setup_teardown_scopes
+from .setup_teardown import note_task
 from .taskgroup import TaskGroup
 from .templating import create_template_env
 from .timeutil import timezone_of, to_timedelta, to_utc
 from .trigger_rule import TriggerRule
+from .unsupported import refuse_dag_args
 
 if TYPE_CHECKING:
     from .baseoperator import BaseOperator
@@ -93,8 +96,10 @@ class DAG:
         fail_fast: bool = False,
         dag_display_name: str | None = None,
         fileloc: str | None = None,
+        **unsupported: Any,
     ):
         self.dag_id = validate_key(dag_id, "dag_id")
+        refuse_dag_args(self.dag_id, unsupported)  # nothing a DAG file passes is ignored
         self.default_args = copy.deepcopy(dict(default_args or {}))
         self.params = ParamsDict(params)
         # Airflow folds default_args["params"] into the DAG's params.
@@ -150,6 +155,8 @@ class DAG:
         # Task ids and group ids share one namespace (a group id is a task id prefix).
         self.used_node_ids: set[str] = set()
         self.task_group = TaskGroup(None, dag=self)
+        # Information on edges (e.g. a Label's text): {upstream_id: {downstream_id: {...}}}.
+        self.edge_info: dict[str, dict[str, dict[str, Any]]] = {}
 
     def __repr__(self) -> str:
         return f"<DAG: {self.dag_id}>"
@@ -201,11 +208,20 @@ class DAG:
         self.task_dict[task.task_id] = task
         self.used_node_ids.add(task.task_id)
         task._dag = self
+        if _setup_teardown_scopes:  # created inside `with teardown_task:`: its work
+            note_task(task)
         # A task runs within both its own and the DAG's date range (Airflow's rule).
         if task.start_date is None or (self.start_date and task.start_date < self.start_date):
             task.start_date = self.start_date
         if task.end_date is None or (self.end_date and task.end_date > self.end_date):
             task.end_date = self.end_date
+
+    def set_edge_info(self, upstream_task_id: str, downstream_task_id: str, info: dict) -> None:
+        """Record information (Airflow's EdgeInfo, e.g. ``{"label": ...}``) on one edge."""
+        self.edge_info.setdefault(upstream_task_id, {})[downstream_task_id] = dict(info)
+
+    def get_edge_info(self, upstream_task_id: str, downstream_task_id: str) -> dict[str, Any]:
+        return dict(self.edge_info.get(upstream_task_id, {}).get(downstream_task_id, {}))
 
     def add_tasks(self, tasks: Iterable[BaseOperator]) -> None:
         for task in tasks:

@@ -19,6 +19,12 @@ from .exceptions import DagDefinitionError
 from .operators.bash import BashOperator
 from .operators.branch import BranchPythonOperator
 from .operators.python import KNOWN_CONTEXT_KEYS, PythonOperator, determine_kwargs
+from .operators.python_virtualenv import (
+    BranchExternalPythonOperator,
+    BranchPythonVirtualenvOperator,
+    ExternalPythonOperator,
+    PythonVirtualenvOperator,
+)
 from .operators.short_circuit import ShortCircuitOperator
 from .resolve import resolve_all
 from .trigger_rule import TriggerRule
@@ -151,6 +157,47 @@ class _BashDecoratedOperator(DecoratedOperator, BashOperator):
         # The returned command may contain Jinja, rendered like a bash_command field.
         self.bash_command = self.render_template(command, context)
         return super().execute(context)
+
+
+_VENV_FIELDS = ("templates_dict", "op_args", "op_kwargs")
+
+
+class _PythonVirtualenvDecoratedOperator(DecoratedOperator, PythonVirtualenvOperator):
+    """``@task.virtualenv``: the function runs in a virtualenv built from ``requirements``."""
+
+    template_fields: typing.Sequence[str] = (
+        "requirements",
+        "index_urls",
+        "venv_cache_path",
+        *_VENV_FIELDS,
+    )
+    custom_operator_name = "@task.virtualenv"
+
+
+class _ExternalPythonDecoratedOperator(DecoratedOperator, ExternalPythonOperator):
+    """``@task.external_python(python=...)``: the function runs with that interpreter."""
+
+    template_fields: typing.Sequence[str] = ("python", *_VENV_FIELDS)
+    custom_operator_name = "@task.external_python"
+
+
+class _BranchPythonVirtualenvDecoratedOperator(DecoratedOperator, BranchPythonVirtualenvOperator):
+    """``@task.branch_virtualenv``: a branch decided in a virtualenv."""
+
+    template_fields: typing.Sequence[str] = (
+        "requirements",
+        "index_urls",
+        "venv_cache_path",
+        *_VENV_FIELDS,
+    )
+    custom_operator_name = "@task.branch_virtualenv"
+
+
+class _BranchExternalPythonDecoratedOperator(DecoratedOperator, BranchExternalPythonOperator):
+    """``@task.branch_external_python(python=...)``: a branch decided by that interpreter."""
+
+    template_fields: typing.Sequence[str] = ("python", *_VENV_FIELDS)
+    custom_operator_name = "@task.branch_external_python"
 
 
 def _infer_multiple_outputs(function: Callable[..., Any]) -> bool:
@@ -355,6 +402,46 @@ class TaskDecoratorCollection:
         **kwargs: Any,
     ) -> Any:
         return _decorator(_ShortCircuitDecoratedOperator, python_callable, multiple_outputs, kwargs)
+
+    def virtualenv(
+        self,
+        python_callable: Callable[..., Any] | None = None,
+        multiple_outputs: bool | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        return _decorator(
+            _PythonVirtualenvDecoratedOperator, python_callable, multiple_outputs, kwargs
+        )
+
+    def external_python(
+        self,
+        python_callable: Callable[..., Any] | None = None,
+        multiple_outputs: bool | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        return _decorator(
+            _ExternalPythonDecoratedOperator, python_callable, multiple_outputs, kwargs
+        )
+
+    def branch_virtualenv(
+        self,
+        python_callable: Callable[..., Any] | None = None,
+        multiple_outputs: bool | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        return _decorator(
+            _BranchPythonVirtualenvDecoratedOperator, python_callable, multiple_outputs, kwargs
+        )
+
+    def branch_external_python(
+        self,
+        python_callable: Callable[..., Any] | None = None,
+        multiple_outputs: bool | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        return _decorator(
+            _BranchExternalPythonDecoratedOperator, python_callable, multiple_outputs, kwargs
+        )
 
 
 task = TaskDecoratorCollection()

@@ -28,15 +28,23 @@ class DependencyMixin(ABC):
     @abstractmethod
     def leaves(self) -> list[BaseOperator]: ...
 
-    def set_upstream(self, other: Any) -> None:
-        """Make ``other`` (a node or a list of nodes) run before this one."""
+    def set_upstream(self, other: Any, edge_modifier: Any = None) -> None:
+        """Make ``other`` (a node or a list of nodes) run before this one; an
+        ``edge_modifier`` (``Label(...)``) labels the new edges."""
         for task in self.roots:
-            task._set_relatives(other, upstream=True)
+            task._set_relatives(other, upstream=True, edge_modifier=edge_modifier)
 
-    def set_downstream(self, other: Any) -> None:
-        """Make ``other`` (a node or a list of nodes) run after this one."""
+    def set_downstream(self, other: Any, edge_modifier: Any = None) -> None:
+        """Make ``other`` (a node or a list of nodes) run after this one; an
+        ``edge_modifier`` (``Label(...)``) labels the new edges."""
         for task in self.leaves:
-            task._set_relatives(other, upstream=False)
+            task._set_relatives(other, upstream=False, edge_modifier=edge_modifier)
+
+    def update_relative(  # noqa: B027 - a hook: empty unless a node needs it
+        self, other: Any, upstream: bool, edge_modifier: Any = None
+    ) -> None:
+        """Told that ``other`` was linked to this node (before it if ``upstream``); only
+        an edge label needs to know, to link its two sides."""
 
     def __rshift__(self, other: Any) -> Any:
         self.set_downstream(other)
@@ -100,3 +108,24 @@ def cross_downstream(from_tasks: Sequence[Any], to_tasks: Any) -> None:
     """Make every task of ``to_tasks`` downstream of every task of ``from_tasks``."""
     for task in from_tasks:
         task.set_downstream(to_tasks)
+
+
+def chain_linear(*elements: Any) -> None:
+    """Link each element to every task of the next: ``chain_linear(a, [b, c], [d, e, f], g)``
+    gives a>>b, a>>c, then each of b and c >> each of d, e, f, then each of d, e, f >> g
+    (Airflow's ``chain_linear``; unlike ``chain``, adjacent lists may differ in length)."""
+    if not elements:
+        raise ValueError("No tasks provided; nothing to do.")
+    previous: list[Any] | None = None
+    linked = False
+    for element in elements:
+        if getattr(element, "is_edge_modifier", False):
+            raise ValueError("Labels are not supported by chain_linear")
+        current = flatten_nodes(element)
+        if previous is not None:
+            for task in previous:
+                task.set_downstream(current)
+                linked = True
+        previous = current
+    if not linked:
+        raise ValueError("No dependencies were set. Did you forget to expand with `*`?")

@@ -87,7 +87,7 @@ def serialize_params(params: ParamsDict) -> dict[str, dict[str, Any]]:
 def serialize_dag(dag: DAG) -> dict[str, Any]:
     """The JSON form of ``dag``; raises AirflowDagCycleException for a cyclic graph."""
     tasks = dag.topological_sort()
-    return {
+    data = {
         "__version": SERIALIZATION_VERSION,
         "dag_id": dag.dag_id,
         "dag_display_name": dag.dag_display_name,
@@ -119,6 +119,24 @@ def serialize_dag(dag: DAG) -> dict[str, Any]:
             [task.task_id, down] for task in tasks for down in task.downstream_task_ids
         ),
         "task_group": serialize_task_group(dag.task_group),
+    }
+    edge_info = serialize_edge_info(dag)
+    if edge_info:  # only when labelled, so unlabelled DAGs keep their structure hash
+        data["edge_info"] = edge_info
+    return data
+
+
+def serialize_edge_info(dag: DAG) -> dict[str, dict[str, Any]]:
+    """Airflow's ``edge_info`` (``{upstream: {downstream: {"label": ...}}}``) for the edges
+    that exist; info on a pair that is no edge is dropped."""
+    return {
+        up: {
+            down: json_safe(info)
+            for down, info in sorted(downs.items())
+            if up in dag.task_dict and down in dag.task_dict[up].downstream_task_ids
+        }
+        for up, downs in sorted(dag.edge_info.items())
+        if any(up in dag.task_dict and d in dag.task_dict[up].downstream_task_ids for d in downs)
     }
 
 
@@ -263,6 +281,9 @@ def deserialize_dag(data: Mapping[str, Any]) -> DAG:
     for upstream_id, downstream_id in data.get("edges", []):
         dag.get_task(upstream_id).downstream_task_ids.add(downstream_id)
         dag.get_task(downstream_id).upstream_task_ids.add(upstream_id)
+    for up, downs in (data.get("edge_info") or {}).items():
+        for down, info in downs.items():
+            dag.set_edge_info(up, down, info)
     # Set last: applied while the tasks were built, it would override their own values.
     dag.default_args = dict(data.get("default_args") or {})
     return dag

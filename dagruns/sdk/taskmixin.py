@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Self, cast
 
 from .dependencies import DependencyMixin, flatten_nodes
 from .exceptions import DagDefinitionError
+from .setup_teardown import _scopes, enter_scope, exit_scope, note_task
 from .trigger_rule import TriggerRule
 from .weight_rule import WeightRule
 from .xcom_arg import XComArg
@@ -52,9 +53,10 @@ class TaskMixin(DependencyMixin):
         """An XComArg for this task's return value."""
         return XComArg(self)  # type: ignore[arg-type]
 
-    def _set_relatives(self, other: Any, upstream: bool) -> None:
+    def _set_relatives(self, other: Any, upstream: bool, edge_modifier: Any = None) -> None:
         tasks: list[BaseOperator] = []
         for node in flatten_nodes(other):
+            node.update_relative(self, not upstream, edge_modifier=edge_modifier)
             tasks.extend(node.leaves if upstream else node.roots)
         dags = {id(task._dag): task._dag for task in [self, *tasks] if task._dag is not None}
         if len(dags) > 1:
@@ -70,6 +72,9 @@ class TaskMixin(DependencyMixin):
         (dag,) = dags.values()
         if self._dag is None:
             dag.add_task(cast("BaseOperator", self))
+        if _scopes:  # linked inside `with teardown_task:`: part of the block's work
+            for task in [self, *tasks]:
+                note_task(cast("BaseOperator", task))
         for task in tasks:
             if task._dag is None:
                 dag.add_task(task)
@@ -79,6 +84,9 @@ class TaskMixin(DependencyMixin):
             else:
                 self.downstream_task_ids.add(task.task_id)
                 task.upstream_task_ids.add(self.task_id)
+            if edge_modifier is not None:
+                up, down = (task, self) if upstream else (self, task)
+                edge_modifier.add_edge_info(dag, up.task_id, down.task_id)
 
     @property
     def upstream_list(self) -> list[BaseOperator]:
@@ -142,6 +150,14 @@ class TaskMixin(DependencyMixin):
                 f"Cannot mark task {self.task_id!r} as teardown; it is already a setup."
             )
         self._is_teardown = bool(value)
+
+    def __enter__(self) -> Self:
+        """``with teardown.as_teardown(setups=setup):`` (see setup_teardown)."""
+        enter_scope(cast("BaseOperator", self))
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        exit_scope(failed=exc_type is not None)
 
     def as_setup(self) -> Self:
         self.is_setup = True

@@ -67,6 +67,25 @@ class XComArg(ResolveMixin, DependencyMixin):
     def leaves(self) -> list[BaseOperator]:
         return [self.operator]
 
+    # -- setup / teardown on TaskFlow results (Airflow's PlainXComArg) -----------------
+
+    def as_setup(self) -> XComArg:
+        self.operator.as_setup()
+        return self
+
+    def as_teardown(
+        self, setups: Any = None, on_failure_fail_dagrun: bool | None = None
+    ) -> XComArg:
+        self.operator.as_teardown(setups=setups, on_failure_fail_dagrun=on_failure_fail_dagrun)
+        return self
+
+    def __enter__(self) -> XComArg:
+        self.operator.__enter__()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        self.operator.__exit__(exc_type, *exc)
+
     def resolve(self, context: Mapping[str, Any]) -> Any:
         ti = context.get("ti") or context.get("task_instance")
         if ti is None:

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import pendulum
+
 from dagruns.sdk import macros
 from dagruns.sdk.exceptions import AirflowException
 from dagruns.sdk.lazy_sequence import materialize
@@ -45,13 +47,16 @@ class XComPullError(AirflowException):
 
 
 def parse_datetime(value: Any) -> datetime | None:
-    """An aware UTC datetime from the API's ISO-8601 text (None stays None)."""
+    """An aware UTC datetime from the API's ISO-8601 text (None stays None).
+
+    A pendulum DateTime, as Airflow gives tasks: DAG code calls ``logical_date.add(days=1)``,
+    ``.format(...)``, ``.in_timezone(...)`` on the context's dates."""
     if value is None or value == "":
         return None
     parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+        parsed = parsed.replace(tzinfo=UTC)
+    return pendulum.instance(parsed.astimezone(UTC))
 
 
 @dataclass

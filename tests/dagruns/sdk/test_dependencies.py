@@ -80,3 +80,27 @@ def test_only_nodes_can_be_linked():
     _, (a,) = make("d", "a")
     with pytest.raises(DagDefinitionError, match="received str"):
         a >> "b"
+
+
+def test_chain_linear_links_every_task_of_each_element_to_every_task_of_the_next():
+    from dagruns.sdk import chain_linear
+
+    dag, (a, b, c, d, e, f, g) = make("d", "abcdefg")
+    chain_linear(a, [b, c], [d, e, f], g)
+    assert edges(dag) == [
+        ("a", "b"), ("a", "c"),
+        ("b", "d"), ("b", "e"), ("b", "f"), ("c", "d"), ("c", "e"), ("c", "f"),
+        ("d", "g"), ("e", "g"), ("f", "g"),
+    ]  # fmt: skip
+
+
+def test_chain_linear_refuses_nothing_to_do_a_single_element_and_labels():
+    from dagruns.sdk import Label, chain_linear
+
+    dag, (a, b) = make("d", "ab")
+    with pytest.raises(ValueError, match="No tasks provided"):
+        chain_linear()
+    with pytest.raises(ValueError, match="Did you forget to expand with `\\*`"):
+        chain_linear([a, b])
+    with pytest.raises(ValueError, match="Labels are not supported by chain_linear"):
+        chain_linear(a, Label("x"), b)
