@@ -33,6 +33,7 @@ from .taskmixin import TaskMixin
 from .templating import create_template_env, render_template
 from .timeutil import to_timedelta, to_utc
 from .trigger_rule import TriggerRule
+from .unsupported import refuse_operator_args
 from .weight_rule import WeightRule
 from .xcom_arg import iter_xcom_args
 
@@ -174,11 +175,7 @@ class BaseOperator(TaskMixin):
         map_index_template: str | None = None,
         **kwargs: Any,
     ):
-        if kwargs:
-            raise DagDefinitionError(
-                f"Invalid arguments were passed to {type(self).__name__} (task_id: {task_id!r}). "
-                f"Invalid arguments were: {sorted(kwargs)}"
-            )
+        refuse_operator_args(type(self).__name__, task_id, kwargs)  # nothing is ignored
         validate_key(task_id, "task_id")
         dag = dag or current_dag()
         task_group = task_group or current_task_group(dag)
