@@ -42,6 +42,17 @@ urlpatterns = [
     path("logout/", auth.logout, name="logout"),
     path("import-errors/", pages.import_errors, name="import_errors"),
     path("audit/", pages.audit, name="audit"),
+    path(
+        f"{RUN_TASK}/mapped/<int:map_index>/logs/<int:try_number>/download",
+        logs.log_download,
+        name="mapped_log_download",
+    ),
+    path(
+        f"{RUN_TASK}/mapped/<int:map_index>/logs/<int:try_number>",
+        logs.log_page,
+        name="mapped_log_page",
+    ),
+    path(f"{RUN_TASK}/mapped/<int:map_index>", ti.task_instance, name="mapped_task_instance"),
     path(f"{RUN_TASK}/logs/<int:try_number>/download", logs.log_download, name="log_download"),
     path(f"{RUN_TASK}/logs/<int:try_number>", logs.log_page, name="log_page"),
     path(RUN_TASK, ti.task_instance, name="task_instance"),

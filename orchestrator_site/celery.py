@@ -10,8 +10,9 @@ a worker leaves each runner's exit code for the executor's `sync()`, as Airflow'
 executor reads task states from its result backend) is the same Redis.
 
 Delivery (issue 11, "Delivery that never loses or doubles a try"): messages are acknowledged
-late (after the runner ended) and rejected back to the queue when the worker process running
-them is lost; a worker takes a message only when one of its pool processes is free
+late (after the runner ended), so a message whose worker is lost goes back to the queue (and,
+under `-P prefork`, is rejected back at once when only its pool process is lost); a worker
+takes a message only when one of its pool threads is free
 (`worker_disable_prefetch`, prefetch multiplier 1), so nothing waits in one worker's memory
 while another is idle, and a warm shutdown has little to hand back. A message delivered twice
 runs once: the second runner's claim is refused by the Execution API (the try is no longer
@@ -24,10 +25,17 @@ Priorities (Redis): kombu emulates them with one list per level; we use all ten 
 
 from __future__ import annotations
 
-from celery import Celery
-from kombu.utils.url import maybe_sanitize_url
+from typing import Any
 
-from orchestrator_site.config import OrchSettings, SettingError, load_settings
+from celery import Celery
+from celery.backends.redis import RedisBackend
+
+# broker_url and safe_url live in orchestrator_site/broker.py (no Celery import there, for the
+# API server); importable from here too, where the rest of the Celery wiring is.
+from orchestrator_site.broker import broker_url, configured_broker_url, safe_url
+from orchestrator_site.config import OrchSettings, load_settings
+
+__all__ = ["app", "broker_url", "make_app", "safe_url"]
 
 # The one task every try travels in (scheduler/tasks.py); the executor sends it by name, so the
 # scheduler never imports the worker's side.
@@ -44,32 +52,27 @@ VISIBILITY_TIMEOUT = 6 * 3600
 RESULT_EXPIRES = 24 * 3600
 
 
-def broker_url(orch: OrchSettings | None = None) -> str:
-    """The broker's URL; a SettingError naming both variables when neither is set."""
+class PublishedResultsBackend(RedisBackend):
+    """The Redis result backend as the Celery executor reads it: from the results the backend
+    publishes, through one pattern subscription for all of them, and an occasional MGET
+    (scheduler/executors/celery.py); never waited on task by task. Celery's own sender
+    subscribes to each task's channel as it sends the task (for `AsyncResult.get()`, which
+    nothing of ours calls) and unsubscribes when the AsyncResult is dropped: two more requests
+    to Redis for every try sent, on the hop between one task and the next."""
+
+    def on_task_call(self, producer: Any, task_id: str) -> None:
+        return None
+
+
+def make_app(orch: OrchSettings | None = None, *, sender: bool = False) -> Celery:
+    """The app; with `sender`, as the Celery executor sends with it (PublishedResultsBackend)."""
     orch = orch or load_settings()
-    url = orch.celery_broker_url or orch.redis_url
-    if not url:
-        raise SettingError(
-            "the Celery executor needs a broker: set ORCH_CELERY_BROKER_URL "
-            "(or ORCH_REDIS_URL, its default), e.g. redis://127.0.0.1:6379/0"
-        )
-    if not url.startswith(("redis://", "rediss://", "unix://")):
-        raise SettingError(
-            f"ORCH_CELERY_BROKER_URL={maybe_sanitize_url(url)!r}: only Redis is supported "
-            "(redis://host:port/db, rediss:// or unix://)"
-        )
-    return url
-
-
-def safe_url(url: str) -> str:
-    """`url` without its password, for messages and logs."""
-    return str(maybe_sanitize_url(url))
-
-
-def make_app(orch: OrchSettings | None = None) -> Celery:
-    orch = orch or load_settings()
-    url = orch.celery_broker_url or orch.redis_url
+    # Not validated here: this module builds `app` at import, settings or not; what uses it
+    # (the executor, the worker, beat) calls broker_url() first and says what is wrong.
+    url = configured_broker_url(orch) or None
     celery_app = Celery("orchestrator", include=["scheduler.tasks"])
+    # Celery's "<backend class>+<url>" form: the class, on the same Redis.
+    backend = f"{__name__}:{PublishedResultsBackend.__name__}+{url}" if sender and url else url
     transport = {
         "priority_steps": PRIORITY_LEVELS,
         "queue_order_strategy": "priority",
@@ -80,7 +83,7 @@ def make_app(orch: OrchSettings | None = None) -> Celery:
     }
     celery_app.conf.update(
         broker_url=url,
-        result_backend=url,
+        result_backend=backend,
         broker_transport_options=transport,
         result_backend_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
         redis_socket_timeout=10,
@@ -97,6 +100,10 @@ def make_app(orch: OrchSettings | None = None) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         task_acks_on_failure_or_timeout=True,
+        # Each try runs in a process of its own (forked by the worker's forkserver), so a pool
+        # thread is enough to wait on it (scheduler/worker/forked.py); `celery -A
+        # orchestrator_site worker` gets the same pool as `manage.py celery worker`.
+        worker_pool="threads",
         worker_prefetch_multiplier=1,
         worker_disable_prefetch=True,
         # A runner's exit code is data; a task never raises on its account.

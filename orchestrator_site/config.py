@@ -107,6 +107,12 @@ class OrchSettings(BaseModel):
         meaning="syntax of `.airflowignore` patterns, as Airflow's `dag_ignore_file_syntax` "
         "(`glob`, Airflow 3's default, or `regexp`)",
     )
+    plugins_folder: Path = setting(
+        default_factory=lambda data: data["home"] / "plugins",
+        meaning="Airflow-style plugins (`AirflowPlugin` subclasses with custom `timetables`); "
+        "read once per process at start",
+        shown="`$ORCH_HOME/plugins`",
+    )
     log_dir: Path = setting(
         default_factory=lambda data: data["home"] / "logs",
         meaning="task logs, in Airflow's layout",
@@ -329,7 +335,9 @@ class OrchSettings(BaseModel):
             )
         return ssl
 
-    @field_validator("home", "dags_folder", "log_dir", "virtualenv_cache_dir", mode="after")
+    @field_validator(
+        "home", "dags_folder", "plugins_folder", "log_dir", "virtualenv_cache_dir", mode="after"
+    )
     @classmethod
     def _absolute(cls, path: Path) -> Path:
         return path.expanduser().resolve()

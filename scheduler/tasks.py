@@ -1,12 +1,13 @@
 """The one Celery task: run one try of a task instance (PostHog's thin-task style).
 
 It carries the typed workload as JSON (scheduler/runner/workload.py) and hands it to the same
-task runner the local executor starts, forked from the pool process (scheduler/worker/forked.py).
+task runner the local executor starts, forked from the worker's forkserver for the pool thread
+that runs this task (scheduler/worker/forked.py).
 Its return value is the runner's exit code (scheduler/runner/exit_codes.py), which the executor
 reads from the result backend to learn that a runner ended without reporting.
 
-Acknowledged late, rejected back to the queue when the pool process running it is lost
-(orchestrator_site/celery.py): a message is never lost with its worker, and a second delivery
+Acknowledged late, and rejected back to the queue when a prefork pool process running it is
+lost (orchestrator_site/celery.py): a message is never lost with its worker, and a second delivery
 is refused at the Execution API's claim.
 
 Importing this module imports no Django (the import-linter contract "worker-no-django").

@@ -156,7 +156,9 @@
   document.addEventListener("click", function (e) {
     if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
     var t = e.target;
-    var link = t.closest && t.closest("#grid a.cell, #graph a.node-link, #gantt a.bar");
+    // Inside the panel, a mapped task's instance links (and an instance's neighbours) open
+    // in the panel too; on a task's own page they are ordinary links.
+    var link = t.closest && t.closest("#grid a.cell, #graph a.node-link, #gantt a.bar, #panel a[data-panel-link]");
     if (link) {
       e.preventDefault();
       openPanel(link.getAttribute("href"), link.closest(".node") || link);

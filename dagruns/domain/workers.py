@@ -1,6 +1,9 @@
 """The live Celery workers and the queues they serve, as the worker registry has them
 (orchestrator_site/worker_registry.py: a key per worker on the broker's Redis, written by the
-worker, expiring when it dies). Read by "why is it waiting" (dagruns/actions/waiting.py)."""
+worker, expiring when it dies). Read by "why is it waiting" (dagruns/actions/waiting.py).
+
+The broker is found as the executor and the workers find it (orchestrator_site/broker.py), without
+importing the Celery app into the API server."""
 
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ import redis
 from django.conf import settings
 
 from orchestrator_site import worker_registry
+from orchestrator_site.broker import broker_url
+from orchestrator_site.config import SettingError
 from orchestrator_site.worker_registry import WorkerRecord
 
 # A page must not wait on a broker that is down.
@@ -31,9 +36,10 @@ class WorkerCensus:
 
 
 def census() -> WorkerCensus:
-    url = settings.ORCH.celery_broker_url or settings.ORCH.redis_url
-    if not url:
-        return WorkerCensus(problem="no Celery broker is configured (ORCH_CELERY_BROKER_URL)")
+    try:
+        url = broker_url(settings.ORCH)  # the executor's and the workers' own answer
+    except SettingError as exc:
+        return WorkerCensus(problem=str(exc))
     conn = worker_registry.client(url, timeout=TIMEOUT)
     try:
         return WorkerCensus(workers=tuple(worker_registry.live_workers(conn)))

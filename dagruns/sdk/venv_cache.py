@@ -116,13 +116,20 @@ def ensure_environment(
         return final
     cache_dir.mkdir(parents=True, exist_ok=True)
     with open(cache_dir / f"venv-{key}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.info("Another try is building %s; waiting for it to finish", final)
+            fcntl.flock(lock, fcntl.LOCK_EX)
         # Checked again under the lock: another try may have built it while we waited.
         if (final / READY_MARKER).is_file():
             log.info("Reusing the Python virtual environment another try just built: %s", final)
             return final
         if final.exists():  # no marker: left by something other than a finished build
             shutil.rmtree(final)
+        # Builds of this key killed midway (we hold its lock: none is running now).
+        for leftover in cache_dir.glob(f".building-{key}-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
         building = Path(tempfile.mkdtemp(prefix=f".building-{key}-", dir=cache_dir))
         try:
             _build(

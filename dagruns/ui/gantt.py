@@ -17,7 +17,7 @@ from dagruns.models import DagRun, TaskInstance, TaskInstanceHistory
 from dagruns.models.states import TaskInstanceState
 from dagruns.ui import format as fmt
 from dagruns.ui import keys
-from dagruns.ui.structure import structure_for
+from dagruns.ui.structure import group_state, structure_for
 
 
 @dataclass
@@ -103,12 +103,46 @@ def critical_path(
 _SLACK = timedelta(seconds=1)  # clocks of workers and API server differ a little
 
 
+def _fold_mapped(rows) -> list[tuple]:
+    """One row per task: a mapped task's instances become one bar from the first instance's
+    queue/start to the last one's end (open while any is unfinished), coloured by the grid's
+    aggregate state, as Airflow's gantt draws a mapped task. Each row comes back as
+    (task_id, instance count, state, try_number, queued, start, end, duration, cpu, mem)."""
+    plain: dict[str, tuple] = {}
+    mapped: dict[str, list[tuple]] = {}
+    for task_id, map_index, *rest in rows:
+        if map_index >= 0:
+            mapped.setdefault(task_id, []).append(tuple(rest))
+        else:
+            plain[task_id] = (task_id, 0, *rest)
+    for task_id, instances in mapped.items():
+        states = [i[0] for i in instances]
+        queued = [i[2] for i in instances if i[2] is not None]
+        starts = [i[3] for i in instances if i[3] is not None]
+        ends = [i[4] for i in instances]
+        end = None if any(e is None for e in ends) or not ends else max(ends)
+        plain[task_id] = (
+            task_id,
+            len(instances),
+            group_state(states),
+            max(i[1] for i in instances),
+            min(queued) if queued else None,
+            min(starts) if starts else None,
+            end if starts else None,
+            None,
+            None,
+            None,
+        )
+    return list(plain.values())
+
+
 def build_gantt(run: DagRun) -> dict:
     """3 queries (task instances, history, and the version's structure on a cache miss)."""
     structure = structure_for(run.dag_version_id, str(run.dag_version_id))
-    live = list(
+    live = _fold_mapped(
         TaskInstance.objects.filter(dag_run=run).values_list(
             "task_id",
+            "map_index",
             "state",
             "try_number",
             "queued_dttm",
@@ -135,17 +169,19 @@ def build_gantt(run: DagRun) -> dict:
     now = timezone.now()
     bars: dict[str, Bar] = {}
     order = {t: i for i, t in enumerate(structure.order)}
-    for task_id, state, try_number, queued, start, end, duration, cpu, mem in live:
+    for task_id, mapped, state, try_number, queued, start, end, duration, cpu, mem in live:
         tries = sorted(history.get(task_id, []), key=lambda t: t.try_number)
         if try_number and not any(t.try_number == try_number for t in tries):
             tries.append(Try(try_number, state, queued, start, end, duration, cpu, mem))
         task = structure.tasks.get(task_id, {})
+        label = task.get("label") or task_id
         bars[task_id] = Bar(
             task_id=task_id,
-            label=task.get("label") or task_id,
+            label=f"{label} [{mapped}]" if mapped else label,
             state=state or "none",
             dom_id="b" + keys.cell_id(run.pk, task_id),
-            tries=tries,
+            # A mapped task's tries are its instances' own: its bar spans them all instead.
+            tries=[] if mapped else tries,
             start=start,
             end=end,
         )

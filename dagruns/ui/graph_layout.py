@@ -108,8 +108,13 @@ class _Item:
     y: float = 0.0
 
 
-def compute_layout(tasks: list[dict[str, Any]], group_tree: dict[str, Any] | None = None) -> Layout:
-    """Lay out serialized tasks (in topological order) inside their task-group tree."""
+def compute_layout(
+    tasks: list[dict[str, Any]],
+    group_tree: dict[str, Any] | None = None,
+    label_room: dict[str, float] | None = None,
+) -> Layout:
+    """Lay out serialized tasks (in topological order) inside their task-group tree.
+    ``label_room``: task id → the gap its outgoing edges' labels need after its column."""
     by_id = {t["task_id"]: t for t in tasks}
     position = {t["task_id"]: i for i, t in enumerate(tasks)}
     downstream = {
@@ -122,7 +127,7 @@ def compute_layout(tasks: list[dict[str, Any]], group_tree: dict[str, Any] | Non
     if loose:  # tasks missing from the tree are drawn at the top level
         tree = {**tree, "children": [*(tree.get("children") or []), *loose]}
     result = Layout()
-    root = _layout_level(tree, 0, by_id, position, downstream, result)
+    root = _layout_level(tree, 0, by_id, position, downstream, result, label_room or {})
     _place(root, MARGIN, MARGIN, result)
     result.width = root.w + 2 * MARGIN
     result.height = root.h + 2 * MARGIN
@@ -161,7 +166,9 @@ def _layout_level(
     position: dict[str, int],
     downstream: dict[str, list[str]],
     result: Layout,
+    label_room: dict[str, float] | None = None,
 ) -> _Item:
+    label_room = label_room or {}
     items: list[_Item] = []
     owner: dict[str, int] = {}  # task id → index of the child item that holds it
     for child in node.get("children") or ():
@@ -177,7 +184,7 @@ def _layout_level(
             below = _tasks_below(child, by_id)
             if not below:
                 continue
-            sub = _layout_level(child, depth + 1, by_id, position, downstream, result)
+            sub = _layout_level(child, depth + 1, by_id, position, downstream, result, label_room)
             sub.group = child
             sub.first = min(position[t] for t in below)
             items.append(sub)
@@ -202,7 +209,7 @@ def _layout_level(
         layers[items[i].layer].append(i)
     _order_layers(layers, items, succ, pred)
     # Columns, left to right; inside a column, items stacked and centred on the tallest one.
-    x = 0.0
+    x, gap = 0.0, float(H_GAP)
     column_heights = {
         n: sum(items[i].h for i in members) + V_GAP * (len(members) - 1)
         for n, members in layers.items()
@@ -216,8 +223,11 @@ def _layout_level(
             items[i].x = x + (width - items[i].w) / 2
             items[i].y = y
             y += items[i].h + V_GAP
-        x += width + H_GAP
-    content_w = max(x - H_GAP, 0.0)
+        # Wider after a column whose edges carry labels, so a label fits between the boxes.
+        room = (label_room.get(items[i].task_id or "", 0.0) for i in members)
+        gap = max([float(H_GAP), *room])
+        x += width + gap
+    content_w = max(x - gap, 0.0)
     level = _Item(key=f"g:{node.get('group_id')}", first=0, w=content_w, h=tallest)
     level.placed = [(it.key, it, it.x, it.y) for it in items]
     if node.get("group_id") is not None and depth > 0:
@@ -289,6 +299,16 @@ def _place(level: _Item, ox: float, oy: float, result: Layout) -> None:
             _place(item, inner_x + x, inner_y + y, result)
 
 
+def _label_room(edge_info: dict[str, dict[str, dict[str, Any]]]) -> dict[str, float]:
+    """The gap after a task's column its longest edge label needs (10.5px italic text)."""
+    room: dict[str, float] = {}
+    for source, targets in edge_info.items():
+        longest = max((len(str(info.get("label") or "")) for info in targets.values()), default=0)
+        if longest:
+            room[source] = min(longest, LABEL_MAX_CHARS) * 6.0 + 28
+    return room
+
+
 def label_edges(layout: Layout, edge_info: dict[str, dict[str, dict[str, Any]]]) -> None:
     """Put each edge's label (Airflow's edge_info ``{"label": ...}``) at the middle of its
     curve: the point at t=1/2 of the cubic Bezier ``_curve`` draws."""
@@ -338,8 +358,9 @@ def layout_for_version(
 
 def layout_serialized(serialized: dict[str, Any]) -> Layout:
     tasks = serialized.get("tasks") or []
-    built = compute_layout(tasks, serialized.get("task_group"))
-    label_edges(built, serialized.get("edge_info") or {})
+    edge_info = serialized.get("edge_info") or {}
+    built = compute_layout(tasks, serialized.get("task_group"), _label_room(edge_info))
+    label_edges(built, edge_info)
     for task in tasks:
         box = built.nodes.get(task["task_id"])
         if box is not None:

@@ -8,13 +8,14 @@ rather than in a template loop, because a 500-task DAG with 25 runs has 12,500 o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from dagruns.actions.mapped import summarize
 from dagruns.models import DagModel, DagRun, DagVersion, TaskInstance
 from dagruns.models.states import DAGRUN_ACTIVE
 from dagruns.ui import format as fmt
@@ -31,6 +32,44 @@ class TiCell:
     state: str | None
     try_number: int
     duration: float | None
+    # A mapped task: how many instances, and their states (Airflow's grid shows the count
+    # and colours the cell by the aggregate of its instances' states).
+    mapped: int = 0
+    mapped_states: list[str | None] = field(default_factory=list)
+
+    def add_instance(self, state: str | None, try_number: int) -> None:
+        self.mapped += 1
+        self.mapped_states.append(state)
+        self.state = group_state(self.mapped_states)
+        self.try_number = max(self.try_number, try_number)
+        self.duration = None
+
+    def summary(self) -> str:
+        counts = summarize(self.mapped_states).states
+        return ", ".join(f"{n} {state}" for state, n in counts.items())
+
+
+def ti_cells(
+    run_pks: list[int], task_ids: list[str] | None = None
+) -> dict[tuple[int, str], TiCell]:
+    """The cell of every task instance of these runs, a mapped task's instances folded into
+    one cell (one query)."""
+    rows = TaskInstance.objects.filter(dag_run_id__in=run_pks)
+    if task_ids is not None:
+        rows = rows.filter(task_id__in=task_ids)
+    cells: dict[tuple[int, str], TiCell] = {}
+    for run_pk, task_id, map_index, state, try_number, duration in rows.values_list(
+        "dag_run_id", "task_id", "map_index", "state", "try_number", "duration"
+    ):
+        found = cells.get((run_pk, task_id))
+        if map_index < 0:
+            if found is None:  # (a -1 row next to expanded ones would be stale: they win)
+                cells[(run_pk, task_id)] = TiCell(state, try_number, duration)
+            continue
+        if found is None or not found.mapped:
+            found = cells[(run_pk, task_id)] = TiCell(None, 0, None)
+        found.add_instance(state, try_number)
+    return cells
 
 
 @dataclass
@@ -147,10 +186,17 @@ def cell_html(
     state = escape((ti.state if ti else None) or "none")
     title = escape(ti_title(ti.state, ti.try_number, ti.duration)) if ti else "no task instance"
     swap = ' hx-swap-oob="true"' if oob else ""
+    mapped = ""
+    count = ""
+    if ti is not None and ti.mapped:
+        # The count inside the cell, the states per count in its title, as Airflow's grid.
+        title = escape(f"{ti.mapped} mapped: {ti.summary()}")
+        mapped = f' mapped" data-mapped="{ti.mapped}'
+        count = f"<span>{ti.mapped if ti.mapped < 1000 else '1k+'}</span>"
     return (
-        f'<a class="cell s-{state}" id="{keys.cell_id(run_pk, task_id)}" '
+        f'<a class="cell s-{state}{mapped}" id="{keys.cell_id(run_pk, task_id)}" '
         f'href="{run_href}{escape(task_part(task_id))}" data-run-id="{run_id_attr}" '
-        f'data-task-id="{task_attr}" data-state="{state}" title="{title}"{swap}></a>'
+        f'data-task-id="{task_attr}" data-state="{state}" title="{title}"{swap}>{count}</a>'
     )
 
 
@@ -176,23 +222,13 @@ def build_grid(dag: DagModel, num_runs: int = DEFAULT_RUNS) -> dict:
     version = latest_version(dag.dag_id)
     structure: Structure = structure_for(*version) if version else structure_for(None)
     runs = latest_runs(dag.dag_id, num_runs)
-    tis: dict[tuple[int, str], TiCell] = {}
     extra_tasks: list[str] = []
     known = set(structure.tasks)
-    if runs:
-        rows = TaskInstance.objects.filter(dag_run_id__in=[r.pk for r in runs]).values_list(
-            "dag_run_id", "task_id", "map_index", "state", "try_number", "duration"
-        )
-        for run_pk, task_id, map_index, state, try_number, duration in rows:
-            found = tis.get((run_pk, task_id))
-            if found is not None and map_index >= 0:  # mapped: show the summary state
-                found.state = group_state([found.state, state])
-                found.try_number = max(found.try_number, try_number)
-                continue
-            tis[(run_pk, task_id)] = TiCell(state, try_number, duration)
-            if task_id not in known:
-                known.add(task_id)
-                extra_tasks.append(task_id)
+    tis = ti_cells([r.pk for r in runs]) if runs else {}
+    for _run_pk, task_id in tis:
+        if task_id not in known:
+            known.add(task_id)
+            extra_tasks.append(task_id)
     gruns = grid_runs(runs)
     run_attrs = [(r.pk, escape(r.run_id), run_prefix(base, r.run_id)) for r in gruns]
     rows_out: list[GridRow] = []

@@ -9,15 +9,15 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils.html import escape
 
-from dagruns.models import DagRun, DagVersion, TaskInstance
+from dagruns.models import DagRun, DagVersion
 from dagruns.ui.graph_layout import layout_for_version
 from dagruns.ui.grid import (
-    TiCell,
     cell_html,
     group_cell_html,
     latest_runs,
     latest_version,
     run_prefix,
+    ti_cells,
 )
 from dagruns.ui.structure import group_state, structure_for
 from dagruns.ui.urls import dag_url
@@ -51,15 +51,8 @@ def grid_fragments(dag_id: str, num_runs: int, changed: list[tuple[str, str]]) -
     structure = structure_for(*version) if version else structure_for(None)
     parents = {row.id: row.parents for row in structure.rows if not row.is_group}
     affected_runs = {run.pk for run, _ in wanted}
-    states: dict[tuple[int, str], TiCell] = {}
-    for run_pk, task_id, map_index, state, try_number, duration in TaskInstance.objects.filter(
-        dag_run_id__in=affected_runs
-    ).values_list("dag_run_id", "task_id", "map_index", "state", "try_number", "duration"):
-        found = states.get((run_pk, task_id))
-        if found is not None and map_index >= 0:
-            found.state = group_state([found.state, state])
-            continue
-        states[(run_pk, task_id)] = TiCell(state, try_number, duration)
+    # Every task of the affected runs: a group's cell summarizes its other tasks too.
+    states = ti_cells(list(affected_runs))
     base = dag_url(dag_id)
     parts: list[str] = []
     groups_done: set[tuple[int, str]] = set()
@@ -89,7 +82,7 @@ def grid_fragments(dag_id: str, num_runs: int, changed: list[tuple[str, str]]) -
 
 
 def graph_fragments(dag_id: str, run_id: str, changed: list[tuple[str, str]]) -> str:
-    from dagruns.views.graph import graph_nodes
+    from dagruns.views.graph import graph_nodes, node_states
 
     runs = DagRun.objects.filter(dag_id=dag_id)
     run = (
@@ -104,12 +97,7 @@ def graph_fragments(dag_id: str, run_id: str, changed: list[tuple[str, str]]) ->
         pk=run.dag_version_id
     )
     layout = layout_for_version(run.dag_version_id, structure_hash)
-    states = {
-        t: (s, n, d)
-        for t, s, n, d in TaskInstance.objects.filter(
-            dag_run_id=run.pk, task_id__in=task_ids
-        ).values_list("task_id", "state", "try_number", "duration")
-    }
+    states = node_states(run.pk, task_ids)
     nodes = [n for n in graph_nodes(layout, run, states, dag_url(dag_id)) if n["task_id"] in states]
     return "".join(
         render_to_string("dagruns/_graph_node.html", {"n": node, "run": run, "oob": True})

@@ -28,10 +28,14 @@ def task_part(task_id: str) -> str:
     return quote(task_id, safe=_SAFE_SEGMENT)
 
 
-def ti_url(dag_id: str, run_id: str, task_id: str, *, base: str | None = None) -> str:
-    """/dags/<dag>/runs/<run>/tasks/<task>; pass `base` (dag_url(dag_id)) when building many."""
+def ti_url(
+    dag_id: str, run_id: str, task_id: str, *, base: str | None = None, map_index: int = -1
+) -> str:
+    """/dags/<dag>/runs/<run>/tasks/<task>, plus /mapped/<n> for one mapped instance (Airflow
+    3's UI path); pass `base` (dag_url(dag_id)) when building many."""
     base = base if base is not None else dag_url(dag_id)
-    return f"{base}runs/{run_part(run_id)}/tasks/{task_part(task_id)}"
+    url = f"{base}runs/{run_part(run_id)}/tasks/{task_part(task_id)}"
+    return f"{url}/mapped/{map_index}" if map_index >= 0 else url
 
 
 def with_query(url: str, **params) -> str:

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from dagruns.actions.audit import Actor
 from dagruns.actions.dags import do_set_paused
+from dagruns.actions.mapped import MapIndexError, get_mapped_ti_or_raise
 from dagruns.actions.runs import TriggerError, do_trigger_dag
 from dagruns.actions.task_instances import (
     InvalidSelection,
@@ -237,13 +238,32 @@ def _task_ids(request, run) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def _selection(run, task_ids: list[str], flags: dict[str, bool]) -> list[TaskInstance]:
+def _map_indexes(request, run, task_ids: list[str]) -> list[int]:
+    """`map_index` fields: the named tasks' mapped instances to act on (none: every instance).
+    Each must exist for each named task, or the action is refused naming it."""
+    values = [v for v in _params(request).getlist("map_index") if v != ""]
+    indexes = []
+    for value in values:
+        try:
+            indexes.append(int(value))
+        except ValueError:
+            raise InvalidSelection(f"map_index must be a whole number, not {value!r}") from None
+    for task_id in task_ids:
+        for index in indexes:
+            get_mapped_ti_or_raise(run, task_id, index)
+    return sorted(set(indexes))
+
+
+def _selection(
+    run, task_ids: list[str], flags: dict[str, bool], map_indexes: list[int] | None = None
+) -> list[TaskInstance]:
     """The task instances the options select, by the actions' own selection. `recursive`
     follows upstream/downstream all the way; without it only direct neighbours are added."""
     return select_task_instances(
         run.dag_id,
         run_ids=[run.run_id],
         task_ids=task_ids,
+        map_indexes={t: set(map_indexes) for t in task_ids} if map_indexes else None,
         include_upstream=flags["upstream"],
         include_downstream=flags["downstream"],
         direct_relatives_only=not flags["recursive"],
@@ -267,8 +287,9 @@ def clear(request, dag_id: str):
         request, {"upstream": False, "downstream": True, "only_failed": False, "recursive": True}
     )
     try:
-        selected = _selection(run, task_ids, flags)
-    except InvalidSelection as exc:
+        map_indexes = _map_indexes(request, run, task_ids)
+        selected = _selection(run, task_ids, flags, map_indexes)
+    except (InvalidSelection, MapIndexError) as exc:
         return _refused(request, dag, run, "Clear task instances", str(exc))
     tis = do_clear(selected, Actor(user=request.user), dry_run=True)
     if request.method == "POST" and request.POST.get("confirm") == "1":
@@ -285,6 +306,7 @@ def clear(request, dag_id: str):
         "verb": "Clear",
         "action_url": dag_url(dag.dag_id, "clear"),
         "task_ids": task_ids,
+        "map_indexes": map_indexes,
         "flags": flags,
         "flag_labels": (
             ("downstream", "Downstream", "also clear the tasks after these"),
@@ -324,8 +346,9 @@ def mark(request, dag_id: str):
     )
     flags["only_failed"] = False
     try:
-        selected = _selection(run, task_ids, flags)
-    except InvalidSelection as exc:
+        map_indexes = _map_indexes(request, run, task_ids)
+        selected = _selection(run, task_ids, flags, map_indexes)
+    except (InvalidSelection, MapIndexError) as exc:
         return _refused(request, dag, run, f"Mark task instances {state}", str(exc))
     changing = do_mark_state(selected, state, Actor(user=request.user), dry_run=True)
     if request.method == "POST" and request.POST.get("confirm") == "1":
@@ -338,6 +361,7 @@ def mark(request, dag_id: str):
         "verb": f"Mark {state}",
         "action_url": dag_url(dag.dag_id, "mark"),
         "task_ids": task_ids,
+        "map_indexes": map_indexes,
         "state": state,
         "flags": flags,
         "flag_labels": (
@@ -363,10 +387,15 @@ def retry(request, dag_id: str):
     run = get_run(dag_id, _param(request, "run_id"))
     task_id = _param(request, "task_id")
     try:
+        map_indexes = _map_indexes(request, run, [task_id])
         failed = select_task_instances(
-            dag.dag_id, run_ids=[run.run_id], task_ids=[task_id], only_failed=True
+            dag.dag_id,
+            run_ids=[run.run_id],
+            task_ids=[task_id],
+            map_indexes={task_id: set(map_indexes)} if map_indexes else None,
+            only_failed=True,
         )
-    except InvalidSelection as exc:
+    except (InvalidSelection, MapIndexError) as exc:
         return _refused(request, dag, run, "Retry a failed task", str(exc))
     tis = do_clear(failed, Actor(user=request.user), dry_run=True)
     if request.method == "POST" and request.POST.get("confirm") == "1" and tis:
@@ -381,6 +410,7 @@ def retry(request, dag_id: str):
         "verb": "Retry",
         "action_url": dag_url(dag.dag_id, "retry"),
         "task_ids": [task_id],
+        "map_indexes": map_indexes,
         "flags": None,
         "items": _items(tis, None),
         "explain": "The failed try is kept with its log; the task runs again as a new try."

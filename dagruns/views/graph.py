@@ -5,27 +5,37 @@ from __future__ import annotations
 
 from django.utils.html import escape
 
-from dagruns.models import DagVersion, TaskInstance
+from dagruns.models import DagVersion
 from dagruns.ui import keys
 from dagruns.ui.graph_layout import layout_for_version
-from dagruns.ui.grid import ti_title
+from dagruns.ui.grid import TiCell, ti_cells, ti_title
 from dagruns.ui.urls import dag_url, run_part, task_part
 from dagruns.views.access import get_dag, viewer_required
 from dagruns.views.common import dag_context, recent_runs, render_region, selected_run
 
 
-def graph_nodes(layout, run, states: dict[str, tuple], base: str) -> list[dict]:
-    """Each node with what the template and a live update draw: position, state, link."""
+def node_states(run_pk: int, task_ids: list[str] | None = None) -> dict[str, TiCell]:
+    """Each task's state in a run, a mapped task's instances folded into one (the grid's rule)."""
+    return {task_id: cell for (_pk, task_id), cell in ti_cells([run_pk], task_ids).items()}
+
+
+def graph_nodes(layout, run, states: dict[str, TiCell], base: str) -> list[dict]:
+    """Each node with what the template and a live update draw: position, state, link, and
+    for a mapped task its instance count (drawn as "[n]" on a stacked box, as Airflow)."""
     nodes = []
     prefix = f"{base}runs/{run_part(run.run_id)}/tasks/" if run else ""
     for task_id, box in layout.nodes.items():
-        state, try_number, duration = states.get(task_id, (None, 0, None))
+        cell = states.get(task_id) or TiCell(None, 0, None)
+        title = ti_title(cell.state, cell.try_number, cell.duration)
+        if cell.mapped:
+            title = f"{cell.mapped} mapped: {cell.summary()}"
         nodes.append(
             {
                 "box": box,
                 "task_id": task_id,
-                "state": state or "none",
-                "title": f"{task_id}\n{ti_title(state, try_number, duration)}",
+                "state": cell.state or "none",
+                "mapped": cell.mapped,
+                "title": f"{task_id}\n{title}",
                 "dom_id": keys.node_id(run.pk, task_id) if run else "n_" + keys.key(task_id),
                 "href": prefix + task_part(task_id) if run else "",
             }
@@ -38,14 +48,7 @@ def graph_context(dag, run, version_id: int | None) -> dict:
         return {"layout": None, "nodes": []}
     version_hash = DagVersion.objects.values_list("structure_hash", flat=True).get(pk=version_id)
     layout = layout_for_version(version_id, version_hash)
-    states = {}
-    if run is not None:
-        states = {
-            t: (s, n, d)
-            for t, s, n, d in TaskInstance.objects.filter(dag_run_id=run.pk).values_list(
-                "task_id", "state", "try_number", "duration"
-            )
-        }
+    states = node_states(run.pk) if run is not None else {}
     return {
         "layout": layout,
         "nodes": graph_nodes(layout, run, states, dag_url(dag.dag_id)),

@@ -11,11 +11,12 @@ from typing import overload
 
 from django.core.handlers.asgi import ASGIRequest
 from django.http import Http404, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils.html import escape
 from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 
+from dagruns.actions.mapped import MapIndexError, get_mapped_ti_or_raise
 from dagruns.domain import logs
 from dagruns.models import TaskInstance
 from dagruns.models.states import TaskInstanceState as TIS
@@ -118,9 +119,12 @@ def log_context(
     return shown
 
 
-def _ti(dag_id: str, run_id: str, task_id: str) -> TaskInstance:
+def _ti(dag_id: str, run_id: str, task_id: str, map_index: int | None = None) -> TaskInstance:
     run = get_run(dag_id, run_id)
-    return get_object_or_404(TaskInstance, dag_run=run, task_id=task_id, map_index=-1)
+    try:
+        return get_mapped_ti_or_raise(run, task_id, map_index)
+    except MapIndexError as exc:
+        raise Http404(str(exc)) from None
 
 
 @overload
@@ -137,11 +141,13 @@ def _int(value: str | None, default: int | None = None) -> int | None:
 
 
 @viewer_required
-def log_page(request, dag_id: str, run_id: str, task_id: str, try_number: int):
+def log_page(
+    request, dag_id: str, run_id: str, task_id: str, try_number: int, map_index: int | None = None
+):
     """A page (`offset`/`line`, `before`, `last`), new lines to tail (`mode=tail`), or a
     search of the whole file (`q`)."""
-    ti = _ti(dag_id, run_id, task_id)
-    url = ti_url(dag_id, ti.run_id, ti.task_id)
+    ti = _ti(dag_id, run_id, task_id, map_index)
+    url = ti_url(dag_id, ti.run_id, ti.task_id, map_index=ti.map_index)
     path = logs.ti_log_path(ti, try_number)
     if request.GET.get("q"):
         return render(
@@ -213,12 +219,15 @@ def highlight(line: str, query: str) -> str:
 
 
 @viewer_required
-def log_download(request, dag_id: str, run_id: str, task_id: str, try_number: int):
-    ti = _ti(dag_id, run_id, task_id)
+def log_download(
+    request, dag_id: str, run_id: str, task_id: str, try_number: int, map_index: int | None = None
+):
+    ti = _ti(dag_id, run_id, task_id, map_index)
     path = logs.ti_log_path(ti, try_number)
     if not path.exists():
         raise Http404("this try has no log")
-    name = f"{ti.dag_id}__{ti.task_id}__attempt-{try_number}.log"
+    mapped = f"__map-{ti.map_index}" if ti.map_index >= 0 else ""
+    name = f"{ti.dag_id}__{ti.task_id}{mapped}__attempt-{try_number}.log"
     size = logs.log_size(path)
     # Streamed in chunks, not a FileResponse: under ASGI Django reads a file response's
     # synchronous iterator to the end before sending (a 50 MB log, 50+ MB of memory).

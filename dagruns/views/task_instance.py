@@ -7,23 +7,31 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from django.shortcuts import get_object_or_404
+from django.shortcuts import redirect, render
 
+from dagruns.actions.mapped import (
+    MapIndexError,
+    TaskIsMapped,
+    get_mapped_ti_or_raise,
+    summarize,
+)
 from dagruns.domain import logs
 from dagruns.domain.masking import masked
 from dagruns.models import TaskInstance, TaskInstanceHistory, XCom
 from dagruns.models.states import TI_FAILED_LIKE, TI_FINISHED
 from dagruns.ui import deps
 from dagruns.ui import format as fmt
-from dagruns.ui.structure import structure_for
+from dagruns.ui.structure import group_state, structure_for
 from dagruns.ui.urls import dag_url, ti_url, ws_url
 from dagruns.views.access import get_dag, get_run, viewer_required
 from dagruns.views.common import dag_context, render_region
 from dagruns.views.logs import log_context
 
+MAPPED_PAGE = 100
 ATTRIBUTES = (
     "task_id",
     "map_index",
+    "rendered_map_index",
     "state",
     "try_number",
     "max_tries",
@@ -114,7 +122,9 @@ def ti_context(request, dag, run, ti) -> dict:
             "value": pretty(masked(x.value)),
             "when": x.timestamp,
         }
-        for x in XCom.objects.filter(dag_run=run, task_id=ti.task_id).order_by("map_index", "key")
+        for x in XCom.objects.filter(
+            dag_run=run, task_id=ti.task_id, map_index=ti.map_index
+        ).order_by("key")
     ]
     rendered = ti.rendered_fields or {}
     template_fields = [
@@ -132,7 +142,7 @@ def ti_context(request, dag, run, ti) -> dict:
     attributes.append(("trigger_rule", task.get("trigger_rule", "")))
     attributes.append(("upstream", ", ".join(task.get("upstream_task_ids") or ()) or "—"))
     attributes.append(("downstream", ", ".join(task.get("downstream_task_ids") or ()) or "—"))
-    url = ti_url(dag.dag_id, run.run_id, ti.task_id)
+    url = ti_url(dag.dag_id, run.run_id, ti.task_id, map_index=ti.map_index)
     context = {
         "dag": dag,
         "run": run,
@@ -150,18 +160,112 @@ def ti_context(request, dag, run, ti) -> dict:
         "ti_ws_url": ws_url(dag.dag_id, view="ti", run_id=run.run_id, task_id=ti.task_id),
         "log": log_context(ti, chosen, url) if chosen else None,
         "is_failed": ti.state in TI_FAILED_LIKE,
+        "mapped_url": ti_url(dag.dag_id, run.run_id, ti.task_id) if ti.map_index >= 0 else "",
+        "siblings": mapped_picker(run, ti) if ti.map_index >= 0 else None,
     }
     return context
 
 
+def mapped_picker(run, ti: TaskInstance) -> dict:
+    """The map-index picker of one instance's page: how many there are and the neighbours
+    (indexes only: a 1,000-instance task costs one small query)."""
+    numbers = list(
+        TaskInstance.objects.filter(dag_run=run, task_id=ti.task_id, map_index__gte=0)
+        .order_by("map_index")
+        .values_list("map_index", flat=True)
+    )
+    position = numbers.index(ti.map_index) if ti.map_index in numbers else -1
+    url = ti_url(run.dag_id, run.run_id, ti.task_id)
+    before = numbers[position - 1] if position > 0 else None
+    after = numbers[position + 1] if 0 <= position < len(numbers) - 1 else None
+    return {
+        "count": len(numbers),
+        "prev_url": f"{url}/mapped/{before}" if before is not None else "",
+        "next_url": f"{url}/mapped/{after}" if after is not None else "",
+    }
+
+
+def mapped_context(request, dag, run, task_id: str) -> dict:
+    """A mapped task's page before an index is picked: its instances (paged), their states
+    counted, each linking to its own page."""
+    tis = TaskInstance.objects.filter(dag_run=run, task_id=task_id, map_index__gte=0)
+    states = list(tis.values_list("state", flat=True))
+    try:
+        page_number = max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        page_number = 1
+    start = (page_number - 1) * MAPPED_PAGE
+    shown = list(
+        tis.order_by("map_index").only(
+            "map_index",
+            "rendered_map_index",
+            "state",
+            "try_number",
+            "start_date",
+            "end_date",
+            "duration",
+        )[start : start + MAPPED_PAGE]
+    )
+    url = ti_url(dag.dag_id, run.run_id, task_id)
+    summary = summarize(states)
+    return {
+        "dag": dag,
+        "run": run,
+        "task_id": task_id,
+        "state": group_state(states) or "none",
+        "summary": summary,
+        "instances": [
+            {
+                "map_index": t.map_index,
+                "name": t.rendered_map_index,
+                "state": t.state or "none",
+                "try_number": t.try_number,
+                "start": t.start_date,
+                "end": t.end_date,
+                "duration": fmt.duration(t.duration),
+                "url": f"{url}/mapped/{t.map_index}",
+            }
+            for t in shown
+        ],
+        "ti_url": url,
+        "page": page_number,
+        "prev_page": page_number - 1 if page_number > 1 else None,
+        "next_page": page_number + 1 if start + MAPPED_PAGE < summary.count else None,
+        "grid_url": dag_url(dag.dag_id),
+    }
+
+
 @viewer_required
-def task_instance(request, dag_id: str, run_id: str, task_id: str):
+def task_instance(request, dag_id: str, run_id: str, task_id: str, map_index: int | None = None):
     dag = get_dag(dag_id)
     run = get_run(dag_id, run_id)
-    ti = get_object_or_404(
-        TaskInstance.objects.order_by("map_index"), dag_run=run, task_id=task_id, map_index=-1
-    )
-    context = dag_context(request, dag, "ti", run_id=run.run_id, task_id=ti.task_id)
+    picked = request.GET.get("map_index", "")
+    if map_index is None and picked.isdigit():
+        # The picker's GET form: to the instance's own URL (a bookmarkable path).
+        return redirect(ti_url(dag.dag_id, run.run_id, task_id, map_index=int(picked)))
+    context = dag_context(request, dag, "ti", run_id=run.run_id, task_id=task_id)
+    try:
+        ti = get_mapped_ti_or_raise(run, task_id, map_index)
+    except TaskIsMapped:
+        context.update(mapped_context(request, dag, run, task_id))
+        return render_region(
+            request,
+            "dagruns/mapped_task.html",
+            context,
+            {
+                "panel": "dagruns/_mapped_panel.html",
+                "mapped-instances": "dagruns/_mapped_instances.html",
+                # An open page of the task from before its expansion: its live regions
+                # become the instances' list (and the log region, which has no single log).
+                "ti-summary": "dagruns/_mapped_instances.html",
+                "ti-logs": "dagruns/_mapped_no_log.html",
+            },
+        )
+    except MapIndexError as exc:
+        # A map index the task does not have (or one given for an unmapped task): say which.
+        context["problem"] = str(exc)
+        context["mapped_url"] = ti_url(dag.dag_id, run.run_id, task_id)
+        return render(request, "dagruns/ti_not_found.html", context, status=404)
     context.update(ti_context(request, dag, run, ti))
     return render_region(
         request,

@@ -7,12 +7,15 @@ executor. Airflow's CeleryExecutor, with these choices:
   the worker's side) to `workload.queue` (the operator's `queue`, default `default`), with a
   message priority from `priority_weight` (`message_priority`). The Celery task id names the try
   (`<ti id>.<try>.<n>`); a send that fails (broker down) is kept and sent again by `sync()`.
-* `sync()` reads the runners' exit codes from the result backend in one MGET for every message
-  in flight (Airflow's bulk state fetcher), never waiting long for a dead Redis (short socket
-  timeouts, then a growing pause before the next attempt). The backend also publishes each
-  result; the executor's subscription to them is its wait handle, so the scheduler wakes the
-  moment a runner ended (its slot is free at once, as the local executor's process sentinels
-  make it). Every 2 s it also drops in-flight
+* `sync()` takes the runners' exit codes from the result backend's own publications: the
+  backend publishes each result as it stores it, and the executor's subscription to them is
+  its wait handle, so the scheduler wakes the moment a runner ended (its slot is free at once,
+  as the local executor's process sentinels make it) and reads the exit code from the message
+  itself, with no request to Redis per tick. A result published while the subscription was
+  down (Redis restarted) is found by one MGET for every message in flight (Airflow's bulk state
+  fetcher): on every tick while there is no subscription, once after each (re)subscription and
+  every RESULT_POLL_EVERY as a safety net; never waiting long for a dead Redis (short socket
+  timeouts, then a growing pause before the next attempt). Every 2 s it also drops in-flight
   entries whose try is no longer queued or running in the database: a result lost with Redis
   (restarted, nothing on disk) must not hold a slot of ORCH_PARALLELISM for ever.
 * `open_slots` = ORCH_PARALLELISM minus the tries in flight (sent, not yet ended), and 0 while
@@ -48,13 +51,8 @@ import redis
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from orchestrator_site.celery import (
-    RUN_TRY_TASK,
-    TERMINATE_TRY_COMMAND,
-    broker_url,
-    make_app,
-    safe_url,
-)
+from orchestrator_site.broker import broker_url, broker_variable, safe_url
+from orchestrator_site.celery import RUN_TRY_TASK, TERMINATE_TRY_COMMAND, make_app
 from orchestrator_site.config import SettingError
 from scheduler.executors.base import BaseExecutor, ExecutorEvent
 from scheduler.runner.workload import Workload
@@ -62,6 +60,8 @@ from scheduler.runner.workload import Workload
 log = logging.getLogger(__name__)
 
 DB_CHECK_EVERY = 2.0
+# The MGET that catches a result whose publication the subscription missed (see the docstring).
+RESULT_POLL_EVERY = 2.0
 RETRY_MIN = 0.5
 RETRY_MAX = 30.0
 REDIS_TIMEOUT = 1.0
@@ -119,10 +119,8 @@ class CeleryExecutor(BaseExecutor):
             self.url = broker_url(settings.ORCH)
         except SettingError as exc:
             raise ImproperlyConfigured(str(exc)) from exc
-        self.variable = (
-            "ORCH_CELERY_BROKER_URL" if settings.ORCH.celery_broker_url else "ORCH_REDIS_URL"
-        )
-        self.app = make_app(settings.ORCH)
+        self.variable = broker_variable(settings.ORCH)
+        self.app = make_app(settings.ORCH, sender=True)
         self._results = redis.Redis.from_url(
             self.url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
         )
@@ -134,6 +132,7 @@ class CeleryExecutor(BaseExecutor):
         self._next_db_check = 0.0
         self._pubsub: Any = None
         self._subscribe_at = 0.0
+        self._next_poll = 0.0  # monotonic time of the next MGET of every result in flight
 
     # -- the contract --------------------------------------------------------------------
 
@@ -170,8 +169,10 @@ class CeleryExecutor(BaseExecutor):
             return []
         if self._unsent:
             self._send_unsent()
-        self._drain_published()
-        events = self._collect_results()
+        self._read_published()
+        if self._pubsub is None or time.monotonic() >= self._next_poll:
+            self._poll_results()
+        events = self._ended_tries()
         self._send_due_terminations()
         if time.monotonic() >= self._next_db_check:
             self._next_db_check = time.monotonic() + DB_CHECK_EVERY
@@ -313,33 +314,50 @@ class CeleryExecutor(BaseExecutor):
     # -- results -------------------------------------------------------------------------
 
     def _subscribe(self) -> None:
-        """To every result the backend publishes (a wake-up; the results are read by MGET)."""
+        """To every result the backend publishes: the wake-up and, in the message, the result."""
         if self._pubsub is not None or time.monotonic() < self._subscribe_at:
             return
-        prefix = self.app.backend.task_keyprefix
-        if isinstance(prefix, bytes):
-            prefix = prefix.decode()
         pubsub = self._results.pubsub(ignore_subscribe_messages=True)
         try:
-            pubsub.psubscribe(f"{prefix}*")
+            pubsub.psubscribe(f"{self._key_prefix()}*")
         except (redis.RedisError, OSError):
             pubsub.close()
             self._subscribe_at = time.monotonic() + RETRY_MAX / 10
             return
         self._pubsub = pubsub
+        # What was published before the subscription took effect is read once by MGET.
+        self._next_poll = 0.0
 
-    def _drain_published(self) -> None:
+    def _key_prefix(self) -> str:
+        prefix = self.app.backend.task_keyprefix
+        return prefix.decode() if isinstance(prefix, bytes) else str(prefix)
+
+    def _read_published(self) -> None:
+        """Record the results published since the last tick (the channel is the result's key;
+        the data, the stored result). Results of other schedulers' messages are not ours to
+        read or delete."""
         if self._pubsub is None:
             return
+        prefix = self._key_prefix()
+        done: list[Any] = []
         try:
             for _ in range(10_000):
-                if self._pubsub.get_message(timeout=0.0) is None:
+                message = self._pubsub.get_message(timeout=0.0)
+                if message is None:
                     break
+                channel = message.get("channel")
+                if isinstance(channel, bytes):
+                    channel = channel.decode("utf-8", "replace")
+                if not isinstance(channel, str) or not channel.startswith(prefix):
+                    continue
+                if self._record(channel[len(prefix) :], message.get("data")):
+                    done.append(channel)
         except (redis.RedisError, OSError, ValueError):
-            # Redis went away (restarted): results are still polled each tick; subscribe again
-            # after a pause.
+            # Redis went away (restarted): results are polled each tick until the subscription
+            # is back (after a pause), then once more (see _subscribe).
             self._unsubscribe()
             self._subscribe_at = time.monotonic() + RETRY_MAX / 10
+        self._delete_results(done)
 
     def _unsubscribe(self) -> None:
         if self._pubsub is not None:
@@ -347,40 +365,61 @@ class CeleryExecutor(BaseExecutor):
                 self._pubsub.close()
             self._pubsub = None
 
-    def _collect_results(self) -> list[ExecutorEvent]:
+    def _poll_results(self) -> None:
+        """One MGET of the result of every message in flight (those not sent yet have none)."""
+        self._next_poll = time.monotonic() + RESULT_POLL_EVERY
         pending = [
-            (ti_id, task_id)
-            for ti_id, entry in self._in_flight.items()
+            task_id
+            for entry in self._in_flight.values()
             for task_id in entry.task_ids
             if task_id not in entry.codes and task_id not in self._unsent
         ]
         if not pending:
-            return []
+            return
         backend = self.app.backend
-        keys = [backend.get_key_for_task(task_id) for _, task_id in pending]
+        keys = [backend.get_key_for_task(task_id) for task_id in pending]
         try:
             values = self._results.mget(keys)
         except redis.RedisError as exc:
             self._broker_failed(exc)
-            return []
+            return
         self._broker_ok()
-        done: list[Any] = []
-        for (ti_id, task_id), raw, key in zip(pending, values, keys, strict=True):
-            if raw is None:
-                continue
-            meta = backend.decode_result(raw)
-            status = meta.get("status")
-            if status not in {"SUCCESS", "FAILURE", "REVOKED"}:
-                continue  # STARTED/RETRY: not ended
-            result = meta.get("result")
-            code = result if status == "SUCCESS" and isinstance(result, int) else None
-            if status == "FAILURE":
-                log.warning("try %s: the Celery task failed: %s", ti_id, result)
-            self._in_flight[ti_id].codes[task_id] = code
-            done.append(key)
-        if done:
+        done = [
+            key
+            for task_id, raw, key in zip(pending, values, keys, strict=True)
+            if raw is not None and self._record(task_id, raw)
+        ]
+        self._delete_results(done)
+
+    def _record(self, task_id: str, raw: Any) -> bool:
+        """Note the runner's exit code from a stored result of one of our messages in flight;
+        False when it is not ours, not in flight or not an end (STARTED, RETRY)."""
+        ti_id = task_id.split(".", 1)[0]  # our Celery task ids are <ti id>.<try>.<n>
+        entry = self._in_flight.get(ti_id)
+        if entry is None or task_id not in entry.task_ids or task_id in entry.codes:
+            return False
+        try:
+            meta = self.app.backend.decode_result(raw)
+        except Exception as exc:  # a result nobody of ours wrote: kept, said, not trusted
+            log.warning("try %s: unreadable Celery result for %s: %s", ti_id, task_id, exc)
+            return False
+        status = meta.get("status") if isinstance(meta, dict) else None
+        if status not in {"SUCCESS", "FAILURE", "REVOKED"}:
+            return False
+        result = meta.get("result")
+        if status == "FAILURE":
+            log.warning("try %s: the Celery task failed: %s", ti_id, result)
+        entry.codes[task_id] = result if status == "SUCCESS" and isinstance(result, int) else None
+        return True
+
+    def _delete_results(self, keys: list[Any]) -> None:
+        if keys:
             with contextlib.suppress(redis.RedisError):  # else they expire (result_expires)
-                self._results.delete(*done)
+                self._results.delete(*keys)
+
+    def _ended_tries(self) -> list[ExecutorEvent]:
+        """The tries all of whose messages ended, each once, with its runner's exit code (none
+        when no message ran a runner to its end: revoked, or its pool process lost)."""
         events = []
         for ti_id, entry in list(self._in_flight.items()):
             if entry.task_ids and entry.ended():

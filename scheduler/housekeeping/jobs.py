@@ -8,7 +8,8 @@ enabled.
 
 - backstop_sweep: the scheduler's zombie and stuck-queued checks (scheduling/health.py), run
   only while no scheduler is alive — a scheduler does them itself on every tick, and two
-  sweeps at once would only race each other. "Alive" is what /monitor/health calls healthy: a
+  sweeps at once would only race each other. Stuck Celery tries are sent again first, up to
+  ORCH_TASK_QUEUED_RESENDS times, as a scheduler does (resend.py). "Alive" is what /monitor/health calls healthy: a
   running scheduler Job whose heartbeat is newer than ORCH_SCHEDULER_HEALTH_CHECK_THRESHOLD.
 - retention: deletes old finished runs with everything of theirs, and old audit rows
   (dagruns/actions/cleanup.py, the same rules as `manage.py db clean`), when
@@ -28,6 +29,7 @@ from django.conf import settings
 from dagruns.actions.audit import Actor
 from dagruns.actions.cleanup import RETENTION_TABLES, do_clean
 from dagruns.models import Job
+from scheduler.housekeeping.resend import celery_resender
 from scheduler.scheduling.health import fail_stuck_queued, fail_zombies
 
 log = logging.getLogger(__name__)
@@ -87,7 +89,8 @@ def backstop_sweep(now: datetime) -> str:
     if alive:
         return f"skipped: {alive} scheduler(s) alive do it themselves"
     zombies = fail_zombies(now)
-    stuck = fail_stuck_queued(now)
+    with celery_resender() as resender:  # stuck Celery tries are sent again before failed
+        stuck = fail_stuck_queued(now, resender)
     return f"no scheduler alive: {zombies} zombie try(ies) and {stuck} stuck queued try(ies) failed"
 
 

@@ -85,8 +85,9 @@ class DagProcessor(TickLoop[ParsingReport]):
         self.pool = ParsingPool(
             processes=processes or settings.ORCH.dag_processor_parsing_processes,
             timeout=timeout or settings.ORCH.dag_file_processor_timeout,
-            # Airflow puts the DAGs folder on sys.path so files can import their helpers.
-            extra_sys_path=[str(settings.ORCH.dags_folder)],
+            # Airflow puts the DAGs folder on sys.path so files can import their helpers, and
+            # the plugins folder so they can import the timetables plugins ship.
+            extra_sys_path=[str(settings.ORCH.dags_folder), str(settings.ORCH.plugins_folder)],
             executors=settings.ORCH.executors,
         )
         self.interval = (

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import pendulum
+
 from dagruns.sdk import macros
 from dagruns.sdk.exceptions import AirflowException
 from dagruns.sdk.lazy_sequence import materialize
@@ -45,13 +47,16 @@ class XComPullError(AirflowException):
 
 
 def parse_datetime(value: Any) -> datetime | None:
-    """An aware UTC datetime from the API's ISO-8601 text (None stays None)."""
+    """An aware UTC datetime from the API's ISO-8601 text (None stays None).
+
+    A pendulum DateTime, as Airflow gives tasks: DAG code calls ``logical_date.add(days=1)``,
+    ``.format(...)``, ``.in_timezone(...)`` on the context's dates."""
     if value is None or value == "":
         return None
     parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+        parsed = parsed.replace(tzinfo=UTC)
+    return pendulum.instance(parsed.astimezone(UTC))
 
 
 @dataclass
@@ -124,7 +129,7 @@ class RuntimeTaskInstance:
         key: str = XCOM_RETURN_KEY,
         include_prior_dates: bool = False,
         *,
-        map_indexes: int | None = None,
+        map_indexes: int | list[int] | tuple[int, ...] | range | None = None,
         default: Any = None,
         run_id: str | None = None,
     ) -> Any:
@@ -139,6 +144,22 @@ class RuntimeTaskInstance:
         for task_id in ids:
             if map_indexes is None and self._is_mapped(task_id, dag_id, run_id):
                 values.append(self._pull_mapped(task_id, key, default))
+                continue
+            if isinstance(map_indexes, list | tuple | range):
+                # Airflow: several map indexes give a list of their values.
+                values.append(
+                    [
+                        self._pull_one(
+                            dag_id or self.dag_id,
+                            run_id or self.run_id,
+                            task_id,
+                            key,
+                            int(i),
+                            default,
+                        )
+                        for i in map_indexes
+                    ]
+                )
                 continue
             map_index = -1 if map_indexes is None else int(map_indexes)
             values.append(

@@ -261,6 +261,9 @@ def load_task(workload: Workload, claim: dict[str, Any]) -> tuple[Any, Any]:
     folder = workload.dags_folder
     if folder and folder not in sys.path:
         sys.path.insert(0, folder)
+    plugins = workload.plugins_folder
+    if plugins and plugins not in sys.path:
+        sys.path.append(plugins)
     dags = import_dag_file(fileloc)
     dag_id = workload.dag_id
     dag = next((d for d in dags if d.dag_id == dag_id), None)

@@ -14,7 +14,7 @@ from django.db.models import F, Q, QuerySet
 
 from dagruns.actions.dag_callbacks import on_run_finished
 from dagruns.domain.dag_graph import DagGraph, TaskSpec, graph_for_version
-from dagruns.domain.trigger_rules import UpstreamCounts, evaluate
+from dagruns.domain.trigger_rules import Decision, UpstreamCounts, evaluate
 from dagruns.models import DagModel, DagRun, DagRunState, TaskInstance, TaskInstanceState
 from dagruns.models.states import TI_FAILED_LIKE, TI_FINISHED
 from dagruns.notify import events
@@ -94,6 +94,8 @@ class RunDecisions:
     run_themselves: list[TiKey] = field(default_factory=list)
     settle: dict[str, list[TiKey]] = field(default_factory=lambda: defaultdict(list))
     expand: dict[str, int] = field(default_factory=dict)
+    # Expanded tasks whose length changed since (a cleared upstream pushed another list).
+    revise: dict[str, int] = field(default_factory=dict)
     fail_expansion: dict[str, str] = field(default_factory=dict)
     run_state: str | None = None
 
@@ -106,6 +108,7 @@ class RunDecisions:
             + len(self.run_themselves)
             + settled
             + len(self.expand)
+            + len(self.revise)
             + len(self.fail_expansion)
         )
 
@@ -154,6 +157,7 @@ def examine_run(run: DagRun, now: datetime) -> int:
             decisions.settle
             or decisions.run_themselves
             or decisions.expand
+            or decisions.revise
             or decisions.fail_expansion
         ):
             # Only settled tasks, EmptyOperator successes and expansions can unlock more
@@ -193,6 +197,10 @@ def decide(
         if not instances:
             continue
         spec = graph.tasks[task_id]
+        # Instances that count all their upstream instances share one decision: computed once
+        # (a 1,000-instance task downstream of another would otherwise count a million).
+        shared: list[Decision] = []
+        length_checked = False
         for map_index, state in instances.items():
             key = (task_id, map_index)
             if state == TIS.UP_FOR_RETRY:
@@ -211,19 +219,35 @@ def decide(
                     else:
                         d.expand[task_id] = expansion.length or 0
                     continue
-            counts = UpstreamCounts.of(
-                (up_state, graph.tasks[up].is_setup)
-                for up in spec.upstream
-                for up_state in _relevant_upstream_states(graph, spec, up, map_index, states)
-            )
-            decision = evaluate(spec.trigger_rule, counts)
+            per_index = map_index >= 0 and spec.mapped_group is not None
+            if per_index or not shared:
+                counts = UpstreamCounts.of(
+                    (up_state, graph.tasks[up].is_setup)
+                    for up in spec.upstream
+                    for up_state in _relevant_upstream_states(graph, spec, up, map_index, states)
+                )
+                decision = evaluate(spec.trigger_rule, counts)
+                if not per_index:
+                    shared.append(decision)
+            else:
+                decision = shared[0]
             if decision.new_state:
                 d.settle[decision.new_state].append(key)
             elif decision.ready:
                 if spec.is_mapped and map_index == -1:
                     # Ready, yet what it maps over is missing (an upstream it maps over did
-                    # not succeed, e.g. under trigger rule all_done): nothing to run.
-                    d.settle[TIS.UPSTREAM_FAILED].append(key)
+                    # not succeed, e.g. under trigger rule all_done): nothing to run; skipped
+                    # when that upstream was skipped, else upstream_failed.
+                    d.settle[_unexpandable_state(graph, task_id, states)].append(key)
+                    continue
+                if spec.is_mapped and not length_checked:
+                    # About to run expanded instances: the length they were made for must
+                    # still be the length (Airflow revises it, e.g. after a clear).
+                    length_checked = True
+                    revised = _revised_length(task_id, instances, length_of)
+                    if revised is not None:
+                        d.revise[task_id] = revised
+                if task_id in d.revise:
                     continue
                 if spec.depends_on_past and not _past_succeeded(run, task_id):
                     continue
@@ -233,6 +257,25 @@ def decide(
         if d.run_state is None and _deadlocked(graph, summary):
             d.run_state = DagRunState.FAILED
     return d
+
+
+def _revised_length(
+    task_id: str, instances: dict[int, str | None], length_of: LengthOf
+) -> int | None:
+    """The new length of an expanded task whose expansion no longer matches its instances."""
+    expansion = length_of(task_id)
+    if expansion is None or expansion.length is None:
+        return None
+    live = {i for i, s in instances.items() if i >= 0 and s != TIS.REMOVED}
+    return None if live == set(range(expansion.length)) else expansion.length
+
+
+def _unexpandable_state(graph: DagGraph, task_id: str, states: RunStates) -> str:
+    expand_input = graph.expand_input_of(task_id) or {}
+    for source in expansion.referenced_tasks(expand_input):
+        if TIS.SKIPPED in (states.get(source) or {}).values():
+            return TIS.SKIPPED
+    return TIS.UPSTREAM_FAILED
 
 
 def _relevant_upstream_states(
@@ -355,6 +398,8 @@ def apply(run: DagRun, d: RunDecisions, now: datetime) -> int:
     # Expansions first, each in its own transaction (they insert rows).
     for task_id, length in d.expand.items():
         changes += 1 if expansion.expand(run, task_id, length, now) else 0
+    for task_id, length in d.revise.items():
+        changes += expansion.revise(run, task_id, length, now)
     for task_id, reason in d.fail_expansion.items():
         changes += expansion.fail_expansion(run, task_id, reason, now)
     base = TaskInstance.objects.filter(dag_run_id=run.pk)

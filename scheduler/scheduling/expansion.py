@@ -209,3 +209,64 @@ def fail_expansion(run: DagRun, task_id: str, reason: str, now: datetime) -> int
         [f"[{now.isoformat()}] ERROR - Cannot expand the mapped task: {reason}"],
     )
     return changed
+
+
+def referenced_tasks(value: Any) -> set[str]:
+    """The tasks whose results a serialized expand input (or part of one) reads."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        ref = value.get("__xcomarg")
+        if isinstance(ref, dict) and "task_id" in ref:
+            found.add(ref["task_id"])
+        for item in value.values():
+            found |= referenced_tasks(item)
+    elif isinstance(value, list):
+        for item in value:
+            found |= referenced_tasks(item)
+    return found
+
+
+def revise(run: DagRun, task_id: str, length: int, now: datetime) -> int:
+    """Make an expanded task's waiting instances match a new length, as Airflow does when a
+    cleared upstream pushes another list: instances past the end are removed, missing ones
+    created, removed ones inside the length restored. Instances that already started keep
+    their state. Returns the rows changed."""
+    with transaction.atomic():
+        rows = list(
+            TaskInstance.objects.select_for_update()
+            .filter(dag_run_id=run.pk, task_id=task_id, map_index__gte=0)
+            .order_by("map_index")
+        )
+        if not rows:
+            return 0
+        changed = TaskInstance.objects.filter(
+            dag_run_id=run.pk, task_id=task_id, map_index__gte=length, state__isnull=True
+        ).update(state=TIS.REMOVED, end_date=now)
+        changed += TaskInstance.objects.filter(
+            dag_run_id=run.pk, task_id=task_id, map_index__lt=length, state=TIS.REMOVED
+        ).update(state=None, end_date=None)
+        existing = {row.map_index for row in rows}
+        template = rows[0]
+        missing = [index for index in range(length) if index not in existing]
+        TaskInstance.objects.bulk_create(
+            [
+                TaskInstance(
+                    dag_run_id=run.pk,
+                    dag_id=template.dag_id,
+                    run_id=template.run_id,
+                    task_id=task_id,
+                    map_index=index,
+                    state=None,
+                    pool=template.pool,
+                    pool_slots=template.pool_slots,
+                    queue=template.queue,
+                    priority_weight=template.priority_weight,
+                    operator=template.operator,
+                    executor_config=template.executor_config,
+                    max_tries=template.max_tries,
+                    dag_version_id=template.dag_version_id,
+                )
+                for index in missing
+            ]
+        )
+    return changed + len(missing)

@@ -9,9 +9,12 @@ travels in each workload; the worker's own ORCH_API_URL, when set, wins) and the
 (the path in each workload; a shared folder, as the design says).
 
 Defaults, and where we differ from Airflow: `--queues default` (Airflow's `[operators]
-default_queue`), `--concurrency 16` (Airflow's `[celery] worker_concurrency`: pool processes,
+default_queue`), `--concurrency 16` (Airflow's `[celery] worker_concurrency`: pool threads,
 each running one try at a time), `--hostname celery@<host>` (Celery's default node name; `%h`
-expands to the host name, as in Celery). Airflow's `--autoscale`, `--daemon`, `--pid`,
+expands to the host name, as in Celery). The pool is Celery's `threads` pool where Airflow's
+default is `prefork`: each try runs in a runner process forked from the worker's forkserver
+either way, and a thread waits on it at a fraction of a pool process's cost
+(scheduler/worker/forked.py). Airflow's `--autoscale`, `--daemon`, `--pid`,
 `--log-file`, `--umask` and `--skip-serve-logs` are not offered: a process manager runs the
 worker, logs go to stderr, and task logs travel through the Execution API, so there is nothing
 to serve. Mingle and gossip are off (a worker needs nothing from its peers; starting is faster).
@@ -84,7 +87,7 @@ def add_arguments(parser: Any) -> None:
         "--concurrency",
         type=_positive_int,
         default=DEFAULT_CONCURRENCY,
-        help=f"tries run at once (pool processes; default {DEFAULT_CONCURRENCY}, as Airflow's)",
+        help=f"tries run at once (pool threads; default {DEFAULT_CONCURRENCY}, as Airflow's)",
     )
     parser.add_argument(
         "-H",
@@ -109,7 +112,7 @@ def main(argv: list[str]) -> int:
     add_arguments(parser)
     options = parser.parse_args(argv)
 
-    from orchestrator_site.celery import broker_url, safe_url
+    from orchestrator_site.broker import broker_url, broker_variable, safe_url
     from orchestrator_site.config import SettingError, load_settings
 
     try:
@@ -118,7 +121,7 @@ def main(argv: list[str]) -> int:
     except SettingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    variable = "ORCH_CELERY_BROKER_URL" if orch.celery_broker_url else "ORCH_REDIS_URL"
+    variable = broker_variable(orch)
     if not wait_for_broker(url, variable, safe_url(url)):
         return 0  # stopped (SIGTERM/SIGINT) while waiting: nothing was running
     from orchestrator_site.celery import app
@@ -128,7 +131,7 @@ def main(argv: list[str]) -> int:
         "--queues", ",".join(options.queues),
         "--concurrency", str(options.concurrency),
         "--loglevel", options.loglevel or orch.log_level,
-        "--pool", "prefork",
+        "--pool", "threads",  # see scheduler/worker/forked.py
         "--without-mingle",
         "--without-gossip",
     ]  # fmt: skip

@@ -1,18 +1,25 @@
-"""Running one try from a Celery pool process: the worker's forkserver forks a task runner, the
-pool process waits for it and returns its exit code (which the executor reads from the result
+"""Running one try from a Celery pool thread: the worker's forkserver forks a task runner, the
+pool thread waits for it and returns its exit code (which the executor reads from the result
 backend).
+
+The worker's pool is Celery's `threads` pool (orchestrator_site/celery.py): every try is a
+process of its own anyway (the runner, forked here, and the task process it forks), so a pool
+of processes would only add a hop per try (the message pickled to a pool process, its result
+pickled back) and a Python interpreter per slot (about 60 MB each) to wait on a child. A thread
+waits just as well. `celery -A orchestrator_site worker -P prefork` still works: each pool
+process then asks the same forkserver (`in_pool_process`).
 
 As under the local executor (scheduler/executors/local.py), each runner is forked from a
 pre-warmed forkserver that has already imported the runner and the SDK: a try starts with a
 fork, not a fresh interpreter, and the runner inherits nothing of the process that asked for it
-(here the pool process, which holds the Celery message with the try's token, the pool's pipes
-and the broker's sockets). The worker's main process starts the forkserver before its pool
-forks (`start_forkserver`, from hooks.on_worker_init); every pool process then asks the same
-server.
+(here the worker, which holds the Celery messages with the tries' tokens and the broker's
+sockets, and runs threads: forking it could copy a lock another thread holds). The worker's main
+process starts the forkserver before its pool starts (`start_forkserver`, from
+hooks.on_worker_init); every pool thread (or pool process) then asks the same server.
 
 While a runner runs, its pid is kept in the worker's run directory under the try's name, so the
 worker's main process can kill it when the scheduler asks (hooks.kill_runner): remote-control
-commands run in the main process, tries in the pool processes.
+commands run in the worker's main thread, tries in the pool's threads.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import os
 import select
 import signal
 import tempfile
+import threading
 import time
 from multiprocessing import forkserver
 from pathlib import Path
@@ -52,9 +60,16 @@ _MAIN_PROCESS_TYPE = type(mp_process.current_process())
 # A terminate request only has to outlive the moment between a runner's start and its pid file.
 KILL_REQUEST_TTL = 60.0
 
-# Set in the worker's main process before the pool forks, inherited by every pool process.
+# Set in the worker's main process before the pool starts (inherited by prefork pool processes).
 _run_dir: Path | None = None
 _ctx: Any = None
+
+# multiprocessing keeps one set of "children" per process and, in every start(), polls all of
+# them for an exit code read from each one's sentinel. Runners of several pool threads live in
+# one process: a thread polling another thread's runner as it ends would read the exit code
+# meant for the thread waiting on it (which then reads EOF and records 255). So each runner
+# leaves that set as it starts, under this lock: only the thread that started it reads its end.
+_start_lock = threading.Lock()
 
 
 def make_run_dir() -> Path:
@@ -84,9 +99,10 @@ def start_forkserver() -> None:
 
 
 def in_pool_process() -> None:
-    """In each pool process, after the fork: use the main process's forkserver as is. Its
-    `ensure_running()` would waitpid() the server, which only its parent (the main process) may
-    do; the server's life is the main process's business, so it is not asked here."""
+    """Under `-P prefork` only, in each pool process after the fork: use the main process's
+    forkserver as is. Its `ensure_running()` would waitpid() the server, which only its parent
+    (the main process) may do; the server's life is the main process's business, so it is not
+    asked here."""
     server = getattr(forkserver, "_forkserver", None)
     if server is not None and getattr(server, "_forkserver_pid", None) is not None:
         server.ensure_running = lambda: None
@@ -154,7 +170,9 @@ def run_try(
         name=f"task runner {ti_id} try {try_number}",
     )
     try:
-        process.start()
+        with _start_lock:
+            process.start()
+            _children().discard(process)
     except Exception as exc:
         # Nothing started, nothing claimed: the scheduler queues the try again, no retry used.
         log.error("cannot start a task runner (the worker's forkserver is gone?): %s", exc)
@@ -185,6 +203,11 @@ def run_try(
     # 255: the forkserver that reports the code died (it was killed with the worker's process
     # group); the runner has ended too by now (waited on above), having reported or not.
     return int(code) if code is not None else EXIT_NOT_REPORTED
+
+
+def _children() -> set[Any]:
+    children: set[Any] = getattr(mp_process, "_children", set())
+    return children
 
 
 def _wait_for_exit(pid: int) -> None:

@@ -4,8 +4,8 @@ and the remote-control command that terminates a try.
 Connected to Celery's worker signals when scheduler/tasks.py is imported (the app includes it),
 so `manage.py celery worker` and `celery -A orchestrator_site worker` behave the same.
 
-* `worker_init` (main process, before the pool forks): the run directory where pool processes
-  note each runner's pid (forked.py).
+* `worker_init` (main process, before the pool starts): the run directory where pool threads
+  note each runner's pid (forked.py), and the forkserver that forks the runners.
 * `worker_ready`: the registry entry (orchestrator_site/worker_registry.py), refreshed by a
   daemon thread until `worker_shutdown`, which deletes it.
 * `orchestrator_terminate_try` (a remote-control command, broadcast by the executor's
@@ -142,8 +142,8 @@ def orchestrator_terminate_try(
 
 def kill_runner(ti_id: str, try_number: int) -> bool:
     """SIGKILL the runner of this try (its process group: the task process and what it started)
-    if a pool process of this worker runs it. The request is noted first, so a runner whose
-    pool process has not written its pid yet is killed by that pool process (forked.run_try)."""
+    if a pool thread of this worker runs it. The request is noted first, so a runner whose
+    pool thread has not written its pid yet is killed by that thread (forked.run_try)."""
     request = forked.kill_file(ti_id, try_number)
     marker = forked.pid_file(ti_id, try_number)
     if request is None or marker is None:
@@ -157,7 +157,7 @@ def kill_runner(ti_id: str, try_number: int) -> bool:
         return False
     try:
         # The pidfd pins the process; the marker still being there means it is still our
-        # runner (the pool process removes it only after reaping the runner).
+        # runner (the pool thread removes it only after reaping the runner).
         if not marker.exists():
             return False
         with contextlib.suppress(OSError):

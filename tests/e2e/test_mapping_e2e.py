@@ -49,12 +49,26 @@ def test_a_literal_list_and_a_reduce(engine):
             def total(results):
                 return [len(results), sum(r["x"] for r in results), results[1]["index"]]
 
-            total(double.expand(x=[1, 2, 3]))
+            @task
+            def pulled(ti=None):
+                every = ti.xcom_pull(task_ids="double")
+                some = ti.xcom_pull(task_ids="double", map_indexes=[0, 2])
+                one = ti.xcom_pull(task_ids="double", map_indexes=1)
+                return [[r["x"] for r in every], [r["x"] for r in some], one["x"]]
+
+            doubled = double.expand(x=[1, 2, 3])
+            total(doubled)
+            doubled >> pulled()
         """,
     )
     engine.parse()
     run = engine.run_dag("lit")
-    assert states(run) == {"double": {0: "success", 1: "success", 2: "success"}, "total": "success"}
+    assert states(run) == {
+        "double": {0: "success", 1: "success", 2: "success"},
+        "total": "success",
+        "pulled": "success",
+    }
+    assert values(run, "pulled") == [[[2, 4, 6], [2, 6], 4]]
     assert values(run, "double") == [
         {"x": 2, "index": 0, "of": 3},
         {"x": 4, "index": 1, "of": 3},
@@ -343,3 +357,25 @@ def test_a_mapped_task_whose_upstream_failed_is_upstream_failed_and_not_expanded
         "literal": {0: "success", 1: "success"},
     }
     assert run.state == "failed"
+
+
+def test_partial_with_an_argument_also_mapped_is_an_import_error_naming_both(engine):
+    from dagruns.models import DagImportError, DagModel
+    from scheduler.processor.loop import DagProcessor
+
+    engine.add(
+        "conflict.py",
+        """
+        with DAG("conflict", schedule=None, start_date=START) as dag:
+            BashOperator.partial(task_id="echo", bash_command="echo 1").expand(
+                bash_command=["echo 2"]
+            )
+        """,
+    )
+    DagProcessor(timeout=30).run_once()
+    (message,) = DagImportError.objects.values_list("message", flat=True)
+    assert "Task 'echo': argument 'bash_command' is given to both partial() and expand()" in (
+        message
+    )
+    assert "conflict.py" in DagImportError.objects.get().filename
+    assert not DagModel.objects.filter(dag_id="conflict").exists()

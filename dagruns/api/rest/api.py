@@ -27,6 +27,7 @@ from dagruns.api.rest.routes import (
     dags,
     event_logs,
     logs,
+    mapped_task_instances,
     monitor,
     pools,
     task_instances,
@@ -77,6 +78,7 @@ api.add_router("", dags.router)
 # `/taskInstances/list` are registered before `/{dag_run_id}` and `/{task_id}`.
 api.add_router("", dag_runs.router)
 api.add_router("", task_instances.router)
+api.add_router("", mapped_task_instances.router)
 api.add_router("", logs.router)
 api.add_router("", xcoms.router)
 api.add_router("", variables.router)
@@ -91,6 +93,7 @@ for _operation, _order in [
     ("get_dag_tags", {"name": "name"}),
     ("get_dag_runs", dag_runs.RUN_ORDER),
     ("get_task_instances", task_instances.TI_ORDER),
+    ("get_mapped_task_instances", mapped_task_instances.MAPPED_ORDER),
     ("get_xcom_entries", xcoms.XCOM_ORDER),
     ("get_variables", variables.VARIABLE_ORDER),
     ("get_connections", connections.CONNECTION_ORDER),
@@ -104,6 +107,8 @@ for _operation, _fields in [
     ("patch_dag_run", {"state", "note"}),
     ("patch_task_instance", {"new_state", "note"}),
     ("patch_task_instance_dry_run", {"new_state", "note"}),
+    ("patch_task_instance_by_map_index", {"new_state", "note"}),
+    ("patch_task_instance_dry_run_by_map_index", {"new_state", "note"}),
     ("patch_variable", variables.PATCHABLE | {"key"}),
     ("patch_connection", (set(connections.FIELD_NAMES) - {"schema_"}) | {"connection_id"}),
     ("patch_pool", pools.PATCHABLE),
@@ -111,9 +116,10 @@ for _operation, _fields in [
     documented.choices(_operation, "update_mask", sorted(_fields))
 documented.choices("get_dag_runs", "state", DagRunState)
 documented.choices("get_dag_runs", "run_type", DagRunType)
-documented.choices(
-    "get_task_instances", "state", [*TaskInstanceState, *sorted(task_instances.NONE_STATES)]
-)
+for _operation in ("get_task_instances", "get_mapped_task_instances"):
+    documented.choices(
+        _operation, "state", [*TaskInstanceState, *sorted(task_instances.NONE_STATES)]
+    )
 
 _fallback = Router()
 

@@ -212,6 +212,7 @@ def task_instance(ti: TaskInstance) -> dict[str, Any]:
             "run_after": ti.dag_run.run_after,
             # What tasks and people wrote goes out through the server's secrets masker.
             "note": masked(ti.note) or None,
+            "rendered_map_index": masked(ti.rendered_map_index) or None,
             "rendered_fields": masked(ti.rendered_fields or {}),
         }
     )

@@ -10,6 +10,11 @@ from django.utils import timezone
 
 from dagruns.actions.audit import Actor
 from dagruns.actions.dags import DagNotFound, get_dag_or_raise
+from dagruns.actions.mapped import (
+    MapIndexError,
+    check_map_index_applies,
+    get_mapped_ti_or_raise,
+)
 from dagruns.actions.runs import TriggerError, create_dag_run, generate_run_id
 from dagruns.actions.task_instances import (
     InvalidSelection,
@@ -18,10 +23,12 @@ from dagruns.actions.task_instances import (
     get_run_or_raise,
     select_task_instances,
 )
+from dagruns.actions.waiting import NOT_STARTED, why_waiting
 from dagruns.cli.output import add_output_argument, render
 from dagruns.cli.parsing import parse_date
 from dagruns.cli.rows import TI_COLUMNS, ti_row
 from dagruns.models import (
+    DagRun,
     DagRunState,
     DagRunTriggeredBy,
     DagRunType,
@@ -31,7 +38,7 @@ from dagruns.models import (
 
 
 class Command(BaseCommand):
-    help = "Manage task instances: test, states-for-dag-run, clear."
+    help = "Manage task instances: test, state, failed-deps, states-for-dag-run, clear."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="subcommand", required=True, metavar="COMMAND")
@@ -45,6 +52,20 @@ class Command(BaseCommand):
         test.add_argument(
             "--map-index", type=int, default=-1, help="The instance of a mapped task to run."
         )
+        state = sub.add_parser("state", help="The state of one task instance.")
+        failed_deps = sub.add_parser(
+            "failed-deps", help="Why one task instance is not running yet (its unmet dependencies)."
+        )
+        for one in (state, failed_deps):
+            one.add_argument("dag_id")
+            one.add_argument("task_id")
+            one.add_argument("logical_date_or_run_id", help="A run id, or an ISO-8601 date.")
+            one.add_argument(
+                "--map-index",
+                type=int,
+                default=-1,
+                help="Mapped task index (default -1: the task is not mapped).",
+            )
         states = sub.add_parser("states-for-dag-run", help="Task instance states of one run.")
         states.add_argument("dag_id")
         states.add_argument("run_id")
@@ -65,8 +86,39 @@ class Command(BaseCommand):
         handler = getattr(self, "handle_" + subcommand.replace("-", "_"))
         try:
             handler(**options)
-        except (DagNotFound, RunNotFound, TriggerError, InvalidSelection) as exc:
+        except (DagNotFound, RunNotFound, TriggerError, InvalidSelection, MapIndexError) as exc:
             raise CommandError(str(exc)) from None
+
+    def _task_instance(self, dag_id: str, task_id: str, date_or_run_id: str, map_index: int):
+        """Airflow's addressing of one task instance: a run id or a logical date, and
+        `--map-index` (which must name an instance of a mapped task)."""
+        get_dag_or_raise(dag_id)
+        run = _run_for(dag_id, date_or_run_id)
+        if map_index < -1:
+            raise CommandError(f"--map-index must be -1 or more, not {map_index}")
+        try:
+            if map_index >= 0:
+                check_map_index_applies(run, task_id, map_index)
+            return get_mapped_ti_or_raise(run, task_id, map_index if map_index >= 0 else None)
+        except MapIndexError as exc:
+            flag = f"--map-index {map_index}: " if map_index >= 0 else ""
+            raise CommandError(f"{flag}{exc}") from None
+
+    def handle_state(self, dag_id, task_id, logical_date_or_run_id, map_index, **_):
+        """Airflow's `tasks state`: the state alone ("None" when it has none yet)."""
+        ti = self._task_instance(dag_id, task_id, logical_date_or_run_id, map_index)
+        self.stdout.write(str(ti.state))
+
+    def handle_failed_deps(self, dag_id, task_id, logical_date_or_run_id, map_index, **_):
+        """Airflow's `tasks failed-deps`: each dependency not met, `name: reason`."""
+        ti = self._task_instance(dag_id, task_id, logical_date_or_run_id, map_index)
+        deps = why_waiting(ti) if ti.state in NOT_STARTED else []
+        if not deps:
+            self.stdout.write("Task instance dependencies are all met.")
+            return
+        self.stdout.write("Task instance dependencies not met:")
+        for dep in deps:
+            self.stdout.write(f"{dep.name}: {dep.reason}")
 
     def handle_states_for_dag_run(self, dag_id: str, run_id: str, output: str, **_):
         run = get_run_or_raise(dag_id, run_id)
@@ -103,8 +155,11 @@ class Command(BaseCommand):
             self.stdout.write("No task instances to clear.")
             return
         for ti in tis:
+            # Airflow's repr, which names the map index of a mapped instance.
+            index = f"map_index={ti.map_index} " if ti.map_index >= 0 else ""
             self.stdout.write(
-                f"<TaskInstance: {ti.dag_id}.{ti.task_id} {ti.run_id} [{ti.state or 'none'}]>"
+                f"<TaskInstance: {ti.dag_id}.{ti.task_id} {ti.run_id} {index}"
+                f"[{ti.state or 'none'}]>"
             )
         if dry_run:
             return
@@ -181,6 +236,24 @@ def _throwaway_run(dag, version, task_id, when, now, map_index=-1):
     run.state = DagRunState.RUNNING
     run.start_date = now
     run.save(update_fields=["state", "start_date"])
+    return run
+
+
+def _run_for(dag_id: str, value: str) -> DagRun:
+    """A run by its id, else by its logical date (as Airflow's `logical_date_or_run_id`)."""
+    run = DagRun.objects.filter(dag_id=dag_id, run_id=value).first()
+    if run is not None:
+        return run
+    try:
+        when = parse_date(value)
+    except CommandError:
+        raise CommandError(
+            f"{value!r} is neither a run id of DAG {dag_id!r} nor an ISO-8601 date "
+            "(e.g. 2024-01-31)"
+        ) from None
+    run = DagRun.objects.filter(dag_id=dag_id, logical_date=when).first()
+    if run is None:
+        raise CommandError(f"DAG {dag_id!r} has no run {value!r} (by run id or logical date)")
     return run
 
 

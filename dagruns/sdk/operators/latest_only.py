@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from croniter import croniter
 
@@ -37,7 +38,7 @@ class LatestOnlyOperator(BaseBranchOperator):
         if start is None or end is None:
             self.log.info("The run has no dates: allowing execution to proceed.")
             return everything
-        right = self._next_interval_end(end)
+        right = self._next_interval_end(start, end)
         if right is None:
             self.log.info("Last scheduled execution: allowing execution to proceed.")
             return everything
@@ -51,27 +52,52 @@ class LatestOnlyOperator(BaseBranchOperator):
         self.log.info("Latest, allowing execution to proceed.")
         return everything
 
-    def _next_interval_end(self, current_end: datetime) -> datetime | None:
+    def _next_interval_end(self, current_start: datetime, current_end: datetime) -> datetime | None:
         """Where the schedule's next run after this one ends: the next cron fire (in the
-        DAG's timezone) or ``end + delta``; the same for data-interval and trigger
-        timetables, because the next interval starts where this one ends."""
+        DAG's timezone) or ``end + delta`` (the same for data-interval and trigger
+        timetables, because the next interval starts where this one ends), or what a
+        timetable object's ``next_dagrun_info`` answers. As in Airflow, the DAG's
+        start/end dates do not restrict it."""
         dag = self.dag
         timetable = dag.timetable
-        limit = dag.end_date
         if isinstance(timetable, NullSchedule | OnceSchedule):
             return None
         if isinstance(timetable, CronSchedule):
             local = current_end.astimezone(dag.timezone)
             following: datetime = croniter(timetable.expression, local).get_next(datetime)
-            following = following.astimezone(UTC)
-        elif isinstance(timetable, DeltaSchedule):
-            following = current_end + timedelta(seconds=timetable.delta.total_seconds())
-        else:
-            # Nothing accepted is ignored: a schedule we cannot step must not decide "latest".
-            raise AirflowException(
-                f"Task {self.task_id!r}: LatestOnlyOperator does not support the schedule "
-                f"{type(timetable).__name__} of DAG {dag.dag_id!r}"
-            )
-        if limit is not None and following > limit:
-            return None
-        return following
+            return following.astimezone(UTC)
+        if isinstance(timetable, DeltaSchedule):
+            return current_end + timedelta(seconds=timetable.delta.total_seconds())
+        inner = getattr(timetable, "timetable", timetable)  # schedule=<a Timetable object>
+        if callable(getattr(inner, "next_dagrun_info", None)):
+            return _ask_timetable(inner, current_start, current_end)
+        # Nothing accepted is ignored: a schedule we cannot step must not decide "latest".
+        raise AirflowException(
+            f"Task {self.task_id!r}: LatestOnlyOperator does not support the schedule "
+            f"{type(timetable).__name__} of DAG {dag.dag_id!r}"
+        )
+
+
+class _DataInterval(NamedTuple):
+    start: datetime
+    end: datetime
+
+
+class _TimeRestriction(NamedTuple):
+    earliest: datetime | None
+    latest: datetime | None
+    catchup: bool
+
+
+def _ask_timetable(timetable: Any, start: datetime, end: datetime) -> datetime | None:
+    """Airflow's question to a timetable: the run after [start, end], not before its end."""
+    try:  # the SDK's own interval types where it has them (Airflow's timetable interface)
+        base = importlib.import_module("dagruns.sdk.timetables.base")
+        interval_type, restriction_type = base.DataInterval, base.TimeRestriction
+    except (ImportError, AttributeError):
+        interval_type, restriction_type = _DataInterval, _TimeRestriction
+    info = timetable.next_dagrun_info(
+        last_automated_data_interval=interval_type(start, end),
+        restriction=restriction_type(end, None, True),
+    )
+    return None if info is None else info.data_interval.end

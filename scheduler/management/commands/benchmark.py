@@ -65,7 +65,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--cases",
             help="engine: SHAPE:N:KIND,… (default chain:50:python,"
-            "fanout:100:python,chain:20:bash,diamond:5:python)",
+            "fanout:100:python,chain:20:bash,diamond:5:python,mapped:100:python; "
+            "mapped: one task expanded over N items, to compare with fanout:N)",
         )
         parser.add_argument("--repeat", type=int, default=5, help="engine: runs per case")
         parser.add_argument(

@@ -78,8 +78,11 @@ def test_concurrent_builds_of_one_environment_make_it_once(tmp_path):
 
 def test_a_leftover_without_the_ready_marker_is_rebuilt(tmp_path):
     venv = _ensure(tmp_path, [])
+    killed_build = tmp_path / f".building-{venv.name.removeprefix('venv-')}-x1y2"
+    killed_build.mkdir()  # as if a build was SIGKILLed before its rename
     (venv / READY_MARKER).unlink()  # as if a crash interrupted a build at this path
     (venv / "junk").write_text("half-built")
     again = _ensure(tmp_path, [])
     assert again == venv and not (venv / "junk").exists()
+    assert not killed_build.exists()
     assert (venv / READY_MARKER).is_file()

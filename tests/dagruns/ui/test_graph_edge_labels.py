@@ -22,3 +22,14 @@ def test_a_labelled_edge_gets_its_label_between_its_two_nodes():
     assert labelled.label == "yes"
     assert a.x + a.w < labelled.label_x < b.x
     assert plain.label == ""
+
+
+def test_a_long_label_widens_the_gap_after_its_column_so_it_fits_between_the_boxes():
+    tasks = [_task("a", ["b"]), _task("b", [])]
+    plain = layout_serialized({"tasks": tasks})
+    label = "a rather long explanation"
+    labelled = layout_serialized({"tasks": tasks, "edge_info": {"a": {"b": {"label": label}}}})
+    a, b = labelled.nodes["a"], labelled.nodes["b"]
+    gap = b.x - (a.x + a.w)
+    assert gap > plain.nodes["b"].x - (plain.nodes["a"].x + plain.nodes["a"].w)
+    assert gap >= len(label) * 6.0

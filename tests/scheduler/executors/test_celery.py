@@ -10,9 +10,11 @@ a real runner, forked by a real worker, whose end the executor reads from the re
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
+import redis
 
 from scheduler.executors.base import ExecutorEvent, load_executor
 from scheduler.executors.celery import CeleryExecutor, message_priority
@@ -210,3 +212,61 @@ def test_a_workers_own_orch_api_url_is_where_its_runners_report(executor, redis_
     assert [(m, p.rsplit("/", 3)[-3:]) for m, p in asked] == [
         ("PATCH", ["task-instances", workload.ti_id, "run"])
     ]
+
+
+def sent_task_ids(client) -> list[str]:
+    """The Celery task ids of the messages waiting in the default queue (each priority level is
+    a list of its own), as a worker would take them."""
+    return [
+        json.loads(raw)["headers"]["id"]
+        for key in client.keys("default*")
+        if client.type(key) == b"list"
+        for raw in client.lrange(key, 0, -1)
+    ]
+
+
+def ended_message(task_id: str, code: int) -> bytes:
+    """A finished task's result as Celery's Redis backend stores and publishes it."""
+    return json.dumps({"status": "SUCCESS", "result": code, "task_id": task_id}).encode()
+
+
+def test_sending_a_try_subscribes_to_nothing_per_task(executor, redis_server):
+    """Celery's sender subscribes to each task's result channel and unsubscribes when its
+    AsyncResult goes: two requests to Redis per try on the hop between tasks. The executor's
+    one pattern subscription covers every result."""
+    client = redis.Redis.from_url(redis_server.url)
+    client.config_resetstat()
+    for n in range(3):
+        executor.queue(unclaimable(f"celery_nosub_{n}", patience=1))
+    stats = client.info("commandstats")
+    assert stats["cmdstat_lpush"]["calls"] == 3
+    assert not {"cmdstat_subscribe", "cmdstat_unsubscribe"} & set(stats)
+    assert client.pubsub_numpat() == 1
+
+
+def test_a_published_result_ends_its_try_from_the_message_alone(executor, redis_server):
+    """The backend publishes each result as it stores it: the executor takes the exit code
+    from the publication (here published, never stored, so no read of the key could find it)."""
+    client = redis.Redis.from_url(redis_server.url)
+    workload = unclaimable("celery_published", patience=1)
+    executor.queue(workload)
+    (task_id,) = sent_task_ids(client)
+    assert executor.sync() == []
+    client.publish(executor.app.backend.get_key_for_task(task_id), ended_message(task_id, 7))
+    (event,) = collect(executor, 1, timeout=30)
+    assert event == ExecutorEvent(workload.ti_id, 1, 7)
+    assert executor.running_tries() == {}
+
+
+def test_a_result_whose_publication_was_missed_is_found_by_the_poll(executor, redis_server):
+    """Stored while the subscription was down (here: stored, never published): the periodic
+    MGET finds it, and the key is deleted once read."""
+    client = redis.Redis.from_url(redis_server.url)
+    workload = unclaimable("celery_missed", patience=1)
+    executor.queue(workload)
+    (task_id,) = sent_task_ids(client)
+    key = executor.app.backend.get_key_for_task(task_id)
+    client.set(key, ended_message(task_id, 0))
+    (event,) = collect(executor, 1, timeout=30)
+    assert event == ExecutorEvent(workload.ti_id, 1, EXIT_OK)
+    assert not client.exists(key)

@@ -223,3 +223,46 @@ def test_each_instance_takes_its_own_pool_slots(orch_settings):
     store(dag)
     run = trigger("pooled")
     assert sorted(tick(run).values(), key=str) == ["queued", "scheduled"]
+
+
+def test_an_all_done_mapped_task_over_a_skipped_or_failed_upstream_never_runs():
+    with DAG("alldone", schedule=None, start_date=START) as dag:
+        double.override(trigger_rule="all_done").expand(x=numbers())
+        double.override(task_id="other", trigger_rule="all_done").expand(
+            x=numbers.override(task_id="more")()
+        )
+    store(dag)
+    run = trigger("alldone")
+    tick(run)
+    finish(run, "numbers", state="skipped")
+    finish(run, "more", state="failed")
+    state = tick(run)
+    assert (state[("double", -1)], state[("other", -1)]) == ("skipped", "upstream_failed")
+
+
+def test_a_cleared_upstream_pushing_another_length_revises_the_instances():
+    with DAG("revise", schedule=None, start_date=START) as dag:
+        double.expand(x=numbers())
+    store(dag)
+    run = trigger("revise")
+    tick(run)
+    finish(run, "numbers", value=[1, 2, 3])
+    tick(run)
+    # Cleared and run again, the upstream now returns two items: the third instance goes.
+    TaskInstance.objects.filter(dag_run=run).update(state=None)
+    finish(run, "numbers", value=[1, 2])
+    state = tick(run)
+    assert {k: v for k, v in state.items() if k[0] == "double"} == {
+        ("double", 0): "queued",
+        ("double", 1): "queued",
+        ("double", 2): "removed",
+    }
+    TaskInstance.objects.filter(dag_run=run).update(state=None)
+    finish(run, "numbers", value=[1, 2, 3, 4])
+    state = tick(run)
+    assert sorted(i for (t, i), s in state.items() if t == "double" and s == "queued") == [
+        0,
+        1,
+        2,
+        3,
+    ]

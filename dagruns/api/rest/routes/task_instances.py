@@ -12,6 +12,7 @@ from ninja import Query, Router
 from pydantic import Field
 
 from dagruns.actions.dags import get_dag_or_raise
+from dagruns.actions.mapped import MapIndexError, TaskIsMapped, get_mapped_ti_or_raise
 from dagruns.actions.notes import do_set_ti_note
 from dagruns.actions.task_instances import do_clear, do_mark_state, select_task_instances
 from dagruns.api.rest import present
@@ -58,6 +59,7 @@ TI_ORDER = {
     "data_interval_start": "dag_run__data_interval_start",
     "data_interval_end": "dag_run__data_interval_end",
     "operator": "operator",
+    "rendered_map_index": "rendered_map_index",
     "task_id": "task_id",
     "dag_id": "dag_id",
     "run_id": "run_id",
@@ -210,17 +212,32 @@ def get_task_instances_batch(
     return {"task_instances": [present.task_instance(t) for t in rows], "total_entries": total}
 
 
-def get_ti(dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> TaskInstance:
+def get_ti(
+    dag_id: str, run_id: str, task_id: str, map_index: int = -1, *, mapped_route: bool = False
+) -> TaskInstance:
+    """One task instance, or a 404 in Airflow's words plus why (a map index the task does not
+    have, a map index given for an unmapped task, a mapped task asked for without one)."""
     ti = (
         ti_queryset()
         .filter(dag_id=dag_id, run_id=run_id, task_id=task_id, map_index=map_index)
         .first()
     )
     if ti is None:
-        raise not_found(
-            f"The Task Instance with dag_id: `{dag_id}`, run_id: `{run_id}`, task_id: "
+        what = "Mapped Task Instance" if mapped_route else "Task Instance"
+        detail = (
+            f"The {what} with dag_id: `{dag_id}`, run_id: `{run_id}`, task_id: "
             f"`{task_id}` and map_index: `{map_index}` was not found"
         )
+        run = DagRun.objects.filter(dag_id=dag_id, run_id=run_id).first()
+        if run is not None:
+            try:
+                get_mapped_ti_or_raise(run, task_id, map_index if map_index >= 0 else None)
+            except TaskIsMapped as exc:
+                # Airflow's words for a mapped task asked for without its index.
+                detail = f"Task instance is mapped, add the map_index value to the URL ({exc})"
+            except MapIndexError as exc:
+                detail = f"{detail}: {exc}"
+        raise not_found(detail)
     return ti
 
 
@@ -303,18 +320,6 @@ def get_task_instance_dependencies(
     return {"dependencies": failed_dependencies(ti)}
 
 
-@router.get(
-    PREFIX + "/{task_id}/{signedint:map_index}",
-    response={200: TaskInstanceResponse, **errors(404)},
-    operation_id="get_mapped_task_instance",
-)
-def get_mapped_task_instance(
-    request: HttpRequest, dag_id: str, dag_run_id: str, task_id: str, map_index: DbInt
-):
-    require(request, Role.VIEWER)
-    return present.task_instance(get_ti(dag_id, dag_run_id, task_id, map_index))
-
-
 def _patch(
     request: HttpRequest,
     dag_id: str,
@@ -326,7 +331,15 @@ def _patch(
     dry_run: bool,
 ) -> dict[str, Any]:
     require(request, Role.USER)
-    ti = get_ti(dag_id, run_id, task_id, -1 if map_index is None else map_index)
+    if map_index is None:
+        # As Airflow: no map index means every instance of the task (one, if unmapped).
+        tis = list(ti_queryset().filter(dag_id=dag_id, run_id=run_id, task_id=task_id))
+        tis.sort(key=lambda t: t.map_index)
+        if not tis:
+            get_ti(dag_id, run_id, task_id)  # raises the 404 naming what is missing
+    else:
+        tis = [get_ti(dag_id, run_id, task_id, map_index, mapped_route=map_index >= 0)]
+    ti = tis[0]
     fields = set(body.model_fields_set) & {"new_state", "note"}
     if update_mask:
         unknown = set(update_mask) - {"new_state", "note"}
@@ -334,13 +347,13 @@ def _patch(
             raise bad_request(f"Invalid fields in update_mask: {', '.join(sorted(unknown))}")
         fields &= set(update_mask)
     note = (body.note or "") if "note" in fields else None
-    affected = [ti]
+    affected = tis
     if "new_state" in fields and body.new_state is not None:
         chosen = select_task_instances(
             ti.dag_id,
             run_ids=[ti.run_id],
             task_ids=[ti.task_id],
-            map_indexes={ti.task_id: {ti.map_index}},
+            map_indexes={ti.task_id: {t.map_index for t in tis}},
             include_upstream=body.include_upstream,
             include_downstream=body.include_downstream,
             include_past=body.include_past,
@@ -351,11 +364,16 @@ def _patch(
             raise conflict(f"Task id {task_id} is already in {body.new_state} state")
         if not dry_run:
             # State and note in one transaction: both land or neither does.
-            do_mark_state(chosen, body.new_state, actor(request), note=note, note_on=[ti])
+            do_mark_state(chosen, body.new_state, actor(request), note=note, note_on=tis)
     elif note is not None and not dry_run:
-        do_set_ti_note(ti, note, actor(request))
+        for one in tis:
+            do_set_ti_note(one, note, actor(request))
     # Re-read with their runs and versions: one query, and the state after the change.
-    fresh = ti_queryset().filter(pk__in=[t.pk for t in affected]).order_by("run_id", "task_id")
+    fresh = (
+        ti_queryset()
+        .filter(pk__in=[t.pk for t in affected])
+        .order_by("run_id", "task_id", "map_index")
+    )
     rows = list(fresh)
     return {"task_instances": [present.task_instance(t) for t in rows], "total_entries": len(rows)}
 
@@ -421,6 +439,10 @@ def post_clear_task_instances(request: HttpRequest, dag_id: str, body: ClearTask
             else:
                 task_ids.append(item[0])
                 mapped.setdefault(item[0], set()).add(item[1])
+        # As Airflow: a task named on its own means all its instances, whatever pairs say.
+        for item in body.task_ids:
+            if isinstance(item, str):
+                mapped.pop(item, None)
     tis = select_task_instances(
         dag_id,
         run_ids=run_ids,
@@ -444,7 +466,9 @@ def post_clear_task_instances(request: HttpRequest, dag_id: str, body: ClearTask
         reset_dag_runs=body.reset_dag_runs,
         note=body.note,
     )
-    rows = list(ti_queryset().filter(pk__in=[t.pk for t in tis]).order_by("run_id", "task_id"))
+    rows = list(
+        ti_queryset().filter(pk__in=[t.pk for t in tis]).order_by("run_id", "task_id", "map_index")
+    )
     return {"task_instances": [present.task_instance(t) for t in rows], "total_entries": len(rows)}
 
 

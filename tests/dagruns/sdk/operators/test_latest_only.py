@@ -67,9 +67,28 @@ def test_a_run_with_no_next_interval_is_the_last_one_and_proceeds():
     op = _latest_only("@once")
     old = dt.datetime(2020, 1, 1, tzinfo=UTC)
     assert op.execute(_run("scheduled", old, old, old)) == ["a", "b"]
+
+
+def test_the_dags_end_date_does_not_make_an_old_run_the_latest():
+    # Airflow asks the timetable without the DAG's start/end restriction.
     ended = _latest_only("@daily", end_date=dt.datetime(2020, 1, 5, tzinfo=UTC))
     last = dt.datetime(2020, 1, 5, tzinfo=UTC)
-    assert ended.execute(_run("scheduled", last, last, last)) == ["a", "b"]
+    assert ended.execute(_run("scheduled", last, last, last)) == []
+
+
+def test_a_timetable_object_is_asked_for_the_next_run():
+    class EveryTwoHours:
+        def next_dagrun_info(self, *, last_automated_data_interval, restriction):
+            end = last_automated_data_interval.end + dt.timedelta(hours=2)
+            assert restriction.earliest == last_automated_data_interval.end
+            return SimpleNamespace(data_interval=SimpleNamespace(start=end, end=end))
+
+    op = _latest_only("@daily")
+    op.dag.timetable = SimpleNamespace(timetable=EveryTwoHours())
+    now = dt.datetime.now(UTC)
+    recent, stale = now - dt.timedelta(hours=1), now - dt.timedelta(hours=3)
+    assert op.execute(_run("scheduled", recent, recent, recent)) == ["a", "b"]
+    assert op.execute(_run("scheduled", stale, stale, stale)) == []
 
 
 def test_a_schedule_it_cannot_step_is_an_error_not_a_guess():

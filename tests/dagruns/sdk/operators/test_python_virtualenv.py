@@ -149,3 +149,19 @@ def test_a_virtualenv_without_requirements_is_built_once_and_reused(tmp_path: Pa
     assert len(built) == 1 and built[0].startswith("venv-")
     assert op.execute({"ti": FakeTI()}) == 10
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == built
+
+
+def read_string_args_and_env():
+    import os
+
+    return virtualenv_string_args, os.environ.get("ORCH_TEST_FLAG"), "HOME" in os.environ  # noqa: F821
+
+
+def test_string_args_and_env_vars_reach_the_function():
+    op = _external(
+        read_string_args_and_env,
+        string_args=["first", "second"],
+        env_vars={"ORCH_TEST_FLAG": "on"},
+        inherit_env=False,
+    )
+    assert op.execute({"ti": FakeTI()}) == (["first", "second"], "on", False)
