@@ -178,7 +178,7 @@ def _layout_level(
             if child not in by_id:
                 continue
             task = by_id[child]
-            label = task.get("label") or child
+            label = task.get("task_display_name") or task.get("label") or child
             width = node_width(label, task.get("task_type") or "")
             items.append(_Item(f"t:{child}", position[child], width, NODE_HEIGHT, child))
             owner[child] = len(items) - 1
@@ -367,7 +367,7 @@ def layout_serialized(serialized: dict[str, Any]) -> Layout:
     for task in tasks:
         box = built.nodes.get(task["task_id"])
         if box is not None:
-            box.label = task.get("label") or task["task_id"]
+            box.label = task.get("task_display_name") or task.get("label") or task["task_id"]
             box.task_type = task.get("task_type") or ""
             role = (
                 "setup" if task.get("is_setup") else "teardown" if task.get("is_teardown") else ""

@@ -150,6 +150,7 @@ def ti_context(request, dag, run, ti) -> dict:
         "ti": ti,
         "state": ti.state or "none",
         "task": task,
+        "task_display_name": task.get("task_display_name") or ti.task_id,
         "tries": tries,
         "chosen_try": chosen,
         "xcoms": xcoms,
@@ -204,6 +205,7 @@ def mapped_context(request, dag, run, task_id: str) -> dict:
         tis.order_by("map_index").only(
             "map_index",
             "rendered_map_index",
+            "task_display_name",
             "state",
             "try_number",
             "start_date",
@@ -217,6 +219,8 @@ def mapped_context(request, dag, run, task_id: str) -> dict:
         "dag": dag,
         "run": run,
         "task_id": task_id,
+        # Every instance of a task carries the same name: the first shown one's will do.
+        "task_display_name": (shown[0].task_display_name if shown else "") or task_id,
         "state": group_state(states) or "none",
         "summary": summary,
         "instances": [

@@ -158,4 +158,5 @@ class DagProcessor(TickLoop[ParsingReport]):
         return (
             f"parsed {report.parsed} file(s), {report.unchanged} unchanged, "
             f"{report.forgotten} removed, {report.errors} with errors"
+            + (f", {report.callbacks} DAG callback(s) run" if report.callbacks else "")
         )
