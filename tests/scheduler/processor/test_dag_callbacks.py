@@ -223,3 +223,28 @@ def test_dags_test_runs_the_dag_callback_itself_and_prints_its_log(
     printed = out.getvalue()
     assert "--- DAG callbacks ---" in printed and "callback saw success" in printed
     assert DagCallbackRequest.objects.get().outcome == "success"
+
+
+def test_a_dag_file_in_airflows_spelling_gets_its_callback_too(dags_folder, tmp_path, logs):
+    out = tmp_path / "airflow_spelling.txt"
+    write(
+        dags_folder,
+        "airflow_spelling.py",
+        f"""
+        from datetime import datetime
+        from airflow.sdk import DAG
+        from airflow.providers.standard.operators.empty import EmptyOperator
+
+        def notify(context):
+            with open({str(out)!r}, "w") as handle:
+                handle.write(context["reason"] + " " + context["dag"].dag_id)
+
+        with DAG("airflow_spelling", schedule=None, start_date=datetime(2024, 1, 1),
+                 on_success_callback=notify):
+            EmptyOperator(task_id="a") >> EmptyOperator(task_id="b")
+        """,
+    )
+    DagProcessor().run_once()
+    _finish_run("airflow_spelling", {"a": "success", "b": "success"})
+    DagProcessor().run_once()
+    assert out.read_text() == "success airflow_spelling"
