@@ -102,16 +102,16 @@ class OrchSettings(BaseModel):
         meaning="scanned recursively; `.airflowignore` and `.dagignore` (gitignore syntax) honoured",
         shown="`$ORCH_HOME/dags`",
     )
-    dag_ignore_file_syntax: Literal["glob", "regexp"] = setting(
-        "glob",
-        meaning="syntax of `.airflowignore` patterns, as Airflow's `dag_ignore_file_syntax` "
-        "(`glob`, Airflow 3's default, or `regexp`)",
-    )
     plugins_folder: Path = setting(
         default_factory=lambda data: data["home"] / "plugins",
         meaning="Airflow-style plugins (`AirflowPlugin` subclasses with custom `timetables`); "
         "read once per process at start",
         shown="`$ORCH_HOME/plugins`",
+    )
+    dag_ignore_file_syntax: Literal["glob", "regexp"] = setting(
+        "glob",
+        meaning="syntax of `.airflowignore` patterns, as Airflow's `dag_ignore_file_syntax` "
+        "(`glob`, Airflow 3's default, or `regexp`)",
     )
     log_dir: Path = setting(
         default_factory=lambda data: data["home"] / "logs",

@@ -92,6 +92,7 @@ def create_dag_run(dag: DagModel, version: DagVersion, **fields: Any) -> DagRun:
                 queue=task.get("queue") or "default",
                 priority_weight=task.get("priority_weight_total", task.get("priority_weight", 1)),
                 operator=task.get("task_type", ""),
+                task_display_name=task.get("task_display_name") or "",
                 executor_config=task.get("executor_config") or {},
                 max_tries=task.get("retries") or 0,
                 dag_version=version,

@@ -195,6 +195,7 @@ def _standard_provider() -> dict[str, dict[str, str]]:
         f"{base}.utils.weekday": names(SDK, "WeekDay"),
         f"{base}.hooks": {},
         f"{base}.hooks.subprocess": names(SDK, "SubprocessHook", "SubprocessResult"),
+        f"{base}.hooks.filesystem": names(SDK, "FSHook"),
     }
     for kind, group in (
         ("operators", STANDARD_OPERATORS),
@@ -288,7 +289,17 @@ def _airflow_sdk() -> dict[str, dict[str, str]]:
     definitions = "airflow.sdk.definitions"
     return {
         "airflow.sdk": AIRFLOW_SDK,
-        "airflow.sdk.exceptions": EXCEPTIONS,
+        # The task SDK's runtime error (a failed Variable/Connection request) lives only here.
+        "airflow.sdk.exceptions": merged(
+            EXCEPTIONS, names(SDK, "AirflowRuntimeError", "ErrorType")
+        ),
+        # Where Airflow 3 defines its enums; its own example DAGs import TriggerRule from here.
+        "airflow.sdk.api": {},
+        "airflow.sdk.api.datamodels": {},
+        "airflow.sdk.api.datamodels._generated": merged(
+            names(SDK, "TriggerRule", "WeightRule"),
+            names(f"{COMPAT}.states", "DagRunState", "TaskInstanceState"),
+        ),
         "airflow.sdk.timezone": TIMEZONE_FUNCTIONS,
         "airflow.sdk.bases": {},
         "airflow.sdk.bases.operator": merged(OPERATOR_HELPERS, names(SDK, "BaseAsyncOperator")),

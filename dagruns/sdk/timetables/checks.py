@@ -26,6 +26,11 @@ def check_timetable(timetable: Timetable, dag_id: str) -> Timetable:
             f"DAG {dag_id!r}: timetable {name} sets run_ordering, which orchestrator does not "
             "support yet"
         )
+    if any("generate_run_id" in vars(klass) for klass in cls.__mro__ if klass is not Timetable):
+        raise DagDefinitionError(
+            f"DAG {dag_id!r}: timetable {name} overrides generate_run_id, which orchestrator "
+            "does not support yet (run ids are scheduled__<logical date>)"
+        )
     try:
         timetable.validate()
     except Exception as exc:

@@ -145,3 +145,11 @@ def test_decorator_modules_give_the_task_decorator_of_their_kind():
     from airflow.providers.standard.decorators.python import python_task
 
     assert python_task == dagruns.sdk.task.python and bash_task == dagruns.sdk.task.bash
+
+
+def test_airflow_3_s_generated_enums_module_gives_our_enums():
+    from airflow.sdk.api.datamodels._generated import DagRunState, TriggerRule
+    from airflow.utils.state import DagRunState as OldDagRunState
+
+    assert TriggerRule is dagruns.sdk.TriggerRule
+    assert DagRunState is OldDagRunState and DagRunState.SUCCESS == "success"

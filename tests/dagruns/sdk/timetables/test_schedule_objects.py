@@ -120,12 +120,18 @@ class LimitsRuns(EveryOtherDay):
     active_runs_limit = 1
 
 
+class NamesRuns(EveryOtherDay):
+    def generate_run_id(self, *, run_type, run_after, data_interval, **extra):
+        return f"custom_{run_after}"
+
+
 @pytest.mark.parametrize(
     ("timetable", "problem"),
     [
         (NotStorable(), r"NotStorable cannot be stored: its serialize\(\) must return a JSON-able"),
         (Invalid(), r"Invalid is invalid: ValueError: hour must be before noon"),
         (LimitsRuns(), r"LimitsRuns sets active_runs_limit"),
+        (NamesRuns(), r"NamesRuns overrides generate_run_id"),
     ],
 )
 def test_a_broken_custom_timetable_fails_the_dag_file_naming_dag_and_timetable(timetable, problem):
