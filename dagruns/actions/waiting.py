@@ -107,7 +107,7 @@ def why_waiting(
         reasons.extend(_upstream_reasons(ti, graph_for_version(version_id)))
         reasons.extend(_executor_reasons(ti, graph_for_version(version_id)))
         reasons.extend(_task_concurrency_reasons(ti, graph_for_version(version_id)))
-        unmet_past = past_depends_unmet(run, ti.task_id)
+        unmet_past = past_depends_unmet(run, ti.task_id, version_id)
         if unmet_past:
             reasons.append(WaitReason(PAST_DEP_NAME, unmet_past))
     reasons.extend(_state_reasons(ti, now or timezone.now()))

@@ -19,10 +19,14 @@ TIS = TaskInstanceState
 DEP_NAME = "Previous Dagrun State"
 
 
-def past_depends_unmet(run: DagRun, task_id: str) -> str | None:
+def past_depends_unmet(run: DagRun, task_id: str, version_id: int | None = None) -> str | None:
     """Why the task may not start in `run` because of the previous run (Airflow's sentence),
-    or None when its past is met (or it does not depend on it)."""
-    spec = graph_for_version(run.dag_version_id).tasks.get(task_id)
+    or None when its past is met (or it does not depend on it). `version_id`: the DAG version
+    whose task settings apply (default: the run's)."""
+    version_id = version_id if version_id is not None else run.dag_version_id
+    if version_id is None:
+        return None
+    spec = graph_for_version(version_id).tasks.get(task_id)
     if spec is None or not spec.depends_on_past:
         return None
     previous = (
