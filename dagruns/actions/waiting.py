@@ -17,6 +17,8 @@ from django.utils import timezone
 
 from dagruns.actions.pools import usage
 from dagruns.domain.dag_graph import DagGraph, graph_for_version
+from dagruns.domain.past_runs import DEP_NAME as PAST_DEP_NAME
+from dagruns.domain.past_runs import past_depends_unmet
 from dagruns.domain.trigger_rules import UpstreamCounts, evaluate
 from dagruns.domain.workers import census
 from dagruns.models import DagModel, DagRun, Pool, TaskInstance
@@ -105,6 +107,9 @@ def why_waiting(
         reasons.extend(_upstream_reasons(ti, graph_for_version(version_id)))
         reasons.extend(_executor_reasons(ti, graph_for_version(version_id)))
         reasons.extend(_task_concurrency_reasons(ti, graph_for_version(version_id)))
+        unmet_past = past_depends_unmet(run, ti.task_id, version_id)
+        if unmet_past:
+            reasons.append(WaitReason(PAST_DEP_NAME, unmet_past))
     reasons.extend(_state_reasons(ti, now or timezone.now()))
     if ti.state in NOT_STARTED:
         reasons.extend(_pool_reasons(ti))

@@ -14,6 +14,7 @@ from django.db.models import F, Q, QuerySet
 
 from dagruns.actions.dag_callbacks import on_run_finished
 from dagruns.domain.dag_graph import DagGraph, TaskSpec, graph_for_version
+from dagruns.domain.past_runs import past_depends_unmet
 from dagruns.domain.trigger_rules import Decision, UpstreamCounts, evaluate
 from dagruns.models import DagModel, DagRun, DagRunState, TaskInstance, TaskInstanceState
 from dagruns.models.states import TI_FAILED_LIKE, TI_FINISHED
@@ -324,35 +325,9 @@ def summarize(states: RunStates) -> dict[str, str | None]:
 
 
 def _past_succeeded(run: DagRun, task_id: str) -> bool:
-    """depends_on_past, as Airflow's PrevDagrunDep: every instance (all map indexes) of this
-    task in the previous run succeeded or was skipped; with wait_for_downstream, so did every
-    instance of its immediate downstream tasks there. The first run has no past to wait for.
-    A previous run without this task (it was added since) lets it start only when it never ran
-    before and ignore_first_depends_on_past is set (our default, as Airflow's
-    ignore_first_depends_on_past_by_default); otherwise it waits, as in Airflow."""
-    previous = (
-        DagRun.objects.filter(dag_id=run.dag_id, run_after__lt=run.run_after)
-        .order_by("-run_after")
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if previous is None:
-        return True
-    spec = graph_for_version(run.dag_version_id).tasks.get(task_id)
-    past = TaskInstance.objects.filter(dag_run_id=previous)
-    if not past.filter(task_id=task_id).exists():
-        ignore_first = spec.ignore_first_depends_on_past if spec is not None else True
-        never_ran = not TaskInstance.objects.filter(
-            dag_id=run.dag_id, task_id=task_id, dag_run__run_after__lt=run.run_after
-        ).exists()
-        return ignore_first and never_ran
-    watched = [task_id]
-    if spec is not None and spec.wait_for_downstream:
-        watched += spec.downstream
-    # "Unsuccessful" as Airflow counts it: not finished counts too (None, running ...).
-    return not (
-        past.filter(task_id__in=watched).exclude(state__in=(TIS.SUCCESS, TIS.SKIPPED)).exists()
-    )
+    """depends_on_past / wait_for_downstream, as Airflow's PrevDagrunDep: decided in
+    dagruns/domain/past_runs.py, which "why is it waiting" asks too."""
+    return past_depends_unmet(run, task_id) is None
 
 
 def _run_outcome(graph: DagGraph, states: dict[str, str | None]) -> str | None:

@@ -223,3 +223,44 @@ def test_dags_test_runs_the_dag_callback_itself_and_prints_its_log(
     printed = out.getvalue()
     assert "--- DAG callbacks ---" in printed and "callback saw success" in printed
     assert DagCallbackRequest.objects.get().outcome == "success"
+
+
+def test_a_dag_file_in_airflows_spelling_gets_its_callback_too(dags_folder, tmp_path, logs):
+    out = tmp_path / "airflow_spelling.txt"
+    write(
+        dags_folder,
+        "airflow_spelling.py",
+        f"""
+        from datetime import datetime
+        from airflow.sdk import DAG
+        from airflow.providers.standard.operators.empty import EmptyOperator
+
+        def notify(context):
+            with open({str(out)!r}, "w") as handle:
+                handle.write(context["reason"] + " " + context["dag"].dag_id)
+
+        with DAG("airflow_spelling", schedule=None, start_date=datetime(2024, 1, 1),
+                 on_success_callback=notify):
+            EmptyOperator(task_id="a") >> EmptyOperator(task_id="b")
+        """,
+    )
+    DagProcessor().run_once()
+    _finish_run("airflow_spelling", {"a": "success", "b": "success"})
+    DagProcessor().run_once()
+    assert out.read_text() == "success airflow_spelling"
+
+
+def test_a_claim_left_by_a_dead_processor_is_taken_again(dags_folder, tmp_path, logs):
+    out = _dag_file(dags_folder, tmp_path, "orphaned", "on_failure_callback=record")
+    DagProcessor().run_once()
+    run = _finish_run("orphaned", {"a": "failed", "b": "upstream_failed"})
+    request = DagCallbackRequest.objects.get(dag_run=run)
+    # Claimed a moment ago by a processor that is still running it: not taken.
+    DagCallbackRequest.objects.filter(pk=request.pk).update(started_at=timezone.now())
+    assert DagProcessor().run_once().callbacks == 0
+    # Claimed long ago, never finished: its processor died; another one runs it.
+    DagCallbackRequest.objects.filter(pk=request.pk).update(
+        started_at=timezone.now() - timedelta(hours=1)
+    )
+    assert DagProcessor().run_once().callbacks == 1
+    assert [r["reason"] for r in _records(out)] == ["task_failure"]

@@ -117,3 +117,16 @@ def test_wait_for_downstream_implies_depends_on_past():
     with DAG("implies", schedule=None, start_date=START):
         task = PythonOperator(task_id="t", python_callable=noop, wait_for_downstream=True)
     assert task.depends_on_past is True
+
+
+def test_why_waiting_names_the_previous_dagrun_state_with_airflows_reason():
+    from dagruns.actions.waiting import why_waiting
+
+    model = _dag("wfd_why", wait_for_downstream=True)
+    _first_state_after_examining(model, {"first": "success", "second": "failed", "third": None})
+    ti = TaskInstance.objects.get(dag_run__run_id="current", dag_id="wfd_why", task_id="first")
+    (reason,) = [r for r in why_waiting(ti) if r.name == "Previous Dagrun State"]
+    assert reason.reason == (
+        "The tasks downstream of the previous task instance(s) haven't completed, and "
+        "wait_for_downstream is True."
+    )
