@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The whole test command: install, start services, lint, check migrations, run the suite on
-# SQLite and again on PostgreSQL. Any failure (including "no tests collected") fails the run.
+# SQLite, its database tests again on PostgreSQL, and the engine's semantics suite on Celery.
+# Any failure (including "no tests collected") fails the run. Each stage prints its wall and
+# CPU time (user+sys of everything it started), so where the time goes is in every CI log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+TIMEFORMAT="   (%Rs wall, %Us user, %Ss sys)"
 
 bash .ci/bootstrap.sh
 bash .ci/services.sh
@@ -26,18 +29,22 @@ echo "== django checks"
 $PY manage.py check
 $PY manage.py makemigrations --check --dry-run
 
-echo "== tests on SQLite"
+echo "== tests on SQLite (every test: the embedded default)"
 # Two workers: most tests wait on real subprocesses (servers, runners, browsers), so two at once
 # use the 2-core machine instead of idling it; every test owns its database, home and ports.
-$PY -m pytest -n 2 "$@"
+time $PY -m pytest -n 2 "$@"
 
-echo "== tests on PostgreSQL"
-ORCH_DATABASE_URL="postgresql://postgres@127.0.0.1:5432/orchestrator" \
-    $PY -m pytest -n 2 -m "not sqlite_only" "$@"
+echo "== database tests on PostgreSQL"
+# `database`: the tests whose outcome may depend on the engine (models, actions, queries,
+# locking, several schedulers, migrations, the API...). tests/conftest.py gives the marker —
+# to every test that uses the test database, unless shown not to matter — and says why.
+time ORCH_DATABASE_URL="postgresql://postgres@127.0.0.1:5432/orchestrator" \
+    $PY -m pytest -n 2 -m "database and not sqlite_only" "$@"
 
 echo "== the engine's semantics suite on the Celery executor (PostgreSQL, two real workers)"
 # The production set-up: each pytest worker starts a private redis-server and two
 # `manage.py celery worker` processes (tests/e2e/conftest.py); the e2e tests that do not drive
-# the engine are skipped in this pass (they ran above).
-TEST_EXECUTOR=celery ORCH_DATABASE_URL="postgresql://postgres@127.0.0.1:5432/orchestrator" \
+# the engine are skipped in this pass (they ran above). With the SQLite pass, every engine
+# test runs in both set-ups people run: SQLite with the local executor, PostgreSQL with Celery.
+time TEST_EXECUTOR=celery ORCH_DATABASE_URL="postgresql://postgres@127.0.0.1:5432/orchestrator" \
     $PY -m pytest -n 2 -m "not sqlite_only" tests/e2e "$@"

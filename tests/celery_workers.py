@@ -18,7 +18,7 @@ import pytest
 
 from orchestrator_site import worker_registry
 from tests.polling import wait_until
-from tests.processes import ROOT
+from tests.processes import ROOT, server_env
 
 
 def worker_env(broker_url: str, **extra: str) -> dict[str, str]:
@@ -34,6 +34,21 @@ def worker_env(broker_url: str, **extra: str) -> dict[str, str]:
     )
     env.update(extra)
     return env
+
+
+def celery_server_env(
+    home: Path, port: int, broker_url: str, executor: str = "celery", **extra: str
+) -> dict[str, str]:
+    """The environment of an API server or scheduler that hands tasks to Celery workers on
+    `broker_url` (`executor` may name several, "local,celery"), with the quick heartbeats and
+    idle ticks of every engine test; `extra` adds or overrides settings."""
+    settings = {
+        "ORCH_EXECUTOR": executor,
+        "ORCH_CELERY_BROKER_URL": broker_url,
+        "ORCH_TASK_HEARTBEAT_INTERVAL": "0.5",
+        "ORCH_SCHEDULER_IDLE_SLEEP": "0.05",
+    }
+    return server_env(home, port, **{**settings, **extra})
 
 
 class Worker:

@@ -10,12 +10,92 @@ from django.db import connection
 
 from orchestrator_site.config import OrchSettings
 
+# --- Which tests the PostgreSQL pass runs ---------------------------------------------------
+# The SQLite pass of .ci/test.sh (the embedded default) runs every test; the PostgreSQL pass
+# runs `-m database`: the tests whose outcome may depend on the database engine. This hook
+# gives the marker, so the choice is made here and nowhere else (README, "Testing"):
+#
+# - a test that reaches the test database through pytest-django (the fixtures below, or the
+#   django_db marker) is a database test: any query it makes may behave differently there;
+# - so is every test under DATABASE_DIRECTORIES, which reach databases through subprocesses
+#   (servers, schedulers, standalone trees with a scratch database) without those fixtures,
+#   and any test marked `database` by hand for the same reason;
+# - except the tests under SAME_ON_EVERY_DATABASE and those marked sqlite_only;
+# - and except the engine semantics tests (tests/e2e, the `engine` fixture), which the third
+#   pass runs on PostgreSQL with the Celery executor: PostgreSQL with Celery and SQLite with
+#   the local executor are the two set-ups people run, and each engine test runs in both.
+#
+# The default is the safe side: a new test that touches the database runs on both engines
+# until someone shows it cannot differ (a missed opt-out costs seconds, a missed opt-in would
+# cost coverage); one that cannot reach a database (pytest-django refuses its queries) runs
+# on SQLite alone, where its result is the same.
+DATABASE_FIXTURES = frozenset(
+    {
+        "db",
+        "transactional_db",
+        "live_server",
+        "django_db_reset_sequences",
+        "django_db_serialized_rollback",
+        "admin_user",
+        "admin_client",
+    }
+)
+DATABASE_DIRECTORIES = ("tests/e2e/",)
+SAME_ON_EVERY_DATABASE = {
+    # Real pages in Chromium issue the views' queries, which tests/dagruns/views runs on both
+    # engines; live updates over PostgreSQL NOTIFY are proved by tests/e2e/test_log_replicas_e2e
+    # and tests/dagruns/notify. What the browser adds (scripts, CSP, sockets) is the same.
+    "tests/browser/",
+    # The task runner never touches a database (an import contract): what it sends goes
+    # through the Execution API, whose handlers tests/dagruns/api runs on both engines.
+    "tests/scheduler/runner/",
+}
+
+
+def is_database_test(item: pytest.Item, rootpath: Path) -> bool:
+    where = item.path.relative_to(rootpath).as_posix()
+    if item.get_closest_marker("sqlite_only") or where.startswith(tuple(SAME_ON_EVERY_DATABASE)):
+        return False
+    if item.get_closest_marker("postgres_only") or item.get_closest_marker("database"):
+        return True
+    if where.startswith("tests/e2e/") and "engine" in item.fixturenames:
+        # The Celery pass runs it on PostgreSQL, unless it inspects the local executor.
+        return bool(item.get_closest_marker("local_executor"))
+    return (
+        where.startswith(DATABASE_DIRECTORIES)
+        or bool(DATABASE_FIXTURES & set(item.fixturenames))
+        or item.get_closest_marker("django_db") is not None
+    )
+
+
+# Tests that take tens of seconds each (real servers, workers, standalone trees, browsers) start
+# first: pytest-xdist hands out tests in this order, so the short ones fill the gaps at the end
+# instead of one worker finishing a long test alone while the other has nothing left.
+LONG_RUNNING_DIRECTORIES = (
+    "tests/e2e/",
+    "tests/browser/",
+    "tests/scheduler/management/",
+    "tests/scheduler/housekeeping/",
+    "tests/scheduler/worker/",
+    "tests/scheduler/executors/",
+)
+
+
+def runs_long(item: pytest.Item, rootpath: Path) -> bool:
+    where = item.path.relative_to(rootpath).as_posix()
+    return where.startswith(LONG_RUNNING_DIRECTORIES) or bool(item.get_closest_marker("slow"))
+
 
 def pytest_collection_modifyitems(config, items):
     on_postgres = connection.vendor == "postgresql"
     for item in items:
         if item.get_closest_marker("postgres_only") and not on_postgres:
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (runs in the PG pass)"))
+        if is_database_test(item, config.rootpath):
+            item.add_marker(pytest.mark.database)
+    # A stable sort: the order within each group stays the collection order (every worker
+    # computes the same one, as pytest-xdist requires).
+    items.sort(key=lambda item: not runs_long(item, config.rootpath))
 
 
 class _OverridableSettings(OrchSettings):

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 
+from dagruns.actions.dag_callbacks import on_run_finished
 from dagruns.domain.dag_graph import DagGraph, TaskSpec, graph_for_version
 from dagruns.domain.trigger_rules import Decision, UpstreamCounts, evaluate
 from dagruns.models import DagModel, DagRun, DagRunState, TaskInstance, TaskInstanceState
@@ -323,9 +324,12 @@ def summarize(states: RunStates) -> dict[str, str | None]:
 
 
 def _past_succeeded(run: DagRun, task_id: str) -> bool:
-    """depends_on_past: the same task in the previous run must have succeeded or been
-    skipped (Airflow's PrevDagrunDep). The first run, or a previous run without this task,
-    has no past to wait for."""
+    """depends_on_past, as Airflow's PrevDagrunDep: every instance (all map indexes) of this
+    task in the previous run succeeded or was skipped; with wait_for_downstream, so did every
+    instance of its immediate downstream tasks there. The first run has no past to wait for.
+    A previous run without this task (it was added since) lets it start only when it never ran
+    before and ignore_first_depends_on_past is set (our default, as Airflow's
+    ignore_first_depends_on_past_by_default); otherwise it waits, as in Airflow."""
     previous = (
         DagRun.objects.filter(dag_id=run.dag_id, run_after__lt=run.run_after)
         .order_by("-run_after")
@@ -334,12 +338,21 @@ def _past_succeeded(run: DagRun, task_id: str) -> bool:
     )
     if previous is None:
         return True
-    past = list(
-        TaskInstance.objects.filter(dag_run_id=previous, task_id=task_id).values_list(
-            "state", flat=True
-        )[:1]
+    spec = graph_for_version(run.dag_version_id).tasks.get(task_id)
+    past = TaskInstance.objects.filter(dag_run_id=previous)
+    if not past.filter(task_id=task_id).exists():
+        ignore_first = spec.ignore_first_depends_on_past if spec is not None else True
+        never_ran = not TaskInstance.objects.filter(
+            dag_id=run.dag_id, task_id=task_id, dag_run__run_after__lt=run.run_after
+        ).exists()
+        return ignore_first and never_ran
+    watched = [task_id]
+    if spec is not None and spec.wait_for_downstream:
+        watched += spec.downstream
+    # "Unsuccessful" as Airflow counts it: not finished counts too (None, running ...).
+    return not (
+        past.filter(task_id__in=watched).exclude(state__in=(TIS.SUCCESS, TIS.SKIPPED)).exists()
     )
-    return not past or past[0] in (TIS.SUCCESS, TIS.SKIPPED)
 
 
 def _run_outcome(graph: DagGraph, states: dict[str, str | None]) -> str | None:
@@ -422,9 +435,11 @@ def apply(run: DagRun, d: RunDecisions, now: datetime) -> int:
                 _of(base, keys).exclude(state__in=TI_FINISHED).update(state=state, end_date=now)
             )
         if d.run_state is not None:
-            DagRun.objects.filter(pk=run.pk, state=DagRunState.RUNNING).update(
+            if DagRun.objects.filter(pk=run.pk, state=DagRunState.RUNNING).update(
                 state=d.run_state, end_date=now
-            )
+            ):
+                # DAG callbacks and max_consecutive_failed_dag_runs, in this transaction.
+                on_run_finished(run, d.run_state, now)
             changes += 1
         if changes:
             events.notify("run", dag_id=run.dag_id, run_id=run.run_id)

@@ -24,10 +24,10 @@ from dagruns.models.states import DAGRUN_FINISHED
 from scheduler.processor.loop import DagProcessor
 from scheduler.scheduling.queueing import workload_for
 from tests.brokers import redis_server  # noqa: F401
-from tests.celery_workers import Worker, running_workers
+from tests.celery_workers import Worker, celery_server_env, running_workers
 from tests.e2e.conftest import HEADER, Engine, configure_engine
 from tests.polling import wait_until
-from tests.processes import free_port, server_env, start_api_server, start_scheduler, stop
+from tests.processes import free_port, start_api_server, start_scheduler, stop
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -331,14 +331,7 @@ with DAG("handover", schedule=None, start_date=START) as dag:
     assert not DagImportError.objects.exists(), list(DagImportError.objects.values())
     DagModel.objects.filter(dag_id="handover").update(is_paused=False)
     port = free_port()
-    env = server_env(
-        tmp_path,
-        port,
-        ORCH_EXECUTOR="celery",
-        ORCH_CELERY_BROKER_URL=redis_server.url,
-        ORCH_TASK_HEARTBEAT_INTERVAL="0.5",
-        ORCH_SCHEDULER_IDLE_SLEEP="0.05",
-    )
+    env = celery_server_env(tmp_path, port, redis_server.url)
     api = start_api_server(env, port)
     first = start_scheduler(env)
     second = None

@@ -36,9 +36,9 @@ from dagruns.models import DagImportError, DagModel, DagRun, TaskInstance, TaskI
 from dagruns.models.states import DAGRUN_FINISHED
 from scheduler.processor.loop import DagProcessor
 from tests.brokers import redis_server  # noqa: F401
-from tests.celery_workers import Worker
+from tests.celery_workers import Worker, celery_server_env
 from tests.polling import wait_until
-from tests.processes import free_port, server_env, start_api_server, start_scheduler, stop
+from tests.processes import free_port, start_api_server, start_scheduler, stop
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -161,13 +161,11 @@ def test_300_tries_over_three_workers_with_random_worker_kills_run_exactly_once(
     DagModel.objects.filter(dag_id="ledger").update(is_paused=False)
 
     port = free_port()
-    env = server_env(
+    env = celery_server_env(
         tmp_path,
         port,
-        ORCH_EXECUTOR="celery",
-        ORCH_CELERY_BROKER_URL=redis_server.url,
+        redis_server.url,
         ORCH_PARALLELISM=str(WORKERS * CONCURRENCY + 4),  # some messages wait in the broker
-        ORCH_TASK_HEARTBEAT_INTERVAL="0.5",
         ORCH_TASK_HEARTBEAT_TIMEOUT="6",
         # A message lost with its worker before the claim is sent again after 20 s.
         ORCH_TASK_QUEUED_TIMEOUT="60",

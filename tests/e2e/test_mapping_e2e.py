@@ -379,3 +379,26 @@ def test_partial_with_an_argument_also_mapped_is_an_import_error_naming_both(eng
     )
     assert "conflict.py" in DagImportError.objects.get().filename
     assert not DagModel.objects.filter(dag_id="conflict").exists()
+
+
+def test_a_pusher_returning_nothing_fails_as_airflows_xcom_for_mapping_not_pushed(engine):
+    engine.add(
+        "nothing.py",
+        """
+        with DAG("nothing", schedule=None, start_date=START) as dag:
+            @task
+            def forgot():
+                print("no return statement")
+
+            @task
+            def work(x):
+                return x
+
+            work.expand(x=forgot())
+        """,
+    )
+    engine.parse()
+    run = engine.run_dag("nothing")
+    assert states(run) == {"forgot": "failed", "work": "upstream_failed"}
+    assert "XComForMappingNotPushed" in log_of(run, "forgot")
+    assert "did not push XCom for task mapping" in log_of(run, "forgot")

@@ -25,9 +25,9 @@ from scheduler.executors.multi import MultiExecutor
 from scheduler.processor.loop import DagProcessor
 from scheduler.runner.workload import Workload
 from tests.brokers import redis_server  # noqa: F401
-from tests.celery_workers import Worker, running_workers
+from tests.celery_workers import Worker, celery_server_env, running_workers
 from tests.polling import wait_until
-from tests.processes import free_port, server_env, start_api_server, start_scheduler, stop
+from tests.processes import free_port, start_api_server, start_scheduler, stop
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -138,13 +138,7 @@ def test_a_scheduler_process_started_with_local_and_celery_routes_each_task(
     assert not DagImportError.objects.exists()
     DagModel.objects.filter(dag_id="procs").update(is_paused=False)
     port = free_port()
-    env = server_env(
-        tmp_path,
-        port,
-        ORCH_EXECUTOR="local,celery",
-        ORCH_CELERY_BROKER_URL=redis_server.url,
-        ORCH_SCHEDULER_IDLE_SLEEP="0.05",
-    )
+    env = celery_server_env(tmp_path, port, redis_server.url, executor="local,celery")
     env["ORCH_DAGS_FOLDER"] = str(dags_folder)
     worker = Worker(redis_server.url, "w1@test", tmp_path / "worker.log")
     api = start_api_server(env, port)

@@ -21,11 +21,9 @@ LIMIT = 3
 
 
 @pytest.fixture(autouse=True)
-def throttle(orch_settings, settings):
+def throttle(orch_settings):
     orch_settings.login_failure_limit = LIMIT
     orch_settings.login_cooloff = 600.0
-    # Personas are made per test: hashing their passwords with PBKDF2 would dominate.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -24,12 +24,6 @@ def isolated_orch_dirs(orch_settings, tmp_path):
     return tmp_path
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Personas are made per test: hashing their passwords with PBKDF2 would dominate."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 class Api:
     """One caller of the REST API: a bearer token (or none) and JSON in and out."""
 

@@ -190,3 +190,12 @@ def test_a_task_named_alone_in_clear_means_every_instance(user, fan):
         {"dry_run": True, "only_failed": False, "task_ids": [["work", 1], "work"]},
     ).json()
     assert sorted(t["map_index"] for t in body["task_instances"]) == [0, 1, 2, 3]
+
+
+def test_list_mapped_pattern_filters_and_refused_prefix_patterns(viewer, fan):
+    named = viewer.get(f"{TIS}/work/listMapped", params={"rendered_map_index_pattern": "item-2"})
+    assert ids(named.json()["task_instances"], "map_index") == [2]
+    pools = viewer.get(f"{TIS}/work/listMapped", params={"pool_name_pattern": "default%"})
+    assert pools.json()["total_entries"] == 4
+    prefix = viewer.get(f"{TIS}/work/listMapped", params={"pool_name_prefix_pattern": "def"})
+    assert prefix.status_code == 400 and "pool_name_prefix_pattern" in prefix.json()["detail"]
