@@ -362,3 +362,35 @@ def test_mapping_labels_and_standard_operators_in_airflow_spelling_run(engine):
         "success",
         "skipped",
     )
+
+
+def test_taskflow_with_get_current_context_in_airflow_spelling_runs(engine):
+    write(
+        engine.folder,
+        "context.py",
+        """
+        import pendulum
+        from airflow.sdk import dag, get_current_context, task
+
+        @dag(schedule="@daily", start_date=pendulum.datetime(2021, 1, 1, tz="UTC"), catchup=False,
+             params={"other_param": "from_dag"})
+        def airflow_context():
+            @task
+            def read_context():
+                context = get_current_context()
+                # Airflow hands tasks pendulum dates; DAG code relies on their API.
+                assert context["logical_date"].add(days=1) > context["logical_date"]
+                return context["params"]["other_param"]
+
+            @task
+            def check(value):
+                assert value == "from_dag", value
+
+            check(read_context())
+
+        airflow_context()
+        """,
+    )
+    engine.parse()
+    run = engine.run_dag("airflow_context")
+    assert engine.states(run) == {"read_context": "success", "check": "success"}

@@ -402,3 +402,31 @@ def test_a_pusher_returning_nothing_fails_as_airflows_xcom_for_mapping_not_pushe
     assert states(run) == {"forgot": "failed", "work": "upstream_failed"}
     assert "XComForMappingNotPushed" in log_of(run, "forgot")
     assert "did not push XCom for task mapping" in log_of(run, "forgot")
+
+
+def test_a_mapped_group_with_partial_and_expand_kwargs_over_a_result(engine):
+    engine.add(
+        "groupkw.py",
+        """
+        from dagruns.sdk import task_group
+
+        with DAG("groupkw", schedule=None, start_date=START) as dag:
+            @task
+            def settings():
+                return [{"name": "a", "size": 1}, {"name": "b", "size": 2}]
+
+            @task
+            def label(name, size, suffix):
+                return f"{name}{size}{suffix}"
+
+            @task_group
+            def per_file(name, size, suffix):
+                label(name, size, suffix)
+
+            per_file.partial(suffix="!").expand_kwargs(settings())
+        """,
+    )
+    engine.parse()
+    run = engine.run_dag("groupkw")
+    assert states(run) == {"settings": "success", "per_file.label": {0: "success", 1: "success"}}
+    assert values(run, "per_file.label") == ["a1!", "b2!"]

@@ -105,7 +105,11 @@ class AirflowCompatFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         if fullname != ROOT and not fullname.startswith(ROOT + "."):
             return None
         if fullname not in MODULES:
-            raise not_supported(fullname)
+            if _called_by_import_statement():
+                raise not_supported(fullname)
+            # importlib.util.find_spec("airflow.providers.x") is how code probes for an
+            # optional provider: answer "absent", as the real Airflow would without it.
+            return None
         return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
@@ -121,6 +125,15 @@ class AirflowCompatFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             f"{module.__name__}: Airflow's module, resolved to orchestrator's SDK "
             "(dagruns.sdk.airflow_compat)."
         )
+
+
+def _called_by_import_statement() -> bool:
+    """True when an ``import`` is running (find_spec <- _find_spec <- _find_and_load_unlocked),
+    not a probe through ``importlib.util.find_spec``."""
+    try:
+        return sys._getframe(3).f_code.co_name == "_find_and_load_unlocked"
+    except ValueError:  # a shallower stack than an import's
+        return False
 
 
 def installed_finder() -> AirflowCompatFinder | None:

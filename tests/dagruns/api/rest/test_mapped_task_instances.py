@@ -199,3 +199,12 @@ def test_list_mapped_pattern_filters_and_refused_prefix_patterns(viewer, fan):
     assert pools.json()["total_entries"] == 4
     prefix = viewer.get(f"{TIS}/work/listMapped", params={"pool_name_prefix_pattern": "def"})
     assert prefix.status_code == 400 and "pool_name_prefix_pattern" in prefix.json()["detail"]
+
+
+def test_a_hostile_or_overlong_pattern_on_list_mapped_answers(viewer, fan):
+    hostile = viewer.get(
+        f"{TIS}/work/listMapped", params={"rendered_map_index_pattern": "%_%_%_%_%_%_%_%_%x"}
+    )
+    assert hostile.status_code == 200 and hostile.json()["total_entries"] == 0
+    long = viewer.get(f"{TIS}/work/listMapped", params={"operator_name_pattern": "x" * 201})
+    assert long.status_code == 400 and "operator_name_pattern" in long.json()["detail"]

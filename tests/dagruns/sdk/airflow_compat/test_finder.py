@@ -153,3 +153,10 @@ def test_airflow_3_s_generated_enums_module_gives_our_enums():
 
     assert TriggerRule is dagruns.sdk.TriggerRule
     assert DagRunState is OldDagRunState and DagRunState.SUCCESS == "success"
+
+
+def test_probing_for_a_module_we_lack_answers_absent_instead_of_raising():
+    import importlib.util
+
+    assert importlib.util.find_spec("airflow.providers.amazon") is None
+    assert importlib.util.find_spec("airflow.providers.standard.operators.bash") is not None
