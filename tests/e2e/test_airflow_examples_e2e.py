@@ -158,8 +158,13 @@ with DAG(dag_id="af_mapping", schedule=None, start_date=datetime(2022, 3, 4)) as
         print(f"Total was {total}")
         return total
 
+    @task
+    def plus_ten(x: int):
+        return x + 10
+
     added = add_one.expand(x=make_list())
     total = sum_it(added)
+    plus_ten.expand(x=added)  # second-order: maps over add_one's instances
 
     echoes = BashOperator.partial(task_id="echo", do_xcom_push=True).expand(
         bash_command=["echo a", "echo b"]
@@ -338,7 +343,7 @@ def test_branching_runs_the_chosen_branch_and_the_join(airflow_dags):
     assert states(run) == expected
 
 
-def test_mapping_over_an_upstream_xcom_reduces_its_results(airflow_dags):
+def test_mapping_over_an_upstream_xcom_reduces_and_maps_again_over_its_results(airflow_dags):
     run = airflow_dags("mapping.py", MAPPING_WITH_REDUCE, "af_mapping")
     assert run.state == "success"
     assert states(run) == {
@@ -347,10 +352,14 @@ def test_mapping_over_an_upstream_xcom_reduces_its_results(airflow_dags):
         "add_one[1]": "success",
         "add_one[2]": "success",
         "sum_it": "success",
+        "plus_ten[0]": "success",
+        "plus_ten[1]": "success",
+        "plus_ten[2]": "success",
         "echo[0]": "success",
         "echo[1]": "success",
     }
     assert xcom(run, "sum_it") == 9
+    assert [xcom(run, "plus_ten", map_index=i) for i in (0, 1, 2)] == [12, 13, 14]
     assert [xcom(run, "echo", map_index=i) for i in (0, 1)] == ["a", "b"]
 
 
