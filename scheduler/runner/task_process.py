@@ -403,7 +403,9 @@ def run_task(workload: Workload, claim: dict[str, Any], comms: Any) -> dict[str,
         result["rendered_fields"] = rendered_fields(task)
         _run_callbacks(task.on_execute_callback, context, "on_execute_callback")
         value = task.execute(context)
-        push_return_value(task, ti, value, mapped_length=mapped_length_of_result(task, value))
+        push_return_value(
+            task, ti, value, mapped_length=mapped_length_of_result(task, value, ti.map_index)
+        )
         if getattr(task, "is_branch", False):
             result["branch_task_ids"] = branch_task_ids(task, value)
         if getattr(task, "is_short_circuit", False) and not value:
