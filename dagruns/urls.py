@@ -11,6 +11,7 @@ from django.urls import path, register_converter
 from django.views.generic.base import RedirectView
 
 from dagruns.views import actions, auth, code, dags, gantt, graph, grid, logs, pages, runs
+from dagruns.views import callback_log as callback_log_views
 from dagruns.views import task_instance as ti
 
 
@@ -55,6 +56,11 @@ urlpatterns = [
     path(f"{RUN_TASK}/logs/<int:try_number>/download", logs.log_download, name="log_download"),
     path(f"{RUN_TASK}/logs/<int:try_number>", logs.log_page, name="log_page"),
     path(RUN_TASK, ti.task_instance, name="task_instance"),
+    path(
+        "dags/<path:dag_id>/runs/<path:run_id>/callback-log",
+        callback_log_views.callback_log,
+        name="callback_log",
+    ),
     path("dags/<path:dag_id>/graph", graph.graph, name="graph"),
     path("dags/<path:dag_id>/gantt", gantt.gantt, name="gantt"),
     path("dags/<path:dag_id>/code", code.code, name="code"),

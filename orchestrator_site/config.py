@@ -24,7 +24,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic.config import JsonDict
 from pydantic_core import PydanticUndefined
 
@@ -92,8 +99,19 @@ class OrchSettings(BaseModel):
     )
     dags_folder: Path = setting(
         default_factory=lambda data: data["home"] / "dags",
-        meaning="scanned recursively; `.dagignore` (gitignore syntax) honoured",
+        meaning="scanned recursively; `.airflowignore` and `.dagignore` (gitignore syntax) honoured",
         shown="`$ORCH_HOME/dags`",
+    )
+    plugins_folder: Path = setting(
+        default_factory=lambda data: data["home"] / "plugins",
+        meaning="Airflow-style plugins (`AirflowPlugin` subclasses with custom `timetables`); "
+        "read once per process at start",
+        shown="`$ORCH_HOME/plugins`",
+    )
+    dag_ignore_file_syntax: Literal["glob", "regexp"] = setting(
+        "glob",
+        meaning="syntax of `.airflowignore` patterns, as Airflow's `dag_ignore_file_syntax` "
+        "(`glob`, Airflow 3's default, or `regexp`)",
     )
     log_dir: Path = setting(
         default_factory=lambda data: data["home"] / "logs",
@@ -261,6 +279,32 @@ class OrchSettings(BaseModel):
     api_maximum_page_limit: int = setting(
         100, ge=1, meaning="the largest `limit` a REST API list returns (larger ones are capped)"
     )
+    # --- email (Airflow's [smtp] section): email_on_failure / email_on_retry ---
+    smtp_host: str = setting(
+        "localhost", meaning="SMTP server for task emails (Airflow's `smtp_host`)"
+    )
+    smtp_port: int = setting(25, ge=1, le=65535, meaning="its port (Airflow's `smtp_port`)")
+    smtp_user: str | None = setting(
+        None, meaning="SMTP login, if the server wants one (Airflow's `smtp_user`)", shown="unset"
+    )
+    smtp_password: str | None = setting(
+        None, repr=False, meaning="its password (Airflow's `smtp_password`)", shown="unset"
+    )
+    smtp_starttls: bool = setting(
+        True, meaning="upgrade the connection with STARTTLS (Airflow's `smtp_starttls`)"
+    )
+    smtp_ssl: bool = setting(
+        False,
+        meaning="connect over SSL from the start (Airflow's `smtp_ssl`; then set "
+        "`ORCH_SMTP_STARTTLS=false`)",
+    )
+    smtp_mail_from: str = setting(
+        "airflow@example.com",
+        meaning="the From address of task emails (Airflow's `smtp_mail_from`)",
+    )
+    smtp_timeout: float = setting(
+        30.0, gt=0, meaning="seconds to wait for the SMTP server (Airflow's `smtp_timeout`)"
+    )
     # --- Django basics ---
     debug: bool = setting(False, meaning="Django's DEBUG (never in production)")
     allowed_hosts: list[str] = setting(
@@ -279,7 +323,21 @@ class OrchSettings(BaseModel):
         shown="unset",
     )
 
-    @field_validator("home", "dags_folder", "log_dir", "virtualenv_cache_dir", mode="after")
+    @field_validator("smtp_ssl", mode="after")
+    @classmethod
+    def _one_kind_of_tls(cls, ssl: bool, info: ValidationInfo) -> bool:
+        # Airflow would open an SSL connection and then fail its STARTTLS at the first email;
+        # say so at start-up instead.
+        if ssl and info.data.get("smtp_starttls"):
+            raise ValueError(
+                "SSL and STARTTLS cannot both be on (SSL encrypts from the start): "
+                "also set ORCH_SMTP_STARTTLS=false"
+            )
+        return ssl
+
+    @field_validator(
+        "home", "dags_folder", "plugins_folder", "log_dir", "virtualenv_cache_dir", mode="after"
+    )
     @classmethod
     def _absolute(cls, path: Path) -> Path:
         return path.expanduser().resolve()

@@ -9,11 +9,13 @@ from collections.abc import Callable
 
 from django.conf import settings
 
+from dagruns.actions.dag_callbacks import callback_log_path
 from dagruns.domain.logs import log_path, read_log
 from dagruns.models import DagRun, TaskInstance
 from dagruns.models.states import DAGRUN_FINISHED, TI_FINISHED, TaskInstanceState
 from scheduler.executors.local import LocalExecutor
 from scheduler.inprocess_api import InProcessApiServer
+from scheduler.processor.callbacks import run_pending_callbacks
 from scheduler.scheduling.loop import Scheduler
 
 Printer = Callable[[str], None]
@@ -54,7 +56,23 @@ def run_in_foreground(
         finally:
             settings.ORCH.api_url = previous_url
     run.refresh_from_db()
+    if run.state in DAGRUN_FINISHED:
+        _run_dag_callbacks(run, printer)
     return run
+
+
+def _run_dag_callbacks(run: DagRun, printer: Printer | None) -> None:
+    """The run's DAG-level callback, here and now, as Airflow's `dags test` runs it (a DAG
+    processor would otherwise pick the request up); its log is printed like a task's."""
+    ran = run_pending_callbacks(
+        settings.ORCH.dag_file_processor_timeout,
+        [str(settings.ORCH.dags_folder)],
+        dag_run_id=run.pk,
+    )
+    path = callback_log_path(run.dag_id, run.run_id)
+    if ran and printer and path.exists():
+        printer("--- DAG callbacks ---")
+        printer(path.read_text(encoding="utf-8", errors="replace").rstrip("\n"))
 
 
 def _print_new_logs(run: DagRun, printed: set[tuple[str, int, int]], printer: Printer) -> None:

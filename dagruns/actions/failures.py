@@ -9,6 +9,8 @@ from datetime import datetime
 
 from django.db import transaction
 
+from dagruns.actions.fail_fast import stop_remaining_tasks
+from dagruns.actions.task_email import email_on_commit
 from dagruns.actions.tries import (
     failure_outcome,
     find_task,
@@ -45,6 +47,9 @@ def fail_try_from_outside(ti: TaskInstance, reason: str, now: datetime) -> int:
         locked.save(update_fields=["state", "next_retry_at", "end_date", "duration", "updated_at"])
         record_try_history(locked)
         append_lines(ti_log_path(locked), [f"ERROR - {reason} Marking the try {state}."])
+        email_on_commit(locked, state, task)  # email_on_failure / email_on_retry, after commit
+        if state == TIS.FAILED:
+            stop_remaining_tasks(locked, serialized_dag_of(locked), now)  # the DAG's fail_fast
         transaction.on_commit(wake_schedulers)
         events.notify(
             "ti",

@@ -58,7 +58,7 @@ def _index_range(run: DagRun, task_id: str) -> str:
     )
     if not found["n"]:
         return "it has no mapped instances yet"
-    return f"it has {found['n']} (map index {found['low']}..{found['high']})"
+    return f"it has {found['n']} instances, map index {found['low']}..{found['high']}"
 
 
 def get_mapped_ti_or_raise(run: DagRun, task_id: str, map_index: int | None) -> TaskInstance:

@@ -92,6 +92,7 @@ def create_dag_run(dag: DagModel, version: DagVersion, **fields: Any) -> DagRun:
                 queue=task.get("queue") or "default",
                 priority_weight=task.get("priority_weight_total", task.get("priority_weight", 1)),
                 operator=task.get("task_type", ""),
+                task_display_name=task.get("task_display_name") or "",
                 executor_config=task.get("executor_config") or {},
                 max_tries=task.get("retries") or 0,
                 dag_version=version,
@@ -133,7 +134,7 @@ def do_trigger_dag(
 
     With `dry_run`, every check runs (conf against the params, run id, note, a run id already
     taken) and the run that would be created is returned unsaved, its `dag_version` set."""
-    from dagruns.domain.schedule_info import timetable_for
+    from dagruns.domain.schedule_info import ScheduleError, manual_interval
 
     dag = get_dag_or_raise(dag_id)
     version = dag.latest_version()
@@ -157,7 +158,10 @@ def do_trigger_dag(
         logical_date = timezone.make_aware(logical_date, UTC)
     interval = None
     if logical_date is not None:
-        inferred = timetable_for(version.serialized).infer_manual_data_interval(logical_date)
+        try:
+            inferred = manual_interval(version.serialized, logical_date)
+        except ScheduleError as exc:
+            raise TriggerError(str(exc)) from None
         interval = (inferred.start, inferred.end)
     run_id = run_id or generate_run_id(DagRunType.MANUAL, logical_date or now)
     # The same run, built for the dry run's answer or created for real.

@@ -93,11 +93,11 @@ def _widened(
                 selected.update(spec.upstream)
             if downstream:
                 selected.update(spec.downstream)
-        return selected
-    if upstream:
-        selected |= graph.upstream_closure(roots)
-    if downstream:
-        selected |= graph.downstream_closure(roots)
+    else:
+        if upstream:
+            selected |= graph.upstream_closure(roots)
+        if downstream:
+            selected |= graph.downstream_closure(roots)
     # Airflow: clearing a task re-runs the setups it needs and their teardowns with it.
     if any(spec.is_setup for spec in graph.tasks.values()):
         for task_id in roots:

@@ -25,6 +25,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from dagruns.actions.audit import Actor, record
+from dagruns.actions.fail_fast import stop_remaining_tasks
+from dagruns.actions.task_email import email_on_commit
 from dagruns.domain import logs
 from dagruns.domain.versions import serialized_of_version
 from dagruns.models import DagRun, TaskInstance, TaskInstanceHistory, TaskInstanceState, XCom
@@ -443,6 +445,10 @@ def do_finish_try(
         # finish finds the row no longer running).
         _move(ti, State.RUNNING, fields)
         record_try_history(ti)
+        # email_on_failure / email_on_retry, sent after commit (dagruns/actions/task_email.py).
+        email_on_commit(ti, final, find_task(serialized, ti.task_id))
+        if final == State.FAILED:
+            stop_remaining_tasks(ti, serialized, now)  # the DAG's fail_fast
 
         skipped: set[str] = set()
         if final == State.SUCCESS and branch_task_ids is not None:

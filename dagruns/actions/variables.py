@@ -93,9 +93,15 @@ def do_create_variable(
 
 @with_dry_run
 def do_set_variable(
-    key: str, value: Any, actor: Actor, *, description: str | None = UNSET
+    key: str,
+    value: Any,
+    actor: Actor,
+    *,
+    description: str | None = UNSET,
+    audit_fields: dict[str, Any] | None = None,
 ) -> Variable:
-    """Create or replace (Airflow's `variables set`); the description is kept unless given."""
+    """Create or replace (Airflow's `variables set`); the description is kept unless given.
+    `audit_fields`: what else the audit row records (the task instance, for a task's write)."""
     key = check_key(key)
     text = value_text(value)
     with transaction.atomic():
@@ -107,7 +113,12 @@ def do_set_variable(
         if description is not UNSET:
             var.description = check_text("description", description)
         var.save()
-        record(actor, "variable_create" if created else "variable_update", extra={"key": key})
+        record(
+            actor,
+            "variable_create" if created else "variable_update",
+            extra={"key": key},
+            **(audit_fields or {}),
+        )
     return var
 
 
@@ -137,12 +148,14 @@ def do_update_variable(
 
 
 @with_dry_run
-def do_delete_variable(key: str, actor: Actor) -> None:
+def do_delete_variable(
+    key: str, actor: Actor, *, audit_fields: dict[str, Any] | None = None
+) -> None:
     with transaction.atomic():
         deleted, _ = Variable.objects.filter(key=key).delete()
         if not deleted:
             raise VariableNotFound(key)
-        record(actor, "variable_delete", extra={"key": key})
+        record(actor, "variable_delete", extra={"key": key}, **(audit_fields or {}))
 
 
 def parse_import(data: Any) -> dict[str, tuple[Any, str | None | Any]]:

@@ -17,10 +17,12 @@ from django.utils import timezone
 
 from dagruns.actions.pools import usage
 from dagruns.domain.dag_graph import DagGraph, graph_for_version
+from dagruns.domain.past_runs import DEP_NAME as PAST_DEP_NAME
+from dagruns.domain.past_runs import past_depends_unmet
 from dagruns.domain.trigger_rules import UpstreamCounts, evaluate
 from dagruns.domain.workers import census
 from dagruns.models import DagModel, DagRun, Pool, TaskInstance
-from dagruns.models.states import TI_FINISHED, DagRunState, TaskInstanceState
+from dagruns.models.states import TI_FINISHED, TI_OCCUPYING_SLOT, DagRunState, TaskInstanceState
 
 TIS = TaskInstanceState
 # Not started, or between tries: the states a task instance waits in.
@@ -104,6 +106,10 @@ def why_waiting(
     if ti.state in NOT_STARTED and version_id is not None:
         reasons.extend(_upstream_reasons(ti, graph_for_version(version_id)))
         reasons.extend(_executor_reasons(ti, graph_for_version(version_id)))
+        reasons.extend(_task_concurrency_reasons(ti, graph_for_version(version_id)))
+        unmet_past = past_depends_unmet(run, ti.task_id, version_id)
+        if unmet_past:
+            reasons.append(WaitReason(PAST_DEP_NAME, unmet_past))
     reasons.extend(_state_reasons(ti, now or timezone.now()))
     if ti.state in NOT_STARTED:
         reasons.extend(_pool_reasons(ti))
@@ -154,6 +160,44 @@ def _executor_reasons(ti: TaskInstance, graph: DagGraph) -> list[WaitReason]:
             spec.executor,
         )
     ]
+
+
+def _task_concurrency_reasons(ti: TaskInstance, graph: DagGraph) -> list[WaitReason]:
+    """The task's own limits, counted as the scheduler's queueing counts them (queued,
+    running or restarting tries of this task; across all runs, or within this run)."""
+    spec = graph.tasks.get(ti.task_id)
+    if spec is None:
+        return []
+    same_task = TaskInstance.objects.filter(
+        dag_id=ti.dag_id, task_id=ti.task_id, state__in=TI_OCCUPYING_SLOT
+    )
+    reasons = []
+    limit = spec.max_active_tis_per_dag
+    if limit is not None:
+        active = same_task.count()
+        if active >= limit:
+            reasons.append(
+                WaitReason(
+                    "Task Concurrency",
+                    f"The max task concurrency has been reached: max_active_tis_per_dag={limit} "
+                    f"and {active} instances of this task are queued or running across all runs.",
+                    f"max_active_tis_per_dag={limit}",
+                )
+            )
+    limit = spec.max_active_tis_per_dagrun
+    if limit is not None:
+        active = same_task.filter(dag_run_id=ti.dag_run_id).count()
+        if active >= limit:
+            reasons.append(
+                WaitReason(
+                    "Task Concurrency",
+                    "The max task concurrency per run has been reached: "
+                    f"max_active_tis_per_dagrun={limit} and {active} instances of this task are "
+                    "queued or running in this run.",
+                    f"max_active_tis_per_dagrun={limit}",
+                )
+            )
+    return reasons
 
 
 def _state_reasons(ti: TaskInstance, now: datetime) -> list[WaitReason]:

@@ -31,6 +31,11 @@ class TaskSpec:
     # all runs of the DAG / within one run (None: no limit of its own).
     max_active_tis_per_dag: int | None = None
     max_active_tis_per_dagrun: int | None = None
+    # Airflow's PrevDagrunDep: wait_for_downstream (implies depends_on_past) also waits for the
+    # previous run's immediate downstream of this task; ignore_first_depends_on_past lets a
+    # task that never ran before start although the previous run has no instance of it.
+    wait_for_downstream: bool = False
+    ignore_first_depends_on_past: bool = True
     # Setup/teardown: a teardown decides the run's state only with on_failure_fail_dagrun.
     is_teardown: bool = False
     on_failure_fail_dagrun: bool = False
@@ -153,6 +158,8 @@ def build_graph(serialized: dict[str, Any]) -> DagGraph:
             execution_timeout=t.get("execution_timeout"),
             max_active_tis_per_dag=t.get("max_active_tis_per_dag"),
             max_active_tis_per_dagrun=t.get("max_active_tis_per_dagrun"),
+            wait_for_downstream=bool(t.get("wait_for_downstream")),
+            ignore_first_depends_on_past=bool(t.get("ignore_first_depends_on_past", True)),
             is_teardown=bool(t.get("is_teardown")),
             on_failure_fail_dagrun=bool(t.get("on_failure_fail_dagrun")),
             is_mapped=bool(t.get("is_mapped")),

@@ -1,6 +1,7 @@
 """The metadata model: DAGs, runs, task instances and what surrounds them."""
 
 from dagruns.models.bookkeeping import AuditEvent, DagImportError, Job
+from dagruns.models.callbacks import DagCallbackRequest
 from dagruns.models.dag import DagFile, DagModel, DagTag, DagVersion
 from dagruns.models.dagrun import DagRun
 from dagruns.models.pool import DEFAULT_POOL_NAME, Pool
@@ -19,6 +20,7 @@ __all__ = [
     "XCOM_RETURN_KEY",
     "AuditEvent",
     "Connection",
+    "DagCallbackRequest",
     "DagFile",
     "DagImportError",
     "DagModel",

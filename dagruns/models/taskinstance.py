@@ -37,6 +37,9 @@ class TaskInstanceFields(models.Model):
     queue = models.CharField(max_length=256, default="default")
     priority_weight = models.IntegerField(default=1)
     operator = models.CharField(max_length=1000, blank=True, default="")
+    # The task's `task_display_name` from the DAG file ("" when it set none): what the UI and
+    # the REST API show, kept on the row as Airflow keeps it, so lists need no DAG version.
+    task_display_name = models.CharField(max_length=2000, blank=True, default="")
     executor = models.CharField(max_length=1000, blank=True, default="")
     executor_config = models.JSONField(default=dict, blank=True)
     next_retry_at = models.DateTimeField(null=True, blank=True)

@@ -8,6 +8,7 @@ files written for Airflow carry over::
 """
 
 from .baseoperator import BaseOperator
+from .connection import Connection
 from .dag import DAG, capture_dags, collect_dags, reset_auto_registered
 from .dag_decorator import dag
 from .decorators import setup, task, teardown
@@ -18,14 +19,18 @@ from .exceptions import (
     AirflowDagDuplicatedIdException,
     AirflowException,
     AirflowFailException,
+    AirflowNotFoundException,
+    AirflowRuntimeError,
     AirflowSkipException,
     AirflowTaskTimeout,
     DagDefinitionError,
     DuplicateTaskIdFound,
+    ErrorType,
     ParamValidationError,
     TaskNotFound,
     TemplateRenderError,
 )
+from .hooks import BaseHook, FSHook
 from .operators import (
     BaseBranchOperator,
     BashOperator,
@@ -42,15 +47,28 @@ from .operators import (
     ShortCircuitOperator,
 )
 from .params import Param, ParamsDict, validate_params
+from .runtime import AirflowParsingContext, Context, get_current_context, get_parsing_context
 from .serialization import SERIALIZATION_VERSION, dag_structure_hash, deserialize_dag, serialize_dag
 from .serialized_operator import SerializedOperator
 from .taskgroup import TaskGroup, task_group
 from .trigger_rule import TriggerRule
+from .variable import Variable
 from .weekday import WeekDay
 from .weight_rule import WeightRule
 from .xcom_arg import XComArg
 
 __all__ = [
+    "ErrorType",
+    "Context",
+    "AirflowParsingContext",
+    "get_parsing_context",
+    "get_current_context",
+    "Variable",
+    "FSHook",
+    "Connection",
+    "BaseHook",
+    "AirflowRuntimeError",
+    "AirflowNotFoundException",
     "BranchExternalPythonOperator",
     "BranchPythonVirtualenvOperator",
     "ExternalPythonOperator",

@@ -33,6 +33,7 @@ from .taskmixin import TaskMixin
 from .templating import create_template_env, render_template
 from .timeutil import to_timedelta, to_utc
 from .trigger_rule import TriggerRule
+from .unsupported import refuse_operator_args
 from .weight_rule import WeightRule
 from .xcom_arg import iter_xcom_args
 
@@ -171,14 +172,11 @@ class BaseOperator(TaskMixin):
         is_setup: bool = False,
         is_teardown: bool = False,
         on_failure_fail_dagrun: bool = False,
+        task_display_name: str | None = None,
         map_index_template: str | None = None,
         **kwargs: Any,
     ):
-        if kwargs:
-            raise DagDefinitionError(
-                f"Invalid arguments were passed to {type(self).__name__} (task_id: {task_id!r}). "
-                f"Invalid arguments were: {sorted(kwargs)}"
-            )
+        refuse_operator_args(type(self).__name__, task_id, kwargs)  # nothing is ignored
         validate_key(task_id, "task_id")
         dag = dag or current_dag()
         task_group = task_group or current_task_group(dag)
@@ -237,6 +235,7 @@ class BaseOperator(TaskMixin):
             on_success_callback=on_success_callback,
             on_retry_callback=on_retry_callback,
             on_failure_fail_dagrun=on_failure_fail_dagrun,
+            _task_display_name=_display_name(task_display_name, where),
             # Rendered after execute() with the context of a mapped instance: the name the
             # UI shows for the instance (Airflow's rendered_map_index).
             map_index_template=_map_index_template(map_index_template, where),
@@ -260,6 +259,11 @@ class BaseOperator(TaskMixin):
         self._dag = None
         if dag is not None:
             dag.add_task(self)
+
+    @property
+    def task_display_name(self) -> str:
+        """The name the UI and the REST API show (Airflow's): task_display_name, else task_id."""
+        return self.__dict__.get("_task_display_name") or self.task_id
 
     def _post_init(self) -> None:
         """Runs once after the outermost constructor: every field is set by now."""
@@ -482,6 +486,16 @@ def _executor_name(executor: str | None) -> str | None:
         return None
     executor = executor.strip()
     return EXECUTOR_ALIASES.get(executor, executor)
+
+
+def _display_name(value: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise DagDefinitionError(
+            f"{where}: task_display_name must be a string, got {type(value).__name__}"
+        )
+    return value or None
 
 
 def _map_index_template(value: Any, where: str) -> str | None:

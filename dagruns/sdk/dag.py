@@ -40,6 +40,7 @@ from .taskgroup import TaskGroup
 from .templating import create_template_env
 from .timeutil import timezone_of, to_timedelta, to_utc
 from .trigger_rule import TriggerRule
+from .unsupported import refuse_dag_args
 
 if TYPE_CHECKING:
     from .baseoperator import BaseOperator
@@ -95,8 +96,10 @@ class DAG:
         fail_fast: bool = False,
         dag_display_name: str | None = None,
         fileloc: str | None = None,
+        **unsupported: Any,
     ):
         self.dag_id = validate_key(dag_id, "dag_id")
+        refuse_dag_args(self.dag_id, unsupported)  # nothing a DAG file passes is ignored
         self.default_args = copy.deepcopy(dict(default_args or {}))
         self.params = ParamsDict(params)
         # Airflow folds default_args["params"] into the DAG's params.

@@ -12,6 +12,7 @@ import signal
 import sys
 from pathlib import Path
 
+from . import airflow_compat
 from .dag import collect_dags, reset_auto_registered
 
 
@@ -34,6 +35,9 @@ def import_dag_file(path: str, timeout: float | None = None) -> list:
     an import that takes longer (main thread only). The caller puts the DAGs folder on
     sys.path. Raises whatever the file raises, or DuplicateDagIdInFile.
     """
+    # DAG files written for Airflow import `airflow...`: resolve it to this SDK (unless the
+    # real Airflow is installed here; see airflow_compat).
+    airflow_compat.install()
     module_name = dag_module_name(path)
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:

@@ -10,6 +10,10 @@ Two families live here:
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
 
 class AirflowException(Exception):
     """Base class of every error the SDK raises on purpose."""
@@ -74,6 +78,55 @@ class ParamValidationError(AirflowException, ValueError):
     def __init__(self, message: str, errors: dict[str, str] | None = None):
         super().__init__(message)
         self.errors: dict[str, str] = dict(errors or {})
+
+
+# -- the task-side API (Variable, Connection, BaseHook, get_current_context) -----------------
+
+
+class AirflowNotFoundException(AirflowException):
+    """Something asked for by name does not exist: a connection (``Connection.get``,
+    ``BaseHook.get_connection``), as Airflow raises it."""
+
+
+class ErrorType(StrEnum):
+    """What went wrong in a request the task made to the server (Airflow 3's names)."""
+
+    VARIABLE_NOT_FOUND = "VARIABLE_NOT_FOUND"
+    CONNECTION_NOT_FOUND = "CONNECTION_NOT_FOUND"
+    API_SERVER_ERROR = "API_SERVER_ERROR"
+    GENERIC_ERROR = "GENERIC_ERROR"
+
+
+@dataclass(frozen=True)
+class ErrorResponse:
+    """The server's answer to a failed request: its type and a detail dict with a message."""
+
+    error: ErrorType
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class AirflowRuntimeError(AirflowException):
+    """A request the task made at runtime failed (Airflow 3's error: ``e.error.error`` is the
+    ErrorType, ``e.error.detail`` the server's detail)."""
+
+    def __init__(self, error: ErrorResponse) -> None:
+        self.error = error
+        super().__init__(f"{error.error.value}: {error.detail}")
+
+
+class VariableNotFound(AirflowRuntimeError, KeyError):
+    """``Variable.get(key)`` of a key that does not exist, without a default. Airflow 3's
+    AirflowRuntimeError (VARIABLE_NOT_FOUND), and a KeyError as Airflow 2 raised, so both
+    styles of ``except`` catch it."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(
+            ErrorResponse(ErrorType.VARIABLE_NOT_FOUND, {"message": f"Variable {key} not found"})
+        )
+
+    def __str__(self) -> str:  # KeyError would show the repr of the message
+        return Exception.__str__(self)
 
 
 class UnmappableXComTypePushed(AirflowException):

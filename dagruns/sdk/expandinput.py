@@ -48,7 +48,9 @@ class DictOfListsExpandInput:
                     f"{where}: expand() got an unexpected type {type(item).__name__!r} for "
                     f"keyword argument {name!r} (map over a list, a dict or a task's result)"
                 )
-        self.value = value
+        # Other sequences (range, a user Sequence) as lists: that is what is stored and
+        # what the scheduler counts.
+        self.value = {name: _as_list(item) for name, item in value.items()}
 
     def names(self) -> list[str]:
         return list(self.value)
@@ -115,6 +117,7 @@ class ListOfDictsExpandInput:
                         f"{where}: expand_kwargs() item {position} is a "
                         f"{type(item).__name__!r}, not a dict"
                     )
+            value = list(value)
         self.value = value
 
     def names(self) -> list[str]:
@@ -155,6 +158,12 @@ class ListOfDictsExpandInput:
 
 
 ExpandInput = DictOfListsExpandInput | ListOfDictsExpandInput
+
+
+def _as_list(value: Any) -> Any:
+    if isinstance(value, Sequence) and not isinstance(value, list | str | bytes):
+        return list(value)
+    return value
 
 
 def _resolve_value(value: Any, context: Mapping[str, Any]) -> Any:

@@ -150,6 +150,13 @@ class MappedOperator(BaseOperator):
         default_args = merged_default_args(dag, group, kwargs.pop("default_args", None))
         base_names = base_operator_parameters()
         accepted = operator_parameters(operator_class)
+        unknown = sorted(set(kwargs) - accepted)
+        if unknown:
+            # The operator is only built in the runner: refuse now what it would refuse then.
+            raise DagDefinitionError(
+                f"Invalid arguments were passed to {operator_class.__name__} (task_id: "
+                f"{task_id!r}). Invalid arguments were: {unknown}"
+            )
         # Arguments the operator class takes, filled from default_args as its constructor
         # would be (it is only called in the runner, where no DAG context is active).
         for name in accepted - _STRUCTURAL:

@@ -80,19 +80,52 @@ class DeltaSchedule:
         return {"type": "delta", "seconds": self.delta.total_seconds()}
 
 
-Schedule = NullSchedule | OnceSchedule | CronSchedule | DeltaSchedule
+@dataclass(frozen=True, eq=False)
+class TimetableSchedule:
+    """``schedule=<a Timetable>``: one of Airflow's timetable classes or a custom subclass
+    (shipped in a plugin); stored as its class path and its ``serialize()`` output."""
+
+    timetable: Any
+
+    @property
+    def can_be_scheduled(self) -> bool:
+        return bool(getattr(self.timetable, "can_be_scheduled", True))
+
+    @property
+    def summary(self) -> str:
+        return str(self.timetable.summary)
+
+    def serialize(self) -> dict[str, Any]:
+        stored = getattr(self.timetable, "serialized_form", None)
+        if stored is not None:  # an UnregisteredTimetable keeps what it was read from
+            return dict(stored)
+        cls = type(self.timetable)
+        return {
+            "type": "timetable",
+            "class": f"{cls.__module__}.{cls.__qualname__}",
+            "data": self.timetable.serialize(),
+        }
+
+
+Schedule = NullSchedule | OnceSchedule | CronSchedule | DeltaSchedule | TimetableSchedule
 
 
 def parse_schedule(value: object, dag_id: str = "?") -> Schedule:
     """Normalise a ``schedule`` argument; raise DagDefinitionError naming what is wrong."""
     if value is None:
         return NullSchedule()
+    from .timetables.base import Timetable
+    from .timetables.checks import check_timetable  # the timetables import this module
+
+    if isinstance(value, Timetable):
+        return TimetableSchedule(check_timetable(value, dag_id))
     if isinstance(value, timedelta):
         if value.total_seconds() <= 0:
             raise DagDefinitionError(
                 f"DAG {dag_id!r}: schedule interval must be positive, got {value}"
             )
-        return DeltaSchedule(value)
+        # A pendulum Duration (a timedelta subclass) is kept as a plain timedelta.
+        return DeltaSchedule(timedelta(value.days, value.seconds, value.microseconds))
     if isinstance(value, str):
         text = " ".join(value.split())
         if text == "@once":
@@ -102,7 +135,8 @@ def parse_schedule(value: object, dag_id: str = "?") -> Schedule:
         return CronSchedule(validate_cron(text, dag_id))
     raise DagDefinitionError(
         f"DAG {dag_id!r}: unsupported schedule {value!r} ({type(value).__name__}); use a cron "
-        f"expression, one of {', '.join(['@once', *CRON_PRESETS])}, a timedelta, or None"
+        f"expression, one of {', '.join(['@once', *CRON_PRESETS])}, a timedelta, a Timetable, "
+        "or None"
     )
 
 
@@ -141,4 +175,8 @@ def schedule_from_serialized(data: dict[str, Any] | None) -> object:
         return data.get("preset") or data["expression"]
     if kind == "delta":
         return timedelta(seconds=data["seconds"])
+    if kind == "timetable":
+        from .timetables.registry import builtin_timetable
+
+        return builtin_timetable(data)
     raise DagDefinitionError(f"Unknown serialized schedule {data!r}")

@@ -141,6 +141,13 @@ def serialize_edge_info(dag: DAG) -> dict[str, dict[str, Any]]:
 
 
 def serialize_task(task: BaseOperator) -> dict[str, Any]:
+    data = _serialize_task(task)
+    if task.task_display_name != task.task_id:  # only when set: older DAGs keep their hash
+        data["task_display_name"] = task.task_display_name
+    return data
+
+
+def _serialize_task(task: BaseOperator) -> dict[str, Any]:
     if isinstance(task, SerializedOperator):
         template_values = json_safe(task.template_values)
     elif isinstance(task, MappedOperator):

@@ -160,6 +160,7 @@ class SerializedOperator(BaseOperator):
             is_setup=data.get("is_setup", False),
             is_teardown=data.get("is_teardown", False),
             on_failure_fail_dagrun=data.get("on_failure_fail_dagrun", False),
+            task_display_name=data.get("task_display_name"),
             on_execute_callback=callback("has_on_execute_callback"),
             on_success_callback=callback("has_on_success_callback"),
             on_failure_callback=callback("has_on_failure_callback"),

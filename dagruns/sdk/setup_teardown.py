@@ -1,10 +1,15 @@
 """``with teardown_task.as_teardown(setups=setup_task):`` — Airflow's setup/teardown
-context manager.
+context manager, with the rules of Airflow's ``SetupTeardownContext``:
 
-Tasks created (or linked with ``>>``) inside the block are the work: when the block ends,
-the setups are put upstream of the work's roots and the teardowns downstream of its leaves.
-Blocks nest; a task counts as work for every open block. Module-level, like the DAG stack:
-DAG files are imported in a single thread.
+* the work of a block is the tasks created (or linked with ``>>``) directly inside it, other
+  than setup and teardown tasks;
+* when the block ends, its setups go upstream of the work tasks that have no upstream task
+  at all (else of the first work task), its teardowns downstream of those with no downstream
+  task (else of the last);
+* a block inside another links its setups after the outer setups and its teardowns before the
+  outer teardowns (``outer_setup >> inner_setup``, ``inner_teardown >> outer_teardown``).
+
+Module-level, like the DAG stack: DAG files are imported in a single thread.
 """
 
 from __future__ import annotations
@@ -24,20 +29,25 @@ class SetupTeardownScope:
     teardowns: list[BaseOperator]
     work: dict[int, BaseOperator] = field(default_factory=dict)
 
-    def _owns(self, task: BaseOperator) -> bool:
-        return any(task is own for own in (*self.setups, *self.teardowns))
-
     def close(self) -> None:
-        work = [task for task in self.work.values() if not self._owns(task)]
-        ids = {task.task_id for task in work}
-        roots = [task for task in work if task.upstream_task_ids.isdisjoint(ids)]
-        leaves = [task for task in work if task.downstream_task_ids.isdisjoint(ids)]
+        # Roles are read now: a task may have become a setup/teardown after it was noted.
+        work = [t for t in self.work.values() if not t.is_setup and not t.is_teardown]
+        if not work:
+            return
+        roots = [task for task in work if not task.upstream_task_ids] or [work[0]]
+        leaves = [task for task in work if not task.downstream_task_ids] or [work[-1]]
         for setup in self.setups:
-            if roots:
-                setup.set_downstream(roots)
+            setup.set_downstream(roots)
         for teardown in self.teardowns:
-            if leaves:
-                teardown.set_upstream(leaves)
+            teardown.set_upstream(leaves)
+
+    def nest_into(self, outer: SetupTeardownScope) -> None:
+        for setup in outer.setups:
+            if self.setups:
+                setup.set_downstream(self.setups)
+        for teardown in outer.teardowns:
+            if self.teardowns:
+                teardown.set_upstream(self.teardowns)
 
 
 _scopes: list[SetupTeardownScope] = []
@@ -63,11 +73,19 @@ def enter_scope(task: BaseOperator) -> SetupTeardownScope:
 
 def exit_scope(failed: bool) -> None:
     scope = _scopes.pop()
-    if not failed:  # an exception in the block: leave the half-built graph alone
+    if failed:  # an exception in the block: leave the half-built graph alone
+        return
+    # The edges made here are the block's own wiring, not work of an enclosing block.
+    outer, _scopes[:] = list(_scopes), []
+    try:
         scope.close()
+        if outer:
+            scope.nest_into(outer[-1])
+    finally:
+        _scopes[:] = outer
 
 
 def note_task(task: BaseOperator) -> None:
-    """A task created or linked while blocks are open is work of each of them."""
-    for scope in _scopes:
-        scope.work.setdefault(id(task), task)
+    """A task created or linked while a block is open is work of the innermost block."""
+    if _scopes:
+        _scopes[-1].work.setdefault(id(task), task)

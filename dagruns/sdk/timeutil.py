@@ -21,14 +21,22 @@ def to_utc(value: datetime | None, name: str = "date") -> datetime | None:
             f"{name} must be a datetime, got {type(value).__name__}: {value!r}"
         )
     if value.tzinfo is None or value.utcoffset() is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+        value = value.replace(tzinfo=UTC)
+    utc = value.astimezone(UTC)
+    # A pendulum DateTime (what Airflow DAG files pass) becomes a plain datetime, so what the
+    # DAG stores and compares is one type whatever the file used.
+    return datetime(
+        utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond, UTC
+    )
 
 
 def to_timedelta(value: timedelta | float | int | None, name: str) -> timedelta | None:
-    """Accept a timedelta or a number of seconds; None stays None."""
-    if value is None or isinstance(value, timedelta):
-        return value
+    """Accept a timedelta (``pendulum.duration`` is one) or a number of seconds; None stays
+    None."""
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        return timedelta(value.days, value.seconds, value.microseconds)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise DagDefinitionError(
             f"{name} must be a timedelta or a number of seconds, got {type(value).__name__}: {value!r}"

@@ -72,6 +72,8 @@ class EdgePath:
     label: str = ""
     label_x: float = 0.0
     label_y: float = 0.0
+    # "setup-teardown" for the edge from a setup to its teardown (drawn dashed, as Airflow).
+    kind: str = ""
 
 
 @dataclass
@@ -176,7 +178,7 @@ def _layout_level(
             if child not in by_id:
                 continue
             task = by_id[child]
-            label = task.get("label") or child
+            label = task.get("task_display_name") or task.get("label") or child
             width = node_width(label, task.get("task_type") or "")
             items.append(_Item(f"t:{child}", position[child], width, NODE_HEIGHT, child))
             owner[child] = len(items) - 1
@@ -361,11 +363,21 @@ def layout_serialized(serialized: dict[str, Any]) -> Layout:
     edge_info = serialized.get("edge_info") or {}
     built = compute_layout(tasks, serialized.get("task_group"), _label_room(edge_info))
     label_edges(built, edge_info)
+    roles: dict[str, str] = {}
     for task in tasks:
         box = built.nodes.get(task["task_id"])
         if box is not None:
-            box.label = task.get("label") or task["task_id"]
+            box.label = task.get("task_display_name") or task.get("label") or task["task_id"]
             box.task_type = task.get("task_type") or ""
+            role = (
+                "setup" if task.get("is_setup") else "teardown" if task.get("is_teardown") else ""
+            )
+            if role:  # Airflow marks setup and teardown tasks in its graph
+                roles[task["task_id"]] = role
+                box.task_type = f"{box.task_type} · {role}"
+    for edge in built.edges:
+        if roles.get(edge.source) == "setup" and roles.get(edge.target) == "teardown":
+            edge.kind = "setup-teardown"
     return built
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils.html import escape
 
+from dagruns.actions.mapped import mapped_task_ids
 from dagruns.models import DagRun, DagVersion
 from dagruns.ui.graph_layout import layout_for_version
 from dagruns.ui.grid import (
@@ -98,7 +99,12 @@ def graph_fragments(dag_id: str, run_id: str, changed: list[tuple[str, str]]) ->
     )
     layout = layout_for_version(run.dag_version_id, structure_hash)
     states = node_states(run.pk, task_ids)
-    nodes = [n for n in graph_nodes(layout, run, states, dag_url(dag_id)) if n["task_id"] in states]
+    mapped_ids = mapped_task_ids(run.dag_version_id)
+    nodes = [
+        n
+        for n in graph_nodes(layout, run, states, dag_url(dag_id), mapped_ids)
+        if n["task_id"] in states
+    ]
     return "".join(
         render_to_string("dagruns/_graph_node.html", {"n": node, "run": run, "oob": True})
         for node in nodes

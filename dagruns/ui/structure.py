@@ -48,6 +48,11 @@ class Structure:
         return ()
 
 
+def task_label(task: dict[str, Any], task_id: str) -> str:
+    """What the grid and the graph call a task: its task_display_name, else its label."""
+    return task.get("task_display_name") or task.get("label") or task_id
+
+
 def build_structure(serialized: dict[str, Any]) -> Structure:
     tasks_list = serialized.get("tasks") or []
     tasks = {t["task_id"]: t for t in tasks_list}
@@ -84,7 +89,7 @@ def build_structure(serialized: dict[str, Any]) -> Structure:
                     Row(
                         kind="task",
                         id=child,
-                        label=task.get("label") or child,
+                        label=task_label(task, child),
                         depth=depth,
                         parents=parents,
                         task_ids=(child,),
@@ -113,7 +118,7 @@ def build_structure(serialized: dict[str, Any]) -> Structure:
                 Row(
                     "task",
                     task_id,
-                    task_id,
+                    task_label(tasks[task_id], task_id),
                     0,
                     (),
                     (task_id,),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.utils.html import escape
 
+from dagruns.actions.mapped import mapped_task_ids
 from dagruns.models import DagVersion
 from dagruns.ui import keys
 from dagruns.ui.graph_layout import layout_for_version
@@ -19,7 +20,9 @@ def node_states(run_pk: int, task_ids: list[str] | None = None) -> dict[str, TiC
     return {task_id: cell for (_pk, task_id), cell in ti_cells([run_pk], task_ids).items()}
 
 
-def graph_nodes(layout, run, states: dict[str, TiCell], base: str) -> list[dict]:
+def graph_nodes(
+    layout, run, states: dict[str, TiCell], base: str, mapped_ids: frozenset[str] = frozenset()
+) -> list[dict]:
     """Each node with what the template and a live update draw: position, state, link, and
     for a mapped task its instance count (drawn as "[n]" on a stacked box, as Airflow)."""
     nodes = []
@@ -35,6 +38,8 @@ def graph_nodes(layout, run, states: dict[str, TiCell], base: str) -> list[dict]
                 "task_id": task_id,
                 "state": cell.state or "none",
                 "mapped": cell.mapped,
+                # Declared mapped (stacked even before it expands: "[ ]" until it has a count).
+                "is_mapped": bool(cell.mapped) or task_id in mapped_ids,
                 "title": f"{task_id}\n{title}",
                 "dom_id": keys.node_id(run.pk, task_id) if run else "n_" + keys.key(task_id),
                 "href": prefix + task_part(task_id) if run else "",
@@ -51,7 +56,7 @@ def graph_context(dag, run, version_id: int | None) -> dict:
     states = node_states(run.pk) if run is not None else {}
     return {
         "layout": layout,
-        "nodes": graph_nodes(layout, run, states, dag_url(dag.dag_id)),
+        "nodes": graph_nodes(layout, run, states, dag_url(dag.dag_id), mapped_task_ids(version_id)),
         "escape": escape,
     }
 

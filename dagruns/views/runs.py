@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from dagruns.models import DagRun
+from dagruns.models import DagCallbackRequest, DagRun
 from dagruns.models.states import DAGRUN_ACTIVE, DagRunState, DagRunType
 from dagruns.ui import format as fmt
 from dagruns.ui.urls import with_query
@@ -53,7 +53,14 @@ def runs(request, dag_id: str):
         request.GET.get("page")
     )
     now = timezone.now()
+    # DAG callbacks asked for by these runs: a link to each run's callback log.
+    asked = set(
+        DagCallbackRequest.objects.filter(dag_run__in=page.object_list).values_list(
+            "dag_run_id", flat=True
+        )
+    )
     for run in page.object_list:
+        run.has_callback_log = run.pk in asked  # type: ignore[attr-defined]
         # A display value for this page's template only, set on the listed row as Django
         # views do; not a model field, so the type checker is told.
         run.duration_text = fmt.duration(  # type: ignore[attr-defined]

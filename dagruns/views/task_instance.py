@@ -13,6 +13,7 @@ from dagruns.actions.mapped import (
     MapIndexError,
     TaskIsMapped,
     get_mapped_ti_or_raise,
+    mapped_task_ids,
     summarize,
 )
 from dagruns.domain import logs
@@ -149,6 +150,7 @@ def ti_context(request, dag, run, ti) -> dict:
         "ti": ti,
         "state": ti.state or "none",
         "task": task,
+        "task_display_name": task.get("task_display_name") or ti.task_id,
         "tries": tries,
         "chosen_try": chosen,
         "xcoms": xcoms,
@@ -162,6 +164,10 @@ def ti_context(request, dag, run, ti) -> dict:
         "is_failed": ti.state in TI_FAILED_LIKE,
         "mapped_url": ti_url(dag.dag_id, run.run_id, ti.task_id) if ti.map_index >= 0 else "",
         "siblings": mapped_picker(run, ti) if ti.map_index >= 0 else None,
+        # A mapped task still at its -1 row: not expanded yet, or expanded to nothing.
+        "unexpanded": ti.map_index < 0
+        and version_id is not None
+        and ti.task_id in mapped_task_ids(version_id),
     }
     return context
 
@@ -199,6 +205,7 @@ def mapped_context(request, dag, run, task_id: str) -> dict:
         tis.order_by("map_index").only(
             "map_index",
             "rendered_map_index",
+            "task_display_name",
             "state",
             "try_number",
             "start_date",
@@ -212,6 +219,8 @@ def mapped_context(request, dag, run, task_id: str) -> dict:
         "dag": dag,
         "run": run,
         "task_id": task_id,
+        # Every instance of a task carries the same name: the first shown one's will do.
+        "task_display_name": (shown[0].task_display_name if shown else "") or task_id,
         "state": group_state(states) or "none",
         "summary": summary,
         "instances": [

@@ -1,8 +1,12 @@
 """Finding DAG files and noticing which ones changed (pure Python, no database).
 
-A `.dagignore` file applies to its own folder and everything below it, in gitignore syntax
-(Airflow 3's default `dag_ignore_file_syntax = glob`). Only `.py` files are considered; whether a
-file "mentions a DAG" is decided after reading it, so unchanged files are never read at all.
+Two ignore files, each applying to its own folder and everything below it:
+- `.airflowignore`, exactly as Airflow reads it, in the syntax of ORCH_DAG_IGNORE_FILE_SYNTAX
+  (Airflow's `[core] dag_ignore_file_syntax`; `glob`, Airflow 3's default, or `regexp`); see
+  `airflowignore.py`;
+- `.dagignore`, ours, always in gitignore syntax relative to its own folder.
+A path either of them ignores is not parsed. Only `.py` files are considered; whether a file
+"mentions a DAG" is decided after reading it, so unchanged files are never read at all.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pathspec
+
+from scheduler.processor.airflowignore import AirflowIgnore
 
 IGNORE_FILE_NAME = ".dagignore"
 # Airflow's "safe mode" heuristic: a file that never says "dag" cannot define one, and importing
@@ -40,16 +46,20 @@ def _ignore_spec(folder: Path) -> pathspec.PathSpec | None:
     return pathspec.PathSpec.from_lines("gitignore", lines)
 
 
-def list_py_files(root: Path) -> Iterator[Path]:
-    """Every `.py` file below `root` that no `.dagignore` on its way excludes, in sorted order
-    so that processing (and therefore "who defined this dag_id first") is deterministic."""
-    yield from _walk(root, [])
+def list_py_files(root: Path, ignore_file_syntax: str = "glob") -> Iterator[Path]:
+    """Every `.py` file below `root` that no `.dagignore` or `.airflowignore` on its way
+    excludes, in sorted order so that processing (and therefore "who defined this dag_id
+    first") is deterministic."""
+    yield from _walk(root, [], AirflowIgnore.start(root, ignore_file_syntax))
 
 
-def _walk(folder: Path, specs: list[tuple[Path, pathspec.PathSpec]]) -> Iterator[Path]:
+def _walk(
+    folder: Path, specs: list[tuple[Path, pathspec.PathSpec]], airflow_rules: AirflowIgnore
+) -> Iterator[Path]:
     own = _ignore_spec(folder)
     if own is not None:
         specs = [*specs, (folder, own)]
+    airflow_rules = airflow_rules.entering(folder)
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError:
@@ -59,10 +69,10 @@ def _walk(folder: Path, specs: list[tuple[Path, pathspec.PathSpec]]) -> Iterator
             continue
         path = Path(entry.path)
         is_dir = entry.is_dir(follow_symlinks=True)
-        if _ignored(path, is_dir, specs):
+        if _ignored(path, is_dir, specs) or airflow_rules.ignores(path, is_dir):
             continue
         if is_dir:
-            yield from _walk(path, specs)
+            yield from _walk(path, specs, airflow_rules)
         elif entry.name.endswith(".py") and entry.is_file(follow_symlinks=True):
             yield path
 

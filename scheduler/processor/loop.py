@@ -16,6 +16,7 @@ from django.conf import settings
 
 from dagruns.models import DagFile
 from scheduler.loops import TickLoop
+from scheduler.processor.callbacks import run_pending_callbacks
 from scheduler.processor.files import FileStat, content_hash, list_py_files, stat_file
 from scheduler.processor.pool import ParsingPool
 from scheduler.processor.store import (
@@ -40,10 +41,11 @@ class ParsingReport:
     unchanged: int = 0
     forgotten: int = 0
     errors: int = 0
+    callbacks: int = 0  # DAG-level callback requests run (scheduler/processor/callbacks.py)
 
     @property
     def work(self) -> int:
-        return self.parsed + self.forgotten
+        return self.parsed + self.forgotten + self.callbacks
 
 
 def _in_listing_order(results, order: list[str]):
@@ -83,8 +85,9 @@ class DagProcessor(TickLoop[ParsingReport]):
         self.pool = ParsingPool(
             processes=processes or settings.ORCH.dag_processor_parsing_processes,
             timeout=timeout or settings.ORCH.dag_file_processor_timeout,
-            # Airflow puts the DAGs folder on sys.path so files can import their helpers.
-            extra_sys_path=[str(settings.ORCH.dags_folder)],
+            # Airflow puts the DAGs folder on sys.path so files can import their helpers, and
+            # the plugins folder so they can import the timetables plugins ship.
+            extra_sys_path=[str(settings.ORCH.dags_folder), str(settings.ORCH.plugins_folder)],
             executors=settings.ORCH.executors,
         )
         self.interval = (
@@ -100,7 +103,7 @@ class DagProcessor(TickLoop[ParsingReport]):
             parse_again_for_executors(settings.ORCH.executors)
         listing: dict[str, tuple[FileStat, Root]] = {}
         for root in self.roots:
-            for found in list_py_files(Path(root.path)):
+            for found in list_py_files(Path(root.path), settings.ORCH.dag_ignore_file_syntax):
                 stat = stat_file(found)
                 if stat is not None:
                     listing[stat.path] = (stat, root)
@@ -138,6 +141,7 @@ class DagProcessor(TickLoop[ParsingReport]):
         for gone in sorted(known.keys() - listing.keys()):
             forget_file(gone)
             report.forgotten += 1
+        report.callbacks = run_pending_callbacks(self.pool.timeout, self.pool.extra_sys_path)
         return report
 
     @staticmethod
@@ -154,4 +158,5 @@ class DagProcessor(TickLoop[ParsingReport]):
         return (
             f"parsed {report.parsed} file(s), {report.unchanged} unchanged, "
             f"{report.forgotten} removed, {report.errors} with errors"
+            + (f", {report.callbacks} DAG callback(s) run" if report.callbacks else "")
         )

@@ -18,10 +18,12 @@ import traceback
 from collections.abc import Sequence
 from typing import Any
 
+from dagruns.sdk import runtime as sdk_runtime
 from dagruns.sdk.dag_loader import import_dag_file
 from dagruns.sdk.exceptions import UnknownExecutorException
 from dagruns.sdk.serialization import dag_structure_hash, serialize_dag
 from scheduler.processor.files import content_hash, mentions_dag
+from scheduler.processor.parse_runtime import ParserRuntime
 
 
 def parse_file(
@@ -162,6 +164,8 @@ def parse_in_child(
     """Entry point of one parser process: lead a new process group (so a timeout kills any
     subprocess the DAG file started too), parse, send the result, exit."""
     os.setpgrp()
+    # Top-level Variable.get / Connection.get are answered by the processor over `conn`.
+    sdk_runtime.install(ParserRuntime(conn))
     try:
         result = parse_file(path, timeout, extra_sys_path, executors)
     except BaseException as exc:

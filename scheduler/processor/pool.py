@@ -19,6 +19,8 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from scheduler.forkserver import forkserver_context
+from scheduler.processor.parse_requests import answer_parse_request
+from scheduler.processor.parse_runtime import is_request
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +71,8 @@ class ParsingPool:
     def _start(self, path: str) -> _Running:
         from scheduler.processor.parsing import parse_in_child
 
-        receiver, sender = self._ctx.Pipe(duplex=False)
+        # Duplex: the parser also asks for variables and connections (parse_runtime.py).
+        receiver, sender = self._ctx.Pipe(duplex=True)
         process = self._ctx.Process(
             target=parse_in_child,
             args=(path, sender, self.timeout, self.extra_sys_path, self.executors),
@@ -86,8 +89,11 @@ class ParsingPool:
         now = time.monotonic()
         for job in list(running):
             if job.conn in ready:
+                result = self._receive(job)
+                if result is None:
+                    continue  # it was a request, answered; the parser goes on
                 running.remove(job)
-                yield self._receive(job)
+                yield result
             elif now >= job.deadline:
                 running.remove(job)
                 self._kill(job)
@@ -97,7 +103,8 @@ class ParsingPool:
                     f"(ORCH_DAG_FILE_PROCESSOR_TIMEOUT) and the parser was killed",
                 )
 
-    def _receive(self, job: _Running) -> dict[str, Any]:
+    def _receive(self, job: _Running) -> dict[str, Any] | None:
+        """The parser's result (its process reaped), or None after answering a request."""
         try:
             result = job.conn.recv()
         except (EOFError, OSError):
@@ -105,8 +112,13 @@ class ParsingPool:
             code = job.process.exitcode
             reason = f"killed by signal {-code}" if code and code < 0 else f"exit code {code}"
             result = _failure(job.path, f"the parser process died while importing ({reason})")
-        finally:
-            job.conn.close()
+        if is_request(result):
+            _, op, arguments = result
+            # If the parser died meanwhile, its EOF comes with the next wait().
+            with contextlib.suppress(OSError):
+                job.conn.send(answer_parse_request(job.path, op, arguments))
+            return None
+        job.conn.close()
         job.process.join(5.0)
         if job.process.is_alive():
             self._kill(job)

@@ -17,6 +17,8 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from dagruns.domain.schedule_info import (
+    NO_NEXT_RUN,
+    ScheduleError,
     last_automated_data_interval,
     schedule_fields,
 )
@@ -51,7 +53,9 @@ def store_result(result: dict[str, Any], root: Root, now: datetime | None = None
             if clash:
                 errors.append(_duplicate_error(entry["dag_id"], clash, path))
                 continue
-            _store_dag(entry, result, root, now)
+            schedule_error = _store_dag(entry, result, root, now)
+            if schedule_error is not None:
+                errors.append(schedule_error)
             defined.append(entry["dag_id"])
         if not result["error"]:
             # A file that imports cleanly but no longer defines a DAG gives it up; a broken file
@@ -172,7 +176,12 @@ def _record_errors(path: str, errors: list[dict[str, Any]], now: datetime) -> No
     )
 
 
-def _store_dag(entry: dict[str, Any], result: dict[str, Any], root: Root, now: datetime) -> None:
+def _store_dag(
+    entry: dict[str, Any], result: dict[str, Any], root: Root, now: datetime
+) -> dict[str, Any] | None:
+    """Record one DAG; returns an import error for its file if its timetable cannot be
+    scheduled (a custom timetable not registered by a plugin, or raising): the DAG is kept,
+    without a next run, and the file shows the error."""
     data = entry["serialized"]
     dag_id = entry["dag_id"]
     dag, created = DagModel.objects.get_or_create(
@@ -189,13 +198,21 @@ def _store_dag(entry: dict[str, Any], result: dict[str, Any], root: Root, now: d
     dag.max_active_tasks = data.get("max_active_tasks", 16)
     dag.max_active_runs = data.get("max_active_runs", 16)
     dag.last_parsed_time = now
+    problem = None
     if schedule_changed:
         last_interval = None if created else last_automated_data_interval(dag)
-        for field, value in schedule_fields(data, now, last_interval).items():
+        try:
+            fields = schedule_fields(data, now, last_interval)
+        except ScheduleError as exc:
+            fields = NO_NEXT_RUN
+            message = f"{type(exc).__name__}: {exc}"
+            problem = {"message": message, "line_number": None, "stack_trace": message}
+        for field, value in fields.items():
             setattr(dag, field, value)
     dag.save()
     _sync_tags(dag, data.get("tags") or [])
     _store_version(dag, latest, entry, result)
+    return problem
 
 
 def _paused_at_creation(data: dict[str, Any]) -> bool:

@@ -291,6 +291,12 @@ class ExecutionClient:
     def get_variable(self, key: str) -> str:
         return self.request("GET", f"variables/{_q(key)}")[1]["value"]
 
+    def put_variable(self, key: str, value: str, description: str | None = None) -> None:
+        self.request("PUT", f"variables/{_q(key)}", {"value": value, "description": description})
+
+    def delete_variable(self, key: str) -> None:
+        self.request("DELETE", f"variables/{_q(key)}")
+
     def get_connection(self, conn_id: str) -> dict[str, Any]:
         return self.request("GET", f"connections/{_q(conn_id)}")[1]
 

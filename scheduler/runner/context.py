@@ -1,14 +1,20 @@
-"""The Airflow context a task receives (`execute(context)`, templates, TaskFlow arguments).
+"""The Airflow context a task receives (`execute(context)`, templates, TaskFlow arguments,
+`get_current_context()`).
 
-Built in the task process from the claim answer of the Execution API (the DAG run and the task
-instance) and the task itself. Everything that needs the database (XComs, variables,
-connections) goes through the supervisor (`comms.SupervisorComms`), which calls the Execution
-API: task code never touches the database.
+Built in the task process from the claim answer of the Execution API (the DAG run, the task
+instance, the previous successful run) and the task itself. Everything that needs the database
+(XComs, variables, connections) goes through the supervisor (`comms.SupervisorComms`), which
+calls the Execution API: task code never touches the database.
 
-Keys: conn, dag, dag_run, data_interval_end, data_interval_start, expanded_ti_count, macros,
-map_index, map_index_template, params, run_id, start_date, task, task_instance, test_mode, ti,
-try_number, var; and, only for a run with a logical date (as in Airflow 3): ds, ds_nodash,
-logical_date, task_instance_key_str, ts, ts_nodash, ts_nodash_with_tz.
+Keys (Airflow 3's templates reference): conn, dag, dag_run, data_interval_end,
+data_interval_start, expanded_ti_count, inlet_events, inlets, macros, map_index,
+map_index_template, outlet_events, outlets, params, prev_end_date_success,
+prev_start_date_success, run_id, start_date, task, task_instance, task_instance_key_str
+(dag__task__run_id without a logical date), task_reschedule_count, test_mode, ti,
+triggering_asset_events, try_number, var; and, only for a run with a logical date (as in
+Airflow 3): ds, ds_nodash, logical_date, prev_data_interval_end_success,
+prev_data_interval_start_success, ts, ts_nodash, ts_nodash_with_tz. Callbacks also get
+`exception` (failure and retry callbacks).
 """
 
 from __future__ import annotations
@@ -19,13 +25,28 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import pendulum
+
 from dagruns.sdk import macros
+from dagruns.sdk.connection import Connection, ConnectionAccessor
 from dagruns.sdk.exceptions import AirflowException
 from dagruns.sdk.lazy_sequence import materialize
 from dagruns.sdk.params import validate_params
 from dagruns.sdk.templating import ds, ds_nodash, ts, ts_nodash, ts_nodash_with_tz
+from dagruns.sdk.variable import VariableAccessor
 from dagruns.sdk.xcom_arg import XCOM_RETURN_KEY
 from scheduler.runner.comms import RequestFailed
+from scheduler.runner.task_runtime import CommsRuntime
+
+__all__ = [
+    "Connection",
+    "DagRunInfo",
+    "PreviousDagRun",
+    "RuntimeTaskInstance",
+    "XComPullError",
+    "XComPushError",
+    "build_context",
+]
 
 
 class Comms(Protocol):
@@ -45,13 +66,16 @@ class XComPullError(AirflowException):
 
 
 def parse_datetime(value: Any) -> datetime | None:
-    """An aware UTC datetime from the API's ISO-8601 text (None stays None)."""
+    """An aware UTC datetime from the API's ISO-8601 text (None stays None).
+
+    A pendulum DateTime, as Airflow gives tasks: DAG code calls ``logical_date.add(days=1)``,
+    ``.format(...)``, ``.in_timezone(...)`` on the context's dates."""
     if value is None or value == "":
         return None
     parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+        parsed = parsed.replace(tzinfo=UTC)
+    return pendulum.instance(parsed.astimezone(UTC))
 
 
 @dataclass
@@ -81,6 +105,48 @@ class DagRunInfo:
             run_after=parse_datetime(data.get("run_after")),
             start_date=parse_datetime(data.get("start_date")),
         )
+
+
+@dataclass(frozen=True)
+class PreviousDagRun:
+    """The DAG's latest successful run before this one (all None when there is none)."""
+
+    data_interval_start: datetime | None = None
+    data_interval_end: datetime | None = None
+    start_date: datetime | None = None
+    end_date: datetime | None = None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any] | None) -> PreviousDagRun:
+        data = data or {}
+        return cls(
+            data_interval_start=parse_datetime(data.get("data_interval_start")),
+            data_interval_end=parse_datetime(data.get("data_interval_end")),
+            start_date=parse_datetime(data.get("start_date")),
+            end_date=parse_datetime(data.get("end_date")),
+        )
+
+
+class AssetEventsUnsupported:
+    """`inlet_events` / `outlet_events`: assets are not supported yet, so there is nothing to
+    read or emit; any access says so instead of failing somewhere obscure."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getitem__(self, key: Any) -> Any:
+        raise AirflowException(
+            f"context[{self._name!r}][{key!r}]: assets are not supported by orchestrator yet"
+        )
+
+    def __iter__(self) -> Any:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def __repr__(self) -> str:
+        return f"<{self._name}: assets are not supported yet>"
 
 
 class RuntimeTaskInstance:
@@ -259,135 +325,6 @@ class RuntimeTaskInstance:
             ) from None
 
 
-# -- variables -------------------------------------------------------------------------
-
-
-class _VariableView:
-    """`var.value` (text) or `var.json` (parsed): attribute access or `.get(key, default)`."""
-
-    def __init__(self, comms: Comms, deserialize_json: bool) -> None:
-        self._comms = comms
-        self._json = deserialize_json
-
-    def __getattr__(self, key: str) -> Any:
-        if key.startswith("_"):
-            raise AttributeError(key)
-        return self._fetch(key)
-
-    def __getitem__(self, key: str) -> Any:
-        return self._fetch(key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        try:
-            return self._fetch(key)
-        except KeyError:
-            return default
-
-    def _fetch(self, key: str) -> Any:
-        try:
-            value = self._comms.request("get_variable", key=key)
-        except RequestFailed as exc:
-            if exc.status == 404:
-                raise KeyError(f"Variable {key} does not exist") from None
-            raise AirflowException(f"Could not read variable {key!r}: {exc.message}") from None
-        if not self._json:
-            return value
-        try:
-            return json.loads(value)
-        except ValueError as exc:
-            raise AirflowException(f"Variable {key!r} is not valid JSON: {exc}") from None
-
-    def __repr__(self) -> str:
-        return "<var.json>" if self._json else "<var.value>"
-
-
-class VariableAccessor:
-    """`context["var"]`: `var.value.<key>`, `var.value.get(key, default)`, `var.json.<key>`."""
-
-    def __init__(self, comms: Comms) -> None:
-        self.value = _VariableView(comms, deserialize_json=False)
-        self.json = _VariableView(comms, deserialize_json=True)
-
-    def __repr__(self) -> str:
-        return "<VariableAccessor>"
-
-
-# -- connections -----------------------------------------------------------------------
-
-
-@dataclass
-class Connection:
-    """A connection as the task sees it (Airflow's attribute names)."""
-
-    conn_id: str
-    conn_type: str = ""
-    host: str | None = None
-    schema: str | None = None
-    login: str | None = None
-    password: str | None = field(default=None, repr=False)
-    port: int | None = None
-    extra: str | None = field(default=None, repr=False)
-
-    @classmethod
-    def from_api(cls, data: dict[str, Any]) -> Connection:
-        return cls(
-            conn_id=data["conn_id"],
-            conn_type=data.get("conn_type") or "",
-            host=data.get("host"),
-            schema=data.get("schema"),
-            login=data.get("login"),
-            password=data.get("password"),
-            port=data.get("port"),
-            extra=data.get("extra"),
-        )
-
-    @property
-    def extra_dejson(self) -> dict[str, Any]:
-        """The extra as a dict ({} when empty or not a JSON object)."""
-        if not self.extra:
-            return {}
-        try:
-            parsed = json.loads(self.extra)
-        except ValueError:
-            return {}
-        return parsed if isinstance(parsed, dict) else {}
-
-
-class ConnectionAccessor:
-    """`context["conn"]`: `conn.<conn_id>` or `conn.get(conn_id)`."""
-
-    def __init__(self, comms: Comms) -> None:
-        self._comms = comms
-
-    def __getattr__(self, conn_id: str) -> Connection:
-        if conn_id.startswith("_"):
-            raise AttributeError(conn_id)
-        return self._fetch(conn_id)
-
-    def __getitem__(self, conn_id: str) -> Connection:
-        return self._fetch(conn_id)
-
-    def get(self, conn_id: str, default_conn: Any = None) -> Any:
-        try:
-            return self._fetch(conn_id)
-        except KeyError:
-            return default_conn
-
-    def _fetch(self, conn_id: str) -> Connection:
-        try:
-            data = self._comms.request("get_connection", conn_id=conn_id)
-        except RequestFailed as exc:
-            if exc.status == 404:
-                raise KeyError(f"The conn_id `{conn_id}` isn't defined") from None
-            raise AirflowException(
-                f"Could not read connection {conn_id!r}: {exc.message}"
-            ) from None
-        return Connection.from_api(data)
-
-    def __repr__(self) -> str:
-        return "<ConnectionAccessor>"
-
-
 # -- the context -----------------------------------------------------------------------
 
 
@@ -404,9 +341,13 @@ def build_context(
     dag_run: DagRunInfo,
     ti: RuntimeTaskInstance,
     comms: Comms,
+    previous: PreviousDagRun | None = None,
     expanded_ti_count: int | None = None,
 ) -> dict[str, Any]:
-    """The context dict for one try; raises ParamValidationError for bad params."""
+    """The context dict for one try; raises ParamValidationError for bad params. `previous`:
+    the previous successful run (from the claim answer)."""
+    source = CommsRuntime(comms)
+    previous = previous or PreviousDagRun()
     context: dict[str, Any] = {
         "dag": dag,
         "task": task,
@@ -419,13 +360,22 @@ def build_context(
         "start_date": dag_run.start_date,
         "params": resolve_params(task, dag_run.conf),
         "macros": macros,
-        "var": VariableAccessor(comms),
-        "conn": ConnectionAccessor(comms),
+        "var": VariableAccessor(source),
+        "conn": ConnectionAccessor(source),
         "try_number": ti.try_number,
         "test_mode": False,
         "expanded_ti_count": expanded_ti_count,
         "map_index": ti.map_index,
         "map_index_template": getattr(task, "map_index_template", None),
+        "inlets": list(getattr(task, "inlets", None) or []),
+        "outlets": list(getattr(task, "outlets", None) or []),
+        "inlet_events": AssetEventsUnsupported("inlet_events"),
+        "outlet_events": AssetEventsUnsupported("outlet_events"),
+        "triggering_asset_events": {},
+        "task_reschedule_count": 0,
+        "task_instance_key_str": f"{dag_run.dag_id}__{ti.task_id}__{dag_run.run_id}",
+        "prev_start_date_success": previous.start_date,
+        "prev_end_date_success": previous.end_date,
     }
     logical_date = dag_run.logical_date
     if logical_date is not None:
@@ -437,5 +387,7 @@ def build_context(
             ts_nodash=ts_nodash(logical_date),
             ts_nodash_with_tz=ts_nodash_with_tz(logical_date),
             task_instance_key_str=f"{dag_run.dag_id}__{ti.task_id}__{ds_nodash(logical_date)}",
+            prev_data_interval_start_success=previous.data_interval_start,
+            prev_data_interval_end_success=previous.data_interval_end,
         )
     return context

@@ -44,10 +44,15 @@ def _needs_index(task: Any) -> str:
     )
 
 
-def mapped_length_of_result(task: Any, value: Any) -> int | None:
+def mapped_length_of_result(task: Any, value: Any, map_index: int = -1) -> int | None:
     """The item count of a result some mapped task expands over (None: no such task, or
-    this task is itself mapped); raises for a result that cannot be mapped over."""
-    if getattr(task, "is_mapped", False) or not has_mapped_dependants(task):
+    this task is itself mapped); raises for a result that cannot be mapped over.
+
+    An instance of a mapped task (`map_index` >= 0, `task` already unmapped) is exempt, as in
+    Airflow: a task expanding over a mapped task's output maps over its instances, each of
+    which may return anything (second-order mapping, `add_10.expand(num=times_2.expand(...))`).
+    """
+    if map_index >= 0 or getattr(task, "is_mapped", False) or not has_mapped_dependants(task):
         return None
     if value is None or not task.do_xcom_push:
         raise XComForMappingNotPushed()

@@ -1,7 +1,8 @@
 """The typed messages between the supervisor and its task process (the "comms" contract).
 
 Every frame on the control channel (comms.py) is one of these, as JSON. The task process sends
-requests (`GetXCom`, `SetXCom`, `GetVariable`, `GetConnection`, `Mask`) and, once, its
+requests (`GetXCom`, `SetXCom`, `GetVariable`, `SetVariable`, `DeleteVariable`,
+`GetConnection`, `Mask`) and, once, its
 `TaskResult`; the supervisor answers each request with a `Response` carrying the same `id`.
 A frame that is not valid JSON or not one of these models is a protocol error naming the field.
 
@@ -64,6 +65,20 @@ class GetVariable(_Request):
     key: str
 
 
+class SetVariable(_Request):
+    """Create or replace a variable (Variable.set): audited by the server."""
+
+    op: Literal["set_variable"] = "set_variable"
+    key: str
+    value: str
+    description: str | None = None
+
+
+class DeleteVariable(_Request):
+    op: Literal["delete_variable"] = "delete_variable"
+    key: str
+
+
 class GetConnection(_Request):
     op: Literal["get_connection"] = "get_connection"
     conn_id: str
@@ -101,10 +116,28 @@ class Response(_Message):
     message: str | None = None
 
 
-Request = GetXCom | SetXCom | GetXComSequence | GetVariable | GetConnection | Mask
+Request = (
+    GetXCom
+    | SetXCom
+    | GetXComSequence
+    | GetVariable
+    | SetVariable
+    | DeleteVariable
+    | GetConnection
+    | Mask
+)
 REQUESTS: dict[str, type[Request]] = {
     model.model_fields["op"].default: model
-    for model in (GetXCom, SetXCom, GetXComSequence, GetVariable, GetConnection, Mask)
+    for model in (
+        GetXCom,
+        SetXCom,
+        GetXComSequence,
+        GetVariable,
+        SetVariable,
+        DeleteVariable,
+        GetConnection,
+        Mask,
+    )
 }
 
 
@@ -119,6 +152,8 @@ ToSupervisor = Annotated[
     | Annotated[SetXCom, Tag("set_xcom")]
     | Annotated[GetXComSequence, Tag("get_xcom_sequence")]
     | Annotated[GetVariable, Tag("get_variable")]
+    | Annotated[SetVariable, Tag("set_variable")]
+    | Annotated[DeleteVariable, Tag("delete_variable")]
     | Annotated[GetConnection, Tag("get_connection")]
     | Annotated[Mask, Tag("mask")]
     | Annotated[TaskResult, Tag("result")],

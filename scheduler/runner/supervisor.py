@@ -502,6 +502,13 @@ class Supervisor:
             value = client.get_variable(message.key)
             self.masker.add_variable(message.key, value)  # before the task can see it
             return value
+        if isinstance(message, m.SetVariable):
+            self.masker.add_variable(message.key, message.value)  # before any line shows it
+            client.put_variable(message.key, message.value, message.description)
+            return None
+        if isinstance(message, m.DeleteVariable):
+            client.delete_variable(message.key)
+            return None
         if isinstance(message, m.GetConnection):
             connection = client.get_connection(message.conn_id)
             self.masker.add_connection(connection)  # before the task can see it

@@ -34,6 +34,7 @@ import traceback
 from collections.abc import Iterable, Iterator
 from typing import Any, NoReturn
 
+from dagruns.sdk import runtime as sdk_runtime
 from dagruns.sdk.dag_loader import import_dag_file
 from dagruns.sdk.exceptions import (
     AirflowException,
@@ -47,9 +48,15 @@ from dagruns.sdk.exceptions import (
 from dagruns.sdk.serialization import json_safe
 from dagruns.sdk.xcom_arg import push_return_value
 from scheduler.runner.comms import SupervisorComms, SupervisorGone
-from scheduler.runner.context import DagRunInfo, RuntimeTaskInstance, build_context
+from scheduler.runner.context import (
+    DagRunInfo,
+    PreviousDagRun,
+    RuntimeTaskInstance,
+    build_context,
+)
 from scheduler.runner.mapping import mapped_length_of_result, rendered_map_index, unmap_for
 from scheduler.runner.messages import TaskResult
+from scheduler.runner.task_runtime import CommsRuntime
 from scheduler.runner.workload import Workload
 
 LOG_FORMAT = "[%(asctime)s] {%(filename)s:%(lineno)d} %(levelname)s - %(message)s"
@@ -261,7 +268,11 @@ def load_task(workload: Workload, claim: dict[str, Any]) -> tuple[Any, Any]:
     folder = workload.dags_folder
     if folder and folder not in sys.path:
         sys.path.insert(0, folder)
-    dags = import_dag_file(fileloc)
+    plugins = workload.plugins_folder
+    if plugins and plugins not in sys.path:
+        sys.path.append(plugins)
+    with sdk_runtime.parsing_context(workload.dag_id, workload.task_id):
+        dags = import_dag_file(fileloc)
     dag_id = workload.dag_id
     dag = next((d for d in dags if d.dag_id == dag_id), None)
     if dag is None:
@@ -307,7 +318,11 @@ def warn_if_not_the_pinned_file(fileloc: str, pinned: str | None) -> None:
 
 
 def run_task(workload: Workload, claim: dict[str, Any], comms: Any) -> dict[str, Any]:
-    """Run the try and return the outcome for the supervisor. Only SystemExit escapes."""
+    """Run the try and return the outcome for the supervisor. Only SystemExit escapes.
+
+    Variable, Connection and BaseHook calls are answered through the supervisor from the DAG
+    file's import on (a top-level `Variable.get` runs here too, as in Airflow's runner)."""
+    sdk_runtime.install(CommsRuntime(comms))
     result: dict[str, Any] = {
         "state": "failed",
         "fail_without_retry": False,
@@ -376,8 +391,11 @@ def run_task(workload: Workload, claim: dict[str, Any], comms: Any) -> dict[str,
             dag_run=dag_run,
             ti=ti,
             comms=comms,
+            previous=PreviousDagRun.from_api(claim.get("previous_successful_dag_run")),
             expanded_ti_count=ti_data.get("expanded_ti_count"),
         )
+        # get_current_context() answers from here to the end of the try (callbacks too).
+        sdk_runtime.use_context(context)
         # A mapped task's instance runs the real operator made with its own values.
         task = unmap_for(task, context, ti.map_index)
         context["task"] = ti.task = _runtime.task = task
@@ -385,7 +403,9 @@ def run_task(workload: Workload, claim: dict[str, Any], comms: Any) -> dict[str,
         result["rendered_fields"] = rendered_fields(task)
         _run_callbacks(task.on_execute_callback, context, "on_execute_callback")
         value = task.execute(context)
-        push_return_value(task, ti, value, mapped_length=mapped_length_of_result(task, value))
+        push_return_value(
+            task, ti, value, mapped_length=mapped_length_of_result(task, value, ti.map_index)
+        )
         if getattr(task, "is_branch", False):
             result["branch_task_ids"] = branch_task_ids(task, value)
         if getattr(task, "is_short_circuit", False) and not value:
@@ -423,6 +443,7 @@ def run_task(workload: Workload, claim: dict[str, Any], comms: Any) -> dict[str,
             _run_callbacks(task.on_retry_callback, context, "on_retry_callback")
         else:
             _run_callbacks(task.on_failure_callback, context, "on_failure_callback")
+    sdk_runtime.use_context(None)
     return result
 
 

@@ -48,6 +48,9 @@ class Workload(BaseModel):
     try_number: int = Field(ge=1)
     dag_fileloc: str = ""
     dags_folder: str = ""
+    # ORCH_PLUGINS_FOLDER: on sys.path, as in Airflow, so a DAG file can import the custom
+    # timetable a plugin ships. "": none.
+    plugins_folder: str = ""
     # The SHA-256 of the DAG file's bytes as the DAG processor read them for the version the
     # run is pinned to (DagVersion.source_hash). The runner compares it with the file it
     # loads and warns in the try's log when this host's copy differs. None: not known.

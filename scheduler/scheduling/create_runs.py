@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
 
 from dagruns.actions.runs import create_dag_run, generate_run_id
-from dagruns.domain.schedule_info import next_dagrun_fields
+from dagruns.domain.schedule_info import NO_NEXT_RUN, ScheduleError, next_dagrun_fields
 from dagruns.domain.timetables import DataInterval
 from dagruns.models import DagModel, DagRun, DagRunTriggeredBy, DagRunType
 from dagruns.models.states import DAGRUN_ACTIVE
 from dagruns.notify import events
+
+logger = logging.getLogger(__name__)
 
 
 def create_due_runs(now: datetime, limit: int = 100) -> int:
@@ -76,4 +79,11 @@ def _create_next_run(dag_id: str, now: datetime) -> int:
 
 
 def _advance(dag: DagModel, serialized: dict, last: DataInterval, now: datetime) -> None:
-    DagModel.objects.filter(pk=dag.pk).update(**next_dagrun_fields(serialized, now, last))
+    try:
+        fields = next_dagrun_fields(serialized, now, last)
+    except ScheduleError as exc:
+        # A custom timetable that raises stops this DAG's schedule (until its file is parsed
+        # again), not the scheduler: asking it again every tick would only repeat the error.
+        logger.error("Scheduling stopped for DAG %s: %s", dag.dag_id, exc)
+        fields = NO_NEXT_RUN
+    DagModel.objects.filter(pk=dag.pk).update(**fields)

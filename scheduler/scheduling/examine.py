@@ -12,7 +12,9 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 
+from dagruns.actions.dag_callbacks import on_run_finished
 from dagruns.domain.dag_graph import DagGraph, TaskSpec, graph_for_version
+from dagruns.domain.past_runs import past_depends_unmet
 from dagruns.domain.trigger_rules import Decision, UpstreamCounts, evaluate
 from dagruns.models import DagModel, DagRun, DagRunState, TaskInstance, TaskInstanceState
 from dagruns.models.states import TI_FAILED_LIKE, TI_FINISHED
@@ -323,23 +325,9 @@ def summarize(states: RunStates) -> dict[str, str | None]:
 
 
 def _past_succeeded(run: DagRun, task_id: str) -> bool:
-    """depends_on_past: the same task in the previous run must have succeeded or been
-    skipped (Airflow's PrevDagrunDep). The first run, or a previous run without this task,
-    has no past to wait for."""
-    previous = (
-        DagRun.objects.filter(dag_id=run.dag_id, run_after__lt=run.run_after)
-        .order_by("-run_after")
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if previous is None:
-        return True
-    past = list(
-        TaskInstance.objects.filter(dag_run_id=previous, task_id=task_id).values_list(
-            "state", flat=True
-        )[:1]
-    )
-    return not past or past[0] in (TIS.SUCCESS, TIS.SKIPPED)
+    """depends_on_past / wait_for_downstream, as Airflow's PrevDagrunDep: decided in
+    dagruns/domain/past_runs.py, which "why is it waiting" asks too."""
+    return past_depends_unmet(run, task_id) is None
 
 
 def _run_outcome(graph: DagGraph, states: dict[str, str | None]) -> str | None:
@@ -422,9 +410,11 @@ def apply(run: DagRun, d: RunDecisions, now: datetime) -> int:
                 _of(base, keys).exclude(state__in=TI_FINISHED).update(state=state, end_date=now)
             )
         if d.run_state is not None:
-            DagRun.objects.filter(pk=run.pk, state=DagRunState.RUNNING).update(
+            if DagRun.objects.filter(pk=run.pk, state=DagRunState.RUNNING).update(
                 state=d.run_state, end_date=now
-            )
+            ):
+                # DAG callbacks and max_consecutive_failed_dag_runs, in this transaction.
+                on_run_finished(run, d.run_state, now)
             changes += 1
         if changes:
             events.notify("run", dag_id=run.dag_id, run_id=run.run_id)

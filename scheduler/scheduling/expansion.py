@@ -178,6 +178,7 @@ def expand(run: DagRun, task_id: str, length: int, now: datetime) -> int:
                     queue=row.queue,
                     priority_weight=row.priority_weight,
                     operator=row.operator,
+                    task_display_name=row.task_display_name,
                     executor_config=row.executor_config,
                     max_tries=row.max_tries,
                     dag_version_id=row.dag_version_id,

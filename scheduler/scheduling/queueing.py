@@ -361,6 +361,7 @@ def _workload(ti: TaskInstance, fileloc: str, source_hash: str = "") -> Workload
         try_number=ti.try_number,
         dag_fileloc=fileloc,
         dags_folder=str(settings.ORCH.dags_folder),
+        plugins_folder=str(settings.ORCH.plugins_folder),
         dag_source_hash=source_hash or None,
         token=issue_token(ti.pk, ti.try_number),
         api_url=settings.ORCH.api_url,

@@ -379,3 +379,54 @@ def test_partial_with_an_argument_also_mapped_is_an_import_error_naming_both(eng
     )
     assert "conflict.py" in DagImportError.objects.get().filename
     assert not DagModel.objects.filter(dag_id="conflict").exists()
+
+
+def test_a_pusher_returning_nothing_fails_as_airflows_xcom_for_mapping_not_pushed(engine):
+    engine.add(
+        "nothing.py",
+        """
+        with DAG("nothing", schedule=None, start_date=START) as dag:
+            @task
+            def forgot():
+                print("no return statement")
+
+            @task
+            def work(x):
+                return x
+
+            work.expand(x=forgot())
+        """,
+    )
+    engine.parse()
+    run = engine.run_dag("nothing")
+    assert states(run) == {"forgot": "failed", "work": "upstream_failed"}
+    assert "XComForMappingNotPushed" in log_of(run, "forgot")
+    assert "did not push XCom for task mapping" in log_of(run, "forgot")
+
+
+def test_a_mapped_group_with_partial_and_expand_kwargs_over_a_result(engine):
+    engine.add(
+        "groupkw.py",
+        """
+        from dagruns.sdk import task_group
+
+        with DAG("groupkw", schedule=None, start_date=START) as dag:
+            @task
+            def settings():
+                return [{"name": "a", "size": 1}, {"name": "b", "size": 2}]
+
+            @task
+            def label(name, size, suffix):
+                return f"{name}{size}{suffix}"
+
+            @task_group
+            def per_file(name, size, suffix):
+                label(name, size, suffix)
+
+            per_file.partial(suffix="!").expand_kwargs(settings())
+        """,
+    )
+    engine.parse()
+    run = engine.run_dag("groupkw")
+    assert states(run) == {"settings": "success", "per_file.label": {0: "success", 1: "success"}}
+    assert values(run, "per_file.label") == ["a1!", "b2!"]

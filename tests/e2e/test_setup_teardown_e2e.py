@@ -12,7 +12,7 @@ from dagruns.models import DagModel
 pytestmark = pytest.mark.django_db(transaction=True)
 
 TASKS = """
-from dagruns.sdk import setup, teardown
+from dagruns.sdk import setup, task_group, teardown
 
 @task
 def create_cluster():
@@ -165,3 +165,81 @@ def test_clearing_the_work_clears_its_setup_and_teardown_too(engine):
     )
     assert engine.ti(run, "create_cluster").try_number == 2
     assert engine.ti(run, "report").try_number == 1
+
+
+def test_airflows_setup_teardown_taskflow_example_runs_with_its_edges(engine):
+    """Airflow's example_setup_teardown_taskflow DAG (its outer block and task group)."""
+    _add(
+        engine,
+        "example_st.py",
+        """
+        with DAG("example_st", schedule=None, start_date=START) as dag:
+            @task
+            def my_first_task():
+                print("Hello 1")
+
+            @task
+            def my_second_task():
+                print("Hello 2")
+
+            @task
+            def my_third_task():
+                print("Hello 3")
+
+            task_1 = my_first_task()
+            task_2 = my_second_task()
+            task_3 = my_third_task()
+            task_1 >> task_2 >> task_3.as_teardown(setups=task_1)
+
+            @setup
+            def outer_setup():
+                return "some cluster id"
+
+            @teardown
+            def outer_teardown(cluster_id):
+                print(f"Tearing down cluster: {cluster_id}")
+
+            @task
+            def outer_work():
+                print("I am just a normal task")
+
+            @task_group
+            def section_1():
+                @setup
+                def inner_setup():
+                    return "some_cluster_id"
+
+                @task
+                def inner_work(cluster_id):
+                    print(f"doing some work with {cluster_id=}")
+
+                @teardown
+                def inner_teardown(cluster_id):
+                    print(f"tearing down {cluster_id=}")
+
+                inner_setup_task = inner_setup()
+                inner_work(inner_setup_task) >> inner_teardown(inner_setup_task)
+
+            with outer_teardown(outer_setup()):
+                outer_work()
+                section_1()
+        """,
+    )
+    engine.parse()
+    edges = DagModel.objects.get(dag_id="example_st").latest_version().serialized["edges"]
+    # As Airflow wires it: the block's work without upstream/downstream (outer_work) goes
+    # between the outer setup and teardown; the group's tasks already have theirs.
+    assert edges == [
+        ["my_first_task", "my_second_task"],
+        ["my_first_task", "my_third_task"],
+        ["my_second_task", "my_third_task"],
+        ["outer_setup", "outer_teardown"],
+        ["outer_setup", "outer_work"],
+        ["outer_work", "outer_teardown"],
+        ["section_1.inner_setup", "section_1.inner_teardown"],
+        ["section_1.inner_setup", "section_1.inner_work"],
+        ["section_1.inner_work", "section_1.inner_teardown"],
+    ]
+    run = engine.run_dag("example_st")
+    assert set(engine.states(run).values()) == {"success"} and len(engine.states(run)) == 9
+    assert run.state == "success"

@@ -155,3 +155,67 @@ def test_an_unknown_week_day_or_a_misused_label_is_an_import_error_naming_it(eng
     assert "Task 'check': week_day: Invalid Week Day passed: \"Caturday\"" in by_file["bad_day.py"]
     assert "two edge labels next to each other" in by_file["bad_label.py"]
     assert not DagModel.objects.filter(dag_id__in=["bad_day", "bad_label"]).exists()
+
+
+def test_airflow_spelling_with_a_timetable_object_latest_only_labels_and_teardown(engine):
+    """Airflow's import paths, a CronTriggerTimetable object as schedule (LatestOnly asks it
+    for the next run), Label, chain_linear and setup/teardown in one file."""
+    midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    start = midnight - timedelta(days=2) + timedelta(hours=1)
+    path = engine.folder / "airflow_spelling.py"
+    path.write_text(
+        textwrap.dedent(
+            f"""
+            import pendulum
+            from airflow.sdk import DAG, Label, chain_linear, setup, task, teardown
+            from airflow.providers.standard.operators.empty import EmptyOperator
+            from airflow.providers.standard.operators.latest_only import LatestOnlyOperator
+            from airflow.timetables.trigger import CronTriggerTimetable
+
+            with DAG(
+                "airflow_spelling",
+                schedule=CronTriggerTimetable("0 0 * * *", timezone="UTC"),
+                start_date=pendulum.datetime({start.year}, {start.month}, {start.day}, 1, tz="UTC"),
+                catchup=True,
+            ) as dag:
+                @setup
+                def create():
+                    return "resource"
+
+                @teardown
+                def delete():
+                    raise RuntimeError("cleanup failed")  # does not decide the run
+
+                with delete().as_teardown(setups=create()):
+                    latest = LatestOnlyOperator(task_id="latest_only")
+                    publish, archive, done = (EmptyOperator(task_id=t) for t in ("publish", "archive", "done"))
+                    latest >> Label("only the latest run") >> publish
+                    chain_linear(publish, [archive], done)
+            """
+        )
+    )
+    engine.parse()
+
+    def two_finished(_report) -> bool:
+        done = DagRun.objects.filter(dag_id="airflow_spelling", state__in=["success", "failed"])
+        return done.count() >= 2
+
+    assert engine.scheduler().run_until(two_finished, timeout=90)
+    DagModel.objects.filter(dag_id="airflow_spelling").update(is_paused=True)
+    runs = list(DagRun.objects.filter(dag_id="airflow_spelling").order_by("logical_date"))
+    assert len(runs) == 2
+    older, latest = (engine.states(run) for run in runs)
+    assert older == {
+        "create": "success",
+        "latest_only": "success",
+        "publish": "skipped",
+        "archive": "skipped",
+        "done": "skipped",
+        "delete": "failed",
+    }
+    assert latest == {**older, "publish": "success", "archive": "success", "done": "success"}
+    assert [run.state for run in runs] == ["success", "success"]
+    version = DagModel.objects.get(dag_id="airflow_spelling").latest_version()
+    assert version.serialized["edge_info"] == {
+        "latest_only": {"publish": {"label": "only the latest run"}}
+    }

@@ -196,3 +196,35 @@ def test_a_python_version_that_is_not_installed_fails_the_task_naming_it(engine,
     run = engine.run_dag("old_python", timeout=120)
     assert engine.states(run) == {"old": "failed"}
     assert "python_version '2.6' is not available on this worker" in _log(engine, run, "old")
+
+
+def test_an_external_python_task_can_be_mapped_and_reduced(engine):
+    from dagruns.models import TaskInstance
+
+    _add(
+        engine,
+        "mapped_external.py",
+        """
+        with DAG("mapped_external", schedule=None, start_date=START) as dag:
+            @task.external_python(python=BASE_PYTHON)
+            def square(x):
+                return x * x
+
+            @task
+            def total(values):
+                return sum(values)
+
+            total(square.expand(x=[1, 2, 3]))
+        """,
+        base_python=sys._base_executable,
+    )
+    engine.parse()
+    run = engine.run_dag("mapped_external", timeout=120)
+    assert run.state == "success"
+    rows = TaskInstance.objects.filter(dag_run=run, task_id="square").order_by("map_index")
+    assert [(ti.map_index, ti.state) for ti in rows] == [
+        (0, "success"),
+        (1, "success"),
+        (2, "success"),
+    ]
+    assert XCom.objects.get(dag_run=run, task_id="total", key="return_value").value == 14

@@ -70,10 +70,21 @@ class TaskInstanceOut(Schema):
     expanded_ti_count: int | None = None
 
 
+class PreviousDagRunOut(Schema):
+    """The DAG's latest successful run before this one (the context's `prev_*_success`)."""
+
+    data_interval_start: datetime | None
+    data_interval_end: datetime | None
+    start_date: datetime | None
+    end_date: datetime | None
+
+
 class RunOut(Schema):
     dag_run: DagRunOut
     task_instance: TaskInstanceOut
     dag_fileloc: str
+    # None when there is none, or the run has no logical date (as Airflow 3 answers).
+    previous_successful_dag_run: PreviousDagRunOut | None = None
 
 
 class XComOut(Schema):
@@ -95,6 +106,15 @@ class XComSequenceOut(Schema):
 class VariableOut(Schema):
     key: str
     value: str
+
+
+class VariablePutIn(Schema):
+    value: str
+    description: str | None = None
+
+
+class VariableSetOut(Schema):
+    message: str
 
 
 class ConnectionOut(Schema):

@@ -3,8 +3,10 @@
 Callers load the related rows these functions touch with `select_related` (the routes'
 `*_queryset()` helpers), so presenting a page of any size costs no further query.
 
-Fields Airflow has and we keep no data for get Airflow's default (mostly null). We keep no
-display names: `dag_display_name` is the dag_id and `task_display_name` the task_id.
+Fields Airflow has and we keep no data for get Airflow's default (mostly null).
+`dag_display_name` is the dag_id; `task_display_name` is the task's own (`task_display_name=`
+in the DAG file, kept on the task instance row), else the task_id. XCom rows carry it when
+their queryset annotates it (`with_task_display_name`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core import signing
+from django.db.models import OuterRef, QuerySet, Subquery
 from pydantic import TypeAdapter
 
 from dagruns.actions.connections import connection_fields
@@ -183,7 +186,7 @@ def _try_fields(ti: TaskInstance | TaskInstanceHistory) -> dict[str, Any]:
         "state": ti.state,
         "try_number": ti.try_number,
         "max_tries": ti.max_tries,
-        "task_display_name": ti.task_id,
+        "task_display_name": ti.task_display_name or ti.task_id,
         "dag_display_name": ti.dag_id,
         "hostname": ti.hostname,
         "pool": ti.pool,
@@ -223,6 +226,14 @@ def task_instance_try(ti: TaskInstance | TaskInstanceHistory) -> dict[str, Any]:
     return _try_fields(ti)
 
 
+def with_task_display_name(entries: QuerySet[XCom]) -> QuerySet[XCom]:
+    """XComs annotated with their task instance's display name (in the same query)."""
+    names = TaskInstance.objects.filter(
+        dag_run=OuterRef("dag_run"), task_id=OuterRef("task_id"), map_index=OuterRef("map_index")
+    ).values("task_display_name")[:1]
+    return entries.annotate(task_display_name=Subquery(names))
+
+
 def xcom(entry: XCom, with_value: bool = False, stringify: bool = False) -> dict[str, Any]:
     """`entry.dag_run` must be selected."""
     data: dict[str, Any] = {
@@ -234,7 +245,7 @@ def xcom(entry: XCom, with_value: bool = False, stringify: bool = False) -> dict
         "dag_id": entry.dag_id,
         "run_id": entry.run_id,
         "dag_display_name": entry.dag_id,
-        "task_display_name": entry.task_id,
+        "task_display_name": getattr(entry, "task_display_name", None) or entry.task_id,
         "run_after": entry.dag_run.run_after,
     }
     if with_value:

@@ -137,8 +137,8 @@ class Command(BaseCommand):
 
     def handle_next_execution(self, dag_id: str, num_executions: int, **_):
         """Airflow's `dags next-execution`: the next logical date(s), one per line, or None."""
-        from dagruns.domain.schedule_info import timetable_for
-        from dagruns.domain.timetables import DataInterval, next_run_after
+        from dagruns.domain.schedule_info import ScheduleError, timetable_for
+        from dagruns.domain.timetables import DataInterval, TimetableError, next_run_after
         from dagruns.sdk.timeutil import parse_isoformat
 
         dag = get_dag_or_raise(dag_id)
@@ -154,20 +154,26 @@ class Command(BaseCommand):
         if version is None or num_executions == 1:
             return
         data = version.serialized
-        timetable = timetable_for(data)
+        try:
+            timetable = timetable_for(data)
+        except ScheduleError as exc:
+            raise CommandError(str(exc)) from None
         last = DataInterval(
             dag.next_dagrun_data_interval_start or dag.next_dagrun,
             dag.next_dagrun_data_interval_end or dag.next_dagrun,
         )
         for _step in range(num_executions - 1):
-            info = next_run_after(
-                timetable,
-                last_automated_data_interval=last,
-                start_date=parse_isoformat(data.get("start_date")),
-                end_date=parse_isoformat(data.get("end_date")),
-                catchup=True,
-                now=last.end,
-            )
+            try:
+                info = next_run_after(
+                    timetable,
+                    last_automated_data_interval=last,
+                    start_date=parse_isoformat(data.get("start_date")),
+                    end_date=parse_isoformat(data.get("end_date")),
+                    catchup=True,
+                    now=last.end,
+                )
+            except TimetableError as exc:
+                raise CommandError(f"DAG {dag_id!r}: {exc}") from None
             if info is None:
                 self.stdout.write("None")
                 return

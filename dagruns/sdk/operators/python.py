@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import itertools
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -132,6 +133,10 @@ class PythonOperator(BaseOperator):
         merged = {**context, **self.op_kwargs, "templates_dict": self.templates_dict}
         kwargs = determine_kwargs(self.python_callable, self.op_args, merged)
         result = self.execute_callable(kwargs)
+        if inspect.iscoroutine(result):
+            # An `async def` callable (Airflow 3.2+ runs them natively): its value is what the
+            # coroutine returns, awaited here on a loop of its own (the task process has none).
+            result = asyncio.run(result)
         if self.show_return_value_in_logs:
             self.log.info("Done. Returned value was: %s", shown_return_value(result))
         else:

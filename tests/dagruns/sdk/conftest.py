@@ -34,3 +34,49 @@ class FakeTI:
 @pytest.fixture
 def fake_ti() -> FakeTI:
     return FakeTI()
+
+
+class DictRuntime:
+    """A TaskRuntime (dagruns/sdk/runtime.py) over dicts, recording every write: what the
+    task runner's runtime answers, without a supervisor."""
+
+    def __init__(self) -> None:
+        self.variables: dict[str, str] = {}
+        self.descriptions: dict[str, str | None] = {}
+        self.connections: dict[str, dict[str, Any]] = {}
+        self.masked: list[Any] = []
+
+    def get_variable(self, key: str) -> str:
+        from dagruns.sdk.exceptions import VariableNotFound
+
+        if key not in self.variables:
+            raise VariableNotFound(key)
+        return self.variables[key]
+
+    def set_variable(self, key: str, value: str, description: str | None) -> None:
+        self.variables[key] = value
+        self.descriptions[key] = description
+
+    def delete_variable(self, key: str) -> None:
+        self.variables.pop(key, None)
+
+    def get_connection(self, conn_id: str) -> dict[str, Any]:
+        from dagruns.sdk.exceptions import AirflowNotFoundException
+
+        if conn_id not in self.connections:
+            raise AirflowNotFoundException(f"The conn_id `{conn_id}` isn't defined")
+        return self.connections[conn_id]
+
+    def mask(self, *values: Any) -> None:
+        self.masked.extend(values)
+
+
+@pytest.fixture
+def task_runtime():
+    """A DictRuntime installed as this process's runtime for the test."""
+    from dagruns.sdk import runtime
+
+    source = DictRuntime()
+    runtime.install(source)
+    yield source
+    runtime.install(None)

@@ -139,3 +139,18 @@ def test_map_index_template_must_be_a_string():
         pytest.raises(DagDefinitionError, match="map_index_template must be a string"),
     ):
         BashOperator(task_id="t", bash_command="x", map_index_template=3)
+
+
+def test_a_range_maps_like_the_list_of_its_items():
+    with DAG("d", schedule=None, start_date=START) as dag:
+        add.expand(x=range(3))
+    (data,) = serialize_dag(dag)["tasks"]
+    assert data["expand_input"]["value"] == {"x": [0, 1, 2]}
+
+
+def test_an_unknown_operator_argument_of_a_mapped_taskflow_task_fails_at_definition():
+    with (
+        DAG("d", schedule=None, start_date=START),
+        pytest.raises(DagDefinitionError, match=r"task_id: 'add'.*\['bogus'\]"),
+    ):
+        add.override(bogus=1).expand(x=[1])

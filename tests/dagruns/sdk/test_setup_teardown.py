@@ -69,7 +69,7 @@ def test_a_setup_alone_and_the_decorators_work_as_context_managers_too():
     assert edges(dag) == [("later", "clean"), ("prepare", "work")]
 
 
-def test_nested_blocks_wrap_the_inner_setup_and_teardown_as_work():
+def test_nested_blocks_chain_the_setups_and_the_teardowns():
     with DAG("d") as dag:
         outer = delete.override(task_id="outer_delete")().as_teardown(
             setups=create.override(task_id="outer_create")()
@@ -78,9 +78,31 @@ def test_nested_blocks_wrap_the_inner_setup_and_teardown_as_work():
             inner = delete().as_teardown(setups=create())
             with inner:
                 work()
-    found = edges(dag)
-    assert ("outer_create", "create") in found and ("delete", "outer_delete") in found
-    assert ("create", "work") in found and ("work", "delete") in found
+    assert edges(dag) == [
+        ("create", "delete"),
+        ("create", "work"),
+        ("delete", "outer_delete"),
+        ("outer_create", "create"),
+        ("outer_create", "outer_delete"),
+        ("work", "delete"),
+    ]
+
+
+def test_a_task_linked_inside_the_block_joins_its_work_as_airflows_rshift_does():
+    with DAG("d") as dag:
+        before = EmptyOperator(task_id="before")
+        with delete().as_teardown(setups=create()):
+            inside = EmptyOperator(task_id="inside")
+            before >> inside
+            EmptyOperator(task_id="free")
+    assert edges(dag) == [
+        ("before", "inside"),
+        ("create", "before"),
+        ("create", "delete"),
+        ("create", "free"),
+        ("free", "delete"),
+        ("inside", "delete"),
+    ]
 
 
 def test_a_plain_task_is_not_a_context_manager():

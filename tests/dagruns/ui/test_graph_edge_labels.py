@@ -33,3 +33,21 @@ def test_a_long_label_widens_the_gap_after_its_column_so_it_fits_between_the_box
     gap = b.x - (a.x + a.w)
     assert gap > plain.nodes["b"].x - (plain.nodes["a"].x + plain.nodes["a"].w)
     assert gap >= len(label) * 6.0
+
+
+def test_setup_and_teardown_tasks_are_marked_and_their_edge_is_dashed():
+    tasks = [
+        {**_task("create", ["work", "delete"]), "is_setup": True},
+        _task("work", ["delete"]),
+        {**_task("delete", []), "is_teardown": True},
+    ]
+    layout = layout_serialized({"tasks": tasks})
+    assert layout.nodes["create"].task_type == "EmptyOperator · setup"
+    assert layout.nodes["delete"].task_type == "EmptyOperator · teardown"
+    assert layout.nodes["work"].task_type == "EmptyOperator"
+    kinds = {(e.source, e.target): e.kind for e in layout.edges}
+    assert kinds == {
+        ("create", "work"): "",
+        ("create", "delete"): "setup-teardown",
+        ("work", "delete"): "",
+    }

@@ -212,3 +212,29 @@ def test_pages_do_not_grow_with_the_number_of_mapped_instances(viewer, db, path)
         dag = store_dag(dag_id, {"make": ["work"], "work": []})
         expand(add_run(dag, "r1", states={"make": "success"}), "work", ["success"] * count)
     assert _queries(viewer, path.format(dag="few")) == _queries(viewer, path.format(dag="many"))
+
+
+def test_the_graph_stacks_a_declared_mapped_task_before_it_expands(viewer, db):
+    from tests.mapped_rows import mark_mapped
+
+    dag = store_dag("pending", {"make": ["work"], "work": []})
+    run = add_run(dag, "r1")
+    mark_mapped(run, "work")
+    html = viewer.get("/dags/pending/graph", {"run_id": "r1"}).content.decode()
+    node = re.search(r'<svg class="node s-none"[^>]*data-task-id="work".*?</svg>', html, re.S)
+    assert node and 'class="node-stack"' in node.group(0) and ">[ ]</text>" in node.group(0)
+    plain = re.search(r'<svg class="node s-none"[^>]*data-task-id="make".*?</svg>', html, re.S)
+    assert plain and "node-stack" not in plain.group(0)
+
+
+def test_a_mapped_task_not_expanded_yet_or_expanded_to_nothing_says_so(viewer, db):
+    from tests.mapped_rows import mark_mapped
+
+    dag = store_dag("pending", {"work": []})
+    run = add_run(dag, "r1")
+    mark_mapped(run, "work")
+    waiting = viewer.get("/dags/pending/runs/r1/tasks/work").content.decode()
+    assert "its instances appear once its input is known" in waiting
+    TaskInstance.objects.filter(dag_run=run).update(state="skipped")
+    empty = viewer.get("/dags/pending/runs/r1/tasks/work").content.decode()
+    assert "its input was empty, so it has no instances" in empty

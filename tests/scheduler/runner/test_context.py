@@ -7,11 +7,19 @@ from typing import Any
 
 import pytest
 
-from dagruns.sdk import DAG, BashOperator, Param, ParamValidationError, macros
+from dagruns.sdk import (
+    DAG,
+    AirflowNotFoundException,
+    BashOperator,
+    Param,
+    ParamValidationError,
+    macros,
+)
 from scheduler.runner.comms import RequestFailed
 from scheduler.runner.context import (
     Connection,
     DagRunInfo,
+    PreviousDagRun,
     RuntimeTaskInstance,
     XComPullError,
     XComPushError,
@@ -84,7 +92,12 @@ def dag() -> DAG:
     return dag
 
 
-def make_context(dag: DAG, comms: FakeComms, run: dict[str, Any] | None = None) -> dict:
+def make_context(
+    dag: DAG,
+    comms: FakeComms,
+    run: dict[str, Any] | None = None,
+    previous: dict[str, Any] | None = None,
+) -> dict:
     task = dag.get_task("load")
     dag_run = DagRunInfo.from_api(run or RUN)
     ti = RuntimeTaskInstance(
@@ -96,7 +109,14 @@ def make_context(dag: DAG, comms: FakeComms, run: dict[str, Any] | None = None) 
         max_tries=3,
         task=task,
     )
-    return build_context(task=task, dag=dag, dag_run=dag_run, ti=ti, comms=comms)
+    return build_context(
+        task=task,
+        dag=dag,
+        dag_run=dag_run,
+        ti=ti,
+        comms=comms,
+        previous=PreviousDagRun.from_api(previous),
+    )
 
 
 def test_dates_come_from_the_runs_logical_date_in_utc(dag, comms):
@@ -133,8 +153,18 @@ def test_a_run_without_logical_date_has_no_date_keys(dag, comms):
 
     context = make_context(dag, comms, run)
 
-    for key in ("logical_date", "ds", "ds_nodash", "ts", "ts_nodash", "task_instance_key_str"):
+    for key in (
+        "logical_date",
+        "ds",
+        "ds_nodash",
+        "ts",
+        "ts_nodash",
+        "prev_data_interval_start_success",
+        "prev_data_interval_end_success",
+    ):
         assert key not in context
+    # Airflow 3 keys the instance by run id when there is no logical date.
+    assert context["task_instance_key_str"] == f"etl__load__{RUN['run_id']}"
     assert context["data_interval_start"] is None
     assert context["data_interval_end"] is None
 
@@ -221,7 +251,7 @@ def test_variables_by_attribute_get_and_json(dag, comms):
     assert var.value.get("missing", "default") == "default"
     assert var.json.settings == {"retries": 3}
     assert var.json.get("missing") is None
-    with pytest.raises(KeyError, match="Variable missing does not exist"):
+    with pytest.raises(KeyError, match="Variable missing not found"):
         _ = var.value.missing
 
 
@@ -259,7 +289,7 @@ def test_connections_by_attribute_with_extra_dejson(dag, comms):
     assert conn.extra_dejson == {"sslmode": "require"}
     assert "pw-12345" not in repr(conn)
     assert context["conn"].get("nope") is None
-    with pytest.raises(KeyError, match="isn't defined"):
+    with pytest.raises(AirflowNotFoundException, match="The conn_id `nope` isn't defined"):
         _ = context["conn"].nope
 
 

@@ -11,8 +11,8 @@ from pydantic import Field
 from dagruns.actions.mapped import is_mapped
 from dagruns.api.rest import present
 from dagruns.api.rest.auth import require
-from dagruns.api.rest.errors import not_found
-from dagruns.api.rest.pagination import UpdateMask, order, page
+from dagruns.api.rest.errors import bad_request, not_found
+from dagruns.api.rest.pagination import UpdateMask, order, page, pattern_filter
 from dagruns.api.rest.query_values import check_choices
 from dagruns.api.rest.routes.dag_runs import date_filters
 from dagruns.api.rest.routes.task_instances import (
@@ -71,6 +71,15 @@ MAPPED_ORDER = {
 }
 
 
+# Airflow's `*_pattern` filters of listMapped: LIKE-contains on these fields.
+PATTERNS = {
+    "pool_name_pattern": "pool",
+    "queue_name_pattern": "queue",
+    "operator_name_pattern": "operator",
+    "rendered_map_index_pattern": "rendered_map_index",
+}
+
+
 class MappedFilters(TimeRangeFilters):
     updated_at_gte: UtcDatetime | None = None
     updated_at_gt: UtcDatetime | None = None
@@ -84,6 +93,15 @@ class MappedFilters(TimeRangeFilters):
     try_number: list[DbInt] = Field(default_factory=list)
     operator: list[str] = Field(default_factory=list)
     map_index: list[DbInt] = Field(default_factory=list)
+    pool_name_pattern: str | None = None
+    queue_name_pattern: str | None = None
+    operator_name_pattern: str | None = None
+    rendered_map_index_pattern: str | None = None
+    # Newer clients send these too; refused by name rather than ignored (see PATTERNS).
+    pool_name_prefix_pattern: str | None = None
+    queue_name_prefix_pattern: str | None = None
+    operator_name_prefix_pattern: str | None = None
+    rendered_map_index_prefix_pattern: str | None = None
     limit: int = Field(50, ge=0)
     offset: int = Field(0, ge=0)
     order_by: list[str] = Field(default_factory=list)
@@ -115,6 +133,11 @@ def get_mapped_task_instances(
             raise not_found(f"Task id {task_id} not found")
         if not is_mapped(run, task_id):
             raise not_found(f"Task id {task_id} is not mapped")
+    for name, field in PATTERNS.items():
+        prefix = name.replace("_pattern", "_prefix_pattern")
+        if getattr(filters, prefix):
+            raise bad_request(f"{prefix} is not supported yet: use {name} (matches anywhere)")
+        tis = tis.filter(pattern_filter(field, getattr(filters, name), name))
     tis = tis.filter(
         _run_date_filters(filters),
         date_filters(filters, ("start_date", "end_date", "updated_at")),

@@ -159,7 +159,7 @@ def get_task_instances(
         _run_date_filters(filters),
         date_filters(filters, ("start_date", "end_date", "updated_at")),
         _duration(filters),
-        pattern_filter("task_id", filters.task_display_name_pattern, "task_display_name_pattern"),
+        _display_name_filter(filters.task_display_name_pattern),
         pattern_filter("dag_id", filters.dag_id_pattern, "dag_id_pattern"),
         pattern_filter("run_id", filters.run_id_pattern, "run_id_pattern"),
     )
@@ -491,3 +491,14 @@ def patch_task_instance_named_list(
     map_index: DbInt | None = None,
 ):
     return _patch(request, dag_id, dag_run_id, "list", body, map_index, mask.update_mask, False)
+
+
+def _display_name_filter(pattern: str | None) -> Q:
+    """Airflow matches task_display_name, which is the task id for a task that set none (our
+    rows keep "" then)."""
+    name = "task_display_name_pattern"
+    if not pattern:
+        return Q()
+    return pattern_filter("task_display_name", pattern, name) | (
+        Q(task_display_name="") & pattern_filter("task_id", pattern, name)
+    )

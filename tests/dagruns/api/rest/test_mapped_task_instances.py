@@ -190,3 +190,21 @@ def test_a_task_named_alone_in_clear_means_every_instance(user, fan):
         {"dry_run": True, "only_failed": False, "task_ids": [["work", 1], "work"]},
     ).json()
     assert sorted(t["map_index"] for t in body["task_instances"]) == [0, 1, 2, 3]
+
+
+def test_list_mapped_pattern_filters_and_refused_prefix_patterns(viewer, fan):
+    named = viewer.get(f"{TIS}/work/listMapped", params={"rendered_map_index_pattern": "item-2"})
+    assert ids(named.json()["task_instances"], "map_index") == [2]
+    pools = viewer.get(f"{TIS}/work/listMapped", params={"pool_name_pattern": "default%"})
+    assert pools.json()["total_entries"] == 4
+    prefix = viewer.get(f"{TIS}/work/listMapped", params={"pool_name_prefix_pattern": "def"})
+    assert prefix.status_code == 400 and "pool_name_prefix_pattern" in prefix.json()["detail"]
+
+
+def test_a_hostile_or_overlong_pattern_on_list_mapped_answers(viewer, fan):
+    hostile = viewer.get(
+        f"{TIS}/work/listMapped", params={"rendered_map_index_pattern": "%_%_%_%_%_%_%_%_%x"}
+    )
+    assert hostile.status_code == 200 and hostile.json()["total_entries"] == 0
+    long = viewer.get(f"{TIS}/work/listMapped", params={"operator_name_pattern": "x" * 201})
+    assert long.status_code == 400 and "operator_name_pattern" in long.json()["detail"]

@@ -45,7 +45,9 @@ def test_map_index_on_an_unmapped_task_is_a_clear_error(fan):
 
 
 def test_a_map_index_past_the_last_one_names_the_range(fan):
-    with pytest.raises(CommandError, match=r"has no map index 7: it has 3 \(map index 0\.\.2\)"):
+    with pytest.raises(
+        CommandError, match=r"has no map index 7: it has 3 instances, map index 0\.\.2"
+    ):
         run("tasks", "state", "etl", "work", RUN, "--map-index", "7")
 
 

@@ -69,3 +69,27 @@ def test_it_requires_a_callable():
 def test_templates_exts_makes_templates_dict_values_file_names():
     task = PythonOperator(task_id="t", python_callable=print, templates_exts=[".sql"])
     assert task.template_ext == (".sql",)
+
+
+def test_an_async_callable_is_awaited_and_its_result_returned():
+    # Airflow 3.2+ runs `async def` callables natively (its example_python_operator does).
+    async def sleepy(base, ds):
+        import asyncio
+
+        await asyncio.sleep(0)
+        return f"{ds}:{base * 2}"
+
+    task = PythonOperator(task_id="t", python_callable=sleepy, op_kwargs={"base": 21})
+    assert task.execute({"ds": "2024-01-01"}) == "2024-01-01:42"
+
+
+def test_an_async_task_function_is_awaited():
+    from dagruns.sdk import task
+
+    @task
+    async def double(x):
+        return x * 2
+
+    with DAG("d"):
+        op = double(4).operator
+    assert op.execute({}) == 8

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .base import DagRunInfo, DataInterval, TimeRestriction, Timetable, ensure_aware
+from .base import (
+    DagRunInfo,
+    DataInterval,
+    TimeRestriction,
+    Timetable,
+    current_time,
+    ensure_aware,
+)
 
 
 class _TrivialTimetable(Timetable):
@@ -41,7 +48,7 @@ class NullTimetable(_TrivialTimetable):
         *,
         last_automated_data_interval: DataInterval | None,
         restriction: TimeRestriction,
-        now: datetime,
+        now: datetime | None = None,
     ) -> DagRunInfo | None:
         return None
 
@@ -60,7 +67,7 @@ class OnceTimetable(_TrivialTimetable):
         *,
         last_automated_data_interval: DataInterval | None,
         restriction: TimeRestriction,
-        now: datetime,
+        now: datetime | None = None,
     ) -> DagRunInfo | None:
         if last_automated_data_interval is not None:
             return None  # it already ran
@@ -68,7 +75,7 @@ class OnceTimetable(_TrivialTimetable):
         if restriction.earliest is not None:
             run_after = ensure_aware(restriction.earliest, "start_date")
         else:
-            run_after = ensure_aware(now, "now")
+            run_after = current_time(now)
         if restriction.latest is not None and run_after > ensure_aware(
             restriction.latest, "end_date"
         ):

@@ -13,11 +13,19 @@ Airflow 2's default meaning of a cron or timedelta ``schedule``; in Airflow 3 se
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from ._cron import CronMixin
 from ._delta import DeltaMixin
-from .base import DagRunInfo, DataInterval, TimeRestriction, Timetable, ensure_aware
+from .base import (
+    DagRunInfo,
+    DataInterval,
+    TimeRestriction,
+    Timetable,
+    current_time,
+    ensure_aware,
+)
 
 
 class _DataIntervalTimetable(Timetable):
@@ -45,9 +53,9 @@ class _DataIntervalTimetable(Timetable):
         *,
         last_automated_data_interval: DataInterval | None,
         restriction: TimeRestriction,
-        now: datetime,
+        now: datetime | None = None,
     ) -> DagRunInfo | None:
-        now = ensure_aware(now, "now")
+        now = current_time(now)
         earliest = restriction.earliest and ensure_aware(restriction.earliest, "start_date")
         latest = restriction.latest and ensure_aware(restriction.latest, "end_date")
         if not restriction.catchup:
@@ -78,6 +86,13 @@ class _DataIntervalTimetable(Timetable):
 class CronDataIntervalTimetable(CronMixin, _DataIntervalTimetable):
     """Windows between consecutive ticks of a cron expression, evaluated in ``timezone``."""
 
+    def serialize(self) -> dict[str, Any]:
+        return {"expression": self._cron_text(), "timezone": self.timezone_name}
+
+    @classmethod
+    def deserialize(cls, data: dict[str, Any]) -> CronDataIntervalTimetable:
+        return cls(data["expression"], data["timezone"])
+
     def _skip_to_latest(self, earliest: datetime | None, now: datetime) -> datetime:
         last_start = self._get_prev(now)
         next_start = self._get_next(last_start)
@@ -97,6 +112,13 @@ class CronDataIntervalTimetable(CronMixin, _DataIntervalTimetable):
 
 class DeltaDataIntervalTimetable(DeltaMixin, _DataIntervalTimetable):
     """Contiguous windows of a fixed length ``delta``."""
+
+    def serialize(self) -> dict[str, Any]:
+        return {"delta": self._delta.total_seconds()}
+
+    @classmethod
+    def deserialize(cls, data: dict[str, Any]) -> DeltaDataIntervalTimetable:
+        return cls(timedelta(seconds=data["delta"]))
 
     def _skip_to_latest(self, earliest: datetime | None, now: datetime) -> datetime:
         # Airflow rounds now down to a multiple of the delta since the Unix epoch, so

@@ -2,15 +2,20 @@
 
 Mirrors ``airflow.timetables.base`` (Airflow 3): a timetable is asked "given the data interval
 of the last *automated* run and these restrictions, what is the next run?" and answers with a
-`DagRunInfo` or None. Unlike Airflow, the current time is an explicit argument (``now``), so
-every decision is reproducible in a test without freezing the clock.
+`DagRunInfo` or None. Our built-in timetables also take the current time as an argument
+(``now``, default: the clock), so every decision is reproducible in a test without freezing the
+clock; custom timetables keep Airflow's signature (no ``now``) and `calling.py` calls them so.
+
+A custom timetable subclasses `Timetable` exactly as Airflow documents it ("Customizing DAG
+Scheduling with Timetables"): ``next_dagrun_info``, ``infer_manual_data_interval``, and
+``serialize``/``deserialize`` when it has arguments.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 def ensure_aware(value: datetime, what: str) -> datetime:
@@ -18,6 +23,12 @@ def ensure_aware(value: datetime, what: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{what} must be a timezone-aware datetime, got naive {value!r}")
     return value.astimezone(UTC)
+
+
+def current_time(now: datetime | None) -> datetime:
+    """``now`` in UTC, or the clock's time when the caller (a custom timetable, Airflow's
+    signature) gives none."""
+    return datetime.now(UTC) if now is None else ensure_aware(now, "now")
 
 
 class DataInterval(NamedTuple):
@@ -58,7 +69,13 @@ class DagRunInfo:
 
     run_after: datetime
     data_interval: DataInterval
-    logical_date: datetime
+    # Airflow computes it from the interval; custom timetables build DagRunInfo(run_after=...,
+    # data_interval=...) without it.
+    logical_date: datetime = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.logical_date is None:
+            object.__setattr__(self, "logical_date", self.data_interval.start)
 
     @classmethod
     def exact(cls, at: datetime) -> DagRunInfo:
@@ -84,6 +101,10 @@ class Timetable:
     periodic: bool = True
     #: False only for the "manual only" timetable; the scheduler need not ask it anything.
     can_be_scheduled: bool = True
+    #: Airflow's attributes a custom timetable may set; we accept only their defaults
+    #: (`calling.check_supported` refuses others by name rather than ignore them).
+    active_runs_limit: int | None = None
+    run_ordering: tuple[str, ...] = ("data_interval_end", "logical_date")
 
     @property
     def summary(self) -> str:
@@ -95,7 +116,7 @@ class Timetable:
         *,
         last_automated_data_interval: DataInterval | None,
         restriction: TimeRestriction,
-        now: datetime,
+        now: datetime | None = None,
     ) -> DagRunInfo | None:
         """The next automated run after the last one, or None if there will be none.
 
@@ -107,6 +128,17 @@ class Timetable:
     def infer_manual_data_interval(self, run_after: datetime) -> DataInterval:
         """The data interval a manually triggered run at ``run_after`` should cover."""
         raise NotImplementedError
+
+    def validate(self) -> None:
+        """Raise if the timetable's arguments are unusable (Airflow calls it at parse time)."""
+
+    def serialize(self) -> dict[str, Any]:
+        """The JSON-able arguments `deserialize` rebuilds this timetable from."""
+        return {}
+
+    @classmethod
+    def deserialize(cls, data: dict[str, Any]) -> Timetable:
+        return cls()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.summary!r}>"

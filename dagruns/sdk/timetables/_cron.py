@@ -16,8 +16,7 @@ we ask it in the DAG's timezone and then attach the zone ourselves:
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from cron_descriptor import CasingTypeEnum, ExpressionDescriptor
 from croniter import CroniterBadDateError, CroniterError, croniter
@@ -25,7 +24,9 @@ from croniter import CroniterBadDateError, CroniterError, croniter
 # Airflow's ``cron_presets`` (the "Cron Presets" table of
 # https://airflow.apache.org/docs/apache-airflow/stable/authoring-and-scheduling/cron.html),
 # declared once, in the SDK that accepts them in DAG files.
-from dagruns.sdk.schedule import CRON_PRESETS
+from ..exceptions import DagDefinitionError
+from ..schedule import CRON_PRESETS
+from ..timeutil import parse_timezone, timezone_name
 
 _FIELDS = "minute hour day-of-month month day-of-week"
 # A fixed, leap-year-containing origin: "0 0 29 2 *" must validate, "0 0 30 2 *" must not.
@@ -107,15 +108,20 @@ def describe_cron(expression: str) -> str:
         return ""
 
 
-def load_timezone(name: str) -> ZoneInfo:
-    """The IANA zone called ``name``; ValueError naming it if there is no such zone."""
+def load_timezone(zone: str | tzinfo) -> tzinfo:
+    """The zone ``zone`` names ("UTC", an IANA name, "+05:30"), or ``zone`` itself if it is
+    already a tzinfo (a pendulum timezone, say); ValueError naming it otherwise."""
+    if isinstance(zone, tzinfo):
+        return zone
+    if not isinstance(zone, str):
+        raise ValueError(f"Unknown timezone {zone!r}: expected a name or a tzinfo")
     try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
-        raise ValueError(f"Unknown timezone {name!r}") from exc
+        return parse_timezone(zone)
+    except DagDefinitionError as exc:
+        raise ValueError(f"Unknown timezone {zone!r}") from exc
 
 
-def localize(naive: datetime, zone: ZoneInfo) -> datetime:
+def localize(naive: datetime, zone: tzinfo) -> datetime:
     """Attach ``zone`` to a naive wall time the way Airflow's ``make_aware`` does."""
     first = naive.replace(tzinfo=zone, fold=0)
     second = naive.replace(tzinfo=zone, fold=1)
@@ -134,11 +140,11 @@ class CronMixin:
     All returned datetimes are in UTC.
     """
 
-    def __init__(self, cron: str, timezone: str | ZoneInfo = "UTC") -> None:
+    def __init__(self, cron: str, timezone: str | tzinfo = "UTC") -> None:
         self._expression = resolve_cron(cron)
         # Show what the DAG author wrote: "@daily" stays "@daily" in the UI.
         self._summary = cron.strip() if cron.strip() in CRON_PRESETS else self._expression
-        self._timezone = load_timezone(timezone) if isinstance(timezone, str) else timezone
+        self._timezone = load_timezone(timezone)
         self.description = describe_cron(self._expression)
         # croniter normalises a bare "*" hour field to ["*"]: the schedule fires every hour.
         self._every_hour = croniter(self._expression).expanded[1] == ["*"]
@@ -149,7 +155,7 @@ class CronMixin:
         return self._expression
 
     @property
-    def timezone(self) -> ZoneInfo:
+    def timezone(self) -> tzinfo:
         """The zone the expression is evaluated in."""
         return self._timezone
 
@@ -160,10 +166,19 @@ class CronMixin:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, type(self)):
             return NotImplemented
-        return (self._expression, self._timezone) == (other._expression, other._timezone)
+        return (self._expression, self.timezone_name) == (other._expression, other.timezone_name)
 
     def __hash__(self) -> int:
-        return hash((type(self).__name__, self._expression, str(self._timezone)))
+        return hash((type(self).__name__, self._expression, self.timezone_name))
+
+    @property
+    def timezone_name(self) -> str:
+        """The zone as a name `load_timezone` reads back (for serialization)."""
+        return timezone_name(self._timezone)
+
+    def _cron_text(self) -> str:
+        """What the author wrote ("@daily" stays a preset), for serialization."""
+        return self._summary
 
     def _wall(self, current: datetime) -> datetime:
         return current.astimezone(self._timezone).replace(tzinfo=None)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from dagruns.domain.timetables import (
+from dagruns.sdk.timetables import (
     CronTriggerTimetable,
     DagRunInfo,
     DataInterval,
     DeltaTriggerTimetable,
     Timetable,
 )
-from tests.dagruns.domain.timetable_helpers import catchup_runs, first, utc
+from tests.dagruns.sdk.timetables.timetable_helpers import catchup_runs, first, utc
 
 
 def run_afters(

@@ -14,7 +14,8 @@ class DeltaMixin:
     def __init__(self, delta: timedelta) -> None:
         if not isinstance(delta, timedelta) or delta <= timedelta(0):
             raise ValueError(f"schedule interval must be a positive timedelta, not {delta!r}")
-        self._delta = delta
+        # A pendulum Duration is a timedelta subclass with its own str(): keep a plain one.
+        self._delta = timedelta(delta.days, delta.seconds, delta.microseconds)
         self.description = f"Every {delta}"
 
     @property

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from dagruns.domain.timetables import DagRunInfo, DataInterval, TimeRestriction, Timetable
+from dagruns.sdk.timetables import DagRunInfo, DataInterval, TimeRestriction, Timetable
 
 
 def utc(*args: int) -> datetime:

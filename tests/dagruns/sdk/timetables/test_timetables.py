@@ -1,6 +1,7 @@
 """Timetables: which timetable a schedule becomes, how it reads, and the simple ones.
 
-Scheduling details live in test_timetable_trigger.py and test_timetable_data_interval.py.
+Scheduling details live in test_trigger.py, test_data_interval.py, test_multiple_cron.py and
+test_events.py.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dagruns.domain.timetables import (
+from dagruns.sdk.timetables import (
     CronDataIntervalTimetable,
     CronTriggerTimetable,
     DagRunInfo,
@@ -23,7 +24,7 @@ from dagruns.domain.timetables import (
     timetable_from_schedule,
     validate_cron,
 )
-from tests.dagruns.domain.timetable_helpers import utc
+from tests.dagruns.sdk.timetables.timetable_helpers import utc
 
 NOW = datetime(2024, 1, 31, 15, 0, tzinfo=UTC)
 

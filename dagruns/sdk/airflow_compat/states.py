@@ -1,0 +1,58 @@
+"""Airflow's state enums for DAG files (``airflow.utils.state``, ``airflow.sdk.DagRunState``).
+
+Values are Airflow 3's state names, the same strings our database stores, so a DAG file may
+compare them with what it gets back (``allowed_states=[DagRunState.SUCCESS]``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class TaskInstanceState(StrEnum):
+    REMOVED = "removed"
+    SCHEDULED = "scheduled"
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCESS = "success"
+    RESTARTING = "restarting"
+    FAILED = "failed"
+    UP_FOR_RETRY = "up_for_retry"
+    UP_FOR_RESCHEDULE = "up_for_reschedule"
+    UPSTREAM_FAILED = "upstream_failed"
+    SKIPPED = "skipped"
+    DEFERRED = "deferred"
+
+
+class DagRunState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCESS = "success"
+    FAILED = "failed"
+
+
+class State:
+    """Airflow 2's ``State``: the same values as constants, plus its groupings."""
+
+    NONE = None
+    REMOVED = TaskInstanceState.REMOVED
+    SCHEDULED = TaskInstanceState.SCHEDULED
+    QUEUED = TaskInstanceState.QUEUED
+    RUNNING = TaskInstanceState.RUNNING
+    SUCCESS = TaskInstanceState.SUCCESS
+    RESTARTING = TaskInstanceState.RESTARTING
+    FAILED = TaskInstanceState.FAILED
+    UP_FOR_RETRY = TaskInstanceState.UP_FOR_RETRY
+    UP_FOR_RESCHEDULE = TaskInstanceState.UP_FOR_RESCHEDULE
+    UPSTREAM_FAILED = TaskInstanceState.UPSTREAM_FAILED
+    SKIPPED = TaskInstanceState.SKIPPED
+    DEFERRED = TaskInstanceState.DEFERRED
+
+    finished = frozenset(
+        [SUCCESS, FAILED, SKIPPED, UPSTREAM_FAILED, REMOVED]  # as Airflow's State.finished
+    )
+    unfinished = frozenset(
+        [None, SCHEDULED, QUEUED, RUNNING, RESTARTING, UP_FOR_RETRY, UP_FOR_RESCHEDULE, DEFERRED]
+    )
+    failed_states = frozenset([FAILED, UPSTREAM_FAILED])
+    success_states = frozenset([SUCCESS, SKIPPED])

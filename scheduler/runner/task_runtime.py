@@ -1,0 +1,59 @@
+"""The task process's answer to the SDK's runtime seam (dagruns/sdk/runtime.py).
+
+`Variable.get/set/delete`, `Connection.get`, `BaseHook` and `context["var"]`/`["conn"]` in a
+running task all come here; every call is a request to the supervisor (comms.py), which makes
+the Execution API call and registers fetched secrets with its log masker before it answers.
+HTTP statuses become the SDK's errors: 404 is "not found" (VariableNotFound,
+AirflowNotFoundException), anything else an AirflowException naming the call and the reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from dagruns.sdk.exceptions import AirflowException, AirflowNotFoundException, VariableNotFound
+from scheduler.runner.comms import RequestFailed
+
+
+class Comms(Protocol):
+    def request(self, op: str, **arguments: Any) -> Any: ...
+
+
+class CommsRuntime:
+    """A TaskRuntime over the control channel to the supervisor."""
+
+    def __init__(self, comms: Comms) -> None:
+        self._comms = comms
+
+    def get_variable(self, key: str) -> str:
+        try:
+            return self._comms.request("get_variable", key=key)
+        except RequestFailed as exc:
+            if exc.status == 404:
+                raise VariableNotFound(key) from None
+            raise AirflowException(f"Could not read variable {key!r}: {exc.message}") from None
+
+    def set_variable(self, key: str, value: str, description: str | None) -> None:
+        try:
+            self._comms.request("set_variable", key=key, value=value, description=description)
+        except RequestFailed as exc:
+            raise AirflowException(f"Could not set variable {key!r}: {exc.message}") from None
+
+    def delete_variable(self, key: str) -> None:
+        try:
+            self._comms.request("delete_variable", key=key)
+        except RequestFailed as exc:
+            raise AirflowException(f"Could not delete variable {key!r}: {exc.message}") from None
+
+    def get_connection(self, conn_id: str) -> dict[str, Any]:
+        try:
+            return self._comms.request("get_connection", conn_id=conn_id)
+        except RequestFailed as exc:
+            if exc.status == 404:
+                raise AirflowNotFoundException(f"The conn_id `{conn_id}` isn't defined") from None
+            raise AirflowException(
+                f"Could not read connection {conn_id!r}: {exc.message}"
+            ) from None
+
+    def mask(self, *values: Any) -> None:
+        self._comms.request("mask", values=[v for v in values if v not in (None, "")])
