@@ -69,24 +69,6 @@ def is_database_test(item: pytest.Item, rootpath: Path) -> bool:
     )
 
 
-# Tests that take tens of seconds each (real servers, workers, standalone trees, browsers) start
-# first: pytest-xdist hands out tests in this order, so the short ones fill the gaps at the end
-# instead of one worker finishing a long test alone while the other has nothing left.
-LONG_RUNNING_DIRECTORIES = (
-    "tests/e2e/",
-    "tests/browser/",
-    "tests/scheduler/management/",
-    "tests/scheduler/housekeeping/",
-    "tests/scheduler/worker/",
-    "tests/scheduler/executors/",
-)
-
-
-def runs_long(item: pytest.Item, rootpath: Path) -> bool:
-    where = item.path.relative_to(rootpath).as_posix()
-    return where.startswith(LONG_RUNNING_DIRECTORIES) or bool(item.get_closest_marker("slow"))
-
-
 def pytest_collection_modifyitems(config, items):
     on_postgres = connection.vendor == "postgresql"
     for item in items:
@@ -94,9 +76,9 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (runs in the PG pass)"))
         if is_database_test(item, config.rootpath):
             item.add_marker(pytest.mark.database)
-    # A stable sort: the order within each group stays the collection order (every worker
-    # computes the same one, as pytest-xdist requires).
-    items.sort(key=lambda item: not runs_long(item, config.rootpath))
+    # No reordering here: pytest-django runs plain `db` tests before transactional ones, whose
+    # flush deletes the data migrations' rows (default_pool, the role groups) that plain tests
+    # rely on. Sorting long tests first undid that order and broke tests/dagruns/api/rest.
 
 
 class _OverridableSettings(OrchSettings):
