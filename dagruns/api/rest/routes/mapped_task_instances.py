@@ -6,35 +6,27 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja import Query, Router
-from pydantic import Field
 
 from dagruns.actions.mapped import is_mapped
 from dagruns.api.rest import present
 from dagruns.api.rest.auth import require
-from dagruns.api.rest.errors import bad_request, not_found
-from dagruns.api.rest.pagination import UpdateMask, order, page, pattern_filter
-from dagruns.api.rest.query_values import check_choices
-from dagruns.api.rest.routes.dag_runs import date_filters
+from dagruns.api.rest.errors import not_found
+from dagruns.api.rest.pagination import UpdateMask, order, page
 from dagruns.api.rest.routes.task_instances import (
-    NONE_STATES,
     PATCH_RESPONSES,
     PREFIX,
     TI_ORDER,
-    _duration,
+    TiListFilters,
     _patch,
-    _run_date_filters,
+    filter_tis,
     get_task_instance_dependencies,
     get_task_instance_tries,
     get_task_instance_try_details,
     get_ti,
-    state_filter,
     ti_queryset,
 )
 from dagruns.api.rest.schemas.common import (
     DbInt,
-    TaskInstanceState,
-    TimeRangeFilters,
-    UtcDatetime,
     errors,
 )
 from dagruns.api.rest.schemas.task_instances import (
@@ -71,42 +63,6 @@ MAPPED_ORDER = {
 }
 
 
-# Airflow's `*_pattern` filters of listMapped: LIKE-contains on these fields.
-PATTERNS = {
-    "pool_name_pattern": "pool",
-    "queue_name_pattern": "queue",
-    "operator_name_pattern": "operator",
-    "rendered_map_index_pattern": "rendered_map_index",
-}
-
-
-class MappedFilters(TimeRangeFilters):
-    updated_at_gte: UtcDatetime | None = None
-    updated_at_gt: UtcDatetime | None = None
-    updated_at_lte: UtcDatetime | None = None
-    updated_at_lt: UtcDatetime | None = None
-    state: list[str] = Field(default_factory=list)
-    pool: list[str] = Field(default_factory=list)
-    queue: list[str] = Field(default_factory=list)
-    executor: list[str] = Field(default_factory=list)
-    version_number: list[DbInt] = Field(default_factory=list)
-    try_number: list[DbInt] = Field(default_factory=list)
-    operator: list[str] = Field(default_factory=list)
-    map_index: list[DbInt] = Field(default_factory=list)
-    pool_name_pattern: str | None = None
-    queue_name_pattern: str | None = None
-    operator_name_pattern: str | None = None
-    rendered_map_index_pattern: str | None = None
-    # Newer clients send these too; refused by name rather than ignored (see PATTERNS).
-    pool_name_prefix_pattern: str | None = None
-    queue_name_prefix_pattern: str | None = None
-    operator_name_prefix_pattern: str | None = None
-    rendered_map_index_prefix_pattern: str | None = None
-    limit: int = Field(50, ge=0)
-    offset: int = Field(0, ge=0)
-    order_by: list[str] = Field(default_factory=list)
-
-
 @router.get(
     PREFIX + "/{task_id}/listMapped",
     response={200: TaskInstanceCollectionResponse, **errors(400, 404)},
@@ -117,7 +73,7 @@ def get_mapped_task_instances(
     dag_id: str,
     dag_run_id: str,
     task_id: str,
-    filters: Query[MappedFilters],
+    filters: Query[TiListFilters],
 ):
     """The instances of a mapped task in one run (map_index >= 0), by map index unless
     `order_by` says otherwise. A task expanded to nothing (or not yet) lists none; a task
@@ -133,25 +89,7 @@ def get_mapped_task_instances(
             raise not_found(f"Task id {task_id} not found")
         if not is_mapped(run, task_id):
             raise not_found(f"Task id {task_id} is not mapped")
-    for name, field in PATTERNS.items():
-        prefix = name.replace("_pattern", "_prefix_pattern")
-        if getattr(filters, prefix):
-            raise bad_request(f"{prefix} is not supported yet: use {name} (matches anywhere)")
-        tis = tis.filter(pattern_filter(field, getattr(filters, name), name))
-    tis = tis.filter(
-        _run_date_filters(filters),
-        date_filters(filters, ("start_date", "end_date", "updated_at")),
-        _duration(filters),
-    )
-    check_choices("state", filters.state, [*TaskInstanceState, *sorted(NONE_STATES)])
-    if filters.state:
-        tis = tis.filter(state_filter(filters.state))
-    for name in ("pool", "queue", "executor", "operator", "try_number", "map_index"):
-        values = getattr(filters, name)
-        if values:
-            tis = tis.filter(**{f"{name}__in": values})
-    if filters.version_number:
-        tis = tis.filter(dag_version__version_number__in=filters.version_number)
+    tis = filter_tis(tis, filters)
     tis = order(tis, filters.order_by, MAPPED_ORDER, default="map_index")
     rows, total = page(tis, filters.limit, filters.offset)
     return {"task_instances": [present.task_instance(t) for t in rows], "total_entries": total}

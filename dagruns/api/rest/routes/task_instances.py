@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router
 from pydantic import Field
@@ -88,15 +88,22 @@ def state_filter(states: list[Any]) -> Q:
     return wanted
 
 
-class TiFilters(TimeRangeFilters):
-    task_id: str | None = None
+# Airflow's `*_pattern` filters of the task-instance lists: LIKE-contains on these fields.
+NAME_PATTERNS = {
+    "pool_name_pattern": "pool",
+    "queue_name_pattern": "queue",
+    "operator_name_pattern": "operator",
+    "rendered_map_index_pattern": "rendered_map_index",
+}
+
+
+class TiListFilters(TimeRangeFilters):
+    """The filters every task-instance list takes (a run's, and a mapped task's)."""
+
     updated_at_gte: UtcDatetime | None = None
     updated_at_gt: UtcDatetime | None = None
     updated_at_lte: UtcDatetime | None = None
     updated_at_lt: UtcDatetime | None = None
-    task_display_name_pattern: str | None = None
-    dag_id_pattern: str | None = None
-    run_id_pattern: str | None = None
     state: list[str] = Field(default_factory=list)
     pool: list[str] = Field(default_factory=list)
     queue: list[str] = Field(default_factory=list)
@@ -105,9 +112,49 @@ class TiFilters(TimeRangeFilters):
     try_number: list[DbInt] = Field(default_factory=list)
     operator: list[str] = Field(default_factory=list)
     map_index: list[DbInt] = Field(default_factory=list)
+    pool_name_pattern: str | None = None
+    queue_name_pattern: str | None = None
+    operator_name_pattern: str | None = None
+    rendered_map_index_pattern: str | None = None
+    # Newer clients send these too; refused by name rather than ignored (filter_tis).
+    pool_name_prefix_pattern: str | None = None
+    queue_name_prefix_pattern: str | None = None
+    operator_name_prefix_pattern: str | None = None
+    rendered_map_index_prefix_pattern: str | None = None
     limit: int = Field(50, ge=0)
     offset: int = Field(0, ge=0)
     order_by: list[str] = Field(default_factory=list)
+
+
+class TiFilters(TiListFilters):
+    task_id: str | None = None
+    task_display_name_pattern: str | None = None
+    dag_id_pattern: str | None = None
+    run_id_pattern: str | None = None
+
+
+def filter_tis(tis: QuerySet[TaskInstance], filters: TiListFilters) -> QuerySet[TaskInstance]:
+    """Apply the filters both task-instance lists share (not their ordering or paging)."""
+    for name, field in NAME_PATTERNS.items():
+        prefix = name.replace("_pattern", "_prefix_pattern")
+        if getattr(filters, prefix):
+            raise bad_request(f"{prefix} is not supported yet: use {name} (matches anywhere)")
+        tis = tis.filter(pattern_filter(field, getattr(filters, name), name))
+    tis = tis.filter(
+        _run_date_filters(filters),
+        date_filters(filters, ("start_date", "end_date", "updated_at")),
+        _duration(filters),
+    )
+    check_choices("state", filters.state, [*TaskInstanceState, *sorted(NONE_STATES)])
+    if filters.state:
+        tis = tis.filter(state_filter(filters.state))
+    for name in ("pool", "queue", "executor", "operator", "try_number", "map_index"):
+        values = getattr(filters, name)
+        if values:
+            tis = tis.filter(**{f"{name}__in": values})
+    if filters.version_number:
+        tis = tis.filter(dag_version__version_number__in=filters.version_number)
+    return tis
 
 
 def _run_date_filters(source: Any) -> Q:
@@ -155,25 +202,13 @@ def get_task_instances(
     if dag_id != "~":
         get_dag_or_raise(dag_id)
         tis = tis.filter(dag_id=dag_id)
-    tis = tis.filter(
-        _run_date_filters(filters),
-        date_filters(filters, ("start_date", "end_date", "updated_at")),
-        _duration(filters),
+    tis = filter_tis(tis, filters).filter(
         _display_name_filter(filters.task_display_name_pattern),
         pattern_filter("dag_id", filters.dag_id_pattern, "dag_id_pattern"),
         pattern_filter("run_id", filters.run_id_pattern, "run_id_pattern"),
     )
     if filters.task_id is not None:
         tis = tis.filter(task_id=filters.task_id)
-    check_choices("state", filters.state, [*TaskInstanceState, *sorted(NONE_STATES)])
-    if filters.state:
-        tis = tis.filter(state_filter(filters.state))
-    for name in ("pool", "queue", "executor", "operator", "try_number", "map_index"):
-        values = getattr(filters, name)
-        if values:
-            tis = tis.filter(**{f"{name}__in": values})
-    if filters.version_number:
-        tis = tis.filter(dag_version__version_number__in=filters.version_number)
     tis = order(tis, filters.order_by, TI_ORDER, default=DEFAULT_TI_ORDER)
     rows, total = page(tis, filters.limit, filters.offset)
     return {"task_instances": [present.task_instance(t) for t in rows], "total_entries": total}

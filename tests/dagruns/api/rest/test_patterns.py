@@ -107,11 +107,13 @@ def _pattern_requests(served: dict[str, Any]) -> list[tuple[str, str]]:
         if not operation or path.endswith("/listMapped"):
             continue
         for parameter in operation.get("parameters", []):
-            if parameter["in"] == "query" and parameter["name"].endswith("_pattern"):
+            name = parameter["name"]
+            # `*_prefix_pattern`s are refused by name (a 400), tested with their lists.
+            if parameter["in"] == "query" and name.endswith("_pattern") and "_prefix_" not in name:
                 concrete = path.removeprefix("/api/v2")
-                for name in ("dag_id", "dag_run_id", "task_id"):
-                    concrete = concrete.replace("{" + name + "}", "~")
-                found.append((concrete, parameter["name"]))
+                for segment in ("dag_id", "dag_run_id", "task_id"):
+                    concrete = concrete.replace("{" + segment + "}", "~")
+                found.append((concrete, name))
     return found
 
 
@@ -133,7 +135,7 @@ def test_a_hostile_pattern_on_every_list_endpoint_answers_and_a_concurrent_reque
 ):
     targets = _pattern_requests(served)
     # Every pattern parameter the API publishes, on every list endpoint that has one.
-    assert len(targets) == 16, targets
+    assert len(targets) == 20, targets
     with ThreadPoolExecutor(max_workers=4) as pool:
         hostile = [pool.submit(_timed_get, served, p, {name: HOSTILE}) for p, name in targets]
         # While the hostile requests are in flight, someone else asks for something simple.

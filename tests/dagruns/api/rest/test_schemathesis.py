@@ -46,8 +46,12 @@ CONFIG = schemathesis.Config.from_dict(
                 # allowed_run_id_pattern (which Airflow's document does not state either).
                 # And, deliberately unlike Airflow (issue 10: a clear must never answer
                 # "nothing will change" for a task that does not exist), a task id the DAG
-                # does not have in clearTaskInstances.
+                # does not have in clearTaskInstances. And the task-instance lists' newer
+                # `*_prefix_pattern` parameters, refused by name until they are supported
+                # (never ignored).
                 "include-operation-id": [
+                    "get_task_instances",
+                    "get_mapped_task_instances",
                     "post_clear_task_instances",
                     "trigger_dag_run",
                     "delete_pool",

@@ -36,6 +36,18 @@ def test_tilde_lists_across_runs_and_dags_and_filters_state(admin, world):
     assert admin.get("/dags/etl/dagRuns/nope/taskInstances").status_code == 404
 
 
+def test_the_list_honours_name_patterns_and_refuses_prefix_patterns_by_name(admin, world):
+    # Airflow's client sends these: matched anywhere (LIKE), never silently ignored.
+    TaskInstance.objects.filter(task_id="extract").update(pool="etl_pool", queue="etl_queue")
+    pools = admin.get(TIS, params={"pool_name_pattern": "etl%"}).json()
+    assert ids(pools["task_instances"], "task_id") == ["extract"]
+    queues = admin.get("/dags/~/dagRuns/~/taskInstances", params={"queue_name_pattern": "nope"})
+    assert queues.json()["total_entries"] == 0
+    prefix = admin.get(TIS, params={"operator_name_prefix_pattern": "Py"})
+    assert prefix.status_code == 400
+    assert "operator_name_prefix_pattern" in prefix.json()["detail"]
+
+
 def test_the_batch_list_takes_filters_in_the_body(admin, world):
     body = admin.post(
         "/dags/~/dagRuns/~/taskInstances/list", {"task_ids": ["load"], "order_by": "-state"}
