@@ -19,6 +19,9 @@ class DagModel(models.Model):
         default=True, help_text="False once its file vanished or stopped defining it."
     )
     description = models.TextField(blank=True, default="")
+    # Airflow's `dag_display_name=` (the dag_id unless the DAG sets one), shown on the DAG's
+    # pages and in the REST API's DAG answers.
+    dag_display_name = models.CharField(max_length=2000, blank=True, default="")
     owners = models.CharField(max_length=2000, blank=True, default="")
     timetable_summary = models.CharField(max_length=1000, blank=True, default="")
     timetable_description = models.CharField(max_length=1000, blank=True, default="")
@@ -44,6 +47,12 @@ class DagModel(models.Model):
 
     def __str__(self) -> str:
         return self.dag_id
+
+    def save(self, *args, **kwargs) -> None:
+        # Airflow's default display name is the dag_id; filters and ordering rely on one.
+        if not self.dag_display_name:
+            self.dag_display_name = self.dag_id
+        super().save(*args, **kwargs)
 
     def latest_version(self) -> DagVersion | None:
         return self.versions.order_by("-version_number").first()

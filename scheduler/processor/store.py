@@ -194,6 +194,7 @@ def _store_dag(
     dag.relative_fileloc = root.relative(result["fileloc"])
     dag.is_active = True
     dag.description = data.get("description") or ""
+    dag.dag_display_name = data.get("dag_display_name") or dag_id
     dag.owners = data.get("owner") or ""
     dag.max_active_tasks = data.get("max_active_tasks", 16)
     dag.max_active_runs = data.get("max_active_runs", 16)

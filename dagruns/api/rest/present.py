@@ -67,7 +67,7 @@ def dag(model: DagModel) -> dict[str, Any]:
     tags = sorted(model.tags.all(), key=lambda t: t.name)
     return {
         "dag_id": model.dag_id,
-        "dag_display_name": model.dag_id,
+        "dag_display_name": model.dag_display_name or model.dag_id,
         "is_paused": model.is_paused,
         "is_stale": not model.is_active,
         "last_parsed_time": model.last_parsed_time,

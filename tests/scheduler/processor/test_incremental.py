@@ -167,3 +167,19 @@ def test_moving_the_start_date_recomputes_the_next_run(dags_folder):
     write(dags_folder, "moving.py", body.replace("datetime(2024, 1, 1)", "datetime(2999, 1, 1)"))
     run()
     assert DagModel.objects.get(dag_id="moving").next_dagrun.year == 2999
+
+
+def test_a_dags_display_name_is_stored_and_defaults_to_its_dag_id(dags_folder):
+    write(
+        dags_folder,
+        "named.py",
+        "from datetime import datetime\n"
+        "from dagruns.sdk import DAG, EmptyOperator\n"
+        "with DAG('named', dag_display_name='Named pipeline', schedule=None,\n"
+        "         start_date=datetime(2024, 1, 1)):\n"
+        "    EmptyOperator(task_id='a')\n",
+    )
+    write(dags_folder, "one.py", simple_dag("one"))
+    run()
+    assert DagModel.objects.get(dag_id="named").dag_display_name == "Named pipeline"
+    assert DagModel.objects.get(dag_id="one").dag_display_name == "one"

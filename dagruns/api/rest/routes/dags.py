@@ -30,7 +30,7 @@ router = Router(tags=["DAG"])
 
 DAG_ORDER = {
     "dag_id": "dag_id",
-    "dag_display_name": "dag_id",
+    "dag_display_name": "dag_display_name",
     "next_dagrun": "next_dagrun",
     "is_paused": "is_paused",
     "last_parsed_time": "last_parsed_time",
@@ -73,7 +73,9 @@ def get_dags(request: HttpRequest, filters: Query[DagFilters]):
         dags = dags.filter(has_import_errors=filters.has_import_errors)
     dags = dags.filter(pattern_filter("dag_id", filters.dag_id_pattern, "dag_id_pattern"))
     dags = dags.filter(
-        pattern_filter("dag_id", filters.dag_display_name_pattern, "dag_display_name_pattern")
+        pattern_filter(
+            "dag_display_name", filters.dag_display_name_pattern, "dag_display_name_pattern"
+        )
     )
     if filters.tags:
         if filters.tags_match_mode == "all":

@@ -127,3 +127,15 @@ def test_a_second_run_does_not_change_the_dag_count(admin, world):
     make_run(dag_id="etl", run_id="manual__x", logical_date=None)
     assert admin.get("/dags").json()["total_entries"] == 1
     assert RUN_ID
+
+
+def test_a_dags_display_name_is_shown_filtered_and_ordered_on(admin, world):
+    DagModel.objects.create(dag_id="zz_named", fileloc="/dags/n.py", dag_display_name="A report")
+    body = admin.get("/dags/zz_named").json()
+    assert body["dag_id"] == "zz_named" and body["dag_display_name"] == "A report"
+    found = admin.get("/dags", params={"dag_display_name_pattern": "report"}).json()
+    assert [d["dag_id"] for d in found["dags"]] == ["zz_named"]
+    # Without a name of its own a DAG is named by its dag_id, as in Airflow.
+    assert admin.get("/dags/etl").json()["dag_display_name"] == "etl"
+    ordered = admin.get("/dags", params={"order_by": "dag_display_name"}).json()["dags"]
+    assert ordered[0]["dag_id"] == "zz_named"
