@@ -1,7 +1,8 @@
 """Airflow's state enums for DAG files (``airflow.utils.state``, ``airflow.sdk.DagRunState``).
 
 Values are Airflow 3's state names, the same strings our database stores, so a DAG file may
-compare them with what it gets back (``allowed_states=[DagRunState.SUCCESS]``).
+compare them with what it gets back (``allowed_states=[DagRunState.SUCCESS]``). The REST API's
+schemas use these same two enums (`dagruns/api/rest/schemas/common.py`).
 """
 
 from __future__ import annotations

@@ -11,6 +11,11 @@ from ninja import Schema
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+# Airflow's state enums, one definition for DAG files and this API (the same names and values
+# Airflow's REST document publishes); re-exported for the schemas and routes that use them.
+from dagruns.sdk.airflow_compat.states import DagRunState as DagRunState
+from dagruns.sdk.airflow_compat.states import TaskInstanceState as TaskInstanceState
+
 
 def _to_utc(value: datetime) -> datetime:
     # PostgreSQL takes offsets up to ±15:59 only (Python up to ±23:59), and a date near year
@@ -101,28 +106,6 @@ class ValidationError(BaseModel):
 
 class HTTPValidationError(BaseModel):
     detail: list[ValidationError] | None = None
-
-
-class TaskInstanceState(StrEnum):
-    REMOVED = "removed"
-    SCHEDULED = "scheduled"
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCESS = "success"
-    RESTARTING = "restarting"
-    FAILED = "failed"
-    UP_FOR_RETRY = "up_for_retry"
-    UP_FOR_RESCHEDULE = "up_for_reschedule"
-    UPSTREAM_FAILED = "upstream_failed"
-    SKIPPED = "skipped"
-    DEFERRED = "deferred"
-
-
-class DagRunState(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCESS = "success"
-    FAILED = "failed"
 
 
 class DagRunType(StrEnum):
