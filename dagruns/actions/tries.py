@@ -419,11 +419,10 @@ def do_finish_try(
         if ti.state != State.RUNNING:
             raise InvalidTaskState(ti.state, State.RUNNING)
         serialized = serialized_dag_of(ti)
+        task = find_task(serialized, ti.task_id)
         final, next_retry_at = state, None
         if state == State.FAILED:
-            final, next_retry_at = failure_outcome(
-                ti, find_task(serialized, ti.task_id), end_date, fail_without_retry
-            )
+            final, next_retry_at = failure_outcome(ti, task, end_date, fail_without_retry)
         ti.check_transition(final)
         fields: dict[str, Any] = {
             "state": final,
@@ -446,7 +445,7 @@ def do_finish_try(
         _move(ti, State.RUNNING, fields)
         record_try_history(ti)
         # email_on_failure / email_on_retry, sent after commit (dagruns/actions/task_email.py).
-        email_on_commit(ti, final, find_task(serialized, ti.task_id))
+        email_on_commit(ti, final, task)
         if final == State.FAILED:
             stop_remaining_tasks(ti, serialized, now)  # the DAG's fail_fast
 
