@@ -13,6 +13,7 @@ from dagruns.models.states import (
     TaskInstanceState,
 )
 from dagruns.models.taskinstance import TaskInstance, TaskInstanceHistory
+from dagruns.models.trigger import Trigger
 from dagruns.models.xcom import XCOM_RETURN_KEY, XCom
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "TaskInstance",
     "TaskInstanceHistory",
     "TaskInstanceState",
+    "Trigger",
     "Variable",
     "XCom",
 ]

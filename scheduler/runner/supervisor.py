@@ -73,7 +73,7 @@ FENCE_WAIT = 60.0
 MAX_WAIT = 0.5  # select() never sleeps longer, so signals and deadlines are seen promptly
 READ_SIZE = 64 * 1024
 TRY_GONE_STATUSES = frozenset({403, 404, 409})
-FINAL_STATES = frozenset({"success", "failed", "skipped"})
+FINAL_STATES = frozenset({"success", "failed", "skipped", "deferred"})
 
 
 def run_workload(
@@ -677,6 +677,11 @@ class Supervisor:
             if result.state == "success":
                 body["branch_task_ids"] = result.branch_task_ids
                 body["skip_downstream"] = result.skip_downstream
+            if result.state == "deferred" and result.deferral is None:
+                self._log("ERROR", "Task process reported state deferred without a trigger")
+                body["state"] = "failed"
+            elif result.deferral is not None and result.state == "deferred":
+                body.update(_deferral_fields(result.deferral))
         w = self.workload
         self._log(
             "INFO",
@@ -735,6 +740,18 @@ class Supervisor:
             fencing.kill_descendants()
         # Last: the name is free only once nothing of this try is left running.
         self.fence.release()
+
+
+def _deferral_fields(deferral: m.Deferral) -> dict[str, Any]:
+    """The Execution API's deferred-state fields (Airflow 3's TIDeferredStatePayload)."""
+    return {
+        "fail_without_retry": False,
+        "classpath": deferral.classpath,
+        "trigger_kwargs": deferral.trigger_kwargs,
+        "next_method": deferral.next_method,
+        "next_kwargs": deferral.next_kwargs,
+        "trigger_timeout": deferral.trigger_timeout,
+    }
 
 
 def _size(lines: list[str]) -> int:

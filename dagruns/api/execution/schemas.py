@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, model_validator
 
 
 class RunIn(Schema):
@@ -22,7 +22,7 @@ class HeartbeatIn(Schema):
 
 
 class StateIn(Schema):
-    state: Literal["success", "failed", "skipped"]
+    state: Literal["success", "failed", "skipped", "deferred"]
     end_date: datetime | None = None
     fail_without_retry: bool = False
     cpu_time: float | None = Field(default=None, ge=0)
@@ -35,6 +35,26 @@ class StateIn(Schema):
     # The try's last log lines, appended before the state changes: saves the runner a separate
     # logs call at the end of every try (our addition to the contract; optional).
     logs: list[str] | None = None
+    # state "deferred" only (Airflow 3's TIDeferredStatePayload): the trigger, and where and
+    # with what the task resumes; kwargs JSON-encoded by dagruns/sdk/triggers/serde.py.
+    classpath: str | None = Field(default=None, min_length=1, max_length=1000)
+    trigger_kwargs: dict[str, Any] | None = None
+    trigger_timeout: timedelta | None = None
+    next_method: str | None = Field(default=None, min_length=1, max_length=1000)
+    next_kwargs: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _deferral_fields_with_deferred_only(self) -> StateIn:
+        deferral = ("classpath", "trigger_kwargs", "trigger_timeout", "next_method", "next_kwargs")
+        if self.state == "deferred":
+            missing = [name for name in ("classpath", "next_method") if getattr(self, name) is None]
+            if missing:
+                raise ValueError(f"state 'deferred' needs {' and '.join(missing)}")
+        else:
+            sent = [name for name in deferral if getattr(self, name) is not None]
+            if sent:
+                raise ValueError(f"{', '.join(sent)} may only be sent with state 'deferred'")
+        return self
 
 
 class StateOut(Schema):
@@ -85,6 +105,10 @@ class RunOut(Schema):
     dag_fileloc: str
     # None when there is none, or the run has no logical date (as Airflow 3 answers).
     previous_successful_dag_run: PreviousDagRunOut | None = None
+    # A try resuming after a deferral (Airflow 3's TIRunContext): the method to run instead of
+    # execute() and its kwargs (with the trigger's `event`), JSON-encoded.
+    next_method: str | None = None
+    next_kwargs: dict[str, Any] | None = None
 
 
 class XComOut(Schema):
