@@ -39,6 +39,7 @@ from dagruns.sdk.dag_loader import import_dag_file
 from dagruns.sdk.exceptions import (
     AirflowException,
     AirflowFailException,
+    AirflowSensorTimeout,
     AirflowSkipException,
     AirflowTaskTimeout,
     ParamValidationError,
@@ -418,11 +419,13 @@ def run_task(workload: Workload, claim: dict[str, Any], comms: Any) -> dict[str,
     except AirflowSkipException as exc:
         state = "skipped"
         log.info("Skipping task %r: %s", task.task_id, exc or "AirflowSkipException")
-    except AirflowFailException as exc:
+    except (AirflowFailException, AirflowSensorTimeout) as exc:
+        # A sensor's timeout, like AirflowFailException, is final: retrying cannot help.
         error = exc
         result["fail_without_retry"] = True
         log.error(
-            "Task failed with AirflowFailException (no retries):\n%s",
+            "Task failed with %s (no retries):\n%s",
+            type(exc).__name__,
             traceback.format_exc().rstrip(),
         )
     except (TemplateRenderError, ParamValidationError) as exc:
