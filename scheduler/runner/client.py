@@ -300,6 +300,11 @@ class ExecutionClient:
     def get_connection(self, conn_id: str) -> dict[str, Any]:
         return self.request("GET", f"connections/{_q(conn_id)}")[1]
 
+    def get_reschedule_start_date(self, ti_id: Any, try_number: int) -> str | None:
+        """The ISO start date of the first reschedule since `try_number`, or None."""
+        path = f"task-reschedules/{_q(ti_id)}/start_date"
+        return self.request("GET", path, query={"try_number": try_number})[1]
+
 
 def _quick_ack(conn: http.client.HTTPConnection) -> None:
     """Ask Linux to acknowledge the answer's packets at once instead of delaying the ACK.

@@ -20,7 +20,7 @@ prev_data_interval_start_success, ts, ts_nodash, ts_nodash_with_tz. Callbacks al
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -183,6 +183,24 @@ class RuntimeTaskInstance:
             f"try {self.try_number}>"
         )
 
+    def get_first_reschedule_date(self, context: Mapping[str, Any]) -> datetime | None:
+        """When the first reschedule of this task since its last clear started (Airflow 3's
+        method): a reschedule-mode sensor's timeout counts from there. None when it was
+        never rescheduled."""
+        retries = int(getattr(self.task, "retries", 0) or 0)
+        first_try_number = max(self.max_tries - retries + 1, 1)
+        if context.get("task_reschedule_count", 0) == 0 and self.try_number == first_try_number:
+            return None  # the first run of the first try since the clear: nothing to ask
+        try:
+            value = self._comms.request(
+                "get_task_reschedule_start_date", try_number=first_try_number
+            )
+        except RequestFailed as exc:
+            raise AirflowException(
+                f"Could not read the first reschedule date: {exc.message}"
+            ) from None
+        return parse_datetime(value)
+
     def xcom_pull(
         self,
         task_ids: str | Iterable[str] | None = None,
@@ -343,6 +361,7 @@ def build_context(
     comms: Comms,
     previous: PreviousDagRun | None = None,
     expanded_ti_count: int | None = None,
+    task_reschedule_count: int = 0,
 ) -> dict[str, Any]:
     """The context dict for one try; raises ParamValidationError for bad params. `previous`:
     the previous successful run (from the claim answer)."""
@@ -372,7 +391,7 @@ def build_context(
         "inlet_events": AssetEventsUnsupported("inlet_events"),
         "outlet_events": AssetEventsUnsupported("outlet_events"),
         "triggering_asset_events": {},
-        "task_reschedule_count": 0,
+        "task_reschedule_count": task_reschedule_count,
         "task_instance_key_str": f"{dag_run.dag_id}__{ti.task_id}__{dag_run.run_id}",
         "prev_start_date_success": previous.start_date,
         "prev_end_date_success": previous.end_date,

@@ -91,6 +91,14 @@ class Mask(_Request):
     values: list[Any] = Field(default_factory=list)
 
 
+class GetTaskRescheduleStartDate(_Request):
+    """When this task instance's first reschedule since try `try_number` started (a
+    reschedule-mode sensor's timeout counts from there); answered with a datetime or None."""
+
+    op: Literal["get_task_reschedule_start_date"] = "get_task_reschedule_start_date"
+    try_number: int = 1
+
+
 class TaskResult(_Message):
     """The outcome of the try, sent once by the task process before it exits."""
 
@@ -101,6 +109,8 @@ class TaskResult(_Message):
     branch_task_ids: list[str] | None = None
     skip_downstream: SkipDownstream | None = None
     rendered_map_index: str | None = None
+    # state "up_for_reschedule": when to run the sensor again (ISO 8601, aware).
+    reschedule_date: str | None = None
 
 
 class Response(_Message):
@@ -125,6 +135,7 @@ Request = (
     | DeleteVariable
     | GetConnection
     | Mask
+    | GetTaskRescheduleStartDate
 )
 REQUESTS: dict[str, type[Request]] = {
     model.model_fields["op"].default: model
@@ -137,6 +148,7 @@ REQUESTS: dict[str, type[Request]] = {
         DeleteVariable,
         GetConnection,
         Mask,
+        GetTaskRescheduleStartDate,
     )
 }
 
@@ -156,6 +168,7 @@ ToSupervisor = Annotated[
     | Annotated[DeleteVariable, Tag("delete_variable")]
     | Annotated[GetConnection, Tag("get_connection")]
     | Annotated[Mask, Tag("mask")]
+    | Annotated[GetTaskRescheduleStartDate, Tag("get_task_reschedule_start_date")]
     | Annotated[TaskResult, Tag("result")],
     Discriminator(_tag),
 ]

@@ -3,9 +3,13 @@ sensors, through the real processor, scheduler, runners and Execution API."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from dagruns.models import TaskInstanceHistory, XCom
+from dagruns.actions.audit import Actor
+from dagruns.actions.task_instances import do_clear_run
+from dagruns.models import DagRun, Pool, TaskInstance, TaskInstanceHistory, TaskReschedule, XCom
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -98,3 +102,139 @@ def test_a_sensor_raising_inside_poke_fails_and_is_retried_like_any_task(engine)
     assert (ti.state, ti.try_number) == ("failed", 2)
     states = TaskInstanceHistory.objects.filter(task_instance=ti).order_by("try_number")
     assert [h.state for h in states] == ["up_for_retry", "failed"]
+
+
+# A reschedule-mode sensor whose pokes append the context's try_number and
+# task_reschedule_count to a JSON-lines file, and that is done once `flag` exists.
+LOGGING_SENSOR = """
+import json
+from pathlib import Path
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
+
+class FlagSensor(BaseSensorOperator):
+    def __init__(self, *, flag, log, **kwargs):
+        super().__init__(**kwargs)
+        self.flag, self.log_path = flag, log
+
+    def poke(self, context):
+        with open(self.log_path, "a") as out:
+            out.write(json.dumps([context["try_number"], context["task_reschedule_count"]]) + "\\n")
+        return PokeReturnValue(Path(self.flag).exists(), xcom_value="found")
+"""
+
+
+def pokes(log) -> list[list[int]]:
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def test_a_reschedule_sensor_frees_its_pool_slot_while_it_waits(engine, tmp_path):
+    flag, log = tmp_path / "flag", tmp_path / "pokes"
+    Pool.objects.create(name="single", slots=1)
+    engine.add(
+        "frees_slot.py",
+        LOGGING_SENSOR
+        + f"""
+with DAG("frees_slot", schedule=None, start_date=START) as dag:
+    # The sensor goes first (priority) and holds the pool's only slot while it runs: the
+    # writer it waits for can only run while the sensor is up_for_reschedule.
+    FlagSensor(task_id="wait", flag={str(flag)!r}, log={str(log)!r}, mode="reschedule",
+               poke_interval=0.5, pool="single", priority_weight=10)
+    BashOperator(task_id="writer", bash_command="touch {flag}", pool="single")
+""",
+    )
+    engine.parse()
+    run = engine.run_dag("frees_slot")
+    assert engine.states(run) == {"wait": "success", "writer": "success"}
+    sensor = engine.ti(run, "wait")
+    assert sensor.try_number == 1
+    seen = pokes(log)
+    reschedules = TaskReschedule.objects.filter(task_instance=sensor).order_by("id")
+    assert len(seen) >= 2
+    assert reschedules.count() == len(seen) - 1
+    # One try throughout, and the context counts the reschedules so far.
+    assert seen == [[1, n] for n in range(len(seen))]
+    assert all(r.try_number == 1 for r in reschedules)
+    for r in reschedules:
+        assert r.start_date <= r.end_date < r.reschedule_date
+    assert XCom.objects.get(dag_run=run, task_id="wait", key="return_value").value == "found"
+    # Only the final run of the try is a finished try in the history.
+    history = TaskInstanceHistory.objects.filter(task_instance=sensor)
+    assert list(history.values_list("try_number", "state")) == [(1, "success")]
+
+
+def test_a_reschedule_sensor_times_out_across_reschedules_and_fails_without_retry(engine, tmp_path):
+    log = tmp_path / "pokes"
+    engine.add(
+        "resched_timeout.py",
+        LOGGING_SENSOR
+        + f"""
+with DAG("resched_timeout", schedule=None, start_date=START) as dag:
+    FlagSensor(task_id="wait", flag="/nonexistent/flag", log={str(log)!r}, mode="reschedule",
+               poke_interval=0.3, timeout=1.5, retries=2, retry_delay=timedelta(seconds=0))
+""",
+    )
+    engine.parse()
+    run = engine.run_dag("resched_timeout")
+    sensor = engine.ti(run, "wait")
+    assert (sensor.state, sensor.try_number, run.state) == ("failed", 1, "failed")
+    rows = TaskReschedule.objects.filter(task_instance=sensor).count()
+    # Each run of the try is a fresh process: only the first reschedule's start, kept in the
+    # database, can have told the last one that 1.5 s had passed.
+    assert rows >= 2
+    assert len(pokes(log)) == rows + 1
+
+
+def test_a_soft_fail_reschedule_sensor_timing_out_is_skipped(engine, tmp_path):
+    log = tmp_path / "pokes"
+    engine.add(
+        "resched_soft.py",
+        LOGGING_SENSOR
+        + f"""
+with DAG("resched_soft", schedule=None, start_date=START) as dag:
+    FlagSensor(task_id="wait", flag="/nonexistent/flag", log={str(log)!r}, mode="reschedule",
+               poke_interval=0.3, timeout=1, soft_fail=True)
+""",
+    )
+    engine.parse()
+    run = engine.run_dag("resched_soft")
+    assert engine.states(run) == {"wait": "skipped"}
+    assert run.state == "success"
+
+
+def test_clearing_a_run_while_its_sensor_waits_for_its_reschedule(engine, tmp_path):
+    flag, log = tmp_path / "flag", tmp_path / "pokes"
+    engine.add(
+        "clear_waiting.py",
+        LOGGING_SENSOR
+        + f"""
+with DAG("clear_waiting", schedule=None, start_date=START) as dag:
+    FlagSensor(task_id="wait", flag={str(flag)!r}, log={str(log)!r}, mode="reschedule",
+               poke_interval=3600) >> EmptyOperator(task_id="after")
+""",
+    )
+    engine.parse()
+    run = engine.trigger("clear_waiting")
+
+    def sensor_waits(_report) -> bool:
+        return TaskInstance.objects.filter(
+            dag_run=run, task_id="wait", state="up_for_reschedule"
+        ).exists()
+
+    assert engine.scheduler().run_until(sensor_waits, timeout=60)
+    flag.touch()
+    do_clear_run("clear_waiting", run.run_id, Actor(name="e2e"))
+    sensor = engine.ti(run, "wait")
+    assert (sensor.state, sensor.next_retry_at) == (None, None)
+    # Not an hour later: the cleared sensor is a new try, scheduled at once, and finds the flag.
+    engine.run(run)
+    run.refresh_from_db()
+    assert run.state == "success"
+    sensor.refresh_from_db()
+    assert (sensor.state, sensor.try_number) == ("success", 2)
+    assert pokes(log) == [[1, 0], [2, 0]]
+    assert list(
+        TaskInstanceHistory.objects.filter(task_instance=sensor)
+        .order_by("try_number")
+        .values_list("try_number", "state")
+    ) == [(1, "up_for_reschedule"), (2, "success")]
+    assert DagRun.objects.get(pk=run.pk).state == "success"
