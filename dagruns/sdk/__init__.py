@@ -50,7 +50,20 @@ from .operators import (
 )
 from .params import Param, ParamsDict, validate_params
 from .runtime import AirflowParsingContext, Context, get_current_context, get_parsing_context
-from .sensors import BaseSensorOperator, PokeReturnValue, PythonSensor
+from .sensors import (
+    BaseSensorOperator,
+    BashSensor,
+    DateTimeSensor,
+    DayOfWeekSensor,
+    ExternalTaskMarker,
+    ExternalTaskSensor,
+    FileSensor,
+    PokeReturnValue,
+    PythonSensor,
+    TimeDeltaSensor,
+    TimeSensor,
+    WaitSensor,
+)
 from .serialization import SERIALIZATION_VERSION, dag_structure_hash, deserialize_dag, serialize_dag
 from .serialized_operator import SerializedOperator
 from .taskgroup import TaskGroup, task_group
@@ -64,8 +77,17 @@ __all__ = [
     "AirflowRescheduleException",
     "AirflowSensorTimeout",
     "BaseSensorOperator",
+    "BashSensor",
+    "DateTimeSensor",
+    "DayOfWeekSensor",
+    "ExternalTaskMarker",
+    "ExternalTaskSensor",
+    "FileSensor",
     "PokeReturnValue",
     "PythonSensor",
+    "TimeDeltaSensor",
+    "TimeSensor",
+    "WaitSensor",
     "ErrorType",
     "Context",
     "AirflowParsingContext",

@@ -183,6 +183,79 @@ class RuntimeTaskInstance:
             f"try {self.try_number}>"
         )
 
+    # -- other DAGs' states (ExternalTaskSensor), Airflow 3's runtime methods ---------------
+
+    def get_ti_count(
+        self,
+        dag_id: str,
+        map_index: int | None = None,
+        task_ids: list[str] | None = None,
+        task_group_id: str | None = None,
+        logical_dates: list[datetime] | None = None,
+        run_ids: list[str] | None = None,
+        states: list[str] | None = None,
+    ) -> int:
+        """How many task instances of DAG `dag_id` match."""
+        return int(
+            self._ask(
+                "get_ti_count",
+                dag_id=dag_id,
+                map_index=map_index,
+                task_ids=task_ids,
+                task_group_id=task_group_id,
+                logical_dates=_iso_dates(logical_dates),
+                run_ids=run_ids,
+                states=states,
+            )
+        )
+
+    def get_task_states(
+        self,
+        dag_id: str,
+        map_index: int | None = None,
+        task_ids: list[str] | None = None,
+        task_group_id: str | None = None,
+        logical_dates: list[datetime] | None = None,
+        run_ids: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """{run_id: {task_id: state}} of DAG `dag_id`'s matching task instances."""
+        answer = self._ask(
+            "get_task_states",
+            dag_id=dag_id,
+            map_index=map_index,
+            task_ids=task_ids,
+            task_group_id=task_group_id,
+            logical_dates=_iso_dates(logical_dates),
+            run_ids=run_ids,
+        )
+        return dict(answer["task_states"])
+
+    def get_dr_count(
+        self,
+        dag_id: str,
+        logical_dates: list[datetime] | None = None,
+        run_ids: list[str] | None = None,
+        states: list[str] | None = None,
+    ) -> int:
+        """How many runs of DAG `dag_id` match."""
+        return int(
+            self._ask(
+                "get_dr_count",
+                dag_id=dag_id,
+                logical_dates=_iso_dates(logical_dates),
+                run_ids=run_ids,
+                states=states,
+            )
+        )
+
+    def _ask(self, op: str, **arguments: Any) -> Any:
+        try:
+            return self._comms.request(op, **arguments)
+        except RequestFailed as exc:
+            raise AirflowException(
+                f"Could not read other DAGs' states ({op}): {exc.message}"
+            ) from None
+
     def get_first_reschedule_date(self, context: Mapping[str, Any]) -> datetime | None:
         """When the first reschedule of this task since its last clear started (Airflow 3's
         method): a reschedule-mode sensor's timeout counts from there. None when it was
@@ -344,6 +417,10 @@ class RuntimeTaskInstance:
 
 
 # -- the context -----------------------------------------------------------------------
+
+
+def _iso_dates(dates: list[datetime] | None) -> list[str] | None:
+    return [d.isoformat() for d in dates] if dates is not None else None
 
 
 def resolve_params(task: Any, conf: dict[str, Any] | None) -> dict[str, Any]:

@@ -99,6 +99,41 @@ class GetTaskRescheduleStartDate(_Request):
     try_number: int = 1
 
 
+class GetDRCount(_Request):
+    """How many runs of another DAG match (ExternalTaskSensor); dates are ISO 8601."""
+
+    op: Literal["get_dr_count"] = "get_dr_count"
+    dag_id: str
+    logical_dates: list[str] | None = None
+    run_ids: list[str] | None = None
+    states: list[str] | None = None
+
+
+class GetTICount(_Request):
+    """How many task instances of another DAG match (ExternalTaskSensor)."""
+
+    op: Literal["get_ti_count"] = "get_ti_count"
+    dag_id: str
+    map_index: int | None = None
+    task_ids: list[str] | None = None
+    task_group_id: str | None = None
+    logical_dates: list[str] | None = None
+    run_ids: list[str] | None = None
+    states: list[str] | None = None
+
+
+class GetTaskStates(_Request):
+    """Another DAG's task states by run (ExternalTaskSensor on a task group)."""
+
+    op: Literal["get_task_states"] = "get_task_states"
+    dag_id: str
+    map_index: int | None = None
+    task_ids: list[str] | None = None
+    task_group_id: str | None = None
+    logical_dates: list[str] | None = None
+    run_ids: list[str] | None = None
+
+
 class TaskResult(_Message):
     """The outcome of the try, sent once by the task process before it exits."""
 
@@ -136,6 +171,9 @@ Request = (
     | GetConnection
     | Mask
     | GetTaskRescheduleStartDate
+    | GetDRCount
+    | GetTICount
+    | GetTaskStates
 )
 REQUESTS: dict[str, type[Request]] = {
     model.model_fields["op"].default: model
@@ -149,6 +187,9 @@ REQUESTS: dict[str, type[Request]] = {
         GetConnection,
         Mask,
         GetTaskRescheduleStartDate,
+        GetDRCount,
+        GetTICount,
+        GetTaskStates,
     )
 }
 
@@ -169,6 +210,9 @@ ToSupervisor = Annotated[
     | Annotated[GetConnection, Tag("get_connection")]
     | Annotated[Mask, Tag("mask")]
     | Annotated[GetTaskRescheduleStartDate, Tag("get_task_reschedule_start_date")]
+    | Annotated[GetDRCount, Tag("get_dr_count")]
+    | Annotated[GetTICount, Tag("get_ti_count")]
+    | Annotated[GetTaskStates, Tag("get_task_states")]
     | Annotated[TaskResult, Tag("result")],
     Discriminator(_tag),
 ]

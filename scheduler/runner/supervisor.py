@@ -73,6 +73,12 @@ FENCE_WAIT = 60.0
 MAX_WAIT = 0.5  # select() never sleeps longer, so signals and deadlines are seen promptly
 READ_SIZE = 64 * 1024
 TRY_GONE_STATUSES = frozenset({403, 404, 409})
+# The Execution API path answering each question a task asks about other DAGs' states.
+EXTERNAL_STATE_PATHS = {
+    "get_dr_count": "dag-runs/count",
+    "get_ti_count": "task-instances/count",
+    "get_task_states": "task-instances/states",
+}
 FINAL_STATES = frozenset({"success", "failed", "skipped", "up_for_reschedule"})
 
 
@@ -516,6 +522,9 @@ class Supervisor:
         if isinstance(message, m.Mask):
             self.masker.add(message.values)
             return None
+        if isinstance(message, m.GetDRCount | m.GetTICount | m.GetTaskStates):
+            path = EXTERNAL_STATE_PATHS[message.op]
+            return client.external_state(path, message.model_dump(exclude={"kind", "op", "id"}))
         if isinstance(message, m.GetTaskRescheduleStartDate):
             return client.get_reschedule_start_date(self.ti_id, message.try_number)
         raise ValueError(f"unknown operation {message.op!r}")

@@ -238,3 +238,107 @@ with DAG("clear_waiting", schedule=None, start_date=START) as dag:
         .values_list("try_number", "state")
     ) == [(1, "up_for_reschedule"), (2, "success")]
     assert DagRun.objects.get(pk=run.pk).state == "success"
+
+
+def test_python_and_file_sensors_from_airflow_paths_wait_for_a_file(engine, tmp_path):
+    from dagruns.actions.connections import do_create_connection
+
+    data = tmp_path / "data"
+    data.mkdir()
+    do_create_connection(
+        "landing", {"conn_type": "fs", "extra": json.dumps({"path": str(data)})}, Actor(name="e2e")
+    )
+    engine.add(
+        "file_sensors.py",
+        f"""
+        import os
+        from airflow.providers.standard.sensors.filesystem import FileSensor
+        from airflow.providers.standard.sensors.python import PythonSensor
+
+        with DAG("file_sensors", schedule=None, start_date=START) as dag:
+            file = FileSensor(task_id="file", fs_conn_id="landing", filepath="{{{{ ds }}}}/*.csv",
+                              mode="reschedule", poke_interval=0.3)
+            python = PythonSensor(task_id="python", poke_interval=0.3, mode="reschedule",
+                                  python_callable=lambda: os.path.exists({str(data / "ready")!r}))
+            BashOperator(task_id="land", bash_command="mkdir -p {data}/{{{{ ds }}}} && "
+                         "touch {data}/{{{{ ds }}}}/rows.csv {data}/ready")
+            [file, python] >> EmptyOperator(task_id="after")
+        """,
+    )
+    engine.parse()
+    run = engine.run_dag("file_sensors")
+    assert engine.states(run) == {
+        "file": "success",
+        "python": "success",
+        "land": "success",
+        "after": "success",
+    }
+    assert engine.ti(run, "file").rendered_fields["filepath"].endswith("/*.csv")
+
+
+def test_an_external_task_sensor_waits_for_another_dags_task_of_the_same_logical_date(engine):
+    from datetime import UTC, datetime
+
+    engine.add(
+        "upstream_dag.py",
+        """
+        with DAG("upstream_dag", schedule=None, start_date=START) as dag:
+            BashOperator(task_id="produce", bash_command="sleep 1")
+        """,
+    )
+    engine.add(
+        "downstream_dag.py",
+        """
+        from airflow.sensors.external_task import ExternalTaskSensor
+
+        with DAG("downstream_dag", schedule=None, start_date=START) as dag:
+            ExternalTaskSensor(task_id="wait_task", external_dag_id="upstream_dag",
+                               external_task_id="produce", mode="reschedule", poke_interval=0.3)
+            ExternalTaskSensor(task_id="wait_run", external_dag_id="upstream_dag",
+                               poke_interval=0.3)
+            ExternalTaskSensor(task_id="wait_yesterday", external_dag_id="upstream_dag",
+                               execution_delta=timedelta(days=1), external_task_id="produce",
+                               soft_fail=True, timeout=1, poke_interval=0.3)
+        """,
+    )
+    engine.parse()
+    logical = datetime(2024, 5, 1, tzinfo=UTC)
+    waiting = engine.trigger("downstream_dag", logical_date=logical)
+    upstream = engine.trigger("upstream_dag", logical_date=logical)
+    engine.run(waiting, upstream)
+    waiting.refresh_from_db()
+    assert engine.states(waiting) == {
+        "wait_task": "success",
+        "wait_run": "success",
+        # No upstream run a day earlier: it times out, skipped by soft_fail.
+        "wait_yesterday": "skipped",
+    }
+    assert engine.ti(upstream, "produce").end_date <= engine.ti(waiting, "wait_task").end_date
+
+
+def test_an_external_task_sensor_fails_when_the_other_task_failed(engine):
+    from datetime import UTC, datetime
+
+    engine.add(
+        "breaks.py",
+        """
+        with DAG("breaks", schedule=None, start_date=START) as dag:
+            BashOperator(task_id="produce", bash_command="exit 1")
+        """,
+    )
+    engine.add(
+        "watches.py",
+        """
+        from airflow.providers.standard.sensors.external_task import ExternalTaskSensor
+
+        with DAG("watches", schedule=None, start_date=START) as dag:
+            ExternalTaskSensor(task_id="wait", external_dag_id="breaks", external_task_id="produce",
+                               failed_states=["failed"], poke_interval=0.3)
+        """,
+    )
+    engine.parse()
+    logical = datetime(2024, 5, 1, tzinfo=UTC)
+    breaks = engine.trigger("breaks", logical_date=logical)
+    engine.run(breaks)
+    watches = engine.run_dag("watches", logical_date=logical)
+    assert engine.states(watches) == {"wait": "failed"}

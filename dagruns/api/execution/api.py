@@ -12,6 +12,7 @@ from ninja import NinjaAPI
 
 from dagruns.actions import tries
 from dagruns.api.execution import (
+    routes_external_states,
     routes_secrets,
     routes_task_instances,
     routes_task_reschedules,
@@ -26,6 +27,8 @@ api = NinjaAPI(
     description="How task runners talk to the server: see docs/engine.md.",
     auth=ExecutionTokenAuth(),
 )
+# Before the task-instance router: /task-instances/count and /states are not task ids.
+api.add_router("/", routes_external_states.router)
 api.add_router("/task-instances/", routes_task_instances.router)
 api.add_router("/xcoms/", routes_xcoms.router)
 api.add_router("/task-reschedules/", routes_task_reschedules.router)
