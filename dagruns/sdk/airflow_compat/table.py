@@ -109,6 +109,8 @@ STANDARD_EXCEPTIONS = names(
     "ExternalDagFailedError",
     "ExternalTaskFailedError",
     "ExternalTaskGroupFailedError",
+    "ExternalTaskNotFoundError",
+    "ExternalTaskGroupNotFoundError",
 )
 
 STANDARD_OPERATORS: dict[str, dict[str, str]] = {

@@ -52,6 +52,14 @@ class ExternalTaskGroupFailedError(AirflowException):
     """The external task group reached one of the failed states."""
 
 
+class ExternalTaskNotFoundError(AirflowException):
+    """check_existence: an awaited run has no such task."""
+
+
+class ExternalTaskGroupNotFoundError(AirflowException):
+    """check_existence: an awaited run has no task of the task group."""
+
+
 def count_runs_matching(
     run_task_states: Mapping[str, Mapping[str, Any]], states: Collection[str]
 ) -> int:
@@ -102,11 +110,6 @@ class ExternalTaskSensor(BaseSensorOperator):
         super().__init__(**kwargs)
         where = f"Task {self.task_id!r}"
         refuse_deferrable(self.task_id, type(self).__name__, deferrable)
-        if check_existence:
-            raise DagDefinitionError(
-                f"{where}: argument 'check_existence' of ExternalTaskSensor is not supported "
-                "yet: the sensor waits (until its timeout) for a DAG or task that does not exist"
-            )
         self.allowed_states = [str(s) for s in allowed_states] if allowed_states else ["success"]
         self.skipped_states = [str(s) for s in skipped_states] if skipped_states else []
         self.failed_states = [str(s) for s in failed_states] if failed_states else []
@@ -157,6 +160,7 @@ class ExternalTaskSensor(BaseSensorOperator):
         self.external_task_ids = external_task_ids
         self.external_task_group_id = external_task_group_id
         self.check_existence = check_existence
+        self._has_checked_existence = False
         self.poll_interval = poll_interval
         self.deferrable = deferrable
         self.external_dates_filter: str | None = None
@@ -201,6 +205,8 @@ class ExternalTaskSensor(BaseSensorOperator):
             what = f"DAG '{self.external_dag_id}'"
         self.log.info("Poking for %s on %s ... ", what, self.external_dates_filter)
         ti = context["ti"]
+        if self.check_existence and not self._has_checked_existence:
+            self._has_checked_existence = self._check_existence(ti, dttm_filter)
         if self.failed_states and self._count(ti, self.failed_states, dttm_filter) > 0:
             self._fail()
         if self.skipped_states and self._count(ti, self.skipped_states, dttm_filter) > 0:
@@ -229,6 +235,37 @@ class ExternalTaskSensor(BaseSensorOperator):
         return ti.get_dr_count(
             dag_id=self.external_dag_id, logical_dates=dttm_filter, states=states
         )
+
+    def _check_existence(self, ti: Any, dttm_filter: list[datetime]) -> bool:
+        """check_existence (Airflow 3's check through the Execution API): every awaited run
+        that exists must have the tasks (or some task of the group); raises naming what is
+        missing. False while an awaited run does not exist yet: asked again next poke."""
+        all_checked = True
+        for date in dttm_filter:
+            if ti.get_dr_count(dag_id=self.external_dag_id, logical_dates=[date]) == 0:
+                all_checked = False
+                continue
+            for task_id in self.external_task_ids or ():
+                count = ti.get_ti_count(
+                    dag_id=self.external_dag_id, task_ids=[task_id], logical_dates=[date]
+                )
+                if count == 0:
+                    raise ExternalTaskNotFoundError(
+                        f"The external task {task_id} in Dag {self.external_dag_id} does not "
+                        f"exist for run {date.isoformat()}."
+                    )
+            if self.external_task_group_id:
+                run_task_states = ti.get_task_states(
+                    dag_id=self.external_dag_id,
+                    task_group_id=self.external_task_group_id,
+                    logical_dates=[date],
+                )
+                if not any(run_task_states.values()):
+                    raise ExternalTaskGroupNotFoundError(
+                        f"The external task group '{self.external_task_group_id}' in Dag "
+                        f"'{self.external_dag_id}' does not exist for run {date.isoformat()}."
+                    )
+        return all_checked
 
     def _fail(self) -> None:
         if self.external_task_ids:

@@ -18,6 +18,8 @@ from dagruns.sdk.sensors.external_task import (
     DuplicateStateError,
     ExternalDagFailedError,
     ExternalTaskFailedError,
+    ExternalTaskGroupNotFoundError,
+    ExternalTaskNotFoundError,
     count_runs_matching,
 )
 
@@ -33,13 +35,13 @@ class StatesTI:
         self.runs = runs or {}
         self.asked = []
 
-    def get_ti_count(self, dag_id, task_ids, logical_dates, states, **_):
+    def get_ti_count(self, dag_id, task_ids, logical_dates, states=None, **_):
         self.asked.append(("ti", dag_id, tuple(task_ids), tuple(logical_dates)))
         return sum(
             1
             for date in logical_dates
             for task_id, state in self.tis.get(date, {}).items()
-            if task_id in task_ids and state in states
+            if task_id in task_ids and (states is None or state in states)
         )
 
     def get_task_states(self, dag_id, task_group_id, logical_dates, **_):
@@ -47,9 +49,13 @@ class StatesTI:
             date.isoformat(): self.tis.get(date, {}) for date in logical_dates if date in self.tis
         }
 
-    def get_dr_count(self, dag_id, logical_dates, states, **_):
+    def get_dr_count(self, dag_id, logical_dates, states=None, **_):
         self.asked.append(("dr", dag_id, tuple(logical_dates)))
-        return sum(1 for date in logical_dates if self.runs.get(date) in states)
+        return sum(
+            1
+            for date in logical_dates
+            if date in self.runs and (states is None or self.runs[date] in states)
+        )
 
 
 def sensor(**kwargs):
@@ -114,6 +120,25 @@ def test_a_task_group_is_done_when_all_its_tasks_are():
     assert s.poke(context(StatesTI({LOGICAL: {"g.a": "success", "g.b": "success"}}))) is True
 
 
+def test_check_existence_waits_for_the_run_then_requires_its_tasks():
+    s = sensor(external_task_id="a", check_existence=True)
+    assert s.poke(context(StatesTI())) is False  # no run yet: nothing to conclude
+    assert s._has_checked_existence is False
+    ti = StatesTI({LOGICAL: {"b": "success"}}, runs={LOGICAL: "running"})
+    with pytest.raises(ExternalTaskNotFoundError, match="external task a in Dag other"):
+        s.poke(context(ti))
+
+
+def test_check_existence_of_a_task_group():
+    s = sensor(external_task_group_id="g", check_existence=True)
+    ti = StatesTI(runs={LOGICAL: "running"})
+    with pytest.raises(ExternalTaskGroupNotFoundError, match="task group 'g'"):
+        s.poke(context(ti))
+    ti.tis[LOGICAL] = {"g.a": "success"}
+    assert s.poke(context(ti)) is True
+    assert s._has_checked_existence is True
+
+
 def test_count_runs_matching_ignores_runs_without_tasks():
     assert count_runs_matching({"r1": {}, "r2": {"a": "success"}}, ["success"]) == 1
 
@@ -144,7 +169,6 @@ def test_count_runs_matching_ignores_runs_without_tasks():
             "execution_delta",
         ),
         ({"deferrable": True}, DagDefinitionError, "'deferrable'"),
-        ({"check_existence": True}, DagDefinitionError, "'check_existence'"),
     ],
 )
 def test_bad_arguments_fail_the_dag_file(kwargs, error, message):
