@@ -5,6 +5,7 @@ from dagruns.models.callbacks import DagCallbackRequest
 from dagruns.models.dag import DagFile, DagModel, DagTag, DagVersion
 from dagruns.models.dagrun import DagRun
 from dagruns.models.pool import DEFAULT_POOL_NAME, Pool
+from dagruns.models.reschedule import TaskReschedule
 from dagruns.models.secrets import Connection, Variable
 from dagruns.models.states import (
     DagRunState,
@@ -35,6 +36,7 @@ __all__ = [
     "TaskInstance",
     "TaskInstanceHistory",
     "TaskInstanceState",
+    "TaskReschedule",
     "Variable",
     "XCom",
 ]

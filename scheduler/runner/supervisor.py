@@ -73,7 +73,13 @@ FENCE_WAIT = 60.0
 MAX_WAIT = 0.5  # select() never sleeps longer, so signals and deadlines are seen promptly
 READ_SIZE = 64 * 1024
 TRY_GONE_STATUSES = frozenset({403, 404, 409})
-FINAL_STATES = frozenset({"success", "failed", "skipped"})
+# The Execution API path answering each question a task asks about other DAGs' states.
+EXTERNAL_STATE_PATHS = {
+    "get_dr_count": "dag-runs/count",
+    "get_ti_count": "task-instances/count",
+    "get_task_states": "task-instances/states",
+}
+FINAL_STATES = frozenset({"success", "failed", "skipped", "up_for_reschedule"})
 
 
 def run_workload(
@@ -516,6 +522,11 @@ class Supervisor:
         if isinstance(message, m.Mask):
             self.masker.add(message.values)
             return None
+        if isinstance(message, m.GetDRCount | m.GetTICount | m.GetTaskStates):
+            path = EXTERNAL_STATE_PATHS[message.op]
+            return client.external_state(path, message.model_dump(exclude={"kind", "op", "id"}))
+        if isinstance(message, m.GetTaskRescheduleStartDate):
+            return client.get_reschedule_start_date(self.ti_id, message.try_number)
         raise ValueError(f"unknown operation {message.op!r}")
 
     def _close_control(self) -> None:
@@ -677,6 +688,8 @@ class Supervisor:
             if result.state == "success":
                 body["branch_task_ids"] = result.branch_task_ids
                 body["skip_downstream"] = result.skip_downstream
+            if result.state == "up_for_reschedule":
+                body.update(_reschedule_fields(result))
         w = self.workload
         self._log(
             "INFO",
@@ -735,6 +748,17 @@ class Supervisor:
             fencing.kill_descendants()
         # Last: the name is free only once nothing of this try is left running.
         self.fence.release()
+
+
+def _reschedule_fields(result: m.TaskResult) -> dict[str, Any]:
+    """The state report of a reschedule-mode sensor giving back its slot (Airflow 3's
+    TIRescheduleStatePayload): no retry or branch fields apply."""
+    return {
+        "reschedule_date": result.reschedule_date,
+        "fail_without_retry": False,
+        "branch_task_ids": None,
+        "skip_downstream": None,
+    }
 
 
 def _size(lines: list[str]) -> int:

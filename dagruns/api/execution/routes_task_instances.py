@@ -50,6 +50,7 @@ def run(request: HttpRequest, ti_id: uuid.UUID, body: RunIn):
         "task_instance": ti,
         "dag_fileloc": fileloc_of_version(version_id) if version_id else dag_run.dag.fileloc,
         "previous_successful_dag_run": _previous_successful_run(dag_run),
+        "task_reschedule_count": tries.reschedule_count(ti),
     }
 
 
@@ -89,6 +90,8 @@ def finish(request: HttpRequest, ti_id: uuid.UUID, body: StateIn):
     caller.require_task_instance(ti_id)
     if body.logs:
         tries.do_append_log(caller.ti, body.logs)
+    if body.state == "up_for_reschedule":
+        return _reschedule(ti_id, caller.claims.try_number, body)
     ti = tries.do_finish_try(
         ti_id,
         caller.claims.try_number,
@@ -101,6 +104,20 @@ def finish(request: HttpRequest, ti_id: uuid.UUID, body: StateIn):
         branch_task_ids=body.branch_task_ids,
         skip_downstream=body.skip_downstream,
         rendered_map_index=body.rendered_map_index,
+    )
+    return {"state": ti.state}
+
+
+def _reschedule(ti_id: uuid.UUID, try_number: int, body: StateIn) -> dict[str, Any]:
+    assert body.reschedule_date is not None  # StateIn requires it for this state
+    ti = tries.do_reschedule_try(
+        ti_id,
+        try_number,
+        reschedule_date=body.reschedule_date,
+        end_date=body.end_date,
+        cpu_time=body.cpu_time,
+        peak_memory=body.peak_memory,
+        rendered_fields=body.rendered_fields,
     )
     return {"state": ti.state}
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, model_validator
 
 
 class RunIn(Schema):
@@ -22,7 +22,10 @@ class HeartbeatIn(Schema):
 
 
 class StateIn(Schema):
-    state: Literal["success", "failed", "skipped"]
+    # up_for_reschedule (a reschedule-mode sensor) needs reschedule_date, Airflow 3's
+    # TIRescheduleStatePayload; the other states refuse it.
+    state: Literal["success", "failed", "skipped", "up_for_reschedule"]
+    reschedule_date: datetime | None = None
     end_date: datetime | None = None
     fail_without_retry: bool = False
     cpu_time: float | None = Field(default=None, ge=0)
@@ -35,6 +38,14 @@ class StateIn(Schema):
     # The try's last log lines, appended before the state changes: saves the runner a separate
     # logs call at the end of every try (our addition to the contract; optional).
     logs: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _reschedule_date_only_to_reschedule(self) -> StateIn:
+        if self.state == "up_for_reschedule" and self.reschedule_date is None:
+            raise ValueError("reschedule_date is required when state is up_for_reschedule")
+        if self.state != "up_for_reschedule" and self.reschedule_date is not None:
+            raise ValueError("reschedule_date is only for state up_for_reschedule")
+        return self
 
 
 class StateOut(Schema):
@@ -85,6 +96,8 @@ class RunOut(Schema):
     dag_fileloc: str
     # None when there is none, or the run has no logical date (as Airflow 3 answers).
     previous_successful_dag_run: PreviousDagRunOut | None = None
+    # How many times this try was rescheduled so far (Airflow 3's TIRunContext field).
+    task_reschedule_count: int = 0
 
 
 class XComOut(Schema):
