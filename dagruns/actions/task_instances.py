@@ -233,7 +233,8 @@ def do_clear(
                 # The running try is killed by its runner's next heartbeat (409) or at once by
                 # the scheduler that runs it; its record says it ended here.
                 record_history(ti, state=TIS.FAILED, end=now)
-            elif ti.state in TI_FINISHED or ti.state == TIS.UP_FOR_RETRY:
+            elif ti.state in TI_FINISHED or ti.state in (TIS.UP_FOR_RETRY, TIS.UP_FOR_RESCHEDULE):
+                # A sensor waiting for its reschedule date ends its try here, as it stands.
                 record_history(ti)
             TaskInstance.objects.filter(pk=ti.pk).update(
                 state=None,

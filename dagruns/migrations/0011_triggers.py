@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dagruns", "0009_dag_display_name"),
+        ("dagruns", "0010_task_reschedule"),
     ]
 
     operations = [

@@ -5,6 +5,7 @@ from dagruns.models.callbacks import DagCallbackRequest
 from dagruns.models.dag import DagFile, DagModel, DagTag, DagVersion
 from dagruns.models.dagrun import DagRun
 from dagruns.models.pool import DEFAULT_POOL_NAME, Pool
+from dagruns.models.reschedule import TaskReschedule
 from dagruns.models.secrets import Connection, Variable
 from dagruns.models.states import (
     DagRunState,
@@ -37,6 +38,7 @@ __all__ = [
     "TaskInstanceHistory",
     "TaskInstanceState",
     "Trigger",
+    "TaskReschedule",
     "Variable",
     "XCom",
 ]

@@ -20,7 +20,9 @@ from .exceptions import (
     AirflowException,
     AirflowFailException,
     AirflowNotFoundException,
+    AirflowRescheduleException,
     AirflowRuntimeError,
+    AirflowSensorTimeout,
     AirflowSkipException,
     AirflowTaskTimeout,
     DagDefinitionError,
@@ -51,6 +53,20 @@ from .operators import (
 )
 from .params import Param, ParamsDict, validate_params
 from .runtime import AirflowParsingContext, Context, get_current_context, get_parsing_context
+from .sensors import (
+    BaseSensorOperator,
+    BashSensor,
+    DateTimeSensor,
+    DayOfWeekSensor,
+    ExternalTaskMarker,
+    ExternalTaskSensor,
+    FileSensor,
+    PokeReturnValue,
+    PythonSensor,
+    TimeDeltaSensor,
+    TimeSensor,
+    WaitSensor,
+)
 from .serialization import SERIALIZATION_VERSION, dag_structure_hash, deserialize_dag, serialize_dag
 from .serialized_operator import SerializedOperator
 from .taskgroup import TaskGroup, task_group
@@ -70,6 +86,20 @@ __all__ = [
     "TaskDeferred",
     "TimeDeltaTrigger",
     "TriggerEvent",
+    "AirflowRescheduleException",
+    "AirflowSensorTimeout",
+    "BaseSensorOperator",
+    "BashSensor",
+    "DateTimeSensor",
+    "DayOfWeekSensor",
+    "ExternalTaskMarker",
+    "ExternalTaskSensor",
+    "FileSensor",
+    "PokeReturnValue",
+    "PythonSensor",
+    "TimeDeltaSensor",
+    "TimeSensor",
+    "WaitSensor",
     "ErrorType",
     "Context",
     "AirflowParsingContext",

@@ -11,6 +11,7 @@ Two families live here:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -33,6 +34,23 @@ class AirflowTaskTimeout(BaseException):
     A ``BaseException`` (as in Airflow) so that a broad ``except Exception`` in task code
     cannot swallow the timeout.
     """
+
+
+class AirflowSensorTimeout(AirflowException):
+    """A sensor's ``timeout`` passed before its condition was met: the task fails without
+    using its retries (skipped instead with ``soft_fail``), as in Airflow."""
+
+
+class AirflowRescheduleException(AirflowException):
+    """Raised by a sensor in ``mode="reschedule"``: end this run of the try as
+    ``up_for_reschedule`` and run it again at ``reschedule_date`` (same try number)."""
+
+    def __init__(self, reschedule_date: datetime) -> None:
+        super().__init__()
+        self.reschedule_date = reschedule_date
+
+    def __str__(self) -> str:
+        return f"Task rescheduled to {self.reschedule_date.isoformat()}"
 
 
 class TemplateRenderError(AirflowException):

@@ -103,6 +103,49 @@ class Deferral(_Message):
     trigger_timeout: float | None = None
 
 
+class GetTaskRescheduleStartDate(_Request):
+    """When this task instance's first reschedule since try `try_number` started (a
+    reschedule-mode sensor's timeout counts from there); answered with a datetime or None."""
+
+    op: Literal["get_task_reschedule_start_date"] = "get_task_reschedule_start_date"
+    try_number: int = 1
+
+
+class GetDRCount(_Request):
+    """How many runs of another DAG match (ExternalTaskSensor); dates are ISO 8601."""
+
+    op: Literal["get_dr_count"] = "get_dr_count"
+    dag_id: str
+    logical_dates: list[str] | None = None
+    run_ids: list[str] | None = None
+    states: list[str] | None = None
+
+
+class GetTICount(_Request):
+    """How many task instances of another DAG match (ExternalTaskSensor)."""
+
+    op: Literal["get_ti_count"] = "get_ti_count"
+    dag_id: str
+    map_index: int | None = None
+    task_ids: list[str] | None = None
+    task_group_id: str | None = None
+    logical_dates: list[str] | None = None
+    run_ids: list[str] | None = None
+    states: list[str] | None = None
+
+
+class GetTaskStates(_Request):
+    """Another DAG's task states by run (ExternalTaskSensor on a task group)."""
+
+    op: Literal["get_task_states"] = "get_task_states"
+    dag_id: str
+    map_index: int | None = None
+    task_ids: list[str] | None = None
+    task_group_id: str | None = None
+    logical_dates: list[str] | None = None
+    run_ids: list[str] | None = None
+
+
 class TaskResult(_Message):
     """The outcome of the try, sent once by the task process before it exits."""
 
@@ -115,6 +158,8 @@ class TaskResult(_Message):
     rendered_map_index: str | None = None
     # state "deferred" only.
     deferral: Deferral | None = None
+    # state "up_for_reschedule": when to run the sensor again (ISO 8601, aware).
+    reschedule_date: str | None = None
 
 
 class Response(_Message):
@@ -139,6 +184,10 @@ Request = (
     | DeleteVariable
     | GetConnection
     | Mask
+    | GetTaskRescheduleStartDate
+    | GetDRCount
+    | GetTICount
+    | GetTaskStates
 )
 REQUESTS: dict[str, type[Request]] = {
     model.model_fields["op"].default: model
@@ -151,6 +200,10 @@ REQUESTS: dict[str, type[Request]] = {
         DeleteVariable,
         GetConnection,
         Mask,
+        GetTaskRescheduleStartDate,
+        GetDRCount,
+        GetTICount,
+        GetTaskStates,
     )
 }
 
@@ -170,6 +223,10 @@ ToSupervisor = Annotated[
     | Annotated[DeleteVariable, Tag("delete_variable")]
     | Annotated[GetConnection, Tag("get_connection")]
     | Annotated[Mask, Tag("mask")]
+    | Annotated[GetTaskRescheduleStartDate, Tag("get_task_reschedule_start_date")]
+    | Annotated[GetDRCount, Tag("get_dr_count")]
+    | Annotated[GetTICount, Tag("get_ti_count")]
+    | Annotated[GetTaskStates, Tag("get_task_states")]
     | Annotated[TaskResult, Tag("result")],
     Discriminator(_tag),
 ]

@@ -32,7 +32,7 @@ import threading
 import time
 import traceback
 from collections.abc import Iterable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
 from dagruns.sdk import runtime as sdk_runtime
@@ -40,6 +40,8 @@ from dagruns.sdk.dag_loader import import_dag_file
 from dagruns.sdk.exceptions import (
     AirflowException,
     AirflowFailException,
+    AirflowRescheduleException,
+    AirflowSensorTimeout,
     AirflowSkipException,
     AirflowTaskTimeout,
     ParamValidationError,
@@ -335,6 +337,7 @@ def run_task(workload: Workload, claim: dict[str, Any], comms: Any) -> dict[str,
         "skip_downstream": None,
         "rendered_map_index": None,
         "deferral": None,
+        "reschedule_date": None,
     }
     ti_data = claim.get("task_instance") or {}
     dag_run = DagRunInfo.from_api(
@@ -398,6 +401,7 @@ def run_task(workload: Workload, claim: dict[str, Any], comms: Any) -> dict[str,
             comms=comms,
             previous=PreviousDagRun.from_api(claim.get("previous_successful_dag_run")),
             expanded_ti_count=ti_data.get("expanded_ti_count"),
+            task_reschedule_count=int(claim.get("task_reschedule_count") or 0),
         )
         # get_current_context() answers from here to the end of the try (callbacks too).
         sdk_runtime.use_context(context)
@@ -442,14 +446,21 @@ def run_task(workload: Workload, claim: dict[str, Any], comms: Any) -> dict[str,
         except Exception as exc:
             error = exc
             log.error("Task %r could not defer: %s", task.task_id, exc)
+    except AirflowRescheduleException as exc:
+        # A reschedule-mode sensor gives back its slot; no callback runs (as in Airflow).
+        state = "up_for_reschedule"
+        result["reschedule_date"] = _aware_utc(exc.reschedule_date).isoformat()
+        log.info("Rescheduling task, marking task as UP_FOR_RESCHEDULE: %s", exc)
     except AirflowSkipException as exc:
         state = "skipped"
         log.info("Skipping task %r: %s", task.task_id, exc or "AirflowSkipException")
-    except AirflowFailException as exc:
+    except (AirflowFailException, AirflowSensorTimeout) as exc:
+        # A sensor's timeout, like AirflowFailException, is final: retrying cannot help.
         error = exc
         result["fail_without_retry"] = True
         log.error(
-            "Task failed with AirflowFailException (no retries):\n%s",
+            "Task failed with %s (no retries):\n%s",
+            type(exc).__name__,
             traceback.format_exc().rstrip(),
         )
     except (TemplateRenderError, ParamValidationError) as exc:
@@ -501,6 +512,11 @@ def deferral_of(defer: TaskDeferred) -> Deferral:
         next_kwargs=encode_kwargs(defer.kwargs, "defer(kwargs=...)"),
         trigger_timeout=timeout.total_seconds() if timeout is not None else None,
     )
+
+
+def _aware_utc(value: datetime) -> datetime:
+    """A naive reschedule date is UTC, as Airflow's timezone.utcnow() dates are."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _render_map_index(task: Any, context: dict[str, Any], map_index: int) -> str | None:

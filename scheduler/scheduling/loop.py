@@ -228,7 +228,10 @@ class Scheduler(TickLoop[SchedulingReport]):
 
     def _seconds_to_next_retry(self) -> float:
         due = (
-            TaskInstance.objects.filter(state=TaskInstanceState.UP_FOR_RETRY)
+            # Retries and reschedule-mode sensors both wait for next_retry_at.
+            TaskInstance.objects.filter(
+                state__in=(TaskInstanceState.UP_FOR_RETRY, TaskInstanceState.UP_FOR_RESCHEDULE)
+            )
             .order_by("next_retry_at")
             .values_list("next_retry_at", flat=True)
             .first()

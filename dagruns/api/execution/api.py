@@ -11,7 +11,13 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
 from dagruns.actions import tries
-from dagruns.api.execution import routes_secrets, routes_task_instances, routes_xcoms
+from dagruns.api.execution import (
+    routes_external_states,
+    routes_secrets,
+    routes_task_instances,
+    routes_task_reschedules,
+    routes_xcoms,
+)
 from dagruns.api.execution.auth import ApiError, ExecutionTokenAuth
 
 api = NinjaAPI(
@@ -21,8 +27,11 @@ api = NinjaAPI(
     description="How task runners talk to the server: see docs/engine.md.",
     auth=ExecutionTokenAuth(),
 )
+# Before the task-instance router: /task-instances/count and /states are not task ids.
+api.add_router("/", routes_external_states.router)
 api.add_router("/task-instances/", routes_task_instances.router)
 api.add_router("/xcoms/", routes_xcoms.router)
+api.add_router("/task-reschedules/", routes_task_reschedules.router)
 api.add_router("/", routes_secrets.router)
 
 

@@ -52,6 +52,7 @@ def run(request: HttpRequest, ti_id: uuid.UUID, body: RunIn):
         "previous_successful_dag_run": _previous_successful_run(dag_run),
         "next_method": ti.next_method,
         "next_kwargs": ti.next_kwargs,
+        "task_reschedule_count": tries.reschedule_count(ti),
     }
 
 
@@ -93,6 +94,8 @@ def finish(request: HttpRequest, ti_id: uuid.UUID, body: StateIn):
         tries.do_append_log(caller.ti, body.logs)
     if body.state == "deferred":
         return {"state": _defer(ti_id, caller.claims.try_number, body).state}
+    if body.state == "up_for_reschedule":
+        return _reschedule(ti_id, caller.claims.try_number, body)
     ti = tries.do_finish_try(
         ti_id,
         caller.claims.try_number,
@@ -122,6 +125,20 @@ def _defer(ti_id: uuid.UUID, try_number: int, body: StateIn) -> TaskInstance:
         trigger_timeout=body.trigger_timeout,
         rendered_map_index=body.rendered_map_index,
     )
+
+
+def _reschedule(ti_id: uuid.UUID, try_number: int, body: StateIn) -> dict[str, Any]:
+    assert body.reschedule_date is not None  # StateIn requires it for this state
+    ti = tries.do_reschedule_try(
+        ti_id,
+        try_number,
+        reschedule_date=body.reschedule_date,
+        end_date=body.end_date,
+        cpu_time=body.cpu_time,
+        peak_memory=body.peak_memory,
+        rendered_fields=body.rendered_fields,
+    )
+    return {"state": ti.state}
 
 
 @router.post("/{uuid:ti_id}/logs", response={204: None, **ERRORS})

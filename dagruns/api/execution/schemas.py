@@ -22,7 +22,10 @@ class HeartbeatIn(Schema):
 
 
 class StateIn(Schema):
-    state: Literal["success", "failed", "skipped", "deferred"]
+    # up_for_reschedule (a reschedule-mode sensor) needs reschedule_date, Airflow 3's
+    # TIRescheduleStatePayload; the other states refuse it. deferred: see below.
+    state: Literal["success", "failed", "skipped", "up_for_reschedule", "deferred"]
+    reschedule_date: datetime | None = None
     end_date: datetime | None = None
     fail_without_retry: bool = False
     cpu_time: float | None = Field(default=None, ge=0)
@@ -54,6 +57,14 @@ class StateIn(Schema):
             sent = [name for name in deferral if getattr(self, name) is not None]
             if sent:
                 raise ValueError(f"{', '.join(sent)} may only be sent with state 'deferred'")
+        return self
+
+    @model_validator(mode="after")
+    def _reschedule_date_only_to_reschedule(self) -> StateIn:
+        if self.state == "up_for_reschedule" and self.reschedule_date is None:
+            raise ValueError("reschedule_date is required when state is up_for_reschedule")
+        if self.state != "up_for_reschedule" and self.reschedule_date is not None:
+            raise ValueError("reschedule_date is only for state up_for_reschedule")
         return self
 
 
@@ -109,6 +120,8 @@ class RunOut(Schema):
     # execute() and its kwargs (with the trigger's `event`), JSON-encoded.
     next_method: str | None = None
     next_kwargs: dict[str, Any] | None = None
+    # How many times this try was rescheduled so far (Airflow 3's TIRunContext field).
+    task_reschedule_count: int = 0
 
 
 class XComOut(Schema):
