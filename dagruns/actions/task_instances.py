@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from dagruns.actions.audit import Actor, record
 from dagruns.actions.dags import get_dag_or_raise
+from dagruns.actions.deferral import DEFERRAL_RESET, delete_unused_triggers
 from dagruns.actions.errors import ActionRefused
 from dagruns.actions.notes import check_note, write_run_note, write_ti_notes
 from dagruns.actions.tries import record_try_history
@@ -249,7 +250,9 @@ def do_clear(
                 last_heartbeat_at=None,
                 cpu_time=None,
                 peak_memory=None,
+                **DEFERRAL_RESET,
             )
+        delete_unused_triggers()  # a cleared deferred task's trigger stops in its triggerer
         run_pks = {ti.dag_run_id for ti in tis}
         if reset_dag_runs:
             _reopen_runs(run_pks, now)
@@ -344,8 +347,9 @@ def do_mark_state(
                 if ti.state in TI_OCCUPYING_SLOT:
                     record_history(ti, state=state, end=now)
             TaskInstance.objects.filter(pk__in=[ti.pk for ti in changing]).update(
-                state=state, end_date=now, next_retry_at=None
+                state=state, end_date=now, next_retry_at=None, **DEFERRAL_RESET
             )
+            delete_unused_triggers()
             _reopen_runs({ti.dag_run_id for ti in changing}, now)
             _record_many(actor, f"mark_{state}", changing)
             transaction.on_commit(wake_schedulers)

@@ -335,8 +335,9 @@ def do_start_try(
         # (SQLite ignores FOR UPDATE) and makes the guard visible: exactly one claim wins.
         _move(ti, State.QUEUED, fields)
         # A new try starts with none of its predecessor's XComs (Airflow clears them here).
-        # A first try has no predecessor: skip the query on the hot path.
-        if try_number > 1:
+        # A first try has no predecessor: skip the query on the hot path. A try resuming
+        # after a deferral (next_method set) is the same try: its XComs stay, as in Airflow.
+        if try_number > 1 and not ti.next_method:
             XCom.objects.filter(
                 dag_run_id=ti.dag_run_id, task_id=ti.task_id, map_index=ti.map_index
             ).delete()

@@ -14,6 +14,7 @@ from dagruns.models.states import (
     TaskInstanceState,
 )
 from dagruns.models.taskinstance import TaskInstance, TaskInstanceHistory
+from dagruns.models.trigger import Trigger
 from dagruns.models.xcom import XCOM_RETURN_KEY, XCom
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "TaskInstance",
     "TaskInstanceHistory",
     "TaskInstanceState",
+    "Trigger",
     "TaskReschedule",
     "Variable",
     "XCom",

@@ -29,6 +29,9 @@ from .exceptions import (
     DuplicateTaskIdFound,
     ErrorType,
     ParamValidationError,
+    TaskDeferralError,
+    TaskDeferralTimeout,
+    TaskDeferred,
     TaskNotFound,
     TemplateRenderError,
 )
@@ -68,12 +71,21 @@ from .serialization import SERIALIZATION_VERSION, dag_structure_hash, deserializ
 from .serialized_operator import SerializedOperator
 from .taskgroup import TaskGroup, task_group
 from .trigger_rule import TriggerRule
+from .triggers import BaseTrigger, DateTimeTrigger, FileTrigger, TimeDeltaTrigger, TriggerEvent
 from .variable import Variable
 from .weekday import WeekDay
 from .weight_rule import WeightRule
 from .xcom_arg import XComArg
 
 __all__ = [
+    "BaseTrigger",
+    "DateTimeTrigger",
+    "FileTrigger",
+    "TaskDeferralError",
+    "TaskDeferralTimeout",
+    "TaskDeferred",
+    "TimeDeltaTrigger",
+    "TriggerEvent",
     "AirflowRescheduleException",
     "AirflowSensorTimeout",
     "BaseSensorOperator",

@@ -174,3 +174,44 @@ class XComForMappingNotPushed(AirflowException):
 
     def __str__(self) -> str:
         return "did not push XCom for task mapping (the task returned None)"
+
+
+# -- deferral ---------------------------------------------------------------------------
+
+
+class TaskDeferred(BaseException):
+    """Raised by `BaseOperator.defer()`: the try ends `deferred`, its worker slot is freed, and
+    the task resumes at `method_name` in a new process when `trigger` fires. A BaseException,
+    as in Airflow, so task code's `except Exception` cannot swallow it."""
+
+    def __init__(
+        self,
+        *,
+        trigger: Any,
+        method_name: str,
+        kwargs: dict[str, Any] | None = None,
+        timeout: Any = None,
+    ) -> None:
+        super().__init__()
+        self.trigger = trigger
+        self.method_name = method_name
+        self.kwargs = kwargs
+        self.timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"<TaskDeferred trigger={self.trigger} method={self.method_name}>"
+
+
+class TaskDeferralError(AirflowException):
+    """The trigger a task deferred on failed (it raised, or could not be loaded)."""
+
+
+class TaskDeferralTimeout(AirflowException):
+    """The deferral's `timeout` passed before the trigger fired."""
+
+
+class TriggerFailureReason(StrEnum):
+    """Why a deferred task resumes into failure (`next_method="__fail__"`); Airflow's values."""
+
+    TRIGGER_TIMEOUT = "Trigger/execution timeout"
+    TRIGGER_FAILURE = "Trigger failure"

@@ -91,6 +91,18 @@ class Mask(_Request):
     values: list[Any] = Field(default_factory=list)
 
 
+class Deferral(_Message):
+    """The task deferred (Airflow's DeferTask): the trigger as `serialize()` gave it and where
+    to resume; kwargs JSON-encoded by dagruns/sdk/triggers/serde.py."""
+
+    classpath: str
+    trigger_kwargs: dict[str, Any] = Field(default_factory=dict)
+    next_method: str
+    next_kwargs: dict[str, Any] = Field(default_factory=dict)
+    # Seconds the trigger may take before the task fails (None: no limit).
+    trigger_timeout: float | None = None
+
+
 class GetTaskRescheduleStartDate(_Request):
     """When this task instance's first reschedule since try `try_number` started (a
     reschedule-mode sensor's timeout counts from there); answered with a datetime or None."""
@@ -144,6 +156,8 @@ class TaskResult(_Message):
     branch_task_ids: list[str] | None = None
     skip_downstream: SkipDownstream | None = None
     rendered_map_index: str | None = None
+    # state "deferred" only.
+    deferral: Deferral | None = None
     # state "up_for_reschedule": when to run the sensor again (ISO 8601, aware).
     reschedule_date: str | None = None
 

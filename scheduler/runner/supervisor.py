@@ -79,7 +79,7 @@ EXTERNAL_STATE_PATHS = {
     "get_ti_count": "task-instances/count",
     "get_task_states": "task-instances/states",
 }
-FINAL_STATES = frozenset({"success", "failed", "skipped", "up_for_reschedule"})
+FINAL_STATES = frozenset({"success", "failed", "skipped", "up_for_reschedule", "deferred"})
 
 
 def run_workload(
@@ -688,6 +688,11 @@ class Supervisor:
             if result.state == "success":
                 body["branch_task_ids"] = result.branch_task_ids
                 body["skip_downstream"] = result.skip_downstream
+            if result.state == "deferred" and result.deferral is None:
+                self._log("ERROR", "Task process reported state deferred without a trigger")
+                body["state"] = "failed"
+            elif result.deferral is not None and result.state == "deferred":
+                body.update(_deferral_fields(result.deferral))
             if result.state == "up_for_reschedule":
                 body.update(_reschedule_fields(result))
         w = self.workload
@@ -748,6 +753,18 @@ class Supervisor:
             fencing.kill_descendants()
         # Last: the name is free only once nothing of this try is left running.
         self.fence.release()
+
+
+def _deferral_fields(deferral: m.Deferral) -> dict[str, Any]:
+    """The Execution API's deferred-state fields (Airflow 3's TIDeferredStatePayload)."""
+    return {
+        "fail_without_retry": False,
+        "classpath": deferral.classpath,
+        "trigger_kwargs": deferral.trigger_kwargs,
+        "next_method": deferral.next_method,
+        "next_kwargs": deferral.next_kwargs,
+        "trigger_timeout": deferral.trigger_timeout,
+    }
 
 
 def _reschedule_fields(result: m.TaskResult) -> dict[str, Any]:

@@ -401,7 +401,15 @@ def apply(run: DagRun, d: RunDecisions, now: datetime) -> int:
             changes += (
                 _of(base, d.retry_now)
                 .filter(state=TIS.UP_FOR_RETRY, next_retry_at__lte=now)
-                .update(state=TIS.SCHEDULED, scheduled_dttm=now, try_number=F("try_number") + 1)
+                .update(
+                    state=TIS.SCHEDULED,
+                    scheduled_dttm=now,
+                    try_number=F("try_number") + 1,
+                    # A new try starts at execute(), not where a deferral of the last one
+                    # would have resumed (Airflow clears next_method for the next try too).
+                    next_method=None,
+                    next_kwargs=None,
+                )
             )
         if d.reschedule_now:
             # The same try again (Airflow never counts a reschedule as a try).

@@ -28,6 +28,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from dagruns.actions.deferral import next_trigger_timeout, time_out_deferred
 from dagruns.actions.requeue import requeue_try
 from dagruns.models import TaskInstance, TaskInstanceState
 from dagruns.notify.wakeup import WakeReceiver
@@ -104,6 +105,7 @@ class Scheduler(TickLoop[SchedulingReport]):
         if time.monotonic() - self._last_health_check > 1.0:
             self._last_health_check = time.monotonic()
             r.failures += fail_zombies(now) + fail_stuck_queued(now, self.executor)
+            r.decisions += time_out_deferred(now)
         r.decisions = examine_running_runs(now, self.dag_ids)
         if not self._draining:
             r.queued = queue_ready_tasks(
@@ -142,7 +144,11 @@ class Scheduler(TickLoop[SchedulingReport]):
         return handles
 
     def idle_timeout(self) -> float:
-        return min(settings.ORCH.scheduler_idle_sleep, self._seconds_to_next_retry())
+        return min(
+            settings.ORCH.scheduler_idle_sleep,
+            self._seconds_to_next_retry(),
+            _seconds_to_next_trigger_timeout(),
+        )
 
     def run_forever(self) -> None:
         try:
@@ -233,3 +239,10 @@ class Scheduler(TickLoop[SchedulingReport]):
         if due is None:
             return float("inf")
         return (due - timezone.now()).total_seconds()
+
+
+def _seconds_to_next_trigger_timeout() -> float:
+    """A deferral timing out is checked with the health checks (at most once a second): wake
+    for the first one due, not later."""
+    due = next_trigger_timeout()
+    return float("inf") if due is None else max(1.0, (due - timezone.now()).total_seconds())

@@ -9,7 +9,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Status
 
-from dagruns.actions import tries
+from dagruns.actions import deferral, tries
 from dagruns.api.execution.auth import caller_of
 from dagruns.api.execution.schemas import (
     ErrorOut,
@@ -22,7 +22,7 @@ from dagruns.api.execution.schemas import (
 )
 from dagruns.domain.tokens import refreshed_token
 from dagruns.domain.versions import fileloc_of_version
-from dagruns.models import DagRun, DagRunState
+from dagruns.models import DagRun, DagRunState, TaskInstance
 
 router = Router(tags=["task-instances"])
 
@@ -50,6 +50,8 @@ def run(request: HttpRequest, ti_id: uuid.UUID, body: RunIn):
         "task_instance": ti,
         "dag_fileloc": fileloc_of_version(version_id) if version_id else dag_run.dag.fileloc,
         "previous_successful_dag_run": _previous_successful_run(dag_run),
+        "next_method": ti.next_method,
+        "next_kwargs": ti.next_kwargs,
         "task_reschedule_count": tries.reschedule_count(ti),
     }
 
@@ -90,6 +92,8 @@ def finish(request: HttpRequest, ti_id: uuid.UUID, body: StateIn):
     caller.require_task_instance(ti_id)
     if body.logs:
         tries.do_append_log(caller.ti, body.logs)
+    if body.state == "deferred":
+        return {"state": _defer(ti_id, caller.claims.try_number, body).state}
     if body.state == "up_for_reschedule":
         return _reschedule(ti_id, caller.claims.try_number, body)
     ti = tries.do_finish_try(
@@ -106,6 +110,21 @@ def finish(request: HttpRequest, ti_id: uuid.UUID, body: StateIn):
         rendered_map_index=body.rendered_map_index,
     )
     return {"state": ti.state}
+
+
+def _defer(ti_id: uuid.UUID, try_number: int, body: StateIn) -> TaskInstance:
+    """The try deferred (Airflow 3's TIDeferredStatePayload): hand it to a trigger."""
+    assert body.classpath is not None and body.next_method is not None  # the schema checks
+    return deferral.do_defer_try(
+        ti_id,
+        try_number,
+        classpath=body.classpath,
+        trigger_kwargs=body.trigger_kwargs or {},
+        next_method=body.next_method,
+        next_kwargs=body.next_kwargs or {},
+        trigger_timeout=body.trigger_timeout,
+        rendered_map_index=body.rendered_map_index,
+    )
 
 
 def _reschedule(ti_id: uuid.UUID, try_number: int, body: StateIn) -> dict[str, Any]:

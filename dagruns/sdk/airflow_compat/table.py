@@ -50,6 +50,8 @@ EXCEPTIONS = names(
     "TaskNotFound",
     "ParamValidationError",
     "TaskDeferred",
+    "TaskDeferralError",
+    "TaskDeferralTimeout",
     "XComNotFound",
     "DownstreamTasksSkipped",
 )
@@ -378,6 +380,12 @@ MODULES: dict[str, dict[str, str]] = {
     **_standard_provider(),
     **_common_compat(),
     **_airflow2(),
+    # Triggers: Airflow 3 keeps BaseTrigger/TriggerEvent in airflow.triggers.base, and the
+    # Airflow 2 paths of the standard triggers.
+    "airflow.triggers": {},
+    "airflow.triggers.base": names(SDK, "BaseTrigger", "TriggerEvent"),
+    "airflow.triggers.temporal": STANDARD_TRIGGERS["temporal"],
+    "airflow.triggers.file": STANDARD_TRIGGERS["file"],
     "airflow.timetables": {},
     "airflow.timetables.base": TIMETABLE_BASE,
     "airflow.timetables.trigger": TRIGGER_TIMETABLES,
