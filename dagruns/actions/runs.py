@@ -14,6 +14,7 @@ from dagruns.actions.dags import get_dag_or_raise
 from dagruns.actions.notes import NoteInvalid, check_note
 from dagruns.actions.text import check_no_nul
 from dagruns.models import (
+    Backfill,
     DagModel,
     DagRun,
     DagRunState,
@@ -53,6 +54,7 @@ def build_dag_run(
     conf: dict[str, Any] | None = None,
     triggered_by: str = "",
     note: str = "",
+    backfill: Backfill | None = None,
 ) -> DagRun:
     """The queued run, unsaved: what `create_dag_run` inserts and a dry trigger returns."""
     return DagRun(
@@ -69,6 +71,7 @@ def build_dag_run(
         note=note,
         queued_at=timezone.now(),
         dag_version=version,
+        backfill=backfill,
     )
 
 
