@@ -48,6 +48,14 @@ class DagRun(models.Model):
         blank=True,
         related_name="dag_runs",
     )
+    # The task instance (a TriggerDagRunOperator) whose try created this run, if any.
+    triggered_by_ti = models.ForeignKey(
+        "dagruns.TaskInstance",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="triggered_runs",
+    )
 
     class Meta:
         db_table = "dag_run"

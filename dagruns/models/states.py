@@ -53,6 +53,7 @@ class DagRunTriggeredBy(models.TextChoices):
     TIMETABLE = "timetable"
     TEST = "test"
     BACKFILL = "backfill"
+    OPERATOR = "operator"
 
 
 # Airflow's familiar colours (airflow/utils/state.py), so the UI reads like the one users know.

@@ -516,6 +516,17 @@ class Supervisor:
         if isinstance(message, m.Mask):
             self.masker.add(message.values)
             return None
+        if isinstance(message, m.TriggerDagRun):
+            client.trigger_dag_run(
+                message.dag_id,
+                message.run_id,
+                logical_date=message.logical_date,
+                conf=message.conf,
+                reset_dag_run=message.reset_dag_run,
+            )
+            return None
+        if isinstance(message, m.GetDagRunState):
+            return client.get_dag_run_state(message.dag_id, message.run_id)
         raise ValueError(f"unknown operation {message.op!r}")
 
     def _close_control(self) -> None:

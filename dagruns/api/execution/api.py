@@ -11,7 +11,12 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
 from dagruns.actions import tries
-from dagruns.api.execution import routes_secrets, routes_task_instances, routes_xcoms
+from dagruns.api.execution import (
+    routes_dag_runs,
+    routes_secrets,
+    routes_task_instances,
+    routes_xcoms,
+)
 from dagruns.api.execution.auth import ApiError, ExecutionTokenAuth
 
 api = NinjaAPI(
@@ -24,6 +29,7 @@ api = NinjaAPI(
 api.add_router("/task-instances/", routes_task_instances.router)
 api.add_router("/xcoms/", routes_xcoms.router)
 api.add_router("/", routes_secrets.router)
+api.add_router("/dag-runs/", routes_dag_runs.router)
 
 
 def _detail(request: HttpRequest, status: int, detail: object) -> HttpResponse:

@@ -52,6 +52,7 @@ EXCEPTIONS = names(
     "TaskDeferred",
     "XComNotFound",
     "DownstreamTasksSkipped",
+    "DagRunAlreadyExists",
 )
 
 # Assets are their own issue: listed so they resolve once `dagruns.sdk` has them.
