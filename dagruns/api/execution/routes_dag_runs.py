@@ -82,15 +82,6 @@ def trigger_dag_run(request: HttpRequest, dag_id: str, run_id: str, body: Trigge
     return Status(204, None)
 
 
-@router.post("/{dag_id}/{run_id}/clear", response={204: None, **ERRORS})
-def clear_dag_run(request: HttpRequest, dag_id: str, run_id: str):
-    caller = caller_of(request)
-    caller.require_running()
-    _run_or_404(dag_id, run_id)
-    do_clear_run(dag_id, run_id, _actor(caller))
-    return Status(204, None)
-
-
 @router.get("/{dag_id}/{run_id}/state", response={200: DagRunStateResponse, **ERRORS})
 def get_dag_run_state(request: HttpRequest, dag_id: str, run_id: str):
     caller_of(request).require_running()
