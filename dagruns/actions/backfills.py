@@ -369,7 +369,7 @@ def do_make_backfill_runs(backfill_id: int, now: datetime) -> int:
     scheduler that finds it locked skips it."""
     with transaction.atomic():
         backfill = (
-            Backfill.objects.select_for_update(skip_locked=True)
+            Backfill.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("dag")
             .filter(pk=backfill_id, completed_at=None, is_paused=False)
             .first()
