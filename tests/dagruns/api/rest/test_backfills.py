@@ -104,3 +104,17 @@ def test_list_get_pause_unpause_cancel(user, viewer, etl):
 
 def test_a_viewer_may_read_but_not_create(viewer, etl):
     assert viewer.post("/backfills", BODY).status_code == 403
+
+
+def test_a_dry_run_over_ten_thousand_dates_answers_with_every_date(user):
+    with DAG("hourly", schedule="@hourly", start_date=START, catchup=False) as dag:
+        EmptyOperator(task_id="a")
+    store(dag)
+    body = {
+        "dag_id": "hourly",
+        "from_date": "2022-01-01T00:00:00Z",
+        "to_date": "2023-03-01T00:00:00Z",
+    }
+    answer = user.post("/backfills/dry_run", body).json()
+    assert answer["total_entries"] == len(answer["backfills"]) == 24 * 424 + 1
+    assert answer["backfills"][0] == {"logical_date": "2022-01-01T00:00:00Z"}
