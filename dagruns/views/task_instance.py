@@ -18,12 +18,12 @@ from dagruns.actions.mapped import (
 )
 from dagruns.domain import logs
 from dagruns.domain.masking import masked
-from dagruns.models import TaskInstance, TaskInstanceHistory, XCom
+from dagruns.models import DagRun, TaskInstance, TaskInstanceHistory, XCom
 from dagruns.models.states import TI_FAILED_LIKE, TI_FINISHED
 from dagruns.ui import deps
 from dagruns.ui import format as fmt
 from dagruns.ui.structure import group_state, structure_for
-from dagruns.ui.urls import dag_url, ti_url, ws_url
+from dagruns.ui.urls import dag_url, ti_url, with_query, ws_url
 from dagruns.views.access import get_dag, get_run, viewer_required
 from dagruns.views.common import dag_context, render_region
 from dagruns.views.logs import log_context
@@ -145,6 +145,16 @@ def ti_context(request, dag, run, ti) -> dict:
     attributes.append(("downstream", ", ".join(task.get("downstream_task_ids") or ()) or "—"))
     url = ti_url(dag.dag_id, run.run_id, ti.task_id, map_index=ti.map_index)
     context = {
+        # Airflow's "Triggered DAG" operator link: runs this task instance triggered.
+        "triggered_runs": [
+            {
+                "dag_id": r.dag_id,
+                "run_id": r.run_id,
+                "state": r.state,
+                "url": with_query(dag_url(r.dag_id, "graph"), run_id=r.run_id),
+            }
+            for r in DagRun.objects.filter(triggered_by_ti=ti).order_by("pk")
+        ],
         "dag": dag,
         "run": run,
         "ti": ti,
