@@ -127,21 +127,6 @@ def test_wait_sensor_takes_minutes_or_a_timedelta():
 
 
 @pytest.mark.parametrize(
-    ("cls", "kwargs"),
-    [
-        (FileSensor, {"filepath": "x"}),
-        (TimeSensor, {"target_time": time(1)}),
-        (TimeDeltaSensor, {"delta": timedelta(1)}),
-        (DateTimeSensor, {"target_time": "2024-01-01"}),
-        (WaitSensor, {"time_to_wait": 1}),
-    ],
-)
-def test_deferrable_is_refused_naming_the_argument(cls, kwargs):
-    with pytest.raises(DagDefinitionError, match="'deferrable'.*triggerer"):
-        build(cls, deferrable=True, **kwargs)
-
-
-@pytest.mark.parametrize(
     ("cls", "kwargs", "message"),
     [
         (TimeSensor, {"target_time": "01:00"}, "target_time must be a datetime.time"),
