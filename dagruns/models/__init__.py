@@ -1,5 +1,11 @@
 """The metadata model: DAGs, runs, task instances and what surrounds them."""
 
+from dagruns.models.backfill import (
+    Backfill,
+    BackfillDagRunExceptionReason,
+    BackfillDagRunMap,
+    ReprocessBehavior,
+)
 from dagruns.models.bookkeeping import AuditEvent, DagImportError, Job
 from dagruns.models.callbacks import DagCallbackRequest
 from dagruns.models.dag import DagFile, DagModel, DagTag, DagVersion
@@ -21,6 +27,9 @@ __all__ = [
     "DEFAULT_POOL_NAME",
     "XCOM_RETURN_KEY",
     "AuditEvent",
+    "Backfill",
+    "BackfillDagRunExceptionReason",
+    "BackfillDagRunMap",
     "Connection",
     "DagCallbackRequest",
     "DagFile",
@@ -34,6 +43,7 @@ __all__ = [
     "DagVersion",
     "Job",
     "Pool",
+    "ReprocessBehavior",
     "TaskInstance",
     "TaskInstanceHistory",
     "TaskInstanceState",

@@ -52,6 +52,8 @@ class DagRunTriggeredBy(models.TextChoices):
     REST_API = "rest_api"
     TIMETABLE = "timetable"
     TEST = "test"
+    BACKFILL = "backfill"
+    OPERATOR = "operator"
 
 
 # Airflow's familiar colours (airflow/utils/state.py), so the UI reads like the one users know.

@@ -26,6 +26,7 @@ from .exceptions import (
     AirflowSkipException,
     AirflowTaskTimeout,
     DagDefinitionError,
+    DagRunAlreadyExists,
     DuplicateTaskIdFound,
     ErrorType,
     ParamValidationError,
@@ -50,6 +51,7 @@ from .operators import (
     PythonOperator,
     PythonVirtualenvOperator,
     ShortCircuitOperator,
+    TriggerDagRunOperator,
 )
 from .params import Param, ParamsDict, validate_params
 from .runtime import AirflowParsingContext, Context, get_current_context, get_parsing_context
@@ -169,4 +171,7 @@ __all__ = [
     "task_group",
     "teardown",
     "validate_params",
+    # TriggerDagRunOperator (backfill helper's block)
+    "DagRunAlreadyExists",
+    "TriggerDagRunOperator",
 ]

@@ -28,6 +28,16 @@ class AirflowFailException(AirflowException):
     """Raised by a task to fail at once, without using its remaining retries."""
 
 
+class DagRunAlreadyExists(AirflowException):
+    """A run of the DAG with this run id (or logical date) exists already (raised by
+    TriggerDagRunOperator, as Airflow's)."""
+
+    def __init__(self, dag_id: str, run_id: str) -> None:
+        super().__init__(f"A DAG Run already exists for DAG {dag_id} with run id {run_id}")
+        self.dag_id = dag_id
+        self.run_id = run_id
+
+
 class AirflowTaskTimeout(BaseException):
     """Raised when a task exceeds its ``execution_timeout``.
 

@@ -14,6 +14,7 @@ TABS = (
     ("gantt", "Gantt"),
     ("code", "Code"),
     ("runs", "Runs"),
+    ("backfills", "Backfills"),
 )
 
 

@@ -298,6 +298,22 @@ class ExecutionClient:
     def delete_variable(self, key: str) -> None:
         self.request("DELETE", f"variables/{_q(key)}")
 
+    def trigger_dag_run(
+        self,
+        dag_id: str,
+        run_id: str,
+        *,
+        logical_date: str | None,
+        conf: dict[str, Any] | None,
+        reset_dag_run: bool,
+    ) -> None:
+        """Create (or, with reset_dag_run, clear) another DAG's run; 409 when it exists."""
+        body = {"logical_date": logical_date, "conf": conf, "reset_dag_run": reset_dag_run}
+        self.request("POST", f"dag-runs/{_q(dag_id)}/{_q(run_id)}", body)
+
+    def get_dag_run_state(self, dag_id: str, run_id: str) -> str:
+        return self.request("GET", f"dag-runs/{_q(dag_id)}/{_q(run_id)}/state")[1]["state"]
+
     def get_connection(self, conn_id: str) -> dict[str, Any]:
         return self.request("GET", f"connections/{_q(conn_id)}")[1]
 

@@ -2,7 +2,7 @@
 
 Every frame on the control channel (comms.py) is one of these, as JSON. The task process sends
 requests (`GetXCom`, `SetXCom`, `GetVariable`, `SetVariable`, `DeleteVariable`,
-`GetConnection`, `Mask`) and, once, its
+`GetConnection`, `Mask`, `TriggerDagRun`, `GetDagRunState`) and, once, its
 `TaskResult`; the supervisor answers each request with a `Response` carrying the same `id`.
 A frame that is not valid JSON or not one of these models is a protocol error naming the field.
 
@@ -146,6 +146,24 @@ class GetTaskStates(_Request):
     run_ids: list[str] | None = None
 
 
+class TriggerDagRun(_Request):
+    """Create another DAG's run (TriggerDagRunOperator); with reset_dag_run, clear it when
+    it exists. `logical_date` is ISO-8601 or None (a run without one)."""
+
+    op: Literal["trigger_dag_run"] = "trigger_dag_run"
+    dag_id: str
+    run_id: str
+    logical_date: str | None = None
+    conf: dict[str, Any] | None = None
+    reset_dag_run: bool = False
+
+
+class GetDagRunState(_Request):
+    op: Literal["get_dag_run_state"] = "get_dag_run_state"
+    dag_id: str
+    run_id: str
+
+
 class TaskResult(_Message):
     """The outcome of the try, sent once by the task process before it exits."""
 
@@ -188,6 +206,8 @@ Request = (
     | GetDRCount
     | GetTICount
     | GetTaskStates
+    | TriggerDagRun
+    | GetDagRunState
 )
 REQUESTS: dict[str, type[Request]] = {
     model.model_fields["op"].default: model
@@ -204,6 +224,8 @@ REQUESTS: dict[str, type[Request]] = {
         GetDRCount,
         GetTICount,
         GetTaskStates,
+        TriggerDagRun,
+        GetDagRunState,
     )
 }
 
@@ -227,6 +249,8 @@ ToSupervisor = Annotated[
     | Annotated[GetDRCount, Tag("get_dr_count")]
     | Annotated[GetTICount, Tag("get_ti_count")]
     | Annotated[GetTaskStates, Tag("get_task_states")]
+    | Annotated[TriggerDagRun, Tag("trigger_dag_run")]
+    | Annotated[GetDagRunState, Tag("get_dag_run_state")]
     | Annotated[TaskResult, Tag("result")],
     Discriminator(_tag),
 ]

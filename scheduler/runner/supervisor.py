@@ -527,6 +527,17 @@ class Supervisor:
             return client.external_state(path, message.model_dump(exclude={"kind", "op", "id"}))
         if isinstance(message, m.GetTaskRescheduleStartDate):
             return client.get_reschedule_start_date(self.ti_id, message.try_number)
+        if isinstance(message, m.TriggerDagRun):
+            client.trigger_dag_run(
+                message.dag_id,
+                message.run_id,
+                logical_date=message.logical_date,
+                conf=message.conf,
+                reset_dag_run=message.reset_dag_run,
+            )
+            return None
+        if isinstance(message, m.GetDagRunState):
+            return client.get_dag_run_state(message.dag_id, message.run_id)
         raise ValueError(f"unknown operation {message.op!r}")
 
     def _close_control(self) -> None:

@@ -30,7 +30,8 @@ WAITING_FOR_TIME = frozenset({TIS.UP_FOR_RETRY, TIS.UP_FOR_RESCHEDULE})
 def start_queued_runs(now: datetime, dag_ids: list[str] | None = None) -> int:
     """Queued runs of unpaused DAGs start, oldest first, while the DAG is under
     max_active_runs (Airflow 3 creates runs queued and starts them here)."""
-    queued = DagRun.objects.filter(state=DagRunState.QUEUED)
+    # A backfill's runs are started by its own limit (scheduler/scheduling/backfills.py).
+    queued = DagRun.objects.filter(state=DagRunState.QUEUED, backfill__isnull=True)
     queued = (
         queued.filter(dag_id__in=dag_ids)
         if dag_ids is not None
@@ -59,11 +60,14 @@ def _start_runs_of(dag_id: str, now: datetime) -> int:
         )
         if limit is None:
             return 0  # locked by another scheduler (or the DAG is gone)
-        running = DagRun.objects.filter(dag_id=dag_id, state=DagRunState.RUNNING).count()
+        # Runs of backfills count against their backfill's max_active_runs, not the DAG's.
+        running = DagRun.objects.filter(
+            dag_id=dag_id, state=DagRunState.RUNNING, backfill__isnull=True
+        ).count()
         if running >= limit:
             return 0
         oldest = (
-            DagRun.objects.filter(dag_id=dag_id, state=DagRunState.QUEUED)
+            DagRun.objects.filter(dag_id=dag_id, state=DagRunState.QUEUED, backfill__isnull=True)
             .order_by("run_after", "pk")
             .values_list("pk", "run_id")[: limit - running]
         )

@@ -34,6 +34,7 @@ from dagruns.models import TaskInstance, TaskInstanceState
 from dagruns.notify.wakeup import WakeReceiver
 from scheduler.executors.base import BaseExecutor, load_executor
 from scheduler.loops import TickLoop
+from scheduler.scheduling.backfills import make_backfill_runs, start_queued_backfill_runs
 from scheduler.scheduling.create_runs import create_due_runs
 from scheduler.scheduling.examine import examine_running_runs, start_queued_runs
 from scheduler.scheduling.health import (
@@ -95,6 +96,9 @@ class Scheduler(TickLoop[SchedulingReport]):
             r.runs_created = create_due_runs(now)
         if not self._draining:
             r.runs_started = start_queued_runs(now, self.dag_ids)
+        if self.dag_ids is None and not self._draining:
+            r.runs_created += make_backfill_runs(now)
+            r.runs_started += start_queued_backfill_runs(now)
         r.failures += fail_ended_runners(self.executor.sync(), now)
         r.failures += self.adopted.collect_ended(now)
         if time.monotonic() - self._last_orphan_check > 0.25:

@@ -12,6 +12,7 @@ from ninja import NinjaAPI
 
 from dagruns.actions import tries
 from dagruns.api.execution import (
+    routes_dag_runs,
     routes_external_states,
     routes_secrets,
     routes_task_instances,
@@ -33,6 +34,7 @@ api.add_router("/task-instances/", routes_task_instances.router)
 api.add_router("/xcoms/", routes_xcoms.router)
 api.add_router("/task-reschedules/", routes_task_reschedules.router)
 api.add_router("/", routes_secrets.router)
+api.add_router("/dag-runs/", routes_dag_runs.router)
 
 
 def _detail(request: HttpRequest, status: int, detail: object) -> HttpResponse:

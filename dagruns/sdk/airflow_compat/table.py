@@ -54,6 +54,7 @@ EXCEPTIONS = names(
     "TaskDeferralTimeout",
     "XComNotFound",
     "DownstreamTasksSkipped",
+    "DagRunAlreadyExists",
 )
 
 # Assets are their own issue: listed so they resolve once `dagruns.sdk` has them.

@@ -86,10 +86,14 @@ def test_recursive_lets_double_star_match_any_depth(task_runtime, tmp_path):
     assert build(FileSensor, filepath=pattern, recursive=True).poke({}) is True
 
 
-def test_time_sensor_waits_for_its_time_of_day_today(frozen_now):
-    sensor = build(TimeSensor, target_time=time(0, 0))
-    assert sensor.target_datetime.time() == time(0, 0)
-    assert sensor.poke({}) is (frozen_now > sensor.target_datetime)
+def test_time_sensor_waits_for_its_time_of_day_today(monkeypatch):
+    sensor = build(TimeSensor, target_time=time(6, 30))
+    target = sensor.target_datetime
+    assert target.time() == time(6, 30) and target.tzinfo is not None
+    monkeypatch.setattr(temporal, "_utcnow", lambda: target - timedelta(minutes=1))
+    assert sensor.poke({}) is False
+    monkeypatch.setattr(temporal, "_utcnow", lambda: target + timedelta(minutes=1))
+    assert sensor.poke({}) is True
 
 
 def test_time_delta_sensor_counts_from_the_data_interval_end(frozen_now):
