@@ -7,6 +7,17 @@ files written for Airflow carry over::
     from dagruns.sdk import BashOperator, EmptyOperator, TaskGroup, chain
 """
 
+from .assets import (
+    Asset,
+    AssetAlias,
+    AssetAll,
+    AssetAny,
+    AssetWatcher,
+    Dataset,
+    Metadata,
+    Model,
+    asset,
+)
 from .baseoperator import BaseOperator
 from .connection import Connection
 from .dag import DAG, capture_dags, collect_dags, reset_auto_registered
@@ -51,6 +62,7 @@ from .runtime import AirflowParsingContext, Context, get_current_context, get_pa
 from .serialization import SERIALIZATION_VERSION, dag_structure_hash, deserialize_dag, serialize_dag
 from .serialized_operator import SerializedOperator
 from .taskgroup import TaskGroup, task_group
+from .timetables.assets import AssetOrTimeSchedule, AssetTriggeredTimetable
 from .trigger_rule import TriggerRule
 from .variable import Variable
 from .weekday import WeekDay
@@ -58,6 +70,17 @@ from .weight_rule import WeightRule
 from .xcom_arg import XComArg
 
 __all__ = [
+    "Asset",
+    "AssetAlias",
+    "AssetAll",
+    "AssetAny",
+    "AssetOrTimeSchedule",
+    "AssetTriggeredTimetable",
+    "AssetWatcher",
+    "Dataset",
+    "Metadata",
+    "Model",
+    "asset",
     "ErrorType",
     "Context",
     "AirflowParsingContext",
