@@ -1,5 +1,15 @@
 """The metadata model: DAGs, runs, task instances and what surrounds them."""
 
+from dagruns.models.asset import (
+    AssetAliasModel,
+    AssetDagRunQueue,
+    AssetEvent,
+    AssetModel,
+    DagScheduleAssetAliasReference,
+    DagScheduleAssetReference,
+    TaskInletAssetReference,
+    TaskOutletAssetReference,
+)
 from dagruns.models.bookkeeping import AuditEvent, DagImportError, Job
 from dagruns.models.callbacks import DagCallbackRequest
 from dagruns.models.dag import DagFile, DagModel, DagTag, DagVersion
@@ -16,6 +26,14 @@ from dagruns.models.taskinstance import TaskInstance, TaskInstanceHistory
 from dagruns.models.xcom import XCOM_RETURN_KEY, XCom
 
 __all__ = [
+    "AssetAliasModel",
+    "AssetDagRunQueue",
+    "AssetEvent",
+    "AssetModel",
+    "DagScheduleAssetAliasReference",
+    "DagScheduleAssetReference",
+    "TaskInletAssetReference",
+    "TaskOutletAssetReference",
     "DEFAULT_POOL_NAME",
     "XCOM_RETURN_KEY",
     "AuditEvent",

@@ -84,6 +84,15 @@ class GetConnection(_Request):
     conn_id: str
 
 
+class GetAssetEvents(_Request):
+    """The events of an asset (by name and/or URI) or of an alias, for `inlet_events`."""
+
+    op: Literal["get_asset_events"] = "get_asset_events"
+    name: str | None = None
+    uri: str | None = None
+    alias_name: str | None = None
+
+
 class Mask(_Request):
     """Mask these values in the log from now on (answered once they are registered)."""
 
@@ -101,6 +110,8 @@ class TaskResult(_Message):
     branch_task_ids: list[str] | None = None
     skip_downstream: SkipDownstream | None = None
     rendered_map_index: str | None = None
+    # On success: the events of the task's outlets (the Execution API's OutletEventIn).
+    outlet_events: list[dict[str, Any]] | None = None
 
 
 class Response(_Message):
@@ -124,6 +135,7 @@ Request = (
     | SetVariable
     | DeleteVariable
     | GetConnection
+    | GetAssetEvents
     | Mask
 )
 REQUESTS: dict[str, type[Request]] = {
@@ -136,6 +148,7 @@ REQUESTS: dict[str, type[Request]] = {
         SetVariable,
         DeleteVariable,
         GetConnection,
+        GetAssetEvents,
         Mask,
     )
 }
@@ -155,6 +168,7 @@ ToSupervisor = Annotated[
     | Annotated[SetVariable, Tag("set_variable")]
     | Annotated[DeleteVariable, Tag("delete_variable")]
     | Annotated[GetConnection, Tag("get_connection")]
+    | Annotated[GetAssetEvents, Tag("get_asset_events")]
     | Annotated[Mask, Tag("mask")]
     | Annotated[TaskResult, Tag("result")],
     Discriminator(_tag),

@@ -11,7 +11,13 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
 from dagruns.actions import tries
-from dagruns.api.execution import routes_secrets, routes_task_instances, routes_xcoms
+from dagruns.actions.assets import AssetEventRefused
+from dagruns.api.execution import (
+    routes_assets,
+    routes_secrets,
+    routes_task_instances,
+    routes_xcoms,
+)
 from dagruns.api.execution.auth import ApiError, ExecutionTokenAuth
 
 api = NinjaAPI(
@@ -24,6 +30,7 @@ api = NinjaAPI(
 api.add_router("/task-instances/", routes_task_instances.router)
 api.add_router("/xcoms/", routes_xcoms.router)
 api.add_router("/", routes_secrets.router)
+api.add_router("/asset-events/", routes_assets.router)
 
 
 def _detail(request: HttpRequest, status: int, detail: object) -> HttpResponse:
@@ -36,6 +43,11 @@ def _detail(request: HttpRequest, status: int, detail: object) -> HttpResponse:
 @api.exception_handler(ApiError)
 def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
     return _detail(request, exc.status, exc.detail)
+
+
+@api.exception_handler(AssetEventRefused)
+def _asset_event_refused(request: HttpRequest, exc: AssetEventRefused) -> HttpResponse:
+    return _detail(request, 422, {"reason": "asset_event_refused", "message": str(exc)})
 
 
 @api.exception_handler(tries.TaskInstanceNotFound)
