@@ -79,6 +79,14 @@ class OutletEventAccessors(Mapping[Any, OutletEventAccessor]):
         of the task are refused, as Airflow only emits events for declared outlets."""
         entries: list[dict[str, Any]] = []
         declared = {_key_of(outlet) for outlet in outlets}
+        # Metadata(asset, extra, alias=...) also writes the asset's own accessor (as in
+        # Airflow): an asset added through an outlet alias is not a stray key.
+        declared |= {
+            event.asset.key
+            for key in declared
+            if key in self._accessors
+            for event in self._accessors[key].asset_alias_events
+        }
         for key in self._accessors:
             if key not in declared:
                 raise AirflowException(

@@ -76,21 +76,23 @@ class asset:
     def create_dag(self, definition: AssetDefinition, fileloc: str) -> Any:
         from ..dag import DAG
         from ..operators.python import PythonOperator
+        from .accessors import drain_metadata
 
         class _AssetMainOperator(PythonOperator):
             custom_operator_name = "@asset"
 
             def execute(self, context: Mapping[str, Any]) -> Any:
+                # The function takes the asset (`self`) and the context by name, nothing else.
                 kwargs = {
                     name: definition if name == "self" else context
                     for name in inspect.signature(definition.function).parameters
                     if name in _KNOWN_PARAMETERS
                 }
-                self.op_kwargs = kwargs
-                return super().execute(context)
-
-            def execute_callable(self, kwargs: Mapping[str, Any]) -> Any:
-                return definition.function(**self.op_kwargs)
+                result = definition.function(**kwargs)
+                if inspect.isgenerator(result):
+                    result = drain_metadata(result, context["outlet_events"], self.log)
+                self.log.info("Done. Returned value was: %s", result)
+                return result
 
         with DAG(
             self.dag_id or definition.name,

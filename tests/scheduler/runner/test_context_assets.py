@@ -124,3 +124,5 @@ def test_a_generator_task_yields_metadata_into_outlet_events():
     assert context["outlet_events"][ORDERS].extra == {"rows": 5}
     (added,) = context["outlet_events"][ALIAS].asset_alias_events
     assert (added.asset.uri, added.extra) == ("s3://bucket/day/2", {"day": 2})
+    # The asset Metadata named with an alias is not a stray outlet_events key.
+    assert len(context["outlet_events"].serialize(task.outlets)) == 2
