@@ -89,6 +89,7 @@ class DagScheduleAssetReference(models.Model):
     asset = models.ForeignKey(AssetModel, on_delete=models.CASCADE, related_name="scheduled_dags")
     dag = models.ForeignKey(DagModel, on_delete=models.CASCADE, related_name="schedule_asset_refs")
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         db_table = "dag_schedule_asset_reference"
@@ -110,6 +111,7 @@ class DagScheduleAssetAliasReference(models.Model):
         DagModel, on_delete=models.CASCADE, related_name="schedule_asset_alias_refs"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         db_table = "dag_schedule_asset_alias_reference"
@@ -128,6 +130,7 @@ class TaskOutletAssetReference(models.Model):
     dag = models.ForeignKey(DagModel, on_delete=models.CASCADE, related_name="task_outlet_refs")
     task_id = models.CharField(max_length=ID_MAX_LENGTH)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         db_table = "task_outlet_asset_reference"
@@ -148,6 +151,7 @@ class TaskInletAssetReference(models.Model):
     dag = models.ForeignKey(DagModel, on_delete=models.CASCADE, related_name="task_inlet_refs")
     task_id = models.CharField(max_length=ID_MAX_LENGTH)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         db_table = "task_inlet_asset_reference"

@@ -22,6 +22,7 @@ from dagruns.api.rest import (
 )
 from dagruns.api.rest.auth import BearerAuth, RejectNul, SessionAuth
 from dagruns.api.rest.routes import (
+    assets,
     connections,
     dag_runs,
     dags,
@@ -85,6 +86,7 @@ api.add_router("", variables.router)
 api.add_router("", connections.router)
 api.add_router("", pools.router)
 api.add_router("", event_logs.router)
+api.add_router("", assets.router)
 
 # The words each `order_by`, `update_mask`, `state` and `run_type` takes (anything else is a
 # 400), published as enums so the document says what the API accepts.
@@ -100,6 +102,9 @@ for _operation, _order in [
     ("get_pools", pools.POOL_ORDER),
     ("get_import_errors", event_logs.IMPORT_ERROR_ORDER),
     ("get_event_logs", event_logs.EVENT_ORDER),
+    ("get_assets", assets.ASSET_ORDER),
+    ("get_asset_aliases", assets.ALIAS_ORDER),
+    ("get_asset_events", assets.EVENT_ORDER),
 ]:
     documented.choices(_operation, "order_by", documented.ordering(_order))
 for _operation, _fields in [
