@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from dagruns.actions.audit import Actor, record
+from dagruns.domain.assets import schedule_condition, task_assets
 from dagruns.models import (
     AssetAliasModel,
     AssetDagRunQueue,
@@ -33,28 +34,11 @@ from dagruns.models import (
 )
 from dagruns.notify import events
 from dagruns.notify.wakeup import wake_schedulers
-from dagruns.sdk.assets import Asset, AssetAlias, BaseAsset, decode_condition
+from dagruns.sdk.assets import Asset, AssetAlias
 
 
 class AssetEventRefused(ValueError):
     """An asset event cannot be created; the message says why."""
-
-
-def schedule_condition(serialized: Mapping[str, Any]) -> BaseAsset | None:
-    """The asset condition of a serialized DAG's schedule, or None if it is not on assets."""
-    schedule = serialized.get("schedule") or {}
-    condition = (schedule.get("data") or {}).get("asset_condition")
-    return decode_condition(condition) if condition else None
-
-
-def task_assets(task: Mapping[str, Any], argument: str) -> list[Asset | AssetAlias]:
-    """A serialized task's ``inlets`` or ``outlets``."""
-    found: list[Asset | AssetAlias] = []
-    for item in task.get(argument) or []:
-        decoded = decode_condition(item)
-        if isinstance(decoded, Asset | AssetAlias):
-            found.append(decoded)
-    return found
 
 
 def _asset_row(asset: Asset) -> AssetModel:

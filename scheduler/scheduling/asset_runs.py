@@ -17,8 +17,8 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 
-from dagruns.actions.assets import schedule_condition
 from dagruns.actions.runs import create_dag_run, generate_run_id
+from dagruns.domain.assets import schedule_condition
 from dagruns.models import (
     AssetAliasModel,
     AssetDagRunQueue,

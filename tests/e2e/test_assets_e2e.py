@@ -186,3 +186,41 @@ def test_the_asset_decorator_produces_its_asset(engine):
     assert AssetEvent.objects.get().extra == {"by": "report"}
     (consumer,) = run_until_consumer_finished(engine, "after_report")
     assert consumer.state == "success"
+
+
+def test_an_event_posted_to_the_rest_api_triggers_the_consumer(engine, live_server):
+    import json
+    import urllib.request
+
+    from dagruns.api.rest.auth import issue_token
+    from dagruns.models import AssetModel
+    from tests.personas import persona
+
+    engine.add(
+        "flow.py",
+        ASSETS_HEADER
+        + """
+        with DAG("on_upload", schedule=[Asset("s3://bucket/upload")], start_date=START):
+            @task
+            def use(**context):
+                (event,) = context["triggering_asset_events"][Asset("s3://bucket/upload")]
+                return event.extra
+            use()
+        """,
+    )
+    engine.parse()
+    asset = AssetModel.objects.get(uri="s3://bucket/upload")
+    request = urllib.request.Request(
+        f"{live_server.url}/api/v2/assets/events",
+        data=json.dumps({"asset_id": asset.pk, "extra": {"file": "a.csv"}}).encode(),
+        headers={
+            "Authorization": f"Bearer {issue_token(persona('user'))}",
+            "Content-Type": "application/json",
+        },
+        method="POST",
+    )
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 200
+    (run,) = run_until_consumer_finished(engine, "on_upload")
+    assert run.state == "success"
+    assert returned(run, "use") == {"file": "a.csv", "from_rest_api": True}
