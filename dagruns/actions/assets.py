@@ -213,3 +213,31 @@ def do_register_task_success_events(
     if task is None or not (task.get("outlets") or reported):
         return []
     return do_register_outlet_events(ti, task, reported)
+
+
+def do_delete_queued_events(
+    actor: Actor,
+    *,
+    asset_id: int | None = None,
+    dag_id: str | None = None,
+    before: datetime | None = None,
+) -> int:
+    """Forget queued asset events (of an asset, a DAG, or one pair), optionally only those
+    queued before `before`: the DAG will not run on them. Returns how many were removed."""
+    rows = AssetDagRunQueue.objects.all()
+    if asset_id is not None:
+        rows = rows.filter(asset_id=asset_id)
+    if dag_id is not None:
+        rows = rows.filter(target_dag_id=dag_id)
+    if before is not None:
+        rows = rows.filter(created_at__lt=before)
+    with transaction.atomic():
+        deleted, _ = rows.delete()
+        if deleted:
+            record(
+                actor,
+                "delete_queued_asset_events",
+                dag_id=dag_id or "",
+                extra={"asset_id": asset_id, "before": before.isoformat() if before else None},
+            )
+    return deleted

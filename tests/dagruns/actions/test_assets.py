@@ -144,3 +144,20 @@ def test_an_event_from_the_api_is_marked_and_queued():
 def test_an_event_for_an_unknown_asset_is_refused():
     with pytest.raises(AssetEventRefused, match="`999` was not found"):
         do_create_asset_event(999, {}, Actor(name="tester"))
+
+
+def test_an_event_wakes_the_schedulers_after_commit(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from dagruns.actions import assets as actions
+
+    woken = []
+    monkeypatch.setattr(actions, "wake_schedulers", lambda: woken.append(1))
+    _consumer([ORDERS])
+    asset = AssetModel.objects.get(name="orders")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        do_create_asset_event(asset.pk, {}, Actor(name="tester"))
+    assert woken == []  # nothing before commit
+    for callback in callbacks:
+        callback()
+    assert woken == [1]

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import Max, Prefetch, Q
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 from pydantic import Field
 
 from dagruns.actions import assets as actions
@@ -24,6 +24,7 @@ from dagruns.api.rest.schemas.assets import (
     AssetResponse,
     CreateAssetEventsBody,
     QueuedEventCollectionResponse,
+    QueuedEventResponse,
 )
 from dagruns.api.rest.schemas.common import UtcDatetime, errors
 from dagruns.domain.roles import Role
@@ -287,6 +288,72 @@ def get_dag_asset_queued_events(
         raise not_found(f"The Dag with ID: `{dag_id}` was not found")
     rows = AssetDagRunQueue.objects.filter(target_dag_id=dag_id)
     return _queued(rows, before, f"Queue event with dag_id: `{dag_id}` was not found")
+
+
+@router.get(
+    "/dags/{dag_id}/assets/{int:asset_id}/queuedEvents",
+    response={200: QueuedEventResponse, **errors(404)},
+    operation_id="get_dag_asset_queued_event",
+)
+def get_dag_asset_queued_event(
+    request: HttpRequest, dag_id: str, asset_id: int, before: UtcDatetime | None = None
+):
+    require(request, Role.VIEWER)
+    rows = AssetDagRunQueue.objects.filter(target_dag_id=dag_id, asset_id=asset_id)
+    missing = f"Queued event with dag_id: `{dag_id}` and asset_id: `{asset_id}` was not found"
+    return _queued(rows, before, missing)["queued_events"][0]
+
+
+@router.delete(
+    "/assets/{int:asset_id}/queuedEvents",
+    response={204: None, **errors(404)},
+    operation_id="delete_asset_queued_events",
+)
+def delete_asset_queued_events(
+    request: HttpRequest, asset_id: int, before: UtcDatetime | None = None
+):
+    require(request, Role.USER)
+    _delete(
+        request,
+        f"Queue event with asset_id: `{asset_id}` was not found",
+        asset_id=asset_id,
+        before=before,
+    )
+    return Status(204, None)
+
+
+@router.delete(
+    "/dags/{dag_id}/assets/queuedEvents",
+    response={204: None, **errors(404)},
+    operation_id="delete_dag_asset_queued_events",
+)
+def delete_dag_asset_queued_events(
+    request: HttpRequest, dag_id: str, before: UtcDatetime | None = None
+):
+    require(request, Role.USER)
+    _delete(
+        request, f"Queue event with dag_id: `{dag_id}` was not found", dag_id=dag_id, before=before
+    )
+    return Status(204, None)
+
+
+@router.delete(
+    "/dags/{dag_id}/assets/{int:asset_id}/queuedEvents",
+    response={204: None, **errors(404)},
+    operation_id="delete_dag_asset_queued_event",
+)
+def delete_dag_asset_queued_event(
+    request: HttpRequest, dag_id: str, asset_id: int, before: UtcDatetime | None = None
+):
+    require(request, Role.USER)
+    missing = f"Queued event with dag_id: `{dag_id}` and asset_id: `{asset_id}` was not found"
+    _delete(request, missing, dag_id=dag_id, asset_id=asset_id, before=before)
+    return Status(204, None)
+
+
+def _delete(request: HttpRequest, missing: str, **which: Any) -> None:
+    if not actions.do_delete_queued_events(actor(request), **which):
+        raise not_found(missing)
 
 
 def _queued(rows, before, missing: str) -> dict[str, Any]:

@@ -105,3 +105,16 @@ def test_aliases(viewer, assets):
 def test_queued_events_of_nothing_are_404(viewer, assets):
     assert viewer.get("/dags/consumer/assets/queuedEvents").status_code == 404
     assert viewer.get("/dags/missing/assets/queuedEvents").status_code == 404
+
+
+def test_queued_events_can_be_read_per_pair_and_deleted(viewer, user, assets):
+    from dagruns.models import AuditEvent
+
+    user.post("/assets/events", {"asset_id": assets.pk})
+    one = viewer.get(f"/dags/consumer/assets/{assets.pk}/queuedEvents")
+    assert one.status_code == 200 and one.json()["dag_id"] == "consumer"
+    assert viewer.delete("/dags/consumer/assets/queuedEvents").status_code == 403
+    assert user.delete(f"/dags/consumer/assets/{assets.pk}/queuedEvents").status_code == 204
+    assert not AssetDagRunQueue.objects.exists()
+    assert AuditEvent.objects.filter(event="delete_queued_asset_events").count() == 1
+    assert user.delete(f"/assets/{assets.pk}/queuedEvents").status_code == 404
