@@ -72,3 +72,12 @@ def test_the_nav_links_to_assets(viewer, flow):
 
 def test_a_stranger_cannot_see_assets(client, flow):
     assert client.get("/assets/").status_code in (302, 403)
+
+
+def test_names_and_extras_are_escaped(viewer, flow):
+    hostile = AssetModel.objects.create(name="<script>x()</script>", uri="x-evil://<b>")
+    register_asset_event(hostile, extra={"k": "<img src=x>"}, timestamp=timezone.now())
+    for path in ("/assets/", f"/assets/{hostile.pk}/"):
+        html = viewer.get(path).content.decode()
+        assert "<script>x()" not in html and "<img src=x>" not in html, path
+        assert "&lt;script&gt;" in html, path
