@@ -46,17 +46,15 @@ def create_asset_triggered_runs(now: datetime, limit: int = 100) -> int:
     return sum(_create_if_ready(dag_id) for dag_id in dag_ids)
 
 
-def _is_satisfied(condition: BaseAsset, queued: set[int]) -> bool:
-    ids = (
-        {
-            (name, uri): pk
-            for pk, name, uri in AssetModel.objects.filter(
-                Q(*[Q(name=a.name, uri=a.uri) for a in condition.iter_assets()], _connector=Q.OR)
-            ).values_list("pk", "name", "uri")
-        }
-        if next(condition.iter_assets(), None) is not None
-        else {}
-    )
+def _is_satisfied(dag: DagModel, condition: BaseAsset, queued: set[int]) -> bool:
+    """Whether the DAG's asset condition holds over its queued assets (ids)."""
+    # The DAG's schedule references were written from the same serialized version.
+    ids = {
+        (name, uri): pk
+        for pk, name, uri in AssetModel.objects.filter(scheduled_dags__dag=dag).values_list(
+            "pk", "name", "uri"
+        )
+    }
     alias_names = [a.name for a in condition.iter_asset_aliases()]
     resolved: dict[str, set[int]] = {}
     for name, asset_id in AssetAliasModel.objects.filter(name__in=alias_names).values_list(
@@ -88,7 +86,7 @@ def _create_if_ready(dag_id: str) -> int:
         if not queued or condition is None:
             queue.delete()  # the DAG is no longer scheduled on assets
             return 0
-        if not _is_satisfied(condition, set(queued)):
+        if not _is_satisfied(dag, condition, set(queued)):
             return 0
         if DagRun.objects.filter(dag=dag, state__in=DAGRUN_ACTIVE).count() >= dag.max_active_runs:
             return 0  # the queue waits until a run finishes, as for timetable runs
