@@ -23,6 +23,7 @@ from dagruns.views import (
     pages,
     runs,
 )
+from dagruns.views import backfills as backfill_views
 from dagruns.views import callback_log as callback_log_views
 from dagruns.views import task_instance as ti
 
@@ -80,6 +81,13 @@ urlpatterns = [
     path("dags/<path:dag_id>/code", code.code, name="code"),
     path("dags/<path:dag_id>/runs", runs.runs, name="runs"),
     path("dags/<path:dag_id>/trigger", actions.trigger, name="trigger"),
+    path("dags/<path:dag_id>/backfill", backfill_views.backfill, name="backfill"),
+    path("dags/<path:dag_id>/backfills", backfill_views.backfills, name="backfills"),
+    path(
+        "dags/<path:dag_id>/backfills/<int:backfill_id>/<str:verb>",
+        backfill_views.backfill_change,
+        name="backfill_change",
+    ),
     path("dags/<path:dag_id>/pause", actions.pause, name="pause"),
     path("dags/<path:dag_id>/clear", actions.clear, name="clear"),
     path("dags/<path:dag_id>/mark", actions.mark, name="mark"),

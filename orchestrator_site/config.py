@@ -187,6 +187,16 @@ class OrchSettings(BaseModel):
         meaning="seconds since its last heartbeat after which `/monitor/health` calls a "
         "scheduler or DAG processor unhealthy (Airflow's `scheduler_health_check_threshold`)",
     )
+    # Airflow's [triggerer] capacity and triggerer_health_check_threshold.
+    triggerer_capacity: int = setting(
+        1000, ge=1, meaning="triggers one triggerer runs at once (Airflow's `[triggerer] capacity`)"
+    )
+    triggerer_health_check_threshold: float = setting(
+        30.0,
+        gt=0,
+        meaning="seconds since its last heartbeat after which a triggerer counts as dead and "
+        "its triggers are taken over by another (Airflow's `triggerer_health_check_threshold`)",
+    )
     # How often the runner heartbeats (Airflow's [workers] ... default 5 s).
     task_heartbeat_interval: float = setting(
         5.0, ge=0.1, meaning="seconds between a running task's heartbeats"

@@ -17,6 +17,7 @@ from scheduler.executors.local import LocalExecutor
 from scheduler.inprocess_api import InProcessApiServer
 from scheduler.processor.callbacks import run_pending_callbacks
 from scheduler.scheduling.loop import Scheduler
+from scheduler.triggerer.inline import InlineTriggerer
 
 Printer = Callable[[str], None]
 
@@ -43,9 +44,13 @@ def run_in_foreground(
                 executor=ForegroundExecutor(settings.ORCH.parallelism), dag_ids=[run.dag_id]
             )
 
+            # Deferred tasks resume without a separate triggerer, as in Airflow's dags test.
+            triggerer = InlineTriggerer(run.pk)
+
             def finished(_report) -> bool:
                 if printer:
                     _print_new_logs(run, printed, printer)
+                triggerer.start_when_needed()
                 state = DagRun.objects.values_list("state", flat=True).get(pk=run.pk)
                 return state in DAGRUN_FINISHED
 
@@ -53,6 +58,7 @@ def run_in_foreground(
                 scheduler.run_until(finished, timeout=timeout)
             finally:
                 scheduler.executor.end()
+                triggerer.close()
         finally:
             settings.ORCH.api_url = previous_url
     run.refresh_from_db()

@@ -50,7 +50,11 @@ class TickLoop(ABC, Generic[ReportT]):
     heartbeat_every: float = 5.0
 
     def __init__(self) -> None:
-        self._stop = threading.Event()
+        # A plain attribute, not a threading.Event: stop() runs in signal handlers, which may
+        # interrupt the main thread (or another handler) anywhere, and Event.set() takes a
+        # lock that the interrupted code may be holding: a deadlock. Setting an attribute is
+        # atomic; the pipe below wakes a sleeping loop.
+        self._stop_requested = False
         # stop() may run in a signal handler while the loop sleeps in select(): writing one
         # byte to this pipe ends that sleep (Python retries select() after a handler
         # otherwise). Open only while the loop runs, so idle loop objects hold no fds.
@@ -114,7 +118,7 @@ class TickLoop(ABC, Generic[ReportT]):
         try:
             with self.running():
                 self.on_started()
-                while not self._stop.is_set():
+                while not self._stop_requested:
                     report = self.tick()
                     if done(report):
                         return True
@@ -154,7 +158,7 @@ class TickLoop(ABC, Generic[ReportT]):
 
     def sleep(self, timeout: float) -> None:
         """An idle tick's wait: until woken, stopped, or `timeout` seconds pass."""
-        if not self._stop.is_set():
+        if not self._stop_requested:
             self.wait_for(self.wake_handles(), timeout)
 
     def wait_for(self, handles: list[Any], timeout: float) -> None:
@@ -169,7 +173,7 @@ class TickLoop(ABC, Generic[ReportT]):
 
     def stop(self) -> None:
         """Ask the loop to end after the current tick (safe from a signal handler)."""
-        self._stop.set()
+        self._stop_requested = True
         pipe = self._stop_pipe
         if pipe is not None:
             with suppress(OSError):  # full (already woken) or just closed: either is fine
@@ -177,7 +181,7 @@ class TickLoop(ABC, Generic[ReportT]):
 
     @property
     def stopping(self) -> bool:
-        return self._stop.is_set()
+        return self._stop_requested
 
     def install_signal_handlers(self) -> dict[int, Any]:
         """SIGTERM and SIGINT call `on_signal()`; returns the handlers they replaced. Only the

@@ -125,3 +125,15 @@ def peak_rss(pid: int) -> int:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) * 1024
     raise RuntimeError("no VmHWM in /proc/<pid>/status")
+
+
+def start_triggerer(env: dict[str, str], *args: str) -> subprocess.Popen:
+    """`manage.py triggerer` on this test's database (its own process group, its log on
+    stderr)."""
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "triggerer", *args],
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+    )

@@ -14,6 +14,7 @@ from dagruns.actions.dags import get_dag_or_raise
 from dagruns.actions.notes import NoteInvalid, check_note
 from dagruns.actions.text import check_no_nul
 from dagruns.models import (
+    Backfill,
     DagModel,
     DagRun,
     DagRunState,
@@ -53,6 +54,8 @@ def build_dag_run(
     conf: dict[str, Any] | None = None,
     triggered_by: str = "",
     note: str = "",
+    backfill: Backfill | None = None,
+    triggered_by_ti: TaskInstance | None = None,
 ) -> DagRun:
     """The queued run, unsaved: what `create_dag_run` inserts and a dry trigger returns."""
     return DagRun(
@@ -69,6 +72,8 @@ def build_dag_run(
         note=note,
         queued_at=timezone.now(),
         dag_version=version,
+        backfill=backfill,
+        triggered_by_ti=triggered_by_ti,
     )
 
 
@@ -127,6 +132,7 @@ def do_trigger_dag(
     note: str = "",
     triggered_by: str = DagRunTriggeredBy.CLI,
     dry_run: bool = False,
+    triggered_by_ti: TaskInstance | None = None,
 ) -> DagRun:
     """Create a manual run. Paused DAGs may be triggered (the run waits until unpaused, as in
     Airflow). `logical_date` defaults to now for CLI and UI triggers so `ds` and friends are
@@ -174,6 +180,7 @@ def do_trigger_dag(
         "conf": conf,
         "triggered_by": triggered_by,
         "note": note,
+        "triggered_by_ti": triggered_by_ti,
     }
     if dry_run:
         if DagRun.objects.filter(dag_id=dag_id, run_id=run_id).exists():

@@ -20,7 +20,9 @@ from django.utils import timezone
 
 from dagruns.actions.audit import Actor, record
 from dagruns.actions.dags import get_dag_or_raise
+from dagruns.actions.deferral import DEFERRAL_RESET, delete_unused_triggers
 from dagruns.actions.errors import ActionRefused
+from dagruns.actions.external_markers import MarkerError, with_dependent_dags
 from dagruns.actions.notes import check_note, write_run_note, write_ti_notes
 from dagruns.actions.tries import record_try_history
 from dagruns.domain.dag_graph import DagGraph, graph_for_version
@@ -121,6 +123,7 @@ def select_task_instances(
     only_running: bool = False,
     start_date: datetime | None = None,
     end_date: datetime | None = None,
+    include_dependent_dags: bool = False,
 ) -> list[TaskInstance]:
     """The task instances an action applies to, for every surface alike: the named/matching
     tasks in the given runs (all runs if none), widened to their upstream and/or downstream
@@ -129,7 +132,10 @@ def select_task_instances(
 
     `include_past`/`include_future` (one run in `run_ids`) take the same tasks in the runs at
     or before/after that run's logical date. `map_indexes` narrows the named tasks to those map
-    indexes (their relatives keep every index). Naming a task no run has is an error."""
+    indexes (their relatives keep every index). Naming a task no run has is an error.
+
+    `include_dependent_dags` (Airflow's): ExternalTaskMarkers among them add the tasks they
+    mark in other DAGs, with their downstream (dagruns/actions/external_markers.py)."""
     get_dag_or_raise(dag_id)
     pattern = None
     if task_regex:
@@ -179,6 +185,11 @@ def select_task_instances(
             for ti in chosen
             if ti.task_id not in map_indexes or ti.map_index in map_indexes[ti.task_id]
         ]
+    if include_dependent_dags:
+        try:
+            chosen = with_dependent_dags(chosen, only_failed=only_failed, only_running=only_running)
+        except MarkerError as exc:
+            raise InvalidSelection(str(exc)) from None
     return chosen
 
 
@@ -232,7 +243,8 @@ def do_clear(
                 # The running try is killed by its runner's next heartbeat (409) or at once by
                 # the scheduler that runs it; its record says it ended here.
                 record_history(ti, state=TIS.FAILED, end=now)
-            elif ti.state in TI_FINISHED or ti.state == TIS.UP_FOR_RETRY:
+            elif ti.state in TI_FINISHED or ti.state in (TIS.UP_FOR_RETRY, TIS.UP_FOR_RESCHEDULE):
+                # A sensor waiting for its reschedule date ends its try here, as it stands.
                 record_history(ti)
             TaskInstance.objects.filter(pk=ti.pk).update(
                 state=None,
@@ -248,7 +260,9 @@ def do_clear(
                 last_heartbeat_at=None,
                 cpu_time=None,
                 peak_memory=None,
+                **DEFERRAL_RESET,
             )
+        delete_unused_triggers()  # a cleared deferred task's trigger stops in its triggerer
         run_pks = {ti.dag_run_id for ti in tis}
         if reset_dag_runs:
             _reopen_runs(run_pks, now)
@@ -343,8 +357,9 @@ def do_mark_state(
                 if ti.state in TI_OCCUPYING_SLOT:
                     record_history(ti, state=state, end=now)
             TaskInstance.objects.filter(pk__in=[ti.pk for ti in changing]).update(
-                state=state, end_date=now, next_retry_at=None
+                state=state, end_date=now, next_retry_at=None, **DEFERRAL_RESET
             )
+            delete_unused_triggers()
             _reopen_runs({ti.dag_run_id for ti in changing}, now)
             _record_many(actor, f"mark_{state}", changing)
             transaction.on_commit(wake_schedulers)

@@ -29,7 +29,14 @@ from dagruns.actions.fail_fast import stop_remaining_tasks
 from dagruns.actions.task_email import email_on_commit
 from dagruns.domain import logs
 from dagruns.domain.versions import serialized_of_version
-from dagruns.models import DagRun, TaskInstance, TaskInstanceHistory, TaskInstanceState, XCom
+from dagruns.models import (
+    DagRun,
+    TaskInstance,
+    TaskInstanceHistory,
+    TaskInstanceState,
+    TaskReschedule,
+    XCom,
+)
 from dagruns.models.states import ti_transition_allowed
 from dagruns.notify import events
 from dagruns.notify.wakeup import wake_schedulers
@@ -328,8 +335,9 @@ def do_start_try(
         # (SQLite ignores FOR UPDATE) and makes the guard visible: exactly one claim wins.
         _move(ti, State.QUEUED, fields)
         # A new try starts with none of its predecessor's XComs (Airflow clears them here).
-        # A first try has no predecessor: skip the query on the hot path.
-        if try_number > 1:
+        # A first try has no predecessor: skip the query on the hot path. A try resuming
+        # after a deferral (next_method set) is the same try: its XComs stay, as in Airflow.
+        if try_number > 1 and not ti.next_method:
             XCom.objects.filter(
                 dag_run_id=ti.dag_run_id, task_id=ti.task_id, map_index=ti.map_index
             ).delete()
@@ -474,6 +482,80 @@ def do_finish_try(
             try_number=ti.try_number,
         )
     return ti
+
+
+def do_reschedule_try(
+    ti_id: uuid.UUID | str,
+    try_number: int,
+    *,
+    reschedule_date: datetime,
+    end_date: datetime | None = None,
+    cpu_time: float | None = None,
+    peak_memory: int | None = None,
+    rendered_fields: dict[str, Any] | None = None,
+    actor: Actor = RUNNER_ACTOR,
+) -> TaskInstance:
+    """A reschedule-mode sensor gives back its slot: running → up_for_reschedule, with a
+    TaskReschedule row for this run of the try. The try number stays (Airflow's rule): the
+    scheduler schedules the same try again once `reschedule_date` has passed, which is kept
+    in `next_retry_at`, the column the scheduler reads for "not before". No history row: the
+    try has not finished. Raises InvalidTaskState unless running."""
+    now = timezone.now()
+    end_date = end_date or now
+    with transaction.atomic():
+        ti = _locked(ti_id, try_number)
+        if ti.state != State.RUNNING:
+            raise InvalidTaskState(ti.state, State.RUNNING)
+        ti.check_transition(State.UP_FOR_RESCHEDULE)
+        start_date = ti.start_date or end_date
+        duration = (end_date - start_date).total_seconds()
+        fields: dict[str, Any] = {
+            "state": State.UP_FOR_RESCHEDULE,
+            "end_date": end_date,
+            "duration": duration,
+            "next_retry_at": reschedule_date,
+            "updated_at": now,
+        }
+        if cpu_time is not None:
+            fields["cpu_time"] = cpu_time
+        if peak_memory is not None:
+            fields["peak_memory"] = peak_memory
+        if rendered_fields is not None:
+            fields["rendered_fields"] = rendered_fields
+        _move(ti, State.RUNNING, fields)
+        TaskReschedule.objects.create(
+            task_instance=ti,
+            try_number=ti.try_number,
+            start_date=start_date,
+            end_date=end_date,
+            duration=duration,
+            reschedule_date=reschedule_date,
+        )
+        _record_try(
+            actor, State.UP_FOR_RESCHEDULE, ti, {"reschedule_date": reschedule_date.isoformat()}
+        )
+        _wake_after_commit()
+        events.notify(
+            "ti", dag_id=ti.dag_id, run_id=ti.run_id, task_id=ti.task_id, try_number=ti.try_number
+        )
+    return ti
+
+
+def reschedule_count(ti: TaskInstance) -> int:
+    """How many times the current try was rescheduled (the context's
+    task_reschedule_count)."""
+    return TaskReschedule.objects.filter(task_instance=ti, try_number=ti.try_number).count()
+
+
+def first_reschedule_start(ti_id: uuid.UUID, first_try_number: int) -> datetime | None:
+    """When the first reschedule since try `first_try_number` started: where a
+    reschedule-mode sensor's timeout counts from (None: never rescheduled)."""
+    return (
+        TaskReschedule.objects.filter(task_instance_id=ti_id, try_number__gte=first_try_number)
+        .order_by("id")
+        .values_list("start_date", flat=True)
+        .first()
+    )
 
 
 def skip_task_instances(dag_run: DagRun, task_ids: Iterable[str], *, when: datetime) -> int:

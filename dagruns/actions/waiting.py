@@ -47,7 +47,6 @@ _STATE_WORDS: dict[str | None, str] = {
 _STATE_SENTENCES: dict[str | None, str] = {
     TIS.QUEUED: "Task is queued: waiting for a worker to start it.",
     TIS.DEFERRED: "Task is deferred: waiting for its trigger to fire.",
-    TIS.UP_FOR_RESCHEDULE: "Task is waiting to be rescheduled.",
 }
 
 
@@ -216,10 +215,26 @@ def _state_reasons(ti: TaskInstance, now: datetime) -> list[WaitReason]:
                 "Not In Retry Period", "Task is ready to retry: the scheduler picks it up next."
             )
         ]
+    if ti.state == TIS.UP_FOR_RESCHEDULE:
+        return [_reschedule_reason(ti, now)]
     if ti.state == TIS.QUEUED and ti.executor == "celery":
         return [_celery_queue_reason(ti.queue)]
     words = _STATE_SENTENCES.get(ti.state)
     return [WaitReason("Task Instance State", words)] if words else []
+
+
+def _reschedule_reason(ti: TaskInstance, now: datetime) -> WaitReason:
+    """Airflow's "Ready To Reschedule" dependency, for a reschedule-mode sensor."""
+    if ti.next_retry_at is not None and ti.next_retry_at > now:
+        return WaitReason(
+            "Ready To Reschedule",
+            "Task is not ready for reschedule yet but will be rescheduled automatically. "
+            f"Current date is {now:%Y-%m-%d %H:%M:%S} UTC and task will be rescheduled at "
+            f"{ti.next_retry_at:%Y-%m-%d %H:%M:%S} UTC (same try {ti.try_number}).",
+        )
+    return WaitReason(
+        "Ready To Reschedule", "Task is ready for reschedule: the scheduler picks it up next."
+    )
 
 
 def _celery_queue_reason(queue: str) -> WaitReason:

@@ -10,11 +10,18 @@ from dagruns.models.asset import (
     TaskInletAssetReference,
     TaskOutletAssetReference,
 )
+from dagruns.models.backfill import (
+    Backfill,
+    BackfillDagRunExceptionReason,
+    BackfillDagRunMap,
+    ReprocessBehavior,
+)
 from dagruns.models.bookkeeping import AuditEvent, DagImportError, Job
 from dagruns.models.callbacks import DagCallbackRequest
 from dagruns.models.dag import DagFile, DagModel, DagTag, DagVersion
 from dagruns.models.dagrun import DagRun
 from dagruns.models.pool import DEFAULT_POOL_NAME, Pool
+from dagruns.models.reschedule import TaskReschedule
 from dagruns.models.secrets import Connection, Variable
 from dagruns.models.states import (
     DagRunState,
@@ -23,6 +30,7 @@ from dagruns.models.states import (
     TaskInstanceState,
 )
 from dagruns.models.taskinstance import TaskInstance, TaskInstanceHistory
+from dagruns.models.trigger import Trigger
 from dagruns.models.xcom import XCOM_RETURN_KEY, XCom
 
 __all__ = [
@@ -37,6 +45,9 @@ __all__ = [
     "DEFAULT_POOL_NAME",
     "XCOM_RETURN_KEY",
     "AuditEvent",
+    "Backfill",
+    "BackfillDagRunExceptionReason",
+    "BackfillDagRunMap",
     "Connection",
     "DagCallbackRequest",
     "DagFile",
@@ -50,9 +61,12 @@ __all__ = [
     "DagVersion",
     "Job",
     "Pool",
+    "ReprocessBehavior",
     "TaskInstance",
     "TaskInstanceHistory",
     "TaskInstanceState",
+    "Trigger",
+    "TaskReschedule",
     "Variable",
     "XCom",
 ]

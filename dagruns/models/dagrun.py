@@ -40,6 +40,22 @@ class DagRun(models.Model):
         DagVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="runs"
     )
     updated_at = models.DateTimeField(auto_now=True)
+    # The backfill that made (or re-made) this run; its runs have run_type "backfill".
+    backfill = models.ForeignKey(
+        "dagruns.Backfill",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="dag_runs",
+    )
+    # The task instance (a TriggerDagRunOperator) whose try created this run, if any.
+    triggered_by_ti = models.ForeignKey(
+        "dagruns.TaskInstance",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="triggered_runs",
+    )
 
     class Meta:
         db_table = "dag_run"

@@ -54,6 +54,8 @@ class DagRunTriggeredBy(models.TextChoices):
     TIMETABLE = "timetable"
     TEST = "test"
     ASSET = "asset"
+    BACKFILL = "backfill"
+    OPERATOR = "operator"
 
 
 # Airflow's familiar colours (airflow/utils/state.py), so the UI reads like the one users know.

@@ -69,6 +69,15 @@ class TaskInstance(TaskInstanceFields):
     # starting up can tell a dead peer's unstarted tries from a live one's (scheduling/
     # recovery.py). A plain id, not a foreign key: Job rows are housekeeping and may be cleaned.
     queued_by_job_id = models.BigIntegerField(null=True, blank=True)
+    # Deferral (Airflow's columns): while deferred, the trigger it waits on and when the wait
+    # times out; once the trigger fired, the method the next runner resumes at and its kwargs
+    # (with `event`), JSON-encoded by dagruns/sdk/triggers/serde.py.
+    trigger = models.ForeignKey(
+        "dagruns.Trigger", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    trigger_timeout = models.DateTimeField(null=True, blank=True)
+    next_method = models.CharField(max_length=1000, null=True, blank=True)  # noqa: DJ001
+    next_kwargs = models.JSONField(null=True, blank=True)
 
     class Meta:
         db_table = "task_instance"

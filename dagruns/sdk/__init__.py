@@ -31,13 +31,19 @@ from .exceptions import (
     AirflowException,
     AirflowFailException,
     AirflowNotFoundException,
+    AirflowRescheduleException,
     AirflowRuntimeError,
+    AirflowSensorTimeout,
     AirflowSkipException,
     AirflowTaskTimeout,
     DagDefinitionError,
+    DagRunAlreadyExists,
     DuplicateTaskIdFound,
     ErrorType,
     ParamValidationError,
+    TaskDeferralError,
+    TaskDeferralTimeout,
+    TaskDeferred,
     TaskNotFound,
     TemplateRenderError,
 )
@@ -56,14 +62,33 @@ from .operators import (
     PythonOperator,
     PythonVirtualenvOperator,
     ShortCircuitOperator,
+    TriggerDagRunOperator,
 )
 from .params import Param, ParamsDict, validate_params
 from .runtime import AirflowParsingContext, Context, get_current_context, get_parsing_context
+from .sensors import (
+    BaseSensorOperator,
+    BashSensor,
+    DateTimeSensor,
+    DateTimeSensorAsync,
+    DayOfWeekSensor,
+    ExternalTaskMarker,
+    ExternalTaskSensor,
+    FileSensor,
+    PokeReturnValue,
+    PythonSensor,
+    TimeDeltaSensor,
+    TimeDeltaSensorAsync,
+    TimeSensor,
+    TimeSensorAsync,
+    WaitSensor,
+)
 from .serialization import SERIALIZATION_VERSION, dag_structure_hash, deserialize_dag, serialize_dag
 from .serialized_operator import SerializedOperator
 from .taskgroup import TaskGroup, task_group
 from .timetables.assets import AssetOrTimeSchedule, AssetTriggeredTimetable
 from .trigger_rule import TriggerRule
+from .triggers import BaseTrigger, DateTimeTrigger, FileTrigger, TimeDeltaTrigger, TriggerEvent
 from .variable import Variable
 from .weekday import WeekDay
 from .weight_rule import WeightRule
@@ -81,6 +106,31 @@ __all__ = [
     "Metadata",
     "Model",
     "asset",
+    "BaseTrigger",
+    "DateTimeTrigger",
+    "FileTrigger",
+    "TaskDeferralError",
+    "TaskDeferralTimeout",
+    "TaskDeferred",
+    "TimeDeltaTrigger",
+    "TriggerEvent",
+    "AirflowRescheduleException",
+    "AirflowSensorTimeout",
+    "BaseSensorOperator",
+    "BashSensor",
+    "DateTimeSensor",
+    "DateTimeSensorAsync",
+    "DayOfWeekSensor",
+    "ExternalTaskMarker",
+    "ExternalTaskSensor",
+    "FileSensor",
+    "PokeReturnValue",
+    "PythonSensor",
+    "TimeDeltaSensor",
+    "TimeDeltaSensorAsync",
+    "TimeSensor",
+    "TimeSensorAsync",
+    "WaitSensor",
     "ErrorType",
     "Context",
     "AirflowParsingContext",
@@ -144,4 +194,7 @@ __all__ = [
     "task_group",
     "teardown",
     "validate_params",
+    # TriggerDagRunOperator (backfill helper's block)
+    "DagRunAlreadyExists",
+    "TriggerDagRunOperator",
 ]

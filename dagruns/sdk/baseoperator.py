@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .context import current_dag, current_task_group
 from .defaults import (
@@ -25,7 +25,11 @@ from .exceptions import (
     AirflowFailException,
     AirflowSkipException,
     DagDefinitionError,
+    TaskDeferralError,
+    TaskDeferralTimeout,
+    TaskDeferred,
     TemplateRenderError,
+    TriggerFailureReason,
 )
 from .ids import validate_key
 from .params import ParamsDict
@@ -415,6 +419,41 @@ class BaseOperator(TaskMixin):
     def execute(self, context: Mapping[str, Any]) -> Any:
         """Do the task's work; the return value is pushed as the ``return_value`` XCom."""
         raise NotImplementedError(f"{type(self).__name__} must implement execute(context)")
+
+    def defer(
+        self,
+        *,
+        trigger: Any,
+        method_name: str,
+        kwargs: dict[str, Any] | None = None,
+        timeout: timedelta | int | float | None = None,
+    ) -> NoReturn:
+        """End this try `deferred` until `trigger` fires; the task then resumes in a new
+        process at `method_name(context, event=payload, **kwargs)`. `timeout` fails the
+        task if the trigger has not fired by then."""
+        raise TaskDeferred(trigger=trigger, method_name=method_name, kwargs=kwargs, timeout=timeout)
+
+    def resume_execution(
+        self, next_method: str, next_kwargs: dict[str, Any] | None, context: Mapping[str, Any]
+    ) -> Any:
+        """Where a resumed try starts (Airflow's): `next_method` with `next_kwargs`, or, for
+        the "__fail__" the triggerer sets when the trigger failed or timed out, the error."""
+        if next_method == "__fail__":
+            details = next_kwargs or {}
+            traceback_lines = details.get("traceback")
+            if traceback_lines:
+                self.log.error("Trigger failed:\n%s", "\n".join(traceback_lines))
+            error = details.get("error", "Unknown")
+            if error == TriggerFailureReason.TRIGGER_TIMEOUT:
+                raise TaskDeferralTimeout(error)
+            raise TaskDeferralError(error)
+        method = getattr(self, next_method, None)
+        if not callable(method):
+            raise AirflowException(
+                f"Task {self.task_id!r} deferred with method_name={next_method!r}, but "
+                f"{type(self).__name__} has no such method"
+            )
+        return method(context, **(next_kwargs or {}))
 
     def on_kill(self) -> None:
         """Called by the runner when the task is killed (timeout, user action);

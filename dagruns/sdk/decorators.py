@@ -27,6 +27,7 @@ from .operators.python_virtualenv import (
 )
 from .operators.short_circuit import ShortCircuitOperator
 from .resolve import resolve_all
+from .sensors.python import PythonSensor
 from .trigger_rule import TriggerRule
 from .xcom_arg import XComArg
 
@@ -157,6 +158,13 @@ class _BashDecoratedOperator(DecoratedOperator, BashOperator):
         # The returned command may contain Jinja, rendered like a bash_command field.
         self.bash_command = self.render_template(command, context)
         return super().execute(context)
+
+
+class _SensorDecoratedOperator(DecoratedOperator, PythonSensor):
+    """``@task.sensor``: the function is the poke; it returns a bool or a PokeReturnValue."""
+
+    template_fields: typing.Sequence[str] = ("templates_dict", "op_args", "op_kwargs")
+    custom_operator_name = "@task.sensor"
 
 
 _VENV_FIELDS = ("templates_dict", "op_args", "op_kwargs")
@@ -442,6 +450,10 @@ class TaskDecoratorCollection:
         return _decorator(
             _BranchExternalPythonDecoratedOperator, python_callable, multiple_outputs, kwargs
         )
+
+    def sensor(self, python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
+        kwargs.pop("multiple_outputs", None)  # a sensor returns one value (its xcom_value)
+        return _decorator(_SensorDecoratedOperator, python_callable, False, kwargs)
 
 
 task = TaskDecoratorCollection()

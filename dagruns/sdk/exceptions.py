@@ -11,6 +11,7 @@ Two families live here:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -27,12 +28,39 @@ class AirflowFailException(AirflowException):
     """Raised by a task to fail at once, without using its remaining retries."""
 
 
+class DagRunAlreadyExists(AirflowException):
+    """A run of the DAG with this run id (or logical date) exists already (raised by
+    TriggerDagRunOperator, as Airflow's)."""
+
+    def __init__(self, dag_id: str, run_id: str) -> None:
+        super().__init__(f"A DAG Run already exists for DAG {dag_id} with run id {run_id}")
+        self.dag_id = dag_id
+        self.run_id = run_id
+
+
 class AirflowTaskTimeout(BaseException):
     """Raised when a task exceeds its ``execution_timeout``.
 
     A ``BaseException`` (as in Airflow) so that a broad ``except Exception`` in task code
     cannot swallow the timeout.
     """
+
+
+class AirflowSensorTimeout(AirflowException):
+    """A sensor's ``timeout`` passed before its condition was met: the task fails without
+    using its retries (skipped instead with ``soft_fail``), as in Airflow."""
+
+
+class AirflowRescheduleException(AirflowException):
+    """Raised by a sensor in ``mode="reschedule"``: end this run of the try as
+    ``up_for_reschedule`` and run it again at ``reschedule_date`` (same try number)."""
+
+    def __init__(self, reschedule_date: datetime) -> None:
+        super().__init__()
+        self.reschedule_date = reschedule_date
+
+    def __str__(self) -> str:
+        return f"Task rescheduled to {self.reschedule_date.isoformat()}"
 
 
 class TemplateRenderError(AirflowException):
@@ -156,3 +184,44 @@ class XComForMappingNotPushed(AirflowException):
 
     def __str__(self) -> str:
         return "did not push XCom for task mapping (the task returned None)"
+
+
+# -- deferral ---------------------------------------------------------------------------
+
+
+class TaskDeferred(BaseException):
+    """Raised by `BaseOperator.defer()`: the try ends `deferred`, its worker slot is freed, and
+    the task resumes at `method_name` in a new process when `trigger` fires. A BaseException,
+    as in Airflow, so task code's `except Exception` cannot swallow it."""
+
+    def __init__(
+        self,
+        *,
+        trigger: Any,
+        method_name: str,
+        kwargs: dict[str, Any] | None = None,
+        timeout: Any = None,
+    ) -> None:
+        super().__init__()
+        self.trigger = trigger
+        self.method_name = method_name
+        self.kwargs = kwargs
+        self.timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"<TaskDeferred trigger={self.trigger} method={self.method_name}>"
+
+
+class TaskDeferralError(AirflowException):
+    """The trigger a task deferred on failed (it raised, or could not be loaded)."""
+
+
+class TaskDeferralTimeout(AirflowException):
+    """The deferral's `timeout` passed before the trigger fired."""
+
+
+class TriggerFailureReason(StrEnum):
+    """Why a deferred task resumes into failure (`next_method="__fail__"`); Airflow's values."""
+
+    TRIGGER_TIMEOUT = "Trigger/execution timeout"
+    TRIGGER_FAILURE = "Trigger failure"

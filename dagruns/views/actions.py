@@ -43,7 +43,7 @@ from dagruns.ui.urls import dag_url
 from dagruns.views.access import get_dag, get_run, user_required
 
 TIS = TaskInstanceState
-FLAGS = ("upstream", "downstream", "only_failed", "recursive")
+FLAGS = ("upstream", "downstream", "only_failed", "recursive", "dependent_dags")
 
 
 def _next_url(request, fallback: str) -> str:
@@ -83,6 +83,7 @@ def _params(request) -> QueryDict:
 
 def _item(ti: TaskInstance, new_state: str | None) -> dict:
     return {
+        "dag_id": ti.dag_id,
         "run_id": ti.run_id,
         "task_id": ti.task_id,
         "map_index": ti.map_index,
@@ -268,6 +269,7 @@ def _selection(
         include_downstream=flags["downstream"],
         direct_relatives_only=not flags["recursive"],
         only_failed=flags["only_failed"],
+        include_dependent_dags=flags.get("dependent_dags", False),
     )
 
 
@@ -284,7 +286,14 @@ def clear(request, dag_id: str):
     run = get_run(dag_id, _param(request, "run_id"))
     task_ids = _task_ids(request, run)
     flags = _flags(
-        request, {"upstream": False, "downstream": True, "only_failed": False, "recursive": True}
+        request,
+        {
+            "upstream": False,
+            "downstream": True,
+            "only_failed": False,
+            "recursive": True,
+            "dependent_dags": False,
+        },
     )
     try:
         map_indexes = _map_indexes(request, run, task_ids)
@@ -317,6 +326,12 @@ def clear(request, dag_id: str):
                 "Recursive",
                 "follow upstream/downstream all the way (otherwise only direct neighbours)",
             ),
+            (
+                "dependent_dags",
+                "Dependent DAGs",
+                "also clear the tasks ExternalTaskMarkers among these point to in other DAGs, "
+                "and their downstream",
+            ),
         ),
         "items": _items(tis, None),
         "explain": "These task instances go back to no status and run again with a new try "
@@ -345,6 +360,7 @@ def mark(request, dag_id: str):
         request, {"upstream": False, "downstream": False, "only_failed": False, "recursive": True}
     )
     flags["only_failed"] = False
+    flags["dependent_dags"] = False  # marking never follows markers (as in Airflow)
     try:
         map_indexes = _map_indexes(request, run, task_ids)
         selected = _selection(run, task_ids, flags, map_indexes)

@@ -19,6 +19,7 @@ TABS = (
     ("gantt", "Gantt"),
     ("code", "Code"),
     ("runs", "Runs"),
+    ("backfills", "Backfills"),
 )
 
 

@@ -49,6 +49,7 @@ def runs(request, dag_id: str):
         found = found.filter(run_after__gte=start)
     if end:
         found = found.filter(run_after__lte=end)
+    found = found.select_related("triggered_by_ti")
     page = Paginator(found.order_by("-run_after", "-id"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )

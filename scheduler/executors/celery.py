@@ -154,7 +154,10 @@ class CeleryExecutor(BaseExecutor):
 
     def queue(self, workload: Workload) -> None:
         entry = self._in_flight.get(workload.ti_id)
-        if entry is None or entry.try_number != workload.try_number:
+        # The same try queued again after its runner was told to stop is a new run of it (a
+        # reschedule-mode sensor back from up_for_reschedule), not a resend: a resend never
+        # follows a termination. Its own entry keeps the old run's pending kill off it.
+        if entry is None or entry.try_number != workload.try_number or entry.terminated:
             entry = InFlight(workload.try_number)
             self._in_flight[workload.ti_id] = entry
         task_id = f"{workload.ti_id}.{workload.try_number}.{uuid.uuid4().hex[:8]}"

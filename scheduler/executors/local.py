@@ -44,6 +44,10 @@ class LocalExecutor(BaseExecutor):
             name=f"task:{workload.dag_id}.{workload.task_id}",
         )
         process.start()
+        # The same task instance queued again before its last runner was seen to end (a
+        # reschedule-mode sensor back from up_for_reschedule): the new runner is the one
+        # tracked, and an earlier termination of the old one must not shield it from its own.
+        self._terminated.discard(workload.ti_id)
         self._running[workload.ti_id] = (process, workload.try_number)
 
     def sync(self) -> list[ExecutorEvent]:

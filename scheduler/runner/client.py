@@ -140,7 +140,8 @@ class ExecutionClient:
         `patience`, for up to that many seconds."""
         url = f"{self.prefix}/execution/{path.lstrip('/')}"
         if query:
-            url += "?" + urlencode(query)
+            # doseq: a list is the parameter repeated (task_ids=a&task_ids=b).
+            url += "?" + urlencode(query, doseq=True)
         payload = None
         if body is not None:
             payload = json.dumps(
@@ -297,6 +298,22 @@ class ExecutionClient:
     def delete_variable(self, key: str) -> None:
         self.request("DELETE", f"variables/{_q(key)}")
 
+    def trigger_dag_run(
+        self,
+        dag_id: str,
+        run_id: str,
+        *,
+        logical_date: str | None,
+        conf: dict[str, Any] | None,
+        reset_dag_run: bool,
+    ) -> None:
+        """Create (or, with reset_dag_run, clear) another DAG's run; 409 when it exists."""
+        body = {"logical_date": logical_date, "conf": conf, "reset_dag_run": reset_dag_run}
+        self.request("POST", f"dag-runs/{_q(dag_id)}/{_q(run_id)}", body)
+
+    def get_dag_run_state(self, dag_id: str, run_id: str) -> str:
+        return self.request("GET", f"dag-runs/{_q(dag_id)}/{_q(run_id)}/state")[1]["state"]
+
     def get_connection(self, conn_id: str) -> dict[str, Any]:
         return self.request("GET", f"connections/{_q(conn_id)}")[1]
 
@@ -311,6 +328,17 @@ class ExecutionClient:
             fields = {k: v for k, v in (("name", name), ("uri", uri)) if v is not None}
             path = f"asset-events/by-asset?{urlencode(fields)}"
         return self.request("GET", path)[1]["asset_events"]
+
+    def external_state(self, path: str, query: dict[str, Any]) -> Any:
+        """An answer about other DAGs' states (`dag-runs/count`, `task-instances/count`,
+        `task-instances/states`); None values are left out of the query."""
+        query = {k: v for k, v in query.items() if v is not None}
+        return self.request("GET", path, query=query)[1]
+
+    def get_reschedule_start_date(self, ti_id: Any, try_number: int) -> str | None:
+        """The ISO start date of the first reschedule since `try_number`, or None."""
+        path = f"task-reschedules/{_q(ti_id)}/start_date"
+        return self.request("GET", path, query={"try_number": try_number})[1]
 
 
 def _quick_ack(conn: http.client.HTTPConnection) -> None:

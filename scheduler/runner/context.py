@@ -20,7 +20,7 @@ prev_data_interval_start_success, ts, ts_nodash, ts_nodash_with_tz. Callbacks al
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -189,6 +189,97 @@ class RuntimeTaskInstance:
             f"try {self.try_number}>"
         )
 
+    # -- other DAGs' states (ExternalTaskSensor), Airflow 3's runtime methods ---------------
+
+    def get_ti_count(
+        self,
+        dag_id: str,
+        map_index: int | None = None,
+        task_ids: list[str] | None = None,
+        task_group_id: str | None = None,
+        logical_dates: list[datetime] | None = None,
+        run_ids: list[str] | None = None,
+        states: list[str] | None = None,
+    ) -> int:
+        """How many task instances of DAG `dag_id` match."""
+        return int(
+            self._ask(
+                "get_ti_count",
+                dag_id=dag_id,
+                map_index=map_index,
+                task_ids=task_ids,
+                task_group_id=task_group_id,
+                logical_dates=_iso_dates(logical_dates),
+                run_ids=run_ids,
+                states=states,
+            )
+        )
+
+    def get_task_states(
+        self,
+        dag_id: str,
+        map_index: int | None = None,
+        task_ids: list[str] | None = None,
+        task_group_id: str | None = None,
+        logical_dates: list[datetime] | None = None,
+        run_ids: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """{run_id: {task_id: state}} of DAG `dag_id`'s matching task instances."""
+        answer = self._ask(
+            "get_task_states",
+            dag_id=dag_id,
+            map_index=map_index,
+            task_ids=task_ids,
+            task_group_id=task_group_id,
+            logical_dates=_iso_dates(logical_dates),
+            run_ids=run_ids,
+        )
+        return dict(answer["task_states"])
+
+    def get_dr_count(
+        self,
+        dag_id: str,
+        logical_dates: list[datetime] | None = None,
+        run_ids: list[str] | None = None,
+        states: list[str] | None = None,
+    ) -> int:
+        """How many runs of DAG `dag_id` match."""
+        return int(
+            self._ask(
+                "get_dr_count",
+                dag_id=dag_id,
+                logical_dates=_iso_dates(logical_dates),
+                run_ids=run_ids,
+                states=states,
+            )
+        )
+
+    def _ask(self, op: str, **arguments: Any) -> Any:
+        try:
+            return self._comms.request(op, **arguments)
+        except RequestFailed as exc:
+            raise AirflowException(
+                f"Could not read other DAGs' states ({op}): {exc.message}"
+            ) from None
+
+    def get_first_reschedule_date(self, context: Mapping[str, Any]) -> datetime | None:
+        """When the first reschedule of this task since its last clear started (Airflow 3's
+        method): a reschedule-mode sensor's timeout counts from there. None when it was
+        never rescheduled."""
+        retries = int(getattr(self.task, "retries", 0) or 0)
+        first_try_number = max(self.max_tries - retries + 1, 1)
+        if context.get("task_reschedule_count", 0) == 0 and self.try_number == first_try_number:
+            return None  # the first run of the first try since the clear: nothing to ask
+        try:
+            value = self._comms.request(
+                "get_task_reschedule_start_date", try_number=first_try_number
+            )
+        except RequestFailed as exc:
+            raise AirflowException(
+                f"Could not read the first reschedule date: {exc.message}"
+            ) from None
+        return parse_datetime(value)
+
     def xcom_pull(
         self,
         task_ids: str | Iterable[str] | None = None,
@@ -334,6 +425,10 @@ class RuntimeTaskInstance:
 # -- the context -----------------------------------------------------------------------
 
 
+def _iso_dates(dates: list[datetime] | None) -> list[str] | None:
+    return [d.isoformat() for d in dates] if dates is not None else None
+
+
 def resolve_params(task: Any, conf: dict[str, Any] | None) -> dict[str, Any]:
     """The task's params (the DAG's, default_args', the task's own) with the run's conf
     over them, validated against their schemas; raises ParamValidationError."""
@@ -349,6 +444,7 @@ def build_context(
     comms: Comms,
     previous: PreviousDagRun | None = None,
     expanded_ti_count: int | None = None,
+    task_reschedule_count: int = 0,
 ) -> dict[str, Any]:
     """The context dict for one try; raises ParamValidationError for bad params. `previous`:
     the previous successful run (from the claim answer)."""
@@ -382,7 +478,7 @@ def build_context(
         "triggering_asset_events": TriggeringAssetEvents(
             [AssetEventResult.from_api(item) for item in dag_run.consumed_asset_events]
         ),
-        "task_reschedule_count": 0,
+        "task_reschedule_count": task_reschedule_count,
         "task_instance_key_str": f"{dag_run.dag_id}__{ti.task_id}__{dag_run.run_id}",
         "prev_start_date_success": previous.start_date,
         "prev_end_date_success": previous.end_date,

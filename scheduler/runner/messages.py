@@ -2,7 +2,7 @@
 
 Every frame on the control channel (comms.py) is one of these, as JSON. The task process sends
 requests (`GetXCom`, `SetXCom`, `GetVariable`, `SetVariable`, `DeleteVariable`,
-`GetConnection`, `Mask`) and, once, its
+`GetConnection`, `Mask`, `TriggerDagRun`, `GetDagRunState`) and, once, its
 `TaskResult`; the supervisor answers each request with a `Response` carrying the same `id`.
 A frame that is not valid JSON or not one of these models is a protocol error naming the field.
 
@@ -100,6 +100,79 @@ class Mask(_Request):
     values: list[Any] = Field(default_factory=list)
 
 
+class Deferral(_Message):
+    """The task deferred (Airflow's DeferTask): the trigger as `serialize()` gave it and where
+    to resume; kwargs JSON-encoded by dagruns/sdk/triggers/serde.py."""
+
+    classpath: str
+    trigger_kwargs: dict[str, Any] = Field(default_factory=dict)
+    next_method: str
+    next_kwargs: dict[str, Any] = Field(default_factory=dict)
+    # Seconds the trigger may take before the task fails (None: no limit).
+    trigger_timeout: float | None = None
+
+
+class GetTaskRescheduleStartDate(_Request):
+    """When this task instance's first reschedule since try `try_number` started (a
+    reschedule-mode sensor's timeout counts from there); answered with a datetime or None."""
+
+    op: Literal["get_task_reschedule_start_date"] = "get_task_reschedule_start_date"
+    try_number: int = 1
+
+
+class GetDRCount(_Request):
+    """How many runs of another DAG match (ExternalTaskSensor); dates are ISO 8601."""
+
+    op: Literal["get_dr_count"] = "get_dr_count"
+    dag_id: str
+    logical_dates: list[str] | None = None
+    run_ids: list[str] | None = None
+    states: list[str] | None = None
+
+
+class GetTICount(_Request):
+    """How many task instances of another DAG match (ExternalTaskSensor)."""
+
+    op: Literal["get_ti_count"] = "get_ti_count"
+    dag_id: str
+    map_index: int | None = None
+    task_ids: list[str] | None = None
+    task_group_id: str | None = None
+    logical_dates: list[str] | None = None
+    run_ids: list[str] | None = None
+    states: list[str] | None = None
+
+
+class GetTaskStates(_Request):
+    """Another DAG's task states by run (ExternalTaskSensor on a task group)."""
+
+    op: Literal["get_task_states"] = "get_task_states"
+    dag_id: str
+    map_index: int | None = None
+    task_ids: list[str] | None = None
+    task_group_id: str | None = None
+    logical_dates: list[str] | None = None
+    run_ids: list[str] | None = None
+
+
+class TriggerDagRun(_Request):
+    """Create another DAG's run (TriggerDagRunOperator); with reset_dag_run, clear it when
+    it exists. `logical_date` is ISO-8601 or None (a run without one)."""
+
+    op: Literal["trigger_dag_run"] = "trigger_dag_run"
+    dag_id: str
+    run_id: str
+    logical_date: str | None = None
+    conf: dict[str, Any] | None = None
+    reset_dag_run: bool = False
+
+
+class GetDagRunState(_Request):
+    op: Literal["get_dag_run_state"] = "get_dag_run_state"
+    dag_id: str
+    run_id: str
+
+
 class TaskResult(_Message):
     """The outcome of the try, sent once by the task process before it exits."""
 
@@ -112,6 +185,10 @@ class TaskResult(_Message):
     rendered_map_index: str | None = None
     # On success: the events of the task's outlets (the Execution API's OutletEventIn).
     outlet_events: list[dict[str, Any]] | None = None
+    # state "deferred" only.
+    deferral: Deferral | None = None
+    # state "up_for_reschedule": when to run the sensor again (ISO 8601, aware).
+    reschedule_date: str | None = None
 
 
 class Response(_Message):
@@ -137,6 +214,12 @@ Request = (
     | GetConnection
     | GetAssetEvents
     | Mask
+    | GetTaskRescheduleStartDate
+    | GetDRCount
+    | GetTICount
+    | GetTaskStates
+    | TriggerDagRun
+    | GetDagRunState
 )
 REQUESTS: dict[str, type[Request]] = {
     model.model_fields["op"].default: model
@@ -150,6 +233,12 @@ REQUESTS: dict[str, type[Request]] = {
         GetConnection,
         GetAssetEvents,
         Mask,
+        GetTaskRescheduleStartDate,
+        GetDRCount,
+        GetTICount,
+        GetTaskStates,
+        TriggerDagRun,
+        GetDagRunState,
     )
 }
 
@@ -170,6 +259,12 @@ ToSupervisor = Annotated[
     | Annotated[GetConnection, Tag("get_connection")]
     | Annotated[GetAssetEvents, Tag("get_asset_events")]
     | Annotated[Mask, Tag("mask")]
+    | Annotated[GetTaskRescheduleStartDate, Tag("get_task_reschedule_start_date")]
+    | Annotated[GetDRCount, Tag("get_dr_count")]
+    | Annotated[GetTICount, Tag("get_ti_count")]
+    | Annotated[GetTaskStates, Tag("get_task_states")]
+    | Annotated[TriggerDagRun, Tag("trigger_dag_run")]
+    | Annotated[GetDagRunState, Tag("get_dag_run_state")]
     | Annotated[TaskResult, Tag("result")],
     Discriminator(_tag),
 ]

@@ -73,7 +73,13 @@ FENCE_WAIT = 60.0
 MAX_WAIT = 0.5  # select() never sleeps longer, so signals and deadlines are seen promptly
 READ_SIZE = 64 * 1024
 TRY_GONE_STATUSES = frozenset({403, 404, 409})
-FINAL_STATES = frozenset({"success", "failed", "skipped"})
+# The Execution API path answering each question a task asks about other DAGs' states.
+EXTERNAL_STATE_PATHS = {
+    "get_dr_count": "dag-runs/count",
+    "get_ti_count": "task-instances/count",
+    "get_task_states": "task-instances/states",
+}
+FINAL_STATES = frozenset({"success", "failed", "skipped", "up_for_reschedule", "deferred"})
 
 
 def run_workload(
@@ -518,6 +524,22 @@ class Supervisor:
         if isinstance(message, m.Mask):
             self.masker.add(message.values)
             return None
+        if isinstance(message, m.GetDRCount | m.GetTICount | m.GetTaskStates):
+            path = EXTERNAL_STATE_PATHS[message.op]
+            return client.external_state(path, message.model_dump(exclude={"kind", "op", "id"}))
+        if isinstance(message, m.GetTaskRescheduleStartDate):
+            return client.get_reschedule_start_date(self.ti_id, message.try_number)
+        if isinstance(message, m.TriggerDagRun):
+            client.trigger_dag_run(
+                message.dag_id,
+                message.run_id,
+                logical_date=message.logical_date,
+                conf=message.conf,
+                reset_dag_run=message.reset_dag_run,
+            )
+            return None
+        if isinstance(message, m.GetDagRunState):
+            return client.get_dag_run_state(message.dag_id, message.run_id)
         raise ValueError(f"unknown operation {message.op!r}")
 
     def _close_control(self) -> None:
@@ -680,6 +702,13 @@ class Supervisor:
                 body["branch_task_ids"] = result.branch_task_ids
                 body["skip_downstream"] = result.skip_downstream
                 body["outlet_events"] = result.outlet_events
+            if result.state == "deferred" and result.deferral is None:
+                self._log("ERROR", "Task process reported state deferred without a trigger")
+                body["state"] = "failed"
+            elif result.deferral is not None and result.state == "deferred":
+                body.update(_deferral_fields(result.deferral))
+            if result.state == "up_for_reschedule":
+                body.update(_reschedule_fields(result))
         w = self.workload
         self._log(
             "INFO",
@@ -738,6 +767,29 @@ class Supervisor:
             fencing.kill_descendants()
         # Last: the name is free only once nothing of this try is left running.
         self.fence.release()
+
+
+def _deferral_fields(deferral: m.Deferral) -> dict[str, Any]:
+    """The Execution API's deferred-state fields (Airflow 3's TIDeferredStatePayload)."""
+    return {
+        "fail_without_retry": False,
+        "classpath": deferral.classpath,
+        "trigger_kwargs": deferral.trigger_kwargs,
+        "next_method": deferral.next_method,
+        "next_kwargs": deferral.next_kwargs,
+        "trigger_timeout": deferral.trigger_timeout,
+    }
+
+
+def _reschedule_fields(result: m.TaskResult) -> dict[str, Any]:
+    """The state report of a reschedule-mode sensor giving back its slot (Airflow 3's
+    TIRescheduleStatePayload): no retry or branch fields apply."""
+    return {
+        "reschedule_date": result.reschedule_date,
+        "fail_without_retry": False,
+        "branch_task_ids": None,
+        "skip_downstream": None,
+    }
 
 
 def _size(lines: list[str]) -> int:

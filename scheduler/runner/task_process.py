@@ -32,6 +32,7 @@ import threading
 import time
 import traceback
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
 from dagruns.sdk import runtime as sdk_runtime
@@ -39,13 +40,18 @@ from dagruns.sdk.dag_loader import import_dag_file
 from dagruns.sdk.exceptions import (
     AirflowException,
     AirflowFailException,
+    AirflowRescheduleException,
+    AirflowSensorTimeout,
     AirflowSkipException,
     AirflowTaskTimeout,
     ParamValidationError,
+    TaskDeferred,
     TaskNotFound,
     TemplateRenderError,
 )
 from dagruns.sdk.serialization import json_safe
+from dagruns.sdk.triggers import BaseTrigger
+from dagruns.sdk.triggers.serde import decode_kwargs, encode_kwargs
 from dagruns.sdk.xcom_arg import push_return_value
 from scheduler.runner.comms import SupervisorComms, SupervisorGone
 from scheduler.runner.context import (
@@ -55,7 +61,7 @@ from scheduler.runner.context import (
     build_context,
 )
 from scheduler.runner.mapping import mapped_length_of_result, rendered_map_index, unmap_for
-from scheduler.runner.messages import TaskResult
+from scheduler.runner.messages import Deferral, TaskResult
 from scheduler.runner.task_runtime import CommsRuntime
 from scheduler.runner.workload import Workload
 
@@ -331,6 +337,8 @@ def run_task(workload: Workload, claim: dict[str, Any], comms: Any) -> dict[str,
         "skip_downstream": None,
         "rendered_map_index": None,
         "outlet_events": None,
+        "deferral": None,
+        "reschedule_date": None,
     }
     ti_data = claim.get("task_instance") or {}
     dag_run = DagRunInfo.from_api(
@@ -394,6 +402,7 @@ def run_task(workload: Workload, claim: dict[str, Any], comms: Any) -> dict[str,
             comms=comms,
             previous=PreviousDagRun.from_api(claim.get("previous_successful_dag_run")),
             expanded_ti_count=ti_data.get("expanded_ti_count"),
+            task_reschedule_count=int(claim.get("task_reschedule_count") or 0),
         )
         # get_current_context() answers from here to the end of the try (callbacks too).
         sdk_runtime.use_context(context)
@@ -403,7 +412,15 @@ def run_task(workload: Workload, claim: dict[str, Any], comms: Any) -> dict[str,
         task.render_template_fields(context)
         result["rendered_fields"] = rendered_fields(task)
         _run_callbacks(task.on_execute_callback, context, "on_execute_callback")
-        value = task.execute(context)
+        next_method = claim.get("next_method")
+        if next_method:
+            # Resuming after a deferral: the same try goes on where the trigger sent it.
+            log.info("Resuming %r at %s after its trigger", task, next_method)
+            value = task.resume_execution(
+                next_method, decode_kwargs(claim.get("next_kwargs")), context
+            )
+        else:
+            value = task.execute(context)
         push_return_value(
             task, ti, value, mapped_length=mapped_length_of_result(task, value, ti.map_index)
         )
@@ -421,14 +438,35 @@ def run_task(workload: Workload, claim: dict[str, Any], comms: Any) -> dict[str,
         state = "success"
     except SystemExit:
         raise
+    except TaskDeferred as defer:
+        try:
+            result["deferral"] = deferral_of(defer)
+            state = "deferred"
+            log.info(
+                "Pausing task as DEFERRED. dag_id=%s, task_id=%s, run_id=%s, trigger=%s",
+                dag.dag_id,
+                task.task_id,
+                dag_run.run_id,
+                result["deferral"].classpath,
+            )
+        except Exception as exc:
+            error = exc
+            log.error("Task %r could not defer: %s", task.task_id, exc)
+    except AirflowRescheduleException as exc:
+        # A reschedule-mode sensor gives back its slot; no callback runs (as in Airflow).
+        state = "up_for_reschedule"
+        result["reschedule_date"] = _aware_utc(exc.reschedule_date).isoformat()
+        log.info("Rescheduling task, marking task as UP_FOR_RESCHEDULE: %s", exc)
     except AirflowSkipException as exc:
         state = "skipped"
         log.info("Skipping task %r: %s", task.task_id, exc or "AirflowSkipException")
-    except AirflowFailException as exc:
+    except (AirflowFailException, AirflowSensorTimeout) as exc:
+        # A sensor's timeout, like AirflowFailException, is final: retrying cannot help.
         error = exc
         result["fail_without_retry"] = True
         log.error(
-            "Task failed with AirflowFailException (no retries):\n%s",
+            "Task failed with %s (no retries):\n%s",
+            type(exc).__name__,
             traceback.format_exc().rstrip(),
         )
     except (TemplateRenderError, ParamValidationError) as exc:
@@ -451,6 +489,40 @@ def run_task(workload: Workload, claim: dict[str, Any], comms: Any) -> dict[str,
             _run_callbacks(task.on_failure_callback, context, "on_failure_callback")
     sdk_runtime.use_context(None)
     return result
+
+
+def deferral_of(defer: TaskDeferred) -> Deferral:
+    """What the supervisor reports for `self.defer(...)`: the trigger's serialize() and the
+    resume point, JSON-encoded; a value that cannot travel is an error naming it."""
+    trigger = defer.trigger
+    if not isinstance(trigger, BaseTrigger):
+        raise AirflowException(
+            f"defer(trigger=...) needs a BaseTrigger, got {type(trigger).__name__}: {trigger!r}"
+        )
+    classpath, kwargs = trigger.serialize()
+    if not isinstance(defer.method_name, str) or not defer.method_name:
+        raise AirflowException(
+            f"defer(method_name=...) must name a method, not {defer.method_name!r}"
+        )
+    timeout = defer.timeout
+    if isinstance(timeout, int | float) and not isinstance(timeout, bool):
+        timeout = timedelta(seconds=timeout)
+    if timeout is not None and not isinstance(timeout, timedelta):
+        raise AirflowException(
+            f"defer(timeout=...) must be a timedelta or seconds, not {timeout!r}"
+        )
+    return Deferral(
+        classpath=classpath,
+        trigger_kwargs=encode_kwargs(kwargs, f"the kwargs of trigger {classpath}"),
+        next_method=defer.method_name,
+        next_kwargs=encode_kwargs(defer.kwargs, "defer(kwargs=...)"),
+        trigger_timeout=timeout.total_seconds() if timeout is not None else None,
+    )
+
+
+def _aware_utc(value: datetime) -> datetime:
+    """A naive reschedule date is UTC, as Airflow's timezone.utcnow() dates are."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _render_map_index(task: Any, context: dict[str, Any], map_index: int) -> str | None:

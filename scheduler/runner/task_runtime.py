@@ -11,7 +11,12 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from dagruns.sdk.exceptions import AirflowException, AirflowNotFoundException, VariableNotFound
+from dagruns.sdk.exceptions import (
+    AirflowException,
+    AirflowNotFoundException,
+    DagRunAlreadyExists,
+    VariableNotFound,
+)
 from scheduler.runner.comms import RequestFailed
 
 
@@ -57,3 +62,38 @@ class CommsRuntime:
 
     def mask(self, *values: Any) -> None:
         self._comms.request("mask", values=[v for v in values if v not in (None, "")])
+
+    # -- TriggerDagRunOperator -------------------------------------------------------------
+
+    def trigger_dag_run(
+        self,
+        dag_id: str,
+        run_id: str,
+        *,
+        logical_date: str | None,
+        conf: dict[str, Any] | None,
+        reset_dag_run: bool,
+    ) -> None:
+        try:
+            self._comms.request(
+                "trigger_dag_run",
+                dag_id=dag_id,
+                run_id=run_id,
+                logical_date=logical_date,
+                conf=conf,
+                reset_dag_run=reset_dag_run,
+            )
+        except RequestFailed as exc:
+            if exc.status == 409:
+                raise DagRunAlreadyExists(dag_id, run_id) from None
+            raise AirflowException(
+                f"Could not trigger DAG {dag_id!r} (run {run_id!r}): {exc.message}"
+            ) from None
+
+    def get_dag_run_state(self, dag_id: str, run_id: str) -> str:
+        try:
+            return self._comms.request("get_dag_run_state", dag_id=dag_id, run_id=run_id)
+        except RequestFailed as exc:
+            raise AirflowException(
+                f"Could not read the state of run {run_id!r} of DAG {dag_id!r}: {exc.message}"
+            ) from None

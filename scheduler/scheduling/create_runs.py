@@ -41,7 +41,9 @@ def _create_next_run(dag_id: str, now: datetime) -> int:
         )
         if dag is None:
             return 0
-        active = DagRun.objects.filter(dag=dag, state__in=DAGRUN_ACTIVE).count()
+        active = DagRun.objects.filter(
+            dag=dag, state__in=DAGRUN_ACTIVE, backfill__isnull=True
+        ).count()
         if active >= dag.max_active_runs:
             # Airflow stops creating runs at max_active_runs and resumes when one finishes.
             return 0

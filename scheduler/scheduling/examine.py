@@ -23,12 +23,15 @@ from scheduler.scheduling import expansion
 from scheduler.scheduling.expansion import Expansion, map_length
 
 TIS = TaskInstanceState
+# Waiting for their next_retry_at: a retry's time, or a reschedule-mode sensor's date.
+WAITING_FOR_TIME = frozenset({TIS.UP_FOR_RETRY, TIS.UP_FOR_RESCHEDULE})
 
 
 def start_queued_runs(now: datetime, dag_ids: list[str] | None = None) -> int:
     """Queued runs of unpaused DAGs start, oldest first, while the DAG is under
     max_active_runs (Airflow 3 creates runs queued and starts them here)."""
-    queued = DagRun.objects.filter(state=DagRunState.QUEUED)
+    # A backfill's runs are started by its own limit (scheduler/scheduling/backfills.py).
+    queued = DagRun.objects.filter(state=DagRunState.QUEUED, backfill__isnull=True)
     queued = (
         queued.filter(dag_id__in=dag_ids)
         if dag_ids is not None
@@ -57,11 +60,14 @@ def _start_runs_of(dag_id: str, now: datetime) -> int:
         )
         if limit is None:
             return 0  # locked by another scheduler (or the DAG is gone)
-        running = DagRun.objects.filter(dag_id=dag_id, state=DagRunState.RUNNING).count()
+        # Runs of backfills count against their backfill's max_active_runs, not the DAG's.
+        running = DagRun.objects.filter(
+            dag_id=dag_id, state=DagRunState.RUNNING, backfill__isnull=True
+        ).count()
         if running >= limit:
             return 0
         oldest = (
-            DagRun.objects.filter(dag_id=dag_id, state=DagRunState.QUEUED)
+            DagRun.objects.filter(dag_id=dag_id, state=DagRunState.QUEUED, backfill__isnull=True)
             .order_by("run_after", "pk")
             .values_list("pk", "run_id")[: limit - running]
         )
@@ -92,6 +98,8 @@ class RunDecisions:
 
     to_schedule: list[TiKey] = field(default_factory=list)
     retry_now: list[TiKey] = field(default_factory=list)
+    # up_for_reschedule sensors whose reschedule date has passed: scheduled, same try.
+    reschedule_now: list[TiKey] = field(default_factory=list)
     run_themselves: list[TiKey] = field(default_factory=list)
     settle: dict[str, list[TiKey]] = field(default_factory=lambda: defaultdict(list))
     expand: dict[str, int] = field(default_factory=dict)
@@ -106,6 +114,7 @@ class RunDecisions:
         return (
             len(self.to_schedule)
             + len(self.retry_now)
+            + len(self.reschedule_now)
             + len(self.run_themselves)
             + settled
             + len(self.expand)
@@ -141,7 +150,8 @@ def examine_run(run: DagRun, now: datetime) -> int:
         retry_due: set[TiKey] = set()
         for task_id, map_index, state, at in rows:
             states[task_id][map_index] = state
-            if state == TIS.UP_FOR_RETRY and (at is None or at <= now):
+            # next_retry_at: a retry's time, or the date a reschedule-mode sensor asked for.
+            if state in WAITING_FOR_TIME and (at is None or at <= now):
                 retry_due.add((task_id, map_index))
 
         def length_of(task_id: str, states: RunStates = states) -> Expansion | None:
@@ -207,6 +217,10 @@ def decide(
             if state == TIS.UP_FOR_RETRY:
                 if key in retry_due:
                     d.retry_now.append(key)
+                continue
+            if state == TIS.UP_FOR_RESCHEDULE:
+                if key in retry_due:
+                    d.reschedule_now.append(key)
                 continue
             if state is not None:
                 continue
@@ -391,7 +405,22 @@ def apply(run: DagRun, d: RunDecisions, now: datetime) -> int:
             changes += (
                 _of(base, d.retry_now)
                 .filter(state=TIS.UP_FOR_RETRY, next_retry_at__lte=now)
-                .update(state=TIS.SCHEDULED, scheduled_dttm=now, try_number=F("try_number") + 1)
+                .update(
+                    state=TIS.SCHEDULED,
+                    scheduled_dttm=now,
+                    try_number=F("try_number") + 1,
+                    # A new try starts at execute(), not where a deferral of the last one
+                    # would have resumed (Airflow clears next_method for the next try too).
+                    next_method=None,
+                    next_kwargs=None,
+                )
+            )
+        if d.reschedule_now:
+            # The same try again (Airflow never counts a reschedule as a try).
+            changes += (
+                _of(base, d.reschedule_now)
+                .filter(state=TIS.UP_FOR_RESCHEDULE, next_retry_at__lte=now)
+                .update(state=TIS.SCHEDULED, scheduled_dttm=now)
             )
         if d.run_themselves:
             changes += (

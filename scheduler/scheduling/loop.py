@@ -28,12 +28,14 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from dagruns.actions.deferral import next_trigger_timeout, time_out_deferred
 from dagruns.actions.requeue import requeue_try
 from dagruns.models import TaskInstance, TaskInstanceState
 from dagruns.notify.wakeup import WakeReceiver
 from scheduler.executors.base import BaseExecutor, load_executor
 from scheduler.loops import TickLoop
 from scheduler.scheduling.asset_runs import create_asset_triggered_runs
+from scheduler.scheduling.backfills import make_backfill_runs, start_queued_backfill_runs
 from scheduler.scheduling.create_runs import create_due_runs
 from scheduler.scheduling.examine import examine_running_runs, start_queued_runs
 from scheduler.scheduling.health import (
@@ -96,6 +98,9 @@ class Scheduler(TickLoop[SchedulingReport]):
             r.runs_created += create_asset_triggered_runs(now)
         if not self._draining:
             r.runs_started = start_queued_runs(now, self.dag_ids)
+        if self.dag_ids is None and not self._draining:
+            r.runs_created += make_backfill_runs(now)
+            r.runs_started += start_queued_backfill_runs(now)
         r.failures += fail_ended_runners(self.executor.sync(), now)
         r.failures += self.adopted.collect_ended(now)
         if time.monotonic() - self._last_orphan_check > 0.25:
@@ -106,6 +111,7 @@ class Scheduler(TickLoop[SchedulingReport]):
         if time.monotonic() - self._last_health_check > 1.0:
             self._last_health_check = time.monotonic()
             r.failures += fail_zombies(now) + fail_stuck_queued(now, self.executor)
+            r.decisions += time_out_deferred(now)
         r.decisions = examine_running_runs(now, self.dag_ids)
         if not self._draining:
             r.queued = queue_ready_tasks(
@@ -144,7 +150,11 @@ class Scheduler(TickLoop[SchedulingReport]):
         return handles
 
     def idle_timeout(self) -> float:
-        return min(settings.ORCH.scheduler_idle_sleep, self._seconds_to_next_retry())
+        return min(
+            settings.ORCH.scheduler_idle_sleep,
+            self._seconds_to_next_retry(),
+            _seconds_to_next_trigger_timeout(),
+        )
 
     def run_forever(self) -> None:
         try:
@@ -224,7 +234,10 @@ class Scheduler(TickLoop[SchedulingReport]):
 
     def _seconds_to_next_retry(self) -> float:
         due = (
-            TaskInstance.objects.filter(state=TaskInstanceState.UP_FOR_RETRY)
+            # Retries and reschedule-mode sensors both wait for next_retry_at.
+            TaskInstance.objects.filter(
+                state__in=(TaskInstanceState.UP_FOR_RETRY, TaskInstanceState.UP_FOR_RESCHEDULE)
+            )
             .order_by("next_retry_at")
             .values_list("next_retry_at", flat=True)
             .first()
@@ -232,3 +245,10 @@ class Scheduler(TickLoop[SchedulingReport]):
         if due is None:
             return float("inf")
         return (due - timezone.now()).total_seconds()
+
+
+def _seconds_to_next_trigger_timeout() -> float:
+    """A deferral timing out is checked with the health checks (at most once a second): wake
+    for the first one due, not later."""
+    due = next_trigger_timeout()
+    return float("inf") if due is None else max(1.0, (due - timezone.now()).total_seconds())

@@ -220,6 +220,8 @@ def _choose(
         .values_list("pool")
         .annotate(used=Sum("pool_slots"))
     )
+    for pool, used in _deferred_in_counting_pools().items():
+        pool_used[pool] = pool_used.get(pool, 0) + used
     dag_ids = {ti.dag_id for ti in candidates}
     dag_running = dict(
         TaskInstance.objects.filter(state__in=TI_OCCUPYING_SLOT, dag_id__in=dag_ids)
@@ -259,6 +261,19 @@ def _choose(
         dag_add[ti.dag_id] += 1
         caps.add(ti)
     return chosen
+
+
+def _deferred_in_counting_pools() -> dict[str, int]:
+    """Slots of deferred tasks in pools with include_deferred: as in Airflow, such a pool
+    counts a deferred task as occupying its slots (a deferred task frees its worker slot, not
+    necessarily its pool slot)."""
+    counting = Pool.objects.filter(include_deferred=True).values_list("name", flat=True)
+    return dict(
+        TaskInstance.objects.filter(state=TIS.DEFERRED, pool__in=counting)
+        .values_list("pool")
+        .annotate(used=Sum("pool_slots"))
+        .order_by()
+    )
 
 
 class _TaskCaps:

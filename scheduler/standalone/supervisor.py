@@ -73,7 +73,11 @@ class ProcessTreeSupervisor:
         self.children = children
         self.out = out or sys.stdout
         self.stop_order = stop_order or [c.name for c in children]
-        self._stop = threading.Event()
+        # Set by the signal handler, read by the main loop. A plain attribute on purpose: a
+        # handler runs in the main thread between any two bytecodes, so one that took a lock
+        # (threading.Event.set() does) could find the main thread holding it in the middle
+        # of Event.wait() and deadlock the whole tree's stop.
+        self._stop_requested = False
         self._signals = 0
         self._print_lock = threading.Lock()
         self._width = max(len(c.name) for c in children + [Child("standalone", [])])
@@ -124,18 +128,18 @@ class ProcessTreeSupervisor:
         signal.signal(signal.SIGINT, self._on_signal)
         signal.signal(signal.SIGTERM, self._on_signal)
         code = 0
-        while not self._stop.is_set():
+        while not self._stop_requested:
             if not self._tend_children():
                 code = 1
                 break
             self._reap_orphans()
-            self._stop.wait(POLL)
+            time.sleep(POLL)  # a signal's handler runs at once; the loop sees it next round
         self.stop()
         return code
 
     def _on_signal(self, _signum: int, _frame: Any) -> None:
         self._signals += 1
-        self._stop.set()
+        self._stop_requested = True
         child = self._stopping
         if self._signals > 1 and child is not None and child.process is not None:
             # Impatient: pass it on (the scheduler then ends its grace period at once).
@@ -195,7 +199,7 @@ class ProcessTreeSupervisor:
     def stop(self) -> None:
         """Stop the children in `stop_order`, each within its stop_timeout, then anything left
         below us."""
-        self._stop.set()
+        self._stop_requested = True
         by_name = {c.name: c for c in self.children}
         ordered = [by_name[n] for n in self.stop_order if n in by_name]
         ordered += [c for c in self.children if c not in ordered]

@@ -157,7 +157,22 @@ class StandaloneTree:
 
     def wait(self, timeout: float = 180.0) -> int:
         assert self.proc is not None
-        return self.proc.wait(timeout)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            # Say what was still there and what the tree printed last: the failure is then
+            # diagnosable from the CI log alone.
+            alive = []
+            for process in self.tree():
+                with suppress(psutil.Error):
+                    alive.append(f"{process.pid} {process.status()} {' '.join(process.cmdline())}")
+            tail = self.output.read_text(errors="replace").splitlines()[-60:]
+            raise AssertionError(
+                f"the standalone tree did not exit within {timeout:g} s; still running:\n"
+                + "\n".join(alive)
+                + "\n--- its last output ---\n"
+                + "\n".join(tail)
+            ) from None
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
         self.send(sig)

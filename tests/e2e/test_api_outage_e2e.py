@@ -130,18 +130,31 @@ def test_tasks_that_finish_while_the_api_server_is_down_end_success_with_complet
     manage("dag_processor", "--once")
     manage("dags", "unpause", "outage")
     api = start_api_server(port, env, cwd=ROOT)
-    scheduler = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "scheduler"],
-        env=env,
-        cwd=ROOT,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    scheduler_out = tmp_path / "scheduler.out"
+    with scheduler_out.open("w") as out:
+        scheduler = subprocess.Popen(
+            [sys.executable, str(ROOT / "manage.py"), "scheduler"],
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+    def all_started() -> bool:
+        return len(list(marks.glob("started-*"))) == TASKS
+
     try:
         wait_http(f"http://127.0.0.1:{port}/admin/login/", timeout=120)
         manage("dags", "trigger", "outage")
-        wait_until(lambda: len(list(marks.glob("started-*"))) == TASKS, "every task to start", 120)
+        try:
+            wait_until(all_started, "every task to start", 120)
+        except AssertionError:
+            # What the task instances and the scheduler said: the CI log alone explains it.
+            raise AssertionError(
+                f"not every task started: {sorted(tries())}\n"
+                + "\n".join(scheduler_out.read_text(errors="replace").splitlines()[-40:])
+            ) from None
 
         os.killpg(api.pid, signal.SIGKILL)  # the API server dies with requests in flight
         api.wait(30)

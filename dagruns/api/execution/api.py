@@ -14,8 +14,11 @@ from dagruns.actions import tries
 from dagruns.actions.assets import AssetEventRefused
 from dagruns.api.execution import (
     routes_assets,
+    routes_dag_runs,
+    routes_external_states,
     routes_secrets,
     routes_task_instances,
+    routes_task_reschedules,
     routes_xcoms,
 )
 from dagruns.api.execution.auth import ApiError, ExecutionTokenAuth
@@ -27,10 +30,14 @@ api = NinjaAPI(
     description="How task runners talk to the server: see docs/engine.md.",
     auth=ExecutionTokenAuth(),
 )
+# Before the task-instance router: /task-instances/count and /states are not task ids.
+api.add_router("/", routes_external_states.router)
 api.add_router("/task-instances/", routes_task_instances.router)
 api.add_router("/xcoms/", routes_xcoms.router)
+api.add_router("/task-reschedules/", routes_task_reschedules.router)
 api.add_router("/", routes_secrets.router)
 api.add_router("/asset-events/", routes_assets.router)
+api.add_router("/dag-runs/", routes_dag_runs.router)
 
 
 def _detail(request: HttpRequest, status: int, detail: object) -> HttpResponse:

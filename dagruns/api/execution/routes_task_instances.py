@@ -10,7 +10,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Status
 
-from dagruns.actions import assets, tries
+from dagruns.actions import assets, deferral, tries
 from dagruns.api.execution.auth import caller_of
 from dagruns.api.execution.schemas import (
     ErrorOut,
@@ -23,7 +23,7 @@ from dagruns.api.execution.schemas import (
 )
 from dagruns.domain.tokens import refreshed_token
 from dagruns.domain.versions import fileloc_of_version
-from dagruns.models import DagRun, DagRunState
+from dagruns.models import DagRun, DagRunState, TaskInstance
 
 router = Router(tags=["task-instances"])
 
@@ -51,6 +51,9 @@ def run(request: HttpRequest, ti_id: uuid.UUID, body: RunIn):
         "task_instance": ti,
         "dag_fileloc": fileloc_of_version(version_id) if version_id else dag_run.dag.fileloc,
         "previous_successful_dag_run": _previous_successful_run(dag_run),
+        "next_method": ti.next_method,
+        "next_kwargs": ti.next_kwargs,
+        "task_reschedule_count": tries.reschedule_count(ti),
     }
 
 
@@ -90,6 +93,10 @@ def finish(request: HttpRequest, ti_id: uuid.UUID, body: StateIn):
     caller.require_task_instance(ti_id)
     if body.logs:
         tries.do_append_log(caller.ti, body.logs)
+    if body.state == "deferred":
+        return {"state": _defer(ti_id, caller.claims.try_number, body).state}
+    if body.state == "up_for_reschedule":
+        return _reschedule(ti_id, caller.claims.try_number, body)
     with transaction.atomic():  # the state and the asset events it emits, or neither
         ti = _finish(ti_id, caller.claims.try_number, body)
         if ti.state == "success":
@@ -115,6 +122,35 @@ def _finish(ti_id: uuid.UUID, try_number: int, body: StateIn) -> Any:
         skip_downstream=body.skip_downstream,
         rendered_map_index=body.rendered_map_index,
     )
+
+
+def _defer(ti_id: uuid.UUID, try_number: int, body: StateIn) -> TaskInstance:
+    """The try deferred (Airflow 3's TIDeferredStatePayload): hand it to a trigger."""
+    assert body.classpath is not None and body.next_method is not None  # the schema checks
+    return deferral.do_defer_try(
+        ti_id,
+        try_number,
+        classpath=body.classpath,
+        trigger_kwargs=body.trigger_kwargs or {},
+        next_method=body.next_method,
+        next_kwargs=body.next_kwargs or {},
+        trigger_timeout=body.trigger_timeout,
+        rendered_map_index=body.rendered_map_index,
+    )
+
+
+def _reschedule(ti_id: uuid.UUID, try_number: int, body: StateIn) -> dict[str, Any]:
+    assert body.reschedule_date is not None  # StateIn requires it for this state
+    ti = tries.do_reschedule_try(
+        ti_id,
+        try_number,
+        reschedule_date=body.reschedule_date,
+        end_date=body.end_date,
+        cpu_time=body.cpu_time,
+        peak_memory=body.peak_memory,
+        rendered_fields=body.rendered_fields,
+    )
+    return {"state": ti.state}
 
 
 @router.post("/{uuid:ti_id}/logs", response={204: None, **ERRORS})

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, model_validator
 
 
 class RunIn(Schema):
@@ -22,7 +22,10 @@ class HeartbeatIn(Schema):
 
 
 class StateIn(Schema):
-    state: Literal["success", "failed", "skipped"]
+    # up_for_reschedule (a reschedule-mode sensor) needs reschedule_date, Airflow 3's
+    # TIRescheduleStatePayload; the other states refuse it. deferred: see below.
+    state: Literal["success", "failed", "skipped", "up_for_reschedule", "deferred"]
+    reschedule_date: datetime | None = None
     end_date: datetime | None = None
     fail_without_retry: bool = False
     cpu_time: float | None = Field(default=None, ge=0)
@@ -37,6 +40,34 @@ class StateIn(Schema):
     logs: list[str] | None = None
     # On success: the events of the task's outlets (see OutletEventIn).
     outlet_events: list[OutletEventIn] | None = None
+    # state "deferred" only (Airflow 3's TIDeferredStatePayload): the trigger, and where and
+    # with what the task resumes; kwargs JSON-encoded by dagruns/sdk/triggers/serde.py.
+    classpath: str | None = Field(default=None, min_length=1, max_length=1000)
+    trigger_kwargs: dict[str, Any] | None = None
+    trigger_timeout: timedelta | None = None
+    next_method: str | None = Field(default=None, min_length=1, max_length=1000)
+    next_kwargs: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _deferral_fields_with_deferred_only(self) -> StateIn:
+        deferral = ("classpath", "trigger_kwargs", "trigger_timeout", "next_method", "next_kwargs")
+        if self.state == "deferred":
+            missing = [name for name in ("classpath", "next_method") if getattr(self, name) is None]
+            if missing:
+                raise ValueError(f"state 'deferred' needs {' and '.join(missing)}")
+        else:
+            sent = [name for name in deferral if getattr(self, name) is not None]
+            if sent:
+                raise ValueError(f"{', '.join(sent)} may only be sent with state 'deferred'")
+        return self
+
+    @model_validator(mode="after")
+    def _reschedule_date_only_to_reschedule(self) -> StateIn:
+        if self.state == "up_for_reschedule" and self.reschedule_date is None:
+            raise ValueError("reschedule_date is required when state is up_for_reschedule")
+        if self.state != "up_for_reschedule" and self.reschedule_date is not None:
+            raise ValueError("reschedule_date is only for state up_for_reschedule")
+        return self
 
 
 class StateOut(Schema):
@@ -97,6 +128,12 @@ class RunOut(Schema):
     dag_fileloc: str
     # None when there is none, or the run has no logical date (as Airflow 3 answers).
     previous_successful_dag_run: PreviousDagRunOut | None = None
+    # A try resuming after a deferral (Airflow 3's TIRunContext): the method to run instead of
+    # execute() and its kwargs (with the trigger's `event`), JSON-encoded.
+    next_method: str | None = None
+    next_kwargs: dict[str, Any] | None = None
+    # How many times this try was rescheduled so far (Airflow 3's TIRunContext field).
+    task_reschedule_count: int = 0
 
 
 class XComOut(Schema):

@@ -23,6 +23,7 @@ from dagruns.api.rest import (
 from dagruns.api.rest.auth import BearerAuth, RejectNul, SessionAuth
 from dagruns.api.rest.routes import (
     assets,
+    backfills,
     connections,
     dag_runs,
     dags,
@@ -87,6 +88,7 @@ api.add_router("", connections.router)
 api.add_router("", pools.router)
 api.add_router("", event_logs.router)
 api.add_router("", assets.router)
+api.add_router("", backfills.router)
 
 # The words each `order_by`, `update_mask`, `state` and `run_type` takes (anything else is a
 # 400), published as enums so the document says what the API accepts.
@@ -105,6 +107,7 @@ for _operation, _order in [
     ("get_assets", assets.ASSET_ORDER),
     ("get_asset_aliases", assets.ALIAS_ORDER),
     ("get_asset_events", assets.EVENT_ORDER),
+    ("list_backfills", backfills.BACKFILL_ORDER),
 ]:
     documented.choices(_operation, "order_by", documented.ordering(_order))
 for _operation, _fields in [

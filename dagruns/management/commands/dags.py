@@ -8,7 +8,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from dagruns.actions.audit import Actor
 from dagruns.actions.dags import DagNotFound, do_set_paused, get_dag_or_raise
+from dagruns.actions.errors import ActionRefused
 from dagruns.actions.runs import TriggerError, do_trigger_dag
+from dagruns.cli.backfill import add_backfill_arguments, run_backfill
 from dagruns.cli.output import add_output_argument, render
 from dagruns.cli.parsing import parse_conf, parse_date
 from dagruns.cli.rows import (
@@ -24,7 +26,7 @@ from dagruns.models import DagImportError, DagModel, DagRun, DagRunState, DagRun
 class Command(BaseCommand):
     help = (
         "Manage DAGs: list, list-import-errors, pause, unpause, trigger, test, list-runs, "
-        "delete, next-execution, state."
+        "delete, next-execution, state, backfill."
     )
 
     def add_arguments(self, parser):
@@ -63,13 +65,17 @@ class Command(BaseCommand):
         state = sub.add_parser("state", help="The state of one DAG run.")
         state.add_argument("dag_id")
         state.add_argument("logical_date_or_run_id", help="A run id, or an ISO-8601 date.")
+        add_backfill_arguments(sub)
 
     def handle(self, *args, subcommand: str, **options):
         handler = getattr(self, "handle_" + subcommand.replace("-", "_"))
         try:
             handler(**options)
-        except (DagNotFound, TriggerError) as exc:
+        except (DagNotFound, TriggerError, ActionRefused) as exc:
             raise CommandError(str(exc)) from None
+
+    def handle_backfill(self, **options):
+        run_backfill(self.stdout.write, **options)
 
     def out(self, rows, columns, output):
         self.stdout.write(render(rows, columns, output))

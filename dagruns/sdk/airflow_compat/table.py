@@ -50,8 +50,11 @@ EXCEPTIONS = names(
     "TaskNotFound",
     "ParamValidationError",
     "TaskDeferred",
+    "TaskDeferralError",
+    "TaskDeferralTimeout",
     "XComNotFound",
     "DownstreamTasksSkipped",
+    "DagRunAlreadyExists",
 )
 
 ASSETS = names(SDK, "Asset", "AssetAlias", "AssetAll", "AssetAny", "AssetWatcher", "Metadata")
@@ -100,6 +103,21 @@ SENSORS: dict[str, dict[str, str]] = {
     "time_delta": names(SDK, "TimeDeltaSensor", "TimeDeltaSensorAsync", "WaitSensor"),
     "weekday": names(SDK, "DayOfWeekSensor"),
 }
+
+SENSOR_BASE = merged(
+    names(SDK, "BaseSensorOperator", "PokeReturnValue"),
+    names(f"{SDK}.sensors.base", "poke_mode_only"),
+)
+# The standard provider's exceptions module (what its ExternalTaskSensor raises).
+STANDARD_EXCEPTIONS = names(
+    f"{SDK}.sensors.external_task",
+    "DuplicateStateError",
+    "ExternalDagFailedError",
+    "ExternalTaskFailedError",
+    "ExternalTaskGroupFailedError",
+    "ExternalTaskNotFoundError",
+    "ExternalTaskGroupNotFoundError",
+)
 
 STANDARD_OPERATORS: dict[str, dict[str, str]] = {
     "bash": names(SDK, "BashOperator"),
@@ -200,6 +218,7 @@ def _standard_provider() -> dict[str, dict[str, str]]:
         f"{base}.hooks": {},
         f"{base}.hooks.subprocess": names(SDK, "SubprocessHook", "SubprocessResult"),
         f"{base}.hooks.filesystem": names(SDK, "FSHook"),
+        f"{base}.exceptions": STANDARD_EXCEPTIONS,
     }
     for kind, group in (
         ("operators", STANDARD_OPERATORS),
@@ -233,7 +252,7 @@ def _airflow2() -> dict[str, dict[str, str]]:
     }
     sensors: dict[str, dict[str, str]] = {
         "airflow.sensors": {},
-        "airflow.sensors.base": names(SDK, "BaseSensorOperator", "PokeReturnValue"),
+        "airflow.sensors.base": SENSOR_BASE,
         "airflow.sensors.time_sensor": SENSORS["time"],
     }
     for module, entries in SENSORS.items():
@@ -307,7 +326,7 @@ def _airflow_sdk() -> dict[str, dict[str, str]]:
         "airflow.sdk.timezone": TIMEZONE_FUNCTIONS,
         "airflow.sdk.bases": {},
         "airflow.sdk.bases.operator": merged(OPERATOR_HELPERS, names(SDK, "BaseAsyncOperator")),
-        "airflow.sdk.bases.sensor": names(SDK, "BaseSensorOperator", "PokeReturnValue"),
+        "airflow.sdk.bases.sensor": SENSOR_BASE,
         "airflow.sdk.bases.hook": names(SDK, "BaseHook"),
         "airflow.sdk.bases.notifier": names(SDK, "BaseNotifier"),
         "airflow.sdk.bases.operatorlink": names(SDK, "BaseOperatorLink"),
@@ -369,6 +388,12 @@ MODULES: dict[str, dict[str, str]] = {
     **_standard_provider(),
     **_common_compat(),
     **_airflow2(),
+    # Triggers: Airflow 3 keeps BaseTrigger/TriggerEvent in airflow.triggers.base, and the
+    # Airflow 2 paths of the standard triggers.
+    "airflow.triggers": {},
+    "airflow.triggers.base": names(SDK, "BaseTrigger", "TriggerEvent"),
+    "airflow.triggers.temporal": STANDARD_TRIGGERS["temporal"],
+    "airflow.triggers.file": STANDARD_TRIGGERS["file"],
     "airflow.timetables": {},
     "airflow.timetables.base": TIMETABLE_BASE,
     "airflow.timetables.trigger": TRIGGER_TIMETABLES,

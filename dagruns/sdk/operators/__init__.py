@@ -14,6 +14,7 @@ from .python_virtualenv import (
     PythonVirtualenvOperator,
 )
 from .short_circuit import ShortCircuitOperator
+from .trigger_dagrun import TriggerDagRunOperator
 from .weekday import BranchDayOfWeekOperator
 
 __all__ = [
@@ -30,4 +31,5 @@ __all__ = [
     "EmptyOperator",
     "PythonOperator",
     "ShortCircuitOperator",
+    "TriggerDagRunOperator",
 ]

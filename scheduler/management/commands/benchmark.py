@@ -4,7 +4,9 @@ Suites: `engine` (chain / fan-out / bash / diamond DAG runs through the real API
 scheduler, executor and runner; `--executor celery --workers N` adds the same cases through a
 broker and N real Celery workers, side by side with the local executor's), `standalone` (idle footprint and start-up), `processor`
 (1,000 DAG files), `api` (REST API latency under 20 concurrent clients), `ui` (the grid's
-server time for 500 tasks x 25 runs; the delay from a committed state change to the DOM). Benchmarks are commands, never timed assertions in tests: machines are
+server time for 500 tasks x 25 runs; the delay from a committed state change to the DOM),
+`deferred` (1,000 tasks deferred on TimeDeltaTrigger at once: fire→resume delay, the
+triggerer's memory and CPU). Benchmarks are commands, never timed assertions in tests: machines are
 noisy, and a figure is worth reporting, not asserting."""
 
 from __future__ import annotations
@@ -13,12 +15,12 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from scheduler.benchmarks import api, engine, processor, standalone, ui
+from scheduler.benchmarks import api, deferred, engine, processor, standalone, ui
 from scheduler.benchmarks.shapes import BODIES
 
 SHAPES = tuple(BODIES)
 
-SUITES = ("engine", "standalone", "processor", "api", "ui")
+SUITES = ("engine", "standalone", "processor", "api", "ui", "deferred")
 
 
 def parse_cases(text: str | None):
@@ -93,6 +95,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--triggers", type=int, default=api.TRIGGER_REQUESTS, help="api: trigger requests"
         )
+        parser.add_argument(
+            "--deferred-tasks", type=int, default=1000, help="deferred: tasks deferred at once"
+        )
+        parser.add_argument(
+            "--defer-seconds",
+            type=float,
+            default=180.0,
+            help="deferred: each task's TimeDeltaTrigger delay, long enough for all of them to "
+            "have deferred before the first fires (default 180)",
+        )
         parser.add_argument("--inside", action="store_true", help="(internal)")
 
     def handle(
@@ -102,6 +114,12 @@ class Command(BaseCommand):
         executor, workers = options["executor"], options["workers"]
         suites = suites or (["engine"] if executor == "celery" else ["engine", "standalone"])
         check_executor_options(suites, executor, workers)
+        if options["deferred_tasks"] < 1 or options["defer_seconds"] <= 0:
+            raise CommandError("--deferred-tasks must be at least 1 and --defer-seconds above 0")
+        if inside and "deferred" in suites:
+            figures = deferred.run_inside(options["deferred_tasks"], options["defer_seconds"])
+            self.stdout.write(json.dumps(figures))
+            return
         if inside and "ui" in suites:
             self.stdout.write(json.dumps(ui.run_inside()))
             return
@@ -118,6 +136,8 @@ class Command(BaseCommand):
             results["processor"] = processor.run(files, tasks, parsing_processes)
         if "ui" in suites:
             results["ui"] = ui.run()
+        if "deferred" in suites:
+            results["deferred"] = deferred.run(options["deferred_tasks"], options["defer_seconds"])
         if "api" in suites:
             results["api"] = api.run(options["clients"], options["requests"], options["triggers"])
         self.stdout.write(json.dumps(results, indent=2))

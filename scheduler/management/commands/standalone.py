@@ -1,8 +1,8 @@
 """`manage.py standalone`: the whole orchestrator in one process tree on the embedded default.
 
 Like `airflow standalone`: migrates the database, creates a first admin user (printing its
-password once), then runs the API server, the DAG processor and the scheduler (with the local
-executor inside it) with the example DAGs loaded. A child that dies is restarted; Ctrl-C (or
+password once), then runs the API server, the DAG processor, the scheduler (with the local
+executor inside it) and the triggerer with the example DAGs loaded. A child that dies is restarted; Ctrl-C (or
 SIGTERM) stops the scheduler first — it lets running tries finish for ORCH_SHUTDOWN_GRACE
 seconds while the API server still takes their reports — then the API server
 (scheduler/standalone/supervisor.py).
@@ -25,7 +25,10 @@ ADMIN_USERNAME = "admin"
 
 
 class Command(BaseCommand):
-    help = "Run the API server, DAG processor and scheduler together, with the example DAGs."
+    help = (
+        "Run the API server, DAG processor, scheduler and triggerer together, with the example "
+        "DAGs."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
@@ -58,11 +61,15 @@ class Command(BaseCommand):
                 "stop_timeout": float(settings.ORCH.shutdown_grace) + 15.0,
             },
         ]
+        # Deferred tasks resume only with a triggerer running.
+        children.append(
+            {"name": "triggerer", "argv": [python, manage, "triggerer"], "stop_timeout": 15.0}
+        )
         spec = {
             "children": children,
             # The scheduler stops first, while the API server still takes the reports of the
-            # tries it lets finish.
-            "stop_order": ["scheduler", "api-server"],
+            # tries it lets finish; the triggerer next, releasing its triggers.
+            "stop_order": ["scheduler", "triggerer", "api-server"],
             "banner": f"orchestrator is up: http://{host}:{port}/ (Ctrl-C stops everything)",
         }
         self.stdout.flush()

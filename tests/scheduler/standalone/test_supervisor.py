@@ -4,6 +4,7 @@ in order, a second Ctrl-C is passed on, and nothing outlives the tree."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
@@ -196,3 +197,43 @@ def test_orphans_re_parented_to_the_supervisor_do_not_outlive_it(tmp_path, reap)
             return True
 
     wait_until(gone, "the orphaned grandchild to be gone", timeout=30)
+
+
+TIGHT_LOOP_SUPERVISOR = """
+import sys
+from scheduler.standalone import supervisor
+# Poll as often as possible: the main thread then spends most of its time inside its wait
+# primitive, where a handler that took a lock (an Event.set()) would deadlock the stop.
+supervisor.POLL = 0.0001
+sys.exit(supervisor.main([{spec}]))
+"""
+
+
+def test_a_stop_signal_never_deadlocks_the_supervisor_whatever_it_was_doing(tmp_path, reap):
+    """The signal handler takes no lock: SIGTERM lands at any point of the main loop, and
+    the tree stops every time (this hung `manage.py standalone` forever, now and then)."""
+    for attempt in range(12):
+        home = tmp_path / str(attempt)
+        home.mkdir()
+        spec = {"children": [sleeper(home, "child")], "banner": "up"}
+        out = (home / "supervisor.out").open("w")
+        proc = subprocess.Popen(
+            python(TIGHT_LOOP_SUPERVISOR.format(spec=repr(json.dumps(spec)))),
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        out.close()
+        reap(proc)
+        wait_until(lambda home=home: ready(home, "child"), "the child")
+        # A burst, as an impatient Ctrl-C or a process manager gives: every one of them must
+        # land safely, wherever the main thread is (its loop, or already stopping).
+        for _ in range(200):
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGTERM)
+        try:
+            code = proc.wait(60)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"attempt {attempt}: the supervisor did not stop after SIGTERM")
+        assert code == 0

@@ -22,8 +22,11 @@ HEALTHY = "healthy"
 UNHEALTHY = "unhealthy"
 
 
-def _threshold() -> timedelta:
-    # Airflow's [scheduler] scheduler_health_check_threshold (30 s) by default.
+def _threshold(job_type: str) -> timedelta:
+    # Airflow's [scheduler] scheduler_health_check_threshold (30 s) by default; a triggerer
+    # has its own ([triggerer] triggerer_health_check_threshold), the one leases use too.
+    if job_type == "triggerer":
+        return timedelta(seconds=settings.ORCH.triggerer_health_check_threshold)
     return timedelta(seconds=settings.ORCH.scheduler_health_check_threshold)
 
 
@@ -33,7 +36,7 @@ def _job_health(job_type: str) -> tuple[str, str | None]:
     )
     if job is None:
         return UNHEALTHY, None
-    alive = timezone.now() - job.latest_heartbeat < _threshold()
+    alive = timezone.now() - job.latest_heartbeat < _threshold(job_type)
     return (HEALTHY if alive else UNHEALTHY), job.latest_heartbeat.isoformat()
 
 

@@ -40,6 +40,12 @@ class Row:
     role: str | None = "viewer"
 
 
+BACKFILL = {
+    "dag_id": "daily",
+    "from_date": "2024-01-01T00:00:00Z",
+    "to_date": "2024-01-02T00:00:00Z",
+}
+
 ROWS = [
     Row("get_dags", Call("get", "/dags"), 200, Call("get", "/dags", params={"limit": -1}), 422),
     Row("get_dag", Call("get", "/dags/etl"), 200, Call("get", "/dags/nope"), 404),
@@ -381,6 +387,47 @@ ROWS = [
     ),
     Row("get_version", Call("get", "/version"), 200, Call("delete", "/version"), 405, None),
     Row(
+        "list_backfills",
+        Call("get", "/backfills", params={"dag_id": "etl"}),
+        200,
+        Call("get", "/backfills"),
+        422,
+    ),
+    Row(
+        "get_backfill",
+        Call("get", "/backfills/{backfill}"),
+        200,
+        Call("get", "/backfills/999999"),
+        404,
+    ),
+    Row(
+        "create_backfill",
+        Call("post", "/backfills", BACKFILL),
+        200,
+        Call("post", "/backfills", {**BACKFILL, "from_date": "yesterday"}),
+        422,
+        "user",
+    ),
+    Row(
+        "create_backfill_dry_run",
+        Call("post", "/backfills/dry_run", BACKFILL),
+        200,
+        Call("post", "/backfills/dry_run", {**BACKFILL, "to_date": "2023-01-01T00:00:00Z"}),
+        422,
+        "user",
+    ),
+    *(
+        Row(
+            f"{verb}_backfill",
+            Call("put", f"/backfills/{{backfill}}/{verb}"),
+            200,
+            Call("put", f"/backfills/999999/{verb}"),
+            404,
+            "user",
+        )
+        for verb in ("pause", "unpause", "cancel")
+    ),
+    Row(
         "get_assets",
         Call("get", "/assets", params={"only_active": "false"}),
         200,
@@ -470,6 +517,7 @@ def send(api: Api, call: Call, world: dict[str, Any]):
     path = call.path.format(
         import_error=world["import_error"].pk,
         event=world["event"].pk,
+        backfill=world["backfill"].pk,
         asset=world["asset"].pk,
         alias=world["alias"].pk,
     )
@@ -481,6 +529,23 @@ def send(api: Api, call: Call, world: dict[str, Any]):
             body = {k: world["asset"].pk if v == "{asset}" else v for k, v in body.items()}
         return api.call(call.method, path, body, **kwargs)
     return api.call("get", path, **kwargs)
+
+
+@pytest.fixture
+def world(world):
+    """The shared world, plus a backfill of `etl` (to read, pause and cancel) and a DAG with a
+    schedule, `daily`, to create backfills of."""
+    from dagruns.models import Backfill, DagModel
+    from dagruns.sdk import DAG, EmptyOperator
+    from tests.builders import START, T0, store
+
+    with DAG("daily", schedule="@daily", start_date=START, catchup=False) as dag:
+        EmptyOperator(task_id="a")
+    store(dag)
+    backfill = Backfill.objects.create(
+        dag=DagModel.objects.get(dag_id="etl"), from_date=T0, to_date=T0
+    )
+    return {**world, "backfill": backfill}
 
 
 def test_the_table_covers_every_operation_of_the_openapi_document():

@@ -1,0 +1,330 @@
+"""ExternalTaskSensor and ExternalTaskMarker (the standard provider's
+``sensors.external_task``): wait for another DAG's run, tasks or task group.
+
+Task code never touches the database: the sensor reads the other DAG's states through the
+Execution API (``context["ti"].get_ti_count`` / ``get_task_states`` / ``get_dr_count``,
+Airflow 3's runtime task-instance methods)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..exceptions import AirflowException, AirflowSkipException, DagDefinitionError
+from ..operators.empty import EmptyOperator
+from ..operators.python import determine_kwargs
+from .base import BaseSensorOperator, refuse_deferrable
+
+TASK_STATES = frozenset(
+    {
+        "none",
+        "scheduled",
+        "queued",
+        "running",
+        "success",
+        "failed",
+        "up_for_retry",
+        "up_for_reschedule",
+        "deferred",
+        "skipped",
+        "upstream_failed",
+        "removed",
+        "restarting",
+    }
+)
+DAG_STATES = frozenset({"queued", "running", "success", "failed"})
+
+
+class DuplicateStateError(AirflowException, ValueError):
+    """The same state is listed in more than one of allowed, skipped and failed states."""
+
+
+class ExternalDagFailedError(AirflowException):
+    """The external DAG run reached one of the failed states."""
+
+
+class ExternalTaskFailedError(AirflowException):
+    """An external task reached one of the failed states."""
+
+
+class ExternalTaskGroupFailedError(AirflowException):
+    """The external task group reached one of the failed states."""
+
+
+class ExternalTaskNotFoundError(AirflowException):
+    """check_existence: an awaited run has no such task."""
+
+
+class ExternalTaskGroupNotFoundError(AirflowException):
+    """check_existence: an awaited run has no task of the task group."""
+
+
+def count_runs_matching(
+    run_task_states: Mapping[str, Mapping[str, Any]], states: Collection[str]
+) -> int:
+    """How many runs have every task (at least one) in one of `states` (Airflow's
+    _get_count_by_matched_states, for a task group)."""
+    count = 0
+    for task_states in run_task_states.values():
+        matched = [state in states for state in task_states.values()]
+        if matched and all(matched):
+            count += 1
+    return count
+
+
+class ExternalTaskSensor(BaseSensorOperator):
+    """Waits for the run of ``external_dag_id`` with the same logical date (or the one
+    ``execution_delta`` earlier, or those ``execution_date_fn`` returns): for its tasks
+    ``external_task_id(s)``, its task group ``external_task_group_id``, or the whole run.
+
+    Done when all of them are in ``allowed_states`` (default ``["success"]``); fails at once
+    when any is in ``failed_states`` (skipped instead with ``soft_fail``); skipped when any is
+    in ``skipped_states``."""
+
+    template_fields: Sequence[str] = (
+        "external_dag_id",
+        "external_task_id",
+        "external_task_ids",
+        "external_task_group_id",
+    )
+    ui_color = "#4db7db"
+
+    def __init__(
+        self,
+        *,
+        external_dag_id: str,
+        external_task_id: str | None = None,
+        external_task_ids: Collection[str] | None = None,
+        external_task_group_id: str | None = None,
+        allowed_states: Iterable[str] | None = None,
+        skipped_states: Iterable[str] | None = None,
+        failed_states: Iterable[str] | None = None,
+        execution_delta: timedelta | None = None,
+        execution_date_fn: Callable[..., Any] | None = None,
+        check_existence: bool = False,
+        poll_interval: float = 2.0,
+        deferrable: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        where = f"Task {self.task_id!r}"
+        refuse_deferrable(self.task_id, type(self).__name__, deferrable)
+        self.allowed_states = [str(s) for s in allowed_states] if allowed_states else ["success"]
+        self.skipped_states = [str(s) for s in skipped_states] if skipped_states else []
+        self.failed_states = [str(s) for s in failed_states] if failed_states else []
+        every = self.allowed_states + self.skipped_states + self.failed_states
+        total_states = set(every)
+        if len(total_states) != len(every):
+            raise DuplicateStateError(
+                f"{where}: Duplicate values provided across allowed_states, skipped_states and "
+                "failed_states."
+            )
+        external_task_ids = list(external_task_ids) if external_task_ids else None
+        if external_task_id is not None and external_task_ids is not None:
+            raise DagDefinitionError(
+                f"{where}: Only one of `external_task_id` or `external_task_ids` may be provided "
+                "to ExternalTaskSensor; use external_task_id or external_task_ids or "
+                "external_task_group_id."
+            )
+        if external_task_id is not None:
+            external_task_ids = [external_task_id]
+        if external_task_group_id is not None and external_task_ids is not None:
+            raise DagDefinitionError(
+                f"{where}: Only one of `external_task_group_id` or `external_task_ids` may be "
+                "provided to ExternalTaskSensor; use external_task_id or external_task_ids or "
+                "external_task_group_id."
+            )
+        if external_task_ids or external_task_group_id:
+            if not total_states <= TASK_STATES:
+                raise DagDefinitionError(
+                    f"{where}: Valid values for `allowed_states`, `skipped_states` and "
+                    "`failed_states` when `external_task_id` or `external_task_ids` or "
+                    f"`external_task_group_id` is not `None`: {sorted(TASK_STATES)}"
+                )
+        elif not total_states <= DAG_STATES:
+            raise DagDefinitionError(
+                f"{where}: Valid values for `allowed_states`, `skipped_states` and "
+                "`failed_states` when `external_task_id` and `external_task_group_id` is "
+                f"`None`: {sorted(DAG_STATES)}"
+            )
+        if execution_delta is not None and execution_date_fn is not None:
+            raise DagDefinitionError(
+                f"{where}: Only one of `execution_delta` or `execution_date_fn` may be provided "
+                "to ExternalTaskSensor; not both."
+            )
+        self.execution_delta = execution_delta
+        self.execution_date_fn = execution_date_fn
+        self.external_dag_id = external_dag_id
+        self.external_task_id = external_task_id
+        self.external_task_ids = external_task_ids
+        self.external_task_group_id = external_task_group_id
+        self.check_existence = check_existence
+        self._has_checked_existence = False
+        self.poll_interval = poll_interval
+        self.deferrable = deferrable
+        self.external_dates_filter: str | None = None
+
+    def _get_logical_date(self, context: Mapping[str, Any]) -> datetime:
+        logical_date = context.get("logical_date")
+        if logical_date:
+            return logical_date
+        dag_run = context.get("dag_run")
+        if dag_run is not None and getattr(dag_run, "run_after", None):
+            return dag_run.run_after
+        raise ValueError(
+            "Either `logical_date` or `dag_run.run_after` must be provided in the context"
+        )
+
+    def _get_dttm_filter(self, context: Mapping[str, Any]) -> list[datetime]:
+        logical_date = self._get_logical_date(context)
+        if self.execution_delta:
+            return [logical_date - self.execution_delta]
+        if self.execution_date_fn:
+            # Airflow passes the logical date first, then whichever context entries (and
+            # `context` itself) the function's signature asks for.
+            extra = {k: v for k, v in context.items() if k != "logical_date"}
+            extra["context"] = context
+            fn = self.execution_date_fn
+            result = fn(logical_date, **determine_kwargs(fn, [logical_date], extra))
+            return list(result) if isinstance(result, list | tuple) else [result]
+        return [logical_date]
+
+    def poke(self, context: Mapping[str, Any]) -> bool:
+        if self.external_task_ids and len(self.external_task_ids) > len(
+            set(self.external_task_ids)
+        ):
+            raise ValueError("Duplicate task_ids passed in external_task_ids parameter")
+        dttm_filter = self._get_dttm_filter(context)
+        self.external_dates_filter = ",".join(d.isoformat() for d in dttm_filter)
+        if self.external_task_ids:
+            what = f"tasks {self.external_task_ids} in dag {self.external_dag_id}"
+        elif self.external_task_group_id:
+            what = f"task_group '{self.external_task_group_id}' in dag '{self.external_dag_id}'"
+        else:
+            what = f"DAG '{self.external_dag_id}'"
+        self.log.info("Poking for %s on %s ... ", what, self.external_dates_filter)
+        ti = context["ti"]
+        if self.check_existence and not self._has_checked_existence:
+            self._has_checked_existence = self._check_existence(ti, dttm_filter)
+        if self.failed_states and self._count(ti, self.failed_states, dttm_filter) > 0:
+            self._fail()
+        if self.skipped_states and self._count(ti, self.skipped_states, dttm_filter) > 0:
+            raise AirflowSkipException(
+                f"The external {what} reached a state in our states-to-skip-on list. Skipping."
+            )
+        return self._count(ti, self.allowed_states, dttm_filter) == len(dttm_filter)
+
+    def _count(self, ti: Any, states: list[str], dttm_filter: list[datetime]) -> float:
+        """Runs (of those asked for) in `states`: task counts are normalized per task."""
+        if self.external_task_ids:
+            count = ti.get_ti_count(
+                dag_id=self.external_dag_id,
+                task_ids=list(self.external_task_ids),
+                logical_dates=dttm_filter,
+                states=states,
+            )
+            return count / len(self.external_task_ids)
+        if self.external_task_group_id:
+            run_task_states = ti.get_task_states(
+                dag_id=self.external_dag_id,
+                task_group_id=self.external_task_group_id,
+                logical_dates=dttm_filter,
+            )
+            return count_runs_matching(run_task_states, states)
+        return ti.get_dr_count(
+            dag_id=self.external_dag_id, logical_dates=dttm_filter, states=states
+        )
+
+    def _check_existence(self, ti: Any, dttm_filter: list[datetime]) -> bool:
+        """check_existence (Airflow 3's check through the Execution API): every awaited run
+        that exists must have the tasks (or some task of the group); raises naming what is
+        missing. False while an awaited run does not exist yet: asked again next poke."""
+        all_checked = True
+        for date in dttm_filter:
+            if ti.get_dr_count(dag_id=self.external_dag_id, logical_dates=[date]) == 0:
+                all_checked = False
+                continue
+            for task_id in self.external_task_ids or ():
+                count = ti.get_ti_count(
+                    dag_id=self.external_dag_id, task_ids=[task_id], logical_dates=[date]
+                )
+                if count == 0:
+                    raise ExternalTaskNotFoundError(
+                        f"The external task {task_id} in Dag {self.external_dag_id} does not "
+                        f"exist for run {date.isoformat()}."
+                    )
+            if self.external_task_group_id:
+                run_task_states = ti.get_task_states(
+                    dag_id=self.external_dag_id,
+                    task_group_id=self.external_task_group_id,
+                    logical_dates=[date],
+                )
+                if not any(run_task_states.values()):
+                    raise ExternalTaskGroupNotFoundError(
+                        f"The external task group '{self.external_task_group_id}' in Dag "
+                        f"'{self.external_dag_id}' does not exist for run {date.isoformat()}."
+                    )
+        return all_checked
+
+    def _fail(self) -> None:
+        if self.external_task_ids:
+            message = (
+                f"Some of the external tasks {self.external_task_ids} in DAG "
+                f"{self.external_dag_id} failed."
+            )
+            error: type[AirflowException] = ExternalTaskFailedError
+        elif self.external_task_group_id:
+            message = (
+                f"The external task_group '{self.external_task_group_id}' in DAG "
+                f"'{self.external_dag_id}' failed."
+            )
+            error = ExternalTaskGroupFailedError
+        else:
+            message = f"The external DAG {self.external_dag_id} failed."
+            error = ExternalDagFailedError
+        if self.soft_fail:
+            raise AirflowSkipException(f"{message} Skipping due to soft_fail.")
+        raise error(message)
+
+
+class ExternalTaskMarker(EmptyOperator):
+    """Marks that ``external_task_id`` of ``external_dag_id`` depends on this task: clearing
+    this task with its downstream also clears that task (at ``logical_date``, templated) and
+    its downstream, following further markers up to ``recursion_depth`` levels."""
+
+    template_fields: Sequence[str] = ("external_dag_id", "external_task_id", "logical_date")
+    ui_color = "#4db7db"
+    # The server reads it when a clear follows the marker (Airflow serializes it too).
+    serialized_extra_fields: Sequence[str] = ("recursion_depth",)
+
+    def __init__(
+        self,
+        *,
+        external_dag_id: str,
+        external_task_id: str,
+        logical_date: str | datetime | None = "{{ logical_date.isoformat() }}",
+        recursion_depth: int = 10,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.external_dag_id = external_dag_id
+        self.external_task_id = external_task_id
+        if isinstance(logical_date, datetime):
+            self.logical_date = logical_date.isoformat()
+        elif isinstance(logical_date, str):
+            self.logical_date = logical_date
+        else:
+            raise DagDefinitionError(
+                f"Task {self.task_id!r}: Expected str or datetime.datetime type for "
+                f"logical_date. Got {type(logical_date).__name__}"
+            )
+        if (
+            isinstance(recursion_depth, bool)
+            or not isinstance(recursion_depth, int)
+            or recursion_depth <= 0
+        ):
+            raise DagDefinitionError(
+                f"Task {self.task_id!r}: recursion_depth should be a positive integer"
+            )
+        self.recursion_depth = recursion_depth

@@ -1,0 +1,221 @@
+"""The standard provider's time sensors: TimeSensor, TimeDeltaSensor, WaitSensor,
+DateTimeSensor and DayOfWeekSensor (``sensors.time``, ``time_delta``, ``date_time``,
+``weekday``). With ``deferrable=True`` (and in the ``*Async`` classes) the time sensors wait in
+the triggerer on a DateTimeTrigger / TimeDeltaTrigger instead of a worker slot."""
+
+from __future__ import annotations
+
+import time as time_module
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+import pendulum
+
+from ..exceptions import DagDefinitionError
+from ..triggers.temporal import DateTimeTrigger, TimeDeltaTrigger
+from ..weekday import WeekDay
+from .base import BaseSensorOperator
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class TimeSensor(BaseSensorOperator):
+    """Waits until ``target_time`` (a time of day in the DAG's timezone) of the day the task
+    is run, as Airflow computes it when the task is created (each try re-creates it)."""
+
+    def __init__(self, *, target_time: time, deferrable: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(target_time, time):
+            raise DagDefinitionError(
+                f"Task {self.task_id!r}: target_time must be a datetime.time, got "
+                f"{type(target_time).__name__}: {target_time!r}"
+            )
+        tz = self.dag.timezone if self.has_dag() else UTC
+        aware = datetime.combine(datetime.now(tz), target_time, tz)
+        self.target_datetime = aware.astimezone(UTC)
+        self.deferrable = deferrable
+
+    def execute(self, context: Mapping[str, Any]) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        self.defer(trigger=DateTimeTrigger(self.target_datetime), method_name="execute_complete")
+
+    def execute_complete(self, context: Mapping[str, Any], event: Any = None) -> None:
+        """The trigger fired: the time has come."""
+        return None
+
+    def poke(self, context: Mapping[str, Any]) -> bool:
+        self.log.info("Checking if the time (%s) has come", self.target_datetime)
+        return _utcnow() > self.target_datetime
+
+
+class TimeDeltaSensor(BaseSensorOperator):
+    """Waits until ``delta`` after the run's data_interval_end (its run_after when it has no
+    data interval, as Airflow 3)."""
+
+    def __init__(self, *, delta: timedelta, deferrable: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(delta, timedelta):
+            raise DagDefinitionError(
+                f"Task {self.task_id!r}: delta must be a timedelta, got "
+                f"{type(delta).__name__}: {delta!r}"
+            )
+        self.delta = delta
+        self.deferrable = deferrable
+
+    def _derive_base_time(self, context: Mapping[str, Any]) -> datetime:
+        data_interval_end = context.get("data_interval_end")
+        if data_interval_end:
+            if not isinstance(data_interval_end, datetime):
+                raise ValueError("`data_interval_end` returned non-datetime object")
+            return data_interval_end
+        dag_run = context.get("dag_run")
+        if not dag_run or getattr(dag_run, "run_after", None) is None:
+            raise ValueError("`dag_run` not found in task context")
+        return dag_run.run_after
+
+    def execute(self, context: Mapping[str, Any]) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        target = self._derive_base_time(context) + self.delta
+        if _utcnow() > target:
+            return True  # already past: nothing to wait for (Airflow returns at once too)
+        self.defer(trigger=DateTimeTrigger(target), method_name="execute_complete")
+
+    def execute_complete(self, context: Mapping[str, Any], event: Any = None) -> None:
+        """The trigger fired: the delta has elapsed."""
+        return None
+
+    def poke(self, context: Mapping[str, Any]) -> bool:
+        base_time = self._derive_base_time(context)
+        self.log.info(
+            "Checking if the delta has elapsed base_time=%s, delta=%s", base_time, self.delta
+        )
+        return _utcnow() > base_time + self.delta
+
+
+class WaitSensor(BaseSensorOperator):
+    """Waits ``time_to_wait`` (a timedelta, or an int of minutes) from the start of the task,
+    sleeping in one go as Airflow's non-deferrable WaitSensor does."""
+
+    def __init__(
+        self, time_to_wait: timedelta | int, deferrable: bool = False, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.deferrable = deferrable
+        if isinstance(time_to_wait, bool) or not isinstance(time_to_wait, int | timedelta):
+            raise DagDefinitionError(
+                f"Task {self.task_id!r}: time_to_wait must be a timedelta or an int of minutes"
+            )
+        self.time_to_wait = (
+            timedelta(minutes=time_to_wait) if isinstance(time_to_wait, int) else time_to_wait
+        )
+
+    def execute(self, context: Mapping[str, Any]) -> None:
+        if self.deferrable:
+            self.defer(trigger=TimeDeltaTrigger(self.time_to_wait), method_name="execute_complete")
+        else:
+            time_module.sleep(int(self.time_to_wait.total_seconds()))
+
+    def execute_complete(self, context: Mapping[str, Any], event: Any = None) -> None:
+        return None
+
+
+class DateTimeSensor(BaseSensorOperator):
+    """Waits until ``target_time`` (templated; a datetime or an ISO 8601 string, UTC when it
+    names no timezone)."""
+
+    template_fields: Sequence[str] = ("target_time",)
+
+    def __init__(
+        self, *, target_time: str | datetime, deferrable: bool = False, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        if isinstance(target_time, datetime):
+            self.target_time = target_time.isoformat()
+        elif isinstance(target_time, str):
+            self.target_time = target_time
+        else:
+            raise DagDefinitionError(
+                f"Task {self.task_id!r}: expected str or datetime.datetime type for target_time. "
+                f"Got {type(target_time).__name__}"
+            )
+        self.deferrable = deferrable
+
+    def _target(self) -> datetime:
+        target = pendulum.parse(self.target_time, tz="UTC")
+        if not isinstance(target, datetime):
+            raise ValueError(f"target_time {self.target_time!r} is not a date and time")
+        return target
+
+    def execute(self, context: Mapping[str, Any]) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        self.defer(trigger=DateTimeTrigger(self._target()), method_name="execute_complete")
+
+    def execute_complete(self, context: Mapping[str, Any], event: Any = None) -> None:
+        """The trigger fired: the time has come."""
+        return None
+
+    def poke(self, context: Mapping[str, Any]) -> bool:
+        self.log.info("Checking if the time (%s) has come", self.target_time)
+        return _utcnow() > self._target()
+
+
+class DayOfWeekSensor(BaseSensorOperator):
+    """Waits until today (UTC), or the run's logical date with ``use_task_logical_date``, is
+    one of ``week_day`` (a day name, a WeekDay, or a set/list of them)."""
+
+    def __init__(
+        self,
+        *,
+        week_day: str | WeekDay | Iterable[str | WeekDay],
+        use_task_logical_date: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        try:
+            self._week_day_num = WeekDay.validate_week_day(week_day)
+        except (AttributeError, TypeError, ValueError) as err:
+            raise DagDefinitionError(f"Task {self.task_id!r}: week_day: {err}") from None
+        self.week_day = week_day
+        self.use_task_logical_date = use_task_logical_date
+
+    def poke(self, context: Mapping[str, Any]) -> bool:
+        today = _utcnow()
+        self.log.info(
+            "Poking until weekday is in %s, Today is %s",
+            self.week_day,
+            WeekDay(today.isoweekday()).name,
+        )
+        if self.use_task_logical_date:
+            logical_date = context.get("logical_date")
+            if not logical_date:
+                logical_date = context["dag_run"].run_after
+            return logical_date.isoweekday() in self._week_day_num
+        return today.isoweekday() in self._week_day_num
+
+
+# Airflow's older deferrable classes (deprecated there, in favour of deferrable=True).
+class TimeSensorAsync(TimeSensor):
+    """TimeSensor(deferrable=True)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**{**kwargs, "deferrable": True})
+
+
+class TimeDeltaSensorAsync(TimeDeltaSensor):
+    """TimeDeltaSensor(deferrable=True)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**{**kwargs, "deferrable": True})
+
+
+class DateTimeSensorAsync(DateTimeSensor):
+    """DateTimeSensor(deferrable=True)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**{**kwargs, "deferrable": True})

@@ -1,0 +1,58 @@
+"""The standard provider's `FileTrigger` (`airflow.providers.standard.triggers.file`)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import os
+from collections.abc import AsyncIterator
+from glob import glob
+from typing import Any
+
+from .base import BaseTrigger, TriggerEvent
+
+CLASSPATH = "airflow.providers.standard.triggers.file.FileTrigger"
+
+
+class FileTrigger(BaseTrigger):
+    """Fires (payload True) once a file matches `filepath` (a glob; `recursive` lets `**`
+    match directories), or a directory matching it holds a file; checks every
+    `poke_interval` seconds."""
+
+    def __init__(
+        self,
+        filepath: str,
+        recursive: bool = False,
+        poke_interval: float = 5.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__()
+        unknown = set(kwargs) - {"poll_interval"}
+        if unknown:
+            raise TypeError(f"FileTrigger got unexpected arguments: {', '.join(sorted(unknown))}")
+        self.filepath = filepath
+        self.recursive = recursive
+        # Airflow's deprecated spelling, still accepted there.
+        poll = kwargs.get("poll_interval")
+        self.poke_interval = float(poll if poll is not None else poke_interval)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return CLASSPATH, {
+            "filepath": self.filepath,
+            "recursive": self.recursive,
+            "poke_interval": self.poke_interval,
+        }
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        while True:
+            for path in glob(self.filepath, recursive=self.recursive):
+                if os.path.isfile(path):
+                    modified = datetime.datetime.fromtimestamp(os.path.getmtime(path))
+                    self.log.info("Found File %s last modified: %s", path, modified)
+                    yield TriggerEvent(True)
+                    return
+                for _, _, files in os.walk(path):
+                    if files:
+                        yield TriggerEvent(True)
+                        return
+            await asyncio.sleep(self.poke_interval)

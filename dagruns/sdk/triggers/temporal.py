@@ -1,0 +1,59 @@
+"""The standard provider's time triggers (`airflow.providers.standard.triggers.temporal`)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+from collections.abc import AsyncIterator
+from typing import Any
+
+from .base import BaseTrigger, TriggerEvent
+
+CLASSPATH = "airflow.providers.standard.triggers.temporal.DateTimeTrigger"
+
+
+def _utcnow() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+class DateTimeTrigger(BaseTrigger):
+    """Fires once `moment` (an aware datetime) has passed; the event's payload is `moment`.
+
+    `end_from_trigger=True` (ending the task in the triggerer without resuming it) is refused:
+    this triggerer always resumes the task."""
+
+    def __init__(self, moment: datetime.datetime, *, end_from_trigger: bool = False) -> None:
+        super().__init__()
+        if not isinstance(moment, datetime.datetime):
+            raise TypeError(f"Expected datetime.datetime type for moment. Got {type(moment)}")
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise ValueError("You cannot pass naive datetimes")
+        if end_from_trigger:
+            raise ValueError(
+                "end_from_trigger=True is not supported: the task always resumes in a worker"
+            )
+        self.moment = moment.astimezone(datetime.UTC)
+        self.end_from_trigger = end_from_trigger
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return CLASSPATH, {"moment": self.moment, "end_from_trigger": self.end_from_trigger}
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        # Airflow sleeps in steps of an hour, a minute, ten seconds, then one second at a
+        # time, so it fires up to a second late; we sleep to the moment itself (in steps of
+        # at most an hour, so a changed wall clock is noticed).
+        self.log.info("trigger starting")
+        while (remaining := (self.moment - _utcnow()).total_seconds()) > 0:
+            await asyncio.sleep(min(remaining, 3600.0))
+        self.log.info("yielding event with payload %r", self.moment)
+        yield TriggerEvent(self.moment)
+
+
+class TimeDeltaTrigger(DateTimeTrigger):
+    """Fires `delta` after it was created (in the task); serialized as the DateTimeTrigger of
+    that moment, as Airflow does, so a triggerer restart does not restart the wait."""
+
+    def __init__(self, delta: datetime.timedelta, *, end_from_trigger: bool = False) -> None:
+        if not isinstance(delta, datetime.timedelta):
+            raise TypeError(f"Expected datetime.timedelta type for delta. Got {type(delta)}")
+        super().__init__(moment=_utcnow() + delta, end_from_trigger=end_from_trigger)

@@ -1,0 +1,232 @@
+"""The deferred benchmark: N tasks deferred on TimeDeltaTrigger at once, through the real API
+server, scheduler (local executor) and triggerer processes on a throw-away embedded setup.
+
+Each task defers for `delay` seconds from its own start (long enough that all N are deferred
+together: the peak count is reported), the triggerer runs the N triggers, and each fires at its
+moment. Figures: fire→resume delay (from the trigger's moment, its event's payload, to the
+resumed try's claim: the triggerer's lateness, the fire, the scheduler's wake-up, queueing and
+the new runner together) p50/p95/max; the triggerer's peak RSS (its process and trigger runner
+child) and CPU seconds; the whole run's wall time.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from typing import Any
+
+from django.conf import settings
+
+from scheduler.benchmarks.engine import (
+    PeakRss,
+    free_port,
+    start_api_server,
+    tree_cpu,
+    wait_http,
+)
+
+DAG_ID = "bench_deferred"
+# One mapped task of N instances: every instance defers, and each runner imports a small file
+# (N separate tasks would make every runner import N operators, measuring the DAG file, not
+# the triggerer).
+DAG_FILE = """\
+from datetime import datetime, timedelta
+from airflow.providers.standard.triggers.temporal import TimeDeltaTrigger
+from airflow.sdk import DAG, BaseOperator
+
+
+class Sleeps(BaseOperator):
+    def __init__(self, n, **kwargs):
+        super().__init__(**kwargs)
+        self.n = n
+
+    def execute(self, context):
+        self.defer(trigger=TimeDeltaTrigger(timedelta(seconds={delay})), method_name="done")
+
+    def done(self, context, event=None):
+        return None
+
+
+with DAG("{dag_id}", schedule=None, start_date=datetime(2024, 1, 1), max_active_tasks={n}):
+    Sleeps.partial(task_id="sleeps").expand(n=list(range({n})))
+"""
+
+
+def run(tasks: int = 1000, delay: float = 180.0) -> dict:
+    """Run the benchmark in a child `manage.py benchmark deferred --inside`, on a fresh
+    ORCH_HOME and SQLite database, so it never touches the caller's."""
+    with tempfile.TemporaryDirectory(prefix="orch-deferred-bench-") as home:
+        env = {
+            **os.environ,
+            "ORCH_HOME": home,
+            "ORCH_DATABASE_URL": f"sqlite:///{home}/bench.db",
+            "ORCH_LOAD_EXAMPLES": "false",
+            "ORCH_LOG_LEVEL": "WARNING",
+        }
+        env.pop("ORCH_DAGS_FOLDER", None)
+        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+        subprocess.run([*manage, "migrate", "-v0"], env=env, check=True)
+        out = subprocess.run(
+            [
+                *manage, "benchmark", "deferred", "--inside",
+                "--deferred-tasks", str(tasks), "--defer-seconds", str(delay),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+        )  # fmt: skip
+        if out.returncode != 0:
+            raise RuntimeError(
+                f"the deferred benchmark failed (exit {out.returncode}):\n"
+                + "\n".join(out.stderr.strip().splitlines()[-20:])
+            )
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_inside(tasks: int, delay: float) -> dict[str, Any]:
+    from django.core.management import call_command
+
+    from dagruns.models import DagModel
+
+    dags = settings.ORCH.dags_folder
+    dags.mkdir(parents=True, exist_ok=True)
+    (dags / f"{DAG_ID}.py").write_text(DAG_FILE.format(dag_id=DAG_ID, n=tasks, delay=delay))
+    call_command("dag_processor", "--once", stdout=io.StringIO())
+    DagModel.objects.update(is_paused=False)
+    port = free_port()
+    env = {
+        **os.environ,
+        "ORCH_API_URL": f"http://127.0.0.1:{port}",
+        "ORCH_MAX_MAP_LENGTH": str(max(tasks, 1024)),
+    }
+    manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+    api = start_api_server(port, env)
+    scheduler = _start([*manage, "scheduler"], env)
+    triggerer = _start([*manage, "triggerer"], env)
+    load_before = round(os.getloadavg()[0], 2)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/admin/login/")
+        time.sleep(1.0)  # let the scheduler start its forkserver
+        measured = {"api_server": api, "scheduler": scheduler, "triggerer": triggerer}
+        with PeakRss(measured) as rss, _PeakDeferred() as peak:
+            cpu_before = tree_cpu(triggerer.pid)
+            figures = _measure(tasks, timeout=max(600.0, 10 * delay + 2 * tasks))
+            figures["triggerer_cpu_s"] = round(tree_cpu(triggerer.pid) - cpu_before, 2)
+        figures["peak_deferred_at_once"] = peak.value
+        figures["peak_rss_mb"] = rss.megabytes()
+        figures["peak_pss_mb"] = rss.pss_megabytes()
+    finally:
+        for proc in (api, scheduler, triggerer):
+            os.killpg(proc.pid, 15)
+        for proc in (api, scheduler, triggerer):
+            proc.wait(30)
+    figures["tasks"] = tasks
+    figures["defer_seconds"] = delay
+    figures["load_average_1m"] = {"before": load_before, "after": round(os.getloadavg()[0], 2)}
+    return figures
+
+
+def _start(argv: list[str], env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(argv, env=env, start_new_session=True, stdout=subprocess.DEVNULL)
+
+
+class _PeakDeferred:
+    """The most task instances deferred at the same time, sampled in a thread."""
+
+    def __init__(self) -> None:
+        self.value = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        from django.db import connection
+
+        from dagruns.models import TaskInstance
+
+        try:
+            while not self._stop.wait(0.25):
+                count = TaskInstance.objects.filter(state="deferred").count()
+                self.value = max(self.value, count)
+        finally:
+            connection.close()
+
+    def __enter__(self) -> _PeakDeferred:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _measure(tasks: int, timeout: float) -> dict[str, Any]:
+    from dagruns.actions.audit import Actor
+    from dagruns.actions.runs import do_trigger_dag
+    from dagruns.models import DagRun, TaskInstance
+    from dagruns.sdk.triggers.serde import decode
+
+    run = do_trigger_dag(DAG_ID, Actor(name="benchmark"))
+    deadline = time.monotonic() + timeout
+    while DagRun.objects.values_list("state", flat=True).get(pk=run.pk) not in (
+        "success",
+        "failed",
+    ):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{DAG_ID} did not finish within {timeout:g} s")
+        time.sleep(0.1)
+    run.refresh_from_db()
+    # Per resumed instance, from the trigger's moment: scheduled (the triggerer fired it),
+    # queued (the scheduler), started (the new runner's claim).
+    hops: dict[str, list[float]] = {"fire": [], "queue": [], "start": [], "total": []}
+    states: dict[str, int] = {}
+    for ti in TaskInstance.objects.filter(dag_run=run):
+        states[str(ti.state)] = states.get(str(ti.state), 0) + 1
+        event = (ti.next_kwargs or {}).get("event")
+        scheduled, queued, started = ti.scheduled_dttm, ti.queued_dttm, ti.start_date
+        if event is None or scheduled is None or queued is None or started is None:
+            continue
+        moment = decode(event)
+        hops["fire"].append((scheduled - moment).total_seconds())
+        hops["queue"].append((queued - scheduled).total_seconds())
+        hops["start"].append((started - queued).total_seconds())
+        hops["total"].append((started - moment).total_seconds())
+    total = hops["total"]
+    return {
+        "states": states,
+        "resumed": len(total),
+        "fire_to_resume_p50_ms": _percentile_ms(total, 0.5),
+        "fire_to_resume_p95_ms": _percentile_ms(total, 0.95),
+        "fire_to_resume_max_ms": _percentile_ms(total, 1.0),
+        "fire_to_resume_mean_ms": round(1000 * statistics.mean(total), 1) if total else None,
+        # Where the time goes (p50/p95 of each part): the triggerer's firing, the scheduler's
+        # queueing (with the wait for a free slot), the runner's start.
+        "moment_to_scheduled_ms": _p50_p95(hops["fire"]),
+        "scheduled_to_queued_ms": _p50_p95(hops["queue"]),
+        "queued_to_started_ms": _p50_p95(hops["start"]),
+        "wall_s": _wall_seconds(run),
+    }
+
+
+def _wall_seconds(run: Any) -> float | None:
+    """From the run's trigger to its end."""
+    if run.end_date is None or run.queued_at is None:
+        return None
+    return round((run.end_date - run.queued_at).total_seconds(), 2)
+
+
+def _percentile_ms(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(1000 * ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))], 1)
+
+
+def _p50_p95(values: list[float]) -> dict[str, float | None]:
+    return {"p50": _percentile_ms(values, 0.5), "p95": _percentile_ms(values, 0.95)}

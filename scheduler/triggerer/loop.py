@@ -1,0 +1,167 @@
+"""The triggerer's tick loop (`manage.py triggerer`): lease triggers, run them in the child,
+resume the task instances whose triggers fired.
+
+Each tick: restart the trigger runner child if it died; turn what it reported into resumed
+(or failed) task instances; then sync with the database: claim free triggers up to the
+capacity, start those we hold and do not run yet, cancel those we run but no longer hold
+(fired and deleted, their task cleared or timed out, or taken over by another triggerer
+after we missed heartbeats). Idle, it waits for the child to report, for a wake-up (a task
+deferred: dagruns/notify/trigger_wakeup.py), or at most a second.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from dagruns.actions.deferral import do_fail_trigger, do_fire_trigger
+from dagruns.models import Trigger
+from dagruns.notify.trigger_wakeup import TriggererWakeReceiver, wake_triggerers
+from scheduler.loops import TickLoop
+from scheduler.triggerer import lease
+from scheduler.triggerer.messages import TriggerFailed, TriggerFired
+from scheduler.triggerer.runner import TriggerRunnerProcess
+
+log = logging.getLogger(__name__)
+
+IDLE_TIMEOUT = 1.0
+
+
+@dataclass
+class TriggererReport:
+    """What one tick did: triggers started and cancelled, task instances resumed or failed."""
+
+    started: int = 0
+    cancelled: int = 0
+    fired: int = 0
+    failed: int = 0
+
+    @property
+    def work(self) -> int:
+        return self.started + self.cancelled + self.fired + self.failed
+
+
+class Triggerer(TickLoop[TriggererReport]):
+    job_type = lease.JOB_TYPE
+
+    def __init__(self, capacity: int | None = None) -> None:
+        super().__init__()
+        self.capacity = capacity or settings.ORCH.triggerer_capacity
+        threshold = float(settings.ORCH.triggerer_health_check_threshold)
+        # Several heartbeats per threshold, so one late tick does not hand our triggers over.
+        self.heartbeat_every = min(5.0, threshold / 4)
+        self.runner = TriggerRunnerProcess(
+            str(settings.ORCH.dags_folder), str(settings.ORCH.plugins_folder)
+        )
+        # Triggers the child runs for us now.
+        self.active: set[int] = set()
+        self._receiver: TriggererWakeReceiver | None = None
+
+    def run_once(self) -> TriggererReport:
+        """One tick (see the module docstring). Needs a Job row (run_forever makes one)."""
+        assert self.job is not None, "the triggerer runs under its Job row (its lease id)"
+        report = TriggererReport()
+        if self._receiver is not None:
+            self._receiver.drain()
+        if not self.runner.alive():
+            self._restart_runner()
+        self._handle_reports(report)
+        self._sync(report)
+        return report
+
+    def _restart_runner(self) -> None:
+        if self.runner.proc is not None:
+            log.error(
+                "the trigger runner (pid %s) exited with %s; starting a new one for %d trigger(s)",
+                self.runner.pid,
+                self.runner.proc.returncode,
+                len(self.active),
+            )
+            self.runner.stop()
+        self.runner.start()
+        self.active.clear()  # the new child runs nothing yet: _sync starts ours again
+
+    def _handle_reports(self, report: TriggererReport) -> None:
+        messages = self.runner.read()
+        if not messages:
+            return
+        now = timezone.now()
+        # One transaction for the batch: a thousand triggers firing together are one commit.
+        with transaction.atomic():
+            for message in messages:
+                if message.trigger_id not in self.active:
+                    continue  # cancelled meanwhile: its outcome is no longer ours to report
+                self.active.discard(message.trigger_id)
+                if isinstance(message, TriggerFired):
+                    report.fired += do_fire_trigger(message.trigger_id, message.payload, now=now)
+                elif isinstance(message, TriggerFailed):
+                    log.error("trigger %s failed: %s", message.trigger_id, message.traceback[0])
+                    report.failed += do_fail_trigger(message.trigger_id, message.traceback, now=now)
+
+    def _sync(self, report: TriggererReport) -> None:
+        assert self.job is not None
+        now = timezone.now()
+        held = lease.held_by(self.job.pk)
+        if len(held) < self.capacity:
+            held |= set(lease.claim(self.job.pk, self.capacity - len(held), now))
+        for trigger_id in self.active - held:
+            self.runner.cancel_trigger(trigger_id)
+            self.active.discard(trigger_id)
+            report.cancelled += 1
+        new = held - self.active
+        if not new:
+            return
+        for trigger in Trigger.objects.filter(pk__in=new).order_by("pk"):
+            try:
+                kwargs = trigger.kwargs
+            except Exception as exc:  # undecryptable (ORCH_FERNET_KEY changed): fail its task
+                reason = f"Could not read the kwargs of trigger {trigger.pk}: {exc}"
+                do_fail_trigger(trigger.pk, [reason])
+                report.failed += 1
+                continue
+            if self.runner.start_trigger(trigger.pk, trigger.classpath, kwargs):
+                self.active.add(trigger.pk)
+                report.started += 1
+
+    # -- the loop's hooks (scheduler/loops.py) --------------------------------------------
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        self.runner.start()
+        self._receiver = TriggererWakeReceiver()
+        try:
+            yield
+        finally:
+            self._receiver.close()
+            self._receiver = None
+            self.runner.stop()
+            if self.job is not None:
+                # Hand our triggers over at once instead of after the health threshold.
+                released = lease.release(self.job.pk)
+                if released:
+                    wake_triggerers()
+                    log.info("stopping: released %d trigger(s) to other triggerers", released)
+
+    def wake_handles(self) -> list[Any]:
+        handles: list[Any] = []
+        if self.runner.alive():
+            handles.append(self.runner.fileno())
+        if self._receiver is not None:
+            handles.append(self._receiver.sock)
+        return handles
+
+    def idle_timeout(self) -> float:
+        return min(IDLE_TIMEOUT, self.heartbeat_every)
+
+    def describe(self, report: TriggererReport) -> str | None:
+        return (
+            f"triggers: {report.started} started, {report.cancelled} cancelled, "
+            f"{report.fired} fired, {report.failed} failed"
+        )

@@ -1,0 +1,56 @@
+"""The typed messages between the triggerer and its trigger runner child (one JSON per line).
+
+Pure pydantic, no Django: both ends import it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StartTrigger(_Message):
+    """Build `classpath(**kwargs)` (kwargs encoded by dagruns/sdk/triggers/serde.py) and run it."""
+
+    op: Literal["start"] = "start"
+    trigger_id: int
+    classpath: str
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+
+
+class CancelTrigger(_Message):
+    """Stop running the trigger (its task resumed, was cleared, or another triggerer has it)."""
+
+    op: Literal["cancel"] = "cancel"
+    trigger_id: int
+
+
+class TriggerFired(_Message):
+    """The trigger yielded its first event (payload encoded); it has been stopped."""
+
+    op: Literal["fired"] = "fired"
+    trigger_id: int
+    payload: Any = None
+
+
+class TriggerFailed(_Message):
+    """The trigger could not be built, raised, or ended without an event; it has stopped."""
+
+    op: Literal["failed"] = "failed"
+    trigger_id: int
+    traceback: list[str]
+
+
+ToRunner = Annotated[StartTrigger | CancelTrigger, Field(discriminator="op")]
+FromRunner = Annotated[TriggerFired | TriggerFailed, Field(discriminator="op")]
+TO_RUNNER: TypeAdapter[Any] = TypeAdapter(ToRunner)
+FROM_RUNNER: TypeAdapter[Any] = TypeAdapter(FromRunner)
+
+
+def frame(message: _Message) -> bytes:
+    return message.model_dump_json().encode() + b"\n"

@@ -1,0 +1,1 @@
+from tests.dagruns.sdk.airflow_compat.conftest import shim  # noqa: F401

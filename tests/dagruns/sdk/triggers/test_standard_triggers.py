@@ -1,0 +1,99 @@
+"""The standard provider's triggers: what they serialize to and when they fire."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from dagruns.sdk import DateTimeTrigger, FileTrigger, TimeDeltaTrigger, TriggerEvent
+
+
+def first_event(trigger, timeout: float = 30.0) -> TriggerEvent:
+    async def first():
+        async for event in trigger.run():
+            return event
+        raise AssertionError("the trigger ended without an event")
+
+    return asyncio.run(asyncio.wait_for(first(), timeout))
+
+
+def test_a_datetime_trigger_serializes_to_airflows_classpath_and_its_moment_in_utc():
+    moment = datetime(2030, 1, 1, 12, tzinfo=UTC)
+    assert DateTimeTrigger(moment).serialize() == (
+        "airflow.providers.standard.triggers.temporal.DateTimeTrigger",
+        {"moment": moment, "end_from_trigger": False},
+    )
+
+
+def test_a_datetime_trigger_refuses_naive_datetimes_and_other_types():
+    with pytest.raises(ValueError, match="naive"):
+        DateTimeTrigger(datetime(2030, 1, 1))
+    with pytest.raises(TypeError, match="datetime.datetime"):
+        DateTimeTrigger("2030-01-01")  # type: ignore[arg-type]
+
+
+def test_ending_the_task_from_the_trigger_is_refused_by_name():
+    with pytest.raises(ValueError, match="end_from_trigger"):
+        DateTimeTrigger(datetime(2030, 1, 1, tzinfo=UTC), end_from_trigger=True)
+
+
+def test_a_timedelta_trigger_is_the_datetime_trigger_of_now_plus_delta():
+    before = datetime.now(UTC)
+    classpath, kwargs = TimeDeltaTrigger(timedelta(hours=1)).serialize()
+    assert classpath.endswith("temporal.DateTimeTrigger")
+    assert before + timedelta(hours=1) <= kwargs["moment"] <= datetime.now(UTC) + timedelta(hours=1)
+
+
+def test_a_datetime_trigger_fires_with_its_moment_once_it_passed():
+    moment = datetime.now(UTC) + timedelta(milliseconds=50)
+    event = first_event(DateTimeTrigger(moment))
+    assert event == TriggerEvent(moment)
+    assert datetime.now(UTC) >= moment
+
+
+def test_a_file_trigger_fires_for_a_matching_file(tmp_path):
+    (tmp_path / "data_1.csv").write_text("x")
+    trigger = FileTrigger(str(tmp_path / "data_*.csv"), poke_interval=0.01)
+    assert first_event(trigger) == TriggerEvent(True)
+
+
+def test_a_file_trigger_fires_for_a_directory_holding_a_file(tmp_path):
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "inbox" / "a").write_text("x")
+    assert first_event(FileTrigger(str(tmp_path / "inbox"), poke_interval=0.01)).payload is True
+
+
+def test_a_file_trigger_keeps_waiting_until_the_file_appears(tmp_path):
+    target = tmp_path / "late.txt"
+    pokes = []
+
+    trigger = FileTrigger(str(target), poke_interval=0.01)
+    original_sleep = asyncio.sleep
+
+    async def sleep_and_count(delay):  # the file appears during the third wait
+        pokes.append(delay)
+        if len(pokes) == 3:
+            target.write_text("now")
+        await original_sleep(0)
+
+    async def first():
+        asyncio.sleep = sleep_and_count  # type: ignore[assignment]
+        try:
+            async for event in trigger.run():
+                return event
+        finally:
+            asyncio.sleep = original_sleep  # type: ignore[assignment]
+
+    assert asyncio.run(first()) == TriggerEvent(True)
+    assert pokes == [0.01, 0.01, 0.01]
+
+
+def test_a_file_trigger_serializes_with_airflows_fields_and_takes_poll_interval():
+    assert FileTrigger("/x/*.csv", recursive=True, poll_interval=2).serialize() == (
+        "airflow.providers.standard.triggers.file.FileTrigger",
+        {"filepath": "/x/*.csv", "recursive": True, "poke_interval": 2.0},
+    )
+    with pytest.raises(TypeError, match="unexpected arguments: colour"):
+        FileTrigger("/x", colour="red")

@@ -1,0 +1,46 @@
+"""`manage.py benchmark deferred`: its option checks, and the shape of its JSON from a tiny real
+run (figures are never asserted)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from tests.processes import ROOT
+
+
+@pytest.mark.parametrize(
+    "argv", [["--deferred-tasks", "0"], ["--defer-seconds", "0"], ["--defer-seconds", "-1"]]
+)
+def test_bad_deferred_options_are_errors_naming_them(argv):
+    with pytest.raises(CommandError, match="--deferred-tasks must be at least 1"):
+        call_command("benchmark", "deferred", *argv)
+
+
+@pytest.mark.slow
+def test_the_deferred_suite_reports_resume_delays_and_the_triggerers_footprint(tmp_path):
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ORCH_")}
+    env["ORCH_HOME"] = str(tmp_path / "caller")
+    out = subprocess.run(
+        [
+            sys.executable, str(ROOT / "manage.py"), "benchmark", "deferred",
+            "--deferred-tasks", "3", "--defer-seconds", "3",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    figures = json.loads(out.stdout)["deferred"]
+    assert figures["states"] == {"success": 3}
+    assert figures["resumed"] == 3
+    assert {"fire_to_resume_p50_ms", "fire_to_resume_p95_ms", "triggerer_cpu_s"} <= set(figures)
+    assert set(figures["peak_rss_mb"]) == {"api_server", "scheduler", "triggerer"}
