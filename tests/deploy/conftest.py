@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.brokers import redis_server  # noqa: F401  (a fixture: tests/deploy/test_worker_probe)
 from tests.deploy.manifests import EXAMPLE_OVERLAY, REPO, render
 
 
