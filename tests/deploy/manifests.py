@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,3 +65,9 @@ def containers(objects: list[dict[str, Any]]) -> Iterator[Container]:
 
 def by_kind_and_name(objects: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
     return {(obj["kind"], obj["metadata"]["name"]): obj for obj in objects}
+
+
+def local_argv(argv: list[str]) -> list[str]:
+    """A container's command line with this checkout's interpreter and manage.py."""
+    swap = {"python": sys.executable, "/app/manage.py": str(REPO / "manage.py")}
+    return [swap.get(word, word) for word in argv]

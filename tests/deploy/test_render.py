@@ -24,6 +24,8 @@ EXPECTED = {
     ("PersistentVolumeClaim", "orchestrator-dags"),
     ("PersistentVolumeClaim", "orchestrator-logs"),
     ("Namespace", "orchestrator"),
+    ("PodDisruptionBudget", "orchestrator-api-server"),
+    ("PodDisruptionBudget", "orchestrator-scheduler"),
 }
 
 
@@ -114,3 +116,13 @@ def test_the_dags_volume_is_read_write_many_and_mounted_at_orch_dags_folder(rend
         "orchestrator-triggerer",
         "orchestrator-celery-worker",
     } <= mounted_by
+
+
+def test_each_disruption_budget_selects_the_pods_of_its_deployment(rendered):
+    objects = by_kind_and_name(rendered)
+    budgets = [obj for obj in rendered if obj["kind"] == "PodDisruptionBudget"]
+    for budget in budgets:
+        name = budget["metadata"]["name"]
+        labels = objects["Deployment", name]["spec"]["template"]["metadata"]["labels"]
+        assert budget["spec"]["selector"]["matchLabels"].items() <= labels.items(), name
+        assert budget["spec"]["minAvailable"] < objects["Deployment", name]["spec"]["replicas"]

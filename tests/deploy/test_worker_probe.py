@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.celery_workers import Worker
-from tests.deploy.manifests import REPO, containers
+from tests.deploy.manifests import REPO, containers, local_argv
 from tests.polling import wait_until
 
 pytestmark = [pytest.mark.sqlite_only, pytest.mark.slow]  # no database: Redis and a worker
@@ -20,12 +20,6 @@ pytestmark = [pytest.mark.sqlite_only, pytest.mark.slow]  # no database: Redis a
 
 def worker_container(rendered):
     return next(c for c in containers(rendered) if c.spec["name"] == "celery-worker")
-
-
-def local_argv(argv: list[str]) -> list[str]:
-    """The container's command line with this checkout's interpreter and manage.py."""
-    swap = {"python": sys.executable, "/app/manage.py": str(REPO / "manage.py")}
-    return [swap.get(word, word) for word in argv]
 
 
 def pod_env(broker_url: str) -> dict[str, str]:
