@@ -10,7 +10,19 @@ from django.templatetags.static import static
 from django.urls import path, register_converter
 from django.views.generic.base import RedirectView
 
-from dagruns.views import actions, auth, code, dags, gantt, graph, grid, logs, pages, runs
+from dagruns.views import (
+    actions,
+    assets,
+    auth,
+    code,
+    dags,
+    gantt,
+    graph,
+    grid,
+    logs,
+    pages,
+    runs,
+)
 from dagruns.views import backfills as backfill_views
 from dagruns.views import callback_log as callback_log_views
 from dagruns.views import task_instance as ti
@@ -43,6 +55,8 @@ urlpatterns = [
     path("logout/", auth.logout, name="logout"),
     path("import-errors/", pages.import_errors, name="import_errors"),
     path("audit/", pages.audit, name="audit"),
+    path("assets/", assets.asset_list, name="assets"),
+    path("assets/<int:asset_id>/", assets.asset_detail, name="asset"),
     path(
         f"{RUN_TASK}/mapped/<int:map_index>/logs/<int:try_number>/download",
         logs.log_download,

@@ -144,6 +144,10 @@ def serialize_task(task: BaseOperator) -> dict[str, Any]:
     data = _serialize_task(task)
     if task.task_display_name != task.task_id:  # only when set: older DAGs keep their hash
         data["task_display_name"] = task.task_display_name
+    for argument in ("inlets", "outlets"):  # only when set, for the same reason
+        assets = getattr(task, argument, None)
+        if assets:
+            data[argument] = [item.encode() for item in assets]
     return data
 
 

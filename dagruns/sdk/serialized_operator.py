@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from .assets.definitions import decode_condition
 from .baseoperator import BaseOperator
 from .exceptions import AirflowException
 from .params import ParamsDict
@@ -168,4 +169,6 @@ class SerializedOperator(BaseOperator):
             on_success_callback=callback("has_on_success_callback"),
             on_failure_callback=callback("has_on_failure_callback"),
             on_retry_callback=callback("has_on_retry_callback"),
+            inlets=[decode_condition(item) for item in data.get("inlets") or []],
+            outlets=[decode_condition(item) for item in data.get("outlets") or []],
         )

@@ -21,6 +21,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from pydantic import TypeAdapter
 
 from dagruns.actions.connections import connection_fields
+from dagruns.domain.assets import schedule_condition
 from dagruns.domain.crypto import DecryptionError
 from dagruns.domain.masking import masked
 from dagruns.models import (
@@ -120,6 +121,7 @@ def dag_details(model: DagModel, version: DagVersion | None, active_runs: int) -
             if isinstance(timeout, int | float)
             else None,
             "doc_md": serialized.get("doc_md"),
+            "asset_expression": _asset_expression(serialized),
             "start_date": _parse(serialized.get("start_date")),
             "end_date": _parse(serialized.get("end_date")),
             "is_paused_upon_creation": serialized.get("is_paused_upon_creation"),
@@ -344,3 +346,9 @@ def event_log(event: AuditEvent) -> dict[str, Any]:
         "dag_display_name": event.dag_id or None,
         "task_display_name": event.task_id or None,
     }
+
+
+def _asset_expression(serialized: dict[str, Any]) -> dict[str, Any] | None:
+    """Airflow's display form of the DAG's asset schedule (None for other schedules)."""
+    condition = schedule_condition(serialized)
+    return condition.as_expression() if condition is not None else None
