@@ -122,27 +122,27 @@ class TriggerRunner:
             self.send(TriggerFailed(trigger_id=trigger_id, traceback=lines + _traceback()))
             return
         trigger.trigger_id = trigger_id
+        events: Any = None
         try:
-            async for event in trigger.run():
-                self.send(
-                    TriggerFired(
-                        trigger_id=trigger_id,
-                        payload=encode(event.payload, f"the event of trigger {message.classpath}"),
-                    )
-                )
-                return
-            self.send(
-                TriggerFailed(
-                    trigger_id=trigger_id,
-                    traceback=[f"Trigger {message.classpath} exited without sending an event"],
-                )
-            )
+            events = trigger.run()
+            # Only the first event counts: the task resumes with it (Airflow's rule).
+            event = await events.__anext__()
+            where = f"the event of trigger {message.classpath}"
+            self.send(TriggerFired(trigger_id=trigger_id, payload=encode(event.payload, where)))
+        except StopAsyncIteration:
+            ended = f"Trigger {message.classpath} exited without sending an event"
+            self.send(TriggerFailed(trigger_id=trigger_id, traceback=[ended]))
         except asyncio.CancelledError:
             raise
         except Exception:
             lines = [f"Trigger {message.classpath} (trigger {trigger_id}) failed:"]
             self.send(TriggerFailed(trigger_id=trigger_id, traceback=lines + _traceback()))
         finally:
+            # Close the generator here, in this task, rather than leave it to the garbage
+            # collector (its `finally` blocks run now, with the loop still running).
+            with contextlib.suppress(Exception):
+                if events is not None:
+                    await events.aclose()
             try:
                 await trigger.cleanup()
             except Exception:

@@ -112,7 +112,8 @@ class Triggerer(TickLoop[TriggererReport]):
                 if isinstance(message, TriggerFired):
                     report.fired += do_fire_trigger(message.trigger_id, message.payload, now=now)
                 elif isinstance(message, TriggerFailed):
-                    log.error("trigger %s failed: %s", message.trigger_id, message.traceback[0])
+                    first = message.traceback[0] if message.traceback else "(no traceback)"
+                    log.error("trigger %s failed: %s", message.trigger_id, first)
                     report.failed += do_fail_trigger(message.trigger_id, message.traceback, now=now)
 
     def _sync(self, report: TriggererReport) -> None:

@@ -160,3 +160,17 @@ def test_trigger_log_lines_go_to_the_deferred_trys_log_with_stored_secrets_maske
     log = ti_log_path(TaskInstance.objects.get(pk=running.pk)).read_text()
     assert "[triggerer] waiting" in log and "pa55word-xyz" not in log
     assert "for no one" not in log
+
+
+def test_why_waiting_names_the_trigger_its_triggerer_and_the_timeout(running):
+    from dagruns.actions.waiting import why_waiting
+
+    defer(running, timeout=timedelta(minutes=5))
+    ti = TaskInstance.objects.get(pk=running.pk)
+    [reason] = [r for r in why_waiting(ti) if r.name == "Task Instance State"]
+    assert f"waiting for its trigger {CLASSPATH} to fire" in reason.reason
+    assert "no triggerer has taken it yet" in reason.reason and "times out at" in reason.reason
+    assert reason.code == CLASSPATH
+    Trigger.objects.update(triggerer_id=42)
+    [reason] = [r for r in why_waiting(ti) if r.name == "Task Instance State"]
+    assert "triggerer 42 runs it" in reason.reason
