@@ -5,6 +5,8 @@ buttons and is refused when posting anyway."""
 
 from __future__ import annotations
 
+import shlex
+
 import pytest
 
 from dagruns.actions.audit import Actor
@@ -219,14 +221,25 @@ def test_the_page_reconnects_and_catches_up_after_the_server_restarts(pages, liv
     assert_no_reload(page)
 
 
+# Half the ticks, then a wait for the test's go-ahead, then the rest: the page is open on a
+# running try however slow the machine, and the second half can only arrive by streaming.
 TICKS = """
 with DAG("ui_ticks", schedule=None, start_date=START) as dag:
-    BashOperator(task_id="ticker", bash_command="for i in 1 2 3 4 5 6 7 8; do echo tick $i; sleep 0.7; done")
+    BashOperator(
+        task_id="ticker",
+        bash_command=(
+            "for i in 1 2 3 4; do echo tick $i; done; "
+            "while [ ! -e {release} ]; do sleep 0.05; done; "
+            "for i in 5 6 7 8; do echo tick $i; sleep 0.2; done"
+        ),
+    )
 """
 
 
 def test_the_log_of_a_running_try_streams_new_lines(pages, live_env):
-    write_dag(live_env, "ui_ticks", TICKS)
+    release = live_env.home / "ticks.release"
+    release.unlink(missing_ok=True)
+    write_dag(live_env, "ui_ticks", TICKS.format(release=shlex.quote(str(release))))
     run = do_trigger_dag("ui_ticks", Actor(name="test"))
     wait_until(
         lambda: TaskInstance.objects.get(dag_run=run, task_id="ticker").state == "running",
@@ -237,6 +250,10 @@ def test_the_log_of_a_running_try_streams_new_lines(pages, live_env):
     wait_socket(page)
     mark_no_reload(page)
     page.wait_for_selector(".log-tail", state="attached")
+    page.wait_for_function(
+        "() => document.querySelector('.log-body').innerText.includes('tick 4')", timeout=30_000
+    )
+    release.touch()
     page.wait_for_function(
         "() => document.querySelector('.log-body').innerText.includes('tick 8')", timeout=30_000
     )

@@ -122,6 +122,9 @@ def test_a_deferred_task_resumes_at_its_method_with_the_event_in_the_same_try(en
     assert not Trigger.objects.exists()
     log = ti_log_path(ti).read_text()
     assert "Pausing task as DEFERRED" in log and "Resuming" in log
+    # The trigger's own lines, from the triggerer, between the two runners' lines.
+    deferred_at, resumed_at = log.index("Pausing task as DEFERRED"), log.index("Resuming")
+    assert deferred_at < log.index("[triggerer]") < log.index("trigger starting") < resumed_at
 
 
 def test_a_trigger_that_raises_fails_the_task_with_its_traceback(engine, triggerer):

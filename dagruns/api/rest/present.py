@@ -22,6 +22,7 @@ from pydantic import TypeAdapter
 
 from dagruns.actions.connections import connection_fields
 from dagruns.domain.assets import schedule_condition
+from dagruns.domain.crypto import DecryptionError
 from dagruns.domain.masking import masked
 from dagruns.models import (
     AuditEvent,
@@ -32,9 +33,11 @@ from dagruns.models import (
     DagVersion,
     TaskInstance,
     TaskInstanceHistory,
+    Trigger,
     Variable,
     XCom,
 )
+from dagruns.sdk.triggers.serde import decode_kwargs
 
 FILE_TOKEN_SALT = "orchestrator.rest.file_token"
 _NOT_PERIODIC = {"None", "@once", "NullTimetable", "OnceTimetable"}
@@ -219,9 +222,25 @@ def task_instance(ti: TaskInstance) -> dict[str, Any]:
             "note": masked(ti.note) or None,
             "rendered_map_index": masked(ti.rendered_map_index) or None,
             "rendered_fields": masked(ti.rendered_fields or {}),
+            "trigger": trigger_response(ti.trigger) if ti.trigger is not None else None,
         }
     )
     return data
+
+
+def trigger_response(row: Trigger) -> dict[str, Any]:
+    """Airflow's TriggerResponse; the kwargs as the text of their Python values, masked."""
+    try:
+        kwargs = _python_text(masked(decode_kwargs(row.kwargs)))
+    except DecryptionError as exc:
+        kwargs = f"<{exc}>"
+    return {
+        "id": row.pk,
+        "classpath": row.classpath,
+        "kwargs": kwargs,
+        "created_date": row.created_date,
+        "triggerer_id": row.triggerer_id,
+    }
 
 
 def task_instance_try(ti: TaskInstance | TaskInstanceHistory) -> dict[str, Any]:
