@@ -118,3 +118,11 @@ def test_queued_events_can_be_read_per_pair_and_deleted(viewer, user, assets):
     assert not AssetDagRunQueue.objects.exists()
     assert AuditEvent.objects.filter(event="delete_queued_asset_events").count() == 1
     assert user.delete(f"/assets/{assets.pk}/queuedEvents").status_code == 404
+
+
+def test_dag_details_give_the_asset_expression(viewer, assets):
+    details = viewer.get("/dags/consumer/details").json()
+    assert details["asset_expression"] == {
+        "all": [{"asset": {"uri": "s3://bucket/orders", "name": "orders", "group": "asset"}}]
+    }
+    assert viewer.get("/dags/producer/details").json()["asset_expression"] is None
