@@ -18,6 +18,7 @@ from dagruns.views import (
     gantt,
     graph,
     grid,
+    home,
     logs,
     pages,
     run,
@@ -53,6 +54,7 @@ urlpatterns = [
     path("", dags.dag_list, name="dags"),
     path("login/", auth.login, name="login"),
     path("logout/", auth.logout, name="logout"),
+    path("home/", home.home, name="home"),
     path("import-errors/", pages.import_errors, name="import_errors"),
     path("audit/", pages.audit, name="audit"),
     path(
