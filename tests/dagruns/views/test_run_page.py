@@ -122,3 +122,9 @@ def test_the_run_page_costs_the_same_queries_whatever_the_tasks(viewer, etl):
         return len(ctx.captured_queries)
 
     assert queries(f"/dags/etl/runs/{small.run_id}") == queries(f"/dags/big/runs/{big.run_id}")
+
+
+def test_the_gantt_and_the_audit_log_link_the_run(viewer, user, failed_run):
+    user.post("/dags/etl/runs/manual__1/note", {"note": "seen"})
+    for path in ("/dags/etl/gantt?run_id=manual__1", "/audit/"):
+        assert 'href="/dags/etl/runs/manual__1"' in viewer.get(path).content.decode(), path
