@@ -90,4 +90,6 @@ def run_note(request, dag_id: str, run_id: str):
         context["note_text"] = request.POST.get("note", "")
     else:
         context["note_saved"] = True
-    return render(request, "dagruns/_run_note.html", context)
+    # htmx swaps the note card; a plain form post gets the whole page with the error.
+    template = "dagruns/_run_note.html" if getattr(request, "htmx", False) else "dagruns/run.html"
+    return render(request, template, context)

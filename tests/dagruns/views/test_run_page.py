@@ -78,6 +78,7 @@ def test_a_user_edits_the_note_in_place(user, viewer, failed_run):
     assert AuditEvent.objects.filter(event="set_dag_run_note", run_id="manual__1").exists()
     too_long = user.post("/dags/etl/runs/manual__1/note", {"note": "x" * 1001})
     assert "at most 1000 characters" in too_long.content.decode()
+    assert 'id="run-details"' in too_long.content.decode()  # the whole page, not a fragment
     assert DagRun.objects.get().note == "fixed"
     assert viewer.post("/dags/etl/runs/manual__1/note", {"note": "no"}).status_code == 403
 
@@ -128,3 +129,7 @@ def test_the_gantt_and_the_audit_log_link_the_run(viewer, user, failed_run):
     user.post("/dags/etl/runs/manual__1/note", {"note": "seen"})
     for path in ("/dags/etl/gantt?run_id=manual__1", "/audit/"):
         assert 'href="/dags/etl/runs/manual__1"' in viewer.get(path).content.decode(), path
+
+
+def test_the_runs_list_names_who_triggered_each_run(viewer, failed_run):
+    assert "ui · uma" in viewer.get("/dags/etl/runs").content.decode()
