@@ -133,3 +133,13 @@ def test_the_gantt_and_the_audit_log_link_the_run(viewer, user, failed_run):
 
 def test_the_runs_list_names_who_triggered_each_run(viewer, failed_run):
     assert "ui · uma" in viewer.get("/dags/etl/runs").content.decode()
+
+
+def test_a_generated_run_id_with_a_plus_and_colons_has_a_working_page(user, etl):
+    run = add_run(etl, "manual__2024-01-01T00:00:00+00:00", states={"extract": "failed"})
+    page = user.get("/dags/etl/runs/manual__2024-01-01T00:00:00+00:00")
+    assert page.status_code == 200 and page.context["run"].pk == run.pk
+    html = page.content.decode()
+    assert 'action="/dags/etl/runs/manual__2024-01-01T00:00:00+00:00/note"' in html
+    user.post("/dags/etl/runs/manual__2024-01-01T00:00:00+00:00/note", {"note": "plus"})
+    assert DagRun.objects.get(pk=run.pk).note == "plus"
