@@ -300,8 +300,13 @@ def do_clear_run(
 
 
 def _reopen_runs(run_pks: set[int], now: datetime) -> None:
+    # A reopened run starts again now (Airflow resets a cleared run's start_date), so its
+    # duration counts from its latest start, not from the first one.
     DagRun.objects.filter(pk__in=run_pks).exclude(state=DagRunState.RUNNING).update(
-        state=DagRunState.RUNNING, end_date=None, clear_number=F("clear_number") + 1
+        state=DagRunState.RUNNING,
+        start_date=now,
+        end_date=None,
+        clear_number=F("clear_number") + 1,
     )
 
 

@@ -53,6 +53,11 @@ def ti_url(dag_id: str, run_id: str, task_id: str) -> str:
 
 
 @register.simple_tag
+def run_url(dag_id: str, run_id: str) -> str:
+    return urls.run_url(dag_id, run_id)
+
+
+@register.simple_tag
 def dag_url(dag_id: str, tab: str = "grid") -> str:
     return urls.dag_url(dag_id, tab)
 

@@ -29,6 +29,7 @@ from dagruns.actions.runs import TriggerError, do_trigger_dag
 from dagruns.actions.task_instances import (
     InvalidSelection,
     do_clear,
+    do_clear_run,
     do_delete_run,
     do_mark_state,
     do_set_run_state,
@@ -336,6 +337,42 @@ def clear(request, dag_id: str):
         "items": _items(tis, None),
         "explain": "These task instances go back to no status and run again with a new try "
         "(their earlier tries and logs are kept). Running ones are stopped.",
+        "next": _next_url(request, dag_url(dag.dag_id)),
+    }
+    return _render(request, "dagruns/_confirm.html", context)
+
+
+@user_required
+def clear_run(request, dag_id: str):
+    """Clear a whole run: all its task instances, or only the failed ones (Airflow's clear of
+    a DAG run), listing what will be cleared before the confirmation."""
+    dag = get_dag(dag_id)
+    run = get_run(dag_id, _param(request, "run_id"))
+    flags = _flags(request, {flag: False for flag in FLAGS})
+    only_failed = flags["only_failed"]
+    actor = Actor(user=request.user)
+    tis = do_clear_run(dag.dag_id, run.run_id, actor, only_failed=only_failed, dry_run=True)
+    if request.method == "POST" and request.POST.get("confirm") == "1":
+        done = do_clear_run(dag.dag_id, run.run_id, actor, only_failed=only_failed)
+        return _done(
+            request,
+            f"Cleared {len(done)} task instance(s) of run {run.run_id}.",
+            dag_url(dag.dag_id),
+        )
+    context = {
+        "dag": dag,
+        "run": run,
+        "title": "Clear a DAG run",
+        "verb": "Clear",
+        "action_url": dag_url(dag.dag_id, "clear_run"),
+        "task_ids": [],
+        "flags": {"only_failed": only_failed},
+        "flag_labels": (
+            ("only_failed", "Only failed", "only failed and upstream-failed task instances"),
+        ),
+        "items": _items(tis, None),
+        "explain": "These task instances go back to no status and run again with a new try "
+        "(their earlier tries and logs are kept); the run starts again. Running ones are stopped.",
         "next": _next_url(request, dag_url(dag.dag_id)),
     }
     return _render(request, "dagruns/_confirm.html", context)

@@ -172,6 +172,7 @@ def dag_run(run: DagRun) -> dict[str, Any]:
         "run_type": run.run_type,
         "state": run.state,
         "triggered_by": run.triggered_by or None,
+        "triggering_user_name": run.triggering_user_name or None,
         "conf": run.conf,
         "note": masked(run.note) or None,
         "dag_versions": [version] if version else [],
