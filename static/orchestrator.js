@@ -257,10 +257,38 @@
   }
 
   /* --- logs ------------------------------------------------------------------------------ */
+  // Wrap (on by default) and full screen (off) are remembered for every log in localStorage.
+  function logPref(name) {
+    var fallback = name === "wrap" ? "1" : "0";
+    try { return (localStorage.getItem("orch-log-" + name) || fallback) === "1"; } catch (e) { return fallback === "1"; }
+  }
+  function applyLogPrefs(root) {
+    var wrap = logPref("wrap"), full = logPref("fullscreen");
+    $all(".log", root).concat(root.classList && root.classList.contains("log") ? [root] : []).forEach(function (log) {
+      var body = $(".log-body", log); if (body) body.classList.toggle("nowrap", !wrap);
+      log.classList.toggle("fullscreen", full);
+      $all("[data-log-toggle]", log).forEach(function (btn) {
+        btn.setAttribute("aria-pressed", (btn.dataset.logToggle === "wrap" ? wrap : full) ? "true" : "false");
+      });
+    });
+  }
+  function setLogPref(name, on) {
+    try { localStorage.setItem("orch-log-" + name, on ? "1" : "0"); } catch (e) { /* private mode */ }
+    applyLogPrefs(document);
+  }
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest && e.target.closest("[data-log-toggle]");
+    if (btn) setLogPref(btn.dataset.logToggle, !logPref(btn.dataset.logToggle));
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Escape" && logPref("fullscreen") && !($("#modal") || {}).open) setLogPref("fullscreen", false);
+  });
+
   document.addEventListener("htmx:load", function (e) {
     var el = e.detail.elt;
     if (!el || !el.classList) return;
     if (el.id === "grid") applyCollapsed();
+    if (el.classList.contains("log") || el.querySelector(".log")) applyLogPrefs(el);
     if (el.classList.contains("log-tail")) {
       var body = el.closest(".log-body");
       if (body && body.dataset.stick === "1") body.scrollTop = body.scrollHeight;
@@ -273,6 +301,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     applyCollapsed();
+    applyLogPrefs(document);
     $all(".log-body").forEach(function (body) { body.scrollTop = body.scrollHeight; });
   });
 })();
