@@ -10,9 +10,10 @@ block (a closed <details>) adds the lines it hides to the counter itself (`--n`,
 - Tracebacks: from `Traceback (most recent call last):` through the exception line, chained
   tracebacks ("During handling of the above exception…") included, are ERROR lines. One
   longer than TRACEBACK_FOLD_LINES folds its frames, leaving header and exception visible.
-- Groups: `::group::name` … `::endgroup::` fold as in Airflow 3's log view; a group is shown
-  closed unless an error is inside. A chunk closes the groups still open at its end (a page
-  must be balanced HTML); an `::endgroup::` whose start is in another chunk is shown as is.
+- Groups: `::group::name` … `::endgroup::` (a line of their own, or the message of a log line)
+  fold as in Airflow 3's log view; a group is shown closed unless an error is inside. A chunk
+  closes the groups still open at its end (a page must be balanced HTML); an `::endgroup::`
+  whose start is in another chunk is shown as is.
 """
 
 from __future__ import annotations
@@ -38,6 +39,14 @@ def line_level(line: str) -> str | None:
     """The level of a formatted log line (`ERROR`), or None for any other line."""
     match = LEVEL_RE.match(line)
     return match.group(1) if match else None
+
+
+def message(line: str) -> str:
+    """The message of a formatted log line (what follows `LEVEL - `), else the whole line,
+    stripped: where a `::group::` marker is looked for (a task's print() or a subprocess's
+    output reaches the log as the message of an INFO line)."""
+    match = LEVEL_RE.match(line)
+    return (line[match.end() :] if match else line).strip()
 
 
 def classify(lines: list[str]) -> list[str | None]:
@@ -107,7 +116,7 @@ def _traceback_ends(levels: list[str | None], lines: list[str]) -> dict[int, int
                 j < len(lines)
                 and levels[j] == "ERROR"
                 and j - i - 1 > TRACEBACK_FOLD_LINES
-                and not any(x.startswith((GROUP_START, GROUP_END)) for x in inner)
+                and not any(message(x).startswith((GROUP_START, GROUP_END)) for x in inner)
             ):
                 ends[i] = j
             i = j
@@ -147,7 +156,7 @@ def render(lines: list[str]) -> str:
         if tb_end is not None and index == tb_end:
             close()
             tb_end = None
-        stripped = text.strip()
+        stripped = message(text)
         if stripped.startswith(GROUP_START) and tb_end is None:
             name = stripped[len(GROUP_START) :].strip() or "group"
             head = f'<div class="l">{escape(name)}</div>'

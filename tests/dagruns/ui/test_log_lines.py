@@ -107,3 +107,16 @@ def test_a_group_left_open_at_the_chunk_end_is_closed_and_a_stray_end_shown():
     html = render(["::group::open", "x"])
     assert html.endswith("</details>")
     assert render(["::endgroup::"]) == '<div class="l">::endgroup::</div>'
+
+
+def test_markers_in_the_message_of_a_log_line_fold_too():
+    # BashOperator's output reaches the log as INFO lines.
+    lines = [
+        _line("INFO", "::group::Setting up"),
+        _line("INFO", "step"),
+        _line("INFO", "::endgroup::"),
+    ]
+    html = render(lines)
+    assert '<details class="lg lg-group" data-style="--n: 1">' in html
+    assert "Setting up" in html
+    assert _count_lines(html) == len(lines)
