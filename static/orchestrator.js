@@ -11,7 +11,7 @@
 (function () {
   "use strict";
 
-  var state = { opened: 0, socketOpen: false, lastRefresh: 0, logPending: {} };
+  var state = { opened: 0, socketOpen: false, lastRefresh: 0, logPending: {}, pending: {} };
   window.orchLive = state;
 
   // The ws extension's default backoff is exponential with full jitter (up to 64 s): after a
@@ -79,6 +79,10 @@
   function refresh(region) {
     var name = region.dataset.liveEvent || "orch:refresh";
     if (name === "orch:log") return tailLog(region);
+    // One request at a time per region: a refresh due while one is in flight runs when the
+    // new region has loaded (htmx:load below). Aborting the old request instead (hx-sync
+    // "replace") logged htmx:afterRequest/htmx:sendAbort console errors on every busy update.
+    if (region.id && region.classList.contains("htmx-request")) { state.pending[region.id] = true; return; }
     htmx.trigger(region, name);
   }
 
@@ -103,6 +107,16 @@
     if (body) body.dataset.stick = (body.scrollTop + body.clientHeight >= body.scrollHeight - 40) ? "1" : "0";
     htmx.trigger(tail, "orch:log");
   }
+
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var id = e.detail.elt && e.detail.elt.id;
+    if (!id || !state.pending[id]) return;
+    delete state.pending[id];
+    setTimeout(function () {
+      var region = document.getElementById(id);  // the new one, when the swap replaced it
+      if (region && region.dataset.live) refresh(region);
+    }, 0);
+  });
 
   document.addEventListener("htmx:wsBeforeMessage", function (e) {
     var msg = e.detail.message;
