@@ -62,6 +62,17 @@
     if (theme === "light" || theme === "dark") document.documentElement.dataset.theme = theme;
     else delete document.documentElement.dataset.theme;
     try { localStorage.setItem("orch-theme", theme || "system"); } catch (e) { /* private mode */ }
+    showTheme();
+  }
+  // The toggle says which mode is active (and what a click changes it to).
+  var THEMES = { system: ["◐", "light"], light: ["☀", "dark"], dark: ["☾", "system"] };
+  function showTheme() {
+    var btn = $("#theme-toggle"); if (!btn) return;
+    var now = document.documentElement.dataset.theme || "system";
+    btn.textContent = THEMES[now][0];
+    btn.dataset.themeActive = now;
+    btn.title = "Theme: " + now + (now === "system" ? " (follows your system)" : "") + " — click for " + THEMES[now][1];
+    btn.setAttribute("aria-label", "Theme: " + now);
   }
 
   /* --- live regions ----------------------------------------------------------------------- */
@@ -316,6 +327,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     applyCollapsed();
     applyLogPrefs(document);
+    showTheme();
     $all(".log-body").forEach(function (body) { body.scrollTop = body.scrollHeight; });
   });
 })();
