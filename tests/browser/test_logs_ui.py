@@ -1,6 +1,6 @@
 """The log view in a real browser: a failed task's ERROR lines and traceback coloured, a
 ::group:: folded until clicked, the wrap toggle remembered across a reload; and the DAG list
-taking a burst of live updates without a console error."""
+taking a burst of live updates without a console error, its theme toggle naming the mode."""
 
 from __future__ import annotations
 
@@ -71,6 +71,10 @@ def test_the_dag_list_takes_a_burst_of_live_updates_without_console_errors(pages
     dag = store_dag("ui_busy")
     page = pages.open(*person("vera", Role.VIEWER))
     page.wait_for_selector("#live[data-ws-state='open']", state="attached")
+    # The theme toggle says which mode is active.
+    assert page.get_attribute("#theme-toggle", "aria-label") == "Theme: system"
+    page.click("#theme-toggle")
+    assert page.get_attribute("#theme-toggle", "aria-label") == "Theme: light"
     runs = []
     for i in range(12):
         runs.append(add_run(dag, run_id=f"busy_{i}", states={"extract": "running"}))
