@@ -241,4 +241,7 @@ def test_the_log_of_a_running_try_streams_new_lines(pages, live_env):
     page.wait_for_function(
         "() => document.querySelector('.log-body').innerText.includes('tick 8')", timeout=30_000
     )
+    # When the task ends the header follows: no live dot, the try's swatch in its end state.
+    page.wait_for_selector(".log-tabs [data-try='1'] .swatch.s-success", timeout=30_000)
+    page.wait_for_selector(".log-bar .live-dot", state="detached")
     assert_no_reload(page)
