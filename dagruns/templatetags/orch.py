@@ -36,6 +36,12 @@ def size(value) -> str:
 
 
 @register.filter
+def details(value) -> str:
+    """`{{ event.extra|details }}`: recorded key/values, seconds and bytes in human units."""
+    return fmt.details(value)
+
+
+@register.filter
 def masked(value):
     """`{{ run.note|masked }}`: text a task or a person wrote, secrets replaced by ***."""
     return mask_secrets(value)

@@ -20,7 +20,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
 
 from dagruns.actions.audit import Actor
 from dagruns.actions.dags import do_set_paused
@@ -39,6 +38,7 @@ from dagruns.actions.text import contains_nul, nul_message
 from dagruns.models import DagVersion, TaskInstance
 from dagruns.models.states import DagRunState, DagRunTriggeredBy, TaskInstanceState
 from dagruns.ui import params_form
+from dagruns.ui.pause_text import pause_effect
 from dagruns.ui.structure import structure_for
 from dagruns.ui.urls import dag_url
 from dagruns.views.access import get_dag, get_run, user_required
@@ -477,14 +477,28 @@ def retry(request, dag_id: str):
 # --- DAG and run ---------------------------------------------------------------------------
 
 
-@require_POST
 @user_required
 def pause(request, dag_id: str):
+    """GET: the dashboard's dialog saying what pausing or unpausing will do; POST: do it."""
     dag = get_dag(dag_id)
-    paused = request.POST.get("paused") in ("1", "true", "on")
+    paused = _param(request, "paused") in ("1", "true", "on")
+    if request.method != "POST":
+        context = {
+            "dag": dag,
+            "paused": paused,
+            "explain": pause_effect(dag, paused),
+            "next": _next_url(request, dag_url(dag.dag_id)),
+        }
+        return _render(request, "dagruns/_pause_confirm.html", context)
     dag = do_set_paused(dag.dag_id, paused, Actor(user=request.user))
     if getattr(request, "htmx", False):
-        return render(request, "dagruns/_pause_toggle.html", {"dag": dag, "can_act": True})
+        # The switch is swapped out of band wherever it is shown; the dialog closes.
+        response = render(
+            request, "dagruns/_pause_toggle.html", {"dag": dag, "can_act": True, "oob": True}
+        )
+        message = f"{dag.dag_id} is {'paused' if paused else 'active'}."
+        response["HX-Trigger"] = json.dumps({"orch:done": {"message": message}})
+        return response
     messages.success(request, f"{dag.dag_id} is {'paused' if paused else 'active'}.")
     return redirect(_next_url(request, dag_url(dag.dag_id)))
 

@@ -138,8 +138,9 @@ def test_open_a_failed_tasks_log_clear_it_and_watch_it_run_again(pages, live_env
 def test_pause_a_dag_from_the_list(pages, live_env):
     store_dag("ui_pause")
     page = pages.open(*person("uma", Role.USER))
-    page.on("dialog", lambda dialog: dialog.accept())
     page.click("tr[data-dag-id='ui_pause'] button[data-action='pause']")
+    page.wait_for_selector("#modal[open] [data-pause-effect]")  # the dashboard's dialog
+    page.click("#modal button[data-confirm]")
     page.wait_for_selector("tr[data-dag-id='ui_pause'] [data-paused='true']")
     assert DagModel.objects.get(dag_id="ui_pause").is_paused
     assert AuditEvent.objects.filter(event="paused", dag_id="ui_pause", owner="uma").exists()
@@ -257,4 +258,7 @@ def test_the_log_of_a_running_try_streams_new_lines(pages, live_env):
     page.wait_for_function(
         "() => document.querySelector('.log-body').innerText.includes('tick 8')", timeout=30_000
     )
+    # When the task ends the header follows: no live dot, the try's swatch in its end state.
+    page.wait_for_selector(".log-tabs [data-try='1'] .swatch.s-success", timeout=30_000)
+    page.wait_for_selector(".log-bar .live-dot", state="detached")
     assert_no_reload(page)
