@@ -18,6 +18,7 @@ from tests.kube.selectors import field_selector, label_selector
 from tests.kube.statuses import ApiError, bad_request, failure_status
 from tests.kube.store import END_ABRUPTLY, END_CLEANLY
 
+CLIENT_CHECK_SECONDS = 1.0
 KINDS = {"pods": "Pod", "secrets": "Secret", "namespaces": "Namespace"}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -249,10 +250,19 @@ class _Routes:
                 remaining = None if deadline is None else deadline - loop.time()
                 if remaining is not None and remaining <= 0:
                     break
+                # Wake now and then to notice a client that went away from a quiet watch
+                # (aiohttp does not cancel the handler), so its watcher does not linger.
+                wait = (
+                    CLIENT_CHECK_SECONDS
+                    if remaining is None
+                    else min(remaining, CLIENT_CHECK_SECONDS)
+                )
                 try:
-                    item = await asyncio.wait_for(opened.queue.get(), remaining)
+                    item = await asyncio.wait_for(opened.queue.get(), wait)
                 except TimeoutError:
-                    break
+                    if request.transport is None or request.transport.is_closing():
+                        return response
+                    continue
                 if item == END_CLEANLY:
                     break
                 if item == END_ABRUPTLY:
@@ -274,13 +284,18 @@ class _Routes:
         return _json(pod, status=201)
 
     async def delete_pod(self, request: web.Request) -> web.Response:
-        grace = _int(request, "gracePeriodSeconds")
-        if request.can_read_body:
-            options = await _body(request)
-            if isinstance(options, dict) and options.get("gracePeriodSeconds") is not None:
-                grace = int(options["gracePeriodSeconds"])
         m = request.match_info
-        return _json(self.cluster.delete_pod(m["namespace"], m["name"], grace))
+        options = await _delete_options(request)
+        grace = options.get("gracePeriodSeconds")
+        return _json(
+            self.cluster.delete_pod(
+                m["namespace"],
+                m["name"],
+                None if grace is None else int(grace),
+                orphan=options.get("propagationPolicy") == "Orphan",
+                preconditions=options.get("preconditions") or {},
+            )
+        )
 
     async def pod_log(self, request: web.Request) -> web.StreamResponse:
         m = request.match_info
@@ -344,7 +359,46 @@ class _Routes:
 
     async def delete_secret(self, request: web.Request) -> web.Response:
         m = request.match_info
-        return _json(self.cluster.delete_secret(m["namespace"], m["name"]))
+        options = await _delete_options(request)
+        return _json(
+            self.cluster.delete_secret(
+                m["namespace"],
+                m["name"],
+                orphan=options.get("propagationPolicy") == "Orphan",
+                preconditions=options.get("preconditions") or {},
+            )
+        )
+
+
+_PROPAGATION_POLICIES = ("Orphan", "Background", "Foreground")
+
+
+async def _delete_options(request: web.Request) -> dict[str, Any]:
+    """DeleteOptions from the body and the query, as the API server merges them. Foreground
+    and Background differ only in when the owner leaves; here dependents go at once, so both
+    hold. dryRun is refused (nothing here would honour it)."""
+    options: dict[str, Any] = {}
+    if request.can_read_body:
+        body = await _body(request)
+        if isinstance(body, dict):
+            options.update({k: v for k, v in body.items() if v is not None})
+    for name in ("gracePeriodSeconds", "propagationPolicy"):
+        if request.query.get(name):
+            options[name] = request.query[name]
+    if options.get("dryRun") or request.query.get("dryRun"):
+        raise bad_request("the test stand-in does not support dryRun")
+    if options.get("orphanDependents") is not None:
+        options.setdefault(
+            "propagationPolicy", "Orphan" if options["orphanDependents"] else "Background"
+        )
+    policy = options.get("propagationPolicy")
+    if policy is not None and policy not in _PROPAGATION_POLICIES:
+        raise ApiError(
+            422,
+            "Invalid",
+            f'DeleteOptions.propagationPolicy: Unsupported value: "{policy}": supported values: "Orphan", "Background", "Foreground"',
+        )
+    return options
 
 
 def _tail(data: bytes, lines: int) -> bytes:

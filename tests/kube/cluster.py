@@ -24,6 +24,7 @@ class Cluster:
     def __init__(self) -> None:
         self.store = Store()
         self.kubelet = Kubelet(self)
+        self.orphaned: set[str] = set()  # uids deleted with propagationPolicy Orphan
         for name in DEFAULT_NAMESPACES:
             self.create_namespace({"metadata": {"name": name}})
 
@@ -60,11 +61,22 @@ class Cluster:
         self.kubelet.start(pod)
         return pod
 
-    def delete_pod(self, namespace: str, name: str, grace_seconds: int | None) -> dict[str, Any]:
+    def delete_pod(
+        self,
+        namespace: str,
+        name: str,
+        grace_seconds: int | None,
+        *,
+        orphan: bool = False,
+        preconditions: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         """Graceful deletion: mark the pod, SIGTERM its container, SIGKILL after the grace
         period; the pod leaves the API when its container has stopped. A pod with nothing
-        running leaves at once."""
+        running leaves at once. Its dependents are collected unless `orphan`."""
         pod = self.store.get("pods", namespace, name)
+        _check_preconditions(pod, "pods", preconditions)
+        if orphan:
+            self.orphaned.add(pod["metadata"]["uid"])
         runtime = self.kubelet.pods.get(pod["metadata"]["uid"])
         if grace_seconds is None:
             grace_seconds = pod["spec"].get("terminationGracePeriodSeconds", DEFAULT_GRACE_SECONDS)
@@ -92,7 +104,11 @@ class Cluster:
         runtime = self.kubelet.pods.get(pod["metadata"]["uid"])
         if runtime is not None:
             self.kubelet.forget(runtime)
-        self._collect_garbage(pod["metadata"]["uid"])
+        uid = pod["metadata"]["uid"]
+        if uid in self.orphaned:
+            self.orphaned.discard(uid)
+        else:
+            self._collect_garbage(uid)
         return pod
 
     def _collect_garbage(self, owner_uid: str) -> None:
@@ -122,9 +138,18 @@ class Cluster:
         _generate_name(body)
         return self.store.create("secrets", namespace, normalize_secret(body))
 
-    def delete_secret(self, namespace: str, name: str) -> dict[str, Any]:
+    def delete_secret(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        orphan: bool = False,
+        preconditions: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        _check_preconditions(self.store.get("secrets", namespace, name), "secrets", preconditions)
         secret = self.store.remove("secrets", namespace, name)
-        self._collect_garbage(secret["metadata"]["uid"])
+        if not orphan:
+            self._collect_garbage(secret["metadata"]["uid"])
         return {
             "kind": "Status",
             "apiVersion": "v1",
@@ -176,6 +201,25 @@ class Cluster:
             obj.update(copy.deepcopy(patched))
 
         return self.store.update(plural, namespace, name, replace)
+
+
+def _check_preconditions(
+    obj: dict[str, Any], plural: str, preconditions: dict[str, str] | None
+) -> None:
+    """DeleteOptions.preconditions: delete only the object the caller meant."""
+    meta = obj["metadata"]
+    for field, actual in (("uid", meta["uid"]), ("resourceVersion", meta["resourceVersion"])):
+        wanted = (preconditions or {}).get(field)
+        if wanted and wanted != actual:
+            raise ApiError(
+                409,
+                "Conflict",
+                f'Operation cannot be fulfilled on {plural} "{meta["name"]}": Precondition '
+                f"failed: {field.replace('resourceVersion', 'ResourceVersion').replace('uid', 'UID')} "
+                f"in precondition: {wanted}, {field.replace('resourceVersion', 'ResourceVersion').replace('uid', 'UID')} in object meta: {actual}",
+                kind=plural,
+                name=meta["name"],
+            )
 
 
 def _with_kind(body: dict[str, Any], kind: str) -> dict[str, Any]:

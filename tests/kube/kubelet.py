@@ -62,6 +62,8 @@ class PodRuntime:
     log: ContainerLog | None = None
     oom_killed: bool = False
     kill_timer: asyncio.TimerHandle | None = None
+    deadline_exceeded: bool = False
+    deadline_timer: asyncio.TimerHandle | None = None
     spawning: bool = False  # between fork and having `process`: cancelling would leak it
     gone: bool = False  # removed from the API: whatever still starts is killed at once
 
@@ -138,7 +140,13 @@ class Kubelet:
     async def _live(self, runtime: PodRuntime) -> None:
         try:
             await self._run(runtime)
+            if runtime.deadline_exceeded:
+                self._fail_for_deadline(runtime)
         finally:
+            # A pod stuck before its container started (image pull, config) still meets its
+            # deadline; one whose container ran has finished with it.
+            if runtime.deadline_timer is not None and runtime.process is not None:
+                runtime.deadline_timer.cancel()
             if runtime.log is not None:
                 runtime.log.finish()
             self.cluster.container_finished(runtime)
@@ -165,6 +173,11 @@ class Kubelet:
         pod = self.cluster.store.find("pods", runtime.namespace, runtime.name)
         if pod is None:
             return
+        deadline = pod["spec"].get("activeDeadlineSeconds")
+        if deadline is not None:
+            runtime.deadline_timer = asyncio.get_running_loop().call_later(
+                deadline, self._deadline_exceeded, runtime
+            )
         container = pod["spec"]["containers"][0]
         image = container.get("image", "")
         if self.image_pulls_fail or MISSING_IMAGE_MARK in image:
@@ -206,7 +219,7 @@ class Kubelet:
             return
         finally:
             runtime.spawning = False
-        if runtime.gone:
+        if runtime.gone or runtime.deadline_exceeded:
             self._kill(runtime)
         started = now_iso()
 
@@ -235,6 +248,26 @@ class Kubelet:
         if runtime.oom_killed:
             reason = "OOMKilled"
         self._terminated(runtime, exit_code, reason, "", started)
+
+    def _deadline_exceeded(self, runtime: PodRuntime) -> None:
+        """spec.activeDeadlineSeconds passed: the kubelet kills the pod and fails it with
+        status.reason DeadlineExceeded."""
+        pod = self.cluster.store.find("pods", runtime.namespace, runtime.name)
+        if pod is None or pod.get("status", {}).get("phase") in ("Succeeded", "Failed"):
+            return
+        runtime.deadline_exceeded = True
+        if runtime.process is not None and runtime.process.returncode is None:
+            self._kill(runtime)  # _run reports the termination, then the pod's reason is set
+        else:
+            self._fail_for_deadline(runtime)
+
+    def _fail_for_deadline(self, runtime: PodRuntime) -> None:
+        def change(status: dict[str, Any], pod: dict[str, Any]) -> None:
+            status["phase"] = "Failed"
+            status["reason"] = "DeadlineExceeded"
+            status["message"] = "Pod was active on the node longer than the specified deadline"
+
+        self._set_status(runtime, change)
 
     def _terminated(
         self, runtime: PodRuntime, exit_code: int, reason: str, message: str, started: str = ""
@@ -356,6 +389,8 @@ class Kubelet:
         """The pod is gone from the API: stop whatever still runs for it."""
         if runtime.kill_timer is not None:
             runtime.kill_timer.cancel()
+        if runtime.deadline_timer is not None:
+            runtime.deadline_timer.cancel()
         runtime.gone = True
         self._kill(runtime)
         if runtime.task is not None and runtime.process is None and not runtime.spawning:

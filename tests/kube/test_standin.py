@@ -316,6 +316,15 @@ def test_errors_are_statuses_like_the_api_servers(kube_api: CoreV1Api) -> None:
             "spec.containers[0].env[0].name",
         ),
         (lambda p: p["spec"].update(restartPolicy="Always"), "spec.restartPolicy"),
+        (
+            lambda p: p["spec"]["containers"].append({"name": "side", "image": "x"}),
+            "spec.containers",
+        ),
+        (
+            lambda p: p["spec"].update(initContainers=[{"name": "i", "image": "x"}]),
+            "spec.initContainers",
+        ),
+        (lambda p: p["spec"].update(activeDeadlineSeconds=0), "spec.activeDeadlineSeconds"),
     ],
 )
 def test_a_malformed_pod_is_422_naming_the_field(
@@ -405,3 +414,44 @@ def test_watch_from_a_compacted_resource_version_is_410_gone(
     kube_api.create_namespaced_pod(NS, python_pod("new", "pass"))
     events = watch_events(kube_api, lambda evs: True, resource_version=current)
     assert (events[0][0], events[0][1].metadata.name) == ("ADDED", "new")
+
+
+def test_active_deadline_seconds_fails_the_pod(kube_api: CoreV1Api) -> None:
+    pod = python_pod("too-long", "import time; print('ready', flush=True); time.sleep(600)")
+    pod["spec"]["activeDeadlineSeconds"] = 1
+    kube_api.create_namespaced_pod(NS, pod)
+    failed = wait_until(
+        lambda: (p := kube_api.read_namespaced_pod("too-long", NS)).status.reason and p,
+        "the deadline to pass",
+    )
+    assert (failed.status.phase, failed.status.reason) == ("Failed", "DeadlineExceeded")
+    assert terminated(failed).exit_code == 137
+
+
+def test_delete_options_orphan_and_preconditions(kube_api: CoreV1Api) -> None:
+    pod = kube_api.create_namespaced_pod(NS, python_pod("parent", "pass"))
+    owner = {"apiVersion": "v1", "kind": "Pod", "name": "parent", "uid": pod.metadata.uid}
+    kube_api.create_namespaced_secret(
+        NS, {"metadata": {"name": "kept", "ownerReferences": [owner]}}
+    )
+    with pytest.raises(ApiException) as wrong_pod:
+        kube_api.delete_namespaced_pod(
+            "parent", NS, body={"preconditions": {"uid": "someone-else"}}
+        )
+    assert wrong_pod.value.status == 409 and "Precondition failed" in message(wrong_pod.value)
+    kube_api.delete_namespaced_pod(
+        "parent", NS, propagation_policy="Orphan", grace_period_seconds=0
+    )
+    wait_until(lambda: kube_api.list_namespaced_pod(NS).items == [], "the pod to leave")
+    assert secret_names(kube_api) == ["kept"]
+
+
+def test_a_watch_whose_client_left_is_closed(
+    kube_cluster: KubeStandIn, kube_api: CoreV1Api
+) -> None:
+    response = kube_api.list_namespaced_pod(NS, watch=True, _preload_content=False)
+    wait_until(lambda: kube_cluster.inspect(lambda c: len(c.store.watchers)) == 1, "the watch")
+    response.close()  # what Watch.stop() leads to: the socket is closed, not reused
+    wait_until(
+        lambda: kube_cluster.inspect(lambda c: len(c.store.watchers)) == 0, "the watch to close"
+    )

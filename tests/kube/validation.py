@@ -123,6 +123,29 @@ def validate_pod(pod: dict[str, Any]) -> None:
             problems.required(f"{where}.image")
         for j, env in enumerate(container.get("env") or []):
             _check_env(f"{where}.env[{j}]", env, problems)
+    # Limits of the stand-in, said plainly rather than running part of the pod.
+    if containers and len(containers) > 1:
+        problems.items.append(
+            (
+                "spec.containers",
+                "FieldValueNotSupported",
+                f"Unsupported value: the test stand-in runs one container per pod, not {len(containers)}",
+            )
+        )
+    for extra in ("initContainers", "ephemeralContainers"):
+        if spec.get(extra):
+            problems.items.append(
+                (
+                    f"spec.{extra}",
+                    "FieldValueNotSupported",
+                    "Unsupported value: the test stand-in does not run them",
+                )
+            )
+    deadline = spec.get("activeDeadlineSeconds")
+    if deadline is not None and (not isinstance(deadline, int) or deadline <= 0):
+        problems.invalid(
+            "spec.activeDeadlineSeconds", deadline, "must be greater than or equal to 1"
+        )
     policy = spec.get("restartPolicy", "Always")
     if policy not in ("Always", "OnFailure", "Never"):
         problems.unsupported(
