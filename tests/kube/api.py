@@ -93,6 +93,7 @@ def build_app(cluster: Cluster, outage: Outage) -> web.Application:
     r.add_post("/api/v1/namespaces/{namespace}/pods", routes.create_pod)
     r.add_delete("/api/v1/namespaces/{namespace}/pods/{name}", routes.delete_pod)
     r.add_get("/api/v1/namespaces/{namespace}/pods/{name}/log", routes.pod_log)
+    r.add_get("/api/v1/namespaces/{namespace}/pods/{name}/status", routes.getter("pods"))
     r.add_post("/api/v1/namespaces/{namespace}/secrets", routes.create_secret)
     r.add_delete("/api/v1/namespaces/{namespace}/secrets/{name}", routes.delete_secret)
     return app

@@ -19,9 +19,7 @@ import urllib3
 from kubernetes.client import CoreV1Api
 from kubernetes.client.rest import ApiException
 
-from tests.kube.standin import KubeStandIn
-from tests.kube.statuses import ApiError
-from tests.kube.test_standin import (
+from tests.kube.pods import (
     NS,
     WATCH_TIMEOUT,
     log_of,
@@ -31,6 +29,8 @@ from tests.kube.test_standin import (
     wait_phase,
     watch_events,
 )
+from tests.kube.standin import KubeStandIn
+from tests.kube.statuses import ApiError
 from tests.polling import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
