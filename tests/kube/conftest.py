@@ -1,31 +1,5 @@
-"""Fixtures: a running stand-in cluster, and the official client pointed at it."""
+"""The stand-in cluster's fixtures (defined in tests.kube.fixtures, shared with other tests)."""
 
-from __future__ import annotations
+from tests.kube.fixtures import kube_api, kube_cluster
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import kubernetes
-import pytest
-
-from tests.kube.standin import KubeStandIn
-
-
-@pytest.fixture
-def kube_cluster(tmp_path: Path) -> Iterator[KubeStandIn]:
-    """A started stand-in: `.kubeconfig` (path), `.url`, and the fault methods."""
-    cluster = KubeStandIn(tmp_path / "kube").start()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
-
-
-@pytest.fixture
-def kube_api(kube_cluster: KubeStandIn) -> Iterator[kubernetes.client.CoreV1Api]:
-    """The unchanged official client, configured from the stand-in's kubeconfig file."""
-    api_client = kubernetes.config.new_client_from_config(config_file=str(kube_cluster.kubeconfig))
-    try:
-        yield kubernetes.client.CoreV1Api(api_client)
-    finally:
-        api_client.close()
+__all__ = ["kube_api", "kube_cluster"]

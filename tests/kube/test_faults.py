@@ -3,11 +3,6 @@ sees it on a real cluster."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -29,6 +24,7 @@ from tests.kube.pods import (
     wait_phase,
     watch_events,
 )
+from tests.kube.process import StandInProcess
 from tests.kube.standin import KubeStandIn
 from tests.kube.statuses import ApiError
 from tests.polling import wait_until
@@ -200,36 +196,14 @@ def test_stopping_the_stand_in_kills_its_pods(tmp_path: Path) -> None:
 
 
 def test_as_its_own_process_with_faults_over_http(tmp_path: Path) -> None:
-    kubeconfig = tmp_path / "kubeconfig"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.kube.standin",
-            "--port",
-            "0",
-            "--kubeconfig",
-            str(kubeconfig),
-        ],
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.DEVNULL,
-    )
+    standin = StandInProcess(tmp_path / "kube").start()
     try:
-        wait_until(kubeconfig.exists, "the kubeconfig to be written")
-        api_client = kubernetes.config.new_client_from_config(config_file=str(kubeconfig))
-        api = CoreV1Api(api_client)
-        pid_file = tmp_path / "pid"
-        api.create_namespaced_pod(NS, _pid_file_pod("remote", pid_file))
-        pid = int(wait_until(lambda: pid_file.exists() and pid_file.read_text(), "the pod's pid"))
-        request = urllib.request.Request(
-            f"{api_client.configuration.host}/_standin/oom-kill",
-            data=json.dumps({"name": "remote"}).encode(),
-            headers={"Content-Type": "application/json"},
-            method="POST",
+        api = CoreV1Api(
+            kubernetes.config.new_client_from_config(config_file=str(standin.kubeconfig))
         )
-        with urllib.request.urlopen(request, timeout=60):
-            pass
+        api.create_namespaced_pod(NS, _pid_file_pod("remote", tmp_path / "pid"))
+        wait_until(lambda: (tmp_path / "pid").exists() and (tmp_path / "pid").read_text(), "pid")
+        standin.inject("oom-kill", name="remote")
         pod = wait_phase(api, "remote", "Failed")
         assert terminated(pod).reason == "OOMKilled"
         api.create_namespaced_pod(NS, _pid_file_pod("remote-2", tmp_path / "pid2"))
@@ -239,6 +213,5 @@ def test_as_its_own_process_with_faults_over_http(tmp_path: Path) -> None:
             )
         )
     finally:
-        process.terminate()
-        assert process.wait(timeout=60) == 0
+        assert standin.stop() == 0
     wait_until(lambda: _gone(pid), "the pod process to die with the stand-in")
