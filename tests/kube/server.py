@@ -36,10 +36,8 @@ class ApiServer:
     async def _listen(self) -> None:
         self.site = web.TCPSite(self.runner, self.host, self.port, reuse_address=True)
         await self.site.start()
-        if self.port == 0:
-            server = self.site._server
-            assert server is not None
-            self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        if self.port == 0:  # keep the port it got: an outage reopens the same one
+            self.port = int(self.runner.addresses[0][1])
 
     async def stop(self) -> None:
         if self._outage_end is not None:
@@ -64,6 +62,9 @@ class ApiServer:
             server = self.runner.server
             for connection in list(server.connections if server is not None else []):
                 connection.force_close()
+        if self._outage_end is not None:
+            self._outage_end.cancel()
+            self._outage_end = None
         if seconds is not None:
             loop = asyncio.get_running_loop()
             self._outage_end = loop.call_later(seconds, lambda: loop.create_task(self.end_outage()))
