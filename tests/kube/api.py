@@ -82,6 +82,7 @@ def build_app(cluster: Cluster, outage: Outage) -> web.Application:
     r.add_get("/version", routes.version)
     r.add_get("/api", routes.api_versions)
     r.add_get("/api/v1", routes.resources)
+    r.add_get("/apis", routes.api_groups)
     r.add_get("/api/v1/namespaces", routes.list_namespaces)
     r.add_post("/api/v1/namespaces", routes.create_namespace)
     r.add_get("/api/v1/namespaces/{name}", routes.get_namespace)
@@ -117,14 +118,21 @@ class _Routes:
     async def api_versions(self, request: web.Request) -> web.Response:
         return _json({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []})
 
+    async def api_groups(self, request: web.Request) -> web.Response:
+        # Only the core group exists here; kubectl's discovery needs this (empty) list.
+        return _json({"kind": "APIGroupList", "apiVersion": "v1", "groups": []})
+
     async def resources(self, request: web.Request) -> web.Response:
+        short_names = {"namespaces": ["ns"], "pods": ["po"]}
+
         def resource(name: str, kind: str, namespaced: bool, verbs: list[str]) -> dict[str, Any]:
             return {
                 "name": name,
-                "singularName": "",
+                "singularName": "" if "/" in name else kind.lower(),
                 "namespaced": namespaced,
                 "kind": kind,
                 "verbs": verbs,
+                "shortNames": short_names.get(name, []),
             }
 
         return _json(

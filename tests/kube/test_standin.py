@@ -4,6 +4,8 @@ must behave as a real API server and kubelet do."""
 from __future__ import annotations
 
 import base64
+import shutil
+import subprocess
 from typing import Any
 
 import kubernetes
@@ -398,3 +400,20 @@ def test_a_watch_whose_client_left_is_closed(
     wait_until(
         lambda: kube_cluster.inspect(lambda c: len(c.store.watchers)) == 0, "the watch to close"
     )
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="needs Debian's kubectl")
+def test_kubectl_reads_it_for_debugging_by_hand(
+    kube_cluster: KubeStandIn, kube_api: CoreV1Api
+) -> None:
+    kube_api.create_namespaced_pod(NS, python_pod("by-hand", "print('hi')"))
+    wait_phase(kube_api, "by-hand", "Succeeded")
+
+    def kubectl(*args: str) -> str:
+        command = ["kubectl", "--kubeconfig", str(kube_cluster.kubeconfig), *args]
+        return subprocess.run(
+            command, capture_output=True, text=True, check=True, timeout=120
+        ).stdout
+
+    assert "by-hand" in kubectl("get", "pods")
+    assert kubectl("logs", "by-hand") == "hi\n"
