@@ -439,14 +439,12 @@ def do_finish_try(
             "next_retry_at": next_retry_at,
             "updated_at": now,
         }
-        if cpu_time is not None:
-            fields["cpu_time"] = cpu_time
-        if peak_memory is not None:
-            fields["peak_memory"] = peak_memory
-        if rendered_fields is not None:
-            fields["rendered_fields"] = rendered_fields
-        if rendered_map_index is not None:
-            fields["rendered_map_index"] = rendered_map_index
+        fields |= _reported(
+            cpu_time=cpu_time,
+            peak_memory=peak_memory,
+            rendered_fields=rendered_fields,
+            rendered_map_index=rendered_map_index,
+        )
         # The lock excludes a clear landing between the read and this write; the condition
         # keeps it so on SQLite and guarantees one finish per try (a replayed or duplicated
         # finish finds the row no longer running).
@@ -484,6 +482,12 @@ def do_finish_try(
     return ti
 
 
+def _reported(**values: Any) -> dict[str, Any]:
+    """The measurements and renderings a runner reported with a try's end: only those it sent
+    (None means "not measured", which must not overwrite what an earlier report stored)."""
+    return {name: value for name, value in values.items() if value is not None}
+
+
 def do_reschedule_try(
     ti_id: uuid.UUID | str,
     try_number: int,
@@ -516,12 +520,9 @@ def do_reschedule_try(
             "next_retry_at": reschedule_date,
             "updated_at": now,
         }
-        if cpu_time is not None:
-            fields["cpu_time"] = cpu_time
-        if peak_memory is not None:
-            fields["peak_memory"] = peak_memory
-        if rendered_fields is not None:
-            fields["rendered_fields"] = rendered_fields
+        fields |= _reported(
+            cpu_time=cpu_time, peak_memory=peak_memory, rendered_fields=rendered_fields
+        )
         _move(ti, State.RUNNING, fields)
         TaskReschedule.objects.create(
             task_instance=ti,
