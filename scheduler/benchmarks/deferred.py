@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -30,6 +28,7 @@ from django.conf import settings
 from scheduler.benchmarks.engine import (
     PeakRss,
     free_port,
+    run_benchmark_child,
     start_api_server,
     tree_cpu,
     wait_http,
@@ -65,33 +64,13 @@ with DAG("{dag_id}", schedule=None, start_date=datetime(2024, 1, 1), max_active_
 def run(tasks: int = 1000, delay: float = 180.0, kill_triggerer: bool = False) -> dict:
     """Run the benchmark in a child `manage.py benchmark deferred --inside`, on a fresh
     ORCH_HOME and SQLite database, so it never touches the caller's."""
-    with tempfile.TemporaryDirectory(prefix="orch-deferred-bench-") as home:
-        env = {
-            **os.environ,
-            "ORCH_HOME": home,
-            "ORCH_DATABASE_URL": f"sqlite:///{home}/bench.db",
-            "ORCH_LOAD_EXAMPLES": "false",
-            "ORCH_LOG_LEVEL": "WARNING",
-        }
-        env.pop("ORCH_DAGS_FOLDER", None)
-        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
-        subprocess.run([*manage, "migrate", "-v0"], env=env, check=True)
-        out = subprocess.run(
-            [
-                *manage, "benchmark", "deferred", "--inside",
-                "--deferred-tasks", str(tasks), "--defer-seconds", str(delay),
-                *(["--kill-triggerer"] if kill_triggerer else []),
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-        )  # fmt: skip
-        if out.returncode != 0:
-            raise RuntimeError(
-                f"the deferred benchmark failed (exit {out.returncode}):\n"
-                + "\n".join(out.stderr.strip().splitlines()[-20:])
-            )
-        return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_benchmark_child(
+        [
+            "deferred", "--inside", "--deferred-tasks", str(tasks),
+            "--defer-seconds", str(delay), *(["--kill-triggerer"] if kill_triggerer else []),
+        ],
+        "the deferred benchmark",
+    )  # fmt: skip
 
 
 def run_inside(tasks: int, delay: float, kill_triggerer: bool = False) -> dict[str, Any]:

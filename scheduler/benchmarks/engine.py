@@ -380,35 +380,40 @@ def compare(local: dict, celery: dict) -> dict:
 def _run_child(cases, repeat: int, extra_env: dict[str, str], extra_args: list[str]) -> dict:
     """Re-run this benchmark in a child `manage.py benchmark --inside` pointed at a fresh
     ORCH_HOME, so it never touches the caller's database."""
+    spec = ",".join(f"{s}:{n}:{k}" for s, n, k in cases)
+    executor = extra_env.get("ORCH_EXECUTOR", "local")
+    return run_benchmark_child(
+        ["engine", "--inside", "--cases", spec, "--repeat", str(repeat), *extra_args],
+        f"the {executor} executor's engine benchmark",
+        extra_env,
+    )
+
+
+def run_benchmark_child(
+    argv: list[str], what: str, extra_env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """`manage.py benchmark ARGV` in a child on a fresh ORCH_HOME and SQLite database (migrated
+    first), so a benchmark never touches the caller's; returns the JSON of its last line, or
+    raises naming `what` with the child's last error lines."""
     import json
     import tempfile
 
-    with tempfile.TemporaryDirectory(prefix="orch-engine-bench-") as home:
+    with tempfile.TemporaryDirectory(prefix="orch-bench-") as home:
         env = {
             **os.environ,
             "ORCH_HOME": home,
             "ORCH_DATABASE_URL": f"sqlite:///{home}/bench.db",
             "ORCH_LOAD_EXAMPLES": "false",
             "ORCH_LOG_LEVEL": "WARNING",
-            **extra_env,
+            **(extra_env or {}),
         }
         env.pop("ORCH_DAGS_FOLDER", None)
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         subprocess.run([*manage, "migrate", "-v0"], env=env, check=True)
-        spec = ",".join(f"{s}:{n}:{k}" for s, n, k in cases)
-        out = subprocess.run(
-            [
-                *manage, "benchmark", "engine", "--inside", "--cases", spec,
-                "--repeat", str(repeat), *extra_args,
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-        )  # fmt: skip
+        out = subprocess.run([*manage, "benchmark", *argv], env=env, capture_output=True, text=True)
         if out.returncode != 0:
-            executor = extra_env.get("ORCH_EXECUTOR", "local")
             raise RuntimeError(
-                f"the {executor} executor's engine benchmark failed (exit {out.returncode}):\n"
+                f"{what} failed (exit {out.returncode}):\n"
                 + "\n".join(out.stderr.strip().splitlines()[-20:])
             )
         return json.loads(out.stdout.strip().splitlines()[-1])
