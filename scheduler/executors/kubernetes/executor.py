@@ -71,6 +71,8 @@ log = logging.getLogger(__name__)
 TERMINATE_GRACE_SECONDS = 30
 POD_LOG_TAIL_LINES = 500
 PENDING_CHECK_EVERY = 1.0
+# The client's default for a dict body is a JSON patch (a list of operations).
+MERGE_PATCH = "application/merge-patch+json"
 
 
 @dataclass
@@ -112,6 +114,8 @@ class KubernetesExecutor(BaseExecutor):
     # -- the contract --------------------------------------------------------------------
 
     def start(self) -> None:
+        if self.watcher is not None:
+            return  # started already (each run of the scheduler's loop calls start())
         watcher_api = core_api(settings.ORCH.kubernetes_config_file)  # its own connections
         self.watcher = PodWatcher(watcher_api, self.namespace, OUR_PODS)
         self.watcher.start()
@@ -217,19 +221,21 @@ class KubernetesExecutor(BaseExecutor):
 
     def _on_pod(self, kind: str, pod: k8s.V1Pod, entry: PodTry) -> ExecutorEvent | None:
         end = pod_end(pod)
-        if end is not None:
-            return self._ended(entry, pod, end)
-        if kind == "DELETED":
+        if kind == "DELETED" and not entry.terminated and (end is None or end.returncode != 0):
             del self._tries[entry.pod_name]
-            if entry.terminated:
-                return ExecutorEvent(entry.ti_id, entry.try_number, -signal.SIGTERM)
+            how = f" (its container exited with code {end.returncode})" if end else ""
             return ExecutorEvent(
                 entry.ti_id,
                 entry.try_number,
-                -signal.SIGTERM,
+                end.returncode if end else -signal.SIGKILL,
                 reason=f"The pod {entry.pod_name} was deleted (not by this scheduler) before "
-                "its try ended.",
+                f"its try ended{how}.",
             )
+        if end is not None:
+            return self._ended(entry, pod, end)
+        if kind == "DELETED":  # deleted by terminate(): its try has moved on already
+            del self._tries[entry.pod_name]
+            return ExecutorEvent(entry.ti_id, entry.try_number, -signal.SIGTERM)
         if pod.status is not None and pod.status.phase == "Running":
             entry.started = True
         entry.problem = start_problem(pod) or entry.problem
@@ -312,6 +318,7 @@ class KubernetesExecutor(BaseExecutor):
                     "ownerReferences": [self.api.api_client.sanitize_for_serialization(owner)]
                 }
             },
+            _content_type=MERGE_PATCH,
         )
 
     def _delete_secret(self, secret_name: str) -> None:
@@ -389,6 +396,7 @@ class KubernetesExecutor(BaseExecutor):
                 name_of(pod),
                 self.namespace,
                 {"metadata": {"labels": {WORKER_LABEL: str(self.job_id)}}},
+                _content_type=MERGE_PATCH,
             )
         except Exception as exc:  # the database claim is what counts; the label informs
             log.warning("could not relabel adopted pod %s: %s", name_of(pod), api_error(exc))

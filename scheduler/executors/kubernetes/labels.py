@@ -47,9 +47,10 @@ def try_labels(
         "task_id": safe_label_value(task_id),
         "run_id": safe_label_value(run_id),
         "try_number": str(try_number),
-        "map_index": str(map_index),
         EXECUTOR_LABEL: "True",
     }
+    if map_index >= 0:  # as Airflow: "-1" is no label value (it must start alphanumeric)
+        labels["map_index"] = str(map_index)
     if job_id is not None:
         labels[WORKER_LABEL] = str(job_id)
     return labels

@@ -101,6 +101,8 @@ def test_labels_are_label_syntax_and_annotations_keep_the_full_ids(tmp_path):
     assert labels["run_id"] != "scheduled__2026-11-30T00:00:00+00:00"
     assert labels["try_number"] == "2"
     assert labels["map_index"] == "3"
+    unmapped = build_try_pod(workload(map_index=-1), settings(tmp_path)).pod.metadata.labels
+    assert "map_index" not in unmapped  # "-1" is not a label value
     assert labels["airflow-worker"] == "7"
     assert labels["kubernetes_executor"] == "True"
     assert annotations["run_id"] == "scheduled__2026-11-30T00:00:00+00:00"
