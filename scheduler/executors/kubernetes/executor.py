@@ -102,7 +102,6 @@ class KubernetesExecutor(BaseExecutor):
         super().__init__(parallelism)
         orch = settings.ORCH
         self.namespace = str(orch.kubernetes_namespace)
-        self.pending_timeout = float(orch.kubernetes_pod_pending_timeout)
         self.job_id: int | None = None
         self.api = core_api(orch.kubernetes_config_file)
         self.watcher: PodWatcher | None = None
@@ -221,7 +220,12 @@ class KubernetesExecutor(BaseExecutor):
 
     def _on_pod(self, kind: str, pod: k8s.V1Pod, entry: PodTry) -> ExecutorEvent | None:
         end = pod_end(pod)
-        if kind == "DELETED" and not entry.terminated and (end is None or end.returncode != 0):
+        # A pod being deleted carries a deletionTimestamp from the moment it was asked: its
+        # container's end (SIGTERM, SIGKILL) may be seen before the pod leaves. Until the
+        # container ended the try's runner may still run: its end is awaited.
+        being_deleted = pod.metadata is not None and pod.metadata.deletion_timestamp is not None
+        deleted = kind == "DELETED" or (being_deleted and end is not None)
+        if deleted and not entry.terminated and (end is None or end.returncode != 0):
             del self._tries[entry.pod_name]
             how = f" (its container exited with code {end.returncode})" if end else ""
             return ExecutorEvent(
@@ -280,8 +284,9 @@ class KubernetesExecutor(BaseExecutor):
     def _fail_pending_too_long(self) -> list[ExecutorEvent]:
         events = []
         now = time.monotonic()
+        timeout = float(settings.ORCH.kubernetes_pod_pending_timeout)
         for entry in list(self._tries.values()):
-            if entry.started or entry.terminated or now - entry.since < self.pending_timeout:
+            if entry.started or entry.terminated or now - entry.since < timeout:
                 continue
             del self._tries[entry.pod_name]
             self._delete_quietly(entry.pod_name)
@@ -291,7 +296,7 @@ class KubernetesExecutor(BaseExecutor):
                     entry.try_number,
                     EXIT_NOT_REPORTED,
                     reason=f"The pod {entry.pod_name} did not start within "
-                    f"{self.pending_timeout:g} s (ORCH_KUBERNETES_POD_PENDING_TIMEOUT): "
+                    f"{timeout:g} s (ORCH_KUBERNETES_POD_PENDING_TIMEOUT): "
                     f"{entry.problem or 'it stayed Pending'}.",
                 )
             )
