@@ -24,6 +24,7 @@ from dagruns.domain.logs import ti_log_path
 from dagruns.models import DagModel, DagRun, Job, TaskInstance
 from dagruns.models.states import DAGRUN_FINISHED
 from scheduler.executors.kubernetes.executor import KubernetesExecutor
+from scheduler.executors.kubernetes.gc import collect_garbage
 from scheduler.executors.kubernetes.labels import OUR_PODS
 from tests.e2e.conftest import HEADER, Engine, configure_engine
 from tests.kube.standin import KubeStandIn
@@ -176,7 +177,7 @@ with DAG("k8s_bad_image", schedule=None, start_date=START) as dag:
 
 
 def test_an_oom_killed_container_fails_the_try_saying_so_and_the_failed_pod_is_kept(
-    engine, kube, kube_api, tmp_path
+    engine, kube, kube_api, tmp_path, orch_settings
 ):
     ledger = tmp_path / "ledger"
     engine.add(
@@ -200,6 +201,10 @@ with DAG("k8s_oom", schedule=None, start_date=START) as dag:
     # ORCH_KUBERNETES_DELETE_WORKER_PODS_ON_FAILURE is false by default: kept for debugging.
     kept = pod_of(kube_api, "hog")
     assert kept is not None and kept.status.phase == "Failed"
+    # Beat's pod garbage collection keeps it too, until told to delete failed pods.
+    assert collect_garbage(kube_api, NAMESPACE) == (0, 1)
+    orch_settings.kubernetes_delete_worker_pods_on_failure = True
+    assert collect_garbage(kube_api, NAMESPACE) == (1, 0)
 
 
 def test_a_pod_deleted_by_someone_else_mid_run_fails_its_try_saying_so(
@@ -263,13 +268,20 @@ def test_a_scheduler_killed_while_its_pods_run_is_replaced_by_one_that_adopts_th
     orch_settings.home = tmp_path
     use_kubernetes(orch_settings, kube, tmp_path)
     ledger = tmp_path / "ledger"
+    go = tmp_path / "go"
     (dags_folder / "k8s_handover.py").write_text(
         HEADER
-        + LEDGER_TASK.format(ledger=str(ledger))
-        + """
+        + f"""
+def record(ti=None):
+    import os, time
+    with open({str(ledger)!r}, "a") as f:
+        f.write(f"start {{ti.task_id}}\\n")
+    while not os.path.exists({str(go)!r}):
+        time.sleep(0.05)
+
 with DAG("k8s_handover", schedule=None, start_date=START) as dag:
-    [PythonOperator(task_id=f"t{i}", python_callable=record, op_kwargs={"seconds": 6})
-     for i in range(3)] >> PythonOperator(task_id="after", python_callable=record)
+    [PythonOperator(task_id=f"t{{i}}", python_callable=record) for i in range(3)] >> \\
+        PythonOperator(task_id="after", python_callable=record)
 """
     )
     from scheduler.processor.loop import DagProcessor
@@ -292,8 +304,9 @@ with DAG("k8s_handover", schedule=None, start_date=START) as dag:
     second = None
     try:
         run = do_trigger_dag("k8s_handover", Actor(name="test"))
+        waiting = TaskInstance.objects.filter(dag_run=run, task_id__in=["t0", "t1", "t2"])
         wait_until(
-            lambda: TaskInstance.objects.filter(dag_run=run, state="running").count() == 3,
+            lambda: waiting.filter(state="running").count() == 3,
             "three tries running in pods",
             timeout=120,
         )
@@ -302,6 +315,27 @@ with DAG("k8s_handover", schedule=None, start_date=START) as dag:
         first.wait(30)
         assert len(our_pods(kube_api)) == 3  # the pods live on without their scheduler
         second = start_scheduler(env)
+        wait_until(
+            lambda: (
+                Job.objects.filter(job_type="scheduler", state="running").exists()
+                and set(waiting.values_list("queued_by_job_id", flat=True)) != {first_job.pk}
+            ),
+            "the second scheduler to adopt the three tries",
+            timeout=120,
+        )
+        second_job = Job.objects.get(job_type="scheduler", state="running")
+        wait_until(
+            lambda: set(waiting.values_list("queued_by_job_id", flat=True)) == {second_job.pk},
+            "all three tries claimed by the second scheduler",
+        )
+        wait_until(
+            lambda: (
+                {p.metadata.labels["airflow-worker"] for p in our_pods(kube_api)}
+                == {str(second_job.pk)}
+            ),
+            "the adopted pods relabelled with the second scheduler's job id",
+        )
+        go.write_text("")
         wait_until(
             lambda: DagRun.objects.get(pk=run.pk).state in DAGRUN_FINISHED,
             "the run to finish under the second scheduler",
@@ -321,8 +355,5 @@ with DAG("k8s_handover", schedule=None, start_date=START) as dag:
         "t2": ("success", 1),
         "after": ("success", 1),
     }
-    adopted = {ti.queued_by_job_id for ti in tis if ti.task_id != "after"}
-    assert first_job.pk not in adopted  # the second scheduler claimed all three
-    rows = ledger.read_text().split("\n")
-    starts = Counter(row.split()[1] for row in rows if row.startswith("start"))
+    starts = Counter(row.split()[1] for row in ledger.read_text().splitlines())
     assert starts == {"t0": 1, "t1": 1, "t2": 1, "after": 1}  # adopted, never started again
