@@ -1,6 +1,6 @@
 """Beat's pod garbage collection (Airflow's KubernetesExecutor `_delete_orphaned_worker_pods`
 and `worker_pods_pending_timeout` sweep, as a housekeeping job): deletes every task pod of ours
-whose try is over, per ORCH_KUBERNETES_DELETE_WORKER_PODS(_ON_FAILURE). Scheduled only when
+whose try is over, per ORCH_KUBERNETES_DELETE_WORKER_PODS and its _ON_FAILURE twin. Scheduled only when
 ORCH_EXECUTOR lists `kubernetes`."""
 
 from __future__ import annotations

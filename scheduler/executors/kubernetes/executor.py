@@ -10,8 +10,8 @@ KubernetesExecutor).
   deleted by someone else, or a pod Pending past ORCH_KUBERNETES_POD_PENDING_TIMEOUT (image
   pull failing, unschedulable: the pod's reason is quoted) fail the try with that reason. When
   the runner could not report (non-zero exit), what the container printed is fetched and
-  appended to the try's log. Ended pods are deleted per ORCH_KUBERNETES_DELETE_WORKER_PODS(_ON_
-  FAILURE).
+  appended to the try's log. Ended pods are deleted per ORCH_KUBERNETES_DELETE_WORKER_PODS and
+  ORCH_KUBERNETES_DELETE_WORKER_PODS_ON_FAILURE.
 * Pods outlive their scheduler: a stopping scheduler leaves them running (`tries_to_drain()` is
   empty), and a starting one adopts the pods of tries still queued or running whose launcher is
   gone (`on_scheduler_started`): it claims each try in the database (one conditional UPDATE of

@@ -2,8 +2,9 @@
 adoption at start): a pod of ours is garbage once its try is not queued or running at the
 pod's try number (ended, cleared, retried, deleted with its run).
 
-ORCH_KUBERNETES_DELETE_WORKER_PODS=false keeps every pod; ORCH_KUBERNETES_DELETE_WORKER_PODS_ON_
-FAILURE=false (the default) keeps the pods of failed tries for debugging."""
+ORCH_KUBERNETES_DELETE_WORKER_PODS=false keeps every pod;
+ORCH_KUBERNETES_DELETE_WORKER_PODS_ON_FAILURE=false (the default) keeps the pods of failed
+tries for debugging."""
 
 from __future__ import annotations
 
