@@ -107,15 +107,6 @@ def log_of(ti: TaskInstance) -> str:
     return path.read_text() if path.exists() else ""
 
 
-def start_in_background(engine: Engine, run: DagRun):
-    """Tick the scheduler until `run` finished, from the test's thread between checks."""
-
-    def finished(_report) -> bool:
-        return DagRun.objects.get(pk=run.pk).state in DAGRUN_FINISHED
-
-    return finished
-
-
 def tick_until(engine: Engine, condition, what: str, timeout: float = 90.0) -> None:
     assert engine.scheduler().run_until(lambda _r: condition(), timeout=timeout), what
 
@@ -357,3 +348,130 @@ with DAG("k8s_handover", schedule=None, start_date=START) as dag:
     }
     starts = Counter(row.split()[1] for row in ledger.read_text().splitlines())
     assert starts == {"t0": 1, "t1": 1, "t2": 1, "after": 1}  # adopted, never started again
+
+
+def test_a_task_asks_for_kubernetes_among_several_executors(
+    live_server, dags_folder, orch_settings, tmp_path, kube, kube_api
+):
+    from scheduler.executors.base import load_executor
+
+    configure_engine(orch_settings, live_server.url, tmp_path)
+    use_kubernetes(orch_settings, kube, tmp_path)
+    orch_settings.executor = "local,kubernetes"
+    engine = Engine(dags_folder)
+    engine.use(load_executor(orch_settings.executors, 4))
+    try:
+        engine.add(
+            "k8s_mixed.py",
+            """
+def where():
+    import os
+    print("pod?", os.environ.get("HOSTNAME", ""))
+    return os.environ.get("HOSTNAME", "")
+with DAG("k8s_mixed", schedule=None, start_date=START) as dag:
+    PythonOperator(task_id="here", python_callable=where) >> \\
+        PythonOperator(task_id="in_pod", python_callable=where, executor="kubernetes")
+""",
+        )
+        engine.parse()
+        run = engine.run_dag("k8s_mixed", timeout=120)
+    finally:
+        engine.close()
+    assert engine.states(run) == {"here": "success", "in_pod": "success"}
+    executors = dict(TaskInstance.objects.filter(dag_run=run).values_list("task_id", "executor"))
+    assert executors == {"here": "local", "in_pod": "kubernetes"}
+    # The stand-in's kubelet sets HOSTNAME to the pod's name, as a real one does.
+    assert "pod? k8s-mixed-in-pod-" in log_of(engine.ti(run, "in_pod"))
+
+
+def test_what_the_container_printed_before_the_runner_could_log_is_appended_to_the_try_log(
+    engine, kube_api
+):
+    engine.add(
+        "k8s_no_runner.py",
+        """
+from kubernetes.client import models as k8s
+broken = k8s.V1Pod(spec=k8s.V1PodSpec(containers=[k8s.V1Container(
+    name="base", command=["sh", "-c", "echo cannot mount the DAGs volume >&2; exit 3"])]))
+with DAG("k8s_no_runner", schedule=None, start_date=START) as dag:
+    BashOperator(task_id="t", bash_command="echo never", executor_config={"pod_override": broken})
+""",
+    )
+    engine.parse()
+    run = engine.run_dag("k8s_no_runner", timeout=60)
+    ti = engine.ti(run, "t")
+    assert ti.state == "failed"
+    log = log_of(ti)
+    assert "cannot mount the DAGs volume" in log, log
+    assert "exited (code 3) without reporting" in log, log
+
+
+def test_a_malformed_pod_override_fails_the_try_naming_the_field(engine, kube_api):
+    engine.add(
+        "k8s_bad_override.py",
+        """
+from kubernetes.client import models as k8s
+with DAG("k8s_bad_override", schedule=None, start_date=START) as dag:
+    BashOperator(
+        task_id="odd",
+        bash_command="echo never",
+        executor_config={"pod_override": k8s.V1Container(name="base")},
+    )
+""",
+    )
+    engine.parse()
+    run = engine.run_dag("k8s_bad_override", timeout=60)
+    ti = engine.ti(run, "odd")
+    assert ti.state == "failed"
+    assert "executor_config['pod_override'] must be a kubernetes.client.models.V1Pod" in log_of(ti)
+    assert not our_pods(kube_api)
+
+
+def test_marking_a_running_try_failed_deletes_its_pod_and_its_log_says_so(
+    engine, kube_api, tmp_path
+):
+    from dagruns.actions.task_instances import do_mark_state
+
+    ledger = tmp_path / "ledger"
+    engine.add(
+        "k8s_marked.py",
+        LEDGER_TASK.format(ledger=str(ledger))
+        + """
+with DAG("k8s_marked", schedule=None, start_date=START) as dag:
+    PythonOperator(task_id="long", python_callable=record, op_kwargs={"seconds": 120})
+""",
+    )
+    engine.parse()
+    run = engine.trigger("k8s_marked")
+    tick_until(engine, lambda: ledger.exists(), "the task to start in its pod")
+    pod = pod_of(kube_api, "long")
+    ti = engine.ti(run, "long")
+    do_mark_state([ti], "failed", Actor(name="e2e"))
+    tick_until(engine, lambda: not our_pods(kube_api), "the marked try's pod to be deleted")
+    ti.refresh_from_db()
+    assert ti.state == "failed"
+    assert f"The scheduler deleted pod {pod.metadata.name}" in log_of(ti)
+    assert "done" not in ledger.read_text()
+
+
+def test_a_try_queued_by_a_dead_scheduler_that_never_got_its_pod_is_queued_again(
+    orch_settings, tmp_path, kube, kube_api
+):
+    from dagruns.domain.jobs import end_job, start_job
+    from tests.builders import make_run, queue, ti_of
+
+    orch_settings.log_dir = tmp_path / "logs"
+    use_kubernetes(orch_settings, kube, tmp_path)
+    dead = start_job("scheduler")
+    end_job(dead, "failed")
+    ti = queue(ti_of(make_run(), "extract"))
+    TaskInstance.objects.filter(pk=ti.pk).update(executor="kubernetes", queued_by_job_id=dead.pk)
+    me = start_job("scheduler")
+    executor = KubernetesExecutor(4)
+    try:
+        executor.on_scheduler_started(me.pk)
+    finally:
+        executor.end()
+    ti.refresh_from_db()
+    assert (ti.state, ti.try_number) == ("scheduled", 1)
+    assert "stopped before it created its pod" in log_of(ti)

@@ -31,11 +31,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 from kubernetes.client import models as k8s
 
 from dagruns.actions.adoption import claim_try
+from dagruns.actions.requeue import requeue_try
 from dagruns.domain.logs import append_lines, log_path
-from dagruns.models import Job, TaskInstance
+from dagruns.models import Job, TaskInstance, TaskInstanceState
 from scheduler.executors.base import BaseExecutor, ExecutorEvent
 from scheduler.executors.kubernetes.client import api_error, core_api
 from scheduler.executors.kubernetes.gc import (
@@ -385,15 +387,36 @@ class KubernetesExecutor(BaseExecutor):
             )
             self._backlog.append(("LISTED", pod))
             adopted += 1
+        requeued = self._requeue_tries_without_pod(pods, live)
         deleted, kept = collect_garbage(self.api, self.namespace)
-        if adopted or deleted or kept:
+        if adopted or requeued or deleted or kept:
             log.info(
-                "Kubernetes pods at start: %d adopted, %d of ended tries deleted, %d kept "
+                "Kubernetes pods at start: %d adopted, %d queued tries without a pod queued "
+                "again, %d pods of ended tries deleted, %d kept "
                 "(ORCH_KUBERNETES_DELETE_WORKER_PODS_ON_FAILURE)",
                 adopted,
+                requeued,
                 deleted,
                 kept,
             )
+
+    def _requeue_tries_without_pod(self, pods: list[k8s.V1Pod], live: set[int]) -> int:
+        """Tries a dead scheduler queued on this executor but whose pod it never created go
+        back to `scheduled` (same try, no retry used), as recovery does for local tries."""
+        with_pod = {key[0] for key in map(pod_try, pods) if key is not None}
+        orphaned = TaskInstance.objects.filter(
+            state=TaskInstanceState.QUEUED, executor=self.name
+        ).exclude(queued_by_job_id__in=[*live, self.job_id])
+        if live:
+            orphaned = orphaned.exclude(queued_by_job_id=None)
+        now = timezone.now()
+        return sum(
+            requeue_try(
+                ti, "The scheduler that queued this try stopped before it created its pod.", now
+            )
+            for ti in orphaned
+            if str(ti.pk) not in with_pod
+        )
 
     def _relabel(self, pod: k8s.V1Pod) -> None:
         try:
