@@ -468,8 +468,16 @@ def test_a_try_queued_by_a_dead_scheduler_that_never_got_its_pod_is_queued_again
     TaskInstance.objects.filter(pk=ti.pk).update(executor="kubernetes", queued_by_job_id=dead.pk)
     me = start_job("scheduler")
     executor = KubernetesExecutor(4)
+    kube.api_unreachable()
     try:
-        executor.on_scheduler_started(me.pk)
+        executor.on_scheduler_started(me.pk)  # says so and goes on: no crash
+        ti.refresh_from_db()
+        assert ti.state == "queued"
+        kube.api_reachable()
+        wait_until(
+            lambda: executor.sync() == [] and TaskInstance.objects.get(pk=ti.pk).state != "queued",
+            "the adoption retried once the API answers",
+        )
     finally:
         executor.end()
     ti.refresh_from_db()

@@ -73,6 +73,7 @@ log = logging.getLogger(__name__)
 TERMINATE_GRACE_SECONDS = 30
 POD_LOG_TAIL_LINES = 500
 PENDING_CHECK_EVERY = 1.0
+ADOPT_RETRY = 5.0
 # The client's default for a dict body is a JSON patch (a list of operations).
 MERGE_PATCH = "application/merge-patch+json"
 
@@ -111,6 +112,7 @@ class KubernetesExecutor(BaseExecutor):
         self._events: list[ExecutorEvent] = []  # decided outside sync() (launch failures)
         self._backlog: list[tuple[str, k8s.V1Pod]] = []  # adopted pods, handled on next sync
         self._next_pending_check = 0.0
+        self._adopt_at: float | None = None  # monotonic time to retry adoption at start
 
     # -- the contract --------------------------------------------------------------------
 
@@ -123,7 +125,23 @@ class KubernetesExecutor(BaseExecutor):
 
     def on_scheduler_started(self, job_id: int) -> None:
         self.job_id = job_id
-        self._adopt_pods()
+        self._adopt_at = 0.0
+        self._try_adoption()
+
+    def _try_adoption(self) -> None:
+        """Adopt now; with the API unreachable, say so and try again ADOPT_RETRY later (the
+        scheduler runs meanwhile: the pods keep running and reporting on their own)."""
+        try:
+            self._adopt_pods()
+        except Exception as exc:  # ApiException or urllib3's connection errors
+            self._adopt_at = time.monotonic() + ADOPT_RETRY
+            log.error(
+                "cannot adopt the pods of earlier schedulers yet (%s); trying again in %g s",
+                api_error(exc),
+                ADOPT_RETRY,
+            )
+        else:
+            self._adopt_at = None
 
     def queue(self, workload: Workload) -> None:
         pod_settings = PodSettings(
@@ -165,6 +183,8 @@ class KubernetesExecutor(BaseExecutor):
         log.info("%s: pod %s created", workload.label(), name)
 
     def sync(self) -> list[ExecutorEvent]:
+        if self._adopt_at is not None and time.monotonic() >= self._adopt_at:
+            self._try_adoption()
         events, self._events = self._events, []
         seen = self._backlog + (self.watcher.take() if self.watcher is not None else [])
         self._backlog = []
