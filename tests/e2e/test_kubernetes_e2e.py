@@ -483,3 +483,27 @@ def test_a_try_queued_by_a_dead_scheduler_that_never_got_its_pod_is_queued_again
     ti.refresh_from_db()
     assert (ti.state, ti.try_number) == ("scheduled", 1)
     assert "stopped before it created its pod" in log_of(ti)
+
+
+def test_a_try_queued_while_the_api_is_unreachable_gets_its_pod_once_it_answers(engine, kube):
+    engine.add(
+        "k8s_outage.py",
+        """
+with DAG("k8s_outage", schedule=None, start_date=START) as dag:
+    BashOperator(task_id="later", bash_command="echo made it")
+""",
+    )
+    engine.parse()
+    kube.api_unreachable()
+    run = engine.trigger("k8s_outage")
+    tick_until(
+        engine,
+        lambda: TaskInstance.objects.filter(dag_run=run, state="queued").exists(),
+        "the try queued while the API is down",
+    )
+    executor = engine.scheduler().executor
+    assert isinstance(executor, KubernetesExecutor) and executor.running_count == 1
+    kube.api_reachable()
+    engine.run(run, timeout=90)
+    assert engine.states(run) == {"later": "success"}
+    assert "made it" in log_of(engine.ti(run, "later"))

@@ -74,6 +74,11 @@ TERMINATE_GRACE_SECONDS = 30
 POD_LOG_TAIL_LINES = 500
 PENDING_CHECK_EVERY = 1.0
 ADOPT_RETRY = 5.0
+CREATE_RETRY_MIN = 0.5
+CREATE_RETRY_MAX = 15.0
+# API answers that refuse the pod itself (malformed, forbidden, no such namespace): creating it
+# again would be refused again, so the try fails with the answer. Others are retried.
+REFUSALS = frozenset({400, 401, 403, 404, 409, 422})
 # The client's default for a dict body is a JSON patch (a list of operations).
 MERGE_PATCH = "application/merge-patch+json"
 
@@ -113,6 +118,9 @@ class KubernetesExecutor(BaseExecutor):
         self._backlog: list[tuple[str, k8s.V1Pod]] = []  # adopted pods, handled on next sync
         self._next_pending_check = 0.0
         self._adopt_at: float | None = None  # monotonic time to retry adoption at start
+        self._uncreated: dict[str, Workload] = {}  # ti_id -> a try whose pod waits for the API
+        self._create_at = 0.0
+        self._create_pause = 0.0
 
     # -- the contract --------------------------------------------------------------------
 
@@ -165,10 +173,15 @@ class KubernetesExecutor(BaseExecutor):
                 raise
             self._own_secret(secret_name, pod)
         except Exception as exc:  # ApiException, or urllib3's connection errors
-            self._fail_at_launch(
-                workload, f"The Kubernetes API did not create the try's pod: {api_error(exc)}"
-            )
+            status = getattr(exc, "status", None)
+            if status in REFUSALS:
+                self._fail_at_launch(
+                    workload, f"The Kubernetes API refused the try's pod: {api_error(exc)}"
+                )
+            else:
+                self._create_later(workload, exc)
             return
+        self._create_pause = 0.0
         name = name_of(pod)
         self._tries[name] = PodTry(
             workload.ti_id,
@@ -182,9 +195,26 @@ class KubernetesExecutor(BaseExecutor):
         )
         log.info("%s: pod %s created", workload.label(), name)
 
+    def _create_later(self, workload: Workload, exc: BaseException) -> None:
+        """The API is unreachable or failing (not refusing this pod): the try stays queued
+        and its pod is created once the API answers (ORCH_TASK_QUEUED_TIMEOUT still applies)."""
+        self._create_pause = min(CREATE_RETRY_MAX, max(CREATE_RETRY_MIN, self._create_pause * 2))
+        self._create_at = time.monotonic() + self._create_pause
+        self._uncreated[workload.ti_id] = workload
+        log.warning(
+            "%s: cannot create its pod yet (%s); trying again in %g s",
+            workload.label(),
+            api_error(exc),
+            self._create_pause,
+        )
+
     def sync(self) -> list[ExecutorEvent]:
         if self._adopt_at is not None and time.monotonic() >= self._adopt_at:
             self._try_adoption()
+        if self._uncreated and time.monotonic() >= self._create_at:
+            waiting, self._uncreated = self._uncreated, {}
+            for workload in waiting.values():
+                self.queue(workload)
         events, self._events = self._events, []
         seen = self._backlog + (self.watcher.take() if self.watcher is not None else [])
         self._backlog = []
@@ -200,6 +230,8 @@ class KubernetesExecutor(BaseExecutor):
         return events
 
     def terminate(self, ti_id: str) -> bool:
+        if self._uncreated.pop(ti_id, None) is not None:
+            return True  # its pod was never created
         entry = next((e for e in self._tries.values() if e.ti_id == ti_id), None)
         if entry is None or entry.terminated:
             return False
@@ -221,14 +253,16 @@ class KubernetesExecutor(BaseExecutor):
         return True
 
     def running_tries(self) -> dict[str, int]:
-        return {e.ti_id: e.try_number for e in self._tries.values()}
+        tries = {ti_id: w.try_number for ti_id, w in self._uncreated.items()}
+        tries.update({e.ti_id: e.try_number for e in self._tries.values()})
+        return tries
 
     def tries_to_drain(self) -> dict[str, int]:
         return {}  # pods outlive the scheduler; the next one adopts them
 
     @property
     def running_count(self) -> int:
-        return len(self._tries) + len(self._events)
+        return len(self._tries) + len(self._events) + len(self._uncreated)
 
     def wait_handles(self) -> list[Any]:
         return [self.watcher.wake_fd] if self.watcher is not None else []
