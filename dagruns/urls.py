@@ -10,7 +10,21 @@ from django.templatetags.static import static
 from django.urls import path, register_converter
 from django.views.generic.base import RedirectView
 
-from dagruns.views import actions, auth, code, dags, gantt, graph, grid, logs, pages, runs
+from dagruns.views import (
+    actions,
+    assets,
+    auth,
+    code,
+    dags,
+    gantt,
+    graph,
+    grid,
+    home,
+    logs,
+    pages,
+    run,
+    runs,
+)
 from dagruns.views import backfills as backfill_views
 from dagruns.views import callback_log as callback_log_views
 from dagruns.views import task_instance as ti
@@ -41,8 +55,11 @@ urlpatterns = [
     path("", dags.dag_list, name="dags"),
     path("login/", auth.login, name="login"),
     path("logout/", auth.logout, name="logout"),
+    path("home/", home.home, name="home"),
     path("import-errors/", pages.import_errors, name="import_errors"),
     path("audit/", pages.audit, name="audit"),
+    path("assets/", assets.asset_list, name="assets"),
+    path("assets/<int:asset_id>/", assets.asset_detail, name="asset"),
     path(
         f"{RUN_TASK}/mapped/<int:map_index>/logs/<int:try_number>/download",
         logs.log_download,
@@ -62,6 +79,8 @@ urlpatterns = [
         callback_log_views.callback_log,
         name="callback_log",
     ),
+    path("dags/<path:dag_id>/runs/<path:run_id>/note", run.run_note, name="run_note"),
+    path("dags/<path:dag_id>/runs/<path:run_id>", run.run_page, name="run"),
     path("dags/<path:dag_id>/graph", graph.graph, name="graph"),
     path("dags/<path:dag_id>/gantt", gantt.gantt, name="gantt"),
     path("dags/<path:dag_id>/code", code.code, name="code"),
@@ -76,6 +95,7 @@ urlpatterns = [
     ),
     path("dags/<path:dag_id>/pause", actions.pause, name="pause"),
     path("dags/<path:dag_id>/clear", actions.clear, name="clear"),
+    path("dags/<path:dag_id>/clear-run", actions.clear_run, name="clear_run"),
     path("dags/<path:dag_id>/mark", actions.mark, name="mark"),
     path("dags/<path:dag_id>/retry", actions.retry, name="retry"),
     path("dags/<path:dag_id>/delete-run", actions.delete_run, name="delete_run"),

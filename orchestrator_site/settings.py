@@ -244,7 +244,12 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": ORCH.log_level},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "filters": {"quiet_websocket": {"()": "orchestrator_site.log_filters.QuietWebsocketLines"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # uvicorn logs each websocket handshake at INFO: one page view, up to three lines.
+        "uvicorn.error": {"filters": ["quiet_websocket"]},
+    },
 }
 
 # Django's own body limit (pages, forms) follows ORCH_REQUEST_BODY_MAX_SIZE.

@@ -11,7 +11,7 @@
 (function () {
   "use strict";
 
-  var state = { opened: 0, socketOpen: false, lastRefresh: 0, logPending: {} };
+  var state = { opened: 0, socketOpen: false, lastRefresh: 0, logPending: {}, pending: {} };
   window.orchLive = state;
 
   // The ws extension's default backoff is exponential with full jitter (up to 64 s): after a
@@ -62,6 +62,17 @@
     if (theme === "light" || theme === "dark") document.documentElement.dataset.theme = theme;
     else delete document.documentElement.dataset.theme;
     try { localStorage.setItem("orch-theme", theme || "system"); } catch (e) { /* private mode */ }
+    showTheme();
+  }
+  // The toggle says which mode is active (and what a click changes it to).
+  var THEMES = { system: ["◐", "light"], light: ["☀", "dark"], dark: ["☾", "system"] };
+  function showTheme() {
+    var btn = $("#theme-toggle"); if (!btn) return;
+    var now = document.documentElement.dataset.theme || "system";
+    btn.textContent = THEMES[now][0];
+    btn.dataset.themeActive = now;
+    btn.title = "Theme: " + now + (now === "system" ? " (follows your system)" : "") + " — click for " + THEMES[now][1];
+    btn.setAttribute("aria-label", "Theme: " + now);
   }
 
   /* --- live regions ----------------------------------------------------------------------- */
@@ -79,6 +90,10 @@
   function refresh(region) {
     var name = region.dataset.liveEvent || "orch:refresh";
     if (name === "orch:log") return tailLog(region);
+    // One request at a time per region: a refresh due while one is in flight runs when the
+    // new region has loaded (htmx:load below). Aborting the old request instead (hx-sync
+    // "replace") logged htmx:afterRequest/htmx:sendAbort console errors on every busy update.
+    if (region.id && region.classList.contains("htmx-request")) { state.pending[region.id] = true; return; }
     htmx.trigger(region, name);
   }
 
@@ -103,6 +118,16 @@
     if (body) body.dataset.stick = (body.scrollTop + body.clientHeight >= body.scrollHeight - 40) ? "1" : "0";
     htmx.trigger(tail, "orch:log");
   }
+
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var id = e.detail.elt && e.detail.elt.id;
+    if (!id || !state.pending[id]) return;
+    delete state.pending[id];
+    setTimeout(function () {
+      var region = document.getElementById(id);  // the new one, when the swap replaced it
+      if (region && region.dataset.live) refresh(region);
+    }, 0);
+  });
 
   document.addEventListener("htmx:wsBeforeMessage", function (e) {
     var msg = e.detail.message;
@@ -257,10 +282,38 @@
   }
 
   /* --- logs ------------------------------------------------------------------------------ */
+  // Wrap (on by default) and full screen (off) are remembered for every log in localStorage.
+  function logPref(name) {
+    var fallback = name === "wrap" ? "1" : "0";
+    try { return (localStorage.getItem("orch-log-" + name) || fallback) === "1"; } catch (e) { return fallback === "1"; }
+  }
+  function applyLogPrefs(root) {
+    var wrap = logPref("wrap"), full = logPref("fullscreen");
+    $all(".log", root).concat(root.classList && root.classList.contains("log") ? [root] : []).forEach(function (log) {
+      var body = $(".log-body", log); if (body) body.classList.toggle("nowrap", !wrap);
+      log.classList.toggle("fullscreen", full);
+      $all("[data-log-toggle]", log).forEach(function (btn) {
+        btn.setAttribute("aria-pressed", (btn.dataset.logToggle === "wrap" ? wrap : full) ? "true" : "false");
+      });
+    });
+  }
+  function setLogPref(name, on) {
+    try { localStorage.setItem("orch-log-" + name, on ? "1" : "0"); } catch (e) { /* private mode */ }
+    applyLogPrefs(document);
+  }
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest && e.target.closest("[data-log-toggle]");
+    if (btn) setLogPref(btn.dataset.logToggle, !logPref(btn.dataset.logToggle));
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Escape" && logPref("fullscreen") && !($("#modal") || {}).open) setLogPref("fullscreen", false);
+  });
+
   document.addEventListener("htmx:load", function (e) {
     var el = e.detail.elt;
     if (!el || !el.classList) return;
     if (el.id === "grid") applyCollapsed();
+    if (el.classList.contains("log") || el.querySelector(".log")) applyLogPrefs(el);
     if (el.classList.contains("log-tail")) {
       var body = el.closest(".log-body");
       if (body && body.dataset.stick === "1") body.scrollTop = body.scrollHeight;
@@ -273,6 +326,8 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     applyCollapsed();
+    applyLogPrefs(document);
+    showTheme();
     $all(".log-body").forEach(function (body) { body.scrollTop = body.scrollHeight; });
   });
 })();

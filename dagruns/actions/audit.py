@@ -7,6 +7,7 @@ from typing import Any
 from dagruns.models import AuditEvent
 
 SYSTEM_ACTOR = "system"
+CLI_PREFIX = "cli:"
 
 
 class Actor:
@@ -24,7 +25,17 @@ class Actor:
             who = getpass.getuser()
         except (KeyError, OSError):
             who = "unknown"
-        return cls(name=f"cli:{who}")
+        return cls(name=f"{CLI_PREFIX}{who}")
+
+    @property
+    def person(self) -> str | None:
+        """The human behind the action: a signed-in user's name, the OS user running a CLI
+        command; None for the scheduler, a task or another non-human source."""
+        if self.user is not None:
+            return self.name
+        if self.name.startswith(CLI_PREFIX):
+            return self.name[len(CLI_PREFIX) :]
+        return None
 
     def __repr__(self) -> str:
         return f"Actor({self.name})"

@@ -430,6 +430,7 @@ def _make_run(backfill: Backfill, row: BackfillDagRunMap, version: DagVersion | 
                 conf=conf,
                 triggered_by=DagRunTriggeredBy.BACKFILL,
                 backfill=backfill,
+                triggering_user_name=backfill.triggering_user_name,
             )
     except IntegrityError:
         # Made by someone else since we looked (a trigger with this date or run id).

@@ -55,6 +55,7 @@ from dagruns.models import (
     Job,
     TaskInstance,
     TaskInstanceHistory,
+    TaskReschedule,
     XCom,
 )
 from dagruns.models.states import DAGRUN_FINISHED, TI_FINISHED
@@ -91,18 +92,23 @@ TABLES: dict[str, CleanTable] = {
             "start_date",
             "finished runs (success/failed) started before the timestamp; the newest "
             "scheduled run of each DAG is kept",
-            ("task_instance", "task_instance_history", "xcom"),
+            ("task_instance", "task_instance_history", "task_reschedule", "xcom"),
         ),
         CleanTable(
             "task_instance",
             "start_date",
             "finished task instances of finished runs, started before the timestamp",
-            ("task_instance_history", "xcom"),
+            ("task_instance_history", "task_reschedule", "xcom"),
         ),
         CleanTable(
             "task_instance_history",
             "start_date",
             "earlier tries of task instances of finished runs, started before the timestamp",
+        ),
+        CleanTable(
+            "task_reschedule",
+            "start_date",
+            "reschedules of sensors of finished runs, started before the timestamp",
         ),
         CleanTable("xcom", "timestamp", "XComs of finished runs written before the timestamp"),
         CleanTable("audit_event", "when", "audit log rows (Airflow's `log` table)"),
@@ -215,6 +221,12 @@ def old_history(before: datetime) -> QuerySet[TaskInstanceHistory]:
     )
 
 
+def old_reschedules(before: datetime) -> QuerySet[TaskReschedule]:
+    return TaskReschedule.objects.filter(
+        task_instance__dag_run__state__in=DAGRUN_FINISHED, start_date__lt=before
+    )
+
+
 def old_xcoms(before: datetime) -> QuerySet[XCom]:
     return XCom.objects.filter(dag_run__state__in=DAGRUN_FINISHED, timestamp__lt=before)
 
@@ -271,6 +283,8 @@ def do_clean(
         _delete_task_instances(report, touched_dags)
     if "task_instance_history" in names:
         _delete_history(report, touched_dags)
+    if "task_reschedule" in names:
+        _delete_in_batches(report, lambda: old_reschedules(report.before))
     if "xcom" in names:
         _delete_in_batches(report, lambda: old_xcoms(report.before))
     for table in _SIMPLE:
@@ -307,12 +321,18 @@ def _count(report: CleanReport, names: set[str]) -> None:
         history = TaskInstanceHistory.objects.filter(
             Q(task_instance__in=tis.values("pk")) | Q(pk__in=old_history(before).values("pk"))
         )
+    reschedules = TaskReschedule.objects.filter(task_instance__in=tis.values("pk"))
+    if "task_reschedule" in names:
+        reschedules = TaskReschedule.objects.filter(
+            Q(task_instance__in=tis.values("pk")) | Q(pk__in=old_reschedules(before).values("pk"))
+        )
     xcom_rule = Q(dag_run__in=runs.values("pk")) | _xcoms_of(tis)
     if "xcom" in names:
         xcom_rule |= Q(pk__in=old_xcoms(before).values("pk"))
     report.add("dag_run", runs.count())
     report.add("task_instance", tis.count())
     report.add("task_instance_history", history.count())
+    report.add("task_reschedule", reschedules.count())
     report.add("xcom", XCom.objects.filter(xcom_rule).count())
     for table in _SIMPLE:
         if table in names:

@@ -30,6 +30,8 @@ from dagruns.actions.tries import (
     _move,
     _record_try,
 )
+from dagruns.domain import logs
+from dagruns.domain.masking import masked, masking_scope
 from dagruns.models import TaskInstance, TaskInstanceState, Trigger
 from dagruns.notify import events
 from dagruns.notify.trigger_wakeup import wake_triggerers
@@ -152,6 +154,36 @@ def _resume(trigger_id: int, now: datetime | None, next_kwargs_of, next_method: 
         if resumed:
             transaction.on_commit(wake_schedulers)
     return resumed
+
+
+def do_append_trigger_logs(lines_by_trigger: dict[int, list[str]]) -> int:
+    """Append what triggers logged to the log of the try deferred on each (the same file the
+    try's runner wrote; Airflow shows a trigger's lines in its task's log too), masked by the
+    server's masker: trigger kwargs may hold secrets. Returns how many lines were written."""
+    waiting = TaskInstance.objects.filter(
+        trigger_id__in=list(lines_by_trigger), state=State.DEFERRED
+    ).only("id", "dag_id", "run_id", "task_id", "map_index", "try_number", "trigger_id")
+    with masking_scope():  # one masker (one read of the secrets) for the whole batch
+        return _append_trigger_logs(waiting, lines_by_trigger)
+
+
+def _append_trigger_logs(waiting, lines_by_trigger: dict[int, list[str]]) -> int:
+    written = 0
+    for ti in waiting:
+        assert ti.trigger_id is not None
+        lines = [str(masked(line)) for line in lines_by_trigger[ti.trigger_id]]
+        logs.append_lines(logs.ti_log_path(ti), lines)
+        written += len(lines)
+        events.publish(
+            {
+                "kind": "log",
+                "dag_id": ti.dag_id,
+                "run_id": ti.run_id,
+                "task_id": ti.task_id,
+                "try_number": ti.try_number,
+            }
+        )
+    return written
 
 
 def time_out_deferred(now: datetime) -> int:

@@ -56,6 +56,7 @@ def build_dag_run(
     note: str = "",
     backfill: Backfill | None = None,
     triggered_by_ti: TaskInstance | None = None,
+    triggering_user_name: str = "",
 ) -> DagRun:
     """The queued run, unsaved: what `create_dag_run` inserts and a dry trigger returns."""
     return DagRun(
@@ -63,6 +64,7 @@ def build_dag_run(
         run_id=run_id,
         run_type=run_type,
         triggered_by=triggered_by,
+        triggering_user_name=triggering_user_name,
         state=DagRunState.QUEUED,
         logical_date=logical_date,
         data_interval_start=data_interval[0] if data_interval else None,
@@ -181,6 +183,7 @@ def do_trigger_dag(
         "triggered_by": triggered_by,
         "note": note,
         "triggered_by_ti": triggered_by_ti,
+        "triggering_user_name": actor.person or "",
     }
     if dry_run:
         if DagRun.objects.filter(dag_id=dag_id, run_id=run_id).exists():

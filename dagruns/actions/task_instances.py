@@ -22,6 +22,7 @@ from dagruns.actions.audit import Actor, record
 from dagruns.actions.dags import get_dag_or_raise
 from dagruns.actions.deferral import DEFERRAL_RESET, delete_unused_triggers
 from dagruns.actions.errors import ActionRefused
+from dagruns.actions.external_markers import MarkerError, with_dependent_dags
 from dagruns.actions.notes import check_note, write_run_note, write_ti_notes
 from dagruns.actions.tries import record_try_history
 from dagruns.domain.dag_graph import DagGraph, graph_for_version
@@ -122,6 +123,7 @@ def select_task_instances(
     only_running: bool = False,
     start_date: datetime | None = None,
     end_date: datetime | None = None,
+    include_dependent_dags: bool = False,
 ) -> list[TaskInstance]:
     """The task instances an action applies to, for every surface alike: the named/matching
     tasks in the given runs (all runs if none), widened to their upstream and/or downstream
@@ -130,7 +132,10 @@ def select_task_instances(
 
     `include_past`/`include_future` (one run in `run_ids`) take the same tasks in the runs at
     or before/after that run's logical date. `map_indexes` narrows the named tasks to those map
-    indexes (their relatives keep every index). Naming a task no run has is an error."""
+    indexes (their relatives keep every index). Naming a task no run has is an error.
+
+    `include_dependent_dags` (Airflow's): ExternalTaskMarkers among them add the tasks they
+    mark in other DAGs, with their downstream (dagruns/actions/external_markers.py)."""
     get_dag_or_raise(dag_id)
     pattern = None
     if task_regex:
@@ -180,6 +185,11 @@ def select_task_instances(
             for ti in chosen
             if ti.task_id not in map_indexes or ti.map_index in map_indexes[ti.task_id]
         ]
+    if include_dependent_dags:
+        try:
+            chosen = with_dependent_dags(chosen, only_failed=only_failed, only_running=only_running)
+        except MarkerError as exc:
+            raise InvalidSelection(str(exc)) from None
     return chosen
 
 
@@ -290,8 +300,13 @@ def do_clear_run(
 
 
 def _reopen_runs(run_pks: set[int], now: datetime) -> None:
+    # A reopened run starts again now (Airflow resets a cleared run's start_date), so its
+    # duration counts from its latest start, not from the first one.
     DagRun.objects.filter(pk__in=run_pks).exclude(state=DagRunState.RUNNING).update(
-        state=DagRunState.RUNNING, end_date=None, clear_number=F("clear_number") + 1
+        state=DagRunState.RUNNING,
+        start_date=now,
+        end_date=None,
+        clear_number=F("clear_number") + 1,
     )
 
 

@@ -21,7 +21,7 @@ from dagruns.domain.past_runs import DEP_NAME as PAST_DEP_NAME
 from dagruns.domain.past_runs import past_depends_unmet
 from dagruns.domain.trigger_rules import UpstreamCounts, evaluate
 from dagruns.domain.workers import census
-from dagruns.models import DagModel, DagRun, Pool, TaskInstance
+from dagruns.models import DagModel, DagRun, Pool, TaskInstance, Trigger
 from dagruns.models.states import TI_FINISHED, TI_OCCUPYING_SLOT, DagRunState, TaskInstanceState
 
 TIS = TaskInstanceState
@@ -219,8 +219,28 @@ def _state_reasons(ti: TaskInstance, now: datetime) -> list[WaitReason]:
         return [_reschedule_reason(ti, now)]
     if ti.state == TIS.QUEUED and ti.executor == "celery":
         return [_celery_queue_reason(ti.queue)]
+    if ti.state == TIS.DEFERRED and ti.trigger_id is not None:
+        return [_deferred_reason(ti, ti.trigger_id)]
     words = _STATE_SENTENCES.get(ti.state)
     return [WaitReason("Task Instance State", words)] if words else []
+
+
+def _deferred_reason(ti: TaskInstance, trigger_id: int) -> WaitReason:
+    """What a deferred task waits on: its trigger, whether a triggerer runs it, its timeout."""
+    trigger = Trigger.objects.filter(pk=trigger_id).values("classpath", "triggerer_id").first()
+    if trigger is None:
+        return WaitReason("Task Instance State", _STATE_SENTENCES[TIS.DEFERRED])
+    running = (
+        f"triggerer {trigger['triggerer_id']} runs it"
+        if trigger["triggerer_id"] is not None
+        else "no triggerer has taken it yet (is `manage.py triggerer` running?)"
+    )
+    sentence = (
+        f"Task is deferred: waiting for its trigger {trigger['classpath']} to fire; {running}"
+    )
+    if ti.trigger_timeout is not None:
+        sentence += f"; it times out at {ti.trigger_timeout:%Y-%m-%d %H:%M:%S} UTC"
+    return WaitReason("Task Instance State", sentence + ".", trigger["classpath"])
 
 
 def _reschedule_reason(ti: TaskInstance, now: datetime) -> WaitReason:

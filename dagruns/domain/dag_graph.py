@@ -129,10 +129,17 @@ class DagGraph:
 
 def _runs_itself(task: dict[str, Any]) -> bool:
     # Airflow's scheduler sets EmptyOperator tasks to success without sending them to an
-    # executor when nothing would happen there (no callbacks to run).
+    # executor when nothing would happen there (no callbacks to run, no outlets whose asset
+    # events the runner reports, no inlets).
     return bool(task.get("inherits_from_empty_operator")) and not any(
         task.get(k)
-        for k in ("has_on_success_callback", "has_on_execute_callback", "has_on_failure_callback")
+        for k in (
+            "has_on_success_callback",
+            "has_on_execute_callback",
+            "has_on_failure_callback",
+            "outlets",
+            "inlets",
+        )
     )
 
 

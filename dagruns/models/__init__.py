@@ -1,5 +1,15 @@
 """The metadata model: DAGs, runs, task instances and what surrounds them."""
 
+from dagruns.models.asset import (
+    AssetAliasModel,
+    AssetDagRunQueue,
+    AssetEvent,
+    AssetModel,
+    DagScheduleAssetAliasReference,
+    DagScheduleAssetReference,
+    TaskInletAssetReference,
+    TaskOutletAssetReference,
+)
 from dagruns.models.backfill import (
     Backfill,
     BackfillDagRunExceptionReason,
@@ -24,6 +34,14 @@ from dagruns.models.trigger import Trigger
 from dagruns.models.xcom import XCOM_RETURN_KEY, XCom
 
 __all__ = [
+    "AssetAliasModel",
+    "AssetDagRunQueue",
+    "AssetEvent",
+    "AssetModel",
+    "DagScheduleAssetAliasReference",
+    "DagScheduleAssetReference",
+    "TaskInletAssetReference",
+    "TaskOutletAssetReference",
     "DEFAULT_POOL_NAME",
     "XCOM_RETURN_KEY",
     "AuditEvent",

@@ -24,6 +24,9 @@ class DagRun(models.Model):
     triggered_by = models.CharField(
         max_length=20, choices=DagRunTriggeredBy.choices, blank=True, default=""
     )
+    # The person who triggered the run (UI/REST user, the OS user of a CLI command); None for
+    # runs the scheduler made (empty here, null in the API). Airflow's `triggering_user_name`.
+    triggering_user_name = models.CharField(max_length=512, blank=True, default="")
     state = models.CharField(max_length=20, choices=DagRunState.choices, default=DagRunState.QUEUED)
     logical_date = models.DateTimeField(null=True, blank=True)
     data_interval_start = models.DateTimeField(null=True, blank=True)

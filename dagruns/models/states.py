@@ -44,6 +44,7 @@ class DagRunType(models.TextChoices):
     MANUAL = "manual"
     SCHEDULED = "scheduled"
     BACKFILL = "backfill"
+    ASSET_TRIGGERED = "asset_triggered"
 
 
 class DagRunTriggeredBy(models.TextChoices):
@@ -52,6 +53,7 @@ class DagRunTriggeredBy(models.TextChoices):
     REST_API = "rest_api"
     TIMETABLE = "timetable"
     TEST = "test"
+    ASSET = "asset"
     BACKFILL = "backfill"
     OPERATOR = "operator"
 

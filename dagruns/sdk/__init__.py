@@ -7,6 +7,17 @@ files written for Airflow carry over::
     from dagruns.sdk import BashOperator, EmptyOperator, TaskGroup, chain
 """
 
+from .assets import (
+    Asset,
+    AssetAlias,
+    AssetAll,
+    AssetAny,
+    AssetWatcher,
+    Dataset,
+    Metadata,
+    Model,
+    asset,
+)
 from .baseoperator import BaseOperator
 from .connection import Connection
 from .dag import DAG, capture_dags, collect_dags, reset_auto_registered
@@ -59,6 +70,7 @@ from .sensors import (
     BaseSensorOperator,
     BashSensor,
     DateTimeSensor,
+    DateTimeSensorAsync,
     DayOfWeekSensor,
     ExternalTaskMarker,
     ExternalTaskSensor,
@@ -66,12 +78,15 @@ from .sensors import (
     PokeReturnValue,
     PythonSensor,
     TimeDeltaSensor,
+    TimeDeltaSensorAsync,
     TimeSensor,
+    TimeSensorAsync,
     WaitSensor,
 )
 from .serialization import SERIALIZATION_VERSION, dag_structure_hash, deserialize_dag, serialize_dag
 from .serialized_operator import SerializedOperator
 from .taskgroup import TaskGroup, task_group
+from .timetables.assets import AssetOrTimeSchedule, AssetTriggeredTimetable
 from .trigger_rule import TriggerRule
 from .triggers import BaseTrigger, DateTimeTrigger, FileTrigger, TimeDeltaTrigger, TriggerEvent
 from .variable import Variable
@@ -80,6 +95,17 @@ from .weight_rule import WeightRule
 from .xcom_arg import XComArg
 
 __all__ = [
+    "Asset",
+    "AssetAlias",
+    "AssetAll",
+    "AssetAny",
+    "AssetOrTimeSchedule",
+    "AssetTriggeredTimetable",
+    "AssetWatcher",
+    "Dataset",
+    "Metadata",
+    "Model",
+    "asset",
     "BaseTrigger",
     "DateTimeTrigger",
     "FileTrigger",
@@ -93,6 +119,7 @@ __all__ = [
     "BaseSensorOperator",
     "BashSensor",
     "DateTimeSensor",
+    "DateTimeSensorAsync",
     "DayOfWeekSensor",
     "ExternalTaskMarker",
     "ExternalTaskSensor",
@@ -100,7 +127,9 @@ __all__ = [
     "PokeReturnValue",
     "PythonSensor",
     "TimeDeltaSensor",
+    "TimeDeltaSensorAsync",
     "TimeSensor",
+    "TimeSensorAsync",
     "WaitSensor",
     "ErrorType",
     "Context",

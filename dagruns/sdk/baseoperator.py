@@ -178,6 +178,8 @@ class BaseOperator(TaskMixin):
         on_failure_fail_dagrun: bool = False,
         task_display_name: str | None = None,
         map_index_template: str | None = None,
+        inlets: Any = None,
+        outlets: Any = None,
         **kwargs: Any,
     ):
         refuse_operator_args(type(self).__name__, task_id, kwargs)  # nothing is ignored
@@ -245,6 +247,8 @@ class BaseOperator(TaskMixin):
             map_index_template=_map_index_template(map_index_template, where),
             _is_setup=False,
             _is_teardown=False,
+            inlets=_asset_list(inlets, "inlets", where),
+            outlets=_asset_list(outlets, "outlets", where),
         )
         # These go through their property setters (validation, derived state).
         self.trigger_rule = trigger_rule
@@ -543,3 +547,20 @@ def _map_index_template(value: Any, where: str) -> str | None:
             f"{where}: map_index_template must be a string, got {type(value).__name__}"
         )
     return value
+
+
+def _asset_list(value: Any, argument: str, where: str) -> list[Any]:
+    """``inlets=``/``outlets=``: one or a list of Asset / AssetAlias (Airflow also takes
+    lineage objects of other kinds, which nothing here would read: refused by name)."""
+    from .assets.definitions import Asset, AssetAlias
+
+    if value is None:
+        return []
+    items = list(value) if isinstance(value, list | tuple) else [value]
+    for item in items:
+        if not isinstance(item, Asset | AssetAlias):
+            raise DagDefinitionError(
+                f"{where}: {argument} must be Asset or AssetAlias objects, got {item!r} "
+                "(other lineage objects are not supported)"
+            )
+    return items

@@ -114,9 +114,14 @@ def parse_schedule(value: object, dag_id: str = "?") -> Schedule:
     """Normalise a ``schedule`` argument; raise DagDefinitionError naming what is wrong."""
     if value is None:
         return NullSchedule()
+    from .assets.definitions import asset_condition_of
+    from .timetables.assets import AssetTriggeredTimetable
     from .timetables.base import Timetable
     from .timetables.checks import check_timetable  # the timetables import this module
 
+    condition = asset_condition_of(value, dag_id)
+    if condition is not None:
+        return TimetableSchedule(AssetTriggeredTimetable(condition))
     if isinstance(value, Timetable):
         return TimetableSchedule(check_timetable(value, dag_id))
     if isinstance(value, timedelta):
@@ -136,7 +141,7 @@ def parse_schedule(value: object, dag_id: str = "?") -> Schedule:
     raise DagDefinitionError(
         f"DAG {dag_id!r}: unsupported schedule {value!r} ({type(value).__name__}); use a cron "
         f"expression, one of {', '.join(['@once', *CRON_PRESETS])}, a timedelta, a Timetable, "
-        "or None"
+        "assets (a list or an &/| expression of Asset/AssetAlias) or None"
     )
 
 

@@ -147,6 +147,10 @@ def serialize_task(task: BaseOperator) -> dict[str, Any]:
     data = _serialize_task(task)
     if task.task_display_name != task.task_id:  # only when set: older DAGs keep their hash
         data["task_display_name"] = task.task_display_name
+    for argument in ("inlets", "outlets"):  # only when set, for the same reason
+        assets = getattr(task, argument, None)
+        if assets:
+            data[argument] = [item.encode() for item in assets]
     return data
 
 
@@ -160,7 +164,7 @@ def _serialize_task(task: BaseOperator) -> dict[str, Any]:
             field: json_safe(getattr(task, field, None)) for field in task.template_fields
         }
     mapped_group = task.mapped_task_group
-    return {
+    data = {
         "task_id": task.task_id,
         "task_type": task.task_type,
         "operator_module": task.operator_module,
@@ -222,6 +226,19 @@ def _serialize_task(task: BaseOperator) -> dict[str, Any]:
         "mapped_task_group_id": mapped_group.group_id if mapped_group is not None else None,
         "map_index_template": task.map_index_template,
     }
+    extra = _extra_fields(task)
+    if extra:  # only operators that declare some: every other task's form is unchanged
+        data["extra_fields"] = extra
+    return data
+
+
+def _extra_fields(task: BaseOperator) -> dict[str, Any]:
+    """Attributes an operator class lists in `serialized_extra_fields` for the server (an
+    ExternalTaskMarker's recursion_depth, read when a clear follows it)."""
+    if isinstance(task, SerializedOperator):
+        return dict(task.extra_fields)
+    names = getattr(task, "serialized_extra_fields", ())
+    return {name: json_safe(getattr(task, name, None)) for name in names}
 
 
 def serialize_task_group(group: TaskGroup) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from .assets.definitions import decode_condition
 from .baseoperator import BaseOperator
 from .exceptions import AirflowException
 from .params import ParamsDict
@@ -53,6 +54,7 @@ class SerializedOperator(BaseOperator):
         ignore_downstream_trigger_rules: bool = False,
         is_mapped: bool = False,
         expand_input: Mapping[str, Any] | None = None,
+        extra_fields: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ):
         # Class-level settings of the original operator become instance attributes here,
@@ -72,6 +74,7 @@ class SerializedOperator(BaseOperator):
         self.ignore_downstream_trigger_rules = ignore_downstream_trigger_rules
         self._is_mapped = is_mapped
         self._expand_input = dict(expand_input) if expand_input is not None else None
+        self.extra_fields = dict(extra_fields or {})
         super().__init__(**kwargs)
         for field in self.template_fields:
             # Expose each field as the original operator did (op.bash_command), unless the
@@ -128,6 +131,7 @@ class SerializedOperator(BaseOperator):
             ignore_downstream_trigger_rules=data.get("ignore_downstream_trigger_rules", False),
             is_mapped=data.get("is_mapped", False),
             expand_input=data.get("expand_input"),
+            extra_fields=data.get("extra_fields"),
             map_index_template=data.get("map_index_template"),
             owner=data.get("owner", "airflow"),
             email=data.get("email"),
@@ -165,4 +169,6 @@ class SerializedOperator(BaseOperator):
             on_success_callback=callback("has_on_success_callback"),
             on_failure_callback=callback("has_on_failure_callback"),
             on_retry_callback=callback("has_on_retry_callback"),
+            inlets=[decode_condition(item) for item in data.get("inlets") or []],
+            outlets=[decode_condition(item) for item in data.get("outlets") or []],
         )

@@ -37,8 +37,6 @@ UNSUPPORTED_OPERATOR_ARGS: dict[str, str] = {
     "task_concurrency": f"{_REMOVED_IN_AIRFLOW_3}; use max_active_tis_per_dag=",
     "resources": "per-task resources are not supported (use executor_config for pods)",
     "run_as_user": "running a task as another Unix user (impersonation) is not supported",
-    "inlets": "assets and lineage (inlets/outlets) are not supported yet",
-    "outlets": "assets and lineage (inlets/outlets) are not supported yet",
     "on_skipped_callback": "on_skipped_callback is not supported yet",
     "pre_execute": "pre_execute hooks are not supported; put the code in the task",
     "post_execute": "post_execute hooks are not supported; put the code in the task",

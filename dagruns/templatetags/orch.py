@@ -36,6 +36,12 @@ def size(value) -> str:
 
 
 @register.filter
+def details(value) -> str:
+    """`{{ event.extra|details }}`: recorded key/values, seconds and bytes in human units."""
+    return fmt.details(value)
+
+
+@register.filter
 def masked(value):
     """`{{ run.note|masked }}`: text a task or a person wrote, secrets replaced by ***."""
     return mask_secrets(value)
@@ -50,6 +56,11 @@ def can(user, role_name: str) -> bool:
 @register.simple_tag
 def ti_url(dag_id: str, run_id: str, task_id: str) -> str:
     return urls.ti_url(dag_id, run_id, task_id)
+
+
+@register.simple_tag
+def run_url(dag_id: str, run_id: str) -> str:
+    return urls.run_url(dag_id, run_id)
 
 
 @register.simple_tag

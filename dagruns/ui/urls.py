@@ -38,6 +38,12 @@ def ti_url(
     return f"{url}/mapped/{map_index}" if map_index >= 0 else url
 
 
+def run_url(dag_id: str, run_id: str, *, base: str | None = None) -> str:
+    """/dags/<dag>/runs/<run>: the run's own page (Airflow 3's UI path)."""
+    base = base if base is not None else dag_url(dag_id)
+    return f"{base}runs/{run_part(run_id)}"
+
+
 def with_query(url: str, **params) -> str:
     query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
     return f"{url}?{query}" if query else url

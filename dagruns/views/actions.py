@@ -20,7 +20,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
 
 from dagruns.actions.audit import Actor
 from dagruns.actions.dags import do_set_paused
@@ -29,6 +28,7 @@ from dagruns.actions.runs import TriggerError, do_trigger_dag
 from dagruns.actions.task_instances import (
     InvalidSelection,
     do_clear,
+    do_clear_run,
     do_delete_run,
     do_mark_state,
     do_set_run_state,
@@ -38,12 +38,13 @@ from dagruns.actions.text import contains_nul, nul_message
 from dagruns.models import DagVersion, TaskInstance
 from dagruns.models.states import DagRunState, DagRunTriggeredBy, TaskInstanceState
 from dagruns.ui import params_form
+from dagruns.ui.pause_text import pause_effect
 from dagruns.ui.structure import structure_for
 from dagruns.ui.urls import dag_url
 from dagruns.views.access import get_dag, get_run, user_required
 
 TIS = TaskInstanceState
-FLAGS = ("upstream", "downstream", "only_failed", "recursive")
+FLAGS = ("upstream", "downstream", "only_failed", "recursive", "dependent_dags")
 
 
 def _next_url(request, fallback: str) -> str:
@@ -83,6 +84,7 @@ def _params(request) -> QueryDict:
 
 def _item(ti: TaskInstance, new_state: str | None) -> dict:
     return {
+        "dag_id": ti.dag_id,
         "run_id": ti.run_id,
         "task_id": ti.task_id,
         "map_index": ti.map_index,
@@ -268,6 +270,7 @@ def _selection(
         include_downstream=flags["downstream"],
         direct_relatives_only=not flags["recursive"],
         only_failed=flags["only_failed"],
+        include_dependent_dags=flags.get("dependent_dags", False),
     )
 
 
@@ -284,7 +287,14 @@ def clear(request, dag_id: str):
     run = get_run(dag_id, _param(request, "run_id"))
     task_ids = _task_ids(request, run)
     flags = _flags(
-        request, {"upstream": False, "downstream": True, "only_failed": False, "recursive": True}
+        request,
+        {
+            "upstream": False,
+            "downstream": True,
+            "only_failed": False,
+            "recursive": True,
+            "dependent_dags": False,
+        },
     )
     try:
         map_indexes = _map_indexes(request, run, task_ids)
@@ -317,10 +327,52 @@ def clear(request, dag_id: str):
                 "Recursive",
                 "follow upstream/downstream all the way (otherwise only direct neighbours)",
             ),
+            (
+                "dependent_dags",
+                "Dependent DAGs",
+                "also clear the tasks ExternalTaskMarkers among these point to in other DAGs, "
+                "and their downstream",
+            ),
         ),
         "items": _items(tis, None),
         "explain": "These task instances go back to no status and run again with a new try "
         "(their earlier tries and logs are kept). Running ones are stopped.",
+        "next": _next_url(request, dag_url(dag.dag_id)),
+    }
+    return _render(request, "dagruns/_confirm.html", context)
+
+
+@user_required
+def clear_run(request, dag_id: str):
+    """Clear a whole run: all its task instances, or only the failed ones (Airflow's clear of
+    a DAG run), listing what will be cleared before the confirmation."""
+    dag = get_dag(dag_id)
+    run = get_run(dag_id, _param(request, "run_id"))
+    flags = _flags(request, {flag: False for flag in FLAGS})
+    only_failed = flags["only_failed"]
+    actor = Actor(user=request.user)
+    tis = do_clear_run(dag.dag_id, run.run_id, actor, only_failed=only_failed, dry_run=True)
+    if request.method == "POST" and request.POST.get("confirm") == "1":
+        done = do_clear_run(dag.dag_id, run.run_id, actor, only_failed=only_failed)
+        return _done(
+            request,
+            f"Cleared {len(done)} task instance(s) of run {run.run_id}.",
+            dag_url(dag.dag_id),
+        )
+    context = {
+        "dag": dag,
+        "run": run,
+        "title": "Clear a DAG run",
+        "verb": "Clear",
+        "action_url": dag_url(dag.dag_id, "clear_run"),
+        "task_ids": [],
+        "flags": {"only_failed": only_failed},
+        "flag_labels": (
+            ("only_failed", "Only failed", "only failed and upstream-failed task instances"),
+        ),
+        "items": _items(tis, None),
+        "explain": "These task instances go back to no status and run again with a new try "
+        "(their earlier tries and logs are kept); the run starts again. Running ones are stopped.",
         "next": _next_url(request, dag_url(dag.dag_id)),
     }
     return _render(request, "dagruns/_confirm.html", context)
@@ -345,6 +397,7 @@ def mark(request, dag_id: str):
         request, {"upstream": False, "downstream": False, "only_failed": False, "recursive": True}
     )
     flags["only_failed"] = False
+    flags["dependent_dags"] = False  # marking never follows markers (as in Airflow)
     try:
         map_indexes = _map_indexes(request, run, task_ids)
         selected = _selection(run, task_ids, flags, map_indexes)
@@ -424,14 +477,28 @@ def retry(request, dag_id: str):
 # --- DAG and run ---------------------------------------------------------------------------
 
 
-@require_POST
 @user_required
 def pause(request, dag_id: str):
+    """GET: the dashboard's dialog saying what pausing or unpausing will do; POST: do it."""
     dag = get_dag(dag_id)
-    paused = request.POST.get("paused") in ("1", "true", "on")
+    paused = _param(request, "paused") in ("1", "true", "on")
+    if request.method != "POST":
+        context = {
+            "dag": dag,
+            "paused": paused,
+            "explain": pause_effect(dag, paused),
+            "next": _next_url(request, dag_url(dag.dag_id)),
+        }
+        return _render(request, "dagruns/_pause_confirm.html", context)
     dag = do_set_paused(dag.dag_id, paused, Actor(user=request.user))
     if getattr(request, "htmx", False):
-        return render(request, "dagruns/_pause_toggle.html", {"dag": dag, "can_act": True})
+        # The switch is swapped out of band wherever it is shown; the dialog closes.
+        response = render(
+            request, "dagruns/_pause_toggle.html", {"dag": dag, "can_act": True, "oob": True}
+        )
+        message = f"{dag.dag_id} is {'paused' if paused else 'active'}."
+        response["HX-Trigger"] = json.dumps({"orch:done": {"message": message}})
+        return response
     messages.success(request, f"{dag.dag_id} is {'paused' if paused else 'active'}.")
     return redirect(_next_url(request, dag_url(dag.dag_id)))
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 from django.shortcuts import render
 
 from dagruns.domain.roles import Role, has_role
-from dagruns.models import DagModel, DagRun
+from dagruns.models import (
+    DagModel,
+    DagRun,
+    DagScheduleAssetAliasReference,
+    DagScheduleAssetReference,
+)
 from dagruns.ui.urls import dag_url, ws_url
 
 TABS = (
@@ -26,7 +31,22 @@ def dag_context(request, dag: DagModel, tab: str, **live_params) -> dict:
         "tabs": [(name, label, dag_url(dag.dag_id, name)) for name, label in TABS],
         "can_act": has_role(request.user, Role.USER),
         "ws_url": ws_url(dag.dag_id, view=tab, **live_params),
+        "waits_for": waits_for(dag),
     }
+
+
+def waits_for(dag: DagModel) -> list[tuple[str, str | None]]:
+    """The assets (linked) and aliases a DAG's schedule names: (label, asset page or None)."""
+    from django.urls import reverse
+
+    found: list[tuple[str, str | None]] = []
+    refs = DagScheduleAssetReference.objects.filter(dag=dag).select_related("asset")
+    for ref in refs.order_by("asset__name"):
+        found.append((ref.asset.name, reverse("ui:asset", args=[ref.asset_id])))
+    aliases = DagScheduleAssetAliasReference.objects.filter(dag=dag).select_related("alias")
+    for alias_ref in aliases.order_by("alias__name"):
+        found.append((f"alias {alias_ref.alias.name}", None))
+    return found
 
 
 def recent_runs(dag_id: str, limit: int = 50) -> list[DagRun]:

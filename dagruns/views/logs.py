@@ -18,9 +18,10 @@ from django.utils.safestring import mark_safe
 
 from dagruns.actions.mapped import MapIndexError, get_mapped_ti_or_raise
 from dagruns.domain import logs
-from dagruns.models import TaskInstance
+from dagruns.models import TaskInstance, TaskInstanceHistory
 from dagruns.models.states import TaskInstanceState as TIS
 from dagruns.ui import format as fmt
+from dagruns.ui import log_lines
 from dagruns.ui.urls import ti_url, with_query
 from dagruns.views.access import get_run, viewer_required
 
@@ -58,12 +59,13 @@ def line_start_before(path: Path, offset: int) -> int:
 
 
 def lines_html(text: str) -> str:
+    """Each line escaped in its `.l`, coloured by level, tracebacks and groups folded."""
     if not text:
         return ""
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    return "".join(f'<div class="l">{escape(line)}</div>' for line in lines)
+    return log_lines.render(lines)
 
 
 def page(path: Path, offset: int, line: int | None) -> dict:
@@ -103,6 +105,7 @@ def log_context(
             "try_number": try_number,
             "base_url": base,
             "download_url": f"{base}/download",
+            "head_url": with_query(base, mode="head"),
             "is_live": ti.try_number == try_number and ti.state in LOG_STILL_GROWING,
             "first_url": with_query(base, offset=0, line=1) if shown["offset"] > 0 else "",
             "prev_url": with_query(base, before=shown["offset"]) if shown["offset"] > 0 else "",
@@ -117,6 +120,19 @@ def log_context(
         }
     )
     return shown
+
+
+def head_context(ti: TaskInstance, try_number: int, url: str) -> dict:
+    """The header of the log's last page as it is now, and the try's state for its tab."""
+    if try_number == ti.try_number:
+        state = ti.state
+    else:
+        state = (
+            TaskInstanceHistory.objects.filter(task_instance=ti, try_number=try_number)
+            .values_list("state", flat=True)
+            .first()
+        )
+    return {"log": log_context(ti, try_number, url), "oob_swatch": state or "none"}
 
 
 def _ti(dag_id: str, run_id: str, task_id: str, map_index: int | None = None) -> TaskInstance:
@@ -153,6 +169,8 @@ def log_page(
         return render(
             request, "dagruns/_log_search.html", search(path, request.GET["q"], url, try_number)
         )
+    if request.GET.get("mode") == "head":
+        return render(request, "dagruns/_log_status.html", head_context(ti, try_number, url))
     if request.GET.get("mode") == "tail":
         offset = _int(request.GET.get("offset"), 0)
         line = _int(request.GET.get("line"), 1)

@@ -18,7 +18,7 @@ from dagruns.actions.mapped import (
 )
 from dagruns.domain import logs
 from dagruns.domain.masking import masked
-from dagruns.models import DagRun, TaskInstance, TaskInstanceHistory, XCom
+from dagruns.models import DagRun, TaskInstance, TaskInstanceHistory, TaskReschedule, XCom
 from dagruns.models.states import TI_FAILED_LIKE, TI_FINISHED
 from dagruns.ui import deps
 from dagruns.ui import format as fmt
@@ -105,6 +105,19 @@ def tries_of(ti: TaskInstance) -> list[TryView]:
     return result
 
 
+# A sensor rescheduled every minute for a week has 10,080 rows: the page shows the latest.
+RESCHEDULES_SHOWN = 50
+
+
+def reschedules_of(ti: TaskInstance) -> tuple[int, list[TaskReschedule]]:
+    """How many times a reschedule-mode sensor gave back its slot, and the latest times."""
+    rows = list(TaskReschedule.objects.filter(task_instance=ti).order_by("-id")[:RESCHEDULES_SHOWN])
+    count = len(rows)
+    if count == RESCHEDULES_SHOWN:
+        count = TaskReschedule.objects.filter(task_instance=ti).count()
+    return count, rows
+
+
 def ti_context(request, dag, run, ti) -> dict:
     version_id = ti.dag_version_id or run.dag_version_id
     structure = structure_for(version_id, str(version_id))
@@ -162,6 +175,7 @@ def ti_context(request, dag, run, ti) -> dict:
         "task": task,
         "task_display_name": task.get("task_display_name") or ti.task_id,
         "tries": tries,
+        "reschedules": reschedules_of(ti),
         "chosen_try": chosen,
         "xcoms": xcoms,
         "template_fields": template_fields,

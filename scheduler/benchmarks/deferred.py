@@ -11,15 +11,18 @@ child) and CPU seconds; the whole run's wall time.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -59,7 +62,7 @@ with DAG("{dag_id}", schedule=None, start_date=datetime(2024, 1, 1), max_active_
 """
 
 
-def run(tasks: int = 1000, delay: float = 180.0) -> dict:
+def run(tasks: int = 1000, delay: float = 180.0, kill_triggerer: bool = False) -> dict:
     """Run the benchmark in a child `manage.py benchmark deferred --inside`, on a fresh
     ORCH_HOME and SQLite database, so it never touches the caller's."""
     with tempfile.TemporaryDirectory(prefix="orch-deferred-bench-") as home:
@@ -77,6 +80,7 @@ def run(tasks: int = 1000, delay: float = 180.0) -> dict:
             [
                 *manage, "benchmark", "deferred", "--inside",
                 "--deferred-tasks", str(tasks), "--defer-seconds", str(delay),
+                *(["--kill-triggerer"] if kill_triggerer else []),
             ],
             env=env,
             capture_output=True,
@@ -90,7 +94,7 @@ def run(tasks: int = 1000, delay: float = 180.0) -> dict:
         return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run_inside(tasks: int, delay: float) -> dict[str, Any]:
+def run_inside(tasks: int, delay: float, kill_triggerer: bool = False) -> dict[str, Any]:
     from django.core.management import call_command
 
     from dagruns.models import DagModel
@@ -106,26 +110,41 @@ def run_inside(tasks: int, delay: float) -> dict[str, Any]:
         "ORCH_API_URL": f"http://127.0.0.1:{port}",
         "ORCH_MAX_MAP_LENGTH": str(max(tasks, 1024)),
     }
+    if kill_triggerer:
+        # A dead triggerer's triggers are taken over after this many seconds of silence.
+        env["ORCH_TRIGGERER_HEALTH_CHECK_THRESHOLD"] = str(KILL_THRESHOLD)
     manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
     api = start_api_server(port, env)
     scheduler = _start([*manage, "scheduler"], env)
     triggerer = _start([*manage, "triggerer"], env)
     load_before = round(os.getloadavg()[0], 2)
+    killer: _Killer | None = None
     try:
         wait_http(f"http://127.0.0.1:{port}/admin/login/")
         time.sleep(1.0)  # let the scheduler start its forkserver
         measured = {"api_server": api, "scheduler": scheduler, "triggerer": triggerer}
+        killer = _Killer(triggerer, [*manage, "triggerer"], env, tasks) if kill_triggerer else None
         with PeakRss(measured) as rss, _PeakDeferred() as peak:
             cpu_before = tree_cpu(triggerer.pid)
-            figures = _measure(tasks, timeout=max(600.0, 10 * delay + 2 * tasks))
+            figures = _measure(
+                tasks,
+                timeout=max(600.0, 10 * delay + 2 * tasks),
+                on_poll=killer.poll if killer else None,
+            )
             figures["triggerer_cpu_s"] = round(tree_cpu(triggerer.pid) - cpu_before, 2)
+        if killer is not None:
+            figures["kill"] = killer.report()
         figures["peak_deferred_at_once"] = peak.value
         figures["peak_rss_mb"] = rss.megabytes()
         figures["peak_pss_mb"] = rss.pss_megabytes()
     finally:
-        for proc in (api, scheduler, triggerer):
-            os.killpg(proc.pid, 15)
-        for proc in (api, scheduler, triggerer):
+        procs = [api, scheduler, triggerer]
+        if killer is not None and killer.second is not None:
+            procs.append(killer.second)
+        for proc in procs:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, 15)
+        for proc in procs:
             proc.wait(30)
     figures["tasks"] = tasks
     figures["defer_seconds"] = delay
@@ -166,7 +185,73 @@ class _PeakDeferred:
         self._thread.join()
 
 
-def _measure(tasks: int, timeout: float) -> dict[str, Any]:
+KILL_THRESHOLD = 5.0
+
+
+class _Killer:
+    """--kill-triggerer: once every instance is deferred and its trigger held by the first
+    triggerer, SIGKILL it (the process alone: its trigger runner child must notice by itself)
+    and start a second one; measure how long until the second holds every trigger, and check
+    afterwards that every instance resumed exactly once."""
+
+    def __init__(
+        self, first: subprocess.Popen, argv: list[str], env: dict[str, str], tasks: int
+    ) -> None:
+        self.first, self.argv, self.env, self.tasks = first, argv, env, tasks
+        self.second: subprocess.Popen | None = None
+        self.killed_at: float | None = None
+        self.first_job: int | None = None
+        self.takeover_s: float | None = None
+
+    def poll(self) -> None:
+        from dagruns.models import Job, TaskInstance, Trigger
+
+        if self.killed_at is None:
+            held = Trigger.objects.filter(triggerer_id__isnull=False).count()
+            deferred = TaskInstance.objects.filter(state="deferred").count()
+            if held < self.tasks or deferred < self.tasks:
+                return
+            self.first_job = (
+                Job.objects.filter(job_type="triggerer", state="running")
+                .values_list("pk", flat=True)
+                .first()
+            )
+            os.kill(self.first.pid, signal.SIGKILL)
+            self.killed_at = time.monotonic()
+            self.second = _start(self.argv, self.env)
+        elif self.takeover_s is None:
+            taken = Trigger.objects.exclude(triggerer_id=self.first_job).filter(
+                triggerer_id__isnull=False
+            )
+            if taken.count() >= Trigger.objects.count():
+                self.takeover_s = round(time.monotonic() - self.killed_at, 2)
+
+    def report(self) -> dict[str, Any]:
+        from django.db.models import Count, Q
+
+        from dagruns.models import AuditEvent
+
+        starts = (
+            AuditEvent.objects.filter(task_id="sleeps")
+            .values("map_index")
+            .annotate(
+                running=Count("pk", filter=Q(event="running")),
+                deferred=Count("pk", filter=Q(event="deferred")),
+            )
+        )
+        once = sum(1 for row in starts if row["running"] == 2 and row["deferred"] == 1)
+        return {
+            "killed": self.killed_at is not None,
+            "health_check_threshold_s": KILL_THRESHOLD,
+            "takeover_s": self.takeover_s,
+            "resumed_exactly_once": once,
+            "resumed_otherwise": len(starts) - once,
+        }
+
+
+def _measure(
+    tasks: int, timeout: float, on_poll: Callable[[], None] | None = None
+) -> dict[str, Any]:
     from dagruns.actions.audit import Actor
     from dagruns.actions.runs import do_trigger_dag
     from dagruns.models import DagRun, TaskInstance
@@ -180,6 +265,8 @@ def _measure(tasks: int, timeout: float) -> dict[str, Any]:
     ):
         if time.monotonic() > deadline:
             raise RuntimeError(f"{DAG_ID} did not finish within {timeout:g} s")
+        if on_poll is not None:
+            on_poll()
         time.sleep(0.1)
     run.refresh_from_db()
     # Per resumed instance, from the trigger's moment: scheduled (the triggerer fired it),

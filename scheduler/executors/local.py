@@ -27,9 +27,6 @@ class LocalExecutor(BaseExecutor):
         self._ctx = forkserver_context()
         self._running: dict[str, tuple[Any, int]] = {}  # ti_id -> (process, try_number)
         self._terminated: set[str] = set()
-        # Runners replaced by a newer runner of the same task instance before they were seen
-        # to end (a reschedule-mode sensor queued again at once): still joined, not reported.
-        self._replaced: list[Any] = []
 
     def start(self) -> None:
         # Start the forkserver now, not on the first task: the first task should be fast too.
@@ -47,10 +44,10 @@ class LocalExecutor(BaseExecutor):
             name=f"task:{workload.dag_id}.{workload.task_id}",
         )
         process.start()
-        previous = self._running.get(workload.ti_id)
-        if previous is not None:
-            self._replaced.append(previous[0])
-            self._terminated.discard(workload.ti_id)
+        # The same task instance queued again before its last runner was seen to end (a
+        # reschedule-mode sensor back from up_for_reschedule): the new runner is the one
+        # tracked, and an earlier termination of the old one must not shield it from its own.
+        self._terminated.discard(workload.ti_id)
         self._running[workload.ti_id] = (process, workload.try_number)
 
     def sync(self) -> list[ExecutorEvent]:
@@ -64,9 +61,6 @@ class LocalExecutor(BaseExecutor):
                 events.append(ExecutorEvent(ti_id, try_number, process.exitcode))
                 del self._running[ti_id]
                 self._terminated.discard(ti_id)
-        for process in [p for p in self._replaced if p.exitcode is not None]:
-            process.join()
-            self._replaced.remove(process)
         return events
 
     def terminate(self, ti_id: str) -> bool:

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from dagruns.actions.assets import do_sync_asset_references
 from dagruns.domain.schedule_info import (
     NO_NEXT_RUN,
     ScheduleError,
@@ -212,6 +213,7 @@ def _store_dag(
             setattr(dag, field, value)
     dag.save()
     _sync_tags(dag, data.get("tags") or [])
+    do_sync_asset_references(dag, data)
     _store_version(dag, latest, entry, result)
     return problem
 

@@ -317,6 +317,18 @@ class ExecutionClient:
     def get_connection(self, conn_id: str) -> dict[str, Any]:
         return self.request("GET", f"connections/{_q(conn_id)}")[1]
 
+    def get_asset_events(
+        self, name: str | None, uri: str | None, alias_name: str | None
+    ) -> list[dict[str, Any]]:
+        """An asset's events (by name and/or URI), or an alias's, oldest first."""
+        if alias_name is not None:
+            query = urlencode({"name": alias_name})
+            path = f"asset-events/by-asset-alias?{query}"
+        else:
+            fields = {k: v for k, v in (("name", name), ("uri", uri)) if v is not None}
+            path = f"asset-events/by-asset?{urlencode(fields)}"
+        return self.request("GET", path)[1]["asset_events"]
+
     def external_state(self, path: str, query: dict[str, Any]) -> Any:
         """An answer about other DAGs' states (`dag-runs/count`, `task-instances/count`,
         `task-instances/states`); None values are left out of the query."""

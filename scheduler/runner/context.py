@@ -28,6 +28,14 @@ from typing import Any, Protocol
 import pendulum
 
 from dagruns.sdk import macros
+from dagruns.sdk.assets import Asset, AssetAlias
+from dagruns.sdk.assets.accessors import (
+    AssetEventResult,
+    Fetch,
+    InletEventsAccessors,
+    OutletEventAccessors,
+    TriggeringAssetEvents,
+)
 from dagruns.sdk.connection import Connection, ConnectionAccessor
 from dagruns.sdk.exceptions import AirflowException
 from dagruns.sdk.lazy_sequence import materialize
@@ -91,6 +99,8 @@ class DagRunInfo:
     data_interval_end: datetime | None = None
     run_after: datetime | None = None
     start_date: datetime | None = None
+    # The events an asset-triggered run consumed, as the Execution API gives them.
+    consumed_asset_events: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> DagRunInfo:
@@ -104,6 +114,7 @@ class DagRunInfo:
             data_interval_end=parse_datetime(data.get("data_interval_end")),
             run_after=parse_datetime(data.get("run_after")),
             start_date=parse_datetime(data.get("start_date")),
+            consumed_asset_events=list(data.get("consumed_asset_events") or []),
         )
 
 
@@ -127,26 +138,21 @@ class PreviousDagRun:
         )
 
 
-class AssetEventsUnsupported:
-    """`inlet_events` / `outlet_events`: assets are not supported yet, so there is nothing to
-    read or emit; any access says so instead of failing somewhere obscure."""
+def asset_event_fetcher(comms: Comms) -> Fetch:
+    """How `inlet_events` reads an asset's or alias's events: through the supervisor."""
 
-    def __init__(self, name: str) -> None:
-        self._name = name
+    def fetch(key: Asset | AssetAlias) -> list[AssetEventResult]:
+        if isinstance(key, AssetAlias):
+            arguments: dict[str, Any] = {"alias_name": key.name}
+        else:
+            arguments = {"name": key.name, "uri": key.uri}
+        try:
+            answer = comms.request("get_asset_events", **arguments)
+        except RequestFailed as exc:
+            raise AirflowException(f"Could not read the events of {key!r}: {exc.message}") from None
+        return [AssetEventResult.from_api(item) for item in answer]
 
-    def __getitem__(self, key: Any) -> Any:
-        raise AirflowException(
-            f"context[{self._name!r}][{key!r}]: assets are not supported by orchestrator yet"
-        )
-
-    def __iter__(self) -> Any:
-        return iter(())
-
-    def __len__(self) -> int:
-        return 0
-
-    def __repr__(self) -> str:
-        return f"<{self._name}: assets are not supported yet>"
+    return fetch
 
 
 class RuntimeTaskInstance:
@@ -465,9 +471,13 @@ def build_context(
         "map_index_template": getattr(task, "map_index_template", None),
         "inlets": list(getattr(task, "inlets", None) or []),
         "outlets": list(getattr(task, "outlets", None) or []),
-        "inlet_events": AssetEventsUnsupported("inlet_events"),
-        "outlet_events": AssetEventsUnsupported("outlet_events"),
-        "triggering_asset_events": {},
+        "inlet_events": InletEventsAccessors(
+            list(getattr(task, "inlets", None) or []), asset_event_fetcher(comms)
+        ),
+        "outlet_events": OutletEventAccessors(),
+        "triggering_asset_events": TriggeringAssetEvents(
+            [AssetEventResult.from_api(item) for item in dag_run.consumed_asset_events]
+        ),
         "task_reschedule_count": task_reschedule_count,
         "task_instance_key_str": f"{dag_run.dag_id}__{ti.task_id}__{dag_run.run_id}",
         "prev_start_date_success": previous.start_date,

@@ -84,6 +84,15 @@ class GetConnection(_Request):
     conn_id: str
 
 
+class GetAssetEvents(_Request):
+    """The events of an asset (by name and/or URI) or of an alias, for `inlet_events`."""
+
+    op: Literal["get_asset_events"] = "get_asset_events"
+    name: str | None = None
+    uri: str | None = None
+    alias_name: str | None = None
+
+
 class Mask(_Request):
     """Mask these values in the log from now on (answered once they are registered)."""
 
@@ -174,6 +183,8 @@ class TaskResult(_Message):
     branch_task_ids: list[str] | None = None
     skip_downstream: SkipDownstream | None = None
     rendered_map_index: str | None = None
+    # On success: the events of the task's outlets (the Execution API's OutletEventIn).
+    outlet_events: list[dict[str, Any]] | None = None
     # state "deferred" only.
     deferral: Deferral | None = None
     # state "up_for_reschedule": when to run the sensor again (ISO 8601, aware).
@@ -201,6 +212,7 @@ Request = (
     | SetVariable
     | DeleteVariable
     | GetConnection
+    | GetAssetEvents
     | Mask
     | GetTaskRescheduleStartDate
     | GetDRCount
@@ -219,6 +231,7 @@ REQUESTS: dict[str, type[Request]] = {
         SetVariable,
         DeleteVariable,
         GetConnection,
+        GetAssetEvents,
         Mask,
         GetTaskRescheduleStartDate,
         GetDRCount,
@@ -244,6 +257,7 @@ ToSupervisor = Annotated[
     | Annotated[SetVariable, Tag("set_variable")]
     | Annotated[DeleteVariable, Tag("delete_variable")]
     | Annotated[GetConnection, Tag("get_connection")]
+    | Annotated[GetAssetEvents, Tag("get_asset_events")]
     | Annotated[Mask, Tag("mask")]
     | Annotated[GetTaskRescheduleStartDate, Tag("get_task_reschedule_start_date")]
     | Annotated[GetDRCount, Tag("get_dr_count")]

@@ -519,6 +519,8 @@ class Supervisor:
             connection = client.get_connection(message.conn_id)
             self.masker.add_connection(connection)  # before the task can see it
             return connection
+        if isinstance(message, m.GetAssetEvents):
+            return client.get_asset_events(message.name, message.uri, message.alias_name)
         if isinstance(message, m.Mask):
             self.masker.add(message.values)
             return None
@@ -699,6 +701,7 @@ class Supervisor:
             if result.state == "success":
                 body["branch_task_ids"] = result.branch_task_ids
                 body["skip_downstream"] = result.skip_downstream
+                body["outlet_events"] = result.outlet_events
             if result.state == "deferred" and result.deferral is None:
                 self._log("ERROR", "Task process reported state deferred without a trigger")
                 body["state"] = "failed"

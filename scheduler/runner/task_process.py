@@ -336,6 +336,7 @@ def run_task(workload: Workload, claim: dict[str, Any], comms: Any) -> dict[str,
         "branch_task_ids": None,
         "skip_downstream": None,
         "rendered_map_index": None,
+        "outlet_events": None,
         "deferral": None,
         "reschedule_date": None,
     }
@@ -425,6 +426,11 @@ def run_task(workload: Workload, claim: dict[str, Any], comms: Any) -> dict[str,
         )
         if getattr(task, "is_branch", False):
             result["branch_task_ids"] = branch_task_ids(task, value)
+        # The events of the task's outlets travel with its success report (a wrong
+        # outlet_events key fails the task here, naming it).
+        result["outlet_events"] = context["outlet_events"].serialize(
+            list(getattr(task, "outlets", None) or [])
+        )
         if getattr(task, "is_short_circuit", False) and not value:
             result["skip_downstream"] = (
                 "all" if getattr(task, "ignore_downstream_trigger_rules", True) else "direct"

@@ -34,6 +34,7 @@ from dagruns.models import TaskInstance, TaskInstanceState
 from dagruns.notify.wakeup import WakeReceiver
 from scheduler.executors.base import BaseExecutor, load_executor
 from scheduler.loops import TickLoop
+from scheduler.scheduling.asset_runs import create_asset_triggered_runs
 from scheduler.scheduling.backfills import make_backfill_runs, start_queued_backfill_runs
 from scheduler.scheduling.create_runs import create_due_runs
 from scheduler.scheduling.examine import examine_running_runs, start_queued_runs
@@ -94,6 +95,7 @@ class Scheduler(TickLoop[SchedulingReport]):
         r = SchedulingReport()
         if self.dag_ids is None and not self._draining:
             r.runs_created = create_due_runs(now)
+            r.runs_created += create_asset_triggered_runs(now)
         if not self._draining:
             r.runs_started = start_queued_runs(now, self.dag_ids)
         if self.dag_ids is None and not self._draining:

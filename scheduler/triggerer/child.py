@@ -7,7 +7,9 @@ log). Ends when stdin closes: the triggerer stopped or died, and its triggers wi
 elsewhere.
 
 Trigger code shares this loop: one that blocks it stalls every trigger here, so a watchdog
-measures the loop's lateness and logs Airflow's warning when it was blocked.
+measures the loop's lateness and logs Airflow's warning when it was blocked. What a trigger logs
+(while its `run()` or `cleanup()` runs: a context variable tells whose it is) goes to the
+triggerer as TriggerLogs, for its task's log, as well as to stderr.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import contextvars
 import importlib
 import logging
 import os
@@ -24,6 +27,7 @@ import traceback
 from typing import Any
 
 from dagruns.sdk import airflow_compat
+from dagruns.sdk.masking import SecretsMasker
 from dagruns.sdk.triggers import BaseTrigger
 from dagruns.sdk.triggers.serde import decode_kwargs, encode
 from scheduler.triggerer.messages import (
@@ -32,6 +36,7 @@ from scheduler.triggerer.messages import (
     StartTrigger,
     TriggerFailed,
     TriggerFired,
+    TriggerLogs,
     frame,
 )
 
@@ -40,6 +45,39 @@ log = logging.getLogger("airflow.triggerer")
 # Airflow's block watchdog: wake every 0.1 s; later than 0.2 s means something blocked the loop.
 WATCHDOG_TICK = 0.1
 BLOCKED_AFTER = 0.2
+LOG_FORMAT = "[%(asctime)s] {%(filename)s:%(lineno)d} %(levelname)s - %(message)s"
+
+# The trigger whose code is running (each trigger's asyncio task has its own context).
+current_trigger: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "current_trigger", default=None
+)
+
+
+def send(message: TriggerFired | TriggerFailed | TriggerLogs) -> None:
+    # A short line on a pipe the parent drains continuously: the write does not block.
+    os.write(1, frame(message))
+
+
+# Per running trigger: its kwargs under sensitive names ("password", "token" ...), masked in
+# what it logs (the triggerer masks the stored secrets too).
+maskers: dict[int, SecretsMasker] = {}
+
+
+class TriggerLogHandler(logging.Handler):
+    """Sends each record logged inside a trigger to the triggerer, for the task's log."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        trigger_id = current_trigger.get()
+        if trigger_id is None:
+            return
+        try:
+            line = "[triggerer] " + self.format(record)
+            masker = maskers.get(trigger_id)
+            if masker is not None:
+                line = masker.mask(line)
+            send(TriggerLogs(trigger_id=trigger_id, lines=line.splitlines()))
+        except Exception:
+            self.handleError(record)
 
 
 class TriggerRunner:
@@ -49,8 +87,7 @@ class TriggerRunner:
         self.tasks: dict[int, asyncio.Task[None]] = {}
 
     def send(self, message: TriggerFired | TriggerFailed) -> None:
-        # A short line on a pipe the parent drains continuously: the write does not block.
-        os.write(1, frame(message))
+        send(message)
 
     def handle(self, message: StartTrigger | CancelTrigger) -> None:
         trigger_id = message.trigger_id
@@ -68,35 +105,44 @@ class TriggerRunner:
         return forget
 
     async def run_trigger(self, message: StartTrigger) -> None:
-        trigger_id = message.trigger_id
         try:
+            await self._run_trigger(message)
+        finally:
+            maskers.pop(message.trigger_id, None)
+
+    async def _run_trigger(self, message: StartTrigger) -> None:
+        trigger_id = message.trigger_id
+        current_trigger.set(trigger_id)  # this task's own context: only its records
+        try:
+            masker = maskers[trigger_id] = SecretsMasker()
+            masker.add_sensitive(decode_kwargs(message.kwargs))
             trigger = build_trigger(message.classpath, message.kwargs)
         except Exception:
             lines = [f"Could not load trigger {message.classpath!r} (trigger {trigger_id}):"]
             self.send(TriggerFailed(trigger_id=trigger_id, traceback=lines + _traceback()))
             return
         trigger.trigger_id = trigger_id
+        events: Any = None
         try:
-            async for event in trigger.run():
-                self.send(
-                    TriggerFired(
-                        trigger_id=trigger_id,
-                        payload=encode(event.payload, f"the event of trigger {message.classpath}"),
-                    )
-                )
-                return
-            self.send(
-                TriggerFailed(
-                    trigger_id=trigger_id,
-                    traceback=[f"Trigger {message.classpath} exited without sending an event"],
-                )
-            )
+            events = trigger.run()
+            # Only the first event counts: the task resumes with it (Airflow's rule).
+            event = await events.__anext__()
+            where = f"the event of trigger {message.classpath}"
+            self.send(TriggerFired(trigger_id=trigger_id, payload=encode(event.payload, where)))
+        except StopAsyncIteration:
+            ended = f"Trigger {message.classpath} exited without sending an event"
+            self.send(TriggerFailed(trigger_id=trigger_id, traceback=[ended]))
         except asyncio.CancelledError:
             raise
         except Exception:
             lines = [f"Trigger {message.classpath} (trigger {trigger_id}) failed:"]
             self.send(TriggerFailed(trigger_id=trigger_id, traceback=lines + _traceback()))
         finally:
+            # Close the generator here, in this task, rather than leave it to the garbage
+            # collector (its `finally` blocks run now, with the loop still running).
+            with contextlib.suppress(Exception):
+                if events is not None:
+                    await events.aclose()
             try:
                 await trigger.cleanup()
             except Exception:
@@ -169,11 +215,10 @@ def main(argv: list[str] | None = None) -> None:
         if folder and folder not in sys.path:
             sys.path.append(folder)
     airflow_compat.install()
-    logging.basicConfig(
-        level=logging.INFO,
-        stream=sys.stderr,
-        format="[%(asctime)s] {%(filename)s:%(lineno)d} %(levelname)s - %(message)s",
-    )
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format=LOG_FORMAT)
+    to_task_log = TriggerLogHandler()
+    to_task_log.setFormatter(logging.Formatter(LOG_FORMAT))
+    logging.getLogger().addHandler(to_task_log)
     asyncio.run(serve())
 
 

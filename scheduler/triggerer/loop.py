@@ -21,12 +21,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from dagruns.actions.deferral import do_fail_trigger, do_fire_trigger
+from dagruns.actions.deferral import do_append_trigger_logs, do_fail_trigger, do_fire_trigger
 from dagruns.models import Trigger
 from dagruns.notify.trigger_wakeup import TriggererWakeReceiver, wake_triggerers
 from scheduler.loops import TickLoop
 from scheduler.triggerer import lease
-from scheduler.triggerer.messages import TriggerFailed, TriggerFired
+from scheduler.triggerer.messages import TriggerFailed, TriggerFired, TriggerLogs
 from scheduler.triggerer.runner import TriggerRunnerProcess
 
 log = logging.getLogger(__name__)
@@ -93,16 +93,27 @@ class Triggerer(TickLoop[TriggererReport]):
         if not messages:
             return
         now = timezone.now()
+        # Log lines first (their task instances are still deferred on the trigger), a whole
+        # batch's in one pass.
+        logs: dict[int, list[str]] = {}
+        for message in messages:
+            if isinstance(message, TriggerLogs) and message.trigger_id in self.active:
+                logs.setdefault(message.trigger_id, []).extend(message.lines)
+        if logs:
+            do_append_trigger_logs(logs)
         # One transaction for the batch: a thousand triggers firing together are one commit.
         with transaction.atomic():
             for message in messages:
+                if isinstance(message, TriggerLogs):
+                    continue
                 if message.trigger_id not in self.active:
                     continue  # cancelled meanwhile: its outcome is no longer ours to report
                 self.active.discard(message.trigger_id)
                 if isinstance(message, TriggerFired):
                     report.fired += do_fire_trigger(message.trigger_id, message.payload, now=now)
                 elif isinstance(message, TriggerFailed):
-                    log.error("trigger %s failed: %s", message.trigger_id, message.traceback[0])
+                    first = message.traceback[0] if message.traceback else "(no traceback)"
+                    log.error("trigger %s failed: %s", message.trigger_id, first)
                     report.failed += do_fail_trigger(message.trigger_id, message.traceback, now=now)
 
     def _sync(self, report: TriggererReport) -> None:

@@ -46,8 +46,16 @@ class TriggerFailed(_Message):
     traceback: list[str]
 
 
+class TriggerLogs(_Message):
+    """Log lines a trigger wrote (formatted): they belong in its task's log, as in Airflow."""
+
+    op: Literal["logs"] = "logs"
+    trigger_id: int
+    lines: list[str]
+
+
 ToRunner = Annotated[StartTrigger | CancelTrigger, Field(discriminator="op")]
-FromRunner = Annotated[TriggerFired | TriggerFailed, Field(discriminator="op")]
+FromRunner = Annotated[TriggerFired | TriggerFailed | TriggerLogs, Field(discriminator="op")]
 TO_RUNNER: TypeAdapter[Any] = TypeAdapter(ToRunner)
 FROM_RUNNER: TypeAdapter[Any] = TypeAdapter(FromRunner)
 

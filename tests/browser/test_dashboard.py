@@ -5,6 +5,8 @@ buttons and is refused when posting anyway."""
 
 from __future__ import annotations
 
+import shlex
+
 import pytest
 
 from dagruns.actions.audit import Actor
@@ -136,8 +138,9 @@ def test_open_a_failed_tasks_log_clear_it_and_watch_it_run_again(pages, live_env
 def test_pause_a_dag_from_the_list(pages, live_env):
     store_dag("ui_pause")
     page = pages.open(*person("uma", Role.USER))
-    page.on("dialog", lambda dialog: dialog.accept())
     page.click("tr[data-dag-id='ui_pause'] button[data-action='pause']")
+    page.wait_for_selector("#modal[open] [data-pause-effect]")  # the dashboard's dialog
+    page.click("#modal button[data-confirm]")
     page.wait_for_selector("tr[data-dag-id='ui_pause'] [data-paused='true']")
     assert DagModel.objects.get(dag_id="ui_pause").is_paused
     assert AuditEvent.objects.filter(event="paused", dag_id="ui_pause", owner="uma").exists()
@@ -219,14 +222,25 @@ def test_the_page_reconnects_and_catches_up_after_the_server_restarts(pages, liv
     assert_no_reload(page)
 
 
+# Half the ticks, then a wait for the test's go-ahead, then the rest: the page is open on a
+# running try however slow the machine, and the second half can only arrive by streaming.
 TICKS = """
 with DAG("ui_ticks", schedule=None, start_date=START) as dag:
-    BashOperator(task_id="ticker", bash_command="for i in 1 2 3 4 5 6 7 8; do echo tick $i; sleep 0.7; done")
+    BashOperator(
+        task_id="ticker",
+        bash_command=(
+            "for i in 1 2 3 4; do echo tick $i; done; "
+            "while [ ! -e {release} ]; do sleep 0.05; done; "
+            "for i in 5 6 7 8; do echo tick $i; sleep 0.2; done"
+        ),
+    )
 """
 
 
 def test_the_log_of_a_running_try_streams_new_lines(pages, live_env):
-    write_dag(live_env, "ui_ticks", TICKS)
+    release = live_env.home / "ticks.release"
+    release.unlink(missing_ok=True)
+    write_dag(live_env, "ui_ticks", TICKS.format(release=shlex.quote(str(release))))
     run = do_trigger_dag("ui_ticks", Actor(name="test"))
     wait_until(
         lambda: TaskInstance.objects.get(dag_run=run, task_id="ticker").state == "running",
@@ -238,6 +252,13 @@ def test_the_log_of_a_running_try_streams_new_lines(pages, live_env):
     mark_no_reload(page)
     page.wait_for_selector(".log-tail", state="attached")
     page.wait_for_function(
+        "() => document.querySelector('.log-body').innerText.includes('tick 4')", timeout=30_000
+    )
+    release.touch()
+    page.wait_for_function(
         "() => document.querySelector('.log-body').innerText.includes('tick 8')", timeout=30_000
     )
+    # When the task ends the header follows: no live dot, the try's swatch in its end state.
+    page.wait_for_selector(".log-tabs [data-try='1'] .swatch.s-success", timeout=30_000)
+    page.wait_for_selector(".log-bar .live-dot", state="detached")
     assert_no_reload(page)

@@ -6,14 +6,14 @@ raises, times out or cannot be imported."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from dagruns.domain.logs import ti_log_path
 from dagruns.models import AuditEvent, TaskInstanceHistory, Trigger, XCom
 from tests.e2e.conftest import Engine
-from tests.processes import server_env, start_triggerer, stop
+from tests.e2e.triggerers import start_engine_triggerer
+from tests.processes import stop
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -92,17 +92,11 @@ with DAG("trigger_unimportable", schedule=None, start_date=START):
 
 @pytest.fixture
 def triggerer(engine: Engine, live_server, orch_settings) -> Iterator[None]:
-    """One `manage.py triggerer`, sharing the test's home (its wake-ups) and DAGs folder."""
+    """One `manage.py triggerer` for the test."""
     (engine.folder / "deferral_triggers.py").write_text(TRIGGERS_MODULE)
     engine.add("deferring.py", DAG)
     engine.parse()
-    env = server_env(
-        Path(orch_settings.home),
-        int(live_server.url.rsplit(":", 1)[1]),
-        ORCH_DAGS_FOLDER=str(engine.folder),
-        ORCH_LOG_LEVEL="INFO",
-    )
-    proc = start_triggerer(env)
+    proc = start_engine_triggerer(engine, live_server, orch_settings)
     try:
         yield
         assert proc.poll() is None, "the triggerer died"
@@ -128,6 +122,9 @@ def test_a_deferred_task_resumes_at_its_method_with_the_event_in_the_same_try(en
     assert not Trigger.objects.exists()
     log = ti_log_path(ti).read_text()
     assert "Pausing task as DEFERRED" in log and "Resuming" in log
+    # The trigger's own lines, from the triggerer, between the two runners' lines.
+    deferred_at, resumed_at = log.index("Pausing task as DEFERRED"), log.index("Resuming")
+    assert deferred_at < log.index("[triggerer]") < log.index("trigger starting") < resumed_at
 
 
 def test_a_trigger_that_raises_fails_the_task_with_its_traceback(engine, triggerer):

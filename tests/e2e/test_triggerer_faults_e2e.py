@@ -18,8 +18,9 @@ import pytest
 
 from dagruns.models import DagRun, TaskInstance
 from tests.e2e.conftest import Engine
+from tests.e2e.triggerers import triggerer_env as triggerer_env_of
 from tests.polling import wait_until
-from tests.processes import server_env, start_triggerer, stop
+from tests.processes import start_triggerer, stop
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -103,16 +104,7 @@ def ledgers(engine: Engine, tmp_path) -> Ledgers:
 
 @pytest.fixture
 def triggerer_env(engine: Engine, live_server, orch_settings):
-    def env(**extra: str) -> dict[str, str]:
-        return server_env(
-            Path(orch_settings.home),
-            int(live_server.url.rsplit(":", 1)[1]),
-            ORCH_DAGS_FOLDER=str(engine.folder),
-            ORCH_LOG_LEVEL="INFO",
-            **extra,
-        )
-
-    return env
+    return lambda **extra: triggerer_env_of(engine, live_server, orch_settings, **extra)
 
 
 def alive(pid: int) -> bool:

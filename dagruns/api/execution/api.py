@@ -11,7 +11,9 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
 from dagruns.actions import tries
+from dagruns.actions.assets import AssetEventRefused
 from dagruns.api.execution import (
+    routes_assets,
     routes_dag_runs,
     routes_external_states,
     routes_secrets,
@@ -34,6 +36,7 @@ api.add_router("/task-instances/", routes_task_instances.router)
 api.add_router("/xcoms/", routes_xcoms.router)
 api.add_router("/task-reschedules/", routes_task_reschedules.router)
 api.add_router("/", routes_secrets.router)
+api.add_router("/asset-events/", routes_assets.router)
 api.add_router("/dag-runs/", routes_dag_runs.router)
 
 
@@ -47,6 +50,11 @@ def _detail(request: HttpRequest, status: int, detail: object) -> HttpResponse:
 @api.exception_handler(ApiError)
 def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
     return _detail(request, exc.status, exc.detail)
+
+
+@api.exception_handler(AssetEventRefused)
+def _asset_event_refused(request: HttpRequest, exc: AssetEventRefused) -> HttpResponse:
+    return _detail(request, 422, {"reason": "asset_event_refused", "message": str(exc)})
 
 
 @api.exception_handler(tries.TaskInstanceNotFound)

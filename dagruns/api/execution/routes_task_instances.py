@@ -6,10 +6,11 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Status
 
-from dagruns.actions import deferral, tries
+from dagruns.actions import assets, deferral, tries
 from dagruns.api.execution.auth import caller_of
 from dagruns.api.execution.schemas import (
     ErrorOut,
@@ -96,9 +97,21 @@ def finish(request: HttpRequest, ti_id: uuid.UUID, body: StateIn):
         return {"state": _defer(ti_id, caller.claims.try_number, body).state}
     if body.state == "up_for_reschedule":
         return _reschedule(ti_id, caller.claims.try_number, body)
-    ti = tries.do_finish_try(
+    with transaction.atomic():  # the state and the asset events it emits, or neither
+        ti = _finish(ti_id, caller.claims.try_number, body)
+        if ti.state == "success":
+            assets.do_register_task_success_events(ti, _outlet_events(body))
+    return {"state": ti.state}
+
+
+def _outlet_events(body: StateIn) -> list[assets.OutletEvent]:
+    return [assets.OutletEvent(**entry.dict()) for entry in body.outlet_events or []]
+
+
+def _finish(ti_id: uuid.UUID, try_number: int, body: StateIn) -> Any:
+    return tries.do_finish_try(
         ti_id,
-        caller.claims.try_number,
+        try_number,
         state=body.state,
         end_date=body.end_date,
         fail_without_retry=body.fail_without_retry,
@@ -109,7 +122,6 @@ def finish(request: HttpRequest, ti_id: uuid.UUID, body: StateIn):
         skip_downstream=body.skip_downstream,
         rendered_map_index=body.rendered_map_index,
     )
-    return {"state": ti.state}
 
 
 def _defer(ti_id: uuid.UUID, try_number: int, body: StateIn) -> TaskInstance:

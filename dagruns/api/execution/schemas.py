@@ -38,6 +38,8 @@ class StateIn(Schema):
     # The try's last log lines, appended before the state changes: saves the runner a separate
     # logs call at the end of every try (our addition to the contract; optional).
     logs: list[str] | None = None
+    # On success: the events of the task's outlets (see OutletEventIn).
+    outlet_events: list[OutletEventIn] | None = None
     # state "deferred" only (Airflow 3's TIDeferredStatePayload): the trigger, and where and
     # with what the task resumes; kwargs JSON-encoded by dagruns/sdk/triggers/serde.py.
     classpath: str | None = Field(default=None, min_length=1, max_length=1000)
@@ -86,6 +88,16 @@ class DagRunOut(Schema):
     start_date: datetime | None
     run_type: str
     conf: dict[str, Any]
+    # The events an asset-triggered run consumed (the context's triggering_asset_events).
+    consumed_asset_events: list[AssetEventOut] = Field(default_factory=list)
+
+    @staticmethod
+    def resolve_consumed_asset_events(obj: Any) -> list[Any]:
+        if isinstance(obj, dict) or obj.run_type != "asset_triggered":
+            return []
+        return list(
+            obj.consumed_asset_events.select_related("asset").prefetch_related("source_aliases")
+        )
 
 
 class TaskInstanceOut(Schema):
@@ -167,3 +179,61 @@ class ConnectionOut(Schema):
 
 class ErrorOut(Schema):
     detail: Any
+
+
+# -- assets (dagruns/api/execution/routes_assets.py) ------------------------------------
+
+
+class OutletEventIn(Schema):
+    """An asset event a succeeded task asks for: its outlet asset's extra, or an asset it
+    added to an outlet alias (`source_alias_name`)."""
+
+    name: str = Field(max_length=1500)
+    uri: str = Field(max_length=1500)
+    group: str = Field(default="asset", max_length=1500)
+    extra: dict[str, Any] = Field(default_factory=dict)
+    source_alias_name: str | None = Field(default=None, max_length=1500)
+
+
+class AssetReferenceOut(Schema):
+    name: str
+    uri: str
+    group: str
+
+
+class AssetAliasReferenceOut(Schema):
+    name: str
+
+
+class AssetEventOut(Schema):
+    """One asset event (the context's `inlet_events` and `triggering_asset_events` items)."""
+
+    id: int
+    timestamp: datetime
+    extra: dict[str, Any]
+    asset: AssetReferenceOut
+    source_dag_id: str | None
+    source_task_id: str | None
+    source_run_id: str | None
+    source_map_index: int
+    source_aliases: list[AssetAliasReferenceOut]
+
+    @staticmethod
+    def resolve_source_aliases(obj: Any) -> list[Any]:
+        return list(obj.source_aliases.all()) if hasattr(obj, "source_aliases") else []
+
+    @staticmethod
+    def resolve_source_dag_id(obj: Any) -> str | None:
+        return obj.source_dag_id or None
+
+    @staticmethod
+    def resolve_source_task_id(obj: Any) -> str | None:
+        return obj.source_task_id or None
+
+    @staticmethod
+    def resolve_source_run_id(obj: Any) -> str | None:
+        return obj.source_run_id or None
+
+
+class AssetEventsOut(Schema):
+    asset_events: list[AssetEventOut]

@@ -22,6 +22,7 @@ from dagruns.api.rest import (
 )
 from dagruns.api.rest.auth import BearerAuth, RejectNul, SessionAuth
 from dagruns.api.rest.routes import (
+    assets,
     backfills,
     connections,
     dag_runs,
@@ -86,6 +87,7 @@ api.add_router("", variables.router)
 api.add_router("", connections.router)
 api.add_router("", pools.router)
 api.add_router("", event_logs.router)
+api.add_router("", assets.router)
 api.add_router("", backfills.router)
 
 # The words each `order_by`, `update_mask`, `state` and `run_type` takes (anything else is a
@@ -102,6 +104,9 @@ for _operation, _order in [
     ("get_pools", pools.POOL_ORDER),
     ("get_import_errors", event_logs.IMPORT_ERROR_ORDER),
     ("get_event_logs", event_logs.EVENT_ORDER),
+    ("get_assets", assets.ASSET_ORDER),
+    ("get_asset_aliases", assets.ALIAS_ORDER),
+    ("get_asset_events", assets.EVENT_ORDER),
     ("list_backfills", backfills.BACKFILL_ORDER),
 ]:
     documented.choices(_operation, "order_by", documented.ordering(_order))

@@ -21,6 +21,8 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from pydantic import TypeAdapter
 
 from dagruns.actions.connections import connection_fields
+from dagruns.domain.assets import schedule_condition
+from dagruns.domain.crypto import DecryptionError
 from dagruns.domain.masking import masked
 from dagruns.models import (
     AuditEvent,
@@ -31,9 +33,11 @@ from dagruns.models import (
     DagVersion,
     TaskInstance,
     TaskInstanceHistory,
+    Trigger,
     Variable,
     XCom,
 )
+from dagruns.sdk.triggers.serde import decode_kwargs
 
 FILE_TOKEN_SALT = "orchestrator.rest.file_token"
 _NOT_PERIODIC = {"None", "@once", "NullTimetable", "OnceTimetable"}
@@ -117,6 +121,7 @@ def dag_details(model: DagModel, version: DagVersion | None, active_runs: int) -
             if isinstance(timeout, int | float)
             else None,
             "doc_md": serialized.get("doc_md"),
+            "asset_expression": _asset_expression(serialized),
             "start_date": _parse(serialized.get("start_date")),
             "end_date": _parse(serialized.get("end_date")),
             "is_paused_upon_creation": serialized.get("is_paused_upon_creation"),
@@ -167,6 +172,7 @@ def dag_run(run: DagRun) -> dict[str, Any]:
         "run_type": run.run_type,
         "state": run.state,
         "triggered_by": run.triggered_by or None,
+        "triggering_user_name": run.triggering_user_name or None,
         "conf": run.conf,
         "note": masked(run.note) or None,
         "dag_versions": [version] if version else [],
@@ -217,9 +223,25 @@ def task_instance(ti: TaskInstance) -> dict[str, Any]:
             "note": masked(ti.note) or None,
             "rendered_map_index": masked(ti.rendered_map_index) or None,
             "rendered_fields": masked(ti.rendered_fields or {}),
+            "trigger": trigger_response(ti.trigger) if ti.trigger is not None else None,
         }
     )
     return data
+
+
+def trigger_response(row: Trigger) -> dict[str, Any]:
+    """Airflow's TriggerResponse; the kwargs as the text of their Python values, masked."""
+    try:
+        kwargs = _python_text(masked(decode_kwargs(row.kwargs)))
+    except DecryptionError as exc:
+        kwargs = f"<{exc}>"
+    return {
+        "id": row.pk,
+        "classpath": row.classpath,
+        "kwargs": kwargs,
+        "created_date": row.created_date,
+        "triggerer_id": row.triggerer_id,
+    }
 
 
 def task_instance_try(ti: TaskInstance | TaskInstanceHistory) -> dict[str, Any]:
@@ -325,3 +347,9 @@ def event_log(event: AuditEvent) -> dict[str, Any]:
         "dag_display_name": event.dag_id or None,
         "task_display_name": event.task_id or None,
     }
+
+
+def _asset_expression(serialized: dict[str, Any]) -> dict[str, Any] | None:
+    """Airflow's display form of the DAG's asset schedule (None for other schedules)."""
+    condition = schedule_condition(serialized)
+    return condition.as_expression() if condition is not None else None

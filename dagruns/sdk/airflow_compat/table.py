@@ -57,9 +57,12 @@ EXCEPTIONS = names(
     "DagRunAlreadyExists",
 )
 
-# Assets are their own issue: listed so they resolve once `dagruns.sdk` has them.
 ASSETS = names(SDK, "Asset", "AssetAlias", "AssetAll", "AssetAny", "AssetWatcher", "Metadata")
-DATASETS = names(SDK, Dataset="Asset", DatasetAlias="AssetAlias", DatasetAll="AssetAll")
+# Airflow 3 keeps `airflow.datasets` as deprecated aliases of the asset classes.
+DATASETS = names(
+    SDK, Dataset="Asset", DatasetAlias="AssetAlias", DatasetAll="AssetAll", DatasetAny="AssetAny"
+)
+ASSET_TIMETABLES = names(SDK, "AssetOrTimeSchedule")
 
 MAPPED_OPERATOR = names(f"{SDK}.mappedoperator", "MappedOperator")
 OPERATOR_HELPERS = names(SDK, "BaseOperator", "chain", "chain_linear", "cross_downstream")
@@ -176,6 +179,7 @@ AIRFLOW_SDK = merged(
         "literal",
         "asset",
     ),
+    ASSET_TIMETABLES,
     OPERATOR_HELPERS,
     DECORATORS,
     ASSETS,
@@ -339,7 +343,10 @@ def _airflow_sdk() -> dict[str, dict[str, str]]:
         f"{definitions}.decorators": DECORATORS,
         f"{definitions}.decorators.task_group": names(SDK, "task_group"),
         f"{definitions}.edges": names(SDK, "EdgeModifier", "Label"),
-        f"{definitions}.asset": ASSETS,
+        f"{definitions}.asset": merged(ASSETS, names(SDK, "Dataset", "Model")),
+        f"{definitions}.asset.decorators": names(SDK, "asset"),
+        f"{definitions}.asset.metadata": names(SDK, "Metadata"),
+        f"{definitions}.timetables.assets": ASSET_TIMETABLES,
         f"{definitions}.context": names(SDK, "Context", "get_current_context"),
         f"{definitions}.xcom_arg": names(SDK, "XComArg"),
         f"{definitions}.template": names(SDK, "literal"),
@@ -374,7 +381,7 @@ def _common_compat() -> dict[str, dict[str, str]]:
 MODULES: dict[str, dict[str, str]] = {
     "airflow": merged(
         names(SDK, "DAG", "XComArg"),
-        names(SDK, Dataset="Asset"),
+        names(SDK, "Asset", Dataset="Asset"),
         {"__version__": f"{COMPAT}.version:AIRFLOW_VERSION"},
     ),
     **_airflow_sdk(),
@@ -393,5 +400,6 @@ MODULES: dict[str, dict[str, str]] = {
     "airflow.timetables.interval": INTERVAL_TIMETABLES,
     "airflow.timetables.events": EVENTS_TIMETABLES,
     "airflow.timetables.simple": SIMPLE_TIMETABLES,
+    "airflow.timetables.assets": ASSET_TIMETABLES,
     "airflow.plugins_manager": names(f"{SDK}.plugins", "AirflowPlugin"),
 }

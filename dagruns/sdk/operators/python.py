@@ -133,6 +133,11 @@ class PythonOperator(BaseOperator):
         merged = {**context, **self.op_kwargs, "templates_dict": self.templates_dict}
         kwargs = determine_kwargs(self.python_callable, self.op_args, merged)
         result = self.execute_callable(kwargs)
+        if inspect.isgenerator(result):
+            # A generator task yields Metadata for its outlets' events (Airflow 3).
+            from ..assets.accessors import drain_metadata
+
+            result = drain_metadata(result, context["outlet_events"], self.log)
         if inspect.iscoroutine(result):
             # An `async def` callable (Airflow 3.2+ runs them natively): its value is what the
             # coroutine returns, awaited here on a loop of its own (the task process has none).

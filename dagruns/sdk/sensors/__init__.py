@@ -7,9 +7,12 @@ from .filesystem import FileSensor
 from .python import PythonSensor
 from .temporal import (
     DateTimeSensor,
+    DateTimeSensorAsync,
     DayOfWeekSensor,
     TimeDeltaSensor,
+    TimeDeltaSensorAsync,
     TimeSensor,
+    TimeSensorAsync,
     WaitSensor,
 )
 
@@ -17,6 +20,7 @@ __all__ = [
     "BaseSensorOperator",
     "BashSensor",
     "DateTimeSensor",
+    "DateTimeSensorAsync",
     "DayOfWeekSensor",
     "ExternalTaskMarker",
     "ExternalTaskSensor",
@@ -24,7 +28,9 @@ __all__ = [
     "PokeReturnValue",
     "PythonSensor",
     "TimeDeltaSensor",
+    "TimeDeltaSensorAsync",
     "TimeSensor",
+    "TimeSensorAsync",
     "WaitSensor",
     "poke_mode_only",
 ]

@@ -16,8 +16,10 @@ Airflow 3's semantics (task-sdk ``airflow/sdk/bases/sensor.py``):
 * ``exponential_backoff`` lengthens the wait between pokes (with a deterministic jitter),
   capped by ``max_wait`` and by the time left before ``timeout``.
 
-``deferrable=True`` (the triggerer's way of waiting) is refused until the triggerer exists:
-sensors that take it call ``refuse_deferrable``, the one place to change when it does.
+``deferrable=True`` hands the wait to the triggerer (the time sensors and FileSensor defer on
+the standard triggers); a resumed sensor whose deferral timed out fails with
+AirflowSensorTimeout, and one whose trigger failed is skipped under ``soft_fail``, as Airflow.
+Sensors whose deferrable form we lack call ``refuse_deferrable``.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from ..exceptions import (
     AirflowSkipException,
     AirflowTaskTimeout,
     DagDefinitionError,
+    TaskDeferralError,
+    TaskDeferralTimeout,
 )
 
 # Airflow's [sensors] default_timeout: a week.
@@ -62,13 +66,13 @@ class PokeReturnValue:
 
 
 def refuse_deferrable(task_id: str, operator: str, deferrable: Any) -> None:
-    """Fail the DAG file's import for ``deferrable=True``: deferring needs the triggerer,
-    which this build does not run yet. The hook point for deferrable sensors."""
+    """Fail the DAG file's import for ``deferrable=True`` on a sensor whose trigger we do not
+    have (ExternalTaskSensor's WorkflowTrigger)."""
     if deferrable:
         raise DagDefinitionError(
             f"Task {task_id!r}: argument 'deferrable' of {operator} is not supported yet: "
-            "deferrable sensors need the triggerer; use mode='reschedule' to free the worker "
-            "slot while waiting"
+            "its trigger is not implemented; use mode='reschedule' to free the worker slot "
+            "while waiting"
         )
 
 
@@ -187,6 +191,20 @@ class BaseSensorOperator(BaseOperator):
             poke_count += 1
         self.log.info("Success criteria met. Exiting.")
         return xcom_value
+
+    def resume_execution(
+        self, next_method: str, next_kwargs: dict[str, Any] | None, context: Mapping[str, Any]
+    ) -> Any:
+        """Airflow's: a deferral that timed out is the sensor's timeout; a failed trigger
+        is skipped under soft_fail."""
+        try:
+            return super().resume_execution(next_method, next_kwargs, context)
+        except TaskDeferralTimeout as err:
+            raise AirflowSensorTimeout(*err.args) from err
+        except (AirflowException, TaskDeferralError) as err:
+            if self.soft_fail:
+                raise AirflowSkipException(str(err)) from err
+            raise
 
     def _poke_once(self, context: Mapping[str, Any]) -> Any:
         """One poke, with soft_fail / never_fail / silent_fail applied to what it raises."""

@@ -295,6 +295,8 @@ class ExternalTaskMarker(EmptyOperator):
 
     template_fields: Sequence[str] = ("external_dag_id", "external_task_id", "logical_date")
     ui_color = "#4db7db"
+    # The server reads it when a clear follows the marker (Airflow serializes it too).
+    serialized_extra_fields: Sequence[str] = ("recursion_depth",)
 
     def __init__(
         self,

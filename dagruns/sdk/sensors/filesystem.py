@@ -1,16 +1,19 @@
 """FileSensor: wait until a file or folder exists (the standard provider's
-``sensors.filesystem``), relative to an ``fs`` connection's base path."""
+``sensors.filesystem``), relative to an ``fs`` connection's base path. With
+``deferrable=True`` it checks once, then waits in the triggerer on a FileTrigger."""
 
 from __future__ import annotations
 
 import glob
 import os
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from ..exceptions import AirflowException
 from ..hooks import FSHook
-from .base import BaseSensorOperator, refuse_deferrable
+from ..triggers.file import FileTrigger
+from .base import BaseSensorOperator
 
 
 class FileSensor(BaseSensorOperator):
@@ -31,15 +34,36 @@ class FileSensor(BaseSensorOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        refuse_deferrable(self.task_id, type(self).__name__, deferrable)
         self.filepath = filepath
         self.fs_conn_id = fs_conn_id
         self.recursive = recursive
         self.deferrable = deferrable
 
+    @property
+    def path(self) -> str:
+        """The glob pattern under the connection's base path."""
+        return os.path.join(FSHook(self.fs_conn_id).get_path(), self.filepath)
+
+    def execute(self, context: Mapping[str, Any]) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        if not self.poke(context):
+            self.defer(
+                timeout=timedelta(seconds=self.timeout),
+                trigger=FileTrigger(
+                    filepath=self.path, recursive=self.recursive, poke_interval=self.poke_interval
+                ),
+                method_name="execute_complete",
+            )
+        return None
+
+    def execute_complete(self, context: Mapping[str, Any], event: bool | None = None) -> None:
+        if not event:
+            raise AirflowException(f"{self.task_id} task failed as {self.filepath} not found.")
+        self.log.info("%s completed successfully as %s found.", self.task_id, self.filepath)
+
     def poke(self, context: Mapping[str, Any]) -> bool:
-        basepath = FSHook(self.fs_conn_id).get_path()
-        full_path = os.path.join(basepath, self.filepath)
+        full_path = self.path
         self.log.info("Poking for file %s", full_path)
         for path in glob.glob(full_path, recursive=self.recursive):
             if os.path.isfile(path):

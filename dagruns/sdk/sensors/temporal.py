@@ -1,6 +1,7 @@
 """The standard provider's time sensors: TimeSensor, TimeDeltaSensor, WaitSensor,
 DateTimeSensor and DayOfWeekSensor (``sensors.time``, ``time_delta``, ``date_time``,
-``weekday``). Their ``deferrable=True`` forms need the triggerer and are refused for now."""
+``weekday``). With ``deferrable=True`` (and in the ``*Async`` classes) the time sensors wait in
+the triggerer on a DateTimeTrigger / TimeDeltaTrigger instead of a worker slot."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from typing import Any
 import pendulum
 
 from ..exceptions import DagDefinitionError
+from ..triggers.temporal import DateTimeTrigger, TimeDeltaTrigger
 from ..weekday import WeekDay
-from .base import BaseSensorOperator, refuse_deferrable
+from .base import BaseSensorOperator
 
 
 def _utcnow() -> datetime:
@@ -26,7 +28,6 @@ class TimeSensor(BaseSensorOperator):
 
     def __init__(self, *, target_time: time, deferrable: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        refuse_deferrable(self.task_id, type(self).__name__, deferrable)
         if not isinstance(target_time, time):
             raise DagDefinitionError(
                 f"Task {self.task_id!r}: target_time must be a datetime.time, got "
@@ -36,6 +37,15 @@ class TimeSensor(BaseSensorOperator):
         aware = datetime.combine(datetime.now(tz), target_time, tz)
         self.target_datetime = aware.astimezone(UTC)
         self.deferrable = deferrable
+
+    def execute(self, context: Mapping[str, Any]) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        self.defer(trigger=DateTimeTrigger(self.target_datetime), method_name="execute_complete")
+
+    def execute_complete(self, context: Mapping[str, Any], event: Any = None) -> None:
+        """The trigger fired: the time has come."""
+        return None
 
     def poke(self, context: Mapping[str, Any]) -> bool:
         self.log.info("Checking if the time (%s) has come", self.target_datetime)
@@ -48,7 +58,6 @@ class TimeDeltaSensor(BaseSensorOperator):
 
     def __init__(self, *, delta: timedelta, deferrable: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        refuse_deferrable(self.task_id, type(self).__name__, deferrable)
         if not isinstance(delta, timedelta):
             raise DagDefinitionError(
                 f"Task {self.task_id!r}: delta must be a timedelta, got "
@@ -68,6 +77,18 @@ class TimeDeltaSensor(BaseSensorOperator):
             raise ValueError("`dag_run` not found in task context")
         return dag_run.run_after
 
+    def execute(self, context: Mapping[str, Any]) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        target = self._derive_base_time(context) + self.delta
+        if _utcnow() > target:
+            return True  # already past: nothing to wait for (Airflow returns at once too)
+        self.defer(trigger=DateTimeTrigger(target), method_name="execute_complete")
+
+    def execute_complete(self, context: Mapping[str, Any], event: Any = None) -> None:
+        """The trigger fired: the delta has elapsed."""
+        return None
+
     def poke(self, context: Mapping[str, Any]) -> bool:
         base_time = self._derive_base_time(context)
         self.log.info(
@@ -84,7 +105,6 @@ class WaitSensor(BaseSensorOperator):
         self, time_to_wait: timedelta | int, deferrable: bool = False, **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
-        refuse_deferrable(self.task_id, type(self).__name__, deferrable)
         self.deferrable = deferrable
         if isinstance(time_to_wait, bool) or not isinstance(time_to_wait, int | timedelta):
             raise DagDefinitionError(
@@ -95,7 +115,13 @@ class WaitSensor(BaseSensorOperator):
         )
 
     def execute(self, context: Mapping[str, Any]) -> None:
-        time_module.sleep(int(self.time_to_wait.total_seconds()))
+        if self.deferrable:
+            self.defer(trigger=TimeDeltaTrigger(self.time_to_wait), method_name="execute_complete")
+        else:
+            time_module.sleep(int(self.time_to_wait.total_seconds()))
+
+    def execute_complete(self, context: Mapping[str, Any], event: Any = None) -> None:
+        return None
 
 
 class DateTimeSensor(BaseSensorOperator):
@@ -108,7 +134,6 @@ class DateTimeSensor(BaseSensorOperator):
         self, *, target_time: str | datetime, deferrable: bool = False, **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
-        refuse_deferrable(self.task_id, type(self).__name__, deferrable)
         if isinstance(target_time, datetime):
             self.target_time = target_time.isoformat()
         elif isinstance(target_time, str):
@@ -120,12 +145,24 @@ class DateTimeSensor(BaseSensorOperator):
             )
         self.deferrable = deferrable
 
-    def poke(self, context: Mapping[str, Any]) -> bool:
-        self.log.info("Checking if the time (%s) has come", self.target_time)
+    def _target(self) -> datetime:
         target = pendulum.parse(self.target_time, tz="UTC")
         if not isinstance(target, datetime):
             raise ValueError(f"target_time {self.target_time!r} is not a date and time")
-        return _utcnow() > target
+        return target
+
+    def execute(self, context: Mapping[str, Any]) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        self.defer(trigger=DateTimeTrigger(self._target()), method_name="execute_complete")
+
+    def execute_complete(self, context: Mapping[str, Any], event: Any = None) -> None:
+        """The trigger fired: the time has come."""
+        return None
+
+    def poke(self, context: Mapping[str, Any]) -> bool:
+        self.log.info("Checking if the time (%s) has come", self.target_time)
+        return _utcnow() > self._target()
 
 
 class DayOfWeekSensor(BaseSensorOperator):
@@ -160,3 +197,25 @@ class DayOfWeekSensor(BaseSensorOperator):
                 logical_date = context["dag_run"].run_after
             return logical_date.isoweekday() in self._week_day_num
         return today.isoweekday() in self._week_day_num
+
+
+# Airflow's older deferrable classes (deprecated there, in favour of deferrable=True).
+class TimeSensorAsync(TimeSensor):
+    """TimeSensor(deferrable=True)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**{**kwargs, "deferrable": True})
+
+
+class TimeDeltaSensorAsync(TimeDeltaSensor):
+    """TimeDeltaSensor(deferrable=True)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**{**kwargs, "deferrable": True})
+
+
+class DateTimeSensorAsync(DateTimeSensor):
+    """DateTimeSensor(deferrable=True)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**{**kwargs, "deferrable": True})

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from .assets import AssetOrTimeSchedule, AssetTriggeredTimetable
 from .base import DagRunInfo, DataInterval, TimeRestriction, Timetable
 from .events import EventsTimetable
 from .interval import CronDataIntervalTimetable, DeltaDataIntervalTimetable
@@ -35,6 +36,8 @@ BUILTIN: dict[str, type[Timetable]] = {
         EventsTimetable,
         NullTimetable,
         OnceTimetable,
+        AssetTriggeredTimetable,
+        AssetOrTimeSchedule,
     )
 }
 

@@ -105,6 +105,12 @@ class Command(BaseCommand):
             help="deferred: each task's TimeDeltaTrigger delay, long enough for all of them to "
             "have deferred before the first fires (default 180)",
         )
+        parser.add_argument(
+            "--kill-triggerer",
+            action="store_true",
+            help="deferred: SIGKILL the triggerer once every task is deferred and start another "
+            "(reports the takeover time and whether every task resumed exactly once)",
+        )
         parser.add_argument("--inside", action="store_true", help="(internal)")
 
     def handle(
@@ -117,7 +123,9 @@ class Command(BaseCommand):
         if options["deferred_tasks"] < 1 or options["defer_seconds"] <= 0:
             raise CommandError("--deferred-tasks must be at least 1 and --defer-seconds above 0")
         if inside and "deferred" in suites:
-            figures = deferred.run_inside(options["deferred_tasks"], options["defer_seconds"])
+            figures = deferred.run_inside(
+                options["deferred_tasks"], options["defer_seconds"], options["kill_triggerer"]
+            )
             self.stdout.write(json.dumps(figures))
             return
         if inside and "ui" in suites:
@@ -137,7 +145,9 @@ class Command(BaseCommand):
         if "ui" in suites:
             results["ui"] = ui.run()
         if "deferred" in suites:
-            results["deferred"] = deferred.run(options["deferred_tasks"], options["defer_seconds"])
+            results["deferred"] = deferred.run(
+                options["deferred_tasks"], options["defer_seconds"], options["kill_triggerer"]
+            )
         if "api" in suites:
             results["api"] = api.run(options["clients"], options["requests"], options["triggers"])
         self.stdout.write(json.dumps(results, indent=2))

@@ -1,7 +1,7 @@
 """`manage.py cluster`: the distributed set-up on one machine, in one command.
 
 Brings up what a production deployment runs, each as its own process: the API server, two
-schedulers, the DAG processor, Celery beat and two Celery workers — on PostgreSQL (the
+schedulers, the DAG processor, a triggerer, Celery beat and two Celery workers — on PostgreSQL (the
 metadata database) and Redis (the Celery broker, and the bus that wakes schedulers and pages
 across hosts). Defaults: PostgreSQL at 127.0.0.1:5432 (database `orchestrator`, created if
 missing, then migrated) and Redis at 127.0.0.1:6379; ORCH_DATABASE_URL, ORCH_REDIS_URL
@@ -11,7 +11,7 @@ as `manage.py standalone` does.
 The processes are the ones that spread over machines (README, "Distributed set-up"); here one
 process tree keeps them (scheduler/standalone/supervisor.py: prefixed output, a child that dies
 is restarted, Ctrl-C stops them in order: schedulers first — they drain while workers and the
-API server still take reports — then beat and the DAG processor, the workers (a warm
+API server still take reports — then the triggerer, beat and the DAG processor, the workers (a warm
 shutdown: running tries finish), the API server last). The workers get no database settings
 and no secret key: like a worker on another machine, they talk only to Redis and the API
 server.
@@ -192,6 +192,8 @@ class Command(BaseCommand):
                 "stop_timeout": 10.0,
             },
             {"name": "dag-processor", "argv": [python, manage, "dag_processor"]},
+            # Deferred tasks resume only with a triggerer running.
+            {"name": "triggerer", "argv": [python, manage, "triggerer"], "stop_timeout": 15.0},
         ]  # fmt: skip
         schedulers = [f"scheduler-{i}" for i in range(1, options["schedulers"] + 1)]
         children += [
@@ -220,12 +222,19 @@ class Command(BaseCommand):
             f"orchestrator cluster is up: http://{host}:{port}/ — PostgreSQL "
             f"{database.get('HOST') or 'localhost'}:{database.get('PORT') or 5432}/"
             f"{database['NAME']}, Redis {masked(broker)}, {len(schedulers)} scheduler(s), "
-            f"{len(workers)} worker(s){'' if options['no_beat'] else ', beat'} "
+            f"{len(workers)} worker(s), a triggerer{'' if options['no_beat'] else ', beat'} "
             "(Ctrl-C stops everything)"
         )
         spec = {
             "children": children,
-            "stop_order": [*schedulers, "beat", "dag-processor", *workers, "api-server"],
+            "stop_order": [
+                *schedulers,
+                "triggerer",
+                "beat",
+                "dag-processor",
+                *workers,
+                "api-server",
+            ],
             "banner": banner,
         }
         os.environ.pop(_REEXEC_MARK, None)

@@ -207,3 +207,39 @@ def test_a_dag_with_only_manual_runs_loses_its_old_ones_too():
     add_run(dag, "m_new", state="success", when=NOW - DAY, run_type="manual")
     assert do_clean(NOW - 30 * DAY, ["dag_run"], ACTOR).rows["dag_run"] == 1
     assert _left() == {"m_new"}
+
+
+def _reschedule(run_id: str, age_days: float) -> None:
+    from dagruns.models import TaskReschedule
+
+    ti = TaskInstance.objects.get(run_id=run_id, task_id="load")
+    start = NOW - timedelta(days=age_days)
+    TaskReschedule.objects.create(
+        task_instance=ti,
+        try_number=1,
+        start_date=start,
+        end_date=start,
+        duration=0.0,
+        reschedule_date=start + timedelta(minutes=1),
+    )
+
+
+def test_task_reschedule_rows_go_with_their_runs_or_by_their_own_rule(world):
+    from dagruns.models import TaskReschedule
+
+    for run_id, age in (("old_success", 100), ("old_running", 95), ("newest_scheduled", 80)):
+        _reschedule(run_id, age)
+    before = NOW - 30 * DAY
+    # Alone: old rows of finished runs (the running run keeps its sensor's history).
+    dry = do_clean(before, ["task_reschedule"], ACTOR, dry_run=True)
+    real = do_clean(before, ["task_reschedule"], ACTOR)
+    assert dry.rows == real.rows == {"task_reschedule": 2}
+    assert list(TaskReschedule.objects.values_list("task_instance__run_id", flat=True)) == [
+        "old_running"
+    ]
+    # With their runs: counted like every other row that goes with a run.
+    _reschedule("old_manual_failed", 90)
+    dry = do_clean(before, ["dag_run"], ACTOR, dry_run=True)
+    real = do_clean(before, ["dag_run"], ACTOR)
+    assert dry.rows == real.rows
+    assert real.rows["task_reschedule"] == 1

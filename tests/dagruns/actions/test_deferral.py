@@ -11,6 +11,7 @@ from django.utils import timezone
 from dagruns.actions.audit import Actor
 from dagruns.actions.deferral import (
     delete_unused_triggers,
+    do_append_trigger_logs,
     do_defer_try,
     do_fail_trigger,
     do_fire_trigger,
@@ -143,3 +144,33 @@ def test_unused_triggers_are_deleted_and_used_ones_kept(running):
     Trigger.objects.create(classpath="x.Y", encrypted_kwargs="", created_date=timezone.now())
     assert delete_unused_triggers() == 1
     assert Trigger.objects.count() == 1
+
+
+def test_trigger_log_lines_go_to_the_deferred_trys_log_with_stored_secrets_masked(running):
+    from dagruns.domain.logs import ti_log_path
+    from dagruns.models import Variable
+
+    secret = Variable(key="api_password")
+    secret.val = "pa55word-xyz"
+    secret.save()
+    defer(running)
+    trigger_id = Trigger.objects.get().pk
+    lines = ["[triggerer] waiting", "[triggerer] using pa55word-xyz"]
+    assert do_append_trigger_logs({trigger_id: lines, 999: ["for no one"]}) == 2
+    log = ti_log_path(TaskInstance.objects.get(pk=running.pk)).read_text()
+    assert "[triggerer] waiting" in log and "pa55word-xyz" not in log
+    assert "for no one" not in log
+
+
+def test_why_waiting_names_the_trigger_its_triggerer_and_the_timeout(running):
+    from dagruns.actions.waiting import why_waiting
+
+    defer(running, timeout=timedelta(minutes=5))
+    ti = TaskInstance.objects.get(pk=running.pk)
+    [reason] = [r for r in why_waiting(ti) if r.name == "Task Instance State"]
+    assert f"waiting for its trigger {CLASSPATH} to fire" in reason.reason
+    assert "no triggerer has taken it yet" in reason.reason and "times out at" in reason.reason
+    assert reason.code == CLASSPATH
+    Trigger.objects.update(triggerer_id=42)
+    [reason] = [r for r in why_waiting(ti) if r.name == "Task Instance State"]
+    assert "triggerer 42 runs it" in reason.reason

@@ -31,3 +31,15 @@ def test_a_dry_trigger_refuses_a_run_id_already_taken():
     run = make_run()
     with pytest.raises(TriggerError, match="already has a run"):
         do_trigger_dag("etl", ACTOR, run_id=run.run_id, dry_run=True)
+
+
+def test_a_trigger_stores_the_person_who_triggered_the_run(django_user_model):
+    make_run()
+    user = django_user_model.objects.create_user("ada", password="pw")
+    assert do_trigger_dag("etl", Actor(user=user), run_id="ui").triggering_user_name == "ada"
+    cli = Actor(name="cli:bob")
+    assert do_trigger_dag("etl", cli, run_id="cli").triggering_user_name == "bob"
+    # Neither a task nor another non-human source is a triggering user.
+    task = Actor(name="task:etl.trigger")
+    assert do_trigger_dag("etl", task, run_id="op").triggering_user_name == ""
+    assert DagRun.objects.get(run_id="ui").triggering_user_name == "ada"

@@ -244,3 +244,16 @@ def test_clearing_a_run_with_a_note_writes_both_or_neither():
     do_clear_run("etl", run.run_id, ACTOR, only_failed=True, note="again")
     run.refresh_from_db()
     assert (ti_of(run, "a").state, run.note) == (None, "again")
+
+
+def test_a_cleared_finished_run_starts_again_so_its_duration_counts_from_the_latest_start():
+    run = make_run(edges=CHAIN)
+    first_start = run.run_after - timedelta(days=1)
+    DagRun.objects.filter(pk=run.pk).update(
+        state=DagRunState.FAILED, start_date=first_start, end_date=first_start + timedelta(hours=1)
+    )
+    set_state(ti_of(run, "a"), TIS.FAILED)
+    do_clear_run("etl", run.run_id, ACTOR, only_failed=True)
+    run.refresh_from_db()
+    assert run.state == DagRunState.RUNNING and run.end_date is None
+    assert run.start_date is not None and run.start_date > first_start

@@ -40,6 +40,21 @@ def test_a_paused_dag_and_a_queued_run_are_reasons():
     assert names(ti_of(run, "extract")) == ["Dag Not Paused", "Dagrun Running"]
 
 
+def test_a_sensor_waiting_for_its_reschedule_says_when_and_that_the_try_stays():
+    run = make_run()
+    ti = set_state(ti_of(run, "extract"), TIS.UP_FOR_RESCHEDULE)
+    TaskInstance.objects.filter(pk=ti.pk).update(
+        try_number=1, next_retry_at=timezone.now() + timedelta(hours=1)
+    )
+    (reason,) = why_waiting(ti_of(run, "extract"))
+    assert reason.name == "Ready To Reschedule"
+    assert "will be rescheduled automatically" in reason.reason
+    assert "(same try 1)" in reason.reason
+    TaskInstance.objects.filter(pk=ti.pk).update(next_retry_at=timezone.now())
+    (reason,) = why_waiting(ti_of(run, "extract"))
+    assert reason.reason == "Task is ready for reschedule: the scheduler picks it up next."
+
+
 def test_a_try_waiting_for_its_retry_says_when():
     run = make_run()
     ti = set_state(ti_of(run, "extract"), TIS.UP_FOR_RETRY)

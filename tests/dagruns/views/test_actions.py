@@ -4,6 +4,7 @@ action the CLI and REST API use on confirmation, and lands in the audit log."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
@@ -214,12 +215,41 @@ def test_pause_and_unpause(user, etl):
     assert etl.is_paused
     toggle = user.post("/dags/etl/pause", {"paused": "0"}, headers={"HX-Request": "true"})
     assert 'aria-checked="true"' in toggle.content.decode()
+    assert 'hx-swap-oob="true"' in toggle.content.decode()  # swapped wherever it is shown
+    assert "orch:done" in toggle["HX-Trigger"]  # the dialog closes
     etl.refresh_from_db()
     assert not etl.is_paused
     assert list(AuditEvent.objects.order_by("when").values_list("event", flat=True)) == [
         "paused",
         "unpaused",
     ]
+
+
+def test_the_pause_switch_asks_in_the_dashboards_dialog_not_confirm(user, etl):
+    etl.is_paused = True
+    etl.save(update_fields=["is_paused"])
+    html = user.get("/dags/etl/").content.decode()
+    assert "hx-confirm" not in html
+    assert 'hx-get="/dags/etl/pause?paused=0" hx-target="#modal-body"' in html
+    dialog = user.get("/dags/etl/pause", {"paused": "0"}, headers={"HX-Request": "true"})
+    assert "Unpause etl" in dialog.content.decode()
+    etl.refresh_from_db()
+    assert etl.is_paused  # asking changes nothing
+
+
+def test_the_unpause_dialog_promises_runs_only_to_a_dag_that_has_one_coming(user, etl):
+    etl.next_dagrun = datetime(2026, 12, 1, tzinfo=UTC)
+    etl.next_dagrun_create_after = datetime(2026, 12, 2, tzinfo=UTC)
+    etl.save()
+    scheduled = user.get("/dags/etl/pause", {"paused": "0"}).content.decode()
+    assert "creates its runs again" in scheduled and "2026-12-02 00:00:00 UTC" in scheduled
+    etl.next_dagrun_create_after = None
+    etl.timetable_summary = "None"
+    etl.save()
+    unscheduled = user.get("/dags/etl/pause", {"paused": "0"}).content.decode()
+    assert "creates no run" in unscheduled and "creates its runs again" not in unscheduled
+    pausing = user.get("/dags/etl/pause", {"paused": "1"}).content.decode()
+    assert "tasks already running finish" in pausing
 
 
 def test_delete_run_lists_what_goes_then_deletes(user, etl):

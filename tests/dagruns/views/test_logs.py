@@ -92,3 +92,31 @@ def test_download_serves_the_whole_try_log(viewer, running_ti):
     assert b"".join(response.streaming_content) == b"first try went wrong\n"
     assert "attachment" in response["Content-Disposition"]
     assert viewer.get(f"{url}/logs/9/download").status_code == 404
+
+
+def test_lines_are_coloured_by_level_and_the_page_has_wrap_and_full_screen(viewer, running_ti):
+    ti, url = running_ti
+    logs.append_lines(
+        logs.ti_log_path(ti, 2),
+        ["[2026-11-30T12:00:00] {etl.py:3} ERROR - boom", "Traceback (most recent call last):"],
+    )
+    html = viewer.get(url).content.decode()
+    assert '<div class="l lv-error">[2026-11-30T12:00:00] {etl.py:3} ERROR - boom</div>' in html
+    assert '<div class="l lv-error">Traceback (most recent call last):</div>' in html
+    assert 'data-log-toggle="wrap"' in html and 'data-log-toggle="fullscreen"' in html
+
+
+def test_the_live_header_refreshes_itself_and_shows_the_end(viewer, running_ti):
+    ti, url = running_ti
+    html = viewer.get(url).content.decode()
+    head_url = f"{url}/logs/2?mode=head"
+    assert f'hx-get="{head_url}"' in html and 'data-live-try="2"' in html
+    logs.append_lines(logs.ti_log_path(ti, 2), ["x" * 2000])
+    ti.state = "success"
+    ti.save(update_fields=["state"])
+    head = viewer.get(head_url).content.decode()
+    assert "2.0 KiB" in head  # the size as it is now
+    assert "live-dot" not in head and "hx-get" not in head  # ended: no dot, no more refreshes
+    assert '<span id="try-swatch-2" class="swatch s-success" hx-swap-oob="true">' in head
+    earlier = viewer.get(f"{url}/logs/1?mode=head").content.decode()
+    assert 'class="swatch s-failed"' in earlier

@@ -91,6 +91,14 @@ def test_import_errors_and_audit_pages(viewer, etl):
     assert "uma" in html and "trigger" in html
 
 
+def test_the_audit_log_shows_durations_and_memory_in_human_units(viewer, etl):
+    extra = {"duration": 0.074735, "peak_memory": 27590656}
+    AuditEvent.objects.create(event="success", owner="runner", dag_id="etl", extra=extra)
+    html = viewer.get("/audit/").content.decode()
+    assert "duration 75 ms · peak_memory 26.3 MiB" in html
+    assert "0.074735" in html  # the exact values stay in the tooltip
+
+
 def test_the_runs_page_filters_by_a_date_range(viewer):
     from datetime import UTC, datetime
 

@@ -23,24 +23,37 @@ def test_bad_deferred_options_are_errors_naming_them(argv):
         call_command("benchmark", "deferred", *argv)
 
 
-@pytest.mark.slow
-def test_the_deferred_suite_reports_resume_delays_and_the_triggerers_footprint(tmp_path):
+def benchmark(tmp_path, *args: str) -> dict:
     env = {key: value for key, value in os.environ.items() if not key.startswith("ORCH_")}
     env["ORCH_HOME"] = str(tmp_path / "caller")
     out = subprocess.run(
-        [
-            sys.executable, str(ROOT / "manage.py"), "benchmark", "deferred",
-            "--deferred-tasks", "3", "--defer-seconds", "3",
-        ],
+        [sys.executable, str(ROOT / "manage.py"), "benchmark", "deferred", *args],
         env=env,
         capture_output=True,
         text=True,
         timeout=900,
         check=False,
-    )  # fmt: skip
+    )
     assert out.returncode == 0, out.stderr[-3000:]
-    figures = json.loads(out.stdout)["deferred"]
+    return json.loads(out.stdout)["deferred"]
+
+
+@pytest.mark.slow
+def test_the_deferred_suite_reports_resume_delays_and_the_triggerers_footprint(tmp_path):
+    figures = benchmark(tmp_path, "--deferred-tasks", "3", "--defer-seconds", "3")
     assert figures["states"] == {"success": 3}
     assert figures["resumed"] == 3
     assert {"fire_to_resume_p50_ms", "fire_to_resume_p95_ms", "triggerer_cpu_s"} <= set(figures)
     assert set(figures["peak_rss_mb"]) == {"api_server", "scheduler", "triggerer"}
+
+
+@pytest.mark.slow
+def test_killing_the_triggerer_reports_the_takeover_and_exactly_once_resumes(tmp_path):
+    # Long enough for the kill and the takeover (5 s of silence) before the triggers fire.
+    figures = benchmark(
+        tmp_path, "--deferred-tasks", "3", "--defer-seconds", "40", "--kill-triggerer"
+    )
+    assert figures["states"] == {"success": 3}
+    kill = figures["kill"]
+    assert kill["killed"] is True and kill["takeover_s"] is not None
+    assert (kill["resumed_exactly_once"], kill["resumed_otherwise"]) == (3, 0)

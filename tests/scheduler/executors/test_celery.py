@@ -270,3 +270,15 @@ def test_a_result_whose_publication_was_missed_is_found_by_the_poll(executor, re
     (event,) = collect(executor, 1, timeout=30)
     assert event == ExecutorEvent(workload.ti_id, 1, EXIT_OK)
     assert not client.exists(key)
+
+
+def test_the_same_try_queued_again_after_a_termination_is_a_new_run_not_a_resend(executor):
+    """A reschedule-mode sensor: its run reported up_for_reschedule, the orphan check asked to
+    terminate it, and the same try is queued again. The old run's pending kill must not reach
+    the new run, which can itself be terminated (e.g. when cleared)."""
+    workload = unclaimable("celery_resched", patience=1)
+    executor.queue(workload)
+    assert executor.terminate(workload.ti_id)
+    executor.queue(workload)
+    assert executor.running_tries() == {workload.ti_id: 1}
+    assert executor.terminate(workload.ti_id)  # the new run's own, first termination

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 import pytest
 
 from dagruns.sdk import DAG, BashOperator
-from dagruns.sdk.exceptions import AirflowException
 from tests.scheduler.runner.test_context import RUN, FakeComms, make_context
 
 # Airflow 3's Context keys, less those only some tasks get: `exception` and `reason`
@@ -108,13 +107,14 @@ def test_without_a_logical_date_only_the_date_free_prev_keys_exist(dag, comms):
     assert "prev_data_interval_start_success" not in context
 
 
-def test_asset_keys_are_empty_until_assets_exist(dag, comms):
+def test_asset_keys_are_empty_for_a_task_without_assets(dag, comms):
     context = make_context(dag, comms)
 
     assert context["inlets"] == [] and context["outlets"] == []
     assert dict(context["triggering_asset_events"]) == {}
     assert list(context["outlet_events"]) == []
-    with pytest.raises(AirflowException, match="assets are not supported"):
+    assert list(context["inlet_events"]) == []
+    with pytest.raises(KeyError, match="expected an Asset or an AssetAlias"):
         context["outlet_events"]["s3://bucket/key"]
 
 

@@ -161,3 +161,20 @@ def test_a_claim_that_cannot_reach_the_api_is_retried_then_given_back(capsys):
     assert supervise(workload, client) == EXIT_NOT_CLAIMED
     assert "giving it back to the queue" in capsys.readouterr().err
     assert sum(slept) <= 1.0 and len(slept) >= 3, "retried with backoff within the patience"
+
+
+@pytest.mark.slow
+def test_the_same_try_queued_again_after_a_termination_can_be_terminated_again(make_try):
+    """A reschedule-mode sensor: the orphan check terminated its runner that had just
+    reported up_for_reschedule, and the same try is queued again: a clear must still be able
+    to stop the new runner at once."""
+    t = make_try(SLEEPER, "sleeper")
+    executor = LocalExecutor(parallelism=2)
+    executor.start()
+    try:
+        executor.queue(Workload.parse(dict(t.workload)))
+        assert executor.terminate(str(t.ti.pk))
+        executor.queue(Workload.parse(dict(t.workload)))
+        assert executor.terminate(str(t.ti.pk))
+    finally:
+        executor.end()

@@ -12,13 +12,26 @@ import pytest
 
 from dagruns.sdk.triggers.serde import decode, encode_kwargs
 from scheduler.triggerer.child import build_trigger
-from scheduler.triggerer.messages import TriggerFailed, TriggerFired
+from scheduler.triggerer.messages import TriggerFailed, TriggerFired, TriggerLogs
 from scheduler.triggerer.runner import TriggerRunnerProcess, child_environment
 from tests.polling import wait_until
 
 TRIGGERS = '''
 import asyncio, os, time
 from dagruns.sdk import BaseTrigger, TriggerEvent
+
+
+class TalkativeTrigger(BaseTrigger):
+    def __init__(self, password):
+        super().__init__()
+        self.password = password
+
+    def serialize(self):
+        return ("probe_triggers.TalkativeTrigger", {"password": self.password})
+
+    async def run(self):
+        self.log.info("connecting with %s", self.password)
+        yield TriggerEvent(None)
 
 
 class EnvTrigger(BaseTrigger):
@@ -89,11 +102,16 @@ def child(tmp_path, monkeypatch):
     runner.stop()
 
 
-def reports(runner, count: int = 1) -> list:
+def reports(runner, count: int = 1, logs: list | None = None) -> list:
+    """The next `count` outcomes (fired or failed); log messages go to `logs`."""
     got: list = []
 
     def enough():
-        got.extend(runner.read())
+        for message in runner.read():
+            if isinstance(message, TriggerLogs):
+                (logs if logs is not None else []).append(message)
+            else:
+                got.append(message)
         return len(got) >= count
 
     wait_until(enough, f"{count} report(s) from the trigger runner", timeout=60)
@@ -110,6 +128,28 @@ def test_a_started_trigger_reports_its_first_event_encoded(child):
     [message] = reports(child)
     assert isinstance(message, TriggerFired) and message.trigger_id == 7
     assert decode(message.payload) == moment
+
+
+def test_what_a_trigger_logs_is_sent_for_its_tasks_log(child):
+    logs: list = []
+    child.start_trigger(
+        9,
+        "airflow.providers.standard.triggers.temporal.DateTimeTrigger",
+        encode_kwargs({"moment": datetime.now(UTC)}, "kwargs"),
+    )
+    reports(child, logs=logs)
+    lines = [line for message in logs for line in message.lines]
+    assert {message.trigger_id for message in logs} == {9}
+    assert any(line.startswith("[triggerer] [") and "trigger starting" in line for line in lines)
+    assert any("yielding event with payload" in line for line in lines)
+
+
+def test_a_trigger_logging_its_sensitive_kwargs_has_them_masked(child):
+    logs: list = []
+    child.start_trigger(10, "probe_triggers.TalkativeTrigger", {"password": "hunter2-secret"})
+    reports(child, logs=logs)
+    [line] = [line for m in logs for line in m.lines if "connecting with" in line]
+    assert "hunter2-secret" not in line and "***" in line
 
 
 def test_trigger_code_runs_without_database_settings(child):

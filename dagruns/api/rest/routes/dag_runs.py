@@ -302,7 +302,7 @@ def clear_dag_run(request: HttpRequest, dag_id: str, dag_run_id: str, body: DAGR
 
 
 def _ti_queryset():
-    return TaskInstance.objects.select_related("dag_run", "dag_version").defer(
+    return TaskInstance.objects.select_related("dag_run", "dag_version", "trigger").defer(
         "dag_version__serialized", "dag_version__source_code", "dag_run__conf"
     )
 

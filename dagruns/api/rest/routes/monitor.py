@@ -3,38 +3,26 @@ clients probe them before they have a token)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 
-from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja import Router
 
 from dagruns.api.rest.schemas.monitor import HealthInfoResponse, VersionInfo
-from dagruns.models import Job
+from dagruns.domain import health
 
 router = Router()
 
-HEALTHY = "healthy"
-UNHEALTHY = "unhealthy"
-
-
-def _threshold() -> timedelta:
-    # Airflow's [scheduler] scheduler_health_check_threshold (30 s) by default.
-    return timedelta(seconds=settings.ORCH.scheduler_health_check_threshold)
+HEALTHY = health.HEALTHY
+UNHEALTHY = health.UNHEALTHY
 
 
 def _job_health(job_type: str) -> tuple[str, str | None]:
-    job = (
-        Job.objects.filter(job_type=job_type, state="running").order_by("-latest_heartbeat").first()
-    )
-    if job is None:
-        return UNHEALTHY, None
-    alive = timezone.now() - job.latest_heartbeat < _threshold()
-    return (HEALTHY if alive else UNHEALTHY), job.latest_heartbeat.isoformat()
+    job = health.job_health(job_type)
+    beat = job.latest_heartbeat.isoformat() if job.latest_heartbeat else None
+    return job.status, beat
 
 
 @router.get(

@@ -75,7 +75,7 @@ NONE_STATES = {"none", "no_status"}
 def ti_queryset():
     # The version's serialized DAG and source are big JSON/text no response shows: decoding
     # them for every row of a page was most of a list's cost.
-    return TaskInstance.objects.select_related("dag_run", "dag_version").defer(
+    return TaskInstance.objects.select_related("dag_run", "dag_version", "trigger").defer(
         *VERSION_HEAVY, "dag_run__conf"
     )
 

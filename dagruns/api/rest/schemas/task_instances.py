@@ -60,7 +60,9 @@ class TaskInstanceResponse(TaskInstanceHistoryResponse):
     note: str | None = None
     rendered_map_index: str | None = None
     rendered_fields: dict[str, Any] = Field(default_factory=dict)
-    # Deferred tasks' triggers are not kept by this engine: always null.
+    # A deferred task's trigger (Airflow's TriggerResponse: id, classpath, kwargs as text,
+    # created_date, triggerer_id). triggerer_job stays null: the triggerer holding it is
+    # trigger.triggerer_id (its Job row is not read for every row of a page).
     trigger: dict[str, Any] | None = None
     triggerer_job: dict[str, Any] | None = None
 

@@ -65,3 +65,19 @@ def test_a_claim_after_the_trigger_fired_names_the_method_and_the_event(running)
 def test_a_first_claim_has_no_resume_point(runner):
     body = runner.run().json()
     assert body["next_method"] is None and body["next_kwargs"] is None
+
+
+def test_the_rest_api_shows_a_deferred_task_instances_trigger_with_secrets_masked(
+    running, admin_client
+):
+    body = {**DEFERRAL, "trigger_kwargs": {**DEFERRAL["trigger_kwargs"], "password": "s3cret"}}
+    running.finish("deferred", **body)
+    ti = running.ti
+    response = admin_client.get(
+        f"/api/v2/dags/{ti.dag_id}/dagRuns/{ti.run_id}/taskInstances/{ti.task_id}"
+    )
+    trigger = response.json()["trigger"]
+    assert trigger["classpath"] == DEFERRAL["classpath"]
+    assert trigger["id"] == Trigger.objects.get().pk and trigger["triggerer_id"] is None
+    assert "datetime.datetime(2030, 1, 1" in trigger["kwargs"]
+    assert "s3cret" not in trigger["kwargs"] and "***" in trigger["kwargs"]

@@ -48,7 +48,9 @@ def test_run_claims_a_queued_try_and_returns_what_the_runner_needs(runner, dag_r
         "start_date",
         "run_type",
         "conf",
+        "consumed_asset_events",
     }
+    assert body["dag_run"]["consumed_asset_events"] == []
     assert body["dag_fileloc"] == "/dags/etl.py"
     ti = runner.ti
     ti.refresh_from_db()

@@ -155,4 +155,25 @@ def world(db):
         filename="/dags/bad.py", message="boom", stack_trace="Traceback…", timestamp=timezone.now()
     )
     event = AuditEvent.objects.create(event="paused", owner="ada", dag_id="etl")
-    return {"run": run, "ti": ti, "import_error": error, "event": event}
+    asset, alias = _asset_world(run)
+    return {
+        "run": run,
+        "ti": ti,
+        "import_error": error,
+        "event": event,
+        "asset": asset,
+        "alias": alias,
+    }
+
+
+def _asset_world(run):
+    """An asset `etl` waits for, with one queued event, and an alias."""
+    from django.utils import timezone
+
+    from dagruns.models import AssetAliasModel, AssetDagRunQueue, AssetEvent, AssetModel
+
+    asset = AssetModel.objects.create(name="orders", uri="s3://bucket/orders")
+    alias = AssetAliasModel.objects.create(name="daily")
+    AssetEvent.objects.create(asset=asset, timestamp=timezone.now(), extra={"rows": 1})
+    AssetDagRunQueue.objects.create(asset=asset, target_dag=run.dag, created_at=timezone.now())
+    return asset, alias

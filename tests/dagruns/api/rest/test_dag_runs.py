@@ -74,6 +74,7 @@ def test_trigger_creates_a_queued_manual_run_with_conf_and_note(user, world):
     body = response.json()
     assert body["state"] == "queued" and body["run_type"] == "manual"
     assert body["triggered_by"] == "rest_api" and body["note"] == "by hand"
+    assert body["triggering_user_name"] == "uma"
     assert body["logical_date"] == "2024-05-01T00:00:00Z"
     run = DagRun.objects.get(run_id="api_run")
     assert run.conf == {"n": 2} and TaskInstance.objects.filter(dag_run=run).count() == 2

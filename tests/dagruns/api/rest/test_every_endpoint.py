@@ -427,6 +427,88 @@ ROWS = [
         )
         for verb in ("pause", "unpause", "cancel")
     ),
+    Row(
+        "get_assets",
+        Call("get", "/assets", params={"only_active": "false"}),
+        200,
+        Call("get", "/assets", params={"order_by": "colour"}),
+        400,
+    ),
+    Row("get_asset", Call("get", "/assets/{asset}"), 200, Call("get", "/assets/0"), 404),
+    Row(
+        "get_asset_aliases",
+        Call("get", "/assets/aliases"),
+        200,
+        Call("get", "/assets/aliases", params={"limit": "many"}),
+        422,
+    ),
+    Row(
+        "get_asset_alias",
+        Call("get", "/assets/aliases/{alias}"),
+        200,
+        Call("get", "/assets/aliases/0"),
+        404,
+    ),
+    Row(
+        "get_asset_events",
+        Call("get", "/assets/events"),
+        200,
+        Call("get", "/assets/events", params={"timestamp_gte": "yesterday"}),
+        422,
+    ),
+    Row(
+        "create_asset_event",
+        Call("post", "/assets/events", {"asset_id": "{asset}", "extra": {"k": 1}}),
+        200,
+        Call("post", "/assets/events", {"asset_id": 0}),
+        404,
+        "user",
+    ),
+    Row(
+        "get_asset_queued_events",
+        Call("get", "/assets/{asset}/queuedEvents"),
+        200,
+        Call("get", "/assets/{asset}/queuedEvents", params={"before": "soon"}),
+        422,
+    ),
+    Row(
+        "get_dag_asset_queued_event",
+        Call("get", "/dags/etl/assets/{asset}/queuedEvents"),
+        200,
+        Call("get", "/dags/etl/assets/0/queuedEvents"),
+        404,
+    ),
+    Row(
+        "delete_asset_queued_events",
+        Call("delete", "/assets/{asset}/queuedEvents"),
+        204,
+        Call("delete", "/assets/0/queuedEvents"),
+        404,
+        "user",
+    ),
+    Row(
+        "delete_dag_asset_queued_events",
+        Call("delete", "/dags/etl/assets/queuedEvents"),
+        204,
+        Call("delete", "/dags/etl/assets/queuedEvents", params={"before": "soon"}),
+        422,
+        "user",
+    ),
+    Row(
+        "delete_dag_asset_queued_event",
+        Call("delete", "/dags/etl/assets/{asset}/queuedEvents"),
+        204,
+        Call("delete", "/dags/nope/assets/{asset}/queuedEvents"),
+        404,
+        "user",
+    ),
+    Row(
+        "get_dag_asset_queued_events",
+        Call("get", "/dags/etl/assets/queuedEvents"),
+        200,
+        Call("get", "/dags/nope/assets/queuedEvents"),
+        404,
+    ),
 ]
 BELOW = {"viewer": None, "user": "viewer", "op": "user"}
 
@@ -436,11 +518,16 @@ def send(api: Api, call: Call, world: dict[str, Any]):
         import_error=world["import_error"].pk,
         event=world["event"].pk,
         backfill=world["backfill"].pk,
+        asset=world["asset"].pk,
+        alias=world["alias"].pk,
     )
     kwargs: dict[str, Any] = {"params": call.params or None}
     if call.method != "get":
         kwargs["raw"] = call.raw
-        return api.call(call.method, path, call.body, **kwargs)
+        body = call.body
+        if isinstance(body, dict):  # "{asset}" in a body: the world's asset id
+            body = {k: world["asset"].pk if v == "{asset}" else v for k, v in body.items()}
+        return api.call(call.method, path, body, **kwargs)
     return api.call("get", path, **kwargs)
 
 

@@ -135,7 +135,7 @@ def test_a_hostile_pattern_on_every_list_endpoint_answers_and_a_concurrent_reque
 ):
     targets = _pattern_requests(served)
     # Every pattern parameter the API publishes, on every list endpoint that has one.
-    assert len(targets) == 20, targets
+    assert len(targets) == 23, targets
     with ThreadPoolExecutor(max_workers=4) as pool:
         hostile = [pool.submit(_timed_get, served, p, {name: HOSTILE}) for p, name in targets]
         # While the hostile requests are in flight, someone else asks for something simple.

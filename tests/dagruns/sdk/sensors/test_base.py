@@ -212,3 +212,20 @@ def test_poke_mode_only_refuses_reschedule():
         assert s.mode == "poke"
         with pytest.raises(DagDefinitionError, match="Only 'poke'"):
             OnlyPoke(task_id="q", answers=[], mode="reschedule")
+
+
+def test_reschedule_mode_backoff_grows_with_the_time_already_waited():
+    def next_wait(waited: float, **kwargs) -> float:
+        s = sensor([False], mode="reschedule", poke_interval=10, exponential_backoff=True, **kwargs)
+        ti = RescheduleTI(datetime.now(UTC) - timedelta(seconds=waited) if waited else None)
+        with pytest.raises(AirflowRescheduleException) as caught:
+            s.execute({"ti": ti})
+        return (caught.value.reschedule_date - datetime.now(UTC)).total_seconds()
+
+    first = next_wait(0)
+    later = next_wait(600)
+    # The first wait is about poke_interval / 2 (at least 5 s, under 10 s); after ten minutes
+    # of pokes the estimated poke count makes it far longer.
+    assert 4 <= first < 10
+    assert later > 2 * first
+    assert next_wait(600, max_wait=15) <= 15

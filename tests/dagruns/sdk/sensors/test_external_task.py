@@ -187,3 +187,18 @@ def test_external_task_marker_checks_its_arguments():
             ExternalTaskMarker(
                 task_id="n", external_dag_id="o", external_task_id="t", recursion_depth=0
             )
+
+
+def test_a_markers_recursion_depth_is_serialized_and_survives_a_round_trip():
+    from dagruns.sdk import EmptyOperator, deserialize_dag, serialize_dag
+
+    with DAG("d", auto_register=False) as dag:
+        ExternalTaskMarker(
+            task_id="m", external_dag_id="o", external_task_id="t", recursion_depth=3
+        )
+        EmptyOperator(task_id="plain")
+    data = serialize_dag(dag)
+    tasks = {t["task_id"]: t for t in data["tasks"]}
+    assert tasks["m"]["extra_fields"] == {"recursion_depth": 3}
+    assert "extra_fields" not in tasks["plain"]  # every other task's form is unchanged
+    assert serialize_dag(deserialize_dag(data)) == data

@@ -86,10 +86,14 @@ def test_recursive_lets_double_star_match_any_depth(task_runtime, tmp_path):
     assert build(FileSensor, filepath=pattern, recursive=True).poke({}) is True
 
 
-def test_time_sensor_waits_for_its_time_of_day_today(frozen_now):
-    sensor = build(TimeSensor, target_time=time(0, 0))
-    assert sensor.target_datetime.time() == time(0, 0)
-    assert sensor.poke({}) is (frozen_now > sensor.target_datetime)
+def test_time_sensor_waits_for_its_time_of_day_today(monkeypatch):
+    sensor = build(TimeSensor, target_time=time(6, 30))
+    target = sensor.target_datetime
+    assert target.time() == time(6, 30) and target.tzinfo is not None
+    monkeypatch.setattr(temporal, "_utcnow", lambda: target - timedelta(minutes=1))
+    assert sensor.poke({}) is False
+    monkeypatch.setattr(temporal, "_utcnow", lambda: target + timedelta(minutes=1))
+    assert sensor.poke({}) is True
 
 
 def test_time_delta_sensor_counts_from_the_data_interval_end(frozen_now):
@@ -120,21 +124,6 @@ def test_day_of_week_sensor_checks_today_or_the_logical_date(frozen_now):
 def test_wait_sensor_takes_minutes_or_a_timedelta():
     assert build(WaitSensor, time_to_wait=2).time_to_wait == timedelta(minutes=2)
     assert build(WaitSensor, time_to_wait=timedelta(seconds=5)).time_to_wait.seconds == 5
-
-
-@pytest.mark.parametrize(
-    ("cls", "kwargs"),
-    [
-        (FileSensor, {"filepath": "x"}),
-        (TimeSensor, {"target_time": time(1)}),
-        (TimeDeltaSensor, {"delta": timedelta(1)}),
-        (DateTimeSensor, {"target_time": "2024-01-01"}),
-        (WaitSensor, {"time_to_wait": 1}),
-    ],
-)
-def test_deferrable_is_refused_naming_the_argument(cls, kwargs):
-    with pytest.raises(DagDefinitionError, match="'deferrable'.*triggerer"):
-        build(cls, deferrable=True, **kwargs)
 
 
 @pytest.mark.parametrize(

@@ -129,6 +129,8 @@ class Cluster:
                     found["api-server"] = process
                 elif "dag_processor" in cmd:
                     found["dag-processor"] = process
+                elif "triggerer" in cmd:
+                    found["triggerer"] = process
                 elif "scheduler" in cmd:
                     found[f"scheduler-{sum(k.startswith('scheduler') for k in found) + 1}"] = (
                         process
@@ -199,6 +201,7 @@ def test_one_command_brings_up_the_whole_distributed_set_up(tmp_path, redis_serv
     beat = [] if BEAT_LANDED else ["--no-beat"]
     cluster = Cluster(tmp_path / "home", redis_server.url, "--concurrency", "2", *beat)
     expected = {"api-server", "dag-processor", "scheduler-1", "scheduler-2", "worker-1", "worker-2"}
+    expected |= {"triggerer"}
     expected |= {"beat"} if BEAT_LANDED else set()
     try:
         assert not admin_sql(f"SELECT 1 FROM pg_database WHERE datname = '{cluster.name}'")

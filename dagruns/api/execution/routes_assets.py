@@ -1,0 +1,57 @@
+"""`/execution/asset-events/…`: the events of an asset or alias, for `inlet_events`
+(Airflow 3's Execution API paths)."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from dagruns.api.execution.auth import caller_of
+from dagruns.api.execution.schemas import AssetEventsOut, ErrorOut
+from dagruns.models import AssetEvent
+
+router = Router(tags=["asset-events"])
+
+ERRORS = {401: ErrorOut, 403: ErrorOut}
+
+
+class ByAssetQuery(Schema):
+    name: str | None = Field(default=None, max_length=1500)
+    uri: str | None = Field(default=None, max_length=1500)
+
+
+class ByAliasQuery(Schema):
+    name: str = Field(max_length=1500)
+
+
+def _answer(events: QuerySet[AssetEvent]) -> dict[str, object]:
+    return {
+        "asset_events": list(
+            events.select_related("asset")
+            .prefetch_related("source_aliases")
+            .order_by("timestamp", "id")
+        )
+    }
+
+
+@router.get("/by-asset", response={200: AssetEventsOut, **ERRORS})
+def by_asset(request: HttpRequest, query: Query[ByAssetQuery]):
+    """The events of the asset with this name and/or URI, oldest first."""
+    caller_of(request)
+    events = AssetEvent.objects.all()
+    if query.name is not None:
+        events = events.filter(asset__name=query.name)
+    if query.uri is not None:
+        events = events.filter(asset__uri=query.uri)
+    if query.name is None and query.uri is None:
+        events = events.none()
+    return _answer(events)
+
+
+@router.get("/by-asset-alias", response={200: AssetEventsOut, **ERRORS})
+def by_alias(request: HttpRequest, query: Query[ByAliasQuery]):
+    """The events emitted through the alias with this name, oldest first."""
+    caller_of(request)
+    return _answer(AssetEvent.objects.filter(source_aliases__name=query.name))

@@ -1,0 +1,35 @@
+"""Assets (data-aware scheduling): what DAG files import as ``airflow.sdk.Asset`` & co."""
+
+from .decorator import asset
+from .definitions import (
+    Asset,
+    AssetAlias,
+    AssetAll,
+    AssetAny,
+    AssetUniqueKey,
+    AssetWatcher,
+    BaseAsset,
+    Dataset,
+    Metadata,
+    Model,
+    asset_condition_of,
+    decode_condition,
+)
+from .uri import sanitize_uri
+
+__all__ = [
+    "Asset",
+    "AssetAlias",
+    "AssetAll",
+    "AssetAny",
+    "AssetUniqueKey",
+    "AssetWatcher",
+    "BaseAsset",
+    "Dataset",
+    "Metadata",
+    "Model",
+    "asset",
+    "asset_condition_of",
+    "decode_condition",
+    "sanitize_uri",
+]

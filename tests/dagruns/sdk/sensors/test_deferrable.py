@@ -1,0 +1,145 @@
+"""deferrable=True: the time sensors and FileSensor hand their wait to the triggerer on the
+standard triggers, and resume in execute_complete."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from types import SimpleNamespace
+
+import pytest
+
+from dagruns.sdk import (
+    DAG,
+    AirflowException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+    DateTimeSensor,
+    DateTimeSensorAsync,
+    DateTimeTrigger,
+    FileSensor,
+    FileTrigger,
+    TaskDeferred,
+    TimeDeltaSensor,
+    TimeDeltaSensorAsync,
+    TimeDeltaTrigger,
+    TimeSensor,
+    TimeSensorAsync,
+    WaitSensor,
+)
+from dagruns.sdk.sensors import temporal
+
+NOW = datetime(2024, 3, 6, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def frozen_now(monkeypatch):
+    monkeypatch.setattr(temporal, "_utcnow", lambda: NOW)
+
+
+def build(cls, **kwargs):
+    with DAG("d", start_date=datetime(2024, 1, 1)):
+        return cls(task_id="s", **kwargs)
+
+
+def deferral(sensor, context=None) -> TaskDeferred:
+    with pytest.raises(TaskDeferred) as info:
+        sensor.execute(context or {})
+    assert info.value.method_name == "execute_complete"
+    return info.value
+
+
+def test_a_deferrable_datetime_sensor_defers_on_its_target_time():
+    deferred = deferral(build(DateTimeSensor, target_time="2024-03-07T00:00:00", deferrable=True))
+    assert isinstance(deferred.trigger, DateTimeTrigger)
+    assert deferred.trigger.moment == datetime(2024, 3, 7, tzinfo=UTC)
+
+
+def test_a_deferrable_time_sensor_defers_on_todays_target_time():
+    sensor = build(TimeSensor, target_time=time(23, 0), deferrable=True)
+    deferred = deferral(sensor)
+    assert deferred.trigger.moment == sensor.target_datetime
+
+
+def test_a_deferrable_time_delta_sensor_defers_until_the_interval_end_plus_delta():
+    context = {"data_interval_end": NOW}
+    deferred = deferral(build(TimeDeltaSensor, delta=timedelta(hours=1), deferrable=True), context)
+    assert deferred.trigger.moment == NOW + timedelta(hours=1)
+
+
+def test_a_deferrable_time_delta_sensor_already_past_its_time_succeeds_at_once():
+    sensor = build(TimeDeltaSensor, delta=timedelta(hours=1), deferrable=True)
+    assert sensor.execute({"data_interval_end": NOW - timedelta(hours=2)}) is True
+
+
+def test_a_deferrable_wait_sensor_defers_on_a_time_delta_trigger():
+    deferred = deferral(build(WaitSensor, time_to_wait=timedelta(seconds=30), deferrable=True))
+    assert isinstance(deferred.trigger, TimeDeltaTrigger)
+
+
+@pytest.mark.parametrize(
+    ("cls", "kwargs"),
+    [
+        (TimeSensorAsync, {"target_time": time(23, 0)}),
+        (TimeDeltaSensorAsync, {"delta": timedelta(hours=1)}),
+        (DateTimeSensorAsync, {"target_time": "2030-01-01"}),
+    ],
+)
+def test_the_async_classes_are_the_deferrable_forms(cls, kwargs):
+    sensor = build(cls, **kwargs)
+    assert sensor.deferrable is True
+    deferral(sensor, {"data_interval_end": NOW})
+
+
+@pytest.fixture
+def fs_default(monkeypatch, tmp_path):
+    from dagruns.sdk.sensors import filesystem
+
+    monkeypatch.setattr(
+        filesystem, "FSHook", lambda conn_id: SimpleNamespace(get_path=lambda: str(tmp_path))
+    )
+    return tmp_path
+
+
+def test_a_deferrable_file_sensor_defers_on_a_file_trigger_with_the_sensor_timeout(fs_default):
+    sensor = build(FileSensor, filepath="in/*.csv", deferrable=True, poke_interval=7, timeout=600)
+    deferred = deferral(sensor)
+    assert isinstance(deferred.trigger, FileTrigger)
+    assert deferred.trigger.serialize()[1] == {
+        "filepath": str(fs_default / "in/*.csv"),
+        "recursive": False,
+        "poke_interval": 7.0,
+    }
+    assert deferred.timeout == timedelta(seconds=600)
+
+
+def test_a_deferrable_file_sensor_whose_file_is_there_does_not_defer(fs_default):
+    (fs_default / "ready.txt").write_text("x")
+    assert build(FileSensor, filepath="ready.txt", deferrable=True).execute({}) is None
+
+
+def test_a_file_sensor_resumed_without_its_file_fails():
+    sensor = build(FileSensor, filepath="x")
+    with pytest.raises(AirflowException, match="s task failed as x not found"):
+        sensor.execute_complete({}, event=False)
+    assert sensor.execute_complete({}, event=True) is None
+
+
+def test_a_deferral_timeout_is_the_sensors_timeout():
+    sensor = build(DateTimeSensor, target_time="2030-01-01", deferrable=True)
+    with pytest.raises(AirflowSensorTimeout, match="Trigger/execution timeout"):
+        sensor.resume_execution("__fail__", {"error": "Trigger/execution timeout"}, {})
+
+
+def test_a_failed_trigger_skips_a_soft_fail_sensor_and_fails_another():
+    failure = {"error": "Trigger failure"}
+    soft = build(DateTimeSensor, target_time="2030-01-01", deferrable=True, soft_fail=True)
+    with pytest.raises(AirflowSkipException, match="Trigger failure"):
+        soft.resume_execution("__fail__", failure, {})
+    hard = build(DateTimeSensor, target_time="2030-01-01", deferrable=True)
+    with pytest.raises(AirflowException, match="Trigger failure"):
+        hard.resume_execution("__fail__", failure, {})
+
+
+def test_a_resumed_sensor_completes_in_execute_complete():
+    sensor = build(DateTimeSensor, target_time="2030-01-01", deferrable=True)
+    assert sensor.resume_execution("execute_complete", {"event": NOW}, {}) is None

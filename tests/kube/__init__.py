@@ -1,0 +1,1 @@
+"""A stand-in Kubernetes cluster for tests (see tests.kube.standin)."""
