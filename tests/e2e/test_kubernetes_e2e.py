@@ -507,3 +507,24 @@ with DAG("k8s_outage", schedule=None, start_date=START) as dag:
     engine.run(run, timeout=90)
     assert engine.states(run) == {"later": "success"}
     assert "made it" in log_of(engine.ti(run, "later"))
+
+
+def test_an_unschedulable_pod_fails_its_try_after_the_pending_timeout_saying_why(
+    engine, kube, kube_api, orch_settings
+):
+    orch_settings.kubernetes_pod_pending_timeout = 2.0
+    engine.add(
+        "k8s_nowhere.py",
+        """
+with DAG("k8s_nowhere", schedule=None, start_date=START) as dag:
+    BashOperator(task_id="t", bash_command="echo never")
+""",
+    )
+    engine.parse()
+    kube.unschedulable(True)
+    run = engine.run_dag("k8s_nowhere", timeout=90)
+    ti = engine.ti(run, "t")
+    assert ti.state == "failed"
+    log = log_of(ti)
+    assert "did not start within 2 s (ORCH_KUBERNETES_POD_PENDING_TIMEOUT)" in log, log
+    assert "Unschedulable" in log, log
