@@ -41,7 +41,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 # The executors ORCH_EXECUTOR may name (scheduler.executors.base.load_executor builds them).
-EXECUTOR_NAMES = ("local", "celery")
+EXECUTOR_NAMES = ("local", "celery", "kubernetes")
 
 
 def setting(default: Any = PydanticUndefined, *, meaning: str, shown: str | None = None, **kw: Any):
@@ -160,14 +160,47 @@ class OrchSettings(BaseModel):
     executor: str = setting(
         "local",
         meaning="comma-separated executors, the first the default: `local` (a process pool on "
-        "the scheduler's host), `celery` (Celery workers); a task picks another of them with "
-        "its operator's `executor=`",
+        "the scheduler's host), `celery` (Celery workers), `kubernetes` (a pod per try); a task "
+        "picks another of them with its operator's `executor=`",
     )
     parallelism: int = setting(32, ge=1, meaning="task instances running at once, across all DAGs")
     celery_broker_url: str | None = setting(
         None,
         meaning="the Celery executor's broker (Redis), e.g. `redis://127.0.0.1:6379/0`",
         shown="`ORCH_REDIS_URL`",
+    )
+    # --- the Kubernetes executor (Airflow's [kubernetes_executor] section) ---
+    kubernetes_pod_template_file: Path | None = setting(
+        None,
+        meaning="Kubernetes executor: the YAML pod template every task pod starts from "
+        "(Airflow's `pod_template_file`); none: a pod with one container `base`",
+    )
+    kubernetes_worker_image: str | None = setting(
+        None,
+        meaning="Kubernetes executor: the image of the task container (Airflow's "
+        "`worker_container_repository:tag`); none: the template's image",
+    )
+    kubernetes_namespace: str = setting(
+        "default", meaning="Kubernetes executor: the namespace task pods run in"
+    )
+    kubernetes_pod_pending_timeout: float = setting(
+        300.0,
+        gt=0,
+        meaning="Kubernetes executor: seconds a pod may stay Pending (image pull failing, "
+        "unschedulable) before its try is failed with the pod's reason",
+    )
+    kubernetes_delete_worker_pods: bool = setting(
+        True, meaning="Kubernetes executor: delete a task's pod once its try ended"
+    )
+    kubernetes_delete_worker_pods_on_failure: bool = setting(
+        False,
+        meaning="Kubernetes executor: with `ORCH_KUBERNETES_DELETE_WORKER_PODS`, also delete "
+        "the pods of failed tries (false keeps them for debugging)",
+    )
+    kubernetes_config_file: Path | None = setting(
+        None,
+        meaning="Kubernetes executor: the kubeconfig file; none: the in-cluster service "
+        "account when running in a pod, else `~/.kube/config`",
     )
     # Where workers reach the API server (the Execution API). Standalone sets it.
     api_url: str = setting(

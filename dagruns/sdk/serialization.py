@@ -20,6 +20,7 @@ from .baseoperator import BaseOperator
 from .dag import DAG
 from .exceptions import AirflowException
 from .expandinput import MappedArgument
+from .k8s_objects import is_k8s_object, serialize_k8s_object
 from .mappedoperator import MappedOperator
 from .params import DagParam, Param, ParamsDict
 from .schedule import schedule_from_serialized
@@ -64,6 +65,8 @@ def json_safe(value: Any) -> Any:
         return value.decode("utf-8", errors="backslashreplace")
     if isinstance(value, BaseOperator):
         return {"__task": value.task_id}
+    if is_k8s_object(value):  # executor_config's pod_override (a kubernetes V1Pod)
+        return serialize_k8s_object(value)
     qualname = getattr(value, "__qualname__", None)
     if callable(value) and isinstance(qualname, str):
         return f"{getattr(value, '__module__', None) or '?'}.{qualname}"

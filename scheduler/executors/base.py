@@ -24,16 +24,21 @@ from scheduler.runner.workload import Workload
 # Executors whose runners live under their own workers on any host, never under a scheduler:
 # a scheduler restarting does not adopt (or fail) their tries on its host, nor kill them when
 # it stops; their workers and the heartbeat timeout answer for them.
-REMOTE_EXECUTORS = frozenset({"celery"})
+# Kubernetes pods outlive their scheduler the same way; the executor adopts them at start.
+REMOTE_EXECUTORS = frozenset({"celery", "kubernetes"})
 
 
 @dataclass(frozen=True)
 class ExecutorEvent:
-    """A runner ended: `returncode` 0 means it reported its own final state."""
+    """A runner ended: `returncode` 0 means it reported its own final state. `reason` is why,
+    when the executor knows better than an exit code (a pod OOMKilled, deleted, never started);
+    `details` are lines for the try's log (what a pod's container printed)."""
 
     ti_id: str
     try_number: int
     returncode: int
+    reason: str | None = None
+    details: tuple[str, ...] = ()
 
 
 class BaseExecutor(ABC):
@@ -44,6 +49,10 @@ class BaseExecutor(ABC):
 
     def start(self) -> None:  # noqa: B027 — optional hook
         """Prepare (warm worker processes, connect to a broker)."""
+
+    def on_scheduler_started(self, job_id: int) -> None:  # noqa: B027 — optional hook
+        """The scheduler (Job `job_id`) has recovered what its predecessors left: adopt the
+        runners that outlive schedulers (Kubernetes pods)."""
 
     @abstractmethod
     def queue(self, workload: Workload) -> None:
@@ -134,4 +143,10 @@ def _load_one(name: str, parallelism: int) -> BaseExecutor:
         from scheduler.executors.celery import CeleryExecutor
 
         return CeleryExecutor(parallelism)
-    raise ValueError(f"unknown executor {name!r} (ORCH_EXECUTOR); available: local, celery")
+    if name == "kubernetes":
+        from scheduler.executors.kubernetes.executor import KubernetesExecutor
+
+        return KubernetesExecutor(parallelism)
+    raise ValueError(
+        f"unknown executor {name!r} (ORCH_EXECUTOR); available: local, celery, kubernetes"
+    )

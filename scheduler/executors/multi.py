@@ -63,6 +63,10 @@ class MultiExecutor(BaseExecutor):
         for executor in self.executors.values():
             executor.start()
 
+    def on_scheduler_started(self, job_id: int) -> None:
+        for executor in self.executors.values():
+            executor.on_scheduler_started(job_id)
+
     def queue(self, workload: Workload) -> None:
         self.executors[self.default].queue(workload)
 

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 BEAT_ACTOR = "beat"
 
 # Modules that register more jobs when imported (the Kubernetes issue adds its pod GC here).
-JOB_MODULES: tuple[str, ...] = ()
+JOB_MODULES: tuple[str, ...] = ("scheduler.housekeeping.kubernetes_pods",)
 
 
 def _always() -> str | None:

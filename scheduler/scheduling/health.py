@@ -50,8 +50,12 @@ def fail_ended_runners(events: list[ExecutorEvent], now: datetime) -> int:
             )
             continue
         how = f"signal {-event.returncode}" if event.returncode < 0 else f"code {event.returncode}"
+        if event.details:
+            append_lines(ti_log_path(ti), event.details)
         failed += fail_try_from_outside(
-            ti, f"The task runner exited ({how}) without reporting a final state.", now
+            ti,
+            event.reason or f"The task runner exited ({how}) without reporting a final state.",
+            now,
         )
     return failed
 

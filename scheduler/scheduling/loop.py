@@ -142,6 +142,7 @@ class Scheduler(TickLoop[SchedulingReport]):
         # what a dead one left; `dags test` and the tests drive run_until without one.
         if self.job is not None:
             self.recovery = recover_at_start(self.job, self.adopted, timezone.now())
+            self.executor.on_scheduler_started(self.job.pk)
 
     def wake_handles(self) -> list[Any]:
         handles: list[Any] = [*self.executor.wait_handles(), *self.adopted.wait_handles()]

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.sqlite_only  # no database: it reads files
 ALLOWED = {
     ("", "pods"): {"create", "get", "list", "watch", "delete", "patch"},
     ("", "pods/log"): {"get"},
-    ("", "secrets"): {"create", "get", "delete"},
+    ("", "secrets"): {"create", "get", "patch", "delete"},
 }
 SECRET_SETTINGS = {"ORCH_DATABASE_URL", "ORCH_REDIS_URL", "ORCH_SECRET_KEY", "ORCH_FERNET_KEY"}
 # The processes that manage pods (executor, `celery worker --pods`, beat's pod GC).

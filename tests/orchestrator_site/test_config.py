@@ -89,9 +89,9 @@ def test_an_empty_variable_counts_as_unset(environ):
         ("ORCH_LOG_LEVEL", "loud", "ORCH_LOG_LEVEL='loud': Input should be 'DEBUG'"),
         (
             "ORCH_EXECUTOR",
-            "local,kubernetes",
-            "ORCH_EXECUTOR='local,kubernetes': unknown executor 'kubernetes'; "
-            "known executors: local, celery",
+            "local,dask",
+            "ORCH_EXECUTOR='local,dask': unknown executor 'dask'; "
+            "known executors: local, celery, kubernetes",
         ),
         (
             "ORCH_EXECUTOR",
@@ -123,9 +123,9 @@ def test_the_executor_setting_is_a_list_whose_first_name_is_the_default(environ)
 
 
 def test_a_process_started_with_an_unknown_executor_names_it_and_stops(tmp_path):
-    result = _manage(tmp_path, "check", ORCH_EXECUTOR="local,kubernetes")
+    result = _manage(tmp_path, "check", ORCH_EXECUTOR="local,dask")
     assert result.returncode != 0
-    assert "ORCH_EXECUTOR='local,kubernetes': unknown executor 'kubernetes'" in result.stderr
+    assert "ORCH_EXECUTOR='local,dask': unknown executor 'dask'" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -150,8 +150,8 @@ def test_load_executor_builds_the_router_over_the_real_executors(orch_settings):
 
 
 def test_load_executor_refuses_an_unknown_name():
-    with pytest.raises(ValueError, match="unknown executor 'kubernetes'"):
-        load_executor("local,kubernetes", 4)
+    with pytest.raises(ValueError, match="unknown executor 'dask'"):
+        load_executor("local,dask", 4)
 
 
 class Remote(RecordingExecutor):

@@ -15,9 +15,18 @@ def test_retention_is_scheduled_only_when_its_setting_is(orch_settings):
     orch_settings.retention_days = None
     planned = plan()
     assert planned.every == {"backstop_sweep": 60.0}
-    assert planned.left_out == {"retention": "ORCH_RETENTION_DAYS is unset"}
+    assert planned.left_out == {
+        "retention": "ORCH_RETENTION_DAYS is unset",
+        "kubernetes_pod_gc": "ORCH_EXECUTOR does not list kubernetes",
+    }
     orch_settings.retention_days = 30
     assert plan({"retention": 5}).every == {"backstop_sweep": 60.0, "retention": 5.0}
+
+
+def test_pod_garbage_collection_is_scheduled_only_with_the_kubernetes_executor(orch_settings):
+    orch_settings.retention_days = None
+    orch_settings.executor = "local,kubernetes"
+    assert plan().every == {"backstop_sweep": 60.0, "kubernetes_pod_gc": 300.0}
 
 
 def test_each_entry_goes_to_the_housekeeping_queue_and_expires_after_its_period(orch_settings):
@@ -36,7 +45,10 @@ def test_each_entry_goes_to_the_housekeeping_queue_and_expires_after_its_period(
 @pytest.mark.parametrize(
     ("every", "message"),
     [
-        ({"nope": 1}, "unknown housekeeping job(s) nope (the jobs are backstop_sweep, retention)"),
+        (
+            {"nope": 1},
+            "unknown housekeeping job(s) nope (the jobs are backstop_sweep, kubernetes_pod_gc, retention)",
+        ),
         ({"retention": 1}, "--every retention: the job is not scheduled: ORCH_RETENTION_DAYS"),
         ({"backstop_sweep": 0}, "--every backstop_sweep=0: the period must be positive"),
     ],

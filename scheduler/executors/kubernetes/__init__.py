@@ -1,0 +1,1 @@
+"""The Kubernetes executor: a pod per try (executor.py; module docstring there)."""

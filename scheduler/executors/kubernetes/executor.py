@@ -1,0 +1,484 @@
+"""The Kubernetes executor (`ORCH_EXECUTOR=kubernetes`, or a task's `executor="kubernetes"`):
+one pod per try, running the same task runner as every other executor (Airflow's
+KubernetesExecutor).
+
+* `queue()` builds the try's pod and its token Secret (pod_building.py), creates the Secret,
+  then the pod, then makes the pod the Secret's owner (so deleting the pod deletes the token).
+  A pod that cannot be built or that the API refuses fails its try with the reason in its log.
+* A watch on our pods (watcher.py) feeds `sync()`: a pod that ended is an ExecutorEvent with
+  the container's exit code (0: the runner reported the try's state itself); OOMKilled, a pod
+  deleted by someone else, or a pod Pending past ORCH_KUBERNETES_POD_PENDING_TIMEOUT (image
+  pull failing, unschedulable: the pod's reason is quoted) fail the try with that reason. When
+  the runner could not report (non-zero exit), what the container printed is fetched and
+  appended to the try's log. Ended pods are deleted per ORCH_KUBERNETES_DELETE_WORKER_PODS and
+  ORCH_KUBERNETES_DELETE_WORKER_PODS_ON_FAILURE.
+* Pods outlive their scheduler: a stopping scheduler leaves them running (`tries_to_drain()` is
+  empty), and a starting one adopts the pods of tries still queued or running whose launcher is
+  gone (`on_scheduler_started`): it claims each try in the database (one conditional UPDATE of
+  queued_by_job_id: two schedulers never both adopt a pod), relabels the pod with its job id
+  (`airflow-worker`), and handles pods that ended while nobody watched; pods of tries that are
+  over are deleted per the settings (gc.py, which beat also runs).
+* `terminate()` deletes the pod with a grace period (SIGTERM, then SIGKILL) and says so in the
+  try's log.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+from kubernetes.client import models as k8s
+
+from dagruns.actions.adoption import claim_try
+from dagruns.actions.requeue import requeue_try
+from dagruns.domain.logs import append_lines, log_path
+from dagruns.models import Job, TaskInstance, TaskInstanceState
+from scheduler.executors.base import BaseExecutor, ExecutorEvent
+from scheduler.executors.kubernetes.client import api_error, core_api
+from scheduler.executors.kubernetes.gc import (
+    ACTIVE,
+    FAILED_STATES,
+    collect_garbage,
+    delete_pod,
+    pod_try,
+    should_delete,
+)
+from scheduler.executors.kubernetes.labels import OUR_PODS, WORKER_LABEL
+from scheduler.executors.kubernetes.pod_building import (
+    BASE_CONTAINER,
+    PodSettings,
+    PodSpecError,
+    build_try_pod,
+)
+from scheduler.executors.kubernetes.pod_status import (
+    PodEnd,
+    annotations_of,
+    labels_of,
+    name_of,
+    pod_end,
+    start_problem,
+)
+from scheduler.executors.kubernetes.watcher import PodWatcher
+from scheduler.runner.exit_codes import EXIT_NOT_REPORTED
+from scheduler.runner.workload import Workload
+
+log = logging.getLogger(__name__)
+
+# Seconds between SIGTERM and SIGKILL when a try's pod is deleted (Kubernetes' own default).
+TERMINATE_GRACE_SECONDS = 30
+POD_LOG_TAIL_LINES = 500
+PENDING_CHECK_EVERY = 1.0
+ADOPT_RETRY = 5.0
+CREATE_RETRY_MIN = 0.5
+CREATE_RETRY_MAX = 15.0
+# API answers that refuse the pod itself (malformed, forbidden, no such namespace): creating it
+# again would be refused again, so the try fails with the answer. Others are retried.
+REFUSALS = frozenset({400, 401, 403, 404, 409, 422})
+# The client's default for a dict body is a JSON patch (a list of operations).
+MERGE_PATCH = "application/merge-patch+json"
+
+
+@dataclass
+class PodTry:
+    """One try's pod, from its creation (or adoption) until its end is reported."""
+
+    ti_id: str
+    try_number: int
+    dag_id: str
+    run_id: str
+    task_id: str
+    map_index: int
+    pod_name: str
+    since: float  # monotonic: created or adopted
+    started: bool = False  # seen Running (or ended): the pending timeout no longer applies
+    problem: str | None = None  # the latest reason it does not start
+    terminated: bool = False
+
+    def log_file(self) -> Any:
+        return log_path(self.dag_id, self.run_id, self.task_id, self.try_number, self.map_index)
+
+
+class KubernetesExecutor(BaseExecutor):
+    name = "kubernetes"
+
+    def __init__(self, parallelism: int) -> None:
+        super().__init__(parallelism)
+        orch = settings.ORCH
+        self.namespace = str(orch.kubernetes_namespace)
+        self.job_id: int | None = None
+        self.api = core_api(orch.kubernetes_config_file)
+        self.watcher: PodWatcher | None = None
+        self._tries: dict[str, PodTry] = {}  # pod name -> its try
+        self._events: list[ExecutorEvent] = []  # decided outside sync() (launch failures)
+        self._backlog: list[tuple[str, k8s.V1Pod]] = []  # adopted pods, handled on next sync
+        self._next_pending_check = 0.0
+        self._adopt_at: float | None = None  # monotonic time to retry adoption at start
+        self._uncreated: dict[str, Workload] = {}  # ti_id -> a try whose pod waits for the API
+        self._create_at = 0.0
+        self._create_pause = 0.0
+
+    # -- the contract --------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self.watcher is not None:
+            return  # started already (each run of the scheduler's loop calls start())
+        watcher_api = core_api(settings.ORCH.kubernetes_config_file)  # its own connections
+        self.watcher = PodWatcher(watcher_api, self.namespace, OUR_PODS)
+        self.watcher.start()
+
+    def on_scheduler_started(self, job_id: int) -> None:
+        self.job_id = job_id
+        self._adopt_at = 0.0
+        self._try_adoption()
+
+    def _try_adoption(self) -> None:
+        """Adopt now; with the API unreachable, say so and try again ADOPT_RETRY later (the
+        scheduler runs meanwhile: the pods keep running and reporting on their own)."""
+        try:
+            self._adopt_pods()
+        except Exception as exc:  # ApiException or urllib3's connection errors
+            self._adopt_at = time.monotonic() + ADOPT_RETRY
+            log.error(
+                "cannot adopt the pods of earlier schedulers yet (%s); trying again in %g s",
+                api_error(exc),
+                ADOPT_RETRY,
+            )
+        else:
+            self._adopt_at = None
+
+    def queue(self, workload: Workload) -> None:
+        pod_settings = PodSettings(
+            namespace=self.namespace,
+            image=settings.ORCH.kubernetes_worker_image,
+            template_file=settings.ORCH.kubernetes_pod_template_file,
+            job_id=self.job_id,
+        )
+        try:
+            built = build_try_pod(workload, pod_settings)
+        except PodSpecError as exc:
+            self._fail_at_launch(workload, f"The try's pod could not be built: {exc}")
+            return
+        secret_name = name_of(built.secret)
+        try:
+            self.api.create_namespaced_secret(self.namespace, built.secret)
+            try:
+                pod = self.api.create_namespaced_pod(self.namespace, built.pod)
+            except Exception:
+                self._delete_secret(secret_name)
+                raise
+            self._own_secret(secret_name, pod)
+        except Exception as exc:  # ApiException, or urllib3's connection errors
+            status = getattr(exc, "status", None)
+            if status in REFUSALS:
+                self._fail_at_launch(
+                    workload, f"The Kubernetes API refused the try's pod: {api_error(exc)}"
+                )
+            else:
+                self._create_later(workload, exc)
+            return
+        self._create_pause = 0.0
+        name = name_of(pod)
+        self._tries[name] = PodTry(
+            workload.ti_id,
+            workload.try_number,
+            workload.dag_id,
+            workload.run_id,
+            workload.task_id,
+            workload.map_index,
+            name,
+            since=time.monotonic(),
+        )
+        log.info("%s: pod %s created", workload.label(), name)
+
+    def _create_later(self, workload: Workload, exc: BaseException) -> None:
+        """The API is unreachable or failing (not refusing this pod): the try stays queued
+        and its pod is created once the API answers (ORCH_TASK_QUEUED_TIMEOUT still applies)."""
+        self._create_pause = min(CREATE_RETRY_MAX, max(CREATE_RETRY_MIN, self._create_pause * 2))
+        self._create_at = time.monotonic() + self._create_pause
+        self._uncreated[workload.ti_id] = workload
+        log.warning(
+            "%s: cannot create its pod yet (%s); trying again in %g s",
+            workload.label(),
+            api_error(exc),
+            self._create_pause,
+        )
+
+    def sync(self) -> list[ExecutorEvent]:
+        if self._adopt_at is not None and time.monotonic() >= self._adopt_at:
+            self._try_adoption()
+        if self._uncreated and time.monotonic() >= self._create_at:
+            waiting, self._uncreated = self._uncreated, {}
+            for workload in waiting.values():
+                self.queue(workload)
+        events, self._events = self._events, []
+        seen = self._backlog + (self.watcher.take() if self.watcher is not None else [])
+        self._backlog = []
+        for kind, pod in seen:
+            entry = self._tries.get(name_of(pod))
+            if entry is not None:
+                event = self._on_pod(kind, pod, entry)
+                if event is not None:
+                    events.append(event)
+        if time.monotonic() >= self._next_pending_check:
+            self._next_pending_check = time.monotonic() + PENDING_CHECK_EVERY
+            events += self._fail_pending_too_long()
+        return events
+
+    def terminate(self, ti_id: str) -> bool:
+        if self._uncreated.pop(ti_id, None) is not None:
+            return True  # its pod was never created
+        entry = next((e for e in self._tries.values() if e.ti_id == ti_id), None)
+        if entry is None or entry.terminated:
+            return False
+        entry.terminated = True
+        try:
+            self.api.delete_namespaced_pod(
+                entry.pod_name, self.namespace, grace_period_seconds=TERMINATE_GRACE_SECONDS
+            )
+        except Exception as exc:
+            log.warning("could not delete pod %s: %s", entry.pod_name, api_error(exc))
+            return False
+        append_lines(
+            entry.log_file(),
+            [
+                f"WARNING - The scheduler deleted pod {entry.pod_name} (grace period "
+                f"{TERMINATE_GRACE_SECONDS} s): the try is no longer queued or running here."
+            ],
+        )
+        return True
+
+    def running_tries(self) -> dict[str, int]:
+        tries = {ti_id: w.try_number for ti_id, w in self._uncreated.items()}
+        tries.update({e.ti_id: e.try_number for e in self._tries.values()})
+        return tries
+
+    def tries_to_drain(self) -> dict[str, int]:
+        return {}  # pods outlive the scheduler; the next one adopts them
+
+    @property
+    def running_count(self) -> int:
+        return len(self._tries) + len(self._events) + len(self._uncreated)
+
+    def wait_handles(self) -> list[Any]:
+        return [self.watcher.wake_fd] if self.watcher is not None else []
+
+    def end(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
+
+    # -- pods ----------------------------------------------------------------------------
+
+    def _on_pod(self, kind: str, pod: k8s.V1Pod, entry: PodTry) -> ExecutorEvent | None:
+        end = pod_end(pod)
+        # A pod being deleted carries a deletionTimestamp from the moment it was asked: its
+        # container's end (SIGTERM, SIGKILL) may be seen before the pod leaves. Until the
+        # container ended the try's runner may still run: its end is awaited.
+        being_deleted = pod.metadata is not None and pod.metadata.deletion_timestamp is not None
+        deleted = kind == "DELETED" or (being_deleted and end is not None)
+        if deleted and not entry.terminated and (end is None or end.returncode != 0):
+            del self._tries[entry.pod_name]
+            how = f" (its container exited with code {end.returncode})" if end else ""
+            return ExecutorEvent(
+                entry.ti_id,
+                entry.try_number,
+                end.returncode if end else -signal.SIGKILL,
+                reason=f"The pod {entry.pod_name} was deleted (not by this scheduler) before "
+                f"its try ended{how}.",
+            )
+        if end is not None:
+            return self._ended(entry, pod, end)
+        if kind == "DELETED":  # deleted by terminate(): its try has moved on already
+            del self._tries[entry.pod_name]
+            return ExecutorEvent(entry.ti_id, entry.try_number, -signal.SIGTERM)
+        if pod.status is not None and pod.status.phase == "Running":
+            entry.started = True
+        entry.problem = start_problem(pod) or entry.problem
+        return None
+
+    def _ended(self, entry: PodTry, pod: k8s.V1Pod, end: PodEnd) -> ExecutorEvent:
+        del self._tries[entry.pod_name]
+        details: tuple[str, ...] = ()
+        if end.returncode != 0:
+            details = self._pod_output(entry)
+        state = (
+            TaskInstance.objects.filter(pk=entry.ti_id, try_number=entry.try_number)
+            .values_list("state", flat=True)
+            .first()
+        )
+        if should_delete(failed=end.returncode != 0 or state in FAILED_STATES):
+            self._delete_quietly(pod)
+        return ExecutorEvent(
+            entry.ti_id, entry.try_number, end.returncode, reason=end.reason, details=details
+        )
+
+    def _pod_output(self, entry: PodTry) -> tuple[str, ...]:
+        """What the container printed (the runner could not ship it), for the try's log."""
+        try:
+            text = self.api.read_namespaced_pod_log(
+                entry.pod_name,
+                self.namespace,
+                container=BASE_CONTAINER,
+                tail_lines=POD_LOG_TAIL_LINES,
+            )
+        except Exception as exc:
+            return (f"WARNING - Could not read pod {entry.pod_name}'s log: {api_error(exc)}",)
+        lines = str(text or "").splitlines()
+        if not lines:
+            return ()
+        return (
+            f"INFO - What pod {entry.pod_name}'s container printed (last "
+            f"{POD_LOG_TAIL_LINES} lines at most):",
+            *lines,
+        )
+
+    def _fail_pending_too_long(self) -> list[ExecutorEvent]:
+        events = []
+        now = time.monotonic()
+        timeout = float(settings.ORCH.kubernetes_pod_pending_timeout)
+        for entry in list(self._tries.values()):
+            if entry.started or entry.terminated or now - entry.since < timeout:
+                continue
+            del self._tries[entry.pod_name]
+            self._delete_quietly(entry.pod_name)
+            events.append(
+                ExecutorEvent(
+                    entry.ti_id,
+                    entry.try_number,
+                    EXIT_NOT_REPORTED,
+                    reason=f"The pod {entry.pod_name} did not start within "
+                    f"{timeout:g} s (ORCH_KUBERNETES_POD_PENDING_TIMEOUT): "
+                    f"{entry.problem or 'it stayed Pending'}.",
+                )
+            )
+        return events
+
+    def _fail_at_launch(self, workload: Workload, reason: str) -> None:
+        log.warning("%s: %s", workload.label(), reason)
+        self._events.append(
+            ExecutorEvent(workload.ti_id, workload.try_number, EXIT_NOT_REPORTED, reason=reason)
+        )
+
+    def _own_secret(self, secret_name: str, pod: k8s.V1Pod) -> None:
+        owner = k8s.V1OwnerReference(
+            api_version="v1",
+            kind="Pod",
+            name=name_of(pod),
+            uid=str(pod.metadata.uid if pod.metadata is not None else ""),
+        )
+        self.api.patch_namespaced_secret(
+            secret_name,
+            self.namespace,
+            {
+                "metadata": {
+                    "ownerReferences": [self.api.api_client.sanitize_for_serialization(owner)]
+                }
+            },
+            _content_type=MERGE_PATCH,
+        )
+
+    def _delete_secret(self, secret_name: str) -> None:
+        try:
+            self.api.delete_namespaced_secret(secret_name, self.namespace)
+        except Exception as exc:
+            log.warning("could not delete secret %s: %s", secret_name, api_error(exc))
+
+    def _delete_quietly(self, pod: k8s.V1Pod | str) -> None:
+        if isinstance(pod, str):
+            pod = k8s.V1Pod(metadata=k8s.V1ObjectMeta(name=pod, namespace=self.namespace))
+        try:
+            delete_pod(self.api, pod)
+        except Exception as exc:
+            log.warning("could not delete pod %s: %s", name_of(pod), api_error(exc))
+
+    # -- adoption ------------------------------------------------------------------------
+
+    def _adopt_pods(self) -> None:
+        """Take over the pods of tries still queued or running whose launcher is gone."""
+        assert self.job_id is not None
+        pods = self.api.list_namespaced_pod(self.namespace, label_selector=OUR_PODS).items
+        live = set(
+            Job.objects.filter(job_type="scheduler", state="running", end_date=None)
+            .exclude(pk=self.job_id)
+            .values_list("pk", flat=True)
+        )
+        adopted = 0
+        for pod in pods:
+            if name_of(pod) in self._tries:
+                continue
+            key = pod_try(pod)
+            launcher = labels_of(pod).get(WORKER_LABEL)
+            if key is None or (launcher and launcher.isdigit() and int(launcher) in live):
+                continue  # not ours to judge, or a live peer's
+            row = (
+                TaskInstance.objects.filter(pk=key[0])
+                .values("state", "try_number", "queued_by_job_id", "dag_id", "run_id")
+                .first()
+            )
+            if row is None or row["state"] not in ACTIVE or row["try_number"] != key[1]:
+                continue  # over: collect_garbage below deletes it per the settings
+            if row["queued_by_job_id"] in live:
+                continue
+            if not claim_try(key[0], key[1], row["queued_by_job_id"], self.job_id):
+                continue  # another scheduler took it first
+            self._relabel(pod)
+            labels = annotations_of(pod)
+            self._tries[name_of(pod)] = PodTry(
+                key[0],
+                key[1],
+                labels.get("dag_id", row["dag_id"]),
+                labels.get("run_id", row["run_id"]),
+                labels.get("task_id", ""),
+                int(labels.get("map_index", "-1")),
+                name_of(pod),
+                since=time.monotonic(),
+                started=pod.status is not None and pod.status.phase != "Pending",
+            )
+            self._backlog.append(("LISTED", pod))
+            adopted += 1
+        requeued = self._requeue_tries_without_pod(pods, live)
+        deleted, kept = collect_garbage(self.api, self.namespace)
+        if adopted or requeued or deleted or kept:
+            log.info(
+                "Kubernetes pods at start: %d adopted, %d queued tries without a pod queued "
+                "again, %d pods of ended tries deleted, %d kept "
+                "(ORCH_KUBERNETES_DELETE_WORKER_PODS_ON_FAILURE)",
+                adopted,
+                requeued,
+                deleted,
+                kept,
+            )
+
+    def _requeue_tries_without_pod(self, pods: list[k8s.V1Pod], live: set[int]) -> int:
+        """Tries a dead scheduler queued on this executor but whose pod it never created go
+        back to `scheduled` (same try, no retry used), as recovery does for local tries."""
+        with_pod = {key[0] for key in map(pod_try, pods) if key is not None}
+        orphaned = TaskInstance.objects.filter(
+            state=TaskInstanceState.QUEUED, executor=self.name
+        ).exclude(queued_by_job_id__in=[*live, self.job_id])
+        if live:
+            orphaned = orphaned.exclude(queued_by_job_id=None)
+        now = timezone.now()
+        return sum(
+            requeue_try(
+                ti, "The scheduler that queued this try stopped before it created its pod.", now
+            )
+            for ti in orphaned
+            if str(ti.pk) not in with_pod
+        )
+
+    def _relabel(self, pod: k8s.V1Pod) -> None:
+        try:
+            self.api.patch_namespaced_pod(
+                name_of(pod),
+                self.namespace,
+                {"metadata": {"labels": {WORKER_LABEL: str(self.job_id)}}},
+                _content_type=MERGE_PATCH,
+            )
+        except Exception as exc:  # the database claim is what counts; the label informs
+            log.warning("could not relabel adopted pod %s: %s", name_of(pod), api_error(exc))
