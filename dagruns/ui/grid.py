@@ -112,6 +112,10 @@ class GridRun:
         return labels.short_date(self.date)
 
     @property
+    def date_tip(self) -> str:
+        return f"{'Logical date' if self.logical_date else 'Run after'}: {fmt.when(self.date)}"
+
+    @property
     def tip(self) -> str:
         return labels.tip(
             [
