@@ -203,8 +203,9 @@
       var box = t.closest(".log-results"); if (box) box.innerHTML = "";
       return;
     }
-    var toggle = t.closest(".toggle[data-group]");
-    if (toggle) { toggleGroup(toggle.dataset.group); return; }
+    // The whole name of a group row toggles its children, not only the small arrow.
+    var groupRow = t.closest("#grid .grow.group .gname");
+    if (groupRow) { toggleGroup(groupRow.parentNode.dataset.row); return; }
     var collapse = t.closest("[data-grid-collapse]");
     if (collapse) { collapseAll(collapse.dataset.gridCollapse === "all"); return; }
     if (t.closest("#theme-toggle")) {
@@ -248,14 +249,15 @@
   }
 
   /* --- grid groups ------------------------------------------------------------------------ */
+  // Collapsed groups are remembered per DAG across visits and tabs (localStorage).
   function collapsedKey() {
     var grid = $("#grid"); return grid ? "orch-collapsed:" + grid.dataset.dagId : null;
   }
   function loadCollapsed() {
-    try { return JSON.parse(sessionStorage.getItem(collapsedKey()) || "[]"); } catch (e) { return []; }
+    try { return JSON.parse(localStorage.getItem(collapsedKey()) || "[]"); } catch (e) { return []; }
   }
   function saveCollapsed(keys) {
-    try { sessionStorage.setItem(collapsedKey(), JSON.stringify(keys)); } catch (e) { /* ignore */ }
+    try { localStorage.setItem(collapsedKey(), JSON.stringify(keys)); } catch (e) { /* private mode */ }
   }
   function applyCollapsed() {
     var grid = $("#grid"); if (!grid) return;
@@ -263,7 +265,11 @@
     $all(".grow.group", grid).forEach(function (row) {
       var isClosed = closed.indexOf(row.dataset.row) >= 0;
       row.classList.toggle("collapsed", isClosed);
-      var btn = $(".toggle", row); if (btn) btn.setAttribute("aria-expanded", isClosed ? "false" : "true");
+      var btn = $(".toggle", row);
+      if (btn) {
+        btn.setAttribute("aria-expanded", isClosed ? "false" : "true");
+        btn.setAttribute("aria-label", (isClosed ? "Expand " : "Collapse ") + $(".glabel", row).textContent);
+      }
     });
     $all(".grow[data-parents]", grid).forEach(function (row) {
       var parents = row.dataset.parents.split(" ");
@@ -280,6 +286,48 @@
     saveCollapsed(all ? $all("#grid .grow.group").map(function (r) { return r.dataset.row; }) : []);
     applyCollapsed();
   }
+
+  /* --- tooltips ---------------------------------------------------------------------------- */
+  // One floating box for every [data-tip] (grid cells, run bars, dates): shown on hover and
+  // keyboard focus, its text the attribute's lines (the first one bold).
+  function tipBox() {
+    var box = $("#tip");
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "tip"; box.className = "tip"; box.setAttribute("role", "tooltip"); box.hidden = true;
+      document.body.appendChild(box);
+    }
+    return box;
+  }
+  function showTip(el) {
+    var box = tipBox();
+    box.textContent = el.getAttribute("data-tip");
+    box.hidden = false;
+    var r = el.getBoundingClientRect(), w = box.offsetWidth, h = box.offsetHeight;
+    var left = Math.max(4, Math.min(r.left + r.width / 2 - w / 2, window.innerWidth - w - 4));
+    var top = r.bottom + 6 + h > window.innerHeight ? r.top - h - 6 : r.bottom + 6;
+    box.style.left = left + "px"; box.style.top = Math.max(4, top) + "px";
+    el.setAttribute("aria-describedby", "tip");
+  }
+  function hideTip(el) {
+    var box = $("#tip"); if (box) box.hidden = true;
+    if (el && el.removeAttribute) el.removeAttribute("aria-describedby");
+  }
+  ["mouseover", "focusin"].forEach(function (name) {
+    document.addEventListener(name, function (e) {
+      var el = e.target.closest && e.target.closest("[data-tip]");
+      if (el) showTip(el);
+    });
+  });
+  ["mouseout", "focusout"].forEach(function (name) {
+    document.addEventListener(name, function (e) {
+      var el = e.target.closest && e.target.closest("[data-tip]");
+      if (el && !(e.relatedTarget && el.contains(e.relatedTarget))) hideTip(el);
+    });
+  });
+  document.addEventListener("scroll", function () { hideTip(null); }, true);
+  // A live update can replace the hovered cell: the box must not outlive it.
+  document.addEventListener("htmx:beforeSwap", function () { hideTip(null); });
 
   /* --- logs ------------------------------------------------------------------------------ */
   // Wrap (on by default) and full screen (off) are remembered for every log in localStorage.

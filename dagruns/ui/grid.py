@@ -19,6 +19,7 @@ from dagruns.actions.mapped import summarize
 from dagruns.models import DagModel, DagRun, DagVersion, TaskInstance
 from dagruns.models.states import DAGRUN_ACTIVE
 from dagruns.ui import format as fmt
+from dagruns.ui import grid_labels as labels
 from dagruns.ui import keys
 from dagruns.ui.structure import Row, Structure, group_state, structure_for
 from dagruns.ui.urls import dag_url, run_part, task_part, with_query
@@ -36,6 +37,8 @@ class TiCell:
     # and colours the cell by the aggregate of its instances' states).
     mapped: int = 0
     mapped_states: list[str | None] = field(default_factory=list)
+    start_date: datetime | None = None
+    end_date: datetime | None = None
 
     def add_instance(self, state: str | None, try_number: int) -> None:
         self.mapped += 1
@@ -58,13 +61,22 @@ def ti_cells(
     if task_ids is not None:
         rows = rows.filter(task_id__in=task_ids)
     cells: dict[tuple[int, str], TiCell] = {}
-    for run_pk, task_id, map_index, state, try_number, duration in rows.values_list(
-        "dag_run_id", "task_id", "map_index", "state", "try_number", "duration"
+    for run_pk, task_id, map_index, state, try_number, duration, start, end in rows.values_list(
+        "dag_run_id",
+        "task_id",
+        "map_index",
+        "state",
+        "try_number",
+        "duration",
+        "start_date",
+        "end_date",
     ):
         found = cells.get((run_pk, task_id))
         if map_index < 0:
             if found is None:  # (a -1 row next to expanded ones would be stale: they win)
-                cells[(run_pk, task_id)] = TiCell(state, try_number, duration)
+                cells[(run_pk, task_id)] = TiCell(
+                    state, try_number, duration, start_date=start, end_date=end
+                )
             continue
         if found is None or not found.mapped:
             found = cells[(run_pk, task_id)] = TiCell(None, 0, None)
@@ -88,6 +100,38 @@ class GridRun:
     @property
     def bar_id(self) -> str:
         return keys.run_bar_id(self.pk)
+
+    @property
+    def date(self) -> datetime:
+        """The date the bar is labelled with: the logical date, or run_after when the run
+        has none (Airflow 3's grid does the same)."""
+        return self.logical_date or self.run_after
+
+    @property
+    def short_date(self) -> str:
+        return labels.short_date(self.date)
+
+    @property
+    def date_tip(self) -> str:
+        return f"{'Logical date' if self.logical_date else 'Run after'}: {fmt.when(self.date)}"
+
+    @property
+    def tip(self) -> str:
+        return labels.tip(
+            [
+                ("", self.run_id),
+                ("State", self.state),
+                ("Type", self.run_type),
+                ("Logical date" if self.logical_date else "Run after", fmt.when(self.date)),
+                ("Start", fmt.when(self.start_date)),
+                ("End", fmt.when(self.end_date)),
+                ("Duration", fmt.duration(self.duration)),
+            ]
+        )
+
+    @property
+    def label(self) -> str:
+        return f"Run {self.run_id}, {fmt.when(self.date)}: {self.state}"
 
     @property
     def title(self) -> str:
@@ -157,10 +201,14 @@ def grid_runs(runs: list[DagRun]) -> list[GridRun]:
         )
         for r in runs
     ]
-    longest = max((r.duration or 0 for r in result), default=0) or 1
+    longest = longest_duration(result) or 1
     for r in result:
         r.height = max(6, round(100 * (r.duration or 0) / longest)) if r.duration else 6
     return result
+
+
+def longest_duration(runs: list[GridRun]) -> float:
+    return max((r.duration or 0 for r in runs), default=0)
 
 
 def ti_title(state: str | None, try_number: int, duration: float | None) -> str:
@@ -183,20 +231,29 @@ def cell_html(
 ) -> str:
     """One task-instance cell. `run_id_attr`/`task_attr` are already escaped; `run_href` is
     the `…/runs/<run>/tasks/` prefix (URL-quoted and escaped). `oob`: for a live update."""
-    state = escape((ti.state if ti else None) or "none")
-    title = escape(ti_title(ti.state, ti.try_number, ti.duration)) if ti else "no task instance"
+    raw_state = ti.state if ti else None
+    state = escape(raw_state or "none")
+    if ti is None:
+        tip = labels.tip([("", task_id), ("", "no task instance")])
+    else:
+        tip = labels.ti_tip(
+            task_id, ti.state, ti.try_number, ti.start_date, ti.end_date, ti.duration
+        )
     swap = ' hx-swap-oob="true"' if oob else ""
     mapped = ""
     count = ""
     if ti is not None and ti.mapped:
-        # The count inside the cell, the states per count in its title, as Airflow's grid.
-        title = escape(f"{ti.mapped} mapped: {ti.summary()}")
+        # The count inside the cell, the states per count in its tooltip, as Airflow's grid.
+        tip = labels.tip([("", task_id), ("", f"{ti.mapped} mapped: {ti.summary()}")])
         mapped = f' mapped" data-mapped="{ti.mapped}'
         count = f"<span>{ti.mapped if ti.mapped < 1000 else '1k+'}</span>"
+    # The accessible name says the state (screen readers get no colour); parts pre-escaped.
+    label = f"{task_attr} in {run_id_attr}: {escape(raw_state or 'no status')}"
     return (
         f'<a class="cell s-{state}{mapped}" id="{keys.cell_id(run_pk, task_id)}" '
         f'href="{run_href}{escape(task_part(task_id))}" data-run-id="{run_id_attr}" '
-        f'data-task-id="{task_attr}" data-state="{state}" title="{title}"{swap}>{count}</a>'
+        f'data-task-id="{task_attr}" data-state="{state}" aria-label="{label}" '
+        f'data-tip="{escape(tip)}"{swap}>{count}</a>'
     )
 
 
@@ -205,10 +262,13 @@ def group_cell_html(
 ) -> str:
     state = escape(state or "none")
     swap = ' hx-swap-oob="true"' if oob else ""
+    group_attr = escape(group_id)
+    tip = escape(labels.tip([("", f"{group_id} (group)"), ("State", state)]))
     return (
         f'<span class="cell gcell s-{state}" id="{keys.group_cell_id(run_pk, group_id)}" '
-        f'data-run-id="{run_id_attr}" data-group-id="{escape(group_id)}" '
-        f'data-state="{state}" title="{escape(group_id)}: {state}"{swap}></span>'
+        f'data-run-id="{run_id_attr}" data-group-id="{group_attr}" data-state="{state}" '
+        f'role="img" aria-label="{group_attr} in {run_id_attr}: {state}" '
+        f'data-tip="{tip}"{swap}></span>'
     )
 
 
@@ -264,6 +324,7 @@ def build_grid(dag: DagModel, num_runs: int = DEFAULT_RUNS) -> dict:
         )
     return {
         "runs": gruns,
+        "duration_ticks": labels.duration_ticks(longest_duration(gruns)),
         "rows": rows_out,
         "num_runs": num_runs,
         "active": any(r.state in DAGRUN_ACTIVE for r in gruns),

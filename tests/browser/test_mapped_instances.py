@@ -43,7 +43,7 @@ def test_a_mapped_task_in_the_grid_panel_and_picker(pages, live_env):
     do_mark_state([failed], "success", Actor(name="test"))
     publish({"kind": "ti", "dag_id": "ui_mapped", "run_id": "r1", "task_id": "work"})
     page.wait_for_selector(CELL + "[data-state='success']", timeout=15_000)
-    assert page.get_attribute(CELL, "title") == "3 mapped: 3 success"
+    assert page.get_attribute(CELL, "data-tip") == "work\n3 mapped: 3 success"
 
     page.click(CELL)
     page.wait_for_selector("#panel .mapped-panel tr[data-map-index='2']")
