@@ -13,6 +13,16 @@ from dagruns.ui.markdown import render_markdown
 from dagruns.views.access import get_dag, viewer_required
 from dagruns.views.common import dag_context, render_region
 
+# Airflow checks an owner link only for a scheme and a host (or mailto:); the page links only
+# these schemes, so a `javascript://…` link is shown as the owner's name, never clickable.
+SAFE_LINK_SCHEMES = ("http://", "https://", "mailto:")
+
+
+@dataclass(frozen=True)
+class Owner:
+    name: str
+    link: str
+
 
 @dataclass(frozen=True)
 class ParamRow:
@@ -52,6 +62,18 @@ def versions_of(dag) -> list[tuple[int, int, Any]]:
         .order_by("-version_number")
         .values_list("pk", "version_number", "created_at")
     )
+
+
+def owners_of(dag, owner_links: dict[str, Any]) -> list[Owner]:
+    owners = []
+    for name in (o.strip() for o in dag.owners.split(",")):
+        if not name:
+            continue
+        link = owner_links.get(name)
+        if not isinstance(link, str) or not link.lower().startswith(SAFE_LINK_SCHEMES):
+            link = ""
+        owners.append(Owner(name=name, link=link))
+    return owners
 
 
 def param_rows(params: dict[str, dict[str, Any]]) -> list[ParamRow]:
@@ -95,11 +117,17 @@ def details(request, dag_id: str):
         {
             "parsed": bool(versions),
             "doc_html": render_markdown(data.get("doc_md")),
-            "owners": [o.strip() for o in dag.owners.split(",") if o.strip()],
+            "owners": owners_of(dag, data.get("owner_links") or {}),
             "start_date": data.get("start_date"),
             "end_date": data.get("end_date"),
             "catchup": data.get("catchup"),
             "timezone": data.get("timezone"),
+            "dagrun_timeout": data.get("dagrun_timeout"),
+            "max_consecutive_failed_dag_runs": data.get("max_consecutive_failed_dag_runs"),
+            "fail_fast": data.get("fail_fast"),
+            "is_paused_upon_creation": data.get("is_paused_upon_creation"),
+            "render_template_as_native_obj": data.get("render_template_as_native_obj"),
+            "template_searchpath": data.get("template_searchpath") or [],
             "default_args": as_json(data["default_args"]) if data.get("default_args") else "",
             "params": param_rows(data.get("params") or {}),
             "versions": [(number, created) for _pk, number, created in versions],

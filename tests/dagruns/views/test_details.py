@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from dagruns.models import DagModel, DagVersion
-from tests.builders import store_dag
+from tests.builders import add_run, store_dag
 
 pytestmark = pytest.mark.django_db
 
@@ -111,3 +111,37 @@ def test_the_tabs_do_not_grow_with_tasks_or_versions(viewer, tab):
     for _ in range(5):
         store_dag("large", edges)
     assert _queries(viewer, f"/dags/small/{tab}") == _queries(viewer, f"/dags/large/{tab}")
+
+
+def test_the_task_instance_page_renders_the_tasks_doc_safely(viewer):
+    dag = store_dag(
+        "task_docs",
+        {"a": []},
+        task_settings={"a": {"doc_md": "Loads *rows*.\n\n<script>alert(1)</script>"}},
+    )
+    run = add_run(dag, run_id="r1", states={"a": "success"})
+    body = viewer.get(f"/dags/task_docs/runs/{run.run_id}/tasks/a").content.decode()
+    assert "Task documentation" in body
+    assert "<em>rows</em>" in body
+    assert "<script>alert(1)" not in body and "&lt;script&gt;alert(1)" in body
+
+
+def test_a_task_without_doc_has_no_doc_section(viewer):
+    dag = store_dag("no_docs", {"a": []})
+    run = add_run(dag, run_id="r1", states={"a": "success"})
+    body = viewer.get(f"/dags/no_docs/runs/{run.run_id}/tasks/a").content.decode()
+    assert "Task documentation" not in body
+
+
+def test_owner_links_are_links_only_in_safe_schemes(viewer):
+    _with(
+        "owned",
+        owner_links={"ops": "https://example.com/ops", "evil": "javascript://x%0aalert(1)"},
+        dagrun_timeout=3600.0,
+    )
+    DagModel.objects.filter(dag_id="owned").update(owners="ops, evil")
+    body = viewer.get("/dags/owned/details").content.decode()
+    assert '<a href="https://example.com/ops" rel="noopener noreferrer">ops</a>' in body
+    owners_cell = body.split("<th>owners</th>")[1].split("</tr>")[0]
+    assert owners_cell.endswith(", evil</td>") and "javascript" not in owners_cell
+    assert "1 h 00 min" in body.split("<th>dagrun_timeout</th>")[1].split("</tr>")[0]
