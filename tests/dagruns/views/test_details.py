@@ -12,6 +12,8 @@ from tests.builders import add_run, store_dag
 
 pytestmark = pytest.mark.django_db
 
+CAP = 14  # session, user, role groups, the page's own handful (as tests/…/test_query_counts.py)
+
 
 def _with(dag_id: str, **fields) -> DagModel:
     """A stored DAG whose latest version's serialized form also holds `fields`."""
@@ -50,6 +52,8 @@ def test_details_show_the_dags_settings_and_rendered_doc(viewer):
     assert "&quot;retries&quot;: 3" in body
     assert "rows to read" in body and "&quot;integer&quot;" in body
     assert "/dags/documented/code?version=1" in body
+    assert '<a href="/dags/documented/details" aria-current="page">Details</a>' in body
+    assert '<a href="/dags/documented/tasks"' in body
 
 
 @pytest.mark.parametrize(
@@ -105,12 +109,14 @@ def _queries(client, path: str) -> int:
 
 
 @pytest.mark.parametrize("tab", ["details", "tasks"])
-def test_the_tabs_do_not_grow_with_tasks_or_versions(viewer, tab):
+def test_the_tabs_do_not_grow_with_tasks_or_versions(viewer, tab, django_assert_max_num_queries):
     store_dag("small", {"t0": []})
     edges = {f"t{i}": [f"t{i + 1}"] if i < 99 else [] for i in range(100)}
     for _ in range(5):
         store_dag("large", edges)
     assert _queries(viewer, f"/dags/small/{tab}") == _queries(viewer, f"/dags/large/{tab}")
+    with django_assert_max_num_queries(CAP):
+        viewer.get(f"/dags/large/{tab}")
 
 
 def test_the_task_instance_page_renders_the_tasks_doc_safely(viewer):
