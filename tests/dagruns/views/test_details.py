@@ -3,12 +3,16 @@ constant number of queries."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from dagruns.models import DagModel, DagVersion
-from tests.builders import add_run, store_dag
+from dagruns.sdk import DAG, Param
+from dagruns.sdk.operators.empty import EmptyOperator
+from tests.builders import add_run, store, store_dag
 
 pytestmark = pytest.mark.django_db
 
@@ -151,3 +155,30 @@ def test_owner_links_are_links_only_in_safe_schemes(viewer):
     owners_cell = body.split("<th>owners</th>")[1].split("</tr>")[0]
     assert owners_cell.endswith(", evil</td>") and "javascript" not in owners_cell
     assert "1 h 00 min" in body.split("<th>dagrun_timeout</th>")[1].split("</tr>")[0]
+
+
+def test_a_dag_serialized_from_the_sdk_shows_what_it_declares(viewer):
+    """Through serialize_dag, as the DAG processor stores it: the keys the pages read exist."""
+    with DAG(
+        "from_sdk",
+        schedule=None,
+        start_date=datetime(2024, 3, 1, tzinfo=UTC),
+        doc_md="Loads **everything**.",
+        default_args={"retries": 4},
+        params={"n": Param(7, description="how many", type="integer")},
+        dagrun_timeout=timedelta(minutes=30),
+    ) as dag:
+        first = EmptyOperator(task_id="first", doc_md="The first one.", queue="fast")
+        second = EmptyOperator(task_id="second", trigger_rule="all_done", pool="narrow")
+        first >> second
+    store(dag)
+    details_page = viewer.get("/dags/from_sdk/details").content.decode()
+    assert "<strong>everything</strong>" in details_page
+    assert "2024-03-01T00:00:00" in details_page and "30 min" in details_page
+    assert "how many" in details_page and "&quot;retries&quot;: 4" in details_page
+    tasks_page = viewer.get("/dags/from_sdk/tasks").content.decode()
+    first_row = tasks_page.split('data-task-id="first"')[1].split("</tr>")[0]
+    assert 'title="The first one."' in first_row and "fast" in first_row
+    assert ">4<" in first_row and "EmptyOperator" in first_row
+    second_row = tasks_page.split('data-task-id="second"')[1].split("</tr>")[0]
+    assert "all_done" in second_row and "narrow" in second_row
