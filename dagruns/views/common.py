@@ -18,6 +18,8 @@ TABS = (
     ("graph", "Graph"),
     ("gantt", "Gantt"),
     ("code", "Code"),
+    ("tasks", "Tasks"),
+    ("details", "Details"),
     ("runs", "Runs"),
     ("backfills", "Backfills"),
 )

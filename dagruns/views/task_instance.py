@@ -22,6 +22,7 @@ from dagruns.models import DagRun, TaskInstance, TaskInstanceHistory, TaskResche
 from dagruns.models.states import TI_FAILED_LIKE, TI_FINISHED
 from dagruns.ui import deps
 from dagruns.ui import format as fmt
+from dagruns.ui.markdown import render_markdown
 from dagruns.ui.structure import group_state, structure_for
 from dagruns.ui.urls import dag_url, ti_url, with_query, ws_url
 from dagruns.views.access import get_dag, get_run, viewer_required
@@ -174,6 +175,7 @@ def ti_context(request, dag, run, ti) -> dict:
         "state": ti.state or "none",
         "task": task,
         "task_display_name": task.get("task_display_name") or ti.task_id,
+        "task_doc_html": render_markdown(task.get("doc_md")),
         "tries": tries,
         "reschedules": reschedules_of(ti),
         "chosen_try": chosen,

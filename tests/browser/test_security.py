@@ -37,6 +37,10 @@ PAYLOAD = (
 DAG_ID = "xss" + PAYLOAD
 TASK_ID = "t" + PAYLOAD
 RUN_ID = "run" + PAYLOAD
+# doc_md is Markdown: raw HTML, javascript: links and images on top of the payload.
+MARKDOWN_PAYLOAD = (
+    f"{PAYLOAD}\n\n[x](javascript:window.__xss='md') ![i](javascript:window.__xss='img2')"
+)
 
 
 @pytest.fixture
@@ -49,7 +53,17 @@ def hostile(live_env):
         params={"who": {"default": PAYLOAD, "description": PAYLOAD, "schema": {"type": "string"}}},
         source=f"# {PAYLOAD}\n",
         paused=True,
+        task_settings={"load": {"doc_md": MARKDOWN_PAYLOAD, "owner": PAYLOAD}},
     )
+    version = dag.versions.get()
+    version.serialized = {
+        **version.serialized,
+        "doc_md": MARKDOWN_PAYLOAD,
+        "owner_links": {PAYLOAD: "javascript://x%0awindow.__xss='owner'"},
+    }
+    version.save(update_fields=["serialized"])
+    dag.owners = PAYLOAD
+    dag.save(update_fields=["owners"])
     run = add_run(
         dag,
         run_id=RUN_ID,
@@ -98,6 +112,8 @@ def _pages(run, ti, variable, conn) -> list[str]:
         dag + "graph" + run_q,
         dag + "gantt" + run_q,
         dag + "code",
+        dag + "tasks",
+        dag + "details",
         dag + "runs",
         ti_path,
         ti_path + "/logs/1",

@@ -61,6 +61,8 @@ def test_every_page_carries_the_policy(viewer, user, operator):
         (viewer, base + "graph"),
         (viewer, base + "gantt"),
         (viewer, base + "code"),
+        (viewer, base + "tasks"),
+        (viewer, base + "details"),
         (viewer, base + "runs"),
         (viewer, f"{base}runs/{run.run_id}/tasks/extract"),
         (viewer, f"{base}runs/{run.run_id}/tasks/extract/logs/1"),
