@@ -26,7 +26,7 @@ from dagruns.api.rest.schemas.assets import (
     QueuedEventCollectionResponse,
     QueuedEventResponse,
 )
-from dagruns.api.rest.schemas.common import UtcDatetime, errors
+from dagruns.api.rest.schemas.common import DbBigInt, DbInt, UtcDatetime, errors
 from dagruns.domain.roles import Role
 from dagruns.models import (
     AssetAliasModel,
@@ -220,11 +220,11 @@ def get_asset_alias(request: HttpRequest, asset_alias_id: int):
 def get_asset_events(
     request: HttpRequest,
     params: Query[ListParams],
-    asset_id: int | None = None,
+    asset_id: DbBigInt | None = None,
     source_dag_id: str | None = None,
     source_task_id: str | None = None,
     source_run_id: str | None = None,
-    source_map_index: int | None = None,
+    source_map_index: DbInt | None = None,
     timestamp_gte: UtcDatetime | None = None,
     timestamp_gt: UtcDatetime | None = None,
     timestamp_lte: UtcDatetime | None = None,

@@ -47,6 +47,8 @@ def _not_a_number(value: Any) -> Any:
 # database's 32-bit INTEGER: beyond it a 422 names the parameter and the bound, instead of
 # an overflow deep in the driver.
 DbInt = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+# The same for a 64-bit BIGINT column (the primary keys of newer tables: BigAutoField).
+DbBigInt = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
 
 
 def _json_number(kind: str) -> BeforeValidator:
