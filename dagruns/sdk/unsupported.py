@@ -81,3 +81,35 @@ def _why(kwargs: Mapping[str, Any], known: Mapping[str, str], owner: str) -> str
         for name in sorted(kwargs)
     ]
     return "; ".join(reasons)
+
+
+class UnsupportedInContext:
+    """A context value Airflow has and we do not yet: the key exists (so a task function that
+    asks for it by parameter name gets this, not a silent None), and any use of it fails the
+    task with an error naming it."""
+
+    def __init__(self, key: str, what: str) -> None:
+        self._key = key
+        self._what = what
+
+    def _refuse(self, *_args: Any, **_kwargs: Any) -> Any:
+        raise NotImplementedError(
+            f"context[{self._key!r}] ({self._what}) is not supported by orchestrator yet"
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        self._refuse()
+
+    __getitem__ = __call__ = __iter__ = __len__ = __contains__ = _refuse
+
+    def __repr__(self) -> str:
+        return f"<{self._key}: not supported by orchestrator yet>"
+
+
+# Airflow 3.3's task and asset state stores (key/value state kept between tries and runs).
+UNSUPPORTED_CONTEXT_KEYS = {
+    "task_state_store": "Airflow 3.3's per-task state store",
+    "asset_state_store": "Airflow 3.3's per-asset state store",
+}

@@ -41,6 +41,7 @@ from dagruns.sdk.exceptions import AirflowException
 from dagruns.sdk.lazy_sequence import materialize
 from dagruns.sdk.params import validate_params
 from dagruns.sdk.templating import ds, ds_nodash, ts, ts_nodash, ts_nodash_with_tz
+from dagruns.sdk.unsupported import UNSUPPORTED_CONTEXT_KEYS, UnsupportedInContext
 from dagruns.sdk.variable import VariableAccessor
 from dagruns.sdk.xcom_arg import XCOM_RETURN_KEY
 from scheduler.runner.comms import RequestFailed
@@ -483,6 +484,8 @@ def build_context(
         "prev_start_date_success": previous.start_date,
         "prev_end_date_success": previous.end_date,
     }
+    for key, what in UNSUPPORTED_CONTEXT_KEYS.items():
+        context[key] = UnsupportedInContext(key, what)
     logical_date = dag_run.logical_date
     if logical_date is not None:
         context.update(

@@ -46,6 +46,9 @@ KNOWN_CONTEXT_KEYS = frozenset(
         "map_index_template",
         "outlet_events",
         "outlets",
+        # Present, refusing every use (dagruns/sdk/unsupported.py): Airflow 3.3's state stores.
+        "task_state_store",
+        "asset_state_store",
         "params",
         "prev_data_interval_end_success",
         "prev_data_interval_start_success",

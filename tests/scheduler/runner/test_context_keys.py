@@ -148,3 +148,16 @@ def test_conn_renders_in_templates(dag, comms):
     rendered = dag.get_task("load").render_template("{{ conn.warehouse.host }}", context)
 
     assert rendered == "h"
+
+
+@pytest.mark.parametrize("key", ["task_state_store", "asset_state_store"])
+def test_airflow_3_3_state_stores_are_there_and_refuse_every_use_naming_themselves(
+    dag, comms, key
+):
+    """A task asking for a state store gets a value that fails it with a clear error at first
+    use, not a silent None that breaks later with an AttributeError."""
+    store = make_context(dag, comms)[key]
+    with pytest.raises(NotImplementedError, match=f"context\\['{key}'\\].*not supported"):
+        store.set("k", "v")
+    with pytest.raises(NotImplementedError, match=key):
+        store["k"]
