@@ -151,9 +151,7 @@ def test_conn_renders_in_templates(dag, comms):
 
 
 @pytest.mark.parametrize("key", ["task_state_store", "asset_state_store"])
-def test_airflow_3_3_state_stores_are_there_and_refuse_every_use_naming_themselves(
-    dag, comms, key
-):
+def test_airflow_3_3_state_stores_are_there_and_refuse_every_use_naming_themselves(dag, comms, key):
     """A task asking for a state store gets a value that fails it with a clear error at first
     use, not a silent None that breaks later with an AttributeError."""
     store = make_context(dag, comms)[key]
