@@ -42,7 +42,10 @@ def test_backfill_from_the_dag_page_reviews_the_dates_then_shows_progress_live(p
     page.wait_for_selector(
         "#backfill tr[data-logical-date^='2024-01-03'][data-state='success']", timeout=90_000
     )
-    page.wait_for_selector("#backfill[data-active='0']", timeout=30_000)
+    # The backfill completes on the scheduler's next tick and says so with an event; events are
+    # best effort (a busy machine's local bus may drop one), and the page's fallback poll of
+    # active regions comes every 30 s: wait past it, so a lost event cannot fail the test.
+    page.wait_for_selector("#backfill[data-active='0']", timeout=75_000)
     assert page.evaluate("window.__sameDocument") == "yes", "the page was reloaded"
     screenshot(page, "backfill-progress")
     runs = DagRun.objects.filter(backfill__isnull=False)

@@ -18,6 +18,8 @@ import signal
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import psutil
+
 from tests.kube.store import now_iso
 
 if TYPE_CHECKING:
@@ -48,6 +50,17 @@ class ContainerLog:
     def _wake(self) -> None:
         self.changed.set()
         self.changed = asyncio.Event()
+
+
+CONTAINER_MARK = "KUBE_STANDIN_POD_UID"
+
+
+def _kill_marked(uid: str) -> None:
+    """SIGKILL every process that carries this pod's mark in its environment."""
+    for process in psutil.process_iter():
+        with contextlib.suppress(psutil.Error):
+            if process.environ().get(CONTAINER_MARK) == uid:
+                process.kill()
 
 
 @dataclass
@@ -237,12 +250,15 @@ class Kubelet:
 
         self._set_status(runtime, running)
         assert runtime.process.stdout is not None
-        while chunk := await runtime.process.stdout.read(65536):
-            runtime.log.append(chunk)
+        reading = asyncio.ensure_future(self._read_output(runtime))
         returncode = await runtime.process.wait()
-        # The container's other processes die with it.
+        # The container's other processes die with it, as a real kubelet's cgroup kill does:
+        # also those in other sessions (a runner's task process), which would otherwise keep
+        # the output pipe open and the pod "running" after its main process ended.
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(runtime.process.pid, signal.SIGKILL)
+        _kill_marked(runtime.uid)
+        await reading
         exit_code = returncode if returncode >= 0 else 128 - returncode
         reason = "Completed" if exit_code == 0 else "Error"
         if runtime.oom_killed:
@@ -298,6 +314,8 @@ class Kubelet:
         """The test's environment, then HOSTNAME = pod name, then the container's env."""
         env = dict(os.environ)
         env["HOSTNAME"] = pod["metadata"]["name"]
+        # Marks every process of the container (children inherit it): the stand-in's cgroup.
+        env[CONTAINER_MARK] = pod["metadata"]["uid"]
         namespace = pod["metadata"]["namespace"]
         for source in container.get("envFrom") or []:
             if ref := source.get("secretRef"):
@@ -373,10 +391,17 @@ class Kubelet:
             )
         return True
 
+    async def _read_output(self, runtime: PodRuntime) -> None:
+        assert runtime.process is not None and runtime.process.stdout is not None
+        assert runtime.log is not None
+        while chunk := await runtime.process.stdout.read(65536):
+            runtime.log.append(chunk)
+
     def _kill(self, runtime: PodRuntime) -> None:
         if runtime.process is not None and runtime.process.returncode is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(runtime.process.pid, signal.SIGKILL)
+            _kill_marked(runtime.uid)
 
     def oom_kill(self, runtime: PodRuntime) -> bool:
         if runtime.process is None or runtime.process.returncode is not None:
