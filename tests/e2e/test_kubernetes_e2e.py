@@ -454,6 +454,42 @@ with DAG("k8s_marked", schedule=None, start_date=START) as dag:
     assert "done" not in ledger.read_text()
 
 
+def test_a_pod_whose_runner_saw_the_mark_before_the_scheduler_did_is_deleted_too(
+    engine, kube_api, tmp_path
+):
+    """The other order of the race above: the runner's heartbeat learns of the mark first and
+    stops the task (exit 2, the pod ends Failed) before any scheduler tick. Such a pod did not
+    fail, so ORCH_KUBERNETES_DELETE_WORKER_PODS_ON_FAILURE (default false) does not keep it."""
+    from dagruns.actions.task_instances import do_mark_state
+
+    ledger = tmp_path / "ledger"
+    engine.add(
+        "k8s_marked_first.py",
+        LEDGER_TASK.format(ledger=str(ledger))
+        + """
+with DAG("k8s_marked_first", schedule=None, start_date=START) as dag:
+    PythonOperator(task_id="long", python_callable=record, op_kwargs={"seconds": 120})
+""",
+    )
+    engine.parse()
+    run = engine.trigger("k8s_marked_first")
+    tick_until(engine, lambda: ledger.exists(), "the task to start in its pod")
+    pod = pod_of(kube_api, "long")
+    ti = engine.ti(run, "long")
+    do_mark_state([ti], "failed", Actor(name="e2e"))
+    name = pod.metadata.name
+    wait_until(
+        lambda: kube_api.read_namespaced_pod(name, NAMESPACE).status.phase == "Failed",
+        "the runner to stop its task on its own (no scheduler tick meanwhile)",
+        timeout=60,
+    )
+    tick_until(engine, lambda: not our_pods(kube_api), "the marked try's pod to be deleted")
+    ti.refresh_from_db()
+    assert ti.state == "failed"
+    assert f"The scheduler deleted pod {pod.metadata.name}" in log_of(ti)
+    assert "done" not in ledger.read_text()
+
+
 def test_a_try_queued_by_a_dead_scheduler_that_never_got_its_pod_is_queued_again(
     orch_settings, tmp_path, kube, kube_api
 ):

@@ -64,7 +64,7 @@ from scheduler.executors.kubernetes.pod_status import (
     start_problem,
 )
 from scheduler.executors.kubernetes.watcher import PodWatcher
-from scheduler.runner.exit_codes import EXIT_NOT_REPORTED
+from scheduler.runner.exit_codes import EXIT_NOT_REPORTED, EXIT_TRY_GONE
 from scheduler.runner.workload import Workload
 
 log = logging.getLogger(__name__)
@@ -235,14 +235,16 @@ class KubernetesExecutor(BaseExecutor):
         entry = next((e for e in self._tries.values() if e.ti_id == ti_id), None)
         if entry is None or entry.terminated:
             return False
-        entry.terminated = True
         try:
             self.api.delete_namespaced_pod(
                 entry.pod_name, self.namespace, grace_period_seconds=TERMINATE_GRACE_SECONDS
             )
         except Exception as exc:
-            log.warning("could not delete pod %s: %s", entry.pod_name, api_error(exc))
-            return False
+            if getattr(exc, "status", None) != 404:
+                # Not marked terminated: the scheduler's next tick asks again.
+                log.warning("could not delete pod %s: %s", entry.pod_name, api_error(exc))
+                return False
+        entry.terminated = True
         append_lines(
             entry.log_file(),
             [
@@ -311,7 +313,19 @@ class KubernetesExecutor(BaseExecutor):
             .values_list("state", flat=True)
             .first()
         )
-        if should_delete(failed=end.returncode != 0 or state in FAILED_STATES):
+        if end.returncode == EXIT_TRY_GONE and not entry.terminated:
+            # The runner saw first that the try was cleared or marked from outside (before
+            # this scheduler's tick did) and stopped its task: the pod did not fail, there is
+            # nothing in it to debug, so it goes as terminate() would have deleted it.
+            if should_delete(failed=False) and self._delete_quietly(pod):
+                append_lines(
+                    entry.log_file(),
+                    [
+                        f"WARNING - The scheduler deleted pod {entry.pod_name}: its runner "
+                        "stopped the task because the try was cleared or marked from outside."
+                    ],
+                )
+        elif should_delete(failed=end.returncode != 0 or state in FAILED_STATES):
             self._delete_quietly(pod)
         return ExecutorEvent(
             entry.ti_id, entry.try_number, end.returncode, reason=end.reason, details=details
@@ -388,13 +402,15 @@ class KubernetesExecutor(BaseExecutor):
         except Exception as exc:
             log.warning("could not delete secret %s: %s", secret_name, api_error(exc))
 
-    def _delete_quietly(self, pod: k8s.V1Pod | str) -> None:
+    def _delete_quietly(self, pod: k8s.V1Pod | str) -> bool:
+        """Delete a pod, saying so in the scheduler's log when that fails; True if deleted."""
         if isinstance(pod, str):
             pod = k8s.V1Pod(metadata=k8s.V1ObjectMeta(name=pod, namespace=self.namespace))
         try:
-            delete_pod(self.api, pod)
+            return delete_pod(self.api, pod)
         except Exception as exc:
             log.warning("could not delete pod %s: %s", name_of(pod), api_error(exc))
+            return False
 
     # -- adoption ------------------------------------------------------------------------
 
