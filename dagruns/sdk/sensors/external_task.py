@@ -189,13 +189,18 @@ class ExternalTaskSensor(BaseSensorOperator):
             return list(result) if isinstance(result, list | tuple) else [result]
         return [logical_date]
 
+    @staticmethod
+    def _serialize_dttm_filter(dttm_filter: list[datetime]) -> str:
+        """The awaited dates as `external_dates_filter` shows them (Airflow's form)."""
+        return ",".join(d.isoformat() for d in dttm_filter)
+
     def poke(self, context: Mapping[str, Any]) -> bool:
         if self.external_task_ids and len(self.external_task_ids) > len(
             set(self.external_task_ids)
         ):
             raise ValueError("Duplicate task_ids passed in external_task_ids parameter")
         dttm_filter = self._get_dttm_filter(context)
-        self.external_dates_filter = ",".join(d.isoformat() for d in dttm_filter)
+        self.external_dates_filter = self._serialize_dttm_filter(dttm_filter)
         if self.external_task_ids:
             what = f"tasks {self.external_task_ids} in dag {self.external_dag_id}"
         elif self.external_task_group_id:
@@ -244,7 +249,7 @@ class ExternalTaskSensor(BaseSensorOperator):
         if not timeout_value and self.execution_timeout:
             timeout_value = self.execution_timeout.total_seconds()
         dttm_filter = self._get_dttm_filter(context)
-        self.external_dates_filter = ",".join(d.isoformat() for d in dttm_filter)
+        self.external_dates_filter = self._serialize_dttm_filter(dttm_filter)
         if self.check_existence:
             self._check_dag_existence(context["ti"], dttm_filter)
         self.defer(
@@ -272,7 +277,7 @@ class ExternalTaskSensor(BaseSensorOperator):
         if event is None:
             raise ExternalTaskNotFoundError("No event received from trigger")
         dttm_filter = self._get_dttm_filter(context)
-        self.external_dates_filter = ",".join(d.isoformat() for d in dttm_filter)
+        self.external_dates_filter = self._serialize_dttm_filter(dttm_filter)
         status = event.get("status") if isinstance(event, dict) else None
         if status == "success":
             self.log.info("External tasks %s has executed successfully.", self.external_task_ids)
