@@ -88,7 +88,15 @@ from .serialized_operator import SerializedOperator
 from .taskgroup import TaskGroup, task_group
 from .timetables.assets import AssetOrTimeSchedule, AssetTriggeredTimetable
 from .trigger_rule import TriggerRule
-from .triggers import BaseTrigger, DateTimeTrigger, FileTrigger, TimeDeltaTrigger, TriggerEvent
+from .triggers import (
+    BaseTrigger,
+    DagStateTrigger,
+    DateTimeTrigger,
+    FileTrigger,
+    TimeDeltaTrigger,
+    TriggerEvent,
+    WorkflowTrigger,
+)
 from .variable import Variable
 from .weekday import WeekDay
 from .weight_rule import WeightRule
@@ -107,6 +115,7 @@ __all__ = [
     "Model",
     "asset",
     "BaseTrigger",
+    "DagStateTrigger",
     "DateTimeTrigger",
     "FileTrigger",
     "TaskDeferralError",
@@ -114,6 +123,7 @@ __all__ = [
     "TaskDeferred",
     "TimeDeltaTrigger",
     "TriggerEvent",
+    "WorkflowTrigger",
     "AirflowRescheduleException",
     "AirflowSensorTimeout",
     "BaseSensorOperator",
