@@ -88,7 +88,15 @@ from .serialized_operator import SerializedOperator
 from .taskgroup import TaskGroup, task_group
 from .timetables.assets import AssetOrTimeSchedule, AssetTriggeredTimetable
 from .trigger_rule import TriggerRule
-from .triggers import BaseTrigger, DateTimeTrigger, FileTrigger, TimeDeltaTrigger, TriggerEvent
+from .triggers import (
+    BaseEventTrigger,
+    BaseTrigger,
+    DateTimeTrigger,
+    FileDeleteTrigger,
+    FileTrigger,
+    TimeDeltaTrigger,
+    TriggerEvent,
+)
 from .variable import Variable
 from .weekday import WeekDay
 from .weight_rule import WeightRule
@@ -106,8 +114,10 @@ __all__ = [
     "Metadata",
     "Model",
     "asset",
+    "BaseEventTrigger",
     "BaseTrigger",
     "DateTimeTrigger",
+    "FileDeleteTrigger",
     "FileTrigger",
     "TaskDeferralError",
     "TaskDeferralTimeout",

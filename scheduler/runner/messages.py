@@ -91,6 +91,10 @@ class GetAssetEvents(_Request):
     name: str | None = None
     uri: str | None = None
     alias_name: str | None = None
+    after: str | None = None
+    before: str | None = None
+    ascending: bool = True
+    limit: int | None = None
 
 
 class Mask(_Request):

@@ -7,11 +7,17 @@ capacity, start those we hold and do not run yet, cancel those we run but no lon
 (fired and deleted, their task cleared or timed out, or taken over by another triggerer
 after we missed heartbeats). Idle, it waits for the child to report, for a wake-up (a task
 deferred: dagruns/notify/trigger_wakeup.py), or at most a second.
+
+An asset watcher's trigger (dagruns/actions/asset_watchers.py) runs the same way, under the
+same lease and capacity, except that every event it yields is reported (each an asset event)
+and it keeps running; when its `run()` ends or fails, it is started again from its stored
+kwargs after RESTART_DELAY, as Airflow's triggerer starts again a trigger it still holds.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,19 +25,23 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from dagruns.actions.deferral import do_append_trigger_logs, do_fail_trigger, do_fire_trigger
-from dagruns.models import Trigger
+from dagruns.models import AssetWatcherModel, Trigger
 from dagruns.notify.trigger_wakeup import TriggererWakeReceiver, wake_triggerers
 from scheduler.loops import TickLoop
 from scheduler.triggerer import lease
-from scheduler.triggerer.messages import TriggerFailed, TriggerFired, TriggerLogs
+from scheduler.triggerer.messages import TriggerEnded, TriggerFailed, TriggerFired, TriggerLogs
 from scheduler.triggerer.runner import TriggerRunnerProcess
 
 log = logging.getLogger(__name__)
 
 IDLE_TIMEOUT = 1.0
+# How long a watcher's trigger that ended rests before it starts again (so one that ends at
+# once cannot spin the loop); Airflow's triggerer restarts it on its next loop, ~1 s later.
+RESTART_DELAY = 1.0
 
 
 @dataclass
@@ -60,8 +70,11 @@ class Triggerer(TickLoop[TriggererReport]):
         self.runner = TriggerRunnerProcess(
             str(settings.ORCH.dags_folder), str(settings.ORCH.plugins_folder)
         )
-        # Triggers the child runs for us now.
+        # Triggers the child runs for us now, and which of them are asset watchers.
         self.active: set[int] = set()
+        self.watching: set[int] = set()
+        # Watchers' triggers that ended: not started again before this (monotonic) time.
+        self.resting: dict[int, float] = {}
         self._receiver: TriggererWakeReceiver | None = None
 
     def run_once(self) -> TriggererReport:
@@ -87,6 +100,7 @@ class Triggerer(TickLoop[TriggererReport]):
             self.runner.stop()
         self.runner.start()
         self.active.clear()  # the new child runs nothing yet: _sync starts ours again
+        self.watching.clear()
 
     def _handle_reports(self, report: TriggererReport) -> None:
         messages = self.runner.read()
@@ -108,13 +122,25 @@ class Triggerer(TickLoop[TriggererReport]):
                     continue
                 if message.trigger_id not in self.active:
                     continue  # cancelled meanwhile: its outcome is no longer ours to report
-                self.active.discard(message.trigger_id)
+                watcher = message.trigger_id in self.watching
+                if watcher and isinstance(message, TriggerFired):
+                    report.fired += do_fire_trigger(message.trigger_id, message.payload, now=now)
+                    continue  # it keeps watching
+                self._stopped(message.trigger_id, rest=watcher)
+                if isinstance(message, TriggerEnded):
+                    continue
                 if isinstance(message, TriggerFired):
                     report.fired += do_fire_trigger(message.trigger_id, message.payload, now=now)
                 elif isinstance(message, TriggerFailed):
                     first = message.traceback[0] if message.traceback else "(no traceback)"
                     log.error("trigger %s failed: %s", message.trigger_id, first)
                     report.failed += do_fail_trigger(message.trigger_id, message.traceback, now=now)
+
+    def _stopped(self, trigger_id: int, *, rest: bool) -> None:
+        self.active.discard(trigger_id)
+        self.watching.discard(trigger_id)
+        if rest:
+            self.resting[trigger_id] = time.monotonic() + RESTART_DELAY
 
     def _sync(self, report: TriggererReport) -> None:
         assert self.job is not None
@@ -124,12 +150,16 @@ class Triggerer(TickLoop[TriggererReport]):
             held |= set(lease.claim(self.job.pk, self.capacity - len(held), now))
         for trigger_id in self.active - held:
             self.runner.cancel_trigger(trigger_id)
-            self.active.discard(trigger_id)
+            self._stopped(trigger_id, rest=False)
             report.cancelled += 1
-        new = held - self.active
+        clock = time.monotonic()
+        self.resting = {t: at for t, at in self.resting.items() if t in held and at > clock}
+        new = held - self.active - self.resting.keys()
         if not new:
             return
-        for trigger in Trigger.objects.filter(pk__in=new).order_by("pk"):
+        watched = AssetWatcherModel.objects.filter(trigger_id=OuterRef("pk"))
+        starting = Trigger.objects.filter(pk__in=new).annotate(watcher=Exists(watched))
+        for trigger in starting.order_by("pk"):
             try:
                 kwargs = trigger.kwargs
             except Exception as exc:  # undecryptable (ORCH_FERNET_KEY changed): fail its task
@@ -137,8 +167,11 @@ class Triggerer(TickLoop[TriggererReport]):
                 do_fail_trigger(trigger.pk, [reason])
                 report.failed += 1
                 continue
-            if self.runner.start_trigger(trigger.pk, trigger.classpath, kwargs):
+            watcher = bool(trigger.watcher)  # type: ignore[attr-defined]
+            if self.runner.start_trigger(trigger.pk, trigger.classpath, kwargs, watcher=watcher):
                 self.active.add(trigger.pk)
+                if watcher:
+                    self.watching.add(trigger.pk)
                 report.started += 1
 
     # -- the loop's hooks (scheduler/loops.py) --------------------------------------------

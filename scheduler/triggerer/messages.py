@@ -21,6 +21,9 @@ class StartTrigger(_Message):
     trigger_id: int
     classpath: str
     kwargs: dict[str, Any] = Field(default_factory=dict)
+    # An asset watcher's trigger: every event counts, not only the first, and it runs until
+    # its `run()` ends (then TriggerEnded) or it is cancelled.
+    watcher: bool = False
 
 
 class CancelTrigger(_Message):
@@ -46,6 +49,14 @@ class TriggerFailed(_Message):
     traceback: list[str]
 
 
+class TriggerEnded(_Message):
+    """A watcher's trigger returned after yielding its events; it has stopped (the
+    triggerer starts it again while the asset is watched, as Airflow's does)."""
+
+    op: Literal["ended"] = "ended"
+    trigger_id: int
+
+
 class TriggerLogs(_Message):
     """Log lines a trigger wrote (formatted): they belong in its task's log, as in Airflow."""
 
@@ -55,7 +66,9 @@ class TriggerLogs(_Message):
 
 
 ToRunner = Annotated[StartTrigger | CancelTrigger, Field(discriminator="op")]
-FromRunner = Annotated[TriggerFired | TriggerFailed | TriggerLogs, Field(discriminator="op")]
+FromRunner = Annotated[
+    TriggerFired | TriggerFailed | TriggerEnded | TriggerLogs, Field(discriminator="op")
+]
 TO_RUNNER: TypeAdapter[Any] = TypeAdapter(ToRunner)
 FROM_RUNNER: TypeAdapter[Any] = TypeAdapter(FromRunner)
 

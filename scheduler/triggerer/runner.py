@@ -22,8 +22,10 @@ from scheduler.triggerer.messages import (
     FROM_RUNNER,
     CancelTrigger,
     StartTrigger,
+    TriggerEnded,
     TriggerFailed,
     TriggerFired,
+    TriggerLogs,
     frame,
 )
 
@@ -89,13 +91,17 @@ class TriggerRunnerProcess:
             return False
         return True
 
-    def start_trigger(self, trigger_id: int, classpath: str, kwargs: dict[str, Any]) -> bool:
-        return self.send(StartTrigger(trigger_id=trigger_id, classpath=classpath, kwargs=kwargs))
+    def start_trigger(
+        self, trigger_id: int, classpath: str, kwargs: dict[str, Any], *, watcher: bool = False
+    ) -> bool:
+        return self.send(
+            StartTrigger(trigger_id=trigger_id, classpath=classpath, kwargs=kwargs, watcher=watcher)
+        )
 
     def cancel_trigger(self, trigger_id: int) -> bool:
         return self.send(CancelTrigger(trigger_id=trigger_id))
 
-    def read(self) -> list[TriggerFired | TriggerFailed]:
+    def read(self) -> list[TriggerFired | TriggerFailed | TriggerEnded | TriggerLogs]:
         """Every complete message the child wrote since the last call (never blocks)."""
         if self.proc is None or self.proc.stdout is None:
             return []

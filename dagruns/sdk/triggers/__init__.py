@@ -1,7 +1,15 @@
 """Triggers: what deferred tasks wait on, run by the triggerer (Airflow's names and paths)."""
 
-from .base import BaseTrigger, TriggerEvent
-from .file import FileTrigger
+from .base import BaseEventTrigger, BaseTrigger, TriggerEvent
+from .file import FileDeleteTrigger, FileTrigger
 from .temporal import DateTimeTrigger, TimeDeltaTrigger
 
-__all__ = ["BaseTrigger", "DateTimeTrigger", "FileTrigger", "TimeDeltaTrigger", "TriggerEvent"]
+__all__ = [
+    "BaseEventTrigger",
+    "BaseTrigger",
+    "DateTimeTrigger",
+    "FileDeleteTrigger",
+    "FileTrigger",
+    "TimeDeltaTrigger",
+    "TriggerEvent",
+]
