@@ -144,7 +144,9 @@ def asset_event_fetcher(comms: Comms) -> Fetch:
 
     def fetch(query: EventQuery) -> list[AssetEventResult]:
         # Only what narrows the query (oldest first is the route's default).
-        arguments = {k: v for k, v in asdict(query).items() if v not in (None, True)}
+        arguments = {k: v for k, v in asdict(query).items() if v is not None}
+        if arguments.get("ascending") is True:
+            del arguments["ascending"]
         try:
             answer = comms.request("get_asset_events", **arguments)
         except RequestFailed as exc:
