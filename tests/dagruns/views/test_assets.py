@@ -66,6 +66,17 @@ def test_the_dag_page_says_which_assets_it_waits_for(viewer, flow):
     assert f'href="/assets/{flow.pk}/"' in waits and "alias daily" in waits
 
 
+def test_the_dag_page_shows_asset_refs_linked_once_the_asset_exists(viewer, flow):
+    schedule = Asset.ref(name="orders") & Asset.ref(uri="s3://not/yet")
+    with DAG("by_ref", schedule=schedule, auto_register=False) as dag:
+        EmptyOperator(task_id="use")
+    do_sync_asset_references(store(dag), serialize_dag(dag))
+    html = viewer.get("/dags/by_ref/").content.decode()
+    waits = html[html.index("waits-for") :]
+    assert f'<a href="/assets/{flow.pk}/">Asset.ref(name=&#x27;orders&#x27;)</a>' in waits
+    assert "Asset.ref(uri=&#x27;s3://not/yet&#x27;)</dd>" in waits
+
+
 def test_the_nav_links_to_assets(viewer, flow):
     assert 'href="/assets/"' in viewer.get("/").content.decode()
 
