@@ -115,9 +115,14 @@ def scheduled_asset_ids(dag_ids: Iterable[str]) -> set[int]:
 def do_register_watcher_events(trigger_id: int, payload: Any, *, now: datetime) -> int:
     """A watcher's trigger yielded an event (`payload`, encoded): one event for each asset
     it watches (Airflow's ``Trigger.submit_event``). Returns how many events were made."""
-    assets = AssetModel.objects.filter(watchers__trigger_id=trigger_id).distinct()
+    watchers = AssetWatcherModel.objects.filter(trigger_id=trigger_id).select_related("asset")
     made = 0
-    for asset in assets:
-        register_asset_event(asset, extra={"from_trigger": True, "payload": payload}, timestamp=now)
+    for watcher in watchers.order_by("pk"):
+        register_asset_event(
+            watcher.asset,
+            extra={"from_trigger": True, "payload": payload},
+            timestamp=now,
+            watcher_name=watcher.name,
+        )
         made += 1
     return made

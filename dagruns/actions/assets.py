@@ -129,11 +129,13 @@ def register_asset_event(
     timestamp: datetime,
     aliases: Iterable[AssetAliasModel] = (),
     source: TaskInstance | None = None,
+    watcher_name: str = "",
 ) -> AssetEvent:
     """Store one event and queue it for the DAGs scheduled on the asset or its aliases."""
     aliases = list(aliases)
     event = AssetEvent.objects.create(
         asset=asset,
+        source_watcher_name=watcher_name,
         extra=extra,
         timestamp=timestamp,
         source_dag_id=source.dag_id if source else "",

@@ -68,6 +68,9 @@ class AssetEvent(models.Model):
     source_task_id = models.CharField(max_length=ID_MAX_LENGTH, blank=True, default="")
     source_run_id = models.CharField(max_length=ID_MAX_LENGTH, blank=True, default="")
     source_map_index = models.IntegerField(default=-1)
+    # The asset watcher whose trigger made it (shown in the UI; Airflow records no source for
+    # these events, so the REST API shows none either).
+    source_watcher_name = models.CharField(max_length=ASSET_FIELD_LENGTH, blank=True, default="")
     timestamp = models.DateTimeField(db_index=True)
     source_aliases = models.ManyToManyField(
         AssetAliasModel, related_name="asset_events", db_table="asset_alias_asset_event"

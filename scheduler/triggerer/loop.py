@@ -41,7 +41,10 @@ log = logging.getLogger(__name__)
 IDLE_TIMEOUT = 1.0
 # How long a watcher's trigger that ended rests before it starts again (so one that ends at
 # once cannot spin the loop); Airflow's triggerer restarts it on its next loop, ~1 s later.
+# One that keeps failing (cannot be imported, raises) waits twice as long each time, up to
+# RESTART_DELAY_MAX, so its error is not logged every second.
 RESTART_DELAY = 1.0
+RESTART_DELAY_MAX = 60.0
 
 
 @dataclass
@@ -73,8 +76,10 @@ class Triggerer(TickLoop[TriggererReport]):
         # Triggers the child runs for us now, and which of them are asset watchers.
         self.active: set[int] = set()
         self.watching: set[int] = set()
-        # Watchers' triggers that ended: not started again before this (monotonic) time.
+        # Watchers' triggers that ended: not started again before this (monotonic) time;
+        # and how many times in a row each failed.
         self.resting: dict[int, float] = {}
+        self.failures: dict[int, int] = {}
         self._receiver: TriggererWakeReceiver | None = None
 
     def run_once(self) -> TriggererReport:
@@ -124,9 +129,11 @@ class Triggerer(TickLoop[TriggererReport]):
                     continue  # cancelled meanwhile: its outcome is no longer ours to report
                 watcher = message.trigger_id in self.watching
                 if watcher and isinstance(message, TriggerFired):
+                    self.failures.pop(message.trigger_id, None)
                     report.fired += do_fire_trigger(message.trigger_id, message.payload, now=now)
                     continue  # it keeps watching
-                self._stopped(message.trigger_id, rest=watcher)
+                failed = isinstance(message, TriggerFailed)
+                self._stopped(message.trigger_id, rest=watcher, failed=failed)
                 if isinstance(message, TriggerEnded):
                     continue
                 if isinstance(message, TriggerFired):
@@ -136,11 +143,15 @@ class Triggerer(TickLoop[TriggererReport]):
                     log.error("trigger %s failed: %s", message.trigger_id, first)
                     report.failed += do_fail_trigger(message.trigger_id, message.traceback, now=now)
 
-    def _stopped(self, trigger_id: int, *, rest: bool) -> None:
+    def _stopped(self, trigger_id: int, *, rest: bool, failed: bool = False) -> None:
         self.active.discard(trigger_id)
         self.watching.discard(trigger_id)
-        if rest:
-            self.resting[trigger_id] = time.monotonic() + RESTART_DELAY
+        if not rest:
+            return
+        failures = self.failures.get(trigger_id, 0) + 1 if failed else 0
+        self.failures[trigger_id] = failures
+        delay = min(RESTART_DELAY * 2 ** max(failures - 1, 0), RESTART_DELAY_MAX)
+        self.resting[trigger_id] = time.monotonic() + delay
 
     def _sync(self, report: TriggererReport) -> None:
         assert self.job is not None
@@ -154,6 +165,7 @@ class Triggerer(TickLoop[TriggererReport]):
             report.cancelled += 1
         clock = time.monotonic()
         self.resting = {t: at for t, at in self.resting.items() if t in held and at > clock}
+        self.failures = {t: n for t, n in self.failures.items() if t in held}
         new = held - self.active - self.resting.keys()
         if not new:
             return

@@ -95,9 +95,9 @@ def test_a_watcher_event_is_an_event_of_each_watched_asset_and_keeps_the_trigger
     trigger = Trigger.objects.get()
     assert do_fire_trigger(trigger.pk, True, now=timezone.now()) == 2
     events = AssetEvent.objects.order_by("asset__name")
-    assert [(e.asset.name, e.extra, e.source_dag_id) for e in events] == [
-        ("inbox", {"from_trigger": True, "payload": True}, ""),
-        ("mirror", {"from_trigger": True, "payload": True}, ""),
+    assert [(e.asset.name, e.extra, e.source_dag_id, e.source_watcher_name) for e in events] == [
+        ("inbox", {"from_trigger": True, "payload": True}, "", "inbox_file"),
+        ("mirror", {"from_trigger": True, "payload": True}, "", "mirror_file"),
     ]
     assert sorted(AssetDagRunQueue.objects.values_list("asset__name", "target_dag_id")) == [
         ("inbox", "on_inbox"),
