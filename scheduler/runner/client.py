@@ -317,6 +317,10 @@ class ExecutionClient:
     def get_connection(self, conn_id: str) -> dict[str, Any]:
         return self.request("GET", f"connections/{_q(conn_id)}")[1]
 
+    def get_asset_by_name(self, name: str) -> dict[str, Any]:
+        """The asset with this name (name, uri, group, extra); 404 when there is none."""
+        return self.request("GET", f"assets/by-name?{urlencode({'name': name})}")[1]
+
     def get_asset_events(self, query: dict[str, Any]) -> list[dict[str, Any]]:
         """An asset's events (by name and/or URI), or an alias's (`alias_name`), narrowed by
         `after`, `before`, `ascending` and `limit` as Airflow's Execution API does."""

@@ -2,7 +2,7 @@
 
 Every frame on the control channel (comms.py) is one of these, as JSON. The task process sends
 requests (`GetXCom`, `SetXCom`, `GetVariable`, `SetVariable`, `DeleteVariable`,
-`GetConnection`, `Mask`, `TriggerDagRun`, `GetDagRunState`) and, once, its
+`GetConnection`, `GetAssetEvents`, `GetAssetByName`, `Mask`, `TriggerDagRun`, `GetDagRunState`) and, once, its
 `TaskResult`; the supervisor answers each request with a `Response` carrying the same `id`.
 A frame that is not valid JSON or not one of these models is a protocol error naming the field.
 
@@ -95,6 +95,13 @@ class GetAssetEvents(_Request):
     before: str | None = None
     ascending: bool = True
     limit: int | None = None
+
+
+class GetAssetByName(_Request):
+    """An asset by name (an ``@asset`` function's inlet parameter, as Airflow's)."""
+
+    op: Literal["get_asset_by_name"] = "get_asset_by_name"
+    name: str
 
 
 class Mask(_Request):
@@ -217,6 +224,7 @@ Request = (
     | DeleteVariable
     | GetConnection
     | GetAssetEvents
+    | GetAssetByName
     | Mask
     | GetTaskRescheduleStartDate
     | GetDRCount
@@ -236,6 +244,7 @@ REQUESTS: dict[str, type[Request]] = {
         DeleteVariable,
         GetConnection,
         GetAssetEvents,
+        GetAssetByName,
         Mask,
         GetTaskRescheduleStartDate,
         GetDRCount,
@@ -262,6 +271,7 @@ ToSupervisor = Annotated[
     | Annotated[DeleteVariable, Tag("delete_variable")]
     | Annotated[GetConnection, Tag("get_connection")]
     | Annotated[GetAssetEvents, Tag("get_asset_events")]
+    | Annotated[GetAssetByName, Tag("get_asset_by_name")]
     | Annotated[Mask, Tag("mask")]
     | Annotated[GetTaskRescheduleStartDate, Tag("get_task_reschedule_start_date")]
     | Annotated[GetDRCount, Tag("get_dr_count")]

@@ -252,6 +252,11 @@ def test_refs_multi_asset_functions_and_for_asset_end_to_end(engine):
                         len(newest), newest[0].id == left[-1].id]
             read()
 
+        # An @asset function's other parameters are its inlets, read by name (Airflow's rule).
+        @asset(schedule=[Asset("left")])
+        def combined(self, context, left):
+            return [self.name, left.name, left.uri, len(context["inlet_events"][left])]
+
         with DAG("on_later", schedule=[Asset.ref(name="later")], start_date=START):
             EmptyOperator(task_id="use")
 
@@ -269,6 +274,8 @@ def test_refs_multi_asset_functions_and_for_asset_end_to_end(engine):
     (run,) = run_until_consumer_finished(engine, "by_ref")
     assert run.state == "success"
     assert returned(run, "read") == [1, "split", {"side": "left"}, "s3://bucket/right", 1, True]
+    (combined,) = run_until_consumer_finished(engine, "combined")
+    assert returned(combined, "combined") == ["combined", "left", "left", 1]
 
     # A ref outlet emits for the asset it names; one naming no asset warns, as Airflow.
     producer = engine.run_dag("ref_producer")

@@ -1,4 +1,5 @@
-"""`/execution/asset-events/…`: the events of an asset or alias, for `inlet_events`
+"""`/execution/asset-events/…`: the events of an asset or alias, for `inlet_events`; and
+`/execution/assets/by-name`: an asset, for an ``@asset`` function's inlet parameters
 (Airflow 3's Execution API paths)."""
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from dagruns.api.execution.auth import caller_of
-from dagruns.api.execution.schemas import AssetEventsOut, ErrorOut
-from dagruns.models import AssetEvent
+from dagruns.api.execution.auth import ApiError, caller_of
+from dagruns.api.execution.schemas import AssetEventsOut, AssetOut, ErrorOut
+from dagruns.models import AssetEvent, AssetModel
 
 router = Router(tags=["asset-events"])
+assets_router = Router(tags=["assets"])
 
 ERRORS = {401: ErrorOut, 403: ErrorOut}
 
@@ -69,3 +71,17 @@ def by_alias(request: HttpRequest, query: Query[ByAliasQuery]):
     """The events emitted through the alias with this name, oldest first."""
     caller_of(request)
     return _answer(AssetEvent.objects.filter(source_aliases__name=query.name), query)
+
+
+class ByNameQuery(Schema):
+    name: str = Field(max_length=1500)
+
+
+@assets_router.get("/by-name", response={200: AssetOut, 404: ErrorOut, **ERRORS})
+def asset_by_name(request: HttpRequest, query: Query[ByNameQuery]):
+    """The asset with this name (the oldest, should several URIs share it)."""
+    caller_of(request)
+    found = AssetModel.objects.filter(name=query.name).order_by("pk").first()
+    if found is None:
+        raise ApiError(404, {"reason": "not_found", "message": f"No asset named {query.name!r}"})
+    return found

@@ -1,7 +1,12 @@
 """``@asset``: a function that produces an asset becomes a DAG with one task (Airflow 3's
 ``airflow.sdk.asset``): the DAG and the asset are named after the function, the task's
 outlet is the asset, and the DAG runs on ``schedule``. ``@asset.multi(outlets=[...])`` is the
-same with several outlets: one function, one task, an event for each outlet."""
+same with several outlets: one function, one task, an event for each outlet.
+
+As in Airflow, the function's parameters other than ``self`` and ``context`` (without a
+default) name its inlet assets: the task gets ``inlets=[Asset.ref(name=parameter)]`` and, when
+it runs, each such parameter receives the asset of that name, read through the Execution API.
+"""
 
 from __future__ import annotations
 
@@ -75,21 +80,48 @@ class MultiAssetDefinition(BaseAsset):
 
 
 def _check_function(function: Callable[..., Any], decorator: str) -> None:
+    """Airflow's checks of an asset function (``_validate_asset_function_arguments``)."""
     if function.__name__ != function.__qualname__:
         raise DagDefinitionError(
             f"{decorator} {function.__qualname__!r}: nested functions are not supported"
         )
-    unknown = [
+    for name, parameter in inspect.signature(function).parameters.items():
+        where = f"{decorator} {function.__name__!r}"
+        if parameter.kind == inspect.Parameter.VAR_POSITIONAL:
+            raise DagDefinitionError(f"{where}: wildcard '*{name}' is not supported in @asset")
+        if parameter.kind == inspect.Parameter.VAR_KEYWORD:
+            raise DagDefinitionError(f"{where}: wildcard '**{name}' is not supported in @asset")
+        if (
+            parameter.kind == inspect.Parameter.POSITIONAL_ONLY
+            and parameter.default is inspect.Parameter.empty
+        ):
+            raise DagDefinitionError(
+                f"{where}: positional-only argument '{name}' without a default is not "
+                "supported in @asset"
+            )
+
+
+def _inlet_names(function: Callable[..., Any]) -> list[str]:
+    """The parameters that name inlet assets: all but self/context and those with defaults."""
+    return [
         name
         for name, parameter in inspect.signature(function).parameters.items()
         if name not in _KNOWN_PARAMETERS and parameter.default is inspect.Parameter.empty
     ]
-    if unknown:
-        raise DagDefinitionError(
-            f"{decorator} {function.__name__!r}: parameters {unknown} are not supported (the "
-            "function may take `self` and `context`; inlet assets by parameter name are not "
-            "supported yet: use inlet_events from the context)"
-        )
+
+
+def _fetch_asset(name: str) -> Asset:
+    """The asset named `name`, from the process running the task (the task runner asks the
+    Execution API)."""
+    from .. import runtime
+    from ..exceptions import AirflowException
+
+    seam = runtime.current(f"the @asset inlet {name!r}")
+    fetch = getattr(seam, "get_asset_by_name", None)
+    if fetch is None:
+        raise AirflowException(f"the @asset inlet {name!r} can only be read inside a task")
+    found = fetch(name)
+    return Asset(name=found["name"], uri=found["uri"], group=found["group"], extra=found["extra"])
 
 
 class asset:
@@ -173,12 +205,18 @@ def _create_dag(
         custom_operator_name = "@asset"
 
         def execute(self, context: Mapping[str, Any]) -> Any:
-            # The function takes the asset (`self`) and the context by name, nothing else.
-            kwargs = {
-                name: definition if name == "self" else context
-                for name in inspect.signature(function).parameters
-                if name in _KNOWN_PARAMETERS
-            }
+            # Airflow's _AssetMainOperator.determine_kwargs: a default stays, `self` is the
+            # asset, `context` the context, any other name the inlet asset of that name.
+            kwargs: dict[str, Any] = {}
+            for name, parameter in inspect.signature(function).parameters.items():
+                if parameter.default is not inspect.Parameter.empty:
+                    kwargs[name] = parameter.default
+                elif name == "self":
+                    kwargs[name] = definition
+                elif name == "context":
+                    kwargs[name] = context
+                else:
+                    kwargs[name] = _fetch_asset(name)
             result = function(**kwargs)
             if inspect.isgenerator(result):
                 result = drain_metadata(result, context["outlet_events"], self.log)
@@ -191,5 +229,10 @@ def _create_dag(
         fileloc=inspect.getfile(function) or sys._getframe(2).f_code.co_filename,
         **dag_kwargs,
     ) as dag:
-        _AssetMainOperator(task_id=function.__name__, python_callable=function, outlets=outlets)
+        _AssetMainOperator(
+            task_id=function.__name__,
+            python_callable=function,
+            outlets=outlets,
+            inlets=[Asset.ref(name=name) for name in _inlet_names(function)],
+        )
     return dag

@@ -104,3 +104,17 @@ def test_inlet_events_are_narrowed_by_time_order_and_limit_as_airflow(producing)
     assert ids(before="2024-03-02T00:00:00Z") == [made[0].pk, made[1].pk]
     assert ids(ascending="false", limit=2) == [made[2].pk, made[1].pk]
     assert producing.call("get", "asset-events/by-asset", name="orders", limit=0).status_code == 422
+
+
+def test_an_asset_is_read_by_name_or_is_404_naming_it(producing):
+    found = producing.call("get", "assets/by-name", name="orders")
+    assert found.status_code == 200
+    assert found.json() == {
+        "name": "orders",
+        "uri": "s3://bucket/orders",
+        "group": "asset",
+        "extra": {},
+    }
+    missing = producing.call("get", "assets/by-name", name="nowhere")
+    assert missing.status_code == 404
+    assert missing.json()["detail"]["message"] == "No asset named 'nowhere'"
