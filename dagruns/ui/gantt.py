@@ -103,7 +103,7 @@ def critical_path(
 _SLACK = timedelta(seconds=1)  # clocks of workers and API server differ a little
 
 
-def _fold_mapped(rows) -> list[tuple]:
+def fold_mapped(rows) -> list[tuple]:
     """One row per task: a mapped task's instances become one bar from the first instance's
     queue/start to the last one's end (open while any is unfinished), coloured by the grid's
     aggregate state, as Airflow's gantt draws a mapped task. Each row comes back as
@@ -139,7 +139,7 @@ def _fold_mapped(rows) -> list[tuple]:
 def build_gantt(run: DagRun) -> dict:
     """3 queries (task instances, history, and the version's structure on a cache miss)."""
     structure = structure_for(run.dag_version_id, str(run.dag_version_id))
-    live = _fold_mapped(
+    live = fold_mapped(
         TaskInstance.objects.filter(dag_run=run).values_list(
             "task_id",
             "map_index",

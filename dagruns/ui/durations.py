@@ -1,0 +1,164 @@
+"""The Durations tab's data: the DAG's last runs and every task's instances in them, in two
+queries whatever the number of runs or tasks (plus the version's structure, cached), drawn as
+duration charts and summed up per task."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from statistics import mean
+from typing import Any
+
+from dagruns.models import DagModel, DagRun, TaskInstance
+from dagruns.ui import format as fmt
+from dagruns.ui.duration_chart import Chart, Span, build_chart, phases
+from dagruns.ui.gantt import fold_mapped
+from dagruns.ui.structure import structure_for
+from dagruns.ui.urls import dag_url, run_url, ti_url
+
+DEFAULT_RUNS = 25
+MAX_RUNS = 200
+TI_FIELDS = (
+    "run_id",
+    "task_id",
+    "map_index",
+    "state",
+    "try_number",
+    "queued_dttm",
+    "start_date",
+    "end_date",
+    "duration",
+    "cpu_time",
+    "peak_memory",
+)
+
+
+@dataclass(frozen=True)
+class TaskSummary:
+    """One task across the charted runs: how long its runs took (running time only)."""
+
+    task_id: str
+    label: str
+    runs: int
+    mean: str
+    longest: str
+    last: str
+    last_state: str
+    selected: bool
+
+
+@dataclass(frozen=True)
+class Durations:
+    run_chart: Chart
+    task_chart: Chart | None
+    tasks: list[TaskSummary]
+    task_id: str  # the task whose chart is shown ("" when none)
+    run_count: int
+
+
+def last_runs(dag: DagModel, limit: int) -> list[dict]:
+    """The newest `limit` runs, oldest first (left to right on the chart)."""
+    runs: list[dict[str, Any]] = [
+        dict(row)
+        for row in DagRun.objects.filter(dag=dag)
+        .order_by("-run_after", "-id")
+        .values(
+            "id",
+            "run_id",
+            "state",
+            "run_after",
+            "queued_at",
+            "start_date",
+            "end_date",
+        )[:limit]
+    ]
+    runs.reverse()
+    return runs
+
+
+def instances_by_run(runs: list[dict]) -> dict[str, dict[str, tuple]]:
+    """run_id → task_id → folded instance row (a mapped task's instances fold into one, as
+    the gantt shows them): (task_id, count, state, try, queued, start, end, …)."""
+    rows: dict[str, list[tuple]] = {}
+    found = TaskInstance.objects.filter(dag_run_id__in=[r["id"] for r in runs]).values_list(
+        *TI_FIELDS
+    )
+    for run_id, *rest in found:
+        rows.setdefault(run_id, []).append(tuple(rest))
+    return {
+        run_id: {row[0]: row for row in fold_mapped(instance_rows)}
+        for run_id, instance_rows in rows.items()
+    }
+
+
+def build_durations(dag: DagModel, limit: int, task_id: str, now: datetime) -> Durations:
+    """`task_id`: the task to chart ("" for the first task in the DAG's order). Raises
+    LookupError naming the task when the DAG's latest version has no such task."""
+    runs = last_runs(dag, limit)
+    base = dag_url(dag.dag_id)
+    run_spans = [
+        Span(
+            run_id=r["run_id"],
+            when=r["run_after"],
+            state=r["state"],
+            queued=r["queued_at"],
+            start=r["start_date"],
+            end=r["end_date"],
+            url=run_url(dag.dag_id, r["run_id"], base=base),
+        )
+        for r in runs
+    ]
+    # The tasks in the latest version's order; tasks only older runs had come after them.
+    latest = dag.latest_version()
+    structure = structure_for(
+        latest.pk if latest else None, latest.structure_hash if latest else ""
+    )
+    order = list(structure.order)
+    instances = instances_by_run(runs)
+    per_task: dict[str, list[Span]] = {t: [] for t in order}
+    for r in runs:
+        for tid, row in instances.get(r["run_id"], {}).items():
+            _tid, count, state, _try, queued, start, end = row[:7]
+            label = f"{tid} ({count} mapped)" if count else tid
+            per_task.setdefault(tid, []).append(
+                Span(
+                    run_id=r["run_id"],
+                    when=r["run_after"],
+                    state=state or "none",
+                    queued=queued,
+                    start=start,
+                    end=end,
+                    url=ti_url(dag.dag_id, r["run_id"], tid, base=base),
+                    label=f"{label} · {r['run_id']}",
+                )
+            )
+    if task_id and task_id not in per_task:
+        raise LookupError(f"task_id: DAG {dag.dag_id} has no task {task_id!r}")
+    chosen = task_id or (order[0] if order else "")
+    summaries = [
+        _summary(tid, structure.tasks.get(tid, {}).get("label") or tid, spans, tid == chosen, now)
+        for tid, spans in per_task.items()
+    ]
+    task_chart = build_chart(per_task.get(chosen, []), now) if chosen else None
+    return Durations(
+        run_chart=build_chart(run_spans, now),
+        task_chart=task_chart,
+        tasks=summaries,
+        task_id=chosen,
+        run_count=len(runs),
+    )
+
+
+def _summary(task_id: str, label: str, spans: list[Span], selected: bool, now) -> TaskSummary:
+    ran = [r for r in (phases(s, now)[1] for s in spans) if r is not None]
+    last = spans[-1] if spans else None
+    return TaskSummary(
+        task_id=task_id,
+        label=label,
+        runs=len(ran),
+        mean=fmt.duration(mean(ran)) if ran else "",
+        longest=fmt.duration(max(ran)) if ran else "",
+        last=fmt.duration(phases(last, now)[1]) if last else "",
+        last_state=last.state if last else "",
+        selected=selected,
+    )
