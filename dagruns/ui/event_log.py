@@ -102,9 +102,10 @@ def event_names(filters: EventFilters) -> list[str]:
     return list(events.values_list("event", flat=True).distinct().order_by("event"))
 
 
-def page_context(path: str, params, filters: EventFilters) -> dict:
+def page_context(path: str, params, filters: EventFilters, *, dag_page: bool = False) -> dict:
     """Everything the event table and its pager show: the page of events, the filters, the
-    event names for the select, and the newer/older links (keeping the filters)."""
+    event names for the select, and the newer/older links (keeping the filters; a DAG's page
+    has its DAG in its path)."""
     page: Page = Paginator(filtered(filters), PAGE_SIZE).get_page(params.get("page"))
     for event in page.object_list:
         # A display value for the template only (see views/runs.py's duration_text).
@@ -113,6 +114,8 @@ def page_context(path: str, params, filters: EventFilters) -> dict:
         )
     context: dict = {"page": page, "filters": filters, "event_names": event_names(filters)}
     query = filters.query()
+    if dag_page:
+        query.pop("dag_id", None)
     if page.has_previous():
         context["prev_url"] = with_query(path, **query, page=page.previous_page_number())
     if page.has_next():

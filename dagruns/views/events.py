@@ -15,7 +15,7 @@ def events(request, dag_id: str):
     status = 200
     try:
         filters = event_log.parse_filters(request.GET, dag_id=dag.dag_id)
-        context.update(event_log.page_context(request.path, request.GET, filters))
+        context.update(event_log.page_context(request.path, request.GET, filters, dag_page=True))
     except event_log.BadFilter as exc:
         context.update({"filters": event_log.EventFilters(dag_id=dag.dag_id), "error": str(exc)})
         status = 400
