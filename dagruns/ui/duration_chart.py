@@ -17,7 +17,7 @@ from dagruns.ui import format as fmt
 from dagruns.ui.grid_labels import duration_ticks, short_date, tip
 
 WIDTH = 1000
-HEIGHT = 260
+HEIGHT = 230
 LEFT = 78  # room for the duration labels
 RIGHT = 10
 TOP = 22  # room for the state glyphs
@@ -78,7 +78,8 @@ class Bar:
 
     @property
     def glyph_y(self) -> float:
-        return min(self.queued_y if self.queued_h else self.run_y, HEIGHT - BOTTOM) - 5
+        """Just above the bar's top (the running part sits on the queued part)."""
+        return (self.run_y if self.run_h else self.queued_y) - 5
 
     @property
     def date(self) -> str:
