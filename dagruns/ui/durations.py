@@ -12,25 +12,12 @@ from typing import Any
 from dagruns.models import DagModel, DagRun, TaskInstance
 from dagruns.ui import format as fmt
 from dagruns.ui.duration_chart import Chart, Span, build_chart, phases
-from dagruns.ui.gantt import fold_mapped
+from dagruns.ui.gantt import FOLDED_FIELDS, fold_mapped
 from dagruns.ui.structure import structure_for
 from dagruns.ui.urls import dag_url, run_url, ti_url
 
 DEFAULT_RUNS = 25
 MAX_RUNS = 200
-TI_FIELDS = (
-    "run_id",
-    "task_id",
-    "map_index",
-    "state",
-    "try_number",
-    "queued_dttm",
-    "start_date",
-    "end_date",
-    "duration",
-    "cpu_time",
-    "peak_memory",
-)
 
 
 @dataclass(frozen=True)
@@ -81,7 +68,7 @@ def instances_by_run(runs: list[dict]) -> dict[str, dict[str, tuple]]:
     the gantt shows them): (task_id, count, state, try, queued, start, end, …)."""
     rows: dict[str, list[tuple]] = {}
     found = TaskInstance.objects.filter(dag_run_id__in=[r["id"] for r in runs]).values_list(
-        *TI_FIELDS
+        "run_id", *FOLDED_FIELDS
     )
     for run_id, *rest in found:
         rows.setdefault(run_id, []).append(tuple(rest))

@@ -7,8 +7,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dagruns.domain.schedule_info import schedule_fields
@@ -16,6 +14,7 @@ from dagruns.models import DagModel
 from dagruns.sdk import DAG
 from dagruns.sdk.operators.empty import EmptyOperator
 from tests.builders import add_run, store, store_dag
+from tests.dagruns.views.query_count import queries_of
 
 pytestmark = pytest.mark.django_db
 
@@ -98,12 +97,7 @@ def test_the_calendar_does_not_grow_with_runs(viewer, django_assert_max_num_quer
     add_run(small, state="success", when=datetime(2024, 2, 1, tzinfo=UTC))
     for i in range(60):
         add_run(large, state="success", when=datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=i))
-
-    def count(dag_id: str) -> int:
-        with CaptureQueriesContext(connection) as ctx:
-            assert viewer.get(f"/dags/{dag_id}/calendar?year=2024").status_code == 200
-        return len(ctx.captured_queries)
-
-    assert count("few") == count("many")
+    few = queries_of(viewer, "/dags/few/calendar?year=2024")
+    assert queries_of(viewer, "/dags/many/calendar?year=2024") == few
     with django_assert_max_num_queries(CAP):
         viewer.get("/dags/many/calendar")

@@ -8,14 +8,13 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from dagruns.actions.audit import Actor, record
 from dagruns.actions.tries import RUNNER_ACTOR
 from dagruns.models import AuditEvent
 from dagruns.ui.event_log import PAGE_SIZE
 from tests.builders import add_run, store_dag
+from tests.dagruns.views.query_count import queries_of
 
 pytestmark = pytest.mark.django_db
 
@@ -118,12 +117,7 @@ def test_pages_keep_the_filters_and_do_not_grow_with_events(viewer, django_asser
     assert 'href="/dags/etl/events?owner=ops&amp;page=2"' in first
     second = viewer.get("/dags/etl/events?owner=ops&page=2").content.decode()
     assert len(_rows(second)) == 5
-
-    def count(path: str) -> int:
-        with CaptureQueriesContext(connection) as ctx:
-            assert viewer.get(path).status_code == 200
-        return len(ctx.captured_queries)
-
-    assert count("/dags/etl/events?owner=ops&page=2") == count("/dags/etl/events?runner=1")
+    few = queries_of(viewer, "/dags/etl/events?owner=ops&page=2")
+    assert queries_of(viewer, "/dags/etl/events?runner=1") == few
     with django_assert_max_num_queries(CAP):
         viewer.get("/dags/etl/events?runner=1")
