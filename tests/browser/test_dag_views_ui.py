@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from dagruns.actions.audit import Actor, record
 from dagruns.actions.tries import RUNNER_ACTOR
 from dagruns.domain.roles import Role
 from dagruns.models import DagRun, TaskInstance
+from dagruns.notify.events import publish
 from tests.browser.conftest import person
 from tests.builders import add_run, store_dag
 
@@ -27,6 +29,15 @@ def test_calendar_days_tell_their_runs_and_lead_to_them(pages, live_env):
     page.goto("/dags/cal_ui/")
     page.click("nav.tabs a[href='/dags/cal_ui/calendar']")
     page.wait_for_selector("#calendar .calendar")
+    # A run made now shows on today's square without a reload (the page's live socket).
+    page.wait_for_selector("#live[data-ws-state='open']", state="attached")
+    now = timezone.now()
+    add_run(dag, "live_run", state="running", when=now)
+    publish({"kind": "run", "dag_id": "cal_ui", "run_id": "live_run"})
+    page.wait_for_selector(
+        f"#calendar a.cal-day[data-date='{now.date().isoformat()}'][data-state='running']",
+        timeout=15_000,
+    )
     year = int(page.get_attribute("#calendar h2", "data-year"))
     page.click("#calendar [data-action='prev-year']")
     page.wait_for_selector(f"#calendar h2[data-year='{year - 1}']")
