@@ -11,25 +11,26 @@ next run. One query for the year's runs, one for the DAG's latest version when i
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 
-from dagruns.domain.schedule_info import ScheduleError, next_dagrun_fields
+from dagruns.domain.schedule_info import ScheduleError, next_dagrun_fields, timetable_for
 from dagruns.domain.timetables import DataInterval
-from dagruns.models import DagModel, DagRun
+from dagruns.models import DagModel, DagRun, DagVersion
 from dagruns.models.states import DagRunState
 from dagruns.ui.grid_labels import tip
 from dagruns.ui.urls import dag_url, with_query
 
 PLANNED = "planned"
 PLANNED_DAYS = 90
-# Airflow's calendar stops planning after 2000 runs (CalendarService.MAX_PLANNED_RUNS): an
-# every-minute schedule must not cost a page 130,000 timetable steps.
-MAX_PLANNED_RUNS = 2000
+# Airflow's calendar stops planning after 2000 runs (CalendarService.MAX_PLANNED_RUNS); a step
+# of our timetables costs a few milliseconds, so a page stops at 400 (a daily DAG's 90 days,
+# an hourly one's 16) and says until when it planned.
+MAX_PLANNED_RUNS = 400
 # The state a day shows when its runs differ: the one needing attention first.
 PRIORITY = (
     DagRunState.FAILED,
@@ -82,7 +83,8 @@ class Calendar:
     weeks: list[list[Day]]
     months: list[MonthLabel]
     totals: list[tuple[str, int]]  # (state, runs) over the year, planned included
-    planned_until: date | None  # the last day planning looked at (None: the DAG plans none)
+    planned_until: date | None  # the last day planned (None: the DAG plans nothing)
+    planned_capped: bool = False  # MAX_PLANNED_RUNS reached before PLANNED_DAYS
     planning_error: str = ""
     weekdays: tuple[str, ...] = WEEKDAYS
 
@@ -105,45 +107,91 @@ def run_counts(dag: DagModel, year: int) -> dict[date, Counter]:
     return counts
 
 
-def planned_runs(dag: DagModel, now: datetime, until: datetime) -> Counter:
-    """day → runs the timetable will make from `now` to `until`, walking from the DAG's
-    stored next run with the scheduler's `next_dagrun_fields`. Nothing for a paused DAG or one
-    without a time-based next run. ScheduleError when the timetable raises."""
-    planned: Counter = Counter()
-    if dag.is_paused or dag.next_dagrun_create_after is None:
-        return planned
+@dataclass(frozen=True)
+class Planned:
+    days: Counter  # date → planned runs
+    last: date | None  # the last day planned (before `until` when the cap was reached)
+    capped: bool
+
+
+_PLANNED_CACHE: OrderedDict[tuple, Planned] = OrderedDict()
+_PLANNED_CACHE_SIZE = 128
+
+
+def planned_runs(dag: DagModel, now: datetime, until: datetime) -> Planned:
+    """The runs the timetable will make from `now` to `until` (at most MAX_PLANNED_RUNS),
+    walking from the DAG's stored next run with the scheduler's `next_dagrun_fields`. Nothing
+    for a paused DAG or one without a time-based next run. ScheduleError when the timetable
+    raises.
+
+    A walk costs a few milliseconds a step, and a live page asks again at every run event:
+    the result is kept per (DAG, version, next run, last day), which is everything it depends
+    on while the next run is ahead — the scheduler moving the DAG's next run, or a new
+    version, is a new key."""
+    nothing = Planned(Counter(), None, capped=False)
     start, end = dag.next_dagrun_data_interval_start, dag.next_dagrun_data_interval_end
     run_after = dag.next_dagrun_create_after
-    version = dag.latest_version()
-    if version is None or start is None or end is None:
-        return planned
+    if dag.is_paused or run_after is None or start is None or end is None:
+        return nothing
+    version_id = (
+        DagVersion.objects.filter(dag=dag)
+        .order_by("-version_number")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if version_id is None:
+        return nothing
+    key = (dag.dag_id, version_id, run_after, start, end, until.date())
+    found = _PLANNED_CACHE.get(key)
+    if found is not None:
+        _PLANNED_CACHE.move_to_end(key)
+        return found
+    serialized = DagVersion.objects.values_list("serialized", flat=True).get(pk=version_id)
+    found = _walk(serialized, now, until, run_after, DataInterval(start, end))
+    if run_after >= now:  # a next run already due: what counts as planned moves with now
+        _PLANNED_CACHE[key] = found
+        while len(_PLANNED_CACHE) > _PLANNED_CACHE_SIZE:
+            _PLANNED_CACHE.popitem(last=False)
+    return found
+
+
+def _walk(
+    serialized: dict, now: datetime, until: datetime, run_after: datetime, interval: DataInterval
+) -> Planned:
+    planned: Counter = Counter()
+    timetable = timetable_for(serialized)
     for _step in range(MAX_PLANNED_RUNS):
         if run_after > until:
-            break
+            return Planned(planned, until.date(), capped=False)
         if run_after >= now:
             planned[run_after.astimezone(UTC).date()] += 1
-        fields = next_dagrun_fields(version.serialized, now, DataInterval(start, end))
+        fields = next_dagrun_fields(serialized, now, interval, timetable)
         following = fields["next_dagrun_create_after"]
-        if following is None or following <= run_after:
-            break  # the timetable ends (end_date) or does not move forward
-        start = fields["next_dagrun_data_interval_start"]
-        end = fields["next_dagrun_data_interval_end"]
-        run_after = following
-        if start is None or end is None:
-            break
-    return planned
+        start, end = (
+            fields["next_dagrun_data_interval_start"],
+            fields["next_dagrun_data_interval_end"],
+        )
+        if following is None or following <= run_after or start is None or end is None:
+            # The timetable ends (end_date) or does not move forward.
+            return Planned(planned, until.date(), capped=False)
+        run_after, interval = following, DataInterval(start, end)
+    return Planned(planned, max(planned) if planned else None, capped=True)
+
+
+def clear_cache() -> None:
+    _PLANNED_CACHE.clear()
 
 
 def build_calendar(dag: DagModel, year: int, now: datetime) -> Calendar:
     counts = run_counts(dag, year)
     until = datetime.combine(now.date() + timedelta(days=PLANNED_DAYS), time.max, UTC)
     error = ""
-    planned: Counter = Counter()
+    planned = Planned(Counter(), None, capped=False)
     try:
         planned = planned_runs(dag, now, until)
     except ScheduleError as exc:
         error = str(exc)
-    for day, n in planned.items():
+    for day, n in planned.days.items():
         if day.year == year:
             counts.setdefault(day, Counter())[PLANNED] += n
     runs_url = dag_url(dag.dag_id, "runs")
@@ -170,12 +218,12 @@ def build_calendar(dag: DagModel, year: int, now: datetime) -> Calendar:
             totals.update(found)
     ordered = [(str(s), totals[s]) for s in PRIORITY if totals.get(s)]
     ordered += [(s, n) for s, n in sorted(totals.items()) if s not in PRIORITY]
-    planning = not dag.is_paused and dag.next_dagrun_create_after is not None
     return Calendar(
         year=year,
         weeks=weeks,
         months=months,
         totals=ordered,
-        planned_until=until.date() if planning else None,
+        planned_until=planned.last,
+        planned_capped=planned.capped,
         planning_error=error,
     )

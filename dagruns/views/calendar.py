@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from dagruns.ui.calendar import PLANNED_DAYS, build_calendar
+from dagruns.ui.calendar import MAX_PLANNED_RUNS, build_calendar
 from dagruns.ui.query_params import BadParam, int_param
 from dagruns.views.access import get_dag, viewer_required
 from dagruns.views.common import dag_context, render_region
@@ -18,7 +18,7 @@ def calendar(request, dag_id: str):
     dag = get_dag(dag_id)
     now = timezone.now()
     context = dag_context(request, dag, "calendar")
-    context["planned_days"] = PLANNED_DAYS
+    context["max_planned"] = MAX_PLANNED_RUNS
     status = 200
     try:
         year = int_param(request.GET, "year", now.year, FIRST_YEAR, LAST_YEAR)

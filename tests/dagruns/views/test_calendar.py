@@ -13,6 +13,7 @@ from dagruns.domain.schedule_info import schedule_fields
 from dagruns.models import DagModel
 from dagruns.sdk import DAG
 from dagruns.sdk.operators.empty import EmptyOperator
+from dagruns.ui.calendar import MAX_PLANNED_RUNS, PLANNED_DAYS, planned_runs
 from tests.builders import add_run, store, store_dag
 from tests.dagruns.views.query_count import queries_of
 
@@ -21,13 +22,16 @@ pytestmark = pytest.mark.django_db
 CAP = 14  # session, user, role groups, the page's own handful (as test_query_counts.py)
 
 
-def _daily(dag_id: str, *, paused: bool = False) -> DagModel:
-    """A @daily DAG stored as the processor stores it, its next run set as it sets it."""
-    with DAG(dag_id, schedule="@daily", start_date=datetime(2024, 1, 1), catchup=False) as dag:
+def _daily(
+    dag_id: str, *, paused: bool = False, schedule: str = "@daily", ahead: timedelta = timedelta()
+) -> DagModel:
+    """A @daily DAG stored as the processor stores it, its next run set as it sets it
+    (`ahead`: as it would set it that much later, so the next run is not yet due)."""
+    with DAG(dag_id, schedule=schedule, start_date=datetime(2024, 1, 1), catchup=False) as dag:
         EmptyOperator(task_id="t")
     model = store(dag, paused=paused)
     version = model.latest_version()
-    fields = schedule_fields(version.serialized, timezone.now(), None)
+    fields = schedule_fields(version.serialized, timezone.now() + ahead, None)
     DagModel.objects.filter(pk=model.pk).update(**fields)
     model.refresh_from_db()
     return model
@@ -76,6 +80,19 @@ def test_the_timetable_plans_the_next_days_and_a_paused_dag_plans_none(viewer):
     body = viewer.get(f"/dags/asleep/calendar?year={tomorrow.year}").content.decode()
     assert 'data-state="planned"' not in body
     assert "A paused DAG plans no runs." in body
+
+
+def test_a_frequent_schedule_plans_a_bounded_number_of_runs_and_says_until_when(viewer):
+    dag = _daily("minutely", schedule="* * * * *", ahead=timedelta(minutes=5))
+    now = timezone.now()
+    assert dag.next_dagrun_create_after > now
+    planned = planned_runs(dag, now, now + timedelta(days=PLANNED_DAYS))
+    assert planned.capped and sum(planned.days.values()) == MAX_PLANNED_RUNS
+    assert planned.last == max(planned.days)
+    # Kept for the next view while the DAG's next run has not moved.
+    assert planned_runs(dag, now, now + timedelta(days=PLANNED_DAYS)) is planned
+    body = viewer.get("/dags/minutely/calendar").content.decode()
+    assert f"Planned: the timetable's next {MAX_PLANNED_RUNS} runs, until" in body
 
 
 @pytest.mark.parametrize(
