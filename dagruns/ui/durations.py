@@ -11,13 +11,13 @@ from typing import Any
 
 from dagruns.models import DagModel, DagRun, TaskInstance
 from dagruns.ui import format as fmt
-from dagruns.ui.duration_chart import Chart, Span, build_chart, phases
+from dagruns.ui.duration_chart import Chart, Span, build_chart
 from dagruns.ui.gantt import FOLDED_FIELDS, fold_mapped
 from dagruns.ui.structure import structure_for
 from dagruns.ui.urls import dag_url, run_url, ti_url
 
 DEFAULT_RUNS = 25
-MAX_RUNS = 200
+MAX_RUNS = 100
 
 
 @dataclass(frozen=True)
@@ -102,31 +102,36 @@ def build_durations(dag: DagModel, limit: int, task_id: str, now: datetime) -> D
     )
     order = list(structure.order)
     instances = instances_by_run(runs)
-    per_task: dict[str, list[Span]] = {t: [] for t in order}
+    # task → (run, folded row) per run it has an instance in (a row as fold_mapped returns
+    # it: task_id, mapped count, state, try, queued, start, end, …); only the charted task's rows
+    # become spans with links (a 500-task DAG has 12,500 rows over 25 runs).
+    per_task: dict[str, list[tuple[dict[str, Any], tuple]]] = {t: [] for t in order}
     for r in runs:
         for tid, row in instances.get(r["run_id"], {}).items():
-            _tid, count, state, _try, queued, start, end = row[:7]
-            label = f"{tid} ({count} mapped)" if count else tid
-            per_task.setdefault(tid, []).append(
-                Span(
-                    run_id=r["run_id"],
-                    when=r["run_after"],
-                    state=state or "none",
-                    queued=queued,
-                    start=start,
-                    end=end,
-                    url=ti_url(dag.dag_id, r["run_id"], tid, base=base),
-                    label=f"{label} · {r['run_id']}",
-                )
-            )
+            per_task.setdefault(tid, []).append((r, row))
     if task_id and task_id not in per_task:
         raise LookupError(f"task_id: DAG {dag.dag_id} has no task {task_id!r}")
     chosen = task_id or (order[0] if order else "")
     summaries = [
-        _summary(tid, structure.tasks.get(tid, {}).get("label") or tid, spans, tid == chosen, now)
-        for tid, spans in per_task.items()
+        _summary(tid, structure.tasks.get(tid, {}).get("label") or tid, rows, tid == chosen, now)
+        for tid, rows in per_task.items()
     ]
-    task_chart = build_chart(per_task.get(chosen, []), now) if chosen else None
+    task_spans = [
+        Span(
+            run_id=r["run_id"],
+            when=r["run_after"],
+            state=row[2] or "none",
+            queued=row[4],
+            start=row[5],
+            end=row[6],
+            url=ti_url(dag.dag_id, r["run_id"], chosen, base=base),
+            label=f"{chosen} ({row[1]} mapped) · {r['run_id']}"
+            if row[1]
+            else f"{chosen} · {r['run_id']}",
+        )
+        for r, row in per_task.get(chosen, [])
+    ]
+    task_chart = build_chart(task_spans, now) if chosen else None
     return Durations(
         run_chart=build_chart(run_spans, now),
         task_chart=task_chart,
@@ -136,16 +141,20 @@ def build_durations(dag: DagModel, limit: int, task_id: str, now: datetime) -> D
     )
 
 
-def _summary(task_id: str, label: str, spans: list[Span], selected: bool, now) -> TaskSummary:
-    ran = [r for r in (phases(s, now)[1] for s in spans) if r is not None]
-    last = spans[-1] if spans else None
+def _summary(
+    task_id: str, label: str, rows: list[tuple[dict[str, Any], tuple]], selected: bool, now
+) -> TaskSummary:
+    """`rows`: (run, folded instance row) oldest first; running time is start to end (to
+    now while it runs)."""
+    times = [fmt.between(row[5], row[6] or (now if row[5] else None)) for _run, row in rows]
+    ran = [t for t in times if t is not None]
     return TaskSummary(
         task_id=task_id,
         label=label,
         runs=len(ran),
         mean=fmt.duration(mean(ran)) if ran else "",
         longest=fmt.duration(max(ran)) if ran else "",
-        last=fmt.duration(phases(last, now)[1]) if last else "",
-        last_state=last.state if last else "",
+        last=fmt.duration(times[-1]) if times else "",
+        last_state=(rows[-1][1][2] or "none") if rows else "",
         selected=selected,
     )

@@ -10,7 +10,7 @@ from dagruns.ui.query_params import BadParam, int_param
 from dagruns.views.access import get_dag, viewer_required
 from dagruns.views.common import dag_context, render_region
 
-RUN_CHOICES = (14, 25, 50, 100, 200)
+RUN_CHOICES = (14, 25, 50, 100)
 
 
 @viewer_required

@@ -80,7 +80,7 @@ def test_a_tasks_durations_across_runs_and_every_tasks_summary(viewer):
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("runs=0", "runs: 0 is out of range (1 to 200)"),
+        ("runs=0", "runs: 0 is out of range (1 to 100)"),
         ("runs=x", "runs: &#x27;x&#x27; is not a whole number"),
         ("task_id=nope", "task_id: DAG dur has no task &#x27;nope&#x27;"),
     ],
@@ -100,4 +100,4 @@ def test_the_durations_tab_does_not_grow_with_tasks_or_runs(viewer, django_asser
         add_run(large, state="success", states={f"t{i}": "success" for i in range(60)})
     assert queries_of(viewer, "/dags/few/durations") == queries_of(viewer, "/dags/many/durations")
     with django_assert_max_num_queries(CAP):
-        viewer.get("/dags/many/durations?runs=200")
+        viewer.get("/dags/many/durations?runs=100")
