@@ -63,9 +63,13 @@ def _day(name: str, text: str) -> date | None:
 
 def parse_filters(params, **fixed: str) -> EventFilters:
     """The filters of a request's query (`params`: request.GET); `fixed` ones (the DAG of a
-    DAG's Events tab) win over the query. BadFilter names the first bad value."""
+    DAG's Events tab) may be repeated in the query but not contradicted. BadFilter names the
+    first bad value."""
     values = {name: (params.get(name) or "").strip() for name in TEXT_FIELDS}
-    values.update(fixed)
+    for name, value in fixed.items():
+        if values[name] and values[name] != value:
+            raise BadFilter(f"{name}: this page shows {value}'s events, not {values[name]}'s")
+        values[name] = value
     after, before = (params.get("after") or "").strip(), (params.get("before") or "").strip()
     first, last = _day("after", after), _day("before", before)
     if first and last and first > last:

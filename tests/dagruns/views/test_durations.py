@@ -101,3 +101,25 @@ def test_the_durations_tab_does_not_grow_with_tasks_or_runs(viewer, django_asser
     assert queries_of(viewer, "/dags/few/durations") == queries_of(viewer, "/dags/many/durations")
     with django_assert_max_num_queries(CAP):
         viewer.get("/dags/many/durations?runs=100")
+
+
+def test_a_mapped_tasks_instances_are_one_span_per_run(viewer):
+    dag = store_dag("dur")
+    run = add_run(dag, "r1", state="success", when=T)
+    TaskInstance.objects.filter(dag_run=run, task_id="load").delete()
+    for index, seconds in enumerate((30, 90)):
+        TaskInstance.objects.create(
+            dag_run=run,
+            dag_version=run.dag_version,
+            dag_id="dur",
+            run_id="r1",
+            task_id="load",
+            map_index=index,
+            state="success",
+            try_number=1,
+            start_date=T,
+            end_date=T + timedelta(seconds=seconds),
+        )
+    body = viewer.get("/dags/dur/durations?task_id=load").content.decode()
+    assert [(s, r) for s, _u, r in _bars(body, "task")] == [("success", "r1")]
+    assert "load (2 mapped) · r1" in body and "Running: 1 min 30 s" in body
