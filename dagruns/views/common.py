@@ -22,6 +22,9 @@ TABS = (
     ("tasks", "Tasks"),
     ("details", "Details"),
     ("runs", "Runs"),
+    ("calendar", "Calendar"),
+    ("durations", "Durations"),
+    ("events", "Events"),
     ("backfills", "Backfills"),
 )
 
