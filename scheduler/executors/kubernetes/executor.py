@@ -39,16 +39,21 @@ from dagruns.actions.requeue import requeue_try
 from dagruns.domain.logs import append_lines, log_path
 from dagruns.models import Job, TaskInstance, TaskInstanceState
 from scheduler.executors.base import BaseExecutor, ExecutorEvent
-from scheduler.executors.kubernetes.client import api_error, core_api
+from scheduler.executors.kubernetes.client import core_api
 from scheduler.executors.kubernetes.gc import (
     ACTIVE,
     FAILED_STATES,
     collect_garbage,
-    delete_pod,
-    pod_try,
     should_delete,
 )
-from scheduler.executors.kubernetes.labels import OUR_PODS, WORKER_LABEL
+from scheduler.executors.kubernetes.labels import CELERY_WORKER_LABEL, OUR_PODS, WORKER_LABEL
+from scheduler.executors.kubernetes.pod_api import (
+    MERGE_PATCH,
+    api_error,
+    create_try_pod,
+    delete_pod,
+    is_refusal,
+)
 from scheduler.executors.kubernetes.pod_building import (
     BASE_CONTAINER,
     PodSettings,
@@ -61,6 +66,7 @@ from scheduler.executors.kubernetes.pod_status import (
     labels_of,
     name_of,
     pod_end,
+    pod_try,
     start_problem,
 )
 from scheduler.executors.kubernetes.watcher import PodWatcher
@@ -76,11 +82,6 @@ PENDING_CHECK_EVERY = 1.0
 ADOPT_RETRY = 5.0
 CREATE_RETRY_MIN = 0.5
 CREATE_RETRY_MAX = 15.0
-# API answers that refuse the pod itself (malformed, forbidden, no such namespace): creating it
-# again would be refused again, so the try fails with the answer. Others are retried.
-REFUSALS = frozenset({400, 401, 403, 404, 409, 422})
-# The client's default for a dict body is a JSON patch (a list of operations).
-MERGE_PATCH = "application/merge-patch+json"
 
 
 @dataclass
@@ -163,18 +164,10 @@ class KubernetesExecutor(BaseExecutor):
         except PodSpecError as exc:
             self._fail_at_launch(workload, f"The try's pod could not be built: {exc}")
             return
-        secret_name = name_of(built.secret)
         try:
-            self.api.create_namespaced_secret(self.namespace, built.secret)
-            try:
-                pod = self.api.create_namespaced_pod(self.namespace, built.pod)
-            except Exception:
-                self._delete_secret(secret_name)
-                raise
-            self._own_secret(secret_name, pod)
+            pod = create_try_pod(self.api, self.namespace, built)
         except Exception as exc:  # ApiException, or urllib3's connection errors
-            status = getattr(exc, "status", None)
-            if status in REFUSALS:
+            if is_refusal(exc):
                 self._fail_at_launch(
                     workload, f"The Kubernetes API refused the try's pod: {api_error(exc)}"
                 )
@@ -378,30 +371,6 @@ class KubernetesExecutor(BaseExecutor):
             ExecutorEvent(workload.ti_id, workload.try_number, EXIT_NOT_REPORTED, reason=reason)
         )
 
-    def _own_secret(self, secret_name: str, pod: k8s.V1Pod) -> None:
-        owner = k8s.V1OwnerReference(
-            api_version="v1",
-            kind="Pod",
-            name=name_of(pod),
-            uid=str(pod.metadata.uid if pod.metadata is not None else ""),
-        )
-        self.api.patch_namespaced_secret(
-            secret_name,
-            self.namespace,
-            {
-                "metadata": {
-                    "ownerReferences": [self.api.api_client.sanitize_for_serialization(owner)]
-                }
-            },
-            _content_type=MERGE_PATCH,
-        )
-
-    def _delete_secret(self, secret_name: str) -> None:
-        try:
-            self.api.delete_namespaced_secret(secret_name, self.namespace)
-        except Exception as exc:
-            log.warning("could not delete secret %s: %s", secret_name, api_error(exc))
-
     def _delete_quietly(self, pod: k8s.V1Pod | str) -> bool:
         """Delete a pod, saying so in the scheduler's log when that fails; True if deleted."""
         if isinstance(pod, str):
@@ -431,6 +400,11 @@ class KubernetesExecutor(BaseExecutor):
             launcher = labels_of(pod).get(WORKER_LABEL)
             if key is None or (launcher and launcher.isdigit() and int(launcher) in live):
                 continue  # not ours to judge, or a live peer's
+            if CELERY_WORKER_LABEL in labels_of(pod):
+                # A Celery worker's pod (scheduler/worker/pods.py): its runner reports on its
+                # own, a redelivered message watches it again, and gc.py deletes it once its
+                # try is over; a scheduler that watched it too would report its end twice.
+                continue
             row = (
                 TaskInstance.objects.filter(pk=key[0])
                 .values("state", "try_number", "queued_by_job_id", "dag_id", "run_id")

@@ -5,9 +5,12 @@ Pure functions of a V1Pod, so the watcher's decisions are testable without a clu
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from kubernetes.client import models as k8s
+
+from scheduler.executors.kubernetes.labels import TI_ID_ANNOTATION
 
 # Waiting reasons of a container that will not start without someone fixing something.
 START_FAILURES = frozenset(
@@ -71,6 +74,15 @@ def start_problem(pod: k8s.V1Pod) -> str | None:
         if condition.type == "PodScheduled" and condition.status == "False":
             return _reason(condition.reason or "Unschedulable", condition.message)
     return None
+
+
+def pod_try(pod: k8s.V1Pod) -> tuple[str, int] | None:
+    """(ti_id, try_number) of one of our pods; None when its metadata was tampered with."""
+    ti_id = annotations_of(pod).get(TI_ID_ANNOTATION)
+    try:
+        return str(uuid.UUID(ti_id)), int(labels_of(pod)["try_number"])
+    except (TypeError, ValueError, KeyError):
+        return None
 
 
 def _base_terminated(pod: k8s.V1Pod) -> k8s.V1ContainerStateTerminated | None:
