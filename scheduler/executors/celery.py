@@ -18,6 +18,10 @@ executor. Airflow's CeleryExecutor, with these choices:
   timeouts, then a growing pause before the next attempt). Every 2 s it also drops in-flight
   entries whose try is no longer queued or running in the database: a result lost with Redis
   (restarted, nothing on disk) must not hold a slot of ORCH_PARALLELISM for ever.
+  A try a worker ran in a Kubernetes pod (scheduler/worker/pods.py) ends with a RunTryResult
+  instead of a bare exit code: its reason (the pod never started, was OOMKilled or deleted) and
+  details (what the container printed) reach the try's log through the event, as the
+  Kubernetes executor's do.
 * `open_slots` = ORCH_PARALLELISM minus the tries in flight (sent, not yet ended), and 0 while
   the broker is unreachable: tries then stay `scheduled` instead of taking tokens into a queue
   that cannot take them.

@@ -10,8 +10,6 @@ SIGKILLed while its pod runs, an image that does not exist.
 
 from __future__ import annotations
 
-import os
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -26,24 +24,12 @@ from scheduler.scheduling.queueing import workload_for
 from tests.brokers import redis_server  # noqa: F401
 from tests.celery_workers import Worker, running_workers, worker_env
 from tests.e2e.conftest import Engine, configure_engine
+from tests.e2e.test_kubernetes_e2e import NAMESPACE, TEMPLATE
 from tests.kube.fixtures import kube_api, kube_cluster  # noqa: F401
 from tests.kube.standin import KubeStandIn
 from tests.polling import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-NAMESPACE = "default"
-# As in test_kubernetes_e2e.py: the stand-in's kubelet runs `command` + `args`, and `env` puts
-# this virtualenv's python first on PATH for the runner (a real image's entrypoint).
-TEMPLATE = f"""
-apiVersion: v1
-kind: Pod
-spec:
-  containers:
-    - name: base
-      image: orchestrator:test
-      command: ["env", "PATH={Path(sys.executable).parent}:{os.environ.get("PATH", "")}"]
-"""
 
 WAITING_TASK = """
 def wait_for_go(ti=None):
