@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import logging
 import select
-import signal
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -54,6 +53,7 @@ from orchestrator_site.config import OrchSettings, load_settings
 from scheduler.executors.kubernetes.labels import CELERY_WORKER_LABEL, safe_label_value
 from scheduler.executors.kubernetes.labels import try_selector as _try_selector
 from scheduler.executors.kubernetes.pod_api import (
+    TERMINATE_GRACE_SECONDS,
     KubeConfigError,
     api_error,
     create_try_pod,
@@ -61,9 +61,10 @@ from scheduler.executors.kubernetes.pod_api import (
     deletion_wanted,
     is_refusal,
     load_core_api,
+    pod_output,
+    terminate_pod,
 )
 from scheduler.executors.kubernetes.pod_building import (
-    BASE_CONTAINER,
     EXECUTOR_CONFIG_KEYS,
     PodSettings,
     PodSpecError,
@@ -73,6 +74,7 @@ from scheduler.executors.kubernetes.pod_status import (
     PodEnd,
     name_of,
     pod_end,
+    pod_gone,
     pod_try,
     start_problem,
 )
@@ -87,9 +89,6 @@ log = logging.getLogger("orchestrator.worker")
 CHECK_EVERY = 1.0
 CREATE_RETRY_MIN = 0.5
 CREATE_RETRY_MAX = 15.0
-# Seconds between SIGTERM and SIGKILL when a terminate request deletes the pod (the executor's).
-TERMINATE_GRACE_SECONDS = 30
-POD_LOG_TAIL_LINES = 500
 
 # Set by `manage.py celery worker --pods` before the worker starts (the pool is threads).
 _every_try = False
@@ -117,7 +116,12 @@ def run_try_in_pod(workload: Workload, worker_name: str) -> RunTryResult:
         watch_api = load_core_api(orch.kubernetes_config_file)  # the watcher's own connections
     except KubeConfigError as exc:
         return _failed(f"This Celery worker cannot reach Kubernetes: {exc}")
-    return _TryPod(workload, worker_name, orch, api, watch_api).run()
+    try:
+        return _TryPod(workload, worker_name, orch, api, watch_api).run()
+    finally:
+        # Each try has its own clients: their connections go with it, not with the garbage
+        # collector (the watcher's ends with its thread).
+        api.api_client.rest_client.pool_manager.clear()
 
 
 def _failed(reason: str) -> RunTryResult:
@@ -260,65 +264,34 @@ class _TryPod:
 
     def _on_pod(self, kind: str, pod: k8s.V1Pod) -> RunTryResult | None:
         """As KubernetesExecutor._on_pod, for the one pod this thread watches."""
+        gone = pod_gone(kind, pod, self.terminated, "this worker")
+        if gone is not None:
+            return RunTryResult(returncode=gone.returncode, reason=gone.reason)
         end = pod_end(pod)
-        being_deleted = pod.metadata is not None and pod.metadata.deletion_timestamp is not None
-        deleted = kind == "DELETED" or (being_deleted and end is not None)
-        if deleted and not self.terminated and (end is None or end.returncode != 0):
-            how = f" (its container exited with code {end.returncode})" if end else ""
-            return RunTryResult(
-                returncode=end.returncode if end else -signal.SIGKILL,
-                reason=f"The pod {self.name} was deleted (not by this worker) before its try "
-                f"ended{how}.",
-            )
         if end is not None:
             return self._ended(end)
-        if kind == "DELETED":  # deleted by a terminate request: the try has moved on
-            return RunTryResult(returncode=-signal.SIGTERM)
         if pod.status is not None and pod.status.phase == "Running":
             self.started = True
         self.problem = start_problem(pod) or self.problem
         return None
 
     def _ended(self, end: PodEnd) -> RunTryResult:
-        details = self._pod_output() if end.returncode != 0 else []
+        details = pod_output(self.api, self.name, self.namespace) if end.returncode != 0 else []
         # Exit 2: the runner stopped its task because the try was cleared or marked from
         # outside; the pod did not fail (as the executor judges it).
         self._delete(failed=end.returncode not in (0, EXIT_TRY_GONE))
         return RunTryResult(returncode=end.returncode, reason=end.reason, details=details)
 
-    def _pod_output(self) -> list[str]:
-        """What the container printed (the runner could not ship it), for the try's log."""
-        try:
-            text = self.api.read_namespaced_pod_log(
-                self.name, self.namespace, container=BASE_CONTAINER, tail_lines=POD_LOG_TAIL_LINES
-            )
-        except Exception as exc:
-            return [f"WARNING - Could not read pod {self.name}'s log: {api_error(exc)}"]
-        lines = str(text or "").splitlines()
-        if not lines:
-            return []
-        return [
-            f"INFO - What pod {self.name}'s container printed (last {POD_LOG_TAIL_LINES} "
-            "lines at most):",
-            *lines,
-        ]
-
     def _terminate(self) -> None:
-        try:
-            self.api.delete_namespaced_pod(
-                self.name, self.namespace, grace_period_seconds=TERMINATE_GRACE_SECONDS
+        # Not done (the API failed): asked again on the next check (the request file stays).
+        if terminate_pod(self.api, self.name, self.namespace):
+            self.terminated = True
+            log.warning(
+                "%s: terminated: pod %s deleted (grace period %d s)",
+                self.workload.label(),
+                self.name,
+                TERMINATE_GRACE_SECONDS,
             )
-        except Exception as exc:
-            if getattr(exc, "status", None) != 404:
-                log.warning("could not delete pod %s: %s", self.name, api_error(exc))
-                return  # asked again on the next check (the request file stays)
-        self.terminated = True
-        log.warning(
-            "%s: terminated: pod %s deleted (grace period %d s)",
-            self.workload.label(),
-            self.name,
-            TERMINATE_GRACE_SECONDS,
-        )
 
     def _delete(self, failed: bool, force: bool = False) -> None:
         orch = self.orch

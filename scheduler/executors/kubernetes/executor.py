@@ -25,7 +25,6 @@ KubernetesExecutor).
 from __future__ import annotations
 
 import logging
-import signal
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -49,13 +48,15 @@ from scheduler.executors.kubernetes.gc import (
 from scheduler.executors.kubernetes.labels import CELERY_WORKER_LABEL, OUR_PODS, WORKER_LABEL
 from scheduler.executors.kubernetes.pod_api import (
     MERGE_PATCH,
+    TERMINATE_GRACE_SECONDS,
     api_error,
     create_try_pod,
     delete_pod,
     is_refusal,
+    pod_output,
+    terminate_pod,
 )
 from scheduler.executors.kubernetes.pod_building import (
-    BASE_CONTAINER,
     PodSettings,
     PodSpecError,
     build_try_pod,
@@ -66,6 +67,7 @@ from scheduler.executors.kubernetes.pod_status import (
     labels_of,
     name_of,
     pod_end,
+    pod_gone,
     pod_try,
     start_problem,
 )
@@ -75,9 +77,6 @@ from scheduler.runner.workload import Workload
 
 log = logging.getLogger(__name__)
 
-# Seconds between SIGTERM and SIGKILL when a try's pod is deleted (Kubernetes' own default).
-TERMINATE_GRACE_SECONDS = 30
-POD_LOG_TAIL_LINES = 500
 PENDING_CHECK_EVERY = 1.0
 ADOPT_RETRY = 5.0
 CREATE_RETRY_MIN = 0.5
@@ -228,15 +227,8 @@ class KubernetesExecutor(BaseExecutor):
         entry = next((e for e in self._tries.values() if e.ti_id == ti_id), None)
         if entry is None or entry.terminated:
             return False
-        try:
-            self.api.delete_namespaced_pod(
-                entry.pod_name, self.namespace, grace_period_seconds=TERMINATE_GRACE_SECONDS
-            )
-        except Exception as exc:
-            if getattr(exc, "status", None) != 404:
-                # Not marked terminated: the scheduler's next tick asks again.
-                log.warning("could not delete pod %s: %s", entry.pod_name, api_error(exc))
-                return False
+        if not terminate_pod(self.api, entry.pod_name, self.namespace):
+            return False  # not marked terminated: the scheduler's next tick asks again
         entry.terminated = True
         append_lines(
             entry.log_file(),
@@ -270,27 +262,13 @@ class KubernetesExecutor(BaseExecutor):
     # -- pods ----------------------------------------------------------------------------
 
     def _on_pod(self, kind: str, pod: k8s.V1Pod, entry: PodTry) -> ExecutorEvent | None:
-        end = pod_end(pod)
-        # A pod being deleted carries a deletionTimestamp from the moment it was asked: its
-        # container's end (SIGTERM, SIGKILL) may be seen before the pod leaves. Until the
-        # container ended the try's runner may still run: its end is awaited.
-        being_deleted = pod.metadata is not None and pod.metadata.deletion_timestamp is not None
-        deleted = kind == "DELETED" or (being_deleted and end is not None)
-        if deleted and not entry.terminated and (end is None or end.returncode != 0):
+        gone = pod_gone(kind, pod, entry.terminated, "this scheduler")
+        if gone is not None:
             del self._tries[entry.pod_name]
-            how = f" (its container exited with code {end.returncode})" if end else ""
-            return ExecutorEvent(
-                entry.ti_id,
-                entry.try_number,
-                end.returncode if end else -signal.SIGKILL,
-                reason=f"The pod {entry.pod_name} was deleted (not by this scheduler) before "
-                f"its try ended{how}.",
-            )
+            return ExecutorEvent(entry.ti_id, entry.try_number, gone.returncode, reason=gone.reason)
+        end = pod_end(pod)
         if end is not None:
             return self._ended(entry, pod, end)
-        if kind == "DELETED":  # deleted by terminate(): its try has moved on already
-            del self._tries[entry.pod_name]
-            return ExecutorEvent(entry.ti_id, entry.try_number, -signal.SIGTERM)
         if pod.status is not None and pod.status.phase == "Running":
             entry.started = True
         entry.problem = start_problem(pod) or entry.problem
@@ -300,7 +278,7 @@ class KubernetesExecutor(BaseExecutor):
         del self._tries[entry.pod_name]
         details: tuple[str, ...] = ()
         if end.returncode != 0:
-            details = self._pod_output(entry)
+            details = tuple(pod_output(self.api, entry.pod_name, self.namespace))
         state = (
             TaskInstance.objects.filter(pk=entry.ti_id, try_number=entry.try_number)
             .values_list("state", flat=True)
@@ -322,26 +300,6 @@ class KubernetesExecutor(BaseExecutor):
             self._delete_quietly(pod)
         return ExecutorEvent(
             entry.ti_id, entry.try_number, end.returncode, reason=end.reason, details=details
-        )
-
-    def _pod_output(self, entry: PodTry) -> tuple[str, ...]:
-        """What the container printed (the runner could not ship it), for the try's log."""
-        try:
-            text = self.api.read_namespaced_pod_log(
-                entry.pod_name,
-                self.namespace,
-                container=BASE_CONTAINER,
-                tail_lines=POD_LOG_TAIL_LINES,
-            )
-        except Exception as exc:
-            return (f"WARNING - Could not read pod {entry.pod_name}'s log: {api_error(exc)}",)
-        lines = str(text or "").splitlines()
-        if not lines:
-            return ()
-        return (
-            f"INFO - What pod {entry.pod_name}'s container printed (last "
-            f"{POD_LOG_TAIL_LINES} lines at most):",
-            *lines,
         )
 
     def _fail_pending_too_long(self) -> list[ExecutorEvent]:

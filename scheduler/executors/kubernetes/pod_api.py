@@ -21,7 +21,7 @@ from kubernetes.client import models as k8s
 from kubernetes.client.rest import ApiException
 from kubernetes.config.config_exception import ConfigException
 
-from scheduler.executors.kubernetes.pod_building import TryPod
+from scheduler.executors.kubernetes.pod_building import BASE_CONTAINER, TryPod
 from scheduler.executors.kubernetes.pod_status import name_of, namespace_of
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 REFUSALS = frozenset({400, 401, 403, 404, 409, 422})
 # The client's default for a dict body is a JSON patch (a list of operations).
 MERGE_PATCH = "application/merge-patch+json"
+# Seconds between SIGTERM and SIGKILL when a try's pod is deleted (Kubernetes' own default).
+TERMINATE_GRACE_SECONDS = 30
+POD_LOG_TAIL_LINES = 500
 
 
 class KubeConfigError(ValueError):
@@ -119,3 +122,33 @@ def delete_pod(api: CoreV1Api, pod: k8s.V1Pod, grace_period_seconds: int | None 
 def deletion_wanted(delete_worker_pods: bool, delete_on_failure: bool, failed: bool) -> bool:
     """ORCH_KUBERNETES_DELETE_WORKER_PODS and its _ON_FAILURE twin, for one ended pod."""
     return delete_worker_pods and (not failed or delete_on_failure)
+
+
+def terminate_pod(api: CoreV1Api, name: str, namespace: str) -> bool:
+    """Delete a running try's pod with TERMINATE_GRACE_SECONDS (SIGTERM, then SIGKILL); True
+    when it is deleted or gone, False (said in the log) when the API did not do it."""
+    try:
+        api.delete_namespaced_pod(name, namespace, grace_period_seconds=TERMINATE_GRACE_SECONDS)
+    except Exception as exc:
+        if getattr(exc, "status", None) != 404:
+            log.warning("could not delete pod %s: %s", name, api_error(exc))
+            return False
+    return True
+
+
+def pod_output(api: CoreV1Api, name: str, namespace: str) -> list[str]:
+    """What the try's container printed (when its runner could not ship it), as lines for the
+    try's log: the last POD_LOG_TAIL_LINES, under a line saying where they come from."""
+    try:
+        text = api.read_namespaced_pod_log(
+            name, namespace, container=BASE_CONTAINER, tail_lines=POD_LOG_TAIL_LINES
+        )
+    except Exception as exc:
+        return [f"WARNING - Could not read pod {name}'s log: {api_error(exc)}"]
+    lines = str(text or "").splitlines()
+    if not lines:
+        return []
+    return [
+        f"INFO - What pod {name}'s container printed (last {POD_LOG_TAIL_LINES} lines at most):",
+        *lines,
+    ]

@@ -9,24 +9,9 @@ import pytest
 
 from scheduler.executors.kubernetes.labels import OUR_PODS
 from scheduler.runner.exit_codes import EXIT_NOT_CLAIMED, EXIT_NOT_REPORTED
-from scheduler.runner.workload import Workload
 from scheduler.worker import pods
 from tests.kube.fixtures import kube_api, kube_cluster  # noqa: F401
-
-
-def workload(**changes: object) -> Workload:
-    fields: dict[str, object] = {
-        "version": 2,
-        "ti_id": "0b0e8d0a-8f6a-4b57-9b7e-1d1c6f3b2a10",
-        "dag_id": "etl",
-        "run_id": "manual__2026-11-30T00:00:00+00:00",
-        "task_id": "load",
-        "try_number": 1,
-        "token": "s3cret",
-        "api_url": "http://127.0.0.1:9",
-    }
-    fields.update(changes)
-    return Workload.parse(fields)
+from tests.scheduler.executors.kubernetes.test_pod_building import workload
 
 
 @pytest.fixture
