@@ -123,7 +123,7 @@ with DAG("pods_hello", schedule=None, start_date=START) as dag:
     assert Counter(ledger.read_text().splitlines()) == {"start waits 1": 1}
 
 
-def test_a_plain_worker_runs_pod_override_tasks_in_pods_and_a_missing_image_fails_its_try(
+def test_a_plain_worker_runs_pod_override_tasks_in_pods_and_says_why_a_pod_failed(
     engine, redis_server, kube_cluster, kube_api, tmp_path
 ):
     engine.add(
@@ -134,12 +134,16 @@ from kubernetes.client import models as k8s
 labelled = k8s.V1Pod(metadata=k8s.V1ObjectMeta(labels={"team": "data"}))
 missing = k8s.V1Pod(spec=k8s.V1PodSpec(containers=[
     k8s.V1Container(name="base", image="registry.example/does-not-exist:1")]))
+no_runner = k8s.V1Pod(spec=k8s.V1PodSpec(containers=[k8s.V1Container(
+    name="base", command=["sh", "-c", "echo cannot mount the DAGs volume >&2; exit 3"])]))
 with DAG("pods_override", schedule=None, start_date=START) as dag:
     PythonOperator(task_id="here", python_callable=where)
     PythonOperator(task_id="in_pod", python_callable=where,
                    executor_config={"pod_override": labelled})
     BashOperator(task_id="pull", bash_command="echo never",
                  executor_config={"pod_override": missing})
+    BashOperator(task_id="broken", bash_command="echo never",
+                 executor_config={"pod_override": no_runner})
 """,
     )
     engine.parse()
@@ -151,14 +155,28 @@ with DAG("pods_override", schedule=None, start_date=START) as dag:
         ), engine.describe([run.pk])
         assert our_pods(kube_api, "in_pod")[0].metadata.labels["team"] == "data"
         engine.run(run, timeout=90)
-        wait_until(lambda: not our_pods(kube_api), "the worker to delete both pods")
-    assert engine.states(run) == {"here": "success", "in_pod": "success", "pull": "failed"}
+        # The failed pod of `broken` is kept (ORCH_KUBERNETES_DELETE_WORKER_PODS_ON_FAILURE
+        # is false by default); the others are deleted.
+        wait_until(
+            lambda: [p.metadata.labels["task_id"] for p in our_pods(kube_api)] == ["broken"],
+            "the worker to delete the pods of in_pod and pull",
+        )
+    assert engine.states(run) == {
+        "here": "success",
+        "in_pod": "success",
+        "pull": "failed",
+        "broken": "failed",
+    }
     here, in_pod = log_of(engine.ti(run, "here")), log_of(engine.ti(run, "in_pod"))
     assert "pod? pods-override-in-pod-" in in_pod, in_pod
     assert "pod? pods-override-" not in here, here  # no pod_override: the worker's runner
     pull = log_of(engine.ti(run, "pull"))
     assert "did not start within 3 s (ORCH_KUBERNETES_POD_PENDING_TIMEOUT)" in pull, pull
     assert "ErrImagePull" in pull or "ImagePullBackOff" in pull, pull
+    # What the container printed when its runner never ran reaches the try's log.
+    broken = log_of(engine.ti(run, "broken"))
+    assert "cannot mount the DAGs volume" in broken, broken
+    assert "exited (code 3) without reporting" in broken, broken
 
 
 def test_a_worker_killed_while_its_pod_runs_leaves_the_try_to_end_once_and_the_pod_to_gc(
