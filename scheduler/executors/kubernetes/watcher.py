@@ -124,6 +124,8 @@ class PodWatcher:
                     "pod watch failed (%s %s); listing again in %g s", exc.status, exc.reason, pause
                 )
             except Exception as exc:  # connection errors of urllib3 vary: all mean "again"
+                if self._stopping.is_set():
+                    return  # stop() closed the watch's response under its read
                 resource_version = None
                 self.relists += 1
                 pause = min(RETRY_MAX, max(RETRY_MIN, pause * 2))

@@ -5,13 +5,17 @@ tests/e2e/test_celery_pods_e2e.py.)"""
 from __future__ import annotations
 
 # ruff: noqa: F811 (pytest fixtures imported by name, then requested as arguments)
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
+from kubernetes.client import models as k8s
 
 from scheduler.executors.kubernetes.labels import OUR_PODS
 from scheduler.runner.exit_codes import EXIT_NOT_CLAIMED, EXIT_NOT_REPORTED
-from scheduler.worker import pods
+from scheduler.worker import forked, hooks, pods
 from tests.kube.fixtures import kube_api, kube_cluster  # noqa: F401
-from tests.scheduler.executors.kubernetes.test_pod_building import workload
+from tests.polling import wait_until
+from tests.scheduler.executors.kubernetes.test_pod_building import override, workload
 
 
 @pytest.fixture
@@ -52,3 +56,34 @@ def test_only_tries_that_ask_for_a_pod_get_one_on_a_plain_worker():
     assert pods.wants_pod({"pod_template_file": "/etc/pod.yaml"})
     assert not pods.wants_pod({})
     assert not pods.wants_pod(None)
+
+
+def test_a_terminate_request_deletes_the_running_pod_and_ends_the_wait(worker_env, kube_api):
+    # The runner's command comes after `sh -c`'s script, as its ignored positional arguments.
+    sleeper = k8s.V1Pod(
+        spec=k8s.V1PodSpec(
+            containers=[k8s.V1Container(name="base", command=["sh", "-c", "exec sleep 120"])]
+        )
+    )
+    work = workload(executor_config=override(sleeper))
+    forked.make_run_dir()
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            waiting = pool.submit(pods.run_try_in_pod, work, "w@test")
+            wait_until(
+                lambda: any(
+                    p.status.phase == "Running"
+                    for p in kube_api.list_namespaced_pod("default", label_selector=OUR_PODS).items
+                ),
+                "the try's pod to run",
+            )
+            # What the executor's remote-control command does on every worker (hooks.py).
+            assert not hooks.kill_runner(work.ti_id, work.try_number)  # no local runner here
+            result = waiting.result(timeout=60)
+    finally:
+        forked.remove_run_dir()
+    assert result.returncode != 0, result  # SIGTERM (then SIGKILL after the grace period)
+    wait_until(
+        lambda: not kube_api.list_namespaced_pod("default", label_selector=OUR_PODS).items,
+        "the pod's deletion (with its grace period) to finish",
+    )
