@@ -1,6 +1,6 @@
 """The Kubernetes executor end to end: real DAG files, the real scheduler with a
-KubernetesExecutor, the stand-in cluster (tests/kube: the real Kubernetes REST API through the
-unchanged official client, and a kubelet that runs each pod's container as a local process),
+KubernetesExecutor, the stand-in cluster (scheduler/kube_standin: the real Kubernetes REST API
+through the unchanged official client, and a kubelet that runs each pod's container as a local process),
 task runners in those "pods" reaching the Execution API over real HTTP. Faults: an image that
 does not exist, a container OOM-killed, a pod deleted by someone else, a watch whose history
 is gone (410), a scheduler SIGKILLed while its pods run.
@@ -26,8 +26,8 @@ from dagruns.models.states import DAGRUN_FINISHED
 from scheduler.executors.kubernetes.executor import KubernetesExecutor
 from scheduler.executors.kubernetes.gc import collect_garbage
 from scheduler.executors.kubernetes.labels import OUR_PODS
+from scheduler.kube_standin.standin import KubeStandIn
 from tests.e2e.conftest import HEADER, Engine, configure_engine
-from tests.kube.standin import KubeStandIn
 from tests.polling import wait_until
 from tests.processes import free_port, server_env, start_api_server, start_scheduler, stop
 
