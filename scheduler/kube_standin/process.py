@@ -30,9 +30,11 @@ class StandInProcess:
     """Start with `start()` (returns self once the kubeconfig exists), inject faults with
     `inject("oom-kill", name=...)` (the names of `ApiServer.inject`), `stop()` at the end."""
 
-    def __init__(self, directory: Path, port: int = 0) -> None:
+    def __init__(self, directory: Path, port: int = 0, env: dict[str, str] | None = None) -> None:
+        """`env`: the stand-in's environment, which its pods inherit (default: this one's)."""
         self.directory = Path(directory)
         self.port = port
+        self.env = dict(os.environ if env is None else env)
         self.kubeconfig = self.directory / "kubeconfig"
         self.log_path = self.directory / "standin.log"
         self.url = ""
@@ -49,9 +51,9 @@ class StandInProcess:
                 ],
                 cwd=IMPORT_ROOT,
                 env={
-                    **os.environ,
+                    **self.env,
                     "PYTHONPATH": os.pathsep.join(
-                        filter(None, [str(IMPORT_ROOT), os.environ.get("PYTHONPATH")])
+                        filter(None, [str(IMPORT_ROOT), self.env.get("PYTHONPATH")])
                     ),
                 },
                 stdout=log,
