@@ -8,7 +8,7 @@ import pytest
 
 from dagruns.models import TaskInstanceHistory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.executor_sensitive]
 
 
 def test_a_flaky_task_is_retried_after_its_delay_until_it_succeeds(engine):
