@@ -21,6 +21,7 @@ import os
 import textwrap
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -172,24 +173,33 @@ def celery_cluster(tmp_path_factory) -> Iterator[str | None]:
         redis.stop()
 
 
+@dataclass(frozen=True)
+class KubeTarget:
+    """Where an engine test's pods go under TEST_EXECUTOR=kubernetes."""
+
+    kubeconfig: Path
+    pod_template: Path  # runs this installation's task runner (scheduler/kube_standin)
+    namespace: str
+
+
 @pytest.fixture(scope="session")
-def kube_standin(tmp_path_factory) -> Iterator[StandInProcess | None]:
-    """TEST_EXECUTOR=kubernetes: a stand-in cluster process for this pytest process, and the
-    pod template whose container runs this installation's task runner (None otherwise)."""
+def kube_standin(tmp_path_factory) -> Iterator[KubeTarget | None]:
+    """TEST_EXECUTOR=kubernetes: a stand-in cluster process for this pytest process and the
+    runner's pod template (namespace `default`; each test takes its own, `kube_target`)."""
     if TEST_EXECUTOR != "kubernetes":
         yield None
         return
     base = tmp_path_factory.mktemp("kube")
     standin = StandInProcess(base / "standin").start()
-    write_runner_pod_template(base / "pod_template.yaml")
+    template = write_runner_pod_template(base / "pod_template.yaml")
     try:
-        yield standin
+        yield KubeTarget(standin.kubeconfig, template, "default")
     finally:
         standin.stop()
 
 
 @pytest.fixture
-def kube_namespace(kube_standin) -> Iterator[str | None]:
+def kube_target(kube_standin) -> Iterator[KubeTarget | None]:
     """A namespace of this test's own on the session's stand-in; its pods are deleted at the
     end, so a test that ends with tries still running leaves no process behind."""
     if kube_standin is None:
@@ -199,7 +209,7 @@ def kube_namespace(kube_standin) -> Iterator[str | None]:
     name = f"e2e-{uuid.uuid4().hex[:12]}"
     api.create_namespace({"metadata": {"name": name}})
     try:
-        yield name
+        yield replace(kube_standin, namespace=name)
     finally:
         for pod in api.list_namespaced_pod(name).items:
             with contextlib.suppress(ApiException):
@@ -212,11 +222,11 @@ def configure_engine(
     api_url: str,
     tmp_path: Path,
     broker_url: str | None = None,
-    kube: tuple[StandInProcess, str] | None = None,
+    kube: KubeTarget | None = None,
 ) -> None:
     """The settings an engine test runs under (its own home and logs, quick heartbeats and
-    idle ticks); with `broker_url`, the Celery executor through that broker; with `kube` (a
-    stand-in and a namespace), the Kubernetes executor on that cluster."""
+    idle ticks); with `broker_url`, the Celery executor through that broker; with `kube`, the
+    Kubernetes executor on that cluster."""
     orch_settings.api_url = api_url
     orch_settings.log_dir = tmp_path / "logs"
     orch_settings.home = tmp_path / "home"
@@ -226,19 +236,19 @@ def configure_engine(
         orch_settings.celery_broker_url = broker_url
         orch_settings.executor = "celery"
     if kube is not None:
-        standin, namespace = kube
         orch_settings.executor = "kubernetes"
-        orch_settings.kubernetes_config_file = standin.kubeconfig
-        orch_settings.kubernetes_pod_template_file = standin.directory.parent / "pod_template.yaml"
-        orch_settings.kubernetes_namespace = namespace
+        orch_settings.kubernetes_config_file = kube.kubeconfig
+        orch_settings.kubernetes_pod_template_file = kube.pod_template
+        orch_settings.kubernetes_namespace = kube.namespace
 
 
 @pytest.fixture
 def engine(
-    live_server, dags_folder, orch_settings, tmp_path, celery_cluster, kube_standin, kube_namespace
+    live_server, dags_folder, orch_settings, tmp_path, celery_cluster, kube_target
 ) -> Engine:
-    kube = (kube_standin, kube_namespace) if kube_standin is not None else None
-    configure_engine(orch_settings, live_server.url, tmp_path, broker_url=celery_cluster, kube=kube)
+    configure_engine(
+        orch_settings, live_server.url, tmp_path, broker_url=celery_cluster, kube=kube_target
+    )
     engine = Engine(dags_folder, executor=TEST_EXECUTOR)
     yield engine
     engine.close()
