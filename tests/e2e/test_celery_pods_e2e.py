@@ -1,7 +1,7 @@
 """Celery workers that hand tries to Kubernetes pods (scheduler/worker/pods.py), end to end: the
 real scheduler with a CeleryExecutor, a private redis-server, real `manage.py celery worker`
 processes (no database settings; the cluster from their ORCH_KUBERNETES_* environment), the
-stand-in cluster (tests/kube) whose kubelet runs each pod's runner as a local process, and the
+stand-in cluster (scheduler/kube_standin) whose kubelet runs each pod's runner as a local process, and the
 Execution API over real HTTP. Faults: a duplicate message for a try whose pod runs, a worker
 SIGKILLed while its pod runs, an image that does not exist.
 """
@@ -20,13 +20,14 @@ from dagruns.domain.logs import ti_log_path
 from dagruns.models import TaskInstance
 from scheduler.executors.kubernetes.gc import collect_garbage
 from scheduler.executors.kubernetes.labels import CELERY_WORKER_LABEL, OUR_PODS, safe_label_value
+from scheduler.kube_standin.standin import KubeStandIn
+from scheduler.kube_standin.template import write_runner_pod_template
 from scheduler.scheduling.queueing import workload_for
 from tests.brokers import redis_server  # noqa: F401
 from tests.celery_workers import Worker, running_workers, worker_env
 from tests.e2e.conftest import Engine, configure_engine
-from tests.e2e.test_kubernetes_e2e import NAMESPACE, TEMPLATE
+from tests.e2e.test_kubernetes_e2e import NAMESPACE
 from tests.kube.fixtures import kube_api, kube_cluster  # noqa: F401
-from tests.kube.standin import KubeStandIn
 from tests.polling import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -50,8 +51,7 @@ def kube_worker(
     redis_url: str, kube: KubeStandIn, tmp_path: Path, name: str, *options: str
 ) -> Worker:
     """A worker whose environment names the cluster (and nothing about any database)."""
-    template = tmp_path / "pod_template.yaml"
-    template.write_text(TEMPLATE)
+    template = write_runner_pod_template(tmp_path / "pod_template.yaml")
     env = worker_env(
         redis_url,
         ORCH_KUBERNETES_CONFIG_FILE=str(kube.kubeconfig),

@@ -98,6 +98,10 @@ class PodTry:
     started: bool = False  # seen Running (or ended): the pending timeout no longer applies
     problem: str | None = None  # the latest reason it does not start
     terminated: bool = False
+    # The same try was queued again before this pod was seen to end (a reschedule-mode
+    # sensor's next poke; a resumed deferral): the newer pod is the try's, this one's end is
+    # not reported (see `queue`).
+    superseded: bool = False
 
     def log_file(self) -> Any:
         return log_path(self.dag_id, self.run_id, self.task_id, self.try_number, self.map_index)
@@ -174,6 +178,14 @@ class KubernetesExecutor(BaseExecutor):
                 self._create_later(workload, exc)
             return
         self._create_pause = 0.0
+        # An older pod of this try may still be tracked: its runner reported (up_for_reschedule,
+        # deferred) and is ending, or the orphan check deleted it meanwhile (its exit code then
+        # is SIGTERM's). Its end is seen after this try is queued again, at the same try
+        # number: reported, it would fail the new run of the try. As the local executor
+        # forgets an older runner of a re-queued try, its end is not reported.
+        for older in self._tries.values():
+            if older.ti_id == workload.ti_id:
+                older.superseded = True
         name = name_of(pod)
         self._tries[name] = PodTry(
             workload.ti_id,
@@ -214,7 +226,7 @@ class KubernetesExecutor(BaseExecutor):
             entry = self._tries.get(name_of(pod))
             if entry is not None:
                 event = self._on_pod(kind, pod, entry)
-                if event is not None:
+                if event is not None and not entry.superseded:
                     events.append(event)
         if time.monotonic() >= self._next_pending_check:
             self._next_pending_check = time.monotonic() + PENDING_CHECK_EVERY
@@ -224,7 +236,9 @@ class KubernetesExecutor(BaseExecutor):
     def terminate(self, ti_id: str) -> bool:
         if self._uncreated.pop(ti_id, None) is not None:
             return True  # its pod was never created
-        entry = next((e for e in self._tries.values() if e.ti_id == ti_id), None)
+        entry = next(
+            (e for e in self._tries.values() if e.ti_id == ti_id and not e.superseded), None
+        )
         if entry is None or entry.terminated:
             return False
         if not terminate_pod(self.api, entry.pod_name, self.namespace):
@@ -311,6 +325,8 @@ class KubernetesExecutor(BaseExecutor):
                 continue
             del self._tries[entry.pod_name]
             self._delete_quietly(entry.pod_name)
+            if entry.superseded:
+                continue  # its try runs in a newer pod
             events.append(
                 ExecutorEvent(
                     entry.ti_id,
