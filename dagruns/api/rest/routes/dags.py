@@ -22,6 +22,7 @@ from dagruns.api.rest.schemas.dags import (
     DAGSourceResponse,
     DAGTagCollectionResponse,
 )
+from dagruns.domain.dag_filters import filter_tags
 from dagruns.domain.roles import Role
 from dagruns.models import DagModel, DagRun, DagTag, DagVersion
 from dagruns.models.states import DAGRUN_ACTIVE
@@ -77,14 +78,7 @@ def get_dags(request: HttpRequest, filters: Query[DagFilters]):
             "dag_display_name", filters.dag_display_name_pattern, "dag_display_name_pattern"
         )
     )
-    if filters.tags:
-        if filters.tags_match_mode == "all":
-            for tag in set(filters.tags):
-                dags = dags.filter(tags__name=tag)
-        else:
-            dags = dags.filter(
-                dag_id__in=DagTag.objects.filter(name__in=filters.tags).values("dag_id")
-            )
+    dags = filter_tags(dags, filters.tags, filters.tags_match_mode)
     if filters.owners:
         owners = Q()
         for owner in filters.owners:
