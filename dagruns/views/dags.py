@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -53,9 +54,14 @@ def dag_list(request):
         "ws_url": ws_url(None, view="list"),
         "active": any(row.running for row in rows),
     }
-    return render_region(
+    response = render_region(
         request, "dagruns/dag_list.html", context, {"dag-list": "dagruns/_dag_list.html"}
     )
+    if getattr(request, "htmx", False) and request.htmx.trigger == "dag-filters":
+        # The filter form sends every control, defaults too: the address bar gets the short
+        # form of the same query (what a link to this list looks like).
+        response["HX-Push-Url"] = reverse("ui:dags") + query.url().rstrip("?")
+    return response
 
 
 @viewer_required

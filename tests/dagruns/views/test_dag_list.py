@@ -201,3 +201,13 @@ def test_the_list_with_every_filter_and_sort_costs_constant_queries(viewer, dags
         DagFavorite.objects.create(user=viewer_user, dag=dag)
     assert len(_listed(viewer, **query)) == 16
     assert count() == few
+
+
+def test_the_filter_form_pushes_the_short_form_of_its_query(viewer, dags):
+    form = {"q": "fl", "status": "all", "tags_match_mode": "any", "sort": "dag_id", "tags": ""}
+    headers = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "dag-list"}
+    response = viewer.get("/", form, HTTP_HX_TRIGGER="dag-filters", **headers)
+    assert response["HX-Push-Url"] == "/?q=fl"
+    assert response.content.decode().startswith('<section id="dag-list"')
+    refresh = viewer.get("/?q=fl", **headers)  # a live refresh leaves the address alone
+    assert "HX-Push-Url" not in refresh
