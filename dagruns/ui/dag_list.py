@@ -138,8 +138,12 @@ class ListQuery:
             "sort": self.sort,
             **changes,
         }
-        defaults = {"tags_match_mode": "any", "status": "all", "last_dag_run_state": "all"}
-        defaults["sort"] = "dag_id"
+        defaults = {
+            "tags_match_mode": "any",
+            "status": "all",
+            "last_dag_run_state": "all",
+            "sort": "dag_id",
+        }
         pairs: list[tuple[str, str]] = []
         for name, value in values.items():
             for one in value if isinstance(value, list) else [value]:
@@ -148,8 +152,12 @@ class ListQuery:
         return pairs
 
 
-# The columns whose headers sort, and the direction a first click sorts them in.
-HEADER_SORTS = {"dag_id": "dag_id", "next_dagrun": "next_dagrun", "last_run_start_date": "-"}
+# The columns whose headers sort, and the sort a first click on each asks for.
+HEADER_SORTS = {
+    "dag_id": "dag_id",
+    "next_dagrun": "next_dagrun",
+    "last_run_start_date": "-last_run_start_date",
+}
 
 
 def header_links(query: ListQuery) -> tuple[dict[str, str], dict[str, str]]:
@@ -157,7 +165,6 @@ def header_links(query: ListQuery) -> tuple[dict[str, str], dict[str, str]]:
     it is the current sort) and its `aria-sort`."""
     links, aria = {}, {}
     for key, first in HEADER_SORTS.items():
-        first = "-" + key if first == "-" else key
         if query.sort.lstrip("-") == key:
             descending = query.sort.startswith("-")
             aria[key] = "descending" if descending else "ascending"
