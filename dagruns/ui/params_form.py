@@ -219,7 +219,10 @@ def _pretty(value: dict[str, Any]) -> str:
 
 def initial(params: dict[str, dict[str, Any]]) -> ConfInput:
     """The form as first shown: the params' defaults, in form mode."""
-    defaults = {name: spec.get("default") for name, spec in params.items()}
+    # A param without a default is left out: submitted so, it is asked for by name.
+    defaults = {
+        name: spec.get("default") for name, spec in params.items() if spec.get("has_default", True)
+    }
     return ConfInput("form", None, {}, fields_for(params), _pretty(defaults))
 
 

@@ -103,3 +103,15 @@ def test_an_unknown_mode_is_refused_naming_it(user, greet):
     response = user.post("/dags/greet/trigger", {**FORM, "mode": "yaml"})
     assert response.status_code == 400
     assert "mode must be form or json" in response.content.decode()
+
+
+def test_a_param_without_default_is_left_out_of_the_json_and_asked_for(user):
+    params = {**PARAMS, "target": {"default": None, "has_default": False, "schema": {}}}
+    store_dag("needs", {"t": []}, params=params)
+    assert "target" not in json.loads(user.get("/dags/needs/trigger").context["conf_text"])
+    shown = user.post("/dags/needs/trigger", {"mode": "form", "switch_mode": "json"})
+    assert "target" in json.loads(shown.context["conf_text"])  # the form's (empty) field
+    fresh = user.post("/dags/needs/trigger", {"mode": "json", "conf": '{"times": 3}'})
+    assert fresh.context["errors"] == {
+        "target": "Required: enter a value (this param has no default)."
+    }
