@@ -103,6 +103,7 @@ urlpatterns = [
         name="backfill_change",
     ),
     path("dags/<path:dag_id>/pause", actions.pause, name="pause"),
+    path("dags/<path:dag_id>/favorite", dags.favorite, name="favorite"),
     path("dags/<path:dag_id>/clear", actions.clear, name="clear"),
     path("dags/<path:dag_id>/clear-run", actions.clear_run, name="clear_run"),
     path("dags/<path:dag_id>/mark", actions.mark, name="mark"),

@@ -11,8 +11,13 @@ from dagruns.views.access import viewer_required
 
 @viewer_required
 def import_errors(request):
-    errors = list(DagImportError.objects.order_by("filename"))
-    return render(request, "dagruns/import_errors.html", {"errors": errors})
+    """Every file that fails to import, or only `?filename=` (the DAG list's flag links here)."""
+    errors = DagImportError.objects.order_by("filename")
+    filename = request.GET.get("filename", "")
+    if filename:
+        errors = errors.filter(filename=filename)
+    context = {"errors": list(errors), "filename": filename, "nav": "import_errors"}
+    return render(request, "dagruns/import_errors.html", context)
 
 
 @viewer_required
