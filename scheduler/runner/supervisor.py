@@ -199,6 +199,7 @@ class Supervisor:
             self.claim = self._claim()
             if self.fence.acquire(FENCE_WAIT):
                 self._start(self.claim)
+                self._say_unused_executor_config()
                 self._watch()
             else:
                 self.fenced_out = True
@@ -224,6 +225,20 @@ class Supervisor:
             self._terminate_requested = True
 
         return {signal.SIGTERM: signal.signal(signal.SIGTERM, request_termination)}
+
+    def _say_unused_executor_config(self) -> None:
+        """An executor that reads `executor_config` (the Kubernetes executor, a Celery worker
+        launching a pod) hands the runner a workload without it: what is left here was read by
+        no one. Airflow's local and Celery executors drop it silently; we say so in the log."""
+        unused = sorted(self.workload.executor_config)
+        if unused:
+            self._log(
+                "WARNING",
+                f"executor_config {unused} is not used: this try runs as a local process on "
+                f"{self.hostname}; only the Kubernetes executor and Celery workers read "
+                "'pod_override' and 'pod_template_file' (executor=\"kubernetes\" on the task, "
+                "or a Celery worker, runs it in a pod)",
+            )
 
     def _claim(self) -> dict[str, Any]:
         try:

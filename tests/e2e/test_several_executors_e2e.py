@@ -288,3 +288,30 @@ def _alive(pid: int | None) -> bool:
     from scheduler.executors.liveness import process_alive
 
     return process_alive(pid, None)
+
+
+def test_a_pod_override_on_the_local_executor_runs_locally_and_its_log_says_it_was_not_used(
+    engine,
+):
+    """Airflow's local executor drops executor_config without a word; nothing we accept may be
+    ignored silently, so the try's log names what no executor read."""
+    from dagruns.domain.logs import ti_log_path
+
+    engine.add(
+        "local_pod_override.py",
+        """
+        from kubernetes.client import models as k8s
+
+        with DAG("local_pod_override", schedule=None, start_date=START) as dag:
+            @task(executor_config={"pod_override": k8s.V1Pod(metadata=k8s.V1ObjectMeta(name="x"))})
+            def here():
+                return 1
+
+            here()
+        """,
+    )
+    engine.parse()
+    run = engine.run_dag("local_pod_override", timeout=60)
+    assert engine.states(run) == {"here": "success"}
+    log = ti_log_path(engine.ti(run, "here")).read_text()
+    assert "executor_config ['pod_override'] is not used: this try runs as a local process" in log
