@@ -357,10 +357,122 @@
     if (e.key === "Escape" && logPref("fullscreen") && !($("#modal") || {}).open) setLogPref("fullscreen", false);
   });
 
+
+  /* --- graph: zoom, pan, fit, collapsed groups -------------------------------------------
+     The server lays the graph out; here only a transform on its <g class="graph-view"> changes:
+     the wheel (and a trackpad pinch, which the browser sends as a wheel with ctrlKey) zooms
+     around the pointer, a drag pans, two touching fingers pinch. The view survives the live
+     refreshes that replace the region (kept per DAG in memory); a new page starts fitted. */
+  var graphViews = {};
+  var ZOOM_MIN = 0.05, ZOOM_MAX = 4;
+  function graphParts() {
+    var section = $("#graph"), scroll = section && $(".graph-scroll", section);
+    return scroll ? { section: section, scroll: scroll, view: $(".graph-view", scroll) } : null;
+  }
+  function drawView(parts, v) {
+    graphViews[parts.section.dataset.dagId + "|" + parts.section.dataset.collapsed] = v;
+    parts.view.setAttribute("transform", "translate(" + v.x.toFixed(1) + " " + v.y.toFixed(1) + ") scale(" + v.k.toFixed(4) + ")");
+    parts.section.dataset.zoom = v.k.toFixed(4);
+  }
+  function fitView(parts) {
+    var w = Number(parts.scroll.dataset.graphWidth), h = Number(parts.scroll.dataset.graphHeight);
+    var W = parts.scroll.clientWidth, H = parts.scroll.clientHeight;
+    var k = Math.max(ZOOM_MIN, Math.min(1, W / w, H / h));
+    return { k: k, x: (W - w * k) / 2, y: (H - h * k) / 2 };
+  }
+  function currentView(parts) {
+    return graphViews[parts.section.dataset.dagId + "|" + parts.section.dataset.collapsed] || fitView(parts);
+  }
+  function zoomAt(parts, factor, cx, cy) {
+    var v = currentView(parts);
+    var k = Math.max(ZOOM_MIN, Math.min(ZOOM_MAX, v.k * factor));
+    // Keep the point under (cx, cy) where it is.
+    drawView(parts, { k: k, x: cx - (cx - v.x) * k / v.k, y: cy - (cy - v.y) * k / v.k });
+  }
+  function graphCommand(name) {
+    var parts = graphParts(); if (!parts) return;
+    var W = parts.scroll.clientWidth, H = parts.scroll.clientHeight;
+    if (name === "fit") drawView(parts, fitView(parts));
+    else if (name === "reset") drawView(parts, { k: 1, x: 16, y: 16 });
+    else if (name === "in") zoomAt(parts, 1.25, W / 2, H / 2);
+    else if (name === "out") zoomAt(parts, 0.8, W / 2, H / 2);
+  }
+  function initGraph() {
+    var parts = graphParts(); if (parts) drawView(parts, currentView(parts));
+  }
+  document.addEventListener("wheel", function (e) {
+    var scroll = e.target.closest && e.target.closest("#graph .graph-scroll");
+    if (!scroll) return;
+    e.preventDefault();
+    var r = scroll.getBoundingClientRect();
+    var unit = e.deltaMode === 1 ? 16 : e.deltaMode === 2 ? 400 : 1;
+    zoomAt(graphParts(), Math.exp(-e.deltaY * unit * (e.ctrlKey ? 0.01 : 0.0015)), e.clientX - r.left, e.clientY - r.top);
+  }, { passive: false });
+  var drag = { pointers: {}, moved: false };
+  document.addEventListener("pointerdown", function (e) {
+    var scroll = e.target.closest && e.target.closest("#graph .graph-scroll");
+    if (!scroll || (e.pointerType === "mouse" && e.button !== 0)) return;
+    drag.pointers[e.pointerId] = { x: e.clientX, y: e.clientY };
+    drag.moved = false;
+  });
+  document.addEventListener("pointermove", function (e) {
+    var last = drag.pointers[e.pointerId], parts = graphParts();
+    if (!last || !parts) return;
+    var ids = Object.keys(drag.pointers);
+    if (ids.length === 2) {  // pinch: scale by how far the fingers moved apart
+      var other = drag.pointers[ids[0] === String(e.pointerId) ? ids[1] : ids[0]];
+      var before = Math.hypot(last.x - other.x, last.y - other.y);
+      var after = Math.hypot(e.clientX - other.x, e.clientY - other.y);
+      var r = parts.scroll.getBoundingClientRect();
+      if (before > 0) zoomAt(parts, after / before, (e.clientX + other.x) / 2 - r.left, (e.clientY + other.y) / 2 - r.top);
+    } else {
+      var dx = e.clientX - last.x, dy = e.clientY - last.y;
+      if (!drag.moved && Math.abs(dx) + Math.abs(dy) < 4) return;  // still a click
+      if (!drag.moved) parts.scroll.setPointerCapture(e.pointerId);
+      var v = currentView(parts);
+      drawView(parts, { k: v.k, x: v.x + dx, y: v.y + dy });
+      parts.scroll.classList.add("panning");
+    }
+    drag.moved = true;
+    drag.pointers[e.pointerId] = { x: e.clientX, y: e.clientY };
+  });
+  ["pointerup", "pointercancel"].forEach(function (name) {
+    document.addEventListener(name, function (e) {
+      delete drag.pointers[e.pointerId];
+      var parts = graphParts(); if (parts) parts.scroll.classList.remove("panning");
+    });
+  });
+  // A drag that panned must not also click the node it started on.
+  document.addEventListener("click", function (e) {
+    if (drag.moved && e.target.closest && e.target.closest("#graph .graph-scroll")) {
+      drag.moved = false; e.preventDefault(); e.stopImmediatePropagation();
+    }
+  }, true);
+  // Collapsing or expanding a group lays the graph out again on the server (and the live
+  // connection follows the page's ?collapsed=), so it is a navigation.
+  function toggleGraphGroup(groupId) {
+    var section = $("#graph");
+    var closed = (section.dataset.collapsed || "").split(",").filter(Boolean);
+    var i = closed.indexOf(groupId);
+    if (i >= 0) closed.splice(i, 1);
+    else closed = closed.filter(function (g) { return g.indexOf(groupId + ".") !== 0; }).concat([groupId]);
+    var url = new URL(window.location.href);
+    if (closed.length) url.searchParams.set("collapsed", closed.join(",")); else url.searchParams.delete("collapsed");
+    window.location.href = url.toString();
+  }
+  document.addEventListener("click", function (e) {
+    if (e.defaultPrevented || !e.target.closest) return;
+    var cmd = e.target.closest("#graph [data-graph]");
+    if (cmd) { graphCommand(cmd.dataset.graph); return; }
+    var group = e.target.closest("#graph .tgroup, #graph .node[data-group-id]");
+    if (group) toggleGraphGroup(group.dataset.groupId);
+  });
+
   document.addEventListener("htmx:load", function (e) {
     var el = e.detail.elt;
     if (!el || !el.classList) return;
     if (el.id === "grid") applyCollapsed();
+    if (el.id === "graph") initGraph();
     if (el.classList.contains("log") || el.querySelector(".log")) applyLogPrefs(el);
     if (el.classList.contains("log-tail")) {
       var body = el.closest(".log-body");
@@ -374,6 +486,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     applyCollapsed();
+    initGraph();
     applyLogPrefs(document);
     showTheme();
     $all(".log-body").forEach(function (body) { body.scrollTop = body.scrollHeight; });
