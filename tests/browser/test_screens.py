@@ -65,6 +65,26 @@ def showcase(live_env):
             "ingest.products": "up_for_retry",
         },
     )
+    # A second version (a trigger rule and the source changed) for the version diff.
+    store_dag(
+        "warehouse_daily",
+        {
+            "start": ["ingest.orders", "ingest.customers", "ingest.products"],
+            "ingest.orders": ["quality.row_counts"],
+            "ingest.customers": ["quality.row_counts"],
+            "ingest.products": ["quality.row_counts"],
+            "quality.row_counts": ["publish"],
+            "publish": ["notify"],
+            "notify": [],
+        },
+        groups={
+            "ingest": ["ingest.orders", "ingest.customers", "ingest.products"],
+            "quality": ["quality.row_counts"],
+        },
+        tags=["warehouse", "daily"],
+        task_settings={"notify": {"trigger_rule": "all_done"}},
+        source="from datetime import datetime\n\nfrom dagruns.sdk import DAG, BashOperator\n\n# The nightly load, now notifying whatever happened.\nwith DAG('warehouse_daily', start_date=datetime(2024, 1, 1)) as dag:\n    BashOperator(task_id='start', bash_command='echo start')\n    BashOperator(task_id='notify', trigger_rule='all_done', bash_command='echo done')\n",
+    )
     store_dag(
         "reporting",
         {"report": []},
@@ -107,6 +127,9 @@ def test_screenshots_of_the_main_pages(pages, showcase):
         screenshot(page, f"gantt{suffix}")
         page.goto("/dags/warehouse_daily/code")
         screenshot(page, f"code{suffix}")
+        page.goto("/dags/warehouse_daily/code?version=2&base=1")
+        page.wait_for_selector(".version-diff [data-diff='task-changed']")
+        screenshot(page, f"version-diff{suffix}")
         page.goto("/dags/reporting/")
         page.click(".dag-actions [data-action='trigger']")
         page.wait_for_selector("#modal[open] [data-trigger-form]")
