@@ -468,6 +468,160 @@
     if (group) toggleGraphGroup(group.dataset.groupId);
   });
 
+
+  /* --- keyboard ---------------------------------------------------------------------------
+     As Airflow 3's grid: the arrow keys (alone or with Shift) move between cells, Ctrl/Cmd
+     with an arrow jumps to the first or last one, Space toggles a group. Here also: Enter
+     opens the focused task instance (cells and nodes are links), Escape closes the panel,
+     and the graph's nodes are reached the same way (the nearest node in that direction);
+     "?" lists the shortcuts. */
+  var SHORTCUTS = [
+    ["← ↑ → ↓", "Move between grid cells or graph nodes (Shift+arrow too)"],
+    ["Ctrl/⌘ + arrow", "Jump to the first or last cell in that direction"],
+    ["Enter", "Open the focused task instance (or expand a collapsed group)"],
+    ["Space", "Collapse or expand the focused group"],
+    ["Escape", "Close the task panel (or this help)"],
+    ["+ / −", "Zoom the graph in or out"],
+    ["f / 0", "Fit the whole graph / show it at actual size"],
+    ["?", "Show this help"]
+  ];
+  function shortcutsDialog() {
+    var dialog = $("#shortcuts");
+    if (dialog) return dialog;
+    dialog = document.createElement("dialog");
+    dialog.id = "shortcuts"; dialog.className = "shortcuts"; dialog.setAttribute("aria-labelledby", "shortcuts-title");
+    var title = document.createElement("h2"); title.id = "shortcuts-title"; title.textContent = "Keyboard shortcuts";
+    var list = document.createElement("dl");
+    SHORTCUTS.forEach(function (pair) {
+      var dt = document.createElement("dt"), kbd = document.createElement("kbd"), dd = document.createElement("dd");
+      kbd.textContent = pair[0]; dt.appendChild(kbd); dd.textContent = pair[1];
+      list.appendChild(dt); list.appendChild(dd);
+    });
+    var close = document.createElement("button");
+    close.type = "button"; close.className = "btn btn-small"; close.textContent = "Close";
+    close.addEventListener("click", function () { dialog.close(); });
+    dialog.appendChild(title); dialog.appendChild(list); dialog.appendChild(close);
+    document.body.appendChild(dialog);
+    return dialog;
+  }
+  function focusOn(el) {
+    if (!el) return;
+    if (!el.matches("a[href], button") && !el.hasAttribute("tabindex")) el.setAttribute("tabindex", "-1");
+    el.focus();
+    if (el.closest("#graph")) revealNode(el.closest(".node"));
+  }
+  function gridMove(cell, key, jump) {
+    var row = cell.closest(".grow");
+    var cells = $all(".gcells > .cell", row), col = cells.indexOf(cell);
+    if (key === "ArrowLeft" || key === "ArrowRight") {
+      var step = key === "ArrowLeft" ? -1 : 1;
+      var to = jump ? (step < 0 ? 0 : cells.length - 1) : col + step;
+      return cells[Math.max(0, Math.min(cells.length - 1, to))];
+    }
+    var rows = $all("#grid .grow.task, #grid .grow.group").filter(function (r) { return !r.hidden; });
+    var at = rows.indexOf(row), dir = key === "ArrowUp" ? -1 : 1;
+    var target = jump ? rows[dir < 0 ? 0 : rows.length - 1] : rows[at + dir];
+    if (!target) return cell;
+    var there = $all(".gcells > .cell", target);
+    return there[Math.min(col, there.length - 1)] || cell;
+  }
+  function nodeCentre(node) {
+    return { x: Number(node.getAttribute("x")) + Number(node.getAttribute("width")) / 2,
+             y: Number(node.getAttribute("y")) + Number(node.getAttribute("height")) / 2 };
+  }
+  function graphMove(node, key, jump) {
+    var from = nodeCentre(node), best = null, bestScore = Infinity;
+    var horizontal = key === "ArrowLeft" || key === "ArrowRight";
+    var sign = key === "ArrowLeft" || key === "ArrowUp" ? -1 : 1;
+    $all("#graph .node").forEach(function (other) {
+      if (other === node) return;
+      var c = nodeCentre(other);
+      var along = (horizontal ? c.x - from.x : c.y - from.y) * sign;
+      var across = Math.abs(horizontal ? c.y - from.y : c.x - from.x);
+      if (along <= 1) return;
+      // The nearest in that direction, preferring ones in line; a jump goes the farthest.
+      var score = jump ? -along + across : along + 2 * across;
+      if (score < bestScore) { bestScore = score; best = other; }
+    });
+    return best || node;
+  }
+  function nodeTarget(node) { return node && ($(".node-link", node) || node); }
+  // Pan (keeping the zoom) so a node reached by keyboard is inside the frame.
+  function revealNode(node) {
+    var parts = graphParts(); if (!parts || !node) return;
+    var r = node.getBoundingClientRect(), f = parts.scroll.getBoundingClientRect();
+    if (r.left >= f.left && r.right <= f.right && r.top >= f.top && r.bottom <= f.bottom) return;
+    var v = currentView(parts);
+    drawView(parts, { k: v.k, x: v.x + (f.left + f.width / 2) - (r.left + r.width / 2),
+                      y: v.y + (f.top + f.height / 2) - (r.top + r.height / 2) });
+  }
+  function typing(el) {
+    return el && el.closest && el.closest("input, textarea, select, [contenteditable=''], [contenteditable='true']");
+  }
+  document.addEventListener("keydown", function (e) {
+    if (typing(e.target) || e.altKey) return;
+    var modal = $("#modal");
+    if (modal && modal.open) return;
+    var active = document.activeElement;
+    var cell = active && active.closest && active.closest("#grid .gcells > .cell");
+    var node = active && active.closest && active.closest("#graph .node");
+    var jump = e.ctrlKey || e.metaKey;
+    if (/^Arrow(Up|Down|Left|Right)$/.test(e.key)) {
+      if (!cell && !node) {  // the first arrow press enters the grid or graph
+        var first = $("#grid .gcells > .cell") || $("#graph .node");
+        // …unless the focus is somewhere arrows mean something (a link list, a select).
+        if (!first || (active && active !== document.body && !active.matches("button"))) return;
+        e.preventDefault(); focusOn(first.classList.contains("node") ? nodeTarget(first) : first); return;
+      }
+      e.preventDefault();
+      focusOn(cell ? gridMove(cell, e.key, jump) : nodeTarget(graphMove(node, e.key, jump)));
+      return;
+    }
+    if (e.ctrlKey || e.metaKey) return;
+    if ((e.key === " " || e.key === "Enter") && cell && cell.dataset.groupId) {
+      e.preventDefault(); toggleGroup(cell.closest(".grow").dataset.row); focusOn(cell); return;
+    }
+    if ((e.key === " " || e.key === "Enter") && node && node.dataset.groupId) {
+      e.preventDefault(); toggleGraphGroup(node.dataset.groupId); return;
+    }
+    if (e.key === "Escape") {
+      var panel = $("#panel");
+      if (panel && !panel.hidden) {
+        panel.hidden = true; panel.innerHTML = "";
+        var back = $(".selected"); $all(".selected").forEach(function (el) { el.classList.remove("selected"); });
+        if (back) focusOn(back.matches(".node") ? nodeTarget(back) : back);
+      }
+      return;
+    }
+    if (e.key === "?") { e.preventDefault(); var d = shortcutsDialog(); if (!d.open) d.showModal(); return; }
+    if (!$("#graph .graph-scroll")) return;
+    var command = { "+": "in", "=": "in", "-": "out", "f": "fit", "0": "reset" }[e.key];
+    if (command) { e.preventDefault(); graphCommand(command); }
+  });
+  document.addEventListener("click", function (e) {
+    if (e.target.closest && e.target.closest("[data-shortcuts]")) shortcutsDialog().showModal();
+  });
+  // A live update that replaces the focused cell or node keeps the focus on its successor.
+  var refocus = null;
+  ["htmx:beforeSwap", "htmx:oobBeforeSwap"].forEach(function (name) {
+    document.addEventListener(name, function (e) {
+      var active = document.activeElement, target = e.detail && e.detail.target;
+      if (!active || active === document.body || !target || !target.contains(active)) return;
+      var holder = active.closest("[id]");
+      if (holder) refocus = { id: holder.id, inner: holder === active ? null : active.className.baseVal || active.className };
+    });
+  });
+  ["htmx:afterSettle", "htmx:oobAfterSwap"].forEach(function (name) {
+    document.addEventListener(name, function () {
+      if (!refocus) return;
+      var holder = document.getElementById(refocus.id), inner = refocus.inner;
+      refocus = null;
+      if (!holder) return;
+      var el = inner ? $("." + String(inner).split(" ")[0], holder) : holder;
+      if (el) { if (!el.matches("a[href], button") && !el.hasAttribute("tabindex")) el.setAttribute("tabindex", "-1"); el.focus({ preventScroll: true }); }
+    });
+  });
+
   document.addEventListener("htmx:load", function (e) {
     var el = e.detail.elt;
     if (!el || !el.classList) return;

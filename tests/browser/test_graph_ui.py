@@ -60,8 +60,24 @@ def test_fit_zoom_and_a_collapsed_group_that_still_updates_live(pages, fan_out):
         before.split("scale(")[1].rstrip(")")
     )
 
+    # The keyboard: arrows move between nodes, Enter opens one in the panel (which floats
+    # over the graph: the frame keeps its width), Escape closes it, "f" fits again.
+    frame_width = page.eval_on_selector("#graph .graph-scroll", "el => el.clientWidth")
+    page.keyboard.press("ArrowRight")
+    focused = "() => document.activeElement.closest('.node').dataset.taskId"
+    assert page.evaluate(focused) == "start"
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate(focused).startswith("fan.t")
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate(focused) == "end"
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#panel:not([hidden]) .ti-panel")
+    assert page.eval_on_selector("#graph .graph-scroll", "el => el.clientWidth") == frame_width
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#panel", state="hidden")
+    page.keyboard.press("f")
+
     # Collapse the group: one node for its 50 tasks, in the worst of their states.
-    page.click("#graph [data-graph='fit']")
     page.click("#graph .tgroup[data-group-id='fan'] .group-label")
     group = "#graph svg .node[data-group-id='fan']"
     page.wait_for_selector(group + "[data-task-id='fan'][data-state='running']")
