@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from dagruns.domain.roles import Role
+from dagruns.models import DagVersion
 from tests.browser.conftest import person, screenshot
 from tests.builders import add_run, store_dag
 
@@ -66,24 +67,21 @@ def showcase(live_env):
         },
     )
     # A second version (a trigger rule and the source changed) for the version diff.
-    store_dag(
-        "warehouse_daily",
-        {
-            "start": ["ingest.orders", "ingest.customers", "ingest.products"],
-            "ingest.orders": ["quality.row_counts"],
-            "ingest.customers": ["quality.row_counts"],
-            "ingest.products": ["quality.row_counts"],
-            "quality.row_counts": ["publish"],
-            "publish": ["notify"],
-            "notify": [],
-        },
-        groups={
-            "ingest": ["ingest.orders", "ingest.customers", "ingest.products"],
-            "quality": ["quality.row_counts"],
-        },
-        tags=["warehouse", "daily"],
-        task_settings={"notify": {"trigger_rule": "all_done"}},
-        source="from datetime import datetime\n\nfrom dagruns.sdk import DAG, BashOperator\n\n# The nightly load, now notifying whatever happened.\nwith DAG('warehouse_daily', start_date=datetime(2024, 1, 1)) as dag:\n    BashOperator(task_id='start', bash_command='echo start')\n    BashOperator(task_id='notify', trigger_rule='all_done', bash_command='echo done')\n",
+    first = dag.latest_version()
+    tasks = [
+        {**t, "trigger_rule": "all_done"} if t["task_id"] == "notify" else t
+        for t in first.serialized["tasks"]
+    ]
+    DagVersion.objects.create(
+        dag=dag,
+        version_number=2,
+        serialized={**first.serialized, "tasks": tasks},
+        structure_hash="v2",
+        source_code=first.source_code.replace(
+            "# The nightly load.", "# The nightly load, now notifying whatever happened."
+        )
+        + "    BashOperator(task_id='notify', trigger_rule='all_done', bash_command='echo done')\n",
+        fileloc=first.fileloc,
     )
     store_dag(
         "reporting",
