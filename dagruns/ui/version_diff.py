@@ -6,10 +6,10 @@ or trigger rule changed. Airflow has no such view; its data is the DAG versions 
 from __future__ import annotations
 
 import difflib
+import html
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.utils.html import escape
 from pygments.lexers import PythonLexer
 from pygments.token import STANDARD_TYPES, _TokenType
 
@@ -78,19 +78,21 @@ def _css_class(ttype: _TokenType) -> str:
     return STANDARD_TYPES[ttype]
 
 
-def highlighted_lines(source: str) -> list[str]:
-    """Each line of the source as highlighted HTML. Lexed as a whole (a docstring spanning
-    lines stays a string) and cut at newlines, so every line's markup is balanced."""
+def highlighted_lines(source: str, upto: int | None = None) -> list[str]:
+    """Each line of the source as highlighted HTML. Lexed from the top (a docstring spanning
+    lines stays a string) and cut at newlines, so every line's markup is balanced. `upto`:
+    the lines after it are not needed, so lexing (the slow part) stops there."""
     lines: list[list[str]] = [[]]
     for ttype, value in PythonLexer().get_tokens(source):
+        if upto is not None and len(lines) > upto + 1:
+            break
         cls = _css_class(ttype)
         for i, part in enumerate(value.split("\n")):
             if i:
                 lines.append([])
             if part:
-                lines[-1].append(
-                    f'<span class="{cls}">{escape(part)}</span>' if cls else escape(part)
-                )
+                text = html.escape(part, quote=False)
+                lines[-1].append(f'<span class="{cls}">{text}</span>' if cls else text)
     return ["".join(parts) for parts in lines[: len(source.splitlines())]]
 
 
@@ -101,11 +103,16 @@ def source_diff(old: str, new: str) -> SourceDiff:
         return SourceDiff(
             [], 0, 0, f"{longest} lines: too large to compare here (limit {MAX_DIFF_LINES})"
         )
-    old_html, new_html = highlighted_lines(old), highlighted_lines(new)
-    matcher = difflib.SequenceMatcher(None, old_lines, new_lines)
+    groups = list(
+        difflib.SequenceMatcher(None, old_lines, new_lines).get_grouped_opcodes(CONTEXT_LINES)
+    )
+    if not groups:
+        return SourceDiff([], 0, 0)
+    old_html = highlighted_lines(old, upto=groups[-1][-1][2])
+    new_html = highlighted_lines(new, upto=groups[-1][-1][4])
     hunks: list[Hunk] = []
     added = removed = 0
-    for group in matcher.get_grouped_opcodes(CONTEXT_LINES):
+    for group in groups:
         lines: list[DiffLine] = []
         for tag, i1, i2, j1, j2 in group:
             if tag == "equal":

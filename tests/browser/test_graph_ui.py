@@ -23,7 +23,8 @@ IN_VIEW = """nodes => {
   return nodes.filter(n => {
     const r = n.getBoundingClientRect();
     return r.width > 0 && r.left >= frame.left - 1 && r.right <= frame.right + 1
-      && r.top >= frame.top - 1 && r.bottom <= frame.bottom + 1;
+      && r.top >= frame.top - 1 && r.bottom <= frame.bottom + 1
+      && r.bottom <= window.innerHeight && r.right <= window.innerWidth;
   }).length;
 }"""
 
