@@ -479,7 +479,7 @@
     ["← ↑ → ↓", "Move between grid cells or graph nodes (Shift+arrow too)"],
     ["Ctrl/⌘ + arrow", "Jump to the first or last cell in that direction"],
     ["Enter", "Open the focused task instance (or expand a collapsed group)"],
-    ["Space", "Collapse or expand the focused group"],
+    ["Space", "Collapse or expand the focused group (in the graph: the group around the focused task)"],
     ["Escape", "Close the task panel (or this help)"],
     ["+ / −", "Zoom the graph in or out"],
     ["f / 0", "Fit the whole graph / show it at actual size"],
@@ -545,6 +545,16 @@
     });
     return best || node;
   }
+  function enclosingGroup(node) {
+    var c = nodeCentre(node), best = null, bestArea = Infinity;
+    $all("#graph .tgroup").forEach(function (g) {
+      var r = $("rect", g);
+      var x = Number(r.getAttribute("x")), y = Number(r.getAttribute("y"));
+      var w = Number(r.getAttribute("width")), h = Number(r.getAttribute("height"));
+      if (c.x > x && c.x < x + w && c.y > y && c.y < y + h && w * h < bestArea) { bestArea = w * h; best = g.dataset.groupId; }
+    });
+    return best;
+  }
   function nodeTarget(node) { return node && ($(".node-link", node) || node); }
   // Pan (keeping the zoom) so a node reached by keyboard is inside the frame.
   function revealNode(node) {
@@ -584,6 +594,12 @@
     if ((e.key === " " || e.key === "Enter") && node && node.dataset.groupId) {
       e.preventDefault(); toggleGraphGroup(node.dataset.groupId); return;
     }
+    if (e.key === " " && node) {  // Space on a task collapses the innermost group around it
+      var around = enclosingGroup(node);
+      e.preventDefault();
+      if (around) toggleGraphGroup(around);
+      return;
+    }
     if (e.key === "Escape") {
       var panel = $("#panel");
       if (panel && !panel.hidden) {
@@ -593,6 +609,7 @@
       }
       return;
     }
+    if (!$("#grid") && !$("#graph")) return;  // the shortcuts below belong to those two views
     if (e.key === "?") { e.preventDefault(); var d = shortcutsDialog(); if (!d.open) d.showModal(); return; }
     if (!$("#graph .graph-scroll")) return;
     var command = { "+": "in", "=": "in", "-": "out", "f": "fit", "0": "reset" }[e.key];

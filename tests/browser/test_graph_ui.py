@@ -100,4 +100,9 @@ def test_fit_zoom_and_a_collapsed_group_that_still_updates_live(pages, fan_out):
     page.click(group)  # expands it again
     page.wait_for_selector(nodes + "[data-task-id='fan.t07'][data-state='failed']")
     assert page.locator(nodes).count() == 52
+    # Space on a task inside the group collapses the group from the keyboard.
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press(" ")
+    page.wait_for_selector(group)
     assert pages.console_errors == []
