@@ -357,10 +357,293 @@
     if (e.key === "Escape" && logPref("fullscreen") && !($("#modal") || {}).open) setLogPref("fullscreen", false);
   });
 
+
+  /* --- graph: zoom, pan, fit, collapsed groups -------------------------------------------
+     The server lays the graph out; here only a transform on its <g class="graph-view"> changes:
+     the wheel (and a trackpad pinch, which the browser sends as a wheel with ctrlKey) zooms
+     around the pointer, a drag pans, two touching fingers pinch. The view survives the live
+     refreshes that replace the region (kept per DAG in memory); a new page starts fitted. */
+  var graphViews = {};
+  var ZOOM_MIN = 0.05, ZOOM_MAX = 4;
+  function graphParts() {
+    var section = $("#graph"), scroll = section && $(".graph-scroll", section);
+    return scroll ? { section: section, scroll: scroll, view: $(".graph-view", scroll) } : null;
+  }
+  function drawView(parts, v) {
+    graphViews[parts.section.dataset.dagId + "|" + parts.section.dataset.collapsed] = v;
+    parts.view.setAttribute("transform", "translate(" + v.x.toFixed(1) + " " + v.y.toFixed(1) + ") scale(" + v.k.toFixed(4) + ")");
+    parts.section.dataset.zoom = v.k.toFixed(4);
+  }
+  function fitView(parts) {
+    var w = Number(parts.scroll.dataset.graphWidth), h = Number(parts.scroll.dataset.graphHeight);
+    var W = parts.scroll.clientWidth, H = parts.scroll.clientHeight;
+    var k = Math.max(ZOOM_MIN, Math.min(1, W / w, H / h));
+    return { k: k, x: (W - w * k) / 2, y: (H - h * k) / 2 };
+  }
+  function currentView(parts) {
+    return graphViews[parts.section.dataset.dagId + "|" + parts.section.dataset.collapsed] || fitView(parts);
+  }
+  function zoomAt(parts, factor, cx, cy) {
+    var v = currentView(parts);
+    var k = Math.max(ZOOM_MIN, Math.min(ZOOM_MAX, v.k * factor));
+    // Keep the point under (cx, cy) where it is.
+    drawView(parts, { k: k, x: cx - (cx - v.x) * k / v.k, y: cy - (cy - v.y) * k / v.k });
+  }
+  function graphCommand(name) {
+    var parts = graphParts(); if (!parts) return;
+    var W = parts.scroll.clientWidth, H = parts.scroll.clientHeight;
+    if (name === "fit") drawView(parts, fitView(parts));
+    else if (name === "reset") drawView(parts, { k: 1, x: 16, y: 16 });
+    else if (name === "in") zoomAt(parts, 1.25, W / 2, H / 2);
+    else if (name === "out") zoomAt(parts, 0.8, W / 2, H / 2);
+  }
+  function initGraph() {
+    var parts = graphParts(); if (parts) drawView(parts, currentView(parts));
+  }
+  document.addEventListener("wheel", function (e) {
+    var scroll = e.target.closest && e.target.closest("#graph .graph-scroll");
+    if (!scroll) return;
+    e.preventDefault();
+    var r = scroll.getBoundingClientRect();
+    var unit = e.deltaMode === 1 ? 16 : e.deltaMode === 2 ? 400 : 1;
+    zoomAt(graphParts(), Math.exp(-e.deltaY * unit * (e.ctrlKey ? 0.01 : 0.0015)), e.clientX - r.left, e.clientY - r.top);
+  }, { passive: false });
+  var drag = { pointers: {}, moved: false };
+  document.addEventListener("pointerdown", function (e) {
+    var scroll = e.target.closest && e.target.closest("#graph .graph-scroll");
+    if (!scroll || (e.pointerType === "mouse" && e.button !== 0)) return;
+    drag.pointers[e.pointerId] = { x: e.clientX, y: e.clientY };
+    drag.moved = false;
+  });
+  document.addEventListener("pointermove", function (e) {
+    var last = drag.pointers[e.pointerId], parts = graphParts();
+    if (!last || !parts) return;
+    var ids = Object.keys(drag.pointers);
+    if (ids.length === 2) {  // pinch: scale by how far the fingers moved apart
+      var other = drag.pointers[ids[0] === String(e.pointerId) ? ids[1] : ids[0]];
+      var before = Math.hypot(last.x - other.x, last.y - other.y);
+      var after = Math.hypot(e.clientX - other.x, e.clientY - other.y);
+      var r = parts.scroll.getBoundingClientRect();
+      if (before > 0) zoomAt(parts, after / before, (e.clientX + other.x) / 2 - r.left, (e.clientY + other.y) / 2 - r.top);
+    } else {
+      var dx = e.clientX - last.x, dy = e.clientY - last.y;
+      if (!drag.moved && Math.abs(dx) + Math.abs(dy) < 4) return;  // still a click
+      if (!drag.moved) parts.scroll.setPointerCapture(e.pointerId);
+      var v = currentView(parts);
+      drawView(parts, { k: v.k, x: v.x + dx, y: v.y + dy });
+      parts.scroll.classList.add("panning");
+    }
+    drag.moved = true;
+    drag.pointers[e.pointerId] = { x: e.clientX, y: e.clientY };
+  });
+  ["pointerup", "pointercancel"].forEach(function (name) {
+    document.addEventListener(name, function (e) {
+      delete drag.pointers[e.pointerId];
+      var parts = graphParts(); if (parts) parts.scroll.classList.remove("panning");
+    });
+  });
+  // A drag that panned must not also click the node it started on.
+  document.addEventListener("click", function (e) {
+    if (drag.moved && e.target.closest && e.target.closest("#graph .graph-scroll")) {
+      drag.moved = false; e.preventDefault(); e.stopImmediatePropagation();
+    }
+  }, true);
+  // Collapsing or expanding a group lays the graph out again on the server (and the live
+  // connection follows the page's ?collapsed=), so it is a navigation.
+  function toggleGraphGroup(groupId) {
+    var section = $("#graph");
+    var closed = (section.dataset.collapsed || "").split(",").filter(Boolean);
+    var i = closed.indexOf(groupId);
+    if (i >= 0) closed.splice(i, 1);
+    else closed = closed.filter(function (g) { return g.indexOf(groupId + ".") !== 0; }).concat([groupId]);
+    var url = new URL(window.location.href);
+    if (closed.length) url.searchParams.set("collapsed", closed.join(",")); else url.searchParams.delete("collapsed");
+    window.location.href = url.toString();
+  }
+  document.addEventListener("click", function (e) {
+    if (e.defaultPrevented || !e.target.closest) return;
+    var cmd = e.target.closest("#graph [data-graph]");
+    if (cmd) { graphCommand(cmd.dataset.graph); return; }
+    var group = e.target.closest("#graph .tgroup, #graph .node[data-group-id]");
+    if (group) toggleGraphGroup(group.dataset.groupId);
+  });
+
+
+  /* --- keyboard ---------------------------------------------------------------------------
+     As Airflow 3's grid: the arrow keys (alone or with Shift) move between cells, Ctrl/Cmd
+     with an arrow jumps to the first or last one, Space toggles a group. Here also: Enter
+     opens the focused task instance (cells and nodes are links), Escape closes the panel,
+     and the graph's nodes are reached the same way (the nearest node in that direction);
+     "?" lists the shortcuts. */
+  var SHORTCUTS = [
+    ["← ↑ → ↓", "Move between grid cells or graph nodes (Shift+arrow too)"],
+    ["Ctrl/⌘ + arrow", "Jump to the first or last cell in that direction"],
+    ["Enter", "Open the focused task instance (or expand a collapsed group)"],
+    ["Space", "Collapse or expand the focused group (in the graph: the group around the focused task)"],
+    ["Escape", "Close the task panel (or this help)"],
+    ["+ / −", "Zoom the graph in or out"],
+    ["f / 0", "Fit the whole graph / show it at actual size"],
+    ["?", "Show this help"]
+  ];
+  function shortcutsDialog() {
+    var dialog = $("#shortcuts");
+    if (dialog) return dialog;
+    dialog = document.createElement("dialog");
+    dialog.id = "shortcuts"; dialog.className = "shortcuts"; dialog.setAttribute("aria-labelledby", "shortcuts-title");
+    var title = document.createElement("h2"); title.id = "shortcuts-title"; title.textContent = "Keyboard shortcuts";
+    var list = document.createElement("dl");
+    SHORTCUTS.forEach(function (pair) {
+      var dt = document.createElement("dt"), kbd = document.createElement("kbd"), dd = document.createElement("dd");
+      kbd.textContent = pair[0]; dt.appendChild(kbd); dd.textContent = pair[1];
+      list.appendChild(dt); list.appendChild(dd);
+    });
+    var close = document.createElement("button");
+    close.type = "button"; close.className = "btn btn-small"; close.textContent = "Close";
+    close.addEventListener("click", function () { dialog.close(); });
+    dialog.appendChild(title); dialog.appendChild(list); dialog.appendChild(close);
+    document.body.appendChild(dialog);
+    return dialog;
+  }
+  function focusOn(el) {
+    if (!el) return;
+    if (!el.matches("a[href], button") && !el.hasAttribute("tabindex")) el.setAttribute("tabindex", "-1");
+    el.focus();
+    if (el.closest("#graph")) revealNode(el.closest(".node"));
+  }
+  function gridMove(cell, key, jump) {
+    var row = cell.closest(".grow");
+    var cells = $all(".gcells > .cell", row), col = cells.indexOf(cell);
+    if (key === "ArrowLeft" || key === "ArrowRight") {
+      var step = key === "ArrowLeft" ? -1 : 1;
+      var to = jump ? (step < 0 ? 0 : cells.length - 1) : col + step;
+      return cells[Math.max(0, Math.min(cells.length - 1, to))];
+    }
+    var rows = $all("#grid .grow.task, #grid .grow.group").filter(function (r) { return !r.hidden; });
+    var at = rows.indexOf(row), dir = key === "ArrowUp" ? -1 : 1;
+    var target = jump ? rows[dir < 0 ? 0 : rows.length - 1] : rows[at + dir];
+    if (!target) return cell;
+    var there = $all(".gcells > .cell", target);
+    return there[Math.min(col, there.length - 1)] || cell;
+  }
+  function nodeCentre(node) {
+    return { x: Number(node.getAttribute("x")) + Number(node.getAttribute("width")) / 2,
+             y: Number(node.getAttribute("y")) + Number(node.getAttribute("height")) / 2 };
+  }
+  function graphMove(node, key, jump) {
+    var from = nodeCentre(node), best = null, bestScore = Infinity;
+    var horizontal = key === "ArrowLeft" || key === "ArrowRight";
+    var sign = key === "ArrowLeft" || key === "ArrowUp" ? -1 : 1;
+    $all("#graph .node").forEach(function (other) {
+      if (other === node) return;
+      var c = nodeCentre(other);
+      var along = (horizontal ? c.x - from.x : c.y - from.y) * sign;
+      var across = Math.abs(horizontal ? c.y - from.y : c.x - from.x);
+      if (along <= 1) return;
+      // The nearest in that direction, preferring ones in line; a jump goes the farthest.
+      var score = jump ? -along + across : along + 2 * across;
+      if (score < bestScore) { bestScore = score; best = other; }
+    });
+    return best || node;
+  }
+  function enclosingGroup(node) {
+    var c = nodeCentre(node), best = null, bestArea = Infinity;
+    $all("#graph .tgroup").forEach(function (g) {
+      var r = $("rect", g);
+      var x = Number(r.getAttribute("x")), y = Number(r.getAttribute("y"));
+      var w = Number(r.getAttribute("width")), h = Number(r.getAttribute("height"));
+      if (c.x > x && c.x < x + w && c.y > y && c.y < y + h && w * h < bestArea) { bestArea = w * h; best = g.dataset.groupId; }
+    });
+    return best;
+  }
+  function nodeTarget(node) { return node && ($(".node-link", node) || node); }
+  // Pan (keeping the zoom) so a node reached by keyboard is inside the frame.
+  function revealNode(node) {
+    var parts = graphParts(); if (!parts || !node) return;
+    var r = node.getBoundingClientRect(), f = parts.scroll.getBoundingClientRect();
+    if (r.left >= f.left && r.right <= f.right && r.top >= f.top && r.bottom <= f.bottom) return;
+    var v = currentView(parts);
+    drawView(parts, { k: v.k, x: v.x + (f.left + f.width / 2) - (r.left + r.width / 2),
+                      y: v.y + (f.top + f.height / 2) - (r.top + r.height / 2) });
+  }
+  function typing(el) {
+    return el && el.closest && el.closest("input, textarea, select, [contenteditable=''], [contenteditable='true']");
+  }
+  document.addEventListener("keydown", function (e) {
+    if (typing(e.target) || e.altKey) return;
+    var modal = $("#modal");
+    if (modal && modal.open) return;
+    var active = document.activeElement;
+    var cell = active && active.closest && active.closest("#grid .gcells > .cell");
+    var node = active && active.closest && active.closest("#graph .node");
+    var jump = e.ctrlKey || e.metaKey;
+    if (/^Arrow(Up|Down|Left|Right)$/.test(e.key)) {
+      if (!cell && !node) {  // the first arrow press enters the grid or graph
+        var first = $("#grid .gcells > .cell") || $("#graph .node");
+        // …unless the focus is somewhere arrows mean something (a link list, a select).
+        if (!first || (active && active !== document.body && !active.matches("button"))) return;
+        e.preventDefault(); focusOn(first.classList.contains("node") ? nodeTarget(first) : first); return;
+      }
+      e.preventDefault();
+      focusOn(cell ? gridMove(cell, e.key, jump) : nodeTarget(graphMove(node, e.key, jump)));
+      return;
+    }
+    if (e.ctrlKey || e.metaKey) return;
+    if ((e.key === " " || e.key === "Enter") && cell && cell.dataset.groupId) {
+      e.preventDefault(); toggleGroup(cell.closest(".grow").dataset.row); focusOn(cell); return;
+    }
+    if ((e.key === " " || e.key === "Enter") && node && node.dataset.groupId) {
+      e.preventDefault(); toggleGraphGroup(node.dataset.groupId); return;
+    }
+    if (e.key === " " && node) {  // Space on a task collapses the innermost group around it
+      var around = enclosingGroup(node);
+      e.preventDefault();
+      if (around) toggleGraphGroup(around);
+      return;
+    }
+    if (e.key === "Escape") {
+      var panel = $("#panel");
+      if (panel && !panel.hidden) {
+        panel.hidden = true; panel.innerHTML = "";
+        var back = $(".selected"); $all(".selected").forEach(function (el) { el.classList.remove("selected"); });
+        if (back) focusOn(back.matches(".node") ? nodeTarget(back) : back);
+      }
+      return;
+    }
+    if (!$("#grid") && !$("#graph")) return;  // the shortcuts below belong to those two views
+    if (e.key === "?") { e.preventDefault(); var d = shortcutsDialog(); if (!d.open) d.showModal(); return; }
+    if (!$("#graph .graph-scroll")) return;
+    var command = { "+": "in", "=": "in", "-": "out", "f": "fit", "0": "reset" }[e.key];
+    if (command) { e.preventDefault(); graphCommand(command); }
+  });
+  document.addEventListener("click", function (e) {
+    if (e.target.closest && e.target.closest("[data-shortcuts]")) shortcutsDialog().showModal();
+  });
+  // A live update that replaces the focused cell or node keeps the focus on its successor.
+  var refocus = null;
+  ["htmx:beforeSwap", "htmx:oobBeforeSwap"].forEach(function (name) {
+    document.addEventListener(name, function (e) {
+      var active = document.activeElement, target = e.detail && e.detail.target;
+      if (!active || active === document.body || !target || !target.contains(active)) return;
+      var holder = active.closest("[id]");
+      if (holder) refocus = { id: holder.id, inner: holder === active ? null : active.className.baseVal || active.className };
+    });
+  });
+  ["htmx:afterSettle", "htmx:oobAfterSwap"].forEach(function (name) {
+    document.addEventListener(name, function () {
+      if (!refocus) return;
+      var holder = document.getElementById(refocus.id), inner = refocus.inner;
+      refocus = null;
+      if (!holder) return;
+      var el = inner ? $("." + String(inner).split(" ")[0], holder) : holder;
+      if (el) { if (!el.matches("a[href], button") && !el.hasAttribute("tabindex")) el.setAttribute("tabindex", "-1"); el.focus({ preventScroll: true }); }
+    });
+  });
+
   document.addEventListener("htmx:load", function (e) {
     var el = e.detail.elt;
     if (!el || !el.classList) return;
     if (el.id === "grid") applyCollapsed();
+    if (el.id === "graph") initGraph();
     if (el.classList.contains("log") || el.querySelector(".log")) applyLogPrefs(el);
     if (el.classList.contains("log-tail")) {
       var body = el.closest(".log-body");
@@ -374,6 +657,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     applyCollapsed();
+    initGraph();
     applyLogPrefs(document);
     showTheme();
     $all(".log-body").forEach(function (body) { body.scrollTop = body.scrollHeight; });

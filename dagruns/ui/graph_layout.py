@@ -16,6 +16,8 @@ from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from dagruns.ui.graph_collapse import collapse
+
 NODE_HEIGHT = 38
 CHAR_WIDTH = 7.6
 NODE_MIN_WIDTH = 90
@@ -83,6 +85,8 @@ class Layout:
     edges: list[EdgePath] = field(default_factory=list)
     width: float = 0.0
     height: float = 0.0
+    # A collapsed task group drawn as one node: its id → the task ids it stands for.
+    collapsed: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def node_width(label: str, task_type: str = "") -> float:
@@ -335,14 +339,18 @@ def _curve(a: NodeBox, b: NodeBox) -> str:
     )
 
 
-_CACHE: OrderedDict[tuple[int, str], Layout] = OrderedDict()
+_CACHE: OrderedDict[tuple[int, str, frozenset[str]], Layout] = OrderedDict()
 
 
 def layout_for_version(
-    version_id: int, structure_hash: str, serialized: dict | None = None
+    version_id: int,
+    structure_hash: str,
+    serialized: dict | None = None,
+    collapsed: frozenset[str] = frozenset(),
 ) -> Layout:
-    """The layout of a stored DAG version, cached per process (versions never change)."""
-    cache_key = (version_id, structure_hash)
+    """The layout of a stored DAG version with some task groups collapsed, cached per process
+    (versions never change)."""
+    cache_key = (version_id, structure_hash, collapsed)
     found = _CACHE.get(cache_key)
     if found is not None:
         _CACHE.move_to_end(cache_key)
@@ -351,7 +359,9 @@ def layout_for_version(
         from dagruns.models import DagVersion
 
         serialized = DagVersion.objects.values_list("serialized", flat=True).get(pk=version_id)
-    built = layout_serialized(serialized)
+    shown, members = collapse(serialized, collapsed)
+    built = layout_serialized(shown)
+    built.collapsed = members
     _CACHE[cache_key] = built
     while len(_CACHE) > 32:
         _CACHE.popitem(last=False)

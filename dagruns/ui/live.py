@@ -11,6 +11,7 @@ from django.utils.html import escape
 
 from dagruns.actions.mapped import mapped_task_ids
 from dagruns.models import DagRun, DagVersion
+from dagruns.ui.graph_collapse import UnknownGroupError, parse_collapsed
 from dagruns.ui.graph_layout import layout_for_version
 from dagruns.ui.grid import (
     cell_html,
@@ -39,7 +40,9 @@ def fragments(dag_id: str, view: str, params: dict[str, Any], events: list[dict[
     if view == "grid":
         return grid_fragments(dag_id, int(params.get("num_runs") or 25), changed)
     if view == "graph":
-        return graph_fragments(dag_id, params.get("run_id") or "", changed)
+        return graph_fragments(
+            dag_id, params.get("run_id") or "", changed, params.get("collapsed") or ""
+        )
     return ""
 
 
@@ -82,8 +85,12 @@ def grid_fragments(dag_id: str, num_runs: int, changed: list[tuple[str, str]]) -
     return "".join(parts)
 
 
-def graph_fragments(dag_id: str, run_id: str, changed: list[tuple[str, str]]) -> str:
-    from dagruns.views.graph import graph_nodes, node_states
+def graph_fragments(
+    dag_id: str, run_id: str, changed: list[tuple[str, str]], collapsed_raw: str = ""
+) -> str:
+    """The changed nodes of the graph page's run; with groups collapsed (the page's
+    `?collapsed=`), a task inside one changes its group's node."""
+    from dagruns.views.graph import graph_nodes, node_states, node_task_ids, state_task_ids
 
     runs = DagRun.objects.filter(dag_id=dag_id)
     run = (
@@ -97,13 +104,20 @@ def graph_fragments(dag_id: str, run_id: str, changed: list[tuple[str, str]]) ->
     structure_hash = DagVersion.objects.values_list("structure_hash", flat=True).get(
         pk=run.dag_version_id
     )
-    layout = layout_for_version(run.dag_version_id, structure_hash)
-    states = node_states(run.pk, task_ids)
+    try:
+        known = structure_for(run.dag_version_id, structure_hash).groups
+        collapsed = parse_collapsed(collapsed_raw, known)
+    except UnknownGroupError:  # the page itself was refused: it has no nodes to update
+        return ""
+    layout = layout_for_version(run.dag_version_id, structure_hash, collapsed=collapsed)
+    node_ids = node_task_ids(layout, task_ids)
+    states = node_states(run.pk, state_task_ids(layout, node_ids))
     mapped_ids = mapped_task_ids(run.dag_version_id)
+    wanted = set(node_ids)
     nodes = [
         n
         for n in graph_nodes(layout, run, states, dag_url(dag_id), mapped_ids)
-        if n["task_id"] in states
+        if n["task_id"] in wanted and (n["task_id"] in states or n["task_id"] in layout.collapsed)
     ]
     return "".join(
         render_to_string("dagruns/_graph_node.html", {"n": node, "run": run, "oob": True})

@@ -1,14 +1,16 @@
-"""`/dags/<dag_id>/code`: the DAG file's source of a chosen version, highlighted by Pygments."""
+"""`/dags/<dag_id>/code`: the DAG file's source of a chosen version, highlighted by Pygments;
+with `?base=<n>`, the difference from version n to the chosen one (source and structure)."""
 
 from __future__ import annotations
 
-from django.http import Http404
+from django.shortcuts import render
 from django.utils.safestring import mark_safe
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
 from dagruns.models import DagVersion
+from dagruns.ui.version_diff import source_diff, structure_diff
 from dagruns.views.access import get_dag, viewer_required
 from dagruns.views.common import dag_context, render_region
 
@@ -21,6 +23,27 @@ def highlighted(source: str) -> str:
     return highlight(source, PythonLexer(), formatter)
 
 
+class BadVersionError(ValueError):
+    """A version parameter that is not a number, or not a version of this DAG."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def version_number(raw: str, param: str, dag_id: str, numbers: list[int]) -> int:
+    try:
+        number = int(raw)
+    except ValueError:
+        raise BadVersionError(f"{param}: {raw!r} is not a version number", 400) from None
+    if number not in numbers:
+        have = f"v{min(numbers)}–v{max(numbers)}" if numbers else "none"
+        raise BadVersionError(
+            f"{param}: DAG {dag_id!r} has no version {number} (its versions: {have})", 404
+        )
+    return number
+
+
 @viewer_required
 def code(request, dag_id: str):
     dag = get_dag(dag_id)
@@ -29,31 +52,45 @@ def code(request, dag_id: str):
         .order_by("-version_number")
         .values_list("version_number", "created_at", "fileloc")
     )
-    wanted = request.GET.get("version")
-    version = None
-    if versions:
-        number = versions[0][0]
-        if wanted:
-            try:
-                number = int(wanted)
-            except ValueError:
-                raise Http404("no such version") from None
-        version = (
-            DagVersion.objects.filter(dag=dag, version_number=number)
-            .only("version_number", "source_code", "fileloc", "created_at")
-            .first()
-        )
-        if version is None:
-            raise Http404("no such version")
+    numbers = [v[0] for v in versions]
     context = dag_context(request, dag, "code")
-    context.update(
-        {
-            "versions": versions,
-            "version": version,
-            # Pygments output: the source is HTML-escaped by the formatter.
-            "code_html": mark_safe(highlighted(version.source_code))
-            if version and version.source_code
-            else "",
-        }
+    context["versions"] = versions
+    try:
+        number = (
+            version_number(request.GET["version"], "version", dag.dag_id, numbers)
+            if request.GET.get("version")
+            else None
+        )
+        base = (
+            version_number(request.GET["base"], "base", dag.dag_id, numbers)
+            if request.GET.get("base")
+            else None
+        )
+    except BadVersionError as exc:
+        context.update({"version": None, "error": str(exc)})
+        return render(request, "dagruns/code.html", context, status=exc.status)
+    if number is None and numbers:
+        number = numbers[0]
+    version = (
+        DagVersion.objects.filter(dag=dag, version_number=number)
+        .only("version_number", "source_code", "fileloc", "created_at", "serialized")
+        .first()
+        if number is not None
+        else None
+    )
+    context["version"] = version
+    if version is not None and base is not None:
+        old = DagVersion.objects.only("source_code", "serialized").get(dag=dag, version_number=base)
+        context.update(
+            {
+                "base": base,
+                "source_diff": source_diff(old.source_code, version.source_code),
+                "structure_diff": structure_diff(old.serialized, version.serialized),
+            }
+        )
+        return render_region(request, "dagruns/code.html", context, {})
+    # Pygments output: the source is HTML-escaped by the formatter.
+    context["code_html"] = (
+        mark_safe(highlighted(version.source_code)) if version and version.source_code else ""
     )
     return render_region(request, "dagruns/code.html", context, {})

@@ -58,3 +58,49 @@ def test_hover_shows_a_tooltip_and_a_group_row_collapses_and_stays_collapsed(pag
     page.click("#grid .grow.group .gname .glabel")
     child.wait_for(state="visible")
     assert pages.console_errors == []
+
+
+FOCUSED = """() => {
+  const el = document.activeElement;
+  return [el.dataset.taskId || el.dataset.groupId || '', el.dataset.runId || '',
+          getComputedStyle(el).outlineStyle];
+}"""
+
+
+def test_the_grid_is_navigable_with_the_keyboard(pages, grouped):
+    page = pages.open(*person("keys_user", Role.VIEWER))
+    page.goto("/dags/grouped/")
+    page.wait_for_selector("#grid a.cell")
+    runs = page.eval_on_selector_all("#grid .runbar", "bars => bars.map(b => b.dataset.runId)")
+    page.keyboard.press("ArrowRight")  # enters the grid at its first cell
+    assert page.evaluate(FOCUSED) == ["start", runs[0], "solid"]  # a visible focus ring
+    page.keyboard.press("Shift+ArrowRight")  # Airflow 3's binding works too
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate(FOCUSED)[:2] == ["load", runs[1]]
+    page.keyboard.press(" ")  # collapses the group; its tasks are skipped
+    page.locator("#grid .grow.task:has(a.cell[data-task-id='load.a'])").wait_for(state="hidden")
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate(FOCUSED)[:2] == ["end", runs[1]]
+    page.keyboard.press("Control+ArrowRight")
+    assert page.evaluate(FOCUSED)[:2] == ["end", runs[-1]]
+    page.keyboard.press("Control+ArrowUp")
+    page.keyboard.press("ArrowLeft")
+    assert page.evaluate(FOCUSED)[:2] == ["start", runs[1]]
+
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#panel:not([hidden]) .ti-panel")
+    assert "start" in page.inner_text("#panel")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#panel", state="hidden")
+    assert page.evaluate(FOCUSED)[:2] == ["start", runs[1]]  # back where it was
+
+    page.keyboard.press("?")
+    help_box = page.locator("dialog#shortcuts")
+    help_box.wait_for(state="visible")
+    assert "Move between grid cells" in help_box.inner_text()
+    page.keyboard.press("Escape")
+    help_box.wait_for(state="hidden")
+    screenshot(page, "grid-keyboard")
+    page.click("#grid [data-shortcuts]")
+    help_box.wait_for(state="visible")
+    assert pages.console_errors == []

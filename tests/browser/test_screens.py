@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from dagruns.domain.roles import Role
-from dagruns.models import DagRun
+from dagruns.models import DagRun, DagVersion
 from tests.browser.conftest import person, screenshot
 from tests.builders import add_run, store_dag
 
@@ -79,6 +79,23 @@ def showcase(live_env):
         queued_at=timezone.now() - timedelta(minutes=4),
         start_date=timezone.now() - timedelta(minutes=3),
     )
+    # A second version (a trigger rule and the source changed) for the version diff.
+    first = dag.latest_version()
+    tasks = [
+        {**t, "trigger_rule": "all_done"} if t["task_id"] == "notify" else t
+        for t in first.serialized["tasks"]
+    ]
+    DagVersion.objects.create(
+        dag=dag,
+        version_number=2,
+        serialized={**first.serialized, "tasks": tasks},
+        structure_hash="v2",
+        source_code=first.source_code.replace(
+            "# The nightly load.", "# The nightly load, now notifying whatever happened."
+        )
+        + "    BashOperator(task_id='notify', trigger_rule='all_done', bash_command='echo done')\n",
+        fileloc=first.fileloc,
+    )
     store_dag(
         "reporting",
         {"report": []},
@@ -121,6 +138,9 @@ def test_screenshots_of_the_main_pages(pages, showcase):
         screenshot(page, f"gantt{suffix}")
         page.goto("/dags/warehouse_daily/code")
         screenshot(page, f"code{suffix}")
+        page.goto("/dags/warehouse_daily/code?version=2&base=1")
+        page.wait_for_selector(".version-diff [data-diff='task-changed']")
+        screenshot(page, f"version-diff{suffix}")
         page.goto("/dags/warehouse_daily/calendar?year=2024")
         page.wait_for_selector("#calendar .cal-day[data-state='failed']")
         screenshot(page, f"calendar{suffix}")
