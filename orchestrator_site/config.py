@@ -172,34 +172,36 @@ class OrchSettings(BaseModel):
     # --- the Kubernetes executor (Airflow's [kubernetes_executor] section) ---
     kubernetes_pod_template_file: Path | None = setting(
         None,
-        meaning="Kubernetes executor: the YAML pod template every task pod starts from "
+        meaning="Kubernetes executor and `celery worker --pods`: the YAML pod template every task pod starts from "
         "(Airflow's `pod_template_file`); none: a pod with one container `base`",
     )
     kubernetes_worker_image: str | None = setting(
         None,
-        meaning="Kubernetes executor: the image of the task container (Airflow's "
+        meaning="Kubernetes executor and `celery worker --pods`: the image of the task container (Airflow's "
         "`worker_container_repository:tag`); none: the template's image",
     )
     kubernetes_namespace: str = setting(
-        "default", meaning="Kubernetes executor: the namespace task pods run in"
+        "default",
+        meaning="Kubernetes executor and `celery worker --pods`: the namespace task pods run in",
     )
     kubernetes_pod_pending_timeout: float = setting(
         300.0,
         gt=0,
-        meaning="Kubernetes executor: seconds a pod may stay Pending (image pull failing, "
+        meaning="Kubernetes executor and `celery worker --pods`: seconds a pod may stay Pending (image pull failing, "
         "unschedulable) before its try is failed with the pod's reason",
     )
     kubernetes_delete_worker_pods: bool = setting(
-        True, meaning="Kubernetes executor: delete a task's pod once its try ended"
+        True,
+        meaning="Kubernetes executor and `celery worker --pods`: delete a task's pod once its try ended",
     )
     kubernetes_delete_worker_pods_on_failure: bool = setting(
         False,
-        meaning="Kubernetes executor: with `ORCH_KUBERNETES_DELETE_WORKER_PODS`, also delete "
+        meaning="Kubernetes executor and `celery worker --pods`: with `ORCH_KUBERNETES_DELETE_WORKER_PODS`, also delete "
         "the pods of failed tries (false keeps them for debugging)",
     )
     kubernetes_config_file: Path | None = setting(
         None,
-        meaning="Kubernetes executor: the kubeconfig file; none: the in-cluster service "
+        meaning="Kubernetes executor and `celery worker --pods`: the kubeconfig file; none: the in-cluster service "
         "account when running in a pod, else `~/.kube/config`",
     )
     # Where workers reach the API server (the Execution API). Standalone sets it.
