@@ -396,7 +396,7 @@ with DAG("k8s_two", schedule=None, start_date=START) as dag:
     processes: list = []
     pair: list = []
     try:
-        run, first_job = kill_scheduler_with_pods_running(env, port, "k8s_two", tries, processes)
+        run, _ = kill_scheduler_with_pods_running(env, port, "k8s_two", tries, processes)
         tis = TaskInstance.objects.filter(dag_run=run)
         before = {p.metadata.name: p.metadata.uid for p in our_pods(kube_api)}
         assert len(before) == tries
@@ -413,11 +413,12 @@ with DAG("k8s_two", schedule=None, start_date=START) as dag:
             "both schedulers running",
             timeout=120,
         )
-        jobs = {
-            job.pid: job.pk
-            for job in Job.objects.filter(job_type="scheduler", pid__in=[p.pid for p in pair])
+        ours = {
+            str(pk)
+            for pk in Job.objects.filter(
+                job_type="scheduler", pid__in=[p.pid for p in pair]
+            ).values_list("pk", flat=True)
         }
-        ours = {str(pk) for pk in jobs.values()}
         wait_until(
             lambda: (
                 {str(pk) for pk in tis.values_list("queued_by_job_id", flat=True)} <= ours
@@ -433,7 +434,6 @@ with DAG("k8s_two", schedule=None, start_date=START) as dag:
             assert pod.metadata.labels[WORKER_LABEL] == owner
             assert pod.status.container_statuses[0].restart_count == 0
         assert {p.metadata.name: p.metadata.uid for p in our_pods(kube_api)} == before
-        assert first_job.pk not in jobs.values()
         # Each scheduler says how many it adopted: together exactly the six, none twice.
         wait_until(
             lambda: sum(last_match(ADOPTED_AT_START, log) or 0 for log in logs) >= tries,
@@ -441,6 +441,12 @@ with DAG("k8s_two", schedule=None, start_date=START) as dag:
         )
         adopted = [last_match(ADOPTED_AT_START, log) or 0 for log in logs]
         assert sum(adopted) == tries, adopted
+        # Each executor holds a slot per adopted pod (so the 0 below is a release, not a
+        # count that never moved).
+        wait_until(
+            lambda: [last_match(SLOTS_IN_USE, log) for log in logs] == adopted,
+            "each executor's slots in use to be its adopted pods",
+        )
         let_finish(go, run, kube_api, "the two schedulers")
         wait_until(
             lambda: [last_match(SLOTS_IN_USE, log) for log in logs] == [0, 0],
