@@ -75,14 +75,17 @@ def start_api_server(env: dict[str, str], port: int, host: str = "127.0.0.1") ->
     return server
 
 
-def start_scheduler(env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "scheduler"],
-        env=env,
-        cwd=ROOT,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-    )
+def start_scheduler(env: dict[str, str], log_file: Path | None = None) -> subprocess.Popen:
+    """A `manage.py scheduler` process; its log (stderr) goes to `log_file` when given."""
+    with open(log_file, "ab") if log_file else contextlib.nullcontext() as err:
+        return subprocess.Popen(
+            [sys.executable, str(ROOT / "manage.py"), "scheduler"],
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
 
 
 def wait_http(url: str, proc: subprocess.Popen, timeout: float = 120.0) -> None:

@@ -8,7 +8,9 @@ is gone (410), a scheduler SIGKILLed while its pods run.
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import signal
 from collections import Counter
 from pathlib import Path
@@ -24,7 +26,7 @@ from dagruns.models import DagModel, DagRun, Job, TaskInstance
 from dagruns.models.states import DAGRUN_FINISHED
 from scheduler.executors.kubernetes.executor import KubernetesExecutor
 from scheduler.executors.kubernetes.gc import collect_garbage
-from scheduler.executors.kubernetes.labels import OUR_PODS
+from scheduler.executors.kubernetes.labels import OUR_PODS, TI_ID_ANNOTATION, WORKER_LABEL
 from scheduler.kube_standin.standin import KubeStandIn
 from scheduler.kube_standin.template import write_runner_pod_template
 from tests.e2e.conftest import HEADER, Engine, configure_engine
@@ -235,33 +237,17 @@ with DAG("k8s_relist", schedule=None, start_date=START) as dag:
     assert executor.watcher.relists > relists
 
 
-def test_a_scheduler_killed_while_its_pods_run_is_replaced_by_one_that_adopts_them(
-    dags_folder, orch_settings, tmp_path, kube, kube_api
-):
+def processes_env(dags_folder, orch_settings, tmp_path, kube, dag_id: str, source: str):
+    """For tests that run `manage.py scheduler` processes on the stand-in: the DAG file
+    written, parsed and unpaused; returns (environment, API port)."""
     orch_settings.log_dir = tmp_path / "logs"
     orch_settings.home = tmp_path
     use_kubernetes(orch_settings, kube, tmp_path)
-    ledger = tmp_path / "ledger"
-    go = tmp_path / "go"
-    (dags_folder / "k8s_handover.py").write_text(
-        HEADER
-        + f"""
-def record(ti=None):
-    import os, time
-    with open({str(ledger)!r}, "a") as f:
-        f.write(f"start {{ti.task_id}}\\n")
-    while not os.path.exists({str(go)!r}):
-        time.sleep(0.05)
-
-with DAG("k8s_handover", schedule=None, start_date=START) as dag:
-    [PythonOperator(task_id=f"t{{i}}", python_callable=record) for i in range(3)] >> \\
-        PythonOperator(task_id="after", python_callable=record)
-"""
-    )
+    (dags_folder / f"{dag_id}.py").write_text(HEADER + source)
     from scheduler.processor.loop import DagProcessor
 
     DagProcessor(timeout=30).run_once()
-    DagModel.objects.filter(dag_id="k8s_handover").update(is_paused=False)
+    DagModel.objects.filter(dag_id=dag_id).update(is_paused=False)
     port = free_port()
     env = server_env(
         tmp_path,
@@ -273,22 +259,72 @@ with DAG("k8s_handover", schedule=None, start_date=START) as dag:
         ORCH_DAGS_FOLDER=str(dags_folder),
         ORCH_TASK_HEARTBEAT_INTERVAL="0.5",
     )
-    api = start_api_server(env, port)
+    return env, port
+
+
+def let_finish(go: Path, run: DagRun, api: CoreV1Api, under: str) -> None:
+    """Let the waiting tasks end (the `go` file), then wait for the run to finish and its
+    pods to be deleted."""
+    go.write_text("")
+    wait_until(
+        lambda: DagRun.objects.get(pk=run.pk).state in DAGRUN_FINISHED,
+        f"the run to finish under {under}",
+        timeout=120,
+    )
+    wait_until(lambda: not our_pods(api), "no pod left behind", timeout=60)
+
+
+@pytest.fixture
+def scheduler_processes_env(dags_folder, orch_settings, tmp_path, kube):
+    """processes_env() with this test's folders and cluster: call it with (dag_id, source)."""
+    return functools.partial(processes_env, dags_folder, orch_settings, tmp_path, kube)
+
+
+def kill_scheduler_with_pods_running(env, port, dag_id: str, running: int, processes: list):
+    """Start the API server and a scheduler (added to `processes`, which the caller stops),
+    trigger `dag_id`, wait until `running` tries run in pods, then SIGKILL the scheduler.
+    Returns (the run, the killed scheduler's job)."""
+    processes.append(start_api_server(env, port))
     first = start_scheduler(env)
-    second = None
+    processes.append(first)
+    run = do_trigger_dag(dag_id, Actor(name="test"))
+    wait_until(
+        lambda: TaskInstance.objects.filter(dag_run=run, state="running").count() == running,
+        f"{running} tries running in pods",
+        timeout=120,
+    )
+    first_job = Job.objects.get(job_type="scheduler", state="running")
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait(30)
+    return run, first_job
+
+
+def test_a_scheduler_killed_while_its_pods_run_is_replaced_by_one_that_adopts_them(
+    scheduler_processes_env, tmp_path, kube_api
+):
+    ledger = tmp_path / "ledger"
+    go = tmp_path / "go"
+    env, port = scheduler_processes_env(
+        "k8s_handover",
+        f"""
+def record(ti=None):
+    import os, time
+    with open({str(ledger)!r}, "a") as f:
+        f.write(f"start {{ti.task_id}}\\n")
+    while not os.path.exists({str(go)!r}):
+        time.sleep(0.05)
+
+with DAG("k8s_handover", schedule=None, start_date=START) as dag:
+    [PythonOperator(task_id=f"t{{i}}", python_callable=record) for i in range(3)] >> \\
+        PythonOperator(task_id="after", python_callable=record)
+""",
+    )
+    processes: list = []
     try:
-        run = do_trigger_dag("k8s_handover", Actor(name="test"))
+        run, first_job = kill_scheduler_with_pods_running(env, port, "k8s_handover", 3, processes)
         waiting = TaskInstance.objects.filter(dag_run=run, task_id__in=["t0", "t1", "t2"])
-        wait_until(
-            lambda: waiting.filter(state="running").count() == 3,
-            "three tries running in pods",
-            timeout=120,
-        )
-        first_job = Job.objects.get(job_type="scheduler", state="running")
-        os.killpg(first.pid, signal.SIGKILL)
-        first.wait(30)
         assert len(our_pods(kube_api)) == 3  # the pods live on without their scheduler
-        second = start_scheduler(env)
+        processes.append(start_scheduler(env))
         wait_until(
             lambda: (
                 Job.objects.filter(job_type="scheduler", state="running").exists()
@@ -309,17 +345,10 @@ with DAG("k8s_handover", schedule=None, start_date=START) as dag:
             ),
             "the adopted pods relabelled with the second scheduler's job id",
         )
-        go.write_text("")
-        wait_until(
-            lambda: DagRun.objects.get(pk=run.pk).state in DAGRUN_FINISHED,
-            "the run to finish under the second scheduler",
-            timeout=120,
-        )
-        wait_until(lambda: not our_pods(kube_api), "no pod left behind", timeout=60)
+        let_finish(go, run, kube_api, "the second scheduler")
     finally:
-        for process in (first, second, api):
-            if process is not None:
-                stop(process)
+        for process in processes:
+            stop(process)
     run.refresh_from_db()
     assert run.state == "success"
     tis = TaskInstance.objects.filter(dag_run=run)
@@ -331,6 +360,108 @@ with DAG("k8s_handover", schedule=None, start_date=START) as dag:
     }
     starts = Counter(row.split()[1] for row in ledger.read_text().splitlines())
     assert starts == {"t0": 1, "t1": 1, "t2": 1, "after": 1}  # adopted, never started again
+
+
+ADOPTED_AT_START = re.compile(r"Kubernetes pods at start: (\d+) adopted")
+SLOTS_IN_USE = re.compile(r"Kubernetes executor: (\d+) of \d+ slots in use")
+
+
+def last_match(pattern: re.Pattern, log: Path) -> int | None:
+    found = pattern.findall(log.read_text()) if log.exists() else []
+    return int(found[-1]) if found else None
+
+
+@pytest.mark.postgres_only
+def test_two_schedulers_started_at_once_over_a_dead_ones_pods_each_adopt_a_pod_once(
+    scheduler_processes_env, tmp_path, kube_api
+):
+    """A scheduler is SIGKILLed with six tries running in pods; two schedulers start at the
+    same moment. Each pod goes to exactly one of them (its label and its try's
+    queued_by_job_id say which), none is deleted or restarted, each try runs once, no slot
+    leaks in either executor, and no pod is left."""
+    tries = 6
+    ledger = tmp_path / "ledger"
+    go = tmp_path / "go"
+    env, port = scheduler_processes_env(
+        "k8s_two",
+        LEDGER_TASK.replace(
+            "time.sleep(seconds)", "while not os.path.exists({go!r}): time.sleep(0.05)"
+        ).format(ledger=str(ledger), go=str(go))
+        + f"""
+with DAG("k8s_two", schedule=None, start_date=START) as dag:
+    [PythonOperator(task_id=f"t{{i}}", python_callable=record) for i in range({tries})]
+""",
+    )
+    logs = [tmp_path / "scheduler-a.log", tmp_path / "scheduler-b.log"]
+    processes: list = []
+    pair: list = []
+    try:
+        run, _ = kill_scheduler_with_pods_running(env, port, "k8s_two", tries, processes)
+        tis = TaskInstance.objects.filter(dag_run=run)
+        before = {p.metadata.name: p.metadata.uid for p in our_pods(kube_api)}
+        assert len(before) == tries
+        info = {**env, "ORCH_LOG_LEVEL": "INFO"}
+        pair = [start_scheduler(info, log_file=log) for log in logs]
+        processes += pair
+        wait_until(
+            lambda: (
+                Job.objects.filter(
+                    job_type="scheduler", state="running", pid__in=[p.pid for p in pair]
+                ).count()
+                == 2
+            ),
+            "both schedulers running",
+            timeout=120,
+        )
+        ours = {
+            str(pk)
+            for pk in Job.objects.filter(
+                job_type="scheduler", pid__in=[p.pid for p in pair]
+            ).values_list("pk", flat=True)
+        }
+        wait_until(
+            lambda: (
+                {str(pk) for pk in tis.values_list("queued_by_job_id", flat=True)} <= ours
+                and {p.metadata.labels[WORKER_LABEL] for p in our_pods(kube_api)} <= ours
+            ),
+            "every try claimed, and its pod relabelled, by one of the two",
+            timeout=120,
+        )
+        owners = {str(pk): str(job) for pk, job in tis.values_list("pk", "queued_by_job_id")}
+        for pod in our_pods(kube_api):
+            # The pod's label names the scheduler whose claim on its try won.
+            owner = owners[pod.metadata.annotations[TI_ID_ANNOTATION]]
+            assert pod.metadata.labels[WORKER_LABEL] == owner
+            assert pod.status.container_statuses[0].restart_count == 0
+        assert {p.metadata.name: p.metadata.uid for p in our_pods(kube_api)} == before
+        # Each scheduler says how many it adopted: together exactly the six, none twice.
+        wait_until(
+            lambda: sum(last_match(ADOPTED_AT_START, log) or 0 for log in logs) >= tries,
+            "the schedulers to report their adoptions",
+        )
+        adopted = [last_match(ADOPTED_AT_START, log) or 0 for log in logs]
+        assert sum(adopted) == tries, adopted
+        # Each executor holds a slot per adopted pod (so the 0 below is a release, not a
+        # count that never moved).
+        wait_until(
+            lambda: [last_match(SLOTS_IN_USE, log) for log in logs] == adopted,
+            "each executor's slots in use to be its adopted pods",
+        )
+        let_finish(go, run, kube_api, "the two schedulers")
+        wait_until(
+            lambda: [last_match(SLOTS_IN_USE, log) for log in logs] == [0, 0],
+            "both executors back to 0 slots in use (no leak)",
+        )
+    finally:
+        for process in processes:
+            stop(process)
+    run.refresh_from_db()
+    assert run.state == "success"
+    assert {ti.task_id: (ti.state, ti.try_number) for ti in tis} == {
+        f"t{i}": ("success", 1) for i in range(tries)
+    }
+    rows = Counter(tuple(row.split()[:2]) for row in ledger.read_text().splitlines())
+    assert rows == {(step, f"t{i}"): 1 for i in range(tries) for step in ("start", "done")}
 
 
 def test_a_task_asks_for_kubernetes_among_several_executors(

@@ -125,6 +125,7 @@ class KubernetesExecutor(BaseExecutor):
         self._uncreated: dict[str, Workload] = {}  # ti_id -> a try whose pod waits for the API
         self._create_at = 0.0
         self._create_pause = 0.0
+        self._logged_running: int | None = None  # running_count as last logged (see sync)
 
     # -- the contract --------------------------------------------------------------------
 
@@ -231,7 +232,20 @@ class KubernetesExecutor(BaseExecutor):
         if time.monotonic() >= self._next_pending_check:
             self._next_pending_check = time.monotonic() + PENDING_CHECK_EVERY
             events += self._fail_pending_too_long()
+        self._log_running_count()
         return events
+
+    def _log_running_count(self) -> None:
+        """Say in the scheduler's log how many slots this executor holds, each time that
+        changes (Airflow logs it at every heartbeat, at debug level): the one outside view of
+        a slot leak, e.g. after two schedulers adopted the pods of a dead one."""
+        if self.running_count != self._logged_running:
+            self._logged_running = self.running_count
+            log.info(
+                "Kubernetes executor: %d of %d slots in use",
+                self.running_count,
+                self.parallelism,
+            )
 
     def terminate(self, ti_id: str) -> bool:
         if self._uncreated.pop(ti_id, None) is not None:

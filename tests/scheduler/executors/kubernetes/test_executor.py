@@ -30,6 +30,20 @@ def workload(ti_id: str) -> Workload:
     )
 
 
+def use_pods_exiting_with(code: int, cluster, orch_settings, tmp_path) -> None:
+    """Point the executor at the stand-in, with pods whose container exits with `code`."""
+    template = tmp_path / "exits.yaml"
+    container = {
+        "name": "base",
+        "image": "orchestrator:test",
+        "command": ["sh", "-c", f"exit {code}"],
+    }
+    template.write_text(yaml.safe_dump({"spec": {"containers": [container]}}))
+    orch_settings.log_dir = tmp_path / "logs"
+    orch_settings.kubernetes_config_file = cluster.kubeconfig
+    orch_settings.kubernetes_pod_template_file = template
+
+
 def test_an_older_pod_of_a_try_queued_again_does_not_report_its_end(
     kube_cluster,  # noqa: F811
     orch_settings,
@@ -39,12 +53,7 @@ def test_an_older_pod_of_a_try_queued_again_does_not_report_its_end(
     pod is still ending (or being deleted by the orphan check: exit code non-zero). Reported,
     that older end would fail the new run of the try; only the newer pod's end counts, as the
     local executor forgets an older runner of a re-queued try."""
-    template = tmp_path / "exits.yaml"
-    container = {"name": "base", "image": "orchestrator:test", "command": ["sh", "-c", "exit 3"]}
-    template.write_text(yaml.safe_dump({"spec": {"containers": [container]}}))
-    orch_settings.log_dir = tmp_path / "logs"
-    orch_settings.kubernetes_config_file = kube_cluster.kubeconfig
-    orch_settings.kubernetes_pod_template_file = template
+    use_pods_exiting_with(3, kube_cluster, orch_settings, tmp_path)
     executor = KubernetesExecutor(4)
     executor.start()
     try:
@@ -62,3 +71,30 @@ def test_an_older_pod_of_a_try_queued_again_does_not_report_its_end(
     finally:
         executor.end()
     assert [(e.ti_id, e.try_number, e.returncode) for e in events] == [(ti_id, 1, 3)]
+
+
+def test_the_slots_in_use_are_logged_each_time_they_change(
+    kube_cluster,  # noqa: F811
+    orch_settings,
+    tmp_path,
+    caplog,
+):
+    """The scheduler's log is where a slot leak shows (the two-scheduler adoption e2e test
+    reads it): one line per change, not one per sync."""
+    use_pods_exiting_with(0, kube_cluster, orch_settings, tmp_path)
+    executor = KubernetesExecutor(4)
+    executor.start()
+    caplog.set_level("INFO", logger="scheduler.executors.kubernetes.executor")
+    try:
+        executor.queue(workload(str(uuid.uuid4())))
+        executor.sync()
+        executor.sync()
+        wait_until(lambda: executor.sync() == [] and executor.running_count == 0, "the pod's end")
+        executor.sync()
+    finally:
+        executor.end()
+    slots = [r.getMessage() for r in caplog.records if "slots in use" in r.getMessage()]
+    assert slots == [
+        "Kubernetes executor: 1 of 4 slots in use",
+        "Kubernetes executor: 0 of 4 slots in use",
+    ]
