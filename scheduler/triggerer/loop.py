@@ -2,7 +2,8 @@
 resume the task instances whose triggers fired.
 
 Each tick: restart the trigger runner child if it died; turn what it reported into resumed
-(or failed) task instances; then sync with the database: claim free triggers up to the
+(or failed) task instances, or, for a task-end event (`end_from_trigger`), into task instances
+ended here in the event's state (dagruns/actions/trigger_end.py); then sync with the database: claim free triggers up to the
 capacity, start those we hold and do not run yet, cancel those we run but no longer hold
 (fired and deleted, their task cleared or timed out, or taken over by another triggerer
 after we missed heartbeats). Idle, it waits for the child to report, for a wake-up (a task
@@ -22,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dagruns.actions.deferral import do_append_trigger_logs, do_fail_trigger, do_fire_trigger
+from dagruns.actions.trigger_end import do_end_from_trigger
 from dagruns.models import Trigger
 from dagruns.notify.trigger_wakeup import TriggererWakeReceiver, wake_triggerers
 from scheduler.loops import TickLoop
@@ -36,16 +38,18 @@ IDLE_TIMEOUT = 1.0
 
 @dataclass
 class TriggererReport:
-    """What one tick did: triggers started and cancelled, task instances resumed or failed."""
+    """What one tick did: triggers started and cancelled, task instances resumed, ended here
+    (end_from_trigger) or failed."""
 
     started: int = 0
     cancelled: int = 0
     fired: int = 0
+    ended: int = 0
     failed: int = 0
 
     @property
     def work(self) -> int:
-        return self.started + self.cancelled + self.fired + self.failed
+        return self.started + self.cancelled + self.fired + self.ended + self.failed
 
 
 class Triggerer(TickLoop[TriggererReport]):
@@ -109,7 +113,11 @@ class Triggerer(TickLoop[TriggererReport]):
                 if message.trigger_id not in self.active:
                     continue  # cancelled meanwhile: its outcome is no longer ours to report
                 self.active.discard(message.trigger_id)
-                if isinstance(message, TriggerFired):
+                if isinstance(message, TriggerFired) and message.end_state is not None:
+                    report.ended += do_end_from_trigger(
+                        message.trigger_id, message.end_state, message.xcoms, now=now
+                    )
+                elif isinstance(message, TriggerFired):
                     report.fired += do_fire_trigger(message.trigger_id, message.payload, now=now)
                 elif isinstance(message, TriggerFailed):
                     first = message.traceback[0] if message.traceback else "(no traceback)"
@@ -174,5 +182,5 @@ class Triggerer(TickLoop[TriggererReport]):
     def describe(self, report: TriggererReport) -> str | None:
         return (
             f"triggers: {report.started} started, {report.cancelled} cancelled, "
-            f"{report.fired} fired, {report.failed} failed"
+            f"{report.fired} fired, {report.ended} ended tasks, {report.failed} failed"
         )

@@ -1,7 +1,26 @@
 """Triggers: what deferred tasks wait on, run by the triggerer (Airflow's names and paths)."""
 
-from .base import BaseTrigger, TriggerEvent
+from .base import (
+    BaseEventTrigger,
+    BaseTaskEndEvent,
+    BaseTrigger,
+    TaskFailedEvent,
+    TaskSkippedEvent,
+    TaskSuccessEvent,
+    TriggerEvent,
+)
 from .file import FileTrigger
 from .temporal import DateTimeTrigger, TimeDeltaTrigger
 
-__all__ = ["BaseTrigger", "DateTimeTrigger", "FileTrigger", "TimeDeltaTrigger", "TriggerEvent"]
+__all__ = [
+    "BaseEventTrigger",
+    "BaseTaskEndEvent",
+    "BaseTrigger",
+    "DateTimeTrigger",
+    "FileTrigger",
+    "TaskFailedEvent",
+    "TaskSkippedEvent",
+    "TaskSuccessEvent",
+    "TimeDeltaTrigger",
+    "TriggerEvent",
+]
