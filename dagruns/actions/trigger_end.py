@@ -3,10 +3,12 @@ a TaskSuccessEvent, TaskFailedEvent or TaskSkippedEvent, so the task ends in tha
 resuming in a worker — no slot, no runner (Airflow's `handle_event_submit` for a
 `BaseTaskEndEvent`).
 
-The try ends as every other end does: a conditional UPDATE on `state='deferred'` and the
-trigger id (so two triggerers firing one trigger end it once), the transition table's check,
-the try's history row, its audit row, its log line, fail_fast and email_on_failure, and the
-schedulers woken to schedule the downstream tasks. The event's `xcoms` are pushed first, as
+The try ends as every other end does: under the row lock, only while still deferred on that
+trigger (so two triggerers firing one trigger end it once), the transition table's check, the
+try's history row, its audit row, its log line, fail_fast and email_on_failure, and the
+schedulers woken to schedule the downstream tasks. A batch of events (a thousand triggers
+firing together) is ended in a few statements, not a few per task: the triggerer holds the
+write transaction while it runs. The event's `xcoms` are pushed first, as
 XComs of the try, under the usual size limit. As in Airflow, a TaskFailedEvent fails the task
 without retrying it.
 
@@ -19,6 +21,8 @@ callback as any end in a worker does.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -28,10 +32,15 @@ from django.utils import timezone
 from dagruns.actions.deferral import TRIGGERER_ACTOR, resume_deferred
 from dagruns.actions.fail_fast import stop_remaining_tasks
 from dagruns.actions.task_email import email_on_commit
-from dagruns.actions.tries import _record_try, find_task, record_try_history, serialized_dag_of
+from dagruns.actions.tries import (
+    find_task,
+    record_tries_history,
+    serialized_dag_of,
+    try_audit_entry,
+)
 from dagruns.actions.xcoms import XComNotJson, XComTooLarge, check_value, do_set_xcom
 from dagruns.domain import logs
-from dagruns.models import TaskInstance, TaskInstanceState, Trigger
+from dagruns.models import AuditEvent, TaskInstance, TaskInstanceState, Trigger
 from dagruns.notify import events
 from dagruns.notify.wakeup import wake_schedulers
 from dagruns.sdk.triggers.ending import TRIGGER_END_METHOD
@@ -41,7 +50,23 @@ State = TaskInstanceState
 END_STATES = frozenset({State.SUCCESS, State.FAILED, State.SKIPPED})
 # The task callback that must run when a task ends in each state (Airflow has none for a
 # skip sent by a trigger).
-CALLBACK_OF = {State.SUCCESS: "has_on_success_callback", State.FAILED: "has_on_failure_callback"}
+CALLBACK_OF: dict[str, str] = {
+    State.SUCCESS: "has_on_success_callback",
+    State.FAILED: "has_on_failure_callback",
+}
+ENDED_FIELDS = ["state", "end_date", "duration", "next_retry_at", "trigger", "trigger_timeout"]
+
+
+@dataclass(frozen=True)
+class TaskEnd:
+    """What a task-end event asks: the state to end in and the XComs to push first."""
+
+    state: str
+    xcoms: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.state not in END_STATES:
+            raise ValueError(f"a trigger cannot end a task as {self.state!r}")
 
 
 def do_end_from_trigger(
@@ -54,94 +79,112 @@ def do_end_from_trigger(
     """The trigger yielded a task-end event: end the task instances deferred on it in `state`
     (success, failed or skipped) after pushing `xcoms`. Returns how many ended (0: already
     resumed, cleared or timed out meanwhile)."""
-    if state not in END_STATES:
-        raise ValueError(f"a trigger cannot end a task as {state!r}")
+    return do_end_from_triggers({trigger_id: TaskEnd(state, xcoms or {})}, now=now)
+
+
+def do_end_from_triggers(ends: Mapping[int, TaskEnd], *, now: datetime | None = None) -> int:
+    """do_end_from_trigger for a batch of triggers (trigger id → its event's end)."""
     now = now or timezone.now()
-    ended = 0
     with transaction.atomic():
+        # The row locks keep every other move off these rows until commit (on SQLite the
+        # IMMEDIATE transaction holds the write lock from BEGIN), so what is deferred on the
+        # trigger here is still deferred on it when the batch writes.
         waiting = list(
-            TaskInstance.objects.filter(trigger_id=trigger_id, state=State.DEFERRED)
+            TaskInstance.objects.filter(trigger_id__in=list(ends), state=State.DEFERRED)
             .select_for_update(of=("self",))
             .select_related("dag_run")
         )
+        ended: list[tuple[TaskInstance, dict[str, Any] | None, list[str]]] = []
+        moved = 0
         for ti in waiting:
-            ended += _end(ti, trigger_id, state, xcoms or {}, now)
-        Trigger.objects.filter(pk=trigger_id).delete()
+            assert ti.trigger_id is not None
+            end = ends[ti.trigger_id]
+            task = find_task(serialized_dag_of(ti), ti.task_id)
+            callback = CALLBACK_OF.get(end.state)
+            if task is not None and callback is not None and task.get(callback):
+                # Its callback is user code: only a worker runs it (see the module docstring).
+                resumed = {"state": end.state, "xcoms": encode(end.xcoms)}
+                moved += resume_deferred(ti, ti.trigger_id, now, resumed, TRIGGER_END_METHOD)
+                continue
+            ended.append((ti, task, _end(ti, end, now)))
+        if ended:
+            _write(ended, ends, now)
+        Trigger.objects.filter(pk__in=list(ends)).delete()
         if ended:
             transaction.on_commit(wake_schedulers)
-    return ended
+    return moved + len(ended)
 
 
-def _end(
-    ti: TaskInstance, trigger_id: int, state: str, xcoms: dict[str, Any], now: datetime
-) -> int:
-    serialized = serialized_dag_of(ti)
-    task = find_task(serialized, ti.task_id)
-    callback = CALLBACK_OF.get(state)  # type: ignore[call-overload]
-    if task is not None and callback is not None and task.get(callback):
-        # Its callback is user code: only a worker runs it (see the module docstring).
-        end = {"state": state, "xcoms": encode(xcoms)}
-        return resume_deferred(ti, trigger_id, now, end, TRIGGER_END_METHOD)
-    lines = [f"{_stamp(now)} INFO - Trigger {trigger_id} ended the task in the triggerer"]
-    final = state
-    refused = _unstorable(xcoms)
+def _end(ti: TaskInstance, end: TaskEnd, now: datetime) -> list[str]:
+    """Set `ti`'s final fields (not yet written); its log lines."""
+    lines = [f"{_stamp(now)} INFO - Trigger {ti.trigger_id} ended the task in the triggerer"]
+    final = end.state
+    refused = _unstorable(end.xcoms)
     if refused:
         final = State.FAILED  # as a task whose push fails: none of them is stored
         lines.append(f"{_stamp(now)} ERROR - {refused}")
     ti.check_transition(final)
-    fields: dict[str, Any] = {
-        "state": final,
-        "end_date": now,
-        "duration": (now - ti.start_date).total_seconds() if ti.start_date else None,
-        "next_retry_at": None,
-        "trigger": None,
-        "trigger_timeout": None,
-        "updated_at": now,
-    }
-    # Still deferred on this trigger: a clear, a timeout or another triggerer's firing that
-    # committed first leaves 0 rows, so the try ends once.
-    moved = TaskInstance.objects.filter(
-        pk=ti.pk, state=State.DEFERRED, trigger_id=trigger_id, try_number=ti.try_number
-    ).update(**fields)
-    if not moved:
-        return 0
-    if final == state:
-        for key, value in xcoms.items():
-            do_set_xcom(ti.dag_run, ti.task_id, key, value, ti.map_index)
-    for name, value in fields.items():
-        setattr(ti, name, value)
-    record_try_history(ti)
-    email_on_commit(ti, final, task)  # email_on_failure
-    if final == State.FAILED:
-        stop_remaining_tasks(ti, serialized, now)  # the DAG's fail_fast
+    ti.state = final
+    ti.end_date = now
+    ti.duration = (now - ti.start_date).total_seconds() if ti.start_date else None
+    ti.next_retry_at = None
+    ti.trigger_timeout = None
     lines.append(
         f"{_stamp(now)} INFO - Marking task as {final.upper()} from the triggerer "
         "(end_from_trigger): it does not resume in a worker."
     )
-    logs.append_lines(logs.ti_log_path(ti), lines)
-    _record_try(
-        TRIGGERER_ACTOR,
-        final,
-        ti,
-        {
-            "duration": fields["duration"],
-            "trigger_id": trigger_id,
-            "reason": "ended by its trigger",
-        },
+    return lines
+
+
+def _write(
+    ended: list[tuple[TaskInstance, dict[str, Any] | None, list[str]]],
+    ends: Mapping[int, TaskEnd],
+    now: datetime,
+) -> None:
+    """The batch's writes: the task instances, XComs, history and audit rows, then per try
+    its log lines, email, fail_fast and page events."""
+    tis = [ti for ti, _task, _lines in ended]
+    trigger_ids = {ti.pk: ti.trigger_id for ti in tis}
+    for ti in tis:
+        ti.trigger = None
+        ti.updated_at = now
+    TaskInstance.objects.bulk_update(tis, [*ENDED_FIELDS, "updated_at"])
+    record_tries_history(tis)
+    AuditEvent.objects.bulk_create(
+        [
+            try_audit_entry(
+                TRIGGERER_ACTOR,
+                str(ti.state),
+                ti,
+                {
+                    "duration": ti.duration,
+                    "trigger_id": trigger_ids[ti.pk],
+                    "reason": "ended by its trigger",
+                },
+            )
+            for ti in tis
+        ]
     )
-    events.notify(
-        "ti", dag_id=ti.dag_id, run_id=ti.run_id, task_id=ti.task_id, try_number=ti.try_number
-    )
-    events.publish(
-        {
+    for ti, task, lines in ended:
+        end = ends[trigger_ids[ti.pk]]  # type: ignore[index]
+        if ti.state == end.state:
+            for key, value in end.xcoms.items():
+                do_set_xcom(ti.dag_run, ti.task_id, key, value, ti.map_index)
+        email_on_commit(ti, str(ti.state), task)  # email_on_failure
+        if ti.state == State.FAILED:
+            stop_remaining_tasks(ti, serialized_dag_of(ti), now)  # the DAG's fail_fast
+        logs.append_lines(logs.ti_log_path(ti), lines)
+        events.notify(
+            "ti", dag_id=ti.dag_id, run_id=ti.run_id, task_id=ti.task_id, try_number=ti.try_number
+        )
+        log_event = {
             "kind": "log",
             "dag_id": ti.dag_id,
             "run_id": ti.run_id,
             "task_id": ti.task_id,
             "try_number": ti.try_number,
         }
-    )
-    return 1
+        transaction.on_commit(lambda event=log_event: events.publish(event))  # type: ignore[misc]
 
 
 def _unstorable(xcoms: dict[str, Any]) -> str | None:

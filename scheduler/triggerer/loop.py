@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dagruns.actions.deferral import do_append_trigger_logs, do_fail_trigger, do_fire_trigger
-from dagruns.actions.trigger_end import do_end_from_trigger
+from dagruns.actions.trigger_end import TaskEnd, do_end_from_triggers
 from dagruns.models import Trigger
 from dagruns.notify.trigger_wakeup import TriggererWakeReceiver, wake_triggerers
 from scheduler.loops import TickLoop
@@ -105,7 +105,9 @@ class Triggerer(TickLoop[TriggererReport]):
                 logs.setdefault(message.trigger_id, []).extend(message.lines)
         if logs:
             do_append_trigger_logs(logs)
-        # One transaction for the batch: a thousand triggers firing together are one commit.
+        # One transaction for the batch: a thousand triggers firing together are one commit,
+        # and the tasks their events end are ended together, in a few statements.
+        ends: dict[int, TaskEnd] = {}
         with transaction.atomic():
             for message in messages:
                 if isinstance(message, TriggerLogs):
@@ -114,15 +116,15 @@ class Triggerer(TickLoop[TriggererReport]):
                     continue  # cancelled meanwhile: its outcome is no longer ours to report
                 self.active.discard(message.trigger_id)
                 if isinstance(message, TriggerFired) and message.end_state is not None:
-                    report.ended += do_end_from_trigger(
-                        message.trigger_id, message.end_state, message.xcoms, now=now
-                    )
+                    ends[message.trigger_id] = TaskEnd(message.end_state, message.xcoms or {})
                 elif isinstance(message, TriggerFired):
                     report.fired += do_fire_trigger(message.trigger_id, message.payload, now=now)
                 elif isinstance(message, TriggerFailed):
                     first = message.traceback[0] if message.traceback else "(no traceback)"
                     log.error("trigger %s failed: %s", message.trigger_id, first)
                     report.failed += do_fail_trigger(message.trigger_id, message.traceback, now=now)
+            if ends:
+                report.ended += do_end_from_triggers(ends, now=now)
 
     def _sync(self, report: TriggererReport) -> None:
         assert self.job is not None
