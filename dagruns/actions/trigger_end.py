@@ -109,7 +109,7 @@ def do_end_from_triggers(ends: Mapping[int, TaskEnd], *, now: datetime | None = 
             ended.append((ti, task, _end(ti, end, now)))
         if ended:
             _write(ended, ends, now)
-        Trigger.objects.filter(pk__in=list(ends)).delete()
+        Trigger.objects.filter(pk__in=list(ends), asset_watchers__isnull=True).delete()
         if ended:
             transaction.on_commit(wake_schedulers)
     return moved + len(ended)

@@ -88,7 +88,17 @@ from .serialized_operator import SerializedOperator
 from .taskgroup import TaskGroup, task_group
 from .timetables.assets import AssetOrTimeSchedule, AssetTriggeredTimetable
 from .trigger_rule import TriggerRule
-from .triggers import BaseTrigger, DateTimeTrigger, FileTrigger, TimeDeltaTrigger, TriggerEvent
+from .triggers import (
+    BaseEventTrigger,
+    BaseTrigger,
+    DagStateTrigger,
+    DateTimeTrigger,
+    FileDeleteTrigger,
+    FileTrigger,
+    TimeDeltaTrigger,
+    TriggerEvent,
+    WorkflowTrigger,
+)
 from .variable import Variable
 from .weekday import WeekDay
 from .weight_rule import WeightRule
@@ -106,14 +116,18 @@ __all__ = [
     "Metadata",
     "Model",
     "asset",
+    "BaseEventTrigger",
     "BaseTrigger",
+    "DagStateTrigger",
     "DateTimeTrigger",
+    "FileDeleteTrigger",
     "FileTrigger",
     "TaskDeferralError",
     "TaskDeferralTimeout",
     "TaskDeferred",
     "TimeDeltaTrigger",
     "TriggerEvent",
+    "WorkflowTrigger",
     "AirflowRescheduleException",
     "AirflowSensorTimeout",
     "BaseSensorOperator",

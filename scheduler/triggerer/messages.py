@@ -21,6 +21,20 @@ class StartTrigger(_Message):
     trigger_id: int
     classpath: str
     kwargs: dict[str, Any] = Field(default_factory=dict)
+    # A read-only Execution API token for the trigger's deferred try ("trigger" scope): what
+    # WorkflowTrigger and DagStateTrigger read other DAGs' states with. None: no task instance.
+    api_token: str | None = None
+    # An asset watcher's trigger: every event counts, not only the first, and it runs until
+    # its `run()` ends (then TriggerEnded) or it is cancelled.
+    watcher: bool = False
+
+
+class RefreshToken(_Message):
+    """A fresh token for a running trigger, before its current one expires."""
+
+    op: Literal["token"] = "token"
+    trigger_id: int
+    api_token: str
 
 
 class CancelTrigger(_Message):
@@ -52,6 +66,14 @@ class TriggerFailed(_Message):
     traceback: list[str]
 
 
+class TriggerEnded(_Message):
+    """A watcher's trigger returned after yielding its events; it has stopped (the
+    triggerer starts it again while the asset is watched, as Airflow's does)."""
+
+    op: Literal["ended"] = "ended"
+    trigger_id: int
+
+
 class TriggerLogs(_Message):
     """Log lines a trigger wrote (formatted): they belong in its task's log, as in Airflow."""
 
@@ -60,8 +82,10 @@ class TriggerLogs(_Message):
     lines: list[str]
 
 
-ToRunner = Annotated[StartTrigger | CancelTrigger, Field(discriminator="op")]
-FromRunner = Annotated[TriggerFired | TriggerFailed | TriggerLogs, Field(discriminator="op")]
+ToRunner = Annotated[StartTrigger | CancelTrigger | RefreshToken, Field(discriminator="op")]
+FromRunner = Annotated[
+    TriggerFired | TriggerFailed | TriggerEnded | TriggerLogs, Field(discriminator="op")
+]
 TO_RUNNER: TypeAdapter[Any] = TypeAdapter(ToRunner)
 FROM_RUNNER: TypeAdapter[Any] = TypeAdapter(FromRunner)
 

@@ -112,7 +112,9 @@ SENSOR_BASE = merged(
 STANDARD_EXCEPTIONS = names(
     f"{SDK}.sensors.external_task",
     "DuplicateStateError",
+    "ExternalDagDeletedError",
     "ExternalDagFailedError",
+    "ExternalDagNotFoundError",
     "ExternalTaskFailedError",
     "ExternalTaskGroupFailedError",
     "ExternalTaskNotFoundError",
@@ -148,7 +150,7 @@ STANDARD_DECORATORS: dict[str, dict[str, str]] = {
 
 STANDARD_TRIGGERS: dict[str, dict[str, str]] = {
     "temporal": names(SDK, "DateTimeTrigger", "TimeDeltaTrigger"),
-    "file": names(SDK, "FileTrigger"),
+    "file": names(f"{SDK}.triggers", "FileTrigger", "FileDeleteTrigger"),
     "external_task": names(SDK, "WorkflowTrigger", "DagStateTrigger"),
 }
 
@@ -343,7 +345,11 @@ def _airflow_sdk() -> dict[str, dict[str, str]]:
         f"{definitions}.decorators": DECORATORS,
         f"{definitions}.decorators.task_group": names(SDK, "task_group"),
         f"{definitions}.edges": names(SDK, "EdgeModifier", "Label"),
-        f"{definitions}.asset": merged(ASSETS, names(SDK, "Dataset", "Model")),
+        f"{definitions}.asset": merged(
+            ASSETS,
+            names(SDK, "Dataset", "Model"),
+            names(f"{SDK}.assets", "AssetRef", "AssetNameRef", "AssetUriRef"),
+        ),
         f"{definitions}.asset.decorators": names(SDK, "asset"),
         f"{definitions}.asset.metadata": names(SDK, "Metadata"),
         f"{definitions}.timetables.assets": ASSET_TIMETABLES,

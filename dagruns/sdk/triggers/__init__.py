@@ -9,18 +9,22 @@ from .base import (
     TaskSuccessEvent,
     TriggerEvent,
 )
-from .file import FileTrigger
+from .external_task import DagStateTrigger, WorkflowTrigger
+from .file import FileDeleteTrigger, FileTrigger
 from .temporal import DateTimeTrigger, TimeDeltaTrigger
 
 __all__ = [
     "BaseEventTrigger",
     "BaseTaskEndEvent",
     "BaseTrigger",
+    "DagStateTrigger",
     "DateTimeTrigger",
+    "FileDeleteTrigger",
     "FileTrigger",
     "TaskFailedEvent",
     "TaskSkippedEvent",
     "TaskSuccessEvent",
     "TimeDeltaTrigger",
     "TriggerEvent",
+    "WorkflowTrigger",
 ]

@@ -14,6 +14,7 @@ A `TriggerEvent` resumes the task in a worker at its `method_name`; a `TaskSucce
 from __future__ import annotations
 
 import abc
+import hashlib
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -116,13 +117,15 @@ class BaseTrigger(abc.ABC):
 
 
 class BaseEventTrigger(BaseTrigger):
-    """Airflow's base of triggers usable for event-driven scheduling (asset watchers, which
-    this project refuses: see AssetWatcher). As a trigger a task defers on, it is a
-    BaseTrigger like any other."""
+    """A trigger that may watch an asset (Airflow's `airflow.triggers.base.BaseEventTrigger`):
+    in an `AssetWatcher`, each event it yields becomes an event of the asset, and the triggerer
+    keeps running it (and starts it again when its `run()` ends) for as long as a DAG is
+    scheduled on the asset. Only these triggers may watch assets, as in Airflow."""
 
     @staticmethod
-    def hash(classpath: str, kwargs: dict[str, Any]) -> int:
-        """Identifies a trigger by its class path and kwargs (Airflow's, for asset watchers)."""
-        from .serde import encode
-
-        return hash((classpath, json.dumps(encode(kwargs), sort_keys=True).encode("utf-8")))
+    def hash(classpath: str, kwargs: dict[str, Any]) -> str:
+        """What identifies a watcher's trigger (its class path and encoded kwargs), so the
+        DAG processor reuses the stored trigger of an unchanged watcher. Airflow hashes the
+        same pair; ours is a stable digest, not Python's per-process `hash()`."""
+        text = json.dumps([classpath, kwargs], sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
