@@ -42,7 +42,14 @@ class Actor:
 
 
 def record(actor: Actor, event: str, *, dag_id: str = "", **fields: Any) -> AuditEvent:
+    entry = audit_entry(actor, event, dag_id=dag_id, **fields)
+    entry.save(force_insert=True)
+    return entry
+
+
+def audit_entry(actor: Actor, event: str, *, dag_id: str = "", **fields: Any) -> AuditEvent:
+    """The row `record` writes, unsaved: for callers that write many at once (bulk_create)."""
     extra = fields.pop("extra", {}) or {}
-    return AuditEvent.objects.create(
+    return AuditEvent(
         event=event, user=actor.user, owner=actor.name, dag_id=dag_id, extra=extra, **fields
     )

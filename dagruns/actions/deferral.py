@@ -135,33 +135,44 @@ def _resume(trigger_id: int, now: datetime | None, next_kwargs_of, next_method: 
             )
         )  # fmt: skip
         for ti in waiting:
-            fields: dict[str, Any] = {
-                "state": State.SCHEDULED,
-                "scheduled_dttm": now,
-                "trigger": None,
-                "trigger_timeout": None,
-                "next_kwargs": next_kwargs_of(ti.next_kwargs),
-                "updated_at": now,
-            }
-            if next_method is not None:
-                fields["next_method"] = next_method
-            # Still deferred on this trigger: a clear, a timeout or another triggerer's
-            # firing that committed first leaves 0 rows here, so it resumes once.
-            resumed += TaskInstance.objects.filter(
-                pk=ti.pk, state=State.DEFERRED, trigger_id=trigger_id
-            ).update(**fields)
-            events.notify(
-                "ti",
-                dag_id=ti.dag_id,
-                run_id=ti.run_id,
-                task_id=ti.task_id,
-                try_number=ti.try_number,
+            resumed += resume_deferred(
+                ti, trigger_id, now, next_kwargs_of(ti.next_kwargs), next_method
             )
         # A watcher's trigger stays: it keeps watching its assets.
         Trigger.objects.filter(pk=trigger_id, asset_watchers__isnull=True).delete()
-        if resumed:
-            transaction.on_commit(wake_schedulers)
     return resumed
+
+
+def resume_deferred(
+    ti: TaskInstance,
+    trigger_id: int,
+    now: datetime,
+    next_kwargs: dict[str, Any],
+    next_method: str | None = None,
+) -> int:
+    """deferred → scheduled at the same try, to resume in a worker at `next_method` (the one
+    it deferred with when None) with `next_kwargs`; 1 when it moved. Call inside a transaction."""
+    fields: dict[str, Any] = {
+        "state": State.SCHEDULED,
+        "scheduled_dttm": now,
+        "trigger": None,
+        "trigger_timeout": None,
+        "next_kwargs": next_kwargs,
+        "updated_at": now,
+    }
+    if next_method is not None:
+        fields["next_method"] = next_method
+    # Still deferred on this trigger: a clear, a timeout or another triggerer's firing that
+    # committed first leaves 0 rows here, so it resumes once.
+    moved = TaskInstance.objects.filter(
+        pk=ti.pk, state=State.DEFERRED, trigger_id=trigger_id
+    ).update(**fields)
+    events.notify(
+        "ti", dag_id=ti.dag_id, run_id=ti.run_id, task_id=ti.task_id, try_number=ti.try_number
+    )
+    if moved:
+        transaction.on_commit(wake_schedulers)
+    return moved
 
 
 def do_append_trigger_logs(lines_by_trigger: dict[int, list[str]]) -> int:

@@ -24,12 +24,13 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from dagruns.actions.audit import Actor, record
+from dagruns.actions.audit import Actor, audit_entry
 from dagruns.actions.fail_fast import stop_remaining_tasks
 from dagruns.actions.task_email import email_on_commit
 from dagruns.domain import logs
 from dagruns.domain.versions import serialized_of_version
 from dagruns.models import (
+    AuditEvent,
     DagRun,
     TaskInstance,
     TaskInstanceHistory,
@@ -212,21 +213,34 @@ def record_try_history(ti: TaskInstance) -> TaskInstanceHistory:
     kills a try already recorded does not fail. Call it inside the transaction that ended the
     try, with `ti` holding the try's final values.
     """
-    values = {
-        field.attname: getattr(ti, field.attname)
+    [history] = record_tries_history([ti])
+    return history
+
+
+def record_tries_history(tis: list[TaskInstance]) -> list[TaskInstanceHistory]:
+    """record_try_history for many tries in one statement (a batch that ended together)."""
+    names = [
+        field.attname
         for field in TaskInstanceHistory._meta.concrete_fields
         if field.name not in _HISTORY_SKIP and field.name != "try_number"
-    }
+    ]
+    rows = [
+        TaskInstanceHistory(
+            task_instance_id=ti.pk,
+            try_number=ti.try_number,
+            **{name: getattr(ti, name) for name in names},
+        )
+        for ti in tis
+    ]
     # One INSERT … ON CONFLICT DO UPDATE (SQLite and PostgreSQL), not a SELECT then a write:
     # this runs at the end of every try.
-    history = TaskInstanceHistory(task_instance_id=ti.pk, try_number=ti.try_number, **values)
     TaskInstanceHistory.objects.bulk_create(
-        [history],
+        rows,
         update_conflicts=True,
         unique_fields=["task_instance", "try_number"],
-        update_fields=list(values),
+        update_fields=names,
     )
-    return history
+    return rows
 
 
 # --- the transitions --------------------------------------------------------------------------
@@ -280,7 +294,14 @@ def _move(ti: TaskInstance, expected: str, fields: dict[str, Any]) -> None:
 
 def _record_try(actor: Actor, event: str, ti: TaskInstance, extra: dict[str, Any]) -> None:
     """The audit row of a try's move, naming the try and its run's logical date."""
-    record(
+    try_audit_entry(actor, event, ti, extra).save(force_insert=True)
+
+
+def try_audit_entry(
+    actor: Actor, event: str, ti: TaskInstance, extra: dict[str, Any]
+) -> AuditEvent:
+    """_record_try's row, unsaved (for a batch of tries written at once)."""
+    return audit_entry(
         actor,
         event,
         dag_id=ti.dag_id,

@@ -138,7 +138,10 @@ TI_TRANSITIONS: dict[str | None, frozenset[str | None]] = {
     ),
     TIS.UP_FOR_RETRY: frozenset({TIS.SCHEDULED, TIS.SKIPPED, TIS.UPSTREAM_FAILED}),
     TIS.UP_FOR_RESCHEDULE: frozenset({TIS.SCHEDULED, TIS.SKIPPED}),
-    TIS.DEFERRED: frozenset({TIS.SCHEDULED, TIS.FAILED, TIS.UP_FOR_RETRY}),
+    # Resumed (scheduled), failed from outside, or ended by its trigger (end_from_trigger).
+    TIS.DEFERRED: frozenset(
+        {TIS.SCHEDULED, TIS.FAILED, TIS.UP_FOR_RETRY, TIS.SUCCESS, TIS.SKIPPED}
+    ),
     TIS.RESTARTING: frozenset({TIS.UP_FOR_RETRY, TIS.FAILED}),
     TIS.SUCCESS: frozenset(),
     TIS.FAILED: frozenset(),

@@ -3,9 +3,18 @@ server, scheduler (local executor) and triggerer processes on a throw-away embed
 
 Each task defers for `delay` seconds from its own start (long enough that all N are deferred
 together: the peak count is reported), the triggerer runs the N triggers, and each fires at its
-moment. Figures: fire→resume delay (from the trigger's moment, its event's payload, to the
-resumed try's claim: the triggerer's lateness, the fire, the scheduler's wake-up, queueing and
-the new runner together) p50/p95/max; the triggerer's peak RSS (its process and trigger runner
+moment. Two modes (`mode` in the figures):
+
+* `resume_in_worker` (the default): the task resumes in a new runner at its method. The
+  fire→resume delay runs from the trigger's moment (its event's payload) to the resumed try's
+  claim: the triggerer's lateness, the fire, the scheduler's wake-up, queueing for a slot and
+  the new runner together;
+* `end_from_trigger` (`--end-from-trigger`): the trigger yields a TaskSuccessEvent and the
+  triggerer ends the task itself; the same keys then hold fire→end, from the trigger's moment
+  (which the task pushes as an XCom before deferring) to the try's end date. The per-hop keys,
+  which describe a resumption, are null.
+
+Figures: those delays' p50/p95/max; the triggerer's peak RSS (its process and trigger runner
 child) and CPU seconds; the whole run's wall time.
 """
 
@@ -50,7 +59,10 @@ class Sleeps(BaseOperator):
         self.n = n
 
     def execute(self, context):
-        self.defer(trigger=TimeDeltaTrigger(timedelta(seconds={delay})), method_name="done")
+        trigger = TimeDeltaTrigger(timedelta(seconds={delay}), end_from_trigger={end})
+        if {end}:  # the fire→end delay is measured from the trigger's moment
+            context["ti"].xcom_push("moment", trigger.moment.isoformat())
+        self.defer(trigger=trigger, method_name="done")
 
     def done(self, context, event=None):
         return None
@@ -61,26 +73,36 @@ with DAG("{dag_id}", schedule=None, start_date=datetime(2024, 1, 1), max_active_
 """
 
 
-def run(tasks: int = 1000, delay: float = 180.0, kill_triggerer: bool = False) -> dict:
+def run(
+    tasks: int = 1000,
+    delay: float = 180.0,
+    kill_triggerer: bool = False,
+    end_from_trigger: bool = False,
+) -> dict:
     """Run the benchmark in a child `manage.py benchmark deferred --inside`, on a fresh
     ORCH_HOME and SQLite database, so it never touches the caller's."""
     return run_benchmark_child(
         [
             "deferred", "--inside", "--deferred-tasks", str(tasks),
             "--defer-seconds", str(delay), *(["--kill-triggerer"] if kill_triggerer else []),
+            *(["--end-from-trigger"] if end_from_trigger else []),
         ],
         "the deferred benchmark",
     )  # fmt: skip
 
 
-def run_inside(tasks: int, delay: float, kill_triggerer: bool = False) -> dict[str, Any]:
+def run_inside(
+    tasks: int, delay: float, kill_triggerer: bool = False, end_from_trigger: bool = False
+) -> dict[str, Any]:
     from django.core.management import call_command
 
     from dagruns.models import DagModel
 
     dags = settings.ORCH.dags_folder
     dags.mkdir(parents=True, exist_ok=True)
-    (dags / f"{DAG_ID}.py").write_text(DAG_FILE.format(dag_id=DAG_ID, n=tasks, delay=delay))
+    (dags / f"{DAG_ID}.py").write_text(
+        DAG_FILE.format(dag_id=DAG_ID, n=tasks, delay=delay, end=end_from_trigger)
+    )
     call_command("dag_processor", "--once", stdout=io.StringIO())
     DagModel.objects.update(is_paused=False)
     port = free_port()
@@ -102,13 +124,18 @@ def run_inside(tasks: int, delay: float, kill_triggerer: bool = False) -> dict[s
         wait_http(f"http://127.0.0.1:{port}/admin/login/")
         time.sleep(1.0)  # let the scheduler start its forkserver
         measured = {"api_server": api, "scheduler": scheduler, "triggerer": triggerer}
-        killer = _Killer(triggerer, [*manage, "triggerer"], env, tasks) if kill_triggerer else None
+        killer = (
+            _Killer(triggerer, [*manage, "triggerer"], env, tasks, end_from_trigger)
+            if kill_triggerer
+            else None
+        )
         with PeakRss(measured) as rss, _PeakDeferred() as peak:
             cpu_before = tree_cpu(triggerer.pid)
             figures = _measure(
                 tasks,
                 timeout=max(600.0, 10 * delay + 2 * tasks),
                 on_poll=killer.poll if killer else None,
+                end_from_trigger=end_from_trigger,
             )
             figures["triggerer_cpu_s"] = round(tree_cpu(triggerer.pid) - cpu_before, 2)
         if killer is not None:
@@ -171,12 +198,20 @@ class _Killer:
     """--kill-triggerer: once every instance is deferred and its trigger held by the first
     triggerer, SIGKILL it (the process alone: its trigger runner child must notice by itself)
     and start a second one; measure how long until the second holds every trigger, and check
-    afterwards that every instance resumed exactly once."""
+    afterwards that every instance resumed (or ended from the trigger) exactly once."""
 
     def __init__(
-        self, first: subprocess.Popen, argv: list[str], env: dict[str, str], tasks: int
+        self,
+        first: subprocess.Popen,
+        argv: list[str],
+        env: dict[str, str],
+        tasks: int,
+        end_from_trigger: bool = False,
     ) -> None:
         self.first, self.argv, self.env, self.tasks = first, argv, env, tasks
+        # A resumed try starts running twice (before and after its deferral); one ended by
+        # its trigger once.
+        self.runs_per_task = 1 if end_from_trigger else 2
         self.second: subprocess.Popen | None = None
         self.killed_at: float | None = None
         self.first_job: int | None = None
@@ -216,9 +251,14 @@ class _Killer:
             .annotate(
                 running=Count("pk", filter=Q(event="running")),
                 deferred=Count("pk", filter=Q(event="deferred")),
+                success=Count("pk", filter=Q(event="success")),
             )
         )
-        once = sum(1 for row in starts if row["running"] == 2 and row["deferred"] == 1)
+        once = sum(
+            1
+            for row in starts
+            if (row["running"], row["deferred"], row["success"]) == (self.runs_per_task, 1, 1)
+        )
         return {
             "killed": self.killed_at is not None,
             "health_check_threshold_s": KILL_THRESHOLD,
@@ -229,12 +269,14 @@ class _Killer:
 
 
 def _measure(
-    tasks: int, timeout: float, on_poll: Callable[[], None] | None = None
+    tasks: int,
+    timeout: float,
+    on_poll: Callable[[], None] | None = None,
+    end_from_trigger: bool = False,
 ) -> dict[str, Any]:
     from dagruns.actions.audit import Actor
     from dagruns.actions.runs import do_trigger_dag
-    from dagruns.models import DagRun, TaskInstance
-    from dagruns.sdk.triggers.serde import decode
+    from dagruns.models import DagRun
 
     run = do_trigger_dag(DAG_ID, Actor(name="benchmark"))
     deadline = time.monotonic() + timeout
@@ -248,23 +290,10 @@ def _measure(
             on_poll()
         time.sleep(0.1)
     run.refresh_from_db()
-    # Per resumed instance, from the trigger's moment: scheduled (the triggerer fired it),
-    # queued (the scheduler), started (the new runner's claim).
-    hops: dict[str, list[float]] = {"fire": [], "queue": [], "start": [], "total": []}
-    states: dict[str, int] = {}
-    for ti in TaskInstance.objects.filter(dag_run=run):
-        states[str(ti.state)] = states.get(str(ti.state), 0) + 1
-        event = (ti.next_kwargs or {}).get("event")
-        scheduled, queued, started = ti.scheduled_dttm, ti.queued_dttm, ti.start_date
-        if event is None or scheduled is None or queued is None or started is None:
-            continue
-        moment = decode(event)
-        hops["fire"].append((scheduled - moment).total_seconds())
-        hops["queue"].append((queued - scheduled).total_seconds())
-        hops["start"].append((started - queued).total_seconds())
-        hops["total"].append((started - moment).total_seconds())
+    states, hops = _ended_delays(run) if end_from_trigger else _resume_delays(run)
     total = hops["total"]
     return {
+        "mode": "end_from_trigger" if end_from_trigger else "resume_in_worker",
         "states": states,
         "resumed": len(total),
         "fire_to_resume_p50_ms": _percentile_ms(total, 0.5),
@@ -278,6 +307,49 @@ def _measure(
         "queued_to_started_ms": _p50_p95(hops["start"]),
         "wall_s": _wall_seconds(run),
     }
+
+
+def _resume_delays(run: Any) -> tuple[dict[str, int], dict[str, list[float]]]:
+    """Per resumed instance, from the trigger's moment: scheduled (the triggerer fired it),
+    queued (the scheduler), started (the new runner's claim)."""
+    from dagruns.models import TaskInstance
+    from dagruns.sdk.triggers.serde import decode
+
+    hops: dict[str, list[float]] = {"fire": [], "queue": [], "start": [], "total": []}
+    states: dict[str, int] = {}
+    for ti in TaskInstance.objects.filter(dag_run=run):
+        states[str(ti.state)] = states.get(str(ti.state), 0) + 1
+        event = (ti.next_kwargs or {}).get("event")
+        scheduled, queued, started = ti.scheduled_dttm, ti.queued_dttm, ti.start_date
+        if event is None or scheduled is None or queued is None or started is None:
+            continue
+        moment = decode(event)
+        hops["fire"].append((scheduled - moment).total_seconds())
+        hops["queue"].append((queued - scheduled).total_seconds())
+        hops["start"].append((started - queued).total_seconds())
+        hops["total"].append((started - moment).total_seconds())
+    return states, hops
+
+
+def _ended_delays(run: Any) -> tuple[dict[str, int], dict[str, list[float]]]:
+    """Per instance the triggerer ended, from the trigger's moment (the task's "moment" XCom)
+    to the try's end date; no hops: nothing was scheduled, queued or started again."""
+    from datetime import datetime
+
+    from dagruns.models import TaskInstance, XCom
+
+    moments = {
+        x.map_index: datetime.fromisoformat(x.value)
+        for x in XCom.objects.filter(dag_run=run, key="moment")
+    }
+    hops: dict[str, list[float]] = {"fire": [], "queue": [], "start": [], "total": []}
+    states: dict[str, int] = {}
+    for ti in TaskInstance.objects.filter(dag_run=run):
+        states[str(ti.state)] = states.get(str(ti.state), 0) + 1
+        moment = moments.get(ti.map_index)
+        if moment is not None and ti.end_date is not None:
+            hops["total"].append((ti.end_date - moment).total_seconds())
+    return states, hops
 
 
 def _wall_seconds(run: Any) -> float | None:

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import contextvars
 import importlib
+import json
 import logging
 import os
 import sys
@@ -28,7 +29,7 @@ from typing import Any
 
 from dagruns.sdk import airflow_compat
 from dagruns.sdk.masking import SecretsMasker
-from dagruns.sdk.triggers import BaseTrigger
+from dagruns.sdk.triggers import BaseTaskEndEvent, BaseTrigger
 from dagruns.sdk.triggers import states as trigger_states
 from dagruns.sdk.triggers.serde import decode_kwargs, encode
 from scheduler.triggerer.messages import (
@@ -138,9 +139,8 @@ class TriggerRunner:
         fired = 0
         try:
             events = trigger.run()
-            where = f"the event of trigger {message.classpath}"
             async for event in events:
-                self.send(TriggerFired(trigger_id=trigger_id, payload=encode(event.payload, where)))
+                self.send(fired_message(trigger_id, message.classpath, event))
                 fired += 1
                 if not message.watcher:
                     break  # only the first event counts: the task resumes with it (Airflow's rule)
@@ -168,6 +168,26 @@ class TriggerRunner:
     def cancel_all(self) -> None:
         for task in list(self.tasks.values()):
             task.cancel()
+
+
+def fired_message(trigger_id: int, classpath: str, event: Any) -> TriggerFired:
+    """The report of a trigger's first event: its payload, or, for a task-end event, the state
+    to end the task in and the XComs to push (JSON values, as Airflow's `xcoms`). A value that
+    cannot travel raises, naming it (the trigger then fails)."""
+    where = f"the event of trigger {classpath}"
+    if not isinstance(event, BaseTaskEndEvent):
+        return TriggerFired(trigger_id=trigger_id, payload=encode(event.payload, where))
+    for key, value in (event.xcoms or {}).items():
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"XCom {key!r} of {where} is not a JSON value: {exc}") from None
+    return TriggerFired(
+        trigger_id=trigger_id,
+        payload=event.payload,
+        end_state=event.task_instance_state,  # type: ignore[arg-type]
+        xcoms=event.xcoms,
+    )
 
 
 def build_trigger(classpath: str, kwargs: dict[str, Any]) -> BaseTrigger:

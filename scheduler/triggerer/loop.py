@@ -2,7 +2,8 @@
 resume the task instances whose triggers fired.
 
 Each tick: restart the trigger runner child if it died; turn what it reported into resumed
-(or failed) task instances; then sync with the database: claim free triggers up to the
+(or failed) task instances, or, for a task-end event (`end_from_trigger`), into task instances
+ended here in the event's state (dagruns/actions/trigger_end.py); then sync with the database: claim free triggers up to the
 capacity, start those we hold and do not run yet, cancel those we run but no longer hold
 (fired and deleted, their task cleared or timed out, or taken over by another triggerer
 after we missed heartbeats). Each trigger starts with a read-only Execution API token for its
@@ -31,6 +32,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from dagruns.actions.deferral import do_append_trigger_logs, do_fail_trigger, do_fire_trigger
+from dagruns.actions.trigger_end import TaskEnd, do_end_from_triggers
 from dagruns.domain.tokens import TRIGGER_SCOPE, issue_token
 from dagruns.models import AssetWatcherModel, TaskInstance, Trigger
 from dagruns.notify.trigger_wakeup import TriggererWakeReceiver, wake_triggerers
@@ -52,16 +54,18 @@ RESTART_DELAY_MAX = 60.0
 
 @dataclass
 class TriggererReport:
-    """What one tick did: triggers started and cancelled, task instances resumed or failed."""
+    """What one tick did: triggers started and cancelled, task instances resumed, ended here
+    (end_from_trigger) or failed."""
 
     started: int = 0
     cancelled: int = 0
     fired: int = 0
+    ended: int = 0
     failed: int = 0
 
     @property
     def work(self) -> int:
-        return self.started + self.cancelled + self.fired + self.failed
+        return self.started + self.cancelled + self.fired + self.ended + self.failed
 
 
 class Triggerer(TickLoop[TriggererReport]):
@@ -130,7 +134,9 @@ class Triggerer(TickLoop[TriggererReport]):
                 logs.setdefault(message.trigger_id, []).extend(message.lines)
         if logs:
             do_append_trigger_logs(logs)
-        # One transaction for the batch: a thousand triggers firing together are one commit.
+        # One transaction for the batch: a thousand triggers firing together are one commit,
+        # and the tasks their events end are ended together, in a few statements.
+        ends: dict[int, TaskEnd] = {}
         with transaction.atomic():
             for message in messages:
                 if isinstance(message, TriggerLogs):
@@ -146,12 +152,16 @@ class Triggerer(TickLoop[TriggererReport]):
                 self._stopped(message.trigger_id, rest=watcher, failed=failed)
                 if isinstance(message, TriggerEnded):
                     continue
-                if isinstance(message, TriggerFired):
+                if isinstance(message, TriggerFired) and message.end_state is not None:
+                    ends[message.trigger_id] = TaskEnd(message.end_state, message.xcoms or {})
+                elif isinstance(message, TriggerFired):
                     report.fired += do_fire_trigger(message.trigger_id, message.payload, now=now)
                 elif isinstance(message, TriggerFailed):
                     first = message.traceback[0] if message.traceback else "(no traceback)"
                     log.error("trigger %s failed: %s", message.trigger_id, first)
                     report.failed += do_fail_trigger(message.trigger_id, message.traceback, now=now)
+            if ends:
+                report.ended += do_end_from_triggers(ends, now=now)
 
     def _stopped(self, trigger_id: int, *, rest: bool, failed: bool = False) -> None:
         self.active.discard(trigger_id)
@@ -254,5 +264,5 @@ class Triggerer(TickLoop[TriggererReport]):
     def describe(self, report: TriggererReport) -> str | None:
         return (
             f"triggers: {report.started} started, {report.cancelled} cancelled, "
-            f"{report.fired} fired, {report.failed} failed"
+            f"{report.fired} fired, {report.ended} ended tasks, {report.failed} failed"
         )

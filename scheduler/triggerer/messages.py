@@ -45,11 +45,17 @@ class CancelTrigger(_Message):
 
 
 class TriggerFired(_Message):
-    """The trigger yielded its first event (payload encoded); it has been stopped."""
+    """The trigger yielded its first event (payload encoded); it has been stopped.
+
+    `end_state` is set for a task-end event (TaskSuccessEvent, TaskFailedEvent,
+    TaskSkippedEvent): the task ends in that state instead of resuming, after its `xcoms`
+    (key → JSON value) are pushed."""
 
     op: Literal["fired"] = "fired"
     trigger_id: int
     payload: Any = None
+    end_state: Literal["success", "failed", "skipped"] | None = None
+    xcoms: dict[str, Any] | None = None
 
 
 class TriggerFailed(_Message):

@@ -1,7 +1,8 @@
 """Deferrable tasks end to end: the real scheduler and executor run a task that defers, a real
 `manage.py triggerer` process (with its trigger runner child) runs the trigger, and a new
 runner resumes the same try at `method_name` with the event — or fails it when the trigger
-raises, times out or cannot be imported."""
+raises, times out or cannot be imported; or the triggerer ends the task itself when the
+trigger yields a task-end event (end_from_trigger)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,24 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 TRIGGERS_MODULE = """
 import asyncio
+from airflow.triggers.base import TaskSkippedEvent, TaskSuccessEvent
 from dagruns.sdk import BaseTrigger, TriggerEvent
+
+
+class SucceedsTrigger(BaseTrigger):
+    def serialize(self):
+        return ("deferral_triggers.SucceedsTrigger", {})
+
+    async def run(self):
+        yield TaskSuccessEvent(xcoms={"checked": "yes"})
+
+
+class SkipsTrigger(BaseTrigger):
+    def serialize(self):
+        return ("deferral_triggers.SkipsTrigger", {})
+
+    async def run(self):
+        yield TaskSkippedEvent(xcoms={"why": "no data today"})
 
 
 class RaisingTrigger(BaseTrigger):
@@ -46,7 +64,7 @@ import sys
 from airflow.providers.standard.triggers.temporal import TimeDeltaTrigger
 from airflow.sdk import BaseOperator
 from airflow.triggers.base import BaseTrigger
-from deferral_triggers import RaisingTrigger, SilentTrigger
+from deferral_triggers import RaisingTrigger, SilentTrigger, SkipsTrigger, SucceedsTrigger
 
 
 class Waits(BaseOperator):
@@ -87,6 +105,18 @@ with DAG("trigger_times_out", schedule=None, start_date=START):
 
 with DAG("trigger_unimportable", schedule=None, start_date=START):
     Waits(task_id="waits", trigger=Unimportable())
+
+
+def called_back(context):
+    with open(context["dag_run"].conf["marker"], "w") as marker:
+        marker.write(context["ti"].xcom_pull(task_ids="calls_back", key="checked"))
+
+
+with DAG("ends_in_triggerer", schedule=None, start_date=START):
+    ends = Waits(task_id="ends", trigger=TimeDeltaTrigger(timedelta(seconds=1), end_from_trigger=True))
+    ends >> Waits(task_id="after", trigger=TimeDeltaTrigger(timedelta(seconds=0)))
+    Waits(task_id="skips", trigger=SkipsTrigger())
+    Waits(task_id="calls_back", trigger=SucceedsTrigger(), on_success_callback=called_back)
 """
 
 
@@ -126,6 +156,37 @@ def test_a_deferred_task_resumes_at_its_method_with_the_event_in_the_same_try(en
     # The trigger's own lines, from the triggerer, between the two runners' lines.
     deferred_at, resumed_at = log.index("Pausing task as DEFERRED"), log.index("Resuming")
     assert deferred_at < log.index("[triggerer]") < log.index("trigger starting") < resumed_at
+
+
+def test_a_task_end_event_ends_the_task_in_the_triggerer_without_a_second_runner(
+    engine, triggerer, tmp_path
+):
+    marker = tmp_path / "callback"
+    run = engine.run_dag("ends_in_triggerer", timeout=120, conf={"marker": str(marker)})
+    assert engine.states(run) == {
+        "ends": "success", "after": "success", "skips": "skipped", "calls_back": "success",
+    }  # fmt: skip
+
+    def moves(task_id: str) -> list[str]:
+        events = AuditEvent.objects.filter(run_id=run.run_id, task_id=task_id).order_by("pk")
+        return list(events.values_list("event", flat=True))
+
+    # Ended by the triggerer: no second runner (no second "running"), one try, its history.
+    assert moves("ends") == ["running", "deferred", "success"]
+    assert moves("skips") == ["running", "deferred", "skipped"]
+    ends = engine.ti(run, "ends")
+    assert (
+        ends.try_number == 1 and TaskInstanceHistory.objects.filter(task_instance=ends).count() == 1
+    )
+    log = ti_log_path(ends).read_text()
+    assert "Sensor time condition reached; marking task successful and exiting" in log
+    assert "Marking task as SUCCESS from the triggerer (end_from_trigger)" in log
+    assert "Resuming" not in log
+    assert XCom.objects.get(dag_run=run, task_id="skips", key="why").value == "no data today"
+    # A task with an on_success_callback ends in a worker, which runs the callback.
+    assert moves("calls_back") == ["running", "deferred", "running", "success"]
+    assert marker.read_text() == "yes"  # the event's XCom, pushed before the callback ran
+    assert not Trigger.objects.exists()
 
 
 def test_a_trigger_that_raises_fails_the_task_with_its_traceback(engine, triggerer):

@@ -394,11 +394,19 @@ MODULES: dict[str, dict[str, str]] = {
     **_standard_provider(),
     **_common_compat(),
     **_airflow2(),
-    # Triggers: Airflow 3 keeps BaseTrigger/TriggerEvent in airflow.triggers.base, and the
+    # Triggers: Airflow 3 keeps BaseTrigger, TriggerEvent and the task-end events in
+    # airflow.triggers.base, and the
     # Airflow 2 paths of the standard triggers.
     "airflow.triggers": {},
     "airflow.triggers.base": names(
-        f"{SDK}.triggers", "BaseTrigger", "BaseEventTrigger", "TriggerEvent"
+        f"{SDK}.triggers.base",
+        "BaseEventTrigger",
+        "BaseTaskEndEvent",
+        "BaseTrigger",
+        "TaskFailedEvent",
+        "TaskSkippedEvent",
+        "TaskSuccessEvent",
+        "TriggerEvent",
     ),
     "airflow.triggers.temporal": STANDARD_TRIGGERS["temporal"],
     "airflow.triggers.file": STANDARD_TRIGGERS["file"],

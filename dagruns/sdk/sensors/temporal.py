@@ -1,7 +1,10 @@
 """The standard provider's time sensors: TimeSensor, TimeDeltaSensor, WaitSensor,
 DateTimeSensor and DayOfWeekSensor (``sensors.time``, ``time_delta``, ``date_time``,
 ``weekday``). With ``deferrable=True`` (and in the ``*Async`` classes) the time sensors wait in
-the triggerer on a DateTimeTrigger / TimeDeltaTrigger instead of a worker slot."""
+the triggerer on a DateTimeTrigger / TimeDeltaTrigger instead of a worker slot; with
+``end_from_trigger=True`` as well, the triggerer marks the task successful when the time comes,
+without resuming it in a worker (Airflow's argument; it has no effect unless deferrable, as
+there). A deferrable WaitSensor always ends in the triggerer, as Airflow's does."""
 
 from __future__ import annotations
 
@@ -26,7 +29,14 @@ class TimeSensor(BaseSensorOperator):
     """Waits until ``target_time`` (a time of day in the DAG's timezone) of the day the task
     is run, as Airflow computes it when the task is created (each try re-creates it)."""
 
-    def __init__(self, *, target_time: time, deferrable: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        target_time: time,
+        deferrable: bool = False,
+        end_from_trigger: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if not isinstance(target_time, time):
             raise DagDefinitionError(
@@ -37,11 +47,15 @@ class TimeSensor(BaseSensorOperator):
         aware = datetime.combine(datetime.now(tz), target_time, tz)
         self.target_datetime = aware.astimezone(UTC)
         self.deferrable = deferrable
+        self.end_from_trigger = end_from_trigger
 
     def execute(self, context: Mapping[str, Any]) -> Any:
         if not self.deferrable:
             return super().execute(context)
-        self.defer(trigger=DateTimeTrigger(self.target_datetime), method_name="execute_complete")
+        self.defer(
+            trigger=DateTimeTrigger(self.target_datetime, end_from_trigger=self.end_from_trigger),
+            method_name="execute_complete",
+        )
 
     def execute_complete(self, context: Mapping[str, Any], event: Any = None) -> None:
         """The trigger fired: the time has come."""
@@ -56,7 +70,14 @@ class TimeDeltaSensor(BaseSensorOperator):
     """Waits until ``delta`` after the run's data_interval_end (its run_after when it has no
     data interval, as Airflow 3)."""
 
-    def __init__(self, *, delta: timedelta, deferrable: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        delta: timedelta,
+        deferrable: bool = False,
+        end_from_trigger: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if not isinstance(delta, timedelta):
             raise DagDefinitionError(
@@ -65,6 +86,7 @@ class TimeDeltaSensor(BaseSensorOperator):
             )
         self.delta = delta
         self.deferrable = deferrable
+        self.end_from_trigger = end_from_trigger
 
     def _derive_base_time(self, context: Mapping[str, Any]) -> datetime:
         data_interval_end = context.get("data_interval_end")
@@ -83,7 +105,10 @@ class TimeDeltaSensor(BaseSensorOperator):
         target = self._derive_base_time(context) + self.delta
         if _utcnow() > target:
             return True  # already past: nothing to wait for (Airflow returns at once too)
-        self.defer(trigger=DateTimeTrigger(target), method_name="execute_complete")
+        self.defer(
+            trigger=DateTimeTrigger(target, end_from_trigger=self.end_from_trigger),
+            method_name="execute_complete",
+        )
 
     def execute_complete(self, context: Mapping[str, Any], event: Any = None) -> None:
         """The trigger fired: the delta has elapsed."""
@@ -99,7 +124,8 @@ class TimeDeltaSensor(BaseSensorOperator):
 
 class WaitSensor(BaseSensorOperator):
     """Waits ``time_to_wait`` (a timedelta, or an int of minutes) from the start of the task,
-    sleeping in one go as Airflow's non-deferrable WaitSensor does."""
+    sleeping in one go as Airflow's non-deferrable WaitSensor does; deferrable, it ends in the
+    triggerer (``end_from_trigger=True``), as Airflow's does."""
 
     def __init__(
         self, time_to_wait: timedelta | int, deferrable: bool = False, **kwargs: Any
@@ -116,7 +142,10 @@ class WaitSensor(BaseSensorOperator):
 
     def execute(self, context: Mapping[str, Any]) -> None:
         if self.deferrable:
-            self.defer(trigger=TimeDeltaTrigger(self.time_to_wait), method_name="execute_complete")
+            self.defer(
+                trigger=TimeDeltaTrigger(self.time_to_wait, end_from_trigger=True),
+                method_name="execute_complete",
+            )
         else:
             time_module.sleep(int(self.time_to_wait.total_seconds()))
 
@@ -131,7 +160,12 @@ class DateTimeSensor(BaseSensorOperator):
     template_fields: Sequence[str] = ("target_time",)
 
     def __init__(
-        self, *, target_time: str | datetime, deferrable: bool = False, **kwargs: Any
+        self,
+        *,
+        target_time: str | datetime,
+        deferrable: bool = False,
+        end_from_trigger: bool = False,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         if isinstance(target_time, datetime):
@@ -144,6 +178,7 @@ class DateTimeSensor(BaseSensorOperator):
                 f"Got {type(target_time).__name__}"
             )
         self.deferrable = deferrable
+        self.end_from_trigger = end_from_trigger
 
     def _target(self) -> datetime:
         target = pendulum.parse(self.target_time, tz="UTC")
@@ -154,7 +189,10 @@ class DateTimeSensor(BaseSensorOperator):
     def execute(self, context: Mapping[str, Any]) -> Any:
         if not self.deferrable:
             return super().execute(context)
-        self.defer(trigger=DateTimeTrigger(self._target()), method_name="execute_complete")
+        self.defer(
+            trigger=DateTimeTrigger(self._target(), end_from_trigger=self.end_from_trigger),
+            method_name="execute_complete",
+        )
 
     def execute_complete(self, context: Mapping[str, Any], event: Any = None) -> None:
         """The trigger fired: the time has come."""

@@ -5,6 +5,10 @@ A trigger is constructed in the task (`self.defer(trigger=...)`), turned into
 process as `classpath(**kwargs)`, where its async `run()` is iterated until it yields a
 `TriggerEvent`. Trigger code runs in an asyncio loop shared with every other trigger of that
 process: it must await, never block (a blocking trigger is reported in the triggerer's log).
+
+A `TriggerEvent` resumes the task in a worker at its `method_name`; a `TaskSuccessEvent`,
+`TaskFailedEvent` or `TaskSkippedEvent` instead ends the task in that state in the triggerer
+(Airflow's `end_from_trigger`), pushing the event's `xcoms` first.
 """
 
 from __future__ import annotations
@@ -30,6 +34,54 @@ class TriggerEvent:
         return isinstance(other, TriggerEvent) and other.payload == self.payload
 
     __hash__ = None  # type: ignore[assignment]  # mutable payload, compared by value
+
+
+class BaseTaskEndEvent(TriggerEvent):
+    """An event that ends the task in the triggerer, in `task_instance_state`, without
+    resuming it in a worker; `xcoms` (key → JSON value) are pushed for the task first.
+    Its payload is the state's name, as in Airflow."""
+
+    task_instance_state: str
+
+    def __init__(self, *, xcoms: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        if "payload" in kwargs:
+            raise ValueError("Param 'payload' not supported for this class.")
+        if kwargs:
+            raise TypeError(
+                f"{type(self).__name__} got unexpected arguments: {', '.join(sorted(kwargs))}"
+            )
+        if xcoms is not None and not (
+            isinstance(xcoms, dict) and all(isinstance(key, str) for key in xcoms)
+        ):
+            raise TypeError(f"{type(self).__name__}(xcoms=...) must be a dict with string keys")
+        super().__init__(payload=self.task_instance_state)
+        self.xcoms = xcoms
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}<xcoms={self.xcoms!r}>"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.xcoms == self.xcoms  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class TaskSuccessEvent(BaseTaskEndEvent):
+    """Yield this event in order to end the task successfully."""
+
+    task_instance_state = "success"
+
+
+class TaskFailedEvent(BaseTaskEndEvent):
+    """Yield this event in order to end the task with failure (no retry, as in Airflow)."""
+
+    task_instance_state = "failed"
+
+
+class TaskSkippedEvent(BaseTaskEndEvent):
+    """Yield this event in order to end the task with status 'skipped'."""
+
+    task_instance_state = "skipped"
 
 
 class BaseTrigger(abc.ABC):

@@ -7,7 +7,7 @@ import datetime
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .base import BaseTrigger, TriggerEvent
+from .base import BaseTrigger, TaskSuccessEvent, TriggerEvent
 
 CLASSPATH = "airflow.providers.standard.triggers.temporal.DateTimeTrigger"
 
@@ -19,8 +19,8 @@ def _utcnow() -> datetime.datetime:
 class DateTimeTrigger(BaseTrigger):
     """Fires once `moment` (an aware datetime) has passed; the event's payload is `moment`.
 
-    `end_from_trigger=True` (ending the task in the triggerer without resuming it) is refused:
-    this triggerer always resumes the task."""
+    With `end_from_trigger=True` it yields a TaskSuccessEvent instead: the triggerer marks the
+    task successful without resuming it in a worker (its `method_name` is not called)."""
 
     def __init__(self, moment: datetime.datetime, *, end_from_trigger: bool = False) -> None:
         super().__init__()
@@ -28,10 +28,8 @@ class DateTimeTrigger(BaseTrigger):
             raise TypeError(f"Expected datetime.datetime type for moment. Got {type(moment)}")
         if moment.tzinfo is None or moment.utcoffset() is None:
             raise ValueError("You cannot pass naive datetimes")
-        if end_from_trigger:
-            raise ValueError(
-                "end_from_trigger=True is not supported: the task always resumes in a worker"
-            )
+        if not isinstance(end_from_trigger, bool):
+            raise TypeError(f"end_from_trigger must be a bool, got {end_from_trigger!r}")
         self.moment = moment.astimezone(datetime.UTC)
         self.end_from_trigger = end_from_trigger
 
@@ -45,8 +43,12 @@ class DateTimeTrigger(BaseTrigger):
         self.log.info("trigger starting")
         while (remaining := (self.moment - _utcnow()).total_seconds()) > 0:
             await asyncio.sleep(min(remaining, 3600.0))
-        self.log.info("yielding event with payload %r", self.moment)
-        yield TriggerEvent(self.moment)
+        if self.end_from_trigger:
+            self.log.info("Sensor time condition reached; marking task successful and exiting")
+            yield TaskSuccessEvent()
+        else:
+            self.log.info("yielding event with payload %r", self.moment)
+            yield TriggerEvent(self.moment)
 
 
 class TimeDeltaTrigger(DateTimeTrigger):

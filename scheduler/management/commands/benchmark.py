@@ -7,8 +7,8 @@ kubernetes` adds them with a pod per try, on the cluster of ORCH_KUBERNETES_CONF
 on a stand-in cluster the benchmark starts), `standalone` (idle footprint and start-up), `processor`
 (1,000 DAG files), `api` (REST API latency under 20 concurrent clients), `ui` (the grid's
 server time for 500 tasks x 25 runs; the delay from a committed state change to the DOM),
-`deferred` (1,000 tasks deferred on TimeDeltaTrigger at once: fire→resume delay, the
-triggerer's memory and CPU). Benchmarks are commands, never timed assertions in tests: machines are
+`deferred` (1,000 tasks deferred on TimeDeltaTrigger at once: fire→resume delay, or with
+`--end-from-trigger` fire→end, the triggerer's memory and CPU). Benchmarks are commands, never timed assertions in tests: machines are
 noisy, and a figure is worth reporting, not asserting."""
 
 from __future__ import annotations
@@ -126,6 +126,12 @@ class Command(BaseCommand):
             help="deferred: SIGKILL the triggerer once every task is deferred and start another "
             "(reports the takeover time and whether every task resumed exactly once)",
         )
+        parser.add_argument(
+            "--end-from-trigger",
+            action="store_true",
+            help="deferred: the triggers end their tasks (end_from_trigger=True) instead of "
+            "resuming them in a worker (reports fire→end instead of fire→resume)",
+        )
         parser.add_argument("--inside", action="store_true", help="(internal)")
 
     def handle(
@@ -140,7 +146,10 @@ class Command(BaseCommand):
             raise CommandError("--deferred-tasks must be at least 1 and --defer-seconds above 0")
         if inside and "deferred" in suites:
             figures = deferred.run_inside(
-                options["deferred_tasks"], options["defer_seconds"], options["kill_triggerer"]
+                options["deferred_tasks"],
+                options["defer_seconds"],
+                options["kill_triggerer"],
+                options["end_from_trigger"],
             )
             self.stdout.write(json.dumps(figures))
             return
@@ -167,7 +176,10 @@ class Command(BaseCommand):
             results["ui"] = ui.run()
         if "deferred" in suites:
             results["deferred"] = deferred.run(
-                options["deferred_tasks"], options["defer_seconds"], options["kill_triggerer"]
+                options["deferred_tasks"],
+                options["defer_seconds"],
+                options["kill_triggerer"],
+                options["end_from_trigger"],
             )
         if "api" in suites:
             results["api"] = api.run(options["clients"], options["requests"], options["triggers"])

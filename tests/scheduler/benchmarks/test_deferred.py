@@ -42,9 +42,20 @@ def benchmark(tmp_path, *args: str) -> dict:
 def test_the_deferred_suite_reports_resume_delays_and_the_triggerers_footprint(tmp_path):
     figures = benchmark(tmp_path, "--deferred-tasks", "3", "--defer-seconds", "3")
     assert figures["states"] == {"success": 3}
-    assert figures["resumed"] == 3
+    assert (figures["mode"], figures["resumed"]) == ("resume_in_worker", 3)
     assert {"fire_to_resume_p50_ms", "fire_to_resume_p95_ms", "triggerer_cpu_s"} <= set(figures)
     assert set(figures["peak_rss_mb"]) == {"api_server", "scheduler", "triggerer"}
+
+
+@pytest.mark.slow
+def test_end_from_trigger_reports_fire_to_end_in_the_same_shape(tmp_path):
+    figures = benchmark(
+        tmp_path, "--deferred-tasks", "3", "--defer-seconds", "3", "--end-from-trigger"
+    )
+    assert figures["states"] == {"success": 3}
+    assert (figures["mode"], figures["resumed"]) == ("end_from_trigger", 3)
+    assert figures["fire_to_resume_p95_ms"] is not None
+    assert figures["scheduled_to_queued_ms"] == {"p50": None, "p95": None}  # nothing resumed
 
 
 @pytest.mark.slow

@@ -18,6 +18,7 @@ from tests.polling import wait_until
 
 TRIGGERS = '''
 import asyncio, os, time
+from airflow.triggers.base import TaskFailedEvent, TaskSkippedEvent
 from dagruns.sdk import BaseTrigger, TriggerEvent
 
 
@@ -70,6 +71,25 @@ class ForeverTrigger(BaseTrigger):
 
     async def cleanup(self):
         open(self.marker, "w").write("cleaned")
+
+
+class EndTaskTrigger(BaseTrigger):
+    """Ends its task: failed with XComs, or skipped; `bad` yields an XCom that is not JSON."""
+
+    def __init__(self, how):
+        super().__init__()
+        self.how = how
+
+    def serialize(self):
+        return ("probe_triggers.EndTaskTrigger", {"how": self.how})
+
+    async def run(self):
+        if self.how == "failed":
+            yield TaskFailedEvent(xcoms={"reason": "too late", "rows": [1, 2]})
+        elif self.how == "bad":
+            yield TaskFailedEvent(xcoms={"when": object()})
+        else:
+            yield TaskSkippedEvent()
 
 
 class EndsTrigger(BaseTrigger):
@@ -139,6 +159,27 @@ def test_a_started_trigger_reports_its_first_event_encoded(child):
     [message] = reports(child)
     assert isinstance(message, TriggerFired) and message.trigger_id == 7
     assert decode(message.payload) == moment
+
+
+def test_a_task_end_event_reports_the_state_to_end_in_and_its_xcoms(child):
+    child.start_trigger(
+        11,
+        "airflow.providers.standard.triggers.temporal.DateTimeTrigger",
+        encode_kwargs({"moment": datetime.now(UTC), "end_from_trigger": True}, "kwargs"),
+    )
+    child.start_trigger(12, "probe_triggers.EndTaskTrigger", {"how": "failed"})
+    child.start_trigger(13, "probe_triggers.EndTaskTrigger", {"how": "skipped"})
+    child.start_trigger(14, "probe_triggers.EndTaskTrigger", {"how": "bad"})
+    by_id = {m.trigger_id: m for m in reports(child, 4)}
+    assert (by_id[11].end_state, by_id[11].xcoms) == ("success", None)
+    assert by_id[12].end_state == "failed"
+    assert by_id[12].xcoms == {"reason": "too late", "rows": [1, 2]}
+    assert (by_id[13].end_state, by_id[13].payload) == ("skipped", "skipped")
+    assert isinstance(by_id[14], TriggerFailed)
+    assert (
+        "XCom 'when' of the event of trigger probe_triggers.EndTaskTrigger is not a JSON"
+        in (by_id[14].traceback[-1])
+    )
 
 
 def test_what_a_trigger_logs_is_sent_for_its_tasks_log(child):

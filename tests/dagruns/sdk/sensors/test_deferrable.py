@@ -71,9 +71,28 @@ def test_a_deferrable_time_delta_sensor_already_past_its_time_succeeds_at_once()
     assert sensor.execute({"data_interval_end": NOW - timedelta(hours=2)}) is True
 
 
-def test_a_deferrable_wait_sensor_defers_on_a_time_delta_trigger():
+def test_a_deferrable_wait_sensor_defers_on_a_time_delta_trigger_that_ends_the_task():
     deferred = deferral(build(WaitSensor, time_to_wait=timedelta(seconds=30), deferrable=True))
     assert isinstance(deferred.trigger, TimeDeltaTrigger)
+    assert deferred.trigger.end_from_trigger is True  # as Airflow's WaitSensor
+
+
+@pytest.mark.parametrize(
+    ("cls", "kwargs"),
+    [
+        (TimeSensor, {"target_time": time(23, 0), "deferrable": True}),
+        (TimeDeltaSensor, {"delta": timedelta(hours=1), "deferrable": True}),
+        (DateTimeSensor, {"target_time": "2030-01-01", "deferrable": True}),
+        (TimeSensorAsync, {"target_time": time(23, 0)}),
+        (TimeDeltaSensorAsync, {"delta": timedelta(hours=1)}),
+        (DateTimeSensorAsync, {"target_time": "2030-01-01"}),
+    ],
+)
+def test_end_from_trigger_reaches_the_time_sensors_trigger(cls, kwargs):
+    context = {"data_interval_end": NOW}
+    assert deferral(build(cls, **kwargs), context).trigger.end_from_trigger is False
+    ended = deferral(build(cls, end_from_trigger=True, **kwargs), context)
+    assert ended.trigger.serialize()[1]["end_from_trigger"] is True
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from dagruns.sdk import DateTimeTrigger, FileTrigger, TimeDeltaTrigger, TriggerEvent
+from dagruns.sdk.triggers import TaskFailedEvent, TaskSkippedEvent, TaskSuccessEvent
 
 
 def first_event(trigger, timeout: float = 30.0) -> TriggerEvent:
@@ -34,9 +35,33 @@ def test_a_datetime_trigger_refuses_naive_datetimes_and_other_types():
         DateTimeTrigger("2030-01-01")  # type: ignore[arg-type]
 
 
-def test_ending_the_task_from_the_trigger_is_refused_by_name():
-    with pytest.raises(ValueError, match="end_from_trigger"):
-        DateTimeTrigger(datetime(2030, 1, 1, tzinfo=UTC), end_from_trigger=True)
+def test_a_trigger_ending_its_task_yields_a_success_event_when_its_moment_passed():
+    moment = datetime.now(UTC) + timedelta(milliseconds=50)
+    trigger = DateTimeTrigger(moment, end_from_trigger=True)
+    assert trigger.serialize()[1] == {"moment": moment, "end_from_trigger": True}
+    assert first_event(trigger) == TaskSuccessEvent()
+    assert datetime.now(UTC) >= moment
+    ended = first_event(TimeDeltaTrigger(timedelta(milliseconds=10), end_from_trigger=True))
+    assert isinstance(ended, TaskSuccessEvent)
+
+
+def test_end_from_trigger_must_be_a_bool():
+    with pytest.raises(TypeError, match="end_from_trigger"):
+        DateTimeTrigger(datetime(2030, 1, 1, tzinfo=UTC), end_from_trigger="yes")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("event", "state"),
+    [(TaskSuccessEvent, "success"), (TaskFailedEvent, "failed"), (TaskSkippedEvent, "skipped")],
+)
+def test_task_end_events_carry_their_state_and_xcoms_and_refuse_a_payload(event, state):
+    ended = event(xcoms={"rows": 3})
+    assert (ended.task_instance_state, ended.payload, ended.xcoms) == (state, state, {"rows": 3})
+    assert event().xcoms is None
+    with pytest.raises(ValueError, match="'payload' not supported"):
+        event(payload=1)
+    with pytest.raises(TypeError, match="string keys"):
+        event(xcoms={1: "x"})
 
 
 def test_a_timedelta_trigger_is_the_datetime_trigger_of_now_plus_delta():

@@ -1,0 +1,101 @@
+"""Ending a deferred task in the triggerer (end_from_trigger): the try ends in the event's state
+without a worker, once, with its XComs, history, audit and log line; a task whose callback must
+run resumes in a worker at the end method instead."""
+
+from __future__ import annotations
+
+import pytest
+
+from dagruns.actions.deferral import do_defer_try
+from dagruns.actions.tries import do_start_try
+from dagruns.actions.trigger_end import do_end_from_trigger
+from dagruns.domain.logs import ti_log_path
+from dagruns.models import AuditEvent, TaskInstance, TaskInstanceHistory, Trigger, XCom
+from dagruns.sdk.triggers.ending import TRIGGER_END_METHOD
+from tests.builders import make_run, queue, ti_of
+
+pytestmark = pytest.mark.django_db
+
+CLASSPATH = "airflow.providers.standard.triggers.temporal.DateTimeTrigger"
+
+
+def deferred(settings: dict | None = None) -> TaskInstance:
+    run = make_run(settings={"extract": {"retries": 2, **(settings or {})}})
+    ti = do_start_try(queue(ti_of(run, "extract")).id, 1)
+    return do_defer_try(
+        ti.id,
+        1,
+        classpath=CLASSPATH,
+        trigger_kwargs={"end_from_trigger": True},
+        next_method="execute_complete",
+        next_kwargs={},
+    )
+
+
+def trigger_id() -> int:
+    return Trigger.objects.get().pk
+
+
+@pytest.mark.parametrize("state", ["success", "failed", "skipped"])
+def test_a_task_end_event_ends_the_try_in_its_state_without_a_worker(state):
+    ti = deferred()
+    assert do_end_from_trigger(trigger_id(), state) == 1
+    ti = TaskInstance.objects.get(pk=ti.pk)
+    # Failed means failed even with retries left: Airflow's TaskFailedEvent does not retry.
+    assert (ti.state, ti.try_number, ti.trigger_id) == (state, 1, None)
+    assert ti.end_date is not None and ti.duration is not None and ti.duration >= 0
+    assert not Trigger.objects.exists()
+    assert TaskInstanceHistory.objects.get(task_instance=ti).state == state
+    event = AuditEvent.objects.filter(task_id="extract").latest("pk")
+    assert (event.event, event.extra["reason"]) == (state, "ended by its trigger")
+    log = ti_log_path(ti).read_text()
+    assert "ended the task in the triggerer" in log
+    assert f"Marking task as {state.upper()} from the triggerer" in log
+
+
+def test_an_end_events_xcoms_are_pushed_for_the_try():
+    ti = deferred()
+    do_end_from_trigger(trigger_id(), "success", {"rows": 3, "files": ["a", "b"]})
+    pushed = {x.key: x.value for x in XCom.objects.filter(task_id="extract")}
+    assert pushed == {"rows": 3, "files": ["a", "b"]}
+    assert TaskInstance.objects.get(pk=ti.pk).state == "success"
+
+
+def test_an_xcom_over_the_size_limit_fails_the_task_naming_it_and_pushes_nothing(orch_settings):
+    orch_settings.xcom_max_size = 10
+    ti = deferred()
+    do_end_from_trigger(trigger_id(), "success", {"small": 1, "big": "x" * 100})
+    ti = TaskInstance.objects.get(pk=ti.pk)
+    assert ti.state == "failed"
+    assert not XCom.objects.exists()
+    assert "Could not push XCom 'big' of the event" in ti_log_path(ti).read_text()
+
+
+def test_a_trigger_ending_its_task_twice_ends_it_once():
+    ti = deferred()
+    tid = trigger_id()
+    assert do_end_from_trigger(tid, "success") == 1
+    assert do_end_from_trigger(tid, "failed") == 0  # a second triggerer's late event
+    assert TaskInstance.objects.get(pk=ti.pk).state == "success"
+    assert TaskInstanceHistory.objects.count() == 1
+
+
+def test_a_task_with_a_callback_for_its_end_state_resumes_in_a_worker_to_end_there():
+    ti = deferred({"has_on_success_callback": True})
+    assert do_end_from_trigger(trigger_id(), "success", {"k": {"__type": "x"}}) == 1
+    ti = TaskInstance.objects.get(pk=ti.pk)
+    assert (ti.state, ti.try_number, ti.next_method) == ("scheduled", 1, TRIGGER_END_METHOD)
+    assert ti.next_kwargs["state"] == "success"
+    assert not TaskInstanceHistory.objects.exists() and not XCom.objects.exists()
+
+
+def test_a_callback_for_another_state_does_not_send_the_task_to_a_worker():
+    ti = deferred({"has_on_failure_callback": True})
+    do_end_from_trigger(trigger_id(), "success")
+    assert TaskInstance.objects.get(pk=ti.pk).state == "success"
+
+
+def test_an_unknown_end_state_is_refused():
+    deferred()
+    with pytest.raises(ValueError, match="cannot end a task as 'running'"):
+        do_end_from_trigger(trigger_id(), "running")
