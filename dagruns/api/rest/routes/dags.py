@@ -171,14 +171,7 @@ def delete_dag(request: HttpRequest, dag_id: str):
 def favorite_dag(request: HttpRequest, dag_id: str):
     """Mark the DAG as favorite for the caller (Airflow 3.1); 409 when it already is one, as
     Airflow's unique constraint answers."""
-    require(request, Role.VIEWER)
-    try:
-        changed = do_set_favorite(dag_id, True, actor(request))
-    except DagNotFound:
-        raise not_found(f"DAG with id '{dag_id}' not found") from None
-    if not changed:
-        raise conflict("Dag is already marked as favorite")
-    return Status(204, None)
+    return _set_favorite(request, dag_id, True, "Dag is already marked as favorite")
 
 
 @router.post(
@@ -188,13 +181,17 @@ def favorite_dag(request: HttpRequest, dag_id: str):
 )
 def unfavorite_dag(request: HttpRequest, dag_id: str):
     """Unmark the DAG as favorite; 409 when it was not one (as Airflow 3.1)."""
+    return _set_favorite(request, dag_id, False, "Dag is not marked as favorite")
+
+
+def _set_favorite(request: HttpRequest, dag_id: str, favorite: bool, unchanged: str) -> Status:
     require(request, Role.VIEWER)
     try:
-        changed = do_set_favorite(dag_id, False, actor(request))
+        changed = do_set_favorite(dag_id, favorite, actor(request))
     except DagNotFound:
         raise not_found(f"DAG with id '{dag_id}' not found") from None
     if not changed:
-        raise conflict("Dag is not marked as favorite")
+        raise conflict(unchanged)
     return Status(204, None)
 
 
