@@ -10,6 +10,8 @@ from urllib.parse import quote
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from dagruns.actions.audit import Actor
+from dagruns.actions.dags import do_set_paused
 from dagruns.domain.logs import ti_log_path
 from dagruns.domain.roles import Role
 from dagruns.models import DagRun
@@ -49,20 +51,23 @@ def blocking_violations(axe: Axe, page, name: str) -> list[str]:
     ]
 
 
-def axe_pages(run_url: str) -> dict[str, tuple[str, str]]:
+def axe_pages(run_id: str) -> dict[str, tuple[str, str]]:
     """Each page the check visits: its URL and the element that shows its data has arrived
     (htmx fragments and charts load after the page)."""
+    run_url = f"/dags/warehouse_daily/runs/{quote(run_id)}"
     return {
         "home": ("/home/", "#home [data-job-type='scheduler']"),
         "dag-list": ("/", "tr[data-dag-id='warehouse_daily']"),
         "grid": ("/dags/warehouse_daily/", "#grid .cell"),
         "graph": ("/dags/warehouse_daily/graph", "#graph svg .node"),
+        "gantt": (f"/dags/warehouse_daily/gantt?run_id={quote(run_id)}", "#gantt .bar"),
+        "code": ("/dags/warehouse_daily/code", ".code pre"),
         "calendar": (
             "/dags/warehouse_daily/calendar?year=2024",
             "#calendar .cal-day[data-state='failed']",
         ),
         "durations": ("/dags/warehouse_daily/durations", "#durations svg .chart-bar"),
-        "events": ("/dags/warehouse_daily/events", "main"),
+        "events": ("/dags/warehouse_daily/events", "tr[data-event='paused']"),
         "details": ("/dags/warehouse_daily/details", "main"),
         "runs": ("/dags/warehouse_daily/runs", "#runs a[data-link='run']"),
         "run": (run_url, "#run-details[data-state='failed']"),
@@ -93,7 +98,9 @@ def test_main_pages_pass_axe_in_both_themes_and_fit_1024_and_1920_px(
     log = ti_log_path(ti_of(failed, "ingest.products"))
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text(FAILED_LOG)
-    views = axe_pages(f"/dags/warehouse_daily/runs/{quote(failed.run_id)}")
+    for paused in (True, False):  # entries for the DAG's event log
+        do_set_paused("warehouse_daily", paused, Actor(name="ada"))
+    views = axe_pages(failed.run_id)
     username, password = person("ada", Role.OP)
     axe = Axe()
     found: list[str] = []
