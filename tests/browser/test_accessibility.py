@@ -5,19 +5,23 @@ table and the grid never scroll sideways (screenshots of both widths land in tes
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import quote
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.utils import timezone
 
+from dagruns.actions.assets import do_sync_asset_references, register_asset_event
 from dagruns.actions.audit import Actor
 from dagruns.actions.dags import do_set_paused
 from dagruns.domain.logs import ti_log_path
 from dagruns.domain.roles import Role
-from dagruns.models import DagRun
+from dagruns.models import AssetModel, DagRun
+from dagruns.sdk import DAG, Asset, EmptyOperator, serialize_dag
 from tests.browser.conftest import person, screenshot
 from tests.browser.test_screens import showcase  # noqa: F401  (the pages' data, shared)
-from tests.builders import ti_of
+from tests.builders import store, ti_of
 
 pytestmark = pytest.mark.browser
 
@@ -51,7 +55,18 @@ def blocking_violations(axe: Axe, page, name: str) -> list[str]:
     ]
 
 
-def axe_pages(run_id: str) -> dict[str, tuple[str, str]]:
+def produced_asset() -> AssetModel:
+    """An asset with a producing DAG (paused: the scheduler leaves it alone) and one event."""
+    orders = Asset("orders", uri="s3://bucket/orders")
+    with DAG("orders_feed", start_date=datetime(2024, 1, 1), auto_register=False) as producer:
+        EmptyOperator(task_id="make", outlets=[orders])
+    do_sync_asset_references(store(producer, paused=True), serialize_dag(producer))
+    asset = AssetModel.objects.get(name="orders")
+    register_asset_event(asset, extra={"rows": 3}, timestamp=timezone.now())
+    return asset
+
+
+def axe_pages(run_id: str, asset_id: int) -> dict[str, tuple[str, str]]:
     """Each page the check visits: its URL and the element that shows its data has arrived
     (htmx fragments and charts load after the page)."""
     run_url = f"/dags/warehouse_daily/runs/{quote(run_id)}"
@@ -72,7 +87,8 @@ def axe_pages(run_id: str) -> dict[str, tuple[str, str]]:
         "runs": ("/dags/warehouse_daily/runs", "#runs a[data-link='run']"),
         "run": (run_url, "#run-details[data-state='failed']"),
         "task-instance": (f"{run_url}/tasks/ingest.products", ".log-body .l.lv-error"),
-        "assets": ("/assets/", "main"),
+        "assets": ("/assets/", f"a[href='/assets/{asset_id}/']"),
+        "asset": (f"/assets/{asset_id}/", "main"),
     }
 
 
@@ -100,7 +116,7 @@ def test_main_pages_pass_axe_in_both_themes_and_fit_1024_and_1920_px(
     log.write_text(FAILED_LOG)
     for paused in (True, False):  # entries for the DAG's event log
         do_set_paused("warehouse_daily", paused, Actor(name="ada"))
-    views = axe_pages(failed.run_id)
+    views = axe_pages(failed.run_id, produced_asset().pk)
     username, password = person("ada", Role.OP)
     axe = Axe()
     found: list[str] = []
@@ -111,6 +127,10 @@ def test_main_pages_pass_axe_in_both_themes_and_fit_1024_and_1920_px(
             page.goto(url)
             page.wait_for_selector(ready)
             found += blocking_violations(axe, page, f"{name} ({theme})")
+        page.goto("/dags/warehouse_daily/")
+        page.click("#grid a.cell[data-task-id='ingest.products'][data-state='failed']")
+        page.wait_for_selector("#panel .ti-panel")
+        found += blocking_violations(axe, page, f"grid task panel ({theme})")
         page.goto("/dags/reporting/")
         page.click(".dag-actions [data-action='trigger']")
         page.wait_for_selector("#modal[open] [data-trigger-form]")
