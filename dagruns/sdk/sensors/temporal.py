@@ -1,7 +1,9 @@
 """The standard provider's time sensors: TimeSensor, TimeDeltaSensor, WaitSensor,
 DateTimeSensor and DayOfWeekSensor (``sensors.time``, ``time_delta``, ``date_time``,
 ``weekday``). With ``deferrable=True`` (and in the ``*Async`` classes) the time sensors wait in
-the triggerer on a DateTimeTrigger / TimeDeltaTrigger instead of a worker slot."""
+the triggerer on a DateTimeTrigger / TimeDeltaTrigger instead of a worker slot. As in Airflow's
+standard provider, only TimeDeltaSensor passes its ``timeout`` to ``defer()``; TimeSensor and
+DateTimeSensor wait for their time however far it is."""
 
 from __future__ import annotations
 
@@ -83,7 +85,11 @@ class TimeDeltaSensor(BaseSensorOperator):
         target = self._derive_base_time(context) + self.delta
         if _utcnow() > target:
             return True  # already past: nothing to wait for (Airflow returns at once too)
-        self.defer(trigger=DateTimeTrigger(target), method_name="execute_complete")
+        # Airflow's TimeDeltaSensor (alone of the time sensors) bounds its deferral by the
+        # sensor's timeout: a trigger still waiting then fails the task as a sensor timeout.
+        self.defer(
+            trigger=DateTimeTrigger(target), method_name="execute_complete", timeout=self.timeout
+        )
 
     def execute_complete(self, context: Mapping[str, Any], event: Any = None) -> None:
         """The trigger fired: the delta has elapsed."""
