@@ -86,6 +86,36 @@ def test_expand_inside_a_mapped_group_is_refused():
             group.expand(v=[1])
 
 
+def test_a_mapped_group_mapped_over_its_outer_groups_argument_is_refused_in_airflows_words():
+    with DAG("d", schedule=None, start_date=START):
+
+        @task_group
+        def inner(y):
+            add(x=y)
+
+        @task_group
+        def outer(x):
+            inner.expand(y=x)
+
+        with pytest.raises(DagDefinitionError, match="Nested Mapped TaskGroups are not yet"):
+            outer.expand(x=[[1, 2], [3]])
+
+
+def test_a_mapped_group_inside_a_mapped_group_over_other_values_is_refused():
+    with DAG("d", schedule=None, start_date=START):
+
+        @task_group
+        def inner(y):
+            add(x=y)
+
+        @task_group
+        def outer(x):
+            inner.expand(y=[1, 2])
+
+        with pytest.raises(DagDefinitionError, match="inside a mapped task group is not"):
+            outer.expand(x=[1])
+
+
 def test_edges_come_from_mapped_values_and_partial_arguments():
     with DAG("d", schedule=None, start_date=START) as dag:
         source, other = numbers(), numbers()
