@@ -6,6 +6,7 @@ thread of this process), so what works here works in production."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 
@@ -25,23 +26,40 @@ Printer = Callable[[str], None]
 class ForegroundExecutor(LocalExecutor):
     """The local executor running every task of the run, whatever executor its operator names
     (`executor="celery"`): `dags test` runs a whole DAG on this machine, as Airflow's does, and
-    needs no Celery worker. The try records `local`, where it ran."""
+    needs no Celery worker. The try records `local`, where it ran.
+
+    `test_mode` (`tasks test`): each try's context says so (Airflow's `test_mode`). It goes to
+    the runners this executor forks, not into the workload: only a foreground run, on this
+    machine, is ever in test mode."""
+
+    def __init__(self, parallelism: int, *, test_mode: bool = False) -> None:
+        super().__init__(parallelism)
+        self.test_mode = test_mode
 
     def executor_for(self, requested: str | None) -> str | None:
         return self.name
 
+    def runner_options(self) -> dict[str, Any]:
+        return {"test_mode": True} if self.test_mode else {}
+
 
 def run_in_foreground(
-    run: DagRun, *, printer: Printer | None = None, timeout: float | None = None
+    run: DagRun,
+    *,
+    printer: Printer | None = None,
+    timeout: float | None = None,
+    test_mode: bool = False,
 ) -> DagRun:
-    """Drive `run` until it finishes (or `timeout` seconds pass); returns it refreshed."""
+    """Drive `run` until it finishes (or `timeout` seconds pass); returns it refreshed.
+    `test_mode`: the tries run in Airflow's test mode (`tasks test`)."""
     printed: set[tuple[str, int, int]] = set()
     with InProcessApiServer() as api:
         previous_url = settings.ORCH.api_url
         settings.ORCH.api_url = api.url
         try:
             scheduler = Scheduler(
-                executor=ForegroundExecutor(settings.ORCH.parallelism), dag_ids=[run.dag_id]
+                executor=ForegroundExecutor(settings.ORCH.parallelism, test_mode=test_mode),
+                dag_ids=[run.dag_id],
             )
 
             # Deferred tasks resume without a separate triggerer, as in Airflow's dags test.

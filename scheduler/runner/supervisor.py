@@ -83,12 +83,17 @@ FINAL_STATES = frozenset({"success", "failed", "skipped", "up_for_reschedule", "
 
 
 def run_workload(
-    workload: Workload | dict[str, Any] | bytes | bytearray | str, hostname: str | None = None
+    workload: Workload | dict[str, Any] | bytes | bytearray | str,
+    hostname: str | None = None,
+    *,
+    test_mode: bool = False,
 ) -> None:
     """Run one try; exits the process with one of the EXIT_* codes.
 
     `hostname` is what the claim records as the try's host (default: this machine's name); a
     Celery worker passes its own name (`celery@host`), so a lost try names its lost worker.
+    `test_mode`: the try runs in Airflow's test mode (`tasks test`, through the foreground
+    executor only).
 
     `workload` is validated first (scheduler/runner/workload.py): an invalid one is refused
     with EXIT_INVALID_WORKLOAD before anything is claimed. Executors pass the wire form (a
@@ -107,7 +112,8 @@ def run_workload(
         print(f"[task runner] refusing the workload: {exc}", file=sys.stderr, flush=True)
         sys.exit(EXIT_INVALID_WORKLOAD)
     del workload
-    sys.exit(Supervisor(parsed, subreaper=subreaper, hostname=hostname).run())
+    supervisor = Supervisor(parsed, subreaper=subreaper, hostname=hostname, test_mode=test_mode)
+    sys.exit(supervisor.run())
 
 
 def supervise(workload: Workload | dict[str, Any], client: ExecutionClient | None = None) -> int:
@@ -143,8 +149,10 @@ class Supervisor:
         *,
         subreaper: bool = False,
         hostname: str | None = None,
+        test_mode: bool = False,
     ) -> None:
         self.workload = Workload.parse(workload)
+        self.test_mode = test_mode
         # From here on the client holds the only copy of the token (and swaps in refreshed
         # ones); the workload, which the task process will see, no longer has it.
         token, self.workload.token = self.workload.token, ""
@@ -270,7 +278,13 @@ class Supervisor:
                 # and this was the last reference to it in this process (issue 10).
                 self.client.token = ""
                 task_process.main(
-                    self.workload, claim, child_sock, out_w, self.deadline, watchdog=not fenced
+                    self.workload,
+                    claim,
+                    child_sock,
+                    out_w,
+                    self.deadline,
+                    watchdog=not fenced,
+                    test_mode=self.test_mode,
                 )
             finally:
                 os._exit(70)

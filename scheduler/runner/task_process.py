@@ -114,6 +114,7 @@ def main(
     deadline: float | None,
     *,
     watchdog: bool = True,
+    test_mode: bool = False,
 ) -> NoReturn:
     """Entry point in the forked child; never returns. `watchdog`: poll for the supervisor's
     death (only where the kernel's parent-death signal is not available, see fencing.py)."""
@@ -123,7 +124,10 @@ def main(
         _runtime.deadline = deadline
         _runtime.timeout = workload.execution_timeout
         comms = _runtime.comms = SupervisorComms(sock, guard=deferring_sigterm)
-        result = run_task(workload, claim, comms)
+        if test_mode:
+            # What Airflow's `tasks test` sets for the task it runs.
+            os.environ["AIRFLOW_TEST_MODE"] = "True"
+        result = run_task(workload, claim, comms, test_mode=test_mode)
         _runtime.interruptible = False
         comms.send_result(TaskResult(**result))
         code = 0
@@ -323,8 +327,11 @@ def warn_if_not_the_pinned_file(fileloc: str, pinned: str | None) -> None:
         )
 
 
-def run_task(workload: Workload, claim: dict[str, Any], comms: Any) -> dict[str, Any]:
+def run_task(
+    workload: Workload, claim: dict[str, Any], comms: Any, *, test_mode: bool = False
+) -> dict[str, Any]:
     """Run the try and return the outcome for the supervisor. Only SystemExit escapes.
+    `test_mode`: the context's `test_mode` (`tasks test`).
 
     Variable, Connection and BaseHook calls are answered through the supervisor from the DAG
     file's import on (a top-level `Variable.get` runs here too, as in Airflow's runner)."""
@@ -403,6 +410,7 @@ def run_task(workload: Workload, claim: dict[str, Any], comms: Any) -> dict[str,
             previous=PreviousDagRun.from_api(claim.get("previous_successful_dag_run")),
             expanded_ti_count=ti_data.get("expanded_ti_count"),
             task_reschedule_count=int(claim.get("task_reschedule_count") or 0),
+            test_mode=test_mode,
         )
         # get_current_context() answers from here to the end of the try (callbacks too).
         sdk_runtime.use_context(context)

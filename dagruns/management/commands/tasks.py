@@ -204,7 +204,7 @@ class Command(BaseCommand):
                 "throw-away run of its own: pass another logical date"
             ) from None
         try:
-            run = run_in_foreground(run, printer=self.stdout.write, timeout=timeout)
+            run = run_in_foreground(run, printer=self.stdout.write, timeout=timeout, test_mode=True)
             state = TaskInstance.objects.get(dag_run=run, task_id=task_id).state
             label = task_id if map_index < 0 else f"{task_id}[{map_index}]"
         finally:
