@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import inspect
 import io
 import json
 import logging
@@ -36,6 +37,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
 from dagruns.sdk import runtime as sdk_runtime
+from dagruns.sdk.assets.accessors import drain_metadata
 from dagruns.sdk.dag_loader import import_dag_file
 from dagruns.sdk.exceptions import (
     AirflowException,
@@ -327,6 +329,21 @@ def warn_if_not_the_pinned_file(fileloc: str, pinned: str | None) -> None:
         )
 
 
+def _run_execute_hook(task: Any, stage: str, context: dict[str, Any], *result: Any) -> None:
+    """Airflow's order around execute(): the `pre_execute=`/`post_execute=` callable, then the
+    operator's own pre_execute/post_execute (no-ops unless overridden; Airflow 3 calls an
+    overridden post_execute with the context alone). A hook that is a generator yields
+    Metadata for the task's outlets, as a TaskFlow task may. What a hook raises fails the try
+    like execute() raising."""
+    hook = getattr(task, f"_{stage}_execute_hook", None)
+    for call, args in ((hook, (context, *result)), (getattr(task, f"{stage}_execute"), (context,))):
+        if call is None:
+            continue
+        returned = call(*args)
+        if inspect.isgenerator(returned):
+            drain_metadata(returned, context["outlet_events"], log)
+
+
 def run_task(
     workload: Workload, claim: dict[str, Any], comms: Any, *, test_mode: bool = False
 ) -> dict[str, Any]:
@@ -419,6 +436,7 @@ def run_task(
         context["task"] = ti.task = _runtime.task = task
         task.render_template_fields(context)
         result["rendered_fields"] = rendered_fields(task)
+        _run_execute_hook(task, "pre", context)
         _run_callbacks(task.on_execute_callback, context, "on_execute_callback")
         next_method = claim.get("next_method")
         if next_method:
@@ -429,6 +447,7 @@ def run_task(
             )
         else:
             value = task.execute(context)
+        _run_execute_hook(task, "post", context, value)
         push_return_value(
             task, ti, value, mapped_length=mapped_length_of_result(task, value, ti.map_index)
         )

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from dagruns.models import DagImportError, DagRun, TaskInstance, XCom
+from dagruns.models import AssetEvent, DagImportError, DagRun, TaskInstance, XCom
 from tests.processes import database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -101,6 +101,24 @@ with DAG(
     )
 
     print_date >> [templated, python_templated]
+
+    # pre_execute= / post_execute= callables around execute(), as in Airflow's
+    # example_outlet_event_extra (post_execute sets the outlet's event extra).
+    from airflow.sdk import Asset
+
+    hooked_asset = Asset("s3://bucket/hooked")
+
+    def after(context, result):
+        context["ti"].xcom_push(key="post", value=result)
+        context["outlet_events"][hooked_asset].extra = {"rows": 3}
+
+    BashOperator(
+        task_id="hooked",
+        bash_command="echo {{ ds }}",
+        outlets=[hooked_asset],
+        pre_execute=lambda context: context["ti"].xcom_push(key="pre", value=context["ds"]),
+        post_execute=after,
+    )
 """
 
 BRANCHING = """
@@ -317,7 +335,7 @@ def test_the_taskflow_tutorial_passes_its_data_along(airflow_dags):
     assert xcom(run, "transform", key="total_order_value") == 1236.7
 
 
-def test_classic_operators_render_their_templates(airflow_dags):
+def test_classic_operators_render_their_templates_and_run_their_execute_hooks(airflow_dags):
     run = airflow_dags(
         "classic.py", CLASSIC_TEMPLATING, "af_classic_templating", "2024-02-27T00:00:00+00:00"
     )
@@ -326,10 +344,14 @@ def test_classic_operators_render_their_templates(airflow_dags):
         "print_date": "success",
         "templated": "success",
         "python_templated": "success",
+        "hooked": "success",
     }
     # BashOperator pushes its last line of output; PythonOperator its return value.
     assert xcom(run, "templated") == "hello 20240227"
     assert xcom(run, "python_templated") == "2024-02-27|2024/02/27|hello"
+    assert xcom(run, "hooked", key="pre") == "2024-02-27"
+    assert xcom(run, "hooked", key="post") == "2024-02-27"
+    assert AssetEvent.objects.get(asset__uri="s3://bucket/hooked").extra == {"rows": 3}
 
 
 def test_branching_runs_the_chosen_branch_and_the_join(airflow_dags):
