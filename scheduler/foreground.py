@@ -17,6 +17,7 @@ from dagruns.models.states import DAGRUN_FINISHED, TI_FINISHED, TaskInstanceStat
 from scheduler.executors.local import LocalExecutor
 from scheduler.inprocess_api import InProcessApiServer
 from scheduler.processor.callbacks import run_pending_callbacks
+from scheduler.runner.task_test import TaskTest
 from scheduler.scheduling.loop import Scheduler
 from scheduler.triggerer.inline import InlineTriggerer
 
@@ -28,19 +29,18 @@ class ForegroundExecutor(LocalExecutor):
     (`executor="celery"`): `dags test` runs a whole DAG on this machine, as Airflow's does, and
     needs no Celery worker. The try records `local`, where it ran.
 
-    `test_mode` (`tasks test`): each try's context says so (Airflow's `test_mode`). It goes to
-    the runners this executor forks, not into the workload: only a foreground run, on this
-    machine, is ever in test mode."""
+    `task_test` (`tasks test`): handed to the runners this executor forks, not put into the
+    workload: only a foreground run, on this machine, is ever in test mode."""
 
-    def __init__(self, parallelism: int, *, test_mode: bool = False) -> None:
+    def __init__(self, parallelism: int, *, task_test: TaskTest | None = None) -> None:
         super().__init__(parallelism)
-        self.test_mode = test_mode
+        self.task_test = task_test
 
     def executor_for(self, requested: str | None) -> str | None:
         return self.name
 
     def runner_options(self) -> dict[str, Any]:
-        return {"test_mode": True} if self.test_mode else {}
+        return {"task_test": self.task_test} if self.task_test is not None else {}
 
 
 def run_in_foreground(
@@ -48,17 +48,17 @@ def run_in_foreground(
     *,
     printer: Printer | None = None,
     timeout: float | None = None,
-    test_mode: bool = False,
+    task_test: TaskTest | None = None,
 ) -> DagRun:
     """Drive `run` until it finishes (or `timeout` seconds pass); returns it refreshed.
-    `test_mode`: the tries run in Airflow's test mode (`tasks test`)."""
+    `task_test`: the tries run as `tasks test` runs them."""
     printed: set[tuple[str, int, int]] = set()
     with InProcessApiServer() as api:
         previous_url = settings.ORCH.api_url
         settings.ORCH.api_url = api.url
         try:
             scheduler = Scheduler(
-                executor=ForegroundExecutor(settings.ORCH.parallelism, test_mode=test_mode),
+                executor=ForegroundExecutor(settings.ORCH.parallelism, task_test=task_test),
                 dag_ids=[run.dag_id],
             )
 

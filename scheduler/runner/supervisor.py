@@ -46,6 +46,7 @@ from scheduler.runner.exit_codes import (
     EXIT_TRY_GONE,
 )
 from scheduler.runner.logship import LineSplitter, LogShipper
+from scheduler.runner.task_test import TaskTest
 from scheduler.runner.workload import InvalidWorkload, Workload
 
 # Exit codes of run_workload (scheduler/runner/exit_codes.py, read by the scheduler's health).
@@ -86,14 +87,13 @@ def run_workload(
     workload: Workload | dict[str, Any] | bytes | bytearray | str,
     hostname: str | None = None,
     *,
-    test_mode: bool = False,
+    task_test: TaskTest | None = None,
 ) -> None:
     """Run one try; exits the process with one of the EXIT_* codes.
 
     `hostname` is what the claim records as the try's host (default: this machine's name); a
     Celery worker passes its own name (`celery@host`), so a lost try names its lost worker.
-    `test_mode`: the try runs in Airflow's test mode (`tasks test`, through the foreground
-    executor only).
+    `task_test`: the try is run by `tasks test` (through the foreground executor only).
 
     `workload` is validated first (scheduler/runner/workload.py): an invalid one is refused
     with EXIT_INVALID_WORKLOAD before anything is claimed. Executors pass the wire form (a
@@ -112,7 +112,7 @@ def run_workload(
         print(f"[task runner] refusing the workload: {exc}", file=sys.stderr, flush=True)
         sys.exit(EXIT_INVALID_WORKLOAD)
     del workload
-    supervisor = Supervisor(parsed, subreaper=subreaper, hostname=hostname, test_mode=test_mode)
+    supervisor = Supervisor(parsed, subreaper=subreaper, hostname=hostname, task_test=task_test)
     sys.exit(supervisor.run())
 
 
@@ -149,10 +149,10 @@ class Supervisor:
         *,
         subreaper: bool = False,
         hostname: str | None = None,
-        test_mode: bool = False,
+        task_test: TaskTest | None = None,
     ) -> None:
         self.workload = Workload.parse(workload)
-        self.test_mode = test_mode
+        self.task_test = task_test
         # From here on the client holds the only copy of the token (and swaps in refreshed
         # ones); the workload, which the task process will see, no longer has it.
         token, self.workload.token = self.workload.token, ""
@@ -284,7 +284,7 @@ class Supervisor:
                     out_w,
                     self.deadline,
                     watchdog=not fenced,
-                    test_mode=self.test_mode,
+                    task_test=self.task_test,
                 )
             finally:
                 os._exit(70)

@@ -65,6 +65,7 @@ from scheduler.runner.context import (
 from scheduler.runner.mapping import mapped_length_of_result, rendered_map_index, unmap_for
 from scheduler.runner.messages import Deferral, TaskResult
 from scheduler.runner.task_runtime import CommsRuntime
+from scheduler.runner.task_test import TaskTest
 from scheduler.runner.workload import Workload
 
 LOG_FORMAT = "[%(asctime)s] {%(filename)s:%(lineno)d} %(levelname)s - %(message)s"
@@ -116,7 +117,7 @@ def main(
     deadline: float | None,
     *,
     watchdog: bool = True,
-    test_mode: bool = False,
+    task_test: TaskTest | None = None,
 ) -> NoReturn:
     """Entry point in the forked child; never returns. `watchdog`: poll for the supervisor's
     death (only where the kernel's parent-death signal is not available, see fencing.py)."""
@@ -126,10 +127,9 @@ def main(
         _runtime.deadline = deadline
         _runtime.timeout = workload.execution_timeout
         comms = _runtime.comms = SupervisorComms(sock, guard=deferring_sigterm)
-        if test_mode:
-            # What Airflow's `tasks test` sets for the task it runs.
-            os.environ["AIRFLOW_TEST_MODE"] = "True"
-        result = run_task(workload, claim, comms, test_mode=test_mode)
+        if task_test is not None:
+            task_test.apply_environment()
+        result = run_task(workload, claim, comms, task_test=task_test)
         _runtime.interruptible = False
         comms.send_result(TaskResult(**result))
         code = 0
@@ -345,10 +345,10 @@ def _run_execute_hook(task: Any, stage: str, context: dict[str, Any], *result: A
 
 
 def run_task(
-    workload: Workload, claim: dict[str, Any], comms: Any, *, test_mode: bool = False
+    workload: Workload, claim: dict[str, Any], comms: Any, *, task_test: TaskTest | None = None
 ) -> dict[str, Any]:
     """Run the try and return the outcome for the supervisor. Only SystemExit escapes.
-    `test_mode`: the context's `test_mode` (`tasks test`).
+    `task_test`: the try is run by `manage.py tasks test` (scheduler/runner/task_test.py).
 
     Variable, Connection and BaseHook calls are answered through the supervisor from the DAG
     file's import on (a top-level `Variable.get` runs here too, as in Airflow's runner)."""
@@ -386,6 +386,8 @@ def run_task(
         )
         return result
 
+    if task_test is not None:
+        task_test.apply_params(task)
     _runtime.task = task
     ti = RuntimeTaskInstance(
         comms,
@@ -427,7 +429,7 @@ def run_task(
             previous=PreviousDagRun.from_api(claim.get("previous_successful_dag_run")),
             expanded_ti_count=ti_data.get("expanded_ti_count"),
             task_reschedule_count=int(claim.get("task_reschedule_count") or 0),
-            test_mode=test_mode,
+            test_mode=task_test is not None,
         )
         # get_current_context() answers from here to the end of the try (callbacks too).
         sdk_runtime.use_context(context)
