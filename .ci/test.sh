@@ -32,14 +32,14 @@ $PY manage.py makemigrations --check --dry-run
 echo "== tests on SQLite (every test: the embedded default)"
 # Two workers: most tests wait on real subprocesses (servers, runners, browsers), so two at once
 # use the 2-core machine instead of idling it; every test owns its database, home and ports.
-time $PY -m pytest -n 2 "$@"
+time $PY -m pytest -n 2 --durations=15 "$@"
 
 echo "== database tests on PostgreSQL"
 # `database`: the tests whose outcome may depend on the engine (models, actions, queries,
 # locking, several schedulers, migrations, the API...). tests/conftest.py gives the marker —
 # to every test that uses the test database, unless shown not to matter — and says why.
 time ORCH_DATABASE_URL="postgresql://postgres@127.0.0.1:5432/orchestrator" \
-    $PY -m pytest -n 2 -m "database and not sqlite_only" "$@"
+    $PY -m pytest -n 2 --durations=15 -m "database and not sqlite_only" "$@"
 
 echo "== the engine's semantics suite on the Celery executor (PostgreSQL, two real workers)"
 # The production set-up: each pytest worker starts a private redis-server and two
@@ -47,4 +47,4 @@ echo "== the engine's semantics suite on the Celery executor (PostgreSQL, two re
 # the engine are skipped in this pass (they ran above). With the SQLite pass, every engine
 # test runs in both set-ups people run: SQLite with the local executor, PostgreSQL with Celery.
 time TEST_EXECUTOR=celery ORCH_DATABASE_URL="postgresql://postgres@127.0.0.1:5432/orchestrator" \
-    $PY -m pytest -n 2 -m "not sqlite_only" tests/e2e "$@"
+    $PY -m pytest -n 2 --durations=15 -m "not sqlite_only" tests/e2e "$@"

@@ -1,7 +1,10 @@
 """Signed, expiring tokens that let one try of one task instance call the Execution API.
 
-A JWT (HS256) with the claims `sub` (task-instance id), `try` (try number), `scope`
-("execution"), `iat` and `exp`. The key is derived from SECRET_KEY with a purpose string, so a
+A JWT (HS256) with the claims `sub` (task-instance id), `try` (try number), `scope`, `iat` and
+`exp`. Two scopes: "execution", the running try's token (the whole Execution API), and
+"trigger", which the triggerer gives the trigger of a deferred try (ExternalTaskSensor's and
+TriggerDagRunOperator's triggers): it reads other DAGs' states and nothing else, only while that
+try is deferred (dagruns/api/execution/auth.py). The key is derived from SECRET_KEY with a purpose string, so a
 token of this API can never be mistaken for any other signed value of the project (sessions,
 Fernet-encrypted secrets, REST API tokens).
 """
@@ -17,6 +20,7 @@ import jwt
 from django.conf import settings
 
 SCOPE = "execution"
+TRIGGER_SCOPE = "trigger"
 ALGORITHM = "HS256"
 _KEY_PURPOSE = b"orchestrator-execution-api-token:"
 _REQUIRED_CLAIMS = ["sub", "try", "scope", "iat", "exp"]
@@ -32,6 +36,7 @@ class Claims:
     try_number: int
     issued_at: int
     expires_at: int
+    scope: str = SCOPE
 
     @property
     def lifetime(self) -> int:
@@ -50,16 +55,19 @@ def _key() -> bytes:
     return hashlib.sha256(_KEY_PURPOSE + settings.SECRET_KEY.encode()).digest()
 
 
-def issue_token(ti_id: uuid.UUID | str, try_number: int, ttl: float | None = None) -> str:
+def issue_token(
+    ti_id: uuid.UUID | str, try_number: int, ttl: float | None = None, *, scope: str = SCOPE
+) -> str:
     """A token for try `try_number` of task instance `ti_id`, valid for `ttl` seconds
-    (default ORCH_EXECUTION_API_TOKEN_TTL). The scheduler calls this when it queues a try."""
+    (default ORCH_EXECUTION_API_TOKEN_TTL). The scheduler calls this when it queues a try; the
+    triggerer, with `scope=TRIGGER_SCOPE`, when it starts a deferred try's trigger."""
     if ttl is None:
         ttl = settings.ORCH.execution_api_token_ttl
     now = int(time.time())
     payload = {
         "sub": str(uuid.UUID(str(ti_id))),
         "try": int(try_number),
-        "scope": SCOPE,
+        "scope": scope,
         "iat": now,
         "exp": now + max(1, round(ttl)),
     }
@@ -71,8 +79,8 @@ def refreshed_token(claims: Claims) -> str:
     return issue_token(claims.ti_id, claims.try_number)
 
 
-def verify_token(token: str) -> Claims:
-    """The claims of a valid token; raises InvalidToken otherwise."""
+def verify_token(token: str, scopes: tuple[str, ...] = (SCOPE,)) -> Claims:
+    """The claims of a valid token of one of `scopes`; raises InvalidToken otherwise."""
     try:
         payload = jwt.decode(
             token,
@@ -87,7 +95,9 @@ def verify_token(token: str) -> Claims:
         raise InvalidToken("token expired") from None
     except jwt.PyJWTError as exc:
         raise InvalidToken(f"invalid token: {exc}") from None
-    if payload["scope"] != SCOPE:
+    if payload["scope"] not in scopes:
+        if payload["scope"] == TRIGGER_SCOPE:
+            raise InvalidToken("a trigger's token may only read other DAGs' states")
         raise InvalidToken("token is not scoped to the Execution API")
     try:
         ti_id = uuid.UUID(str(payload["sub"]))
@@ -101,4 +111,5 @@ def verify_token(token: str) -> Claims:
         try_number=try_number,
         issued_at=int(payload["iat"]),
         expires_at=int(payload["exp"]),
+        scope=payload["scope"],
     )

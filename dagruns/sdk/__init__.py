@@ -90,7 +90,15 @@ from .serialized_operator import SerializedOperator
 from .taskgroup import TaskGroup, task_group
 from .timetables.assets import AssetOrTimeSchedule, AssetTriggeredTimetable
 from .trigger_rule import TriggerRule
-from .triggers import BaseTrigger, DateTimeTrigger, FileTrigger, TimeDeltaTrigger, TriggerEvent
+from .triggers import (
+    BaseTrigger,
+    DagStateTrigger,
+    DateTimeTrigger,
+    FileTrigger,
+    TimeDeltaTrigger,
+    TriggerEvent,
+    WorkflowTrigger,
+)
 from .variable import Variable
 from .weekday import WeekDay
 from .weight_rule import WeightRule
@@ -109,6 +117,7 @@ __all__ = [
     "Model",
     "asset",
     "BaseTrigger",
+    "DagStateTrigger",
     "DateTimeTrigger",
     "FileTrigger",
     "TaskDeferralError",
@@ -116,6 +125,7 @@ __all__ = [
     "TaskDeferred",
     "TimeDeltaTrigger",
     "TriggerEvent",
+    "WorkflowTrigger",
     "AirflowRescheduleException",
     "AirflowSensorTimeout",
     "BaseSensorOperator",

@@ -314,6 +314,15 @@ class ExecutionClient:
     def get_dag_run_state(self, dag_id: str, run_id: str) -> str:
         return self.request("GET", f"dag-runs/{_q(dag_id)}/{_q(run_id)}/state")[1]["state"]
 
+    def get_dag(self, dag_id: str) -> dict[str, Any] | None:
+        """`{"dag_id", "is_paused", "is_active"}` of another DAG, None when it does not exist."""
+        try:
+            return self.request("GET", f"dags/{_q(dag_id)}")[1]
+        except ExecutionApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
     def get_connection(self, conn_id: str) -> dict[str, Any]:
         return self.request("GET", f"connections/{_q(conn_id)}")[1]
 

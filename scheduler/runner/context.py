@@ -255,6 +255,11 @@ class RuntimeTaskInstance:
             )
         )
 
+    def get_dag(self, dag_id: str) -> dict[str, Any] | None:
+        """`{"dag_id", "is_paused", "is_active"}` of DAG `dag_id`, None when it does not exist
+        (ExternalTaskSensor's check_existence)."""
+        return self._ask("get_dag", dag_id=dag_id)
+
     def _ask(self, op: str, **arguments: Any) -> Any:
         try:
             return self._comms.request(op, **arguments)

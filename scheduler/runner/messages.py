@@ -2,7 +2,7 @@
 
 Every frame on the control channel (comms.py) is one of these, as JSON. The task process sends
 requests (`GetXCom`, `SetXCom`, `GetVariable`, `SetVariable`, `DeleteVariable`,
-`GetConnection`, `Mask`, `TriggerDagRun`, `GetDagRunState`) and, once, its
+`GetConnection`, `Mask`, `TriggerDagRun`, `GetDagRunState`, `GetDag`) and, once, its
 `TaskResult`; the supervisor answers each request with a `Response` carrying the same `id`.
 A frame that is not valid JSON or not one of these models is a protocol error naming the field.
 
@@ -173,6 +173,13 @@ class GetDagRunState(_Request):
     run_id: str
 
 
+class GetDag(_Request):
+    """Whether another DAG exists (ExternalTaskSensor's check_existence before it defers)."""
+
+    op: Literal["get_dag"] = "get_dag"
+    dag_id: str
+
+
 class TaskResult(_Message):
     """The outcome of the try, sent once by the task process before it exits."""
 
@@ -220,6 +227,7 @@ Request = (
     | GetTaskStates
     | TriggerDagRun
     | GetDagRunState
+    | GetDag
 )
 REQUESTS: dict[str, type[Request]] = {
     model.model_fields["op"].default: model
@@ -239,6 +247,7 @@ REQUESTS: dict[str, type[Request]] = {
         GetTaskStates,
         TriggerDagRun,
         GetDagRunState,
+        GetDag,
     )
 }
 
@@ -265,6 +274,7 @@ ToSupervisor = Annotated[
     | Annotated[GetTaskStates, Tag("get_task_states")]
     | Annotated[TriggerDagRun, Tag("trigger_dag_run")]
     | Annotated[GetDagRunState, Tag("get_dag_run_state")]
+    | Annotated[GetDag, Tag("get_dag")]
     | Annotated[TaskResult, Tag("result")],
     Discriminator(_tag),
 ]

@@ -554,6 +554,8 @@ class Supervisor:
             return None
         if isinstance(message, m.GetDagRunState):
             return client.get_dag_run_state(message.dag_id, message.run_id)
+        if isinstance(message, m.GetDag):
+            return client.get_dag(message.dag_id)
         raise ValueError(f"unknown operation {message.op!r}")
 
     def _close_control(self) -> None:

@@ -1,8 +1,8 @@
 """The trigger runner: an asyncio loop that runs triggers, with no database anywhere near.
 
 Started by the triggerer (`runner.py`) as `python -m scheduler.triggerer.child`, with an
-environment stripped of database settings and secrets. Reads StartTrigger/CancelTrigger lines
-on stdin, writes TriggerFired/TriggerFailed lines on stdout, logs on stderr (the triggerer's
+environment stripped of database settings and secrets. Reads StartTrigger/CancelTrigger/
+RefreshToken lines on stdin, writes TriggerFired/TriggerFailed lines on stdout, logs on stderr (the triggerer's
 log). Ends when stdin closes: the triggerer stopped or died, and its triggers will run
 elsewhere.
 
@@ -29,16 +29,19 @@ from typing import Any
 from dagruns.sdk import airflow_compat
 from dagruns.sdk.masking import SecretsMasker
 from dagruns.sdk.triggers import BaseTrigger
+from dagruns.sdk.triggers import states as trigger_states
 from dagruns.sdk.triggers.serde import decode_kwargs, encode
 from scheduler.triggerer.messages import (
     TO_RUNNER,
     CancelTrigger,
+    RefreshToken,
     StartTrigger,
     TriggerFailed,
     TriggerFired,
     TriggerLogs,
     frame,
 )
+from scheduler.triggerer.states_reader import TriggerStatesReader
 
 log = logging.getLogger("airflow.triggerer")
 
@@ -83,16 +86,22 @@ class TriggerLogHandler(logging.Handler):
 class TriggerRunner:
     """Runs each started trigger as an asyncio task until its first event or a cancel."""
 
-    def __init__(self) -> None:
+    def __init__(self, reader: TriggerStatesReader | None = None) -> None:
         self.tasks: dict[int, asyncio.Task[None]] = {}
+        self.reader = reader
 
     def send(self, message: TriggerFired | TriggerFailed) -> None:
         send(message)
 
-    def handle(self, message: StartTrigger | CancelTrigger) -> None:
+    def handle(self, message: StartTrigger | CancelTrigger | RefreshToken) -> None:
         trigger_id = message.trigger_id
-        if isinstance(message, StartTrigger):
+        if isinstance(message, RefreshToken):
+            if self.reader is not None and trigger_id in self.tasks:
+                self.reader.set_token(trigger_id, message.api_token)
+        elif isinstance(message, StartTrigger):
             if trigger_id not in self.tasks:
+                if self.reader is not None:
+                    self.reader.set_token(trigger_id, message.api_token)
                 self.tasks[trigger_id] = asyncio.create_task(self.run_trigger(message))
                 self.tasks[trigger_id].add_done_callback(self._forget(trigger_id))
         elif (running := self.tasks.get(trigger_id)) is not None:
@@ -109,6 +118,8 @@ class TriggerRunner:
             await self._run_trigger(message)
         finally:
             maskers.pop(message.trigger_id, None)
+            if self.reader is not None:
+                self.reader.forget(message.trigger_id)
 
     async def _run_trigger(self, message: StartTrigger) -> None:
         trigger_id = message.trigger_id
@@ -188,8 +199,10 @@ async def block_watchdog() -> None:
             )
 
 
-async def serve() -> None:
-    runner = TriggerRunner()
+async def serve(api_url: str = "") -> None:
+    states_reader = TriggerStatesReader(api_url, current_trigger)
+    trigger_states.install(states_reader)
+    runner = TriggerRunner(states_reader)
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=64 * 1024 * 1024)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
@@ -209,6 +222,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="scheduler.triggerer.child")
     parser.add_argument("--dags-folder", default="")
     parser.add_argument("--plugins-folder", default="")
+    # Where triggers read other DAGs' states (the Execution API), with their own tokens.
+    parser.add_argument("--api-url", default="")
     args = parser.parse_args(argv)
     # Trigger classes may live next to the DAGs or in plugins, as in Airflow.
     for folder in (args.dags_folder, args.plugins_folder):
@@ -219,7 +234,7 @@ def main(argv: list[str] | None = None) -> None:
     to_task_log = TriggerLogHandler()
     to_task_log.setFormatter(logging.Formatter(LOG_FORMAT))
     logging.getLogger().addHandler(to_task_log)
-    asyncio.run(serve())
+    asyncio.run(serve(args.api_url))
 
 
 if __name__ == "__main__":

@@ -5,13 +5,16 @@ Each tick: restart the trigger runner child if it died; turn what it reported in
 (or failed) task instances; then sync with the database: claim free triggers up to the
 capacity, start those we hold and do not run yet, cancel those we run but no longer hold
 (fired and deleted, their task cleared or timed out, or taken over by another triggerer
-after we missed heartbeats). Idle, it waits for the child to report, for a wake-up (a task
+after we missed heartbeats). Each trigger starts with a read-only Execution API token for its
+deferred try ("trigger" scope: other DAGs' states, nothing else), renewed at half its lifetime
+while it runs. Idle, it waits for the child to report, for a wake-up (a task
 deferred: dagruns/notify/trigger_wakeup.py), or at most a second.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,7 +25,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from dagruns.actions.deferral import do_append_trigger_logs, do_fail_trigger, do_fire_trigger
-from dagruns.models import Trigger
+from dagruns.domain.tokens import TRIGGER_SCOPE, issue_token
+from dagruns.models import TaskInstance, Trigger
 from dagruns.notify.trigger_wakeup import TriggererWakeReceiver, wake_triggerers
 from scheduler.loops import TickLoop
 from scheduler.triggerer import lease
@@ -58,10 +62,15 @@ class Triggerer(TickLoop[TriggererReport]):
         # Several heartbeats per threshold, so one late tick does not hand our triggers over.
         self.heartbeat_every = min(5.0, threshold / 4)
         self.runner = TriggerRunnerProcess(
-            str(settings.ORCH.dags_folder), str(settings.ORCH.plugins_folder)
+            str(settings.ORCH.dags_folder),
+            str(settings.ORCH.plugins_folder),
+            settings.ORCH.api_url,
         )
         # Triggers the child runs for us now.
         self.active: set[int] = set()
+        # Per running trigger: its try (task instance id, try number) and when its read-only
+        # token was issued (monotonic), to renew it before it expires.
+        self.tokens: dict[int, tuple[str, int, float]] = {}
         self._receiver: TriggererWakeReceiver | None = None
 
     def run_once(self) -> TriggererReport:
@@ -74,6 +83,7 @@ class Triggerer(TickLoop[TriggererReport]):
             self._restart_runner()
         self._handle_reports(report)
         self._sync(report)
+        self._renew_tokens()
         return report
 
     def _restart_runner(self) -> None:
@@ -87,6 +97,7 @@ class Triggerer(TickLoop[TriggererReport]):
             self.runner.stop()
         self.runner.start()
         self.active.clear()  # the new child runs nothing yet: _sync starts ours again
+        self.tokens.clear()
 
     def _handle_reports(self, report: TriggererReport) -> None:
         messages = self.runner.read()
@@ -126,9 +137,17 @@ class Triggerer(TickLoop[TriggererReport]):
             self.runner.cancel_trigger(trigger_id)
             self.active.discard(trigger_id)
             report.cancelled += 1
+        for trigger_id in set(self.tokens) - self.active:
+            del self.tokens[trigger_id]
         new = held - self.active
         if not new:
             return
+        tries = {
+            trigger_id: (str(ti_id), try_number)
+            for trigger_id, ti_id, try_number in TaskInstance.objects.filter(
+                trigger_id__in=new
+            ).values_list("trigger_id", "id", "try_number")
+        }
         for trigger in Trigger.objects.filter(pk__in=new).order_by("pk"):
             try:
                 kwargs = trigger.kwargs
@@ -137,9 +156,24 @@ class Triggerer(TickLoop[TriggererReport]):
                 do_fail_trigger(trigger.pk, [reason])
                 report.failed += 1
                 continue
-            if self.runner.start_trigger(trigger.pk, trigger.classpath, kwargs):
+            token = None
+            if (ti := tries.get(trigger.pk)) is not None:
+                token = issue_token(*ti, scope=TRIGGER_SCOPE)
+                self.tokens[trigger.pk] = (*ti, time.monotonic())
+            if self.runner.start_trigger(trigger.pk, trigger.classpath, kwargs, token):
                 self.active.add(trigger.pk)
                 report.started += 1
+
+    def _renew_tokens(self) -> None:
+        """Send a fresh token to each running trigger whose token is half-way to expiry."""
+        half_life = settings.ORCH.execution_api_token_ttl / 2
+        now = time.monotonic()
+        for trigger_id, (ti_id, try_number, issued) in list(self.tokens.items()):
+            if now - issued < half_life:
+                continue
+            token = issue_token(ti_id, try_number, scope=TRIGGER_SCOPE)
+            if self.runner.refresh_token(trigger_id, token):
+                self.tokens[trigger_id] = (ti_id, try_number, now)
 
     # -- the loop's hooks (scheduler/loops.py) --------------------------------------------
 

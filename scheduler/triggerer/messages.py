@@ -21,6 +21,17 @@ class StartTrigger(_Message):
     trigger_id: int
     classpath: str
     kwargs: dict[str, Any] = Field(default_factory=dict)
+    # A read-only Execution API token for the trigger's deferred try ("trigger" scope): what
+    # WorkflowTrigger and DagStateTrigger read other DAGs' states with. None: no task instance.
+    api_token: str | None = None
+
+
+class RefreshToken(_Message):
+    """A fresh token for a running trigger, before its current one expires."""
+
+    op: Literal["token"] = "token"
+    trigger_id: int
+    api_token: str
 
 
 class CancelTrigger(_Message):
@@ -54,7 +65,7 @@ class TriggerLogs(_Message):
     lines: list[str]
 
 
-ToRunner = Annotated[StartTrigger | CancelTrigger, Field(discriminator="op")]
+ToRunner = Annotated[StartTrigger | CancelTrigger | RefreshToken, Field(discriminator="op")]
 FromRunner = Annotated[TriggerFired | TriggerFailed | TriggerLogs, Field(discriminator="op")]
 TO_RUNNER: TypeAdapter[Any] = TypeAdapter(ToRunner)
 FROM_RUNNER: TypeAdapter[Any] = TypeAdapter(FromRunner)

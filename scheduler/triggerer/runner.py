@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from scheduler.triggerer.messages import (
     FROM_RUNNER,
     CancelTrigger,
+    RefreshToken,
     StartTrigger,
     TriggerFailed,
     TriggerFired,
@@ -46,10 +47,11 @@ def child_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
 class TriggerRunnerProcess:
     """One child process; `start()` again after it died starts a fresh one."""
 
-    def __init__(self, dags_folder: str = "", plugins_folder: str = "") -> None:
+    def __init__(self, dags_folder: str = "", plugins_folder: str = "", api_url: str = "") -> None:
         self.argv = [
             sys.executable, "-m", "scheduler.triggerer.child",
             "--dags-folder", dags_folder, "--plugins-folder", plugins_folder,
+            "--api-url", api_url,
         ]  # fmt: skip
         self.proc: subprocess.Popen[bytes] | None = None
         self._buffer = b""
@@ -78,7 +80,7 @@ class TriggerRunnerProcess:
         assert self.proc is not None and self.proc.stdout is not None
         return self.proc.stdout.fileno()
 
-    def send(self, message: StartTrigger | CancelTrigger) -> bool:
+    def send(self, message: StartTrigger | CancelTrigger | RefreshToken) -> bool:
         """False when the child is gone (it is restarted by the next tick)."""
         if self.proc is None or self.proc.stdin is None:
             return False
@@ -89,8 +91,21 @@ class TriggerRunnerProcess:
             return False
         return True
 
-    def start_trigger(self, trigger_id: int, classpath: str, kwargs: dict[str, Any]) -> bool:
-        return self.send(StartTrigger(trigger_id=trigger_id, classpath=classpath, kwargs=kwargs))
+    def start_trigger(
+        self,
+        trigger_id: int,
+        classpath: str,
+        kwargs: dict[str, Any],
+        api_token: str | None = None,
+    ) -> bool:
+        return self.send(
+            StartTrigger(
+                trigger_id=trigger_id, classpath=classpath, kwargs=kwargs, api_token=api_token
+            )
+        )
+
+    def refresh_token(self, trigger_id: int, api_token: str) -> bool:
+        return self.send(RefreshToken(trigger_id=trigger_id, api_token=api_token))
 
     def cancel_trigger(self, trigger_id: int) -> bool:
         return self.send(CancelTrigger(trigger_id=trigger_id))

@@ -111,6 +111,23 @@ def tick_until(engine: Engine, condition, what: str, timeout: float = 90.0) -> N
     assert engine.scheduler().run_until(lambda _r: condition(), timeout=timeout), what
 
 
+def start_long_task(engine: Engine, kube_api: CoreV1Api, ledger: Path, dag_id: str, task_id: str):
+    """A DAG of one two-minute task, triggered and ticked until the task runs in its pod;
+    returns (run, pod)."""
+    engine.add(
+        f"{dag_id}.py",
+        LEDGER_TASK.format(ledger=str(ledger))
+        + f"""
+with DAG({dag_id!r}, schedule=None, start_date=START) as dag:
+    PythonOperator(task_id={task_id!r}, python_callable=record, op_kwargs={{"seconds": 120}})
+""",
+    )
+    engine.parse()
+    run = engine.trigger(dag_id)
+    tick_until(engine, lambda: ledger.exists(), "the task to start in its pod")
+    return run, pod_of(kube_api, task_id)
+
+
 def test_a_dag_runs_end_to_end_in_pods_that_are_then_deleted(engine, kube_api):
     engine.add(
         "k8s_hello.py",
@@ -171,18 +188,7 @@ def test_an_oom_killed_container_fails_the_try_saying_so_and_the_failed_pod_is_k
     engine, kube, kube_api, tmp_path, orch_settings
 ):
     ledger = tmp_path / "ledger"
-    engine.add(
-        "k8s_oom.py",
-        LEDGER_TASK.format(ledger=str(ledger))
-        + """
-with DAG("k8s_oom", schedule=None, start_date=START) as dag:
-    PythonOperator(task_id="hog", python_callable=record, op_kwargs={"seconds": 120})
-""",
-    )
-    engine.parse()
-    run = engine.trigger("k8s_oom")
-    tick_until(engine, lambda: ledger.exists(), "the task to start in its pod")
-    pod = pod_of(kube_api, "hog")
+    run, pod = start_long_task(engine, kube_api, ledger, "k8s_oom", "hog")
     kube.oom_kill(pod.metadata.name, NAMESPACE)
     engine.run(run, timeout=60)
     ti = engine.ti(run, "hog")
@@ -202,18 +208,7 @@ def test_a_pod_deleted_by_someone_else_mid_run_fails_its_try_saying_so(
     engine, kube, kube_api, tmp_path
 ):
     ledger = tmp_path / "ledger"
-    engine.add(
-        "k8s_deleted.py",
-        LEDGER_TASK.format(ledger=str(ledger))
-        + """
-with DAG("k8s_deleted", schedule=None, start_date=START) as dag:
-    PythonOperator(task_id="victim", python_callable=record, op_kwargs={"seconds": 120})
-""",
-    )
-    engine.parse()
-    run = engine.trigger("k8s_deleted")
-    tick_until(engine, lambda: ledger.exists(), "the task to start in its pod")
-    pod = pod_of(kube_api, "victim")
+    run, pod = start_long_task(engine, kube_api, ledger, "k8s_deleted", "victim")
     kube.delete_pod(pod.metadata.name, NAMESPACE, grace_period_seconds=0)
     engine.run(run, timeout=60)
     ti = engine.ti(run, "victim")
@@ -433,18 +428,7 @@ def test_marking_a_running_try_failed_deletes_its_pod_and_its_log_says_so(
     from dagruns.actions.task_instances import do_mark_state
 
     ledger = tmp_path / "ledger"
-    engine.add(
-        "k8s_marked.py",
-        LEDGER_TASK.format(ledger=str(ledger))
-        + """
-with DAG("k8s_marked", schedule=None, start_date=START) as dag:
-    PythonOperator(task_id="long", python_callable=record, op_kwargs={"seconds": 120})
-""",
-    )
-    engine.parse()
-    run = engine.trigger("k8s_marked")
-    tick_until(engine, lambda: ledger.exists(), "the task to start in its pod")
-    pod = pod_of(kube_api, "long")
+    run, pod = start_long_task(engine, kube_api, ledger, "k8s_marked", "long")
     ti = engine.ti(run, "long")
     do_mark_state([ti], "failed", Actor(name="e2e"))
     tick_until(engine, lambda: not our_pods(kube_api), "the marked try's pod to be deleted")
@@ -463,18 +447,7 @@ def test_a_pod_whose_runner_saw_the_mark_before_the_scheduler_did_is_deleted_too
     from dagruns.actions.task_instances import do_mark_state
 
     ledger = tmp_path / "ledger"
-    engine.add(
-        "k8s_marked_first.py",
-        LEDGER_TASK.format(ledger=str(ledger))
-        + """
-with DAG("k8s_marked_first", schedule=None, start_date=START) as dag:
-    PythonOperator(task_id="long", python_callable=record, op_kwargs={"seconds": 120})
-""",
-    )
-    engine.parse()
-    run = engine.trigger("k8s_marked_first")
-    tick_until(engine, lambda: ledger.exists(), "the task to start in its pod")
-    pod = pod_of(kube_api, "long")
+    run, pod = start_long_task(engine, kube_api, ledger, "k8s_marked_first", "long")
     ti = engine.ti(run, "long")
     do_mark_state([ti], "failed", Actor(name="e2e"))
     name = pod.metadata.name

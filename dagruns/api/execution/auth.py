@@ -3,6 +3,11 @@
 401: no token, or one that is malformed, forged, expired or of another scope.
 403: a valid token whose try is over (the task instance was retried, cleared and rescheduled,
 or deleted), or — checked by the routes — a token used for another task instance or run.
+
+A running try's token ("execution" scope) opens every route. A trigger's token ("trigger"
+scope, issued by the triggerer for a deferred try) opens only the read-only routes about other
+DAGs' states, which authenticate with `StatesReaderAuth`: every other route refuses it with 401,
+so trigger code can read but never write.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from typing import Any, cast
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
-from dagruns.domain.tokens import Claims, InvalidToken, verify_token
+from dagruns.domain.tokens import SCOPE, TRIGGER_SCOPE, Claims, InvalidToken, verify_token
 from dagruns.models import TaskInstance, TaskInstanceState
 
 
@@ -55,6 +60,16 @@ class Caller:
                 f"the token's try is not running (task instance is {self.ti.state or 'none'})"
             )
 
+    def require_reader(self) -> None:
+        """Reading other DAGs' states: a running try, or the trigger of a deferred one."""
+        if self.claims.scope != TRIGGER_SCOPE:
+            self.require_running()
+        elif self.ti.state != TaskInstanceState.DEFERRED:
+            raise Forbidden(
+                f"the trigger token's try is not deferred (task instance is "
+                f"{self.ti.state or 'none'})"
+            )
+
 
 def caller_of(request: HttpRequest) -> Caller:
     """The authenticated caller of a request (ninja stores it as `request.auth`)."""
@@ -76,6 +91,8 @@ CALLER_FIELDS = (
 class ExecutionTokenAuth(HttpBearer):
     """Verifies the token and loads its task instance; sets `request.auth` to a Caller."""
 
+    scopes: tuple[str, ...] = (SCOPE,)
+
     def __call__(self, request: HttpRequest) -> Caller:
         scheme, _, token = request.headers.get(self.header, "").partition(" ")
         if scheme.lower() != self.openapi_scheme or not token.strip():
@@ -84,7 +101,7 @@ class ExecutionTokenAuth(HttpBearer):
 
     def authenticate(self, request: HttpRequest, token: str) -> Caller:
         try:
-            claims = verify_token(token)
+            claims = verify_token(token, self.scopes)
         except InvalidToken as exc:
             raise Unauthorized(str(exc)) from None
         # Only the columns the checks and routes read: every Execution API call passes here, and
@@ -99,3 +116,9 @@ class ExecutionTokenAuth(HttpBearer):
                 f"{ti.try_number}"
             )
         return Caller(claims=claims, ti=ti)
+
+
+class StatesReaderAuth(ExecutionTokenAuth):
+    """The read-only routes about other DAGs' states also accept a trigger's token."""
+
+    scopes = (SCOPE, TRIGGER_SCOPE)

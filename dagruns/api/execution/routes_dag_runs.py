@@ -3,7 +3,9 @@ server (Airflow 3's execution API `dag_runs` routes). Triggering and clearing go
 same actions as the UI, CLI and REST API; the new run records the task instance whose try
 triggered it, and its `triggered_by` is "operator".
 
-Only a live try may call them (Caller.require_running), like every data route."""
+Only a live try may call them (Caller.require_running), like every data route; reading a run's
+state is also open to the trigger of a deferred try (DagStateTrigger: Caller.require_reader).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from dagruns.actions.audit import Actor
 from dagruns.actions.dags import DagNotFound
 from dagruns.actions.runs import TriggerError, do_trigger_dag
 from dagruns.actions.task_instances import do_clear_run
-from dagruns.api.execution.auth import ApiError, Caller, caller_of
+from dagruns.api.execution.auth import ApiError, Caller, StatesReaderAuth, caller_of
 from dagruns.api.execution.schemas import ErrorOut
 from dagruns.api.execution.schemas_dag_runs import DagRunStateResponse, TriggerDAGRunPayload
 from dagruns.models import DagRun, DagRunTriggeredBy
@@ -82,7 +84,11 @@ def trigger_dag_run(request: HttpRequest, dag_id: str, run_id: str, body: Trigge
     return Status(204, None)
 
 
-@router.get("/{dag_id}/{run_id}/state", response={200: DagRunStateResponse, **ERRORS})
+@router.get(
+    "/{dag_id}/{run_id}/state",
+    response={200: DagRunStateResponse, **ERRORS},
+    auth=StatesReaderAuth(),
+)
 def get_dag_run_state(request: HttpRequest, dag_id: str, run_id: str):
-    caller_of(request).require_running()
+    caller_of(request).require_reader()
     return {"state": _run_or_404(dag_id, run_id).state}

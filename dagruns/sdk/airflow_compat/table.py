@@ -112,7 +112,9 @@ SENSOR_BASE = merged(
 STANDARD_EXCEPTIONS = names(
     f"{SDK}.sensors.external_task",
     "DuplicateStateError",
+    "ExternalDagDeletedError",
     "ExternalDagFailedError",
+    "ExternalDagNotFoundError",
     "ExternalTaskFailedError",
     "ExternalTaskGroupFailedError",
     "ExternalTaskNotFoundError",

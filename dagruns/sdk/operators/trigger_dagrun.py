@@ -5,8 +5,10 @@ Task code never touches the database: the run is created, cleared (``reset_dag_r
 watched through the task runner's Execution API calls (the runtime seam, dagruns/sdk/
 runtime.py), as Airflow 3's task runner does when the operator raises DagRunTriggerException.
 The new run records the task instance that triggered it; the UI links the two runs (Airflow's
-"Triggered DAG" operator link). ``deferrable=True`` is refused: waiting on the triggerer is not
-available yet.
+"Triggered DAG" operator link). With ``wait_for_completion=True, deferrable=True`` the wait is
+handed to the triggerer: the task defers on DagStateTrigger (Airflow 3's arguments: the allowed
+and failed states, the run id and its logical date, ``poll_interval=poke_interval``) and ends
+in ``execute_complete``, failing with Airflow's message when the run ended in a failed state.
 """
 
 from __future__ import annotations
@@ -19,12 +21,8 @@ from typing import Any
 
 from .. import runtime
 from ..baseoperator import BaseOperator
-from ..exceptions import (
-    AirflowException,
-    AirflowSkipException,
-    DagDefinitionError,
-    DagRunAlreadyExists,
-)
+from ..exceptions import AirflowException, AirflowSkipException, DagRunAlreadyExists
+from ..triggers.external_task import DagStateTrigger
 
 XCOM_LOGICAL_DATE_ISO = "trigger_logical_date_iso"
 XCOM_RUN_ID = "trigger_run_id"
@@ -63,12 +61,6 @@ class TriggerDagRunOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         task_id = kwargs.get("task_id", "?")
-        if deferrable:
-            raise DagDefinitionError(
-                f"Task {task_id!r}: TriggerDagRunOperator(deferrable=True) is not supported yet "
-                "(waiting in the triggerer is not available); use deferrable=False, which waits "
-                "in the task with wait_for_completion=True"
-            )
         if logical_date is not _NOTSET and not isinstance(logical_date, str | datetime | None):
             raise TypeError(
                 f"Task {task_id!r}: expected str, datetime or None as logical_date, got "
@@ -145,7 +137,43 @@ class TriggerDagRunOperator(BaseOperator):
         if logical_date is not None:
             ti.xcom_push(key=XCOM_LOGICAL_DATE_ISO, value=logical_date.isoformat())
         if self.wait_for_completion:
+            if self.deferrable:
+                self.defer(
+                    trigger=DagStateTrigger(
+                        dag_id=self.trigger_dag_id,
+                        states=self.allowed_states + self.failed_states,
+                        execution_dates=[logical_date] if logical_date is not None else None,
+                        run_ids=[run_id],
+                        poll_interval=self.poke_interval,
+                    ),
+                    method_name="execute_complete",
+                )
             self._wait(seam, run_id)
+
+    def execute_complete(self, context: Mapping[str, Any], event: Any = None) -> None:
+        """Airflow 3's: the DagStateTrigger's event is its serialize() tuple with each run
+        id's state added; a run in a failed state fails the task naming them."""
+        if not isinstance(event, tuple | list) or len(event) != 2 or not isinstance(event[1], dict):
+            raise AirflowException(f"Unexpected event from DagStateTrigger: {event!r}")
+        event_data = event[1]
+        failed_run_ids = []
+        for run_id in event_data.get("run_ids") or ():
+            state = event_data.get(run_id)
+            if state in self.failed_states:
+                failed_run_ids.append(run_id)
+                continue
+            if state in self.allowed_states:
+                self.log.info(
+                    "%s finished with allowed state %s for run_id %s",
+                    self.trigger_dag_id,
+                    state,
+                    run_id,
+                )
+        if failed_run_ids:
+            raise AirflowException(
+                f"{self.trigger_dag_id} failed with failed states {self.failed_states} for "
+                f"run_ids {failed_run_ids}"
+            )
 
     def _wait(self, seam: Any, run_id: str) -> None:
         """Poll the triggered run's state every poke_interval (Airflow's task runner loop)."""

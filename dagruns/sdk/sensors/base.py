@@ -17,9 +17,9 @@ Airflow 3's semantics (task-sdk ``airflow/sdk/bases/sensor.py``):
   capped by ``max_wait`` and by the time left before ``timeout``.
 
 ``deferrable=True`` hands the wait to the triggerer (the time sensors and FileSensor defer on
-the standard triggers); a resumed sensor whose deferral timed out fails with
-AirflowSensorTimeout, and one whose trigger failed is skipped under ``soft_fail``, as Airflow.
-Sensors whose deferrable form we lack call ``refuse_deferrable``.
+the standard triggers, ExternalTaskSensor on WorkflowTrigger); a resumed sensor whose deferral
+timed out fails with AirflowSensorTimeout, and one whose trigger failed is skipped under
+``soft_fail``, as Airflow.
 """
 
 from __future__ import annotations
@@ -63,17 +63,6 @@ class PokeReturnValue:
 
     def __repr__(self) -> str:
         return f"PokeReturnValue(is_done={self.is_done!r}, xcom_value={self.xcom_value!r})"
-
-
-def refuse_deferrable(task_id: str, operator: str, deferrable: Any) -> None:
-    """Fail the DAG file's import for ``deferrable=True`` on a sensor whose trigger we do not
-    have (ExternalTaskSensor's WorkflowTrigger)."""
-    if deferrable:
-        raise DagDefinitionError(
-            f"Task {task_id!r}: argument 'deferrable' of {operator} is not supported yet: "
-            "its trigger is not implemented; use mode='reschedule' to free the worker slot "
-            "while waiting"
-        )
 
 
 def _seconds(value: Any, name: str, task_id: str, *, optional: bool = False) -> float | None:

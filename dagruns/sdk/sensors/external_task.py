@@ -3,7 +3,9 @@
 
 Task code never touches the database: the sensor reads the other DAG's states through the
 Execution API (``context["ti"].get_ti_count`` / ``get_task_states`` / ``get_dr_count``,
-Airflow 3's runtime task-instance methods)."""
+Airflow 3's runtime task-instance methods). ``deferrable=True`` hands the wait to the
+triggerer: the sensor defers on WorkflowTrigger, which polls the same states every
+``poll_interval`` with a read-only token, and resumes in ``execute_complete``."""
 
 from __future__ import annotations
 
@@ -14,7 +16,10 @@ from typing import Any
 from ..exceptions import AirflowException, AirflowSkipException, DagDefinitionError
 from ..operators.empty import EmptyOperator
 from ..operators.python import determine_kwargs
-from .base import BaseSensorOperator, refuse_deferrable
+from ..triggers.external_task import WorkflowTrigger, count_runs_matching
+from .base import BaseSensorOperator
+
+__all__ = ["ExternalTaskMarker", "ExternalTaskSensor", "count_runs_matching"]
 
 TASK_STATES = frozenset(
     {
@@ -60,17 +65,12 @@ class ExternalTaskGroupNotFoundError(AirflowException):
     """check_existence: an awaited run has no task of the task group."""
 
 
-def count_runs_matching(
-    run_task_states: Mapping[str, Mapping[str, Any]], states: Collection[str]
-) -> int:
-    """How many runs have every task (at least one) in one of `states` (Airflow's
-    _get_count_by_matched_states, for a task group)."""
-    count = 0
-    for task_states in run_task_states.values():
-        matched = [state in states for state in task_states.values()]
-        if matched and all(matched):
-            count += 1
-    return count
+class ExternalDagNotFoundError(AirflowException):
+    """check_existence (deferrable): the external DAG does not exist."""
+
+
+class ExternalDagDeletedError(AirflowException):
+    """check_existence (deferrable): the external DAG's file is gone."""
 
 
 class ExternalTaskSensor(BaseSensorOperator):
@@ -109,7 +109,6 @@ class ExternalTaskSensor(BaseSensorOperator):
     ) -> None:
         super().__init__(**kwargs)
         where = f"Task {self.task_id!r}"
-        refuse_deferrable(self.task_id, type(self).__name__, deferrable)
         self.allowed_states = [str(s) for s in allowed_states] if allowed_states else ["success"]
         self.skipped_states = [str(s) for s in skipped_states] if skipped_states else []
         self.failed_states = [str(s) for s in failed_states] if failed_states else []
@@ -190,13 +189,18 @@ class ExternalTaskSensor(BaseSensorOperator):
             return list(result) if isinstance(result, list | tuple) else [result]
         return [logical_date]
 
+    @staticmethod
+    def _serialize_dttm_filter(dttm_filter: list[datetime]) -> str:
+        """The awaited dates as `external_dates_filter` shows them (Airflow's form)."""
+        return ",".join(d.isoformat() for d in dttm_filter)
+
     def poke(self, context: Mapping[str, Any]) -> bool:
         if self.external_task_ids and len(self.external_task_ids) > len(
             set(self.external_task_ids)
         ):
             raise ValueError("Duplicate task_ids passed in external_task_ids parameter")
         dttm_filter = self._get_dttm_filter(context)
-        self.external_dates_filter = ",".join(d.isoformat() for d in dttm_filter)
+        self.external_dates_filter = self._serialize_dttm_filter(dttm_filter)
         if self.external_task_ids:
             what = f"tasks {self.external_task_ids} in dag {self.external_dag_id}"
         elif self.external_task_group_id:
@@ -235,6 +239,83 @@ class ExternalTaskSensor(BaseSensorOperator):
         return ti.get_dr_count(
             dag_id=self.external_dag_id, logical_dates=dttm_filter, states=states
         )
+
+    def execute(self, context: Mapping[str, Any]) -> Any:
+        """Poke (BaseSensorOperator), or with deferrable=True defer on WorkflowTrigger with the
+        sensor's timeout (Airflow's: `timeout`, else `execution_timeout`)."""
+        if not self.deferrable:
+            return super().execute(context)
+        timeout_value: float | None = self.timeout
+        if not timeout_value and self.execution_timeout:
+            timeout_value = self.execution_timeout.total_seconds()
+        dttm_filter = self._get_dttm_filter(context)
+        self.external_dates_filter = self._serialize_dttm_filter(dttm_filter)
+        if self.check_existence:
+            self._check_dag_existence(context["ti"], dttm_filter)
+        self.defer(
+            timeout=timedelta(seconds=timeout_value) if timeout_value else None,
+            trigger=WorkflowTrigger(
+                external_dag_id=self.external_dag_id,
+                external_task_group_id=self.external_task_group_id,
+                external_task_ids=self.external_task_ids,
+                allowed_states=self.allowed_states,
+                failed_states=self.failed_states,
+                skipped_states=self.skipped_states,
+                poke_interval=self.poll_interval,
+                soft_fail=self.soft_fail,
+                logical_dates=list(dttm_filter),
+                run_ids=None,
+                execution_dates=None,
+            ),
+            method_name="execute_complete",
+        )
+
+    def execute_complete(
+        self, context: Mapping[str, Any], event: dict[str, Any] | None = None
+    ) -> None:
+        """Airflow's: resume with the WorkflowTrigger's event."""
+        if event is None:
+            raise ExternalTaskNotFoundError("No event received from trigger")
+        dttm_filter = self._get_dttm_filter(context)
+        self.external_dates_filter = self._serialize_dttm_filter(dttm_filter)
+        status = event.get("status") if isinstance(event, dict) else None
+        if status == "success":
+            self.log.info("External tasks %s has executed successfully.", self.external_task_ids)
+        elif status == "skipped":
+            raise AirflowSkipException("External job has skipped skipping.")
+        elif status == "failed":
+            if self.soft_fail:
+                raise AirflowSkipException("External job has failed skipping.")
+            raise ExternalDagFailedError(
+                f"External job has failed: {self._failed_what()} reached one of the failed "
+                f"states {self.failed_states}."
+            )
+        else:
+            if self.soft_fail:
+                raise AirflowSkipException("External job has failed skipping.")
+            raise ExternalTaskNotFoundError(
+                "Error occurred while trying to retrieve task status. Please, check the "
+                "name of executed task and Dag."
+            )
+
+    def _failed_what(self) -> str:
+        if self.external_task_ids:
+            return f"tasks {self.external_task_ids} of DAG {self.external_dag_id}"
+        if self.external_task_group_id:
+            return f"task group {self.external_task_group_id!r} of DAG {self.external_dag_id}"
+        return f"DAG {self.external_dag_id}"
+
+    def _check_dag_existence(self, ti: Any, dttm_filter: list[datetime]) -> None:
+        """check_existence before deferring (Airflow's check, through the Execution API): the
+        DAG must exist and still have its file; runs that exist must have the tasks."""
+        dag = ti.get_dag(self.external_dag_id)
+        if dag is None:
+            raise ExternalDagNotFoundError(
+                f"The external DAG {self.external_dag_id} does not exist."
+            )
+        if not dag.get("is_active", True):
+            raise ExternalDagDeletedError(f"The external DAG {self.external_dag_id} was deleted.")
+        self._check_existence(ti, dttm_filter)
 
     def _check_existence(self, ti: Any, dttm_filter: list[datetime]) -> bool:
         """check_existence (Airflow 3's check through the Execution API): every awaited run

@@ -1,5 +1,5 @@
-"""TriggerDagRunOperator in the SDK: Airflow's import paths and arguments, deferrable=True
-refused by name, and what execute() asks the runtime for (run id, logical date, conf; the
+"""TriggerDagRunOperator in the SDK: Airflow's import paths and arguments, deferring on
+DagStateTrigger and finishing in execute_complete, what execute() asks the runtime for (run id, logical date, conf; the
 XComs it pushes; skip or fail when the run exists; waiting until an allowed or failed state)."""
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from dagruns.sdk import (
     DAG,
     AirflowException,
     AirflowSkipException,
-    DagDefinitionError,
     DagRunAlreadyExists,
+    DagStateTrigger,
+    TaskDeferred,
     TriggerDagRunOperator,
 )
 from dagruns.sdk import runtime as sdk_runtime
@@ -58,13 +59,6 @@ def seam():
 def operator(**kw) -> TriggerDagRunOperator:
     with DAG("parent", schedule=None, start_date=START):
         return TriggerDagRunOperator(task_id="trigger", trigger_dag_id="child", **kw)
-
-
-def test_deferrable_is_refused_naming_the_task():
-    with pytest.raises(
-        DagDefinitionError, match=r"'trigger'.*\(deferrable=True\) is not supported"
-    ):
-        operator(deferrable=True)
 
 
 def test_it_triggers_with_the_run_id_date_and_conf_and_pushes_the_run_id(seam):
@@ -115,3 +109,46 @@ def test_conf_that_is_not_json_is_refused(seam):
     with pytest.raises(AirflowException, match="JSON Serializable"):
         operator(conf={"when": object()}).execute({"ti": FakeTi()})
     assert seam.calls == []
+
+
+def test_a_deferrable_wait_triggers_then_defers_on_the_dag_state_trigger(seam):
+    when = datetime(2024, 1, 2, tzinfo=UTC)
+    op = operator(
+        trigger_run_id="r1",
+        logical_date=when,
+        wait_for_completion=True,
+        deferrable=True,
+        poke_interval=3,
+        failed_states=["failed", "queued"],
+    )
+    ti = FakeTi()
+    with pytest.raises(TaskDeferred) as info:
+        op.execute({"ti": ti})
+    # Triggered once, never polled in the task (Seam.states is empty: a poll would raise).
+    assert seam.calls == [("child", "r1", when.isoformat(), {}, False)]
+    assert ti.pushed["trigger_run_id"] == "r1"
+    assert info.value.method_name == "execute_complete"
+    trigger = info.value.trigger
+    assert isinstance(trigger, DagStateTrigger)
+    assert trigger.serialize() == (
+        "airflow.providers.standard.triggers.external_task.DagStateTrigger",
+        {
+            "dag_id": "child",
+            "states": ["success", "failed", "queued"],
+            "poll_interval": 3,
+            "run_ids": ["r1"],
+            "execution_dates": [when],
+        },
+    )
+
+
+def test_execute_complete_fails_naming_the_failed_states_and_runs_or_finishes():
+    op = operator(wait_for_completion=True, deferrable=True)
+    classpath = "airflow.providers.standard.triggers.external_task.DagStateTrigger"
+    op.execute_complete({}, event=(classpath, {"run_ids": ["r1"], "r1": "success"}))
+    with pytest.raises(
+        AirflowException, match=r"child failed with failed states \['failed'\] for run_ids \['r1'\]"
+    ):
+        op.execute_complete({}, event=(classpath, {"run_ids": ["r1"], "r1": "failed"}))
+    with pytest.raises(AirflowException, match="Unexpected event"):
+        op.execute_complete({}, event=None)

@@ -13,10 +13,14 @@ from dagruns.sdk import (
     DagDefinitionError,
     ExternalTaskMarker,
     ExternalTaskSensor,
+    TaskDeferred,
+    WorkflowTrigger,
 )
 from dagruns.sdk.sensors.external_task import (
     DuplicateStateError,
+    ExternalDagDeletedError,
     ExternalDagFailedError,
+    ExternalDagNotFoundError,
     ExternalTaskFailedError,
     ExternalTaskGroupNotFoundError,
     ExternalTaskNotFoundError,
@@ -48,6 +52,12 @@ class StatesTI:
         return {
             date.isoformat(): self.tis.get(date, {}) for date in logical_dates if date in self.tis
         }
+
+    def get_dag(self, dag_id):
+        self.asked.append(("dag", dag_id))
+        return self.dag
+
+    dag: dict | None = {"dag_id": "other", "is_paused": False, "is_active": True}
 
     def get_dr_count(self, dag_id, logical_dates, states=None, **_):
         self.asked.append(("dr", dag_id, tuple(logical_dates)))
@@ -168,7 +178,6 @@ def test_count_runs_matching_ignores_runs_without_tasks():
             DagDefinitionError,
             "execution_delta",
         ),
-        ({"deferrable": True}, DagDefinitionError, "'deferrable'"),
     ],
 )
 def test_bad_arguments_fail_the_dag_file(kwargs, error, message):
@@ -202,3 +211,79 @@ def test_a_markers_recursion_depth_is_serialized_and_survives_a_round_trip():
     assert tasks["m"]["extra_fields"] == {"recursion_depth": 3}
     assert "extra_fields" not in tasks["plain"]  # every other task's form is unchanged
     assert serialize_dag(deserialize_dag(data)) == data
+
+
+def test_deferrable_defers_on_the_workflow_trigger_with_the_sensors_timeout():
+    waiting = sensor(
+        external_task_ids=["a", "b"],
+        failed_states=["failed"],
+        skipped_states=["skipped"],
+        execution_delta=timedelta(days=1),
+        poll_interval=0.5,
+        timeout=90,
+        soft_fail=True,
+        deferrable=True,
+    )
+    ti = StatesTI()
+    with pytest.raises(TaskDeferred) as info:
+        waiting.execute(context(ti))
+    assert ti.asked == []  # no poke in the task: the trigger polls
+    assert info.value.method_name == "execute_complete"
+    assert info.value.timeout == timedelta(seconds=90)
+    trigger = info.value.trigger
+    assert isinstance(trigger, WorkflowTrigger)
+    assert trigger.serialize() == (
+        "airflow.providers.standard.triggers.external_task.WorkflowTrigger",
+        {
+            "external_dag_id": "other",
+            "external_task_ids": ["a", "b"],
+            "external_task_group_id": None,
+            "failed_states": ["failed"],
+            "skipped_states": ["skipped"],
+            "allowed_states": ["success"],
+            "poke_interval": 0.5,
+            "soft_fail": True,
+            "run_ids": None,
+            "logical_dates": [LOGICAL - timedelta(days=1)],
+        },
+    )
+
+
+def test_deferrable_check_existence_fails_for_a_missing_or_deleted_dag_before_deferring():
+    ti = StatesTI()
+    ti.dag = None
+    with pytest.raises(ExternalDagNotFoundError, match="^The external DAG other does not exist.$"):
+        sensor(check_existence=True, deferrable=True).execute(context(ti))
+    ti.dag = {"dag_id": "other", "is_paused": False, "is_active": False}
+    with pytest.raises(ExternalDagDeletedError, match="The external DAG other was deleted."):
+        sensor(check_existence=True, deferrable=True).execute(context(ti))
+    ti.dag = {"dag_id": "other", "is_paused": False, "is_active": True}
+    ti.runs = {LOGICAL: "running"}
+    ti.tis = {LOGICAL: {"b": "running"}}
+    with pytest.raises(ExternalTaskNotFoundError, match="external task a in Dag other"):
+        sensor(external_task_id="a", check_existence=True, deferrable=True).execute(context(ti))
+    with pytest.raises(TaskDeferred):  # the DAG exists, its run not yet: wait in the trigger
+        sensor(check_existence=True, deferrable=True).execute(context(StatesTI()))
+
+
+@pytest.mark.parametrize(
+    ("event", "soft_fail", "error", "message"),
+    [
+        ({"status": "skipped"}, False, AirflowSkipException, "External job has skipped"),
+        ({"status": "failed"}, False, ExternalDagFailedError, r"failed states \['failed'\]"),
+        ({"status": "failed"}, True, AirflowSkipException, "External job has failed skipping"),
+        ({"status": "odd"}, False, ExternalTaskNotFoundError, "retrieve task status"),
+        ({"status": "odd"}, True, AirflowSkipException, "External job has failed skipping"),
+        (None, False, ExternalTaskNotFoundError, "No event received from trigger"),
+    ],
+)
+def test_execute_complete_follows_the_triggers_status(event, soft_fail, error, message):
+    waiting = sensor(failed_states=["failed"], soft_fail=soft_fail, deferrable=True)
+    with pytest.raises(error, match=message):
+        waiting.execute_complete(context(StatesTI()), event=event)
+
+
+def test_execute_complete_succeeds_on_success():
+    waiting = sensor(deferrable=True)
+    assert waiting.execute_complete(context(StatesTI()), event={"status": "success"}) is None
+    assert waiting.external_dates_filter == LOGICAL.isoformat()
