@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test command: install, start services, lint, check migrations, run the suite on
-# SQLite, its database tests again on PostgreSQL, and the engine's semantics suite on Celery.
+# SQLite, its database tests again on PostgreSQL, the engine's semantics suite on Celery, and its
+# executor-sensitive part on Kubernetes.
 # Any failure (including "no tests collected") fails the run. Each stage prints its wall and
 # CPU time (user+sys of everything it started), so where the time goes is in every CI log.
 set -euo pipefail
@@ -48,3 +49,11 @@ echo "== the engine's semantics suite on the Celery executor (PostgreSQL, two re
 # test runs in both set-ups people run: SQLite with the local executor, PostgreSQL with Celery.
 time TEST_EXECUTOR=celery ORCH_DATABASE_URL="postgresql://postgres@127.0.0.1:5432/orchestrator" \
     $PY -m pytest -n 2 --durations=15 -m "not sqlite_only" tests/e2e "$@"
+
+echo "== the engine's executor-sensitive tests on the Kubernetes executor (SQLite, a stand-in cluster)"
+# Each pytest worker starts a stand-in cluster (scheduler/kube_standin: the real Kubernetes API,
+# pods run as local processes), each test gets its own namespace, each try its own pod. Only the
+# tests marked `executor_sensitive` (retries, timeouts, reschedules, deferral, kills, XCom between
+# processes): every try here starts a fresh interpreter, so the whole suite would cost ~10
+# minutes; the rest of its semantics do not depend on where the runner runs.
+time TEST_EXECUTOR=kubernetes $PY -m pytest -n 2 --durations=15 -m executor_sensitive tests/e2e "$@"

@@ -2,14 +2,20 @@
 users and groups — behind the roles, not Django's staff flags: Op and Admin may use the admin
 (connections, variables, pools, and read the rest); only Admins manage users and groups.
 
-Secrets are write-only here: a connection's password and extra, and a sensitive variable's
-value, are never rendered back into a page; leaving the field empty keeps the stored value.
+Secrets are write-only here: a connection's password and a sensitive variable's value are
+never rendered back into a page; leaving the field empty keeps the stored value. A
+connection's extra is shown and edited as JSON with the values under secret-looking keys
+masked (`***`); a mask sent back keeps the stored value (Airflow's connection form does so).
+There is no "test connection" button: the only hook we ship (`fs`) has no `test_connection`,
+and Airflow itself disables testing by default ([core] test_connection).
 Saves and deletes go through dagruns.actions, so they are validated and audited exactly as
 the REST API's and the CLI's are.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 from typing import TYPE_CHECKING
 
 from django import forms
@@ -18,6 +24,7 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.db.models import IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils.html import format_html, format_html_join
 
 from dagruns.actions import connections as conn_actions
 from dagruns.actions import pools as pool_actions
@@ -112,7 +119,46 @@ def _actor(request) -> Actor:
 # --- connections ----------------------------------------------------------------------------
 
 
+class ConnTypeInput(forms.TextInput):
+    """A text input offering the known connection types (a datalist): pick one, or type any
+    other type, as Airflow's REST API and CLI accept any."""
+
+    def __init__(self) -> None:
+        super().__init__(attrs={"list": "conn-types", "autocomplete": "off"})
+
+    def render(self, name, value, attrs=None, renderer=None):
+        options = format_html_join(
+            "", '<option value="{}">{}</option>', conn_actions.connection_types()
+        )
+        datalist = format_html('<datalist id="conn-types">{}</datalist>', options)
+        return super().render(name, value, attrs, renderer) + datalist
+
+
+JSON_KINDS = {
+    list: "a list",
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "true/false",
+    type(None): "null",
+}
+
+
+def _masked_places(value: object, path: str = "") -> list[str]:
+    """Where a value is still the mask (`***`) in a submitted extra."""
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _masked_places(v, f"{path}{k}.")]
+    return [path.rstrip(".")] if value == MASK else []
+
+
 class ConnectionForm(RefusesNul, forms.ModelForm):
+    conn_type = forms.CharField(
+        label="Connection type",
+        max_length=500,
+        widget=ConnTypeInput(),
+        help_text="Pick a known type or type another (your own hook may read any type).",
+    )
+    login = forms.CharField(required=False, widget=forms.TextInput)
     password = forms.CharField(
         required=False,
         widget=forms.PasswordInput(render_value=False),
@@ -120,19 +166,52 @@ class ConnectionForm(RefusesNul, forms.ModelForm):
     )
     extra = forms.CharField(
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="JSON object. Write-only: never shown back. Leave empty to keep the stored extra.",
+        widget=forms.Textarea(attrs={"rows": 8, "class": "json-extra", "spellcheck": "false"}),
+        help_text="A JSON object. Values under secret-looking keys (password, token, key…) "
+        "show as *** — leave *** to keep the stored value. Empty: no extra.",
     )
 
     class Meta:
         model = Connection
         fields = ["conn_id", "conn_type", "description", "host", "schema", "login", "port"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.extra:
+            shown = conn_actions.masked_extra_text(self.instance) or ""
+            # Text that is not JSON is shown as stored, to be replaced.
+            with contextlib.suppress(ValueError):
+                shown = json.dumps(json.loads(shown), indent=2, ensure_ascii=False)
+            self.initial["extra"] = shown
+
     def clean_conn_id(self):
         try:
             return conn_actions.check_conn_id(self.cleaned_data["conn_id"])
         except conn_actions.ConnectionInvalid as exc:
             raise forms.ValidationError(str(exc)) from None
+
+    def clean_extra(self) -> str:
+        text = self.cleaned_data.get("extra", "").strip()
+        if not text:
+            return ""
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(
+                f"Extra is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
+            ) from None
+        if not isinstance(value, dict):
+            kind = JSON_KINDS.get(type(value), type(value).__name__)
+            raise forms.ValidationError(f"Extra must be a JSON object ({{…}}), not {kind}.")
+        stored = self.instance.extra_dejson if self.instance.pk else {}
+        value = conn_actions.keep_masked(value, stored)
+        masked = _masked_places(value)
+        if masked:
+            raise forms.ValidationError(
+                f"*** stands for a stored secret, and there is none to keep at "
+                f"{', '.join(masked)}: enter the value."
+            )
+        return json.dumps(value, ensure_ascii=False)
 
     def clean(self):
         """The action's own checks, each error shown on its field (a port out of range is a
@@ -154,7 +233,8 @@ class ConnectionForm(RefusesNul, forms.ModelForm):
         }
         if data.get("password"):
             fields["password"] = data["password"]
-        if data.get("extra"):
+        # The extra is shown (masked) and sent back whole: what is in the box is the extra.
+        if "extra" in data:
             fields["extra"] = data["extra"]
         return fields
 

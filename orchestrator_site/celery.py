@@ -29,6 +29,7 @@ from typing import Any
 
 from celery import Celery
 from celery.backends.redis import RedisBackend
+from pydantic import BaseModel, Field
 
 # broker_url and safe_url live in orchestrator_site/broker.py (no Celery import there, for the
 # API server); importable from here too, where the rest of the Celery wiring is.
@@ -50,6 +51,17 @@ PRIORITY_LEVELS = list(range(10))  # kombu's Redis priority lists; 0 is served f
 VISIBILITY_TIMEOUT = 6 * 3600
 # Runner exit codes wait this long in the backend for a scheduler to read them.
 RESULT_EXPIRES = 24 * 3600
+
+
+class RunTryResult(BaseModel):
+    """What RUN_TRY_TASK returns when the runner's exit code alone does not say enough (a try
+    run in a pod, scheduler/worker/pods.py): the code, why the try ended so when the worker
+    knows better (the pod never started, was OOMKilled or deleted), and lines for the try's
+    log (what the pod's container printed). A plain `int` is the exit code alone."""
+
+    returncode: int
+    reason: str | None = None
+    details: list[str] = Field(default_factory=list)
 
 
 class PublishedResultsBackend(RedisBackend):

@@ -62,8 +62,10 @@ class Worker:
         queues: str = "default",
         concurrency: int = 2,
         env: dict[str, str] | None = None,
+        options: tuple[str, ...] = (),
     ) -> None:
         self.broker_url = broker_url
+        self.options = options  # more of `manage.py celery worker`'s options (--pods)
         self.name = name
         self.log_path = log_path
         self.queues = queues
@@ -78,6 +80,7 @@ class Worker:
                 [
                     sys.executable, str(ROOT / "manage.py"), "celery", "worker",
                     "-q", self.queues, "-c", str(self.concurrency), "-H", self.name,
+                    *self.options,
                 ],
                 env=self.env,
                 cwd=ROOT,

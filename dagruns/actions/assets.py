@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from dagruns.actions.audit import Actor, record
+from dagruns.domain import logs
 from dagruns.domain.assets import schedule_condition, task_assets
 from dagruns.models import (
     AssetAliasModel,
@@ -27,14 +28,16 @@ from dagruns.models import (
     AssetModel,
     DagModel,
     DagScheduleAssetAliasReference,
+    DagScheduleAssetNameReference,
     DagScheduleAssetReference,
+    DagScheduleAssetUriReference,
     TaskInletAssetReference,
     TaskInstance,
     TaskOutletAssetReference,
 )
 from dagruns.notify import events
 from dagruns.notify.wakeup import wake_schedulers
-from dagruns.sdk.assets import Asset, AssetAlias
+from dagruns.sdk.assets import Asset, AssetAlias, AssetNameRef, AssetRef
 
 
 class AssetEventRefused(ValueError):
@@ -71,15 +74,21 @@ def _replace(
     )
 
 
-def do_sync_asset_references(dag: DagModel, serialized: Mapping[str, Any]) -> None:
-    """Record which assets and aliases the DAG's schedule names and which its tasks produce
-    and read (called by the DAG processor, in the transaction storing the DAG)."""
+def do_sync_asset_references(dag: DagModel, serialized: Mapping[str, Any]) -> set[int]:
+    """Record which assets, aliases and asset references (``Asset.ref``) the DAG's schedule
+    names and which assets its tasks produce and read (called by the DAG processor, in the
+    transaction storing the DAG). Returns the assets scheduled before or after, whose
+    watchers the processor syncs once the DAG's version is stored."""
     scheduled: set[tuple[Any, ...]] = set()
     scheduled_aliases: set[tuple[Any, ...]] = set()
+    name_refs: set[tuple[Any, ...]] = set()
+    uri_refs: set[tuple[Any, ...]] = set()
     condition = schedule_condition(serialized)
     if condition is not None:
         scheduled = {(_asset_row(a).pk,) for a in condition.iter_assets()}
         scheduled_aliases = {(_alias_row(a).pk,) for a in condition.iter_asset_aliases()}
+        for ref in condition.iter_asset_refs():
+            (name_refs if isinstance(ref, AssetNameRef) else uri_refs).add((ref.value,))
     outlets: set[tuple[Any, ...]] = set()
     inlets: set[tuple[Any, ...]] = set()
     for task in serialized.get("tasks") or []:
@@ -87,12 +96,18 @@ def do_sync_asset_references(dag: DagModel, serialized: Mapping[str, Any]) -> No
             for item in task_assets(task, argument):
                 if isinstance(item, Asset):
                     wanted.add((_asset_row(item).pk, task["task_id"]))
-                else:
+                elif isinstance(item, AssetAlias):
                     _alias_row(item)
+    watched = set(
+        DagScheduleAssetReference.objects.filter(dag=dag).values_list("asset_id", flat=True)
+    ) | {pk for (pk,) in scheduled}
     _replace(DagScheduleAssetReference, dag, scheduled, ["asset_id"])
+    _replace(DagScheduleAssetNameReference, dag, name_refs, ["name"])
+    _replace(DagScheduleAssetUriReference, dag, uri_refs, ["uri"])
     _replace(DagScheduleAssetAliasReference, dag, scheduled_aliases, ["alias_id"])
     _replace(TaskOutletAssetReference, dag, outlets, ["asset_id", "task_id"])
     _replace(TaskInletAssetReference, dag, inlets, ["asset_id", "task_id"])
+    return watched
 
 
 @dataclass
@@ -114,11 +129,13 @@ def register_asset_event(
     timestamp: datetime,
     aliases: Iterable[AssetAliasModel] = (),
     source: TaskInstance | None = None,
+    watcher_name: str = "",
 ) -> AssetEvent:
     """Store one event and queue it for the DAGs scheduled on the asset or its aliases."""
     aliases = list(aliases)
     event = AssetEvent.objects.create(
         asset=asset,
+        source_watcher_name=watcher_name,
         extra=extra,
         timestamp=timestamp,
         source_dag_id=source.dag_id if source else "",
@@ -133,6 +150,8 @@ def register_asset_event(
     consumers = DagModel.objects.filter(is_active=True, is_paused=False).filter(
         Q(schedule_asset_refs__asset=asset)
         | Q(schedule_asset_alias_refs__alias__in=[a.pk for a in aliases])
+        | Q(schedule_asset_name_refs__name=asset.name)
+        | Q(schedule_asset_uri_refs__uri=asset.uri)
     )
     for dag_id in set(consumers.values_list("dag_id", flat=True)):
         # One row per (asset, DAG); a later event moves it forward so the run it triggers
@@ -174,6 +193,8 @@ def do_register_outlet_events(
         register_asset_event(_asset_row(asset), extra=extras.get(key, {}), timestamp=now, source=ti)
         for key, asset in assets.items()
     ]
+    for ref in (o for o in outlets if isinstance(o, AssetRef)):
+        made.extend(_register_ref_event(ti, ref, now))
     for entries in through_alias.values():
         first = entries[0]
         asset = Asset(name=first.name, uri=first.uri, group=first.group)
@@ -185,6 +206,21 @@ def do_register_outlet_events(
             register_asset_event(row, extra=first.extra, timestamp=now, aliases=aliases, source=ti)
         )
     return made
+
+
+def _register_ref_event(ti: TaskInstance, ref: AssetRef, now: datetime) -> list[AssetEvent]:
+    """The event of an ``Asset.ref`` outlet: for the asset it names, if one is known; else,
+    as Airflow, a warning in the task's log and no event."""
+    rows = AssetModel.objects.filter(**{ref.field: ref.value}).order_by("pk")
+    row = rows.first()
+    if row is None:
+        logs.append_lines(
+            logs.ti_log_path(ti),
+            [f'WARNING - Task has inactive assets "Asset.ref({ref.field}={ref.value})" in '
+             "inlets or outlets"],
+        )  # fmt: skip
+        return []
+    return [register_asset_event(row, extra={}, timestamp=now, source=ti)]
 
 
 def do_create_asset_event(asset_id: int, extra: dict[str, Any], actor: Actor) -> AssetEvent:

@@ -17,6 +17,8 @@ from dagruns.actions.audit import Actor, record
 from dagruns.actions.dry_run import with_dry_run
 from dagruns.actions.text import check_no_nul
 from dagruns.models import Connection
+from dagruns.sdk.hooks import HOOKS
+from dagruns.sdk.masking import MASK
 
 CONN_ID_MAX_LENGTH = 200  # Airflow's ConnectionBody limit (the column allows 250)
 CONN_ID_RE = re.compile(r"^[\w.-]+$")
@@ -96,6 +98,29 @@ def _check_extra(value: Any) -> str:
     if not isinstance(parsed, dict):
         raise ConnectionInvalid("extra must be a valid JSON object (e.g. {})")
     return value
+
+
+# Airflow's own catch-all type (its UI lists it beside the providers' types).
+GENERIC_TYPES = {"generic": "Generic"}
+
+
+def connection_types() -> list[tuple[str, str]]:
+    """(conn_type, label) of the types something here knows: the hooks we ship (what
+    `get_hook` can return) and Airflow's generic type. Others are still accepted, as Airflow's
+    REST API and CLI accept them: a DAG author's own BaseHook subclass may read any type."""
+    known = {name: hook.hook_name or name for name, hook in HOOKS.items()} | GENERIC_TYPES
+    return sorted(known.items())
+
+
+def keep_masked(submitted: Any, stored: Any) -> Any:
+    """The extra as submitted, with each value still shown masked (`***`, as the admin showed
+    it) replaced by the stored value at the same place — Airflow's connection form does the
+    same — so saving a form never overwrites a secret with its mask."""
+    if isinstance(submitted, dict) and isinstance(stored, dict):
+        return {k: keep_masked(v, stored[k]) if k in stored else v for k, v in submitted.items()}
+    if submitted == MASK and stored is not None and not isinstance(stored, dict):
+        return stored
+    return submitted
 
 
 def get_connection(conn_id: str) -> Connection:

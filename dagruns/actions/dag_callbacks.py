@@ -13,6 +13,7 @@ import logging
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from dagruns.actions.asset_watchers import do_sync_asset_watchers, scheduled_asset_ids
 from dagruns.actions.audit import Actor, record
 from dagruns.domain.logs import run_log_dir
 from dagruns.domain.versions import fileloc_of_version, serialized_of_version
@@ -77,6 +78,7 @@ def _pause_after_consecutive_failures(dag_id: str, serialized: dict) -> None:
     if len(last) < limit or any(state != DagRunState.FAILED for state in last):
         return
     if DagModel.objects.filter(pk=dag_id, is_paused=False).update(is_paused=True):
+        do_sync_asset_watchers(scheduled_asset_ids([dag_id]))
         log.warning("Pausing DAG %s because its last %d DAG runs failed", dag_id, limit)
         record(
             SCHEDULER_ACTOR,

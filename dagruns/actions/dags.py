@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from dagruns.actions.asset_watchers import do_sync_asset_watchers, scheduled_asset_ids
 from dagruns.actions.audit import Actor, record
 from dagruns.models import DagModel
 from dagruns.notify import events
@@ -33,6 +34,8 @@ def do_set_paused(dag_id: str, paused: bool, actor: Actor, *, dry_run: bool = Fa
         if dag.is_paused != paused:
             DagModel.objects.filter(pk=dag.pk).update(is_paused=paused)
             dag.is_paused = paused
+            # A paused DAG's assets are not watched for it (Airflow's active-asset rule).
+            do_sync_asset_watchers(scheduled_asset_ids([dag_id]))
             record(actor, "paused" if paused else "unpaused", dag_id=dag_id)
             events.notify("dag", dag_id=dag_id)
     return dag

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from dagruns.actions.asset_watchers import do_register_watcher_events
 from dagruns.actions.audit import Actor
 from dagruns.actions.tries import (
     RUNNER_ACTOR,
@@ -32,7 +33,7 @@ from dagruns.actions.tries import (
 )
 from dagruns.domain import logs
 from dagruns.domain.masking import masked, masking_scope
-from dagruns.models import TaskInstance, TaskInstanceState, Trigger
+from dagruns.models import AssetWatcherModel, TaskInstance, TaskInstanceState, Trigger
 from dagruns.notify import events
 from dagruns.notify.trigger_wakeup import wake_triggerers
 from dagruns.notify.wakeup import wake_schedulers
@@ -103,9 +104,15 @@ def do_defer_try(
 
 def do_fire_trigger(trigger_id: int, payload: Any, *, now: datetime | None = None) -> int:
     """The trigger yielded an event (`payload`, encoded): its task instances resume at their
-    next_method with `event=payload`. Returns how many were resumed (0: already resumed,
-    cleared or timed out meanwhile)."""
-    return _resume(trigger_id, now, lambda kwargs: {**(kwargs or {}), "event": payload}, None)
+    next_method with `event=payload`, and, for an asset watcher's trigger, each asset it
+    watches gets an event (Airflow's `submit_event`). Returns how many task instances were
+    resumed plus asset events made (0: already resumed, cleared or timed out meanwhile)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        resumed = _resume(
+            trigger_id, now, lambda kwargs: {**(kwargs or {}), "event": payload}, None
+        )
+        return resumed + do_register_watcher_events(trigger_id, payload, now=now)
 
 
 def do_fail_trigger(
@@ -150,7 +157,8 @@ def _resume(trigger_id: int, now: datetime | None, next_kwargs_of, next_method: 
                 task_id=ti.task_id,
                 try_number=ti.try_number,
             )
-        Trigger.objects.filter(pk=trigger_id).delete()
+        # A watcher's trigger stays: it keeps watching its assets.
+        Trigger.objects.filter(pk=trigger_id, asset_watchers__isnull=True).delete()
         if resumed:
             transaction.on_commit(wake_schedulers)
     return resumed
@@ -223,9 +231,11 @@ def time_out_deferred(now: datetime) -> int:
 
 def delete_unused_triggers() -> int:
     """Triggers no deferred task instance waits on any more (it was cleared, marked or timed
-    out): deleted, so the triggerer running one cancels it (Airflow's `clean_unused`)."""
+    out) and no asset watcher uses: deleted, so the triggerer running one cancels it
+    (Airflow's `clean_unused`)."""
     in_use = TaskInstance.objects.filter(trigger_id=OuterRef("pk"), state=State.DEFERRED)
-    deleted, _ = Trigger.objects.filter(~Exists(in_use)).delete()
+    watching = AssetWatcherModel.objects.filter(trigger_id=OuterRef("pk"))
+    deleted, _ = Trigger.objects.filter(~Exists(in_use), ~Exists(watching)).delete()
     return deleted
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dagruns.sdk.assets import Asset, AssetAlias, BaseAsset, decode_condition
+from dagruns.sdk.assets import Asset, AssetAlias, AssetRef, BaseAsset, decode_condition
 
 
 def schedule_condition(serialized: Mapping[str, Any]) -> BaseAsset | None:
@@ -16,11 +16,11 @@ def schedule_condition(serialized: Mapping[str, Any]) -> BaseAsset | None:
     return decode_condition(condition) if condition else None
 
 
-def task_assets(task: Mapping[str, Any], argument: str) -> list[Asset | AssetAlias]:
+def task_assets(task: Mapping[str, Any], argument: str) -> list[Asset | AssetAlias | AssetRef]:
     """A serialized task's ``inlets`` or ``outlets``."""
-    found: list[Asset | AssetAlias] = []
+    found: list[Asset | AssetAlias | AssetRef] = []
     for item in task.get(argument) or []:
         decoded = decode_condition(item)
-        if isinstance(decoded, Asset | AssetAlias):
+        if isinstance(decoded, Asset | AssetAlias | AssetRef):
             found.append(decoded)
     return found

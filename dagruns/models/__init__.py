@@ -5,8 +5,11 @@ from dagruns.models.asset import (
     AssetDagRunQueue,
     AssetEvent,
     AssetModel,
+    AssetWatcherModel,
     DagScheduleAssetAliasReference,
+    DagScheduleAssetNameReference,
     DagScheduleAssetReference,
+    DagScheduleAssetUriReference,
     TaskInletAssetReference,
     TaskOutletAssetReference,
 )
@@ -18,7 +21,7 @@ from dagruns.models.backfill import (
 )
 from dagruns.models.bookkeeping import AuditEvent, DagImportError, Job
 from dagruns.models.callbacks import DagCallbackRequest
-from dagruns.models.dag import DagFile, DagModel, DagTag, DagVersion
+from dagruns.models.dag import DagFavorite, DagFile, DagModel, DagTag, DagVersion
 from dagruns.models.dagrun import DagRun
 from dagruns.models.pool import DEFAULT_POOL_NAME, Pool
 from dagruns.models.reschedule import TaskReschedule
@@ -38,8 +41,11 @@ __all__ = [
     "AssetDagRunQueue",
     "AssetEvent",
     "AssetModel",
+    "AssetWatcherModel",
     "DagScheduleAssetAliasReference",
+    "DagScheduleAssetNameReference",
     "DagScheduleAssetReference",
+    "DagScheduleAssetUriReference",
     "TaskInletAssetReference",
     "TaskOutletAssetReference",
     "DEFAULT_POOL_NAME",
@@ -50,6 +56,7 @@ __all__ = [
     "BackfillDagRunMap",
     "Connection",
     "DagCallbackRequest",
+    "DagFavorite",
     "DagFile",
     "DagImportError",
     "DagModel",

@@ -4,7 +4,9 @@ An asset is known by its name and URI; producing tasks add `AssetEvent`s; each D
 on an asset gets an `AssetDagRunQueue` row per asset with an event it has not consumed yet,
 and the scheduler turns a DAG's queue into an ``asset_triggered`` run once the DAG's asset
 condition holds (scheduler/scheduling/asset_runs.py), linking the consumed events to the run.
-The reference tables are rewritten by the DAG processor whenever it stores a DAG.
+The reference tables are rewritten by the DAG processor whenever it stores a DAG; so are
+the asset watchers (`AssetWatcherModel`: a `Trigger` the triggerer runs for as long as some
+active, unpaused DAG is scheduled on the asset, each of its events an event of the asset).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from django.db import models
 
 from dagruns.models.dag import ID_MAX_LENGTH, DagModel
 from dagruns.models.dagrun import DagRun
+from dagruns.models.trigger import Trigger
 
 ASSET_FIELD_LENGTH = 1500  # Airflow's limit on asset names, URIs and groups
 
@@ -65,6 +68,9 @@ class AssetEvent(models.Model):
     source_task_id = models.CharField(max_length=ID_MAX_LENGTH, blank=True, default="")
     source_run_id = models.CharField(max_length=ID_MAX_LENGTH, blank=True, default="")
     source_map_index = models.IntegerField(default=-1)
+    # The asset watcher whose trigger made it (shown in the UI; Airflow records no source for
+    # these events, so the REST API shows none either).
+    source_watcher_name = models.CharField(max_length=ASSET_FIELD_LENGTH, blank=True, default="")
     timestamp = models.DateTimeField(db_index=True)
     source_aliases = models.ManyToManyField(
         AssetAliasModel, related_name="asset_events", db_table="asset_alias_asset_event"
@@ -121,6 +127,62 @@ class DagScheduleAssetAliasReference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dag_id} waits for alias {self.alias_id}"
+
+
+class DagScheduleAssetNameReference(models.Model):
+    """A DAG's schedule names an asset by ``Asset.ref(name=...)`` (it may not exist yet)."""
+
+    name = models.CharField(max_length=ASSET_FIELD_LENGTH)
+    dag = models.ForeignKey(
+        DagModel, on_delete=models.CASCADE, related_name="schedule_asset_name_refs"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "dag_schedule_asset_name_reference"
+        constraints = [
+            models.UniqueConstraint(fields=["name", "dag"], name="dag_schedule_asset_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dag_id} waits for the asset named {self.name!r}"
+
+
+class DagScheduleAssetUriReference(models.Model):
+    """A DAG's schedule names an asset by ``Asset.ref(uri=...)`` (it may not exist yet)."""
+
+    uri = models.CharField(max_length=ASSET_FIELD_LENGTH)
+    dag = models.ForeignKey(
+        DagModel, on_delete=models.CASCADE, related_name="schedule_asset_uri_refs"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "dag_schedule_asset_uri_reference"
+        constraints = [
+            models.UniqueConstraint(fields=["uri", "dag"], name="dag_schedule_asset_uri_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dag_id} waits for the asset with URI {self.uri!r}"
+
+
+class AssetWatcherModel(models.Model):
+    """An asset's watcher (Airflow's ``asset_watcher``): its trigger's events are the
+    asset's events. The trigger row is shared by the watchers with the same trigger."""
+
+    name = models.CharField(max_length=ASSET_FIELD_LENGTH)
+    asset = models.ForeignKey(AssetModel, on_delete=models.CASCADE, related_name="watchers")
+    trigger = models.ForeignKey(Trigger, on_delete=models.CASCADE, related_name="asset_watchers")
+
+    class Meta:
+        db_table = "asset_watcher"
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "trigger"], name="asset_watcher_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"watcher {self.name!r} of asset {self.asset_id} (trigger {self.trigger_id})"
 
 
 class TaskOutletAssetReference(models.Model):

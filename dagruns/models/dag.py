@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 ID_MAX_LENGTH = 250  # Airflow's ID_LEN
@@ -71,6 +72,23 @@ class DagTag(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DagFavorite(models.Model):
+    """A DAG one user starred in the DAG list (Airflow 3.1's `dag_favorite`): favourites are
+    per user, so the list's "favourites" filter shows each person their own."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favorite_dags"
+    )
+    dag = models.ForeignKey(DagModel, on_delete=models.CASCADE, related_name="favorites")
+
+    class Meta:
+        db_table = "dag_favorite"
+        constraints = [models.UniqueConstraint(fields=["user", "dag"], name="dag_favorite_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ★ {self.dag_id}"
 
 
 class DagVersion(models.Model):

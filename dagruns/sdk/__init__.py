@@ -91,9 +91,11 @@ from .taskgroup import TaskGroup, task_group
 from .timetables.assets import AssetOrTimeSchedule, AssetTriggeredTimetable
 from .trigger_rule import TriggerRule
 from .triggers import (
+    BaseEventTrigger,
     BaseTrigger,
     DagStateTrigger,
     DateTimeTrigger,
+    FileDeleteTrigger,
     FileTrigger,
     TimeDeltaTrigger,
     TriggerEvent,
@@ -116,9 +118,11 @@ __all__ = [
     "Metadata",
     "Model",
     "asset",
+    "BaseEventTrigger",
     "BaseTrigger",
     "DagStateTrigger",
     "DateTimeTrigger",
+    "FileDeleteTrigger",
     "FileTrigger",
     "TaskDeferralError",
     "TaskDeferralTimeout",

@@ -565,17 +565,18 @@ def _map_index_template(value: Any, where: str) -> str | None:
 
 
 def _asset_list(value: Any, argument: str, where: str) -> list[Any]:
-    """``inlets=``/``outlets=``: one or a list of Asset / AssetAlias (Airflow also takes
-    lineage objects of other kinds, which nothing here would read: refused by name)."""
-    from .assets.definitions import Asset, AssetAlias
+    """``inlets=``/``outlets=``: one or a list of Asset / AssetAlias / ``Asset.ref(...)``
+    (Airflow also takes lineage objects of other kinds, which nothing here would read:
+    refused by name)."""
+    from .assets.definitions import Asset, AssetAlias, AssetRef
 
     if value is None:
         return []
     items = list(value) if isinstance(value, list | tuple) else [value]
     for item in items:
-        if not isinstance(item, Asset | AssetAlias):
+        if not isinstance(item, Asset | AssetAlias | AssetRef):
             raise DagDefinitionError(
-                f"{where}: {argument} must be Asset or AssetAlias objects, got {item!r} "
+                f"{where}: {argument} must be Asset, AssetAlias or Asset.ref() objects, got {item!r} "
                 "(other lineage objects are not supported)"
             )
     return items

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import ItemsView, Iterator, Mapping, MutableMapping, ValuesView
+from collections.abc import Callable, ItemsView, Iterator, Mapping, MutableMapping, ValuesView
 from typing import Any
 
 import jsonschema
@@ -73,7 +73,7 @@ class Param:
             if value is not NOTSET:
                 _check_json(value)
             if final is NOTSET:
-                raise ParamValidationError("No value passed and Param has no default value")
+                raise ParamValidationError(NO_VALUE)
             problem = schema_problem(final, self.schema)
             if problem:
                 raise ParamValidationError(problem)
@@ -214,26 +214,42 @@ class DagParam(ResolveMixin):
         return f"DagParam({self.name!r})"
 
 
-def schema_problem(value: Any, schema: Mapping[str, Any]) -> str | None:
-    """The first reason ``value`` violates ``schema``, or None when it conforms."""
+NO_VALUE = "No value passed and Param has no default value"
+
+
+def jsonschema_wording(err: ValidationError) -> str:
+    """jsonschema's own message (Airflow's wording in task logs and API errors)."""
+    where = "/".join(str(part) for part in err.absolute_path)
+    return f"{err.message} (at {where})" if where else err.message
+
+
+def schema_problem(
+    value: Any,
+    schema: Mapping[str, Any],
+    explain: Callable[[ValidationError], str] = jsonschema_wording,
+) -> str | None:
+    """The first reason ``value`` violates ``schema`` (as ``explain`` words it), or None
+    when it conforms."""
     try:
         jsonschema.validate(value, schema, format_checker=FormatChecker())
     except ValidationError as err:
-        where = "/".join(str(part) for part in err.absolute_path)
-        return f"{err.message} (at {where})" if where else err.message
+        return explain(err)
     except SchemaError as err:
         return f"invalid JSON schema: {err.message}"
     return None
 
 
 def validate_params(
-    serialized_params: Mapping[str, Mapping[str, Any]], conf: Mapping[str, Any] | None
+    serialized_params: Mapping[str, Mapping[str, Any]],
+    conf: Mapping[str, Any] | None,
+    explain: Callable[[ValidationError], str] = jsonschema_wording,
 ) -> dict[str, Any]:
     """Merge a trigger's ``conf`` over the declared params' defaults and validate the result.
 
     ``serialized_params`` is the ``"params"`` entry of a serialized DAG. Keys of ``conf``
     that are not declared params are passed through unchecked (Airflow accepts them too).
-    Raises one ParamValidationError whose ``errors`` maps every bad name to its problem.
+    Raises one ParamValidationError whose ``errors`` maps every bad name to its problem,
+    worded by ``explain`` (jsonschema's words by default; the trigger form uses its own).
     """
     conf = dict(conf or {})
     values: dict[str, Any] = {}
@@ -244,9 +260,9 @@ def validate_params(
         elif spec.get("has_default", True):
             value = spec.get("default")
         else:
-            errors[name] = "No value passed and Param has no default value"
+            errors[name] = NO_VALUE
             continue
-        problem = _json_problem(value) or schema_problem(value, spec.get("schema") or {})
+        problem = _json_problem(value) or schema_problem(value, spec.get("schema") or {}, explain)
         if problem:
             errors[name] = problem
         else:

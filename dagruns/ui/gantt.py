@@ -103,7 +103,22 @@ def critical_path(
 _SLACK = timedelta(seconds=1)  # clocks of workers and API server differ a little
 
 
-def _fold_mapped(rows) -> list[tuple]:
+# What fold_mapped reads from each task instance row, in its order.
+FOLDED_FIELDS = (
+    "task_id",
+    "map_index",
+    "state",
+    "try_number",
+    "queued_dttm",
+    "start_date",
+    "end_date",
+    "duration",
+    "cpu_time",
+    "peak_memory",
+)
+
+
+def fold_mapped(rows) -> list[tuple]:
     """One row per task: a mapped task's instances become one bar from the first instance's
     queue/start to the last one's end (open while any is unfinished), coloured by the grid's
     aggregate state, as Airflow's gantt draws a mapped task. Each row comes back as
@@ -139,20 +154,7 @@ def _fold_mapped(rows) -> list[tuple]:
 def build_gantt(run: DagRun) -> dict:
     """3 queries (task instances, history, and the version's structure on a cache miss)."""
     structure = structure_for(run.dag_version_id, str(run.dag_version_id))
-    live = _fold_mapped(
-        TaskInstance.objects.filter(dag_run=run).values_list(
-            "task_id",
-            "map_index",
-            "state",
-            "try_number",
-            "queued_dttm",
-            "start_date",
-            "end_date",
-            "duration",
-            "cpu_time",
-            "peak_memory",
-        )
-    )
+    live = fold_mapped(TaskInstance.objects.filter(dag_run=run).values_list(*FOLDED_FIELDS))
     history: dict[str, list[Try]] = {}
     for row in TaskInstanceHistory.objects.filter(dag_id=run.dag_id, run_id=run.run_id).values_list(
         "task_id",

@@ -15,7 +15,7 @@ from datetime import UTC
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpResponse, QueryDict
+from django.http import HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -130,12 +130,16 @@ def trigger(request, dag_id: str):
     version = DagVersion.objects.filter(dag=dag).order_by("-version_number").first()
     params = (version.serialized.get("params") or {}) if version else {}
     structure = structure_for(version.pk, version.structure_hash) if version else None
+    start = params_form.initial(params)
     context: dict[str, Any] = {
         "dag": dag,
         "version": version,
         "has_params": bool(params),
-        "fields": params_form.fields_for(params),
-        "conf_text": "{}",
+        "mode": start.mode,
+        "fields": start.fields,
+        "extra_text": "",
+        "extra_keys": [],
+        "conf_text": start.conf_text if params else "{}",
         "run_id": "",
         "logical_date": "",
         "note": "",
@@ -159,10 +163,21 @@ def trigger(request, dag_id: str):
         if problem:
             errors["conf"] = problem
     elif params:
-        conf, errors, raw = params_form.parse(params, data)
-        context["fields"] = params_form.fields_for(params, raw)
-        for f in context["fields"]:
-            f.error = errors.get(f.name, "")
+        try:
+            entered = params_form.read(params, data)
+        except ValueError as exc:
+            return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
+        context.update(
+            mode=entered.mode,
+            fields=entered.fields,
+            conf_text=entered.conf_text,
+            extra_text=entered.extra_text,
+            extra_keys=entered.extra_keys,
+        )
+        if data.get("switch_mode"):
+            context["errors"] = entered.errors  # a JSON editor that cannot be read stays
+            return _render(request, "dagruns/_trigger_form.html", context)
+        conf, errors = entered.conf, entered.errors
     else:
         context["conf_text"] = data.get("conf", "")
         conf, problem = params_form.parse_conf_json(data.get("conf", ""))
@@ -216,6 +231,9 @@ def trigger(request, dag_id: str):
         context["error"] = str(exc)
         if params:
             context["fields"] = params_form.fields_for(params, conf)
+            extra = {k: v for k, v in (conf or {}).items() if k not in params}
+            context["extra_text"] = json.dumps(extra) if extra else ""
+            context["extra_keys"] = sorted(extra)
         else:
             context["conf_text"] = json.dumps(conf, indent=2, ensure_ascii=False)
         return _render(request, "dagruns/_trigger_form.html", context)

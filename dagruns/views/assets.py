@@ -10,7 +10,7 @@ from django.db.models import Count, Max, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import render
 
-from dagruns.models import AssetEvent, AssetModel, DagRun
+from dagruns.models import AssetEvent, AssetModel, AssetWatcherModel, DagRun
 from dagruns.ui.urls import with_query
 from dagruns.views.access import viewer_required
 
@@ -45,7 +45,11 @@ def asset_list(request):
 def asset_detail(request, asset_id: int):
     asset = (
         AssetModel.objects.prefetch_related(
-            "scheduled_dags", "producing_tasks", "consuming_tasks", "aliases"
+            "scheduled_dags",
+            "producing_tasks",
+            "consuming_tasks",
+            "aliases",
+            Prefetch("watchers", queryset=AssetWatcherModel.objects.select_related("trigger")),
         )
         .filter(pk=asset_id)
         .first()

@@ -6,6 +6,7 @@ from django.shortcuts import render
 
 from dagruns.domain.roles import Role, has_role
 from dagruns.models import (
+    AssetModel,
     DagModel,
     DagRun,
     DagScheduleAssetAliasReference,
@@ -21,6 +22,9 @@ TABS = (
     ("tasks", "Tasks"),
     ("details", "Details"),
     ("runs", "Runs"),
+    ("calendar", "Calendar"),
+    ("durations", "Durations"),
+    ("events", "Events"),
     ("backfills", "Backfills"),
 )
 
@@ -48,6 +52,15 @@ def waits_for(dag: DagModel) -> list[tuple[str, str | None]]:
     aliases = DagScheduleAssetAliasReference.objects.filter(dag=dag).select_related("alias")
     for alias_ref in aliases.order_by("alias__name"):
         found.append((f"alias {alias_ref.alias.name}", None))
+    # Asset.ref(...): to the asset it names when one exists, else shown as written.
+    for field, rows in (
+        ("name", dag.schedule_asset_name_refs.order_by("name").values_list("name", flat=True)),
+        ("uri", dag.schedule_asset_uri_refs.order_by("uri").values_list("uri", flat=True)),
+    ):
+        for value in rows:
+            named = AssetModel.objects.filter(**{field: value}).order_by("pk").first()
+            url = reverse("ui:asset", args=[named.pk]) if named is not None else None
+            found.append((f"Asset.ref({field}={value!r})", url))
     return found
 
 

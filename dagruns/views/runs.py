@@ -22,12 +22,16 @@ def _moment(text: str, end_of_day: bool = False) -> datetime | None:
     text = (text or "").strip()
     if not text:
         return None
-    value = parse_datetime(text)
-    if value is None:
-        day = parse_date(text)
-        if day is None:
-            return None
+    # A plain date first: parse_datetime reads "2024-03-05" as that day's midnight, which
+    # would end an `end` filter at the start of its day (the calendar links a day as both).
+    day = parse_date(text) if len(text) == 10 else None
+    if day is not None:
         value = datetime.combine(day, time.max if end_of_day else time.min)
+    else:
+        parsed = parse_datetime(text)
+        if parsed is None:
+            return None
+        value = parsed
     if timezone.is_naive(value):
         value = timezone.make_aware(value, UTC)
     return value

@@ -3,7 +3,9 @@
 read from the task instances' own timestamps. With `--executor celery --workers N` the same
 cases run a second time, in the same command, with ORCH_EXECUTOR=celery: a broker (see
 broker.py) and N real `manage.py celery worker` processes (without database settings) run the
-tries; both sets of figures are reported side by side.
+tries; both sets of figures are reported side by side. With `--executor kubernetes` the second
+run is ORCH_EXECUTOR=kubernetes, a pod per try, on the cluster ORCH_KUBERNETES_CONFIG_FILE names
+or else on a stand-in the benchmark starts (see cluster.py), reported the same way.
 
 Figures per case (median over repetitions): trigger-to-first-start latency, median and p95
 inter-task latency (a task's end to its downstream's start, over every edge), total wall time
@@ -112,8 +114,10 @@ def own_cpu(pid: int) -> float:
     return t.user + t.system
 
 
-def start_api_server(port: int, env: dict[str, str], cwd=None) -> subprocess.Popen:
-    """The API server as production runs it (uvicorn, ASGI), on 127.0.0.1:`port`, in its own
+def start_api_server(
+    port: int, env: dict[str, str], cwd=None, host: str = "127.0.0.1"
+) -> subprocess.Popen:
+    """The API server as production runs it (uvicorn, ASGI), on `host`:`port`, in its own
     process group so the caller can stop it with everything it started."""
     return subprocess.Popen(
         [
@@ -122,7 +126,7 @@ def start_api_server(port: int, env: dict[str, str], cwd=None) -> subprocess.Pop
             "uvicorn",
             "orchestrator_site.asgi:application",
             "--host",
-            "127.0.0.1",
+            host,
             "--port",
             str(port),
             "--no-access-log",
@@ -148,10 +152,15 @@ def wait_http(url: str, timeout: float = 60.0) -> float:
     raise RuntimeError(f"{url} did not answer within {timeout:g} s")
 
 
-def run_inside(cases, repeat: int, workers: int = 0) -> dict:
+def run_inside(
+    cases, repeat: int, workers: int = 0, kubernetes: bool = False, api_host: str = "127.0.0.1"
+) -> dict:
     """Runs inside a Django process configured for the throw-away ORCH_HOME; with `workers`,
     the executor is Celery (ORCH_EXECUTOR, ORCH_CELERY_BROKER_URL set by `run`) and that many
-    `manage.py celery worker` processes run the tries."""
+    `manage.py celery worker` processes run the tries; with `kubernetes`, the executor is
+    Kubernetes (set by `run`) on the configured cluster or a stand-in started here (its
+    process tree, pods included, is measured like the other processes). The API server listens
+    on `api_host`, where the tries reach it."""
     from django.core.management import call_command
 
     from dagruns.models import DagModel
@@ -167,9 +176,31 @@ def run_inside(cases, repeat: int, workers: int = 0) -> dict:
     call_command("dag_processor", "--once", stdout=io.StringIO())
     DagModel.objects.update(is_paused=False)
     port = free_port()
-    env = {**os.environ, "ORCH_API_URL": f"http://127.0.0.1:{port}"}
+    env = {**os.environ, "ORCH_API_URL": f"http://{api_host}:{port}"}
     manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
-    api = start_api_server(port, env)
+    if not kubernetes:
+        results = _measure_cases(ids, repeat, workers, env, manage, port, api_host, {})
+    else:
+        from scheduler.benchmarks import cluster
+
+        with cluster.cluster(settings.ORCH.kubernetes_config_file, home / "kube", env) as chosen:
+            env.update(chosen.env)
+            standin = {"kube_standin": chosen.process} if chosen.process is not None else {}
+            results = {
+                "cluster": chosen.source,
+                **_measure_cases(ids, repeat, workers, env, manage, port, api_host, standin),
+            }
+    results["home"] = str(home)
+    return results
+
+
+def _measure_cases(
+    ids, repeat: int, workers: int, env, manage, port: int, api_host: str, extra_measured
+) -> dict[str, Any]:
+    """Start the API server and the scheduler (and Celery workers), run every case `repeat`
+    times, stop them; the figures, with the peak memory of every process tree in
+    `extra_measured` too."""
+    api = start_api_server(port, env, host=api_host)
     scheduler = subprocess.Popen(
         [*manage, "scheduler"], env=env, start_new_session=True, stdout=subprocess.DEVNULL
     )
@@ -177,8 +208,8 @@ def run_inside(cases, repeat: int, workers: int = 0) -> dict:
     results: dict[str, Any] = {}
     load_before = round(os.getloadavg()[0], 2)
     try:
-        wait_http(f"http://127.0.0.1:{port}/admin/login/")
-        measured = {"api_server": api, "scheduler": scheduler}
+        wait_http(f"http://{api_host}:{port}/admin/login/")
+        measured = {"api_server": api, "scheduler": scheduler, **extra_measured}
         if workers:
             from scheduler.benchmarks import broker
 
@@ -218,7 +249,6 @@ def run_inside(cases, repeat: int, workers: int = 0) -> dict:
             os.killpg(proc.pid, 15)
         for proc in (api, scheduler):
             proc.wait(15)
-    results["home"] = str(home)
     # Figures on a shared machine mean little without its load: said next to them.
     results["load_average_1m"] = {"before": load_before, "after": round(os.getloadavg()[0], 2)}
     return results
@@ -325,16 +355,30 @@ def median_ms(per_run) -> float | None:
     return round(1000 * statistics.median(values), 1) if values else None
 
 
-def run(cases=None, repeat: int = 5, executor: str = "local", workers: int = 2) -> dict:
+def run(
+    cases=None,
+    repeat: int = 5,
+    executor: str = "local",
+    workers: int = 2,
+    api_host: str = "127.0.0.1",
+) -> dict:
     """The local executor's figures; with `executor="celery"`, the same cases measured again
     through a broker and `workers` real Celery workers in the same command, reported side by
-    side: {"local": …, "celery": …, "workers": N, "broker": …, "comparison": …}."""
+    side: {"local": …, "celery": …, "workers": N, "broker": …, "comparison": …}; with
+    `executor="kubernetes"`, again with a pod per try: {"local": …, "kubernetes": …,
+    "cluster": …, "comparison": …} (the API server on `api_host`, where pods reach it)."""
     import tempfile
 
     cases = cases or DEFAULT_CASES
+    if executor == "kubernetes":
+        from scheduler.benchmarks.cluster import check_api_host
+
+        check_api_host(settings.ORCH.kubernetes_config_file, api_host)
     local = _run_child(cases, repeat, {}, [])
     if executor == "local":
         return local
+    if executor == "kubernetes":
+        return run_kubernetes(cases, repeat, local, api_host)
     from scheduler.benchmarks import broker
 
     with (
@@ -352,27 +396,47 @@ def run(cases=None, repeat: int = 5, executor: str = "local", workers: int = 2) 
         "broker": chosen["source"],
         "local": local,
         "celery": celery,
-        "comparison": compare(local, celery),
+        "comparison": compare(local, celery, "celery"),
         # Issue 11's targets on this project's 2-core machine, to read the comparison against
         # (figures taken under load from other processes say so in load_average_1m).
         "targets": {"per_hop_median_ms": 40, "fanout_100_celery_wall_over_local": 1.5},
     }
 
 
-def compare(local: dict, celery: dict) -> dict:
-    """The issue's two targets, per case: the Celery per-hop median (a task's end to its
-    downstream's start) and the Celery wall time as a multiple of the local one."""
+def run_kubernetes(cases, repeat: int, local: dict, api_host: str) -> dict:
+    """The cases again with ORCH_EXECUTOR=kubernetes (the child starts the stand-in unless a
+    cluster is configured), next to the local executor's figures."""
+    kubernetes = _run_child(
+        cases,
+        repeat,
+        {"ORCH_EXECUTOR": "kubernetes"},
+        ["--executor", "kubernetes", "--api-host", api_host],
+    )
+    return {
+        "cluster": kubernetes.pop("cluster"),
+        "local": local,
+        "kubernetes": kubernetes,
+        "comparison": compare(local, kubernetes, "kubernetes"),
+        # Issue 11's targets (set for Celery; issue 12 sets none for pods), so the figures read
+        # against the same marks. A real cluster adds its pod start to every hop (see cluster.py).
+        "targets": {"per_hop_median_ms": 40, "fanout_100_kubernetes_wall_over_local": 1.5},
+    }
+
+
+def compare(local: dict, other: dict, name: str) -> dict:
+    """The issue's two targets, per case: the `name` executor's per-hop median (a task's end to
+    its downstream's start) and its wall time as a multiple of the local one."""
     out = {}
-    for case, figures in celery.items():
+    for case, figures in other.items():
         if not isinstance(figures, dict) or "wall_s" not in figures or case not in local:
             continue
         out[case] = {
             "per_hop_median_ms": {
                 "local": local[case]["inter_task_latency_median_ms"],
-                "celery": figures["inter_task_latency_median_ms"],
+                name: figures["inter_task_latency_median_ms"],
             },
-            "wall_s": {"local": local[case]["wall_s"], "celery": figures["wall_s"]},
-            "celery_wall_over_local": round(figures["wall_s"] / local[case]["wall_s"], 2),
+            "wall_s": {"local": local[case]["wall_s"], name: figures["wall_s"]},
+            f"{name}_wall_over_local": round(figures["wall_s"] / local[case]["wall_s"], 2),
         }
     return out
 

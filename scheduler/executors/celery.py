@@ -18,6 +18,10 @@ executor. Airflow's CeleryExecutor, with these choices:
   timeouts, then a growing pause before the next attempt). Every 2 s it also drops in-flight
   entries whose try is no longer queued or running in the database: a result lost with Redis
   (restarted, nothing on disk) must not hold a slot of ORCH_PARALLELISM for ever.
+  A try a worker ran in a Kubernetes pod (scheduler/worker/pods.py) ends with a RunTryResult
+  instead of a bare exit code: its reason (the pod never started, was OOMKilled or deleted) and
+  details (what the container printed) reach the try's log through the event, as the
+  Kubernetes executor's do.
 * `open_slots` = ORCH_PARALLELISM minus the tries in flight (sent, not yet ended), and 0 while
   the broker is unreachable: tries then stay `scheduled` instead of taking tokens into a queue
   that cannot take them.
@@ -47,12 +51,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import pydantic
 import redis
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from orchestrator_site.broker import broker_url, broker_variable, safe_url
-from orchestrator_site.celery import RUN_TRY_TASK, TERMINATE_TRY_COMMAND, make_app
+from orchestrator_site.celery import RUN_TRY_TASK, TERMINATE_TRY_COMMAND, RunTryResult, make_app
 from orchestrator_site.config import SettingError
 from scheduler.executors.base import BaseExecutor, ExecutorEvent
 from scheduler.runner.workload import Workload
@@ -91,8 +96,8 @@ class InFlight:
 
     try_number: int
     task_ids: list[str] = field(default_factory=list)
-    # Celery task id -> the runner's exit code (None: the message ended without one).
-    codes: dict[str, int | None] = field(default_factory=dict)
+    # Celery task id -> how its runner ended (None: the message ended without a runner's end).
+    codes: dict[str, RunTryResult | None] = field(default_factory=dict)
     resends: int = 0
     terminated: bool = False
     terminate_at: float | None = None  # monotonic time to kill it through its worker
@@ -100,14 +105,27 @@ class InFlight:
     def ended(self) -> bool:
         return all(task_id in self.codes for task_id in self.task_ids)
 
-    def exit_code(self) -> int | None:
-        """The runner's code that matters: a failing one, else 0; None when no message ran a
+    def outcome(self) -> RunTryResult | None:
+        """The runner's end that matters: a failing one, else a 0; None when no message ran a
         runner to its end (revoked, lost with its pool process)."""
-        codes = [c for c in self.codes.values() if c is not None]
-        if not codes:
+        ends = [c for c in self.codes.values() if c is not None]
+        if not ends:
             return None
-        failing = [c for c in codes if c != 0]
-        return failing[0] if failing else 0
+        failing = [c for c in ends if c.returncode != 0]
+        return failing[0] if failing else ends[0]
+
+
+def _run_try_result(ti_id: str, result: Any) -> RunTryResult | None:
+    """A runner's exit code (int), or a RunTryResult's JSON (a try run in a pod)."""
+    if isinstance(result, bool):
+        return None
+    if isinstance(result, int):
+        return RunTryResult(returncode=result)
+    try:
+        return RunTryResult.model_validate(result)
+    except pydantic.ValidationError as exc:
+        log.warning("try %s: unreadable run_try result: %s", ti_id, exc)
+        return None
 
 
 class CeleryExecutor(BaseExecutor):
@@ -412,7 +430,7 @@ class CeleryExecutor(BaseExecutor):
         result = meta.get("result")
         if status == "FAILURE":
             log.warning("try %s: the Celery task failed: %s", ti_id, result)
-        entry.codes[task_id] = result if status == "SUCCESS" and isinstance(result, int) else None
+        entry.codes[task_id] = _run_try_result(ti_id, result) if status == "SUCCESS" else None
         return True
 
     def _delete_results(self, keys: list[Any]) -> None:
@@ -427,9 +445,17 @@ class CeleryExecutor(BaseExecutor):
         for ti_id, entry in list(self._in_flight.items()):
             if entry.task_ids and entry.ended():
                 del self._in_flight[ti_id]
-                code = entry.exit_code()
-                if code is not None:
-                    events.append(ExecutorEvent(ti_id, entry.try_number, code))
+                end = entry.outcome()
+                if end is not None:
+                    events.append(
+                        ExecutorEvent(
+                            ti_id,
+                            entry.try_number,
+                            end.returncode,
+                            reason=end.reason,
+                            details=tuple(end.details),
+                        )
+                    )
         return events
 
     def _forget_finished_tries(self) -> None:

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from dagruns.actions.asset_watchers import do_sync_asset_watchers, scheduled_asset_ids
 from dagruns.actions.assets import do_sync_asset_references
 from dagruns.domain.schedule_info import (
     NO_NEXT_RUN,
@@ -135,7 +136,9 @@ def _deactivate(dags) -> None:
     dag_ids = list(dags.values_list("dag_id", flat=True))
     if not dag_ids:
         return
+    watched = scheduled_asset_ids(dag_ids)
     DagModel.objects.filter(dag_id__in=dag_ids).update(is_active=False)
+    do_sync_asset_watchers(watched)  # an inactive DAG's assets are no longer watched for it
     # A file refused for defining one of these ids too may now own it: parse it again.
     for error in DagImportError.objects.filter(message__startswith="DuplicateDagId"):
         if any(f"'{dag_id}'" in error.message for dag_id in dag_ids):
@@ -213,8 +216,9 @@ def _store_dag(
             setattr(dag, field, value)
     dag.save()
     _sync_tags(dag, data.get("tags") or [])
-    do_sync_asset_references(dag, data)
+    watched = do_sync_asset_references(dag, data)
     _store_version(dag, latest, entry, result)
+    do_sync_asset_watchers(watched)  # reads the version just stored
     return problem
 
 

@@ -326,15 +326,21 @@ class ExecutionClient:
     def get_connection(self, conn_id: str) -> dict[str, Any]:
         return self.request("GET", f"connections/{_q(conn_id)}")[1]
 
-    def get_asset_events(
-        self, name: str | None, uri: str | None, alias_name: str | None
-    ) -> list[dict[str, Any]]:
-        """An asset's events (by name and/or URI), or an alias's, oldest first."""
-        if alias_name is not None:
-            query = urlencode({"name": alias_name})
-            path = f"asset-events/by-asset-alias?{query}"
+    def get_asset_by_name(self, name: str) -> dict[str, Any]:
+        """The asset with this name (name, uri, group, extra); 404 when there is none."""
+        return self.request("GET", f"assets/by-name?{urlencode({'name': name})}")[1]
+
+    def get_asset_events(self, query: dict[str, Any]) -> list[dict[str, Any]]:
+        """An asset's events (by name and/or URI), or an alias's (`alias_name`), narrowed by
+        `after`, `before`, `ascending` and `limit` as Airflow's Execution API does."""
+        fields = {k: v for k, v in query.items() if v is not None}
+        if "ascending" in fields:
+            fields["ascending"] = "true" if fields["ascending"] else "false"
+        if (alias_name := fields.pop("alias_name", None)) is not None:
+            fields.pop("uri", None)
+            fields["name"] = alias_name
+            path = f"asset-events/by-asset-alias?{urlencode(fields)}"
         else:
-            fields = {k: v for k, v in (("name", name), ("uri", uri)) if v is not None}
             path = f"asset-events/by-asset?{urlencode(fields)}"
         return self.request("GET", path)[1]["asset_events"]
 

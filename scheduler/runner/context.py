@@ -21,16 +21,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import pendulum
 
 from dagruns.sdk import macros
-from dagruns.sdk.assets import Asset, AssetAlias
 from dagruns.sdk.assets.accessors import (
     AssetEventResult,
+    EventQuery,
     Fetch,
     InletEventsAccessors,
     OutletEventAccessors,
@@ -142,15 +142,18 @@ class PreviousDagRun:
 def asset_event_fetcher(comms: Comms) -> Fetch:
     """How `inlet_events` reads an asset's or alias's events: through the supervisor."""
 
-    def fetch(key: Asset | AssetAlias) -> list[AssetEventResult]:
-        if isinstance(key, AssetAlias):
-            arguments: dict[str, Any] = {"alias_name": key.name}
-        else:
-            arguments = {"name": key.name, "uri": key.uri}
+    def fetch(query: EventQuery) -> list[AssetEventResult]:
+        # Only what narrows the query (oldest first is the route's default).
+        arguments = {k: v for k, v in asdict(query).items() if v is not None}
+        if arguments.get("ascending") is True:
+            del arguments["ascending"]
         try:
             answer = comms.request("get_asset_events", **arguments)
         except RequestFailed as exc:
-            raise AirflowException(f"Could not read the events of {key!r}: {exc.message}") from None
+            which = query.alias_name or query.name or query.uri
+            raise AirflowException(
+                f"Could not read the events of {which!r}: {exc.message}"
+            ) from None
         return [AssetEventResult.from_api(item) for item in answer]
 
     return fetch

@@ -2,7 +2,8 @@
 
 Every frame on the control channel (comms.py) is one of these, as JSON. The task process sends
 requests (`GetXCom`, `SetXCom`, `GetVariable`, `SetVariable`, `DeleteVariable`,
-`GetConnection`, `Mask`, `TriggerDagRun`, `GetDagRunState`, `GetDag`) and, once, its
+`GetConnection`, `GetAssetEvents`, `GetAssetByName`, `Mask`, `TriggerDagRun`, `GetDagRunState`,
+`GetDag`) and, once, its
 `TaskResult`; the supervisor answers each request with a `Response` carrying the same `id`.
 A frame that is not valid JSON or not one of these models is a protocol error naming the field.
 
@@ -91,6 +92,17 @@ class GetAssetEvents(_Request):
     name: str | None = None
     uri: str | None = None
     alias_name: str | None = None
+    after: str | None = None
+    before: str | None = None
+    ascending: bool = True
+    limit: int | None = None
+
+
+class GetAssetByName(_Request):
+    """An asset by name (an ``@asset`` function's inlet parameter, as Airflow's)."""
+
+    op: Literal["get_asset_by_name"] = "get_asset_by_name"
+    name: str
 
 
 class Mask(_Request):
@@ -220,6 +232,7 @@ Request = (
     | DeleteVariable
     | GetConnection
     | GetAssetEvents
+    | GetAssetByName
     | Mask
     | GetTaskRescheduleStartDate
     | GetDRCount
@@ -240,6 +253,7 @@ REQUESTS: dict[str, type[Request]] = {
         DeleteVariable,
         GetConnection,
         GetAssetEvents,
+        GetAssetByName,
         Mask,
         GetTaskRescheduleStartDate,
         GetDRCount,
@@ -267,6 +281,7 @@ ToSupervisor = Annotated[
     | Annotated[DeleteVariable, Tag("delete_variable")]
     | Annotated[GetConnection, Tag("get_connection")]
     | Annotated[GetAssetEvents, Tag("get_asset_events")]
+    | Annotated[GetAssetByName, Tag("get_asset_by_name")]
     | Annotated[Mask, Tag("mask")]
     | Annotated[GetTaskRescheduleStartDate, Tag("get_task_reschedule_start_date")]
     | Annotated[GetDRCount, Tag("get_dr_count")]

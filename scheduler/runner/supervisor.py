@@ -533,8 +533,10 @@ class Supervisor:
             connection = client.get_connection(message.conn_id)
             self.masker.add_connection(connection)  # before the task can see it
             return connection
+        if isinstance(message, m.GetAssetByName):
+            return client.get_asset_by_name(message.name)
         if isinstance(message, m.GetAssetEvents):
-            return client.get_asset_events(message.name, message.uri, message.alias_name)
+            return client.get_asset_events(message.model_dump(exclude={"kind", "op", "id"}))
         if isinstance(message, m.Mask):
             self.masker.add(message.values)
             return None

@@ -63,6 +63,16 @@ class CommsRuntime:
     def mask(self, *values: Any) -> None:
         self._comms.request("mask", values=[v for v in values if v not in (None, "")])
 
+    # -- @asset functions' inlet parameters -------------------------------------------------
+
+    def get_asset_by_name(self, name: str) -> dict[str, Any]:
+        try:
+            return self._comms.request("get_asset_by_name", name=name)
+        except RequestFailed as exc:
+            if exc.status == 404:
+                raise AirflowNotFoundException(f"No asset named {name!r}") from None
+            raise AirflowException(f"Could not read asset {name!r}: {exc.message}") from None
+
     # -- TriggerDagRunOperator -------------------------------------------------------------
 
     def trigger_dag_run(

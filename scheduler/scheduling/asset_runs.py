@@ -31,7 +31,7 @@ from dagruns.models import (
 )
 from dagruns.models.states import DAGRUN_ACTIVE
 from dagruns.notify import events
-from dagruns.sdk.assets import Asset, AssetAlias, BaseAsset
+from dagruns.sdk.assets import Asset, AssetAlias, AssetRef, BaseAsset
 
 logger = logging.getLogger(__name__)
 
@@ -63,11 +63,19 @@ def _is_satisfied(dag: DagModel, condition: BaseAsset, queued: set[int]) -> bool
         if asset_id is not None:
             resolved.setdefault(name, set()).add(asset_id)
 
+    # An Asset.ref holds when an asset it names is queued; one naming no asset yet waits.
+    referenced: dict[AssetRef, set[int]] = {}
+    for ref in set(condition.iter_asset_refs()):
+        named = AssetModel.objects.filter(**{ref.field: ref.value}).values_list("pk", flat=True)
+        referenced[ref] = set(named)
+
     def is_true(leaf: BaseAsset) -> bool:
         if isinstance(leaf, Asset):
             return ids.get((leaf.name, leaf.uri)) in queued
         if isinstance(leaf, AssetAlias):
             return bool(resolved.get(leaf.name, set()) & queued)
+        if isinstance(leaf, AssetRef):
+            return bool(referenced.get(leaf, set()) & queued)
         return False
 
     return condition.evaluate(is_true)
@@ -95,7 +103,10 @@ def _create_if_ready(dag_id: str) -> int:
             dag=dag, run_type=DagRunType.ASSET_TRIGGERED, run_after__lt=triggered_date
         ).aggregate(last=Max("run_after"))["last"]
         consumed = AssetEvent.objects.filter(
-            Q(asset__scheduled_dags__dag=dag) | Q(source_aliases__scheduled_dags__dag=dag),
+            Q(asset__scheduled_dags__dag=dag)
+            | Q(source_aliases__scheduled_dags__dag=dag)
+            | Q(asset__name__in=dag.schedule_asset_name_refs.values("name"))
+            | Q(asset__uri__in=dag.schedule_asset_uri_refs.values("uri")),
             timestamp__lte=triggered_date,
         )
         if previous is not None:

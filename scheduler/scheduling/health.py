@@ -44,9 +44,13 @@ def fail_ended_runners(events: list[ExecutorEvent], now: datetime) -> int:
             # try re-queued after its scheduler died): that runner reports, not this one.
             continue
         if event.returncode == EXIT_NOT_CLAIMED and ti.state == TIS.QUEUED:
-            # The runner never reached the API to claim it: no task code ran, no retry used.
+            # The runner never reached the API to claim it (or a Celery worker could not create
+            # its pod, which says why): no task code ran, no retry used.
             requeue_try(
-                ti, "The task runner could not reach the Execution API to claim the try.", now
+                ti,
+                event.reason
+                or "The task runner could not reach the Execution API to claim the try.",
+                now,
             )
             continue
         how = f"signal {-event.returncode}" if event.returncode < 0 else f"code {event.returncode}"

@@ -36,6 +36,7 @@ from scheduler.triggerer.messages import (
     CancelTrigger,
     RefreshToken,
     StartTrigger,
+    TriggerEnded,
     TriggerFailed,
     TriggerFired,
     TriggerLogs,
@@ -56,7 +57,7 @@ current_trigger: contextvars.ContextVar[int | None] = contextvars.ContextVar(
 )
 
 
-def send(message: TriggerFired | TriggerFailed | TriggerLogs) -> None:
+def send(message: TriggerFired | TriggerFailed | TriggerEnded | TriggerLogs) -> None:
     # A short line on a pipe the parent drains continuously: the write does not block.
     os.write(1, frame(message))
 
@@ -90,7 +91,7 @@ class TriggerRunner:
         self.tasks: dict[int, asyncio.Task[None]] = {}
         self.reader = reader
 
-    def send(self, message: TriggerFired | TriggerFailed) -> None:
+    def send(self, message: TriggerFired | TriggerFailed | TriggerEnded) -> None:
         send(message)
 
     def handle(self, message: StartTrigger | CancelTrigger | RefreshToken) -> None:
@@ -134,15 +135,20 @@ class TriggerRunner:
             return
         trigger.trigger_id = trigger_id
         events: Any = None
+        fired = 0
         try:
             events = trigger.run()
-            # Only the first event counts: the task resumes with it (Airflow's rule).
-            event = await events.__anext__()
             where = f"the event of trigger {message.classpath}"
-            self.send(TriggerFired(trigger_id=trigger_id, payload=encode(event.payload, where)))
-        except StopAsyncIteration:
-            ended = f"Trigger {message.classpath} exited without sending an event"
-            self.send(TriggerFailed(trigger_id=trigger_id, traceback=[ended]))
+            async for event in events:
+                self.send(TriggerFired(trigger_id=trigger_id, payload=encode(event.payload, where)))
+                fired += 1
+                if not message.watcher:
+                    break  # only the first event counts: the task resumes with it (Airflow's rule)
+            if not fired:
+                ended = f"Trigger {message.classpath} exited without sending an event"
+                self.send(TriggerFailed(trigger_id=trigger_id, traceback=[ended]))
+            elif message.watcher:
+                self.send(TriggerEnded(trigger_id=trigger_id))
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -9,6 +9,11 @@ after we missed heartbeats). Each trigger starts with a read-only Execution API 
 deferred try ("trigger" scope: other DAGs' states, nothing else), renewed at half its lifetime
 while it runs. Idle, it waits for the child to report, for a wake-up (a task
 deferred: dagruns/notify/trigger_wakeup.py), or at most a second.
+
+An asset watcher's trigger (dagruns/actions/asset_watchers.py) runs the same way, under the
+same lease and capacity, except that every event it yields is reported (each an asset event)
+and it keeps running; when its `run()` ends or fails, it is started again from its stored
+kwargs after RESTART_DELAY, as Airflow's triggerer starts again a trigger it still holds.
 """
 
 from __future__ import annotations
@@ -22,20 +27,27 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from dagruns.actions.deferral import do_append_trigger_logs, do_fail_trigger, do_fire_trigger
 from dagruns.domain.tokens import TRIGGER_SCOPE, issue_token
-from dagruns.models import TaskInstance, Trigger
+from dagruns.models import AssetWatcherModel, TaskInstance, Trigger
 from dagruns.notify.trigger_wakeup import TriggererWakeReceiver, wake_triggerers
 from scheduler.loops import TickLoop
 from scheduler.triggerer import lease
-from scheduler.triggerer.messages import TriggerFailed, TriggerFired, TriggerLogs
+from scheduler.triggerer.messages import TriggerEnded, TriggerFailed, TriggerFired, TriggerLogs
 from scheduler.triggerer.runner import TriggerRunnerProcess
 
 log = logging.getLogger(__name__)
 
 IDLE_TIMEOUT = 1.0
+# How long a watcher's trigger that ended rests before it starts again (so one that ends at
+# once cannot spin the loop); Airflow's triggerer restarts it on its next loop, ~1 s later.
+# One that keeps failing (cannot be imported, raises) waits twice as long each time, up to
+# RESTART_DELAY_MAX, so its error is not logged every second.
+RESTART_DELAY = 1.0
+RESTART_DELAY_MAX = 60.0
 
 
 @dataclass
@@ -66,11 +78,16 @@ class Triggerer(TickLoop[TriggererReport]):
             str(settings.ORCH.plugins_folder),
             settings.ORCH.api_url,
         )
-        # Triggers the child runs for us now.
+        # Triggers the child runs for us now, and which of them are asset watchers.
         self.active: set[int] = set()
         # Per running trigger: its try (task instance id, try number) and when its read-only
         # token was issued (monotonic), to renew it before it expires.
         self.tokens: dict[int, tuple[str, int, float]] = {}
+        self.watching: set[int] = set()
+        # Watchers' triggers that ended: not started again before this (monotonic) time;
+        # and how many times in a row each failed.
+        self.resting: dict[int, float] = {}
+        self.failures: dict[int, int] = {}
         self._receiver: TriggererWakeReceiver | None = None
 
     def run_once(self) -> TriggererReport:
@@ -98,6 +115,7 @@ class Triggerer(TickLoop[TriggererReport]):
         self.runner.start()
         self.active.clear()  # the new child runs nothing yet: _sync starts ours again
         self.tokens.clear()
+        self.watching.clear()
 
     def _handle_reports(self, report: TriggererReport) -> None:
         messages = self.runner.read()
@@ -119,13 +137,31 @@ class Triggerer(TickLoop[TriggererReport]):
                     continue
                 if message.trigger_id not in self.active:
                     continue  # cancelled meanwhile: its outcome is no longer ours to report
-                self.active.discard(message.trigger_id)
+                watcher = message.trigger_id in self.watching
+                if watcher and isinstance(message, TriggerFired):
+                    self.failures.pop(message.trigger_id, None)
+                    report.fired += do_fire_trigger(message.trigger_id, message.payload, now=now)
+                    continue  # it keeps watching
+                failed = isinstance(message, TriggerFailed)
+                self._stopped(message.trigger_id, rest=watcher, failed=failed)
+                if isinstance(message, TriggerEnded):
+                    continue
                 if isinstance(message, TriggerFired):
                     report.fired += do_fire_trigger(message.trigger_id, message.payload, now=now)
                 elif isinstance(message, TriggerFailed):
                     first = message.traceback[0] if message.traceback else "(no traceback)"
                     log.error("trigger %s failed: %s", message.trigger_id, first)
                     report.failed += do_fail_trigger(message.trigger_id, message.traceback, now=now)
+
+    def _stopped(self, trigger_id: int, *, rest: bool, failed: bool = False) -> None:
+        self.active.discard(trigger_id)
+        self.watching.discard(trigger_id)
+        if not rest:
+            return
+        failures = self.failures.get(trigger_id, 0) + 1 if failed else 0
+        self.failures[trigger_id] = failures
+        delay = min(RESTART_DELAY * 2 ** max(failures - 1, 0), RESTART_DELAY_MAX)
+        self.resting[trigger_id] = time.monotonic() + delay
 
     def _sync(self, report: TriggererReport) -> None:
         assert self.job is not None
@@ -135,11 +171,14 @@ class Triggerer(TickLoop[TriggererReport]):
             held |= set(lease.claim(self.job.pk, self.capacity - len(held), now))
         for trigger_id in self.active - held:
             self.runner.cancel_trigger(trigger_id)
-            self.active.discard(trigger_id)
+            self._stopped(trigger_id, rest=False)
             report.cancelled += 1
         for trigger_id in set(self.tokens) - self.active:
             del self.tokens[trigger_id]
-        new = held - self.active
+        clock = time.monotonic()
+        self.resting = {t: at for t, at in self.resting.items() if t in held and at > clock}
+        self.failures = {t: n for t, n in self.failures.items() if t in held}
+        new = held - self.active - self.resting.keys()
         if not new:
             return
         tries = {
@@ -148,7 +187,9 @@ class Triggerer(TickLoop[TriggererReport]):
                 trigger_id__in=new
             ).values_list("trigger_id", "id", "try_number")
         }
-        for trigger in Trigger.objects.filter(pk__in=new).order_by("pk"):
+        watched = AssetWatcherModel.objects.filter(trigger_id=OuterRef("pk"))
+        starting = Trigger.objects.filter(pk__in=new).annotate(watcher=Exists(watched))
+        for trigger in starting.order_by("pk"):
             try:
                 kwargs = trigger.kwargs
             except Exception as exc:  # undecryptable (ORCH_FERNET_KEY changed): fail its task
@@ -160,8 +201,13 @@ class Triggerer(TickLoop[TriggererReport]):
             if (ti := tries.get(trigger.pk)) is not None:
                 token = issue_token(*ti, scope=TRIGGER_SCOPE)
                 self.tokens[trigger.pk] = (*ti, time.monotonic())
-            if self.runner.start_trigger(trigger.pk, trigger.classpath, kwargs, token):
+            watcher = bool(trigger.watcher)  # type: ignore[attr-defined]
+            if self.runner.start_trigger(
+                trigger.pk, trigger.classpath, kwargs, token, watcher=watcher
+            ):
                 self.active.add(trigger.pk)
+                if watcher:
+                    self.watching.add(trigger.pk)
                 report.started += 1
 
     def _renew_tokens(self) -> None:

@@ -24,6 +24,9 @@ class StartTrigger(_Message):
     # A read-only Execution API token for the trigger's deferred try ("trigger" scope): what
     # WorkflowTrigger and DagStateTrigger read other DAGs' states with. None: no task instance.
     api_token: str | None = None
+    # An asset watcher's trigger: every event counts, not only the first, and it runs until
+    # its `run()` ends (then TriggerEnded) or it is cancelled.
+    watcher: bool = False
 
 
 class RefreshToken(_Message):
@@ -57,6 +60,14 @@ class TriggerFailed(_Message):
     traceback: list[str]
 
 
+class TriggerEnded(_Message):
+    """A watcher's trigger returned after yielding its events; it has stopped (the
+    triggerer starts it again while the asset is watched, as Airflow's does)."""
+
+    op: Literal["ended"] = "ended"
+    trigger_id: int
+
+
 class TriggerLogs(_Message):
     """Log lines a trigger wrote (formatted): they belong in its task's log, as in Airflow."""
 
@@ -66,7 +77,9 @@ class TriggerLogs(_Message):
 
 
 ToRunner = Annotated[StartTrigger | CancelTrigger | RefreshToken, Field(discriminator="op")]
-FromRunner = Annotated[TriggerFired | TriggerFailed | TriggerLogs, Field(discriminator="op")]
+FromRunner = Annotated[
+    TriggerFired | TriggerFailed | TriggerEnded | TriggerLogs, Field(discriminator="op")
+]
 TO_RUNNER: TypeAdapter[Any] = TypeAdapter(ToRunner)
 FROM_RUNNER: TypeAdapter[Any] = TypeAdapter(FromRunner)
 

@@ -23,8 +23,10 @@ from scheduler.triggerer.messages import (
     CancelTrigger,
     RefreshToken,
     StartTrigger,
+    TriggerEnded,
     TriggerFailed,
     TriggerFired,
+    TriggerLogs,
     frame,
 )
 
@@ -97,10 +99,16 @@ class TriggerRunnerProcess:
         classpath: str,
         kwargs: dict[str, Any],
         api_token: str | None = None,
+        *,
+        watcher: bool = False,
     ) -> bool:
         return self.send(
             StartTrigger(
-                trigger_id=trigger_id, classpath=classpath, kwargs=kwargs, api_token=api_token
+                trigger_id=trigger_id,
+                classpath=classpath,
+                kwargs=kwargs,
+                api_token=api_token,
+                watcher=watcher,
             )
         )
 
@@ -110,7 +118,7 @@ class TriggerRunnerProcess:
     def cancel_trigger(self, trigger_id: int) -> bool:
         return self.send(CancelTrigger(trigger_id=trigger_id))
 
-    def read(self) -> list[TriggerFired | TriggerFailed]:
+    def read(self) -> list[TriggerFired | TriggerFailed | TriggerEnded | TriggerLogs]:
         """Every complete message the child wrote since the last call (never blocks)."""
         if self.proc is None or self.proc.stdout is None:
             return []

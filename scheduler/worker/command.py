@@ -1,6 +1,10 @@
-"""`manage.py celery worker [-q default,etl] [-c CONCURRENCY] [-H NAME] [-l LEVEL]`: a Celery
-worker that runs tries (Airflow's `airflow celery worker`). The same worker starts with
-`celery -A orchestrator_site worker -Q default,etl -c 4`.
+"""`manage.py celery worker [-q default,etl] [-c CONCURRENCY] [-H NAME] [-l LEVEL] [--pods]`: a
+Celery worker that runs tries (Airflow's `airflow celery worker`). The same worker starts with
+`celery -A orchestrator_site worker -Q default,etl -c 4` (except `--pods`, ours only).
+
+`--pods` runs every try this worker takes in a Kubernetes pod instead of a local runner process
+(scheduler/worker/pods.py), configured by the worker's ORCH_KUBERNETES_* environment; without
+it, only the tries whose task's executor_config has a pod_override or pod_template_file do.
 
 manage.py hands `celery worker` here before Django starts: a worker imports no Django, no ORM
 and no database settings (the seed's security rule). It needs the broker
@@ -105,6 +109,12 @@ def add_arguments(parser: Any) -> None:
         default=None,
         help="the worker's log level (default: ORCH_LOG_LEVEL)",
     )
+    parser.add_argument(
+        "--pods",
+        action="store_true",
+        help="run every try in a Kubernetes pod (built as the Kubernetes executor builds it, "
+        "from this worker's ORCH_KUBERNETES_* settings) instead of a local runner process",
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -126,6 +136,10 @@ def main(argv: list[str]) -> int:
         return 0  # stopped (SIGTERM/SIGINT) while waiting: nothing was running
     from orchestrator_site.celery import app
 
+    if options.pods:
+        from scheduler.worker import pods
+
+        pods.run_every_try_in_a_pod()
     celery_argv = [
         "worker",
         "--queues", ",".join(options.queues),

@@ -10,7 +10,9 @@ so `manage.py celery worker` and `celery -A orchestrator_site worker` behave the
   daemon thread until `worker_shutdown`, which deletes it.
 * `orchestrator_terminate_try` (a remote-control command, broadcast by the executor's
   `terminate()`): revokes the try's messages not started yet (a worker that later receives one
-  drops it) and kills the try's runner with its process group where it runs.
+  drops it) and kills the try's runner with its process group where it runs. The request it
+  notes first also reaches a try run in a pod: the pool thread watching the pod deletes it
+  (scheduler/worker/pods.py).
 """
 
 from __future__ import annotations

@@ -79,7 +79,7 @@ def test_the_dag_list_takes_a_burst_of_live_updates_without_console_errors(pages
     for i in range(12):
         runs.append(add_run(dag, run_id=f"busy_{i}", states={"extract": "running"}))
         publish({"kind": "run", "dag_id": "ui_busy", "run_id": f"busy_{i}"})
-    # The last event's refresh shows every run (the list shows the latest runs as dots).
-    page.wait_for_selector("tr[data-dag-id='ui_busy'] .dot[data-run-id='busy_11']")
+    # The last event's refresh shows every run (the list shows the latest runs as bars).
+    page.wait_for_selector("tr[data-dag-id='ui_busy'] .recent-run[data-run-id='busy_11']")
     assert not [e for e in pages.console_errors if "htmx" in e], pages.console_errors
     assert not pages.console_errors, pages.console_errors

@@ -3,9 +3,13 @@ people to look at, and checked for the basics (nothing overflows the viewport si
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from dagruns.domain.roles import Role
+from dagruns.models import DagRun
 from tests.browser.conftest import person, screenshot
 from tests.builders import add_run, store_dag
 
@@ -55,8 +59,13 @@ def showcase(live_env):
                     "notify": "upstream_failed",
                 }
             )
-        add_run(dag, states=states, state="failed" if i == 3 else "success")
-    add_run(
+        run = add_run(dag, states=states, state="failed" if i == 3 else "success")
+        # Runs of different lengths, each queued a little first, for the duration charts.
+        DagRun.objects.filter(pk=run.pk).update(
+            queued_at=run.start_date - timedelta(seconds=20 + 10 * i),
+            end_date=run.start_date + timedelta(minutes=3 + (i * 7) % 5),
+        )
+    running = add_run(
         dag,
         states={
             "start": "success",
@@ -64,6 +73,11 @@ def showcase(live_env):
             "ingest.customers": "running",
             "ingest.products": "up_for_retry",
         },
+    )
+    # Started minutes ago (not in 2024, which would dwarf every other bar of the charts).
+    DagRun.objects.filter(pk=running.pk).update(
+        queued_at=timezone.now() - timedelta(minutes=4),
+        start_date=timezone.now() - timedelta(minutes=3),
     )
     store_dag(
         "reporting",
@@ -107,6 +121,12 @@ def test_screenshots_of_the_main_pages(pages, showcase):
         screenshot(page, f"gantt{suffix}")
         page.goto("/dags/warehouse_daily/code")
         screenshot(page, f"code{suffix}")
+        page.goto("/dags/warehouse_daily/calendar?year=2024")
+        page.wait_for_selector("#calendar .cal-day[data-state='failed']")
+        screenshot(page, f"calendar{suffix}")
+        page.goto("/dags/warehouse_daily/durations?task_id=ingest.orders")
+        page.wait_for_selector("#durations svg[data-chart='task'] .chart-bar")
+        screenshot(page, f"durations{suffix}")
         page.goto("/dags/reporting/")
         page.click(".dag-actions [data-action='trigger']")
         page.wait_for_selector("#modal[open] [data-trigger-form]")

@@ -6,17 +6,27 @@ server) → the database. Nothing is faked; each test reads final states from th
 redis-server and two real `manage.py celery worker` processes (two pool processes each, no
 database settings) for the whole session of each pytest worker; the tests that do not use the
 `engine` fixture are skipped then (they exercise other things than the engine's semantics).
+
+`TEST_EXECUTOR=kubernetes` runs them through the Kubernetes executor: one stand-in cluster
+(scheduler/kube_standin, its own process: the real Kubernetes REST API, and a kubelet that runs
+each pod's container as a local process) for the whole session of each pytest worker, and a
+fresh namespace for each test, so no test sees another's pods. Each try is a pod running the
+task runner; the same tests are skipped as in the Celery pass.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import textwrap
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from kubernetes.client.rest import ApiException
 
 from dagruns.actions.audit import Actor
 from dagruns.actions.runs import do_trigger_dag
@@ -24,7 +34,11 @@ from dagruns.models import DagImportError, DagModel, DagRun, TaskInstance
 from dagruns.models.states import DAGRUN_FINISHED
 from scheduler.executors.base import BaseExecutor
 from scheduler.executors.celery import CeleryExecutor
+from scheduler.executors.kubernetes.client import core_api
+from scheduler.executors.kubernetes.executor import KubernetesExecutor
 from scheduler.executors.local import LocalExecutor
+from scheduler.kube_standin.process import StandInProcess
+from scheduler.kube_standin.template import write_runner_pod_template
 from scheduler.processor.loop import DagProcessor
 from scheduler.scheduling.loop import Scheduler
 
@@ -71,6 +85,8 @@ class Engine:
             executor: BaseExecutor
             if self.executor_name == "celery":
                 executor = CeleryExecutor(self.parallelism)
+            elif self.executor_name == "kubernetes":
+                executor = KubernetesExecutor(self.parallelism)
             else:
                 executor = LocalExecutor(self.parallelism)
             executor.start()
@@ -117,18 +133,23 @@ TEST_EXECUTOR = os.environ.get("TEST_EXECUTOR", "local")
 
 
 def pytest_collection_modifyitems(config, items):
-    if TEST_EXECUTOR != "celery":
+    if TEST_EXECUTOR == "local":
         return
     here = Path(__file__).parent
-    skip = pytest.mark.skip(reason="TEST_EXECUTOR=celery runs the engine semantics suite only")
-    local = pytest.mark.skip(reason="inspects the local executor's runners (TEST_EXECUTOR=celery)")
+    reasons = {
+        "not engine": f"TEST_EXECUTOR={TEST_EXECUTOR} runs the engine semantics suite only",
+        "local_executor": f"inspects the local executor's runners (TEST_EXECUTOR={TEST_EXECUTOR})",
+        "own_cluster": "starts its own stand-in cluster and executor: the SQLite pass ran it",
+    }
     for item in items:
         if here not in Path(item.fspath).parents:
             continue
         if "engine" not in item.fixturenames:
-            item.add_marker(skip)
+            item.add_marker(pytest.mark.skip(reason=reasons["not engine"]))
         elif item.get_closest_marker("local_executor"):
-            item.add_marker(local)
+            item.add_marker(pytest.mark.skip(reason=reasons["local_executor"]))
+        elif TEST_EXECUTOR == "kubernetes" and item.get_closest_marker("own_cluster"):
+            item.add_marker(pytest.mark.skip(reason=reasons["own_cluster"]))
 
 
 @pytest.fixture(scope="session")
@@ -152,11 +173,60 @@ def celery_cluster(tmp_path_factory) -> Iterator[str | None]:
         redis.stop()
 
 
+@dataclass(frozen=True)
+class KubeTarget:
+    """Where an engine test's pods go under TEST_EXECUTOR=kubernetes."""
+
+    kubeconfig: Path
+    pod_template: Path  # runs this installation's task runner (scheduler/kube_standin)
+    namespace: str
+
+
+@pytest.fixture(scope="session")
+def kube_standin(tmp_path_factory) -> Iterator[KubeTarget | None]:
+    """TEST_EXECUTOR=kubernetes: a stand-in cluster process for this pytest process and the
+    runner's pod template (namespace `default`; each test takes its own, `kube_target`)."""
+    if TEST_EXECUTOR != "kubernetes":
+        yield None
+        return
+    base = tmp_path_factory.mktemp("kube")
+    standin = StandInProcess(base / "standin").start()
+    template = write_runner_pod_template(base / "pod_template.yaml")
+    try:
+        yield KubeTarget(standin.kubeconfig, template, "default")
+    finally:
+        standin.stop()
+
+
+@pytest.fixture
+def kube_target(kube_standin) -> Iterator[KubeTarget | None]:
+    """A namespace of this test's own on the session's stand-in; its pods are deleted at the
+    end, so a test that ends with tries still running leaves no process behind."""
+    if kube_standin is None:
+        yield None
+        return
+    api = core_api(kube_standin.kubeconfig)
+    name = f"e2e-{uuid.uuid4().hex[:12]}"
+    api.create_namespace({"metadata": {"name": name}})
+    try:
+        yield replace(kube_standin, namespace=name)
+    finally:
+        for pod in api.list_namespaced_pod(name).items:
+            with contextlib.suppress(ApiException):
+                api.delete_namespaced_pod(pod.metadata.name, name, grace_period_seconds=0)
+        api.api_client.close()
+
+
 def configure_engine(
-    orch_settings, api_url: str, tmp_path: Path, broker_url: str | None = None
+    orch_settings,
+    api_url: str,
+    tmp_path: Path,
+    broker_url: str | None = None,
+    kube: KubeTarget | None = None,
 ) -> None:
     """The settings an engine test runs under (its own home and logs, quick heartbeats and
-    idle ticks); with `broker_url`, the Celery executor through that broker."""
+    idle ticks); with `broker_url`, the Celery executor through that broker; with `kube`, the
+    Kubernetes executor on that cluster."""
     orch_settings.api_url = api_url
     orch_settings.log_dir = tmp_path / "logs"
     orch_settings.home = tmp_path / "home"
@@ -165,11 +235,20 @@ def configure_engine(
     if broker_url is not None:
         orch_settings.celery_broker_url = broker_url
         orch_settings.executor = "celery"
+    if kube is not None:
+        orch_settings.executor = "kubernetes"
+        orch_settings.kubernetes_config_file = kube.kubeconfig
+        orch_settings.kubernetes_pod_template_file = kube.pod_template
+        orch_settings.kubernetes_namespace = kube.namespace
 
 
 @pytest.fixture
-def engine(live_server, dags_folder, orch_settings, tmp_path, celery_cluster) -> Engine:
-    configure_engine(orch_settings, live_server.url, tmp_path, broker_url=celery_cluster)
+def engine(
+    live_server, dags_folder, orch_settings, tmp_path, celery_cluster, kube_target
+) -> Engine:
+    configure_engine(
+        orch_settings, live_server.url, tmp_path, broker_url=celery_cluster, kube=kube_target
+    )
     engine = Engine(dags_folder, executor=TEST_EXECUTOR)
     yield engine
     engine.close()

@@ -73,6 +73,7 @@ def test_marking_a_failed_task_success_lets_the_run_finish(engine):
     assert engine.states(run) == {"step": "success", "after": "success"}
 
 
+@pytest.mark.executor_sensitive
 def test_clearing_a_task_while_it_runs_kills_it_and_runs_it_again(engine):
     engine.add(
         "long.py",

@@ -5,7 +5,9 @@ events that triggered them. Final states and run types as Airflow 3 gives them."
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
+from dagruns.domain.logs import ti_log_path
 from dagruns.models import AssetEvent, DagRun, XCom
 from dagruns.models.states import DAGRUN_FINISHED
 from scheduler.scheduling.asset_runs import create_asset_triggered_runs
@@ -224,3 +226,72 @@ def test_an_event_posted_to_the_rest_api_triggers_the_consumer(engine, live_serv
     (run,) = run_until_consumer_finished(engine, "on_upload")
     assert run.state == "success"
     assert returned(run, "use") == {"file": "a.csv", "from_rest_api": True}
+
+
+def test_refs_multi_asset_functions_and_for_asset_end_to_end(engine):
+    engine.add(
+        "flow.py",
+        """
+        from airflow.sdk import Asset, asset
+
+        @asset.multi(outlets=[Asset("left"), Asset("s3://bucket/right")], schedule=None)
+        def split(context):
+            context["outlet_events"][Asset("left")].extra["side"] = "left"
+            return "split"
+
+        # By reference: one to an asset another DAG defines, one to an asset nobody has yet.
+        with DAG("by_ref", schedule=Asset.ref(name="left") & Asset.ref(uri="s3://bucket/right"),
+                 start_date=START):
+            @task(inlets=[Asset.ref(name="left"), Asset("s3://bucket/right")])
+            def read(**context):
+                inlets = context["inlet_events"]
+                left = inlets.for_asset(name="left")
+                right = inlets.for_asset(uri="s3://bucket/right")
+                newest = inlets[0].ascending(False).limit(1)
+                return [len(left), left[-1].source_dag_id, left[-1].extra, right[-1].asset.name,
+                        len(newest), newest[0].id == left[-1].id]
+            read()
+
+        # An @asset function's other parameters are its inlets, read by name (Airflow's rule).
+        @asset(schedule=[Asset("left")])
+        def combined(self, context, left):
+            return [self.name, left.name, left.uri, len(context["inlet_events"][left])]
+
+        with DAG("on_later", schedule=[Asset.ref(name="later")], start_date=START):
+            EmptyOperator(task_id="use")
+
+        with DAG("ref_producer", schedule=None, start_date=START):
+            EmptyOperator(task_id="emit",
+                          outlets=[Asset.ref(name="left"), Asset.ref(name="nowhere")])
+
+        with DAG("later_producer", schedule=None, start_date=START):
+            EmptyOperator(task_id="emit", outlets=[Asset("later")])
+        """,
+    )
+    engine.parse()
+    split = engine.run_dag("split")
+    assert engine.states(split) == {"split": "success"} and returned(split, "split") == "split"
+    (run,) = run_until_consumer_finished(engine, "by_ref")
+    assert run.state == "success"
+    assert returned(run, "read") == [1, "split", {"side": "left"}, "s3://bucket/right", 1, True]
+    (combined,) = run_until_consumer_finished(engine, "combined")
+    assert returned(combined, "combined") == ["combined", "left", "left", 1]
+
+    # A ref outlet emits for the asset it names; one naming no asset warns, as Airflow.
+    producer = engine.run_dag("ref_producer")
+    assert engine.states(producer) == {"emit": "success"}
+    assert list(
+        AssetEvent.objects.filter(source_dag_id="ref_producer").values_list(
+            "asset__name", flat=True
+        )
+    ) == ["left"]
+    log = ti_log_path(engine.ti(producer, "emit")).read_text()
+    assert 'Task has inactive assets "Asset.ref(name=nowhere)" in inlets or outlets' in log
+    # `by_ref` needs both assets again: only `left` has a new event, so it waits.
+    assert create_asset_triggered_runs(timezone.now()) == 0
+    # A schedule on a ref to no asset waits, and runs once the asset exists and changes.
+    assert not consumer_runs("on_later").exists()
+    engine.run_dag("later_producer")
+    (later,) = run_until_consumer_finished(engine, "on_later")
+    assert later.state == "success"
+    assert len(consumer_runs("by_ref")) == 1

@@ -104,6 +104,7 @@ def triggerer(engine: Engine, live_server, orch_settings) -> Iterator[None]:
         stop(proc)
 
 
+@pytest.mark.executor_sensitive
 def test_a_deferred_task_resumes_at_its_method_with_the_event_in_the_same_try(engine, triggerer):
     run = engine.run_dag("deferring", timeout=120)
     ti = engine.ti(run, "waits")

@@ -16,6 +16,7 @@ def examples(engine, orch_settings):
     return engine
 
 
+@pytest.mark.executor_sensitive
 def test_the_taskflow_etl_succeeds_and_passes_its_data_along(examples):
     run = examples.run_dag("example_taskflow_etl")
     assert run.state == "success"

@@ -1,6 +1,6 @@
 """The Kubernetes executor end to end: real DAG files, the real scheduler with a
-KubernetesExecutor, the stand-in cluster (tests/kube: the real Kubernetes REST API through the
-unchanged official client, and a kubelet that runs each pod's container as a local process),
+KubernetesExecutor, the stand-in cluster (scheduler/kube_standin: the real Kubernetes REST API
+through the unchanged official client, and a kubelet that runs each pod's container as a local process),
 task runners in those "pods" reaching the Execution API over real HTTP. Faults: an image that
 does not exist, a container OOM-killed, a pod deleted by someone else, a watch whose history
 is gone (410), a scheduler SIGKILLed while its pods run.
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -26,27 +25,15 @@ from dagruns.models.states import DAGRUN_FINISHED
 from scheduler.executors.kubernetes.executor import KubernetesExecutor
 from scheduler.executors.kubernetes.gc import collect_garbage
 from scheduler.executors.kubernetes.labels import OUR_PODS
+from scheduler.kube_standin.standin import KubeStandIn
+from scheduler.kube_standin.template import write_runner_pod_template
 from tests.e2e.conftest import HEADER, Engine, configure_engine
-from tests.kube.standin import KubeStandIn
 from tests.polling import wait_until
 from tests.processes import free_port, server_env, start_api_server, start_scheduler, stop
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.own_cluster]
 
 NAMESPACE = "default"
-# The stand-in's kubelet runs `command` + `args`: `env` puts this virtualenv's python first on
-# PATH for the executor's `python -m scheduler.runner --from-env` (a real image's entrypoint).
-TEMPLATE = f"""
-apiVersion: v1
-kind: Pod
-metadata:
-  labels: {{from-template: "yes"}}
-spec:
-  containers:
-    - name: base
-      image: orchestrator:test
-      command: ["env", "PATH={Path(sys.executable).parent}:{os.environ.get("PATH", "")}"]
-"""
 
 LEDGER_TASK = """
 def record(ti=None, seconds=0.0):
@@ -75,8 +62,9 @@ def kube_api(kube) -> CoreV1Api:
 
 
 def use_kubernetes(orch_settings, kube: KubeStandIn, tmp_path: Path) -> None:
-    template = tmp_path / "pod_template.yaml"
-    template.write_text(TEMPLATE)
+    template = write_runner_pod_template(
+        tmp_path / "pod_template.yaml", labels={"from-template": "yes"}
+    )
     orch_settings.executor = "kubernetes"
     orch_settings.kubernetes_config_file = kube.kubeconfig
     orch_settings.kubernetes_pod_template_file = template

@@ -14,6 +14,7 @@ from dagruns.models import DagRun, Pool, TaskInstance, TaskInstanceHistory, Task
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.mark.executor_sensitive
 def test_a_poke_mode_sensor_waits_in_one_try_and_pushes_its_value(engine, tmp_path):
     flag = tmp_path / "flag"
     engine.add(
@@ -127,6 +128,7 @@ def pokes(log) -> list[list[int]]:
     return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
 
 
+@pytest.mark.executor_sensitive
 def test_a_reschedule_sensor_frees_its_pool_slot_while_it_waits(engine, tmp_path):
     flag, log = tmp_path / "flag", tmp_path / "pokes"
     Pool.objects.create(name="single", slots=1)
@@ -162,6 +164,7 @@ with DAG("frees_slot", schedule=None, start_date=START) as dag:
     assert list(history.values_list("try_number", "state")) == [(1, "success")]
 
 
+@pytest.mark.executor_sensitive
 def test_a_reschedule_sensor_times_out_across_reschedules_and_fails_without_retry(engine, tmp_path):
     log = tmp_path / "pokes"
     engine.add(
@@ -185,6 +188,7 @@ with DAG("resched_timeout", schedule=None, start_date=START) as dag:
     assert (sensor.end_date - rows.first().start_date).total_seconds() > 1.5
 
 
+@pytest.mark.executor_sensitive
 def test_a_soft_fail_reschedule_sensor_timing_out_is_skipped(engine, tmp_path):
     log = tmp_path / "pokes"
     engine.add(
@@ -202,6 +206,7 @@ with DAG("resched_soft", schedule=None, start_date=START) as dag:
     assert run.state == "success"
 
 
+@pytest.mark.executor_sensitive
 def test_clearing_a_run_while_its_sensor_waits_for_its_reschedule(engine, tmp_path):
     flag, log = tmp_path / "flag", tmp_path / "pokes"
     engine.add(
@@ -345,6 +350,7 @@ def test_an_external_task_sensor_fails_when_the_other_task_failed(engine):
     assert engine.states(watches) == {"wait": "failed"}
 
 
+@pytest.mark.executor_sensitive
 def test_mapped_reschedule_sensors_each_wait_for_their_own_file(engine, tmp_path):
     engine.add(
         "mapped_sensors.py",

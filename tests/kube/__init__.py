@@ -1,1 +1,1 @@
-"""A stand-in Kubernetes cluster for tests (see tests.kube.standin)."""
+"""Tests of the stand-in Kubernetes cluster (scheduler.kube_standin) and its fixtures."""

@@ -10,7 +10,7 @@ from pathlib import Path
 import kubernetes
 import pytest
 
-from tests.kube.standin import KubeStandIn
+from scheduler.kube_standin.standin import KubeStandIn
 
 
 @pytest.fixture

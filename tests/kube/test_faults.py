@@ -14,6 +14,9 @@ import urllib3
 from kubernetes.client import CoreV1Api
 from kubernetes.client.rest import ApiException
 
+from scheduler.kube_standin.process import StandInProcess
+from scheduler.kube_standin.standin import KubeStandIn
+from scheduler.kube_standin.statuses import ApiError
 from tests.kube.pods import (
     NS,
     WATCH_TIMEOUT,
@@ -24,9 +27,6 @@ from tests.kube.pods import (
     wait_phase,
     watch_events,
 )
-from tests.kube.process import StandInProcess
-from tests.kube.standin import KubeStandIn
-from tests.kube.statuses import ApiError
 from tests.polling import wait_until
 
 REPO = Path(__file__).resolve().parents[2]

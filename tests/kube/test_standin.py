@@ -13,6 +13,7 @@ import pytest
 from kubernetes.client import CoreV1Api
 from kubernetes.client.rest import ApiException
 
+from scheduler.kube_standin.standin import KubeStandIn
 from tests.kube.pods import (
     NS,
     log_of,
@@ -23,7 +24,6 @@ from tests.kube.pods import (
     wait_phase,
     watch_events,
 )
-from tests.kube.standin import KubeStandIn
 from tests.polling import wait_until
 
 

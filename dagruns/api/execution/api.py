@@ -37,6 +37,7 @@ api.add_router("/xcoms/", routes_xcoms.router)
 api.add_router("/task-reschedules/", routes_task_reschedules.router)
 api.add_router("/", routes_secrets.router)
 api.add_router("/asset-events/", routes_assets.router)
+api.add_router("/assets/", routes_assets.assets_router)
 api.add_router("/dag-runs/", routes_dag_runs.router)
 
 

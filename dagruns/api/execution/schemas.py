@@ -201,6 +201,15 @@ class AssetReferenceOut(Schema):
     group: str
 
 
+class AssetOut(Schema):
+    """An asset, for an ``@asset`` function's inlet parameter (Airflow's AssetResponse)."""
+
+    name: str
+    uri: str
+    group: str
+    extra: dict[str, Any]
+
+
 class AssetAliasReferenceOut(Schema):
     name: str
 

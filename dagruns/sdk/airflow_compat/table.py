@@ -150,7 +150,7 @@ STANDARD_DECORATORS: dict[str, dict[str, str]] = {
 
 STANDARD_TRIGGERS: dict[str, dict[str, str]] = {
     "temporal": names(SDK, "DateTimeTrigger", "TimeDeltaTrigger"),
-    "file": names(SDK, "FileTrigger"),
+    "file": names(f"{SDK}.triggers", "FileTrigger", "FileDeleteTrigger"),
     "external_task": names(SDK, "WorkflowTrigger", "DagStateTrigger"),
 }
 
@@ -349,7 +349,11 @@ def _airflow_sdk() -> dict[str, dict[str, str]]:
         f"{definitions}.decorators": DECORATORS,
         f"{definitions}.decorators.task_group": names(SDK, "task_group"),
         f"{definitions}.edges": names(SDK, "EdgeModifier", "Label"),
-        f"{definitions}.asset": merged(ASSETS, names(SDK, "Dataset", "Model")),
+        f"{definitions}.asset": merged(
+            ASSETS,
+            names(SDK, "Dataset", "Model"),
+            names(f"{SDK}.assets", "AssetRef", "AssetNameRef", "AssetUriRef"),
+        ),
         f"{definitions}.asset.decorators": names(SDK, "asset"),
         f"{definitions}.asset.metadata": names(SDK, "Metadata"),
         f"{definitions}.timetables.assets": ASSET_TIMETABLES,
@@ -397,7 +401,9 @@ MODULES: dict[str, dict[str, str]] = {
     # Triggers: Airflow 3 keeps BaseTrigger/TriggerEvent in airflow.triggers.base, and the
     # Airflow 2 paths of the standard triggers.
     "airflow.triggers": {},
-    "airflow.triggers.base": names(SDK, "BaseTrigger", "TriggerEvent"),
+    "airflow.triggers.base": names(
+        f"{SDK}.triggers", "BaseTrigger", "BaseEventTrigger", "TriggerEvent"
+    ),
     "airflow.triggers.temporal": STANDARD_TRIGGERS["temporal"],
     "airflow.triggers.file": STANDARD_TRIGGERS["file"],
     "airflow.timetables": {},

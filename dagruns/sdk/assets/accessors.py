@@ -8,12 +8,20 @@ sends what task code put into `OutletEventAccessors` with its success report (``
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from ..exceptions import AirflowException
-from .definitions import Asset, AssetAlias, AssetUniqueKey, _extra
+from .definitions import (
+    Asset,
+    AssetAlias,
+    AssetNameRef,
+    AssetRef,
+    AssetUniqueKey,
+    AssetUriRef,
+    _extra,
+)
 
 Key = AssetUniqueKey | AssetAlias
 
@@ -23,6 +31,11 @@ def _key_of(key: object) -> Key:
         return key.key
     if isinstance(key, AssetAlias):
         return AssetAlias(key.name)
+    if isinstance(key, AssetRef):
+        raise KeyError(
+            f"{key!r}: outlet_events and triggering_asset_events take the Asset itself, not a "
+            "reference to it (resolving references while the task runs is not supported yet)"
+        )
     raise KeyError(f"expected an Asset or an AssetAlias, got {key!r}")
 
 
@@ -78,6 +91,8 @@ class OutletEventAccessors(Mapping[Any, OutletEventAccessor]):
         per asset added to an outlet alias. Events for assets or aliases that are not outlets
         of the task are refused, as Airflow only emits events for declared outlets."""
         entries: list[dict[str, Any]] = []
+        # An Asset.ref outlet gets its event on the server, which resolves it (no extra).
+        outlets = [outlet for outlet in outlets if not isinstance(outlet, AssetRef)]
         declared = {_key_of(outlet) for outlet in outlets}
         # Metadata(asset, extra, alias=...) also writes the asset's own accessor (as in
         # Airflow): an asset added through an outlet alias is not a stray key.
@@ -150,34 +165,152 @@ class AssetEventResult:
         )
 
 
-Fetch = Callable[[Asset | AssetAlias], list[AssetEventResult]]
+@dataclass(frozen=True)
+class EventQuery:
+    """Which events ``inlet_events[...]`` reads: an asset's (by name and/or URI) or an
+    alias's, optionally after/before a time, oldest or newest first, at most ``limit``
+    (Airflow's ``GetAssetEventByAsset`` / ``GetAssetEventByAssetAlias``)."""
+
+    name: str | None = None
+    uri: str | None = None
+    alias_name: str | None = None
+    after: str | None = None
+    before: str | None = None
+    ascending: bool = True
+    limit: int | None = None
 
 
-class InletEventsAccessors(Mapping[Any, list[AssetEventResult]]):
-    """The context's ``inlet_events``: ``inlet_events[asset]`` is the list of the asset's
-    events (oldest first), fetched when first read; only the task's inlets may be read."""
+Fetch = Callable[[EventQuery], list[AssetEventResult]]
+
+
+class InletEventsAccessor(Sequence[AssetEventResult]):
+    """The events of one inlet, fetched when first read; ``.after(...)``, ``.before(...)``,
+    ``.ascending(...)`` and ``.limit(...)`` narrow the query (Airflow's accessor)."""
+
+    def __init__(self, fetch: Fetch, query: EventQuery) -> None:
+        self._fetch = fetch
+        self._query = query
+        self._events: list[AssetEventResult] | None = None
+
+    def _narrowed(self, **changes: Any) -> InletEventsAccessor:
+        self._query = replace(self._query, **changes)
+        self._events = None
+        return self
+
+    def after(self, after: str) -> InletEventsAccessor:
+        return self._narrowed(after=str(after))
+
+    def before(self, before: str) -> InletEventsAccessor:
+        return self._narrowed(before=str(before))
+
+    def ascending(self, ascending: bool = True) -> InletEventsAccessor:
+        return self._narrowed(ascending=bool(ascending))
+
+    def limit(self, limit: int) -> InletEventsAccessor:
+        return self._narrowed(limit=int(limit))
+
+    @property
+    def events(self) -> list[AssetEventResult]:
+        if self._events is None:
+            self._events = self._fetch(self._query)
+        return self._events
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.events[index]
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def __iter__(self) -> Iterator[AssetEventResult]:
+        return iter(self.events)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, InletEventsAccessor):
+            return self.events == other.events
+        return isinstance(other, list) and self.events == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self.events)
+
+
+class _ForAsset:
+    """``for_asset(name=..., uri=...)`` and ``for_asset_alias(name=...)`` (Airflow's
+    ``_AssetEventAccessorsMixin``): with both name and URI the key is that asset, with one
+    of them it is ``Asset.ref(...)``."""
+
+    def __getitem__(self, key: Any) -> Any:
+        raise NotImplementedError
+
+    def for_asset(self, *, name: str | None = None, uri: str | None = None) -> Any:
+        if name and uri:
+            return self[Asset(name=name, uri=uri)]
+        if name:
+            return self[Asset.ref(name=name)]
+        if uri:
+            return self[Asset.ref(uri=uri)]
+        raise ValueError("name and uri cannot both be None")
+
+    def for_asset_alias(self, *, name: str) -> Any:
+        return self[AssetAlias(name=name)]
+
+
+def _matches(ref: AssetRef, asset: Asset) -> bool:
+    if isinstance(ref, AssetNameRef):
+        return asset.name == ref.name
+    return isinstance(ref, AssetUriRef) and asset.uri == ref.uri
+
+
+class InletEventsAccessors(_ForAsset, Mapping[Any, InletEventsAccessor]):
+    """The context's ``inlet_events``: ``inlet_events[asset]`` (or ``[alias]``, ``[ref]``,
+    ``[index]``, ``.for_asset(...)``) is the inlet's events, oldest first, fetched when first
+    read. Only the task's inlets may be read, as in Airflow."""
 
     def __init__(self, inlets: Sequence[Any], fetch: Fetch) -> None:
-        self._inlets = {_key_of(inlet): inlet for inlet in inlets}
+        self._inlets = list(inlets)
         self._fetch = fetch
-        self._cache: dict[Key, list[AssetEventResult]] = {}
+        self._accessors: dict[EventQuery, InletEventsAccessor] = {}
 
-    def __getitem__(self, key: object) -> list[AssetEventResult]:
-        unique = _key_of(key)
-        if unique not in self._inlets:
-            raise KeyError(f"{key!r} is not among the task's inlets")
-        if unique not in self._cache:
-            self._cache[unique] = self._fetch(self._inlets[unique])
-        return self._cache[unique]
+    def _query(self, key: object) -> EventQuery:
+        if isinstance(key, int) and not isinstance(key, bool):
+            key = self._inlets[key]  # IndexError past the end, as Airflow
+        for inlet in self._inlets:
+            if isinstance(key, AssetAlias) and isinstance(inlet, AssetAlias):
+                if inlet.name == key.name:
+                    return EventQuery(alias_name=inlet.name)
+            elif isinstance(key, Asset):
+                if isinstance(inlet, Asset) and inlet.key == key.key:
+                    return EventQuery(name=inlet.name, uri=inlet.uri)
+                if isinstance(inlet, AssetRef) and _matches(inlet, key):
+                    return EventQuery(name=key.name, uri=key.uri)
+            elif isinstance(key, AssetRef):
+                if isinstance(inlet, Asset) and _matches(key, inlet):
+                    return EventQuery(name=inlet.name, uri=inlet.uri)
+                if inlet == key:
+                    by_name = isinstance(key, AssetNameRef)
+                    return EventQuery(
+                        name=key.value if by_name else None, uri=None if by_name else key.value
+                    )
+        if not isinstance(key, Asset | AssetAlias | AssetRef):
+            raise TypeError(f"`key` is of unknown type ({type(key).__name__})")
+        raise KeyError(f"{key!r} is not among the task's inlets")
+
+    def __getitem__(self, key: object) -> InletEventsAccessor:
+        # One accessor per inlet: reading it again does not fetch again.
+        query = self._query(key)
+        if query not in self._accessors:
+            self._accessors[query] = InletEventsAccessor(self._fetch, query)
+        return self._accessors[query]
 
     def __iter__(self) -> Iterator[Any]:
-        return iter(self._inlets.values())
+        return iter(self._inlets)
 
     def __len__(self) -> int:
         return len(self._inlets)
 
 
-class TriggeringAssetEvents(Mapping[Any, list[AssetEventResult]]):
+class TriggeringAssetEvents(_ForAsset, Mapping[Any, list[AssetEventResult]]):
     """The context's ``triggering_asset_events``: the events that made an asset-triggered run,
     by asset (and by each alias they came through)."""
 
@@ -192,6 +325,11 @@ class TriggeringAssetEvents(Mapping[Any, list[AssetEventResult]]):
                 self._by_key.setdefault(unique, []).append(event)
 
     def __getitem__(self, key: object) -> list[AssetEventResult]:
+        if isinstance(key, AssetRef):
+            for known in self._keys.values():
+                if isinstance(known, Asset) and _matches(key, known):
+                    return self._by_key[known.key]
+            raise KeyError(key)
         return self._by_key[_key_of(key)]
 
     def __iter__(self) -> Iterator[Any]:

@@ -82,6 +82,9 @@ class BaseAsset:
     def iter_asset_aliases(self) -> Iterator[AssetAlias]:
         raise NotImplementedError
 
+    def iter_asset_refs(self) -> Iterator[AssetRef]:
+        return iter(())
+
     def evaluate(self, is_true: Callable[[BaseAsset], bool]) -> bool:
         """Whether the condition holds when ``is_true(leaf)`` says which assets and aliases
         have had an event since the DAG last ran."""
@@ -89,13 +92,62 @@ class BaseAsset:
 
 
 class AssetWatcher:
-    """Airflow's event-driven scheduling (an asset watched by a trigger): refused by name."""
+    """Event-driven scheduling (Airflow's ``AssetWatcher``): ``trigger`` watches something
+    outside and each event it yields is an event of the asset the watcher is on. The trigger
+    must be a `BaseEventTrigger`, as in Airflow. Read back from a serialized DAG, ``trigger``
+    is its stored form, ``{"classpath": ..., "kwargs": ...}`` (kwargs encoded)."""
 
-    def __init__(self, name: str, trigger: Any = None) -> None:
-        raise DagDefinitionError(
-            f"AssetWatcher {name!r}: asset watchers (event-driven scheduling through the "
-            "triggerer) are not supported"
-        )
+    def __init__(self, name: str, trigger: Any) -> None:
+        from ..triggers.base import BaseEventTrigger, BaseTrigger
+
+        self.name = _identifier("AssetWatcher", "name", name)
+        if isinstance(trigger, dict) and {"classpath", "kwargs"} <= trigger.keys():
+            self.trigger: Any = trigger
+            return
+        if not isinstance(trigger, BaseTrigger):
+            raise DagDefinitionError(
+                f"AssetWatcher {name!r}: trigger must be a BaseEventTrigger, got {trigger!r}"
+            )
+        if not isinstance(trigger, BaseEventTrigger):
+            cls = type(trigger)
+            raise DagDefinitionError(
+                f"AssetWatcher {name!r}: the trigger used to watch an asset must inherit "
+                f"BaseEventTrigger; {cls.__module__}.{cls.__qualname__} does not"
+            )
+        self.trigger = trigger
+        self.encode()  # a trigger whose kwargs cannot be stored fails the DAG file here
+
+    def encode(self) -> dict[str, Any]:
+        """``{"name", "trigger": {"classpath", "kwargs"}}``, kwargs encoded as a deferral's."""
+        from ..triggers.serde import NotSerializable, encode_kwargs
+
+        if isinstance(self.trigger, dict):
+            return {"name": self.name, "trigger": self.trigger}
+        classpath, kwargs = self.trigger.serialize()
+        try:
+            encoded = encode_kwargs(kwargs, f"AssetWatcher {self.name!r} trigger kwargs")
+        except NotSerializable as exc:
+            raise DagDefinitionError(str(exc)) from None
+        return {"name": self.name, "trigger": {"classpath": classpath, "kwargs": encoded}}
+
+    def __repr__(self) -> str:
+        return f"AssetWatcher(name={self.name!r}, trigger={self.trigger!r})"
+
+
+def _watchers(label: str, watchers: object) -> list[AssetWatcher]:
+    if watchers is None:
+        return []
+    if not isinstance(watchers, list | tuple):
+        raise DagDefinitionError(f"{label} watchers must be a list of AssetWatcher objects")
+    for watcher in watchers:
+        if not isinstance(watcher, AssetWatcher):
+            raise DagDefinitionError(
+                f"{label} watchers must be AssetWatcher objects, got {watcher!r}"
+            )
+    names = [w.name for w in watchers]
+    if len(set(names)) != len(names):
+        raise DagDefinitionError(f"{label} has several watchers with the same name: {names}")
+    return list(watchers)
 
 
 class Asset(BaseAsset):
@@ -119,11 +171,6 @@ class Asset(BaseAsset):
     ) -> None:
         if name is None and uri is None:
             raise DagDefinitionError("Asset() requires either 'name' or 'uri'")
-        if watchers:
-            raise DagDefinitionError(
-                f"Asset {name or uri!r}: argument 'watchers' is not supported (asset watchers, "
-                "event-driven scheduling through the triggerer)"
-            )
         label = f"Asset {name or uri!r}"
         name = str(uri) if name is None else name
         uri = name if uri is None else uri
@@ -135,6 +182,19 @@ class Asset(BaseAsset):
             label, "group", type(self).asset_type if group is None else group, empty_ok=True
         )
         self.extra = _extra(label, extra)
+        self.watchers = _watchers(label, watchers)
+
+    @staticmethod
+    def ref(*, name: str = "", uri: str = "") -> AssetRef:
+        """A reference to an asset defined elsewhere, by its name or its URI (Airflow's
+        ``Asset.ref``); resolved against the assets the DAG processor knows."""
+        if name and uri:
+            raise DagDefinitionError("Asset reference must be made to either name or URI, not both")
+        if name:
+            return AssetNameRef(name)
+        if uri:
+            return AssetUriRef(uri)
+        raise DagDefinitionError("Asset reference expects keyword argument 'name' or 'uri'")
 
     @property
     def key(self) -> AssetUniqueKey:
@@ -163,19 +223,78 @@ class Asset(BaseAsset):
         return {"asset": {"uri": self.uri, "name": self.name, "group": self.group}}
 
     def encode(self) -> dict[str, Any]:
-        return {
+        encoded: dict[str, Any] = {
             "__type": "asset",
             "name": self.name,
             "uri": self.uri,
             "group": self.group,
             "extra": self.extra,
         }
+        if self.watchers:
+            encoded["watchers"] = [watcher.encode() for watcher in self.watchers]
+        return encoded
 
     def iter_assets(self) -> Iterator[Asset]:
         yield self
 
     def iter_asset_aliases(self) -> Iterator[AssetAlias]:
         return iter(())
+
+
+class AssetRef(BaseAsset):
+    """A reference to an asset by name or URI (made by ``Asset.ref``). In a schedule it is
+    satisfied by the events of the asset with that name (URI) once one exists, and waits
+    until then; in outlets, the task's success emits an event for that asset if it exists
+    (a warning in the task's log otherwise), as in Airflow."""
+
+    field: ClassVar[str]
+
+    def __init__(self, value: str) -> None:
+        setattr(self, self.field, _identifier(f"Asset.ref({self.field}=...)", self.field, value))
+
+    @property
+    def value(self) -> str:
+        return str(getattr(self, self.field))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, AssetRef):
+            return NotImplemented
+        return (type(self), self.value) == (type(other), other.value)
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.value))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.field}={self.value!r})"
+
+    def as_expression(self) -> Any:
+        return {"asset_ref": {self.field: self.value}}
+
+    def encode(self) -> dict[str, Any]:
+        return {"__type": "asset_ref", self.field: self.value}
+
+    def iter_assets(self) -> Iterator[Asset]:
+        return iter(())
+
+    def iter_asset_aliases(self) -> Iterator[AssetAlias]:
+        return iter(())
+
+    def iter_asset_refs(self) -> Iterator[AssetRef]:
+        yield self
+
+
+class AssetNameRef(AssetRef):
+    """``Asset.ref(name=...)``."""
+
+    field = "name"
+    name: str
+
+
+class AssetUriRef(AssetRef):
+    """``Asset.ref(uri=...)``."""
+
+    field = "uri"
+    uri: str
 
 
 class Dataset(Asset):
@@ -259,6 +378,10 @@ class _AssetBooleanCondition(BaseAsset):
         for o in self.objects:
             yield from o.iter_asset_aliases()
 
+    def iter_asset_refs(self) -> Iterator[AssetRef]:
+        for o in self.objects:
+            yield from o.iter_asset_refs()
+
     def evaluate(self, is_true: Callable[[BaseAsset], bool]) -> bool:
         return type(self).agg_func(o.evaluate(is_true) for o in self.objects)
 
@@ -292,8 +415,14 @@ def decode_condition(data: dict[str, Any]) -> BaseAsset:
     kind = data.get("__type")
     if kind == "asset":
         return Asset(
-            name=data["name"], uri=data["uri"], group=data.get("group"), extra=data.get("extra")
+            name=data["name"],
+            uri=data["uri"],
+            group=data.get("group"),
+            extra=data.get("extra"),
+            watchers=[AssetWatcher(w["name"], w["trigger"]) for w in data.get("watchers") or []],
         )
+    if kind == "asset_ref":
+        return AssetNameRef(data["name"]) if "name" in data else AssetUriRef(data["uri"])
     if kind == "asset_alias":
         return AssetAlias(data["name"], group=data.get("group", "asset"))
     if kind == "asset_all":

@@ -1,14 +1,16 @@
 """Triggers: what deferred tasks wait on, run by the triggerer (Airflow's names and paths)."""
 
-from .base import BaseTrigger, TriggerEvent
+from .base import BaseEventTrigger, BaseTrigger, TriggerEvent
 from .external_task import DagStateTrigger, WorkflowTrigger
-from .file import FileTrigger
+from .file import FileDeleteTrigger, FileTrigger
 from .temporal import DateTimeTrigger, TimeDeltaTrigger
 
 __all__ = [
+    "BaseEventTrigger",
     "BaseTrigger",
     "DagStateTrigger",
     "DateTimeTrigger",
+    "FileDeleteTrigger",
     "FileTrigger",
     "TimeDeltaTrigger",
     "TriggerEvent",

@@ -10,6 +10,8 @@ process: it must await, never block (a blocking trigger is reported in the trigg
 from __future__ import annotations
 
 import abc
+import hashlib
+import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -60,3 +62,18 @@ class BaseTrigger(abc.ABC):
     def __repr__(self) -> str:
         classpath, kwargs = self.serialize()
         return f"<{classpath} {kwargs}>"
+
+
+class BaseEventTrigger(BaseTrigger):
+    """A trigger that may watch an asset (Airflow's `airflow.triggers.base.BaseEventTrigger`):
+    in an `AssetWatcher`, each event it yields becomes an event of the asset, and the triggerer
+    keeps running it (and starts it again when its `run()` ends) for as long as a DAG is
+    scheduled on the asset. Only these triggers may watch assets, as in Airflow."""
+
+    @staticmethod
+    def hash(classpath: str, kwargs: dict[str, Any]) -> str:
+        """What identifies a watcher's trigger (its class path and encoded kwargs), so the
+        DAG processor reuses the stored trigger of an unchanged watcher. Airflow hashes the
+        same pair; ours is a stable digest, not Python's per-process `hash()`."""
+        text = json.dumps([classpath, kwargs], sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()

@@ -1,4 +1,5 @@
-"""The standard provider's `FileTrigger` (`airflow.providers.standard.triggers.file`)."""
+"""The standard provider's `FileTrigger` and `FileDeleteTrigger`
+(`airflow.providers.standard.triggers.file`)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from collections.abc import AsyncIterator
 from glob import glob
 from typing import Any
 
-from .base import BaseTrigger, TriggerEvent
+from .base import BaseEventTrigger, BaseTrigger, TriggerEvent
 
 CLASSPATH = "airflow.providers.standard.triggers.file.FileTrigger"
+DELETE_CLASSPATH = "airflow.providers.standard.triggers.file.FileDeleteTrigger"
 
 
 class FileTrigger(BaseTrigger):
@@ -55,4 +57,34 @@ class FileTrigger(BaseTrigger):
                     if files:
                         yield TriggerEvent(True)
                         return
+            await asyncio.sleep(self.poke_interval)
+
+
+class FileDeleteTrigger(BaseEventTrigger):
+    """Fires (payload True) once the file `filepath` exists, after deleting it; checks every
+    `poke_interval` seconds. Made to watch an asset: each file that appears is one event."""
+
+    def __init__(self, filepath: str, poke_interval: float = 5.0, **kwargs: Any) -> None:
+        super().__init__()
+        # Airflow accepts and drops other keyword arguments here (its **kwargs): refused
+        # instead, naming them, as nothing may be silently ignored.
+        if kwargs:
+            raise TypeError(
+                f"FileDeleteTrigger got unexpected arguments: {', '.join(sorted(kwargs))}"
+            )
+        self.filepath = filepath
+        self.poke_interval = float(poke_interval)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return DELETE_CLASSPATH, {"filepath": self.filepath, "poke_interval": self.poke_interval}
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        while True:
+            if os.path.isfile(self.filepath):
+                modified = datetime.datetime.fromtimestamp(os.path.getmtime(self.filepath))
+                self.log.info("Found file %s last modified: %s", self.filepath, modified)
+                os.remove(self.filepath)
+                self.log.info("File %s has been deleted", self.filepath)
+                yield TriggerEvent(True)
+                return
             await asyncio.sleep(self.poke_interval)

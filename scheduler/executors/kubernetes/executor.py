@@ -25,7 +25,6 @@ KubernetesExecutor).
 from __future__ import annotations
 
 import logging
-import signal
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -39,18 +38,25 @@ from dagruns.actions.requeue import requeue_try
 from dagruns.domain.logs import append_lines, log_path
 from dagruns.models import Job, TaskInstance, TaskInstanceState
 from scheduler.executors.base import BaseExecutor, ExecutorEvent
-from scheduler.executors.kubernetes.client import api_error, core_api
+from scheduler.executors.kubernetes.client import core_api
 from scheduler.executors.kubernetes.gc import (
     ACTIVE,
     FAILED_STATES,
     collect_garbage,
-    delete_pod,
-    pod_try,
     should_delete,
 )
-from scheduler.executors.kubernetes.labels import OUR_PODS, WORKER_LABEL
+from scheduler.executors.kubernetes.labels import CELERY_WORKER_LABEL, OUR_PODS, WORKER_LABEL
+from scheduler.executors.kubernetes.pod_api import (
+    MERGE_PATCH,
+    TERMINATE_GRACE_SECONDS,
+    api_error,
+    create_try_pod,
+    delete_pod,
+    is_refusal,
+    pod_output,
+    terminate_pod,
+)
 from scheduler.executors.kubernetes.pod_building import (
-    BASE_CONTAINER,
     PodSettings,
     PodSpecError,
     build_try_pod,
@@ -61,6 +67,8 @@ from scheduler.executors.kubernetes.pod_status import (
     labels_of,
     name_of,
     pod_end,
+    pod_gone,
+    pod_try,
     start_problem,
 )
 from scheduler.executors.kubernetes.watcher import PodWatcher
@@ -69,18 +77,10 @@ from scheduler.runner.workload import Workload
 
 log = logging.getLogger(__name__)
 
-# Seconds between SIGTERM and SIGKILL when a try's pod is deleted (Kubernetes' own default).
-TERMINATE_GRACE_SECONDS = 30
-POD_LOG_TAIL_LINES = 500
 PENDING_CHECK_EVERY = 1.0
 ADOPT_RETRY = 5.0
 CREATE_RETRY_MIN = 0.5
 CREATE_RETRY_MAX = 15.0
-# API answers that refuse the pod itself (malformed, forbidden, no such namespace): creating it
-# again would be refused again, so the try fails with the answer. Others are retried.
-REFUSALS = frozenset({400, 401, 403, 404, 409, 422})
-# The client's default for a dict body is a JSON patch (a list of operations).
-MERGE_PATCH = "application/merge-patch+json"
 
 
 @dataclass
@@ -98,6 +98,10 @@ class PodTry:
     started: bool = False  # seen Running (or ended): the pending timeout no longer applies
     problem: str | None = None  # the latest reason it does not start
     terminated: bool = False
+    # The same try was queued again before this pod was seen to end (a reschedule-mode
+    # sensor's next poke; a resumed deferral): the newer pod is the try's, this one's end is
+    # not reported (see `queue`).
+    superseded: bool = False
 
     def log_file(self) -> Any:
         return log_path(self.dag_id, self.run_id, self.task_id, self.try_number, self.map_index)
@@ -163,18 +167,10 @@ class KubernetesExecutor(BaseExecutor):
         except PodSpecError as exc:
             self._fail_at_launch(workload, f"The try's pod could not be built: {exc}")
             return
-        secret_name = name_of(built.secret)
         try:
-            self.api.create_namespaced_secret(self.namespace, built.secret)
-            try:
-                pod = self.api.create_namespaced_pod(self.namespace, built.pod)
-            except Exception:
-                self._delete_secret(secret_name)
-                raise
-            self._own_secret(secret_name, pod)
+            pod = create_try_pod(self.api, self.namespace, built)
         except Exception as exc:  # ApiException, or urllib3's connection errors
-            status = getattr(exc, "status", None)
-            if status in REFUSALS:
+            if is_refusal(exc):
                 self._fail_at_launch(
                     workload, f"The Kubernetes API refused the try's pod: {api_error(exc)}"
                 )
@@ -182,6 +178,14 @@ class KubernetesExecutor(BaseExecutor):
                 self._create_later(workload, exc)
             return
         self._create_pause = 0.0
+        # An older pod of this try may still be tracked: its runner reported (up_for_reschedule,
+        # deferred) and is ending, or the orphan check deleted it meanwhile (its exit code then
+        # is SIGTERM's). Its end is seen after this try is queued again, at the same try
+        # number: reported, it would fail the new run of the try. As the local executor
+        # forgets an older runner of a re-queued try, its end is not reported.
+        for older in self._tries.values():
+            if older.ti_id == workload.ti_id:
+                older.superseded = True
         name = name_of(pod)
         self._tries[name] = PodTry(
             workload.ti_id,
@@ -222,7 +226,7 @@ class KubernetesExecutor(BaseExecutor):
             entry = self._tries.get(name_of(pod))
             if entry is not None:
                 event = self._on_pod(kind, pod, entry)
-                if event is not None:
+                if event is not None and not entry.superseded:
                     events.append(event)
         if time.monotonic() >= self._next_pending_check:
             self._next_pending_check = time.monotonic() + PENDING_CHECK_EVERY
@@ -232,18 +236,13 @@ class KubernetesExecutor(BaseExecutor):
     def terminate(self, ti_id: str) -> bool:
         if self._uncreated.pop(ti_id, None) is not None:
             return True  # its pod was never created
-        entry = next((e for e in self._tries.values() if e.ti_id == ti_id), None)
+        entry = next(
+            (e for e in self._tries.values() if e.ti_id == ti_id and not e.superseded), None
+        )
         if entry is None or entry.terminated:
             return False
-        try:
-            self.api.delete_namespaced_pod(
-                entry.pod_name, self.namespace, grace_period_seconds=TERMINATE_GRACE_SECONDS
-            )
-        except Exception as exc:
-            if getattr(exc, "status", None) != 404:
-                # Not marked terminated: the scheduler's next tick asks again.
-                log.warning("could not delete pod %s: %s", entry.pod_name, api_error(exc))
-                return False
+        if not terminate_pod(self.api, entry.pod_name, self.namespace):
+            return False  # not marked terminated: the scheduler's next tick asks again
         entry.terminated = True
         append_lines(
             entry.log_file(),
@@ -277,27 +276,13 @@ class KubernetesExecutor(BaseExecutor):
     # -- pods ----------------------------------------------------------------------------
 
     def _on_pod(self, kind: str, pod: k8s.V1Pod, entry: PodTry) -> ExecutorEvent | None:
-        end = pod_end(pod)
-        # A pod being deleted carries a deletionTimestamp from the moment it was asked: its
-        # container's end (SIGTERM, SIGKILL) may be seen before the pod leaves. Until the
-        # container ended the try's runner may still run: its end is awaited.
-        being_deleted = pod.metadata is not None and pod.metadata.deletion_timestamp is not None
-        deleted = kind == "DELETED" or (being_deleted and end is not None)
-        if deleted and not entry.terminated and (end is None or end.returncode != 0):
+        gone = pod_gone(kind, pod, entry.terminated, "this scheduler")
+        if gone is not None:
             del self._tries[entry.pod_name]
-            how = f" (its container exited with code {end.returncode})" if end else ""
-            return ExecutorEvent(
-                entry.ti_id,
-                entry.try_number,
-                end.returncode if end else -signal.SIGKILL,
-                reason=f"The pod {entry.pod_name} was deleted (not by this scheduler) before "
-                f"its try ended{how}.",
-            )
+            return ExecutorEvent(entry.ti_id, entry.try_number, gone.returncode, reason=gone.reason)
+        end = pod_end(pod)
         if end is not None:
             return self._ended(entry, pod, end)
-        if kind == "DELETED":  # deleted by terminate(): its try has moved on already
-            del self._tries[entry.pod_name]
-            return ExecutorEvent(entry.ti_id, entry.try_number, -signal.SIGTERM)
         if pod.status is not None and pod.status.phase == "Running":
             entry.started = True
         entry.problem = start_problem(pod) or entry.problem
@@ -307,7 +292,7 @@ class KubernetesExecutor(BaseExecutor):
         del self._tries[entry.pod_name]
         details: tuple[str, ...] = ()
         if end.returncode != 0:
-            details = self._pod_output(entry)
+            details = tuple(pod_output(self.api, entry.pod_name, self.namespace))
         state = (
             TaskInstance.objects.filter(pk=entry.ti_id, try_number=entry.try_number)
             .values_list("state", flat=True)
@@ -331,26 +316,6 @@ class KubernetesExecutor(BaseExecutor):
             entry.ti_id, entry.try_number, end.returncode, reason=end.reason, details=details
         )
 
-    def _pod_output(self, entry: PodTry) -> tuple[str, ...]:
-        """What the container printed (the runner could not ship it), for the try's log."""
-        try:
-            text = self.api.read_namespaced_pod_log(
-                entry.pod_name,
-                self.namespace,
-                container=BASE_CONTAINER,
-                tail_lines=POD_LOG_TAIL_LINES,
-            )
-        except Exception as exc:
-            return (f"WARNING - Could not read pod {entry.pod_name}'s log: {api_error(exc)}",)
-        lines = str(text or "").splitlines()
-        if not lines:
-            return ()
-        return (
-            f"INFO - What pod {entry.pod_name}'s container printed (last "
-            f"{POD_LOG_TAIL_LINES} lines at most):",
-            *lines,
-        )
-
     def _fail_pending_too_long(self) -> list[ExecutorEvent]:
         events = []
         now = time.monotonic()
@@ -360,6 +325,8 @@ class KubernetesExecutor(BaseExecutor):
                 continue
             del self._tries[entry.pod_name]
             self._delete_quietly(entry.pod_name)
+            if entry.superseded:
+                continue  # its try runs in a newer pod
             events.append(
                 ExecutorEvent(
                     entry.ti_id,
@@ -377,30 +344,6 @@ class KubernetesExecutor(BaseExecutor):
         self._events.append(
             ExecutorEvent(workload.ti_id, workload.try_number, EXIT_NOT_REPORTED, reason=reason)
         )
-
-    def _own_secret(self, secret_name: str, pod: k8s.V1Pod) -> None:
-        owner = k8s.V1OwnerReference(
-            api_version="v1",
-            kind="Pod",
-            name=name_of(pod),
-            uid=str(pod.metadata.uid if pod.metadata is not None else ""),
-        )
-        self.api.patch_namespaced_secret(
-            secret_name,
-            self.namespace,
-            {
-                "metadata": {
-                    "ownerReferences": [self.api.api_client.sanitize_for_serialization(owner)]
-                }
-            },
-            _content_type=MERGE_PATCH,
-        )
-
-    def _delete_secret(self, secret_name: str) -> None:
-        try:
-            self.api.delete_namespaced_secret(secret_name, self.namespace)
-        except Exception as exc:
-            log.warning("could not delete secret %s: %s", secret_name, api_error(exc))
 
     def _delete_quietly(self, pod: k8s.V1Pod | str) -> bool:
         """Delete a pod, saying so in the scheduler's log when that fails; True if deleted."""
@@ -431,6 +374,11 @@ class KubernetesExecutor(BaseExecutor):
             launcher = labels_of(pod).get(WORKER_LABEL)
             if key is None or (launcher and launcher.isdigit() and int(launcher) in live):
                 continue  # not ours to judge, or a live peer's
+            if CELERY_WORKER_LABEL in labels_of(pod):
+                # A Celery worker's pod (scheduler/worker/pods.py): its runner reports on its
+                # own, a redelivered message watches it again, and gc.py deletes it once its
+                # try is over; a scheduler that watched it too would report its end twice.
+                continue
             row = (
                 TaskInstance.objects.filter(pk=key[0])
                 .values("state", "try_number", "queued_by_job_id", "dag_id", "run_id")

@@ -9,22 +9,14 @@ tries for debugging."""
 from __future__ import annotations
 
 import logging
-import uuid
 
 from django.conf import settings
 from kubernetes.client import CoreV1Api
-from kubernetes.client import models as k8s
-from kubernetes.client.rest import ApiException
 
 from dagruns.models import TaskInstance, TaskInstanceState
-from scheduler.executors.kubernetes.labels import OUR_PODS, TI_ID_ANNOTATION
-from scheduler.executors.kubernetes.pod_status import (
-    annotations_of,
-    labels_of,
-    name_of,
-    namespace_of,
-    pod_end,
-)
+from scheduler.executors.kubernetes.labels import OUR_PODS
+from scheduler.executors.kubernetes.pod_api import delete_pod, deletion_wanted
+from scheduler.executors.kubernetes.pod_status import name_of, pod_end, pod_try
 
 log = logging.getLogger(__name__)
 TIS = TaskInstanceState
@@ -32,33 +24,13 @@ ACTIVE = (TIS.QUEUED, TIS.RUNNING)
 FAILED_STATES = (TIS.FAILED, TIS.UP_FOR_RETRY)
 
 
-def pod_try(pod: k8s.V1Pod) -> tuple[str, int] | None:
-    """(ti_id, try_number) of one of our pods; None when its metadata was tampered with."""
-    ti_id = annotations_of(pod).get(TI_ID_ANNOTATION)
-    try:
-        return str(uuid.UUID(ti_id)), int(labels_of(pod)["try_number"])
-    except (TypeError, ValueError, KeyError):
-        return None
-
-
 def should_delete(failed: bool) -> bool:
     orch = settings.ORCH
-    return bool(orch.kubernetes_delete_worker_pods) and (
-        not failed or bool(orch.kubernetes_delete_worker_pods_on_failure)
+    return deletion_wanted(
+        bool(orch.kubernetes_delete_worker_pods),
+        bool(orch.kubernetes_delete_worker_pods_on_failure),
+        failed,
     )
-
-
-def delete_pod(api: CoreV1Api, pod: k8s.V1Pod, grace_period_seconds: int | None = None) -> bool:
-    """Delete a pod (its token Secret goes with it: the pod owns it). False when it was gone."""
-    try:
-        api.delete_namespaced_pod(
-            name_of(pod), namespace_of(pod), grace_period_seconds=grace_period_seconds
-        )
-    except ApiException as exc:
-        if exc.status == 404:
-            return False
-        raise
-    return True
 
 
 def collect_garbage(api: CoreV1Api, namespace: str) -> tuple[int, int]:

@@ -17,6 +17,9 @@ MAX_LABEL_LEN = 63
 EXECUTOR_LABEL = "kubernetes_executor"
 WORKER_LABEL = "airflow-worker"  # the id of the scheduler job that launched (or adopted) it
 TI_ID_ANNOTATION = "ti_id"
+# On the pods a Celery worker launched (scheduler/worker/pods.py): the worker's name. No
+# scheduler adopts them (their runner reports on its own; beat's pod GC deletes them).
+CELERY_WORKER_LABEL = "celery-worker"
 ID_KEYS = ("dag_id", "task_id", "run_id")
 # Selects every task pod of this executor, whoever launched it.
 OUR_PODS = f"{EXECUTOR_LABEL}=True"
@@ -67,3 +70,13 @@ def try_annotations(
         "try_number": str(try_number),
         "map_index": str(map_index),
     }
+
+
+def try_selector(dag_id: str, task_id: str, run_id: str, try_number: int, map_index: int) -> str:
+    """A label selector for the pods of one try (with the ti_id annotation, which a selector
+    cannot match, it finds the try's pod whatever its generated name)."""
+    labels = try_labels(dag_id, task_id, run_id, try_number, map_index, None)
+    if map_index < 0:
+        labels.pop("map_index", None)
+    selector = ",".join(f"{key}={value}" for key, value in labels.items())
+    return selector if map_index >= 0 else selector + ",!map_index"

@@ -5,9 +5,13 @@ Pure functions of a V1Pod, so the watcher's decisions are testable without a clu
 
 from __future__ import annotations
 
+import signal
+import uuid
 from dataclasses import dataclass
 
 from kubernetes.client import models as k8s
+
+from scheduler.executors.kubernetes.labels import TI_ID_ANNOTATION
 
 # Waiting reasons of a container that will not start without someone fixing something.
 START_FAILURES = frozenset(
@@ -57,6 +61,27 @@ def pod_end(pod: k8s.V1Pod) -> PodEnd | None:
     return PodEnd(code, None)
 
 
+def pod_gone(kind: str, pod: k8s.V1Pod, terminated: bool, watcher: str) -> PodEnd | None:
+    """The end of a watched pod's try when the pod is being removed (None otherwise): deleted
+    by someone else before its container ended on its own terms (the reason names `watcher`,
+    who did not delete it), or gone after our own terminate (-SIGTERM)."""
+    end = pod_end(pod)
+    # A pod being deleted carries a deletionTimestamp from the moment it was asked: its
+    # container's end (SIGTERM, SIGKILL) may be seen before the pod leaves. Until the
+    # container ended the try's runner may still run: its end is awaited.
+    being_deleted = pod.metadata is not None and pod.metadata.deletion_timestamp is not None
+    deleted = kind == "DELETED" or (being_deleted and end is not None)
+    if deleted and not terminated and (end is None or end.returncode != 0):
+        how = f" (its container exited with code {end.returncode})" if end else ""
+        return PodEnd(
+            end.returncode if end else -signal.SIGKILL,
+            f"The pod {name_of(pod)} was deleted (not by {watcher}) before its try ended{how}.",
+        )
+    if kind == "DELETED" and end is None:  # deleted by our terminate: the try moved on
+        return PodEnd(-signal.SIGTERM, None)
+    return None
+
+
 def start_problem(pod: k8s.V1Pod) -> str | None:
     """Why a Pending pod's container does not start (an image it cannot pull, no node to run
     on), in the pod's own words; None when nothing is wrong yet."""
@@ -71,6 +96,15 @@ def start_problem(pod: k8s.V1Pod) -> str | None:
         if condition.type == "PodScheduled" and condition.status == "False":
             return _reason(condition.reason or "Unschedulable", condition.message)
     return None
+
+
+def pod_try(pod: k8s.V1Pod) -> tuple[str, int] | None:
+    """(ti_id, try_number) of one of our pods; None when its metadata was tampered with."""
+    ti_id = annotations_of(pod).get(TI_ID_ANNOTATION)
+    try:
+        return str(uuid.UUID(ti_id)), int(labels_of(pod)["try_number"])
+    except (TypeError, ValueError, KeyError):
+        return None
 
 
 def _base_terminated(pod: k8s.V1Pod) -> k8s.V1ContainerStateTerminated | None:

@@ -46,6 +46,11 @@ class PodWatcher:
         os.set_blocking(self._wake_read, False)
         os.set_blocking(self._wake_write, False)
         self._stopping = threading.Event()
+        # The thread may outlive stop() (a read waiting for the server): whichever of the two
+        # ends last closes the wake pipe (a Celery worker starts a watcher per try).
+        self._lock = threading.Lock()
+        self._done = False
+        self._close_when_done = False
         self._watch: watch.Watch | None = None
         self._thread = threading.Thread(
             target=self._run, name="kubernetes-pod-watcher", daemon=True
@@ -69,20 +74,37 @@ class PodWatcher:
                 taken.append(self.events.get_nowait())
         return taken
 
-    def stop(self) -> None:
+    def stop(self, wait: float = 1.0) -> None:
+        """Stop watching; `wait` seconds at most for the thread to end (it ends on its own,
+        closing what it holds, once its read returns)."""
         self._stopping.set()
         if self._watch is not None:
             self._watch.stop()
         # The thread may sit in a read until the server's timeout: it is a daemon and exits
         # with the process; waiting a moment lets a quiet watch end cleanly.
-        self._thread.join(timeout=1.0)
-        if not self._thread.is_alive():
-            os.close(self._wake_read)
-            os.close(self._wake_write)
+        self._thread.join(timeout=wait)
+        with self._lock:
+            if self._done:
+                self._close_pipe()
+            else:
+                self._close_when_done = True
+
+    def _close_pipe(self) -> None:
+        os.close(self._wake_read)
+        os.close(self._wake_write)
 
     # -- the thread ----------------------------------------------------------------------
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        finally:
+            with self._lock:
+                self._done = True
+                if self._close_when_done:
+                    self._close_pipe()
+
+    def _loop(self) -> None:
         resource_version: str | None = None
         pause = 0.0
         while not self._stopping.is_set():
@@ -102,6 +124,8 @@ class PodWatcher:
                     "pod watch failed (%s %s); listing again in %g s", exc.status, exc.reason, pause
                 )
             except Exception as exc:  # connection errors of urllib3 vary: all mean "again"
+                if self._stopping.is_set():
+                    return  # stop() closed the watch's response under its read
                 resource_version = None
                 self.relists += 1
                 pause = min(RETRY_MAX, max(RETRY_MIN, pause * 2))
@@ -137,5 +161,6 @@ class PodWatcher:
 
     def _put(self, kind: str, pod: k8s.V1Pod) -> None:
         self.events.put((kind, pod))
-        with contextlib.suppress(BlockingIOError, OSError):
-            os.write(self._wake_write, b"!")
+        with self._lock, contextlib.suppress(BlockingIOError, OSError):
+            if not self._close_when_done:
+                os.write(self._wake_write, b"!")

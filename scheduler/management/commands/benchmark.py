@@ -2,7 +2,9 @@
 
 Suites: `engine` (chain / fan-out / bash / diamond DAG runs through the real API server,
 scheduler, executor and runner; `--executor celery --workers N` adds the same cases through a
-broker and N real Celery workers, side by side with the local executor's), `standalone` (idle footprint and start-up), `processor`
+broker and N real Celery workers, side by side with the local executor's; `--executor
+kubernetes` adds them with a pod per try, on the cluster of ORCH_KUBERNETES_CONFIG_FILE or else
+on a stand-in cluster the benchmark starts), `standalone` (idle footprint and start-up), `processor`
 (1,000 DAG files), `api` (REST API latency under 20 concurrent clients), `ui` (the grid's
 server time for 500 tasks x 25 runs; the delay from a committed state change to the DOM),
 `deferred` (1,000 tasks deferred on TimeDeltaTrigger at once: fire→resume delay, the
@@ -40,9 +42,13 @@ def parse_cases(text: str | None):
     return cases
 
 
-def check_executor_options(suites: list[str], executor: str, workers: int | None) -> None:
-    """--executor and --workers belong to the engine suite's Celery run; anything else is an
-    error naming the option, never silently ignored."""
+def check_executor_options(
+    suites: list[str], executor: str, workers: int | None, api_host: str | None = None
+) -> None:
+    """--executor and --workers belong to the engine suite's Celery run, --api-host to its
+    Kubernetes run; anything else is an error naming the option, never silently ignored."""
+    if api_host is not None and executor != "kubernetes":
+        raise CommandError("--api-host needs --executor kubernetes (where the pods reach the API)")
     if workers is not None and executor != "celery":
         raise CommandError("--workers needs --executor celery (the local executor has no workers)")
     if workers is not None and workers < 1:
@@ -62,7 +68,7 @@ class Command(BaseCommand):
             "suites",
             nargs="*",
             choices=SUITES,
-            help="default: engine standalone (engine alone with --executor celery)",
+            help="default: engine standalone (engine alone with --executor celery or kubernetes)",
         )
         parser.add_argument(
             "--cases",
@@ -73,11 +79,20 @@ class Command(BaseCommand):
         parser.add_argument("--repeat", type=int, default=5, help="engine: runs per case")
         parser.add_argument(
             "--executor",
-            choices=("local", "celery"),
+            choices=("local", "celery", "kubernetes"),
             default="local",
             help="engine: celery also measures the cases through a broker and Celery workers, "
             "next to the local executor's figures (broker: ORCH_CELERY_BROKER_URL if set, "
-            "else a private redis-server)",
+            "else a private redis-server); kubernetes measures them with a pod per try (the "
+            "cluster of ORCH_KUBERNETES_CONFIG_FILE if set, else a stand-in cluster whose pods "
+            "are local processes)",
+        )
+        parser.add_argument(
+            "--api-host",
+            default=None,
+            help="engine with --executor kubernetes: the address of this machine the benchmark's "
+            "API server listens on and the pods reach it at (default 127.0.0.1: the stand-in's "
+            "pods run here; a real cluster's pods need an address they can reach)",
         )
         parser.add_argument(
             "--workers",
@@ -117,9 +132,10 @@ class Command(BaseCommand):
         self, *args, suites, cases, repeat, files, tasks, parsing_processes, inside, **options
     ):
         # (the api suite's --clients/--requests/--triggers arrive in **options)
-        executor, workers = options["executor"], options["workers"]
-        suites = suites or (["engine"] if executor == "celery" else ["engine", "standalone"])
-        check_executor_options(suites, executor, workers)
+        executor, workers, api_host = options["executor"], options["workers"], options["api_host"]
+        suites = suites or (["engine"] if executor != "local" else ["engine", "standalone"])
+        check_executor_options(suites, executor, workers, api_host)
+        api_host = api_host or "127.0.0.1"
         if options["deferred_tasks"] < 1 or options["defer_seconds"] <= 0:
             raise CommandError("--deferred-tasks must be at least 1 and --defer-seconds above 0")
         if inside and "deferred" in suites:
@@ -133,11 +149,16 @@ class Command(BaseCommand):
             return
         if inside:
             cases = parse_cases(cases) or engine.DEFAULT_CASES
-            self.stdout.write(json.dumps(engine.run_inside(cases, repeat, workers or 0)))
+            figures = engine.run_inside(
+                cases, repeat, workers or 0, executor == "kubernetes", api_host
+            )
+            self.stdout.write(json.dumps(figures))
             return
         results = {}
         if "engine" in suites:
-            results["engine"] = engine.run(parse_cases(cases), repeat, executor, workers or 2)
+            results["engine"] = engine.run(
+                parse_cases(cases), repeat, executor, workers or 2, api_host
+            )
         if "standalone" in suites:
             results["standalone"] = standalone.run()
         if "processor" in suites:

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from dagruns.ui import graph_layout, structure
+from dagruns.ui import calendar, graph_layout, structure
 from tests.personas import persona
 
 # A real task run (runner child process against the live Execution API) for the masking tests.
@@ -26,9 +26,11 @@ def _fresh_ui_caches():
     """Version ids restart when a test's transaction rolls back: forget cached shapes."""
     structure.clear_cache()
     graph_layout.clear_cache()
+    calendar.clear_cache()
     yield
     structure.clear_cache()
     graph_layout.clear_cache()
+    calendar.clear_cache()
 
 
 def _client(user: User) -> Client:

@@ -60,8 +60,8 @@ def test_an_invalid_param_shows_its_error_next_to_the_field_and_creates_no_run(u
     assert response.status_code == 200
     assert DagRun.objects.count() == 0
     for name, problem in [
-        ("name", "should be non-empty"),
-        ("times", "99 is greater than the maximum of 10"),
+        ("name", "Must not be empty."),
+        ("times", "Must be at most 10 (you entered 99)."),
         ("extra", "Not valid JSON"),
     ]:
         field = html[html.index(f'data-param="{name}"') :]

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from dagruns.actions.assets import do_sync_asset_references, register_asset_event
-from dagruns.models import AssetAliasModel, AssetModel
+from dagruns.models import AssetAliasModel, AssetModel, AssetWatcherModel, Trigger
 from dagruns.sdk import DAG, Asset, AssetAlias, EmptyOperator, serialize_dag
 from tests.builders import store
 
@@ -64,6 +64,32 @@ def test_the_dag_page_says_which_assets_it_waits_for(viewer, flow):
     html = viewer.get("/dags/consumer/").content.decode()
     waits = html[html.index("waits-for") :]
     assert f'href="/assets/{flow.pk}/"' in waits and "alias daily" in waits
+
+
+def test_the_dag_page_shows_asset_refs_linked_once_the_asset_exists(viewer, flow):
+    schedule = Asset.ref(name="orders") & Asset.ref(uri="s3://not/yet")
+    with DAG("by_ref", schedule=schedule, auto_register=False) as dag:
+        EmptyOperator(task_id="use")
+    do_sync_asset_references(store(dag), serialize_dag(dag))
+    html = viewer.get("/dags/by_ref/").content.decode()
+    waits = html[html.index("waits-for") :]
+    assert f'<a href="/assets/{flow.pk}/">Asset.ref(name=&#x27;orders&#x27;)</a>' in waits
+    assert "Asset.ref(uri=&#x27;s3://not/yet&#x27;)</dd>" in waits
+
+
+def test_the_asset_page_shows_its_watchers_and_the_watcher_behind_an_event(viewer, flow):
+    trigger = Trigger(classpath="airflow.providers.standard.triggers.file.FileDeleteTrigger")
+    trigger.created_date = timezone.now()
+    trigger.kwargs = {"filepath": "/in/a.csv"}
+    trigger.save()
+    AssetWatcherModel.objects.create(name="inbox_file", asset=flow, trigger=trigger)
+    register_asset_event(
+        flow, extra={"from_trigger": True}, timestamp=timezone.now(), watcher_name="inbox_file"
+    )
+    html = viewer.get(f"/assets/{flow.pk}/").content.decode()
+    assert "Watchers" in html and "triggers.file.FileDeleteTrigger" in html
+    events = html[html.index("asset-events") :]
+    assert '<span class="muted">watcher</span> <span class="mono">inbox_file</span>' in events
 
 
 def test_the_nav_links_to_assets(viewer, flow):

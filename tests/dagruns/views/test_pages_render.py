@@ -32,7 +32,7 @@ def test_the_dag_list_shows_each_dag_with_its_toggle_and_last_runs(viewer, etl):
     html = viewer.get("/").content.decode()
     assert 'data-dag-id="etl"' in html
     assert "At 00:00" in html
-    assert html.count('class="dot s-') == 2
+    assert html.count('class="recent-run s-') == 2
     assert "team-a" in html
 
 

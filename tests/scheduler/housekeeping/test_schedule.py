@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from scheduler.housekeeping import QUEUE, TASK_NAME
+from scheduler.housekeeping.kubernetes_pods import NO_CLUSTER
 from scheduler.housekeeping.schedule import ScheduleInvalid, beat_schedule, plan
 
 
@@ -17,7 +18,7 @@ def test_retention_is_scheduled_only_when_its_setting_is(orch_settings):
     assert planned.every == {"backstop_sweep": 60.0}
     assert planned.left_out == {
         "retention": "ORCH_RETENTION_DAYS is unset",
-        "kubernetes_pod_gc": "ORCH_EXECUTOR does not list kubernetes",
+        "kubernetes_pod_gc": NO_CLUSTER,
     }
     orch_settings.retention_days = 30
     assert plan({"retention": 5}).every == {"backstop_sweep": 60.0, "retention": 5.0}
@@ -26,6 +27,18 @@ def test_retention_is_scheduled_only_when_its_setting_is(orch_settings):
 def test_pod_garbage_collection_is_scheduled_only_with_the_kubernetes_executor(orch_settings):
     orch_settings.retention_days = None
     orch_settings.executor = "local,kubernetes"
+    assert plan().every == {"backstop_sweep": 60.0, "kubernetes_pod_gc": 300.0}
+
+
+def test_pod_garbage_collection_is_scheduled_for_celery_workers_pods_with_a_cluster(
+    orch_settings, tmp_path, monkeypatch
+):
+    """Celery workers may hand tries to pods (`celery worker --pods`, a task's pod_override)."""
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    orch_settings.retention_days = None
+    orch_settings.executor = "celery"
+    assert plan().left_out["kubernetes_pod_gc"] == NO_CLUSTER
+    orch_settings.kubernetes_config_file = tmp_path / "kubeconfig"
     assert plan().every == {"backstop_sweep": 60.0, "kubernetes_pod_gc": 300.0}
 
 

@@ -126,3 +126,24 @@ def test_a_generator_task_yields_metadata_into_outlet_events():
     assert (added.asset.uri, added.extra) == ("s3://bucket/day/2", {"day": 2})
     # The asset Metadata named with an alias is not a stray outlet_events key.
     assert len(context["outlet_events"].serialize(task.outlets)) == 2
+
+
+def test_inlet_events_for_asset_by_name_uri_ref_index_and_alias():
+    context, comms = _context(_task(inlets=[ORDERS, Asset.ref(name="users"), ALIAS]))
+    inlets = context["inlet_events"]
+    assert inlets.for_asset(name="orders") is inlets[ORDERS] is inlets[0]
+    inlets.for_asset(uri="s3://bucket/orders")
+    assert [e.id for e in inlets.for_asset(name="orders", uri="s3://bucket/orders")] == [7]
+    assert [e.id for e in inlets.for_asset(name="users").ascending(False).limit(1)] == [7]
+    assert [e.id for e in inlets.for_asset_alias(name="daily").after("2024-01-01")] == [7]
+    assert comms.requests == [
+        {"name": "orders", "uri": "s3://bucket/orders"},
+        {"name": "users", "ascending": False, "limit": 1},
+        {"alias_name": "daily", "after": "2024-01-01"},
+    ]
+    with pytest.raises(KeyError, match="not among the task's inlets"):
+        inlets.for_asset(name="other")
+    with pytest.raises(KeyError, match="not among the task's inlets"):
+        inlets.for_asset_alias(name="weekly")
+    with pytest.raises(ValueError, match="name and uri cannot both be None"):
+        inlets.for_asset()

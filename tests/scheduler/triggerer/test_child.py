@@ -12,7 +12,7 @@ import pytest
 
 from dagruns.sdk.triggers.serde import decode, encode_kwargs
 from scheduler.triggerer.child import build_trigger
-from scheduler.triggerer.messages import TriggerFailed, TriggerFired, TriggerLogs
+from scheduler.triggerer.messages import TriggerEnded, TriggerFailed, TriggerFired, TriggerLogs
 from scheduler.triggerer.runner import TriggerRunnerProcess, child_environment
 from tests.polling import wait_until
 
@@ -79,6 +79,17 @@ class EndsTrigger(BaseTrigger):
     async def run(self):
         return
         yield
+
+
+class CountTrigger(BaseTrigger):
+    """Yields 1, 2, 3 and ends."""
+
+    def serialize(self):
+        return ("probe_triggers.CountTrigger", {})
+
+    async def run(self):
+        for n in (1, 2, 3):
+            yield TriggerEvent(n)
 '''
 
 
@@ -215,3 +226,21 @@ def test_build_trigger_refuses_a_class_that_is_not_a_trigger():
         build_trigger("datetime.datetime", {})
     with pytest.raises(ImportError, match="not a dotted path"):
         build_trigger("Plain", {})
+
+
+def test_a_deferral_trigger_reports_only_its_first_event_a_watcher_every_one_then_its_end(child):
+    child.start_trigger(11, "probe_triggers.CountTrigger", {})
+    child.start_trigger(12, "probe_triggers.CountTrigger", {}, watcher=True)
+    got = reports(child, 5)
+    assert [
+        (type(m).__name__, m.trigger_id, getattr(m, "payload", None))
+        for m in got
+        if m.trigger_id == 11
+    ] == [("TriggerFired", 11, 1)]
+    watched = [m for m in got if m.trigger_id == 12]
+    assert [getattr(m, "payload", None) for m in watched if isinstance(m, TriggerFired)] == [
+        1,
+        2,
+        3,
+    ]
+    assert isinstance(watched[-1], TriggerEnded)

@@ -8,9 +8,10 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from dagruns.actions.dag_delete import DagHasRunningTasks, do_delete_dag
-from dagruns.actions.dags import do_set_paused, get_dag_or_raise
+from dagruns.actions.dags import DagNotFound, do_set_paused, get_dag_or_raise
+from dagruns.actions.favorites import do_set_favorite, is_favorite
 from dagruns.api.rest import present
-from dagruns.api.rest.auth import actor, require
+from dagruns.api.rest.auth import actor, caller, require
 from dagruns.api.rest.errors import ApiError, conflict, not_found
 from dagruns.api.rest.pagination import ListParams, UpdateMask, order, page, pattern_filter
 from dagruns.api.rest.schemas.common import DbInt, HTTPExceptionResponse, errors
@@ -22,8 +23,9 @@ from dagruns.api.rest.schemas.dags import (
     DAGSourceResponse,
     DAGTagCollectionResponse,
 )
+from dagruns.domain.dag_filters import filter_tags
 from dagruns.domain.roles import Role
-from dagruns.models import DagModel, DagRun, DagTag, DagVersion
+from dagruns.models import DagFavorite, DagModel, DagRun, DagTag, DagVersion
 from dagruns.models.states import DAGRUN_ACTIVE
 
 router = Router(tags=["DAG"])
@@ -51,6 +53,8 @@ class DagFilters(Schema):
     exclude_stale: bool = True
     paused: bool | None = None
     has_import_errors: bool | None = None
+    # Airflow 3.1: only the caller's favourite DAGs (true) or only the others (false).
+    is_favorite: bool | None = None
     order_by: list[str] = Field(default_factory=list)
 
 
@@ -77,14 +81,14 @@ def get_dags(request: HttpRequest, filters: Query[DagFilters]):
             "dag_display_name", filters.dag_display_name_pattern, "dag_display_name_pattern"
         )
     )
-    if filters.tags:
-        if filters.tags_match_mode == "all":
-            for tag in set(filters.tags):
-                dags = dags.filter(tags__name=tag)
-        else:
-            dags = dags.filter(
-                dag_id__in=DagTag.objects.filter(name__in=filters.tags).values("dag_id")
-            )
+    dags = filter_tags(dags, filters.tags, filters.tags_match_mode)
+    if filters.is_favorite is not None:
+        starred = DagFavorite.objects.filter(user=caller(request)).values("dag_id")
+        dags = (
+            dags.filter(dag_id__in=starred)
+            if filters.is_favorite
+            else dags.exclude(dag_id__in=starred)
+        )
     if filters.owners:
         owners = Q()
         for owner in filters.owners:
@@ -122,7 +126,9 @@ def get_dag_details(request: HttpRequest, dag_id: str):
     dag = _get_dag(dag_id)
     version = dag.latest_version()
     active = DagRun.objects.filter(dag_id=dag_id, state__in=DAGRUN_ACTIVE).count()
-    return present.dag_details(dag, version, active)
+    details = present.dag_details(dag, version, active)
+    details["is_favorite"] = is_favorite(dag_id, caller(request))
+    return details
 
 
 @router.patch(
@@ -154,6 +160,41 @@ def delete_dag(request: HttpRequest, dag_id: str):
         do_delete_dag(dag_id, actor(request))
     except DagHasRunningTasks as exc:
         raise conflict(str(exc)) from None
+    return Status(204, None)
+
+
+@router.post(
+    "/dags/{dag_id}/favorite",
+    response={204: None, **errors(400, 404, 409)},
+    operation_id="favorite_dag",
+)
+def favorite_dag(request: HttpRequest, dag_id: str):
+    """Mark the DAG as favorite for the caller (Airflow 3.1); 409 when it already is one, as
+    Airflow's unique constraint answers."""
+    require(request, Role.VIEWER)
+    try:
+        changed = do_set_favorite(dag_id, True, actor(request))
+    except DagNotFound:
+        raise not_found(f"DAG with id '{dag_id}' not found") from None
+    if not changed:
+        raise conflict("Dag is already marked as favorite")
+    return Status(204, None)
+
+
+@router.post(
+    "/dags/{dag_id}/unfavorite",
+    response={204: None, **errors(400, 404, 409)},
+    operation_id="unfavorite_dag",
+)
+def unfavorite_dag(request: HttpRequest, dag_id: str):
+    """Unmark the DAG as favorite; 409 when it was not one (as Airflow 3.1)."""
+    require(request, Role.VIEWER)
+    try:
+        changed = do_set_favorite(dag_id, False, actor(request))
+    except DagNotFound:
+        raise not_found(f"DAG with id '{dag_id}' not found") from None
+    if not changed:
+        raise conflict("Dag is not marked as favorite")
     return Status(204, None)
 
 

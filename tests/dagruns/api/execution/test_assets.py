@@ -3,7 +3,7 @@ leaves the try running; inlet events are read by asset or by alias."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 from django.utils import timezone
@@ -88,3 +88,33 @@ def test_inlet_events_by_asset_and_by_alias(producing):
 def test_asset_events_need_a_token(producing):
     producing.token = None
     assert producing.call("get", "asset-events/by-asset", name="orders").status_code == 401
+
+
+def test_inlet_events_are_narrowed_by_time_order_and_limit_as_airflow(producing):
+    asset = AssetModel.objects.get(name="orders")
+    at = [datetime(2024, 3, day, tzinfo=UTC) for day in (1, 2, 3)]
+    made = [register_asset_event(asset, extra={}, timestamp=t) for t in at]
+
+    def ids(**query):
+        answer = producing.call("get", "asset-events/by-asset", name="orders", **query)
+        assert answer.status_code == 200, answer.content
+        return [e["id"] for e in answer.json()["asset_events"]]
+
+    assert ids(after="2024-03-02T00:00:00Z") == [made[1].pk, made[2].pk]
+    assert ids(before="2024-03-02T00:00:00Z") == [made[0].pk, made[1].pk]
+    assert ids(ascending="false", limit=2) == [made[2].pk, made[1].pk]
+    assert producing.call("get", "asset-events/by-asset", name="orders", limit=0).status_code == 422
+
+
+def test_an_asset_is_read_by_name_or_is_404_naming_it(producing):
+    found = producing.call("get", "assets/by-name", name="orders")
+    assert found.status_code == 200
+    assert found.json() == {
+        "name": "orders",
+        "uri": "s3://bucket/orders",
+        "group": "asset",
+        "extra": {},
+    }
+    missing = producing.call("get", "assets/by-name", name="nowhere")
+    assert missing.status_code == 404
+    assert missing.json()["detail"]["message"] == "No asset named 'nowhere'"

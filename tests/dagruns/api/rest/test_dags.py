@@ -139,3 +139,23 @@ def test_a_dags_display_name_is_shown_filtered_and_ordered_on(admin, world):
     assert admin.get("/dags/etl").json()["dag_display_name"] == "etl"
     ordered = admin.get("/dags", params={"order_by": "dag_display_name"}).json()["dags"]
     assert ordered[0]["dag_id"] == "zz_named"
+
+
+def test_favourites_are_per_caller_filter_the_list_and_show_in_details(viewer, user, dags):
+    assert viewer.post("/dags/alpha/favorite").status_code == 204
+    assert viewer.post("/dags/alpha/favorite").status_code == 409  # already one
+    assert viewer.post("/dags/nope/favorite").status_code == 404
+    assert ids(viewer.get("/dags", params={"is_favorite": "true"}).json()["dags"], "dag_id") == [
+        "alpha"
+    ]
+    others = viewer.get("/dags", params={"is_favorite": "false"}).json()["dags"]
+    assert ids(others, "dag_id") == ["beta", "gamma"]
+    assert user.get("/dags", params={"is_favorite": "true"}).json()["total_entries"] == 0
+    assert viewer.get("/dags/alpha/details").json()["is_favorite"] is True
+    assert user.get("/dags/alpha/details").json()["is_favorite"] is False
+    assert viewer.post("/dags/alpha/unfavorite").status_code == 204
+    response = viewer.post("/dags/alpha/unfavorite")
+    assert response.status_code == 409
+    assert response.json()["detail"] == "Dag is not marked as favorite"
+    events = AuditEvent.objects.filter(dag_id="alpha").values_list("event", flat=True)
+    assert sorted(events) == ["favorite_dag", "unfavorite_dag"]

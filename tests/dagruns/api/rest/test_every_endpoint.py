@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from dagruns.api.rest.auth import issue_token
 from tests.dagruns.api.rest.conftest import RUN_ID, Api
+from tests.personas import persona
 
 pytestmark = pytest.mark.django_db
 
@@ -65,6 +67,21 @@ ROWS = [
         "user",
     ),
     Row("delete_dag", Call("delete", "/dags/etl"), 204, Call("delete", "/dags/nope"), 404, "user"),
+    Row(
+        "favorite_dag",
+        Call("post", "/dags/daily/favorite"),
+        204,
+        Call("post", "/dags/nope/favorite"),
+        404,
+    ),
+    # The viewer has `etl` starred (see `viewer` below); the admin has nothing to unstar.
+    Row(
+        "unfavorite_dag",
+        Call("post", "/dags/etl/unfavorite"),
+        204,
+        Call("post", "/dags/daily/unfavorite"),
+        409,
+    ),
     Row(
         "get_dag_source",
         Call("get", "/dagSources/etl"),
@@ -546,6 +563,16 @@ def world(world):
         dag=DagModel.objects.get(dag_id="etl"), from_date=T0, to_date=T0
     )
     return {**world, "backfill": backfill}
+
+
+@pytest.fixture
+def viewer(world):
+    """The viewer persona, with `etl` among its favourites (something to unfavorite)."""
+    from dagruns.models import DagFavorite
+
+    user = persona("viewer")
+    DagFavorite.objects.create(user=user, dag_id="etl")
+    return Api(issue_token(user))
 
 
 def test_the_table_covers_every_operation_of_the_openapi_document():

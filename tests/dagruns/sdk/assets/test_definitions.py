@@ -8,9 +8,11 @@ from dagruns.sdk import (
     AssetWatcher,
     DagDefinitionError,
     Dataset,
+    FileDeleteTrigger,
+    FileTrigger,
     Metadata,
 )
-from dagruns.sdk.assets import decode_condition
+from dagruns.sdk.assets import AssetNameRef, AssetUriRef, decode_condition
 
 
 def test_name_and_uri_default_to_each_other():
@@ -29,7 +31,7 @@ def test_name_and_uri_default_to_each_other():
         ({"name": "x" * 1501}, "1500"),
         ({"name": "a", "extra": {"f": object()}}, "JSON-serializable"),
         ({"name": "a", "extra": [1]}, "must be a dict"),
-        ({"name": "a", "watchers": ["w"]}, "'watchers' is not supported"),
+        ({"name": "a", "watchers": ["w"]}, "watchers must be AssetWatcher objects"),
     ],
 )
 def test_bad_assets_are_refused(kwargs, message):
@@ -37,9 +39,44 @@ def test_bad_assets_are_refused(kwargs, message):
         Asset(**kwargs)
 
 
-def test_asset_watcher_is_refused():
-    with pytest.raises(DagDefinitionError, match="not supported"):
+def test_a_watcher_needs_an_event_trigger_and_names_the_class_it_got():
+    with pytest.raises(DagDefinitionError, match="must be a BaseEventTrigger, got None"):
         AssetWatcher("w", trigger=None)
+    with pytest.raises(
+        DagDefinitionError,
+        match="must inherit BaseEventTrigger; dagruns.sdk.triggers.file.FileTrigger does not",
+    ):
+        AssetWatcher("w", trigger=FileTrigger("/tmp/x"))
+
+
+def test_a_watched_asset_keeps_its_watchers_through_serialization():
+    trigger = FileDeleteTrigger("/data/in.csv", poke_interval=2)
+    asset = Asset("in", watchers=[AssetWatcher("in_file", trigger)])
+    encoded = asset.encode()
+    assert encoded["watchers"] == [
+        {
+            "name": "in_file",
+            "trigger": {
+                "classpath": "airflow.providers.standard.triggers.file.FileDeleteTrigger",
+                "kwargs": {"filepath": "/data/in.csv", "poke_interval": 2.0},
+            },
+        }
+    ]
+    (watcher,) = decode_condition(encoded).watchers  # type: ignore[attr-defined]
+    assert watcher.name == "in_file" and watcher.encode() == encoded["watchers"][0]
+
+
+def test_asset_ref_is_by_name_or_by_uri_and_round_trips():
+    by_name, by_uri = Asset.ref(name="orders"), Asset.ref(uri="s3://b/orders")
+    assert isinstance(by_name, AssetNameRef) and isinstance(by_uri, AssetUriRef)
+    assert by_name.as_expression() == {"asset_ref": {"name": "orders"}}
+    assert decode_condition(by_name.encode()) == by_name
+    assert decode_condition(by_uri.encode()) == by_uri
+    assert list((by_name & Asset("x")).iter_asset_refs()) == [by_name]
+    with pytest.raises(DagDefinitionError, match="either name or URI, not both"):
+        Asset.ref(name="a", uri="b")
+    with pytest.raises(DagDefinitionError, match="expects keyword argument 'name' or 'uri'"):
+        Asset.ref()
 
 
 def test_operators_build_flat_expressions():

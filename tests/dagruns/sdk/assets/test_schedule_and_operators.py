@@ -103,9 +103,29 @@ def test_asset_decorator_builds_a_dag_with_one_producing_task():
     assert task.task_id == "report" and task.outlets == [produced]
 
 
-def test_asset_decorator_refuses_unknown_parameters():
-    with pytest.raises(DagDefinitionError, match="upstream"):
-        asset(schedule=None)(needs_upstream)
+def wildcard(*upstreams):
+    return upstreams
+
+
+def test_other_parameters_are_inlet_asset_refs_and_wildcards_are_refused():
+    produced = asset(schedule=None, auto_register=False)(needs_upstream)
+    (task,) = produced.dag.tasks
+    assert task.inlets == [Asset.ref(name="upstream")]
+    with pytest.raises(DagDefinitionError, match=r"wildcard '\*upstreams' is not supported"):
+        asset(schedule=None)(wildcard)
+
+
+def test_asset_multi_builds_one_task_with_every_outlet():
+    outlets = [Asset("left"), Asset("right")]
+    split = asset.multi(outlets=outlets, schedule=None, auto_register=False)(needs_upstream)
+    (task,) = split.dag.tasks
+    assert split.dag.dag_id == task.task_id == "needs_upstream"
+    assert task.outlets == outlets and task.inlets == [Asset.ref(name="upstream")]
+    assert [a.name for a in split.iter_assets()] == ["left", "right"]
+    with pytest.raises(DagDefinitionError, match="no outlets provided"):
+        asset.multi(outlets=[], schedule=None)
+    with pytest.raises(DagDefinitionError, match="cannot be used in a schedule"):
+        split.encode()
 
 
 def test_asset_decorator_refuses_nested_functions():

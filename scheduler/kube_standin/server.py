@@ -8,9 +8,9 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.kube.api import Outage, build_app
-from tests.kube.cluster import Cluster
-from tests.kube.statuses import ApiError, bad_request, not_found
+from scheduler.kube_standin.api import Outage, build_app
+from scheduler.kube_standin.cluster import Cluster
+from scheduler.kube_standin.statuses import ApiError, bad_request, not_found
 
 OUTAGE_MODES = ("refuse", "503")
 

@@ -1,4 +1,4 @@
-"""A stand-in Kubernetes cluster for tests: the real REST API (through the unchanged official
+"""A stand-in Kubernetes cluster for tests and benchmarks: the real REST API (through the unchanged official
 `kubernetes` client and a kubeconfig) for pods, pod logs, secrets and namespaces, a "kubelet"
 that runs each pod's container command as a local process, and fault injection.
 
@@ -7,7 +7,8 @@ plain dicts with a placeholder resourceVersion ("..."), watches ignore `resource
 no replay and no 410 Gone), there are no label/field selectors, no subresources such as
 `pods/log`, no Status bodies for 422/409 beyond its own, and nothing runs processes. Each of
 those is what our executor is tested on, so almost every handler would have been overridden.
-This is a small aiohttp server instead (aiohttp is already installed with the project).
+This is a small aiohttp server instead (aiohttp: a declared dependency; the official client
+needs it too).
 
 Use in tests::
 
@@ -19,7 +20,7 @@ Use in tests::
 
 As its own process (a scheduler/worker subprocess reaches it through the kubeconfig)::
 
-    python -m tests.kube.standin --port 0 --kubeconfig /tmp/x/kubeconfig
+    python -m scheduler.kube_standin --port 0 --kubeconfig /tmp/x/kubeconfig
 
 The kubeconfig file is written once the port listens (wait for the file); faults are then
 `POST <url>/_standin/<fault>` with a JSON body (see `ApiServer.inject`).
@@ -38,8 +39,8 @@ from typing import Any
 
 import yaml
 
-from tests.kube.cluster import Cluster
-from tests.kube.server import ApiServer
+from scheduler.kube_standin.cluster import Cluster
+from scheduler.kube_standin.server import ApiServer
 
 CONTEXT = "standin"
 
@@ -175,7 +176,7 @@ class KubeStandIn:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m tests.kube.standin", description=__doc__.splitlines()[0]
+        prog="python -m scheduler.kube_standin", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--port", type=int, default=0, help="port to listen on (0: a free one)")
     parser.add_argument("--host", default="127.0.0.1")

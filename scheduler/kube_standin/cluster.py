@@ -1,6 +1,6 @@
 """The stand-in's control plane: what the API server, the garbage collector and the node do
 with pods, secrets and namespaces, on top of the store and the kubelet. The HTTP layer
-(tests.kube.api) only translates requests into these calls."""
+(scheduler.kube_standin.api) only translates requests into these calls."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import copy
 import random
 from typing import Any
 
-from tests.kube.kubelet import Kubelet, PodRuntime
-from tests.kube.patching import apply_patch
-from tests.kube.selectors import Predicate
-from tests.kube.statuses import ApiError, conflict, invalid, not_found
-from tests.kube.store import Store, now_iso
-from tests.kube.validation import normalize_secret, validate_namespace, validate_pod
+from scheduler.kube_standin.kubelet import Kubelet, PodRuntime
+from scheduler.kube_standin.patching import apply_patch
+from scheduler.kube_standin.selectors import Predicate
+from scheduler.kube_standin.statuses import ApiError, conflict, invalid, not_found
+from scheduler.kube_standin.store import Store, now_iso
+from scheduler.kube_standin.validation import normalize_secret, validate_namespace, validate_pod
 
 DEFAULT_NAMESPACES = ("default", "kube-system")
 DEFAULT_GRACE_SECONDS = 30

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
-from tests.kube.statuses import bad_request
+from scheduler.kube_standin.statuses import bad_request
 
 Predicate = Callable[[dict[str, Any]], bool]
 
@@ -57,21 +58,21 @@ def label_selector(text: str | None) -> Predicate:
             key, op = m.group(2), m.group(3)
             values = {v.strip() for v in m.group(4).split(",") if v.strip()}
             if op == "in":
-                checks.append(lambda labels, k=key, vs=values: labels.get(k) in vs)
+                checks.append(partial(_label_in, key, values, True))
             else:
-                checks.append(lambda labels, k=key, vs=values: labels.get(k) not in vs)
+                checks.append(partial(_label_in, key, values, False))
         elif m := _EQ_EXPR.match(part):
             key, op, value = m.groups()
             if op == "!=":
-                checks.append(lambda labels, k=key, v=value: labels.get(k) != v)
+                checks.append(partial(_label_in, key, {value}, False))
             else:
-                checks.append(lambda labels, k=key, v=value: labels.get(k) == v)
+                checks.append(partial(_label_in, key, {value}, True))
         elif m := _EXISTS_EXPR.match(part):
             negate, key = m.group(1), m.group(2)
             if negate:
-                checks.append(lambda labels, k=key: k not in labels)
+                checks.append(partial(_label_exists, key, False))
             else:
-                checks.append(lambda labels, k=key: k in labels)
+                checks.append(partial(_label_exists, key, True))
         else:
             raise bad_request(f"unable to parse requirement: found {part!r}")
 
@@ -80,6 +81,20 @@ def label_selector(text: str | None) -> Predicate:
         return all(check(labels) for check in checks)
 
     return matches
+
+
+def _label_in(key: str, values: set[str], wanted: bool, labels: Mapping[str, str]) -> bool:
+    return (labels.get(key) in values) is wanted
+
+
+def _label_exists(key: str, wanted: bool, labels: Mapping[str, str]) -> bool:
+    return (key in labels) is wanted
+
+
+def _field_is(
+    getter: Callable[[dict[str, Any]], Any], value: str, wanted: bool, obj: dict[str, Any]
+) -> bool:
+    return (getter(obj) == value) is wanted
 
 
 def field_selector(text: str | None, plural: str) -> Predicate:
@@ -96,7 +111,7 @@ def field_selector(text: str | None, plural: str) -> Predicate:
             raise bad_request(f"field label not supported: {key}")
         getter = fields[key]
         if op == "!=":
-            checks.append(lambda o, g=getter, v=value: g(o) != v)
+            checks.append(partial(_field_is, getter, value, False))
         else:
-            checks.append(lambda o, g=getter, v=value: g(o) == v)
+            checks.append(partial(_field_is, getter, value, True))
     return lambda obj: all(check(obj) for check in checks)

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 import psutil
 
-from tests.kube.store import now_iso
+from scheduler.kube_standin.store import now_iso
 
 if TYPE_CHECKING:
-    from tests.kube.cluster import Cluster
+    from scheduler.kube_standin.cluster import Cluster
 
 NODE_NAME = "standin-node"
 MISSING_IMAGE_MARK = "does-not-exist"

@@ -8,7 +8,7 @@ import binascii
 import re
 from typing import Any
 
-from tests.kube.statuses import ApiError
+from scheduler.kube_standin.statuses import ApiError
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")

@@ -13,10 +13,10 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.kube.cluster import Cluster
-from tests.kube.selectors import field_selector, label_selector
-from tests.kube.statuses import ApiError, bad_request, failure_status
-from tests.kube.store import END_ABRUPTLY, END_CLEANLY
+from scheduler.kube_standin.cluster import Cluster
+from scheduler.kube_standin.selectors import field_selector, label_selector
+from scheduler.kube_standin.statuses import ApiError, bad_request, failure_status
+from scheduler.kube_standin.store import END_ABRUPTLY, END_CLEANLY
 
 CLIENT_CHECK_SECONDS = 1.0
 KINDS = {"pods": "Pod", "secrets": "Secret", "namespaces": "Namespace"}

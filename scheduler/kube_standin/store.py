@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.kube.selectors import Predicate
-from tests.kube.statuses import already_exists, expired, not_found
+from scheduler.kube_standin.selectors import Predicate
+from scheduler.kube_standin.statuses import already_exists, expired, not_found
 
 Key = tuple[str, str, str]  # (plural, namespace or "", name)
 
