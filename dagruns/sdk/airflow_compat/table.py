@@ -150,7 +150,9 @@ STANDARD_DECORATORS: dict[str, dict[str, str]] = {
 
 STANDARD_TRIGGERS: dict[str, dict[str, str]] = {
     "temporal": names(SDK, "DateTimeTrigger", "TimeDeltaTrigger"),
-    "file": names(f"{SDK}.triggers", "FileTrigger", "FileDeleteTrigger"),
+    "file": names(
+        f"{SDK}.triggers", "FileTrigger", "FileDeleteTrigger", "DirectoryFileDeleteTrigger"
+    ),
     "external_task": names(SDK, "WorkflowTrigger", "DagStateTrigger"),
 }
 

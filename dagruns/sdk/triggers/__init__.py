@@ -2,7 +2,7 @@
 
 from .base import BaseEventTrigger, BaseTrigger, TriggerEvent
 from .external_task import DagStateTrigger, WorkflowTrigger
-from .file import FileDeleteTrigger, FileTrigger
+from .file import DirectoryFileDeleteTrigger, FileDeleteTrigger, FileTrigger
 from .temporal import DateTimeTrigger, TimeDeltaTrigger
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "BaseTrigger",
     "DagStateTrigger",
     "DateTimeTrigger",
+    "DirectoryFileDeleteTrigger",
     "FileDeleteTrigger",
     "FileTrigger",
     "TimeDeltaTrigger",
