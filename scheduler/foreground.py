@@ -6,6 +6,7 @@ thread of this process), so what works here works in production."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 
@@ -16,6 +17,7 @@ from dagruns.models.states import DAGRUN_FINISHED, TI_FINISHED, TaskInstanceStat
 from scheduler.executors.local import LocalExecutor
 from scheduler.inprocess_api import InProcessApiServer
 from scheduler.processor.callbacks import run_pending_callbacks
+from scheduler.runner.task_test import TaskTest
 from scheduler.scheduling.loop import Scheduler
 from scheduler.triggerer.inline import InlineTriggerer
 
@@ -25,23 +27,39 @@ Printer = Callable[[str], None]
 class ForegroundExecutor(LocalExecutor):
     """The local executor running every task of the run, whatever executor its operator names
     (`executor="celery"`): `dags test` runs a whole DAG on this machine, as Airflow's does, and
-    needs no Celery worker. The try records `local`, where it ran."""
+    needs no Celery worker. The try records `local`, where it ran.
+
+    `task_test` (`tasks test`): handed to the runners this executor forks, not put into the
+    workload: only a foreground run, on this machine, is ever in test mode."""
+
+    def __init__(self, parallelism: int, *, task_test: TaskTest | None = None) -> None:
+        super().__init__(parallelism)
+        self.task_test = task_test
 
     def executor_for(self, requested: str | None) -> str | None:
         return self.name
 
+    def runner_options(self) -> dict[str, Any]:
+        return {"task_test": self.task_test} if self.task_test is not None else {}
+
 
 def run_in_foreground(
-    run: DagRun, *, printer: Printer | None = None, timeout: float | None = None
+    run: DagRun,
+    *,
+    printer: Printer | None = None,
+    timeout: float | None = None,
+    task_test: TaskTest | None = None,
 ) -> DagRun:
-    """Drive `run` until it finishes (or `timeout` seconds pass); returns it refreshed."""
+    """Drive `run` until it finishes (or `timeout` seconds pass); returns it refreshed.
+    `task_test`: the tries run as `tasks test` runs them."""
     printed: set[tuple[str, int, int]] = set()
     with InProcessApiServer() as api:
         previous_url = settings.ORCH.api_url
         settings.ORCH.api_url = api.url
         try:
             scheduler = Scheduler(
-                executor=ForegroundExecutor(settings.ORCH.parallelism), dag_ids=[run.dag_id]
+                executor=ForegroundExecutor(settings.ORCH.parallelism, task_test=task_test),
+                dag_ids=[run.dag_id],
             )
 
             # Deferred tasks resume without a separate triggerer, as in Airflow's dags test.

@@ -306,3 +306,17 @@ def do_import_connections(
                 do_create_connection(conn_id, fields, actor)
                 result["created"].append(conn_id)
     return result
+
+
+# Airflow's default connections (airflow-core utils/db.py, get_default_connections), kept to
+# those whose connection type a hook here describes (dagruns.sdk.hooks.HOOKS): Airflow's other
+# sixty-odd defaults are for hooks of provider packages we do not ship. Airflow's values.
+DEFAULT_CONNECTIONS: dict[str, dict[str, Any]] = {
+    "fs_default": {"conn_type": "fs", "extra": '{"path": "/"}'},
+}
+
+
+def do_create_default_connections(actor: Actor) -> dict[str, list[str]]:
+    """Airflow's `connections create-default-connections`: each default connection that does
+    not exist yet is created; an existing one, whatever its fields, is left alone."""
+    return do_import_connections(DEFAULT_CONNECTIONS, actor, overwrite=False)

@@ -48,6 +48,7 @@ from .exceptions import (
     TemplateRenderError,
 )
 from .hooks import BaseHook, FSHook
+from .notifier import BaseNotifier
 from .operators import (
     BaseBranchOperator,
     BashOperator,
@@ -65,6 +66,7 @@ from .operators import (
     TriggerDagRunOperator,
 )
 from .params import Param, ParamsDict, validate_params
+from .resolve import literal
 from .runtime import AirflowParsingContext, Context, get_current_context, get_parsing_context
 from .sensors import (
     BaseSensorOperator,
@@ -154,6 +156,7 @@ __all__ = [
     "FSHook",
     "Connection",
     "BaseHook",
+    "BaseNotifier",
     "AirflowRuntimeError",
     "AirflowNotFoundException",
     "BranchExternalPythonOperator",
@@ -211,4 +214,5 @@ __all__ = [
     # TriggerDagRunOperator (backfill helper's block)
     "DagRunAlreadyExists",
     "TriggerDagRunOperator",
+    "literal",
 ]

@@ -166,6 +166,8 @@ class BaseOperator(TaskMixin):
         on_failure_callback: Any = None,
         on_success_callback: Any = None,
         on_retry_callback: Any = None,
+        pre_execute: Any = None,
+        post_execute: Any = None,
         trigger_rule: str = DEFAULT_TRIGGER_RULE,
         max_active_tis_per_dag: int | None = None,
         max_active_tis_per_dagrun: int | None = None,
@@ -241,6 +243,10 @@ class BaseOperator(TaskMixin):
             on_failure_callback=on_failure_callback,
             on_success_callback=on_success_callback,
             on_retry_callback=on_retry_callback,
+            # Airflow's pre_execute= / post_execute= callables, run by the task runner around
+            # execute() (pre_execute(context), post_execute(context, result)).
+            _pre_execute_hook=_hook(pre_execute, "pre_execute", where),
+            _post_execute_hook=_hook(post_execute, "post_execute", where),
             on_failure_fail_dagrun=on_failure_fail_dagrun,
             _task_display_name=_display_name(task_display_name, where),
             # Rendered after execute() with the context of a mapped instance: the name the
@@ -268,6 +274,15 @@ class BaseOperator(TaskMixin):
         self._dag = None
         if dag is not None:
             dag.add_task(self)
+
+    def pre_execute(self, context: Any) -> None:
+        """Airflow's: runs right before execute() (after the `pre_execute=` callable);
+        override it in an operator."""
+
+    def post_execute(self, context: Any, result: Any = None) -> None:
+        """Airflow's: runs right after execute() (after the `post_execute=` callable);
+        override it in an operator. Airflow 3's runner passes the context alone, so does
+        ours: `result` is None here."""
 
     @property
     def task_display_name(self) -> str:
@@ -570,3 +585,11 @@ def _asset_list(value: Any, argument: str, where: str) -> list[Any]:
                 "(other lineage objects are not supported)"
             )
     return items
+
+
+def _hook(value: Any, name: str, where: str) -> Any:
+    if value is not None and not callable(value):
+        raise DagDefinitionError(
+            f"{where}: {name} must be a callable (or None), got {type(value).__name__}"
+        )
+    return value

@@ -30,3 +30,22 @@ def resolve_all(value: Any, context: Mapping[str, Any]) -> Any:
     if isinstance(value, set | frozenset):
         return type(value)(resolve_all(item, context) for item in value)
     return value
+
+
+class LiteralValue(ResolveMixin):
+    """Airflow's `literal(value)`: a template field's value kept as it is, never rendered as a
+    Jinja template (a bash script containing `{{`, say)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def resolve(self, context: Mapping[str, Any]) -> Any:
+        return self.value
+
+    def __repr__(self) -> str:
+        return f"literal({self.value!r})"
+
+
+def literal(value: Any) -> LiteralValue:
+    """Wrap a value so template rendering leaves it as it is (Airflow's `airflow.sdk.literal`)."""
+    return LiteralValue(value)

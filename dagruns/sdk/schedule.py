@@ -13,6 +13,7 @@ from typing import Any
 
 from croniter import croniter
 from croniter.croniter import CroniterError
+from dateutil.relativedelta import relativedelta
 
 from .exceptions import DagDefinitionError
 
@@ -67,9 +68,11 @@ class CronSchedule:
 
 @dataclass(frozen=True)
 class DeltaSchedule:
-    """A fixed interval between runs (``schedule=timedelta(...)``)."""
+    """A fixed interval between runs (``schedule=timedelta(...)``, or a
+    ``dateutil.relativedelta``, which Airflow accepts alike: months and years step by the
+    calendar)."""
 
-    delta: timedelta
+    delta: timedelta | relativedelta
     can_be_scheduled = True
 
     @property
@@ -77,6 +80,10 @@ class DeltaSchedule:
         return str(self.delta)
 
     def serialize(self) -> dict[str, Any]:
+        if isinstance(self.delta, relativedelta):
+            from .timetables._delta import encode_delta
+
+            return {"type": "delta", "relativedelta": encode_delta(self.delta)}
         return {"type": "delta", "seconds": self.delta.total_seconds()}
 
 
@@ -131,6 +138,13 @@ def parse_schedule(value: object, dag_id: str = "?") -> Schedule:
             )
         # A pendulum Duration (a timedelta subclass) is kept as a plain timedelta.
         return DeltaSchedule(timedelta(value.days, value.seconds, value.microseconds))
+    if isinstance(value, relativedelta):
+        now = datetime.now(UTC)
+        if now + value <= now:
+            raise DagDefinitionError(
+                f"DAG {dag_id!r}: schedule interval must be positive, not {value!r}"
+            )
+        return DeltaSchedule(value)
     if isinstance(value, str):
         text = " ".join(value.split())
         if text == "@once":
@@ -140,7 +154,8 @@ def parse_schedule(value: object, dag_id: str = "?") -> Schedule:
         return CronSchedule(validate_cron(text, dag_id))
     raise DagDefinitionError(
         f"DAG {dag_id!r}: unsupported schedule {value!r} ({type(value).__name__}); use a cron "
-        f"expression, one of {', '.join(['@once', *CRON_PRESETS])}, a timedelta, a Timetable, "
+        f"expression, one of {', '.join(['@once', *CRON_PRESETS])}, a timedelta or relativedelta, "
+        "a Timetable, "
         "assets (a list or an &/| expression of Asset/AssetAlias) or None"
     )
 
@@ -179,6 +194,10 @@ def schedule_from_serialized(data: dict[str, Any] | None) -> object:
     if kind == "cron":
         return data.get("preset") or data["expression"]
     if kind == "delta":
+        if "relativedelta" in data:
+            from .timetables._delta import decode_delta
+
+            return decode_delta(data["relativedelta"])
         return timedelta(seconds=data["seconds"])
     if kind == "timetable":
         from .timetables.registry import builtin_timetable

@@ -38,8 +38,6 @@ UNSUPPORTED_OPERATOR_ARGS: dict[str, str] = {
     "resources": "per-task resources are not supported (use executor_config for pods)",
     "run_as_user": "running a task as another Unix user (impersonation) is not supported",
     "on_skipped_callback": "on_skipped_callback is not supported yet",
-    "pre_execute": "pre_execute hooks are not supported; put the code in the task",
-    "post_execute": "post_execute hooks are not supported; put the code in the task",
     "wait_for_past_depends_before_skipping": "it is not supported yet",
     "logger_name": "custom task logger names are not supported",
     "doc": "only doc_md is supported",

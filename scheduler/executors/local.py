@@ -41,6 +41,7 @@ class LocalExecutor(BaseExecutor):
         process = self._ctx.Process(
             target=run_workload,
             args=(workload.to_json_bytes(),),
+            kwargs=self.runner_options(),
             name=f"task:{workload.dag_id}.{workload.task_id}",
         )
         process.start()
@@ -49,6 +50,10 @@ class LocalExecutor(BaseExecutor):
         # tracked, and an earlier termination of the old one must not shield it from its own.
         self._terminated.discard(workload.ti_id)
         self._running[workload.ti_id] = (process, workload.try_number)
+
+    def runner_options(self) -> dict[str, Any]:
+        """Keyword arguments of run_workload beyond the workload (none for a real executor)."""
+        return {}
 
     def sync(self) -> list[ExecutorEvent]:
         """Ended runners, each reported only once nothing of its try is alive any more (its

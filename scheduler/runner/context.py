@@ -454,9 +454,11 @@ def build_context(
     previous: PreviousDagRun | None = None,
     expanded_ti_count: int | None = None,
     task_reschedule_count: int = 0,
+    test_mode: bool = False,
 ) -> dict[str, Any]:
     """The context dict for one try; raises ParamValidationError for bad params. `previous`:
-    the previous successful run (from the claim answer)."""
+    the previous successful run (from the claim answer). `test_mode`: True only for `manage.py
+    tasks test` (Airflow 2's meaning; Airflow 3.3's runner leaves the key out, a TODO there)."""
     source = CommsRuntime(comms)
     previous = previous or PreviousDagRun()
     context: dict[str, Any] = {
@@ -474,7 +476,7 @@ def build_context(
         "var": VariableAccessor(source),
         "conn": ConnectionAccessor(source),
         "try_number": ti.try_number,
-        "test_mode": False,
+        "test_mode": test_mode,
         "expanded_ti_count": expanded_ti_count,
         "map_index": ti.map_index,
         "map_index_template": getattr(task, "map_index_template", None),

@@ -46,6 +46,7 @@ from scheduler.runner.exit_codes import (
     EXIT_TRY_GONE,
 )
 from scheduler.runner.logship import LineSplitter, LogShipper
+from scheduler.runner.task_test import TaskTest
 from scheduler.runner.workload import InvalidWorkload, Workload
 
 # Exit codes of run_workload (scheduler/runner/exit_codes.py, read by the scheduler's health).
@@ -83,12 +84,16 @@ FINAL_STATES = frozenset({"success", "failed", "skipped", "up_for_reschedule", "
 
 
 def run_workload(
-    workload: Workload | dict[str, Any] | bytes | bytearray | str, hostname: str | None = None
+    workload: Workload | dict[str, Any] | bytes | bytearray | str,
+    hostname: str | None = None,
+    *,
+    task_test: TaskTest | None = None,
 ) -> None:
     """Run one try; exits the process with one of the EXIT_* codes.
 
     `hostname` is what the claim records as the try's host (default: this machine's name); a
     Celery worker passes its own name (`celery@host`), so a lost try names its lost worker.
+    `task_test`: the try is run by `tasks test` (through the foreground executor only).
 
     `workload` is validated first (scheduler/runner/workload.py): an invalid one is refused
     with EXIT_INVALID_WORKLOAD before anything is claimed. Executors pass the wire form (a
@@ -107,7 +112,8 @@ def run_workload(
         print(f"[task runner] refusing the workload: {exc}", file=sys.stderr, flush=True)
         sys.exit(EXIT_INVALID_WORKLOAD)
     del workload
-    sys.exit(Supervisor(parsed, subreaper=subreaper, hostname=hostname).run())
+    supervisor = Supervisor(parsed, subreaper=subreaper, hostname=hostname, task_test=task_test)
+    sys.exit(supervisor.run())
 
 
 def supervise(workload: Workload | dict[str, Any], client: ExecutionClient | None = None) -> int:
@@ -143,8 +149,10 @@ class Supervisor:
         *,
         subreaper: bool = False,
         hostname: str | None = None,
+        task_test: TaskTest | None = None,
     ) -> None:
         self.workload = Workload.parse(workload)
+        self.task_test = task_test
         # From here on the client holds the only copy of the token (and swaps in refreshed
         # ones); the workload, which the task process will see, no longer has it.
         token, self.workload.token = self.workload.token, ""
@@ -285,7 +293,13 @@ class Supervisor:
                 # and this was the last reference to it in this process (issue 10).
                 self.client.token = ""
                 task_process.main(
-                    self.workload, claim, child_sock, out_w, self.deadline, watchdog=not fenced
+                    self.workload,
+                    claim,
+                    child_sock,
+                    out_w,
+                    self.deadline,
+                    watchdog=not fenced,
+                    task_test=self.task_test,
                 )
             finally:
                 os._exit(70)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import inspect
 import io
 import json
 import logging
@@ -36,6 +37,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
 from dagruns.sdk import runtime as sdk_runtime
+from dagruns.sdk.assets.accessors import drain_metadata
 from dagruns.sdk.dag_loader import import_dag_file
 from dagruns.sdk.exceptions import (
     AirflowException,
@@ -63,6 +65,7 @@ from scheduler.runner.context import (
 from scheduler.runner.mapping import mapped_length_of_result, rendered_map_index, unmap_for
 from scheduler.runner.messages import Deferral, TaskResult
 from scheduler.runner.task_runtime import CommsRuntime
+from scheduler.runner.task_test import TaskTest
 from scheduler.runner.workload import Workload
 
 LOG_FORMAT = "[%(asctime)s] {%(filename)s:%(lineno)d} %(levelname)s - %(message)s"
@@ -114,6 +117,7 @@ def main(
     deadline: float | None,
     *,
     watchdog: bool = True,
+    task_test: TaskTest | None = None,
 ) -> NoReturn:
     """Entry point in the forked child; never returns. `watchdog`: poll for the supervisor's
     death (only where the kernel's parent-death signal is not available, see fencing.py)."""
@@ -123,7 +127,9 @@ def main(
         _runtime.deadline = deadline
         _runtime.timeout = workload.execution_timeout
         comms = _runtime.comms = SupervisorComms(sock, guard=deferring_sigterm)
-        result = run_task(workload, claim, comms)
+        if task_test is not None:
+            task_test.apply_environment()
+        result = run_task(workload, claim, comms, task_test=task_test)
         _runtime.interruptible = False
         comms.send_result(TaskResult(**result))
         code = 0
@@ -323,8 +329,26 @@ def warn_if_not_the_pinned_file(fileloc: str, pinned: str | None) -> None:
         )
 
 
-def run_task(workload: Workload, claim: dict[str, Any], comms: Any) -> dict[str, Any]:
+def _run_execute_hook(task: Any, stage: str, context: dict[str, Any], *result: Any) -> None:
+    """Airflow's order around execute(): the `pre_execute=`/`post_execute=` callable, then the
+    operator's own pre_execute/post_execute (no-ops unless overridden; Airflow 3 calls an
+    overridden post_execute with the context alone). A hook that is a generator yields
+    Metadata for the task's outlets, as a TaskFlow task may. What a hook raises fails the try
+    like execute() raising."""
+    hook = getattr(task, f"_{stage}_execute_hook", None)
+    for call, args in ((hook, (context, *result)), (getattr(task, f"{stage}_execute"), (context,))):
+        if call is None:
+            continue
+        returned = call(*args)
+        if inspect.isgenerator(returned):
+            drain_metadata(returned, context["outlet_events"], log)
+
+
+def run_task(
+    workload: Workload, claim: dict[str, Any], comms: Any, *, task_test: TaskTest | None = None
+) -> dict[str, Any]:
     """Run the try and return the outcome for the supervisor. Only SystemExit escapes.
+    `task_test`: the try is run by `manage.py tasks test` (scheduler/runner/task_test.py).
 
     Variable, Connection and BaseHook calls are answered through the supervisor from the DAG
     file's import on (a top-level `Variable.get` runs here too, as in Airflow's runner)."""
@@ -362,6 +386,8 @@ def run_task(workload: Workload, claim: dict[str, Any], comms: Any) -> dict[str,
         )
         return result
 
+    if task_test is not None:
+        task_test.apply_params(task)
     _runtime.task = task
     ti = RuntimeTaskInstance(
         comms,
@@ -403,6 +429,7 @@ def run_task(workload: Workload, claim: dict[str, Any], comms: Any) -> dict[str,
             previous=PreviousDagRun.from_api(claim.get("previous_successful_dag_run")),
             expanded_ti_count=ti_data.get("expanded_ti_count"),
             task_reschedule_count=int(claim.get("task_reschedule_count") or 0),
+            test_mode=task_test is not None,
         )
         # get_current_context() answers from here to the end of the try (callbacks too).
         sdk_runtime.use_context(context)
@@ -411,6 +438,7 @@ def run_task(workload: Workload, claim: dict[str, Any], comms: Any) -> dict[str,
         context["task"] = ti.task = _runtime.task = task
         task.render_template_fields(context)
         result["rendered_fields"] = rendered_fields(task)
+        _run_execute_hook(task, "pre", context)
         _run_callbacks(task.on_execute_callback, context, "on_execute_callback")
         next_method = claim.get("next_method")
         if next_method:
@@ -421,6 +449,7 @@ def run_task(workload: Workload, claim: dict[str, Any], comms: Any) -> dict[str,
             )
         else:
             value = task.execute(context)
+        _run_execute_hook(task, "post", context, value)
         push_return_value(
             task, ti, value, mapped_length=mapped_length_of_result(task, value, ti.map_index)
         )

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from dagruns.models import DagImportError, DagRun, TaskInstance, XCom
+from dagruns.domain.logs import ti_log_path
+from dagruns.models import AssetEvent, DagImportError, DagRun, TaskInstance, XCom
 from tests.processes import database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -101,6 +102,24 @@ with DAG(
     )
 
     print_date >> [templated, python_templated]
+
+    # pre_execute= / post_execute= callables around execute(), as in Airflow's
+    # example_outlet_event_extra (post_execute sets the outlet's event extra).
+    from airflow.sdk import Asset
+
+    hooked_asset = Asset("s3://bucket/hooked")
+
+    def after(context, result):
+        context["ti"].xcom_push(key="post", value=result)
+        context["outlet_events"][hooked_asset].extra = {"rows": 3}
+
+    BashOperator(
+        task_id="hooked",
+        bash_command="echo {{ ds }}",
+        outlets=[hooked_asset],
+        pre_execute=lambda context: context["ti"].xcom_push(key="pre", value=context["ds"]),
+        post_execute=after,
+    )
 """
 
 BRANCHING = """
@@ -230,7 +249,18 @@ import pendulum
 
 from airflow.exceptions import AirflowFailException
 from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.sdk import DAG, chain, task
+from airflow.sdk import DAG, BaseNotifier, chain, task
+
+
+class Shout(BaseNotifier):
+    template_fields = ("message",)
+
+    def __init__(self, message):
+        super().__init__()
+        self.message = message
+
+    def notify(self, context):
+        print("NOTIFIED:", self.message, "|", context["exception"])
 
 with DAG(
     dag_id="af_short_circuit",
@@ -248,7 +278,7 @@ with DAG(
     chain(check_condition.override(task_id="condition_is_true")(condition=True), *ds_true)
     chain(check_condition.override(task_id="condition_is_false")(condition=False), *ds_false)
 
-    @task(retries=3)
+    @task(retries=3, on_failure_callback=Shout("{{ ti.task_id }} of {{ dag.dag_id }}"))
     def give_up():
         raise AirflowFailException("no point in retrying")
 
@@ -278,10 +308,11 @@ def manage(home: Path, *argv: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture
-def airflow_dags(tmp_path):
+def airflow_dags(tmp_path, orch_settings):
     """Write Airflow-spelled DAG files, parse them with the real processor, run one with
-    `dags test`; returns the finished run."""
+    `dags test`; returns the finished run (its logs readable here with ti_log_path)."""
     home = tmp_path / "home"
+    orch_settings.log_dir = home / "logs"
     (home / "dags").mkdir(parents=True)
 
     def run(name: str, body: str, dag_id: str, *test_args: str, expect_rc: int = 0) -> DagRun:
@@ -317,7 +348,7 @@ def test_the_taskflow_tutorial_passes_its_data_along(airflow_dags):
     assert xcom(run, "transform", key="total_order_value") == 1236.7
 
 
-def test_classic_operators_render_their_templates(airflow_dags):
+def test_classic_operators_render_their_templates_and_run_their_execute_hooks(airflow_dags):
     run = airflow_dags(
         "classic.py", CLASSIC_TEMPLATING, "af_classic_templating", "2024-02-27T00:00:00+00:00"
     )
@@ -326,10 +357,14 @@ def test_classic_operators_render_their_templates(airflow_dags):
         "print_date": "success",
         "templated": "success",
         "python_templated": "success",
+        "hooked": "success",
     }
     # BashOperator pushes its last line of output; PythonOperator its return value.
     assert xcom(run, "templated") == "hello 20240227"
     assert xcom(run, "python_templated") == "2024-02-27|2024/02/27|hello"
+    assert xcom(run, "hooked", key="pre") == "2024-02-27"
+    assert xcom(run, "hooked", key="post") == "2024-02-27"
+    assert AssetEvent.objects.get(asset__uri="s3://bucket/hooked").extra == {"rows": 3}
 
 
 def test_branching_runs_the_chosen_branch_and_the_join(airflow_dags):
@@ -382,7 +417,9 @@ def test_a_cron_trigger_timetable_runs_at_the_logical_date_given(airflow_dags):
     assert xcom(run, "when") == "2024-03-04T08:30:00+00:00 True"
 
 
-def test_short_circuits_skip_downstream_and_a_fail_exception_does_not_retry(airflow_dags):
+def test_short_circuits_skip_downstream_and_a_fail_exception_does_not_retry_nor_notify_twice(
+    airflow_dags,
+):
     run = airflow_dags("short_circuit.py", SHORT_CIRCUIT_AND_FAIL, "af_short_circuit", expect_rc=1)
     assert states(run) == {
         "condition_is_true": "success",
@@ -393,5 +430,9 @@ def test_short_circuits_skip_downstream_and_a_fail_exception_does_not_retry(airf
         "false_2": "skipped",
         "give_up": "failed",
     }
-    assert TaskInstance.objects.get(dag_run=run, task_id="give_up").try_number == 1
+    give_up = TaskInstance.objects.get(dag_run=run, task_id="give_up")
+    assert give_up.try_number == 1
     assert run.state == "failed"
+    # A BaseNotifier as the callback: its template field rendered with the callback's context.
+    log = ti_log_path(give_up).read_text()
+    assert "NOTIFIED: give_up of af_short_circuit | no point in retrying" in log

@@ -1,5 +1,6 @@
 """Deferrable sensors through the real scheduler, runner and a real triggerer: the sensor's
-try ends deferred, its trigger fires, and the same try resumes and succeeds."""
+try ends deferred, its trigger fires, and the same try resumes and succeeds; a TimeDeltaSensor
+whose deferral outlives its `timeout` fails as a sensor timeout (skipped under soft_fail)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from dagruns.domain.logs import ti_log_path
 from dagruns.models import AuditEvent, Connection, TaskInstance
 from tests.e2e.conftest import Engine
 from tests.e2e.triggerers import start_engine_triggerer
@@ -28,6 +30,12 @@ with DAG("deferrable_sensors", schedule=None, start_date=START):
     delta = TimeDeltaSensorAsync(task_id="delta", delta=timedelta(seconds=2))
     arrives = FileSensor(task_id="arrives", filepath="inbox/*.csv", deferrable=True,
                          poke_interval=0.2)
+    # Airflow passes a TimeDeltaSensor's timeout to defer(): an hour's wait ends after 1 s,
+    # failed without using its retry (a sensor timeout), or skipped under soft_fail.
+    bounded = TimeDeltaSensorAsync(task_id="bounded", delta=timedelta(hours=1), timeout=1,
+                                   retries=1)
+    bounded_soft = TimeDeltaSensorAsync(task_id="bounded_soft", delta=timedelta(hours=1),
+                                        timeout=1, soft_fail=True)
 """
 
 
@@ -60,7 +68,16 @@ def test_deferrable_sensors_wait_in_the_triggerer_and_resume_in_the_same_try(
     ), engine.describe([run.pk])
     (inbox / "inbox" / "data.csv").write_text("a,b\n")
     engine.run(run, timeout=120)
-    assert engine.states(run) == {"at": "success", "delta": "success", "arrives": "success"}
+    assert engine.states(run) == {
+        "at": "success",
+        "delta": "success",
+        "arrives": "success",
+        "bounded": "failed",
+        "bounded_soft": "skipped",
+    }
+    bounded = engine.ti(run, "bounded")
+    assert bounded.try_number == 1
+    assert "AirflowSensorTimeout: Trigger/execution timeout" in ti_log_path(bounded).read_text()
     assert engine.ti(run, "delta").try_number == 1  # deferred, or already past its time
     for task_id in ("at", "arrives"):  # these defer whatever the time
         assert engine.ti(run, task_id).try_number == 1

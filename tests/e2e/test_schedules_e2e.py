@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
 from dagruns.models import DagRun, TaskInstance
@@ -85,3 +86,41 @@ def test_depends_on_past_waits_for_the_previous_run_to_succeed(engine):
     TaskInstance.objects.filter(dag_run=first).update(state="success")
     engine.run(second)
     assert engine.states(second) == {"t": "success"}
+
+
+def _months_ago(n: int):
+    """Midnight UTC on the first of the month `n` months before this one."""
+    first = timezone.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return first - relativedelta(months=n)
+
+
+def test_a_relativedelta_schedule_steps_by_the_calendar(engine):
+    """Airflow accepts a relativedelta wherever a timedelta schedule goes: as `schedule=` (a
+    DeltaTriggerTimetable by default, as a timedelta) and in DeltaDataIntervalTimetable,
+    whose windows are then whole calendar months."""
+    start = _months_ago(2)
+    engine.add(
+        "monthly.py",
+        f"""
+        from dateutil.relativedelta import relativedelta
+        from airflow.timetables.interval import DeltaDataIntervalTimetable
+
+        START = datetime({start.year}, {start.month}, 1)
+        with DAG("monthly", schedule=relativedelta(months=1), start_date=START, catchup=True):
+            EmptyOperator(task_id="t")
+        with DAG("monthly_windows", schedule=DeltaDataIntervalTimetable(relativedelta(months=1)),
+                 start_date=START, catchup=True):
+            EmptyOperator(task_id="t")
+        """,
+    )
+    engine.parse()
+    _run_scheduler_until(engine, "monthly", runs=3)
+    _run_scheduler_until(engine, "monthly_windows", runs=2)
+    firsts = [_months_ago(n) for n in (2, 1, 0)]
+    monthly = DagRun.objects.filter(dag_id="monthly").order_by("logical_date")
+    assert [r.logical_date for r in monthly] == firsts
+    windows = DagRun.objects.filter(dag_id="monthly_windows").order_by("logical_date")
+    assert [(r.data_interval_start, r.data_interval_end) for r in windows] == [
+        (firsts[0], firsts[1]),
+        (firsts[1], firsts[2]),
+    ]

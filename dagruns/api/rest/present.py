@@ -4,9 +4,11 @@ Callers load the related rows these functions touch with `select_related` (the r
 `*_queryset()` helpers), so presenting a page of any size costs no further query.
 
 Fields Airflow has and we keep no data for get Airflow's default (mostly null).
-`dag_display_name` is the dag_id; `task_display_name` is the task's own (`task_display_name=`
-in the DAG file, kept on the task instance row), else the task_id. XCom rows carry it when
-their queryset annotates it (`with_task_display_name`).
+`dag_display_name` is the DAG's own (`dag_display_name=` in the DAG file, kept on its DagModel
+row), read in the same query by `with_dag_display_name` on every row that is not a DagModel (a
+row whose DAG is gone falls back to its dag_id). `task_display_name` is the task's own
+(`task_display_name=` in the DAG file, kept on the task instance row), else the task_id. XCom
+rows carry it when their queryset annotates it (`with_task_display_name`).
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.core import signing
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Model, OuterRef, QuerySet, Subquery
 from pydantic import TypeAdapter
 
 from dagruns.actions.connections import connection_fields
@@ -42,13 +44,28 @@ from dagruns.sdk.triggers.serde import decode_kwargs
 FILE_TOKEN_SALT = "orchestrator.rest.file_token"
 _NOT_PERIODIC = {"None", "@once", "NullTimetable", "OnceTimetable"}
 _DURATION = TypeAdapter(timedelta)
+_Row = TypeVar("_Row", bound=Model)
+
+
+def with_dag_display_name(rows: QuerySet[_Row]) -> QuerySet[_Row]:
+    """Rows (anything with a `dag_id`) annotated with their DAG's display name, in the same
+    query: Airflow keeps `dag_id` and `dag_display_name` apart in every response."""
+    names = DagModel.objects.filter(dag_id=OuterRef("dag_id")).values("dag_display_name")[:1]
+    return cast("QuerySet[_Row]", rows.annotate(dag_display_name=Subquery(names)))
+
+
+def _dag_display_name(row: Any) -> str:
+    """The annotation of `with_dag_display_name` (required: an AttributeError here means a
+    route forgot it), else the dag_id when the DAG row is gone."""
+    return row.dag_display_name or row.dag_id
 
 
 def version_uuid(pk: int) -> uuid.UUID:
     return uuid.UUID(int=pk)
 
 
-def dag_version(version: DagVersion | None) -> dict[str, Any] | None:
+def dag_version(version: DagVersion | None, dag_display_name: str) -> dict[str, Any] | None:
+    """`dag_display_name`: the display name of the version's DAG (the caller has it)."""
     if version is None:
         return None
     return {
@@ -56,7 +73,7 @@ def dag_version(version: DagVersion | None) -> dict[str, Any] | None:
         "version_number": version.version_number,
         "dag_id": version.dag_id,
         "created_at": version.created_at,
-        "dag_display_name": version.dag_id,
+        "dag_display_name": dag_display_name,
     }
 
 
@@ -69,9 +86,10 @@ def file_token(fileloc: str) -> str:
 def dag(model: DagModel) -> dict[str, Any]:
     """`model.tags` must be prefetched."""
     tags = sorted(model.tags.all(), key=lambda t: t.name)
+    display_name = model.dag_display_name or model.dag_id
     return {
         "dag_id": model.dag_id,
-        "dag_display_name": model.dag_display_name or model.dag_id,
+        "dag_display_name": display_name,
         "is_paused": model.is_paused,
         "is_stale": not model.is_active,
         "last_parsed_time": model.last_parsed_time,
@@ -83,7 +101,7 @@ def dag(model: DagModel) -> dict[str, Any]:
         "timetable_periodic": bool(model.timetable_summary)
         and model.timetable_summary not in _NOT_PERIODIC,
         "tags": [
-            {"name": t.name, "dag_id": model.dag_id, "dag_display_name": model.dag_id} for t in tags
+            {"name": t.name, "dag_id": model.dag_id, "dag_display_name": display_name} for t in tags
         ],
         "max_active_tasks": model.max_active_tasks,
         "max_active_runs": model.max_active_runs,
@@ -135,7 +153,7 @@ def dag_details(model: DagModel, version: DagVersion | None, active_runs: int) -
             "default_args": serialized.get("default_args") or {},
             "owner_links": serialized.get("owner_links") or {},
             "active_runs_count": active_runs,
-            "latest_dag_version": dag_version(version),
+            "latest_dag_version": dag_version(version, data["dag_display_name"]),
             "concurrency": model.max_active_tasks,
         }
     )
@@ -152,11 +170,12 @@ def _parse(value: Any) -> datetime | None:
 
 
 def dag_run(run: DagRun) -> dict[str, Any]:
-    """`run.dag_version` must be selected."""
+    """`run.dag_version` must be selected, the run annotated by `with_dag_display_name`."""
     duration = None
     if run.start_date and run.end_date:
         duration = (run.end_date - run.start_date).total_seconds()
-    version = dag_version(run.dag_version) if run.dag_version_id else None
+    display_name = _dag_display_name(run)
+    version = dag_version(run.dag_version, display_name) if run.dag_version_id else None
     return {
         "dag_run_id": run.run_id,
         "dag_id": run.dag_id,
@@ -176,11 +195,13 @@ def dag_run(run: DagRun) -> dict[str, Any]:
         "conf": run.conf,
         "note": masked(run.note) or None,
         "dag_versions": [version] if version else [],
-        "dag_display_name": run.dag_id,
+        "dag_display_name": display_name,
     }
 
 
 def _try_fields(ti: TaskInstance | TaskInstanceHistory) -> dict[str, Any]:
+    """`ti` annotated by `with_dag_display_name`."""
+    display_name = _dag_display_name(ti)
     return {
         "task_id": ti.task_id,
         "dag_id": ti.dag_id,
@@ -193,7 +214,7 @@ def _try_fields(ti: TaskInstance | TaskInstanceHistory) -> dict[str, Any]:
         "try_number": ti.try_number,
         "max_tries": ti.max_tries,
         "task_display_name": ti.task_display_name or ti.task_id,
-        "dag_display_name": ti.dag_id,
+        "dag_display_name": display_name,
         "hostname": ti.hostname,
         "pool": ti.pool,
         "pool_slots": ti.pool_slots,
@@ -207,7 +228,7 @@ def _try_fields(ti: TaskInstance | TaskInstanceHistory) -> dict[str, Any]:
         "executor": ti.executor or None,
         # Airflow returns the Python text of the dict here, not JSON.
         "executor_config": str(ti.executor_config),
-        "dag_version": dag_version(ti.dag_version) if ti.dag_version_id else None,
+        "dag_version": dag_version(ti.dag_version, display_name) if ti.dag_version_id else None,
     }
 
 
@@ -257,7 +278,7 @@ def with_task_display_name(entries: QuerySet[XCom]) -> QuerySet[XCom]:
 
 
 def xcom(entry: XCom, with_value: bool = False, stringify: bool = False) -> dict[str, Any]:
-    """`entry.dag_run` must be selected."""
+    """`entry.dag_run` must be selected, the entry annotated by `with_dag_display_name`."""
     data: dict[str, Any] = {
         "key": entry.key,
         "timestamp": entry.timestamp,
@@ -266,7 +287,7 @@ def xcom(entry: XCom, with_value: bool = False, stringify: bool = False) -> dict
         "task_id": entry.task_id,
         "dag_id": entry.dag_id,
         "run_id": entry.run_id,
-        "dag_display_name": entry.dag_id,
+        "dag_display_name": _dag_display_name(entry),
         "task_display_name": getattr(entry, "task_display_name", None) or entry.task_id,
         "run_after": entry.dag_run.run_after,
     }
@@ -332,6 +353,8 @@ def import_error(error: DagImportError) -> dict[str, Any]:
 
 
 def event_log(event: AuditEvent) -> dict[str, Any]:
+    """`event` annotated by `with_dag_display_name` (null for an event of no DAG, as
+    Airflow's)."""
     return {
         "event_log_id": event.pk,
         "when": event.when,
@@ -344,7 +367,7 @@ def event_log(event: AuditEvent) -> dict[str, Any]:
         "logical_date": event.logical_date,
         "owner": event.owner or None,
         "extra": json.dumps(event.extra, ensure_ascii=False, default=str) if event.extra else None,
-        "dag_display_name": event.dag_id or None,
+        "dag_display_name": _dag_display_name(event) if event.dag_id else None,
         "task_display_name": event.task_id or None,
     }
 

@@ -1,5 +1,8 @@
 """`manage.py connections …`: Airflow's `airflow connections` commands (add, get, delete,
-list, import, export), through the same actions as the REST API.
+list, import, export, create-default-connections), through the same actions as the REST API.
+
+`create-default-connections` creates only Airflow's defaults whose connection type has a hook
+here (`fs_default`); the others belong to provider packages (see DEFAULT_CONNECTIONS).
 
 Deliberate difference: `get` and `list` show a set password as `***`; `export` (meant for
 moving connections between deployments) writes it in full, as Airflow's does.
@@ -37,7 +40,7 @@ def row(conn: Connection) -> dict[str, Any]:
 
 
 class Command(BaseCommand):
-    help = "Manage connections: add, get, delete, list, import, export."
+    help = "Manage connections: add, get, delete, list, import, export, create-default-connections."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="subcommand", required=True, metavar="COMMAND")
@@ -67,9 +70,14 @@ class Command(BaseCommand):
         exp = sub.add_parser("export", help="Export every connection to a JSON file.")
         exp.add_argument("file", help="- writes to standard output.")
         exp.add_argument("--format", choices=["json"], default="json")
+        sub.add_parser(
+            "create-default-connections",
+            help="Create Airflow's default connections for the connection types known here "
+            "(existing ones are left alone).",
+        )
 
     def handle(self, *args, subcommand: str, **options):
-        handler = getattr(self, "handle_" + subcommand)
+        handler = getattr(self, "handle_" + subcommand.replace("-", "_"))
         try:
             handler(**options)
         except (actions.ConnectionInvalid, actions.ConnectionNotFound) as exc:
@@ -132,3 +140,10 @@ class Command(BaseCommand):
         write_json(file, actions.export_connections())
         if file != "-":
             self.stdout.write(f"Connections successfully exported to {file}.")
+
+    def handle_create_default_connections(self, **_):
+        result = actions.do_create_default_connections(Actor.cli())
+        for conn_id in result["created"]:
+            self.stdout.write(f"Created default connection {conn_id}")
+        for conn_id in result["skipped"]:
+            self.stdout.write(f"Default connection {conn_id} already exists: left unchanged")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError, transaction
@@ -51,6 +53,15 @@ class Command(BaseCommand):
         test.add_argument("--timeout", type=float, default=None)
         test.add_argument(
             "--map-index", type=int, default=-1, help="The instance of a mapped task to run."
+        )
+        test.add_argument(
+            "-t",
+            "--task-params",
+            help="A JSON object of params to add to (or override in) the task's params.",
+        )
+        test.add_argument(
+            "--env-vars",
+            help="A JSON object of environment variables to set for the task.",
         )
         state = sub.add_parser("state", help="The state of one task instance.")
         failed_deps = sub.add_parser(
@@ -169,12 +180,28 @@ class Command(BaseCommand):
         do_clear(selected, Actor.cli())
         self.stdout.write(f"Cleared {len(tis)} task instance(s).")
 
-    def handle_test(self, dag_id, task_id, logical_date, timeout, map_index=-1, **_):
+    def handle_test(
+        self,
+        dag_id,
+        task_id,
+        logical_date,
+        timeout,
+        map_index=-1,
+        task_params=None,
+        env_vars=None,
+        **_,
+    ):
         """Airflow's `tasks test`: run one task without checking dependencies and without
-        keeping its state. The runner needs a run row to claim, so a throw-away run is
+        keeping its state, in test mode (`test_mode`, `AIRFLOW_TEST_MODE`, `--env-vars`,
+        `--task-params`). The runner needs a run row to claim, so a throw-away run is
         created, used, and deleted afterwards (its log is printed first)."""
         from scheduler.foreground import run_in_foreground
+        from scheduler.runner.task_test import TaskTest
 
+        task_test = TaskTest(
+            env_vars={k: str(v) for k, v in _json_object(env_vars, "--env-vars").items()},
+            task_params=_json_object(task_params, "--task-params"),
+        )
         dag = get_dag_or_raise(dag_id)
         version = dag.latest_version()
         task = next(
@@ -204,7 +231,9 @@ class Command(BaseCommand):
                 "throw-away run of its own: pass another logical date"
             ) from None
         try:
-            run = run_in_foreground(run, printer=self.stdout.write, timeout=timeout)
+            run = run_in_foreground(
+                run, printer=self.stdout.write, timeout=timeout, task_test=task_test
+            )
             state = TaskInstance.objects.get(dag_run=run, task_id=task_id).state
             label = task_id if map_index < 0 else f"{task_id}[{map_index}]"
         finally:
@@ -261,3 +290,15 @@ def _confirm(question: str) -> bool:
     if not sys.stdin or not sys.stdin.isatty():
         raise CommandError("refusing to clear without confirmation: pass -y (or --dry-run)")
     return input(question).strip().lower() in ("y", "yes")
+
+
+def _json_object(text: str | None, flag: str) -> dict[str, Any]:
+    if text is None:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise CommandError(f"{flag} is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise CommandError(f"{flag} must be a JSON object")
+    return value

@@ -1,4 +1,5 @@
-"""Airflow's state enums for DAG files (``airflow.utils.state``, ``airflow.sdk.DagRunState``).
+"""Airflow's state enums for DAG files (``airflow.utils.state``, ``airflow.sdk.DagRunState``),
+and its run types (``airflow.utils.types.DagRunType``).
 
 Values are Airflow 3's state names, the same strings our database stores, so a DAG file may
 compare them with what it gets back (``allowed_states=[DagRunState.SUCCESS]``). The REST API's
@@ -57,3 +58,26 @@ class State:
     )
     failed_states = frozenset([FAILED, UPSTREAM_FAILED])
     success_states = frozenset([SUCCESS, SKIPPED])
+
+
+class DagRunType(StrEnum):
+    """Airflow's run types (``airflow.utils.types``): the values a run's ``run_type`` has, so
+    a DAG file may compare ``context["dag_run"].run_type`` with them."""
+
+    BACKFILL_JOB = "backfill"
+    SCHEDULED = "scheduled"
+    MANUAL = "manual"
+    OPERATOR_TRIGGERED = "operator_triggered"
+    ASSET_TRIGGERED = "asset_triggered"
+    ASSET_MATERIALIZATION = "asset_materialization"
+
+    def generate_run_id(self, *, suffix: str) -> str:
+        return f"{self}__{suffix}"
+
+    @staticmethod
+    def from_run_id(run_id: str) -> DagRunType:
+        """The type a run id starts with (``manual__…``), else MANUAL, as Airflow's."""
+        for run_type in DagRunType:
+            if run_id and run_id.startswith(f"{run_type.value}__"):
+                return run_type
+        return DagRunType.MANUAL

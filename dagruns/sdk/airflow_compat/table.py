@@ -150,7 +150,9 @@ STANDARD_DECORATORS: dict[str, dict[str, str]] = {
 
 STANDARD_TRIGGERS: dict[str, dict[str, str]] = {
     "temporal": names(SDK, "DateTimeTrigger", "TimeDeltaTrigger"),
-    "file": names(f"{SDK}.triggers", "FileTrigger", "FileDeleteTrigger"),
+    "file": names(
+        f"{SDK}.triggers", "FileTrigger", "FileDeleteTrigger", "DirectoryFileDeleteTrigger"
+    ),
     "external_task": names(SDK, "WorkflowTrigger", "DagStateTrigger"),
 }
 
@@ -289,6 +291,7 @@ def _airflow2() -> dict[str, dict[str, str]]:
         "airflow.utils.helpers": names(SDK, "chain", "cross_downstream"),
         "airflow.utils.weekday": names(SDK, "WeekDay"),
         "airflow.utils.state": STATES,
+        "airflow.utils.types": names(f"{COMPAT}.states", "DagRunType"),
         "airflow.utils.context": names(SDK, "Context"),
         "airflow.utils.dag_parsing_context": names(SDK, "get_parsing_context"),
     }
@@ -299,6 +302,8 @@ def _airflow2() -> dict[str, dict[str, str]]:
         ),
         "airflow.exceptions": EXCEPTIONS,
         "airflow.hooks": {},
+        "airflow.notifications": {},
+        "airflow.notifications.basenotifier": names(SDK, "BaseNotifier"),
         "airflow.hooks.base": names(SDK, "BaseHook"),
         "airflow.hooks.subprocess": names(SDK, "SubprocessHook", "SubprocessResult"),
         "airflow.macros": names(f"{SDK}.macros", "ds_add", "ds_format"),
@@ -331,6 +336,7 @@ def _airflow_sdk() -> dict[str, dict[str, str]]:
         "airflow.sdk.bases.sensor": SENSOR_BASE,
         "airflow.sdk.bases.hook": names(SDK, "BaseHook"),
         "airflow.sdk.bases.notifier": names(SDK, "BaseNotifier"),
+        "airflow.sdk.definitions.template": names(SDK, "literal"),
         "airflow.sdk.bases.operatorlink": names(SDK, "BaseOperatorLink"),
         "airflow.sdk.bases.decorator": names(
             f"{SDK}.decorators", "DecoratedOperator", "get_unique_task_id"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from croniter import croniter
@@ -67,7 +67,7 @@ class LatestOnlyOperator(BaseBranchOperator):
             following: datetime = croniter(timetable.expression, local).get_next(datetime)
             return following.astimezone(UTC)
         if isinstance(timetable, DeltaSchedule):
-            return current_end + timedelta(seconds=timetable.delta.total_seconds())
+            return current_end + timetable.delta
         inner = getattr(timetable, "timetable", timetable)  # schedule=<a Timetable object>
         if callable(getattr(inner, "next_dagrun_info", None)):
             return _ask_timetable(inner, current_start, current_end)

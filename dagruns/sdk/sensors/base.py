@@ -184,15 +184,19 @@ class BaseSensorOperator(BaseOperator):
     def resume_execution(
         self, next_method: str, next_kwargs: dict[str, Any] | None, context: Mapping[str, Any]
     ) -> Any:
-        """Airflow's: a deferral that timed out is the sensor's timeout; a failed trigger
-        is skipped under soft_fail."""
+        """Airflow's: a deferral that timed out is the sensor's timeout; that and a failed
+        trigger are skipped under soft_fail or never_fail (the nesting is Airflow's: the
+        converted timeout reaches the outer handler)."""
         try:
-            return super().resume_execution(next_method, next_kwargs, context)
-        except TaskDeferralTimeout as err:
-            raise AirflowSensorTimeout(*err.args) from err
+            try:
+                return super().resume_execution(next_method, next_kwargs, context)
+            except TaskDeferralTimeout as err:
+                raise AirflowSensorTimeout(*err.args) from err
         except (AirflowException, TaskDeferralError) as err:
             if self.soft_fail:
-                raise AirflowSkipException(str(err)) from err
+                raise AirflowSkipException("Skipping due to soft_fail is set to True.") from err
+            if self.never_fail:
+                raise AirflowSkipException("Skipping due to never_fail is set to True.") from err
             raise
 
     def _poke_once(self, context: Mapping[str, Any]) -> Any:

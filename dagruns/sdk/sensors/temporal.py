@@ -4,7 +4,9 @@ DateTimeSensor and DayOfWeekSensor (``sensors.time``, ``time_delta``, ``date_tim
 the triggerer on a DateTimeTrigger / TimeDeltaTrigger instead of a worker slot; with
 ``end_from_trigger=True`` as well, the triggerer marks the task successful when the time comes,
 without resuming it in a worker (Airflow's argument; it has no effect unless deferrable, as
-there). A deferrable WaitSensor always ends in the triggerer, as Airflow's does."""
+there). A deferrable WaitSensor always ends in the triggerer, as Airflow's does. As in Airflow's
+standard provider, only TimeDeltaSensor passes its ``timeout`` to ``defer()``; TimeSensor and
+DateTimeSensor wait for their time however far it is."""
 
 from __future__ import annotations
 
@@ -105,9 +107,12 @@ class TimeDeltaSensor(BaseSensorOperator):
         target = self._derive_base_time(context) + self.delta
         if _utcnow() > target:
             return True  # already past: nothing to wait for (Airflow returns at once too)
+        # Airflow's TimeDeltaSensor (alone of the time sensors) bounds its deferral by the
+        # sensor's timeout: a trigger still waiting then fails the task as a sensor timeout.
         self.defer(
             trigger=DateTimeTrigger(target, end_from_trigger=self.end_from_trigger),
             method_name="execute_complete",
+            timeout=self.timeout,
         )
 
     def execute_complete(self, context: Mapping[str, Any], event: Any = None) -> None:

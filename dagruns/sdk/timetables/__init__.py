@@ -49,6 +49,7 @@ from typing import Any
 
 from . import calling
 from ._cron import CRON_PRESETS, validate_cron
+from ._delta import Delta, decode_delta
 from .base import DagRunInfo, DataInterval, TimeRestriction, Timetable
 from .events import EventsTimetable
 from .interval import CronDataIntervalTimetable, DeltaDataIntervalTimetable
@@ -99,7 +100,7 @@ def timetable_from_schedule(
     """Build the timetable for a schedule as the SDK serializes it.
 
     ``schedule`` is None, ``{"type": "cron", "expression": ..., "preset": ... or None}``,
-    ``{"type": "delta", "seconds": ...}``, ``{"type": "once"}`` or ``{"type": "timetable",
+    ``{"type": "delta", "seconds": ...}`` (or ``"relativedelta": {fields}``), ``{"type": "once"}`` or ``{"type": "timetable",
     "class": ..., "data": ...}`` (a timetable object; custom classes are looked up in
     ``plugin_timetables``). Raises ValueError (with a message fit for an import-error report)
     for anything else, TimetableError when a timetable object cannot be rebuilt.
@@ -123,10 +124,13 @@ def timetable_from_schedule(
             return CronDataIntervalTimetable(expression, timezone)
         return CronTriggerTimetable(expression, timezone=timezone)
     if kind == "delta":
-        seconds = schedule.get("seconds")
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
-            raise ValueError(f"Invalid schedule {schedule!r}: 'seconds' must be a number")
-        delta = timedelta(seconds=seconds)
+        if "relativedelta" in schedule:
+            delta: Delta = decode_delta(schedule["relativedelta"])
+        else:
+            seconds = schedule.get("seconds")
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+                raise ValueError(f"Invalid schedule {schedule!r}: 'seconds' must be a number")
+            delta = timedelta(seconds=seconds)
         if create_data_intervals:
             return DeltaDataIntervalTimetable(delta)
         return DeltaTriggerTimetable(delta)

@@ -16,8 +16,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
+
 from ._cron import CronMixin
-from ._delta import DeltaMixin
+from ._delta import DeltaMixin, decode_delta, encode_delta
 from .base import (
     DagRunInfo,
     DataInterval,
@@ -114,22 +116,36 @@ class DeltaDataIntervalTimetable(DeltaMixin, _DataIntervalTimetable):
     """Contiguous windows of a fixed length ``delta``."""
 
     def serialize(self) -> dict[str, Any]:
-        return {"delta": self._delta.total_seconds()}
+        return {"delta": encode_delta(self._delta)}
 
     @classmethod
     def deserialize(cls, data: dict[str, Any]) -> DeltaDataIntervalTimetable:
-        return cls(timedelta(seconds=data["delta"]))
+        return cls(decode_delta(data["delta"]))
 
     def _skip_to_latest(self, earliest: datetime | None, now: datetime) -> datetime:
-        # Airflow rounds now down to a multiple of the delta since the Unix epoch, so
-        # windows line up on round times rather than on the moment the DAG was unpaused.
-        step = self._delta.total_seconds()
-        stamp = now.timestamp()
-        rounded = datetime.fromtimestamp(stamp - (stamp % step), tz=UTC)
-        new_start = self._get_prev(rounded)
+        new_start = self._get_prev(self._round(now, earliest or now))
         if earliest is None:
             return new_start
         return max(new_start, earliest)
+
+    def _round(self, moment: datetime, anchor: datetime) -> datetime:
+        """Airflow's: the latest schedule boundary at or before ``moment``. Fixed steps round
+        down to a multiple of the step since the Unix epoch (windows line up on round times,
+        not on the moment the DAG was unpaused); months and years have no fixed length, so
+        they step from ``anchor`` (the start_date) one period at a time, as catchup would
+        (relativedelta clamps days: Jan 31 -> Feb 29 -> Mar 29)."""
+        delta = self._delta
+        if isinstance(delta, relativedelta) and (delta.months or delta.years):
+            boundary = anchor.astimezone(UTC)
+            while self._get_next(boundary) <= moment:
+                boundary = self._get_next(boundary)
+            return boundary
+        if isinstance(delta, timedelta):
+            step = delta.total_seconds()
+        else:  # Airflow's approximation of the remaining fields in seconds
+            step = delta.days * 86400 + delta.hours * 3600 + delta.minutes * 60 + delta.seconds
+        stamp = moment.timestamp()
+        return datetime.fromtimestamp(stamp - (stamp % step), tz=UTC)
 
     def infer_manual_data_interval(self, run_after: datetime) -> DataInterval:
         run_after = ensure_aware(run_after, "run_after")

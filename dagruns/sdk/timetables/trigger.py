@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from ._cron import CronMixin
-from ._delta import DeltaMixin
+from ._delta import Delta, DeltaMixin, decode_delta, encode_delta
 from .base import (
     DagRunInfo,
     DataInterval,
@@ -157,16 +157,16 @@ class DeltaTriggerTimetable(DeltaMixin, _TriggerTimetable):
     ``[scheduler] create_delta_data_intervals`` defaults to False.
     """
 
-    def __init__(self, delta: timedelta, *, interval: timedelta = timedelta()) -> None:
+    def __init__(self, delta: Delta, *, interval: timedelta = timedelta()) -> None:
         super().__init__(delta)
         self._interval = check_interval(interval)
 
     def serialize(self) -> dict[str, Any]:
-        return {"delta": self._delta.total_seconds(), "interval": self._interval.total_seconds()}
+        return {"delta": encode_delta(self._delta), "interval": self._interval.total_seconds()}
 
     @classmethod
     def deserialize(cls, data: dict[str, Any]) -> DeltaTriggerTimetable:
-        return cls(timedelta(seconds=data["delta"]), interval=timedelta(seconds=data["interval"]))
+        return cls(decode_delta(data["delta"]), interval=timedelta(seconds=data["interval"]))
 
     def _calc_first_run(self, now: datetime) -> datetime:
         # Every instant is aligned for a delta, so without a start_date the first run is now.

@@ -10,7 +10,7 @@ from .base import (
     TriggerEvent,
 )
 from .external_task import DagStateTrigger, WorkflowTrigger
-from .file import FileDeleteTrigger, FileTrigger
+from .file import DirectoryFileDeleteTrigger, FileDeleteTrigger, FileTrigger
 from .temporal import DateTimeTrigger, TimeDeltaTrigger
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "BaseTrigger",
     "DagStateTrigger",
     "DateTimeTrigger",
+    "DirectoryFileDeleteTrigger",
     "FileDeleteTrigger",
     "FileTrigger",
     "TaskFailedEvent",

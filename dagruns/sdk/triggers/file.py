@@ -1,5 +1,5 @@
-"""The standard provider's `FileTrigger` and `FileDeleteTrigger`
-(`airflow.providers.standard.triggers.file`)."""
+"""The standard provider's `FileTrigger`, `FileDeleteTrigger` and
+`DirectoryFileDeleteTrigger` (`airflow.providers.standard.triggers.file`)."""
 
 from __future__ import annotations
 
@@ -87,4 +87,56 @@ class FileDeleteTrigger(BaseEventTrigger):
                 self.log.info("File %s has been deleted", self.filepath)
                 yield TriggerEvent(True)
                 return
+            await asyncio.sleep(self.poke_interval)
+
+
+DIRECTORY_DELETE_CLASSPATH = "airflow.providers.standard.triggers.file.DirectoryFileDeleteTrigger"
+
+
+class DirectoryFileDeleteTrigger(BaseEventTrigger):
+    """Fires once `filename` appears in `directory`, after deleting it, with the payload
+    `{"filepath": <its path>}`; scans every `poke_interval` seconds (the standard provider's).
+    A missing directory is waited for; one that cannot be listed (permissions, not a
+    directory) fails the trigger, as there. Difference: Airflow's triggerer shares one scan
+    among the triggers of a directory and interval; here each trigger scans on its own."""
+
+    def __init__(self, *, directory: str, filename: str, poke_interval: float = 5.0) -> None:
+        super().__init__()
+        self.directory = directory
+        self.filename = filename
+        self.poke_interval = float(poke_interval)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return DIRECTORY_DELETE_CLASSPATH, {
+            "directory": self.directory,
+            "filename": self.filename,
+            "poke_interval": self.poke_interval,
+        }
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        filepath = os.path.join(self.directory, self.filename)
+        while True:
+            try:
+                present = self.filename in os.listdir(self.directory)
+            except FileNotFoundError:
+                present = False
+            except (PermissionError, NotADirectoryError, IsADirectoryError):
+                raise
+            except OSError:
+                self.log.warning(
+                    "Failed to list %s; retrying after %ss",
+                    self.directory,
+                    self.poke_interval,
+                    exc_info=True,
+                )
+                present = False
+            if present:
+                try:
+                    os.remove(filepath)
+                except FileNotFoundError:
+                    pass  # another trigger took it first: wait for the next one
+                else:
+                    self.log.info("File %s has been deleted", filepath)
+                    yield TriggerEvent({"filepath": filepath})
+                    return
             await asyncio.sleep(self.poke_interval)

@@ -292,3 +292,10 @@ def test_assigning_a_bad_trigger_rule_later_is_rejected_too():
     assert task.trigger_rule == TriggerRule.ONE_DONE
     with pytest.raises(DagDefinitionError, match="'sometimes'"):
         task.trigger_rule = "sometimes"
+
+
+@pytest.mark.parametrize("hook", ["pre_execute", "post_execute"])
+def test_execute_hooks_must_be_callables(hook):
+    with pytest.raises(DagDefinitionError, match=f"{hook} must be a callable"):
+        EmptyOperator(task_id="t", **{hook: "not callable"})
+    assert EmptyOperator(task_id="t", **{hook: print}).__dict__[f"_{hook}_hook"] is print

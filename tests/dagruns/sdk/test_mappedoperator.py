@@ -86,6 +86,30 @@ def test_expand_inside_a_mapped_group_is_refused():
             group.expand(v=[1])
 
 
+@pytest.mark.parametrize(
+    ("over_outer_argument", "refusal"),
+    [
+        # Mapped over the outer group's argument: Airflow itself refuses it, in these words.
+        (True, "Nested Mapped TaskGroups are not yet supported"),
+        # Mapped over anything else: Airflow numbers it wrongly, so we refuse it too.
+        (False, "a mapped task group inside a mapped task group is not supported"),
+    ],
+)
+def test_a_mapped_group_inside_a_mapped_group_is_refused(over_outer_argument, refusal):
+    with DAG("d", schedule=None, start_date=START):
+
+        @task_group
+        def inner(y):
+            add(x=y)
+
+        @task_group
+        def outer(x):
+            inner.expand(y=x if over_outer_argument else [1, 2])
+
+        with pytest.raises(DagDefinitionError, match=refusal):
+            outer.expand(x=[[1, 2], [3]])
+
+
 def test_edges_come_from_mapped_values_and_partial_arguments():
     with DAG("d", schedule=None, start_date=START) as dag:
         source, other = numbers(), numbers()

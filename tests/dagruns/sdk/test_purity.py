@@ -7,7 +7,15 @@ import subprocess
 import sys
 
 SDK_DIR = pathlib.Path(__file__).resolve().parents[3] / "dagruns" / "sdk"
-ALLOWED_THIRD_PARTY = {"jinja2", "jsonschema", "croniter", "cron_descriptor", "pendulum"}
+# dateutil: Airflow accepts its relativedelta as a schedule (pendulum and croniter need it too).
+ALLOWED_THIRD_PARTY = {
+    "jinja2",
+    "jsonschema",
+    "croniter",
+    "cron_descriptor",
+    "pendulum",
+    "dateutil",
+}
 
 
 def test_sdk_modules_import_only_the_stdlib_allowed_libraries_and_the_sdk():

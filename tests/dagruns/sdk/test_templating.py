@@ -115,3 +115,12 @@ def test_dag_native_rendering():
         task = PythonOperator(task_id="t", python_callable=print, op_args=["{{ [1, 2] }}"])
     task.render_template_fields({})
     assert task.op_args == [[1, 2]]
+
+
+def test_a_literal_value_is_left_unrendered():
+    from dagruns.sdk import BashOperator, literal
+
+    with DAG("lit", schedule=None, start_date=datetime(2024, 1, 1)):
+        task = BashOperator(task_id="t", bash_command=literal("echo '{{ not a template }}'"))
+    task.render_template_fields({"ds": "2024-01-01"})
+    assert task.bash_command == "echo '{{ not a template }}'"

@@ -63,7 +63,7 @@ RUN_ORDER = {
 
 def runs_queryset():
     return (
-        DagRun.objects.select_related("dag_version")
+        present.with_dag_display_name(DagRun.objects.select_related("dag_version"))
         .defer("dag_version__serialized", "dag_version__source_code")
         .annotate(
             duration=ExpressionWrapper(
@@ -302,8 +302,10 @@ def clear_dag_run(request: HttpRequest, dag_id: str, dag_run_id: str, body: DAGR
 
 
 def _ti_queryset():
-    return TaskInstance.objects.select_related("dag_run", "dag_version", "trigger").defer(
-        "dag_version__serialized", "dag_version__source_code", "dag_run__conf"
+    return present.with_dag_display_name(
+        TaskInstance.objects.select_related("dag_run", "dag_version", "trigger").defer(
+            "dag_version__serialized", "dag_version__source_code", "dag_run__conf"
+        )
     )
 
 

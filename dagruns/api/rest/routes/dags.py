@@ -208,7 +208,7 @@ SOURCE_RESPONSES = {200: {"content": {"text/plain": {"schema": {"type": "string"
 def get_dag_source(request: HttpRequest, dag_id: str, version_number: DbInt | None = None):
     """The DAG file's source code, of its latest version or of `version_number`."""
     require(request, Role.VIEWER)
-    get_dag_or_raise(dag_id)
+    dag = get_dag_or_raise(dag_id)
     versions = DagVersion.objects.filter(dag_id=dag_id)
     if version_number is not None:
         version = versions.filter(version_number=version_number).first()
@@ -229,7 +229,7 @@ def get_dag_source(request: HttpRequest, dag_id: str, version_number: DbInt | No
         "content": version.source_code,
         "dag_id": dag_id,
         "version_number": version.version_number,
-        "dag_display_name": dag_id,
+        "dag_display_name": dag.dag_display_name or dag_id,
     }
 
 

@@ -109,7 +109,7 @@ class EventFilters(Schema):
 def get_event_logs(request: HttpRequest, filters: Query[EventFilters]):
     """The audit log: every mutation made through the UI, this API or the CLI."""
     require(request, Role.VIEWER)
-    rows = AuditEvent.objects.all()
+    rows = present.with_dag_display_name(AuditEvent.objects.all())
     for name in ("dag_id", "task_id", "run_id", "map_index", "try_number", "owner", "event"):
         value = getattr(filters, name)
         if value is not None:
@@ -139,7 +139,7 @@ def get_event_logs(request: HttpRequest, filters: Query[EventFilters]):
 )
 def get_event_log(request: HttpRequest, event_log_id: DbInt):
     require(request, Role.VIEWER)
-    event = AuditEvent.objects.filter(pk=event_log_id).first()
+    event = present.with_dag_display_name(AuditEvent.objects.filter(pk=event_log_id)).first()
     if event is None:
         raise not_found(f"The Event with id: `{event_log_id}` not found")
     return present.event_log(event)

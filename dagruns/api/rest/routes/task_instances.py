@@ -75,8 +75,10 @@ NONE_STATES = {"none", "no_status"}
 def ti_queryset():
     # The version's serialized DAG and source are big JSON/text no response shows: decoding
     # them for every row of a page was most of a list's cost.
-    return TaskInstance.objects.select_related("dag_run", "dag_version", "trigger").defer(
-        *VERSION_HEAVY, "dag_run__conf"
+    return present.with_dag_display_name(
+        TaskInstance.objects.select_related("dag_run", "dag_version", "trigger").defer(
+            *VERSION_HEAVY, "dag_run__conf"
+        )
     )
 
 
@@ -292,7 +294,9 @@ def _tries(dag_id: str, run_id: str, task_id: str, map_index: int) -> list[Any]:
     ti = get_ti(dag_id, run_id, task_id, map_index)
     by_try: dict[int, Any] = {
         h.try_number: h
-        for h in TaskInstanceHistory.objects.select_related("dag_version")
+        for h in present.with_dag_display_name(
+            TaskInstanceHistory.objects.select_related("dag_version")
+        )
         .defer(*VERSION_HEAVY)
         .filter(task_instance_id=ti.pk)
     }

@@ -51,7 +51,9 @@ def get_xcom_entries(
     xcom_key_pattern: str | None = None,
 ):
     require(request, Role.VIEWER)
-    entries = present.with_task_display_name(XCom.objects.select_related("dag_run"))
+    entries = present.with_task_display_name(
+        present.with_dag_display_name(XCom.objects.select_related("dag_run"))
+    )
     for name, value in (("dag_id", dag_id), ("run_id", dag_run_id), ("task_id", task_id)):
         if value != "~":
             entries = entries.filter(**{name: value})
@@ -85,7 +87,9 @@ def get_xcom_entry(
     """One XCom with its value (JSON as stored; `stringify` gives its Python text instead)."""
     require(request, Role.VIEWER)
     entry = (
-        present.with_task_display_name(XCom.objects.select_related("dag_run"))
+        present.with_task_display_name(
+            present.with_dag_display_name(XCom.objects.select_related("dag_run"))
+        )
         .filter(
             dag_id=dag_id, run_id=dag_run_id, task_id=task_id, key=xcom_key, map_index=map_index
         )

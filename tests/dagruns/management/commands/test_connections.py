@@ -73,3 +73,21 @@ def test_export_then_import_with_and_without_overwrite(tmp_path):
     assert "already exists" in connections("import", str(path))
     assert connections("import", str(path), "--overwrite") == "Imported connection db\n"
     assert Connection.objects.get().password == "pw"
+
+
+def test_create_default_connections_creates_airflows_known_ones_once():
+    from dagruns.actions.connections import DEFAULT_CONNECTIONS
+    from dagruns.models import AuditEvent
+    from dagruns.sdk.hooks import HOOKS
+
+    # Only connection types a hook here describes.
+    assert {fields["conn_type"] for fields in DEFAULT_CONNECTIONS.values()} <= set(HOOKS)
+    assert connections("create-default-connections") == "Created default connection fs_default\n"
+    conn = Connection.objects.get(conn_id="fs_default")
+    assert (conn.conn_type, conn.extra_dejson) == ("fs", {"path": "/"})  # Airflow's values
+    conn.extra = {"path": "/data"}
+    conn.save()
+    # Idempotent: a second run, or one after someone changed a default, leaves it alone.
+    assert "fs_default already exists: left unchanged" in connections("create-default-connections")
+    assert Connection.objects.get(conn_id="fs_default").extra_dejson == {"path": "/data"}
+    assert AuditEvent.objects.filter(event="connection_create").count() == 1

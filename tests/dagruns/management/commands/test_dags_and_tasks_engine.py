@@ -25,7 +25,12 @@ def shout(params=None):
 with DAG("cli_dag", schedule=None, start_date=datetime(2024, 1, 1),
          params={"name": Param("world", type="string", minLength=1)}) as dag:
     first = PythonOperator(task_id="first", python_callable=shout)
-    second = BashOperator(task_id="second", bash_command="echo second says {{ ds }}")
+    # Airflow's test mode: the context's test_mode, and AIRFLOW_TEST_MODE for what the task runs.
+    second = BashOperator(
+        task_id="second",
+        bash_command="echo second says {{ ds }} test_mode={{ test_mode }} env=$AIRFLOW_TEST_MODE"
+        " foo=$FOO name={{ params.name }}",
+    )
     first >> second
 """
 
@@ -82,7 +87,7 @@ def test_dags_trigger_on_an_unknown_dag_is_a_clear_error(parsed):
 def test_dags_test_runs_the_whole_dag_in_the_foreground_and_prints_logs(parsed):
     out = run("dags", "test", "cli_dag", "2024-03-01", "--conf", '{"name": "grace"}')
     assert "HELLO GRACE" in out
-    assert "second says 2024-03-01" in out
+    assert "second says 2024-03-01 test_mode=False env= foo= name=grace\n" in out
     assert "finished: success" in out
     run_row = DagRun.objects.get()
     assert run_row.state == "success" and run_row.triggered_by == "test"
@@ -141,9 +146,28 @@ def test_dags_list_runs_lists_newest_first_with_airflows_fields(parsed):
     }
 
 
-def test_tasks_test_runs_one_task_and_keeps_nothing(parsed):
-    out = run("tasks", "test", "cli_dag", "second", "2024-05-05")
-    assert "second says 2024-05-05" in out and "finished: success" in out
+def test_tasks_test_runs_one_task_in_test_mode_and_keeps_nothing(parsed):
+    out = run(
+        "tasks",
+        "test",
+        "cli_dag",
+        "second",
+        "2024-05-05",
+        "--env-vars",
+        '{"FOO": "bar"}',
+        "--task-params",
+        '{"name": "ada"}',
+    )
+    assert "second says 2024-05-05 test_mode=True env=True foo=bar name=ada\n" in out
+    assert "finished: success" in out
+    assert not DagRun.objects.exists()
+
+
+def test_tasks_test_refuses_env_vars_or_task_params_that_are_not_json_objects(parsed):
+    with pytest.raises(CommandError, match="--env-vars must be a JSON object"):
+        run("tasks", "test", "cli_dag", "second", "--env-vars", "[1]")
+    with pytest.raises(CommandError, match="--task-params is not valid JSON"):
+        run("tasks", "test", "cli_dag", "second", "-t", "{name")
     assert not DagRun.objects.exists()
 
 

@@ -160,3 +160,12 @@ def test_probing_for_a_module_we_lack_answers_absent_instead_of_raising():
 
     assert importlib.util.find_spec("airflow.providers.amazon") is None
     assert importlib.util.find_spec("airflow.providers.standard.operators.bash") is not None
+
+
+def test_airflows_run_types_compare_with_a_runs_run_type():
+    from airflow.utils.types import DagRunType
+
+    assert DagRunType.MANUAL == "manual" and str(DagRunType.BACKFILL_JOB) == "backfill"
+    assert DagRunType.from_run_id("scheduled__2024-01-01") is DagRunType.SCHEDULED
+    assert DagRunType.from_run_id("my_own_id") is DagRunType.MANUAL
+    assert DagRunType.ASSET_TRIGGERED.generate_run_id(suffix="x") == "asset_triggered__x"

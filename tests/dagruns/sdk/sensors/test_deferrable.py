@@ -66,6 +66,17 @@ def test_a_deferrable_time_delta_sensor_defers_until_the_interval_end_plus_delta
     assert deferred.trigger.moment == NOW + timedelta(hours=1)
 
 
+def test_a_deferrable_time_delta_sensor_bounds_its_deferral_by_its_timeout():
+    sensor = build(TimeDeltaSensor, delta=timedelta(hours=1), deferrable=True, timeout=90)
+    assert deferral(sensor, {"data_interval_end": NOW}).timeout == 90
+
+
+def test_time_and_datetime_sensors_defer_without_a_timeout_as_airflows_do():
+    at = build(DateTimeSensor, target_time="2030-01-01", deferrable=True, timeout=90)
+    daily = build(TimeSensor, target_time=time(23, 0), deferrable=True, timeout=90)
+    assert deferral(at).timeout is None and deferral(daily).timeout is None
+
+
 def test_a_deferrable_time_delta_sensor_already_past_its_time_succeeds_at_once():
     sensor = build(TimeDeltaSensor, delta=timedelta(hours=1), deferrable=True)
     assert sensor.execute({"data_interval_end": NOW - timedelta(hours=2)}) is True
@@ -149,11 +160,17 @@ def test_a_deferral_timeout_is_the_sensors_timeout():
         sensor.resume_execution("__fail__", {"error": "Trigger/execution timeout"}, {})
 
 
-def test_a_failed_trigger_skips_a_soft_fail_sensor_and_fails_another():
+@pytest.mark.parametrize("error", ["Trigger failure", "Trigger/execution timeout"])
+@pytest.mark.parametrize("flag", ["soft_fail", "never_fail"])
+def test_a_failed_or_timed_out_deferral_skips_a_soft_fail_or_never_fail_sensor(flag, error):
+    sensor = build(DateTimeSensor, target_time="2030-01-01", deferrable=True, **{flag: True})
+    with pytest.raises(AirflowSkipException, match=f"due to {flag} is set") as info:
+        sensor.resume_execution("__fail__", {"error": error}, {})
+    assert error in str(info.value.__cause__)
+
+
+def test_a_failed_trigger_fails_a_sensor_without_soft_fail():
     failure = {"error": "Trigger failure"}
-    soft = build(DateTimeSensor, target_time="2030-01-01", deferrable=True, soft_fail=True)
-    with pytest.raises(AirflowSkipException, match="Trigger failure"):
-        soft.resume_execution("__fail__", failure, {})
     hard = build(DateTimeSensor, target_time="2030-01-01", deferrable=True)
     with pytest.raises(AirflowException, match="Trigger failure"):
         hard.resume_execution("__fail__", failure, {})

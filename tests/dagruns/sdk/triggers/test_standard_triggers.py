@@ -122,3 +122,41 @@ def test_a_file_trigger_serializes_with_airflows_fields_and_takes_poll_interval(
     )
     with pytest.raises(TypeError, match="unexpected arguments: colour"):
         FileTrigger("/x", colour="red")
+
+
+def test_a_directory_file_delete_trigger_waits_for_its_directory_and_file_then_deletes_it(
+    tmp_path, monkeypatch
+):
+    from dagruns.sdk.triggers import DirectoryFileDeleteTrigger
+
+    inbox = tmp_path / "inbox"
+    trigger = DirectoryFileDeleteTrigger(directory=str(inbox), filename="go.flag", poke_interval=1)
+    assert trigger.serialize() == (
+        "airflow.providers.standard.triggers.file.DirectoryFileDeleteTrigger",
+        {"directory": str(inbox), "filename": "go.flag", "poke_interval": 1.0},
+    )
+    waits = []
+    original_sleep = asyncio.sleep
+
+    async def sleep_then_deliver(delay):  # no directory at first, then another file, then ours
+        waits.append(delay)
+        if len(waits) == 1:
+            inbox.mkdir()
+            (inbox / "other.flag").write_text("")
+        elif len(waits) == 2:
+            (inbox / "go.flag").write_text("")
+        await original_sleep(0)
+
+    monkeypatch.setattr(asyncio, "sleep", sleep_then_deliver)
+    event = first_event(trigger)
+    assert event == TriggerEvent({"filepath": str(inbox / "go.flag")})
+    assert waits == [1.0, 1.0]
+    assert sorted(p.name for p in inbox.iterdir()) == ["other.flag"]
+
+
+def test_a_directory_file_delete_trigger_over_a_file_fails():
+    from dagruns.sdk.triggers import DirectoryFileDeleteTrigger
+
+    trigger = DirectoryFileDeleteTrigger(directory=__file__, filename="x")
+    with pytest.raises(NotADirectoryError):
+        first_event(trigger)
