@@ -213,10 +213,30 @@ class CeleryExecutor(BaseExecutor):
 
     def _send_due_terminations(self) -> None:
         now = time.monotonic()
-        for ti_id, entry in self._in_flight.items():
-            if entry.terminate_at is not None and now >= entry.terminate_at:
-                entry.terminate_at = None
-                self._broadcast_terminate(ti_id, entry)
+        due = [
+            (ti_id, entry)
+            for ti_id, entry in self._in_flight.items()
+            if entry.terminate_at is not None and now >= entry.terminate_at
+        ]
+        if not due:
+            return
+        for _ti_id, entry in due:
+            entry.terminate_at = None
+        # Every due try's messages are revoked before any runner is killed: a kill frees a
+        # pool thread, which would otherwise take a waiting message whose revocation was still
+        # queued behind the kill (workers handle control messages in order).
+        self._revoke([task_id for _ti_id, entry in due for task_id in entry.task_ids])
+        for ti_id, entry in due:
+            self._broadcast_terminate(ti_id, entry)
+
+    def _revoke(self, task_ids: list[str]) -> None:
+        if not task_ids:
+            return
+        try:
+            self.app.control.revoke(task_ids)
+        except Exception as exc:  # kombu/redis errors vary by transport
+            # The terminate broadcasts that follow revoke them too, one try at a time.
+            log.warning("could not revoke %d message(s): %s", len(task_ids), exc)
 
     def _broadcast_terminate(self, ti_id: str, entry: InFlight) -> None:
         try:

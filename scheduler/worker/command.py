@@ -3,7 +3,7 @@ Celery worker that runs tries (Airflow's `airflow celery worker`). The same work
 `celery -A orchestrator_site worker -Q default,etl -c 4` (except `--pods`, ours only).
 
 `--pods` runs every try this worker takes in a Kubernetes pod instead of a local runner process
-(scheduler/worker/pods.py), configured by the worker's ORCH_KUBERNETES_* environment; without
+(scheduler/worker/pods.py), configured by the worker's Kubernetes settings (ORCH_KUBERNETES_NAMESPACE and the others); without
 it, only the tries whose task's executor_config has a pod_override or pod_template_file do.
 
 manage.py hands `celery worker` here before Django starts: a worker imports no Django, no ORM
@@ -113,7 +113,7 @@ def add_arguments(parser: Any) -> None:
         "--pods",
         action="store_true",
         help="run every try in a Kubernetes pod (built as the Kubernetes executor builds it, "
-        "from this worker's ORCH_KUBERNETES_* settings) instead of a local runner process",
+        "from this worker's Kubernetes settings, ORCH_KUBERNETES_NAMESPACE and the others) instead of a local runner process",
     )
 
 
