@@ -290,6 +290,7 @@ def _alive(pid: int | None) -> bool:
     return process_alive(pid, None)
 
 
+@pytest.mark.local_executor  # on Celery a pod_override asks for a pod (test_celery_pods_e2e.py)
 def test_a_pod_override_on_the_local_executor_runs_locally_and_its_log_says_it_was_not_used(
     engine,
 ):
