@@ -23,7 +23,9 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
+import psutil
 import pytest
 from django.utils import timezone
 from kubernetes.client.rest import ApiException
@@ -168,9 +170,36 @@ def celery_cluster(tmp_path_factory) -> Iterator[str | None]:
     workers = [Worker(redis.url, f"e2e{i}@test", base / f"worker{i}.log") for i in (1, 2)]
     try:
         with running_workers(workers):
+            _CELERY_WORKERS[:] = workers
             yield redis.url
     finally:
+        _CELERY_WORKERS.clear()
         redis.stop()
+
+
+# The session's Celery workers (TEST_EXECUTOR=celery), for the engine fixture's teardown.
+_CELERY_WORKERS: list[Any] = []
+# How long a test's runners still on the workers get to end before they are killed.
+RUNNERS_END_GRACE = 30.0
+
+
+def _stop_celery_runners() -> None:
+    """The workers outlive each test: a runner of this test still reporting to its live server
+    while pytest-django flushes the database makes PostgreSQL's TRUNCATE deadlock with the
+    runner's insert. Let them end (bounded), then kill what is left, before the flush."""
+    from tests.polling import wait_until
+
+    def idle() -> bool:
+        return not any(worker.runners() for worker in _CELERY_WORKERS)
+
+    try:
+        wait_until(idle, "the test's runners to end", timeout=RUNNERS_END_GRACE)
+    except AssertionError:
+        for worker in _CELERY_WORKERS:
+            for runner in worker.runners():
+                with contextlib.suppress(psutil.Error):
+                    runner.kill()
+        wait_until(idle, "the killed runners to be reaped", timeout=RUNNERS_END_GRACE)
 
 
 @dataclass(frozen=True)
@@ -252,3 +281,5 @@ def engine(
     engine = Engine(dags_folder, executor=TEST_EXECUTOR)
     yield engine
     engine.close()
+    if TEST_EXECUTOR == "celery":
+        _stop_celery_runners()
