@@ -307,11 +307,6 @@ class KubernetesExecutor(BaseExecutor):
         details: tuple[str, ...] = ()
         if end.returncode != 0:
             details = tuple(pod_output(self.api, entry.pod_name, self.namespace))
-        state = (
-            TaskInstance.objects.filter(pk=entry.ti_id, try_number=entry.try_number)
-            .values_list("state", flat=True)
-            .first()
-        )
         if end.returncode == EXIT_TRY_GONE and not entry.terminated:
             # The runner saw first that the try was cleared or marked from outside (before
             # this scheduler's tick did) and stopped its task: the pod did not fail, there is
@@ -324,10 +319,19 @@ class KubernetesExecutor(BaseExecutor):
                         "stopped the task because the try was cleared or marked from outside."
                     ],
                 )
-        elif should_delete(failed=end.returncode != 0 or state in FAILED_STATES):
+        elif should_delete(failed=end.returncode != 0 or self._try_state(entry) in FAILED_STATES):
             self._delete_quietly(pod)
         return ExecutorEvent(
             entry.ti_id, entry.try_number, end.returncode, reason=end.reason, details=details
+        )
+
+    @staticmethod
+    def _try_state(entry: PodTry) -> str | None:
+        """The try's state as reported by its runner (a 0 exit may still be a failed task)."""
+        return (
+            TaskInstance.objects.filter(pk=entry.ti_id, try_number=entry.try_number)
+            .values_list("state", flat=True)
+            .first()
         )
 
     def _fail_pending_too_long(self) -> list[ExecutorEvent]:
