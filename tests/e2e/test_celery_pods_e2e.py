@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from kubernetes.client import CoreV1Api
 
-from dagruns.domain.logs import ti_log_path
 from dagruns.models import TaskInstance
 from scheduler.executors.kubernetes.gc import collect_garbage
 from scheduler.executors.kubernetes.labels import CELERY_WORKER_LABEL, OUR_PODS, safe_label_value
@@ -26,7 +25,7 @@ from scheduler.scheduling.queueing import workload_for
 from tests.brokers import redis_server  # noqa: F401
 from tests.celery_workers import Worker, running_workers, worker_env
 from tests.e2e.conftest import Engine, configure_engine
-from tests.e2e.test_kubernetes_e2e import NAMESPACE
+from tests.e2e.test_kubernetes_e2e import NAMESPACE, log_of
 from tests.kube.fixtures import kube_api, kube_cluster  # noqa: F401
 from tests.polling import wait_until
 
@@ -73,11 +72,6 @@ def engine(live_server, dags_folder, orch_settings, tmp_path, redis_server):
 def our_pods(api: CoreV1Api, task_id: str | None = None) -> list:
     pods = api.list_namespaced_pod(NAMESPACE, label_selector=OUR_PODS).items
     return [p for p in pods if task_id is None or p.metadata.labels["task_id"] == task_id]
-
-
-def log_of(ti: TaskInstance) -> str:
-    path = ti_log_path(ti)
-    return path.read_text() if path.exists() else ""
 
 
 def test_a_dag_runs_end_to_end_through_a_worker_that_hands_every_try_to_a_pod(
