@@ -582,6 +582,26 @@ def test_a_pod_whose_runner_saw_the_mark_before_the_scheduler_did_is_deleted_too
     assert "done" not in ledger.read_text()
 
 
+def test_beats_pod_gc_deletes_a_pod_whose_runner_stopped_a_try_marked_from_outside(
+    engine, kube_api, tmp_path
+):
+    """The backstop for the race above when no scheduler deletes the pod (say the scheduler
+    and the worker both died): beat's pod GC judges the exit-2 pod as not failed, so the
+    default ORCH_KUBERNETES_DELETE_WORKER_PODS_ON_FAILURE=false does not keep it for ever."""
+    from dagruns.actions.task_instances import do_mark_state
+
+    run, pod = start_long_task(engine, kube_api, tmp_path / "ledger", "k8s_gc_marked", "long")
+    do_mark_state([engine.ti(run, "long")], "failed", Actor(name="e2e"))
+    name = pod.metadata.name
+    wait_until(
+        lambda: kube_api.read_namespaced_pod(name, NAMESPACE).status.phase == "Failed",
+        "the runner to stop its task on its own (no scheduler tick meanwhile)",
+        timeout=60,
+    )
+    assert collect_garbage(kube_api, NAMESPACE) == (1, 0)
+    assert not our_pods(kube_api)
+
+
 def test_a_try_queued_by_a_dead_scheduler_that_never_got_its_pod_is_queued_again(
     orch_settings, tmp_path, kube, kube_api
 ):

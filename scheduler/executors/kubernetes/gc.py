@@ -4,7 +4,10 @@ pod's try number (ended, cleared, retried, deleted with its run).
 
 ORCH_KUBERNETES_DELETE_WORKER_PODS=false keeps every pod;
 ORCH_KUBERNETES_DELETE_WORKER_PODS_ON_FAILURE=false (the default) keeps the pods of failed
-tries for debugging."""
+tries for debugging. A pod whose runner stopped its task because the try was cleared or
+marked from outside (exit EXIT_TRY_GONE) did not fail: it goes as the scheduler's terminate()
+would have deleted it, even when the try it ran is now failed (the executor and a `--pods`
+worker judge it the same way; GC is the backstop when both died first)."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from dagruns.models import TaskInstance, TaskInstanceState
 from scheduler.executors.kubernetes.labels import OUR_PODS
 from scheduler.executors.kubernetes.pod_api import delete_pod, deletion_wanted
 from scheduler.executors.kubernetes.pod_status import name_of, pod_end, pod_try
+from scheduler.runner.exit_codes import EXIT_TRY_GONE
 
 log = logging.getLogger(__name__)
 TIS = TaskInstanceState
@@ -52,9 +56,12 @@ def collect_garbage(api: CoreV1Api, namespace: str) -> tuple[int, int]:
         if state in ACTIVE and try_number == key[1]:
             continue
         end = pod_end(pod)
-        failed = (end is not None and end.returncode != 0) or (
-            state in FAILED_STATES and try_number == key[1]
-        )
+        if end is not None and end.returncode == EXIT_TRY_GONE:
+            failed = False
+        else:
+            failed = (end is not None and end.returncode != 0) or (
+                state in FAILED_STATES and try_number == key[1]
+            )
         if not should_delete(failed):
             kept += 1
             continue
