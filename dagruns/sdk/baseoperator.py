@@ -37,7 +37,6 @@ from .taskmixin import TaskMixin
 from .templating import create_template_env, render_template
 from .timeutil import to_timedelta, to_utc
 from .trigger_rule import TriggerRule
-from .triggers.ending import TRIGGER_END_METHOD, end_as_the_trigger_asked
 from .unsupported import refuse_operator_args
 from .weight_rule import WeightRule
 from .xcom_arg import iter_xcom_args
@@ -453,11 +452,7 @@ class BaseOperator(TaskMixin):
         self, next_method: str, next_kwargs: dict[str, Any] | None, context: Mapping[str, Any]
     ) -> Any:
         """Where a resumed try starts (Airflow's): `next_method` with `next_kwargs`, or, for
-        the "__fail__" the triggerer sets when the trigger failed or timed out, the error;
-        for TRIGGER_END_METHOD, the end a task-end event asked for (dagruns/actions/
-        trigger_end.py: a task whose callbacks must run in a worker)."""
-        if next_method == TRIGGER_END_METHOD:
-            return end_as_the_trigger_asked(next_kwargs or {}, context)
+        the "__fail__" the triggerer sets when the trigger failed or timed out, the error."""
         if next_method == "__fail__":
             details = next_kwargs or {}
             traceback_lines = details.get("traceback")
