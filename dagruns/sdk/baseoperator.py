@@ -37,6 +37,7 @@ from .taskmixin import TaskMixin
 from .templating import create_template_env, render_template
 from .timeutil import to_timedelta, to_utc
 from .trigger_rule import TriggerRule
+from .triggers.base import StartTriggerArgs
 from .unsupported import refuse_operator_args
 from .weight_rule import WeightRule
 from .xcom_arg import iter_xcom_args
@@ -80,6 +81,11 @@ class BaseOperator(TaskMixin):
     is_branch: bool = False
     is_short_circuit: bool = False
     ignore_downstream_trigger_rules: bool = False
+    # Airflow's start_from_trigger: an operator class that can start in the triggerer declares
+    # its StartTriggerArgs; a task whose start_from_trigger is true (class attribute, or set by
+    # the operator's __init__) is deferred by the scheduler without running execute().
+    start_trigger_args: StartTriggerArgs | None = None
+    start_from_trigger: bool = False
 
     # Instance attributes, declared (annotations only, no class values) so type checkers and
     # editors see them; __init__ sets the plain ones in one __dict__.update for speed.
