@@ -18,6 +18,7 @@ from tests.processes import stop
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 DAG = """
+from airflow.providers.standard.sensors.date_time import DateTimeSensorAsync
 from airflow.sdk import BaseSensorOperator
 from airflow.triggers.base import StartTriggerArgs
 
@@ -61,6 +62,10 @@ class ResumesInWorker(BaseSensorOperator):
 with DAG("starts_in_triggerer", schedule=None, start_date=START):
     EndsInTriggerer(task_id="ends") >> EmptyOperator(task_id="after")
     ResumesInWorker(task_id="resumes")
+    DateTimeSensorAsync(
+        task_id="standard", target_time="2020-01-01T00:00:00+00:00",
+        start_from_trigger=True, end_from_trigger=True,
+    )
 """
 
 
@@ -81,7 +86,9 @@ def test_sensors_start_in_the_triggerer_one_ending_there_one_resuming_in_a_worke
     engine, triggerer
 ):
     run = engine.run_dag("starts_in_triggerer", timeout=120)
-    assert engine.states(run) == {"ends": "success", "after": "success", "resumes": "success"}
+    assert engine.states(run) == {
+        "ends": "success", "after": "success", "resumes": "success", "standard": "success",
+    }  # fmt: skip
 
     def moves(task_id: str) -> list[tuple[str, str]]:
         events = AuditEvent.objects.filter(run_id=run.run_id, task_id=task_id).order_by("pk")
@@ -103,4 +110,6 @@ def test_sensors_start_in_the_triggerer_one_ending_there_one_resuming_in_a_worke
     assert value["note"] == "declared" and value["try"] == 1
     assert value["event"].endswith("+00:00")  # the trigger's payload, a datetime again
     assert "must never run" not in ti_log_path(engine.ti(run, "resumes")).read_text()
+    # The standard provider's sensor, as Airflow's: started and ended in the triggerer.
+    assert moves("standard") == [("deferred", "scheduler"), ("success", "triggerer")]
     assert not Trigger.objects.exists()

@@ -122,3 +122,62 @@ def test_as_a_baseoperator_argument_it_is_refused_as_airflow_does(name):
         pytest.raises(DagDefinitionError, match=f"{name}.*not a BaseOperator argument"),
     ):
         BaseOperator(task_id="t", **{name: True})
+
+
+def test_the_time_sensors_start_from_a_trigger_of_their_own_moment():
+    from dagruns.sdk import DateTimeSensorAsync
+
+    with DAG("sensors", schedule=None, start_date=START) as dag:
+        DateTimeSensorAsync(
+            task_id="first", target_time="2030-01-01T10:00:00+00:00", start_from_trigger=True
+        )
+        DateTimeSensorAsync(
+            task_id="second",
+            target_time="2031-06-01T00:00:00+00:00",
+            start_from_trigger=True,
+            end_from_trigger=True,
+        )
+        DateTimeSensorAsync(task_id="plain", target_time="2031-06-01T00:00:00+00:00")
+    tasks = {t["task_id"]: t for t in serialize_dag(dag)["tasks"]}
+    first, second = (tasks[t]["start_trigger_args"] for t in ("first", "second"))
+    assert first["trigger_cls"] == "airflow.providers.standard.triggers.temporal.DateTimeTrigger"
+    # Each task its own moment (Airflow's shared class-level args would give both the last).
+    assert first["trigger_kwargs"] == {
+        "moment": {"__type": "datetime", "__var": "2030-01-01T10:00:00+00:00"},
+        "end_from_trigger": False,
+    }
+    assert second["trigger_kwargs"]["end_from_trigger"] is True
+    assert "start_trigger_args" not in tasks["plain"]
+
+
+def test_a_time_sensor_starts_from_the_trigger_at_todays_target_time():
+    from datetime import time
+
+    from dagruns.sdk import TimeSensor
+
+    with DAG("time", schedule=None, start_date=START) as dag:
+        TimeSensor(task_id="t", target_time=time(23, 59), start_from_trigger=True)
+    args = serialize_dag(dag)["tasks"][0]["start_trigger_args"]
+    assert args["trigger_kwargs"]["moment"]["__var"].endswith("23:59:00+00:00")
+
+
+def test_a_templated_target_time_cannot_start_from_the_trigger():
+    from dagruns.sdk import DateTimeSensorAsync
+
+    with (
+        DAG("templated", schedule=None, start_date=START),
+        pytest.raises(DagDefinitionError, match="start_from_trigger needs target_time"),
+    ):
+        DateTimeSensorAsync(task_id="t", target_time="{{ ds }}", start_from_trigger=True)
+
+
+def test_trigger_kwargs_for_mapped_starts_is_refused_naming_it():
+    from dagruns.sdk import DateTimeSensorAsync
+
+    with (
+        DAG("kwargs", schedule=None, start_date=START),
+        pytest.raises(DagDefinitionError, match="'trigger_kwargs' is not supported"),
+    ):
+        DateTimeSensorAsync(
+            task_id="t", target_time="2030-01-01", start_from_trigger=True, trigger_kwargs={}
+        )
