@@ -12,11 +12,14 @@ write transaction while it runs. The event's `xcoms` are pushed first, as
 XComs of the try, under the usual size limit. As in Airflow, a TaskFailedEvent fails the task
 without retrying it.
 
-One deliberate difference: Airflow runs the task's on_success_callback / on_failure_callback
-in its DAG processor; here task callbacks run only in a worker (the triggerer never imports
-DAG files), so a task with a callback for its end state resumes in a worker instead, at
-TRIGGER_END_METHOD, which pushes the XComs and ends the try in that state there, running the
-callback as any end in a worker does.
+Task callbacks, as in Airflow 3 (`handle_event_submit` for a `BaseTaskEndEvent` sends a
+TaskCallbackRequest for a success or a failure; the DAG processor's `_execute_task_callbacks`
+runs only failure callbacks): a task its trigger failed that has an on_failure_callback gets a
+callback request, written in this transaction, which the DAG processor runs with the DAG's file
+(scheduler/processor/callbacks.py), its output going to the run's callback log; the try's log
+says so. A task its trigger ended successfully does not run its on_success_callback — Airflow 3's
+DAG processor logs "Task callback requested but is not a failure callback" and drops it — and
+the try's log says that too. A skip runs no callback (Airflow sends none).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from dagruns.actions.deferral import TRIGGERER_ACTOR, resume_deferred
+from dagruns.actions.deferral import TRIGGERER_ACTOR
 from dagruns.actions.fail_fast import stop_remaining_tasks
 from dagruns.actions.task_email import email_on_commit
 from dagruns.actions.tries import (
@@ -40,20 +43,19 @@ from dagruns.actions.tries import (
 )
 from dagruns.actions.xcoms import XComNotJson, XComTooLarge, check_value, do_set_xcom
 from dagruns.domain import logs
-from dagruns.models import AuditEvent, TaskInstance, TaskInstanceState, Trigger
+from dagruns.domain.versions import fileloc_of_version
+from dagruns.models import (
+    AuditEvent,
+    DagCallbackRequest,
+    TaskInstance,
+    TaskInstanceState,
+    Trigger,
+)
 from dagruns.notify import events
 from dagruns.notify.wakeup import wake_schedulers
-from dagruns.sdk.triggers.ending import TRIGGER_END_METHOD
-from dagruns.sdk.triggers.serde import encode
 
 State = TaskInstanceState
 END_STATES = frozenset({State.SUCCESS, State.FAILED, State.SKIPPED})
-# The task callback that must run when a task ends in each state (Airflow has none for a
-# skip sent by a trigger).
-CALLBACK_OF: dict[str, str] = {
-    State.SUCCESS: "has_on_success_callback",
-    State.FAILED: "has_on_failure_callback",
-}
 ENDED_FIELDS = ["state", "end_date", "duration", "next_retry_at", "trigger", "trigger_timeout"]
 
 
@@ -95,24 +97,50 @@ def do_end_from_triggers(ends: Mapping[int, TaskEnd], *, now: datetime | None = 
             .select_related("dag_run")
         )
         ended: list[tuple[TaskInstance, dict[str, Any] | None, list[str]]] = []
-        moved = 0
         for ti in waiting:
             assert ti.trigger_id is not None
-            end = ends[ti.trigger_id]
             task = find_task(serialized_dag_of(ti), ti.task_id)
-            callback = CALLBACK_OF.get(end.state)
-            if task is not None and callback is not None and task.get(callback):
-                # Its callback is user code: only a worker runs it (see the module docstring).
-                resumed = {"state": end.state, "xcoms": encode(end.xcoms)}
-                moved += resume_deferred(ti, ti.trigger_id, now, resumed, TRIGGER_END_METHOD)
-                continue
-            ended.append((ti, task, _end(ti, end, now)))
+            lines = _end(ti, ends[ti.trigger_id], now)
+            ended.append((ti, task, lines + _request_callback(ti, task, now)))
         if ended:
             _write(ended, ends, now)
         Trigger.objects.filter(pk__in=list(ends), asset_watchers__isnull=True).delete()
         if ended:
             transaction.on_commit(wake_schedulers)
-    return moved + len(ended)
+    return len(ended)
+
+
+def _request_callback(ti: TaskInstance, task: dict[str, Any] | None, now: datetime) -> list[str]:
+    """Airflow's TaskCallbackRequest for the try's end (see the module docstring): a callback
+    request for the DAG processor when the try failed and has an on_failure_callback; the log
+    lines that tell the user where its callback runs, or that it does not."""
+    if task is None:
+        return []
+    if ti.state == State.FAILED and task.get("has_on_failure_callback"):
+        version_id = ti.dag_version_id or ti.dag_run.dag_version_id
+        assert version_id is not None  # a serialized task was found through it
+        DagCallbackRequest.objects.create(
+            dag_run_id=ti.dag_run_id,
+            dag_id=ti.dag_id,
+            run_id=ti.run_id,
+            fileloc=fileloc_of_version(version_id),
+            is_failure=True,
+            reason="task_failure",
+            created_at=now,
+            task_id=ti.task_id,
+            map_index=ti.map_index,
+            try_number=ti.try_number,
+        )
+        return [
+            f"{_stamp(now)} INFO - Sending the task's on_failure_callback to the DAG processor: "
+            "its output goes to the run's callback log"
+        ]
+    if ti.state == State.SUCCESS and task.get("has_on_success_callback"):
+        return [
+            f"{_stamp(now)} WARNING - on_success_callback not run: as in Airflow 3, a task "
+            "ended by its trigger (TaskSuccessEvent) runs only a failure callback"
+        ]
+    return []
 
 
 def _end(ti: TaskInstance, end: TaskEnd, now: datetime) -> list[str]:

@@ -44,6 +44,9 @@ class TaskSpec:
     is_mapped: bool = False
     expand_input: dict | None = None
     mapped_group: str | None = None
+    # Airflow's start_from_trigger: the scheduler defers it to its start trigger instead of
+    # scheduling it (dagruns/actions/start_from_trigger.py).
+    starts_from_trigger: bool = False
 
 
 @dataclass(frozen=True)
@@ -172,6 +175,7 @@ def build_graph(serialized: dict[str, Any]) -> DagGraph:
             is_mapped=bool(t.get("is_mapped")),
             expand_input=t.get("expand_input"),
             mapped_group=t.get("mapped_task_group_id"),
+            starts_from_trigger=bool(t.get("start_from_trigger") and t.get("start_trigger_args")),
         )
     order = tuple(t["task_id"] for t in serialized["tasks"])
     return DagGraph(

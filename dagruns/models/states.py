@@ -117,7 +117,8 @@ DAGRUN_ACTIVE = frozenset({DagRunState.QUEUED, DagRunState.RUNNING})
 # MANUAL_TI_TARGETS rather than repeated on every row. `None` is the "none" state.
 TIS = TaskInstanceState
 TI_TRANSITIONS: dict[str | None, frozenset[str | None]] = {
-    None: frozenset({TIS.SCHEDULED, TIS.SKIPPED, TIS.UPSTREAM_FAILED, TIS.REMOVED}),
+    # Deferred straight from none (or a due retry): start_from_trigger, by the scheduler.
+    None: frozenset({TIS.SCHEDULED, TIS.SKIPPED, TIS.UPSTREAM_FAILED, TIS.REMOVED, TIS.DEFERRED}),
     TIS.SCHEDULED: frozenset({TIS.QUEUED, TIS.SKIPPED, TIS.UPSTREAM_FAILED, TIS.REMOVED}),
     # Claimed by a runner; or failed/retried when it never left the queue; or skipped by an
     # upstream branch before it started.
@@ -136,7 +137,7 @@ TI_TRANSITIONS: dict[str | None, frozenset[str | None]] = {
             TIS.SCHEDULED,
         }
     ),
-    TIS.UP_FOR_RETRY: frozenset({TIS.SCHEDULED, TIS.SKIPPED, TIS.UPSTREAM_FAILED}),
+    TIS.UP_FOR_RETRY: frozenset({TIS.SCHEDULED, TIS.SKIPPED, TIS.UPSTREAM_FAILED, TIS.DEFERRED}),
     TIS.UP_FOR_RESCHEDULE: frozenset({TIS.SCHEDULED, TIS.SKIPPED}),
     # Resumed (scheduled), failed from outside, or ended by its trigger (end_from_trigger).
     TIS.DEFERRED: frozenset(

@@ -37,7 +37,7 @@ from .taskmixin import TaskMixin
 from .templating import create_template_env, render_template
 from .timeutil import to_timedelta, to_utc
 from .trigger_rule import TriggerRule
-from .triggers.ending import TRIGGER_END_METHOD, end_as_the_trigger_asked
+from .triggers.base import StartTriggerArgs
 from .unsupported import refuse_operator_args
 from .weight_rule import WeightRule
 from .xcom_arg import iter_xcom_args
@@ -81,6 +81,11 @@ class BaseOperator(TaskMixin):
     is_branch: bool = False
     is_short_circuit: bool = False
     ignore_downstream_trigger_rules: bool = False
+    # Airflow's start_from_trigger: an operator class that can start in the triggerer declares
+    # its StartTriggerArgs; a task whose start_from_trigger is true (class attribute, or set by
+    # the operator's __init__) is deferred by the scheduler without running execute().
+    start_trigger_args: StartTriggerArgs | None = None
+    start_from_trigger: bool = False
 
     # Instance attributes, declared (annotations only, no class values) so type checkers and
     # editors see them; __init__ sets the plain ones in one __dict__.update for speed.
@@ -453,11 +458,7 @@ class BaseOperator(TaskMixin):
         self, next_method: str, next_kwargs: dict[str, Any] | None, context: Mapping[str, Any]
     ) -> Any:
         """Where a resumed try starts (Airflow's): `next_method` with `next_kwargs`, or, for
-        the "__fail__" the triggerer sets when the trigger failed or timed out, the error;
-        for TRIGGER_END_METHOD, the end a task-end event asked for (dagruns/actions/
-        trigger_end.py: a task whose callbacks must run in a worker)."""
-        if next_method == TRIGGER_END_METHOD:
-            return end_as_the_trigger_asked(next_kwargs or {}, context)
+        the "__fail__" the triggerer sets when the trigger failed or timed out, the error."""
         if next_method == "__fail__":
             details = next_kwargs or {}
             traceback_lines = details.get("traceback")

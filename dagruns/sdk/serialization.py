@@ -25,6 +25,7 @@ from .mappedoperator import MappedOperator
 from .params import DagParam, Param, ParamsDict
 from .schedule import schedule_from_serialized
 from .serialized_operator import SerializedOperator, serialized_callback
+from .start_trigger import serialize_start_from_trigger
 from .taskgroup import TaskGroup
 from .timeutil import isoformat, parse_isoformat, parse_timezone, timezone_name
 from .xcom_arg import XComArg
@@ -229,6 +230,11 @@ def _serialize_task(task: BaseOperator) -> dict[str, Any]:
     extra = _extra_fields(task)
     if extra:  # only operators that declare some: every other task's form is unchanged
         data["extra_fields"] = extra
+    # Only a task that starts from the triggerer: every other task's form is unchanged.
+    if isinstance(task, SerializedOperator):
+        data.update(task.start_from_trigger_data)
+    else:
+        data.update(serialize_start_from_trigger(task))
     return data
 
 

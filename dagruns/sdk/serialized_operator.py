@@ -75,6 +75,7 @@ class SerializedOperator(BaseOperator):
         self._is_mapped = is_mapped
         self._expand_input = dict(expand_input) if expand_input is not None else None
         self.extra_fields = dict(extra_fields or {})
+        self.start_from_trigger_data: dict[str, Any] = {}
         super().__init__(**kwargs)
         for field in self.template_fields:
             # Expose each field as the original operator did (op.bash_command), unless the
@@ -112,7 +113,7 @@ class SerializedOperator(BaseOperator):
         def callback(flag: str) -> Any:
             return serialized_callback if data.get(flag) else None
 
-        return cls(
+        task = cls(
             task_id=data["label"],
             dag=dag,
             task_group=task_group,
@@ -172,3 +173,8 @@ class SerializedOperator(BaseOperator):
             inlets=[decode_condition(item) for item in data.get("inlets") or []],
             outlets=[decode_condition(item) for item in data.get("outlets") or []],
         )
+        # start_from_trigger (dagruns/sdk/start_trigger.py), kept as stored.
+        task.start_from_trigger_data = {
+            key: data[key] for key in ("start_trigger_args", "start_from_trigger") if key in data
+        }
+        return task

@@ -44,8 +44,10 @@ UNSUPPORTED_OPERATOR_ARGS: dict[str, str] = {
     "doc_rst": "only doc_md is supported",
     "doc_json": "only doc_md is supported",
     "doc_yaml": "only doc_md is supported",
-    "start_trigger_args": "starting a task from a trigger is not supported",
-    "start_from_trigger": "starting a task from a trigger is not supported",
+    "start_trigger_args": "it is not a BaseOperator argument: declare it on the operator class "
+    "(start_trigger_args = StartTriggerArgs(...)), as in Airflow",
+    "start_from_trigger": "it is not a BaseOperator argument: set it as the operator class's "
+    "attribute or in the operator's own __init__ (self.start_from_trigger = ...), as in Airflow",
     "provide_context": f"{_REMOVED_IN_AIRFLOW_3}: the context is always passed to callables "
     "that take **kwargs",
 }

@@ -1,6 +1,7 @@
-"""A DAG run's callback log: what its DAG-level on_success_callback / on_failure_callback
-printed, logged or raised when the DAG processor ran it (scheduler/processor/callbacks.py),
-headed by each request's outcome. Plain text, as a log download is."""
+"""A DAG run's callback log: what its DAG-level on_success_callback / on_failure_callback, and
+the on_failure_callback of a task its trigger failed, printed, logged or raised when the DAG
+processor ran it (scheduler/processor/callbacks.py), headed by each request's outcome. Plain
+text, as a log download is."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def callback_log(request, dag_id: str, run_id: str):
     lines = [f"DAG callbacks of run {run.run_id} of DAG {run.dag_id}", ""]
     requests = DagCallbackRequest.objects.filter(dag_run=run).order_by("created_at", "pk")
     for item in requests:
-        which = "on_failure_callback" if item.is_failure else "on_success_callback"
+        which = item.callback_name
         outcome = (
             item.get_outcome_display() if item.finished_at else "waiting for the DAG processor"
         )

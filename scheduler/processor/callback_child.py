@@ -1,5 +1,7 @@
-"""Running one DAG's `on_success_callback` / `on_failure_callback` — the code of the subprocess
-the DAG processor starts for each callback request (`python -m scheduler.processor.callback_child`).
+"""Running one DAG's `on_success_callback` / `on_failure_callback`, or one task's
+`on_failure_callback` (Airflow's TaskCallbackRequest: a task its trigger failed in the
+triggerer) — the code of the subprocess the DAG processor starts for each callback request
+(`python -m scheduler.processor.callback_child`).
 
 Like the parser children it imports the SDK only, never Django or the ORM: the callback is user
 code, imported from the DAG's own file, and a callback that hangs, crashes or exits must not take
@@ -48,7 +50,8 @@ class CallbackDagRun(BaseModel):
 
 
 class CallbackTaskInstance(BaseModel):
-    """The last failed task instance of the run, `context["ti"]` of a failure callback."""
+    """`context["ti"]`: for a DAG's failure callback the last failed task instance of the run;
+    for a task's callback the try it is for."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -70,8 +73,15 @@ class DagCallbackJob(BaseModel):
     reason: str
     dag_run: CallbackDagRun
     ti: CallbackTaskInstance | None = None
+    # A task's callback (then `ti` is its try), not the DAG's.
+    task_id: str | None = None
     extra_sys_path: list[str] = []
     import_timeout: float | None = None
+
+    @property
+    def name(self) -> str:
+        which = "on_failure_callback" if self.is_failure else "on_success_callback"
+        return f"task {self.task_id}'s {which}" if self.task_id else which
 
 
 def context_for(job: DagCallbackJob, dag: Any) -> dict[str, Any]:
@@ -126,7 +136,7 @@ def main() -> int:
     for entry in reversed(job.extra_sys_path):
         if entry not in sys.path:
             sys.path.insert(0, entry)
-    name = "on_failure_callback" if job.is_failure else "on_success_callback"
+    name = job.name
     try:
         dags = {dag.dag_id: dag for dag in import_dag_file(job.fileloc, job.import_timeout)}
     except BaseException:
@@ -136,12 +146,24 @@ def main() -> int:
     if dag is None:
         log.error("DAG %r is no longer defined in %s: %s not run", job.dag_id, job.fileloc, name)
         return DAG_NOT_LOADED
-    callbacks = dag.on_failure_callback if job.is_failure else dag.on_success_callback
+    context = context_for(job, dag)
+    owner: Any = dag
+    if job.task_id is not None:
+        owner = dag.task_dict.get(job.task_id)
+        if owner is None:
+            log.error("Task %r is no longer in DAG %r: %s not run", job.task_id, job.dag_id, name)
+            return DAG_NOT_LOADED
+        context["task"] = owner
+    callbacks = owner.on_failure_callback if job.is_failure else owner.on_success_callback
     if not callbacks:
-        log.info("DAG %r has no %s any more: nothing to run", job.dag_id, name)
+        log.info("%s has no %s any more: nothing to run", _label(job), name)
         return 0
     sys.stdout.flush()
-    return 0 if run_callbacks(callbacks, context_for(job, dag), name) else CALLBACK_RAISED
+    return 0 if run_callbacks(callbacks, context, name) else CALLBACK_RAISED
+
+
+def _label(job: DagCallbackJob) -> str:
+    return f"Task {job.task_id!r}" if job.task_id else f"DAG {job.dag_id!r}"
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
-"""The DAG processor's share of DAG-level callbacks: claim the requests the scheduler wrote
-when runs ended, run each in a subprocess with the DAG's file (scheduler/processor/
-callback_child.py), and put what it printed, logged or raised in the run's callback log.
+"""The DAG processor's share of callbacks: claim the requests the scheduler wrote when runs
+ended (and the triggerer when a trigger failed a task that has an on_failure_callback), run each
+in a subprocess with the DAG's file (scheduler/processor/callback_child.py), and put what it
+printed, logged or raised in the run's callback log.
 
 Why here and not in the scheduler: as in Airflow 3, DAG callbacks are user code, and only the
 DAG processor imports user code (in subprocesses, with a timeout); the scheduler must never hang
@@ -75,9 +76,10 @@ def run_pending_callbacks(
 
 
 def _run_one(request: DagCallbackRequest, timeout: float, extra_sys_path: list[str]) -> None:
-    name = "on_failure_callback" if request.is_failure else "on_success_callback"
+    name = request.callback_name
     path = callback_log_path(request.dag_id, request.run_id)
-    _log(path, f"INFO - Running the DAG's {name} (reason: {request.reason}) from {request.fileloc}")
+    whose = f"the {name}" if request.task_id else f"the DAG's {name}"
+    _log(path, f"INFO - Running {whose} (reason: {request.reason}) from {request.fileloc}")
     job = _job(request, timeout, extra_sys_path)
     error = ""
     try:
@@ -131,7 +133,11 @@ def _run_child(job: DagCallbackJob, timeout: float) -> tuple[int | None, bytes]:
 def _job(request: DagCallbackRequest, timeout: float, extra_sys_path: list[str]) -> DagCallbackJob:
     run = request.dag_run
     failed = None
-    if request.is_failure:
+    if request.task_id:  # a task's callback: its own task instance
+        failed = TaskInstance.objects.filter(
+            dag_run_id=run.pk, task_id=request.task_id, map_index=request.map_index
+        ).first()
+    elif request.is_failure:
         failed = (
             TaskInstance.objects.filter(dag_run_id=run.pk, state__in=TI_FAILED_LIKE)
             .order_by("-end_date", "task_id")
@@ -160,11 +166,12 @@ def _job(request: DagCallbackRequest, timeout: float, extra_sys_path: list[str])
             run_id=failed.run_id,
             task_id=failed.task_id,
             map_index=failed.map_index,
-            try_number=failed.try_number,
+            try_number=request.try_number or failed.try_number,
             state=failed.state,
         )
         if failed is not None
         else None,
+        task_id=request.task_id or None,
         extra_sys_path=extra_sys_path,
         import_timeout=timeout,
     )

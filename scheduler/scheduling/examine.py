@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 
 from dagruns.actions.dag_callbacks import on_run_finished
+from dagruns.actions.start_from_trigger import do_start_from_trigger
 from dagruns.domain.dag_graph import DagGraph, TaskSpec, graph_for_version
 from dagruns.domain.past_runs import past_depends_unmet
 from dagruns.domain.trigger_rules import Decision, UpstreamCounts, evaluate
@@ -101,6 +102,9 @@ class RunDecisions:
     # up_for_reschedule sensors whose reschedule date has passed: scheduled, same try.
     reschedule_now: list[TiKey] = field(default_factory=list)
     run_themselves: list[TiKey] = field(default_factory=list)
+    # start_from_trigger tasks: deferred by the scheduler instead of scheduled (first try or a
+    # due retry).
+    start_in_triggerer: list[TiKey] = field(default_factory=list)
     settle: dict[str, list[TiKey]] = field(default_factory=lambda: defaultdict(list))
     expand: dict[str, int] = field(default_factory=dict)
     # Expanded tasks whose length changed since (a cleared upstream pushed another list).
@@ -116,6 +120,7 @@ class RunDecisions:
             + len(self.retry_now)
             + len(self.reschedule_now)
             + len(self.run_themselves)
+            + len(self.start_in_triggerer)
             + settled
             + len(self.expand)
             + len(self.revise)
@@ -216,7 +221,7 @@ def decide(
             key = (task_id, map_index)
             if state == TIS.UP_FOR_RETRY:
                 if key in retry_due:
-                    d.retry_now.append(key)
+                    (d.start_in_triggerer if spec.starts_from_trigger else d.retry_now).append(key)
                 continue
             if state == TIS.UP_FOR_RESCHEDULE:
                 if key in retry_due:
@@ -266,7 +271,12 @@ def decide(
                     continue
                 if spec.depends_on_past and not _past_succeeded(run, task_id):
                     continue
-                (d.run_themselves if spec.runs_itself else d.to_schedule).append(key)
+                if spec.runs_itself:
+                    d.run_themselves.append(key)
+                elif spec.starts_from_trigger:
+                    d.start_in_triggerer.append(key)
+                else:
+                    d.to_schedule.append(key)
     if d.changes == 0:
         d.run_state = _run_outcome(graph, summary)
         if d.run_state is None and _deadlocked(graph, summary):
@@ -434,6 +444,8 @@ def apply(run: DagRun, d: RunDecisions, now: datetime) -> int:
                     duration=0.0,
                 )
             )
+        if d.start_in_triggerer:
+            changes += do_start_from_trigger(run.pk, d.start_in_triggerer, now)
         for state, keys in d.settle.items():
             changes += (
                 _of(base, keys).exclude(state__in=TI_FINISHED).update(state=state, end_date=now)

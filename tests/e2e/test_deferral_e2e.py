@@ -2,25 +2,30 @@
 `manage.py triggerer` process (with its trigger runner child) runs the trigger, and a new
 runner resumes the same try at `method_name` with the event — or fails it when the trigger
 raises, times out or cannot be imported; or the triggerer ends the task itself when the
-trigger yields a task-end event (end_from_trigger)."""
+trigger yields a task-end event (end_from_trigger), a real `manage.py dag_processor` then
+running the on_failure_callback of a task its trigger failed, as Airflow 3 does."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
 
+from dagruns.actions.dag_callbacks import callback_log_path
 from dagruns.domain.logs import ti_log_path
-from dagruns.models import AuditEvent, TaskInstanceHistory, Trigger, XCom
+from dagruns.models import AuditEvent, DagCallbackRequest, TaskInstanceHistory, Trigger, XCom
 from tests.e2e.conftest import Engine
-from tests.e2e.triggerers import start_engine_triggerer
-from tests.processes import stop
+from tests.e2e.triggerers import start_engine_triggerer, triggerer_env
+from tests.polling import wait_until
+from tests.processes import ROOT, stop
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 TRIGGERS_MODULE = """
 import asyncio
-from airflow.triggers.base import TaskSkippedEvent, TaskSuccessEvent
+from airflow.triggers.base import TaskFailedEvent, TaskSkippedEvent, TaskSuccessEvent
 from dagruns.sdk import BaseTrigger, TriggerEvent
 
 
@@ -38,6 +43,14 @@ class SkipsTrigger(BaseTrigger):
 
     async def run(self):
         yield TaskSkippedEvent(xcoms={"why": "no data today"})
+
+
+class FailsTrigger(BaseTrigger):
+    def serialize(self):
+        return ("deferral_triggers.FailsTrigger", {})
+
+    async def run(self):
+        yield TaskFailedEvent()
 
 
 class RaisingTrigger(BaseTrigger):
@@ -64,7 +77,9 @@ import sys
 from airflow.providers.standard.triggers.temporal import TimeDeltaTrigger
 from airflow.sdk import BaseOperator
 from airflow.triggers.base import BaseTrigger
-from deferral_triggers import RaisingTrigger, SilentTrigger, SkipsTrigger, SucceedsTrigger
+from deferral_triggers import (
+    FailsTrigger, RaisingTrigger, SilentTrigger, SkipsTrigger, SucceedsTrigger,
+)
 
 
 class Waits(BaseOperator):
@@ -109,7 +124,8 @@ with DAG("trigger_unimportable", schedule=None, start_date=START):
 
 def called_back(context):
     with open(context["dag_run"].conf["marker"], "w") as marker:
-        marker.write(context["ti"].xcom_pull(task_ids="calls_back", key="checked"))
+        marker.write(context["ti"].task_id + " " + context["ti"].state)
+    print("the failure callback ran in the DAG processor")
 
 
 with DAG("ends_in_triggerer", schedule=None, start_date=START):
@@ -117,6 +133,9 @@ with DAG("ends_in_triggerer", schedule=None, start_date=START):
     ends >> Waits(task_id="after", trigger=TimeDeltaTrigger(timedelta(seconds=0)))
     Waits(task_id="skips", trigger=SkipsTrigger())
     Waits(task_id="calls_back", trigger=SucceedsTrigger(), on_success_callback=called_back)
+
+with DAG("fails_in_triggerer", schedule=None, start_date=START):
+    Waits(task_id="fails", trigger=FailsTrigger(), on_failure_callback=called_back)
 """
 
 
@@ -183,10 +202,47 @@ def test_a_task_end_event_ends_the_task_in_the_triggerer_without_a_second_runner
     assert "Marking task as SUCCESS from the triggerer (end_from_trigger)" in log
     assert "Resuming" not in log
     assert XCom.objects.get(dag_run=run, task_id="skips", key="why").value == "no data today"
-    # A task with an on_success_callback ends in a worker, which runs the callback.
-    assert moves("calls_back") == ["running", "deferred", "running", "success"]
-    assert marker.read_text() == "yes"  # the event's XCom, pushed before the callback ran
+    # As in Airflow 3, a success sent by the trigger runs no on_success_callback, and the
+    # try's log says so.
+    assert moves("calls_back") == ["running", "deferred", "success"]
+    assert "on_success_callback not run" in ti_log_path(engine.ti(run, "calls_back")).read_text()
+    assert XCom.objects.get(dag_run=run, task_id="calls_back", key="checked").value == "yes"
+    assert not marker.exists() and not DagCallbackRequest.objects.exists()
     assert not Trigger.objects.exists()
+
+
+def test_a_task_its_trigger_failed_runs_its_failure_callback_in_the_dag_processor(
+    engine, triggerer, live_server, orch_settings, tmp_path
+):
+    marker = tmp_path / "callback"
+    run = engine.run_dag("fails_in_triggerer", timeout=120, conf={"marker": str(marker)})
+    ti = engine.ti(run, "fails")
+    assert ti.state == "failed"
+    events = AuditEvent.objects.filter(run_id=run.run_id, task_id="fails").order_by("pk")
+    assert list(events.values_list("event", flat=True)) == ["running", "deferred", "failed"]
+    assert "on_failure_callback to the DAG processor" in ti_log_path(ti).read_text()
+    processor = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "dag_processor"],
+        env=triggerer_env(engine, live_server, orch_settings),
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        wait_until(
+            lambda: DagCallbackRequest.objects.filter(
+                dag_run=run, finished_at__isnull=False
+            ).exists(),
+            timeout=120,
+            what="the DAG processor to run the task's on_failure_callback",
+        )
+    finally:
+        stop(processor)
+    assert marker.read_text() == "fails failed"
+    request = DagCallbackRequest.objects.get(dag_run=run)
+    assert (request.task_id, request.outcome) == ("fails", "success")
+    log = callback_log_path("fails_in_triggerer", run.run_id).read_text()
+    assert "the failure callback ran in the DAG processor" in log
 
 
 def test_a_trigger_that_raises_fails_the_task_with_its_traceback(engine, triggerer):

@@ -409,6 +409,7 @@ MODULES: dict[str, dict[str, str]] = {
         "BaseEventTrigger",
         "BaseTaskEndEvent",
         "BaseTrigger",
+        "StartTriggerArgs",
         "TaskFailedEvent",
         "TaskSkippedEvent",
         "TaskSuccessEvent",

@@ -6,7 +6,12 @@ the triggerer on a DateTimeTrigger / TimeDeltaTrigger instead of a worker slot; 
 without resuming it in a worker (Airflow's argument; it has no effect unless deferrable, as
 there). A deferrable WaitSensor always ends in the triggerer, as Airflow's does. As in Airflow's
 standard provider, only TimeDeltaSensor passes its ``timeout`` to ``defer()``; TimeSensor and
-DateTimeSensor wait for their time however far it is."""
+DateTimeSensor wait for their time however far it is.
+
+TimeSensor and DateTimeSensorAsync take Airflow's ``start_from_trigger=True``: the scheduler
+defers the task straight to a DateTimeTrigger of the target moment (dagruns/sdk/start_trigger.py),
+no worker ever running ``execute``. As in Airflow, the moment is the one computed when the task
+is created (for a TimeSensor, the target time of the day the DAG file was parsed)."""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from typing import Any
 import pendulum
 
 from ..exceptions import DagDefinitionError
+from ..triggers.base import StartTriggerArgs
 from ..triggers.temporal import DateTimeTrigger, TimeDeltaTrigger
 from ..weekday import WeekDay
 from .base import BaseSensorOperator
@@ -27,16 +33,55 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# Airflow's start_trigger_args of its time sensors; each task that starts from the trigger gets
+# its own copy with its moment (Airflow assigns the kwargs on this class-level object, so the
+# last task created would set every task's moment: see docs/authoring.md).
+_START_AT_MOMENT = StartTriggerArgs(
+    trigger_cls="airflow.providers.standard.triggers.temporal.DateTimeTrigger",
+    trigger_kwargs={"moment": "", "end_from_trigger": False},
+    next_method="execute_complete",
+    next_kwargs=None,
+    timeout=None,
+)
+
+
+def _start_at(
+    task: BaseSensorOperator,
+    start_from_trigger: bool,
+    moment: Any,
+    end_from_trigger: bool,
+    trigger_kwargs: dict[str, Any] | None,
+) -> None:
+    """Set `task` to start from a DateTimeTrigger of `moment` (a callable, called only when
+    it does) when `start_from_trigger`, as Airflow's TimeSensor/DateTimeSensorAsync do."""
+    if trigger_kwargs is not None:
+        raise DagDefinitionError(
+            f"Task {task.task_id!r}: argument 'trigger_kwargs' is not supported: Airflow uses it "
+            "only for mapped tasks starting from the trigger, which are not supported"
+        )
+    task.start_from_trigger = start_from_trigger
+    if start_from_trigger:
+        task.start_trigger_args = StartTriggerArgs(
+            trigger_cls=_START_AT_MOMENT.trigger_cls,
+            trigger_kwargs={"moment": moment(), "end_from_trigger": end_from_trigger},
+            next_method=_START_AT_MOMENT.next_method,
+        )
+
+
 class TimeSensor(BaseSensorOperator):
     """Waits until ``target_time`` (a time of day in the DAG's timezone) of the day the task
     is run, as Airflow computes it when the task is created (each try re-creates it)."""
+
+    start_trigger_args = _START_AT_MOMENT
 
     def __init__(
         self,
         *,
         target_time: time,
         deferrable: bool = False,
+        start_from_trigger: bool = False,
         end_from_trigger: bool = False,
+        trigger_kwargs: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -50,6 +95,9 @@ class TimeSensor(BaseSensorOperator):
         self.target_datetime = aware.astimezone(UTC)
         self.deferrable = deferrable
         self.end_from_trigger = end_from_trigger
+        _start_at(
+            self, start_from_trigger, lambda: self.target_datetime, end_from_trigger, trigger_kwargs
+        )
 
     def execute(self, context: Mapping[str, Any]) -> Any:
         if not self.deferrable:
@@ -258,7 +306,29 @@ class TimeDeltaSensorAsync(TimeDeltaSensor):
 
 
 class DateTimeSensorAsync(DateTimeSensor):
-    """DateTimeSensor(deferrable=True)."""
+    """DateTimeSensor(deferrable=True), which may also start from the trigger."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    start_trigger_args = _START_AT_MOMENT
+
+    def __init__(
+        self,
+        *,
+        start_from_trigger: bool = False,
+        trigger_kwargs: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**{**kwargs, "deferrable": True})
+        _start_at(
+            self, start_from_trigger, self._literal_target, self.end_from_trigger, trigger_kwargs
+        )
+
+    def _literal_target(self) -> datetime:
+        # Airflow parses target_time when the task is created: a template cannot be rendered
+        # there (nor in the triggerer, which only renders template_fields kwargs).
+        try:
+            return self._target()
+        except ValueError as exc:  # pendulum's ParserError too
+            raise DagDefinitionError(
+                f"Task {self.task_id!r}: start_from_trigger needs target_time as a date and "
+                f"time when the DAG is parsed, got {self.target_time!r} ({exc})"
+            ) from None

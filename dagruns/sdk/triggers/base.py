@@ -18,6 +18,8 @@ import hashlib
 import json
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 
@@ -82,6 +84,19 @@ class TaskSkippedEvent(BaseTaskEndEvent):
     """Yield this event in order to end the task with status 'skipped'."""
 
     task_instance_state = "skipped"
+
+
+@dataclass
+class StartTriggerArgs:
+    """Arguments required for start task execution from triggerer (Airflow's): an operator
+    class's `start_trigger_args`, used when its task's `start_from_trigger` is true
+    (dagruns/sdk/start_trigger.py)."""
+
+    trigger_cls: str
+    next_method: str
+    trigger_kwargs: dict[str, Any] | None = None
+    next_kwargs: dict[str, Any] | None = None
+    timeout: timedelta | None = None
 
 
 class BaseTrigger(abc.ABC):

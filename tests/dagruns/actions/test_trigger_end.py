@@ -1,6 +1,6 @@
 """Ending a deferred task in the triggerer (end_from_trigger): the try ends in the event's state
-without a worker, once, with its XComs, history, audit and log line; a task whose callback must
-run resumes in a worker at the end method instead."""
+without a worker, once, with its XComs, history, audit and log line; as in Airflow 3, a failure
+asks the DAG processor to run the task's on_failure_callback, a success runs no callback."""
 
 from __future__ import annotations
 
@@ -10,8 +10,14 @@ from dagruns.actions.deferral import do_defer_try
 from dagruns.actions.tries import do_start_try
 from dagruns.actions.trigger_end import do_end_from_trigger
 from dagruns.domain.logs import ti_log_path
-from dagruns.models import AuditEvent, TaskInstance, TaskInstanceHistory, Trigger, XCom
-from dagruns.sdk.triggers.ending import TRIGGER_END_METHOD
+from dagruns.models import (
+    AuditEvent,
+    DagCallbackRequest,
+    TaskInstance,
+    TaskInstanceHistory,
+    Trigger,
+    XCom,
+)
 from tests.builders import make_run, queue, ti_of
 
 pytestmark = pytest.mark.django_db
@@ -80,19 +86,48 @@ def test_a_trigger_ending_its_task_twice_ends_it_once():
     assert TaskInstanceHistory.objects.count() == 1
 
 
-def test_a_task_with_a_callback_for_its_end_state_resumes_in_a_worker_to_end_there():
-    ti = deferred({"has_on_success_callback": True})
-    assert do_end_from_trigger(trigger_id(), "success", {"k": {"__type": "x"}}) == 1
-    ti = TaskInstance.objects.get(pk=ti.pk)
-    assert (ti.state, ti.try_number, ti.next_method) == ("scheduled", 1, TRIGGER_END_METHOD)
-    assert ti.next_kwargs["state"] == "success"
-    assert not TaskInstanceHistory.objects.exists() and not XCom.objects.exists()
-
-
-def test_a_callback_for_another_state_does_not_send_the_task_to_a_worker():
+def test_a_failure_asks_the_dag_processor_for_the_tasks_failure_callback():
     ti = deferred({"has_on_failure_callback": True})
+    assert do_end_from_trigger(trigger_id(), "failed") == 1
+    ti = TaskInstance.objects.get(pk=ti.pk)
+    assert ti.state == "failed"  # ended here, not resumed in a worker
+    request = DagCallbackRequest.objects.get()
+    assert (request.dag_run_id, request.task_id, request.map_index, request.try_number) == (
+        ti.dag_run_id,
+        "extract",
+        -1,
+        1,
+    )
+    assert (request.is_failure, request.fileloc, request.finished_at) == (
+        True,
+        "/dags/etl.py",
+        None,
+    )
+    assert request.callback_name == "task extract's on_failure_callback"
+    assert "on_failure_callback to the DAG processor" in ti_log_path(ti).read_text()
+
+
+def test_a_refused_xcom_fails_the_task_and_still_asks_for_its_failure_callback(orch_settings):
+    orch_settings.xcom_max_size = 10
+    deferred({"has_on_failure_callback": True})
+    do_end_from_trigger(trigger_id(), "success", {"big": "x" * 100})
+    assert DagCallbackRequest.objects.get().task_id == "extract"
+
+
+def test_a_success_runs_no_success_callback_and_the_log_says_so():
+    ti = deferred({"has_on_success_callback": True, "has_on_failure_callback": True})
     do_end_from_trigger(trigger_id(), "success")
-    assert TaskInstance.objects.get(pk=ti.pk).state == "success"
+    ti = TaskInstance.objects.get(pk=ti.pk)
+    assert ti.state == "success"
+    assert not DagCallbackRequest.objects.exists()
+    assert "on_success_callback not run" in ti_log_path(ti).read_text()
+
+
+@pytest.mark.parametrize("state", ["success", "skipped"])
+def test_a_task_without_the_callback_gets_no_request(state):
+    deferred({"has_on_success_callback": True})
+    do_end_from_trigger(trigger_id(), state)
+    assert not DagCallbackRequest.objects.exists()
 
 
 def test_an_unknown_end_state_is_refused():

@@ -60,3 +60,23 @@ def test_a_stranger_may_not_read_a_callback_log(stranger, failed_run):
 
 def viewer_status(client, run) -> int:
     return client.get(f"/dags/etl/runs/{run.run_id}/callback-log").status_code
+
+
+def test_a_tasks_callback_request_is_named_by_its_task(viewer, failed_run):
+    # A task its trigger failed: its on_failure_callback runs in the DAG processor too.
+    DagCallbackRequest.objects.create(
+        dag_run=failed_run,
+        dag_id="etl",
+        run_id=failed_run.run_id,
+        fileloc="/dags/etl.py",
+        is_failure=True,
+        reason="task_failure",
+        created_at=timezone.now(),
+        task_id="extract",
+        try_number=1,
+    )
+    body = viewer.get(f"/dags/etl/runs/{failed_run.run_id}/callback-log").content.decode()
+    assert (
+        "task extract's on_failure_callback (reason: task_failure): waiting for the DAG processor"
+        in body
+    )

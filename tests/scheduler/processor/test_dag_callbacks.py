@@ -264,3 +264,49 @@ def test_a_claim_left_by_a_dead_processor_is_taken_again(dags_folder, tmp_path, 
     )
     assert DagProcessor().run_once().callbacks == 1
     assert [r["reason"] for r in _records(out)] == ["task_failure"]
+
+
+TASK_CALLBACK_FILE = """
+from datetime import datetime
+from dagruns.sdk import DAG, EmptyOperator
+
+def record(context):
+    with open({out!r}, "a") as handle:
+        handle.write(context["task"].task_id + " " + context["ti"].state + " "
+                     + str(context["ti"].try_number) + " " + context["dag_run"].run_id + "\\n")
+    print("task callback saw", context["task"].task_id)
+
+with DAG("task_callback", schedule=None, start_date=datetime(2024, 1, 1)):
+    EmptyOperator(task_id="waits", on_failure_callback=record)
+"""
+
+
+def test_a_task_its_trigger_failed_runs_its_failure_callback_in_the_processor(
+    dags_folder, tmp_path, logs
+):
+    """Airflow 3's TaskCallbackRequest: the triggerer asks, the processor runs the task's
+    callback with the DAG's own file; its output goes to the run's callback log."""
+    from dagruns.actions.deferral import do_defer_try
+    from dagruns.actions.tries import do_start_try
+    from dagruns.actions.trigger_end import do_end_from_trigger
+    from dagruns.models import Trigger
+    from tests.builders import queue, ti_of
+
+    out = tmp_path / "task_callback.txt"
+    write(dags_folder, "task_callback.py", TASK_CALLBACK_FILE.format(out=str(out)))
+    DagProcessor().run_once()
+    run = do_trigger_dag("task_callback", Actor(name="test"))
+    ti = do_start_try(queue(ti_of(run, "waits")).id, 1)
+    do_defer_try(
+        ti.id, 1, classpath="x.Trigger", trigger_kwargs={}, next_method="done", next_kwargs={}
+    )
+    do_end_from_trigger(Trigger.objects.get().pk, "failed")
+    assert not out.exists()  # the triggerer never runs user code
+
+    assert DagProcessor().run_once().callbacks == 1
+    assert out.read_text() == f"waits failed 1 {run.run_id}\n"
+    request = DagCallbackRequest.objects.get(dag_run=run)
+    assert (request.outcome, request.error) == ("success", "")
+    log = callback_log_path("task_callback", run.run_id).read_text()
+    assert "Running the task waits's on_failure_callback (reason: task_failure)" in log
+    assert "task callback saw waits" in log
