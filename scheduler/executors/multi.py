@@ -103,6 +103,19 @@ class MultiExecutor(BaseExecutor):
                 return
         raise ValueError(f"no executor here sends tries again (configured: {self.name})")
 
+    def adopting_executors(self) -> frozenset[str]:
+        return frozenset(
+            name for name, executor in self.executors.items() if executor.adopting_executors()
+        )
+
+    def try_adopt_task_instances(self, tis: list[Any], owners: dict[int, Any]) -> int:
+        adopted = 0
+        for name, executor in self.executors.items():
+            mine = [ti for ti in tis if ti.executor == name]
+            if mine:
+                adopted += executor.try_adopt_task_instances(mine, owners)
+        return adopted
+
     @property
     def running_count(self) -> int:
         return sum(executor.running_count for executor in self.executors.values())
