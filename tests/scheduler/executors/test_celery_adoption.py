@@ -143,9 +143,7 @@ def test_a_try_of_a_live_peer_is_not_adopted(celery, orphan):
     assert TaskInstance.objects.get(pk=workload.ti_id).queued_by_job_id == dead.pk
 
 
-def test_the_resends_the_dead_scheduler_did_count_toward_the_bound_after_adoption(
-    celery, orphan
-):
+def test_the_resends_the_dead_scheduler_did_count_toward_the_bound_after_adoption(celery, orphan):
     dead, workload, _message_id = orphan
     first = celery(scheduler_job("gone", heartbeat_age=3600))
     first.resend(workload, 1)  # the dead scheduler's first re-send (kept in Redis too)
@@ -166,4 +164,3 @@ def test_several_executors_hand_each_orphan_to_the_executor_it_was_queued_on(cel
     assert routing.adopting_executors() == frozenset({"celery"})
     assert adopt_orphaned_tries(me, routing, timezone.now()) == 1
     assert routing.running_tries() == {workload.ti_id: 1}
-
