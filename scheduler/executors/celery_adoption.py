@@ -49,10 +49,9 @@ def adopt_tries(executor: CeleryExecutor, tis: list[TaskInstance], owners: dict[
         adopted.append(ti)
         owner = owners.get(ti.queued_by_job_id or -1)
         log.info(
-            "Adopted %s (try %d, %s, message %s) from dead scheduler job %s%s",
+            "Adopted %s (try %d, message %s) from dead scheduler job %s%s",
             ti,
             ti.try_number,
-            ti.state,
             ti.external_executor_id or "not recorded",
             ti.queued_by_job_id,
             f" on {owner.hostname} (pid {owner.pid})" if owner is not None else "",
