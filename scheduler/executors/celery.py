@@ -35,16 +35,19 @@ executor. Airflow's CeleryExecutor, with these choices:
 * Messages the broker lost are sent again for the same try by the scheduler's health step
   (`can_resend`; scheduling/health.py and ORCH_TASK_QUEUED_RESENDS). How many times a try was
   sent again is also kept in Redis, so the bound holds across schedulers, beat and adoption.
-* Each message id is stored on its try (Airflow's `external_executor_id`, recorded in one
-  UPDATE per tick for the tries sent since the last one), so a live scheduler adopts the tries
+* Each message id is stored on its try (Airflow's `external_executor_id`), so a live
+  scheduler adopts the tries
   of a dead one (`try_adopt_task_instances`, celery_adoption.py): it counts them in its slots,
-  reads their results, can terminate them and sends them again when lost.
+  reads their results, can terminate them and sends them again when lost. The ids are written
+  in one UPDATE every DB_CHECK_EVERY for the tries sent meanwhile, not per tick: a commit costs
+  10 ms on a loaded PostgreSQL, and the adopter does without the id of a try sent just before
+  its scheduler died (see the differences below).
 * `sync()` logs "Celery executor: N of P slots in use" whenever N changes, as the Kubernetes
   executor does: the outside view of a slot leak, and of adopted tries taking slots.
 
 Differences from Airflow: the result backend is always the broker's Redis; an adopted try whose
-message id was not recorded yet (its scheduler died within a tick of sending it) is followed by
-the results published for any message of that try, not by one id.
+message id was not recorded yet (its scheduler died within DB_CHECK_EVERY of sending it) is
+followed by the results published for any message of that try, not by one id.
 """
 
 from __future__ import annotations
@@ -215,7 +218,6 @@ class CeleryExecutor(BaseExecutor):
             return []
         if self._unsent:
             self._send_unsent()
-        self._record_message_ids()
         self._read_published()
         if self._pubsub is None or time.monotonic() >= self._next_poll:
             self._poll_results()
@@ -223,6 +225,7 @@ class CeleryExecutor(BaseExecutor):
         self._send_due_terminations()
         if time.monotonic() >= self._next_db_check:
             self._next_db_check = time.monotonic() + DB_CHECK_EVERY
+            self._record_message_ids()
             self._forget_finished_tries()
         self.log_slots()
         return events
@@ -373,6 +376,8 @@ class CeleryExecutor(BaseExecutor):
         return [sock] if sock is not None else []
 
     def end(self) -> None:
+        with contextlib.suppress(Exception):  # a stopping scheduler's database may be gone
+            self._record_message_ids()
         self._unsubscribe()
         if self._unsent:
             log.warning(
@@ -409,8 +414,8 @@ class CeleryExecutor(BaseExecutor):
         return True
 
     def _record_message_ids(self) -> None:
-        """Store the ids of the messages sent since the last tick on their tries (one UPDATE),
-        for a scheduler that may have to adopt them."""
+        """Store the ids of the messages sent since the last call on their tries (one
+        UPDATE), for a scheduler that may have to adopt them."""
         if self._ids_to_record:
             ids, self._ids_to_record = self._ids_to_record, {}
             record_external_executor_ids(ids)
