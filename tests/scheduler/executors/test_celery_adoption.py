@@ -21,6 +21,8 @@ from scheduler.executors.multi import MultiExecutor
 from scheduler.scheduling.adoption import adopt_orphaned_tries
 from tests.brokers import redis_server  # noqa: F401
 from tests.builders import RecordingExecutor
+from tests.celery_workers import Worker, running_workers
+from tests.polling import wait_until
 from tests.scheduler.executors.test_celery import (
     collect,
     ended_message,
@@ -57,18 +59,24 @@ def celery(orch_settings, redis_server, tmp_path):
         executor.end()
 
 
-@pytest.fixture
-def orphan(celery, redis_server):
-    """A try queued through scheduler job `dead` (on another host, silent for an hour) whose
-    message waits in Redis; that scheduler's executor recorded the message id, then died."""
+def make_orphan(celery, dag_id: str, patience: float = 1):
+    """A try queued through scheduler job `dead` (on another host, silent for an hour); that
+    scheduler's executor recorded the message id, then died. Returns (dead, workload)."""
     dead = scheduler_job("elsewhere", heartbeat_age=3600)
     first = celery(dead)
-    workload = unclaimable("celery_orphan", patience=1)
+    workload = unclaimable(dag_id, patience=patience)
     first.queue(workload)
     assert first.sync() == []  # stores the message id on the try
     TaskInstance.objects.filter(pk=workload.ti_id).update(
         queued_by_job_id=dead.pk, executor="celery"
     )
+    return dead, workload
+
+
+@pytest.fixture
+def orphan(celery, redis_server):
+    """An orphaned try whose message waits in Redis (no worker here)."""
+    dead, workload = make_orphan(celery, "celery_orphan")
     (message_id,) = sent_task_ids(redis.Redis.from_url(redis_server.url))
     return dead, workload, message_id
 
@@ -164,3 +172,19 @@ def test_several_executors_hand_each_orphan_to_the_executor_it_was_queued_on(cel
     assert routing.adopting_executors() == frozenset({"celery"})
     assert adopt_orphaned_tries(me, routing, timezone.now()) == 1
     assert routing.running_tries() == {workload.ti_id: 1}
+
+
+def test_an_adopted_try_running_on_a_worker_is_terminated_through_that_worker(
+    celery, redis_server, tmp_path
+):
+    worker = Worker(redis_server.url, "one@test", tmp_path / "w.log", concurrency=1)
+    with running_workers([worker]):
+        _dead, workload = make_orphan(celery, "celery_orphan_kill", patience=300)
+        wait_until(lambda: worker.runners(), "the runner to start", timeout=60)
+        me = scheduler_job("here")
+        adopter = celery(me)
+        assert adopt_orphaned_tries(me, adopter, timezone.now()) == 1
+        assert adopter.terminate(workload.ti_id)
+        (event,) = collect(adopter, 1, timeout=90)
+    assert event.ti_id == workload.ti_id and event.returncode < 0  # killed by a signal
+    assert "terminated try" in worker.log()
