@@ -36,12 +36,12 @@ executor. Airflow's CeleryExecutor, with these choices:
   (`can_resend`; scheduling/health.py and ORCH_TASK_QUEUED_RESENDS). How many times a try was
   sent again is also kept in Redis, so the bound holds across schedulers, beat and adoption.
 * Each message id is stored on its try (Airflow's `external_executor_id`), so a live
-  scheduler adopts the tries
-  of a dead one (`try_adopt_task_instances`, celery_adoption.py): it counts them in its slots,
-  reads their results, can terminate them and sends them again when lost. The ids are written
-  in one UPDATE every DB_CHECK_EVERY for the tries sent meanwhile, not per tick: a commit costs
-  10 ms on a loaded PostgreSQL, and the adopter does without the id of a try sent just before
-  its scheduler died (see the differences below).
+  scheduler adopts the tries of a dead one (`try_adopt_task_instances`, celery_adoption.py):
+  it counts them in its slots, reads their results, can terminate them and sends them again
+  when lost. The ids are written in one UPDATE every DB_CHECK_EVERY for the tries sent
+  meanwhile, not per tick: a commit took a median 10 ms on this loaded machine's PostgreSQL,
+  and the adopter does without the id of a try sent just before its scheduler died (see the
+  differences below).
 * `sync()` logs "Celery executor: N of P slots in use" whenever N changes, as the Kubernetes
   executor does: the outside view of a slot leak, and of adopted tries taking slots.
 
@@ -173,7 +173,8 @@ class CeleryExecutor(BaseExecutor):
         self._subscribe_at = 0.0
         self._next_poll = 0.0  # monotonic time of the next MGET of every result in flight
         self.job_id: int | None = None  # this scheduler's Job (on_scheduler_started)
-        # (ti id, try number) -> the message id sent last, stored on the try by the next sync.
+        # (ti id, try number) -> the message id sent last; stored on the try by the next
+        # database check (_record_message_ids).
         self._ids_to_record: dict[tuple[str, int], str] = {}
         self._logged_running: int | None = None  # running_count as last logged (see sync)
 
@@ -333,10 +334,12 @@ class CeleryExecutor(BaseExecutor):
 
     def take_over(self, ti_id: str, try_number: int, message_id: str | None) -> None:
         """Track an adopted try (celery_adoption.py has claimed it in the database)."""
-        known = message_id is not None and message_id.startswith(f"{ti_id}.{try_number}.")
-        self._in_flight[ti_id] = InFlight(
-            try_number, task_ids=[message_id] if known and message_id else [], adopted=True
+        # A stale id (an earlier try's, or none) is not followed: results of any message of
+        # this try are (InFlight.takes).
+        known = (
+            [message_id] if message_id and message_id.startswith(f"{ti_id}.{try_number}.") else []
         )
+        self._in_flight[ti_id] = InFlight(try_number, task_ids=known, adopted=True)
         self._next_poll = 0.0  # results stored before the adoption are read on the next sync
 
     def record_stored_results(self, keys: list[str], values: list[Any]) -> None:
