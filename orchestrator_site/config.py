@@ -215,6 +215,13 @@ class OrchSettings(BaseModel):
     scheduler_heartbeat_sec: float = setting(
         5.0, ge=0, meaning="seconds between the scheduler's heartbeats (its job row)"
     )
+    # Airflow's [scheduler] orphaned_tasks_check_interval.
+    orphaned_tasks_check_interval: float = setting(
+        300.0,
+        gt=0,
+        meaning="seconds between a scheduler's checks for tries whose scheduler died: it "
+        "adopts their Celery messages (Airflow's `orphaned_tasks_check_interval`)",
+    )
     # Airflow's [scheduler] scheduler_health_check_threshold.
     scheduler_health_check_threshold: float = setting(
         30.0,

@@ -1,4 +1,4 @@
-"""Heartbeat rows for long-running processes (scheduler, dag_processor, triggerer)."""
+"""Heartbeat rows for long-running processes (scheduler, dag_processor, triggerer, celery_beat)."""
 
 from __future__ import annotations
 

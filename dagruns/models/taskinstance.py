@@ -69,6 +69,12 @@ class TaskInstance(TaskInstanceFields):
     # starting up can tell a dead peer's unstarted tries from a live one's (scheduling/
     # recovery.py). A plain id, not a foreign key: Job rows are housekeeping and may be cleaned.
     queued_by_job_id = models.BigIntegerField(null=True, blank=True)
+    # Airflow's external_executor_id: the Celery message id (task id) of the current try's
+    # latest message, so a scheduler adopting the try after its queuer died reads its result
+    # from the result backend and can revoke it (scheduler/executors/celery_adoption.py).
+    external_executor_id = models.CharField(  # noqa: DJ001
+        max_length=250, null=True, blank=True
+    )
     # Deferral (Airflow's columns): while deferred, the trigger it waits on and when the wait
     # times out; once the trigger fired, the method the next runner resumes at and its kwargs
     # (with `event`), JSON-encoded by dagruns/sdk/triggers/serde.py.

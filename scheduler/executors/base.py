@@ -120,6 +120,18 @@ class BaseExecutor(ABC):
     def end(self) -> None:  # noqa: B027 — optional hook
         """Stop taking work and terminate running tasks."""
 
+    def adopting_executors(self) -> frozenset[str]:
+        """Names of the executors here that take over a dead scheduler's tries while this
+        scheduler runs (scheduling/adoption.py; Celery). The Kubernetes executor adopts its
+        pods at start only (on_scheduler_started)."""
+        return frozenset()
+
+    def try_adopt_task_instances(self, tis: list[Any], owners: dict[int, Any]) -> int:
+        """Take over these queued or running tries (TaskInstance rows of an executor named by
+        `adopting_executors`) whose scheduler is dead (`owners`: those Job rows by id), as
+        Airflow's BaseExecutor.try_adopt_task_instances. Returns how many were adopted."""
+        return 0
+
 
 def load_executor(names: str | Sequence[str], parallelism: int) -> BaseExecutor:
     """The executor(s) ORCH_EXECUTOR names (a comma-separated string or a list; the first is

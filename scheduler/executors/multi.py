@@ -15,6 +15,8 @@ scheduler tick, its graceful drain and `dags test` stay unchanged:
 * `terminate(ti_id)` asks every executor: only the one running the try finds it;
 * a stopping scheduler drains the tries of the executors whose runners live with it
   (`tries_to_drain()`, the local executor's), never a Celery worker's;
+* a dead scheduler's tries are adopted (`adopting_executors`, `try_adopt_task_instances`) by
+  the executor each was queued on (TaskInstance.executor), if it adopts while running (Celery);
 * a try stuck in queued is sent again (`can_resend`, `resend`) by the executor it was queued
   on (TaskInstance.executor names it): the one holding it in flight, or else the first that
   re-sends (a scheduler that restarted no longer holds the messages its predecessor sent).
@@ -102,6 +104,19 @@ class MultiExecutor(BaseExecutor):
                 executor.resend(workload, count)
                 return
         raise ValueError(f"no executor here sends tries again (configured: {self.name})")
+
+    def adopting_executors(self) -> frozenset[str]:
+        return frozenset(
+            name for name, executor in self.executors.items() if executor.adopting_executors()
+        )
+
+    def try_adopt_task_instances(self, tis: list[Any], owners: dict[int, Any]) -> int:
+        adopted = 0
+        for name, executor in self.executors.items():
+            mine = [ti for ti in tis if ti.executor == name]
+            if mine:
+                adopted += executor.try_adopt_task_instances(mine, owners)
+        return adopted
 
     @property
     def running_count(self) -> int:

@@ -32,6 +32,7 @@ from django.core.management.base import CommandError
 from orchestrator_site.celery import broker_url, make_app
 from orchestrator_site.config import SettingError
 from scheduler.housekeeping import QUEUE, TASK_NAME
+from scheduler.housekeeping.heartbeat import BeatHeartbeat
 from scheduler.housekeeping.lock import BeatLock, LeasedScheduler
 from scheduler.housekeeping.schedule import Planned, ScheduleInvalid, beat_schedule, plan
 from scheduler.housekeeping.tasks import RetryPolicy, register_task
@@ -196,8 +197,9 @@ class _ServiceThread(threading.Thread):
 
 
 class BeatThread(bootsteps.StartStopStep):
-    """Starts Celery's beat service in a thread when the consumer starts; stops it (giving the
-    lease up) when the consumer stops."""
+    """Starts Celery's beat service in a thread when the consumer starts, with beat's
+    heartbeat (heartbeat.py); stops them (giving the lease up, ending the Job row) when the
+    consumer stops."""
 
     label = "Housekeeping beat"
     lock: BeatLock | None = None
@@ -205,12 +207,15 @@ class BeatThread(bootsteps.StartStopStep):
     def __init__(self, parent: Any, **kwargs: Any) -> None:
         super().__init__(parent, **kwargs)
         self.thread: _ServiceThread | None = None
+        self.heartbeat: BeatHeartbeat | None = None
 
     def create(self, parent: Any) -> BeatThread:
         return self
 
     def start(self, parent: Any) -> None:
         assert self.lock is not None
+        self.heartbeat = BeatHeartbeat()
+        self.heartbeat.start()
         self.thread = _ServiceThread(parent.app, self.lock)
         self.thread.start()
 
@@ -218,5 +223,8 @@ class BeatThread(bootsteps.StartStopStep):
         if self.thread is not None and self.thread.is_alive():
             self.thread.stop()
         self.thread = None
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
+        self.heartbeat = None
 
     shutdown = stop

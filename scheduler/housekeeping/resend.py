@@ -8,8 +8,10 @@ sweep runs the same step with this sender, so such a try still runs instead of b
 It is the Celery executor reduced to sending: the same message (`send_task` of the workload to
 its queue, with its priority) and nothing in flight to track, since no scheduler reads results
 meanwhile (the tries report through the Execution API). How many times a try was re-sent is
-kept in Redis, not in memory: the sweep runs as a job on whichever beat's consumer takes it,
-and the bound must hold across them.
+kept in Redis, not in memory, under the key the schedulers use: the sweep runs as a job on
+whichever beat's consumer takes it, and the bound must hold across them and across a scheduler
+that starts later and adopts the try. The message id is stored on the try at once, for that
+scheduler to read its result by.
 """
 
 from __future__ import annotations
@@ -22,12 +24,10 @@ from collections.abc import Iterator
 import redis
 from django.conf import settings
 
-from scheduler.executors.celery import CeleryExecutor
+from scheduler.executors.celery import CeleryExecutor, resend_count_key
 from scheduler.runner.workload import Workload
 
 log = logging.getLogger(__name__)
-
-COUNT_PREFIX = "orchestrator:beat-resends:"
 
 
 class BeatResender(CeleryExecutor):
@@ -39,7 +39,7 @@ class BeatResender(CeleryExecutor):
 
     def resends_done(self, ti_id: str, try_number: int) -> int:
         try:
-            raw = self._results.get(_count_key(ti_id, try_number))
+            raw = self._results.get(resend_count_key(ti_id, try_number))
         except redis.RedisError as exc:
             log.warning("cannot read the re-sends of try %s from Redis: %s", ti_id, exc)
             # Unknown: say "all done", so a broker that does not answer is not sent more.
@@ -51,14 +51,8 @@ class BeatResender(CeleryExecutor):
         if not self._send(workload, task_id):
             self._unsent.clear()  # nothing here sends it later: the next sweep tries again
             return
-        # Kept until the try can no longer be waiting (it is failed at the queued timeout).
-        ttl = int(settings.ORCH.task_queued_timeout) + 3600
-        with contextlib.suppress(redis.RedisError):
-            self._results.set(_count_key(workload.ti_id, workload.try_number), count, ex=ttl)
-
-
-def _count_key(ti_id: str, try_number: int) -> str:
-    return f"{COUNT_PREFIX}{ti_id}:{try_number}"
+        self._record_message_ids()
+        self.store_resends(workload.ti_id, workload.try_number, count)
 
 
 @contextlib.contextmanager

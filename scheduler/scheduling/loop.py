@@ -34,6 +34,7 @@ from dagruns.models import TaskInstance, TaskInstanceState
 from dagruns.notify.wakeup import WakeReceiver
 from scheduler.executors.base import BaseExecutor, load_executor
 from scheduler.loops import TickLoop
+from scheduler.scheduling.adoption import adopt_orphaned_tries
 from scheduler.scheduling.asset_runs import create_asset_triggered_runs
 from scheduler.scheduling.backfills import make_backfill_runs, start_queued_backfill_runs
 from scheduler.scheduling.create_runs import create_due_runs
@@ -60,10 +61,18 @@ class SchedulingReport:
     decisions: int = 0
     failures: int = 0
     queued: int = 0
+    adopted: int = 0
 
     @property
     def work(self) -> int:
-        return self.runs_created + self.runs_started + self.decisions + self.failures + self.queued
+        return (
+            self.runs_created
+            + self.runs_started
+            + self.decisions
+            + self.failures
+            + self.queued
+            + self.adopted
+        )
 
 
 class Scheduler(TickLoop[SchedulingReport]):
@@ -84,6 +93,7 @@ class Scheduler(TickLoop[SchedulingReport]):
         self._signals = 0
         self._last_health_check = 0.0
         self._last_orphan_check = 0.0
+        self._last_adoption_check = 0.0
 
     def run_once(self, now: datetime | None = None) -> SchedulingReport:
         """One scheduling decision pass. Safe to call from tests with a fake executor. While
@@ -112,6 +122,15 @@ class Scheduler(TickLoop[SchedulingReport]):
             self._last_health_check = time.monotonic()
             r.failures += fail_zombies(now) + fail_stuck_queued(now, self.executor)
             r.decisions += time_out_deferred(now)
+        if (
+            self.job is not None
+            and time.monotonic() - self._last_adoption_check
+            > settings.ORCH.orphaned_tasks_check_interval
+        ):
+            # Airflow's orphaned_tasks_check_interval: a scheduler that died meanwhile has its
+            # in-flight Celery tries taken over here (scheduling/adoption.py).
+            self._last_adoption_check = time.monotonic()
+            r.adopted = adopt_orphaned_tries(self.job, self.executor, now)
         r.decisions = examine_running_runs(now, self.dag_ids)
         if not self._draining:
             r.queued = queue_ready_tasks(
@@ -143,6 +162,8 @@ class Scheduler(TickLoop[SchedulingReport]):
         if self.job is not None:
             self.recovery = recover_at_start(self.job, self.adopted, timezone.now())
             self.executor.on_scheduler_started(self.job.pk)
+            adopt_orphaned_tries(self.job, self.executor, timezone.now())
+            self._last_adoption_check = time.monotonic()
 
     def wake_handles(self) -> list[Any]:
         handles: list[Any] = [*self.executor.wait_handles(), *self.adopted.wait_handles()]

@@ -15,9 +15,11 @@ waiting for the heartbeat timeout (ORCH_TASK_HEARTBEAT_TIMEOUT) and the queued t
   field) is re-queued only when no other scheduler is alive;
 * tries claimed on another host are left to the heartbeat timeout: a pid means nothing here;
 * tries of an executor whose runners do not live with the scheduler (Celery: their worker owns
-  them, and their message waits in the broker while they are queued) are left alone: a running
-  one keeps reporting, a lost one is found by the heartbeat timeout, a queued one whose message
-  was lost is sent again by the health step (scheduling/health.py).
+  them, and their message waits in the broker while they are queued) are left to it: the
+  executor adopts them (scheduling/adoption.py, right after this and then every
+  ORCH_ORPHANED_TASKS_CHECK_INTERVAL), a running one keeps reporting, a lost one is found by
+  the heartbeat timeout, a queued one whose message was lost is sent again by the health step
+  (scheduling/health.py).
 
 Scheduler Job rows whose process is gone are ended as failed on the way (the health endpoint
 reads them).
@@ -155,7 +157,7 @@ def recover_at_start(me: Job, adopted: AdoptedRunners, now: datetime) -> Recover
     """Resolve what previous scheduler incarnations left queued or running (module docstring)."""
     report = RecoveryReport()
     host = this_host()
-    live_peers, report.dead_schedulers = _end_dead_schedulers(me, host, now)
+    live_peers, report.dead_schedulers = end_dead_schedulers(me, host, now)
     running = (
         TaskInstance.objects.filter(state=TIS.RUNNING, hostname=host)
         .exclude(executor__in=REMOTE_EXECUTORS)
@@ -194,7 +196,7 @@ def recover_at_start(me: Job, adopted: AdoptedRunners, now: datetime) -> Recover
     return report
 
 
-def _end_dead_schedulers(me: Job, host: str, now: datetime) -> tuple[set[int], int]:
+def end_dead_schedulers(me: Job, host: str, now: datetime) -> tuple[set[int], int]:
     """Returns (the live peers' job ids, how many dead ones were ended). On this host a
     scheduler is alive when its process is; elsewhere when its heartbeat is recent."""
     threshold = timedelta(seconds=max(30.0, 3 * float(settings.ORCH.scheduler_heartbeat_sec)))

@@ -10,6 +10,7 @@ no worker serves. Side effects are counted in a ledger file: every try's work ap
 from __future__ import annotations
 
 import os
+import re
 import signal
 from collections import Counter
 from pathlib import Path
@@ -19,7 +20,14 @@ import pytest
 from dagruns.actions.audit import Actor
 from dagruns.actions.runs import do_trigger_dag
 from dagruns.actions.waiting import why_waiting
-from dagruns.models import DagImportError, DagModel, DagRun, TaskInstance, TaskInstanceHistory
+from dagruns.models import (
+    DagImportError,
+    DagModel,
+    DagRun,
+    Job,
+    TaskInstance,
+    TaskInstanceHistory,
+)
 from dagruns.models.states import DAGRUN_FINISHED
 from scheduler.processor.loop import DagProcessor
 from scheduler.scheduling.queueing import workload_for
@@ -312,18 +320,38 @@ with DAG("nowhere", schedule=None, start_date=START) as dag:
         assert run.state not in DAGRUN_FINISHED
 
 
-def test_a_scheduler_killed_while_a_worker_runs_its_task_the_end_is_still_recorded_and_the_run_finishes_under_another(
+HELD_TASK = """
+def held(ti=None):
+    import os, time
+    with open({ledger!r}, "a") as f:
+        f.write(f"start {{ti.task_id}} {{ti.try_number}} {{os.getpid()}}\\n")
+    while not os.path.exists({release!r}):  # until the test lets it end
+        time.sleep(0.05)
+    with open({ledger!r}, "a") as f:
+        f.write(f"done {{ti.task_id}} {{ti.try_number}}\\n")
+"""
+
+
+def scheduler_job_of(process) -> Job | None:
+    return Job.objects.filter(job_type="scheduler", pid=process.pid, state="running").first()
+
+
+def test_a_scheduler_killed_while_a_worker_runs_its_task_is_adopted_by_the_live_one_and_the_run_finishes_under_it(
     dags_folder, orch_settings, tmp_path, redis_server
 ):
+    """Two schedulers; the one that queued a long task is SIGKILLed while a worker runs it. The
+    other adopts the try (its log names the dead scheduler), counts it in its slots, and the
+    task's end is recorded once."""
     orch_settings.log_dir = tmp_path / "logs"
     orch_settings.home = tmp_path
-    ledger = tmp_path / "ledger"
+    ledger, release = tmp_path / "ledger", tmp_path / "release"
     (dags_folder / "handover.py").write_text(
         HEADER
         + LEDGER_TASK.format(ledger=str(ledger))
+        + HELD_TASK.format(ledger=str(ledger), release=str(release))
         + """
 with DAG("handover", schedule=None, start_date=START) as dag:
-    PythonOperator(task_id="a", python_callable=record, op_kwargs={"seconds": 4}) >> \\
+    PythonOperator(task_id="a", python_callable=held) >> \\
         PythonOperator(task_id="b", python_callable=record)
 """
     )
@@ -331,10 +359,18 @@ with DAG("handover", schedule=None, start_date=START) as dag:
     assert not DagImportError.objects.exists(), list(DagImportError.objects.values())
     DagModel.objects.filter(dag_id="handover").update(is_paused=False)
     port = free_port()
-    env = celery_server_env(tmp_path, port, redis_server.url)
+    env = celery_server_env(
+        tmp_path,
+        port,
+        redis_server.url,
+        ORCH_LOG_LEVEL="INFO",
+        ORCH_PARALLELISM="4",
+        ORCH_ORPHANED_TASKS_CHECK_INTERVAL="0.5",
+    )
     api = start_api_server(env, port)
-    first = start_scheduler(env)
+    first = start_scheduler(env, tmp_path / "first.log")
     second = None
+    second_log = tmp_path / "second.log"
     try:
         with running_workers([Worker(redis_server.url, "w@test", tmp_path / "w.log")]):
             run = do_trigger_dag("handover", Actor(name="test"))
@@ -345,13 +381,39 @@ with DAG("handover", schedule=None, start_date=START) as dag:
                 "a running on the worker",
                 timeout=90,
             )
+            first_job = scheduler_job_of(first)
+            assert first_job is not None
+            assert engine_ti(run, "a").queued_by_job_id == first_job.pk
+            second = start_scheduler(env, second_log)
+            wait_until(  # its first tick is done: it runs, past its recovery at start
+                lambda: slots_in_use(second_log.read_text()) == "0 of 4",
+                "the second scheduler's first tick",
+                timeout=90,
+            )
             os.killpg(first.pid, signal.SIGKILL)  # the scheduler that queued it
             first.wait(30)
-            second = start_scheduler(env)
+            adopted = f"from dead scheduler job {first_job.pk} on "
+            wait_until(lambda: adopted in second_log.read_text(), "the adoption", timeout=90)
+            assert "recovered at start" not in second_log.read_text().split(adopted)[0]
+            wait_until(  # the adopted try takes a slot of the adopter's ORCH_PARALLELISM
+                lambda: slots_in_use(second_log.read_text().split(adopted, 1)[1]) == "1 of 4",
+                "the adopted try in the second scheduler's slots",
+                timeout=30,
+            )
+            second_job = scheduler_job_of(second)
+            assert second_job is not None
+            assert engine_ti(run, "a").queued_by_job_id == second_job.pk
+            assert Job.objects.get(pk=first_job.pk).state == "failed"
+            release.touch()
             wait_until(
                 lambda: DagRun.objects.get(pk=run.pk).state in DAGRUN_FINISHED,
                 "the run to finish under the second scheduler",
                 timeout=120,
+            )
+            wait_until(
+                lambda: slots_in_use(second_log.read_text()) == "0 of 4",
+                "the second scheduler's slots to be free again",
+                timeout=30,
             )
     finally:
         for process in (first, second, api):
@@ -364,5 +426,21 @@ with DAG("handover", schedule=None, start_date=START) as dag:
         "a": ("success", 1),
         "b": ("success", 1),
     }
+    # Each try's end was recorded once: one history row each, the one the runner reported.
+    assert sorted(
+        TaskInstanceHistory.objects.filter(task_instance__dag_run=run).values_list(
+            "task_id", "try_number", "state"
+        )
+    ) == [("a", 1, "success"), ("b", 1, "success")]
     assert Counter(kind for kind, _t, _n in ledger_of(ledger)) == {"start": 2, "done": 2}
     assert_each_try_ran_once(ledger)
+
+
+def engine_ti(run: DagRun, task_id: str) -> TaskInstance:
+    return TaskInstance.objects.get(dag_run=run, task_id=task_id)
+
+
+def slots_in_use(scheduler_log: str) -> str | None:
+    """What the Celery executor's latest slots line says ("N of P"), if it said any."""
+    said = re.findall(r"Celery executor: (\d+ of \d+) slots in use", scheduler_log)
+    return said[-1] if said else None

@@ -32,8 +32,18 @@ def test_home_shows_each_process_by_its_heartbeat(viewer):
         "scheduler": "healthy",
         "dag_processor": "unhealthy",
         "triggerer": "unhealthy",
+        "celery_beat": "absent",  # no beat, and no Celery executor that would need one
     }
     assert 'href="/api/v2/monitor/health"' in page.content.decode()
+
+
+def test_home_shows_celery_beat_alongside_the_other_processes(viewer, orch_settings):
+    orch_settings.executor = "local,celery"
+    page = viewer.get("/home/")
+    assert {j.job_type: j.status for j in page.context["jobs"]}["celery_beat"] == "unhealthy"
+    _job("celery_beat", timedelta(seconds=1))
+    html = viewer.get("/home/").content.decode()
+    assert '<tr data-job-type="celery_beat" data-status="healthy">' in html
 
 
 def test_home_counts_slots_pools_import_errors_and_failed_runs(viewer, orch_settings):

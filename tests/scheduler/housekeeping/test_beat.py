@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from dagruns.domain.health import job_health
 from dagruns.domain.logs import run_log_dir
 from dagruns.models import DagRun, Job, TaskInstance
 from orchestrator_site import worker_registry
@@ -142,16 +143,27 @@ def test_two_beats_run_each_job_once_per_period_and_the_standby_takes_over(beats
     assert first.done("backstop_sweep") and second.done("backstop_sweep")
 
 
+def beat_job(beat: Beat) -> Job | None:
+    return Job.objects.filter(job_type="celery_beat", pid=beat.proc.pid).first()
+
+
 def test_a_beat_stopped_cleanly_hands_the_lock_over_without_waiting_for_it_to_expire(beats):
     """SIGTERM: the leader gives its lease up as it stops, so the standby takes over on its
-    next tick, long before the 10-minute lease would have run out."""
+    next tick, long before the 10-minute lease would have run out. Each beat, leader and
+    standby, keeps a heartbeat (a Job row) that the health check reads; a stopped one ends it."""
     args = ("--every", "backstop_sweep=0.5", "--lock-timeout", "600")
     first = beats(*args)
     wait_until(lambda: first.says("holds the housekeeping lock"), "the first beat leading", 120)
+    wait_until(lambda: beat_job(first) is not None, "the first beat's heartbeat", 60)
+    assert job_health("celery_beat").status == "healthy"
     second = beats(*args)
     wait_until(lambda: second.says("standing by"), "the second beat standing by", 120)
+    wait_until(lambda: beat_job(second) is not None, "the standby's heartbeat", 60)
     stop(first.proc)
     assert first.proc.returncode == 0, first.text()
+    ended = beat_job(first)
+    assert ended is not None and (ended.state, ended.end_date is not None) == ("success", True)
+    assert job_health("celery_beat").status == "healthy"  # the standby beats
     wait_until(
         lambda: second.says("this beat") and second.says("holds the housekeeping lock"),
         "the standby taking the released lock",

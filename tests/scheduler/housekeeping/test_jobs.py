@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from dagruns.domain.logs import ti_log_path
 from dagruns.models import DagRun, Job, TaskInstance
+from scheduler.executors.celery import CeleryExecutor
 from scheduler.housekeeping.jobs import (
     REGISTRY,
     HousekeepingJob,
@@ -139,6 +140,13 @@ def test_with_no_scheduler_alive_the_sweep_sends_a_stuck_celery_try_again_before
     assert message["headers"]["task"] == "orchestrator.run_try"
     assert message["headers"]["id"].startswith(f"{ti.pk}.1.")
     assert TaskInstance.objects.get(pk=ti.pk).state == "queued"  # not failed: sent again
+    # A scheduler starting later adopts the try by this message id, and counts beat's re-send.
+    assert TaskInstance.objects.get(pk=ti.pk).external_executor_id == message["headers"]["id"]
+    scheduler_side = CeleryExecutor(parallelism=1)
+    try:
+        assert scheduler_side.resends_done(str(ti.pk), 1) == 1
+    finally:
+        scheduler_side.end()
     assert "sent again (re-send 1 of 2" in Path(ti_log_path(ti)).read_text()
 
     backstop_sweep(now)  # the same moment again (another beat's consumer): not sent twice

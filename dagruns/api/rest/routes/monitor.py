@@ -33,8 +33,9 @@ def _job_health(job_type: str) -> tuple[str, str | None]:
     operation_id="get_health",
 )
 def get_health(request: HttpRequest):
-    """The metadata database, and the heartbeats of the scheduler, triggerer and DAG
-    processor (healthy when the newest running one beat within the threshold)."""
+    """The metadata database, and the heartbeats of the scheduler, triggerer, DAG processor
+    and Celery beat (healthy when the newest running one beat within the threshold; beat is
+    `absent` when none runs and ORCH_EXECUTOR has no celery)."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -46,10 +47,12 @@ def get_health(request: HttpRequest):
             "scheduler": {"status": None},
             "triggerer": {"status": None},
             "dag_processor": {"status": None},
+            "celery_beat": {"status": None},
         }
     scheduler, scheduler_beat = _job_health("scheduler")
     triggerer, triggerer_beat = _job_health("triggerer")
     processor, processor_beat = _job_health("dag_processor")
+    celery_beat, celery_beat_beat = _job_health(health.BEAT)
     return {
         "metadatabase": {"status": database},
         "scheduler": {"status": scheduler, "latest_scheduler_heartbeat": scheduler_beat},
@@ -57,6 +60,10 @@ def get_health(request: HttpRequest):
         "dag_processor": {
             "status": processor,
             "latest_dag_processor_heartbeat": processor_beat,
+        },
+        "celery_beat": {
+            "status": celery_beat,
+            "latest_celery_beat_heartbeat": celery_beat_beat,
         },
     }
 

@@ -24,11 +24,18 @@ class DagProcessorInfoResponse(BaseInfoResponse):
     latest_dag_processor_heartbeat: str | None = None
 
 
+class CeleryBeatInfoResponse(BaseInfoResponse):
+    """Ours (Airflow has no beat): healthy, unhealthy, or absent (no beat and no Celery)."""
+
+    latest_celery_beat_heartbeat: str | None = None
+
+
 class HealthInfoResponse(BaseModel):
     metadatabase: BaseInfoResponse
     scheduler: SchedulerInfoResponse
     triggerer: TriggererInfoResponse
     dag_processor: DagProcessorInfoResponse | None = None
+    celery_beat: CeleryBeatInfoResponse | None = None
 
 
 class VersionInfo(BaseModel):

@@ -27,6 +27,17 @@ def test_health_reports_the_database_and_each_heartbeat(nobody):
     assert body["scheduler"]["latest_scheduler_heartbeat"]
     assert body["dag_processor"]["status"] == "unhealthy"
     assert body["triggerer"] == {"status": "unhealthy", "latest_triggerer_heartbeat": None}
+    assert body["celery_beat"] == {"status": "absent", "latest_celery_beat_heartbeat": None}
+
+
+def test_celery_beat_is_unhealthy_when_celery_needs_it_and_none_beats(nobody, orch_settings):
+    orch_settings.executor = "celery"
+    assert nobody.get("/monitor/health").json()["celery_beat"]["status"] == "unhealthy"
+    job("celery_beat", 300)  # silent past ORCH_SCHEDULER_HEALTH_CHECK_THRESHOLD
+    assert nobody.get("/monitor/health").json()["celery_beat"]["status"] == "unhealthy"
+    job("celery_beat", 1)
+    body = nobody.get("/monitor/health").json()["celery_beat"]
+    assert body["status"] == "healthy" and body["latest_celery_beat_heartbeat"]
 
 
 def test_version(nobody):
