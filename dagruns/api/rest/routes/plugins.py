@@ -8,6 +8,7 @@ from ninja import Query, Router
 
 from dagruns.api.rest.auth import require
 from dagruns.api.rest.pagination import ListParams, maximum_limit
+from dagruns.api.rest.schemas.common import errors
 from dagruns.api.rest.schemas.site_info import (
     PluginCollectionResponse,
     PluginImportErrorCollectionResponse,
@@ -18,7 +19,9 @@ from dagruns.domain.roles import Role
 router = Router(tags=["Plugin"])
 
 
-@router.get("/plugins", response=PluginCollectionResponse, operation_id="get_plugins")
+@router.get(
+    "/plugins", response={200: PluginCollectionResponse, **errors()}, operation_id="get_plugins"
+)
 def get_plugins(request: HttpRequest, params: Query[ListParams]):
     require(request, Role.VIEWER)
     plugins = plugin_info()
@@ -28,7 +31,7 @@ def get_plugins(request: HttpRequest, params: Query[ListParams]):
 
 @router.get(
     "/plugins/importErrors",
-    response=PluginImportErrorCollectionResponse,
+    response={200: PluginImportErrorCollectionResponse, **errors()},
     operation_id="import_errors",
 )
 def import_errors(request: HttpRequest):

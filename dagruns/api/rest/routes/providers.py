@@ -8,6 +8,7 @@ from ninja import Query, Router
 
 from dagruns.api.rest.auth import require
 from dagruns.api.rest.pagination import ListParams, maximum_limit
+from dagruns.api.rest.schemas.common import errors
 from dagruns.api.rest.schemas.site_info import ProviderCollectionResponse
 from dagruns.domain.providers import served_providers
 from dagruns.domain.roles import Role
@@ -15,7 +16,11 @@ from dagruns.domain.roles import Role
 router = Router(tags=["Provider"])
 
 
-@router.get("/providers", response=ProviderCollectionResponse, operation_id="get_providers")
+@router.get(
+    "/providers",
+    response={200: ProviderCollectionResponse, **errors()},
+    operation_id="get_providers",
+)
 def get_providers(request: HttpRequest, params: Query[ListParams]):
     require(request, Role.OP)
     providers = served_providers()
