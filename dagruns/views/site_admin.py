@@ -5,6 +5,8 @@ this process knows (the import table, its loaded plugins, its settings): no data
 from __future__ import annotations
 
 from django.shortcuts import render
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 
 from dagruns.domain import configuration
 from dagruns.domain.plugins import plugin_errors, plugin_info
@@ -27,6 +29,15 @@ PLUGIN_FEATURES = (
     ("appbuilder_menu_items", "AppBuilder menu items"),
     ("flask_blueprints", "Flask blueprints"),
 )
+
+
+def inline_code(text: str) -> SafeString:
+    """A setting's meaning as README writes it, its `backticked` words as code (escaped)."""
+    parts = [conditional_escape(part) for part in text.split("`")]
+    if len(parts) % 2 == 0:  # an unpaired backtick: show the text as it is
+        return conditional_escape(text)
+    html = "".join(p if i % 2 == 0 else f"<code>{p}</code>" for i, p in enumerate(parts))
+    return mark_safe(html)  # every part was escaped above
 
 
 @op_required
@@ -52,6 +63,9 @@ def configs(request):
     if not configuration.exposed():
         refused = {"refused": configuration.NOT_EXPOSED, "nav": "admin"}
         return render(request, "dagruns/configs.html", refused, status=403)
-    sections = configuration.sections(configuration.options())
+    sections = {
+        name: [{"option": o, "meaning": inline_code(o.meaning)} for o in rows]
+        for name, rows in configuration.sections(configuration.options()).items()
+    }
     context = {"sections": sections, "nav": "admin"}
     return render(request, "dagruns/configs.html", context)

@@ -107,3 +107,12 @@ def test_the_admin_menu_links_each_admin_page_for_op_only(operator, viewer, admi
     assert "/admin/auth/user/" not in menu  # users are the Admin role's
     assert "/admin/auth/user/" in admin.get("/").content.decode()
     assert 'id="admin-menu"' not in viewer.get("/").content.decode()
+
+
+def test_a_meanings_backticked_words_are_code_and_the_rest_escaped():
+    from dagruns.views.site_admin import inline_code
+
+    assert inline_code("as Airflow's `parallelism` <b>") == (
+        "as Airflow&#x27;s <code>parallelism</code> &lt;b&gt;"
+    )
+    assert inline_code("one ` only <i>") == "one ` only &lt;i&gt;"
