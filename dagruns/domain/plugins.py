@@ -43,7 +43,8 @@ def plugin_errors() -> dict[str, str]:
     return dict(loaded_plugins().errors)
 
 
-# Airflow 3.0's PluginResponse fields, by how each is shown: names (a class or function's
+# Airflow's PluginResponse fields (3.0's, plus 3.1's `external_views` and `react_apps`, which
+# Airflow's own client requires), by how each is shown: names (a class or function's
 # `module.qualname`, a listener module's name) or the dicts the plugin declared.
 NAMED_ATTRIBUTES = (
     "macros",
@@ -58,6 +59,7 @@ DICT_ATTRIBUTES = (
     "fastapi_root_middlewares",
     "appbuilder_views",
     "appbuilder_menu_items",
+    "react_apps",
 )
 
 
@@ -89,5 +91,8 @@ def plugin_info() -> list[dict[str, Any]]:
             info[attribute] = [_qualname(v) for v in getattr(plugin, attribute, None) or []]
         for attribute in DICT_ATTRIBUTES:
             info[attribute] = [dict(v) for v in getattr(plugin, attribute, None) or []]
+        # Airflow 3.1 lists the menu items among the external views too.
+        own_views = [dict(v) for v in getattr(plugin, "external_views", None) or []]
+        info["external_views"] = own_views + info["appbuilder_menu_items"]
         infos.append(info)
     return sorted(infos, key=lambda info: info["name"])

@@ -1,5 +1,5 @@
 """Providers, plugins and the configuration (Airflow 3.0's datamodels/providers.py,
-plugins.py and config.py)."""
+plugins.py and config.py; the plugin response also has 3.1's two newer lists)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,9 @@ class PluginResponse(BaseModel):
     fastapi_root_middlewares: list[dict[str, Any]]
     appbuilder_views: list[dict[str, Any]]
     appbuilder_menu_items: list[dict[str, Any]]
+    # Airflow 3.1's (its client requires them).
+    external_views: list[dict[str, Any]]
+    react_apps: list[dict[str, Any]]
     global_operator_extra_links: list[str]
     operator_extra_links: list[str]
     source: str
