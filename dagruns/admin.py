@@ -6,8 +6,10 @@ Secrets are write-only here: a connection's password and a sensitive variable's 
 never rendered back into a page; leaving the field empty keeps the stored value. A
 connection's extra is shown and edited as JSON with the values under secret-looking keys
 masked (`***`); a mask sent back keeps the stored value (Airflow's connection form does so).
-There is no "test connection" button: the only hook we ship (`fs`) has no `test_connection`,
-and Airflow itself disables testing by default ([core] test_connection).
+The connection form has Airflow's Test button (templates/admin/dagruns/connection/
+change_form.html): it sends the unsaved fields to `POST /api/v2/connections/test`, which runs
+the hook's `test_connection()`; ORCH_TEST_CONNECTION (Airflow's `[core] test_connection`,
+Disabled by default) greys it out or hides it.
 Saves and deletes go through dagruns.actions, so they are validated and audited exactly as
 the REST API's and the CLI's are.
 """
@@ -26,6 +28,7 @@ from django.db.models import IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.html import format_html, format_html_join
 
+from dagruns.actions import connection_test
 from dagruns.actions import connections as conn_actions
 from dagruns.actions import pools as pool_actions
 from dagruns.actions import variables as var_actions
@@ -247,6 +250,11 @@ class ConnectionAdmin(RoleAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ["conn_id"] if obj else []
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        context["test_connection_mode"] = connection_test.testing_mode()
+        context["test_connection_disabled"] = connection_test.TESTING_DISABLED
+        return super().render_change_form(request, context, *args, **kwargs)
 
     @admin.display(description="password")
     def password_set(self, obj: Connection) -> str:

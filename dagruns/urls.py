@@ -28,6 +28,7 @@ from dagruns.views import (
     pages,
     run,
     runs,
+    site_admin,
 )
 from dagruns.views import backfills as backfill_views
 from dagruns.views import callback_log as callback_log_views
@@ -63,6 +64,9 @@ urlpatterns = [
     path("import-errors/", pages.import_errors, name="import_errors"),
     path("audit/", pages.audit, name="audit"),
     path("assets/", assets.asset_list, name="assets"),
+    path("providers/", site_admin.providers, name="providers"),
+    path("plugins/", site_admin.plugins, name="plugins"),
+    path("configs/", site_admin.configs, name="configs"),
     path("assets/<int:asset_id>/", assets.asset_detail, name="asset"),
     path(
         f"{RUN_TASK}/mapped/<int:map_index>/logs/<int:try_number>/download",

@@ -44,11 +44,30 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 EXECUTOR_NAMES = ("local", "celery", "kubernetes")
 
 
-def setting(default: Any = PydanticUndefined, *, meaning: str, shown: str | None = None, **kw: Any):
+def setting(
+    default: Any = PydanticUndefined,
+    *,
+    meaning: str,
+    shown: str | None = None,
+    sensitive: bool = False,
+    **kw: Any,
+):
     """A declared setting: `meaning` is its row in README's table, `shown` the default as
-    README writes it (markdown) when the real default is derived (from ORCH_HOME, generated)."""
-    extra: JsonDict | None = {"shown_default": shown} if shown is not None else None
-    return Field(default, description=meaning, json_schema_extra=extra, **kw)
+    README writes it (markdown) when the real default is derived (from ORCH_HOME, generated).
+    `sensitive` (Airflow's `sensitive: true` in its config.yml): the value is a secret or may
+    hold one (a password in a URL), so the configuration page and `/api/v2/config` mask it."""
+    extra: JsonDict = {}
+    if shown is not None:
+        extra["shown_default"] = shown
+    if sensitive:
+        extra["sensitive"] = True
+    return Field(default, description=meaning, json_schema_extra=extra or None, **kw)
+
+
+def is_sensitive(field: str) -> bool:
+    """True if the setting `field` is declared `sensitive`."""
+    extra = OrchSettings.model_fields[field].json_schema_extra
+    return isinstance(extra, dict) and bool(extra.get("sensitive"))
 
 
 class SettingError(ValueError):
@@ -73,6 +92,7 @@ class OrchSettings(BaseModel):
     )
     database_url: str | None = setting(
         None,
+        sensitive=True,
         meaning="e.g. `postgresql://user@host:5432/db`",
         shown="`sqlite:///$ORCH_HOME/orchestrator.db`",
     )
@@ -147,12 +167,14 @@ class OrchSettings(BaseModel):
     secret_key: str | None = setting(
         None,
         repr=False,
+        sensitive=True,
         meaning="Django's secret key",
         shown="generated into `$ORCH_HOME/secret_key`",
     )
     fernet_key: str | None = setting(
         None,
         repr=False,
+        sensitive=True,
         meaning="comma-separated Fernet keys for connection/variable encryption (first encrypts)",
         shown="derived from the secret key",
     )
@@ -166,6 +188,7 @@ class OrchSettings(BaseModel):
     parallelism: int = setting(32, ge=1, meaning="task instances running at once, across all DAGs")
     celery_broker_url: str | None = setting(
         None,
+        sensitive=True,
         meaning="the Celery executor's broker (Redis), e.g. `redis://127.0.0.1:6379/0`",
         shown="`ORCH_REDIS_URL`",
     )
@@ -331,6 +354,22 @@ class OrchSettings(BaseModel):
     api_maximum_page_limit: int = setting(
         100, ge=1, meaning="the largest `limit` a REST API list returns (larger ones are capped)"
     )
+    # Airflow's [api] expose_config (False by default): the configuration page and
+    # GET /api/v2/config answer 403 unless it is on; sensitive values are masked either way.
+    expose_config: Literal["False", "True", "non-sensitive-only"] = setting(
+        "False",
+        meaning="show the configuration (the admin's Config page and `GET /api/v2/config`) to "
+        "Op and Admin users, as Airflow's `[api] expose_config`: `False`, `True` or "
+        "`non-sensitive-only` (the same as `True`: sensitive values are always masked)",
+    )
+    # Airflow's [core] test_connection (Disabled by default: a test makes the API server reach
+    # whatever host a connection names).
+    test_connection: Literal["Disabled", "Enabled", "Hidden"] = setting(
+        "Disabled",
+        meaning="the connection admin's Test button and `POST /api/v2/connections/test`, as "
+        "Airflow's `[core] test_connection`: `Disabled` (button greyed out, API 403), "
+        "`Enabled`, or `Hidden` (no button, API 403)",
+    )
     # --- email (Airflow's [smtp] section): email_on_failure / email_on_retry ---
     smtp_host: str = setting(
         "localhost", meaning="SMTP server for task emails (Airflow's `smtp_host`)"
@@ -340,7 +379,11 @@ class OrchSettings(BaseModel):
         None, meaning="SMTP login, if the server wants one (Airflow's `smtp_user`)", shown="unset"
     )
     smtp_password: str | None = setting(
-        None, repr=False, meaning="its password (Airflow's `smtp_password`)", shown="unset"
+        None,
+        repr=False,
+        sensitive=True,
+        meaning="its password (Airflow's `smtp_password`)",
+        shown="unset",
     )
     smtp_starttls: bool = setting(
         True, meaning="upgrade the connection with STARTTLS (Airflow's `smtp_starttls`)"
@@ -370,6 +413,7 @@ class OrchSettings(BaseModel):
     log_level: LogLevel = setting("INFO", meaning="the root logger's level")
     redis_url: str | None = setting(
         None,
+        sensitive=True,
         meaning="Redis for live pages and scheduler wake-ups across hosts (pub/sub); unset: "
         "PostgreSQL NOTIFY on PostgreSQL, the local bus on SQLite",
         shown="unset",
@@ -426,6 +470,25 @@ class OrchSettings(BaseModel):
     @property
     def default_executor(self) -> str:
         return self.executors[0]
+
+    @field_validator("expose_config", mode="before")
+    @classmethod
+    def _expose_config_words(cls, value: Any) -> Any:
+        # Airflow reads it with getboolean: any case of true/false, and 1/0, yes/no, on/off.
+        if isinstance(value, str):
+            word = value.strip().lower()
+            if word in ("true", "1", "yes", "on", "t", "y"):
+                return "True"
+            if word in ("false", "0", "no", "off", "f", "n"):
+                return "False"
+            return word
+        return value
+
+    @field_validator("test_connection", mode="before")
+    @classmethod
+    def _test_connection_word(cls, value: Any) -> Any:
+        # Airflow compares it lower-cased and stripped.
+        return value.strip().capitalize() if isinstance(value, str) else value
 
     @field_validator("log_level", mode="before")
     @classmethod

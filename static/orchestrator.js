@@ -662,4 +662,19 @@
     showTheme();
     $all(".log-body").forEach(function (body) { body.scrollTop = body.scrollHeight; });
   });
+
+  /* --- the Admin menu: a <details> that opens without script; close it on a click outside
+     it or on Escape (returning the focus to its summary), as a menu would. */
+  document.addEventListener("click", function (e) {
+    $all("details.navmenu[open]").forEach(function (menu) {
+      if (!menu.contains(e.target)) menu.open = false;
+    });
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape") return;
+    $all("details.navmenu[open]").forEach(function (menu) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    });
+  });
 })();

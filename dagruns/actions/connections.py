@@ -123,6 +123,15 @@ def keep_masked(submitted: Any, stored: Any) -> Any:
     return submitted
 
 
+def merged_extra_text(submitted: str, stored: Connection) -> str:
+    """A submitted extra (JSON text) with its masked values replaced by the stored ones."""
+    try:
+        parsed = json.loads(submitted)
+    except ValueError:
+        return submitted
+    return json.dumps(keep_masked(parsed, stored.extra_dejson), ensure_ascii=False)
+
+
 def get_connection(conn_id: str) -> Connection:
     try:
         return Connection.objects.get(conn_id=conn_id)

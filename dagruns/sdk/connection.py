@@ -224,6 +224,24 @@ class Connection:
         params = dict(hook_params or {})
         return hook_class(**{hook_class.conn_name_attr: self.conn_id}, **params)
 
+    def test_connection(self) -> tuple[bool, str]:
+        """(worked, message) from the hook's own `test_connection()`, as Airflow's does: the
+        hook reads this connection by its id, so the caller makes it resolvable (the API
+        server serves it with `runtime.serving`). Never raises: a failure is the message."""
+        try:
+            hook = self.get_hook()
+            test = getattr(hook, "test_connection", None)
+            if test is None:
+                return (
+                    False,
+                    f"Hook {type(hook).__name__} doesn't implement or inherit "
+                    "test_connection method",
+                )
+            status, message = test()
+            return bool(status), str(message)
+        except Exception as exc:
+            return False, str(exc)
+
 
 class ConnectionAccessor:
     """`context["conn"]` (and `{{ conn.my_id.host }}`): attribute access raises

@@ -11,6 +11,7 @@ as in Airflow.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from .connection import Connection
@@ -79,6 +80,18 @@ class FSHook(BaseHook):
 
     def get_path(self) -> str:
         return self.basepath
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Whether the base path exists on this host (the standard provider's test)."""
+        try:
+            path = self.get_path()
+            if not path:
+                return False, "File Path is undefined."
+            if not Path(path).exists():
+                return False, f"Path {path} does not exist."
+            return True, f"Path {path} is existing."
+        except Exception as exc:
+            return False, str(exc)
 
 
 # conn_type -> hook class: what get_hook can return without provider packages.

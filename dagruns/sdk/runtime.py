@@ -14,6 +14,7 @@ each run one DAG file's code at a time.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple, Protocol, TypedDict
@@ -43,6 +44,11 @@ class NoTaskRuntime(AirflowException, RuntimeError):
 
 _runtime: TaskRuntime | None = None
 _context: Mapping[str, Any] | None = None
+# A runtime for one block of code in one thread or coroutine (`serving`), ahead of the
+# process's: the API server tests a connection's hook while other requests run beside it.
+_scoped: contextvars.ContextVar[TaskRuntime | None] = contextvars.ContextVar(
+    "orchestrator_scoped_runtime", default=None
+)
 
 
 def install(runtime: TaskRuntime | None) -> None:
@@ -55,8 +61,21 @@ def installed() -> TaskRuntime | None:
     return _runtime
 
 
+@contextlib.contextmanager
+def serving(runtime: TaskRuntime) -> Iterator[None]:
+    """Within the block, in this thread or coroutine only, `runtime` answers task-side calls."""
+    token = _scoped.set(runtime)
+    try:
+        yield
+    finally:
+        _scoped.reset(token)
+
+
 def current(what: str) -> TaskRuntime:
     """The installed runtime; `what` (e.g. "Variable.get('x')") names the call that needs it."""
+    scoped = _scoped.get()
+    if scoped is not None:
+        return scoped
     if _runtime is None:
         raise NoTaskRuntime(
             f"{what} needs a running task (or the DAG processor parsing a DAG file): "

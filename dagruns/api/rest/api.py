@@ -24,6 +24,7 @@ from dagruns.api.rest.auth import BearerAuth, RejectNul, SessionAuth
 from dagruns.api.rest.routes import (
     assets,
     backfills,
+    config,
     connections,
     dag_runs,
     dags,
@@ -31,7 +32,9 @@ from dagruns.api.rest.routes import (
     logs,
     mapped_task_instances,
     monitor,
+    plugins,
     pools,
+    providers,
     task_instances,
     variables,
     xcoms,
@@ -89,6 +92,9 @@ api.add_router("", pools.router)
 api.add_router("", event_logs.router)
 api.add_router("", assets.router)
 api.add_router("", backfills.router)
+api.add_router("", providers.router)
+api.add_router("", plugins.router)
+api.add_router("", config.router)
 
 # The words each `order_by`, `update_mask`, `state` and `run_type` takes (anything else is a
 # 400), published as enums so the document says what the API accepts.

@@ -1,5 +1,6 @@
 """`manage.py connections …`: Airflow's `airflow connections` commands (add, get, delete,
-list, import, export, create-default-connections), through the same actions as the REST API.
+list, import, export, test, create-default-connections), through the same actions as the REST
+API.
 
 `create-default-connections` creates only Airflow's defaults whose connection type has a hook
 here (`fs_default`); the others belong to provider packages (see DEFAULT_CONNECTIONS).
@@ -15,6 +16,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from dagruns.actions import connection_test
 from dagruns.actions import connections as actions
 from dagruns.actions.audit import Actor
 from dagruns.cli.output import add_output_argument, render
@@ -40,7 +42,10 @@ def row(conn: Connection) -> dict[str, Any]:
 
 
 class Command(BaseCommand):
-    help = "Manage connections: add, get, delete, list, import, export, create-default-connections."
+    help = (
+        "Manage connections: add, get, delete, list, import, export, test, "
+        "create-default-connections."
+    )
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="subcommand", required=True, metavar="COMMAND")
@@ -70,6 +75,12 @@ class Command(BaseCommand):
         exp = sub.add_parser("export", help="Export every connection to a JSON file.")
         exp.add_argument("file", help="- writes to standard output.")
         exp.add_argument("--format", choices=["json"], default="json")
+        test = sub.add_parser(
+            "test",
+            help="Test a stored connection with its hook's test_connection() "
+            "(needs ORCH_TEST_CONNECTION=Enabled, as Airflow's [core] test_connection).",
+        )
+        test.add_argument("conn_id")
         sub.add_parser(
             "create-default-connections",
             help="Create Airflow's default connections for the connection types known here "
@@ -135,6 +146,27 @@ class Command(BaseCommand):
             self.stdout.write(f"Imported connection {conn_id}")
         for conn_id in result["skipped"]:
             self.stdout.write(f"Could not import connection {conn_id}: connection already exists.")
+
+    def handle_test(self, conn_id: str, **_):
+        """Airflow's `connections test`: its words, and exit status 1 when the test cannot run
+        (disabled, no such connection) — a failed test is an answer, not an error."""
+        try:
+            connection_test.check_testing_enabled()
+        except connection_test.ConnectionTestingDisabled as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(f"Retrieving connection: {conn_id!r}")
+        try:
+            conn = actions.get_connection(conn_id)
+        except actions.ConnectionNotFound:
+            raise CommandError("Connection not found.") from None
+        self.stdout.write("\nTesting...")
+        status, message = connection_test.do_test_connection(
+            conn_id, {"conn_type": conn.conn_type}, Actor.cli()
+        )
+        if status:
+            self.stdout.write("\nConnection success!")
+        else:
+            self.stdout.write(f"\nConnection failed!\n{message}")
 
     def handle_export(self, file: str, **_):
         write_json(file, actions.export_connections())

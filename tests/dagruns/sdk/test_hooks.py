@@ -67,3 +67,22 @@ def test_an_authors_hook_reads_its_connection(task_runtime):
 def test_get_conn_must_be_implemented():
     with pytest.raises(NotImplementedError, match="BaseHook does not implement get_conn"):
         BaseHook().get_conn()
+
+
+def test_fs_hook_test_connection_checks_the_base_path(tmp_path):
+    from dagruns.sdk import Connection, runtime
+
+    class OneConnection:
+        def __init__(self, extra: str) -> None:
+            self.extra = extra
+
+        def get_connection(self, conn_id: str) -> dict:
+            return {"conn_id": conn_id, "conn_type": "fs", "extra": self.extra}
+
+    for extra, expected in [
+        (f'{{"path": "{tmp_path}"}}', (True, f"Path {tmp_path} is existing.")),
+        (f'{{"path": "{tmp_path}/no"}}', (False, f"Path {tmp_path}/no does not exist.")),
+        ("{}", (False, "File Path is undefined.")),
+    ]:
+        with runtime.serving(OneConnection(extra)):  # type: ignore[arg-type]
+            assert Connection.get("files").test_connection() == expected

@@ -29,3 +29,27 @@ def test_the_parsing_context_is_empty_unless_the_runner_names_its_task():
         context = runtime.get_parsing_context()
         assert (context.dag_id, context.task_id) == ("etl", "load")
     assert runtime.get_parsing_context() == (None, None)
+
+
+class _Serves:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def test_serving_answers_in_its_block_and_thread_only():
+    import threading
+
+    process_wide = _Serves("process")
+    scoped = _Serves("scoped")
+    seen_elsewhere: list[object] = []
+    runtime.install(process_wide)  # type: ignore[arg-type]
+    try:
+        with runtime.serving(scoped):  # type: ignore[arg-type]
+            assert runtime.current("x") is scoped
+            other = threading.Thread(target=lambda: seen_elsewhere.append(runtime.current("x")))
+            other.start()
+            other.join()
+        assert seen_elsewhere == [process_wide]
+        assert runtime.current("x") is process_wide
+    finally:
+        runtime.install(None)

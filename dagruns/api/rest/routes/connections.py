@@ -7,9 +7,10 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
+from dagruns.actions import connection_test
 from dagruns.actions import connections as actions
 from dagruns.api.rest import present
-from dagruns.api.rest.auth import actor, require
+from dagruns.api.rest.auth import Forbidden, actor, require
 from dagruns.api.rest.errors import bad_request, conflict, not_found
 from dagruns.api.rest.pagination import ListParams, UpdateMask, order, page, pattern_filter
 from dagruns.api.rest.schemas.common import errors
@@ -17,6 +18,7 @@ from dagruns.api.rest.schemas.config import (
     ConnectionBody,
     ConnectionCollectionResponse,
     ConnectionResponse,
+    ConnectionTestResponse,
 )
 from dagruns.domain.roles import Role
 from dagruns.models import Connection
@@ -68,6 +70,32 @@ def get_connections(
     rows = order(rows, params.order_by, CONNECTION_ORDER, default="id")
     items, total = page(rows, params.limit, params.offset)
     return {"connections": [present.connection(c) for c in items], "total_entries": total}
+
+
+@router.post(
+    "/connections/test",
+    response={200: ConnectionTestResponse, **errors(400)},
+    by_alias=True,
+    operation_id="test_connection",
+)
+def test_connection(request: HttpRequest, body: ConnectionBody):
+    """Run the connection's hook test in the API server (Airflow 3.0's endpoint). The stored
+    connection of that id, if any, supplies the fields the body leaves out (a null password
+    keeps the stored one); nothing is saved. 403 unless ORCH_TEST_CONNECTION is Enabled."""
+    require(request, Role.OP)
+    if connection_test.testing_mode() != "Enabled":
+        raise Forbidden(connection_test.TESTING_DISABLED)
+    given = {("schema" if n == "schema_" else n) for n in body.model_fields_set}
+    fields = _fields(body, (given & set(FIELD_NAMES)) | {"conn_type"})
+    try:
+        status, message = connection_test.do_test_connection(
+            body.connection_id, fields, actor(request)
+        )
+    except connection_test.ConnectionTestingDisabled as exc:
+        raise Forbidden(str(exc)) from None
+    except actions.ConnectionInvalid as exc:
+        raise bad_request(str(exc)) from None
+    return {"status": status, "message": message}
 
 
 @router.get(

@@ -152,6 +152,7 @@ ERRORS: dict[int, type[BaseModel]] = {
     401: HTTPExceptionResponse,
     403: HTTPExceptionResponse,
     404: HTTPExceptionResponse,
+    406: HTTPExceptionResponse,
     409: HTTPExceptionResponse,
     422: HTTPValidationError,
 }

@@ -116,3 +116,8 @@ class PoolPatchBody(StrictBody):
 class PoolCollectionResponse(BaseModel):
     pools: list[PoolResponse]
     total_entries: int
+
+
+class ConnectionTestResponse(BaseModel):
+    status: bool
+    message: str

@@ -335,6 +335,52 @@ ROWS = [
         "op",
     ),
     Row(
+        "test_connection",
+        Call("post", "/connections/test", {"connection_id": "warehouse", "conn_type": "fs"}),
+        200,
+        Call("post", "/connections/test", {"connection_id": "warehouse"}),
+        422,
+        "op",
+    ),
+    Row(
+        "get_providers",
+        Call("get", "/providers"),
+        200,
+        Call("get", "/providers", params={"limit": -1}),
+        422,
+        "op",
+    ),
+    Row(
+        "get_plugins",
+        Call("get", "/plugins"),
+        200,
+        Call("get", "/plugins", params={"offset": -3}),
+        422,
+    ),
+    Row(
+        "import_errors",
+        Call("get", "/plugins/importErrors"),
+        200,
+        Call("post", "/plugins/importErrors"),
+        405,
+    ),
+    Row(
+        "get_config",
+        Call("get", "/config"),
+        200,
+        Call("get", "/config", params={"section": "nope"}),
+        404,
+        "op",
+    ),
+    Row(
+        "get_config_value",
+        Call("get", "/config/section/core/option/parallelism"),
+        200,
+        Call("get", "/config/section/core/option/nope"),
+        404,
+        "op",
+    ),
+    Row(
         "get_pools",
         Call("get", "/pools"),
         200,
@@ -528,6 +574,14 @@ ROWS = [
     ),
 ]
 BELOW = {"viewer": None, "user": "viewer", "op": "user"}
+
+
+@pytest.fixture(autouse=True)
+def _gated_endpoints_open(orch_settings):
+    """The configuration and connection tests are off by default (their gates have tests of
+    their own, tests/dagruns/api/rest/test_site_info.py and test_connection_test.py)."""
+    orch_settings.expose_config = "True"
+    orch_settings.test_connection = "Enabled"
 
 
 def send(api: Api, call: Call, world: dict[str, Any]):

@@ -48,8 +48,12 @@ CONFIG = schemathesis.Config.from_dict(
                 # "nothing will change" for a task that does not exist), a task id the DAG
                 # does not have in clearTaskInstances. And the task-instance lists' newer
                 # `*_prefix_pattern` parameters, refused by name until they are supported
-                # (never ignored).
+                # (never ignored). And the configuration and connection tests, off by
+                # default (ORCH_EXPOSE_CONFIG, ORCH_TEST_CONNECTION): 403 as in Airflow.
                 "include-operation-id": [
+                    "get_config",
+                    "get_config_value",
+                    "test_connection",
                     "get_task_instances",
                     "get_mapped_task_instances",
                     "post_clear_task_instances",

@@ -91,3 +91,17 @@ def test_create_default_connections_creates_airflows_known_ones_once():
     assert "fs_default already exists: left unchanged" in connections("create-default-connections")
     assert Connection.objects.get(conn_id="fs_default").extra_dejson == {"path": "/data"}
     assert AuditEvent.objects.filter(event="connection_create").count() == 1
+
+
+def test_test_runs_the_hooks_test_once_enabled(orch_settings, tmp_path):
+    Connection.objects.create(conn_id="files", conn_type="fs", extra=json.dumps({"path": "/x"}))
+    with pytest.raises(CommandError, match="Testing connections is disabled"):
+        connections("test", "files")
+    orch_settings.test_connection = "Enabled"
+    assert "Connection failed!\nPath /x does not exist." in connections("test", "files")
+    conn = Connection.objects.get(conn_id="files")
+    conn.extra = json.dumps({"path": str(tmp_path)})
+    conn.save()
+    assert "Connection success!" in connections("test", "files")
+    with pytest.raises(CommandError, match="Connection not found."):
+        connections("test", "nope")
