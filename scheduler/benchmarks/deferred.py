@@ -151,8 +151,12 @@ def run_inside(
         if killer is None:  # (a second triggerer would be outside the measured trees)
             # Where the CPU went while the tasks ran and deferred, and while they resumed (from
             # the first trigger's firing to the run's end), per task.
+            # Both are null when the first trigger fired before the last task deferred (the
+            # peak below under `tasks`: the machine ran the tasks slower than --defer-seconds);
+            # the whole run's figures (two tries per task) are always there.
             figures["defer_phase"] = phases.between("start", "all_deferred", tasks)
             figures["resume_phase"] = phases.between("first_fire", "end", tasks)
+            figures["whole_run"] = phases.between("start", "end", tasks)
         else:
             figures["kill"] = killer.report()
         figures["peak_deferred_at_once"] = peak.value

@@ -49,7 +49,7 @@ def test_the_deferred_suite_reports_resume_delays_and_the_triggerers_footprint(t
     assert figures["fire_to_method_ms"]["p95"] is not None
     assert figures["started_to_method_ms"]["p50"] is not None
     # Where the CPU went in each phase, per task and per process tree.
-    for phase in ("defer_phase", "resume_phase"):
+    for phase in ("defer_phase", "resume_phase", "whole_run"):
         assert set(figures[phase]["cpu_ms_per_task"]) == {
             "api_server", "scheduler", "triggerer", "benchmark", "total",
         }  # fmt: skip
