@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -30,10 +31,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
 
+from scheduler.benchmarks.cpu_phases import CpuPhases
 from scheduler.benchmarks.engine import (
     PeakRss,
     free_port,
@@ -129,16 +132,32 @@ def run_inside(
             if kill_triggerer
             else None
         )
-        with PeakRss(measured) as rss, _PeakDeferred() as peak:
+        phases = CpuPhases(measured)
+        # Four samples a second (PSS each second): the scheduler's tree holds up to
+        # ORCH_PARALLELISM runners and their task processes, and sampling it 20 times a second
+        # took a fifth of the CPU the run itself needed (the phases' "benchmark" figure).
+        sampling = PeakRss(measured, interval=0.25, pss_every=4)
+        with sampling as rss, _PeakDeferred(tasks, phases) as peak:
             cpu_before = tree_cpu(triggerer.pid)
+            phases.mark("start")
             figures = _measure(
                 tasks,
                 timeout=max(600.0, 10 * delay + 2 * tasks),
                 on_poll=killer.poll if killer else None,
                 end_from_trigger=end_from_trigger,
+                on_end=lambda: phases.mark("end"),
             )
             figures["triggerer_cpu_s"] = round(tree_cpu(triggerer.pid) - cpu_before, 2)
-        if killer is not None:
+        if killer is None:  # (a second triggerer would be outside the measured trees)
+            # Where the CPU went while the tasks ran and deferred, and while they resumed (from
+            # the first trigger's firing to the run's end), per task.
+            # Both are null when the first trigger fired before the last task deferred (the
+            # peak below under `tasks`: the machine ran the tasks slower than --defer-seconds);
+            # the whole run's figures (two tries per task) are always there.
+            figures["defer_phase"] = phases.between("start", "all_deferred", tasks)
+            figures["resume_phase"] = phases.between("first_fire", "end", tasks)
+            figures["whole_run"] = phases.between("start", "end", tasks)
+        else:
             figures["kill"] = killer.report()
         figures["peak_deferred_at_once"] = peak.value
         figures["peak_rss_mb"] = rss.megabytes()
@@ -163,10 +182,13 @@ def _start(argv: list[str], env: dict[str, str]) -> subprocess.Popen:
 
 
 class _PeakDeferred:
-    """The most task instances deferred at the same time, sampled in a thread."""
+    """The most task instances deferred at the same time, sampled in a thread; it marks
+    `phases` when all `tasks` are deferred ("all_deferred") and when the first of them is no
+    longer ("first_fire")."""
 
-    def __init__(self) -> None:
+    def __init__(self, tasks: int, phases: CpuPhases) -> None:
         self.value = 0
+        self.tasks, self.phases = tasks, phases
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -179,6 +201,10 @@ class _PeakDeferred:
             while not self._stop.wait(0.25):
                 count = TaskInstance.objects.filter(state="deferred").count()
                 self.value = max(self.value, count)
+                if count >= self.tasks:
+                    self.phases.mark("all_deferred")
+                elif self.value >= self.tasks:
+                    self.phases.mark("first_fire")
         finally:
             connection.close()
 
@@ -273,6 +299,7 @@ def _measure(
     timeout: float,
     on_poll: Callable[[], None] | None = None,
     end_from_trigger: bool = False,
+    on_end: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     from dagruns.actions.audit import Actor
     from dagruns.actions.runs import do_trigger_dag
@@ -289,6 +316,8 @@ def _measure(
         if on_poll is not None:
             on_poll()
         time.sleep(0.1)
+    if on_end is not None:
+        on_end()
     run.refresh_from_db()
     states, hops = _ended_delays(run) if end_from_trigger else _resume_delays(run)
     total = hops["total"]
@@ -305,8 +334,18 @@ def _measure(
         "moment_to_scheduled_ms": _p50_p95(hops["fire"]),
         "scheduled_to_queued_ms": _p50_p95(hops["queue"]),
         "queued_to_started_ms": _p50_p95(hops["start"]),
+        # After the claim (Airflow's start_date, the "resumed" above): the task process forks,
+        # imports the DAG file and enters `method_name` (its "Resuming" log line).
+        "started_to_method_ms": _p50_p95(hops["method"]),
+        "fire_to_method_ms": {
+            **_p50_p95(hops["to_method"]),
+            "max": _percentile_ms(hops["to_method"], 1.0),
+        },
         "wall_s": _wall_seconds(run),
     }
+
+
+_HOPS = ("fire", "queue", "start", "total", "method", "to_method")
 
 
 def _resume_delays(run: Any) -> tuple[dict[str, int], dict[str, list[float]]]:
@@ -315,7 +354,7 @@ def _resume_delays(run: Any) -> tuple[dict[str, int], dict[str, list[float]]]:
     from dagruns.models import TaskInstance
     from dagruns.sdk.triggers.serde import decode
 
-    hops: dict[str, list[float]] = {"fire": [], "queue": [], "start": [], "total": []}
+    hops: dict[str, list[float]] = {key: [] for key in _HOPS}
     states: dict[str, int] = {}
     for ti in TaskInstance.objects.filter(dag_run=run):
         states[str(ti.state)] = states.get(str(ti.state), 0) + 1
@@ -328,21 +367,45 @@ def _resume_delays(run: Any) -> tuple[dict[str, int], dict[str, list[float]]]:
         hops["queue"].append((queued - scheduled).total_seconds())
         hops["start"].append((started - queued).total_seconds())
         hops["total"].append((started - moment).total_seconds())
+        entered = _method_entered(ti)
+        if entered is not None:
+            hops["method"].append((entered - started).total_seconds())
+            hops["to_method"].append((entered - moment).total_seconds())
     return states, hops
+
+
+# The task process's line as it enters the method a deferral named (scheduler/runner/
+# task_process.py): "[2026-01-01 00:00:00,123] {task_process.py:446} INFO - Resuming …".
+_RESUMING = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})\] \{[^}]*\} INFO - Resuming ")
+
+
+def _method_entered(ti: Any) -> datetime | None:
+    """When the resumed try's task process entered `method_name`: the UTC time stamp of its
+    "Resuming" line in the try's log (millisecond resolution), None when there is none."""
+    from dagruns.domain.logs import ti_log_path
+
+    try:
+        text = ti_log_path(ti).read_text(errors="replace")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        found = _RESUMING.match(line)
+        if found:
+            stamp = datetime.strptime(found.group(1), "%Y-%m-%d %H:%M:%S,%f")
+            return stamp.replace(tzinfo=UTC)
+    return None
 
 
 def _ended_delays(run: Any) -> tuple[dict[str, int], dict[str, list[float]]]:
     """Per instance the triggerer ended, from the trigger's moment (the task's "moment" XCom)
     to the try's end date; no hops: nothing was scheduled, queued or started again."""
-    from datetime import datetime
-
     from dagruns.models import TaskInstance, XCom
 
     moments = {
         x.map_index: datetime.fromisoformat(x.value)
         for x in XCom.objects.filter(dag_run=run, key="moment")
     }
-    hops: dict[str, list[float]] = {"fire": [], "queue": [], "start": [], "total": []}
+    hops: dict[str, list[float]] = {key: [] for key in _HOPS}
     states: dict[str, int] = {}
     for ti in TaskInstance.objects.filter(dag_run=run):
         states[str(ti.state)] = states.get(str(ti.state), 0) + 1

@@ -43,8 +43,15 @@ def free_port() -> int:
 class PeakRss:
     """Samples the RSS of named process trees in a thread; keeps each one's peak."""
 
-    def __init__(self, processes: dict[str, subprocess.Popen]) -> None:
+    def __init__(
+        self, processes: dict[str, subprocess.Popen], interval: float = 0.05, pss_every: int = 5
+    ) -> None:
+        """Sample every `interval` seconds, PSS every `pss_every`-th sample. The sampling has
+        its cost (each sample walks /proc for every tree; PSS reads each process's smaps): a
+        benchmark whose trees hold dozens of processes on a busy machine samples less often,
+        so the measurement does not take the CPU the measured work needs."""
         self.processes = processes
+        self.interval, self.pss_every = interval, pss_every
         self.peaks = dict.fromkeys(processes, 0)
         # RSS counts a page shared by many forked runners once per process; PSS splits it.
         self.pss_peaks: dict[str, float] = dict.fromkeys(processes, 0.0)
@@ -56,11 +63,11 @@ class PeakRss:
         while not self._stop.is_set():
             for name, proc in self.processes.items():
                 self.peaks[name] = max(self.peaks[name], tree_rss(proc.pid))
-                if ticks % 5 == 0:  # PSS reads smaps: costlier, sampled less often
+                if ticks % self.pss_every == 0:  # PSS reads smaps: costlier, sampled less often
                     pss = tree_sum(proc.pid, lambda p: p.memory_full_info().pss)
                     self.pss_peaks[name] = max(self.pss_peaks[name], pss)
             ticks += 1
-            self._stop.wait(0.05)
+            self._stop.wait(self.interval)
 
     def __enter__(self) -> PeakRss:
         self._thread.start()

@@ -45,6 +45,15 @@ def test_the_deferred_suite_reports_resume_delays_and_the_triggerers_footprint(t
     assert (figures["mode"], figures["resumed"]) == ("resume_in_worker", 3)
     assert {"fire_to_resume_p50_ms", "fire_to_resume_p95_ms", "triggerer_cpu_s"} <= set(figures)
     assert set(figures["peak_rss_mb"]) == {"api_server", "scheduler", "triggerer"}
+    # Every resumed try's "Resuming" log line was found: fire → method entered is measured.
+    assert figures["fire_to_method_ms"]["p95"] is not None
+    assert figures["started_to_method_ms"]["p50"] is not None
+    # Where the CPU went in each phase, per task and per process tree.
+    for phase in ("defer_phase", "resume_phase", "whole_run"):
+        assert set(figures[phase]["cpu_ms_per_task"]) == {
+            "api_server", "scheduler", "triggerer", "benchmark", "total",
+        }  # fmt: skip
+        assert figures[phase]["busy_cores"]["of"] >= 1
 
 
 @pytest.mark.slow
