@@ -156,7 +156,10 @@ STANDARD_TRIGGERS: dict[str, dict[str, str]] = {
     "external_task": names(SDK, "WorkflowTrigger", "DagStateTrigger"),
 }
 
-# Airflow 3's `airflow.sdk` (its __init__'s lazy imports), everything but `conf`.
+CONFIGURATION = f"{SDK}.configuration"
+CONFIG_EXCEPTION = names(f"{SDK}.exceptions", "AirflowConfigException")
+
+# Airflow 3's `airflow.sdk` (its __init__'s lazy imports).
 AIRFLOW_SDK = merged(
     names(
         SDK,
@@ -192,6 +195,7 @@ AIRFLOW_SDK = merged(
     INTERVAL_TIMETABLES,
     EVENTS_TIMETABLES,
     {"__version__": f"{COMPAT}.version:AIRFLOW_VERSION", "timezone": TIMEZONE},
+    names(CONFIGURATION, "conf"),
 )
 
 TIMEZONE_FUNCTIONS = names(
@@ -300,7 +304,11 @@ def _airflow2() -> dict[str, dict[str, str]]:
         "airflow.decorators.base": names(
             f"{SDK}.decorators", "DecoratedOperator", "get_unique_task_id"
         ),
-        "airflow.exceptions": EXCEPTIONS,
+        "airflow.exceptions": merged(EXCEPTIONS, CONFIG_EXCEPTION),
+        "airflow.configuration": merged(
+            names(CONFIGURATION, "conf", "AirflowConfigParser", "get_airflow_home", "AIRFLOW_HOME"),
+            CONFIG_EXCEPTION,
+        ),
         "airflow.hooks": {},
         "airflow.notifications": {},
         "airflow.notifications.basenotifier": names(SDK, "BaseNotifier"),
@@ -321,7 +329,11 @@ def _airflow_sdk() -> dict[str, dict[str, str]]:
         "airflow.sdk": AIRFLOW_SDK,
         # The task SDK's runtime error (a failed Variable/Connection request) lives only here.
         "airflow.sdk.exceptions": merged(
-            EXCEPTIONS, names(SDK, "AirflowRuntimeError", "ErrorType")
+            EXCEPTIONS, CONFIG_EXCEPTION, names(SDK, "AirflowRuntimeError", "ErrorType")
+        ),
+        "airflow.sdk.configuration": merged(
+            names(CONFIGURATION, "conf", "get_airflow_home"),
+            names(CONFIGURATION, AirflowSDKConfigParser="AirflowConfigParser"),
         ),
         # Where Airflow 3 defines its enums; its own example DAGs import TriggerRule from here.
         "airflow.sdk.api": {},
