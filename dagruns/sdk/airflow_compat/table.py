@@ -157,6 +157,15 @@ STANDARD_TRIGGERS: dict[str, dict[str, str]] = {
 }
 
 CONFIGURATION = f"{SDK}.configuration"
+# Airflow 3's `airflow.sdk.io` and Airflow 2's `airflow.io` (kept by Airflow 3 as aliases).
+IO = f"{SDK}.io"
+IO_MODULES: dict[str, dict[str, str]] = {
+    "": names(IO, "ObjectStoragePath", "attach", "get_fs", "has_fs", "Properties"),
+    ".path": names(IO, "ObjectStoragePath"),
+    ".store": names(IO, "ObjectStore", "attach"),
+    ".fs": names(IO, "get_fs", "has_fs"),
+    ".typedef": names(IO, "Properties"),
+}
 CONFIG_EXCEPTION = names(f"{SDK}.exceptions", "AirflowConfigException")
 
 # Airflow 3's `airflow.sdk` (its __init__'s lazy imports).
@@ -172,7 +181,6 @@ AIRFLOW_SDK = merged(
         "Context",
         "EdgeModifier",
         "Label",
-        "ObjectStoragePath",
         "Param",
         "ParamsDict",
         "PokeReturnValue",
@@ -196,6 +204,7 @@ AIRFLOW_SDK = merged(
     EVENTS_TIMETABLES,
     {"__version__": f"{COMPAT}.version:AIRFLOW_VERSION", "timezone": TIMEZONE},
     names(CONFIGURATION, "conf"),
+    names(f"{SDK}.io", "ObjectStoragePath"),
 )
 
 TIMEZONE_FUNCTIONS = names(
@@ -305,6 +314,7 @@ def _airflow2() -> dict[str, dict[str, str]]:
             f"{SDK}.decorators", "DecoratedOperator", "get_unique_task_id"
         ),
         "airflow.exceptions": merged(EXCEPTIONS, CONFIG_EXCEPTION),
+        **{f"airflow.io{suffix}": entries for suffix, entries in IO_MODULES.items()},
         "airflow.configuration": merged(
             names(CONFIGURATION, "conf", "AirflowConfigParser", "get_airflow_home", "AIRFLOW_HOME"),
             CONFIG_EXCEPTION,
@@ -331,6 +341,7 @@ def _airflow_sdk() -> dict[str, dict[str, str]]:
         "airflow.sdk.exceptions": merged(
             EXCEPTIONS, CONFIG_EXCEPTION, names(SDK, "AirflowRuntimeError", "ErrorType")
         ),
+        **{f"airflow.sdk.io{suffix}": entries for suffix, entries in IO_MODULES.items()},
         "airflow.sdk.configuration": merged(
             names(CONFIGURATION, "conf", "get_airflow_home"),
             names(CONFIGURATION, AirflowSDKConfigParser="AirflowConfigParser"),
