@@ -156,6 +156,14 @@ STANDARD_TRIGGERS: dict[str, dict[str, str]] = {
     "external_task": names(SDK, "WorkflowTrigger", "DagStateTrigger"),
 }
 
+RETRY_POLICY = names(
+    f"{SDK}.retry_policy",
+    "ExceptionRetryPolicy",
+    "RetryAction",
+    "RetryDecision",
+    "RetryPolicy",
+    "RetryRule",
+)
 CONFIGURATION = f"{SDK}.configuration"
 # Airflow 3's `airflow.sdk.io` and Airflow 2's `airflow.io` (kept by Airflow 3 as aliases).
 IO = f"{SDK}.io"
@@ -205,6 +213,7 @@ AIRFLOW_SDK = merged(
     {"__version__": f"{COMPAT}.version:AIRFLOW_VERSION", "timezone": TIMEZONE},
     names(CONFIGURATION, "conf"),
     names(f"{SDK}.io", "ObjectStoragePath"),
+    RETRY_POLICY,
 )
 
 TIMEZONE_FUNCTIONS = names(
@@ -385,6 +394,7 @@ def _airflow_sdk() -> dict[str, dict[str, str]]:
         f"{definitions}.context": names(SDK, "Context", "get_current_context"),
         f"{definitions}.xcom_arg": names(SDK, "XComArg"),
         f"{definitions}.template": names(SDK, "literal"),
+        f"{definitions}.retry_policy": RETRY_POLICY,
         f"{definitions}.variable": names(SDK, "Variable"),
         f"{definitions}.connection": names(SDK, "Connection"),
         f"{definitions}.mappedoperator": MAPPED_OPERATOR,
