@@ -57,7 +57,10 @@ EXCEPTIONS = names(
     "DagRunAlreadyExists",
 )
 
-ASSETS = names(SDK, "Asset", "AssetAlias", "AssetAll", "AssetAny", "AssetWatcher", "Metadata")
+ASSETS = merged(
+    names(SDK, "Asset", "AssetAlias", "AssetAll", "AssetAny", "AssetWatcher", "Metadata"),
+    names(f"{SDK}.assets", "AssetAccessControl"),
+)
 # Airflow 3 keeps `airflow.datasets` as deprecated aliases of the asset classes.
 DATASETS = names(
     SDK, Dataset="Asset", DatasetAlias="AssetAlias", DatasetAll="AssetAll", DatasetAny="AssetAny"
@@ -389,6 +392,7 @@ def _airflow_sdk() -> dict[str, dict[str, str]]:
             names(f"{SDK}.assets", "AssetRef", "AssetNameRef", "AssetUriRef"),
         ),
         f"{definitions}.asset.decorators": names(SDK, "asset"),
+        f"{definitions}.asset.access_control": names(f"{SDK}.assets", "AssetAccessControl"),
         f"{definitions}.asset.metadata": names(SDK, "Metadata"),
         f"{definitions}.timetables.assets": ASSET_TIMETABLES,
         f"{definitions}.context": names(SDK, "Context", "get_current_context"),

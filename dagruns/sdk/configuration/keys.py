@@ -161,7 +161,7 @@ KEYS: dict[str, dict[str, Answer]] = {
         "security": AirflowDefault(""),
         "default_impersonation": AirflowDefault(""),
         "test_connection": AirflowDefault("Disabled"),
-        "multi_team": AirflowDefault("False"),
+        "multi_team": Fixed("False", "orchestrator has no teams"),
         "fernet_key": Withheld(NOT_HERE),
     },
     "dag_processor": {
