@@ -461,4 +461,9 @@ MODULES: dict[str, dict[str, str]] = {
     "airflow.timetables.simple": SIMPLE_TIMETABLES,
     "airflow.timetables.assets": ASSET_TIMETABLES,
     "airflow.plugins_manager": names(f"{SDK}.plugins", "AirflowPlugin"),
+    # Airflow's own example DAGs' helper module (its other example helpers, a custom timetable
+    # and a custom priority weight strategy, are not offered).
+    "airflow.example_dags": {},
+    "airflow.example_dags.libs": {},
+    "airflow.example_dags.libs.helper": names(f"{COMPAT}.example_helpers", "print_stuff"),
 }
