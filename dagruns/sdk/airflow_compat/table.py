@@ -217,6 +217,8 @@ AIRFLOW_SDK = merged(
     names(CONFIGURATION, "conf"),
     names(f"{SDK}.io", "ObjectStoragePath"),
     RETRY_POLICY,
+    STANDARD_OPERATORS["branch"],
+    {"macros": f"{SDK}.macros"},
 )
 
 TIMEZONE_FUNCTIONS = names(
@@ -336,7 +338,17 @@ def _airflow2() -> dict[str, dict[str, str]]:
         "airflow.notifications.basenotifier": names(SDK, "BaseNotifier"),
         "airflow.hooks.base": names(SDK, "BaseHook"),
         "airflow.hooks.subprocess": names(SDK, "SubprocessHook", "SubprocessResult"),
-        "airflow.macros": names(f"{SDK}.macros", "ds_add", "ds_format"),
+        "airflow.macros": names(
+            f"{SDK}.macros",
+            "ds_add",
+            "ds_format",
+            "datetime",
+            "timedelta",
+            "json",
+            "random",
+            "time",
+            "uuid",
+        ),
         "airflow.datasets": merged(DATASETS, names(SDK, "Asset")),
         **operators,
         **sensors,

@@ -1,4 +1,5 @@
-"""Airflow's import paths of ObjectStoragePath and attach, and of its example DAGs' helper."""
+"""Airflow's import paths of ObjectStoragePath and attach, its example DAGs' helper, the branch
+bases and the macros module."""
 
 from __future__ import annotations
 
@@ -25,3 +26,18 @@ def test_airflows_example_helper_prints_its_line(capsys):
 
     print_stuff()
     assert capsys.readouterr().out == "annotated!\n"
+
+
+@pytest.mark.usefixtures("shim")
+def test_airflow_sdk_offers_the_branch_bases_and_the_macros_module():
+    import airflow.sdk
+    from airflow.macros import ds_add, timedelta
+    from airflow.sdk import BaseBranchOperator, BranchMixIn, macros
+
+    import dagruns.sdk.macros
+
+    assert macros is dagruns.sdk.macros
+    assert issubclass(BaseBranchOperator, BranchMixIn)
+    assert ds_add("2024-01-30", 2) == "2024-02-01"
+    assert timedelta(days=1).days == 1
+    assert {"macros", "BaseBranchOperator"} <= set(airflow.sdk.__all__)
