@@ -167,6 +167,8 @@ RETRY_POLICY = names(
     "RetryPolicy",
     "RetryRule",
 )
+# What DAG code names in type hints (a Protocol, as Airflow 3's `airflow.sdk.TaskInstance`).
+TASK_INSTANCE = names(f"{SDK}.types", "TaskInstance")
 CONFIGURATION = f"{SDK}.configuration"
 # Airflow 3's `airflow.sdk.io` and Airflow 2's `airflow.io` (kept by Airflow 3 as aliases).
 IO = f"{SDK}.io"
@@ -219,6 +221,7 @@ AIRFLOW_SDK = merged(
     RETRY_POLICY,
     STANDARD_OPERATORS["branch"],
     {"macros": f"{SDK}.macros"},
+    TASK_INSTANCE,
 )
 
 TIMEZONE_FUNCTIONS = names(
@@ -295,7 +298,10 @@ def _airflow2() -> dict[str, dict[str, str]]:
             OPERATOR_HELPERS,
             # Rows of the database, which task code never touches here: listed so the error
             # names them (and they resolve if the SDK ever offers them).
-            names(SDK, "TaskInstance", "DagRun", "XCom", "DagBag", "Pool"),
+            names(SDK, "DagRun", "XCom", "DagBag", "Pool"),
+            # Airflow's ORM class; task code uses it for type hints (Airflow 3 gives tasks no
+            # database access either): the task instance Protocol.
+            TASK_INSTANCE,
         ),
         "airflow.models.dag": names(SDK, "DAG", "dag"),
         "airflow.models.baseoperator": merged(OPERATOR_HELPERS, names(SDK, "BaseOperatorLink")),
@@ -304,7 +310,7 @@ def _airflow2() -> dict[str, dict[str, str]]:
         "airflow.models.connection": names(SDK, "Connection"),
         "airflow.models.xcom_arg": names(SDK, "XComArg"),
         "airflow.models.mappedoperator": MAPPED_OPERATOR,
-        "airflow.models.taskinstance": names(SDK, "TaskInstance"),
+        "airflow.models.taskinstance": TASK_INSTANCE,
         "airflow.models.dagrun": names(SDK, "DagRun"),
     }
     utils = {
@@ -378,6 +384,7 @@ def _airflow_sdk() -> dict[str, dict[str, str]]:
             names(f"{COMPAT}.states", "DagRunState", "TaskInstanceState"),
         ),
         "airflow.sdk.timezone": TIMEZONE_FUNCTIONS,
+        "airflow.sdk.types": TASK_INSTANCE,
         "airflow.sdk.bases": {},
         "airflow.sdk.bases.operator": merged(OPERATOR_HELPERS, names(SDK, "BaseAsyncOperator")),
         "airflow.sdk.bases.sensor": SENSOR_BASE,

@@ -1,5 +1,5 @@
 """Airflow's import paths of ObjectStoragePath and attach, its example DAGs' helper, the branch
-bases and the macros module."""
+bases, the macros module and the TaskInstance protocol."""
 
 from __future__ import annotations
 
@@ -41,3 +41,17 @@ def test_airflow_sdk_offers_the_branch_bases_and_the_macros_module():
     assert ds_add("2024-01-30", 2) == "2024-02-01"
     assert timedelta(days=1).days == 1
     assert {"macros", "BaseBranchOperator"} <= set(airflow.sdk.__all__)
+
+
+@pytest.mark.usefixtures("shim")
+def test_task_instance_is_the_protocol_task_code_types_ti_with():
+    from typing import Protocol
+
+    from airflow.models import TaskInstance as models_ti
+    from airflow.models.taskinstance import TaskInstance as module_ti
+    from airflow.sdk import TaskInstance
+    from airflow.sdk.types import TaskInstance as types_ti
+
+    assert TaskInstance is types_ti is models_ti is module_ti
+    assert Protocol in TaskInstance.__mro__
+    assert "xcom_pull" in dir(TaskInstance)
