@@ -170,13 +170,19 @@ RETRY_POLICY = names(
 # What DAG code names in type hints (a Protocol, as Airflow 3's `airflow.sdk.TaskInstance`).
 TASK_INSTANCE = names(f"{SDK}.types", "TaskInstance")
 CONFIGURATION = f"{SDK}.configuration"
-# Airflow 3's `airflow.sdk.io` and Airflow 2's `airflow.io` (kept by Airflow 3 as aliases).
+# Airflow 3's `airflow.sdk.io`, and Airflow 2's `airflow.io` (which Airflow 3 keeps as aliases).
 IO = f"{SDK}.io"
-IO_MODULES: dict[str, dict[str, str]] = {
+SDK_IO_MODULES: dict[str, dict[str, str]] = {
     "": names(IO, "ObjectStoragePath", "attach", "get_fs", "has_fs", "Properties"),
     ".path": names(IO, "ObjectStoragePath"),
     ".store": names(IO, "ObjectStore", "attach"),
     ".fs": names(IO, "get_fs", "has_fs"),
+    ".typedef": names(IO, "Properties"),
+}
+AIRFLOW2_IO_MODULES: dict[str, dict[str, str]] = {
+    "": names(IO, "attach", "get_fs", "has_fs", "Properties"),
+    ".path": names(IO, "ObjectStoragePath"),
+    ".storage": names(IO, "attach"),
     ".typedef": names(IO, "Properties"),
 }
 CONFIG_EXCEPTION = names(f"{SDK}.exceptions", "AirflowConfigException")
@@ -334,7 +340,7 @@ def _airflow2() -> dict[str, dict[str, str]]:
             f"{SDK}.decorators", "DecoratedOperator", "get_unique_task_id"
         ),
         "airflow.exceptions": merged(EXCEPTIONS, CONFIG_EXCEPTION),
-        **{f"airflow.io{suffix}": entries for suffix, entries in IO_MODULES.items()},
+        **{f"airflow.io{suffix}": entries for suffix, entries in AIRFLOW2_IO_MODULES.items()},
         "airflow.configuration": merged(
             names(CONFIGURATION, "conf", "AirflowConfigParser", "get_airflow_home", "AIRFLOW_HOME"),
             CONFIG_EXCEPTION,
@@ -343,6 +349,7 @@ def _airflow2() -> dict[str, dict[str, str]]:
         "airflow.notifications": {},
         "airflow.notifications.basenotifier": names(SDK, "BaseNotifier"),
         "airflow.hooks.base": names(SDK, "BaseHook"),
+        "airflow.hooks.filesystem": names(SDK, "FSHook"),
         "airflow.hooks.subprocess": names(SDK, "SubprocessHook", "SubprocessResult"),
         "airflow.macros": names(
             f"{SDK}.macros",
@@ -371,7 +378,7 @@ def _airflow_sdk() -> dict[str, dict[str, str]]:
         "airflow.sdk.exceptions": merged(
             EXCEPTIONS, CONFIG_EXCEPTION, names(SDK, "AirflowRuntimeError", "ErrorType")
         ),
-        **{f"airflow.sdk.io{suffix}": entries for suffix, entries in IO_MODULES.items()},
+        **{f"airflow.sdk.io{suffix}": entries for suffix, entries in SDK_IO_MODULES.items()},
         "airflow.sdk.configuration": merged(
             names(CONFIGURATION, "conf", "get_airflow_home"),
             names(CONFIGURATION, AirflowSDKConfigParser="AirflowConfigParser"),
@@ -389,6 +396,7 @@ def _airflow_sdk() -> dict[str, dict[str, str]]:
         "airflow.sdk.bases.operator": merged(OPERATOR_HELPERS, names(SDK, "BaseAsyncOperator")),
         "airflow.sdk.bases.sensor": SENSOR_BASE,
         "airflow.sdk.bases.hook": names(SDK, "BaseHook"),
+        "airflow.sdk.bases.branch": STANDARD_OPERATORS["branch"],
         "airflow.sdk.bases.notifier": names(SDK, "BaseNotifier"),
         "airflow.sdk.definitions.template": names(SDK, "literal"),
         "airflow.sdk.bases.operatorlink": names(SDK, "BaseOperatorLink"),

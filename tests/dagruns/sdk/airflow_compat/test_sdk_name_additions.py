@@ -11,7 +11,7 @@ from dagruns.sdk import io
 @pytest.mark.usefixtures("shim")
 def test_airflow_3_and_airflow_2_paths_reach_the_same_classes():
     from airflow.io.path import ObjectStoragePath as airflow2_path
-    from airflow.io.store import attach as airflow2_attach
+    from airflow.io.storage import attach as airflow2_attach
     from airflow.sdk import ObjectStoragePath as sdk_path
     from airflow.sdk.io import attach as sdk_attach
     from airflow.sdk.io.path import ObjectStoragePath as sdk_io_path
@@ -33,11 +33,13 @@ def test_airflow_sdk_offers_the_branch_bases_and_the_macros_module():
     import airflow.sdk
     from airflow.macros import ds_add, timedelta
     from airflow.sdk import BaseBranchOperator, BranchMixIn, macros
+    from airflow.sdk.bases.branch import BaseBranchOperator as bases_branch_operator
 
     import dagruns.sdk.macros
 
     assert macros is dagruns.sdk.macros
     assert issubclass(BaseBranchOperator, BranchMixIn)
+    assert bases_branch_operator is BaseBranchOperator
     assert ds_add("2024-01-30", 2) == "2024-02-01"
     assert timedelta(days=1).days == 1
     assert {"macros", "BaseBranchOperator"} <= set(airflow.sdk.__all__)
