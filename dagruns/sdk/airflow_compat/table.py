@@ -350,6 +350,9 @@ def _airflow2() -> dict[str, dict[str, str]]:
         "airflow.notifications.basenotifier": names(SDK, "BaseNotifier"),
         "airflow.hooks.base": names(SDK, "BaseHook"),
         "airflow.hooks.filesystem": names(SDK, "FSHook"),
+        "airflow.settings": names(
+            f"{COMPAT}.settings", "DAGS_FOLDER", "PLUGINS_FOLDER", "AIRFLOW_HOME", "TIMEZONE"
+        ),
         "airflow.hooks.subprocess": names(SDK, "SubprocessHook", "SubprocessResult"),
         "airflow.macros": names(
             f"{SDK}.macros",
