@@ -179,13 +179,21 @@ def next_retry_datetime(
 
 
 def failure_outcome(
-    ti: TaskInstance, task: dict[str, Any] | None, end_date: datetime, fail_without_retry: bool
+    ti: TaskInstance,
+    task: dict[str, Any] | None,
+    end_date: datetime,
+    fail_without_retry: bool,
+    retry_delay_seconds: float | None = None,
 ) -> tuple[str, datetime | None]:
     """(state, next_retry_at) of a failed try: up_for_retry with its time while
     try_number <= max_tries, unless the task raised AirflowFailException; else failed.
-    `ti.dag_run` must be loadable (its logical date seeds the backoff's hash)."""
+    `retry_delay_seconds` (a retry policy's choice) replaces the task's delay, backoff and
+    cap, as Airflow's retry_delay_override does. `ti.dag_run` must be loadable (its logical
+    date seeds the backoff's hash)."""
     if fail_without_retry or ti.try_number > ti.max_tries:
         return State.FAILED, None
+    if retry_delay_seconds is not None:
+        return State.UP_FOR_RETRY, end_date + timedelta(seconds=retry_delay_seconds)
     return State.UP_FOR_RETRY, next_retry_datetime(
         task,
         dag_id=ti.dag_id,
@@ -418,6 +426,7 @@ def do_finish_try(
     state: str,
     end_date: datetime | None = None,
     fail_without_retry: bool = False,
+    retry_delay_seconds: float | None = None,
     cpu_time: float | None = None,
     peak_memory: int | None = None,
     rendered_fields: dict[str, Any] | None = None,
@@ -451,7 +460,9 @@ def do_finish_try(
         task = find_task(serialized, ti.task_id)
         final, next_retry_at = state, None
         if state == State.FAILED:
-            final, next_retry_at = failure_outcome(ti, task, end_date, fail_without_retry)
+            final, next_retry_at = failure_outcome(
+                ti, task, end_date, fail_without_retry, retry_delay_seconds
+            )
         ti.check_transition(final)
         fields: dict[str, Any] = {
             "state": final,

@@ -33,6 +33,7 @@ from .exceptions import (
 )
 from .ids import validate_key
 from .params import ParamsDict
+from .retry_policy import RetryPolicy
 from .taskmixin import TaskMixin
 from .templating import create_template_env, render_template
 from .timeutil import to_timedelta, to_utc
@@ -97,6 +98,7 @@ class BaseOperator(TaskMixin):
     retries: int
     retry_delay: timedelta | None
     retry_exponential_backoff: bool
+    retry_policy: RetryPolicy | None
     max_retry_delay: timedelta | None
     execution_timeout: timedelta | None
     start_date: datetime | None
@@ -152,6 +154,7 @@ class BaseOperator(TaskMixin):
         retry_delay: timedelta | float = DEFAULT_RETRY_DELAY,
         retry_exponential_backoff: bool = False,
         max_retry_delay: timedelta | float | None = None,
+        retry_policy: RetryPolicy | None = None,
         start_date: datetime | None = None,
         end_date: datetime | None = None,
         depends_on_past: bool = False,
@@ -211,6 +214,11 @@ class BaseOperator(TaskMixin):
         self.pool_slots = _int(pool_slots, "pool_slots", where)
         if self.pool_slots < 1:
             raise DagDefinitionError(f"{where}: pool_slots cannot be less than 1, got {pool_slots}")
+        if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
+            raise DagDefinitionError(
+                f"{where}: retry_policy must be a RetryPolicy (e.g. ExceptionRetryPolicy), got "
+                f"{type(retry_policy).__name__}: {retry_policy!r}"
+            )
         if executor is not None and (not isinstance(executor, str) or not executor.strip()):
             raise DagDefinitionError(
                 f"{where}: executor must be the name of an executor (a non-empty string), "
@@ -227,6 +235,9 @@ class BaseOperator(TaskMixin):
             retry_delay=to_timedelta(retry_delay, "retry_delay"),
             retry_exponential_backoff=retry_exponential_backoff,
             max_retry_delay=to_timedelta(max_retry_delay, "max_retry_delay"),
+            # Evaluated by the task runner when a try fails; not serialized: the runner
+            # re-imports the DAG file, and nothing else needs it.
+            retry_policy=retry_policy,
             execution_timeout=to_timedelta(execution_timeout, "execution_timeout"),
             start_date=to_utc(start_date, "start_date"),
             end_date=to_utc(end_date, "end_date"),

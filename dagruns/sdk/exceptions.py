@@ -111,6 +111,11 @@ class ParamValidationError(AirflowException, ValueError):
 # -- the task-side API (Variable, Connection, BaseHook, get_current_context) -----------------
 
 
+class AirflowConfigException(Exception):
+    """A configuration key that is not there or cannot be read as asked (``conf.get`` ...).
+    A plain Exception, not an AirflowException, as in Airflow 3's shared configuration."""
+
+
 class AirflowNotFoundException(AirflowException):
     """Something asked for by name does not exist: a connection (``Connection.get``,
     ``BaseHook.get_connection``), as Airflow raises it."""

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 import pendulum
 
-from dagruns.sdk import macros
+from dagruns.sdk import macros, xcom_values
 from dagruns.sdk.assets.accessors import (
     AssetEventResult,
     EventQuery,
@@ -374,13 +374,13 @@ class RuntimeTaskInstance:
             raise XComPullError(
                 f"Could not pull the XComs {key!r} of mapped task {task_id!r}: {exc.message}"
             ) from None
-        return int(answer["length"]), list(answer["values"])
+        return int(answer["length"]), [xcom_values.decode(v) for v in answer["values"]]
 
     def _pull_one(
         self, dag_id: str, run_id: str, task_id: str, key: str, map_index: int, default: Any
     ) -> Any:
         try:
-            return self._comms.request(
+            value = self._comms.request(
                 "get_xcom",
                 dag_id=dag_id,
                 run_id=run_id,
@@ -394,13 +394,14 @@ class RuntimeTaskInstance:
             raise XComPullError(
                 f"Could not pull XCom {key!r} of task {task_id!r} (run {run_id!r}): {exc.message}"
             ) from None
+        return xcom_values.decode(value)
 
     def xcom_push(self, key: str, value: Any, *, mapped_length: int | None = None) -> None:
         """Store `value` (strict JSON) as XCom `key` of this task. `mapped_length`: a mapped
         task expands over it (the server refuses more items than the maximum)."""
         if not isinstance(key, str) or not key:
             raise XComPushError(f"XCom key must be a non-empty string, got {key!r}")
-        value = materialize(value)
+        value = xcom_values.encode(materialize(value))
         try:
             json.dumps(value, allow_nan=False)
         except (TypeError, ValueError) as exc:

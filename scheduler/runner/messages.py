@@ -198,6 +198,8 @@ class TaskResult(_Message):
     kind: Literal["result"] = "result"
     state: str
     fail_without_retry: bool = False
+    # state "failed": the delay before the next try a retry_policy chose (None: the task's).
+    retry_delay_seconds: float | None = None
     rendered_fields: dict[str, Any] | None = None
     branch_task_ids: list[str] | None = None
     skip_downstream: SkipDownstream | None = None

@@ -705,6 +705,7 @@ class Supervisor:
             "state": "failed",
             "end_date": _now_iso(),
             "fail_without_retry": bool(result and result.fail_without_retry),
+            "retry_delay_seconds": None,
             "cpu_time": None,
             "peak_memory": None,
             "rendered_fields": self.masker.redact(result.rendered_fields if result else None),
@@ -731,6 +732,8 @@ class Supervisor:
             self._log("ERROR", f"Task process reported an unknown state {result.state!r}")
         else:
             body["state"] = result.state
+            if result.state == "failed":
+                body["retry_delay_seconds"] = result.retry_delay_seconds
             if result.state == "success":
                 body["branch_task_ids"] = result.branch_task_ids
                 body["skip_downstream"] = result.skip_downstream

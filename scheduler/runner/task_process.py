@@ -51,6 +51,7 @@ from dagruns.sdk.exceptions import (
     TaskNotFound,
     TemplateRenderError,
 )
+from dagruns.sdk.retry_policy import RetryAction, RetryDecision
 from dagruns.sdk.serialization import json_safe
 from dagruns.sdk.triggers import BaseTrigger
 from dagruns.sdk.triggers.serde import decode_kwargs, encode_kwargs
@@ -356,6 +357,7 @@ def run_task(
     result: dict[str, Any] = {
         "state": "failed",
         "fail_without_retry": False,
+        "retry_delay_seconds": None,
         "rendered_fields": None,
         "branch_task_ids": None,
         "skip_downstream": None,
@@ -507,6 +509,8 @@ def run_task(
     _runtime.interruptible = False
     result["state"] = state
     result["rendered_map_index"] = _render_map_index(task, context, ti.map_index)
+    if state == "failed" and error is not None and not result["fail_without_retry"]:
+        _apply_retry_policy(task, error, try_number, max_tries, context, result)
 
     if state == "success":
         _run_callbacks(task.on_success_callback, context, "on_success_callback")
@@ -518,6 +522,43 @@ def run_task(
             _run_callbacks(task.on_failure_callback, context, "on_failure_callback")
     sdk_runtime.use_context(None)
     return result
+
+
+def _apply_retry_policy(
+    task: Any,
+    error: BaseException,
+    try_number: int,
+    max_tries: int,
+    context: dict[str, Any],
+    result: dict[str, Any],
+) -> None:
+    """The task's retry_policy decides about the failure (Airflow 3.3): FAIL ends the task
+    without retry, RETRY may set the delay before the next try (within the task's retries),
+    DEFAULT leaves the usual rule. A policy that raises, or answers something else, is logged
+    and the usual rule applies, as in Airflow."""
+    policy = getattr(task, "retry_policy", None)
+    if policy is None:
+        return
+    try:
+        decision = policy.evaluate(
+            exception=error, try_number=try_number, max_tries=max_tries, context=context
+        )
+        if not isinstance(decision, RetryDecision):
+            raise TypeError(f"evaluate() returned {decision!r}, not a RetryDecision")
+    except Exception:
+        log.error(
+            "Retry policy evaluation failed, falling back to default behaviour:\n%s",
+            traceback.format_exc().rstrip(),
+        )
+        return
+    if decision.reason:
+        log.info(
+            "Retry policy decision: action=%s reason=%s", decision.action.value, decision.reason
+        )
+    if decision.action is RetryAction.FAIL:
+        result["fail_without_retry"] = True
+    elif decision.action is RetryAction.RETRY and decision.retry_delay is not None:
+        result["retry_delay_seconds"] = max(decision.retry_delay.total_seconds(), 0.0)
 
 
 def deferral_of(defer: TaskDeferred) -> Deferral:

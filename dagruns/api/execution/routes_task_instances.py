@@ -115,6 +115,7 @@ def _finish(ti_id: uuid.UUID, try_number: int, body: StateIn) -> Any:
         state=body.state,
         end_date=body.end_date,
         fail_without_retry=body.fail_without_retry,
+        retry_delay_seconds=body.retry_delay_seconds,
         cpu_time=body.cpu_time,
         peak_memory=body.peak_memory,
         rendered_fields=body.rendered_fields,

@@ -28,6 +28,9 @@ class StateIn(Schema):
     reschedule_date: datetime | None = None
     end_date: datetime | None = None
     fail_without_retry: bool = False
+    # state "failed": the delay before the next try a task's retry_policy chose (Airflow
+    # 3.3's TIRetryStatePayload.retry_delay_seconds); none: the task's own retry delay.
+    retry_delay_seconds: float | None = Field(default=None, ge=0)
     cpu_time: float | None = Field(default=None, ge=0)
     peak_memory: int | None = Field(default=None, ge=0)
     rendered_fields: dict[str, Any] | None = None
@@ -47,6 +50,12 @@ class StateIn(Schema):
     trigger_timeout: timedelta | None = None
     next_method: str | None = Field(default=None, min_length=1, max_length=1000)
     next_kwargs: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _retry_delay_with_failed_only(self) -> StateIn:
+        if self.retry_delay_seconds is not None and self.state != "failed":
+            raise ValueError(f"retry_delay_seconds does not apply to state {self.state!r}")
+        return self
 
     @model_validator(mode="after")
     def _deferral_fields_with_deferred_only(self) -> StateIn:

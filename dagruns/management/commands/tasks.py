@@ -29,6 +29,7 @@ from dagruns.actions.waiting import NOT_STARTED, why_waiting
 from dagruns.cli.output import add_output_argument, render
 from dagruns.cli.parsing import parse_date
 from dagruns.cli.rows import TI_COLUMNS, ti_row
+from dagruns.domain.schedule_info import ScheduleError, manual_interval
 from dagruns.models import (
     DagRun,
     DagRunState,
@@ -49,7 +50,12 @@ class Command(BaseCommand):
         )
         test.add_argument("dag_id")
         test.add_argument("task_id")
-        test.add_argument("logical_date", nargs="?", help="ISO-8601 (default now).")
+        test.add_argument(
+            "logical_date_or_run_id",
+            nargs="?",
+            help="The logical date (ISO-8601) of the throw-away run; none (or text that is not "
+            "a date): a run without a logical date, as Airflow 3's.",
+        )
         test.add_argument("--timeout", type=float, default=None)
         test.add_argument(
             "--map-index", type=int, default=-1, help="The instance of a mapped task to run."
@@ -184,7 +190,7 @@ class Command(BaseCommand):
         self,
         dag_id,
         task_id,
-        logical_date,
+        logical_date_or_run_id,
         timeout,
         map_index=-1,
         task_params=None,
@@ -221,14 +227,15 @@ class Command(BaseCommand):
         if not task.get("is_mapped") and map_index >= 0:
             raise CommandError(f"Task {task_id!r} is not mapped: --map-index does not apply")
         now = timezone.now()
-        when = parse_date(logical_date) or now
+        when = _test_logical_date(dag_id, logical_date_or_run_id)
+        interval = _manual_interval(version, when)
         try:
             with transaction.atomic():
-                run = _throwaway_run(dag, version, task_id, when, now, map_index)
+                run = _throwaway_run(dag, version, task_id, when, interval, now, map_index)
         except IntegrityError:
             raise CommandError(
-                f"DAG {dag_id!r} already has a run at {when.isoformat()}; `tasks test` uses a "
-                "throw-away run of its own: pass another logical date"
+                f"DAG {dag_id!r} already has a run at {when.isoformat() if when else None}; "
+                "`tasks test` uses a throw-away run of its own: pass another logical date"
             ) from None
         try:
             run = run_in_foreground(
@@ -243,14 +250,50 @@ class Command(BaseCommand):
             sys.exit(1)
 
 
-def _throwaway_run(dag, version, task_id, when, now, map_index=-1):
+def _test_logical_date(dag_id: str, value: str | None):
+    """Airflow 3's `logical_date_or_run_id` of `tasks test`: a run id or logical date of an
+    existing run names that run; a date names the logical date of a new run; nothing, or text
+    that is not a date, a new run without a logical date. Airflow then runs the task inside the
+    existing run; here `tasks test` only runs in a throw-away run, so that case is refused."""
+    if not value:
+        return None
+    existing = DagRun.objects.filter(dag_id=dag_id, run_id=value).first()
+    try:
+        when = parse_date(value)
+    except CommandError:
+        when = None
+    if existing is None and when is not None:
+        existing = DagRun.objects.filter(dag_id=dag_id, logical_date=when).first()
+    if existing is not None:
+        raise CommandError(
+            f"{value!r} names the existing run {existing.run_id!r} of DAG {dag_id!r}: running a "
+            "task inside an existing run (as Airflow 3's `tasks test` does) is not supported; "
+            "`tasks test` runs it in a throw-away run of its own: pass a logical date no run "
+            "has, or none"
+        )
+    return when
+
+
+def _manual_interval(version, when):
+    """The data interval the DAG's timetable gives a manual run at `when` (none without a
+    logical date), as Airflow's `tasks test` infers it."""
+    if when is None:
+        return None
+    try:
+        inferred = manual_interval(version.serialized, when)
+    except ScheduleError as exc:
+        raise CommandError(str(exc)) from None
+    return (inferred.start, inferred.end)
+
+
+def _throwaway_run(dag, version, task_id, when, interval, now, map_index=-1):
     run = create_dag_run(
         dag,
         version,
         run_type=DagRunType.MANUAL,
         run_id=generate_run_id("tasks_test", now),
         logical_date=when,
-        data_interval=(when, when),
+        data_interval=interval,
         run_after=now,
         triggered_by=DagRunTriggeredBy.TEST,
     )

@@ -57,7 +57,10 @@ EXCEPTIONS = names(
     "DagRunAlreadyExists",
 )
 
-ASSETS = names(SDK, "Asset", "AssetAlias", "AssetAll", "AssetAny", "AssetWatcher", "Metadata")
+ASSETS = merged(
+    names(SDK, "Asset", "AssetAlias", "AssetAll", "AssetAny", "AssetWatcher", "Metadata"),
+    names(f"{SDK}.assets", "AssetAccessControl"),
+)
 # Airflow 3 keeps `airflow.datasets` as deprecated aliases of the asset classes.
 DATASETS = names(
     SDK, Dataset="Asset", DatasetAlias="AssetAlias", DatasetAll="AssetAll", DatasetAny="AssetAny"
@@ -156,7 +159,35 @@ STANDARD_TRIGGERS: dict[str, dict[str, str]] = {
     "external_task": names(SDK, "WorkflowTrigger", "DagStateTrigger"),
 }
 
-# Airflow 3's `airflow.sdk` (its __init__'s lazy imports), everything but `conf`.
+RETRY_POLICY = names(
+    f"{SDK}.retry_policy",
+    "ExceptionRetryPolicy",
+    "RetryAction",
+    "RetryDecision",
+    "RetryPolicy",
+    "RetryRule",
+)
+# What DAG code names in type hints (a Protocol, as Airflow 3's `airflow.sdk.TaskInstance`).
+TASK_INSTANCE = names(f"{SDK}.types", "TaskInstance")
+CONFIGURATION = f"{SDK}.configuration"
+# Airflow 3's `airflow.sdk.io`, and Airflow 2's `airflow.io` (which Airflow 3 keeps as aliases).
+IO = f"{SDK}.io"
+SDK_IO_MODULES: dict[str, dict[str, str]] = {
+    "": names(IO, "ObjectStoragePath", "attach", "get_fs", "has_fs", "Properties"),
+    ".path": names(IO, "ObjectStoragePath"),
+    ".store": names(IO, "ObjectStore", "attach"),
+    ".fs": names(IO, "get_fs", "has_fs"),
+    ".typedef": names(IO, "Properties"),
+}
+AIRFLOW2_IO_MODULES: dict[str, dict[str, str]] = {
+    "": names(IO, "attach", "get_fs", "has_fs", "Properties"),
+    ".path": names(IO, "ObjectStoragePath"),
+    ".storage": names(IO, "attach"),
+    ".typedef": names(IO, "Properties"),
+}
+CONFIG_EXCEPTION = names(f"{SDK}.exceptions", "AirflowConfigException")
+
+# Airflow 3's `airflow.sdk` (its __init__'s lazy imports).
 AIRFLOW_SDK = merged(
     names(
         SDK,
@@ -169,7 +200,6 @@ AIRFLOW_SDK = merged(
         "Context",
         "EdgeModifier",
         "Label",
-        "ObjectStoragePath",
         "Param",
         "ParamsDict",
         "PokeReturnValue",
@@ -192,6 +222,12 @@ AIRFLOW_SDK = merged(
     INTERVAL_TIMETABLES,
     EVENTS_TIMETABLES,
     {"__version__": f"{COMPAT}.version:AIRFLOW_VERSION", "timezone": TIMEZONE},
+    names(CONFIGURATION, "conf"),
+    names(f"{SDK}.io", "ObjectStoragePath"),
+    RETRY_POLICY,
+    STANDARD_OPERATORS["branch"],
+    {"macros": f"{SDK}.macros"},
+    TASK_INSTANCE,
 )
 
 TIMEZONE_FUNCTIONS = names(
@@ -268,7 +304,10 @@ def _airflow2() -> dict[str, dict[str, str]]:
             OPERATOR_HELPERS,
             # Rows of the database, which task code never touches here: listed so the error
             # names them (and they resolve if the SDK ever offers them).
-            names(SDK, "TaskInstance", "DagRun", "XCom", "DagBag", "Pool"),
+            names(SDK, "DagRun", "XCom", "DagBag", "Pool"),
+            # Airflow's ORM class; task code uses it for type hints (Airflow 3 gives tasks no
+            # database access either): the task instance Protocol.
+            TASK_INSTANCE,
         ),
         "airflow.models.dag": names(SDK, "DAG", "dag"),
         "airflow.models.baseoperator": merged(OPERATOR_HELPERS, names(SDK, "BaseOperatorLink")),
@@ -277,7 +316,7 @@ def _airflow2() -> dict[str, dict[str, str]]:
         "airflow.models.connection": names(SDK, "Connection"),
         "airflow.models.xcom_arg": names(SDK, "XComArg"),
         "airflow.models.mappedoperator": MAPPED_OPERATOR,
-        "airflow.models.taskinstance": names(SDK, "TaskInstance"),
+        "airflow.models.taskinstance": TASK_INSTANCE,
         "airflow.models.dagrun": names(SDK, "DagRun"),
     }
     utils = {
@@ -300,13 +339,32 @@ def _airflow2() -> dict[str, dict[str, str]]:
         "airflow.decorators.base": names(
             f"{SDK}.decorators", "DecoratedOperator", "get_unique_task_id"
         ),
-        "airflow.exceptions": EXCEPTIONS,
+        "airflow.exceptions": merged(EXCEPTIONS, CONFIG_EXCEPTION),
+        **{f"airflow.io{suffix}": entries for suffix, entries in AIRFLOW2_IO_MODULES.items()},
+        "airflow.configuration": merged(
+            names(CONFIGURATION, "conf", "AirflowConfigParser", "get_airflow_home", "AIRFLOW_HOME"),
+            CONFIG_EXCEPTION,
+        ),
         "airflow.hooks": {},
         "airflow.notifications": {},
         "airflow.notifications.basenotifier": names(SDK, "BaseNotifier"),
         "airflow.hooks.base": names(SDK, "BaseHook"),
+        "airflow.hooks.filesystem": names(SDK, "FSHook"),
+        "airflow.settings": names(
+            f"{COMPAT}.settings", "DAGS_FOLDER", "PLUGINS_FOLDER", "AIRFLOW_HOME", "TIMEZONE"
+        ),
         "airflow.hooks.subprocess": names(SDK, "SubprocessHook", "SubprocessResult"),
-        "airflow.macros": names(f"{SDK}.macros", "ds_add", "ds_format"),
+        "airflow.macros": names(
+            f"{SDK}.macros",
+            "ds_add",
+            "ds_format",
+            "datetime",
+            "timedelta",
+            "json",
+            "random",
+            "time",
+            "uuid",
+        ),
         "airflow.datasets": merged(DATASETS, names(SDK, "Asset")),
         **operators,
         **sensors,
@@ -321,7 +379,12 @@ def _airflow_sdk() -> dict[str, dict[str, str]]:
         "airflow.sdk": AIRFLOW_SDK,
         # The task SDK's runtime error (a failed Variable/Connection request) lives only here.
         "airflow.sdk.exceptions": merged(
-            EXCEPTIONS, names(SDK, "AirflowRuntimeError", "ErrorType")
+            EXCEPTIONS, CONFIG_EXCEPTION, names(SDK, "AirflowRuntimeError", "ErrorType")
+        ),
+        **{f"airflow.sdk.io{suffix}": entries for suffix, entries in SDK_IO_MODULES.items()},
+        "airflow.sdk.configuration": merged(
+            names(CONFIGURATION, "conf", "get_airflow_home"),
+            names(CONFIGURATION, AirflowSDKConfigParser="AirflowConfigParser"),
         ),
         # Where Airflow 3 defines its enums; its own example DAGs import TriggerRule from here.
         "airflow.sdk.api": {},
@@ -331,10 +394,12 @@ def _airflow_sdk() -> dict[str, dict[str, str]]:
             names(f"{COMPAT}.states", "DagRunState", "TaskInstanceState"),
         ),
         "airflow.sdk.timezone": TIMEZONE_FUNCTIONS,
+        "airflow.sdk.types": TASK_INSTANCE,
         "airflow.sdk.bases": {},
         "airflow.sdk.bases.operator": merged(OPERATOR_HELPERS, names(SDK, "BaseAsyncOperator")),
         "airflow.sdk.bases.sensor": SENSOR_BASE,
         "airflow.sdk.bases.hook": names(SDK, "BaseHook"),
+        "airflow.sdk.bases.branch": STANDARD_OPERATORS["branch"],
         "airflow.sdk.bases.notifier": names(SDK, "BaseNotifier"),
         "airflow.sdk.definitions.template": names(SDK, "literal"),
         "airflow.sdk.bases.operatorlink": names(SDK, "BaseOperatorLink"),
@@ -357,11 +422,13 @@ def _airflow_sdk() -> dict[str, dict[str, str]]:
             names(f"{SDK}.assets", "AssetRef", "AssetNameRef", "AssetUriRef"),
         ),
         f"{definitions}.asset.decorators": names(SDK, "asset"),
+        f"{definitions}.asset.access_control": names(f"{SDK}.assets", "AssetAccessControl"),
         f"{definitions}.asset.metadata": names(SDK, "Metadata"),
         f"{definitions}.timetables.assets": ASSET_TIMETABLES,
         f"{definitions}.context": names(SDK, "Context", "get_current_context"),
         f"{definitions}.xcom_arg": names(SDK, "XComArg"),
         f"{definitions}.template": names(SDK, "literal"),
+        f"{definitions}.retry_policy": RETRY_POLICY,
         f"{definitions}.variable": names(SDK, "Variable"),
         f"{definitions}.connection": names(SDK, "Connection"),
         f"{definitions}.mappedoperator": MAPPED_OPERATOR,
@@ -425,4 +492,9 @@ MODULES: dict[str, dict[str, str]] = {
     "airflow.timetables.simple": SIMPLE_TIMETABLES,
     "airflow.timetables.assets": ASSET_TIMETABLES,
     "airflow.plugins_manager": names(f"{SDK}.plugins", "AirflowPlugin"),
+    # Airflow's own example DAGs' helper module (its other example helpers, a custom timetable
+    # and a custom priority weight strategy, are not offered).
+    "airflow.example_dags": {},
+    "airflow.example_dags.libs": {},
+    "airflow.example_dags.libs.helper": names(f"{COMPAT}.example_helpers", "print_stuff"),
 }

@@ -1,5 +1,6 @@
 """Assets (data-aware scheduling): what DAG files import as ``airflow.sdk.Asset`` & co."""
 
+from .access_control import AssetAccessControl
 from .decorator import asset
 from .definitions import (
     Asset,
@@ -22,6 +23,7 @@ from .uri import sanitize_uri
 
 __all__ = [
     "Asset",
+    "AssetAccessControl",
     "AssetAlias",
     "AssetAll",
     "AssetAny",

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..exceptions import DagDefinitionError
+from .access_control import AssetAccessControl
 from .uri import MAX_LENGTH, sanitize_uri
 
 
@@ -168,6 +169,7 @@ class Asset(BaseAsset):
         group: str | None = None,
         extra: dict[str, Any] | None = None,
         watchers: list[Any] | None = None,
+        access_control: AssetAccessControl | None = None,
     ) -> None:
         if name is None and uri is None:
             raise DagDefinitionError("Asset() requires either 'name' or 'uri'")
@@ -183,6 +185,12 @@ class Asset(BaseAsset):
         )
         self.extra = _extra(label, extra)
         self.watchers = _watchers(label, watchers)
+        if access_control is not None and not isinstance(access_control, AssetAccessControl):
+            raise DagDefinitionError(
+                f"{label} access_control must be an AssetAccessControl, got {access_control!r}"
+            )
+        # Without teams it filters nothing, as in Airflow without multi-team mode.
+        self.access_control = access_control or AssetAccessControl()
 
     @staticmethod
     def ref(*, name: str = "", uri: str = "") -> AssetRef:

@@ -22,7 +22,7 @@ from typing import Any
 
 import pendulum
 
-from ..exceptions import DagDefinitionError
+from ..exceptions import AirflowException, DagDefinitionError
 from ..triggers.base import StartTriggerArgs
 from ..triggers.temporal import DateTimeTrigger, TimeDeltaTrigger
 from ..weekday import WeekDay
@@ -66,6 +66,30 @@ def _start_at(
             trigger_kwargs={"moment": moment(), "end_from_trigger": end_from_trigger},
             next_method=_START_AT_MOMENT.next_method,
         )
+
+
+def _check_duration(value: Any, field: str, task_id: str) -> None:
+    """A duration argument as Airflow types it: a timedelta, an int of minutes, or a string
+    (a template, rendered before the task runs, whose result is cast to int minutes)."""
+    if isinstance(value, bool) or not isinstance(value, timedelta | int | str):
+        raise DagDefinitionError(
+            f"Task {task_id!r}: {field} must be a timedelta, an int of minutes or a template "
+            f"string, got {type(value).__name__}: {value!r}"
+        )
+
+
+def _as_duration(value: Any, field: str, task_id: str) -> timedelta:
+    """The rendered duration: a timedelta as it is, anything else ``int(value)`` minutes, as
+    Airflow's ``_resolve_delta``; a value that is not a whole number is an error naming it."""
+    if isinstance(value, timedelta):
+        return value
+    try:
+        return timedelta(minutes=int(value))
+    except (TypeError, ValueError):
+        raise AirflowException(
+            f"Task {task_id!r}: {field} is {value!r}, which is neither a timedelta nor a whole "
+            "number of minutes"
+        ) from None
 
 
 class TimeSensor(BaseSensorOperator):
@@ -118,25 +142,27 @@ class TimeSensor(BaseSensorOperator):
 
 class TimeDeltaSensor(BaseSensorOperator):
     """Waits until ``delta`` after the run's data_interval_end (its run_after when it has no
-    data interval, as Airflow 3)."""
+    data interval, as Airflow 3). ``delta`` is templated: a timedelta, or an int (or what a
+    template renders) of minutes, as Airflow's."""
+
+    template_fields: Sequence[str] = ("delta",)
 
     def __init__(
         self,
         *,
-        delta: timedelta,
+        delta: timedelta | int | str,
         deferrable: bool = False,
         end_from_trigger: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if not isinstance(delta, timedelta):
-            raise DagDefinitionError(
-                f"Task {self.task_id!r}: delta must be a timedelta, got "
-                f"{type(delta).__name__}: {delta!r}"
-            )
+        _check_duration(delta, "delta", self.task_id)
         self.delta = delta
         self.deferrable = deferrable
         self.end_from_trigger = end_from_trigger
+
+    def _resolve_delta(self) -> timedelta:
+        return _as_duration(self.delta, "delta", self.task_id)
 
     def _derive_base_time(self, context: Mapping[str, Any]) -> datetime:
         data_interval_end = context.get("data_interval_end")
@@ -152,7 +178,7 @@ class TimeDeltaSensor(BaseSensorOperator):
     def execute(self, context: Mapping[str, Any]) -> Any:
         if not self.deferrable:
             return super().execute(context)
-        target = self._derive_base_time(context) + self.delta
+        target = self._derive_base_time(context) + self._resolve_delta()
         if _utcnow() > target:
             return True  # already past: nothing to wait for (Airflow returns at once too)
         # Airflow's TimeDeltaSensor (alone of the time sensors) bounds its deferral by the
@@ -169,38 +195,35 @@ class TimeDeltaSensor(BaseSensorOperator):
 
     def poke(self, context: Mapping[str, Any]) -> bool:
         base_time = self._derive_base_time(context)
-        self.log.info(
-            "Checking if the delta has elapsed base_time=%s, delta=%s", base_time, self.delta
-        )
-        return _utcnow() > base_time + self.delta
+        delta = self._resolve_delta()
+        self.log.info("Checking if the delta has elapsed base_time=%s, delta=%s", base_time, delta)
+        return _utcnow() > base_time + delta
 
 
 class WaitSensor(BaseSensorOperator):
-    """Waits ``time_to_wait`` (a timedelta, or an int of minutes) from the start of the task,
-    sleeping in one go as Airflow's non-deferrable WaitSensor does; deferrable, it ends in the
-    triggerer (``end_from_trigger=True``), as Airflow's does."""
+    """Waits ``time_to_wait`` (templated: a timedelta, or an int of minutes) from the start of
+    the task, sleeping in one go as Airflow's non-deferrable WaitSensor does; deferrable, it
+    ends in the triggerer (``end_from_trigger=True``), as Airflow's does."""
+
+    template_fields: Sequence[str] = ("time_to_wait",)
 
     def __init__(
-        self, time_to_wait: timedelta | int, deferrable: bool = False, **kwargs: Any
+        self, time_to_wait: timedelta | int | str, deferrable: bool = False, **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
         self.deferrable = deferrable
-        if isinstance(time_to_wait, bool) or not isinstance(time_to_wait, int | timedelta):
-            raise DagDefinitionError(
-                f"Task {self.task_id!r}: time_to_wait must be a timedelta or an int of minutes"
-            )
-        self.time_to_wait = (
-            timedelta(minutes=time_to_wait) if isinstance(time_to_wait, int) else time_to_wait
-        )
+        _check_duration(time_to_wait, "time_to_wait", self.task_id)
+        self.time_to_wait = time_to_wait
 
     def execute(self, context: Mapping[str, Any]) -> None:
+        time_to_wait = _as_duration(self.time_to_wait, "time_to_wait", self.task_id)
         if self.deferrable:
             self.defer(
-                trigger=TimeDeltaTrigger(self.time_to_wait, end_from_trigger=True),
+                trigger=TimeDeltaTrigger(time_to_wait, end_from_trigger=True),
                 method_name="execute_complete",
             )
         else:
-            time_module.sleep(int(self.time_to_wait.total_seconds()))
+            time_module.sleep(int(time_to_wait.total_seconds()))
 
     def execute_complete(self, context: Mapping[str, Any], event: Any = None) -> None:
         return None

@@ -8,7 +8,10 @@ import sys
 
 SDK_DIR = pathlib.Path(__file__).resolve().parents[3] / "dagruns" / "sdk"
 # dateutil: Airflow accepts its relativedelta as a schedule (pendulum and croniter need it too).
+# fsspec, upath: ObjectStoragePath (dagruns/sdk/io), built on them as Airflow's is.
 ALLOWED_THIRD_PARTY = {
+    "fsspec",
+    "upath",
     "jinja2",
     "jsonschema",
     "croniter",

@@ -234,6 +234,24 @@ def test_xcom_push_refuses_values_that_are_not_json(dag, comms):
     assert comms.requests == []
 
 
+def test_an_object_storage_path_travels_in_airflows_serde_form_and_comes_back(dag, comms):
+    from dagruns.sdk.io import ObjectStoragePath
+
+    ti = make_context(dag, comms)["ti"]
+    path = ObjectStoragePath("file://my_fs@/data/out.parquet")
+    ti.xcom_push("paths", {"main": path, "all": [path, "x"]})
+
+    stored = comms.xcoms[("etl", RUN["run_id"], "load", "paths", -1)]
+    assert stored["main"] == {
+        "__classname__": "airflow.sdk.io.path.ObjectStoragePath",
+        "__version__": 1,
+        "__data__": {"path": "file://my_fs@/data/out.parquet", "conn_id": "my_fs", "kwargs": {}},
+    }
+    pulled = ti.xcom_pull(key="paths")
+    assert pulled["main"] == path and pulled["main"].conn_id == "my_fs"
+    assert pulled["all"] == [path, "x"]
+
+
 def test_xcom_push_too_large_carries_the_servers_message(dag, comms):
     ti = make_context(dag, comms)["ti"]
     comms.fail_with = 413

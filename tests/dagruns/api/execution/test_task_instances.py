@@ -183,6 +183,23 @@ def test_failed_try_without_retries_left_is_failed():
     assert (runner.ti.state, runner.ti.next_retry_at) == ("failed", None)
 
 
+def test_a_retry_policys_delay_replaces_the_tasks_delay_backoff_and_cap():
+    runner = retrying_runner(
+        {"retry_delay": 10.0, "retry_exponential_backoff": True, "max_retry_delay": 25.0}
+    )
+    response = runner.finish("failed", end_date=END.isoformat(), retry_delay_seconds=90.5)
+    assert response.json() == {"state": "up_for_retry"}
+    runner.ti.refresh_from_db()
+    assert runner.ti.next_retry_at == END + timedelta(seconds=90.5)
+
+
+def test_a_retry_delay_is_refused_with_another_state_than_failed():
+    runner = retrying_runner({})
+    response = runner.finish("success", retry_delay_seconds=5)
+    assert response.status_code == 422
+    assert "retry_delay_seconds does not apply to state 'success'" in response.text
+
+
 def test_fail_without_retry_fails_even_with_retries_left():
     runner = retrying_runner({})
     response = runner.finish("failed", fail_without_retry=True)

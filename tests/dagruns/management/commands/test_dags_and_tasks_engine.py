@@ -34,6 +34,18 @@ with DAG("cli_dag", schedule=None, start_date=datetime(2024, 1, 1),
     first >> second
 """
 
+# What `tasks test` gives a task of its run: the logical date and the data interval.
+WHEN_DAG_FILE = """
+from datetime import datetime
+from dagruns.sdk import DAG, BashOperator
+
+with DAG("when_dag", schedule=None, start_date=datetime(2024, 1, 1)):
+    BashOperator(
+        task_id="when",
+        bash_command="echo logical={{ dag_run.logical_date }} end={{ dag_run.data_interval_end }}",
+    )
+"""
+
 
 def run(*argv: str) -> str:
     out = StringIO()
@@ -169,6 +181,34 @@ def test_tasks_test_refuses_env_vars_or_task_params_that_are_not_json_objects(pa
     with pytest.raises(CommandError, match="--task-params is not valid JSON"):
         run("tasks", "test", "cli_dag", "second", "-t", "{name")
     assert not DagRun.objects.exists()
+
+
+@pytest.fixture
+def when_parsed(dags_folder, orch_settings, tmp_path):
+    orch_settings.log_dir = tmp_path / "logs"
+    orch_settings.home = tmp_path / "home"
+    write(dags_folder, "when_dag.py", WHEN_DAG_FILE)
+    DagProcessor().run_once()
+
+
+@pytest.mark.parametrize("argument", [(), ("not-a-date",)])
+def test_tasks_test_without_a_date_runs_without_a_logical_date_as_airflow_3(when_parsed, argument):
+    out = run("tasks", "test", "when_dag", "when", *argument)
+    assert "logical=None end=None\n" in out and "finished: success" in out
+    assert not DagRun.objects.exists()
+
+
+def test_tasks_test_with_a_date_runs_at_that_logical_date(when_parsed):
+    out = run("tasks", "test", "when_dag", "when", "2024-05-05")
+    assert "logical=2024-05-05 00:00:00+00:00 end=2024-05-05 00:00:00+00:00\n" in out
+
+
+@pytest.mark.parametrize("argument", ["r1", "2024-01-01", "2024-01-01T00:00:00+00:00"])
+def test_tasks_test_refuses_to_run_inside_an_existing_run_naming_it(when_parsed, argument):
+    run("dags", "trigger", "when_dag", "--run-id", "r1", "--logical-date", "2024-01-01")
+    with pytest.raises(CommandError, match="names the existing run 'r1' of DAG 'when_dag'"):
+        run("tasks", "test", "when_dag", "when", argument)
+    assert list(DagRun.objects.values_list("run_id", flat=True)) == ["r1"]
 
 
 def test_tasks_test_names_an_unknown_task(parsed):

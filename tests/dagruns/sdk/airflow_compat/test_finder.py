@@ -37,7 +37,7 @@ ADDED_ELSEWHERE = {
     "task.branch_external_python", "TriggerDagRunOperator", "BaseBranchOperator",
     "SmoothOperator", "SubprocessHook", "SubprocessResult",
     # not planned in issue 13 (each an ImportError naming it until someone adds it)
-    "BaseNotifier", "BaseOperatorLink", "ObjectStoragePath", "literal", "BaseAsyncOperator",
+    "BaseNotifier", "BaseOperatorLink", "literal", "BaseAsyncOperator",
     "AirflowSensorTimeout", "AirflowNotFoundException", "AirflowRescheduleException",
     "AirflowTaskTerminated", "TaskDeferred", "XComNotFound", "DownstreamTasksSkipped",
     "TaskInstance", "DagRun", "XCom", "DagBag", "Pool",

@@ -9,6 +9,7 @@ import pytest
 
 from dagruns.sdk import (
     DAG,
+    AirflowException,
     AirflowFailException,
     BashSensor,
     DagDefinitionError,
@@ -121,16 +122,47 @@ def test_day_of_week_sensor_checks_today_or_the_logical_date(frozen_now):
     assert sensor.poke({"logical_date": saturday}) is True
 
 
-def test_wait_sensor_takes_minutes_or_a_timedelta():
-    assert build(WaitSensor, time_to_wait=2).time_to_wait == timedelta(minutes=2)
-    assert build(WaitSensor, time_to_wait=timedelta(seconds=5)).time_to_wait.seconds == 5
+def test_time_delta_sensor_takes_an_int_of_minutes(frozen_now):
+    sensor = build(TimeDeltaSensor, delta=90)
+    assert sensor.poke({"data_interval_end": frozen_now - timedelta(minutes=91)}) is True
+    assert sensor.poke({"data_interval_end": frozen_now - timedelta(minutes=89)}) is False
+
+
+def test_time_delta_sensor_renders_a_templated_delta_as_minutes(frozen_now):
+    with DAG("d", start_date=datetime(2024, 1, 1), params={"wait": 30}):
+        sensor = TimeDeltaSensor(task_id="s", delta="{{ params.wait }}")
+    assert sensor.template_fields == ("delta",)
+    sensor.render_template_fields({"params": {"wait": 30}})
+    assert sensor.delta == "30"
+    assert sensor.poke({"data_interval_end": frozen_now - timedelta(minutes=31)}) is True
+    assert sensor.poke({"data_interval_end": frozen_now - timedelta(minutes=29)}) is False
+
+
+def test_a_delta_that_renders_to_no_whole_number_fails_the_try_naming_it(frozen_now):
+    sensor = build(TimeDeltaSensor, delta="{{ 'soon' }}")
+    sensor.render_template_fields({})
+    with pytest.raises(AirflowException, match=r"delta is 'soon', which is neither"):
+        sensor.poke({"data_interval_end": frozen_now})
+
+
+def test_wait_sensor_takes_minutes_a_timedelta_or_a_template(monkeypatch):
+    slept = []
+    monkeypatch.setattr(temporal.time_module, "sleep", slept.append)
+    build(WaitSensor, time_to_wait=2).execute({})
+    build(WaitSensor, time_to_wait=timedelta(seconds=5)).execute({})
+    templated = build(WaitSensor, time_to_wait="{{ 3 }}")
+    templated.render_template_fields({})
+    templated.execute({})
+    assert slept == [120, 5, 180]
 
 
 @pytest.mark.parametrize(
     ("cls", "kwargs", "message"),
     [
         (TimeSensor, {"target_time": "01:00"}, "target_time must be a datetime.time"),
-        (TimeDeltaSensor, {"delta": 5}, "delta must be a timedelta"),
+        (TimeDeltaSensor, {"delta": 1.5}, "delta must be a timedelta, an int of minutes"),
+        (TimeDeltaSensor, {"delta": True}, "delta must be a timedelta"),
+        (WaitSensor, {"time_to_wait": None}, "time_to_wait must be a timedelta"),
         (DateTimeSensor, {"target_time": 5}, "expected str or datetime"),
         (DayOfWeekSensor, {"week_day": "Funday"}, "week_day"),
     ],
