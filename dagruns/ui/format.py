@@ -10,6 +10,7 @@ offset, and the same moment in UTC.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -24,6 +25,7 @@ from dagruns.ui.timezones import zone_name
 # audit extras), shown in human units.
 SECONDS_KEYS = frozenset({"duration", "cpu_time"})
 BYTES_KEYS = frozenset({"peak_memory", "size"})
+ISO_MOMENT_RE = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d")
 
 
 def duration(seconds: float | None) -> str:
@@ -145,8 +147,21 @@ def detail_value(key: str, value: Any) -> str:
         if key in BYTES_KEYS:
             return size(int(value))
     if isinstance(value, str):
-        return value
+        moment = _iso_moment(value)
+        return when(moment) if moment is not None else value
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _iso_moment(text: str) -> datetime | None:
+    """A recorded ISO date-time with its zone (`2026-11-30T00:33:18+00:00`, as actions store
+    `reschedule_date`, `from_date`…), to be shown like every other date; else None."""
+    if not ISO_MOMENT_RE.match(text):
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def details(extra: Mapping[str, Any] | None) -> str:
