@@ -55,6 +55,7 @@ def test_switching_the_zone_changes_every_date_and_live_updates_follow(pages, li
     page.click("#tz-menu summary")
     page.wait_for_selector("#tz-names[data-filled='1']", state="attached")
     assert page.locator("#tz-names option").count() > 100
+    screenshot(page, "timezone-menu")
     page.fill("#tz-input", "Asia/Tokyo")
     page.press("#tz-input", "Enter")
     page.wait_for_selector("#tz-menu summary[aria-label='Timezone: Asia/Tokyo']")
