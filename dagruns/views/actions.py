@@ -225,6 +225,7 @@ def trigger(request, dag_id: str):
                     ),
                     "task_ids": list(structure.order) if structure else [],
                     "shown_run_id": run_id or "manual__<the time you confirm>",
+                    "logical_moment": run.logical_date if logical_date else None,
                 }
             )
             return _render(request, "dagruns/_trigger_confirm.html", context)

@@ -295,6 +295,9 @@ def test_a_typed_logical_date_is_read_in_the_viewers_timezone(user, etl):
     user.cookies["orch_timezone"] = "Asia/Tokyo"
     form = user.get("/dags/etl/trigger").content.decode()
     assert "(Asia/Tokyo, optional)" in form
+    review = user.post("/dags/etl/trigger", {"conf": "{}", "logical_date": "2024-02-03T04:05"})
+    assert "for logical date <time" in review.content.decode()
+    assert ">2024-02-03 04:05:00 JST</time>" in review.content.decode()
     done = user.post(
         "/dags/etl/trigger",
         {"confirm": "1", "conf_json": "{}", "logical_date": "2024-02-03T04:05"},
