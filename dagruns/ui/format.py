@@ -152,6 +152,16 @@ def detail_value(key: str, value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
+def attribute(key: str, value: Any) -> Any:
+    """One attribute of a row as the task page lists it: a date as a `<time>`, seconds and
+    bytes (by key) in human units, None left for the template's dash, the rest as it is."""
+    if isinstance(value, datetime):
+        return time_html(value)
+    if key in SECONDS_KEYS | BYTES_KEYS and isinstance(value, int | float):
+        return detail_value(key, value)
+    return value
+
+
 def _iso_moment(text: str) -> datetime | None:
     """A recorded ISO date-time with its zone (`2026-11-30T00:33:18+00:00`, as actions store
     `reschedule_date`, `from_date`…), to be shown like every other date; else None."""

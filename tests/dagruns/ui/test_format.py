@@ -8,7 +8,15 @@ from datetime import UTC, datetime
 from django.template import Context, Template
 from django.utils import timezone
 
-from dagruns.ui.format import details, duration, full_date, size, time_html, when
+from dagruns.ui.format import (
+    attribute,
+    details,
+    duration,
+    full_date,
+    size,
+    time_html,
+    when,
+)
 from dagruns.ui.timezones import zone_named
 
 
@@ -71,3 +79,11 @@ def test_the_filters_give_a_time_element_and_plain_text_for_attributes():
     assert html.startswith(
         '<a title="2026-11-30 00:33:18 UTC"><time datetime="2026-11-30T00:33:18Z"'
     )
+
+
+def test_a_task_attribute_is_a_date_element_or_in_human_units():
+    moment = datetime(2026, 11, 30, 0, 33, 18, tzinfo=UTC)
+    assert str(attribute("start_date", moment)).startswith('<time datetime="2026-11-30T00:33:18Z"')
+    assert attribute("duration", 0.074735) == "75 ms"
+    assert attribute("peak_memory", 27590656) == "26.3 MiB"
+    assert attribute("try_number", 3) == 3 and attribute("pid", None) is None

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from django.contrib.messages import get_messages
 
-from dagruns.models import AuditEvent
+from dagruns.models import AuditEvent, TaskInstance
 from tests.builders import add_run, store_dag
 from tests.dagruns.views.query_count import queries_of
 
@@ -102,3 +102,16 @@ def test_the_zone_costs_no_query(viewer, etl):
     utc = queries_of(viewer, "/dags/etl/")
     viewer.cookies["orch_timezone"] = "America/New_York"
     assert queries_of(viewer, "/dags/etl/") == utc
+
+
+def test_the_task_page_lists_its_attributes_as_dates_and_human_units(viewer, etl):
+    TaskInstance.objects.filter(task_id="extract").update(
+        duration=0.074735, peak_memory=27590656, cpu_time=0.05
+    )
+    viewer.cookies["orch_timezone"] = "Asia/Tokyo"
+    html = viewer.get(f"{RUN_PAGE}/tasks/extract").content.decode()
+    attrs = html[html.index('class="table compact attrs"') :]
+    assert '<th class="mono">duration</th><td>75 ms</td>' in attrs
+    assert '<th class="mono">peak_memory</th><td>26.3 MiB</td>' in attrs
+    assert '<th class="mono">start_date</th><td><time datetime="2024-01-01T00:00:00Z"' in attrs
+    assert "0.074735" not in html and "27590656" not in html
