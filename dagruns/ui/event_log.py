@@ -9,6 +9,7 @@ first. A bad value is refused with a message naming the field, never silently dr
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -115,8 +116,10 @@ def page_context(path: str, params, filters: EventFilters, *, dag_page: bool = F
     page: Page = Paginator(filtered(filters), PAGE_SIZE).get_page(params.get("page"))
     for event in page.object_list:
         # A display value for the template only (see views/runs.py's duration_text): the
-        # whole of what the cell truncates, in the same human units and dates, on hover.
-        event.extra_text = fmt.details(event.extra)  # type: ignore[attr-defined]
+        # exact recorded values, on hover.
+        event.extra_text = (  # type: ignore[attr-defined]
+            json.dumps(event.extra, ensure_ascii=False, sort_keys=True) if event.extra else ""
+        )
     context: dict = {"page": page, "filters": filters, "event_names": event_names(filters)}
     query = filters.query()
     if dag_page:
