@@ -115,3 +115,18 @@ def test_the_task_page_lists_its_attributes_as_dates_and_human_units(viewer, etl
     assert '<th class="mono">peak_memory</th><td>26.3 MiB</td>' in attrs
     assert '<th class="mono">start_date</th><td><time datetime="2024-01-01T00:00:00Z"' in attrs
     assert "0.074735" not in html and "27590656" not in html
+
+
+def test_the_calendar_counts_days_and_links_runs_in_the_viewers_zone(viewer):
+    dag = store_dag("late", {"t": []})
+    # 20:00 UTC on 1 January is 05:00 on 2 January in Tokyo.
+    add_run(dag, "late_run", state="success", when=datetime(2024, 1, 1, 20, tzinfo=UTC))
+    client = viewer
+    utc = client.get("/dags/late/calendar", {"year": 2024}).content.decode()
+    assert 'data-date="2024-01-01" data-state="success"' in utc
+    client.cookies["orch_timezone"] = "Asia/Tokyo"
+    tokyo = client.get("/dags/late/calendar", {"year": 2024}).content.decode()
+    assert 'data-date="2024-01-02" data-state="success"' in tokyo
+    assert 'data-date="2024-01-01" data-state="success"' not in tokyo
+    listed = client.get("/dags/late/runs", {"start": "2024-01-02", "end": "2024-01-02"})
+    assert "late_run" in listed.content.decode()
