@@ -16,8 +16,8 @@ block (a closed <details>) adds the lines it hides to the counter itself (`--n`,
   whose start is in another chunk is shown as is.
 - Times: a line's leading `[YYYY-MM-DD HH:MM:SS,mmm]` (written in UTC by the runner and the
   supervisor) is shown in the viewer's zone with its abbreviation, as a `<time>` holding the UTC
-  moment, like every other date of the dashboard. The file itself, its download and the
-  search (which matches the file's text) keep UTC.
+  moment, like every other date of the dashboard. The file itself and its download keep UTC
+  (the search matches the file's text: dagruns/views/logs.py found_html).
 """
 
 from __future__ import annotations
