@@ -9,7 +9,9 @@ For each batch of events it sends
 
 Refused without a signed-in user with at least the Viewer role (closed before the handshake
 completes: the browser sees a failed connection). Events carry only ids; what a page shows is
-rendered for this user, so nothing leaks that the user could not see anyway.
+rendered for this user, so nothing leaks that the user could not see anyway. Fragments show
+dates in the viewer's zone, the one the page was rendered in: the timezone cookie the handshake
+carried (dagruns/ui/timezones.py).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from dagruns.domain.roles import Role, has_role
 from dagruns.models import DagModel
 from dagruns.notify.events import ALL_DAGS_GROUP, dag_group
 from dagruns.ui import live
+from dagruns.ui.timezones import COOKIE_NAME, zone_or_default
 
 log = logging.getLogger(__name__)
 DAG_LIST_KINDS = frozenset({"run", "dag"})
@@ -101,6 +104,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         query = parse_qs(self.scope.get("query_string", b"").decode("utf-8", "replace"))
         self.view = query.get("view", ["list" if self.dag_id is None else "grid"])[0]
         self.params = {k: v[0] for k, v in query.items() if v}
+        self.zone = zone_or_default((self.scope.get("cookies") or {}).get(COOKIE_NAME))[1]
         if self.dag_id is not None and not await _dag_exists(self.dag_id):
             await self.close(code=4404)
             return
@@ -135,8 +139,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
             self.pending = []
             try:
                 if self.dag_id is not None:
-                    html = await database_sync_to_async(live.fragments)(
-                        self.dag_id, self.view, self.params, batch
+                    html = await database_sync_to_async(live.fragments_in)(
+                        self.zone, self.dag_id, self.view, self.params, batch
                     )
                     if html:
                         await self.send(text_data=html)

@@ -33,6 +33,7 @@ from dagruns.views import (
 from dagruns.views import backfills as backfill_views
 from dagruns.views import callback_log as callback_log_views
 from dagruns.views import task_instance as ti
+from dagruns.views import timezone as timezone_views
 
 
 class SegmentConverter:
@@ -60,6 +61,7 @@ urlpatterns = [
     path("", dags.dag_list, name="dags"),
     path("login/", auth.login, name="login"),
     path("logout/", auth.logout, name="logout"),
+    path("timezone/", timezone_views.set_timezone, name="timezone"),
     path("home/", home.home, name="home"),
     path("import-errors/", pages.import_errors, name="import_errors"),
     path("audit/", pages.audit, name="audit"),

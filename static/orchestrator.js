@@ -75,6 +75,42 @@
     btn.setAttribute("aria-label", "Theme: " + now);
   }
 
+  /* --- timezone selector -----------------------------------------------------------------
+     The server renders every date in the chosen zone (a cookie the header's form sets); the
+     browser only knows its own zone and the list of zone names, filled in here. */
+  function initTimezoneMenu() {
+    var menu = $("#tz-menu"); if (!menu) return;
+    var zone = "";
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { /* old browser */ }
+    var browserBtn = $("[data-browser-zone]", menu);
+    if (browserBtn && zone) {
+      browserBtn.value = zone;
+      browserBtn.textContent = "Browser (" + zone + ")";
+      browserBtn.hidden = false;
+    }
+    menu.addEventListener("toggle", function () {
+      var list = $("#tz-names", menu);
+      if (!menu.open || !list || list.dataset.filled) return;
+      var names = [];
+      try { names = Intl.supportedValuesOf("timeZone"); } catch (e) { /* no list: typing still works */ }
+      var frag = document.createDocumentFragment();
+      names.forEach(function (name) {
+        if (name === "UTC") return;
+        var opt = document.createElement("option"); opt.value = name; frag.appendChild(opt);
+      });
+      list.appendChild(frag);
+      list.dataset.filled = "1";
+      var input = $("#tz-input", menu); if (input) input.focus();
+    });
+    // A click elsewhere or Escape closes it, as a menu does.
+    document.addEventListener("click", function (e) {
+      if (menu.open && !menu.contains(e.target)) menu.open = false;
+    });
+    menu.addEventListener("keydown", function (e) {
+      if (e.key === "Escape" && menu.open) { menu.open = false; $("summary", menu).focus(); }
+    });
+  }
+
   /* --- live regions ----------------------------------------------------------------------- */
   function matches(region, ev) {
     var d = region.dataset;
@@ -660,6 +696,7 @@
     initGraph();
     applyLogPrefs(document);
     showTheme();
+    initTimezoneMenu();
     $all(".log-body").forEach(function (body) { body.scrollTop = body.scrollHeight; });
   });
 

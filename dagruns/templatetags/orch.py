@@ -27,6 +27,14 @@ def duration(seconds) -> str:
 
 @register.filter
 def when(value) -> str:
+    """`{{ run.start_date|when }}`: a `<time>` in the viewer's zone, its full date on hover."""
+    return fmt.time_html(value)
+
+
+@register.filter
+def when_text(value) -> str:
+    """`{{ run.start_date|when_text }}`: the same date as plain text, for attributes and
+    `<option>`s, where markup cannot go."""
     return fmt.when(value)
 
 
@@ -85,5 +93,6 @@ def get_flag(flags, name: str) -> bool:
 
 @register.filter
 def clock(value) -> str:
-    """Short form for narrow tables: month-day and time (the full time is in the title)."""
-    return value.strftime("%m-%d %H:%M:%S") if value else ""
+    """Short form for narrow tables: a `<time>` showing month-day and time in the viewer's
+    zone (the full date with its zone is in the title)."""
+    return fmt.time_html(value, short=True)

@@ -2,8 +2,8 @@
 coloured by its runs' states with the counts in its tooltip and a glyph for the state, and the
 runs the timetable will make in the next PLANNED_DAYS days shown as "planned".
 
-Days are UTC days of `run_after` (when a run was due; it is never empty, while a manual run
-may have no logical date in Airflow 3), so a day's link to the runs list (filtered by the same
+Days are days of `run_after` in the viewer's timezone (when a run was due; it is never empty,
+while a manual run may have no logical date in Airflow 3), so a day's link to the runs list (filtered by the same
 date) lists exactly the runs counted. Planned runs come from the scheduler's own next-run
 computation (`next_dagrun_fields`), starting where the scheduler will start: the DAG's stored
 next run. One query for the year's runs, one for the DAG's latest version when it plans.
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from django.db.models import Count
 from django.db.models.functions import TruncDate
@@ -23,6 +23,7 @@ from dagruns.domain.timetables import DataInterval
 from dagruns.models import DagModel, DagRun, DagVersion
 from dagruns.models.states import DagRunState
 from dagruns.ui.grid_labels import tip
+from dagruns.ui.timezones import zone_name
 from dagruns.ui.urls import dag_url, with_query
 
 PLANNED = "planned"
@@ -89,14 +90,14 @@ class Calendar:
     weekdays: tuple[str, ...] = WEEKDAYS
 
 
-def run_counts(dag: DagModel, year: int) -> dict[date, Counter]:
-    """date → state → runs, for the year's runs (one grouped query)."""
-    start = datetime(year, 1, 1, tzinfo=UTC)
+def run_counts(dag: DagModel, year: int, zone: tzinfo = UTC) -> dict[date, Counter]:
+    """date → state → runs, for the year's runs (one grouped query); days in `zone`."""
+    start = datetime(year, 1, 1, tzinfo=zone)
     rows = (
         DagRun.objects.filter(
             dag=dag, run_after__gte=start, run_after__lt=start.replace(year=year + 1)
         )
-        .annotate(day=TruncDate("run_after", tzinfo=UTC))
+        .annotate(day=TruncDate("run_after", tzinfo=zone))
         .values_list("day", "state")
         .annotate(n=Count("id"))
         .order_by()
@@ -118,7 +119,7 @@ _PLANNED_CACHE: OrderedDict[tuple, Planned] = OrderedDict()
 _PLANNED_CACHE_SIZE = 128
 
 
-def planned_runs(dag: DagModel, now: datetime, until: datetime) -> Planned:
+def planned_runs(dag: DagModel, now: datetime, until: datetime, zone: tzinfo = UTC) -> Planned:
     """The runs the timetable will make from `now` to `until` (at most MAX_PLANNED_RUNS),
     walking from the DAG's stored next run with the scheduler's `next_dagrun_fields`. Nothing
     for a paused DAG or one without a time-based next run. ScheduleError when the timetable
@@ -141,13 +142,13 @@ def planned_runs(dag: DagModel, now: datetime, until: datetime) -> Planned:
     )
     if version_id is None:
         return nothing
-    key = (dag.dag_id, version_id, run_after, start, end, until.date())
+    key = (dag.dag_id, version_id, run_after, start, end, until.date(), zone_name(zone))
     found = _PLANNED_CACHE.get(key)
     if found is not None:
         _PLANNED_CACHE.move_to_end(key)
         return found
     serialized = DagVersion.objects.values_list("serialized", flat=True).get(pk=version_id)
-    found = _walk(serialized, now, until, run_after, DataInterval(start, end))
+    found = _walk(serialized, now, until, run_after, DataInterval(start, end), zone)
     if run_after >= now:  # a next run already due: what counts as planned moves with now
         _PLANNED_CACHE[key] = found
         while len(_PLANNED_CACHE) > _PLANNED_CACHE_SIZE:
@@ -156,7 +157,12 @@ def planned_runs(dag: DagModel, now: datetime, until: datetime) -> Planned:
 
 
 def _walk(
-    serialized: dict, now: datetime, until: datetime, run_after: datetime, interval: DataInterval
+    serialized: dict,
+    now: datetime,
+    until: datetime,
+    run_after: datetime,
+    interval: DataInterval,
+    zone: tzinfo = UTC,
 ) -> Planned:
     planned: Counter = Counter()
     timetable = timetable_for(serialized)
@@ -164,7 +170,7 @@ def _walk(
         if run_after > until:
             return Planned(planned, until.date(), capped=False)
         if run_after >= now:
-            planned[run_after.astimezone(UTC).date()] += 1
+            planned[run_after.astimezone(zone).date()] += 1
         fields = next_dagrun_fields(serialized, now, interval, timetable)
         following = fields["next_dagrun_create_after"]
         start, end = (
@@ -182,13 +188,15 @@ def clear_cache() -> None:
     _PLANNED_CACHE.clear()
 
 
-def build_calendar(dag: DagModel, year: int, now: datetime) -> Calendar:
-    counts = run_counts(dag, year)
-    until = datetime.combine(now.date() + timedelta(days=PLANNED_DAYS), time.max, UTC)
+def build_calendar(dag: DagModel, year: int, now: datetime, zone: tzinfo = UTC) -> Calendar:
+    """The year's days in `zone` (the viewer's)."""
+    counts = run_counts(dag, year, zone)
+    today = now.astimezone(zone).date()
+    until = datetime.combine(today + timedelta(days=PLANNED_DAYS), time.max, zone)
     error = ""
     planned = Planned(Counter(), None, capped=False)
     try:
-        planned = planned_runs(dag, now, until)
+        planned = planned_runs(dag, now, until, zone)
     except ScheduleError as exc:
         error = str(exc)
     for day, n in planned.days.items():

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import (
     Count,
@@ -40,6 +39,8 @@ from dagruns.models import DagFavorite, DagModel, DagRun, DagVersion
 from dagruns.models.states import DagRunState
 from dagruns.ui import format as fmt
 from dagruns.ui.grid_labels import tip
+from dagruns.ui.timezones import zone_name as zone_name_of
+from dagruns.ui.timezones import zone_named
 
 LAST_RUNS = 10
 STATUSES = ("all", "active", "paused")
@@ -245,9 +246,9 @@ def _run_label(run: DagRun, seconds: float | None) -> str:
         [
             ("", run.run_id),
             ("State", run.state),
-            ("Run after", f"{fmt.when(run.run_after)} UTC"),
-            ("Start", f"{fmt.when(run.start_date)} UTC" if run.start_date else ""),
-            ("End", f"{fmt.when(run.end_date)} UTC" if run.end_date else ""),
+            ("Run after", fmt.when(run.run_after)),
+            ("Start", fmt.when(run.start_date)),
+            ("End", fmt.when(run.end_date)),
             ("Duration", fmt.duration(seconds) + (" so far" if run.end_date is None else "")),
         ]
     )
@@ -267,21 +268,18 @@ def recent_runs(runs: list[DagRun], now: datetime) -> list[RecentRun]:
 
 
 def next_run_tip(dag: DagModel) -> str:
-    """The next run in UTC, and in the DAG's own timezone when that is another one."""
+    """The next run in the viewer's zone, and in the DAG's own timezone when that is another
+    one (as Airflow shows a DAG's next run with its timezone)."""
     when = dag.next_dagrun_create_after
     if when is None:
         return ""
-    lines = [("", f"Next run {fmt.when(when)} UTC")]
+    lines = [("", f"Next run {fmt.when(when)}")]
     zone_name = getattr(dag, "dag_timezone", None) or "UTC"
-    if zone_name != "UTC":
-        try:
-            local = when.astimezone(ZoneInfo(zone_name))
-        except (ZoneInfoNotFoundError, ValueError):
-            local = None
-        if local is not None:
-            lines.append((f"In {zone_name}", f"{fmt.when(local)} {local.tzname()}"))
+    dag_zone = zone_named(zone_name)
+    if dag_zone is not None and zone_name != zone_name_of(fmt.viewer_zone()):
+        lines.append((f"In {zone_name}", fmt.when(when, dag_zone)))
     if dag.next_dagrun is not None:
-        lines.append(("Logical date", f"{fmt.when(dag.next_dagrun)} UTC"))
+        lines.append(("Logical date", fmt.when(dag.next_dagrun)))
     return tip(lines)
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 
 from dagruns.actions.tries import RUNNER_ACTOR
 from dagruns.models import AuditEvent
+from dagruns.ui import format as fmt
 from dagruns.ui.urls import with_query
 
 PAGE_SIZE = 50
@@ -36,8 +37,8 @@ class EventFilters:
     task_id: str = ""
     event: str = ""
     owner: str = ""
-    after: str = ""  # YYYY-MM-DD, inclusive (UTC)
-    before: str = ""  # YYYY-MM-DD, inclusive (UTC)
+    after: str = ""  # YYYY-MM-DD, inclusive (a day in the viewer's timezone)
+    before: str = ""  # YYYY-MM-DD, inclusive (a day in the viewer's timezone)
     runner: str = ""  # "1": include the task runner's events
 
     @property
@@ -89,10 +90,12 @@ def filtered(filters: EventFilters) -> QuerySet[AuditEvent]:
     if filters.owner:
         events = events.filter(owner__icontains=filters.owner)
     first, last = _day("after", filters.after), _day("before", filters.before)
+    # Days as the viewer reads the table: midnight to midnight in their timezone.
+    zone = fmt.viewer_zone()
     if first:
-        events = events.filter(when__gte=datetime.combine(first, time.min, UTC))
+        events = events.filter(when__gte=datetime.combine(first, time.min, zone))
     if last:
-        events = events.filter(when__lt=datetime.combine(last, time.min, UTC) + timedelta(days=1))
+        events = events.filter(when__lt=datetime.combine(last + timedelta(days=1), time.min, zone))
     if not filters.include_runner:
         events = events.exclude(owner=RUNNER_OWNER)
     return events.order_by("-when", "-id")
@@ -112,7 +115,8 @@ def page_context(path: str, params, filters: EventFilters, *, dag_page: bool = F
     has its DAG in its path)."""
     page: Page = Paginator(filtered(filters), PAGE_SIZE).get_page(params.get("page"))
     for event in page.object_list:
-        # A display value for the template only (see views/runs.py's duration_text).
+        # A display value for the template only (see views/runs.py's duration_text): the
+        # exact recorded values, on hover.
         event.extra_text = (  # type: ignore[attr-defined]
             json.dumps(event.extra, ensure_ascii=False, sort_keys=True) if event.extra else ""
         )

@@ -1,16 +1,31 @@
-"""Formatting numbers people read: durations, bytes, times."""
+"""Formatting numbers people read: durations, bytes, times.
+
+One date format everywhere, Airflow 3 UI's: `YYYY-MM-DD HH:mm:ss` and the zone's abbreviation,
+in the viewer's zone (the zone `django.utils.timezone` has active: the request's, set by
+dagruns.views.timezone.TimezoneMiddleware, or the websocket's). In HTML each date is a
+`<time datetime="…UTC…" title="…">` whose title gives the full date, the zone's name and
+offset, and the same moment in UTC.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
+
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from dagruns.ui.timezones import zone_name
 
 # Keys whose numbers are seconds or bytes wherever the system records them (try fields,
 # audit extras), shown in human units.
 SECONDS_KEYS = frozenset({"duration", "cpu_time"})
 BYTES_KEYS = frozenset({"peak_memory", "size"})
+ISO_MOMENT_RE = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d")
 
 
 def duration(seconds: float | None) -> str:
@@ -49,11 +64,79 @@ def size(num: int | None) -> str:
     return f"{value:.1f} GiB"
 
 
-def when(value: datetime | None) -> str:
-    """ISO-like UTC time to the second, as Airflow shows it."""
+DATE_TIME = "%Y-%m-%d %H:%M:%S"
+SHORT_CLOCK = "%m-%d %H:%M:%S"  # narrow tables: the full date is in the title
+
+
+def viewer_zone() -> tzinfo:
+    """The zone dates are shown in for this request or socket (UTC when none is active).
+    Callers formatting many dates fetch it once and pass it on: the lookup is not free."""
+    return timezone.get_current_timezone()
+
+
+def local(value: datetime, zone: tzinfo | None = None) -> datetime:
+    """`value` in the viewer's zone (a naive value is taken as UTC, as everything is stored)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(zone if zone is not None else viewer_zone())
+
+
+def abbreviation(value: datetime) -> str:
+    """`CET`, `UTC`; where a zone has no abbreviation the tz database gives the offset (`-03`)."""
+    return value.tzname() or offset(value)
+
+
+def offset(value: datetime) -> str:
+    """`+01:00`, `-03:30`."""
+    raw = value.strftime("%z") or "+0000"
+    return f"{raw[:3]}:{raw[3:5]}"
+
+
+def when(value: datetime | None, zone: tzinfo | None = None) -> str:
+    """`2026-11-30 01:33:18 CET`: the one date format, in the viewer's zone."""
     if value is None:
         return ""
-    return value.strftime("%Y-%m-%d %H:%M:%S")
+    moment = local(value, zone)
+    return f"{moment.strftime(DATE_TIME)} {abbreviation(moment)}"
+
+
+def clock(value: datetime | None, zone: tzinfo | None = None) -> str:
+    """`11-30 01:33:18`: month-day and time in the viewer's zone, for narrow tables."""
+    return local(value, zone).strftime(SHORT_CLOCK) if value is not None else ""
+
+
+def iso_utc(value: datetime) -> str:
+    """`2026-11-30T00:33:18Z`: the machine-readable moment of a `<time>` element."""
+    return local(value, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def full_date(value: datetime, zone: tzinfo | None = None) -> str:
+    """What hovering a date shows: `Monday 2026-11-30 01:33:18 CET (UTC+01:00, Europe/Paris)
+    · 2026-11-30 00:33:18 UTC` (the UTC part left out when the zone is UTC itself)."""
+    zone = zone if zone is not None else viewer_zone()
+    moment = local(value, zone)
+    text = (
+        f"{moment.strftime('%A')} {moment.strftime(DATE_TIME)} {abbreviation(moment)} "
+        f"(UTC{offset(moment)}, {zone_name(zone)})"
+    )
+    if zone_name(zone) != "UTC":
+        text += f" · {local(value, UTC).strftime(DATE_TIME)} UTC"
+    return text
+
+
+def time_html(
+    value: datetime | None, short: bool = False, zone: tzinfo | None = None
+) -> SafeString:
+    """A date as HTML: `<time datetime="ISO UTC" title="full date">when</time>` (or the short
+    clock form); empty for None."""
+    if value is None:
+        return SafeString("")
+    zone = zone if zone is not None else viewer_zone()
+    text = clock(value, zone) if short else when(value, zone)
+    return mark_safe(
+        f'<time datetime="{iso_utc(value)}" title="{escape(full_date(value, zone))}">'
+        f"{escape(text)}</time>"
+    )
 
 
 def detail_value(key: str, value: Any) -> str:
@@ -64,8 +147,31 @@ def detail_value(key: str, value: Any) -> str:
         if key in BYTES_KEYS:
             return size(int(value))
     if isinstance(value, str):
-        return value
+        moment = _iso_moment(value)
+        return when(moment) if moment is not None else value
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def attribute(key: str, value: Any) -> Any:
+    """One attribute of a row as the task page lists it: a date as a `<time>`, seconds and
+    bytes (by key) in human units, None left for the template's dash, the rest as it is."""
+    if isinstance(value, datetime):
+        return time_html(value)
+    if key in SECONDS_KEYS | BYTES_KEYS and isinstance(value, int | float):
+        return detail_value(key, value)
+    return value
+
+
+def _iso_moment(text: str) -> datetime | None:
+    """A recorded ISO date-time with its zone (`2026-11-30T00:33:18+00:00`, as actions store
+    `reschedule_date`, `from_date`…), to be shown like every other date; else None."""
+    if not ISO_MOMENT_RE.match(text):
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def details(extra: Mapping[str, Any] | None) -> str:

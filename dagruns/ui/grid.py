@@ -9,7 +9,7 @@ rather than in a template loop, because a 500-task DAG with 25 runs has 12,500 o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from django.utils import timezone
 from django.utils.html import escape
@@ -228,16 +228,18 @@ def cell_html(
     task_attr: str,
     ti: TiCell | None,
     oob: bool = False,
+    zone: tzinfo | None = None,
 ) -> str:
     """One task-instance cell. `run_id_attr`/`task_attr` are already escaped; `run_href` is
-    the `…/runs/<run>/tasks/` prefix (URL-quoted and escaped). `oob`: for a live update."""
+    the `…/runs/<run>/tasks/` prefix (URL-quoted and escaped). `oob`: for a live update.
+    `zone`: the viewer's, fetched once for the whole grid."""
     raw_state = ti.state if ti else None
     state = escape(raw_state or "none")
     if ti is None:
         tip = labels.tip([("", task_id), ("", "no task instance")])
     else:
         tip = labels.ti_tip(
-            task_id, ti.state, ti.try_number, ti.start_date, ti.end_date, ti.duration
+            task_id, ti.state, ti.try_number, ti.start_date, ti.end_date, ti.duration, zone
         )
     swap = ' hx-swap-oob="true"' if oob else ""
     mapped = ""
@@ -290,6 +292,7 @@ def build_grid(dag: DagModel, num_runs: int = DEFAULT_RUNS) -> dict:
             known.add(task_id)
             extra_tasks.append(task_id)
     gruns = grid_runs(runs)
+    zone = fmt.viewer_zone()
     run_attrs = [(r.pk, escape(r.run_id), run_prefix(base, r.run_id)) for r in gruns]
     rows_out: list[GridRow] = []
     all_rows = list(structure.rows) + [
@@ -310,7 +313,7 @@ def build_grid(dag: DagModel, num_runs: int = DEFAULT_RUNS) -> dict:
         else:
             task_attr = escape(row.id)
             cells = "".join(
-                cell_html(pk, attr, href, row.id, task_attr, tis.get((pk, row.id)))
+                cell_html(pk, attr, href, row.id, task_attr, tis.get((pk, row.id)), zone=zone)
                 for pk, attr, href in run_attrs
             )
             row_key = "t" + keys.key(row.id)

@@ -7,14 +7,15 @@ it, and the stylesheet draws a glyph per state inside the cell (and in the legen
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from dagruns.ui import format as fmt
 
 
-def short_date(value: datetime) -> str:
-    """Under a run bar there is room for month-day and minutes; the tooltip has the rest."""
-    return value.strftime("%m-%d %H:%M")
+def short_date(value: datetime, zone: tzinfo | None = None) -> str:
+    """Under a run bar there is room for month-day and minutes (in the viewer's zone); the
+    tooltip has the rest."""
+    return fmt.local(value, zone).strftime("%m-%d %H:%M")
 
 
 def tip(lines: list[tuple[str, str]]) -> str:
@@ -29,14 +30,16 @@ def ti_tip(
     start: datetime | None,
     end: datetime | None,
     duration: float | None,
+    zone: tzinfo | None = None,
 ) -> str:
+    """`zone`: the viewer's, fetched once by a caller building many tips."""
     return tip(
         [
             ("", task_id),
             ("State", state or "no status"),
             ("Try", str(try_number) if try_number else ""),
-            ("Start", fmt.when(start)),
-            ("End", fmt.when(end)),
+            ("Start", fmt.when(start, zone)),
+            ("End", fmt.when(end, zone)),
             ("Duration", fmt.duration(duration)),
         ]
     )

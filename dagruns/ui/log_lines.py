@@ -14,14 +14,21 @@ block (a closed <details>) adds the lines it hides to the counter itself (`--n`,
   fold as in Airflow 3's log view; a group is shown closed unless an error is inside. A chunk
   closes the groups still open at its end (a page must be balanced HTML); an `::endgroup::`
   whose start is in another chunk is shown as is.
+- Times: a line's leading `[YYYY-MM-DD HH:MM:SS,mmm]` (written in UTC by the runner and the
+  supervisor) is shown in the viewer's zone with its abbreviation, as a `<time>` holding the UTC
+  moment, like every other date of the dashboard. The file itself and its download keep UTC
+  (the search matches the file's text: dagruns/views/logs.py found_html).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
 
 from django.utils.html import escape
+
+from dagruns.ui import format as fmt
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LEVEL_RE = re.compile(r"^\[[^\]]*\] \{[^}]*\} (DEBUG|INFO|WARNING|ERROR|CRITICAL) - ")
@@ -30,6 +37,7 @@ CHAIN_LINES = (
     "During handling of the above exception, another exception occurred:",
     "The above exception was the direct cause of the following exception:",
 )
+STAMP_RE = re.compile(r"\[(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d),(\d{3})\]")
 GROUP_START = "::group::"
 GROUP_END = "::endgroup::"
 TRACEBACK_FOLD_LINES = 12
@@ -86,9 +94,29 @@ class _Block:
     has_error: bool = False
 
 
-def _line_html(text: str, level: str | None, extra: str = "") -> str:
+def stamped(text: str, zone: tzinfo) -> str:
+    """A line as HTML (escaped), its leading UTC stamp shown in `zone`: `[<time
+    datetime="2026-11-30T00:33:18Z">2026-11-30 01:33:18,123 CET</time>] …`. A stamp that is
+    no real date is left as written."""
+    match = STAMP_RE.match(text)
+    if match is None:
+        return escape(text)
+    year, month, day, hour, minute, second = (int(p) for p in match.groups()[:6])
+    try:
+        moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    except ValueError:
+        return escape(text)
+    shown = fmt.local(moment, zone)
+    stamp = (
+        f'[<time datetime="{fmt.iso_utc(moment)}">{shown.strftime(fmt.DATE_TIME)},'
+        f"{match.group(7)} {escape(fmt.abbreviation(shown))}</time>]"
+    )
+    return stamp + escape(text[match.end() :])
+
+
+def _line_html(text: str, level: str | None, zone: tzinfo, extra: str = "") -> str:
     css = "l" + (f" lv-{level.lower()}" if level else "") + extra
-    return f'<div class="{css}">{escape(text)}</div>'
+    return f'<div class="{css}">{stamped(text, zone)}</div>'
 
 
 def _fold_html(block: _Block) -> str:
@@ -125,8 +153,9 @@ def _traceback_ends(levels: list[str | None], lines: list[str]) -> dict[int, int
     return ends
 
 
-def render(lines: list[str]) -> str:
-    """The HTML of `lines` (without their newlines)."""
+def render(lines: list[str], zone: tzinfo | None = None) -> str:
+    """The HTML of `lines` (without their newlines), times in `zone` (default: the viewer's)."""
+    zone = zone if zone is not None else fmt.viewer_zone()
     levels = classify(lines)
     tb_ends = _traceback_ends(levels, lines)
     out: list[str] = []
@@ -163,12 +192,14 @@ def render(lines: list[str]) -> str:
             stack.append(_Block(head=head, kind="group"))
         elif stripped == GROUP_END and stack and stack[-1].kind == "group":
             close()
-            emit(_line_html(text, None, " lg-end"), None)
+            emit(_line_html(text, None, zone, " lg-end"), None)
         elif index in tb_ends:
-            stack.append(_Block(head=_line_html(text, level), kind="traceback", has_error=True))
+            stack.append(
+                _Block(head=_line_html(text, level, zone), kind="traceback", has_error=True)
+            )
             tb_end = tb_ends[index]
         else:
-            emit(_line_html(text, level), level)
+            emit(_line_html(text, level, zone), level)
     while stack:
         close()
     return "".join(out)

@@ -22,6 +22,6 @@ def pause_effect(dag: DagModel, paused: bool) -> str:
         )
     return (
         f"The scheduler creates its runs again: the next one, for "
-        f"{fmt.when(dag.next_dagrun)} UTC, once {fmt.when(dag.next_dagrun_create_after)} UTC "
+        f"{fmt.when(dag.next_dagrun)}, once {fmt.when(dag.next_dagrun_create_after)} "
         f"has passed. {queued}"
     )

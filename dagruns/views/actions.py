@@ -11,7 +11,6 @@ modal closes, the page's live regions refresh); a plain POST redirects back.
 from __future__ import annotations
 
 import json
-from datetime import UTC
 from typing import Any
 
 from django.contrib import messages
@@ -37,6 +36,7 @@ from dagruns.actions.task_instances import (
 from dagruns.actions.text import contains_nul, nul_message
 from dagruns.models import DagVersion, TaskInstance
 from dagruns.models.states import DagRunState, DagRunTriggeredBy, TaskInstanceState
+from dagruns.ui import format as fmt
 from dagruns.ui import params_form
 from dagruns.ui.pause_text import pause_effect
 from dagruns.ui.structure import structure_for
@@ -196,7 +196,8 @@ def trigger(request, dag_id: str):
             if logical_date is None:
                 errors["logical_date"] = "Enter a date and time (YYYY-MM-DDTHH:MM)."
             elif timezone.is_naive(logical_date):
-                logical_date = timezone.make_aware(logical_date, UTC)
+                # Typed as the viewer reads every date: in their timezone.
+                logical_date = timezone.make_aware(logical_date, fmt.viewer_zone())
     context["errors"] = errors
     if errors:
         context["error"] = "Please correct the errors below."
@@ -224,6 +225,7 @@ def trigger(request, dag_id: str):
                     ),
                     "task_ids": list(structure.order) if structure else [],
                     "shown_run_id": run_id or "manual__<the time you confirm>",
+                    "logical_moment": run.logical_date if logical_date else None,
                 }
             )
             return _render(request, "dagruns/_trigger_confirm.html", context)

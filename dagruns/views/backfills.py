@@ -8,7 +8,7 @@ Each step calls the same dagruns.actions.backfills functions as the CLI and the 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -37,6 +37,7 @@ from dagruns.actions.backfills import (
 from dagruns.actions.text import contains_nul, nul_message
 from dagruns.models import Backfill, BackfillDagRunMap, ReprocessBehavior
 from dagruns.models.states import DAGRUN_ACTIVE
+from dagruns.ui import format as fmt
 from dagruns.ui import params_form
 from dagruns.views.access import get_dag, user_required, viewer_required
 from dagruns.views.actions import _render
@@ -68,7 +69,8 @@ def _parse_moment(text: str, name: str, errors: dict[str, str]) -> datetime | No
     if moment is None:
         errors[name] = "Enter a date and time (YYYY-MM-DDTHH:MM)."
         return None
-    return timezone.make_aware(moment, UTC) if timezone.is_naive(moment) else moment
+    # Typed as the viewer reads every date: in their timezone.
+    return timezone.make_aware(moment, fmt.viewer_zone()) if timezone.is_naive(moment) else moment
 
 
 def _read_form(data) -> tuple[dict[str, Any], BackfillRequest | None, dict[str, str]]:

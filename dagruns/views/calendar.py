@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from dagruns.ui import format as fmt
 from dagruns.ui.calendar import MAX_PLANNED_RUNS, build_calendar
 from dagruns.ui.query_params import BadParam, int_param
 from dagruns.views.access import get_dag, viewer_required
@@ -21,8 +22,8 @@ def calendar(request, dag_id: str):
     context["max_planned"] = MAX_PLANNED_RUNS
     status = 200
     try:
-        year = int_param(request.GET, "year", now.year, FIRST_YEAR, LAST_YEAR)
-        context["calendar"] = build_calendar(dag, year, now)
+        year = int_param(request.GET, "year", timezone.localtime(now).year, FIRST_YEAR, LAST_YEAR)
+        context["calendar"] = build_calendar(dag, year, now, fmt.viewer_zone())
     except BadParam as exc:
         context["error"] = str(exc)
         status = 400

@@ -6,6 +6,7 @@ each chunk's first line (copying a log copies no numbers)."""
 from __future__ import annotations
 
 import re
+from datetime import tzinfo
 from pathlib import Path
 from typing import overload
 
@@ -207,6 +208,7 @@ def log_page(
 
 def search(path: Path, query: str, url: str, try_number: int) -> dict:
     needle = query.lower()
+    zone = fmt.viewer_zone()
     matches: list[tuple[int, str]] = []
     truncated = False
     try:
@@ -216,7 +218,8 @@ def search(path: Path, query: str, url: str, try_number: int) -> dict:
                     if len(matches) >= MAX_MATCHES:
                         truncated = True
                         break
-                    matches.append((number, mark_safe(highlight(line.rstrip("\n"), query))))
+                    found = found_html(line.rstrip("\n"), query, zone)
+                    matches.append((number, mark_safe(found)))
     except FileNotFoundError:
         pass
     return {
@@ -226,6 +229,16 @@ def search(path: Path, query: str, url: str, try_number: int) -> dict:
         "max": MAX_MATCHES,
         "try_number": try_number,
     }
+
+
+def found_html(line: str, query: str, zone: tzinfo) -> str:
+    """A line the search found, as the log view shows it (its leading time in the viewer's
+    zone), unless the query matched in that time as the file writes it: then the line stays
+    as written, so what was searched for is what is marked."""
+    stamp = log_lines.STAMP_RE.match(line)
+    if stamp is not None and line.lower().find(query.lower()) >= stamp.end():
+        return log_lines.stamped(stamp.group(0), zone) + highlight(line[stamp.end() :], query)
+    return highlight(line, query)
 
 
 def highlight(line: str, query: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 
 from django.core.paginator import Paginator
 from django.utils import timezone
@@ -33,7 +33,8 @@ def _moment(text: str, end_of_day: bool = False) -> datetime | None:
             return None
         value = parsed
     if timezone.is_naive(value):
-        value = timezone.make_aware(value, UTC)
+        # A day or time as the viewer reads the table (and the calendar links it): their zone.
+        value = timezone.make_aware(value, fmt.viewer_zone())
     return value
 
 

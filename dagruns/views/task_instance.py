@@ -153,7 +153,8 @@ def ti_context(request, dag, run, ti) -> dict:
     for name, value in rendered.items():
         if not any(f["name"] == name for f in template_fields):
             template_fields.append({"name": name, "value": pretty(masked(value)), "rendered": True})
-    attributes = [(name, getattr(ti, name)) for name in ATTRIBUTES]
+    # Dates in the viewer's zone, seconds and bytes in human units, not raw numbers.
+    attributes = [(name, fmt.attribute(name, getattr(ti, name))) for name in ATTRIBUTES]
     attributes.append(("trigger_rule", task.get("trigger_rule", "")))
     attributes.append(("upstream", ", ".join(task.get("upstream_task_ids") or ()) or "—"))
     attributes.append(("downstream", ", ".join(task.get("downstream_task_ids") or ()) or "—"))

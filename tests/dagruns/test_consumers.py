@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -308,3 +309,28 @@ def test_a_host_outside_allowed_hosts_is_refused_even_with_a_matching_origin(set
         assert (await ours.connect())[0]
 
     async_to_sync(go)()
+
+
+def test_live_cells_show_their_dates_in_the_zone_the_page_was_rendered_in():
+    """The socket renders with the timezone cookie its handshake carried, as the page did."""
+    dag = store_dag("etl", {"extract": []})
+    run = add_run(dag, run_id="r1")
+    cookie = session_cookie(Role.VIEWER) + b"; orch_timezone=Asia/Tokyo"
+
+    def started() -> dict:
+        TaskInstance.objects.filter(dag_run=run, task_id="extract").update(
+            start_date=datetime(2026, 11, 30, 0, 33, 18, tzinfo=UTC)
+        )
+        return _set_state(run, "extract", "running")
+
+    async def go():
+        comm = communicator("/ws/dags/etl/?view=grid&num_runs=25", cookie)
+        connected, _ = await comm.connect()
+        assert connected
+        publish(await _database(started))
+        html, _events = await _messages(comm, 2)
+        await comm.disconnect()
+        return html
+
+    html = async_to_sync(go)()
+    assert "Start: 2026-11-30 09:33:18 JST" in html

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo
 
 from dagruns.ui.log_lines import TRACEBACK_FOLD_LINES, classify, line_level, render
 
@@ -120,3 +121,15 @@ def test_markers_in_the_message_of_a_log_line_fold_too():
     assert '<details class="lg lg-group" data-style="--n: 1">' in html
     assert "Setting up" in html
     assert _count_lines(html) == len(lines)
+
+
+def test_a_line_time_is_shown_in_the_viewer_zone_as_a_time_element():
+    html = render(
+        ["[2026-11-30 00:33:18,123] {t.py:3} INFO - <hi>", "[2026-13-45 00:00:00,000] odd"],
+        ZoneInfo("Europe/Paris"),
+    )
+    assert (
+        '<div class="l lv-info">[<time datetime="2026-11-30T00:33:18Z">'
+        "2026-11-30 01:33:18,123 CET</time>] {t.py:3} INFO - &lt;hi&gt;</div>"
+    ) in html
+    assert "[2026-13-45 00:00:00,000] odd" in html  # no real date: left as written

@@ -291,6 +291,21 @@ def test_a_trigger_with_a_naive_logical_date_takes_it_as_utc(user, etl):
     assert DagRun.objects.get().logical_date.isoformat() == "2024-02-03T04:05:00+00:00"
 
 
+def test_a_typed_logical_date_is_read_in_the_viewers_timezone(user, etl):
+    user.cookies["orch_timezone"] = "Asia/Tokyo"
+    form = user.get("/dags/etl/trigger").content.decode()
+    assert "(Asia/Tokyo, optional)" in form
+    review = user.post("/dags/etl/trigger", {"conf": "{}", "logical_date": "2024-02-03T04:05"})
+    assert "for logical date <time" in review.content.decode()
+    assert ">2024-02-03 04:05:00 JST</time>" in review.content.decode()
+    done = user.post(
+        "/dags/etl/trigger",
+        {"confirm": "1", "conf_json": "{}", "logical_date": "2024-02-03T04:05"},
+    )
+    assert done.status_code == 302
+    assert DagRun.objects.get().logical_date.isoformat() == "2024-02-02T19:05:00+00:00"
+
+
 def test_clearing_an_unknown_task_names_it_instead_of_nothing_will_change(user, etl):
     run = add_run(etl, states={"extract": "success"})
     response = user.get("/dags/etl/clear", {"run_id": run.run_id, "task_id": "ghost"})

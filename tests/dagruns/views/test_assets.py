@@ -40,7 +40,8 @@ def test_the_list_shows_each_asset_with_its_counts(viewer, flow):
     html = viewer.get("/assets/").content.decode()
     assert f'href="/assets/{flow.pk}/"' in html
     assert "s3://bucket/orders" in html
-    assert viewer.get("/assets/", {"q": "nothing-like-it"}).content.decode().count("/assets/") == 1
+    empty = viewer.get("/assets/", {"q": "nothing-like-it"}).content.decode()
+    assert empty.count('href="/assets/') == 1  # the menu's link only
 
 
 def test_the_asset_page_shows_producers_consumers_and_events(viewer, flow):

@@ -49,8 +49,8 @@ def test_a_cell_has_a_tooltip_with_state_try_start_end_duration_and_no_native_ti
         "g.a",
         "State: failed",
         "Try: 1",
-        "Start: 2024-01-01 00:00:10",
-        "End: 2024-01-01 00:00:18",
+        "Start: 2024-01-01 00:00:10 UTC",
+        "End: 2024-01-01 00:00:18 UTC",
         "Duration: 8.0 s",
     ]
     assert "title=" not in cell
@@ -69,7 +69,7 @@ def test_run_bars_have_a_date_below_and_a_tooltip_with_the_full_times(viewer, et
     dates = [htmllib.unescape(d) for d in re.findall(r'class="gdate"[^>]*>([^<]*)<', page)]
     # The logical date, or run_after for a run without one (oldest left).
     assert dates == ["01-01 00:00", "01-02 00:00"]
-    assert 'data-tip="Run after: 2024-01-02 00:00:00">01-02 00:00<' in page
+    assert 'data-tip="Run after: 2024-01-02 00:00:00 UTC">01-02 00:00<' in page
     bar = _tag(page, r'class="runbar s-failed"')
     assert "State: failed" in bar and "Logical date: 2024-01-01 00:00:00" in bar
     assert "Duration: 5 min 00 s" in bar and "title=" not in bar

@@ -120,3 +120,17 @@ def test_the_live_header_refreshes_itself_and_shows_the_end(viewer, running_ti):
     assert '<span id="try-swatch-2" class="swatch s-success" hx-swap-oob="true">' in head
     earlier = viewer.get(f"{url}/logs/1?mode=head").content.decode()
     assert 'class="swatch s-failed"' in earlier
+
+
+def test_search_results_show_line_times_in_the_viewers_zone_unless_the_time_was_searched(
+    viewer, running_ti
+):
+    ti, url = running_ti
+    logs.append_lines(
+        logs.ti_log_path(ti, 2), ["[2026-11-30 00:33:18,123] {etl.py:3} INFO - found me"]
+    )
+    viewer.cookies["orch_timezone"] = "Asia/Tokyo"
+    html = viewer.get(f"{url}/logs/2", {"q": "found"}).content.decode()
+    assert ">2026-11-30 09:33:18,123 JST</time>] {etl.py:3} INFO - <mark>found</mark> me" in html
+    html = viewer.get(f"{url}/logs/2", {"q": "00:33"}).content.decode()
+    assert "[2026-11-30 <mark>00:33</mark>:18,123] {etl.py:3}" in html
