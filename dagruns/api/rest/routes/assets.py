@@ -200,7 +200,7 @@ def get_asset_aliases(
 
 
 @router.get(
-    "/assets/aliases/{int:asset_alias_id}",
+    "/assets/aliases/{dbid:asset_alias_id}",
     response={200: AssetAliasResponse, **errors(404)},
     operation_id="get_asset_alias",
 )
@@ -265,7 +265,7 @@ def create_asset_event(request: HttpRequest, body: CreateAssetEventsBody):
 
 
 @router.get(
-    "/assets/{int:asset_id}/queuedEvents",
+    "/assets/{dbid:asset_id}/queuedEvents",
     response={200: QueuedEventCollectionResponse, **errors(404)},
     operation_id="get_asset_queued_events",
 )
@@ -291,7 +291,7 @@ def get_dag_asset_queued_events(
 
 
 @router.get(
-    "/dags/{dag_id}/assets/{int:asset_id}/queuedEvents",
+    "/dags/{dag_id}/assets/{dbid:asset_id}/queuedEvents",
     response={200: QueuedEventResponse, **errors(404)},
     operation_id="get_dag_asset_queued_event",
 )
@@ -305,7 +305,7 @@ def get_dag_asset_queued_event(
 
 
 @router.delete(
-    "/assets/{int:asset_id}/queuedEvents",
+    "/assets/{dbid:asset_id}/queuedEvents",
     response={204: None, **errors(404)},
     operation_id="delete_asset_queued_events",
 )
@@ -338,7 +338,7 @@ def delete_dag_asset_queued_events(
 
 
 @router.delete(
-    "/dags/{dag_id}/assets/{int:asset_id}/queuedEvents",
+    "/dags/{dag_id}/assets/{dbid:asset_id}/queuedEvents",
     response={204: None, **errors(404)},
     operation_id="delete_dag_asset_queued_event",
 )
@@ -377,7 +377,7 @@ def _queued(rows, before, missing: str) -> dict[str, Any]:
 
 
 @router.get(
-    "/assets/{int:asset_id}",
+    "/assets/{dbid:asset_id}",
     response={200: AssetResponse, **errors(404)},
     operation_id="get_asset",
 )

@@ -126,3 +126,17 @@ def test_dag_details_give_the_asset_expression(viewer, assets):
         "all": [{"asset": {"uri": "s3://bucket/orders", "name": "orders", "group": "asset"}}]
     }
     assert viewer.get("/dags/producer/details").json()["asset_expression"] is None
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/assets/99999999999999999999",
+        "/assets/99999999999999999999/queuedEvents",
+        "/dags/consumer/assets/99999999999999999999/queuedEvents",
+        "/assets/aliases/99999999999999999999",
+    ],
+)
+def test_an_id_beyond_the_databases_integer_range_is_not_found(viewer, assets, path):
+    """No row can have it: the documented 404, not the driver's overflow (a 400 on SQLite)."""
+    assert viewer.get(path).status_code == 404
