@@ -239,9 +239,10 @@
       var box = t.closest(".log-results"); if (box) box.innerHTML = "";
       return;
     }
-    // The whole name of a group row toggles its children, not only the small arrow.
-    var groupRow = t.closest("#grid .grow.group .gname");
-    if (groupRow) { toggleGroup(groupRow.parentNode.dataset.row); return; }
+    // The whole name of a group row toggles its children, not only the small arrow; so does
+    // a click on one of the group's cells (as Enter on it does).
+    var groupRow = t.closest("#grid .grow.group .gname, #grid .grow.group .gcell");
+    if (groupRow) { toggleGroup(groupRow.closest(".grow").dataset.row); return; }
     var collapse = t.closest("[data-grid-collapse]");
     if (collapse) { collapseAll(collapse.dataset.gridCollapse === "all"); return; }
     if (t.closest("#theme-toggle")) {

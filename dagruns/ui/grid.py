@@ -8,11 +8,12 @@ rather than in a template loop, because a 500-task DAG with 25 runs has 12,500 o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import html
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from functools import lru_cache
 
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from dagruns.actions.mapped import summarize
@@ -28,19 +29,22 @@ DEFAULT_RUNS = 25
 MAX_RUNS = 200
 
 
-@dataclass
+@dataclass(slots=True)
 class TiCell:
     state: str | None
     try_number: int
     duration: float | None
     # A mapped task: how many instances, and their states (Airflow's grid shows the count
-    # and colours the cell by the aggregate of its instances' states).
+    # and colours the cell by the aggregate of its instances' states). None until a first
+    # instance: most cells are not mapped, and a 12,500-cell grid builds one each.
     mapped: int = 0
-    mapped_states: list[str | None] = field(default_factory=list)
+    mapped_states: list[str | None] | None = None
     start_date: datetime | None = None
     end_date: datetime | None = None
 
     def add_instance(self, state: str | None, try_number: int) -> None:
+        if self.mapped_states is None:
+            self.mapped_states = []
         self.mapped += 1
         self.mapped_states.append(state)
         self.state = group_state(self.mapped_states)
@@ -48,7 +52,7 @@ class TiCell:
         self.duration = None
 
     def summary(self) -> str:
-        counts = summarize(self.mapped_states).states
+        counts = summarize(self.mapped_states or []).states
         return ", ".join(f"{n} {state}" for state, n in counts.items())
 
 
@@ -71,13 +75,13 @@ def ti_cells(
         "start_date",
         "end_date",
     ):
-        found = cells.get((run_pk, task_id))
         if map_index < 0:
-            if found is None:  # (a -1 row next to expanded ones would be stale: they win)
-                cells[(run_pk, task_id)] = TiCell(
-                    state, try_number, duration, start_date=start, end_date=end
-                )
+            # (a -1 row next to expanded ones would be stale: they win)
+            cells.setdefault(
+                (run_pk, task_id), TiCell(state, try_number, duration, 0, None, start, end)
+            )
             continue
+        found = cells.get((run_pk, task_id))
         if found is None or not found.mapped:
             found = cells[(run_pk, task_id)] = TiCell(None, 0, None)
         found.add_instance(state, try_number)
@@ -220,62 +224,98 @@ def ti_title(state: str | None, try_number: int, duration: float | None) -> str:
     return " · ".join(parts)
 
 
+@dataclass(frozen=True, slots=True)
+class CellRun:
+    """What a run's cells share, escaped once per run rather than once per cell."""
+
+    pk: int
+    attr: str  # the run id, escaped for an attribute
+    href: str  # `…/runs/<run>/tasks/`, URL-quoted and escaped
+
+    @classmethod
+    def of(cls, pk: int, run_id: str, base: str) -> CellRun:
+        return cls(pk, _esc(run_id), _esc(f"{base}runs/{run_part(run_id)}/tasks/"))
+
+
+@dataclass(frozen=True, slots=True)
+class CellTask:
+    """What a task's cells share along its row, escaped once per row."""
+
+    task_id: str
+    attr: str  # the task id, escaped for an attribute
+    key: str  # keys.key(task_id): the opaque part of the cell's DOM id
+    href: str  # the task's URL segment, escaped
+
+    @classmethod
+    def of(cls, task_id: str) -> CellTask:
+        return cls(task_id, _esc(task_id), keys.key(task_id), _esc(task_part(task_id)))
+
+
+def _esc(text: str) -> str:
+    # The stdlib's escape (what Django's wraps): no SafeString or lazy-string handling for each
+    # of the grid's 12,500 cells; the joined cells are marked safe once.
+    return html.escape(text, quote=True)
+
+
+@lru_cache(maxsize=64)
+def _state_attr(state: str | None) -> str:
+    """A state as the cell's class and data-state say it: a handful of values, escaped once."""
+    return _esc(state or "none")
+
+
 def cell_html(
-    run_pk: int,
-    run_id_attr: str,
-    run_href: str,
-    task_id: str,
-    task_attr: str,
-    ti: TiCell | None,
-    oob: bool = False,
-    zone: tzinfo | None = None,
+    run: CellRun, task: CellTask, ti: TiCell | None, oob: bool = False, zone: tzinfo | None = None
 ) -> str:
-    """One task-instance cell. `run_id_attr`/`task_attr` are already escaped; `run_href` is
-    the `…/runs/<run>/tasks/` prefix (URL-quoted and escaped). `oob`: for a live update.
-    `zone`: the viewer's, fetched once for the whole grid."""
+    """One task-instance cell, as the page and a live update draw it. `oob`: for a live
+    update (htmx's out-of-band swap). `zone`: the viewer's, fetched once for the whole grid."""
     raw_state = ti.state if ti else None
-    state = escape(raw_state or "none")
+    state = _state_attr(raw_state)
     if ti is None:
-        tip = labels.tip([("", task_id), ("", "no task instance")])
+        tip = _esc(labels.tip([("", task.task_id), ("", "no task instance")]))
+    elif ti.mapped:
+        tip = _esc(labels.tip([("", task.task_id), ("", f"{ti.mapped} mapped: {ti.summary()}")]))
     else:
-        tip = labels.ti_tip(
-            task_id, ti.state, ti.try_number, ti.start_date, ti.end_date, ti.duration, zone
+        tip = _esc(
+            labels.ti_tip(
+                task.task_id,
+                raw_state,
+                ti.try_number,
+                ti.start_date,
+                ti.end_date,
+                ti.duration,
+                zone,
+            )
         )
     swap = ' hx-swap-oob="true"' if oob else ""
     mapped = ""
     count = ""
     if ti is not None and ti.mapped:
         # The count inside the cell, the states per count in its tooltip, as Airflow's grid.
-        tip = labels.tip([("", task_id), ("", f"{ti.mapped} mapped: {ti.summary()}")])
         mapped = f' mapped" data-mapped="{ti.mapped}'
         count = f"<span>{ti.mapped if ti.mapped < 1000 else '1k+'}</span>"
-    # The accessible name says the state (screen readers get no colour); parts pre-escaped.
-    label = f"{task_attr} in {run_id_attr}: {escape(raw_state or 'no status')}"
+    # The accessible name says the state (screen readers get no colour).
+    spoken = state if raw_state else "no status"
     return (
-        f'<a class="cell s-{state}{mapped}" id="{keys.cell_id(run_pk, task_id)}" '
-        f'href="{run_href}{escape(task_part(task_id))}" data-run-id="{run_id_attr}" '
-        f'data-task-id="{task_attr}" data-state="{state}" aria-label="{label}" '
-        f'data-tip="{escape(tip)}"{swap}>{count}</a>'
+        f'<a class="cell s-{state}{mapped}" id="c{run.pk}_{task.key}" '
+        f'href="{run.href}{task.href}" data-run-id="{run.attr}" '
+        f'data-task-id="{task.attr}" data-state="{state}" '
+        f'aria-label="{task.attr} in {run.attr}: {spoken}" data-tip="{tip}"{swap}>{count}</a>'
     )
 
 
 def group_cell_html(
     run_pk: int, run_id_attr: str, group_id: str, state: str | None, oob: bool = False
 ) -> str:
-    state = escape(state or "none")
+    tip = _esc(labels.tip([("", f"{group_id} (group)"), ("State", state or "none")]))
+    state = _state_attr(state)
     swap = ' hx-swap-oob="true"' if oob else ""
-    group_attr = escape(group_id)
-    tip = escape(labels.tip([("", f"{group_id} (group)"), ("State", state)]))
+    group_attr = _esc(group_id)
     return (
         f'<span class="cell gcell s-{state}" id="{keys.group_cell_id(run_pk, group_id)}" '
         f'data-run-id="{run_id_attr}" data-group-id="{group_attr}" data-state="{state}" '
         f'role="img" aria-label="{group_attr} in {run_id_attr}: {state}" '
         f'data-tip="{tip}"{swap}></span>'
     )
-
-
-def run_prefix(base: str, run_id: str) -> str:
-    return escape(f"{base}runs/{run_part(run_id)}/tasks/")
 
 
 def build_grid(dag: DagModel, num_runs: int = DEFAULT_RUNS) -> dict:
@@ -293,7 +333,7 @@ def build_grid(dag: DagModel, num_runs: int = DEFAULT_RUNS) -> dict:
             extra_tasks.append(task_id)
     gruns = grid_runs(runs)
     zone = fmt.viewer_zone()
-    run_attrs = [(r.pk, escape(r.run_id), run_prefix(base, r.run_id)) for r in gruns]
+    cell_runs = [CellRun.of(r.pk, r.run_id, base) for r in gruns]
     rows_out: list[GridRow] = []
     all_rows = list(structure.rows) + [
         Row("task", t, t, 0, (), (t,), "removed from the DAG") for t in sorted(extra_tasks)
@@ -302,19 +342,20 @@ def build_grid(dag: DagModel, num_runs: int = DEFAULT_RUNS) -> dict:
         if row.is_group:
             cells = "".join(
                 group_cell_html(
-                    pk,
-                    attr,
+                    run.pk,
+                    run.attr,
                     row.id,
-                    group_state([tis[(pk, t)].state for t in row.task_ids if (pk, t) in tis]),
+                    group_state(
+                        [tis[(run.pk, t)].state for t in row.task_ids if (run.pk, t) in tis]
+                    ),
                 )
-                for pk, attr, _href in run_attrs
+                for run in cell_runs
             )
             row_key = "g" + keys.key("group:" + row.id)
         else:
-            task_attr = escape(row.id)
+            task = CellTask.of(row.id)
             cells = "".join(
-                cell_html(pk, attr, href, row.id, task_attr, tis.get((pk, row.id)), zone=zone)
-                for pk, attr, href in run_attrs
+                cell_html(run, task, tis.get((run.pk, row.id)), zone=zone) for run in cell_runs
             )
             row_key = "t" + keys.key(row.id)
         rows_out.append(

@@ -32,17 +32,18 @@ def ti_tip(
     duration: float | None,
     zone: tzinfo | None = None,
 ) -> str:
-    """`zone`: the viewer's, fetched once by a caller building many tips."""
-    return tip(
-        [
-            ("", task_id),
-            ("State", state or "no status"),
-            ("Try", str(try_number) if try_number else ""),
-            ("Start", fmt.when(start, zone)),
-            ("End", fmt.when(end, zone)),
-            ("Duration", fmt.duration(duration)),
-        ]
-    )
+    """A task instance's tooltip: what `tip` makes of its lines, built directly (the grid
+    asks for 12,500 of them). `zone`: the viewer's, fetched once by a caller building many."""
+    text = f"{task_id}\nState: {state or 'no status'}"
+    if try_number:
+        text += f"\nTry: {try_number}"
+    if start is not None:
+        text += f"\nStart: {fmt.when(start, zone)}"
+    if end is not None:
+        text += f"\nEnd: {fmt.when(end, zone)}"
+    if duration is not None:
+        text += f"\nDuration: {fmt.duration(duration)}"
+    return text
 
 
 @dataclass(frozen=True)

@@ -9,18 +9,18 @@ from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.html import escape
 
 from dagruns.actions.mapped import mapped_task_ids
 from dagruns.models import DagRun, DagVersion
 from dagruns.ui.graph_collapse import UnknownGroupError, parse_collapsed
 from dagruns.ui.graph_layout import layout_for_version
 from dagruns.ui.grid import (
+    CellRun,
+    CellTask,
     cell_html,
     group_cell_html,
     latest_runs,
     latest_version,
-    run_prefix,
     ti_cells,
 )
 from dagruns.ui.structure import group_state, structure_for
@@ -71,17 +71,9 @@ def grid_fragments(dag_id: str, num_runs: int, changed: list[tuple[str, str]]) -
     parts: list[str] = []
     groups_done: set[tuple[int, str]] = set()
     for run, task_id in wanted:
-        run_attr = escape(run.run_id)
+        cell_run = CellRun.of(run.pk, run.run_id, base)
         parts.append(
-            cell_html(
-                run.pk,
-                run_attr,
-                run_prefix(base, run.run_id),
-                task_id,
-                escape(task_id),
-                states.get((run.pk, task_id)),
-                oob=True,
-            )
+            cell_html(cell_run, CellTask.of(task_id), states.get((run.pk, task_id)), oob=True)
         )
         for group_id in parents.get(task_id, ()):
             if (run.pk, group_id) in groups_done:
@@ -91,7 +83,7 @@ def grid_fragments(dag_id: str, num_runs: int, changed: list[tuple[str, str]]) -
             summary = group_state(
                 [states[(run.pk, t)].state for t in members if (run.pk, t) in states]
             )
-            parts.append(group_cell_html(run.pk, run_attr, group_id, summary, oob=True))
+            parts.append(group_cell_html(run.pk, cell_run.attr, group_id, summary, oob=True))
     return "".join(parts)
 
 

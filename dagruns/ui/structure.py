@@ -180,4 +180,5 @@ def group_state(states: list[str | None]) -> str | None:
     """The summary state of a group's task instances; None when it has none or all are none."""
     if not states:
         return None
-    return min(states, key=lambda s: _RANK.get(s, len(_RANK)))
+    # The distinct states first: a group row of the grid summarizes 50 tasks per cell.
+    return min(dict.fromkeys(states), key=lambda s: _RANK.get(s, len(_RANK)))

@@ -27,7 +27,9 @@ def grouped(live_env):
     return dag
 
 
-def test_hover_shows_a_tooltip_and_a_group_row_collapses_and_stays_collapsed(pages, grouped):
+def test_hover_shows_a_tooltip_and_a_group_row_or_cell_click_collapses_it_remembered(
+    pages, grouped
+):
     page = pages.open(*person("grid_user", Role.VIEWER))
     page.goto("/dags/grouped/")
     page.hover("#grid a.cell[data-task-id='load.b'][data-state='failed']")
@@ -55,7 +57,7 @@ def test_hover_shows_a_tooltip_and_a_group_row_collapses_and_stays_collapsed(pag
     page.reload()
     page.wait_for_selector("#grid .grow.group.collapsed")
     assert not child.is_visible()
-    page.click("#grid .grow.group .gname .glabel")
+    page.click("#grid .grow.group .gcell")  # a group's cell toggles it too
     child.wait_for(state="visible")
     assert pages.console_errors == []
 

@@ -60,5 +60,5 @@ def test_clear_only_the_failed_task_from_the_run_page_and_watch_the_run_succeed(
     page.goto("/home/")
     page.wait_for_selector("#home [data-job-type='scheduler'][data-status='healthy']")
     assert page.inner_text("#home [data-field='failed-runs']") == "0"
-    screenshot(page, "home")
+    screenshot(page, "home-healthy")
     assert not pages.console_errors, pages.console_errors

@@ -1,17 +1,31 @@
 """Screenshots of the main pages, light and dark, at 1280 px: saved as test artifacts for
-people to look at, and checked for the basics (nothing overflows the viewport sideways)."""
+people to look at (`test-artifacts/<page>.png` and `<page>-dark.png`: home, dag-list, grid,
+task-panel, graph, gantt, run, task-log, code, version-diff, calendar, durations,
+trigger-errors), and checked for the basics (nothing overflows the viewport sideways)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from django.utils import timezone
 
+from dagruns.domain.logs import ti_log_path
 from dagruns.domain.roles import Role
 from dagruns.models import DagRun, DagVersion
 from tests.browser.conftest import person, screenshot
-from tests.builders import add_run, store_dag
+from tests.builders import add_run, store_dag, ti_of
+
+# The failed task's log: a line of each level and a traceback, for the coloured log view.
+FAILED_LOG = """\
+[2024-01-04T00:00:20.000+0000] {subprocess.py:93} INFO - Running command: ['bash', '-c', 'load']
+[2024-01-04T00:00:21.000+0000] {subprocess.py:93} WARNING - 3 rows skipped
+[2024-01-04T00:00:22.000+0000] {taskinstance.py:441} ERROR - Task failed with exception
+Traceback (most recent call last):
+  File "/dags/warehouse_daily.py", line 12, in load
+RuntimeError: products feed is empty
+"""
 
 pytestmark = pytest.mark.browser
 
@@ -60,6 +74,10 @@ def showcase(live_env):
                 }
             )
         run = add_run(dag, states=states, state="failed" if i == 3 else "success")
+        if i == 3:
+            log = ti_log_path(ti_of(run, "ingest.products"))
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_text(FAILED_LOG)
         # Runs of different lengths, each queued a little first, for the duration charts.
         DagRun.objects.filter(pk=run.pk).update(
             queued_at=run.start_date - timedelta(seconds=20 + 10 * i),
@@ -120,10 +138,15 @@ def showcase(live_env):
 
 def test_screenshots_of_the_main_pages(pages, showcase):
     username, password = person("shots", Role.USER)
+    failed = DagRun.objects.get(dag=showcase, state="failed")
+    run_url = f"/dags/warehouse_daily/runs/{quote(failed.run_id)}"
     for dark in (False, True):
         suffix = "-dark" if dark else ""
         page = pages.open(username, password, dark=dark)
         screenshot(page, f"dag-list{suffix}")
+        page.goto("/home/")
+        page.wait_for_selector("#home [data-job-type='scheduler']")
+        screenshot(page, f"home{suffix}")
         page.goto("/dags/warehouse_daily/")
         page.wait_for_selector("#grid .cell")
         screenshot(page, f"grid{suffix}")
@@ -136,6 +159,12 @@ def test_screenshots_of_the_main_pages(pages, showcase):
         page.goto("/dags/warehouse_daily/gantt?run_id=scheduled__2024-01-04T00:00:00%2B00:00")
         page.wait_for_selector("#gantt .bar")
         screenshot(page, f"gantt{suffix}")
+        page.goto(run_url)
+        page.wait_for_selector("#run-details[data-state='failed']")
+        screenshot(page, f"run{suffix}")
+        page.goto(f"{run_url}/tasks/ingest.products")
+        page.wait_for_selector(".log-body .l.lv-error")
+        screenshot(page, f"task-log{suffix}")
         page.goto("/dags/warehouse_daily/code")
         screenshot(page, f"code{suffix}")
         page.goto("/dags/warehouse_daily/code?version=2&base=1")

@@ -132,7 +132,9 @@ def test_starring_needs_a_post_and_a_true_or_false(viewer, dags):
 def test_last_runs_say_their_state_dates_and_duration_not_by_colour_alone(viewer, dags):
     html = viewer.get("/", {"q": "flaky"}).content.decode()
     bars = re.findall(
-        r'<a role="listitem" class="recent-run s-(\w+)"[^>]*aria-label="([^"]*)"', html
+        r'<span role="listitem" class="recent-run-slot"><a class="recent-run s-(\w+)"[^>]*'
+        r'aria-label="([^"]*)"',
+        html,
     )
     assert [state for state, _ in bars] == ["success", "failed"]  # oldest first
     label = bars[1][1]
