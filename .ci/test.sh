@@ -14,6 +14,12 @@ bash .ci/browser.sh   # Debian's Chromium for the Playwright tests, installed if
 
 export ORCH_HOME="${ORCH_HOME:-$PWD/var/test-home}"
 PY=.venv/bin/python
+# The suite starts thousands of Python processes over this one tree (pytest workers, servers,
+# schedulers, runners, workers). With PYTHONDONTWRITEBYTECODE set (as some CI images do), each
+# of them compiled every module of the project from source again (0.2-0.4 s of CPU for a runner
+# or a `manage.py` process), and each pytest worker re-rewrote every test module's asserts
+# (~10 s of CPU per worker and pass): let the first import of each module cache its bytecode.
+unset PYTHONDONTWRITEBYTECODE
 
 echo "== lint"
 .venv/bin/ruff check .
