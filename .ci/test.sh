@@ -42,6 +42,10 @@ $PY manage.py makemigrations --check --dry-run
 # only more load, which the tests must stand anyway. ORCH_TEST_WORKERS overrides it. The Celery
 # and Kubernetes passes keep two: each of their workers starts its own broker and workers or cluster.
 WORKERS="${ORCH_TEST_WORKERS:-4}"
+# xdist's default `--dist load` on purpose: it hands each worker its tests in collection order,
+# which pytest-django relies on (plain `db` tests before transactional ones, whose flush deletes
+# the data migrations' rows). `worksteal` moves tails of one worker's queue to another, out of
+# that order; `loadfile` pins whole slow files (tests/e2e) to one worker and lengthens the tail.
 
 echo "== tests on SQLite (every test: the embedded default)"
 time $PY -m pytest -n "$WORKERS" --durations=15 "$@"
@@ -49,7 +53,8 @@ time $PY -m pytest -n "$WORKERS" --durations=15 "$@"
 echo "== database tests on PostgreSQL"
 # `database`: the tests whose outcome may depend on the engine (models, actions, queries,
 # locking, several schedulers, migrations, the API...). tests/conftest.py gives the marker —
-# to every test that uses the test database, unless shown not to matter — and says why.
+# to every test that uses the test database, unless shown not to matter — and says why (a
+# test or module marked same_on_every_database opts out, its reason written where it is given).
 time ORCH_DATABASE_URL="postgresql://postgres@127.0.0.1:5432/orchestrator" \
     $PY -m pytest -n "$WORKERS" --durations=15 -m "database and not sqlite_only" "$@"
 
