@@ -14,12 +14,19 @@ bash .ci/browser.sh   # Debian's Chromium for the Playwright tests, installed if
 
 export ORCH_HOME="${ORCH_HOME:-$PWD/var/test-home}"
 PY=.venv/bin/python
-# The suite starts thousands of Python processes over this one tree (pytest workers, servers,
-# schedulers, runners, workers). With PYTHONDONTWRITEBYTECODE set (as some CI images do), each
-# of them compiled every module of the project from source again (0.2-0.4 s of CPU for a runner
-# or a `manage.py` process), and each pytest worker re-rewrote every test module's asserts
-# (~10 s of CPU per worker and pass): let the first import of each module cache its bytecode.
-unset PYTHONDONTWRITEBYTECODE
+# Bytecode: the suite starts thousands of Python processes over this one tree (pytest workers,
+# servers, schedulers, runners, workers). Without cached bytecode (a clean clone, or an image
+# that sets PYTHONDONTWRITEBYTECODE) each of them compiled the project's modules from source
+# again (0.2-0.4 s of CPU for a runner or a `manage.py` process), and each pytest worker rewrote
+# every test module's asserts again (~10 s of CPU per worker and pass). So the tree is compiled
+# once here: the project's packages, and the test modules as pytest rewrites them (a collection,
+# which caches them where every worker reads them). Then the passes run with bytecode writing
+# off, whatever the image says: the DAG files the tests write at run time are never cached,
+# since a file rewritten within the same second at the same size would load its stale bytecode.
+echo "== bytecode"
+env -u PYTHONDONTWRITEBYTECODE $PY -m compileall -q dagruns scheduler orchestrator_site manage.py
+env -u PYTHONDONTWRITEBYTECODE $PY -m pytest --collect-only -q -p no:cacheprovider >/dev/null
+export PYTHONDONTWRITEBYTECODE=1
 
 echo "== lint"
 .venv/bin/ruff check .
