@@ -14,6 +14,19 @@ bash .ci/browser.sh   # Debian's Chromium for the Playwright tests, installed if
 
 export ORCH_HOME="${ORCH_HOME:-$PWD/var/test-home}"
 PY=.venv/bin/python
+# Bytecode: the suite starts thousands of Python processes over this one tree (pytest workers,
+# servers, schedulers, runners, workers). Without cached bytecode (a clean clone, or an image
+# that sets PYTHONDONTWRITEBYTECODE) each of them compiled the project's modules from source
+# again (0.2-0.4 s of CPU for a runner or a `manage.py` process), and each pytest worker rewrote
+# every test module's asserts again (~10 s of CPU per worker and pass). So the tree is compiled
+# once here: the project's packages, and the test modules as pytest rewrites them (a collection,
+# which caches them where every worker reads them). Then the passes run with bytecode writing
+# off, whatever the image says: the DAG files the tests write at run time are never cached,
+# since a file rewritten within the same second at the same size would load its stale bytecode.
+echo "== bytecode"
+env -u PYTHONDONTWRITEBYTECODE $PY -m compileall -q dagruns scheduler orchestrator_site manage.py
+env -u PYTHONDONTWRITEBYTECODE $PY -m pytest --collect-only -q -p no:cacheprovider >/dev/null
+export PYTHONDONTWRITEBYTECODE=1
 
 echo "== lint"
 .venv/bin/ruff check .
@@ -36,6 +49,10 @@ $PY manage.py makemigrations --check --dry-run
 # only more load, which the tests must stand anyway. ORCH_TEST_WORKERS overrides it. The Celery
 # and Kubernetes passes keep two: each of their workers starts its own broker and workers or cluster.
 WORKERS="${ORCH_TEST_WORKERS:-4}"
+# xdist's default `--dist load` on purpose: it hands each worker its tests in collection order,
+# which pytest-django relies on (plain `db` tests before transactional ones, whose flush deletes
+# the data migrations' rows). `worksteal` moves tails of one worker's queue to another, out of
+# that order; `loadfile` pins whole slow files (tests/e2e) to one worker and lengthens the tail.
 
 echo "== tests on SQLite (every test: the embedded default)"
 time $PY -m pytest -n "$WORKERS" --durations=15 "$@"
@@ -43,7 +60,8 @@ time $PY -m pytest -n "$WORKERS" --durations=15 "$@"
 echo "== database tests on PostgreSQL"
 # `database`: the tests whose outcome may depend on the engine (models, actions, queries,
 # locking, several schedulers, migrations, the API...). tests/conftest.py gives the marker —
-# to every test that uses the test database, unless shown not to matter — and says why.
+# to every test that uses the test database, unless shown not to matter — and says why (a
+# test or module marked same_on_every_database opts out, its reason written where it is given).
 time ORCH_DATABASE_URL="postgresql://postgres@127.0.0.1:5432/orchestrator" \
     $PY -m pytest -n "$WORKERS" --durations=15 -m "database and not sqlite_only" "$@"
 

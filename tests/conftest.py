@@ -21,7 +21,8 @@ from orchestrator_site.config import OrchSettings
 # - so is every test under DATABASE_DIRECTORIES, which reach databases through subprocesses
 #   (servers, schedulers, standalone trees with a scratch database) without those fixtures,
 #   and any test marked `database` by hand for the same reason;
-# - except the tests under SAME_ON_EVERY_DATABASE and those marked sqlite_only;
+# - except the tests under SAME_ON_EVERY_DATABASE and those marked sqlite_only or
+#   same_on_every_database (given with the reason where it is given);
 # - and except the engine semantics tests (tests/e2e, the `engine` fixture), which the third
 #   pass runs on PostgreSQL with the Celery executor: PostgreSQL with Celery and SQLite with
 #   the local executor are the two set-ups people run, and each engine test runs in both.
@@ -55,7 +56,11 @@ SAME_ON_EVERY_DATABASE = {
 
 def is_database_test(item: pytest.Item, rootpath: Path) -> bool:
     where = item.path.relative_to(rootpath).as_posix()
-    if item.get_closest_marker("sqlite_only") or where.startswith(tuple(SAME_ON_EVERY_DATABASE)):
+    if (
+        item.get_closest_marker("sqlite_only")
+        or item.get_closest_marker("same_on_every_database")
+        or where.startswith(tuple(SAME_ON_EVERY_DATABASE))
+    ):
         return False
     if item.get_closest_marker("postgres_only") or item.get_closest_marker("database"):
         return True

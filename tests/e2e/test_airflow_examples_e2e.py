@@ -20,7 +20,13 @@ from dagruns.domain.logs import ti_log_path
 from dagruns.models import AssetEvent, DagImportError, DagRun, TaskInstance, XCom
 from tests.processes import database_url
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Not repeated on PostgreSQL: what these tests add is the Airflow spelling of DAG files (imports,
+# operators, templates, pendulum dates), which no database sees. What those runs do in the
+# database (mapping over XComs, branches, teardowns, trigger timetables, asset events) is the
+# engine's, and its suite runs on PostgreSQL in the Celery pass (tests/e2e/test_mapping_e2e,
+# test_setup_teardown_e2e, test_branching_e2e, test_schedules_e2e, test_assets_e2e); `dags test`
+# itself runs on PostgreSQL in tests/dagruns/management/commands/test_dags_and_tasks_engine.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.same_on_every_database]
 
 ROOT = Path(__file__).resolve().parents[2]
 
