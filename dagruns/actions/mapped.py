@@ -20,7 +20,7 @@ from django.db.models import Count, Max, Min
 
 from dagruns.actions.errors import ActionRefused
 from dagruns.domain.versions import serialized_of_version
-from dagruns.models import DagRun, TaskInstance
+from dagruns.models import DagRun, TaskInstance, TaskInstanceState
 
 
 class MapIndexError(ActionRefused):
@@ -106,6 +106,12 @@ class MappedSummary:
     states: dict[str, int]  # "none" for no state yet; most frequent first
 
 
+# Equal counts are listed in the states' own order (then "none"), not in the order the
+# database returned the rows, which differs between engines.
+_STATE_ORDER = {state: n for n, state in enumerate([*TaskInstanceState.values, "none"])}
+
+
 def summarize(states: list[str | None]) -> MappedSummary:
     counts = Counter(s or "none" for s in states)
-    return MappedSummary(count=len(states), states=dict(counts.most_common()))
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], _STATE_ORDER.get(kv[0], 99), kv[0]))
+    return MappedSummary(count=len(states), states=dict(ordered))

@@ -41,7 +41,7 @@ def test_the_grid_cell_of_a_mapped_task_shows_its_count_and_aggregate_state(view
     # Airflow's rule: failed outranks running, none and success.
     assert 'class="cell s-failed mapped"' in cell and 'data-mapped="4"' in cell
     assert ">4</span>" in cell
-    assert '4 mapped: 1 success, 1 failed, 1 running, 1 none"' in cell  # its tooltip
+    assert '4 mapped: 1 running, 1 success, 1 failed, 1 none"' in cell  # its tooltip
     assert f'href="{BASE}/work"' in cell
     assert "data-mapped" not in _cell(html, "make")
 
