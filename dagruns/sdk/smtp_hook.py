@@ -282,10 +282,6 @@ class SmtpHook(BaseHook):
     def ssl_context(self) -> str | None:
         return self.conn.extra_dejson.get("ssl_context")
 
-    @classmethod
-    def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        return {"hidden_fields": ["schema", "extra"], "relabeling": {}}
-
 
 def build_mime_message(
     mail_from: str | None,
