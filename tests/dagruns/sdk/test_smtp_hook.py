@@ -11,7 +11,7 @@ import pytest
 from dagruns.sdk import BaseHook
 from dagruns.sdk.exceptions import AirflowException
 from dagruns.sdk.smtp_hook import SmtpHook, email_address_list
-from tests.smtp_inbox import serving_inbox
+from tests.smtp_inbox import free_port, serving_inbox
 
 PLAIN = {"disable_ssl": True, "disable_tls": True, "from_email": "bot@example.com"}
 
@@ -113,3 +113,13 @@ def test_address_lists_split_as_airflows_and_refuse_non_strings():
     assert email_address_list("a@x.org , b@x.org;c@x.org") == ["a@x.org", "b@x.org", "c@x.org"]
     with pytest.raises(TypeError, match="must be strings"):
         email_address_list(["a@x.org", 3])  # type: ignore[list-item]
+
+
+def test_test_connection_answers_the_servers_noop_and_says_why_it_failed(inbox, task_runtime):
+    assert SmtpHook().test_connection() == (True, "Connection successfully tested")
+    task_runtime.connections["smtp_default"]["port"] = free_port()  # nothing listens there
+    task_runtime.connections["smtp_default"]["extra"] = json.dumps(
+        {"disable_ssl": True, "disable_tls": True, "retry_limit": 1}
+    )
+    worked, message = SmtpHook().test_connection()
+    assert worked is False and "refused" in message.lower()
