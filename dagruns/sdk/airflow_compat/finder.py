@@ -16,7 +16,7 @@ import types
 from collections.abc import Sequence
 from typing import Any
 
-from .table import MODULES
+from .table import MODULES, REFUSED
 
 ROOT = "airflow"
 
@@ -27,6 +27,12 @@ class NotSupportedByOrchestrator(ImportError):
 
 def not_supported(qualified_name: str) -> NotSupportedByOrchestrator:
     module, _, name = qualified_name.rpartition(".")
+    reason = REFUSED.get(qualified_name)
+    if reason is not None:
+        return NotSupportedByOrchestrator(
+            f"`{qualified_name}` is not supported by orchestrator: {reason}",
+            name=module or qualified_name,
+        )
     return NotSupportedByOrchestrator(
         f"`{qualified_name}` is not supported by orchestrator yet "
         "(see docs/authoring.md, 'Airflow import paths')",

@@ -271,6 +271,36 @@ def _standard_provider() -> dict[str, dict[str, str]]:
     return table
 
 
+EMAIL_OPERATOR = names(f"{SDK}.operators.email", "EmailOperator")
+SMTP_HOOK = names(f"{SDK}.smtp_hook", "SmtpHook")
+
+
+def _smtp_provider() -> dict[str, dict[str, str]]:
+    """Airflow 3's SMTP provider (its notifier, SmtpNotifier, is not offered)."""
+    base = "airflow.providers.smtp"
+    return {
+        base: {},
+        f"{base}.hooks": {},
+        f"{base}.hooks.smtp": SMTP_HOOK,
+        f"{base}.operators": {},
+        f"{base}.operators.smtp": EMAIL_OPERATOR,
+    }
+
+
+# Airflow names refused with a reason of their own (the finder's ImportError says it): they
+# exist in Airflow but cannot work as Airflow's do in a task process here.
+SERVER_SMTP = (
+    "sends through the deployment's [email]/[smtp] configuration, whose SMTP credentials are "
+    "server secrets a task process never receives here; use EmailOperator (or SmtpHook) with "
+    "an smtp connection (conn_id, default 'smtp_default') instead"
+)
+REFUSED: dict[str, str] = {
+    "airflow.utils.email.send_email": SERVER_SMTP,
+    "airflow.utils.email.send_email_smtp": SERVER_SMTP,
+    "airflow.utils.email.send_mime_email": SERVER_SMTP,
+}
+
+
 def _airflow2() -> dict[str, dict[str, str]]:
     """Paths of Airflow 2 that most DAG files still import (Airflow 3 keeps many of them as
     deprecated aliases)."""
@@ -289,6 +319,8 @@ def _airflow2() -> dict[str, dict[str, str]]:
         "airflow.operators.weekday": STANDARD_OPERATORS["weekday"],
         "airflow.operators.trigger_dagrun": STANDARD_OPERATORS["trigger_dagrun"],
         "airflow.operators.smooth": STANDARD_OPERATORS["smooth"],
+        "airflow.operators.email": EMAIL_OPERATOR,
+        "airflow.operators.email_operator": EMAIL_OPERATOR,
     }
     sensors: dict[str, dict[str, str]] = {
         "airflow.sensors": {},
@@ -333,6 +365,8 @@ def _airflow2() -> dict[str, dict[str, str]]:
         "airflow.utils.types": names(f"{COMPAT}.states", "DagRunType"),
         "airflow.utils.context": names(SDK, "Context"),
         "airflow.utils.dag_parsing_context": names(SDK, "get_parsing_context"),
+        # Served so that importing its refused names says why (REFUSED).
+        "airflow.utils.email": {},
     }
     return {
         "airflow.decorators": DECORATORS,
@@ -465,6 +499,7 @@ MODULES: dict[str, dict[str, str]] = {
     ),
     **_airflow_sdk(),
     **_standard_provider(),
+    **_smtp_provider(),
     **_common_compat(),
     **_airflow2(),
     # Triggers: Airflow 3 keeps BaseTrigger, TriggerEvent and the task-end events in

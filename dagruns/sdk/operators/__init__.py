@@ -4,6 +4,7 @@ from .base_branch import BaseBranchOperator
 from .bash import BashOperator
 from .branch import BranchPythonOperator
 from .datetime import BranchDateTimeOperator
+from .email import EmailOperator
 from .empty import EmptyOperator
 from .latest_only import LatestOnlyOperator
 from .python import PythonOperator
@@ -28,6 +29,7 @@ __all__ = [
     "LatestOnlyOperator",
     "BashOperator",
     "BranchPythonOperator",
+    "EmailOperator",
     "EmptyOperator",
     "PythonOperator",
     "ShortCircuitOperator",

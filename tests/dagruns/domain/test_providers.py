@@ -54,3 +54,10 @@ def test_a_module_added_to_the_table_shows_up_and_a_name_the_sdk_lacks_does_not(
     assert provider.package_name == "apache-airflow-providers-cncf-kubernetes"
     assert [h.class_name for h in provider.hooks] == ["FSHook"]
     assert provider.connection_types == [(FSHook.conn_type, FSHook.hook_name)]
+
+
+def test_the_smtp_provider_is_listed_with_its_operator_and_connection_type():
+    (smtp,) = [p for p in served_providers() if p.package_name == "apache-airflow-providers-smtp"]
+    assert smtp.operators == ["EmailOperator"]
+    assert smtp.connection_types == [("smtp", "SMTP")]
+    assert [h.import_path for h in smtp.hooks] == ["airflow.providers.smtp.hooks.smtp.SmtpHook"]
