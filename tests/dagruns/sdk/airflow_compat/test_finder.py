@@ -39,7 +39,7 @@ ADDED_ELSEWHERE = {
     # not planned in issue 13 (each an ImportError naming it until someone adds it)
     "BaseNotifier", "BaseOperatorLink", "literal", "BaseAsyncOperator",
     "AirflowSensorTimeout", "AirflowNotFoundException", "AirflowRescheduleException",
-    "AirflowTaskTerminated", "TaskDeferred", "XComNotFound", "DownstreamTasksSkipped",
+    "AirflowTaskTerminated", "TaskDeferred", "XComNotFound",
     "TaskInstance", "DagRun", "XCom", "DagBag", "Pool",
 }  # fmt: skip
 
