@@ -102,3 +102,47 @@ def test_a_truthy_short_circuit_lets_everything_run(engine):
     engine.parse()
     run = engine.run_dag("sc3")
     assert engine.states(run) == {"gate": "success", "one": "success"}
+
+
+def test_custom_skip_mixin_operators_skip_as_in_airflow(engine):
+    engine.add(
+        "skipmixin.py",
+        """
+        from airflow.exceptions import DownstreamTasksSkipped
+        from airflow.sdk import BaseOperator
+        from airflow.sdk.bases.skipmixin import SkipMixin
+
+        class FollowLeft(BaseOperator, SkipMixin):
+            def execute(self, context):
+                self.skip_all_except(context["ti"], "left")
+
+        class SkipFirst(BaseOperator):
+            def execute(self, context):
+                raise DownstreamTasksSkipped(tasks=["first"])
+
+        with DAG("skipmixin", schedule=None, start_date=START) as dag:
+            pick = FollowLeft(task_id="pick")
+            left, right, join = (EmptyOperator(task_id=t) for t in ("left", "right", "join"))
+            pick >> [left, right, join]
+            left >> join  # the join below the followed branch is followed too
+            right >> EmptyOperator(task_id="after_right")
+
+            gate = SkipFirst(task_id="gate")
+            gate >> EmptyOperator(task_id="first") >> EmptyOperator(task_id="second")
+            gate >> EmptyOperator(task_id="other")
+        """,
+    )
+    engine.parse()
+    run = engine.run_dag("skipmixin")
+    assert engine.states(run) == {
+        "pick": "success",
+        "left": "success",
+        "right": "skipped",
+        "after_right": "skipped",  # all_success below a skipped task
+        "join": "success",
+        "gate": "success",
+        "first": "skipped",
+        "second": "skipped",
+        "other": "success",
+    }
+    assert run.state == "success"
