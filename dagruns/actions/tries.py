@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from dagruns.actions.audit import Actor, audit_entry
+from dagruns.actions.downstream_skips import check_downstream_skips
 from dagruns.actions.fail_fast import stop_remaining_tasks
 from dagruns.actions.task_email import email_on_commit
 from dagruns.domain import logs
@@ -432,6 +433,7 @@ def do_finish_try(
     rendered_fields: dict[str, Any] | None = None,
     branch_task_ids: Iterable[str] | None = None,
     skip_downstream: str | None = None,
+    downstream_tasks_skipped: Iterable[str | tuple[str, int]] | None = None,
     rendered_map_index: str | None = None,
     actor: Actor = RUNNER_ACTOR,
     reason: str = "",
@@ -441,7 +443,9 @@ def do_finish_try(
     A failed try becomes up_for_retry (with next_retry_at) while try_number <= max_tries and
     not `fail_without_retry`. On success, `branch_task_ids` skips the other direct downstream
     tasks, and `skip_downstream` ("all" or "direct") skips downstream tasks for a falsy
-    short-circuit. The try is copied into TaskInstanceHistory and the schedulers are woken
+    short-circuit. `downstream_tasks_skipped` (SkipMixin's DownstreamTasksSkipped: ids or
+    (task_id, map_index) pairs) skips those instances; each must be downstream of the task
+    (SkipRefused otherwise, nothing changed). The try is copied into TaskInstanceHistory and the schedulers are woken
     after commit. Raises InvalidTaskState unless running.
     """
     if state not in FINISH_STATES:
@@ -458,6 +462,13 @@ def do_finish_try(
             raise InvalidTaskState(ti.state, State.RUNNING)
         serialized = serialized_dag_of(ti)
         task = find_task(serialized, ti.task_id)
+        requested_skips: tuple[set[str], set[tuple[str, int]]] = (set(), set())
+        if state == State.SUCCESS and downstream_tasks_skipped:
+            requested_skips = check_downstream_skips(
+                ti.task_id,
+                downstream_tasks_skipped,
+                downstream_ids(serialized, ti.task_id, transitive=True),
+            )
         final, next_retry_at = state, None
         if state == State.FAILED:
             final, next_retry_at = failure_outcome(
@@ -493,19 +504,26 @@ def do_finish_try(
             skipped |= downstream_ids(serialized, ti.task_id) - chosen
         if final == State.SUCCESS and skip_downstream is not None:
             skipped |= downstream_ids(serialized, ti.task_id, transitive=skip_downstream == "all")
+        if final == State.SUCCESS:
+            skipped |= requested_skips[0]
         if skipped:
             skip_task_instances(ti.dag_run, skipped, when=now)
+        skipped_instances = sorted(requested_skips[1]) if final == State.SUCCESS else []
+        if skipped_instances:
+            skip_map_indexes(ti.dag_run, skipped_instances, when=now)
 
         extra: dict[str, Any] = {"duration": fields["duration"]}
         if reason:
             extra["reason"] = reason
         if skipped:
             extra["skipped"] = sorted(skipped)
+        if skipped_instances:
+            extra["skipped_map_indexes"] = [list(pair) for pair in skipped_instances]
         _record_try(actor, final, ti, extra)
         _wake_after_commit()
         # Skips touch other task instances of the run: tell pages the whole run changed.
         events.notify(
-            "run" if skipped else "ti",
+            "run" if skipped or skipped_instances else "ti",
             dag_id=ti.dag_id,
             run_id=ti.run_id,
             task_id=ti.task_id,
@@ -597,6 +615,26 @@ def skip_task_instances(dag_run: DagRun, task_ids: Iterable[str], *, when: datet
     # Skipping only rows that are still waiting, in the UPDATE's own WHERE, means a task that
     # started in the meantime (another upstream let it run) keeps running.
     waiting = TaskInstance.objects.filter(dag_run=dag_run, task_id__in=list(task_ids)).filter(
+        Q(state__isnull=True) | Q(state__in=SKIPPABLE_STATES)
+    )
+    return waiting.update(
+        state=State.SKIPPED, start_date=when, end_date=when, duration=0.0, updated_at=when
+    )
+
+
+def skip_map_indexes(
+    dag_run: DagRun, instances: Iterable[tuple[str, int]], *, when: datetime
+) -> int:
+    """Mark the not-yet-started instances `(task_id, map_index)` of the run skipped (a
+    SkipMixin in a mapped task group skipping its own map index downstream). Returns how many
+    changed."""
+    selected = Q()
+    pairs = list(instances)
+    if not pairs:  # an empty Q() would select every row
+        return 0
+    for task_id, map_index in pairs:
+        selected |= Q(task_id=task_id, map_index=map_index)
+    waiting = TaskInstance.objects.filter(selected, dag_run=dag_run).filter(
         Q(state__isnull=True) | Q(state__in=SKIPPABLE_STATES)
     )
     return waiting.update(

@@ -38,6 +38,7 @@ from .exceptions import (
     AirflowTaskTimeout,
     DagDefinitionError,
     DagRunAlreadyExists,
+    DownstreamTasksSkipped,
     DuplicateTaskIdFound,
     ErrorType,
     ParamValidationError,
@@ -213,6 +214,7 @@ __all__ = [
     "validate_params",
     # TriggerDagRunOperator (backfill helper's block)
     "DagRunAlreadyExists",
+    "DownstreamTasksSkipped",
     "TriggerDagRunOperator",
     "literal",
 ]

@@ -10,6 +10,7 @@ Two families live here:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -61,6 +62,16 @@ class AirflowRescheduleException(AirflowException):
 
     def __str__(self) -> str:
         return f"Task rescheduled to {self.reschedule_date.isoformat()}"
+
+
+class DownstreamTasksSkipped(AirflowException):
+    """Raised by ``SkipMixin.skip()``/``skip_all_except()`` (or an operator itself): the task
+    succeeds and the task runner asks the Execution API to skip ``tasks``, its downstream
+    tasks: task ids, or ``(task_id, map_index)`` pairs (Airflow 3's signal)."""
+
+    def __init__(self, *, tasks: Sequence[str | tuple[str, int]]) -> None:
+        super().__init__()
+        self.tasks = tasks
 
 
 class TemplateRenderError(AirflowException):

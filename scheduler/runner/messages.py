@@ -203,6 +203,9 @@ class TaskResult(_Message):
     rendered_fields: dict[str, Any] | None = None
     branch_task_ids: list[str] | None = None
     skip_downstream: SkipDownstream | None = None
+    # On success after DownstreamTasksSkipped (SkipMixin): the tasks to skip, as ids or
+    # (task_id, map_index) pairs (Airflow 3's SkipDownstreamTasks.tasks).
+    downstream_tasks_skipped: list[str | tuple[str, int]] | None = None
     rendered_map_index: str | None = None
     # On success: the events of the task's outlets (the Execution API's OutletEventIn).
     outlet_events: list[dict[str, Any]] | None = None

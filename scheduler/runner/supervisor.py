@@ -737,6 +737,10 @@ class Supervisor:
             if result.state == "success":
                 body["branch_task_ids"] = result.branch_task_ids
                 body["skip_downstream"] = result.skip_downstream
+                if result.downstream_tasks_skipped is not None:
+                    # Sent only when asked, so an API server older than this field (which
+                    # ignores unknown fields) sees the same body as before.
+                    body["downstream_tasks_skipped"] = result.downstream_tasks_skipped
                 body["outlet_events"] = result.outlet_events
             if result.state == "deferred" and result.deferral is None:
                 self._log("ERROR", "Task process reported state deferred without a trigger")

@@ -46,6 +46,7 @@ from dagruns.sdk.exceptions import (
     AirflowSensorTimeout,
     AirflowSkipException,
     AirflowTaskTimeout,
+    DownstreamTasksSkipped,
     ParamValidationError,
     TaskDeferred,
     TaskNotFound,
@@ -63,6 +64,7 @@ from scheduler.runner.context import (
     RuntimeTaskInstance,
     build_context,
 )
+from scheduler.runner.downstream_skips import requested_skips
 from scheduler.runner.mapping import mapped_length_of_result, rendered_map_index, unmap_for
 from scheduler.runner.messages import Deferral, TaskResult
 from scheduler.runner.task_runtime import CommsRuntime
@@ -361,6 +363,7 @@ def run_task(
         "rendered_fields": None,
         "branch_task_ids": None,
         "skip_downstream": None,
+        "downstream_tasks_skipped": None,
         "rendered_map_index": None,
         "outlet_events": None,
         "deferral": None,
@@ -469,6 +472,19 @@ def run_task(
         state = "success"
     except SystemExit:
         raise
+    except DownstreamTasksSkipped as signal:
+        # SkipMixin.skip()/skip_all_except(): the task succeeds (no return value is pushed,
+        # as in Airflow) and its success report names the tasks to skip.
+        try:
+            result["downstream_tasks_skipped"] = requested_skips(task, signal)
+            result["outlet_events"] = context["outlet_events"].serialize(
+                list(getattr(task, "outlets", None) or [])
+            )
+            log.info("Skipping downstream tasks %s", result["downstream_tasks_skipped"])
+            state = "success"
+        except Exception as exc:
+            error = exc
+            log.error("Task failed with exception:\n%s", traceback.format_exc().rstrip())
     except TaskDeferred as defer:
         try:
             result["deferral"] = deferral_of(defer)

@@ -102,3 +102,90 @@ def test_a_truthy_short_circuit_lets_everything_run(engine):
     engine.parse()
     run = engine.run_dag("sc3")
     assert engine.states(run) == {"gate": "success", "one": "success"}
+
+
+def test_custom_skip_mixin_operators_skip_as_in_airflow(engine):
+    engine.add(
+        "skipmixin.py",
+        """
+        from airflow.exceptions import DownstreamTasksSkipped
+        from airflow.sdk import BaseOperator
+        from airflow.sdk.bases.skipmixin import SkipMixin
+
+        class FollowLeft(BaseOperator, SkipMixin):
+            def execute(self, context):
+                self.skip_all_except(context["ti"], "left")
+
+        class SkipFirst(BaseOperator):
+            def execute(self, context):
+                raise DownstreamTasksSkipped(tasks=["first"])
+
+        with DAG("skipmixin", schedule=None, start_date=START) as dag:
+            pick = FollowLeft(task_id="pick")
+            left, right, join = (EmptyOperator(task_id=t) for t in ("left", "right", "join"))
+            pick >> [left, right, join]
+            left >> join  # the join below the followed branch is followed too
+            right >> EmptyOperator(task_id="after_right")
+
+            gate = SkipFirst(task_id="gate")
+            gate >> EmptyOperator(task_id="first") >> EmptyOperator(task_id="second")
+            gate >> EmptyOperator(task_id="other")
+        """,
+    )
+    engine.parse()
+    run = engine.run_dag("skipmixin")
+    assert engine.states(run) == {
+        "pick": "success",
+        "left": "success",
+        "right": "skipped",
+        "after_right": "skipped",  # all_success below a skipped task
+        "join": "success",
+        "gate": "success",
+        "first": "skipped",
+        "second": "skipped",
+        "other": "success",
+    }
+    assert run.state == "success"
+
+
+def test_a_skip_mixin_in_a_mapped_group_skips_its_own_map_index_only(engine):
+    engine.add(
+        "skipmixin_mapped.py",
+        """
+        from airflow.sdk import BaseOperator, task_group
+        from airflow.sdk.bases.skipmixin import SkipMixin
+
+        class Follow(BaseOperator, SkipMixin):
+            def execute(self, context):
+                first = context["ti"].map_index == 0
+                self.skip_all_except(context["ti"], "grp.a" if first else "grp.b")
+
+        with DAG("skipmixin_mapped", schedule=None, start_date=START) as dag:
+            @task
+            def nums():
+                return [1, 2]
+
+            @task_group
+            def grp(v):
+                @task
+                def inner(x):
+                    return x
+
+                inner(v) >> Follow(task_id="f") >> [
+                    EmptyOperator(task_id="a"), EmptyOperator(task_id="b")
+                ]
+
+            grp.expand(v=nums()) >> EmptyOperator(task_id="after")
+        """,
+    )
+    engine.parse()
+    run = engine.run_dag("skipmixin_mapped")
+    rows = run.task_instances.filter(task_id__in=["grp.a", "grp.b", "after"])
+    # Airflow: NotPreviouslySkippedDep skips the same map index of the group's tasks only.
+    assert set(rows.values_list("task_id", "map_index", "state")) == {
+        ("grp.a", 0, "success"),
+        ("grp.b", 0, "skipped"),
+        ("grp.a", 1, "skipped"),
+        ("grp.b", 1, "success"),
+        ("after", -1, "skipped"),  # all_success over a group with skipped instances
+    }

@@ -12,6 +12,7 @@ from ninja import NinjaAPI
 
 from dagruns.actions import tries
 from dagruns.actions.assets import AssetEventRefused
+from dagruns.actions.downstream_skips import SkipRefused
 from dagruns.api.execution import (
     routes_assets,
     routes_dag_runs,
@@ -56,6 +57,11 @@ def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
 @api.exception_handler(AssetEventRefused)
 def _asset_event_refused(request: HttpRequest, exc: AssetEventRefused) -> HttpResponse:
     return _detail(request, 422, {"reason": "asset_event_refused", "message": str(exc)})
+
+
+@api.exception_handler(SkipRefused)
+def _skip_refused(request: HttpRequest, exc: SkipRefused) -> HttpResponse:
+    return _detail(request, 422, {"reason": "skip_refused", "message": str(exc)})
 
 
 @api.exception_handler(tries.TaskInstanceNotFound)

@@ -121,6 +121,7 @@ def _finish(ti_id: uuid.UUID, try_number: int, body: StateIn) -> Any:
         rendered_fields=body.rendered_fields,
         branch_task_ids=body.branch_task_ids,
         skip_downstream=body.skip_downstream,
+        downstream_tasks_skipped=body.downstream_tasks_skipped,
         rendered_map_index=body.rendered_map_index,
     )
 

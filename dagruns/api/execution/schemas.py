@@ -36,6 +36,12 @@ class StateIn(Schema):
     rendered_fields: dict[str, Any] | None = None
     branch_task_ids: list[str] | None = None
     skip_downstream: Literal["all", "direct"] | None = None
+    # On success: the tasks a SkipMixin operator skipped (DownstreamTasksSkipped), as ids or
+    # (task_id, map_index) pairs, as in Airflow 3's TISkippedDownstreamTasksStatePayload.
+    # Each must be downstream of the task; optional, so older runners are unaffected.
+    downstream_tasks_skipped: list[str | tuple[str, int]] | None = Field(
+        default=None, max_length=10000
+    )
     # The task's map_index_template rendered for this instance (mapped tasks only).
     rendered_map_index: str | None = Field(default=None, max_length=250)
     # The try's last log lines, appended before the state changes: saves the runner a separate

@@ -66,6 +66,13 @@ DATASETS = names(
     SDK, Dataset="Asset", DatasetAlias="AssetAlias", DatasetAll="AssetAll", DatasetAny="AssetAny"
 )
 ASSET_TIMETABLES = names(SDK, "AssetOrTimeSchedule")
+SKIPMIXIN = names(
+    f"{SDK}.skipmixin",
+    "SkipMixin",
+    "XCOM_SKIPMIXIN_KEY",
+    "XCOM_SKIPMIXIN_SKIPPED",
+    "XCOM_SKIPMIXIN_FOLLOWED",
+)
 
 MAPPED_OPERATOR = names(f"{SDK}.mappedoperator", "MappedOperator")
 OPERATOR_HELPERS = names(SDK, "BaseOperator", "chain", "chain_linear", "cross_downstream")
@@ -255,6 +262,7 @@ def _standard_provider() -> dict[str, dict[str, str]]:
         f"{base}.decorators": {},
         f"{base}.utils": {},
         f"{base}.utils.weekday": names(SDK, "WeekDay"),
+        f"{base}.utils.skipmixin": SKIPMIXIN,
         f"{base}.hooks": {},
         f"{base}.hooks.subprocess": names(SDK, "SubprocessHook", "SubprocessResult"),
         f"{base}.hooks.filesystem": names(SDK, "FSHook"),
@@ -350,6 +358,7 @@ def _airflow2() -> dict[str, dict[str, str]]:
         "airflow.models.mappedoperator": MAPPED_OPERATOR,
         "airflow.models.taskinstance": TASK_INSTANCE,
         "airflow.models.dagrun": names(SDK, "DagRun"),
+        "airflow.models.skipmixin": SKIPMIXIN,
     }
     utils = {
         "airflow.utils": {},
@@ -434,6 +443,7 @@ def _airflow_sdk() -> dict[str, dict[str, str]]:
         "airflow.sdk.bases.sensor": SENSOR_BASE,
         "airflow.sdk.bases.hook": names(SDK, "BaseHook"),
         "airflow.sdk.bases.branch": STANDARD_OPERATORS["branch"],
+        "airflow.sdk.bases.skipmixin": SKIPMIXIN,
         "airflow.sdk.bases.notifier": names(SDK, "BaseNotifier"),
         "airflow.sdk.definitions.template": names(SDK, "literal"),
         "airflow.sdk.bases.operatorlink": names(SDK, "BaseOperatorLink"),

@@ -7,15 +7,13 @@ from typing import Any
 
 from ..baseoperator import BaseOperator
 from ..exceptions import AirflowException
+from ..skipmixin import XCOM_SKIPMIXIN_FOLLOWED, XCOM_SKIPMIXIN_KEY, SkipMixin
 from .python import PythonOperator
 
-# XCom under which the followed task ids are recorded (Airflow's SkipMixin names).
-XCOM_SKIPMIXIN_KEY = "skipmixin_key"
-XCOM_SKIPMIXIN_FOLLOWED = "followed"
 
-
-class BranchMixIn(BaseOperator):
-    """Validation shared by the branch operators and ``@task.branch``.
+class BranchMixIn(BaseOperator, SkipMixin):
+    """Validation shared by the branch operators and ``@task.branch`` (a SkipMixin, as
+    Airflow's, so subclasses may also call ``skip``/``skip_all_except``).
 
     The scheduler skips the direct downstream tasks that are not followed; this class
     checks the choice and records it.

@@ -196,3 +196,53 @@ bad()
     log = t.log()
     assert "on_failure for bad (KeyError)" in log
     assert "on_retry for" not in log
+
+
+SKIPPER = """
+from airflow.models.baseoperator import BaseOperator
+from airflow.models.skipmixin import SkipMixin
+
+class Skipper(BaseOperator, SkipMixin):
+    def __init__(self, skip_ids, **kwargs):
+        super().__init__(**kwargs)
+        self.skip_ids = skip_ids
+
+    def execute(self, context):
+        dag = context["dag"]
+        self.skip(context["ti"], [dag.get_task(t) for t in self.skip_ids])
+        return "not pushed"
+"""
+
+
+def test_a_skip_mixin_operator_succeeds_and_its_skips_are_reported(make_try):
+    t = make_try(
+        SKIPPER
+        + dag_with("""
+gate = Skipper(task_id="gate", skip_ids=["b", "after_b"])
+b = EmptyOperator(task_id="b")
+gate >> [EmptyOperator(task_id="a"), b]
+b >> EmptyOperator(task_id="after_b")
+"""),
+        "gate",
+    )
+
+    assert t.run().returncode == EXIT_OK
+    assert states(t) == {"gate": "success", "a": None, "b": "skipped", "after_b": "skipped"}
+    assert t.xcom() is None  # execute did not return: no return value, as in Airflow
+    assert "Skipping downstream tasks ['b', 'after_b']" in t.log()
+
+
+def test_a_skip_of_a_task_that_is_not_downstream_fails_the_task_naming_it(make_try):
+    t = make_try(
+        SKIPPER
+        + dag_with("""
+up = EmptyOperator(task_id="up")
+gate = Skipper(task_id="gate", skip_ids=["up"])
+up >> gate >> EmptyOperator(task_id="a")
+"""),
+        "gate",
+    )
+
+    assert t.run().returncode == EXIT_OK
+    assert states(t) == {"up": None, "gate": "failed", "a": None}
+    assert "asked to skip ['up'], which is not a task downstream of it" in t.log()

@@ -39,7 +39,7 @@ ADDED_ELSEWHERE = {
     # not planned in issue 13 (each an ImportError naming it until someone adds it)
     "BaseNotifier", "BaseOperatorLink", "literal", "BaseAsyncOperator",
     "AirflowSensorTimeout", "AirflowNotFoundException", "AirflowRescheduleException",
-    "AirflowTaskTerminated", "TaskDeferred", "XComNotFound", "DownstreamTasksSkipped",
+    "AirflowTaskTerminated", "TaskDeferred", "XComNotFound",
     "TaskInstance", "DagRun", "XCom", "DagBag", "Pool",
 }  # fmt: skip
 
@@ -169,3 +169,18 @@ def test_airflows_run_types_compare_with_a_runs_run_type():
     assert DagRunType.from_run_id("scheduled__2024-01-01") is DagRunType.SCHEDULED
     assert DagRunType.from_run_id("my_own_id") is DagRunType.MANUAL
     assert DagRunType.ASSET_TRIGGERED.generate_run_id(suffix="x") == "asset_triggered__x"
+
+
+def test_skip_mixin_resolves_at_airflow_3_airflow_2_and_the_providers_paths():
+    from airflow.exceptions import DownstreamTasksSkipped
+    from airflow.models.skipmixin import SkipMixin as Airflow2SkipMixin
+    from airflow.providers.standard.utils.skipmixin import XCOM_SKIPMIXIN_KEY
+    from airflow.providers.standard.utils.skipmixin import SkipMixin as ProviderSkipMixin
+    from airflow.sdk.bases.skipmixin import SkipMixin
+    from airflow.sdk.exceptions import DownstreamTasksSkipped as SdkDownstreamTasksSkipped
+
+    from dagruns.sdk import skipmixin
+
+    assert SkipMixin is Airflow2SkipMixin is ProviderSkipMixin is skipmixin.SkipMixin
+    assert DownstreamTasksSkipped is SdkDownstreamTasksSkipped is dagruns.sdk.DownstreamTasksSkipped
+    assert XCOM_SKIPMIXIN_KEY == "skipmixin_key"
