@@ -9,10 +9,15 @@ rather than in a template loop, because a 500-task DAG with 25 runs has 12,500 o
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import lru_cache
+from typing import Any
 
+from django.db import connections
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
@@ -64,28 +69,51 @@ def ti_cells(
     rows = TaskInstance.objects.filter(dag_run_id__in=run_pks)
     if task_ids is not None:
         rows = rows.filter(task_id__in=task_ids)
+    dates, moment = _dates_cheaply(rows)
     cells: dict[tuple[int, str], TiCell] = {}
     for run_pk, task_id, map_index, state, try_number, duration, start, end in rows.values_list(
-        "dag_run_id",
-        "task_id",
-        "map_index",
-        "state",
-        "try_number",
-        "duration",
-        "start_date",
-        "end_date",
+        "dag_run_id", "task_id", "map_index", "state", "try_number", "duration", *dates
     ):
         if map_index < 0:
             # (a -1 row next to expanded ones would be stale: they win)
-            cells.setdefault(
-                (run_pk, task_id), TiCell(state, try_number, duration, 0, None, start, end)
-            )
+            if (run_pk, task_id) not in cells:
+                cells[(run_pk, task_id)] = TiCell(
+                    state, try_number, duration, 0, None, moment(start), moment(end)
+                )
             continue
         found = cells.get((run_pk, task_id))
         if found is None or not found.mapped:
             found = cells[(run_pk, task_id)] = TiCell(None, 0, None)
         found.add_instance(state, try_number)
     return cells
+
+
+def _dates_cheaply(
+    rows: QuerySet[TaskInstance],
+) -> tuple[tuple[str | Cast, str | Cast], Callable[[Any], datetime | None]]:
+    """The start and end dates to select, and what makes each an aware datetime.
+
+    SQLite stores a date as text (`2024-01-01 00:00:03.500000`, naive in the connection's zone).
+    Selected as the column, it is parsed twice per value, by the driver's converter (a regular
+    expression) and by Django's (making it aware): most of the time of a 12,500-cell grid.
+    Selected as text, `datetime.fromisoformat` (C) reads it in a fraction of that. PostgreSQL
+    returns aware datetimes natively: the columns as they are."""
+    connection = connections[rows.db]
+    if connection.vendor != "sqlite":
+        return ("start_date", "end_date"), _as_returned
+    zone = connection.timezone
+
+    def stored_moment(text: str | None) -> datetime | None:
+        if text is None:
+            return None
+        value = datetime.fromisoformat(text)
+        return value if value.tzinfo is not None else value.replace(tzinfo=zone)
+
+    return (Cast("start_date", TextField()), Cast("end_date", TextField())), stored_moment
+
+
+def _as_returned(value: Any) -> datetime | None:
+    return value
 
 
 @dataclass
