@@ -181,6 +181,35 @@ class GridRow:
     cells: SafeString
 
 
+def row_html(grid_row: GridRow) -> str:
+    """One row of the grid (its name, then its cells), escaped once. Built here rather than in
+    the template's loop: the loop cost a 500-task grid as much as its 12,500 cells."""
+    # The row's key and its parents' are hex digits (keys.key): nothing to escape.
+    row, key = grid_row.row, grid_row.key
+    kind = "group" if row.is_group else "task"
+    parents = f'data-parents="{grid_row.parent_keys}"' if grid_row.parent_keys else ""
+    title = _esc(row.id)
+    if row.task_type:
+        title += f" ({_esc(row.task_type)})"
+    if row.tooltip:
+        title += f" — {_esc(row.tooltip)}"
+    label = _esc(row.label)
+    if row.is_group:
+        name = (
+            f'<button type="button" class="toggle" data-group="{key}" aria-expanded="true" '
+            f'aria-label="Collapse {label}">▾</button><span class="glabel">{label}</span>'
+        )
+    else:
+        name = f'<span class="tlabel">{label}</span>'
+    # The whitespace is the template's that drew these rows before.
+    return (
+        f'\n  <div class="grow {kind}" data-row="{key}" {parents}>\n'
+        f'    <div class="gname" data-style="--depth: {row.depth}" title="{title}">\n'
+        f"      {name}\n"
+        f'    </div>\n    <div class="gcells">{grid_row.cells}</div>\n  </div>\n  '
+    )
+
+
 def latest_version(dag_id: str) -> tuple[int, str] | None:
     return (
         DagVersion.objects.filter(dag_id=dag_id)
@@ -398,6 +427,7 @@ def build_grid(dag: DagModel, num_runs: int = DEFAULT_RUNS) -> dict:
         "runs": gruns,
         "duration_ticks": labels.duration_ticks(longest_duration(gruns)),
         "rows": rows_out,
+        "rows_html": mark_safe("".join(row_html(r) for r in rows_out)),
         "num_runs": num_runs,
         "active": any(r.state in DAGRUN_ACTIVE for r in gruns),
         "graph_url": dag_url(dag.dag_id, "graph"),
