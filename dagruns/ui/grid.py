@@ -16,7 +16,7 @@ from functools import lru_cache
 from django.db import connections
 from django.db.models import F, Func, QuerySet, TextField
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import mark_safe
 
 from dagruns.actions.mapped import summarize
 from dagruns.models import DagModel, DagRun, DagVersion, TaskInstance
@@ -170,7 +170,7 @@ class GridRow:
     row: Row
     key: str
     parent_keys: str
-    cells: SafeString
+    cells: str  # escaped already: drawn into the page by row_html
 
 
 def row_html(grid_row: GridRow) -> str:
@@ -367,6 +367,12 @@ def group_cell_html(
     )
 
 
+def _group_state(tis: dict[tuple[int, str], TiCell], run_pk: int, row: Row) -> str | None:
+    """A group's state in one run: the aggregate of its task instances' states."""
+    found = [tis.get((run_pk, task_id)) for task_id in row.task_ids]
+    return group_state([cell.state for cell in found if cell is not None])
+
+
 def build_grid(dag: DagModel, num_runs: int = DEFAULT_RUNS) -> dict:
     """Everything the grid template needs (3 queries, plus 1 on a structure-cache miss)."""
     base = dag_url(dag.dag_id)
@@ -390,21 +396,16 @@ def build_grid(dag: DagModel, num_runs: int = DEFAULT_RUNS) -> dict:
     for row in all_rows:
         if row.is_group:
             cells = "".join(
-                group_cell_html(
-                    run.pk,
-                    run.attr,
-                    row.id,
-                    group_state(
-                        [tis[(run.pk, t)].state for t in row.task_ids if (run.pk, t) in tis]
-                    ),
-                )
-                for run in cell_runs
+                [
+                    group_cell_html(run.pk, run.attr, row.id, _group_state(tis, run.pk, row))
+                    for run in cell_runs
+                ]
             )
             row_key = "g" + keys.key("group:" + row.id)
         else:
             task = CellTask.of(row.id)
             cells = "".join(
-                cell_html(run, task, tis.get((run.pk, row.id)), zone=zone) for run in cell_runs
+                [cell_html(run, task, tis.get((run.pk, row.id)), zone=zone) for run in cell_runs]
             )
             row_key = "t" + keys.key(row.id)
         rows_out.append(
@@ -412,14 +413,14 @@ def build_grid(dag: DagModel, num_runs: int = DEFAULT_RUNS) -> dict:
                 row=row,
                 key=row_key,
                 parent_keys=" ".join("g" + keys.key("group:" + p) for p in row.parents),
-                cells=mark_safe(cells),
+                cells=cells,
             )
         )
     return {
         "runs": gruns,
         "duration_ticks": labels.duration_ticks(longest_duration(gruns)),
         "rows": rows_out,
-        "rows_html": mark_safe("".join(row_html(r) for r in rows_out)),
+        "rows_html": mark_safe("".join([row_html(r) for r in rows_out])),
         "num_runs": num_runs,
         "active": any(r.state in DAGRUN_ACTIVE for r in gruns),
         "graph_url": dag_url(dag.dag_id, "graph"),
