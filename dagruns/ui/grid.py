@@ -2,8 +2,9 @@
 (oldest left), each cell coloured by its task instance's state.
 
 Built from a constant number of queries whatever the size: the runs, then every task
-instance of those runs in one `values_list`. Cells are rendered here as escaped strings
-rather than in a template loop, because a 500-task DAG with 25 runs has 12,500 of them.
+instance of those runs in one `values_list`. Cells and rows are rendered here as escaped
+strings rather than in a template loop, because a 500-task DAG with 25 runs has 12,500 cells
+in 500 rows (`manage.py benchmark ui` measures that page).
 """
 
 from __future__ import annotations
