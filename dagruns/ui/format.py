@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
+from functools import lru_cache
 from typing import Any
 
 from django.utils import timezone
@@ -93,11 +94,64 @@ def offset(value: datetime) -> str:
 
 
 def when(value: datetime | None, zone: tzinfo | None = None) -> str:
-    """`2026-11-30 01:33:18 CET`: the one date format, in the viewer's zone."""
+    """`2026-11-30 01:33:18 CET`: the one date format, in the viewer's zone.
+
+    Pages format thousands of dates (the grid's tooltips: two per cell), most in a few hours of
+    UTC. Within an hour where the zone's offset and abbreviation do not change, the local date
+    and hour are the same for every moment of the UTC hour (two of them when the offset has
+    minutes: before and after the local hour turns), so they are written once per (zone, hour)
+    and only minutes and seconds per date: several times cheaper than `astimezone`, `strftime`
+    and `tzname` for each. An hour with a transition in it takes the exact way."""
     if value is None:
         return ""
+    if zone is None:
+        zone = viewer_zone()
+    if value.tzinfo is not UTC:
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if _FAST_YEARS[0] <= value.year <= _FAST_YEARS[1]:
+        hour = _hour_in_zone(zone, value.year, value.month, value.day, value.hour)
+        if hour is not None:
+            minutes, before_turn, after_turn, name = hour
+            minute = value.minute + minutes
+            if minute < 60:
+                return f"{before_turn}{_TWO_DIGITS[minute]}:{_TWO_DIGITS[value.second]} {name}"
+            return f"{after_turn}{_TWO_DIGITS[minute - 60]}:{_TWO_DIGITS[value.second]} {name}"
+    return exact_when(value, zone)
+
+
+def exact_when(value: datetime, zone: tzinfo | None = None) -> str:
+    """What `when` writes, computed for this moment alone (the reference of its fast way)."""
     moment = local(value, zone)
     return f"{moment.strftime(DATE_TIME)} {abbreviation(moment)}"
+
+
+# Years where a UTC hour shifted by any offset (under a day) stays within datetime's range.
+_FAST_YEARS = (2, 9998)
+_LAST_MICROSECOND = timedelta(hours=1, microseconds=-1)
+_TWO_DIGITS = tuple(f"{n:02d}" for n in range(60))  # minutes and seconds, padded once
+
+
+@lru_cache(maxsize=4096)
+def _hour_in_zone(
+    zone: tzinfo, year: int, month: int, day: int, hour: int
+) -> tuple[int, str, str, str] | None:
+    """For one UTC hour in `zone`: the minutes its offset adds to a moment's minutes, the
+    local `YYYY-MM-DD HH:` before and after the local hour turns, and the abbreviation. None
+    when the offset or abbreviation differ between the hour's first and last microsecond (a
+    transition inside it), or the offset has seconds (local mean times before 1900)."""
+    start = datetime(year, month, day, hour, tzinfo=UTC)
+    first, last = start.astimezone(zone), (start + _LAST_MICROSECOND).astimezone(zone)
+    shift = first.utcoffset()
+    name = abbreviation(first)
+    if shift is None or shift != last.utcoffset() or name != abbreviation(last):
+        return None
+    seconds = int(shift.total_seconds())
+    if seconds % 60 or shift.microseconds:
+        return None
+    minutes = seconds % 3600 // 60  # what the offset adds to the minutes (0-59), carry aside
+    before_turn = first.strftime("%Y-%m-%d %H:")
+    after_turn = (first + timedelta(minutes=60 - minutes)).strftime("%Y-%m-%d %H:")
+    return minutes, before_turn, after_turn, name
 
 
 def clock(value: datetime | None, zone: tzinfo | None = None) -> str:

@@ -2,19 +2,22 @@
 (oldest left), each cell coloured by its task instance's state.
 
 Built from a constant number of queries whatever the size: the runs, then every task
-instance of those runs in one `values_list`. Cells are rendered here as escaped strings
-rather than in a template loop, because a 500-task DAG with 25 runs has 12,500 of them.
+instance of those runs in one `values_list`. Cells and rows are rendered here as escaped
+strings rather than in a template loop, because a 500-task DAG with 25 runs has 12,500 cells
+in 500 rows (`manage.py benchmark ui` measures that page).
 """
 
 from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 
+from django.db import connections
+from django.db.models import F, Func, QuerySet, TextField
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import mark_safe
 
 from dagruns.actions.mapped import summarize
 from dagruns.models import DagModel, DagRun, DagVersion, TaskInstance
@@ -64,28 +67,46 @@ def ti_cells(
     rows = TaskInstance.objects.filter(dag_run_id__in=run_pks)
     if task_ids is not None:
         rows = rows.filter(task_id__in=task_ids)
+    dates, as_text = _date_columns(rows)
+    from_text = datetime.fromisoformat
     cells: dict[tuple[int, str], TiCell] = {}
     for run_pk, task_id, map_index, state, try_number, duration, start, end in rows.values_list(
-        "dag_run_id",
-        "task_id",
-        "map_index",
-        "state",
-        "try_number",
-        "duration",
-        "start_date",
-        "end_date",
+        "dag_run_id", "task_id", "map_index", "state", "try_number", "duration", *dates
     ):
+        key = (run_pk, task_id)
         if map_index < 0:
             # (a -1 row next to expanded ones would be stale: they win)
-            cells.setdefault(
-                (run_pk, task_id), TiCell(state, try_number, duration, 0, None, start, end)
-            )
+            if key not in cells:
+                if as_text:
+                    start = from_text(start) if start is not None else None
+                    end = from_text(end) if end is not None else None
+                cells[key] = TiCell(state, try_number, duration, 0, None, start, end)
             continue
-        found = cells.get((run_pk, task_id))
+        found = cells.get(key)
         if found is None or not found.mapped:
-            found = cells[(run_pk, task_id)] = TiCell(None, 0, None)
+            found = cells[key] = TiCell(None, 0, None)
         found.add_instance(state, try_number)
     return cells
+
+
+def _date_columns(rows: QuerySet[TaskInstance]) -> tuple[tuple[str | Func, str | Func], bool]:
+    """The start and end dates to select, and whether they come as ISO text to parse.
+
+    SQLite stores a date as text (`2024-01-01 00:00:03.500000`, naive UTC). Selected as the
+    column, each value is parsed twice, by the driver's converter (a regular expression) and by
+    Django's (making it aware): most of the time of a 12,500-cell grid. Selected as that text
+    with its offset appended (`NULL` stays `NULL`), `datetime.fromisoformat` (C) reads it as
+    the same aware moment in a fraction of that. PostgreSQL returns aware datetimes natively,
+    and a database set to store local times (DATABASES' TIME_ZONE, which this project never
+    sets) needs Django's conversion: the columns as they are."""
+    connection = connections[rows.db]
+    if connection.vendor != "sqlite" or connection.timezone is not UTC:
+        return ("start_date", "end_date"), False
+    return (_iso_utc_text("start_date"), _iso_utc_text("end_date")), True
+
+
+def _iso_utc_text(column: str) -> Func:
+    return Func(F(column), template="%(expressions)s || '+00:00'", output_field=TextField())
 
 
 @dataclass
@@ -150,7 +171,36 @@ class GridRow:
     row: Row
     key: str
     parent_keys: str
-    cells: SafeString
+    cells: str  # escaped already: drawn into the page by row_html
+
+
+def row_html(grid_row: GridRow) -> str:
+    """One row of the grid (its name, then its cells), escaped once. Built here rather than in
+    the template's loop: the loop cost a 500-task grid as much as its 12,500 cells."""
+    # The row's key and its parents' are hex digits (keys.key): nothing to escape.
+    row, key = grid_row.row, grid_row.key
+    kind = "group" if row.is_group else "task"
+    parents = f'data-parents="{grid_row.parent_keys}"' if grid_row.parent_keys else ""
+    title = _esc(row.id)
+    if row.task_type:
+        title += f" ({_esc(row.task_type)})"
+    if row.tooltip:
+        title += f" — {_esc(row.tooltip)}"
+    label = _esc(row.label)
+    if row.is_group:
+        name = (
+            f'<button type="button" class="toggle" data-group="{key}" aria-expanded="true" '
+            f'aria-label="Collapse {label}">▾</button><span class="glabel">{label}</span>'
+        )
+    else:
+        name = f'<span class="tlabel">{label}</span>'
+    # The whitespace is the template's that drew these rows before.
+    return (
+        f'\n  <div class="grow {kind}" data-row="{key}" {parents}>\n'
+        f'    <div class="gname" data-style="--depth: {row.depth}" title="{title}">\n'
+        f"      {name}\n"
+        f'    </div>\n    <div class="gcells">{grid_row.cells}</div>\n  </div>\n  '
+    )
 
 
 def latest_version(dag_id: str) -> tuple[int, str] | None:
@@ -318,6 +368,12 @@ def group_cell_html(
     )
 
 
+def _group_state(tis: dict[tuple[int, str], TiCell], run_pk: int, row: Row) -> str | None:
+    """A group's state in one run: the aggregate of its task instances' states."""
+    found = [tis.get((run_pk, task_id)) for task_id in row.task_ids]
+    return group_state([cell.state for cell in found if cell is not None])
+
+
 def build_grid(dag: DagModel, num_runs: int = DEFAULT_RUNS) -> dict:
     """Everything the grid template needs (3 queries, plus 1 on a structure-cache miss)."""
     base = dag_url(dag.dag_id)
@@ -341,21 +397,16 @@ def build_grid(dag: DagModel, num_runs: int = DEFAULT_RUNS) -> dict:
     for row in all_rows:
         if row.is_group:
             cells = "".join(
-                group_cell_html(
-                    run.pk,
-                    run.attr,
-                    row.id,
-                    group_state(
-                        [tis[(run.pk, t)].state for t in row.task_ids if (run.pk, t) in tis]
-                    ),
-                )
-                for run in cell_runs
+                [
+                    group_cell_html(run.pk, run.attr, row.id, _group_state(tis, run.pk, row))
+                    for run in cell_runs
+                ]
             )
             row_key = "g" + keys.key("group:" + row.id)
         else:
             task = CellTask.of(row.id)
             cells = "".join(
-                cell_html(run, task, tis.get((run.pk, row.id)), zone=zone) for run in cell_runs
+                [cell_html(run, task, tis.get((run.pk, row.id)), zone=zone) for run in cell_runs]
             )
             row_key = "t" + keys.key(row.id)
         rows_out.append(
@@ -363,13 +414,14 @@ def build_grid(dag: DagModel, num_runs: int = DEFAULT_RUNS) -> dict:
                 row=row,
                 key=row_key,
                 parent_keys=" ".join("g" + keys.key("group:" + p) for p in row.parents),
-                cells=mark_safe(cells),
+                cells=cells,
             )
         )
     return {
         "runs": gruns,
         "duration_ticks": labels.duration_ticks(longest_duration(gruns)),
         "rows": rows_out,
+        "rows_html": mark_safe("".join([row_html(r) for r in rows_out])),
         "num_runs": num_runs,
         "active": any(r.state in DAGRUN_ACTIVE for r in gruns),
         "graph_url": dag_url(dag.dag_id, "graph"),

@@ -3,7 +3,7 @@
 - grid: server time of `/dags/<dag>/` for a 500-task DAG with 25 runs (12,500 cells), through
   Django's full request stack in-process (median and p95 of repeated requests, after one
   warm-up that fills the per-version structure cache as a running server has it), with its
-  query count and page size. Target: under 300 ms.
+  query count and page size. Target: a median of under 200 ms of CPU (issue 15).
 - live: the delay from a task-instance state change being committed to the browser's DOM
   showing it. A real uvicorn serves the page to headless Chromium (Debian's, via Playwright);
   this process commits state changes and publishes their events as the engine does
