@@ -107,15 +107,19 @@ def test_a_try_handed_to_the_forkserver_takes_a_slot_before_the_fork_is_confirme
 def test_terminating_a_try_before_its_fork_is_confirmed_kills_the_runner_once_it_exists(
     executor,
 ):
-    workload = waiting_workload()
+    workload, other = waiting_workload(), waiting_workload()
     with forkserver_paused():
         executor.queue(workload)
+        executor.queue(other)
+        assert executor.wait_handles() == []  # the next tick reads the answers
         assert executor.terminate(workload.ti_id)
+        # The loop wakes as soon as the terminated try's answer is there.
+        assert executor.wait_handles() == [executor._running[workload.ti_id][0].sentinel]
         assert not executor.terminate(workload.ti_id)  # once, as for a started runner
         assert executor._running[workload.ti_id][0].pid is None
     (event,) = events_until(executor, 1)
     assert (event.ti_id, event.returncode) == (workload.ti_id, -signal.SIGKILL)
-    assert executor.running_count == 0
+    assert executor.running_tries() == {other.ti_id: 1}
 
 
 def test_a_forkserver_dying_with_requests_in_flight_gives_those_tries_back(executor):
