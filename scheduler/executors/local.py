@@ -7,10 +7,11 @@ the scheduler (no database connection, no threads). Each runner leads its own pr
 
 `queue()` sends the fork request and returns without waiting for the forkserver's answer (the
 runner's pid; scheduler/forkserver.py): a tick queueing many tries does not wait for each fork
-in turn. Until its answer is read (by the next `sync()`) a try counts as running: it takes a
-slot, a drain waits for it, and `terminate()` of it kills the runner as soon as its pid is
-known. A request the forkserver cannot answer (it died) is reported by `sync()` as a runner
-that never claimed its try, so the scheduler queues it again without using a retry.
+in turn. Until its answer is read (by `sync()`: the answer wakes the loop) a try counts as
+running: it takes a slot, a drain waits for it, and `terminate()` of it kills the runner as
+soon as its pid is known. A request the forkserver cannot answer (it died) is reported by
+`sync()` as a runner that never claimed its try, so the scheduler queues it again without
+using a retry.
 """
 
 from __future__ import annotations
@@ -156,14 +157,9 @@ class LocalExecutor(BaseExecutor):
 
     def wait_handles(self) -> list[Any]:
         # A sentinel is readable when its runner ends and, before its fork is confirmed, when
-        # the forkserver answers. Only a termination waiting for that answer needs it at once:
-        # the other answers are read by the next tick anyway, which a runner's claim or report
-        # wakes, and a tick for each fork would cost the loop more than the wait it saves.
-        return [
-            process.sentinel
-            for ti_id, (process, _) in self._running.items()
-            if ti_id not in self._unconfirmed or ti_id in self._terminated
-        ]
+        # the forkserver answers: the loop wakes to read the answer, so it keeps watching the
+        # runner's end (a pid and an exit code may both be waiting behind that answer).
+        return [process.sentinel for process, _ in self._running.values()]
 
     def end(self) -> None:
         for ti_id in list(self._unconfirmed):
