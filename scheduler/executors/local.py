@@ -20,6 +20,7 @@ import contextlib
 import logging
 import os
 import signal
+from multiprocessing.connection import wait
 from typing import Any
 
 from scheduler.executors.base import BaseExecutor, ExecutorEvent
@@ -107,8 +108,11 @@ class LocalExecutor(BaseExecutor):
         """Ended runners, each reported only once nothing of its try is alive any more (its
         task process dies with it, see scheduler/runner/fencing.py): the scheduler may then
         fail and retry the try without two copies ever running at once."""
-        for ti_id in list(self._unconfirmed):
-            self._confirm(ti_id)
+        if self._unconfirmed:
+            # One poll for all the answers waiting, not one per try.
+            waiting = {self._running[ti_id][0].sentinel: ti_id for ti_id in self._unconfirmed}
+            for sentinel in wait(list(waiting), 0):
+                self._confirm(waiting[sentinel], block=True)  # readable: it does not block
         events = [
             ExecutorEvent(ti_id, try_number, EXIT_NOT_CLAIMED, NOT_STARTED_REASON.format(why=why))
             for ti_id, (try_number, why) in self._not_sent.items()
