@@ -287,8 +287,11 @@ def test_refs_multi_asset_functions_and_for_asset_end_to_end(engine):
     ) == ["left"]
     log = ti_log_path(engine.ti(producer, "emit")).read_text()
     assert 'Task has inactive assets "Asset.ref(name=nowhere)" in inlets or outlets' in log
-    # `by_ref` needs both assets again: only `left` has a new event, so it waits.
-    assert create_asset_triggered_runs(timezone.now()) == 0
+    # `by_ref` needs both assets again: only `left` has a new event, so it waits. (`combined`,
+    # scheduled on `left` alone, may get its run here or in the engine's earlier ticks,
+    # depending on the executor's timing: only by_ref's count is the point.)
+    create_asset_triggered_runs(timezone.now())
+    assert len(consumer_runs("by_ref")) == 1
     # A schedule on a ref to no asset waits, and runs once the asset exists and changes.
     assert not consumer_runs("on_later").exists()
     engine.run_dag("later_producer")
