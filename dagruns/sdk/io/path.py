@@ -224,11 +224,7 @@ class ObjectStoragePath(ProxyUPath):
     def copy_into(  # type: ignore[override]
         self, target_dir: str | ObjectStoragePath, recursive: bool = False, **kwargs: Any
     ) -> None:
-        if isinstance(target_dir, str):
-            target_dir = ObjectStoragePath(target_dir)
-        if not target_dir.is_dir():
-            raise NotADirectoryError(f"Destination {target_dir} is not a directory.")
-        self.copy(target_dir / self.name, recursive=recursive, **kwargs)
+        self.copy(_directory(target_dir) / self.name, recursive=recursive, **kwargs)
 
     def move(  # type: ignore[override]
         self, path: str | ObjectStoragePath, recursive: bool = False, **kwargs: Any
@@ -244,11 +240,7 @@ class ObjectStoragePath(ProxyUPath):
     def move_into(  # type: ignore[override]
         self, target_dir: str | ObjectStoragePath, recursive: bool = False, **kwargs: Any
     ) -> None:
-        if isinstance(target_dir, str):
-            target_dir = ObjectStoragePath(target_dir)
-        if not target_dir.is_dir():
-            raise NotADirectoryError(f"Destination {target_dir} is not a directory.")
-        self.move(target_dir / self.name, recursive=recursive, **kwargs)
+        self.move(_directory(target_dir) / self.name, recursive=recursive, **kwargs)
 
     def serialize(self) -> dict[str, Any]:
         return {"path": str(self), "conn_id": self.conn_id, "kwargs": {**self.storage_options}}
@@ -262,3 +254,13 @@ class ObjectStoragePath(ProxyUPath):
         data = dict(data)
         kwargs = data.pop("kwargs")
         return cls(data.pop("path"), conn_id=data.pop("conn_id", None), **kwargs)
+
+
+def _directory(target_dir: str | ObjectStoragePath) -> ObjectStoragePath:
+    """The destination of `copy_into`/`move_into`, which must be an existing directory (as
+    Airflow's)."""
+    if isinstance(target_dir, str):
+        target_dir = ObjectStoragePath(target_dir)
+    if not target_dir.is_dir():
+        raise NotADirectoryError(f"Destination {target_dir} is not a directory.")
+    return target_dir
