@@ -159,11 +159,21 @@
     var id = e.detail.elt && e.detail.elt.id;
     if (!id || !state.pending[id]) return;
     delete state.pending[id];
-    setTimeout(function () {
-      var region = document.getElementById(id);  // the new one, when the swap replaced it
-      if (region && region.dataset.live) refresh(region);
-    }, 0);
+    setTimeout(function () { refreshWhenIdle(id); }, 0);
   });
+
+  // The refresh that was due while a request was in flight. The region found may still be
+  // the old one, marked htmx-request until its swap: refreshing it then would only set the
+  // pending flag again, after the only afterRequest that reads it, and the refresh was lost.
+  function refreshWhenIdle(id) {
+    var region = document.getElementById(id);  // the new one, when the swap replaced it
+    if (!region || !region.dataset.live) return;
+    if (region.classList.contains("htmx-request")) {
+      setTimeout(function () { refreshWhenIdle(id); }, 50);
+      return;
+    }
+    refresh(region);
+  }
 
   document.addEventListener("htmx:wsBeforeMessage", function (e) {
     var msg = e.detail.message;
