@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from dagruns.actions.audit import Actor, record
+from dagruns.actions.tries import find_task, serialized_dag_of
 from dagruns.domain import logs
 from dagruns.domain.assets import schedule_condition, task_assets
 from dagruns.models import (
@@ -242,10 +243,9 @@ def do_register_task_success_events(
     ti: TaskInstance, reported: Sequence[OutletEvent]
 ) -> list[AssetEvent]:
     """`do_register_outlet_events` for a task instance that just succeeded, its outlets read
-    from the DAG version its run is pinned to."""
-    version = ti.dag_version or ti.dag_run.dag_version
-    serialized = version.serialized if version is not None else {}
-    task = next((t for t in serialized.get("tasks") or [] if t.get("task_id") == ti.task_id), None)
+    from the DAG version its run is pinned to (the per-process cache of versions: loading the
+    version's row decoded the whole serialized DAG at every task's end)."""
+    task = find_task(serialized_dag_of(ti), ti.task_id)
     if task is None or not (task.get("outlets") or reported):
         return []
     return do_register_outlet_events(ti, task, reported)

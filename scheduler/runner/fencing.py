@@ -69,7 +69,9 @@ def children(pid: int | None = None) -> list[int]:
         return found
     for tid in threads:
         try:
-            with open(f"/proc/{pid}/task/{tid}/children", encoding="ascii") as handle:
+            # Bytes, not text: a text open looks its codec up, and in a freshly forked runner
+            # that lookup cost more than the read (this runs at the end of every try).
+            with open(f"/proc/{pid}/task/{tid}/children", "rb") as handle:
                 found.extend(int(child) for child in handle.read().split())
         except OSError:
             continue
