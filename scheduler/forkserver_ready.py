@@ -13,6 +13,10 @@ import resource  # noqa: F401  (the supervisor reads the task's CPU time and pea
 
 import jinja2.ext  # noqa: F401  (the template environment loads extensions lazily)
 
+from dagruns.sdk.mappedoperator import base_operator_parameters
+
 # Imported here rather than lazily in every runner and task process, which then paid for the
-# import on each try.
+# import on each try. Likewise read once here, not in every runner that builds a mapped task:
+# BaseOperator's signature.
+base_operator_parameters()
 gc.freeze()

@@ -42,13 +42,20 @@ def _init_parameters(cls: type) -> frozenset[str]:
         init = klass.__dict__.get("__init__")
         if init is None or not issubclass(klass, BaseOperator):
             continue
-        init = inspect.unwrap(init)
-        names.update(
-            name
-            for name, parameter in inspect.signature(init).parameters.items()
-            if name != "self" and parameter.kind in _NAMED
-        )
+        names.update(_named_parameters(init))
     return frozenset(names)
+
+
+@functools.cache
+def _named_parameters(init: Any) -> frozenset[str]:
+    """The keywords one `__init__` accepts. Cached per function: an operator class defined in
+    a DAG file is new in every runner, but the bases' constructors are not (BaseOperator's,
+    some sixty parameters, is read once in the forkserver: scheduler/forkserver_ready.py)."""
+    return frozenset(
+        name
+        for name, parameter in inspect.signature(inspect.unwrap(init)).parameters.items()
+        if name != "self" and parameter.kind in _NAMED
+    )
 
 
 def base_operator_parameters() -> frozenset[str]:

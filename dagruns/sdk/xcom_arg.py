@@ -134,6 +134,9 @@ class XComArg(ResolveMixin, DependencyMixin):
         yield self.operator, self.key
 
 
+_SCALARS = (str, bytes, int, float, bool)
+
+
 def iter_xcom_args(value: Any, _seen: set[int] | None = None) -> Iterator[XComArg]:
     """Every XComArg inside ``value``, looking into containers and nested templated
     objects (objects with ``template_fields``)."""
@@ -142,16 +145,20 @@ def iter_xcom_args(value: Any, _seen: set[int] | None = None) -> Iterator[XComAr
         return
     if isinstance(value, XComArg):
         yield value
-    elif isinstance(value, str | bytes | int | float | bool) or value is None:
+    elif value is None or isinstance(value, _SCALARS):
         return
     elif isinstance(value, Mapping):
         seen.add(id(value))
         for item in value.values():
-            yield from iter_xcom_args(item, seen)
+            if item is not None and not isinstance(item, _SCALARS):
+                yield from iter_xcom_args(item, seen)
     elif isinstance(value, list | tuple | set | frozenset):
         seen.add(id(value))
+        # Scalars skipped here, not in a nested generator each: a task mapped over a literal
+        # list of 1,000 values is built again by every one of its runners.
         for item in value:
-            yield from iter_xcom_args(item, seen)
+            if item is not None and not isinstance(item, _SCALARS):
+                yield from iter_xcom_args(item, seen)
     elif hasattr(value, "template_fields") and not isinstance(value, type):
         seen.add(id(value))
         for field in value.template_fields:
