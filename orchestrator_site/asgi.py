@@ -14,6 +14,7 @@ On the embedded default (no Redis) the local-bus bridge starts with the app, so 
 from every process on the host reach the pages this process serves (dagruns/notify/event_listener.py).
 """
 
+import json
 import os
 
 from django.core.asgi import get_asgi_application
@@ -28,6 +29,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 
+from dagruns.api.body_size import BodyLimit, limit_for_path  # noqa: E402
 from dagruns.consumers import SameOriginValidator  # noqa: E402
 from dagruns.notify.event_listener import BridgeStarter  # noqa: E402
 from dagruns.routing import websocket_urlpatterns  # noqa: E402
@@ -40,15 +42,72 @@ EXECUTION_API_THREADS = 12
 
 
 class ExecutionApiSplit:
-    """HTTP requests under /execution/ go to `execution`, every other one to `rest`."""
+    """HTTP requests under /execution/ go to `execution`, every other one to `rest`.
+
+    An Execution API request's body is read here, on the event loop, before a pool thread
+    takes the request (as Django's ASGI handler reads it before taking a thread): a client
+    sending its body slowly, or never, holds no thread, so it cannot stall other tasks' calls.
+    Read up to the API's body limit (dagruns/api/body_size.py), then the request goes on with
+    its real length (a chunked body, which announced none, included)."""
 
     def __init__(self, execution, rest) -> None:
         self.execution = execution
         self.rest = rest
 
     async def __call__(self, scope, receive, send):
-        app = self.execution if scope["path"].startswith(EXECUTION_API_PREFIX) else self.rest
-        await app(scope, receive, send)
+        if not scope["path"].startswith(EXECUTION_API_PREFIX):
+            await self.rest(scope, receive, send)
+            return
+        limit = limit_for_path(scope["path"], scope["method"])
+        headers = dict(scope["headers"])
+        try:
+            announced = int(headers.get(b"content-length", b""))
+        except ValueError:
+            announced = None
+        if limit is not None and announced is not None and announced > limit.max_bytes:
+            # Refused by the body-size middleware before anything is read.
+            await self.execution(scope, receive, send)
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            if limit is not None and len(body) > limit.max_bytes:
+                await _too_large(send, limit)
+                return
+            if not message.get("more_body", False):
+                break
+        framing = (b"content-length", b"transfer-encoding")
+        scope = {
+            **scope,
+            "headers": [
+                *((name, value) for name, value in scope["headers"] if name not in framing),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+        pending = [{"type": "http.request", "body": bytes(body), "more_body": False}]
+
+        async def replay():
+            return pending.pop() if pending else await receive()
+
+        await self.execution(scope, replay, send)
+
+
+async def _too_large(send, limit: BodyLimit) -> None:
+    payload = json.dumps({"detail": limit.message(None)}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
 
 
 application = BridgeStarter(

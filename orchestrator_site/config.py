@@ -250,7 +250,8 @@ class OrchSettings(BaseModel):
         30.0,
         gt=0,
         meaning="seconds since its last heartbeat after which `/monitor/health` calls a "
-        "scheduler or DAG processor unhealthy (Airflow's `scheduler_health_check_threshold`)",
+        "scheduler or DAG processor unhealthy, and a scheduler on another host is taken for "
+        "dead (its Celery tries adopted) (Airflow's `scheduler_health_check_threshold`)",
     )
     # Airflow's [triggerer] capacity and triggerer_health_check_threshold.
     triggerer_capacity: int = setting(

@@ -195,7 +195,9 @@ def _write(
     )
     for ti, task, lines in ended:
         end = ends[trigger_ids[ti.pk]]  # type: ignore[index]
-        if ti.state == end.state:
+        # Refused XComs failed the task in _end (a failure event's too): none is stored, and
+        # pushing one here would raise and roll back the triggerer's whole batch.
+        if _unstorable(end.xcoms) is None:
             for key, value in end.xcoms.items():
                 do_set_xcom(ti.dag_run, ti.task_id, key, value, ti.map_index)
         email_on_commit(ti, str(ti.state), task)  # email_on_failure

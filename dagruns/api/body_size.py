@@ -44,10 +44,14 @@ class BodyLimit:
 
 def limit_for(request: HttpRequest) -> BodyLimit | None:
     """The body limit of an API request; None for the rest of the site."""
-    path = request.path_info
+    return limit_for_path(request.path_info, request.method or "")
+
+
+def limit_for_path(path: str, method: str) -> BodyLimit | None:
+    """limit_for, before Django has made a request (orchestrator_site/asgi.py)."""
     if not path.startswith(API_PREFIXES):
         return None
-    if path.startswith(XCOM_PUSH_PREFIX) and request.method == "POST":
+    if path.startswith(XCOM_PUSH_PREFIX) and method == "POST":
         xcom_max = settings.ORCH.xcom_max_size
         return BodyLimit(
             2 * xcom_max + 1024,

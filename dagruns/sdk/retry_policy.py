@@ -37,6 +37,22 @@ class RetryDecision:
     retry_delay: timedelta | None = None  # None: the task's own delay
     reason: str | None = None  # logged with the decision
 
+    def __post_init__(self) -> None:
+        # A policy's decision is read after the task failed, where a wrong type would crash
+        # the runner instead of deciding: refused here, naming the field.
+        if not isinstance(self.action, RetryAction):
+            raise TypeError(
+                f"RetryDecision.action must be a RetryAction (RETRY, FAIL or DEFAULT), not "
+                f"{self.action!r}"
+            )
+        if self.retry_delay is not None and not isinstance(self.retry_delay, timedelta):
+            raise TypeError(
+                f"RetryDecision.retry_delay must be a datetime.timedelta or None, not "
+                f"{type(self.retry_delay).__name__} {self.retry_delay!r}"
+            )
+        if self.reason is not None and not isinstance(self.reason, str):
+            raise TypeError(f"RetryDecision.reason must be a string or None, not {self.reason!r}")
+
     @classmethod
     def fail(cls, reason: str | None = None) -> RetryDecision:
         return cls(action=RetryAction.FAIL, reason=reason)

@@ -131,7 +131,7 @@ class Scheduler(TickLoop[SchedulingReport]):
             # in-flight Celery tries taken over here (scheduling/adoption.py).
             self._last_adoption_check = time.monotonic()
             r.adopted = adopt_orphaned_tries(self.job, self.executor, now)
-        r.decisions = examine_running_runs(now, self.dag_ids)
+        r.decisions += examine_running_runs(now, self.dag_ids)
         if not self._draining:
             r.queued = queue_ready_tasks(
                 self.executor,

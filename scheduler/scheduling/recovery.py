@@ -198,8 +198,10 @@ def recover_at_start(me: Job, adopted: AdoptedRunners, now: datetime) -> Recover
 
 def end_dead_schedulers(me: Job, host: str, now: datetime) -> tuple[set[int], int]:
     """Returns (the live peers' job ids, how many dead ones were ended). On this host a
-    scheduler is alive when its process is; elsewhere when its heartbeat is recent."""
-    threshold = timedelta(seconds=max(30.0, 3 * float(settings.ORCH.scheduler_heartbeat_sec)))
+    scheduler is alive when its process is; elsewhere when its heartbeat is younger than
+    ORCH_SCHEDULER_HEALTH_CHECK_THRESHOLD (Airflow's adoption of orphaned tasks uses its
+    scheduler_health_check_threshold the same way)."""
+    threshold = timedelta(seconds=float(settings.ORCH.scheduler_health_check_threshold))
     alive: set[int] = set()
     dead = 0
     peers = Job.objects.filter(job_type="scheduler", state="running", end_date=None).exclude(

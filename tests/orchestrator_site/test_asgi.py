@@ -50,3 +50,55 @@ def test_other_requests_are_not_routed_to_the_pool(monkeypatch):
     # path (the prefix without its slash) does not exist.
     assert _serve(["/api/v2/version", "/executions/x"]) == [405, 404]
     assert served == []
+
+
+def _recording_execution(monkeypatch) -> list[tuple[dict, bytes]]:
+    """Replace the pool with an app that records what it was handed and answers 204."""
+    handed: list[tuple[dict, bytes]] = []
+
+    async def execution(scope, receive, send):
+        message = await receive()
+        handed.append((dict(scope["headers"]), message["body"]))
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    monkeypatch.setattr(asgi.application.app.application_mapping["http"], "execution", execution)
+    return handed
+
+
+async def _chunks(*parts: bytes):
+    for part in parts:
+        yield part
+
+
+def _put_chunked(path: str, *parts: bytes) -> httpx.Response:
+    async def call() -> httpx.Response:
+        transport = httpx.ASGITransport(app=asgi.application.app.application_mapping["http"])
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
+            return await client.put(path, content=_chunks(*parts))
+
+    return asyncio.run(call())
+
+
+def test_the_pool_gets_an_execution_api_call_only_with_its_whole_body_and_real_length(
+    monkeypatch,
+):
+    handed = _recording_execution(monkeypatch)
+    # Chunked: no Content-Length announced (a WSGI handler would read such a body as empty).
+    response = _put_chunked("/execution/task-instances/x/heartbeat", b'{"hostname":', b' "h"}')
+    assert response.status_code == 204
+    [(headers, body)] = handed
+    assert body == b'{"hostname": "h"}'
+    assert headers[b"content-length"] == str(len(body)).encode()
+    assert b"transfer-encoding" not in headers
+
+
+def test_a_body_over_the_limit_is_refused_naming_it_before_the_pool_sees_it(
+    monkeypatch, orch_settings
+):
+    orch_settings.request_body_max_size = 64
+    handed = _recording_execution(monkeypatch)
+    response = _put_chunked("/execution/task-instances/x/heartbeat", b"x" * 40, b"x" * 40)
+    assert response.status_code == 413
+    assert "ORCH_REQUEST_BODY_MAX_SIZE" in response.json()["detail"]
+    assert handed == []

@@ -27,11 +27,17 @@ def maximum_limit() -> int:
     return settings.ORCH.api_maximum_page_limit
 
 
-class ListParams(Schema):
-    """`limit`, `offset` and `order_by`, as query parameters (`params: Query[ListParams]`)."""
+class PageParams(Schema):
+    """`limit` and `offset`, as query parameters, for the lists Airflow does not sort on
+    request (providers, plugins): they take no `order_by`."""
 
     limit: int = Field(DEFAULT_LIMIT, ge=0)
     offset: int = Field(0, ge=0)
+
+
+class ListParams(PageParams):
+    """`limit`, `offset` and `order_by`, as query parameters (`params: Query[ListParams]`)."""
+
     order_by: list[str] = Field(default_factory=list)
 
 

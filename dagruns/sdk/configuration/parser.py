@@ -174,8 +174,7 @@ class AirflowConfigParser:
         val = self.get(section, key, **kwargs)
         if isinstance(val, list) or val is None:
             return val  # only a fallback= can be these
-        if val == "":
-            return []
+        # As Airflow's: an empty value is one empty item, [""], not an empty list.
         return [item.strip() for item in str(val).split(delimiter)]
 
     def getjson(self, section: str, key: str, fallback: Any = None, **kwargs: Any) -> Any:

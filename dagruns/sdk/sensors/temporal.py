@@ -257,9 +257,18 @@ class DateTimeSensor(BaseSensorOperator):
         self.end_from_trigger = end_from_trigger
 
     def _target(self) -> datetime:
-        target = pendulum.parse(self.target_time, tz="UTC")
+        # Not strict, as Airflow's timezone.parse: a rendered "Jan 5 2024 10:00" is a date too.
+        try:
+            target = pendulum.parse(self.target_time, tz="UTC", strict=False)
+        except (ValueError, OverflowError) as exc:  # pendulum's ParserError is a ValueError
+            raise ValueError(
+                f"Task {self.task_id!r}: target_time {self.target_time!r} is not a date and "
+                f"time ({exc})"
+            ) from None
         if not isinstance(target, datetime):
-            raise ValueError(f"target_time {self.target_time!r} is not a date and time")
+            raise ValueError(
+                f"Task {self.task_id!r}: target_time {self.target_time!r} is not a date and time"
+            )
         return target
 
     def execute(self, context: Mapping[str, Any]) -> Any:
@@ -314,18 +323,30 @@ class DayOfWeekSensor(BaseSensorOperator):
 
 
 # Airflow's older deferrable classes (deprecated there, in favour of deferrable=True).
+def _always_deferrable(cls: type, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The kwargs with deferrable=True. An explicit `deferrable` is refused by name rather than
+    overridden (Airflow's TimeSensorAsync passes its own too: a TypeError there)."""
+    if "deferrable" in kwargs:
+        raise DagDefinitionError(
+            f"Task {kwargs.get('task_id')!r}: {cls.__name__} always defers and takes no "
+            f"'deferrable' argument (got deferrable={kwargs['deferrable']!r}); use "
+            f"{cls.__name__.removesuffix('Async')}(deferrable=...) instead"
+        )
+    return {**kwargs, "deferrable": True}
+
+
 class TimeSensorAsync(TimeSensor):
     """TimeSensor(deferrable=True)."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**{**kwargs, "deferrable": True})
+        super().__init__(**_always_deferrable(TimeSensorAsync, kwargs))
 
 
 class TimeDeltaSensorAsync(TimeDeltaSensor):
     """TimeDeltaSensor(deferrable=True)."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**{**kwargs, "deferrable": True})
+        super().__init__(**_always_deferrable(TimeDeltaSensorAsync, kwargs))
 
 
 class DateTimeSensorAsync(DateTimeSensor):
@@ -340,7 +361,7 @@ class DateTimeSensorAsync(DateTimeSensor):
         trigger_kwargs: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**{**kwargs, "deferrable": True})
+        super().__init__(**_always_deferrable(DateTimeSensorAsync, kwargs))
         _start_at(
             self, start_from_trigger, self._literal_target, self.end_from_trigger, trigger_kwargs
         )

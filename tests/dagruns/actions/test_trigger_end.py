@@ -77,6 +77,16 @@ def test_an_xcom_over_the_size_limit_fails_the_task_naming_it_and_pushes_nothing
     assert "Could not push XCom 'big' of the event" in ti_log_path(ti).read_text()
 
 
+def test_a_failure_event_with_a_refused_xcom_fails_the_task_without_raising(orch_settings):
+    # Its state is the event's own (failed): the refused XCom must still not be pushed, which
+    # raised and rolled back the triggerer's whole batch of ends and firings.
+    orch_settings.xcom_max_size = 10
+    ti = deferred()
+    do_end_from_trigger(trigger_id(), "failed", {"big": "x" * 100})
+    assert TaskInstance.objects.get(pk=ti.pk).state == "failed"
+    assert not XCom.objects.exists()
+
+
 def test_a_trigger_ending_its_task_twice_ends_it_once():
     ti = deferred()
     tid = trigger_id()

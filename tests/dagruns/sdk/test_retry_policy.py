@@ -81,3 +81,16 @@ def test_a_task_takes_a_policy_and_refuses_anything_else():
         assert EmptyOperator(task_id="ok", retry_policy=POLICY).retry_policy is POLICY
         with pytest.raises(DagDefinitionError, match="retry_policy must be a RetryPolicy"):
             EmptyOperator(task_id="bad", retry_policy={"rules": []})
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"action": "fail"}, "action"),
+        ({"action": RetryAction.RETRY, "retry_delay": 30}, "retry_delay"),
+        ({"reason": 5}, "reason"),
+    ],
+)
+def test_a_decision_of_the_wrong_type_is_refused_naming_its_field(kwargs, field):
+    with pytest.raises(TypeError, match=f"RetryDecision.{field} must be"):
+        RetryDecision(**kwargs)

@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from ninja import Query, Router
 
 from dagruns.api.rest.auth import require
-from dagruns.api.rest.pagination import ListParams, maximum_limit
+from dagruns.api.rest.pagination import PageParams, maximum_limit
 from dagruns.api.rest.schemas.common import errors
 from dagruns.api.rest.schemas.site_info import (
     PluginCollectionResponse,
@@ -22,7 +22,7 @@ router = Router(tags=["Plugin"])
 @router.get(
     "/plugins", response={200: PluginCollectionResponse, **errors()}, operation_id="get_plugins"
 )
-def get_plugins(request: HttpRequest, params: Query[ListParams]):
+def get_plugins(request: HttpRequest, params: Query[PageParams]):
     require(request, Role.VIEWER)
     plugins = plugin_info()
     start, limit = params.offset, min(params.limit, maximum_limit())

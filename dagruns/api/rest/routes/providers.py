@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from ninja import Query, Router
 
 from dagruns.api.rest.auth import require
-from dagruns.api.rest.pagination import ListParams, maximum_limit
+from dagruns.api.rest.pagination import PageParams, maximum_limit
 from dagruns.api.rest.schemas.common import errors
 from dagruns.api.rest.schemas.site_info import ProviderCollectionResponse
 from dagruns.domain.providers import served_providers
@@ -21,7 +21,7 @@ router = Router(tags=["Provider"])
     response={200: ProviderCollectionResponse, **errors()},
     operation_id="get_providers",
 )
-def get_providers(request: HttpRequest, params: Query[ListParams]):
+def get_providers(request: HttpRequest, params: Query[PageParams]):
     require(request, Role.OP)
     providers = served_providers()
     start, limit = params.offset, min(params.limit, maximum_limit())

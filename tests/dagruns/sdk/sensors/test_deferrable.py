@@ -13,6 +13,7 @@ from dagruns.sdk import (
     AirflowException,
     AirflowSensorTimeout,
     AirflowSkipException,
+    DagDefinitionError,
     DateTimeSensor,
     DateTimeSensorAsync,
     DateTimeTrigger,
@@ -118,6 +119,26 @@ def test_the_async_classes_are_the_deferrable_forms(cls, kwargs):
     sensor = build(cls, **kwargs)
     assert sensor.deferrable is True
     deferral(sensor, {"data_interval_end": NOW})
+
+
+@pytest.mark.parametrize(
+    ("cls", "kwargs"),
+    [
+        (TimeSensorAsync, {"target_time": time(23, 0)}),
+        (TimeDeltaSensorAsync, {"delta": timedelta(hours=1)}),
+        (DateTimeSensorAsync, {"target_time": "2030-01-01"}),
+    ],
+)
+def test_the_async_classes_refuse_a_deferrable_argument_naming_it(cls, kwargs):
+    with pytest.raises(DagDefinitionError, match="takes no 'deferrable' argument"):
+        build(cls, deferrable=False, **kwargs)
+
+
+def test_a_datetime_sensor_reads_its_target_as_airflow_does_and_names_a_bad_one():
+    sensor = build(DateTimeSensor, target_time="Jan 5 2030 10:00")
+    assert sensor._target() == datetime(2030, 1, 5, 10, 0, tzinfo=UTC)
+    with pytest.raises(ValueError, match="target_time 'soon' is not a date and time"):
+        build(DateTimeSensor, target_time="soon")._target()
 
 
 @pytest.fixture
