@@ -25,18 +25,24 @@ from fsspec.utils import stringify_path
 from upath import UPath
 from upath.extensions import ProxyUPath, classmethod_or_method
 
-from .fs import NoFilesystemForScheme
+from .fs import NoFilesystemForScheme, get_fs
 from .store import attach
 
 
-class _Refused:
-    """Stands for the filesystem of a scheme we do not have: any use raises, naming it."""
+class _Unresolved:
+    """Stands for the filesystem of a path whose store has none yet (a scheme we do not have):
+    each use asks the store again, so an `attach(protocol, fs=...)` made after the path serves
+    it from then on (in Airflow a path finds its store when used); until then a use raises,
+    naming the scheme."""
 
-    def __init__(self, error: NoFilesystemForScheme) -> None:
-        self._error = error
+    def __init__(self, protocol: str, conn_id: str | None) -> None:
+        self._protocol = protocol
+        self._conn_id = conn_id
 
     def __getattr__(self, name: str) -> Any:
-        raise NoFilesystemForScheme(self._error.scheme)
+        if name in ("_protocol", "_conn_id"):  # not set yet (a copy being made)
+            raise AttributeError(name)
+        return getattr(attach(self._protocol, self._conn_id).fs, name)
 
 
 class ObjectStoragePath(ProxyUPath):
@@ -74,7 +80,16 @@ class ObjectStoragePath(ProxyUPath):
         self._conn_id = conn_id if conn_id is not None else url_conn_id
         storage_options.pop("conn_id", None)
         super().__init__(*args, protocol=protocol, **storage_options)
-        self._use_store_filesystem(self.__wrapped__)
+        if storage_options:
+            # Options of this path: a filesystem of its own with them (and the connection's
+            # credentials), not the shared store's, which was made without them.
+            try:
+                own: Any = get_fs(self.protocol or "file", self._conn_id, storage_options)
+            except NoFilesystemForScheme:
+                own = _Unresolved(self.protocol or "file", self._conn_id)
+            self.__wrapped__._fs_cached = own  # type: ignore[attr-defined]
+        else:
+            self._use_store_filesystem(self.__wrapped__)
 
     @classmethod_or_method  # type: ignore[arg-type, misc]
     def _from_upath(cls_or_self: Any, upath: UPath, /) -> ObjectStoragePath:  # type: ignore[override]
@@ -93,8 +108,8 @@ class ObjectStoragePath(ProxyUPath):
     def _use_store_filesystem(self, wrapped: UPath) -> None:
         try:
             fs: Any = self._store_fs()
-        except NoFilesystemForScheme as exc:
-            fs = _Refused(exc)
+        except NoFilesystemForScheme:
+            fs = _Unresolved(self.protocol or "file", self._conn_id)
         wrapped._fs_cached = fs  # type: ignore[attr-defined]
 
     def _store_fs(self) -> AbstractFileSystem:

@@ -61,12 +61,41 @@ def attach(
             f"attach(encryption_type={encryption_type!r}) is not supported by orchestrator"
         )
     if alias and alias in _STORES:
-        return _STORES[alias]
+        return _reuse(_STORES[alias], alias, fs, kwargs)
     if not protocol:
         if alias:
             raise ValueError(f"No registered store with alias: {alias}")
         raise ValueError("No protocol specified and no alias provided")
     alias = alias or (f"{protocol}-{conn_id}" if conn_id else protocol)
-    if alias not in _STORES:
-        _STORES[alias] = ObjectStore(protocol, conn_id, fs=fs, **kwargs)
+    if alias in _STORES:
+        return _reuse(_STORES[alias], alias, fs, kwargs)
+    _STORES[alias] = ObjectStore(protocol, conn_id, fs=fs, **kwargs)
     return _STORES[alias]
+
+
+def _reuse(
+    store: ObjectStore, alias: str, fs: AbstractFileSystem | None, kwargs: dict[str, Any]
+) -> ObjectStore:
+    """The store already attached as `alias`, given the filesystem or options of this call.
+
+    A store that has no filesystem yet (its scheme has none here, and no attach gave one) takes
+    them: paths made before this call then use it. One that has a filesystem keeps it, as in
+    Airflow, but a different `fs` or options are refused rather than dropped without a word."""
+    options = kwargs.get("storage_options")
+    if "fs" not in store.__dict__:
+        if fs is not None:
+            store.fs = fs
+        elif options is not None:
+            store.storage_options = options
+        return store
+    if fs is not None and fs is not store.fs:
+        raise ValueError(
+            f"A store is already attached as {alias!r} with another filesystem; attach this one "
+            "under another alias (attach(..., alias=...))"
+        )
+    if options is not None and options != store.storage_options:
+        raise ValueError(
+            f"A store is already attached as {alias!r} with other storage options "
+            f"({store.storage_options!r}); attach these under another alias"
+        )
+    return store

@@ -112,3 +112,30 @@ def test_serialize_round_trips(base):
 def test_attach_refuses_encryption_it_would_not_apply():
     with pytest.raises(ValueError, match="encryption_type='aws:kms'"):
         attach("file", encryption_type="aws:kms")
+
+
+def test_a_path_made_before_its_filesystem_is_attached_uses_it_once_attached():
+    # As in Airflow, where a path finds its store when used: a module-level base path, then
+    # attach(fs=...) in the task.
+    path = ObjectStoragePath("gcs://late_attach@bucket/late.txt")
+    with pytest.raises(NoFilesystemForScheme, match="scheme gcs"):
+        path.exists()
+    attach("gcs", conn_id="late_attach", fs=MemoryFileSystem(skip_instance_cache=True))
+    path.write_text("late")
+    assert path.read_text() == "late"
+    assert (path.parent / "late.txt").exists()
+
+
+def test_another_filesystem_for_an_attached_store_is_refused_naming_the_store():
+    first = MemoryFileSystem(skip_instance_cache=True)
+    attach("memory", conn_id="twice", fs=first)
+    assert attach("memory", conn_id="twice", fs=first).fs is first
+    with pytest.raises(ValueError, match="already attached as 'memory-twice'"):
+        attach("memory", conn_id="twice", fs=MemoryFileSystem(skip_instance_cache=True))
+
+
+def test_a_paths_storage_options_reach_its_filesystem(tmp_path):
+    path = ObjectStoragePath(f"file://{tmp_path}/x", auto_mkdir=True)
+    assert path.__wrapped__.fs.auto_mkdir is True
+    assert (path / "child").__wrapped__.fs.auto_mkdir is True
+    assert ObjectStoragePath(f"file://{tmp_path}/y").__wrapped__.fs.auto_mkdir is False
