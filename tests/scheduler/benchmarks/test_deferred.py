@@ -48,8 +48,14 @@ def test_the_deferred_suite_reports_resume_delays_and_the_triggerers_footprint(t
     # Every resumed try's "Resuming" log line was found: fire → method entered is measured.
     assert figures["fire_to_method_ms"]["p95"] is not None
     assert figures["started_to_method_ms"]["p50"] is not None
-    # Where the CPU went in each phase, per task and per process tree.
-    for phase in ("defer_phase", "resume_phase", "whole_run"):
+    # Where the CPU went in each phase, per task and per process tree. The two phases are
+    # told apart only when every task deferred before the first trigger fired, as the 4-Hz
+    # sampler saw it (a loaded machine may run 3 tasks slower than 3 s): else they are null.
+    phases = ["whole_run"]
+    phases += [p for p in ("defer_phase", "resume_phase") if figures[p] is not None]
+    if figures["peak_deferred_at_once"] < 3:
+        assert figures["defer_phase"] is None and figures["resume_phase"] is None
+    for phase in phases:
         assert set(figures[phase]["cpu_ms_per_task"]) == {
             "api_server", "scheduler", "triggerer", "benchmark", "total",
         }  # fmt: skip
