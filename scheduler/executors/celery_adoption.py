@@ -38,11 +38,16 @@ def adopt_tries(executor: CeleryExecutor, tis: list[TaskInstance], owners: dict[
     those schedulers' Job rows by id). Returns how many this executor adopted."""
     assert executor.job_id is not None, "adoption needs the scheduler's Job (on_scheduler_started)"
     adopted: list[TaskInstance] = []
+    claimed_own = 0
     for ti in tis:
         ti_id = str(ti.pk)
         entry = executor.in_flight_entry(ti_id)
         if entry is not None and entry.try_number == ti.try_number:
-            continue  # ours already
+            # Ours already (a stuck queued try this scheduler re-sent): the row names us from
+            # now on, so no other scheduler's check adopts it as well.
+            if claim_try(ti_id, ti.try_number, ti.queued_by_job_id, executor.job_id):
+                claimed_own += 1
+            continue
         if not claim_try(ti_id, ti.try_number, ti.queued_by_job_id, executor.job_id):
             continue  # another scheduler took it first, or it ended meanwhile
         executor.take_over(ti_id, ti.try_number, ti.external_executor_id)
@@ -59,7 +64,7 @@ def adopt_tries(executor: CeleryExecutor, tis: list[TaskInstance], owners: dict[
     if adopted:
         _read_stored_results(executor, adopted)
         executor.log_slots()
-    return len(adopted)
+    return len(adopted) + claimed_own
 
 
 def _read_stored_results(executor: CeleryExecutor, adopted: list[TaskInstance]) -> None:

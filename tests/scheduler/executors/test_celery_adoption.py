@@ -188,3 +188,17 @@ def test_an_adopted_try_running_on_a_worker_is_terminated_through_that_worker(
         (event,) = collect(adopter, 1, timeout=90)
     assert event.ti_id == workload.ti_id and event.returncode < 0  # killed by a signal
     assert "terminated try" in worker.log()
+
+
+def test_a_dead_schedulers_try_this_scheduler_resent_is_claimed_so_no_peer_adopts_it_too(
+    celery, orphan
+):
+    dead, workload, _message_id = orphan
+    me, peer = scheduler_job("here"), scheduler_job("there")
+    mine = celery(me)
+    mine.resend(workload, 1)  # the health step re-sent the stuck queued try from here
+    stale = list(TaskInstance.objects.filter(pk=workload.ti_id))
+    assert mine.try_adopt_task_instances(stale, {dead.pk: dead}) == 1
+    assert TaskInstance.objects.get(pk=workload.ti_id).queued_by_job_id == me.pk
+    assert celery(peer).try_adopt_task_instances(stale, {dead.pk: dead}) == 0
+    assert celery(peer).running_tries() == {}
