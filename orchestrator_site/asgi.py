@@ -38,7 +38,7 @@ EXECUTION_API_PREFIX = "/execution/"
 # Threads serving Execution API calls at once. The calls are short and mostly wait for the
 # database's write lock or the GIL, so more threads add contention, not throughput; below
 # ORCH_DB_POOL_MAX_SIZE's default (15), so on PostgreSQL a thread never waits for a connection.
-EXECUTION_API_THREADS = 12
+EXECUTION_API_THREADS = 8
 
 
 class ExecutionApiSplit:
