@@ -93,6 +93,8 @@ ExceptionSpec = type[BaseException] | str
 
 def _import_exception(path: str) -> type[BaseException]:
     module_name, _, name = path.rpartition(".")
+    if not module_name or module_name.startswith(".") or not name:
+        raise ImportError(f"{path!r} is not an absolute dotted path to an exception class")
     value = getattr(importlib.import_module(module_name), name)
     if not (isinstance(value, type) and issubclass(value, BaseException)):
         raise ImportError(f"{path} is not an exception class")
@@ -117,9 +119,11 @@ class RetryRule:
     )
 
     def __post_init__(self) -> None:
+        if not self._specs:
+            raise ValueError("RetryRule exception must name at least one exception class")
         for spec in self._specs:
             if isinstance(spec, str):
-                if "." not in spec:
+                if "." not in spec or spec.startswith(".") or spec.endswith("."):
                     raise ValueError(
                         "RetryRule exception string must be a dotted import path "
                         f"(e.g. 'builtins.ValueError'), got {spec!r}"
@@ -200,6 +204,10 @@ class ExceptionRetryPolicy(RetryPolicy):
     """Rules tried in order, the first that matches decides; none: `default`."""
 
     def __init__(self, rules: list[RetryRule], default: RetryAction = RetryAction.DEFAULT) -> None:
+        if not isinstance(rules, list | tuple):
+            raise TypeError(
+                f"ExceptionRetryPolicy rules must be a list of RetryRule objects, not {rules!r}"
+            )
         if not all(isinstance(rule, RetryRule) for rule in rules):
             raise TypeError("ExceptionRetryPolicy rules must be RetryRule objects")
         if not isinstance(default, RetryAction):

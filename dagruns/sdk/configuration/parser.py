@@ -50,6 +50,12 @@ def get_airflow_home() -> str:
     return str(orch_home())
 
 
+# (section, key) -> the deprecated names that lead to it (DEPRECATED, reversed).
+_OLD_NAMES: dict[tuple[str, str], list[tuple[str, str]]] = {}
+for _old, _new in DEPRECATED.items():
+    _OLD_NAMES.setdefault(_new, []).append(_old)
+
+
 class AirflowConfigParser:
     """Airflow's configuration, read-only, answered from this system's settings."""
 
@@ -92,6 +98,13 @@ class AirflowConfigParser:
         answer = KEYS.get(section, {}).get(key)
         variable = env_var_name(section, key)
         given = os.environ.get(variable)
+        if given is None:
+            # Set under a deprecated name, which Airflow still reads as the key's fallback:
+            # used as Airflow would, or refused like the new name for a key we answer.
+            for old_name in _OLD_NAMES.get((section, key), ()):
+                if (old_value := os.environ.get(env_var_name(*old_name))) is not None:
+                    variable, given = env_var_name(*old_name), old_value
+                    break
         if answer is None or isinstance(answer, AirflowDefault):
             if given is not None:
                 return expand_env_var(given)

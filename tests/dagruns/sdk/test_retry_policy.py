@@ -94,3 +94,21 @@ def test_a_task_takes_a_policy_and_refuses_anything_else():
 def test_a_decision_of_the_wrong_type_is_refused_naming_its_field(kwargs, field):
     with pytest.raises(TypeError, match=f"RetryDecision.{field} must be"):
         RetryDecision(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "words"),
+    [
+        (lambda: RetryRule(exception=[]), ValueError, "at least one exception class"),
+        (lambda: RetryRule(exception=".ValueError"), ValueError, "dotted import path"),
+        (lambda: RetryRule(exception="builtins."), ValueError, "dotted import path"),
+        (
+            lambda: ExceptionRetryPolicy(rules=RetryRule(exception=ValueError)),
+            TypeError,
+            "must be a list of RetryRule",
+        ),
+    ],
+)
+def test_malformed_rules_are_refused_naming_what_is_wrong(make, error, words):
+    with pytest.raises(error, match=words):
+        make()

@@ -27,11 +27,12 @@ def _check_exposed(request: HttpRequest) -> None:
 
 
 def _answer(request: HttpRequest, config: Config):
+    # As Airflow's header_accept_json_or_text_depends: by what the header starts with (the
+    # first type listed), not by any type in it.
     accept = request.headers.get("Accept", "") or "*/*"
-    kinds = [part.split(";")[0].strip() for part in accept.split(",")]
-    if any(kind in (JSON, "*/*", "application/*") for kind in kinds):
+    if accept.startswith(("*/*", JSON)):
         return config
-    if TEXT in kinds or "text/*" in kinds:
+    if accept.startswith(TEXT):
         return HttpResponse(config.text_format, content_type=TEXT)
     raise ApiError(406, "Only application/json or text/plain is supported")
 

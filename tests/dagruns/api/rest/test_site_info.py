@@ -145,6 +145,11 @@ def test_config_as_text_when_asked_for_text(op, orch_settings):
     assert text.startswith("[core]\n") and "\nparallelism = 5\n" in text
     refused = op.get("/config", headers={"Accept": "application/xml"})
     assert refused.status_code == 406
+    # As Airflow: the type the header starts with decides.
+    first_text = op.get("/config", headers={"Accept": "text/plain, application/json"})
+    assert first_text["Content-Type"].startswith("text/plain")
+    first_json = op.get("/config", headers={"Accept": "application/json, text/plain"})
+    assert first_json["Content-Type"].startswith("application/json")
 
 
 def test_config_needs_the_op_role(user, orch_settings):

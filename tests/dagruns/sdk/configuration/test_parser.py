@@ -120,6 +120,16 @@ def test_an_airflow_variable_for_a_key_this_system_answers_is_refused_naming_wha
         conf.get("core", "default_timezone")
 
 
+def test_an_airflow_variable_under_a_deprecated_name_is_refused_as_the_new_one(conf, monkeypatch):
+    # Airflow reads AIRFLOW__WEBSERVER__BASE_URL for [api] base_url: set, it must not be
+    # ignored while we answer the key from our own setting.
+    monkeypatch.setenv("AIRFLOW__WEBSERVER__BASE_URL", "http://elsewhere")
+    with pytest.raises(
+        AirflowConfigException, match=r"AIRFLOW__WEBSERVER__BASE_URL is set.*\[api\] base_url"
+    ):
+        conf.get("api", "base_url")
+
+
 def test_secrets_of_the_deployment_are_not_found_saying_why(conf, monkeypatch):
     monkeypatch.setenv("ORCH_SMTP_PASSWORD", "hunter2")
     with pytest.raises(
