@@ -91,6 +91,14 @@ TERMINATE_GRACE = 1.0
 PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 # Where the number of times a try was sent again is kept (see resends_done).
 RESEND_COUNT_PREFIX = "orchestrator:resends:"
+# Raise the stored count to ARGV[1] (expiring after ARGV[2] s) only if it is lower: 1 when this
+# caller reserved that re-send, 0 when another scheduler (or beat) already made it.
+RESERVE_RESEND = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if current >= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
+"""
 
 
 def message_priority(priority_weight: int) -> int:
@@ -312,9 +320,24 @@ class CeleryExecutor(BaseExecutor):
         return max(here, int(raw) if raw is not None else 0)
 
     def resend(self, workload: Workload, count: int) -> None:
+        if not self.reserve_resend(workload.ti_id, workload.try_number, count):
+            return  # another scheduler's health step (or beat) made this re-send already
         self.queue(workload)
         self._in_flight[workload.ti_id].resends = count
-        self.store_resends(workload.ti_id, workload.try_number, count)
+
+    def reserve_resend(self, ti_id: str, try_number: int, count: int) -> bool:
+        """Take the `count`-th re-send of the try, atomically across schedulers and beat (the
+        count was read first and written after the send: two of them could both send it).
+        With Redis unreachable nothing is sent meanwhile anyway: reserved here."""
+        # Kept until the try can no longer be waiting (it is failed at the queued timeout).
+        ttl = int(settings.ORCH.task_queued_timeout) + 3600
+        try:
+            taken = self._results.eval(
+                RESERVE_RESEND, 1, resend_count_key(ti_id, try_number), count, ttl
+            )
+        except redis.RedisError:
+            return True
+        return bool(taken)
 
     def store_resends(self, ti_id: str, try_number: int, count: int) -> None:
         # Kept until the try can no longer be waiting (it is failed at the queued timeout).

@@ -47,12 +47,15 @@ class BeatResender(CeleryExecutor):
         return int(raw) if raw is not None else 0
 
     def resend(self, workload: Workload, count: int) -> None:
+        if not self.reserve_resend(workload.ti_id, workload.try_number, count):
+            return  # a scheduler (or another beat) made this re-send already
         task_id = f"{workload.ti_id}.{workload.try_number}.{uuid.uuid4().hex[:8]}"
         if not self._send(workload, task_id):
             self._unsent.clear()  # nothing here sends it later: the next sweep tries again
+            # Give the reserved re-send back, so the next sweep makes it.
+            self.store_resends(workload.ti_id, workload.try_number, count - 1)
             return
         self._record_message_ids()
-        self.store_resends(workload.ti_id, workload.try_number, count)
 
 
 @contextlib.contextmanager

@@ -202,3 +202,17 @@ def test_a_dead_schedulers_try_this_scheduler_resent_is_claimed_so_no_peer_adopt
     assert TaskInstance.objects.get(pk=workload.ti_id).queued_by_job_id == me.pk
     assert celery(peer).try_adopt_task_instances(stale, {dead.pk: dead}) == 0
     assert celery(peer).running_tries() == {}
+
+
+def test_two_schedulers_making_the_same_resend_send_it_once(celery, orphan, redis_server):
+    # Both health steps read the count (0) before either wrote it: the re-send is reserved in
+    # Redis, so only one of them sends the message again.
+    _dead, workload, message_id = orphan
+    one, other = celery(scheduler_job("here")), celery(scheduler_job("there"))
+    one.resend(workload, 1)
+    other.resend(workload, 1)
+    client = redis.Redis.from_url(redis_server.url)
+    assert len(set(sent_task_ids(client)) - {message_id}) == 1
+    assert other.resends_done(workload.ti_id, 1) == 1
+    other.resend(workload, 2)  # the next one is still there to make
+    assert len(set(sent_task_ids(client)) - {message_id}) == 2
