@@ -17,7 +17,10 @@ for the database check to free them.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import redis
@@ -83,7 +86,34 @@ def _read_stored_results(executor: CeleryExecutor, adopted: list[TaskInstance]) 
         # executor's database check once their tries are over.
         log.warning("could not read the stored results of adopted tries: %s", exc)
         return
-    executor.record_stored_results(keys, list(values))
+    queued_at = {f"{prefix}{ti.pk}.{ti.try_number}.": ti.queued_dttm for ti in adopted}
+    current: list[tuple[str, Any]] = []
+    stale: list[str] = []
+    for key, raw in zip(keys, values, strict=True):
+        start = next(p for p in wanted if key.startswith(p))
+        if _ended_before(raw, queued_at[start]):
+            stale.append(key)
+        else:
+            current.append((key, raw))
+    if stale:
+        # A deferred or rescheduled task runs again under its try number: a result left from
+        # an earlier run (it ended before this run was queued) is not this run's end.
+        with contextlib.suppress(redis.RedisError):
+            client.delete(*stale)
+    executor.record_stored_results([k for k, _ in current], [v for _, v in current])
+
+
+def _ended_before(raw: Any, moment: datetime | None) -> bool:
+    """True when the stored Celery result `raw` says it was done before `moment`."""
+    if raw is None or moment is None:
+        return False
+    try:
+        done = datetime.fromisoformat(json.loads(raw)["date_done"])
+    except (ValueError, KeyError, TypeError):
+        return False  # no date to tell by: counted, as before adoption knew of runs
+    if done.tzinfo is None:  # Celery writes UTC
+        done = done.replace(tzinfo=UTC)
+    return done < moment
 
 
 def _text(key: Any) -> str:

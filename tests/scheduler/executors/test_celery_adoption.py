@@ -7,6 +7,7 @@ dead scheduler; the executor claims the try, counts it in its slots and reads it
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import timedelta
 
@@ -216,3 +217,27 @@ def test_two_schedulers_making_the_same_resend_send_it_once(celery, orphan, redi
     assert other.resends_done(workload.ti_id, 1) == 1
     other.resend(workload, 2)  # the next one is still there to make
     assert len(set(sent_task_ids(client)) - {message_id}) == 2
+
+
+def test_a_stored_result_of_an_earlier_run_of_the_same_try_does_not_end_the_adopted_one(
+    celery, orphan, redis_server
+):
+    """A deferred task resumes under its try number: the result its first run left in the
+    backend (done before this run was queued) must not end the resumed run once adopted."""
+    _dead, workload, _message_id = orphan
+    TaskInstance.objects.filter(pk=workload.ti_id).update(external_executor_id=None)
+    queued_at = TaskInstance.objects.get(pk=workload.ti_id).queued_dttm
+    me = scheduler_job("here")
+    adopter = celery(me)
+    client = redis.Redis.from_url(redis_server.url)
+    earlier_id = f"{workload.ti_id}.1.earlier"
+    earlier = json.loads(ended_message(earlier_id, 0))
+    earlier["date_done"] = (queued_at - timedelta(minutes=5)).isoformat()
+    key = adopter.app.backend.get_key_for_task(earlier_id)
+    client.set(key, json.dumps(earlier))
+
+    assert adopt_orphaned_tries(me, adopter, timezone.now()) == 1
+
+    assert adopter.sync() == []
+    assert adopter.running_tries() == {workload.ti_id: 1}
+    assert not client.exists(key)
