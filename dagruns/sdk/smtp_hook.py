@@ -56,10 +56,15 @@ def email_address_list(addresses: str | Iterable[str]) -> list[str]:
     raise TypeError(f"Unexpected argument type: Received '{type(addresses).__name__}'.")
 
 
+_TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+_FALSE_WORDS = frozenset({"", "0", "false", "no", "off"})
+
+
 def _flag(value: Any) -> bool:
-    # The connection form stores booleans; a hand-written extra may hold "true"/"false".
+    # The connection form stores booleans; a hand-written extra may hold "true"/"false". Other
+    # words are refused by _check_extra (Airflow's bool() would take "false" as true).
     if isinstance(value, str):
-        return value.strip().lower() in {"1", "true", "yes", "on"}
+        return value.strip().lower() in _TRUE_WORDS
     return bool(value)
 
 
@@ -117,13 +122,32 @@ class SmtpHook(BaseHook):
         return self
 
     def _check_extra(self) -> None:
-        unknown = sorted(set(self.conn.extra_dejson) - EXTRA_KEYS)
+        extra = self.conn.extra_dejson
+        where = f"Connection {self.smtp_conn_id!r} (smtp)"
+        unknown = sorted(set(extra) - EXTRA_KEYS)
         if unknown:
             raise AirflowException(
-                f"Connection {self.smtp_conn_id!r} (smtp): unknown extra key(s) "
-                f"{', '.join(unknown)}; an smtp connection's extra takes "
-                f"{', '.join(sorted(EXTRA_KEYS))}"
+                f"{where}: unknown extra key(s) {', '.join(unknown)}; an smtp connection's "
+                f"extra takes {', '.join(sorted(EXTRA_KEYS))}"
             )
+        for key in ("disable_ssl", "disable_tls"):
+            value = extra.get(key, False)
+            if isinstance(value, str) and value.strip().lower() not in _TRUE_WORDS | _FALSE_WORDS:
+                raise AirflowException(f"{where}: extra {key}={value!r} is not true or false")
+        for key in ("retry_limit", "timeout"):
+            value = extra.get(key)
+            if value is None:
+                continue
+            try:
+                number = int(value)
+            except (TypeError, ValueError):
+                number = 0
+            if isinstance(value, bool) or number < 1:
+                raise AirflowException(
+                    f"{where}: extra {key}={value!r} must be a whole number >= 1"
+                )
+        if not self.conn.host:
+            raise AirflowException(f"{where}: no host: the connection names no mail server")
 
     def _build_client(self) -> smtplib.SMTP:
         kwargs: dict[str, Any] = {"host": self.host or "", "timeout": self.timeout}

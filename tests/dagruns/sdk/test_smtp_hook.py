@@ -79,6 +79,25 @@ def test_an_extra_key_airflow_does_not_read_is_refused_by_name(task_runtime):
         SmtpHook().get_conn()
 
 
+@pytest.mark.parametrize(
+    ("connection", "words"),
+    [
+        ({"host": "127.0.0.1", "extra": json.dumps({"disable_ssl": "disabled"})}, "disable_ssl"),
+        ({"host": "127.0.0.1", "extra": json.dumps({"retry_limit": 0})}, "retry_limit=0"),
+        ({"host": "127.0.0.1", "extra": json.dumps({"timeout": "soon"})}, "timeout='soon'"),
+        ({"extra": json.dumps(PLAIN)}, "no host"),
+    ],
+)
+def test_extra_values_and_a_missing_host_are_refused_naming_them(task_runtime, connection, words):
+    task_runtime.connections["smtp_default"] = {
+        "conn_id": "smtp_default",
+        "conn_type": "smtp",
+        **connection,
+    }
+    with pytest.raises(AirflowException, match=f"'smtp_default' \\(smtp\\).*{words}"):
+        SmtpHook().get_conn()
+
+
 def test_without_from_email_anywhere_the_send_is_refused(inbox, task_runtime):
     task_runtime.connections["smtp_default"]["extra"] = json.dumps(
         {"disable_ssl": True, "disable_tls": True}
