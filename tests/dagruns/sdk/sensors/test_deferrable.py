@@ -107,28 +107,22 @@ def test_end_from_trigger_reaches_the_time_sensors_trigger(cls, kwargs):
     assert ended.trigger.serialize()[1]["end_from_trigger"] is True
 
 
-@pytest.mark.parametrize(
-    ("cls", "kwargs"),
-    [
-        (TimeSensorAsync, {"target_time": time(23, 0)}),
-        (TimeDeltaSensorAsync, {"delta": timedelta(hours=1)}),
-        (DateTimeSensorAsync, {"target_time": "2030-01-01"}),
-    ],
-)
+# Airflow's *Async time sensors, each with what it needs to be built.
+ASYNC_SENSORS = [
+    (TimeSensorAsync, {"target_time": time(23, 0)}),
+    (TimeDeltaSensorAsync, {"delta": timedelta(hours=1)}),
+    (DateTimeSensorAsync, {"target_time": "2030-01-01"}),
+]
+
+
+@pytest.mark.parametrize(("cls", "kwargs"), ASYNC_SENSORS)
 def test_the_async_classes_are_the_deferrable_forms(cls, kwargs):
     sensor = build(cls, **kwargs)
     assert sensor.deferrable is True
     deferral(sensor, {"data_interval_end": NOW})
 
 
-@pytest.mark.parametrize(
-    ("cls", "kwargs"),
-    [
-        (TimeSensorAsync, {"target_time": time(23, 0)}),
-        (TimeDeltaSensorAsync, {"delta": timedelta(hours=1)}),
-        (DateTimeSensorAsync, {"target_time": "2030-01-01"}),
-    ],
-)
+@pytest.mark.parametrize(("cls", "kwargs"), ASYNC_SENSORS)
 def test_the_async_classes_refuse_a_deferrable_argument_naming_it(cls, kwargs):
     with pytest.raises(DagDefinitionError, match="takes no 'deferrable' argument"):
         build(cls, deferrable=False, **kwargs)
