@@ -71,6 +71,10 @@ class TaskEnd:
             raise ValueError(f"a trigger cannot end a task as {self.state!r}")
 
 
+# A task instance a trigger ended: its serialized task, its log lines, the XComs to push.
+Ended = tuple[TaskInstance, dict[str, Any] | None, list[str], dict[str, Any]]
+
+
 def do_end_from_trigger(
     trigger_id: int,
     state: str,
@@ -96,14 +100,14 @@ def do_end_from_triggers(ends: Mapping[int, TaskEnd], *, now: datetime | None = 
             .select_for_update(of=("self",))
             .select_related("dag_run")
         )
-        ended: list[tuple[TaskInstance, dict[str, Any] | None, list[str]]] = []
+        ended: list[Ended] = []
         for ti in waiting:
             assert ti.trigger_id is not None
             task = find_task(serialized_dag_of(ti), ti.task_id)
-            lines = _end(ti, ends[ti.trigger_id], now)
-            ended.append((ti, task, lines + _request_callback(ti, task, now)))
+            lines, xcoms = _end(ti, ends[ti.trigger_id], now)
+            ended.append((ti, task, lines + _request_callback(ti, task, now), xcoms))
         if ended:
-            _write(ended, ends, now)
+            _write(ended, now)
         Trigger.objects.filter(pk__in=list(ends), asset_watchers__isnull=True).delete()
         if ended:
             transaction.on_commit(wake_schedulers)
@@ -143,13 +147,15 @@ def _request_callback(ti: TaskInstance, task: dict[str, Any] | None, now: dateti
     return []
 
 
-def _end(ti: TaskInstance, end: TaskEnd, now: datetime) -> list[str]:
-    """Set `ti`'s final fields (not yet written); its log lines."""
+def _end(ti: TaskInstance, end: TaskEnd, now: datetime) -> tuple[list[str], dict[str, Any]]:
+    """Set `ti`'s final fields (not yet written); its log lines and the XComs to push."""
     lines = [f"{_stamp(now)} INFO - Trigger {ti.trigger_id} ended the task in the triggerer"]
-    final = end.state
+    final, xcoms = end.state, end.xcoms
     refused = _unstorable(end.xcoms)
     if refused:
-        final = State.FAILED  # as a task whose push fails: none of them is stored
+        # As a task whose push fails: none of them is stored (a failure event's neither:
+        # pushing a refused one would raise and roll back the triggerer's whole batch).
+        final, xcoms = State.FAILED, {}
         lines.append(f"{_stamp(now)} ERROR - {refused}")
     ti.check_transition(final)
     ti.state = final
@@ -161,17 +167,13 @@ def _end(ti: TaskInstance, end: TaskEnd, now: datetime) -> list[str]:
         f"{_stamp(now)} INFO - Marking task as {final.upper()} from the triggerer "
         "(end_from_trigger): it does not resume in a worker."
     )
-    return lines
+    return lines, xcoms
 
 
-def _write(
-    ended: list[tuple[TaskInstance, dict[str, Any] | None, list[str]]],
-    ends: Mapping[int, TaskEnd],
-    now: datetime,
-) -> None:
+def _write(ended: list[Ended], now: datetime) -> None:
     """The batch's writes: the task instances, XComs, history and audit rows, then per try
     its log lines, email, fail_fast and page events."""
-    tis = [ti for ti, _task, _lines in ended]
+    tis = [ti for ti, _task, _lines, _xcoms in ended]
     trigger_ids = {ti.pk: ti.trigger_id for ti in tis}
     for ti in tis:
         ti.trigger = None
@@ -193,13 +195,9 @@ def _write(
             for ti in tis
         ]
     )
-    for ti, task, lines in ended:
-        end = ends[trigger_ids[ti.pk]]  # type: ignore[index]
-        # Refused XComs failed the task in _end (a failure event's too): none is stored, and
-        # pushing one here would raise and roll back the triggerer's whole batch.
-        if _unstorable(end.xcoms) is None:
-            for key, value in end.xcoms.items():
-                do_set_xcom(ti.dag_run, ti.task_id, key, value, ti.map_index)
+    for ti, task, lines, xcoms in ended:
+        for key, value in xcoms.items():
+            do_set_xcom(ti.dag_run, ti.task_id, key, value, ti.map_index)
         email_on_commit(ti, str(ti.state), task)  # email_on_failure
         if ti.state == State.FAILED:
             stop_remaining_tasks(ti, serialized_dag_of(ti), now)  # the DAG's fail_fast
