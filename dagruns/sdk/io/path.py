@@ -80,16 +80,7 @@ class ObjectStoragePath(ProxyUPath):
         self._conn_id = conn_id if conn_id is not None else url_conn_id
         storage_options.pop("conn_id", None)
         super().__init__(*args, protocol=protocol, **storage_options)
-        if storage_options:
-            # Options of this path: a filesystem of its own with them (and the connection's
-            # credentials), not the shared store's, which was made without them.
-            try:
-                own: Any = get_fs(self.protocol or "file", self._conn_id, storage_options)
-            except NoFilesystemForScheme:
-                own = _Unresolved(self.protocol or "file", self._conn_id)
-            self.__wrapped__._fs_cached = own  # type: ignore[attr-defined]
-        else:
-            self._use_store_filesystem(self.__wrapped__)
+        self._use_store_filesystem(self.__wrapped__, storage_options)
 
     @classmethod_or_method  # type: ignore[arg-type, misc]
     def _from_upath(cls_or_self: Any, upath: UPath, /) -> ObjectStoragePath:  # type: ignore[override]
@@ -105,11 +96,15 @@ class ObjectStoragePath(ProxyUPath):
             obj._use_store_filesystem(upath)
         return obj
 
-    def _use_store_filesystem(self, wrapped: UPath) -> None:
+    def _use_store_filesystem(self, wrapped: UPath, options: dict[str, Any] | None = None) -> None:
+        """Give `wrapped` its filesystem: the store's, or with a path's own storage `options`
+        one of its own (the store's was made without them), with the connection's credentials
+        either way; a scheme without one gets the stand-in that asks again at each use."""
+        protocol = self.protocol or "file"
         try:
-            fs: Any = self._store_fs()
+            fs: Any = get_fs(protocol, self._conn_id, options) if options else self._store_fs()
         except NoFilesystemForScheme:
-            fs = _Unresolved(self.protocol or "file", self._conn_id)
+            fs = _Unresolved(protocol, self._conn_id)
         wrapped._fs_cached = fs  # type: ignore[attr-defined]
 
     def _store_fs(self) -> AbstractFileSystem:
@@ -121,7 +116,11 @@ class ObjectStoragePath(ProxyUPath):
 
     @property
     def fs(self) -> AbstractFileSystem:
-        return self._store_fs()
+        """The filesystem this path's operations use (its own when it has storage options);
+        for a scheme without one, the store's answer: raising, naming the scheme, until
+        an attach gives one."""
+        fs = getattr(self.__wrapped__, "_fs_cached", None)
+        return self._store_fs() if fs is None or isinstance(fs, _Unresolved) else fs
 
     def __hash__(self) -> int:
         try:

@@ -137,5 +137,6 @@ def test_another_filesystem_for_an_attached_store_is_refused_naming_the_store():
 def test_a_paths_storage_options_reach_its_filesystem(tmp_path):
     path = ObjectStoragePath(f"file://{tmp_path}/x", auto_mkdir=True)
     assert path.__wrapped__.fs.auto_mkdir is True
+    assert path.fs is path.__wrapped__.fs  # what the path's operations use
     assert (path / "child").__wrapped__.fs.auto_mkdir is True
     assert ObjectStoragePath(f"file://{tmp_path}/y").__wrapped__.fs.auto_mkdir is False
