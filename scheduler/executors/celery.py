@@ -101,6 +101,12 @@ return 1
 """
 
 
+def _resend_count_ttl() -> int:
+    """Seconds a try's re-send count is kept: until the try can no longer be waiting (it is
+    failed at the queued timeout)."""
+    return int(settings.ORCH.task_queued_timeout) + 3600
+
+
 def message_priority(priority_weight: int) -> int:
     """The Redis message priority (0 is served first, 9 last) of a task's priority_weight
     (higher is more important, unbounded): one level per doubling of the weight, so weights
@@ -329,21 +335,17 @@ class CeleryExecutor(BaseExecutor):
         """Take the `count`-th re-send of the try, atomically across schedulers and beat (the
         count was read first and written after the send: two of them could both send it).
         With Redis unreachable nothing is sent meanwhile anyway: reserved here."""
-        # Kept until the try can no longer be waiting (it is failed at the queued timeout).
-        ttl = int(settings.ORCH.task_queued_timeout) + 3600
         try:
             taken = self._results.eval(
-                RESERVE_RESEND, 1, resend_count_key(ti_id, try_number), count, ttl
+                RESERVE_RESEND, 1, resend_count_key(ti_id, try_number), count, _resend_count_ttl()
             )
         except redis.RedisError:
             return True
         return bool(taken)
 
     def store_resends(self, ti_id: str, try_number: int, count: int) -> None:
-        # Kept until the try can no longer be waiting (it is failed at the queued timeout).
-        ttl = int(settings.ORCH.task_queued_timeout) + 3600
         with contextlib.suppress(redis.RedisError):
-            self._results.set(resend_count_key(ti_id, try_number), count, ex=ttl)
+            self._results.set(resend_count_key(ti_id, try_number), count, ex=_resend_count_ttl())
 
     # -- adoption (Airflow's try_adopt_task_instances) ------------------------------------
 

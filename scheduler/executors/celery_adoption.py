@@ -72,7 +72,9 @@ def adopt_tries(executor: CeleryExecutor, tis: list[TaskInstance], owners: dict[
 
 def _read_stored_results(executor: CeleryExecutor, adopted: list[TaskInstance]) -> None:
     prefix = executor.key_prefix()
-    wanted = tuple(f"{prefix}{ti.pk}.{ti.try_number}." for ti in adopted)
+    # Each adopted try's key prefix, with the moment its current run was queued.
+    queued_at = {f"{prefix}{ti.pk}.{ti.try_number}.": ti.queued_dttm for ti in adopted}
+    wanted = tuple(queued_at)
     client = executor.results_client
     try:
         keys = [
@@ -86,7 +88,6 @@ def _read_stored_results(executor: CeleryExecutor, adopted: list[TaskInstance]) 
         # executor's database check once their tries are over.
         log.warning("could not read the stored results of adopted tries: %s", exc)
         return
-    queued_at = {f"{prefix}{ti.pk}.{ti.try_number}.": ti.queued_dttm for ti in adopted}
     current: list[tuple[str, Any]] = []
     stale: list[str] = []
     for key, raw in zip(keys, values, strict=True):
