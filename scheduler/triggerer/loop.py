@@ -3,8 +3,9 @@ resume the task instances whose triggers fired.
 
 Each tick: restart the trigger runner child if it died; turn what it reported into resumed
 (or failed) task instances, or, for a task-end event (`end_from_trigger`), into task instances
-ended here in the event's state (dagruns/actions/trigger_end.py); then sync with the database: claim free triggers up to the
-capacity, start those we hold and do not run yet, cancel those we run but no longer hold
+ended here in the event's state (dagruns/actions/trigger_end.py); then, when a wake-up came
+or at least SYNC_INTERVAL after the last time, sync with the database: claim free triggers up
+to the capacity, start those we hold and do not run yet, cancel those we run but no longer hold
 (fired and deleted, their task cleared or timed out, or taken over by another triggerer
 after we missed heartbeats). Each trigger starts with a read-only Execution API token for its
 deferred try ("trigger" scope: other DAGs' states, nothing else), renewed at half its lifetime
@@ -31,7 +32,12 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from dagruns.actions.deferral import do_append_trigger_logs, do_fail_trigger, do_fire_trigger
+from dagruns.actions.deferral import (
+    do_append_trigger_logs,
+    do_fail_trigger,
+    do_fire_trigger,
+    do_fire_triggers,
+)
 from dagruns.actions.trigger_end import TaskEnd, do_end_from_triggers
 from dagruns.domain.tokens import TRIGGER_SCOPE, issue_token
 from dagruns.models import AssetWatcherModel, TaskInstance, Trigger
@@ -44,6 +50,11 @@ from scheduler.triggerer.runner import TriggerRunnerProcess
 log = logging.getLogger(__name__)
 
 IDLE_TIMEOUT = 1.0
+# How often the triggerer reads which triggers it holds and claims free ones when nothing woke
+# it for that (a task deferring wakes it at once): Airflow's triggerer loads its triggers about
+# once a second. Its ticks are far more frequent while triggers fire (each report from the
+# child is a tick), and reading the leases on every one was most of its work then.
+SYNC_INTERVAL = 1.0
 # How long a watcher's trigger that ended rests before it starts again (so one that ends at
 # once cannot spin the loop); Airflow's triggerer restarts it on its next loop, ~1 s later.
 # One that keeps failing (cannot be imported, raises) waits twice as long each time, up to
@@ -93,18 +104,20 @@ class Triggerer(TickLoop[TriggererReport]):
         self.resting: dict[int, float] = {}
         self.failures: dict[int, int] = {}
         self._receiver: TriggererWakeReceiver | None = None
+        self._next_sync = 0.0  # monotonic time of the next _sync due without a wake-up
 
     def run_once(self) -> TriggererReport:
         """One tick (see the module docstring). Needs a Job row (run_forever makes one)."""
         assert self.job is not None, "the triggerer runs under its Job row (its lease id)"
         report = TriggererReport()
-        if self._receiver is not None:
-            self._receiver.drain()
+        woken = self._receiver.drain() if self._receiver is not None else 0
         if not self.runner.alive():
             self._restart_runner()
         self._handle_reports(report)
-        self._sync(report)
-        self._renew_tokens()
+        if woken or not self.active or time.monotonic() >= self._next_sync:
+            self._sync(report)
+            self._renew_tokens()
+            self._next_sync = time.monotonic() + SYNC_INTERVAL
         return report
 
     def _restart_runner(self) -> None:
@@ -135,8 +148,10 @@ class Triggerer(TickLoop[TriggererReport]):
         if logs:
             do_append_trigger_logs(logs)
         # One transaction for the batch: a thousand triggers firing together are one commit,
-        # and the tasks their events end are ended together, in a few statements.
+        # and the tasks their events resume or end are resumed or ended together, in a few
+        # statements.
         ends: dict[int, TaskEnd] = {}
+        fired: dict[int, Any] = {}
         with transaction.atomic():
             for message in messages:
                 if isinstance(message, TriggerLogs):
@@ -155,11 +170,13 @@ class Triggerer(TickLoop[TriggererReport]):
                 if isinstance(message, TriggerFired) and message.end_state is not None:
                     ends[message.trigger_id] = TaskEnd(message.end_state, message.xcoms or {})
                 elif isinstance(message, TriggerFired):
-                    report.fired += do_fire_trigger(message.trigger_id, message.payload, now=now)
+                    fired[message.trigger_id] = message.payload
                 elif isinstance(message, TriggerFailed):
                     first = message.traceback[0] if message.traceback else "(no traceback)"
                     log.error("trigger %s failed: %s", message.trigger_id, first)
                     report.failed += do_fail_trigger(message.trigger_id, message.traceback, now=now)
+            if fired:
+                report.fired += do_fire_triggers(fired, now=now)
             if ends:
                 report.ended += do_end_from_triggers(ends, now=now)
 
@@ -259,7 +276,8 @@ class Triggerer(TickLoop[TriggererReport]):
         return handles
 
     def idle_timeout(self) -> float:
-        return min(IDLE_TIMEOUT, self.heartbeat_every)
+        until_sync = max(0.0, self._next_sync - time.monotonic())
+        return min(IDLE_TIMEOUT, self.heartbeat_every, until_sync)
 
     def describe(self, report: TriggererReport) -> str | None:
         return (
