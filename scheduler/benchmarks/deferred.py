@@ -122,6 +122,7 @@ def run_inside(
     scheduler = _start([*manage, "scheduler"], env)
     triggerer = _start([*manage, "triggerer"], env)
     load_before = round(os.getloadavg()[0], 2)
+    clock_before = _wall_minus_monotonic()
     killer: _Killer | None = None
     try:
         wait_http(f"http://127.0.0.1:{port}/admin/login/")
@@ -174,7 +175,15 @@ def run_inside(
     figures["tasks"] = tasks
     figures["defer_seconds"] = delay
     figures["load_average_1m"] = {"before": load_before, "after": round(os.getloadavg()[0], 2)}
+    # The delays are wall-clock differences and the triggers wait for wall-clock moments: a
+    # host clock set forward or back during the run (time synchronisation) shows here, and
+    # the delays of that run are off by up to as much.
+    figures["wall_clock_set_s"] = round(_wall_minus_monotonic() - clock_before, 3)
     return figures
+
+
+def _wall_minus_monotonic() -> float:
+    return time.time() - time.monotonic()
 
 
 def _start(argv: list[str], env: dict[str, str]) -> subprocess.Popen:

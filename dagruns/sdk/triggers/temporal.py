@@ -16,6 +16,21 @@ def _utcnow() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
+# The longest single sleep of a time trigger, and the wait under which it sleeps to the moment
+# at once instead of half the way.
+MAX_SLEEP = 3600.0
+LAST_STEP = 1.0
+
+
+def _next_sleep(remaining: float) -> float:
+    """How long a time trigger sleeps with `remaining` seconds to its moment: half of it (a
+    few more wake-ups per trigger: about log2 of the wait in seconds), the rest at once when
+    it is a second or less, never more than an hour."""
+    if remaining <= LAST_STEP:
+        return remaining
+    return min(max(remaining / 2, LAST_STEP), MAX_SLEEP)
+
+
 class DateTimeTrigger(BaseTrigger):
     """Fires once `moment` (an aware datetime) has passed; the event's payload is `moment`.
 
@@ -38,11 +53,14 @@ class DateTimeTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         # Airflow sleeps in steps of an hour, a minute, ten seconds, then one second at a
-        # time, so it fires up to a second late; we sleep to the moment itself (in steps of
-        # at most an hour, so a changed wall clock is noticed).
+        # time, so it fires up to a second late; we sleep to the moment itself, looking at the
+        # wall clock again half-way each time (see _next_sleep): the moment is wall-clock time
+        # and asyncio sleeps on the monotonic clock, so a wall clock set forward meanwhile (a
+        # host's time being corrected) makes the trigger late by at most a second or half of
+        # what was left, not by the whole correction.
         self.log.info("trigger starting")
         while (remaining := (self.moment - _utcnow()).total_seconds()) > 0:
-            await asyncio.sleep(min(remaining, 3600.0))
+            await asyncio.sleep(_next_sleep(remaining))
         if self.end_from_trigger:
             self.log.info("Sensor time condition reached; marking task successful and exiting")
             yield TaskSuccessEvent()

@@ -45,6 +45,8 @@ def test_the_deferred_suite_reports_resume_delays_and_the_triggerers_footprint(t
     assert (figures["mode"], figures["resumed"]) == ("resume_in_worker", 3)
     assert {"fire_to_resume_p50_ms", "fire_to_resume_p95_ms", "triggerer_cpu_s"} <= set(figures)
     assert set(figures["peak_rss_mb"]) == {"api_server", "scheduler", "triggerer"}
+    # How far the host's wall clock was set during the run (its delays are wall-clock ones).
+    assert isinstance(figures["wall_clock_set_s"], float)
     # Every resumed try's "Resuming" log line was found: fire → method entered is measured.
     assert figures["fire_to_method_ms"]["p95"] is not None
     assert figures["started_to_method_ms"]["p50"] is not None

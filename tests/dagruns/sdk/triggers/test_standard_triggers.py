@@ -78,6 +78,53 @@ def test_a_datetime_trigger_fires_with_its_moment_once_it_passed():
     assert datetime.now(UTC) >= moment
 
 
+class _Clocks:
+    """A wall clock and the monotonic time asyncio sleeps on, both fake: `sleep` advances
+    both, and the wall clock can be set forward on its own (a host's time corrected)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.wall, self.slept, self.sleeps = start, 0.0, []
+
+    def utcnow(self) -> datetime:
+        return self.wall
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.slept += seconds
+        self.wall += timedelta(seconds=seconds)
+        if len(self.sleeps) == 1:
+            self.wall += timedelta(seconds=60)  # set forward during the first sleep
+
+
+def test_a_datetime_trigger_set_forward_by_the_wall_clock_fires_at_most_a_second_late(
+    monkeypatch,
+):
+    from dagruns.sdk.triggers import temporal
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    clocks = _Clocks(start)
+    monkeypatch.setattr(temporal, "_utcnow", clocks.utcnow)
+    monkeypatch.setattr(temporal.asyncio, "sleep", clocks.sleep)
+    moment = start + timedelta(seconds=180)
+    event = first_event(DateTimeTrigger(moment))
+    assert event == TriggerEvent(moment)
+    # 60 s of the wait passed on the wall clock alone: the trigger noticed at its next look
+    # (half-way through what was left), not after sleeping the whole 180 s.
+    assert clocks.wall >= moment
+    assert clocks.wall - moment <= timedelta(seconds=1)
+    assert clocks.slept <= 120 + 1
+    assert clocks.sleeps[0] == 90
+
+
+@pytest.mark.parametrize(
+    ("remaining", "sleep"), [(10_000, 3600), (180, 90), (1.5, 1.0), (1.0, 1.0), (0.2, 0.2)]
+)
+def test_a_time_trigger_sleeps_half_of_what_is_left_down_to_a_second(remaining, sleep):
+    from dagruns.sdk.triggers.temporal import _next_sleep
+
+    assert _next_sleep(remaining) == sleep
+
+
 def test_a_file_trigger_fires_for_a_matching_file(tmp_path):
     (tmp_path / "data_1.csv").write_text("x")
     trigger = FileTrigger(str(tmp_path / "data_*.csv"), poke_interval=0.01)
