@@ -72,22 +72,71 @@ _ctx: Any = None
 _start_lock = threading.Lock()
 
 
+RUN_DIR_PREFIX = "orchestrator-worker-"
+# In each run directory: which worker made it (its pid and start time), so a worker starting
+# later can tell a run directory of a worker that is gone (killed: no shutdown removed it).
+OWNER_FILE = "owner"
+
+
 def make_run_dir() -> Path:
+    """The worker's run directory (made once, in the worker's main process). Run directories
+    that workers killed on this host left behind are removed first."""
     global _run_dir
     if _run_dir is None:
-        _run_dir = Path(tempfile.mkdtemp(prefix="orchestrator-worker-"))
+        sweep_dead_run_dirs()
+        _run_dir = Path(tempfile.mkdtemp(prefix=RUN_DIR_PREFIX))
+        identity = process_identity(os.getpid())
+        if identity is not None:
+            (_run_dir / OWNER_FILE).write_text(identity)
     return _run_dir
 
 
 def remove_run_dir() -> None:
     global _run_dir
     if _run_dir is not None:
-        for entry in _run_dir.glob("*"):
-            with contextlib.suppress(OSError):
-                entry.unlink()
-        with contextlib.suppress(OSError):
-            _run_dir.rmdir()
+        _remove_dir(_run_dir)
         _run_dir = None
+
+
+def _remove_dir(path: Path) -> None:
+    for entry in path.glob("*"):
+        with contextlib.suppress(OSError):
+            entry.unlink()
+    with contextlib.suppress(OSError):
+        path.rmdir()
+
+
+def process_identity(pid: int) -> str | None:
+    """`pid` and the process's start time (clock ticks after boot, /proc/PID/stat's 22nd
+    field): a pid the kernel gave to another process since has another identity. None where
+    /proc does not say (the process is gone, or not Linux)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return None
+    # The command name (2nd field) is in parentheses and may hold spaces: count after it.
+    fields = stat.rpartition(b")")[2].split()
+    return f"{pid} {int(fields[19])}"
+
+
+def sweep_dead_run_dirs() -> int:
+    """Remove the run directories of this host's workers that are gone (their owner's pid no
+    longer runs with the same start time); returns how many. A directory without an owner (a
+    worker of an earlier version, or one being made) or of a live worker is left alone."""
+    removed = 0
+    for path in Path(tempfile.gettempdir()).glob(RUN_DIR_PREFIX + "*"):
+        try:
+            owner = (path / OWNER_FILE).read_text().strip()
+            pid = int(owner.split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+        if process_identity(pid) == owner:
+            continue
+        _remove_dir(path)
+        if not path.exists():
+            removed += 1
+            log.info("removed the run directory %s of a worker that is gone (pid %d)", path, pid)
+    return removed
 
 
 def start_forkserver() -> None:
