@@ -243,7 +243,8 @@ class OrchSettings(BaseModel):
         300.0,
         gt=0,
         meaning="seconds between a scheduler's checks for tries whose scheduler died: it "
-        "adopts their Celery messages (Airflow's `orphaned_tasks_check_interval`)",
+        "adopts their Celery messages and Kubernetes pods (Airflow's "
+        "`orphaned_tasks_check_interval`)",
     )
     # Airflow's [scheduler] scheduler_health_check_threshold.
     scheduler_health_check_threshold: float = setting(
@@ -251,7 +252,8 @@ class OrchSettings(BaseModel):
         gt=0,
         meaning="seconds since its last heartbeat after which `/monitor/health` calls a "
         "scheduler or DAG processor unhealthy, and a scheduler on another host is taken for "
-        "dead (its Celery tries adopted) (Airflow's `scheduler_health_check_threshold`)",
+        "dead (its Celery tries and Kubernetes pods adopted) (Airflow's "
+        "`scheduler_health_check_threshold`)",
     )
     # Airflow's [triggerer] capacity and triggerer_health_check_threshold.
     triggerer_capacity: int = setting(

@@ -24,7 +24,8 @@ from scheduler.runner.workload import Workload
 # Executors whose runners live under their own workers on any host, never under a scheduler:
 # a scheduler restarting does not adopt (or fail) their tries on its host, nor kill them when
 # it stops; their workers and the heartbeat timeout answer for them.
-# Kubernetes pods outlive their scheduler the same way; the executor adopts them at start.
+# Kubernetes pods outlive their scheduler the same way; the executor adopts them at start and
+# at its orphan checks (scheduling/adoption.py) when another scheduler died.
 REMOTE_EXECUTORS = frozenset({"celery", "kubernetes"})
 
 
@@ -122,8 +123,7 @@ class BaseExecutor(ABC):
 
     def adopting_executors(self) -> frozenset[str]:
         """Names of the executors here that take over a dead scheduler's tries while this
-        scheduler runs (scheduling/adoption.py; Celery). The Kubernetes executor adopts its
-        pods at start only (on_scheduler_started)."""
+        scheduler runs (scheduling/adoption.py; Celery, Kubernetes)."""
         return frozenset()
 
     def try_adopt_task_instances(self, tis: list[Any], owners: dict[int, Any]) -> int:

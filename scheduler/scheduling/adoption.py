@@ -2,12 +2,12 @@
 at start, right after recovery, and then every ORCH_ORPHANED_TASKS_CHECK_INTERVAL, a scheduler
 ends the Job rows of dead schedulers (recovery.py's liveness rule: on this host its process is
 gone, elsewhere its heartbeat is older than the threshold) and hands their tries still queued
-or running on an executor that adopts (Celery) to that executor, which takes them over
-(executors/celery_adoption.py).
+or running on an executor that adopts (Celery, Kubernetes) to that executor, which takes them
+over (executors/celery_adoption.py; the Kubernetes executor adopts their pods as at start).
 
 Tries with no recorded queuer (`dags test`, rows from before the field) are not orphans: no
 scheduler owned their messages. Tries of executors that do not adopt while running are left to
-recovery at start (local runners on this host; Kubernetes pods) and to the timeouts.
+recovery at start (local runners on this host) and to the timeouts.
 """
 
 from __future__ import annotations

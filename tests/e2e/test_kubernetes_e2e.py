@@ -362,6 +362,82 @@ with DAG("k8s_handover", schedule=None, start_date=START) as dag:
     assert starts == {"t0": 1, "t1": 1, "t2": 1, "after": 1}  # adopted, never started again
 
 
+ADOPTED_WHILE_RUNNING = re.compile(r"Kubernetes pods of schedulers that are gone: (\d+) adopted")
+
+
+def test_a_scheduler_killed_while_its_pods_run_has_them_adopted_by_a_live_peer(
+    scheduler_processes_env, tmp_path, kube_api
+):
+    """Two schedulers run; the one that launched three pods is SIGKILLed. The other takes the
+    pods over at its next orphan check (ORCH_ORPHANED_TASKS_CHECK_INTERVAL), without a
+    restart: it claims their tries, relabels the pods, holds a slot for each, and the run
+    finishes under it with every task started once."""
+    ledger = tmp_path / "ledger"
+    go = tmp_path / "go"
+    env, port = scheduler_processes_env(
+        "k8s_peer",
+        LEDGER_TASK.replace(
+            "time.sleep(seconds)", "while not os.path.exists({go!r}): time.sleep(0.05)"
+        ).format(ledger=str(ledger), go=str(go))
+        + """
+with DAG("k8s_peer", schedule=None, start_date=START) as dag:
+    [PythonOperator(task_id=f"t{i}", python_callable=record) for i in range(3)]
+""",
+    )
+    env = {**env, "ORCH_LOG_LEVEL": "INFO", "ORCH_ORPHANED_TASKS_CHECK_INTERVAL": "0.5"}
+    first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
+    processes: list = [start_api_server(env, port)]
+    try:
+        first = start_scheduler(env, log_file=first_log)
+        processes.append(first)
+        run = do_trigger_dag("k8s_peer", Actor(name="test"))
+        tis = TaskInstance.objects.filter(dag_run=run)
+        wait_until(lambda: tis.filter(state="running").count() == 3, "3 tries running in pods", 120)
+        first_job = Job.objects.get(job_type="scheduler", state="running", pid=first.pid)
+        second = start_scheduler(env, log_file=second_log)
+        processes.append(second)
+        wait_until(  # past its start (and its adoption at start, which finds nothing)
+            lambda: last_match(SLOTS_IN_USE, second_log) == 0, "the second scheduler's first tick"
+        )
+        second_job = Job.objects.get(job_type="scheduler", state="running", pid=second.pid)
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(30)
+        wait_until(
+            lambda: set(tis.values_list("queued_by_job_id", flat=True)) == {second_job.pk},
+            "the live scheduler to claim the dead one's three tries",
+            timeout=60,
+        )
+        wait_until(
+            lambda: (
+                {p.metadata.labels[WORKER_LABEL] for p in our_pods(kube_api)}
+                == {str(second_job.pk)}
+            ),
+            "the pods relabelled with the live scheduler's job id",
+        )
+        assert last_match(ADOPTED_WHILE_RUNNING, second_log) == 3
+        assert last_match(ADOPTED_AT_START, second_log) is None
+        assert Job.objects.get(pk=first_job.pk).state == "failed"
+        wait_until(
+            lambda: last_match(SLOTS_IN_USE, second_log) == 3,
+            "the adopted pods in the live scheduler's slots",
+        )
+        let_finish(go, run, kube_api, "the live scheduler")
+        wait_until(
+            lambda: last_match(SLOTS_IN_USE, second_log) == 0,
+            "the live scheduler's slots free again (no leak)",
+        )
+    finally:
+        for process in processes:
+            stop(process)
+    run.refresh_from_db()
+    assert run.state == "success"
+    assert {ti.task_id: (ti.state, ti.try_number) for ti in tis} == {
+        f"t{i}": ("success", 1) for i in range(3)
+    }
+    starts = Counter(row.split()[1] for row in ledger.read_text().splitlines() if "start" in row)
+    assert starts == {"t0": 1, "t1": 1, "t2": 1}  # adopted, never started again
+
+
 ADOPTED_AT_START = re.compile(r"Kubernetes pods at start: (\d+) adopted")
 SLOTS_IN_USE = re.compile(r"Kubernetes executor: (\d+) of \d+ slots in use")
 

@@ -14,7 +14,8 @@ KubernetesExecutor).
   ORCH_KUBERNETES_DELETE_WORKER_PODS_ON_FAILURE.
 * Pods outlive their scheduler: a stopping scheduler leaves them running (`tries_to_drain()` is
   empty), and a starting one adopts the pods of tries still queued or running whose launcher is
-  gone (`on_scheduler_started`): it claims each try in the database (one conditional UPDATE of
+  gone (`on_scheduler_started`), as does a running one at its orphan check when another
+  scheduler died (`try_adopt_task_instances`, every ORCH_ORPHANED_TASKS_CHECK_INTERVAL): it claims each try in the database (one conditional UPDATE of
   queued_by_job_id: two schedulers never both adopt a pod), relabels the pod with its job id
   (`airflow-worker`), and handles pods that ended while nobody watched; pods of tries that are
   over are deleted per the settings (gc.py, which beat also runs).
@@ -140,6 +141,29 @@ class KubernetesExecutor(BaseExecutor):
         self.job_id = job_id
         self._adopt_at = 0.0
         self._try_adoption()
+
+    def adopting_executors(self) -> frozenset[str]:
+        return frozenset({self.name})
+
+    def try_adopt_task_instances(self, tis: list[Any], owners: dict[int, Any]) -> int:
+        """A scheduler that died while this one runs: its pods are adopted at the next orphan
+        check (ORCH_ORPHANED_TASKS_CHECK_INTERVAL, scheduling/adoption.py, which has ended its
+        Job row), as at start, rather than only when a scheduler starts (Airflow's
+        KubernetesExecutor.try_adopt_task_instances). `tis` are those pods' tries; the pods
+        themselves are what is listed and claimed. While an adoption at start is still to be
+        retried (the API did not answer), that retry does it."""
+        if self.job_id is None or self._adopt_at is not None:
+            return 0
+        try:
+            return self._adopt_pods("of schedulers that are gone")
+        except Exception as exc:  # ApiException or urllib3's connection errors
+            log.error(
+                "cannot adopt the pods of %d tries of schedulers that are gone yet (%s); the "
+                "next orphan check tries again",
+                len(tis),
+                api_error(exc),
+            )
+            return 0
 
     def _try_adoption(self) -> None:
         """Adopt now; with the API unreachable, say so and try again ADOPT_RETRY later (the
@@ -375,8 +399,9 @@ class KubernetesExecutor(BaseExecutor):
 
     # -- adoption ------------------------------------------------------------------------
 
-    def _adopt_pods(self) -> None:
-        """Take over the pods of tries still queued or running whose launcher is gone."""
+    def _adopt_pods(self, whose: str = "at start") -> int:
+        """Take over the pods of tries still queued or running whose launcher is gone; returns
+        how many. `whose` says in the log line when (at start) or why."""
         assert self.job_id is not None
         pods = self.api.list_namespaced_pod(self.namespace, label_selector=OUR_PODS).items
         live = set(
@@ -427,14 +452,16 @@ class KubernetesExecutor(BaseExecutor):
         deleted, kept = collect_garbage(self.api, self.namespace)
         if adopted or requeued or deleted or kept:
             log.info(
-                "Kubernetes pods at start: %d adopted, %d queued tries without a pod queued "
+                "Kubernetes pods %s: %d adopted, %d queued tries without a pod queued "
                 "again, %d pods of ended tries deleted, %d kept "
                 "(ORCH_KUBERNETES_DELETE_WORKER_PODS_ON_FAILURE)",
+                whose,
                 adopted,
                 requeued,
                 deleted,
                 kept,
             )
+        return adopted
 
     def _requeue_tries_without_pod(self, pods: list[k8s.V1Pod], live: set[int]) -> int:
         """Tries a dead scheduler queued on this executor but whose pod it never created go
