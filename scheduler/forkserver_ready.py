@@ -8,22 +8,15 @@ servers)."""
 
 import encodings.idna  # noqa: F401  (http.client encodes the API host with it)
 import gc
-import importlib
 import pkgutil  # noqa: F401  (imported by every runner on its way to the task)
 import resource  # noqa: F401  (the supervisor reads the task's CPU time and peak memory)
 
 import jinja2.ext  # noqa: F401  (the template environment loads extensions lazily)
 
-from dagruns.sdk import airflow_compat
 from dagruns.sdk.mappedoperator import base_operator_parameters
 
 # Imported here rather than lazily in every runner and task process, which then paid for the
 # import on each try. Likewise read once here, not in every runner that builds a mapped task:
 # BaseOperator's signature.
 base_operator_parameters()
-# Every child imports DAG files, which import `airflow...`: the shim is decided (a search of
-# sys.path for a real Airflow) and installed once here, and the package most DAG files import
-# is made once, instead of in each child.
-if airflow_compat.install():
-    importlib.import_module("airflow.sdk")
 gc.freeze()
