@@ -16,7 +16,8 @@ scheduler tick, its graceful drain and `dags test` stay unchanged:
 * a stopping scheduler drains the tries of the executors whose runners live with it
   (`tries_to_drain()`, the local executor's), never a Celery worker's;
 * a dead scheduler's tries are adopted (`adopting_executors`, `try_adopt_task_instances`) by
-  the executor each was queued on (TaskInstance.executor), if it adopts while running (Celery);
+  the executor each was queued on (TaskInstance.executor), if it adopts while running (Celery,
+  Kubernetes);
 * a try stuck in queued is sent again (`can_resend`, `resend`) by the executor it was queued
   on (TaskInstance.executor names it): the one holding it in flight, or else the first that
   re-sends (a scheduler that restarted no longer holds the messages its predecessor sent).

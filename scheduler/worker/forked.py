@@ -32,6 +32,7 @@ import multiprocessing.process as mp_process
 import os
 import select
 import signal
+import stat
 import tempfile
 import threading
 import time
@@ -73,8 +74,9 @@ _start_lock = threading.Lock()
 
 
 RUN_DIR_PREFIX = "orchestrator-worker-"
-# In each run directory: which worker made it (its pid and start time), so a worker starting
-# later can tell a run directory of a worker that is gone (killed: no shutdown removed it).
+# In each run directory: which worker made it (its pid, start time and pid namespace), so a
+# worker starting later can tell a run directory of a worker that is gone (killed: no shutdown
+# removed it).
 OWNER_FILE = "owner"
 
 
@@ -86,8 +88,9 @@ def make_run_dir() -> Path:
         sweep_dead_run_dirs()
         _run_dir = Path(tempfile.mkdtemp(prefix=RUN_DIR_PREFIX))
         identity = process_identity(os.getpid())
-        if identity is not None:
-            (_run_dir / OWNER_FILE).write_text(identity)
+        namespace = _pid_namespace()
+        if identity is not None and namespace is not None:
+            (_run_dir / OWNER_FILE).write_text(f"{identity} {namespace}")
     return _run_dir
 
 
@@ -111,31 +114,49 @@ def process_identity(pid: int) -> str | None:
     field): a pid the kernel gave to another process since has another identity. None where
     /proc does not say (the process is gone, or not Linux)."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_bytes()
+        raw = Path(f"/proc/{pid}/stat").read_bytes()
     except OSError:
         return None
     # The command name (2nd field) is in parentheses and may hold spaces: count after it.
-    fields = stat.rpartition(b")")[2].split()
+    fields = raw.rpartition(b")")[2].split()
     return f"{pid} {int(fields[19])}"
+
+
+def _pid_namespace() -> str | None:
+    """This process's pid namespace (the inode of /proc/self/ns/pid): pids written by a worker
+    in another namespace (another container sharing this temporary directory) mean nothing
+    here."""
+    try:
+        return str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        return None
 
 
 def sweep_dead_run_dirs() -> int:
     """Remove the run directories of this host's workers that are gone (their owner's pid no
-    longer runs with the same start time); returns how many. A directory without an owner (a
-    worker of an earlier version, or one being made) or of a live worker is left alone."""
+    longer runs with the same start time); returns how many. Left alone: a directory of a
+    live worker, one without an owner (a worker of an earlier version, or one being made), one
+    whose owner is in another pid namespace, and anything that is not a real directory of this
+    user (a symbolic link named like one must not lead the sweep elsewhere)."""
+    namespace = _pid_namespace()
+    if namespace is None:
+        return 0
     removed = 0
     for path in Path(tempfile.gettempdir()).glob(RUN_DIR_PREFIX + "*"):
         try:
-            owner = (path / OWNER_FILE).read_text().strip()
-            pid = int(owner.split()[0])
-        except (OSError, ValueError, IndexError):
+            info = path.lstat()
+            if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+                continue
+            pid, started, owner_namespace = (path / OWNER_FILE).read_text().split()
+            alive = process_identity(int(pid)) == f"{pid} {started}"
+        except (OSError, ValueError):
             continue
-        if process_identity(pid) == owner:
+        if owner_namespace != namespace or alive:
             continue
         _remove_dir(path)
         if not path.exists():
             removed += 1
-            log.info("removed the run directory %s of a worker that is gone (pid %d)", path, pid)
+            log.info("removed the run directory %s of a worker that is gone (pid %s)", path, pid)
     return removed
 
 

@@ -80,6 +80,10 @@ log = logging.getLogger(__name__)
 
 PENDING_CHECK_EVERY = 1.0
 ADOPT_RETRY = 5.0
+# How the adoption log line says when pods were adopted: by a scheduler starting, or by a
+# running one at its orphan check (the e2e tests read these lines).
+AT_START = "at start"
+OF_DEAD_SCHEDULERS = "of schedulers that are gone"
 CREATE_RETRY_MIN = 0.5
 CREATE_RETRY_MAX = 15.0
 
@@ -155,7 +159,7 @@ class KubernetesExecutor(BaseExecutor):
         if self.job_id is None or self._adopt_at is not None:
             return 0
         try:
-            return self._adopt_pods("of schedulers that are gone")
+            return self._adopt_pods(OF_DEAD_SCHEDULERS)
         except Exception as exc:  # ApiException or urllib3's connection errors
             log.error(
                 "cannot adopt the pods of %d tries of schedulers that are gone yet (%s); the "
@@ -399,7 +403,7 @@ class KubernetesExecutor(BaseExecutor):
 
     # -- adoption ------------------------------------------------------------------------
 
-    def _adopt_pods(self, whose: str = "at start") -> int:
+    def _adopt_pods(self, whose: str = AT_START) -> int:
         """Take over the pods of tries still queued or running whose launcher is gone; returns
         how many. `whose` says in the log line when (at start) or why."""
         assert self.job_id is not None
@@ -429,7 +433,10 @@ class KubernetesExecutor(BaseExecutor):
             )
             if row is None or row["state"] not in ACTIVE or row["try_number"] != key[1]:
                 continue  # over: collect_garbage below deletes it per the settings
-            if row["queued_by_job_id"] in live:
+            if row["queued_by_job_id"] in live or row["queued_by_job_id"] == self.job_id:
+                # A live peer's, or already ours: a pod of ours not tracked any more is one
+                # whose end was handled (a runner that could not claim its try leaves the try
+                # at the same number for the next pod), not one to watch again.
                 continue
             if not claim_try(key[0], key[1], row["queued_by_job_id"], self.job_id):
                 continue  # another scheduler took it first
@@ -448,7 +455,11 @@ class KubernetesExecutor(BaseExecutor):
             )
             self._backlog.append(("LISTED", pod))
             adopted += 1
-        requeued = self._requeue_tries_without_pod(pods, live)
+        # Queued tries whose pod the dead scheduler never created go back to the queue at
+        # start only: then no scheduler of ours has queued anything yet, while later a peer
+        # starting meanwhile could have queued a try and created its pod since the listing
+        # above. A running scheduler leaves them to the queued timeout (health.py).
+        requeued = self._requeue_tries_without_pod(pods, live) if whose == AT_START else 0
         deleted, kept = collect_garbage(self.api, self.namespace)
         if adopted or requeued or deleted or kept:
             log.info(

@@ -33,6 +33,12 @@ def run_dir_of(root: Path, name: str, owner: str | None, files: tuple[str, ...] 
     return path
 
 
+def owner_line(identity: str | None, namespace: str | None = None) -> str:
+    """An owner file's text: a process's identity and its pid namespace (ours by default)."""
+    assert identity is not None
+    return f"{identity} {namespace or forked._pid_namespace()}"
+
+
 def identity_of_a_process_that_ended() -> str:
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
@@ -48,9 +54,9 @@ def test_a_new_run_directory_names_its_worker_and_killed_workers_directories_are
     temp_root,
 ):
     dead = run_dir_of(
-        temp_root, "dead", identity_of_a_process_that_ended(), ("ti.1.pid", "ti.1.kill")
+        temp_root, "dead", owner_line(identity_of_a_process_that_ended()), ("ti.1.pid", "ti.1.kill")
     )
-    live = run_dir_of(temp_root, "live", forked.process_identity(os.getppid()))
+    live = run_dir_of(temp_root, "live", owner_line(forked.process_identity(os.getppid())))
     unowned = run_dir_of(temp_root, "unowned", None, ("ti.2.pid",))
     garbled = run_dir_of(temp_root, "garbled", "not a pid")
 
@@ -59,13 +65,33 @@ def test_a_new_run_directory_names_its_worker_and_killed_workers_directories_are
     assert not dead.exists()
     assert live.exists() and unowned.exists() and garbled.exists()
     assert made.parent == temp_root and made.name.startswith(forked.RUN_DIR_PREFIX)
-    assert (made / forked.OWNER_FILE).read_text() == forked.process_identity(os.getpid())
+    assert (made / forked.OWNER_FILE).read_text() == owner_line(
+        forked.process_identity(os.getpid())
+    )
+
+
+def test_a_worker_in_another_pid_namespace_keeps_its_directory(temp_root):
+    # Another container sharing this temporary directory: its pids are not ours to look up.
+    elsewhere = run_dir_of(
+        temp_root, "elsewhere", owner_line(identity_of_a_process_that_ended(), "4026531999")
+    )
+    assert forked.sweep_dead_run_dirs() == 0
+    assert elsewhere.exists()
+
+
+def test_a_symbolic_link_named_like_a_run_directory_is_not_followed(temp_root, tmp_path_factory):
+    target = tmp_path_factory.mktemp("elsewhere")
+    (target / forked.OWNER_FILE).write_text(owner_line(identity_of_a_process_that_ended()))
+    (target / "precious").write_text("keep me")
+    (temp_root / f"{forked.RUN_DIR_PREFIX}link").symlink_to(target, target_is_directory=True)
+    assert forked.sweep_dead_run_dirs() == 0
+    assert (target / "precious").exists() and (target / forked.OWNER_FILE).exists()
 
 
 def test_a_pid_given_to_another_process_since_does_not_keep_a_directory(temp_root):
     # Same pid as a live process (ours), another start time: the worker that wrote it is gone.
     pid, started = forked.process_identity(os.getpid()).split()  # type: ignore[union-attr]
-    reused = run_dir_of(temp_root, "reused", f"{pid} {int(started) - 1}")
+    reused = run_dir_of(temp_root, "reused", owner_line(f"{pid} {int(started) - 1}"))
     assert forked.sweep_dead_run_dirs() == 1
     assert not reused.exists()
 

@@ -98,3 +98,41 @@ def test_the_slots_in_use_are_logged_each_time_they_change(
         "Kubernetes executor: 1 of 4 slots in use",
         "Kubernetes executor: 0 of 4 slots in use",
     ]
+
+
+def test_a_pod_of_its_own_it_stopped_watching_is_not_adopted_at_an_orphan_check(
+    kube_cluster,  # noqa: F811
+    orch_settings,
+    tmp_path,
+):
+    """A pod whose runner could not claim its try (exit 4: the API was unreachable) ends and is
+    kept (failed pods are, by default); its try stays queued at the same number under this
+    scheduler, for its next pod. When an orphan check then takes over a dead scheduler's pods,
+    this pod is not one of them: adopted again, its old end would be reported against the
+    try's next pod."""
+    from dagruns.domain.jobs import start_job
+    from tests.builders import make_run, queue, ti_of
+
+    use_pods_exiting_with(4, kube_cluster, orch_settings, tmp_path)
+    me = start_job("scheduler")
+    ti = queue(ti_of(make_run(), "extract"))
+    ti.queued_by_job_id = me.pk
+    ti.save(update_fields=["queued_by_job_id"])
+    executor = KubernetesExecutor(4)
+    executor.start()
+    try:
+        executor.on_scheduler_started(me.pk)
+        executor.queue(workload(str(ti.pk)))
+        events = []
+
+        def pod_seen_ending() -> bool:
+            events.extend(executor.sync())
+            return executor.running_count == 0
+
+        wait_until(pod_seen_ending, "the pod's end", timeout=120)
+        assert [(e.ti_id, e.returncode) for e in events] == [(str(ti.pk), 4)]
+        assert len(executor.api.list_namespaced_pod(executor.namespace).items) == 1  # kept
+        assert executor.try_adopt_task_instances([ti], {}) == 0
+        assert executor.running_count == 0 and executor.sync() == []
+    finally:
+        executor.end()
