@@ -374,16 +374,7 @@ def test_a_scheduler_killed_while_its_pods_run_has_them_adopted_by_a_live_peer(
     finishes under it with every task started once."""
     ledger = tmp_path / "ledger"
     go = tmp_path / "go"
-    env, port = scheduler_processes_env(
-        "k8s_peer",
-        LEDGER_TASK.replace(
-            "time.sleep(seconds)", "while not os.path.exists({go!r}): time.sleep(0.05)"
-        ).format(ledger=str(ledger), go=str(go))
-        + """
-with DAG("k8s_peer", schedule=None, start_date=START) as dag:
-    [PythonOperator(task_id=f"t{i}", python_callable=record) for i in range(3)]
-""",
-    )
+    env, port = scheduler_processes_env("k8s_peer", tasks_waiting_for(go, ledger, "k8s_peer", 3))
     env = {**env, "ORCH_LOG_LEVEL": "INFO", "ORCH_ORPHANED_TASKS_CHECK_INTERVAL": "0.5"}
     first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
     processes: list = [start_api_server(env, port)]
@@ -429,17 +420,33 @@ with DAG("k8s_peer", schedule=None, start_date=START) as dag:
     finally:
         for process in processes:
             stop(process)
-    run.refresh_from_db()
-    assert run.state == "success"
-    assert {ti.task_id: (ti.state, ti.try_number) for ti in tis} == {
-        f"t{i}": ("success", 1) for i in range(3)
-    }
+    assert_each_succeeded_at_its_first_try(run, tis, 3)
     starts = Counter(row.split()[1] for row in ledger.read_text().splitlines() if "start" in row)
     assert starts == {"t0": 1, "t1": 1, "t2": 1}  # adopted, never started again
 
 
 ADOPTED_AT_START = re.compile(r"Kubernetes pods at start: (\d+) adopted")
 SLOTS_IN_USE = re.compile(r"Kubernetes executor: (\d+) of \d+ slots in use")
+
+
+def tasks_waiting_for(go: Path, ledger: Path, dag_id: str, tries: int) -> str:
+    """A DAG file's body: `tries` tasks t0…, each writing start and done lines to `ledger`
+    around a wait for the file `go`."""
+    return LEDGER_TASK.replace(
+        "time.sleep(seconds)", "while not os.path.exists({go!r}): time.sleep(0.05)"
+    ).format(ledger=str(ledger), go=str(go)) + (
+        f'\nwith DAG("{dag_id}", schedule=None, start_date=START) as dag:\n'
+        f'    [PythonOperator(task_id=f"t{{i}}", python_callable=record) for i in range({tries})]\n'
+    )
+
+
+def assert_each_succeeded_at_its_first_try(run: DagRun, tis, tries: int) -> None:
+    """The run succeeded, and each of its tasks t0…t{tries-1} at try 1 (none ran again)."""
+    run.refresh_from_db()
+    assert run.state == "success"
+    assert {ti.task_id: (ti.state, ti.try_number) for ti in tis} == {
+        f"t{i}": ("success", 1) for i in range(tries)
+    }
 
 
 def last_match(pattern: re.Pattern, log: Path) -> int | None:
@@ -458,16 +465,7 @@ def test_two_schedulers_started_at_once_over_a_dead_ones_pods_each_adopt_a_pod_o
     tries = 6
     ledger = tmp_path / "ledger"
     go = tmp_path / "go"
-    env, port = scheduler_processes_env(
-        "k8s_two",
-        LEDGER_TASK.replace(
-            "time.sleep(seconds)", "while not os.path.exists({go!r}): time.sleep(0.05)"
-        ).format(ledger=str(ledger), go=str(go))
-        + f"""
-with DAG("k8s_two", schedule=None, start_date=START) as dag:
-    [PythonOperator(task_id=f"t{{i}}", python_callable=record) for i in range({tries})]
-""",
-    )
+    env, port = scheduler_processes_env("k8s_two", tasks_waiting_for(go, ledger, "k8s_two", tries))
     logs = [tmp_path / "scheduler-a.log", tmp_path / "scheduler-b.log"]
     processes: list = []
     pair: list = []
@@ -531,11 +529,7 @@ with DAG("k8s_two", schedule=None, start_date=START) as dag:
     finally:
         for process in processes:
             stop(process)
-    run.refresh_from_db()
-    assert run.state == "success"
-    assert {ti.task_id: (ti.state, ti.try_number) for ti in tis} == {
-        f"t{i}": ("success", 1) for i in range(tries)
-    }
+    assert_each_succeeded_at_its_first_try(run, tis, tries)
     rows = Counter(tuple(row.split()[:2]) for row in ledger.read_text().splitlines())
     assert rows == {(step, f"t{i}"): 1 for i in range(tries) for step in ("start", "done")}
 
