@@ -405,7 +405,10 @@ def test_a_scheduler_killed_while_its_pods_run_has_them_adopted_by_a_live_peer(
             ),
             "the pods relabelled with the live scheduler's job id",
         )
-        assert last_match(ADOPTED_WHILE_RUNNING, second_log) == 3
+        wait_until(  # written once the orphan check's pass (and its garbage collection) ends
+            lambda: last_match(ADOPTED_WHILE_RUNNING, second_log) == 3,
+            "the live scheduler's log line: 3 pods adopted",
+        )
         assert last_match(ADOPTED_AT_START, second_log) is None
         assert Job.objects.get(pk=first_job.pk).state == "failed"
         wait_until(

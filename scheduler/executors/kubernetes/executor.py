@@ -15,10 +15,11 @@ KubernetesExecutor).
 * Pods outlive their scheduler: a stopping scheduler leaves them running (`tries_to_drain()` is
   empty), and a starting one adopts the pods of tries still queued or running whose launcher is
   gone (`on_scheduler_started`), as does a running one at its orphan check when another
-  scheduler died (`try_adopt_task_instances`, every ORCH_ORPHANED_TASKS_CHECK_INTERVAL): it claims each try in the database (one conditional UPDATE of
-  queued_by_job_id: two schedulers never both adopt a pod), relabels the pod with its job id
-  (`airflow-worker`), and handles pods that ended while nobody watched; pods of tries that are
-  over are deleted per the settings (gc.py, which beat also runs).
+  scheduler died (`try_adopt_task_instances`, every ORCH_ORPHANED_TASKS_CHECK_INTERVAL): it
+  claims each try in the database (one conditional UPDATE of queued_by_job_id: two schedulers
+  never both adopt a pod), relabels the pod with its job id (`airflow-worker`), and handles pods
+  that ended while nobody watched; pods of tries that are over are deleted per the settings
+  (gc.py, which beat also runs).
 * `terminate()` deletes the pod with a grace period (SIGTERM, then SIGKILL) and says so in the
   try's log.
 """
@@ -80,10 +81,6 @@ log = logging.getLogger(__name__)
 
 PENDING_CHECK_EVERY = 1.0
 ADOPT_RETRY = 5.0
-# How the adoption log line says when pods were adopted: by a scheduler starting, or by a
-# running one at its orphan check (the e2e tests read these lines).
-AT_START = "at start"
-OF_DEAD_SCHEDULERS = "of schedulers that are gone"
 CREATE_RETRY_MIN = 0.5
 CREATE_RETRY_MAX = 15.0
 
@@ -159,7 +156,7 @@ class KubernetesExecutor(BaseExecutor):
         if self.job_id is None or self._adopt_at is not None:
             return 0
         try:
-            return self._adopt_pods(OF_DEAD_SCHEDULERS)
+            return self._adopt_pods(at_start=False)
         except Exception as exc:  # ApiException or urllib3's connection errors
             log.error(
                 "cannot adopt the pods of %d tries of schedulers that are gone yet (%s); the "
@@ -403,9 +400,9 @@ class KubernetesExecutor(BaseExecutor):
 
     # -- adoption ------------------------------------------------------------------------
 
-    def _adopt_pods(self, whose: str = AT_START) -> int:
+    def _adopt_pods(self, *, at_start: bool = True) -> int:
         """Take over the pods of tries still queued or running whose launcher is gone; returns
-        how many. `whose` says in the log line when (at start) or why."""
+        how many. `at_start`: this scheduler is starting (else: at an orphan check)."""
         assert self.job_id is not None
         pods = self.api.list_namespaced_pod(self.namespace, label_selector=OUR_PODS).items
         live = set(
@@ -459,14 +456,14 @@ class KubernetesExecutor(BaseExecutor):
         # start only: then no scheduler of ours has queued anything yet, while later a peer
         # starting meanwhile could have queued a try and created its pod since the listing
         # above. A running scheduler leaves them to the queued timeout (health.py).
-        requeued = self._requeue_tries_without_pod(pods, live) if whose == AT_START else 0
+        requeued = self._requeue_tries_without_pod(pods, live) if at_start else 0
         deleted, kept = collect_garbage(self.api, self.namespace)
         if adopted or requeued or deleted or kept:
             log.info(
                 "Kubernetes pods %s: %d adopted, %d queued tries without a pod queued "
                 "again, %d pods of ended tries deleted, %d kept "
                 "(ORCH_KUBERNETES_DELETE_WORKER_PODS_ON_FAILURE)",
-                whose,
+                "at start" if at_start else "of schedulers that are gone",
                 adopted,
                 requeued,
                 deleted,

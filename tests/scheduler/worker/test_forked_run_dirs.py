@@ -72,8 +72,9 @@ def test_a_new_run_directory_names_its_worker_and_killed_workers_directories_are
 
 def test_a_worker_in_another_pid_namespace_keeps_its_directory(temp_root):
     # Another container sharing this temporary directory: its pids are not ours to look up.
+    other = str(int(forked._pid_namespace() or 0) + 1)  # never ours
     elsewhere = run_dir_of(
-        temp_root, "elsewhere", owner_line(identity_of_a_process_that_ended(), "4026531999")
+        temp_root, "elsewhere", owner_line(identity_of_a_process_that_ended(), other)
     )
     assert forked.sweep_dead_run_dirs() == 0
     assert elsewhere.exists()
