@@ -32,11 +32,17 @@ def workload(ti_id: str) -> Workload:
 
 def use_pods_exiting_with(code: int, cluster, orch_settings, tmp_path) -> None:
     """Point the executor at the stand-in, with pods whose container exits with `code`."""
+    use_pods_running(f"exit {code}", cluster, orch_settings, tmp_path)
+
+
+def use_pods_running(script: str, cluster, orch_settings, tmp_path) -> None:
+    """Point the executor at the stand-in, with pods whose container runs the shell `script`
+    (the stand-in's pods are local processes: they see this test's files)."""
     template = tmp_path / "exits.yaml"
     container = {
         "name": "base",
         "image": "orchestrator:test",
-        "command": ["sh", "-c", f"exit {code}"],
+        "command": ["sh", "-c", script],
     }
     template.write_text(yaml.safe_dump({"spec": {"containers": [container]}}))
     orch_settings.log_dir = tmp_path / "logs"
@@ -81,7 +87,12 @@ def test_the_slots_in_use_are_logged_each_time_they_change(
 ):
     """The scheduler's log is where a slot leak shows (the two-scheduler adoption e2e test
     reads it): one line per change, not one per sync."""
-    use_pods_exiting_with(0, kube_cluster, orch_settings, tmp_path)
+    # The pod ends only once the two syncs below have seen it running: a pod that ended before
+    # the first sync (a fast machine) would leave no "1 of 4" line to check.
+    go = tmp_path / "go"
+    use_pods_running(
+        f"while [ ! -e {go} ]; do sleep 0.05; done; exit 0", kube_cluster, orch_settings, tmp_path
+    )
     executor = KubernetesExecutor(4)
     executor.start()
     caplog.set_level("INFO", logger="scheduler.executors.kubernetes.executor")
@@ -89,6 +100,7 @@ def test_the_slots_in_use_are_logged_each_time_they_change(
         executor.queue(workload(str(uuid.uuid4())))
         executor.sync()
         executor.sync()
+        go.touch()
         wait_until(lambda: executor.sync() == [] and executor.running_count == 0, "the pod's end")
         executor.sync()
     finally:
